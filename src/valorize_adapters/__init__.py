@@ -1,0 +1,1 @@
+"""Adapters: implementations of :mod:`valorize_core.ports` over real infrastructure and memory."""

@@ -1,0 +1,5 @@
+"""Embedders: text to unit vectors."""
+
+from valorize_adapters.embedders.hashing import HashingEmbedder
+
+__all__ = ["HashingEmbedder"]

@@ -1,0 +1,52 @@
+"""A deterministic hashing embedder: no model, no download, same vector on every machine.
+
+Features are the normalized payee's word tokens and character trigrams (with word
+boundaries), hashed into ``dimensions`` buckets with a sign bit (the hashing trick), then
+scaled to unit length. Similar descriptions share many trigrams, so cosine similarity finds
+them even through truncation and typos.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+
+from valorize_core.payees import payee_key
+
+__all__ = ["HashingEmbedder"]
+
+
+class HashingEmbedder:
+    """Character n-gram and token hashing into a fixed-size unit vector."""
+
+    def __init__(self, dimensions: int = 256, token_weight: float = 2.0) -> None:
+        if dimensions < 8:
+            raise ValueError("dimensions must be at least 8")
+        self._dimensions = dimensions
+        self._token_weight = token_weight
+
+    @property
+    def dimensions(self) -> int:
+        return self._dimensions
+
+    def _features(self, text: str) -> list[tuple[str, float]]:
+        words = payee_key(text).split()
+        features = [(f"w:{w}", self._token_weight) for w in words]
+        for w in words:
+            padded = f"^{w}$"
+            features.extend((f"g:{padded[i : i + 3]}", 1.0) for i in range(max(1, len(padded) - 2)))
+        return features
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        out = []
+        for text in texts:
+            vector = [0.0] * self._dimensions
+            for feature, weight in self._features(text):
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dimensions
+                sign = 1.0 if digest[4] & 1 else -1.0
+                vector[bucket] += sign * weight
+            norm = math.sqrt(sum(v * v for v in vector))
+            out.append([v / norm for v in vector] if norm else vector)
+        return out

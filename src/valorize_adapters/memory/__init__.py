@@ -1,0 +1,22 @@
+"""In-memory adapters for every port: fast, exact, and held to the same contract suite."""
+
+from valorize_adapters.memory.backend import InMemoryBackend
+from valorize_adapters.memory.cache import InMemoryCache
+from valorize_adapters.memory.clock import ManualClock
+from valorize_adapters.memory.events import InMemoryEventPublisher
+from valorize_adapters.memory.store import MemoryStore
+from valorize_adapters.memory.tasks import InMemoryTaskQueue
+from valorize_adapters.memory.unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from valorize_adapters.memory.vector_index import InMemoryVectorIndex
+
+__all__ = [
+    "InMemoryBackend",
+    "InMemoryCache",
+    "InMemoryEventPublisher",
+    "InMemoryTaskQueue",
+    "InMemoryVectorIndex",
+    "ManualClock",
+    "MemoryStore",
+    "MemoryUnitOfWork",
+    "MemoryUnitOfWorkFactory",
+]

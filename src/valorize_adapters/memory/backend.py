@@ -1,0 +1,33 @@
+"""Everything in memory, wired: the quickest way to use Valorize as a library."""
+
+from __future__ import annotations
+
+from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.memory.store import MemoryStore
+from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
+from valorize_adapters.memory.vector_index import InMemoryVectorIndex
+from valorize_adapters.system import SystemClock, TimeOrderedIds
+from valorize_core.app import Valorize
+from valorize_core.context import Ports
+from valorize_core.ports.clock import Clock
+from valorize_core.ports.ids import IdGenerator
+
+__all__ = ["InMemoryBackend"]
+
+
+class InMemoryBackend:
+    """A :class:`MemoryStore` and every in-memory adapter, plus the ready :class:`Valorize`."""
+
+    def __init__(self, clock: Clock | None = None, ids: IdGenerator | None = None, dimensions: int = 256) -> None:
+        self.store = MemoryStore()
+        embedder = HashingEmbedder(dimensions)
+        self.vector_index = InMemoryVectorIndex(dimensions)
+        self.ports = Ports(
+            uow=MemoryUnitOfWorkFactory(self.store),
+            clock=clock or SystemClock(),
+            ids=ids or TimeOrderedIds(),
+            directory=MemoryDirectory(self.store),
+            embedder=embedder,
+            vector_index=self.vector_index,
+        )
+        self.app = Valorize(self.ports)

@@ -1,0 +1,50 @@
+"""An in-process cache with TTLs, a size cap and per-tenant versions."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from uuid import UUID
+
+__all__ = ["InMemoryCache"]
+
+
+class InMemoryCache:
+    """LRU bytes cache; entries expire after their TTL; at most ``max_entries`` are kept."""
+
+    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._versions: dict[UUID, int] = {}
+        self._max = max_entries
+        self._clock = clock
+
+    async def get(self, key: str) -> bytes | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        expires, value = found
+        if expires <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        if ttl_seconds <= 0:
+            return
+        self._entries[key] = (self._clock() + ttl_seconds, bytes(value))
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    async def tenant_version(self, tenant_id: UUID) -> int:
+        return self._versions.get(tenant_id, 0)
+
+    async def bump_tenant_version(self, tenant_id: UUID) -> int:
+        version = self._versions.get(tenant_id, 0) + 1
+        self._versions[tenant_id] = version
+        return version

@@ -1,0 +1,337 @@
+"""In-memory repositories over one tenant's staged :class:`TenantData`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from uuid import UUID
+
+from valorize_adapters.memory.store import MemoryStore, TenantData
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget
+from valorize_core.categories import Category
+from valorize_core.errors import Conflict, NotFound
+from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rules import Rule
+from valorize_core.statements.imports import StatementImport
+from valorize_core.transactions import Split, Transaction
+
+__all__ = [
+    "MemoryAccounts",
+    "MemoryBudgets",
+    "MemoryCategories",
+    "MemoryIdentity",
+    "MemoryImports",
+    "MemoryPayees",
+    "MemoryRules",
+    "MemoryTransactions",
+]
+
+
+def _by_name(items: Sequence[Account] | Sequence[Category]) -> list:  # type: ignore[type-arg]
+    return sorted(items, key=lambda x: (x.name.casefold(), str(x.id)))
+
+
+class _Tenant:
+    def __init__(self, data: TenantData, tenant_id: UUID) -> None:
+        self._data = data
+        self._tenant_id = tenant_id
+
+    def _own(self, entity_tenant: UUID) -> None:
+        if entity_tenant != self._tenant_id:
+            raise NotFound("tenant", entity_tenant)
+
+
+class MemoryAccounts(_Tenant):
+    """Accounts of one tenant."""
+
+    async def get(self, account_id: UUID) -> Account | None:
+        return self._data.accounts.get(account_id)
+
+    async def list(self) -> list[Account]:
+        return _by_name(list(self._data.accounts.values()))
+
+    async def add(self, account: Account) -> None:
+        self._own(account.tenant_id)
+        if account.id in self._data.accounts:
+            raise Conflict(f"account {account.id} exists")
+        self._data.accounts[account.id] = account
+
+    async def update(self, account: Account) -> None:
+        current = self._data.accounts.get(account.id)
+        if current is None:
+            raise NotFound("account", account.id)
+        self._data.accounts[account.id] = replace(account, balance=current.balance)
+
+    async def remove(self, account_id: UUID) -> None:
+        if any(t.account_id == account_id for t in self._data.transactions.values()):
+            raise Conflict("the account has transactions")
+        if self._data.accounts.pop(account_id, None) is None:
+            raise NotFound("account", account_id)
+
+    async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
+        current = self._data.accounts.get(account_id)
+        if current is None:
+            raise NotFound("account", account_id)
+        updated = current.with_balance_delta(delta_minor)
+        self._data.accounts[account_id] = updated
+        return updated
+
+
+class MemoryCategories(_Tenant):
+    """Categories of one tenant."""
+
+    async def get(self, category_id: UUID) -> Category | None:
+        return self._data.categories.get(category_id)
+
+    async def list(self) -> list[Category]:
+        return _by_name(list(self._data.categories.values()))
+
+    async def add(self, category: Category) -> None:
+        self._own(category.tenant_id)
+        if category.id in self._data.categories:
+            raise Conflict(f"category {category.id} exists")
+        self._data.categories[category.id] = category
+
+    async def update(self, category: Category) -> None:
+        if category.id not in self._data.categories:
+            raise NotFound("category", category.id)
+        self._data.categories[category.id] = category
+
+    async def remove(self, category_id: UUID) -> None:
+        if self._data.categories.pop(category_id, None) is None:
+            raise NotFound("category", category_id)
+
+
+class MemoryTransactions(_Tenant):
+    """Transactions of one tenant."""
+
+    def _check(self, tx: Transaction) -> None:
+        self._own(tx.tenant_id)
+        if tx.account_id not in self._data.accounts:
+            raise NotFound("account", tx.account_id)
+        for split in tx.splits:
+            if split.category_id is not None and split.category_id not in self._data.categories:
+                raise NotFound("category", split.category_id)
+        if tx.external_id is not None:
+            for other in self._data.transactions.values():
+                if other.id != tx.id and other.account_id == tx.account_id and other.external_id == tx.external_id:
+                    raise Conflict(f"a transaction with bank id {tx.external_id!r} exists in the account")
+
+    async def get(self, transaction_id: UUID) -> Transaction | None:
+        return self._data.transactions.get(transaction_id)
+
+    async def add(self, transaction: Transaction) -> None:
+        if transaction.id in self._data.transactions:
+            raise Conflict(f"transaction {transaction.id} exists")
+        self._check(transaction)
+        self._data.transactions[transaction.id] = transaction
+
+    async def add_many(self, transactions: Sequence[Transaction]) -> None:
+        for tx in transactions:
+            await self.add(tx)
+
+    async def update(self, transaction: Transaction) -> None:
+        if transaction.id not in self._data.transactions:
+            raise NotFound("transaction", transaction.id)
+        self._check(transaction)
+        self._data.transactions[transaction.id] = transaction
+
+    async def remove(self, transaction_id: UUID) -> None:
+        if self._data.transactions.pop(transaction_id, None) is None:
+            raise NotFound("transaction", transaction_id)
+
+    async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
+        rows = sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key, reverse=True)
+        if after is not None:
+            rows = [t for t in rows if sort_key(t) < after]
+        items = rows[:limit]
+        more = len(rows) > limit
+        return Page(items, sort_key(items[-1]) if more and items else None)
+
+    async def all(self, filter: TransactionFilter) -> list[Transaction]:
+        return sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key)
+
+    async def count_for_account(self, account_id: UUID) -> int:
+        return sum(1 for t in self._data.transactions.values() if t.account_id == account_id)
+
+    async def count_for_category(self, category_id: UUID) -> int:
+        return sum(1 for t in self._data.transactions.values() if any(s.category_id == category_id for s in t.splits))
+
+    async def clear_category(self, category_id: UUID) -> list[UUID]:
+        touched = []
+        for tx in list(self._data.transactions.values()):
+            if any(s.category_id == category_id for s in tx.splits):
+                splits = tuple(Split(None, s.amount, s.memo) if s.category_id == category_id else s for s in tx.splits)
+                self._data.transactions[tx.id] = replace(tx, splits=splits)
+                touched.append(tx.id)
+        return sorted(touched)
+
+    async def transfer_legs(self, transfer_id: UUID) -> list[Transaction]:
+        return sorted((t for t in self._data.transactions.values() if t.transfer_id == transfer_id), key=lambda t: t.id)
+
+    async def existing_external_ids(self, account_id: UUID, external_ids: Sequence[str]) -> set[str]:
+        wanted = set(external_ids)
+        return {
+            t.external_id
+            for t in self._data.transactions.values()
+            if t.account_id == account_id and t.external_id in wanted and t.external_id is not None
+        }
+
+    async def existing_fingerprints(self, account_id: UUID, fingerprints: Sequence[str]) -> set[str]:
+        wanted = set(fingerprints)
+        return {
+            t.fingerprint
+            for t in self._data.transactions.values()
+            if t.account_id == account_id and t.fingerprint in wanted and t.fingerprint is not None
+        }
+
+
+class MemoryBudgets(_Tenant):
+    """Budgets of one tenant."""
+
+    async def get(self, budget_id: UUID) -> Budget | None:
+        return self._data.budgets.get(budget_id)
+
+    async def list(self) -> list[Budget]:
+        return sorted(self._data.budgets.values(), key=lambda b: (b.created_at, b.id))
+
+    async def add(self, budget: Budget) -> None:
+        self._own(budget.tenant_id)
+        if budget.category_id not in self._data.categories:
+            raise NotFound("category", budget.category_id)
+        if budget.id in self._data.budgets:
+            raise Conflict(f"budget {budget.id} exists")
+        self._data.budgets[budget.id] = budget
+
+    async def update(self, budget: Budget) -> None:
+        if budget.id not in self._data.budgets:
+            raise NotFound("budget", budget.id)
+        self._data.budgets[budget.id] = budget
+
+    async def remove(self, budget_id: UUID) -> None:
+        if self._data.budgets.pop(budget_id, None) is None:
+            raise NotFound("budget", budget_id)
+        self._data.announced = {a for a in self._data.announced if a[0] != budget_id}
+
+    async def announced_thresholds(self, budget_id: UUID, period_start: date) -> set[int]:
+        return {t for b, p, t in self._data.announced if b == budget_id and p == period_start}
+
+    async def announce_threshold(self, budget_id: UUID, period_start: date, threshold: int) -> bool:
+        key = (budget_id, period_start, threshold)
+        if key in self._data.announced:
+            return False
+        self._data.announced.add(key)
+        return True
+
+
+class MemoryRules(_Tenant):
+    """Rules of one tenant."""
+
+    async def get(self, rule_id: UUID) -> Rule | None:
+        return self._data.rules.get(rule_id)
+
+    async def list(self) -> list[Rule]:
+        return sorted(self._data.rules.values(), key=lambda r: (r.position, r.id))
+
+    async def add(self, rule: Rule) -> None:
+        self._own(rule.tenant_id)
+        if rule.id in self._data.rules:
+            raise Conflict(f"rule {rule.id} exists")
+        self._data.rules[rule.id] = rule
+
+    async def update(self, rule: Rule) -> None:
+        if rule.id not in self._data.rules:
+            raise NotFound("rule", rule.id)
+        self._data.rules[rule.id] = rule
+
+    async def remove(self, rule_id: UUID) -> None:
+        if self._data.rules.pop(rule_id, None) is None:
+            raise NotFound("rule", rule_id)
+
+
+class MemoryImports(_Tenant):
+    """Statement imports of one tenant."""
+
+    async def get(self, import_id: UUID) -> StatementImport | None:
+        return self._data.imports.get(import_id)
+
+    async def add(self, statement_import: StatementImport) -> None:
+        self._own(statement_import.tenant_id)
+        if statement_import.id in self._data.imports:
+            raise Conflict(f"import {statement_import.id} exists")
+        self._data.imports[statement_import.id] = statement_import
+
+    async def update(self, statement_import: StatementImport) -> None:
+        if statement_import.id not in self._data.imports:
+            raise NotFound("import", statement_import.id)
+        self._data.imports[statement_import.id] = statement_import
+
+
+class MemoryPayees(_Tenant):
+    """Payee memory of one tenant."""
+
+    async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
+        return self._data.payees.get(payee_key)
+
+    async def put(self, entry: PayeeMemoryEntry) -> None:
+        self._data.payees[entry.payee_key] = entry
+
+
+class MemoryIdentity(_Tenant):
+    """The tenant, its users, memberships and tokens."""
+
+    def __init__(self, data: TenantData, tenant_id: UUID, store: MemoryStore) -> None:
+        super().__init__(data, tenant_id)
+        self._store = store
+
+    async def get_tenant(self) -> Tenant | None:
+        return self._data.tenant
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        self._own(tenant.id)
+        if self._data.tenant is not None or tenant.id in self._store.tenants:
+            raise Conflict("the tenant exists")
+        self._data.tenant = tenant
+
+    async def add_user(self, user: User) -> None:
+        if user.email in self._store.users_by_email() or any(u.email == user.email for u in self._data.users.values()):
+            raise Conflict("that e-mail is already registered")
+        self._data.users[user.id] = user
+
+    async def get_user(self, user_id: UUID) -> User | None:
+        if user_id not in self._data.memberships:
+            return None
+        return self._data.users.get(user_id)
+
+    async def add_membership(self, membership: Membership) -> None:
+        self._own(membership.tenant_id)
+        if membership.user_id not in self._data.users:
+            raise NotFound("user", membership.user_id)
+        self._data.memberships[membership.user_id] = membership
+
+    async def get_membership(self, user_id: UUID) -> Membership | None:
+        return self._data.memberships.get(user_id)
+
+    async def add_token(self, token: ApiToken) -> None:
+        self._own(token.tenant_id)
+        if token.user_id not in self._data.memberships:
+            raise NotFound("user", token.user_id)
+        if token.token_hash in self._store.tokens_by_hash():
+            raise Conflict("token exists")
+        self._data.tokens[token.id] = token
+
+    async def get_token(self, token_id: UUID) -> ApiToken | None:
+        return self._data.tokens.get(token_id)
+
+    async def list_tokens(self, user_id: UUID | None = None) -> list[ApiToken]:
+        tokens = [t for t in self._data.tokens.values() if user_id is None or t.user_id == user_id]
+        return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
+
+    async def update_token(self, token: ApiToken) -> None:
+        if token.id not in self._data.tokens:
+            raise NotFound("token", token.id)
+        self._data.tokens[token.id] = token

@@ -1,0 +1,79 @@
+"""The data of the in-memory adapters: one immutable-entity snapshot per tenant."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import weakref
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget
+from valorize_core.categories import Category
+from valorize_core.events import DomainEvent
+from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rules import Rule
+from valorize_core.statements.imports import StatementImport
+from valorize_core.transactions import Transaction
+
+__all__ = ["MemoryStore", "TenantData"]
+
+
+@dataclass
+class TenantData:
+    """One tenant's rows. Entities are frozen, so a shallow copy of the maps is a snapshot."""
+
+    tenant: Tenant | None = None
+    accounts: dict[UUID, Account] = field(default_factory=dict)
+    categories: dict[UUID, Category] = field(default_factory=dict)
+    transactions: dict[UUID, Transaction] = field(default_factory=dict)
+    budgets: dict[UUID, Budget] = field(default_factory=dict)
+    announced: set[tuple[UUID, date, int]] = field(default_factory=set)
+    rules: dict[UUID, Rule] = field(default_factory=dict)
+    imports: dict[UUID, StatementImport] = field(default_factory=dict)
+    payees: dict[str, PayeeMemoryEntry] = field(default_factory=dict)
+    users: dict[UUID, User] = field(default_factory=dict)
+    memberships: dict[UUID, Membership] = field(default_factory=dict)
+    tokens: dict[UUID, ApiToken] = field(default_factory=dict)
+
+    def snapshot(self) -> TenantData:
+        """A copy whose maps can change without touching this one."""
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, (dict, set)):
+                setattr(clone, name, copy.copy(value))
+        return clone
+
+
+class MemoryStore:
+    """All tenants, the outbox of committed events, and per-tenant write locks."""
+
+    def __init__(self) -> None:
+        self.tenants: dict[UUID, TenantData] = {}
+        self.outbox: list[DomainEvent] = []
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def data(self, tenant_id: UUID) -> TenantData:
+        """The committed data of a tenant (empty if it has none yet)."""
+        return self.tenants.get(tenant_id) or TenantData()
+
+    def lock(self, tenant_id: UUID) -> asyncio.Lock:
+        """The tenant's lock for the running event loop (units of work run one at a time)."""
+        per_loop = self._locks.setdefault(asyncio.get_running_loop(), {})
+        found = per_loop.get(tenant_id)
+        if found is None:
+            found = per_loop[tenant_id] = asyncio.Lock()
+        return found
+
+    def users_by_email(self) -> dict[str, User]:
+        """Every committed user, by e-mail."""
+        return {u.email: u for data in self.tenants.values() for u in data.users.values()}
+
+    def tokens_by_hash(self) -> dict[str, ApiToken]:
+        """Every committed token, by hash."""
+        return {t.token_hash: t for data in self.tenants.values() for t in data.tokens.values()}

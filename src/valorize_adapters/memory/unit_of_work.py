@@ -1,0 +1,129 @@
+"""The in-memory unit of work: staged snapshot, swapped in on commit, dropped on rollback."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from valorize_adapters.memory.repositories import (
+    MemoryAccounts,
+    MemoryBudgets,
+    MemoryCategories,
+    MemoryIdentity,
+    MemoryImports,
+    MemoryPayees,
+    MemoryRules,
+    MemoryTransactions,
+)
+from valorize_adapters.memory.store import MemoryStore, TenantData
+from valorize_core.events import DomainEvent
+from valorize_core.identity import ApiToken, User
+
+__all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
+
+
+class MemoryUnitOfWork:
+    """One tenant's atomic unit over a :class:`MemoryStore`.
+
+    Units of work of one tenant run one at a time (a per-tenant lock), so they are serializable.
+    """
+
+    def __init__(self, store: MemoryStore, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self._store = store
+        self._events: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
+        self._data = TenantData()
+        self._bind(self._data)
+
+    def _bind(self, data: TenantData) -> None:
+        self._data = data
+        self.accounts = MemoryAccounts(data, self.tenant_id)
+        self.categories = MemoryCategories(data, self.tenant_id)
+        self.transactions = MemoryTransactions(data, self.tenant_id)
+        self.budgets = MemoryBudgets(data, self.tenant_id)
+        self.rules = MemoryRules(data, self.tenant_id)
+        self.imports = MemoryImports(data, self.tenant_id)
+        self.payees = MemoryPayees(data, self.tenant_id)
+        self.identity = MemoryIdentity(data, self.tenant_id, self._store)
+
+    async def __aenter__(self) -> Self:
+        self._lock = self._store.lock(self.tenant_id)
+        await self._lock.acquire()
+        self._bind(self._store.data(self.tenant_id).snapshot())
+        self._events = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            self._lock.release()
+
+    def record(self, event: DomainEvent) -> None:
+        """Stage an event for the outbox."""
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        """Swap the staged snapshot in and append the events to the outbox."""
+        self._check_global_uniqueness()
+        self._store.tenants[self.tenant_id] = self._data
+        self._store.outbox.extend(self._events)
+        self._committed = list(self._events)
+        self._events = []
+        self._bind(self._data.snapshot())
+
+    async def rollback(self) -> None:
+        """Drop every staged change and event."""
+        self._events = []
+        self._bind(self._store.data(self.tenant_id).snapshot())
+
+    @property
+    def committed_events(self) -> list[DomainEvent]:
+        """Events of the last commit."""
+        return list(self._committed)
+
+    def _check_global_uniqueness(self) -> None:
+        from valorize_core.errors import Conflict
+
+        emails = {
+            u.email: u.id for t, d in self._store.tenants.items() if t != self.tenant_id for u in d.users.values()
+        }
+        hashes = {
+            k.token_hash for t, d in self._store.tenants.items() if t != self.tenant_id for k in d.tokens.values()
+        }
+        for user in self._data.users.values():
+            if emails.get(user.email, user.id) != user.id:
+                raise Conflict("that e-mail is already registered")
+        for token in self._data.tokens.values():
+            if token.token_hash in hashes:
+                raise Conflict("token exists")
+
+
+class MemoryUnitOfWorkFactory:
+    """Opens :class:`MemoryUnitOfWork` s over one store."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def __call__(self, tenant_id: UUID) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store, tenant_id)
+
+
+class MemoryDirectory:
+    """Cross-tenant lookups over committed data."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return self._store.tokens_by_hash().get(token_hash)
+
+    async def user_by_email(self, email: str) -> User | None:
+        return self._store.users_by_email().get(email.strip().lower())

@@ -1,0 +1,1 @@
+"""Actions: the write side, one use case per module."""

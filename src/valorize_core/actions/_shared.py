@@ -1,0 +1,133 @@
+"""Steps several actions share: lookups that raise, balance moves, learning corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date
+from typing import TypeVar
+from uuid import UUID
+
+from valorize_core.accounts import Account
+from valorize_core.context import Ports
+from valorize_core.errors import NotFound, ValidationError
+from valorize_core.events import AccountBalanceChanged, TransactionCategorized, TransactionCreated
+from valorize_core.money import Currency, Money
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.payees import payee_key
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.transactions import Transaction
+
+T = TypeVar("T")
+
+
+async def require(getter: Callable[[UUID], Awaitable[T | None]], entity_id: UUID, kind: str) -> T:
+    """The entity or :class:`NotFound`."""
+    if not isinstance(entity_id, UUID):
+        raise ValidationError.for_field(f"{kind}_id", "must be an id")
+    found = await getter(entity_id)
+    if found is None:
+        raise NotFound(kind, entity_id)
+    return found
+
+
+async def require_categories(uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id") -> None:
+    """Raise unless every non-null id is one of the tenant's categories."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return
+    known = {c.id for c in await uow.categories.list()}
+    missing = wanted - known
+    if missing:
+        raise ValidationError.for_field(field, f"unknown category {sorted(map(str, missing))[0]}")
+
+
+def parse_amount(value: object, cur: Currency, field: str = "amount") -> Money:
+    """Money from a decimal string (or an existing Money) in ``cur``."""
+    if isinstance(value, Money):
+        if value.currency != cur:
+            raise ValidationError.for_field(field, f"must be in {cur.code}")
+        return value
+    try:
+        return Money.parse(value, cur)
+    except ValidationError as exc:
+        raise ValidationError.for_field(field, exc.errors[0].message if exc.errors else exc.message) from None
+
+
+def check_date(value: object, field: str) -> date:
+    """A plain date within a sane range."""
+    if not isinstance(value, date) or not date(1900, 1, 1) <= value <= date(2999, 12, 31):
+        raise ValidationError.for_field(field, "must be a date between 1900 and 2999")
+    return value
+
+
+async def move_balance(uow: UnitOfWork, ports: Ports, account_id: UUID, delta_minor: int) -> Account | None:
+    """Add ``delta_minor`` to an account's balance and record the change (no-op for zero)."""
+    if delta_minor == 0:
+        return None
+    account = await uow.accounts.apply_balance_delta(account_id, delta_minor)
+    uow.record(
+        ports.event(
+            AccountBalanceChanged,
+            uow.tenant_id,
+            account_id=str(account.id),
+            balance_minor=account.balance.minor,
+            currency=account.currency.code,
+        )
+    )
+    return account
+
+
+def record_created(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Record that ``tx`` was created (and how it was categorized, when automatically)."""
+    uow.record(
+        ports.event(
+            TransactionCreated,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            account_id=str(tx.account_id),
+            amount_minor=tx.amount.minor,
+            currency=tx.amount.currency.code,
+            booked_on=tx.booked_on.isoformat(),
+            category_id=None if tx.category_id is None else str(tx.category_id),
+            description=tx.description,
+        )
+    )
+    if tx.categorization.source not in ("manual", "none"):
+        record_categorized(uow, ports, tx)
+
+
+def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Record the transaction's categorization."""
+    uow.record(
+        ports.event(
+            TransactionCategorized,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            category_id=None if tx.category_id is None else str(tx.category_id),
+            source=tx.categorization.source.value,
+            confidence=str(tx.categorization.confidence),
+            explanation=tx.categorization.explanation,
+        )
+    )
+
+
+async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
+    """Teach the payee memory that this payee belongs in ``category_id``."""
+    key = payee_key(tx.description or tx.payee)
+    if not key:
+        return
+    entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), ports.clock.now())
+    await uow.payees.put(entry.learn(category_id, ports.clock.now()))
+
+
+async def index_example(ports: Ports, tx: Transaction) -> None:
+    """Add a person-labeled transaction to the vector index (after commit)."""
+    if ports.embedder is None or ports.vector_index is None:
+        return
+    category_id = tx.category_id
+    if category_id is None:
+        await ports.vector_index.remove(tx.tenant_id, tx.id)
+        return
+    text = ports.categorizer.label_text(tx)
+    vector = ports.embedder.embed([text])[0]
+    await ports.vector_index.upsert(tx.tenant_id, tx.id, vector, category_id, text)

@@ -1,0 +1,78 @@
+"""Action: apply rules retroactively to existing transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from uuid import UUID
+
+from valorize_core.actions._shared import record_categorized, require
+from valorize_core.context import Ports
+from valorize_core.events import TransactionUpdated
+from valorize_core.listing import TransactionFilter
+from valorize_core.rules import apply_rules
+
+__all__ = ["ApplyRules", "RetroactiveApply"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetroactiveApply:
+    """Which rules (``None``: all enabled) over which transactions.
+
+    Transactions a person categorized are left alone unless ``include_manual``; transfers are
+    never touched.
+    """
+
+    tenant_id: UUID
+    rule_ids: tuple[UUID, ...] | None = None
+    filter: TransactionFilter = field(default_factory=TransactionFilter)
+    include_manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """How many transactions were looked at and how many changed."""
+
+    examined: int
+    changed: int
+
+
+class ApplyRules:
+    """Runs rules over stored transactions and saves what they change, atomically."""
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    async def __call__(self, command: RetroactiveApply) -> ApplyResult:
+        """Apply and return the counts."""
+        async with self._ports.uow(command.tenant_id) as uow:
+            if command.rule_ids is None:
+                rules = await uow.rules.list()
+            else:
+                rules = [await require(uow.rules.get, rid, "rule") for rid in command.rule_ids]
+                rules = [replace(r, enabled=True) for r in rules]
+            examined = changed = 0
+            for tx in await uow.transactions.all(command.filter):
+                if tx.is_transfer or (tx.categorization.source == "manual" and not command.include_manual):
+                    continue
+                examined += 1
+                outcome = apply_rules(rules, tx)
+                new = outcome.transaction
+                fields = tuple(f for f in ("payee", "splits", "tags") if getattr(new, f) != getattr(tx, f))
+                if not fields:
+                    continue
+                changed += 1
+                new = replace(new, updated_at=self._ports.clock.now())
+                await uow.transactions.update(new)
+                uow.record(
+                    self._ports.event(
+                        TransactionUpdated,
+                        uow.tenant_id,
+                        transaction_id=str(new.id),
+                        account_id=str(new.account_id),
+                        changes=fields,
+                    )
+                )
+                if "splits" in fields:
+                    record_categorized(uow, self._ports, new)
+            await uow.commit()
+        return ApplyResult(examined, changed)

@@ -1,0 +1,85 @@
+"""``Valorize``: every use case, built once from a :class:`~valorize_core.context.Ports` bundle.
+
+Services that import the library use this instead of wiring each action themselves::
+
+    vz = Valorize(ports)
+    account = await vz.create_account(NewAccount(tenant_id, "Checking", "checking", "BRL"))
+"""
+
+from __future__ import annotations
+
+from valorize_core.actions.apply_rules import ApplyRules
+from valorize_core.actions.correct_category import CorrectCategory
+from valorize_core.actions.create_account import CreateAccount
+from valorize_core.actions.create_category import CreateCategory
+from valorize_core.actions.create_rule import CreateRule
+from valorize_core.actions.create_transaction import CreateTransaction
+from valorize_core.actions.create_transfer import CreateTransfer
+from valorize_core.actions.delete_account import DeleteAccount
+from valorize_core.actions.delete_budget import DeleteBudget
+from valorize_core.actions.delete_category import DeleteCategory
+from valorize_core.actions.delete_rule import DeleteRule
+from valorize_core.actions.delete_transaction import DeleteTransaction
+from valorize_core.actions.evaluate_budgets import EvaluateBudgets
+from valorize_core.actions.import_statement import ImportStatement
+from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
+from valorize_core.actions.set_budget import SetBudget
+from valorize_core.actions.signup import Signup
+from valorize_core.actions.update_account import UpdateAccount
+from valorize_core.actions.update_category import UpdateCategory
+from valorize_core.actions.update_rule import UpdateRule
+from valorize_core.actions.update_transaction import UpdateTransaction
+from valorize_core.context import Ports
+from valorize_core.queries.budget_status import GetBudgetStatus
+from valorize_core.queries.get_transaction import GetTransaction
+from valorize_core.queries.list_accounts import ListAccounts
+from valorize_core.queries.list_categories import ListCategories
+from valorize_core.queries.list_rules import ListRules
+from valorize_core.queries.list_transactions import ListTransactions
+from valorize_core.queries.preview_rule import PreviewRule
+from valorize_core.queries.reports import RunReport
+from valorize_core.queries.suggest_categories import SuggestCategories
+
+__all__ = ["Valorize"]
+
+
+class Valorize:
+    """The application: each attribute is one action or query, called with its command."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        # identity
+        self.signup = Signup(ports)
+        self.create_token = CreateToken(ports)
+        self.revoke_token = RevokeToken(ports)
+        # accounts and categories
+        self.create_account = CreateAccount(ports)
+        self.update_account = UpdateAccount(ports)
+        self.delete_account = DeleteAccount(ports)
+        self.list_accounts = ListAccounts(ports)
+        self.create_category = CreateCategory(ports)
+        self.update_category = UpdateCategory(ports)
+        self.delete_category = DeleteCategory(ports)
+        self.list_categories = ListCategories(ports)
+        # transactions
+        self.create_transaction = CreateTransaction(ports)
+        self.update_transaction = UpdateTransaction(ports)
+        self.delete_transaction = DeleteTransaction(ports)
+        self.create_transfer = CreateTransfer(ports)
+        self.correct_category = CorrectCategory(ports)
+        self.get_transaction = GetTransaction(ports)
+        self.list_transactions = ListTransactions(ports)
+        self.suggest_categories = SuggestCategories(ports)
+        self.import_statement = ImportStatement(ports)
+        # budgets, rules, reports
+        self.set_budget = SetBudget(ports)
+        self.delete_budget = DeleteBudget(ports)
+        self.evaluate_budgets = EvaluateBudgets(ports)
+        self.budget_status = GetBudgetStatus(ports)
+        self.create_rule = CreateRule(ports)
+        self.update_rule = UpdateRule(ports)
+        self.delete_rule = DeleteRule(ports)
+        self.list_rules = ListRules(ports)
+        self.preview_rule = PreviewRule(ports)
+        self.apply_rules = ApplyRules(ports)
+        self.report = RunReport(ports)

@@ -1,0 +1,40 @@
+"""The ports every use case is built from, bundled once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from valorize_core.categorization import Categorizer
+from valorize_core.events import DomainEvent
+from valorize_core.ports.clock import Clock
+from valorize_core.ports.embedder import Embedder
+from valorize_core.ports.identity import IdentityDirectory
+from valorize_core.ports.ids import IdGenerator
+from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.ports.vector_index import VectorIndex
+
+__all__ = ["Ports"]
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Adapters for the core's ports. ``embedder`` and ``vector_index`` are optional."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    directory: IdentityDirectory
+    embedder: Embedder | None = None
+    vector_index: VectorIndex | None = None
+    categorizer: Categorizer = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "categorizer", Categorizer(self.embedder, self.vector_index))
+
+    def event(self, kind: type[E], tenant_id: UUID, **fields: Any) -> E:
+        """A new event of ``kind`` with a fresh id and the current time."""
+        return kind(event_id=self.ids.new_id(), tenant_id=tenant_id, occurred_at=self.clock.now(), **fields)

@@ -1,0 +1,68 @@
+"""Turning raw bank descriptions into payees that can be remembered and compared.
+
+``"COMPRA CARTAO 1234 PADARIA REAL SAO PAULO BR 03/11"`` and ``"Padaria Real"`` should meet.
+The key is deterministic and conservative: it removes what banks add (card-purchase prefixes,
+card and reference numbers, dates, times, store numbers, country codes) and keeps the words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["display_payee", "payee_key"]
+
+_PREFIXES = [
+    "compra cartao debito", "compra cartao credito", "compra cartao", "compra no debito",
+    "compra no credito", "compra debito", "compra credito", "compra", "pagamento de boleto",
+    "pagamento", "pag boleto", "pix enviado", "pix recebido", "pix transf", "pix", "ted", "doc",
+    "transferencia enviada", "transferencia recebida", "transf", "debito automatico",
+    "deb autom", "debit card purchase", "card purchase", "pos purchase", "pos debit",
+    "purchase authorized on", "recurring payment", "pos", "ach debit", "ach credit",
+    "debit", "credit", "visa", "mastercard", "elo", "paypal \\*", "sq \\*", "tst\\*",
+]  # fmt: skip
+_PREFIX_RE = re.compile(r"^(?:(?:" + "|".join(p.replace(" ", r"\s+") for p in _PREFIXES) + r")\b\s*)+")
+_NOISE = [
+    re.compile(r"\b\d{1,2}[/\-.]\d{1,2}(?:[/\-.]\d{2,4})?\b"),  # dates 03/11, 03-11-2024
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
+    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b"),  # times
+    re.compile(r"[x*#]+\d+\b"),  # masked card numbers, store numbers: ****1234, #123
+    re.compile(r"\b(?:card|cartao|ref|id|nsu|auth|aut|doc|parc(?:ela)?)\s*[:#]?\s*\w*\d\w*\b"),
+    re.compile(r"\b\d+/\d+\b"),  # instalments 1/3
+    re.compile(r"\b\w*\d{3,}\w*\b"),  # long numbers and codes with digits
+    re.compile(r"\b\d+\b"),  # any remaining bare number
+]
+_TRAILING_PLACE = re.compile(r"(?:\s+(?:br|bra|brasil|brazil|us|usa|gb|uk|pt|de|fr|es)){1}\s*$")
+_STATE = re.compile(
+    r"\s+(?:sao paulo|rio de janeiro|belo horizonte|porto alegre|curitiba|erechim|brasilia|"
+    r"salvador|recife|fortaleza|new york|london)?\s*(?:sp|rj|mg|rs|pr|sc|ba|pe|ce|df|go|es|ny|ca|tx)?\s*$"
+)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def payee_key(description: str) -> str:
+    """The normalized key of a description: lower-case ASCII words without bank noise."""
+    text = _fold(description)
+    text = re.sub(r"[^\w\s*#/:.\-]", " ", text)
+    text = " ".join(text.split())
+    text = _PREFIX_RE.sub("", text)
+    for pattern in _NOISE:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"[*#/:.\-_]", " ", text)
+    text = " ".join(text.split())
+    for _ in range(2):
+        text = _TRAILING_PLACE.sub("", text).strip()
+        stripped = _STATE.sub("", text).strip()
+        if stripped:  # never strip a description down to nothing
+            text = stripped
+    text = _PREFIX_RE.sub("", text).strip()
+    return text or " ".join(_fold(description).split())
+
+
+def display_payee(description: str) -> str:
+    """A readable payee name derived from a description: its key in title case."""
+    return payee_key(description).title()

@@ -1,0 +1,36 @@
+"""Port: a cache of already-encoded read results."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+__all__ = ["Cache"]
+
+
+class Cache(Protocol):
+    """Bytes by key with a time to live, plus a per-tenant version for O(1) invalidation.
+
+    A cache is never the source of truth: implementations may lose entries at any time, and
+    callers must treat errors as misses.
+    """
+
+    async def get(self, key: str) -> bytes | None:
+        """The value, or ``None`` on a miss."""
+        ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        """Store a value for at most ``ttl_seconds``."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Forget a key."""
+        ...
+
+    async def tenant_version(self, tenant_id: UUID) -> int:
+        """The tenant's current cache version (part of every key of its reads)."""
+        ...
+
+    async def bump_tenant_version(self, tenant_id: UUID) -> int:
+        """Invalidate all of the tenant's cached reads at once; return the new version."""
+        ...

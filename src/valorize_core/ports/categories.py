@@ -1,0 +1,34 @@
+"""Port: the tenant's category tree."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from valorize_core.categories import Category
+
+__all__ = ["CategoryRepository"]
+
+
+class CategoryRepository(Protocol):
+    """Categories of the unit of work's tenant."""
+
+    async def get(self, category_id: UUID) -> Category | None:
+        """The category, or ``None``."""
+        ...
+
+    async def list(self) -> list[Category]:
+        """Every category, ordered by name then id."""
+        ...
+
+    async def add(self, category: Category) -> None:
+        """Store a new category."""
+        ...
+
+    async def update(self, category: Category) -> None:
+        """Store a changed category."""
+        ...
+
+    async def remove(self, category_id: UUID) -> None:
+        """Delete a category (the caller has moved its references)."""
+        ...

@@ -1,0 +1,34 @@
+"""Port: the tenant's ordered categorization rules."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from valorize_core.rules import Rule
+
+__all__ = ["RuleRepository"]
+
+
+class RuleRepository(Protocol):
+    """Rules of the unit of work's tenant."""
+
+    async def get(self, rule_id: UUID) -> Rule | None:
+        """The rule, or ``None``."""
+        ...
+
+    async def list(self) -> list[Rule]:
+        """Every rule, ordered by position then id."""
+        ...
+
+    async def add(self, rule: Rule) -> None:
+        """Store a new rule."""
+        ...
+
+    async def update(self, rule: Rule) -> None:
+        """Store a changed rule."""
+        ...
+
+    async def remove(self, rule_id: UUID) -> None:
+        """Delete a rule."""
+        ...

@@ -1,0 +1,29 @@
+"""Port: background tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+__all__ = ["Task", "TaskQueue"]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A unit of background work; ``id`` makes delivery idempotent (one effect per id)."""
+
+    id: UUID
+    name: str
+    tenant_id: UUID
+    payload: dict[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None
+
+
+class TaskQueue(Protocol):
+    """Durable, at-least-once task delivery. Enqueuing the same task id twice is harmless."""
+
+    async def enqueue(self, task: Task) -> None:
+        """Schedule a task."""
+        ...

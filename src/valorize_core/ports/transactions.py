@@ -1,0 +1,68 @@
+"""Port: the tenant's transactions, with keyset pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from valorize_core.listing import Page, PageKey, TransactionFilter
+from valorize_core.transactions import Transaction
+
+__all__ = ["TransactionRepository"]
+
+
+class TransactionRepository(Protocol):
+    """Transactions of the unit of work's tenant."""
+
+    async def get(self, transaction_id: UUID) -> Transaction | None:
+        """The transaction, or ``None``."""
+        ...
+
+    async def add(self, transaction: Transaction) -> None:
+        """Store a new transaction (the caller updates the account balance)."""
+        ...
+
+    async def add_many(self, transactions: Sequence[Transaction]) -> None:
+        """Store many new transactions at once (imports)."""
+        ...
+
+    async def update(self, transaction: Transaction) -> None:
+        """Replace a stored transaction, splits included."""
+        ...
+
+    async def remove(self, transaction_id: UUID) -> None:
+        """Delete a transaction."""
+        ...
+
+    async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
+        """One page, newest first by (booked_on, id); ``after`` is the last row's key."""
+        ...
+
+    async def all(self, filter: TransactionFilter) -> list[Transaction]:
+        """Every matching transaction (for reports, budgets and retroactive rules)."""
+        ...
+
+    async def count_for_account(self, account_id: UUID) -> int:
+        """How many transactions an account has."""
+        ...
+
+    async def count_for_category(self, category_id: UUID) -> int:
+        """How many transactions have a split in the category."""
+        ...
+
+    async def clear_category(self, category_id: UUID) -> list[UUID]:
+        """Make the category's splits uncategorized; return the transactions touched."""
+        ...
+
+    async def transfer_legs(self, transfer_id: UUID) -> list[Transaction]:
+        """Both legs of a transfer."""
+        ...
+
+    async def existing_external_ids(self, account_id: UUID, external_ids: Sequence[str]) -> set[str]:
+        """Which bank ids are already stored for the account."""
+        ...
+
+    async def existing_fingerprints(self, account_id: UUID, fingerprints: Sequence[str]) -> set[str]:
+        """Which fingerprints are already stored for the account."""
+        ...

@@ -1,0 +1,106 @@
+"""Port: the atomic boundary of every write."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from valorize_core.events import DomainEvent
+from valorize_core.ports.accounts import AccountRepository
+from valorize_core.ports.budgets import BudgetRepository
+from valorize_core.ports.categories import CategoryRepository
+from valorize_core.ports.identity import IdentityRepository
+from valorize_core.ports.imports import ImportRepository
+from valorize_core.ports.payee_memory import PayeeMemoryRepository
+from valorize_core.ports.rules import RuleRepository
+from valorize_core.ports.transactions import TransactionRepository
+
+__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+
+class UnitOfWork(Protocol):
+    """One tenant, one atomic transaction: rows, balances and outbox events, all or nothing.
+
+    Use it as ``async with uow_factory(tenant_id) as uow: ...; await uow.commit()``. Leaving
+    the block without ``commit()`` (or by an exception) rolls everything back, recorded events
+    included. Events recorded with :meth:`record` are written to the outbox in the same
+    transaction; after a commit :attr:`committed_events` holds them for immediate publishing.
+    """
+
+    @property
+    def tenant_id(self) -> UUID:
+        """The tenant every repository of this unit is bound to."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """The tenant's accounts."""
+        ...
+
+    @property
+    def categories(self) -> CategoryRepository:
+        """The tenant's categories."""
+        ...
+
+    @property
+    def transactions(self) -> TransactionRepository:
+        """The tenant's transactions."""
+        ...
+
+    @property
+    def budgets(self) -> BudgetRepository:
+        """The tenant's budgets."""
+        ...
+
+    @property
+    def rules(self) -> RuleRepository:
+        """The tenant's rules."""
+        ...
+
+    @property
+    def imports(self) -> ImportRepository:
+        """The tenant's imports."""
+        ...
+
+    @property
+    def payees(self) -> PayeeMemoryRepository:
+        """The tenant's payees."""
+        ...
+
+    @property
+    def identity(self) -> IdentityRepository:
+        """The tenant's identity."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def record(self, event: DomainEvent) -> None:
+        """Add an event to the outbox of this transaction."""
+        ...
+
+    async def commit(self) -> None:
+        """Make every change and recorded event durable at once."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard every change and recorded event."""
+        ...
+
+    @property
+    def committed_events(self) -> list[DomainEvent]:
+        """Events made durable by the last commit, in order."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work bound to a tenant."""
+
+    def __call__(self, tenant_id: UUID) -> UnitOfWork: ...

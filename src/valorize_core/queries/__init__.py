@@ -1,0 +1,1 @@
+"""Queries: the read side, one per module."""

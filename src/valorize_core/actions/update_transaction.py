@@ -107,21 +107,7 @@ class UpdateTransaction:
                 status=old.status if command.status is None else command.status,  # type: ignore[arg-type]
                 updated_at=self._ports.clock.now(),
             )
-            changes = tuple(
-                name
-                for name in (
-                    "account_id",
-                    "booked_on",
-                    "description",
-                    "payee",
-                    "amount",
-                    "splits",
-                    "categorization",
-                    "tags",
-                    "status",
-                )  # fmt: skip
-                if getattr(new, name) != getattr(old, name)
-            )
+            changes = tuple(name for name in _COMPARED if getattr(new, name) != getattr(old, name))
             if not changes:
                 return old
             await uow.transactions.update(new)

@@ -106,15 +106,17 @@ class Ledger:
             totals[posting.amount.currency.code] += posting.amount.minor
         return dict(totals)
 
-    def balances(self, as_of: date | None = None) -> dict[str, Money]:
-        """Balance of every ledger account as of a date (inclusive; ``None``: all time)."""
-        out: dict[str, Money] = {}
+    def balances(self, as_of: date | None = None) -> dict[tuple[str, str], Money]:
+        """Balance per ledger account and currency as of a date (inclusive; ``None``: all time).
+
+        Keyed by ``(ledger_account, currency_code)``: nominal accounts such as opening equity
+        or a category collect postings of every currency, and currencies never add up.
+        """
+        totals: dict[tuple[str, str], int] = defaultdict(int)
         for posting in self.postings():
-            if as_of is not None and posting.booked_on > as_of:
-                continue
-            prev = out.get(posting.ledger_account)
-            out[posting.ledger_account] = posting.amount if prev is None else prev + posting.amount
-        return out
+            if as_of is None or posting.booked_on <= as_of:
+                totals[(posting.ledger_account, posting.amount.currency.code)] += posting.amount.minor
+        return {key: Money(minor, key[1]) for key, minor in totals.items()}
 
     def account_balance(self, account_id: UUID, as_of: date | None = None) -> Money:
         """A real account's balance as of a date (opening balance included)."""

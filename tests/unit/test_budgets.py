@@ -23,7 +23,9 @@ spends = st.lists(st.integers(-50_000, 300_000), min_size=1, max_size=24)
 
 
 def budget(rollover: Rollover, limit: int = 100_000, period: BudgetPeriod = BudgetPeriod.MONTH) -> Budget:
-    return Budget(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), period, Money(limit, "BRL"), rollover, date(2025, 1, 15), NOW)
+    return Budget(
+        uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), period, Money(limit, "BRL"), rollover, date(2025, 1, 15), NOW
+    )
 
 
 def spent_map(b: Budget, amounts: list[int]) -> dict[date, Money]:
@@ -44,7 +46,9 @@ def last_day(b: Budget, n: int) -> date:
 @given(spends)
 def test_reset_never_carries(amounts: list[int]) -> None:
     b = budget(Rollover.RESET)
-    for status, spent in zip(budget_statuses(b, spent_map(b, amounts), last_day(b, len(amounts))), amounts, strict=True):
+    for status, spent in zip(
+        budget_statuses(b, spent_map(b, amounts), last_day(b, len(amounts))), amounts, strict=True
+    ):
         assert status.carried_in.minor == 0
         assert status.remaining.minor == 100_000 - spent
 
@@ -99,18 +103,25 @@ def test_status_before_start_is_zero_and_start_is_normalized() -> None:
     b = budget(Rollover.RESET)
     assert b.starts_on == date(2025, 1, 1)
     status = budget_status(b, {}, date(2024, 6, 1))
-    assert status.budgeted.minor == 0 and status.spent.minor == 0
+    assert status.budgeted.minor == 0
+    assert status.spent.minor == 0
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"limit": Money(0, "BRL")}, {"limit": Money(-5, "BRL")}, {"period": "fortnight"}, {"rollover": "maybe"}, {"thresholds": ()}, {"thresholds": (0,)}],
+    [
+        {"limit": Money(0, "BRL")},
+        {"limit": Money(-5, "BRL")},
+        {"period": "fortnight"},
+        {"rollover": "maybe"},
+        {"thresholds": ()},
+        {"thresholds": (0,)},
+    ],
 )
 def test_invalid_budgets_are_rejected(changes: dict[str, object]) -> None:
-    args = dict(
-        id=uuid.uuid4(), tenant_id=uuid.uuid4(), category_id=uuid.uuid4(), period="month", limit=Money(100, "BRL"),
-        rollover="reset", starts_on=date(2026, 1, 1), created_at=NOW,
-    )  # fmt: skip
+    args: dict[str, object] = {"id": uuid.uuid4(), "tenant_id": uuid.uuid4(), "category_id": uuid.uuid4()}
+    args |= {"period": "month", "limit": Money(100, "BRL"), "rollover": "reset"}
+    args |= {"starts_on": date(2026, 1, 1), "created_at": NOW}
     args.update(changes)
     with pytest.raises(ValidationError):
         Budget(**args)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from valorize_core.accounts import Account, AccountKind
 from valorize_core.money import CURRENCY_EXPONENTS, MAX_MINOR, Currency, Money, currency
 from valorize_core.rules import (
+    Action,
     AddTag,
     Condition,
     ConditionGroup,
@@ -196,7 +197,7 @@ def rules(
     @st.composite
     def _draw(draw: st.DrawFn) -> Rule:
         cats = category_ids or [draw(ids)]
-        actions = [SetCategory(draw(st.sampled_from(cats)))]
+        actions: list[Action] = [SetCategory(draw(st.sampled_from(cats)))]
         if draw(st.booleans()):
             actions.append(RenamePayee(draw(descriptions).title()))
         if draw(st.booleans()):

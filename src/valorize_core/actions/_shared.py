@@ -10,7 +10,12 @@ from uuid import UUID
 from valorize_core.accounts import Account
 from valorize_core.context import Ports
 from valorize_core.errors import NotFound, ValidationError
-from valorize_core.events import AccountBalanceChanged, TransactionCategorized, TransactionCreated
+from valorize_core.events import (
+    AccountBalanceChanged,
+    TransactionCategorized,
+    TransactionCreated,
+    TransactionUpdated,
+)
 from valorize_core.money import Currency, Money
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.payees import payee_key
@@ -94,6 +99,19 @@ def record_created(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
     )
     if tx.categorization.source not in ("manual", "none"):
         record_categorized(uow, ports, tx)
+
+
+def record_updated(uow: UnitOfWork, ports: Ports, tx: Transaction, changes: tuple[str, ...]) -> None:
+    """Record which fields of ``tx`` changed."""
+    uow.record(
+        ports.event(
+            TransactionUpdated,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            account_id=str(tx.account_id),
+            changes=changes,
+        )
+    )
 
 
 def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import record_categorized, require
+from valorize_core.actions._shared import record_categorized, record_updated, require
 from valorize_core.context import Ports
-from valorize_core.events import TransactionUpdated
 from valorize_core.listing import TransactionFilter
 from valorize_core.rules import apply_rules
 
@@ -63,15 +62,7 @@ class ApplyRules:
                 changed += 1
                 new = replace(new, updated_at=self._ports.clock.now())
                 await uow.transactions.update(new)
-                uow.record(
-                    self._ports.event(
-                        TransactionUpdated,
-                        uow.tenant_id,
-                        transaction_id=str(new.id),
-                        account_id=str(new.account_id),
-                        changes=fields,
-                    )
-                )
+                record_updated(uow, self._ports, new, fields)
                 if "splits" in fields:
                     record_categorized(uow, self._ports, new)
             await uow.commit()

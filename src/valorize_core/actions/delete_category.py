@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require
+from valorize_core.actions._shared import record_updated, require
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict
-from valorize_core.events import TransactionUpdated
 
 __all__ = ["CategoryDeletion", "DeleteCategory"]
 
@@ -40,16 +39,8 @@ class DeleteCategory:
                 raise Conflict(f"rules assign the category: {', '.join(users[:5])}")
             touched = await uow.transactions.clear_category(category.id)
             for tx_id in touched:
-                tx = await uow.transactions.get(tx_id)
-                uow.record(
-                    self._ports.event(
-                        TransactionUpdated,
-                        uow.tenant_id,
-                        transaction_id=str(tx_id),
-                        account_id=str(tx.account_id) if tx else "",
-                        changes=("splits",),
-                    )
-                )
+                tx = await require(uow.transactions.get, tx_id, "transaction")
+                record_updated(uow, self._ports, tx, ("splits",))
             await uow.categories.remove(category.id)
             await uow.commit()
         return len(touched)

@@ -13,13 +13,13 @@ from valorize_core.actions._shared import (
     move_balance,
     parse_amount,
     record_categorized,
+    record_updated,
     require,
     require_categories,
 )
 from valorize_core.actions.create_transaction import SplitInput, build_splits
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, ValidationError
-from valorize_core.events import TransactionUpdated
 from valorize_core.transactions import Categorization, Split, Transaction, TransactionStatus
 
 __all__ = ["TransactionChanges", "UpdateTransaction"]
@@ -116,15 +116,7 @@ class UpdateTransaction:
                 await move_balance(uow, self._ports, new.account_id, new.amount.minor)
             else:
                 await move_balance(uow, self._ports, new.account_id, new.amount.minor - old.amount.minor)
-            uow.record(
-                self._ports.event(
-                    TransactionUpdated,
-                    uow.tenant_id,
-                    transaction_id=str(new.id),
-                    account_id=str(new.account_id),
-                    changes=changes,
-                )
-            )
+            record_updated(uow, self._ports, new, changes)
             chosen = command.category_id is not None or command.splits is not None
             if chosen and new.category_id is not None:  # a person's choice: learn it at once
                 await learn(uow, self._ports, new, new.category_id)

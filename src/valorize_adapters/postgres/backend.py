@@ -1,0 +1,70 @@
+"""Everything on PostgreSQL, wired: pool, migrations, ports and the ready :class:`Valorize`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.postgres.migrate import migrate
+from valorize_adapters.postgres.pool import APP_ROLE, open_pool
+from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
+from valorize_adapters.postgres.vector_index import PgVectorIndex
+from valorize_adapters.system import SystemClock, TimeOrderedIds
+from valorize_core.app import Valorize
+from valorize_core.context import Ports
+from valorize_core.ports.clock import Clock
+from valorize_core.ports.ids import IdGenerator
+
+__all__ = ["PostgresBackend"]
+
+
+class PostgresBackend:
+    """Opened with :meth:`open`, closed with :meth:`close` (or ``async with``)."""
+
+    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], ports: Ports) -> None:
+        self.pool = pool
+        self.ports = ports
+        self.app = Valorize(ports)
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        run_migrations: bool = True,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        dimensions: int = 256,
+        min_size: int = 1,
+        max_size: int = 10,
+        role: str | None = APP_ROLE,
+    ) -> PostgresBackend:
+        """Migrate (unless told not to), open the pool and wire every port."""
+        if run_migrations:
+            await migrate(url)
+        pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role)
+        index = PgVectorIndex(pool, dimensions)
+        if dimensions != 256:
+            await index.ensure_index()
+        ports = Ports(
+            uow=PostgresUnitOfWorkFactory(pool),
+            clock=clock or SystemClock(),
+            ids=ids or TimeOrderedIds(),
+            directory=PostgresDirectory(pool),
+            embedder=HashingEmbedder(dimensions),
+            vector_index=index,
+        )
+        return cls(pool, ports)
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self.pool.close()
+
+    async def __aenter__(self) -> PostgresBackend:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

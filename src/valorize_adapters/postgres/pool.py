@@ -1,0 +1,45 @@
+"""The connection pool: every connection in UTC, as the application role, with pgvector types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["APP_ROLE", "open_pool"]
+
+APP_ROLE = "valorize_app"
+
+
+async def open_pool(
+    conninfo: str, *, min_size: int = 1, max_size: int = 10, role: str | None = APP_ROLE
+) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+    """An open pool. ``role``: the role to ``SET ROLE`` to when it exists (``None``: stay as is).
+
+    Connections are checked before being handed out, so one the server dropped is replaced
+    instead of failing the request.
+    """
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.set_autocommit(True)
+        await conn.execute("SET TIME ZONE 'UTC'")
+        if role is not None:
+            exists = await (await conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))).fetchone()
+            if exists:
+                await conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+        await register_vector_async(conn)
+        await conn.set_autocommit(False)
+
+    pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        configure=configure,
+        check=AsyncConnectionPool.check_connection,
+        open=False,
+        timeout=30,
+    )
+    await pool.open(wait=True)
+    return pool

@@ -1,0 +1,466 @@
+"""PostgreSQL repositories. Every statement filters by tenant explicitly; row-level security
+repeats the filter underneath, so a forgotten ``WHERE`` still cannot cross tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, LiteralString
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from valorize_adapters.postgres import rows
+from valorize_adapters.postgres.session import Session
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget
+from valorize_core.categories import Category
+from valorize_core.errors import NotFound
+from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.listing import Page, PageKey, TransactionFilter
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rules import Rule, action_to_data, condition_to_data
+from valorize_core.statements.imports import StatementImport
+from valorize_core.transactions import Transaction
+
+__all__ = [
+    "PgAccounts",
+    "PgBudgets",
+    "PgCategories",
+    "PgIdentity",
+    "PgImports",
+    "PgPayees",
+    "PgRules",
+    "PgTransactions",
+]
+
+
+class _Repo:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    @property
+    def _t(self) -> UUID:
+        assert self._s.tenant_id is not None
+        return self._s.tenant_id
+
+
+class PgAccounts(_Repo):
+    async def get(self, account_id: UUID) -> Account | None:
+        r = await self._s.fetch_one("SELECT * FROM accounts WHERE tenant_id = %s AND id = %s", (self._t, account_id))
+        return rows.account(r) if r else None
+
+    async def list(self) -> list[Account]:
+        rs = await self._s.fetch("SELECT * FROM accounts WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
+        return [rows.account(r) for r in rs]
+
+    async def add(self, account: Account) -> None:
+        await self._s.execute(
+            "INSERT INTO accounts (tenant_id, id, name, kind, currency, exponent, opening_minor, balance_minor,"
+            " opened_on, archived, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (account.tenant_id, account.id, account.name, account.kind.value, account.currency.code,
+             account.currency.exponent, account.opening_balance.minor, account.balance.minor, account.opened_on,
+             account.archived, account.created_at),
+        )  # fmt: skip
+
+    async def update(self, account: Account) -> None:
+        n = await self._s.execute(
+            "UPDATE accounts SET name = %s, kind = %s, archived = %s, opening_minor = %s"
+            " WHERE tenant_id = %s AND id = %s",
+            (account.name, account.kind.value, account.archived, account.opening_balance.minor, self._t, account.id),
+        )
+        if not n:
+            raise NotFound("account", account.id)
+
+    async def remove(self, account_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM accounts WHERE tenant_id = %s AND id = %s", (self._t, account_id)):
+            raise NotFound("account", account_id)
+
+    async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
+        r = await self._s.fetch_one(
+            "UPDATE accounts SET balance_minor = balance_minor + %s WHERE tenant_id = %s AND id = %s RETURNING *",
+            (delta_minor, self._t, account_id),
+        )
+        if r is None:
+            raise NotFound("account", account_id)
+        return rows.account(r)
+
+
+class PgCategories(_Repo):
+    async def get(self, category_id: UUID) -> Category | None:
+        r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
+        return rows.category(r) if r else None
+
+    async def list(self) -> list[Category]:
+        rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
+        return [rows.category(r) for r in rs]
+
+    async def add(self, category: Category) -> None:
+        await self._s.execute(
+            "INSERT INTO categories (tenant_id, id, name, kind, parent_id) VALUES (%s, %s, %s, %s, %s)",
+            (category.tenant_id, category.id, category.name, category.kind.value, category.parent_id),
+        )
+
+    async def update(self, category: Category) -> None:
+        n = await self._s.execute(
+            "UPDATE categories SET name = %s, kind = %s, parent_id = %s WHERE tenant_id = %s AND id = %s",
+            (category.name, category.kind.value, category.parent_id, self._t, category.id),
+        )
+        if not n:
+            raise NotFound("category", category.id)
+
+    async def remove(self, category_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id)):
+            raise NotFound("category", category_id)
+
+
+_INSERT_TX: LiteralString = (
+    "INSERT INTO transactions (tenant_id, id, account_id, booked_on, description, payee, amount_minor, currency,"
+    " exponent, status, source, tags, external_id, fingerprint, cat_source, cat_confidence, cat_explanation,"
+    " cat_rule_id, transfer_id, import_id, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_INSERT_SPLIT: LiteralString = (
+    "INSERT INTO splits (tenant_id, transaction_id, position, category_id, amount_minor, memo)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_SELECT_TX: LiteralString = "SELECT " + rows.TRANSACTION_COLUMNS + " FROM transactions t"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["t.tenant_id = %s"]
+    params: list[Any] = [tenant]
+    if f.account_ids:
+        clauses.append("t.account_id = ANY(%s)")
+        params.append(list(f.account_ids))
+    if f.category_ids:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id"
+            " AND s.category_id = ANY(%s))"
+        )
+        params.append(list(f.category_ids))
+    if f.uncategorized:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id"
+            " AND s.category_id IS NULL)"
+        )
+    if f.date_from:
+        clauses.append("t.booked_on >= %s")
+        params.append(f.date_from)
+    if f.date_to:
+        clauses.append("t.booked_on <= %s")
+        params.append(f.date_to)
+    if f.text:
+        clauses.append("(lower(t.description) LIKE %s OR lower(t.payee) LIKE %s)")
+        pattern = "%" + _escape_like(f.text.lower()) + "%"
+        params += [pattern, pattern]
+    if f.amount_min is not None:
+        clauses.append("t.amount_minor >= %s * power(10::numeric, t.exponent)")
+        params.append(f.amount_min)
+    if f.amount_max is not None:
+        clauses.append("t.amount_minor <= %s * power(10::numeric, t.exponent)")
+        params.append(f.amount_max)
+    if f.import_id is not None:
+        clauses.append("t.import_id = %s")
+        params.append(f.import_id)
+    return " AND ".join(clauses), params
+
+
+class PgTransactions(_Repo):
+    async def get(self, transaction_id: UUID) -> Transaction | None:
+        r = await self._s.fetch_one(_SELECT_TX + " WHERE t.tenant_id = %s AND t.id = %s", (self._t, transaction_id))
+        return rows.transaction(r) if r else None
+
+    async def add(self, transaction: Transaction) -> None:
+        await self.add_many([transaction])
+
+    async def add_many(self, transactions: Sequence[Transaction]) -> None:
+        for tx in transactions:
+            if tx.tenant_id != self._t:
+                raise NotFound("tenant", tx.tenant_id)
+        await self._s.execute_many(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
+        await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
+
+    async def update(self, transaction: Transaction) -> None:
+        params = rows.transaction_params(transaction)
+        n = await self._s.execute(
+            "UPDATE transactions SET account_id = %s, booked_on = %s, description = %s, payee = %s,"
+            " amount_minor = %s, currency = %s, exponent = %s, status = %s, source = %s, tags = %s,"
+            " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
+            " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
+            " WHERE tenant_id = %s AND id = %s",
+            (*params[2:20], params[21], self._t, transaction.id),
+        )
+        if not n:
+            raise NotFound("transaction", transaction.id)
+        await self._s.execute(
+            "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s", (self._t, transaction.id)
+        )
+        await self._s.execute_many(_INSERT_SPLIT, rows.split_params(transaction))
+
+    async def remove(self, transaction_id: UUID) -> None:
+        if not await self._s.execute(
+            "DELETE FROM transactions WHERE tenant_id = %s AND id = %s", (self._t, transaction_id)
+        ):
+            raise NotFound("transaction", transaction_id)
+
+    async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
+        where, params = _where(self._t, filter)
+        if after is not None:
+            where += " AND (t.booked_on, t.id) < (%s, %s)"
+            params += [after[0], after[1]]
+        rs = await self._s.fetch(
+            _SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s",
+            [*params, limit + 1],
+        )
+        items = [rows.transaction(r) for r in rs[:limit]]
+        more = len(rs) > limit
+        return Page(items, (items[-1].booked_on, items[-1].id) if more and items else None)
+
+    async def all(self, filter: TransactionFilter) -> list[Transaction]:
+        where, params = _where(self._t, filter)
+        rs = await self._s.fetch(_SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on, t.id", params)
+        return [rows.transaction(r) for r in rs]
+
+    async def count_for_account(self, account_id: UUID) -> int:
+        r = await self._s.fetch_one(
+            "SELECT count(*) AS n FROM transactions WHERE tenant_id = %s AND account_id = %s", (self._t, account_id)
+        )
+        return int(r["n"]) if r else 0
+
+    async def count_for_category(self, category_id: UUID) -> int:
+        r = await self._s.fetch_one(
+            "SELECT count(DISTINCT transaction_id) AS n FROM splits WHERE tenant_id = %s AND category_id = %s",
+            (self._t, category_id),
+        )
+        return int(r["n"]) if r else 0
+
+    async def clear_category(self, category_id: UUID) -> list[UUID]:
+        rs = await self._s.fetch(
+            "UPDATE splits SET category_id = NULL WHERE tenant_id = %s AND category_id = %s RETURNING transaction_id",
+            (self._t, category_id),
+        )
+        return sorted({r["transaction_id"] for r in rs})
+
+    async def transfer_legs(self, transfer_id: UUID) -> list[Transaction]:
+        rs = await self._s.fetch(
+            _SELECT_TX + " WHERE t.tenant_id = %s AND t.transfer_id = %s ORDER BY t.id", (self._t, transfer_id)
+        )
+        return [rows.transaction(r) for r in rs]
+
+    async def existing_external_ids(self, account_id: UUID, external_ids: Sequence[str]) -> set[str]:
+        if not external_ids:
+            return set()
+        rs = await self._s.fetch(
+            "SELECT external_id FROM transactions WHERE tenant_id = %s AND account_id = %s AND external_id = ANY(%s)",
+            (self._t, account_id, list(external_ids)),
+        )
+        return {r["external_id"] for r in rs}
+
+    async def existing_fingerprints(self, account_id: UUID, fingerprints: Sequence[str]) -> set[str]:
+        if not fingerprints:
+            return set()
+        rs = await self._s.fetch(
+            "SELECT fingerprint FROM transactions WHERE tenant_id = %s AND account_id = %s AND fingerprint = ANY(%s)",
+            (self._t, account_id, list(fingerprints)),
+        )
+        return {r["fingerprint"] for r in rs}
+
+
+class PgBudgets(_Repo):
+    async def get(self, budget_id: UUID) -> Budget | None:
+        r = await self._s.fetch_one("SELECT * FROM budgets WHERE tenant_id = %s AND id = %s", (self._t, budget_id))
+        return rows.budget(r) if r else None
+
+    async def list(self) -> list[Budget]:
+        rs = await self._s.fetch("SELECT * FROM budgets WHERE tenant_id = %s ORDER BY created_at, id", (self._t,))
+        return [rows.budget(r) for r in rs]
+
+    def _params(self, b: Budget) -> tuple[Any, ...]:
+        return (b.category_id, b.period.value, b.limit.minor, b.limit.currency.code, b.rollover.value, b.starts_on,
+                list(b.thresholds), b.created_at)  # fmt: skip
+
+    async def add(self, budget: Budget) -> None:
+        await self._s.execute(
+            "INSERT INTO budgets (category_id, period, limit_minor, currency, rollover, starts_on, thresholds,"
+            " created_at, tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*self._params(budget), budget.tenant_id, budget.id),
+        )
+
+    async def update(self, budget: Budget) -> None:
+        n = await self._s.execute(
+            "UPDATE budgets SET category_id = %s, period = %s, limit_minor = %s, currency = %s, rollover = %s,"
+            " starts_on = %s, thresholds = %s, created_at = %s WHERE tenant_id = %s AND id = %s",
+            (*self._params(budget), self._t, budget.id),
+        )
+        if not n:
+            raise NotFound("budget", budget.id)
+
+    async def remove(self, budget_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM budgets WHERE tenant_id = %s AND id = %s", (self._t, budget_id)):
+            raise NotFound("budget", budget_id)
+
+    async def announced_thresholds(self, budget_id: UUID, period_start: date) -> set[int]:
+        rs = await self._s.fetch(
+            "SELECT threshold FROM budget_announcements WHERE tenant_id = %s AND budget_id = %s AND period_start = %s",
+            (self._t, budget_id, period_start),
+        )
+        return {r["threshold"] for r in rs}
+
+    async def announce_threshold(self, budget_id: UUID, period_start: date, threshold: int) -> bool:
+        n = await self._s.execute(
+            "INSERT INTO budget_announcements (tenant_id, budget_id, period_start, threshold)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self._t, budget_id, period_start, threshold),
+        )
+        return n == 1
+
+
+class PgRules(_Repo):
+    async def get(self, rule_id: UUID) -> Rule | None:
+        r = await self._s.fetch_one("SELECT * FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id))
+        return rows.rule(r) if r else None
+
+    async def list(self) -> list[Rule]:
+        rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
+        return [rows.rule(r) for r in rs]
+
+    def _params(self, rule: Rule) -> tuple[Any, ...]:
+        conditions = Jsonb(condition_to_data(rule.conditions))
+        actions = Jsonb([action_to_data(a) for a in rule.actions])
+        return (rule.name, rule.position, conditions, actions, rule.stop_processing, rule.enabled, rule.created_at)
+
+    async def add(self, rule: Rule) -> None:
+        await self._s.execute(
+            "INSERT INTO rules (name, position, conditions, actions, stop_processing, enabled, created_at,"
+            " tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*self._params(rule), rule.tenant_id, rule.id),
+        )
+
+    async def update(self, rule: Rule) -> None:
+        n = await self._s.execute(
+            "UPDATE rules SET name = %s, position = %s, conditions = %s, actions = %s, stop_processing = %s,"
+            " enabled = %s, created_at = %s WHERE tenant_id = %s AND id = %s",
+            (*self._params(rule), self._t, rule.id),
+        )
+        if not n:
+            raise NotFound("rule", rule.id)
+
+    async def remove(self, rule_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id)):
+            raise NotFound("rule", rule_id)
+
+
+class PgImports(_Repo):
+    async def get(self, import_id: UUID) -> StatementImport | None:
+        r = await self._s.fetch_one("SELECT * FROM imports WHERE tenant_id = %s AND id = %s", (self._t, import_id))
+        return rows.statement_import(r) if r else None
+
+    def _params(self, i: StatementImport) -> tuple[Any, ...]:
+        errors = Jsonb([{"line": e.line, "message": e.message} for e in i.errors])
+        return (i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates, errors,
+                i.created_at, i.completed_at)  # fmt: skip
+
+    async def add(self, statement_import: StatementImport) -> None:
+        await self._s.execute(
+            "INSERT INTO imports (account_id, filename, status, total_rows, imported, duplicates, errors,"
+            " created_at, completed_at, tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*self._params(statement_import), statement_import.tenant_id, statement_import.id),
+        )
+
+    async def update(self, statement_import: StatementImport) -> None:
+        n = await self._s.execute(
+            "UPDATE imports SET account_id = %s, filename = %s, status = %s, total_rows = %s, imported = %s,"
+            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
+            (*self._params(statement_import), self._t, statement_import.id),
+        )
+        if not n:
+            raise NotFound("import", statement_import.id)
+
+
+class PgPayees(_Repo):
+    async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
+        )
+        return rows.payee_entry(r) if r else None
+
+    async def put(self, entry: PayeeMemoryEntry) -> None:
+        await self._s.execute(
+            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
+            " updated_at = EXCLUDED.updated_at",
+            (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
+        )
+
+
+class PgIdentity(_Repo):
+    async def get_tenant(self) -> Tenant | None:
+        r = await self._s.fetch_one("SELECT * FROM tenants WHERE id = %s", (self._t,))
+        return rows.tenant(r) if r else None
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        if tenant.id != self._t:
+            raise NotFound("tenant", tenant.id)
+        await self._s.execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES (%s, %s, %s)",
+            (tenant.id, tenant.name, tenant.created_at),
+        )
+
+    async def add_user(self, user: User) -> None:
+        await self._s.execute(
+            "INSERT INTO users (tenant_id, id, email, name, created_at) VALUES (%s, %s, %s, %s, %s)",
+            (self._t, user.id, user.email, user.name, user.created_at),
+        )
+
+    async def get_user(self, user_id: UUID) -> User | None:
+        r = await self._s.fetch_one(
+            "SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id AND m.tenant_id = %s WHERE u.id = %s",
+            (self._t, user_id),
+        )
+        return rows.user(r) if r else None
+
+    async def add_membership(self, membership: Membership) -> None:
+        await self._s.execute(
+            "INSERT INTO memberships (tenant_id, user_id, role) VALUES (%s, %s, %s)"
+            " ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+            (membership.tenant_id, membership.user_id, membership.role.value),
+        )
+
+    async def get_membership(self, user_id: UUID) -> Membership | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s", (self._t, user_id)
+        )
+        return Membership(r["tenant_id"], r["user_id"], r["role"]) if r else None
+
+    async def add_token(self, token: ApiToken) -> None:
+        await self._s.execute(
+            "INSERT INTO api_tokens (tenant_id, id, user_id, name, token_hash, role, created_at, revoked_at,"
+            " last_four) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (token.tenant_id, token.id, token.user_id, token.name, token.token_hash, token.role.value,
+             token.created_at, token.revoked_at, token.last_four),
+        )  # fmt: skip
+
+    async def get_token(self, token_id: UUID) -> ApiToken | None:
+        r = await self._s.fetch_one("SELECT * FROM api_tokens WHERE tenant_id = %s AND id = %s", (self._t, token_id))
+        return rows.token(r) if r else None
+
+    async def list_tokens(self, user_id: UUID | None = None) -> list[ApiToken]:
+        rs = await self._s.fetch(
+            "SELECT * FROM api_tokens WHERE tenant_id = %s AND (%s::uuid IS NULL OR user_id = %s)"
+            " ORDER BY created_at DESC, id DESC",
+            (self._t, user_id, user_id),
+        )
+        return [rows.token(r) for r in rs]
+
+    async def update_token(self, token: ApiToken) -> None:
+        n = await self._s.execute(
+            "UPDATE api_tokens SET name = %s, role = %s, revoked_at = %s WHERE tenant_id = %s AND id = %s",
+            (token.name, token.role.value, token.revoked_at, self._t, token.id),
+        )
+        if not n:
+            raise NotFound("token", token.id)

@@ -1,0 +1,118 @@
+"""Rows to entities and back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget
+from valorize_core.categories import Category
+from valorize_core.identity import ApiToken, Tenant, User
+from valorize_core.money import Money
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
+from valorize_core.statements.imports import RowError, StatementImport
+from valorize_core.transactions import Categorization, Split, Transaction
+
+Row = dict[str, Any]
+
+
+def account(r: Row) -> Account:
+    cur = r["currency"]
+    return Account(
+        id=r["id"], tenant_id=r["tenant_id"], name=r["name"], kind=r["kind"],
+        opening_balance=Money(r["opening_minor"], cur), balance=Money(r["balance_minor"], cur),
+        opened_on=r["opened_on"], created_at=r["created_at"], archived=r["archived"],
+    )  # fmt: skip
+
+
+def category(r: Row) -> Category:
+    return Category(r["id"], r["tenant_id"], r["name"], r["kind"], r["parent_id"])
+
+
+TRANSACTION_COLUMNS = (
+    "t.tenant_id, t.id, t.account_id, t.booked_on, t.description, t.payee, t.amount_minor, t.currency, "
+    "t.status, t.source, t.tags, t.external_id, t.fingerprint, t.cat_source, t.cat_confidence, "
+    "t.cat_explanation, t.cat_rule_id, t.transfer_id, t.import_id, t.created_at, t.updated_at, "
+    "(SELECT json_agg(json_build_array(s.category_id, s.amount_minor, s.memo) ORDER BY s.position) "
+    " FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id) AS splits"
+)
+
+
+def transaction(r: Row) -> Transaction:
+    from uuid import UUID
+
+    cur = r["currency"]
+    splits = tuple(Split(None if c is None else UUID(c), Money(int(a), cur), m) for c, a, m in (r["splits"] or []))
+    return Transaction(
+        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], booked_on=r["booked_on"],
+        description=r["description"], payee=r["payee"], amount=Money(r["amount_minor"], cur), splits=splits,
+        created_at=r["created_at"], updated_at=r["updated_at"], status=r["status"], source=r["source"],
+        tags=tuple(r["tags"]), external_id=r["external_id"], fingerprint=r["fingerprint"],
+        categorization=Categorization(
+            r["cat_source"], Decimal(r["cat_confidence"]), r["cat_explanation"], r["cat_rule_id"]
+        ),
+        transfer_id=r["transfer_id"], import_id=r["import_id"],
+    )  # fmt: skip
+
+
+def transaction_params(tx: Transaction) -> tuple[Any, ...]:
+    c = tx.categorization
+    return (
+        tx.tenant_id, tx.id, tx.account_id, tx.booked_on, tx.description, tx.payee, tx.amount.minor,
+        tx.amount.currency.code, tx.amount.currency.exponent, tx.status.value, tx.source.value, list(tx.tags),
+        tx.external_id, tx.fingerprint, c.source.value, c.confidence, c.explanation, c.rule_id, tx.transfer_id,
+        tx.import_id, tx.created_at, tx.updated_at,
+    )  # fmt: skip
+
+
+def split_params(tx: Transaction) -> list[tuple[Any, ...]]:
+    return [(tx.tenant_id, tx.id, i, s.category_id, s.amount.minor, s.memo) for i, s in enumerate(tx.splits)]
+
+
+def budget(r: Row) -> Budget:
+    return Budget(
+        id=r["id"], tenant_id=r["tenant_id"], category_id=r["category_id"], period=r["period"],
+        limit=Money(r["limit_minor"], r["currency"]), rollover=r["rollover"], starts_on=r["starts_on"],
+        created_at=r["created_at"], thresholds=tuple(r["thresholds"]),
+    )  # fmt: skip
+
+
+def rule(r: Row) -> Rule:
+    conditions = condition_from_data(r["conditions"])
+    if not isinstance(conditions, ConditionGroup):
+        conditions = ConditionGroup("all", (conditions,))  # type: ignore[arg-type]
+    return Rule(
+        id=r["id"], tenant_id=r["tenant_id"], name=r["name"], position=r["position"], conditions=conditions,
+        actions=tuple(action_from_data(a) for a in r["actions"]), created_at=r["created_at"],
+        stop_processing=r["stop_processing"], enabled=r["enabled"],
+    )  # fmt: skip
+
+
+def statement_import(r: Row) -> StatementImport:
+    return StatementImport(
+        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], filename=r["filename"],
+        status=r["status"], created_at=r["created_at"], total_rows=r["total_rows"], imported=r["imported"],
+        duplicates=r["duplicates"], errors=tuple(RowError(e["line"], e["message"]) for e in r["errors"]),
+        completed_at=r["completed_at"],
+    )  # fmt: skip
+
+
+def payee_entry(r: Row) -> PayeeMemoryEntry:
+    return PayeeMemoryEntry(r["payee_key"], tuple(r["recent"]), r["updated_at"])
+
+
+def tenant(r: Row) -> Tenant:
+    return Tenant(r["id"], r["name"], r["created_at"])
+
+
+def user(r: Row) -> User:
+    return User(r["id"], r["email"], r["name"], r["created_at"])
+
+
+def token(r: Row) -> ApiToken:
+    return ApiToken(
+        r["id"], r["tenant_id"], r["user_id"], r["name"], r["token_hash"], r["role"], r["created_at"],
+        r["revoked_at"], r["last_four"],
+    )  # fmt: skip

@@ -1,0 +1,85 @@
+"""A tenant-bound database session: one connection, one transaction at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, LiteralString
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from valorize_adapters.postgres.errors import domain_error
+
+__all__ = ["Session"]
+
+Row = dict[str, Any]
+
+
+class Session:
+    """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
+    transaction so row-level security sees the same tenant as the explicit filters."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "") -> None:
+        self.conn = conn
+        self.tenant_id = tenant_id
+        self._scope = scope
+        self._begun = False
+
+    async def _begin(self) -> None:
+        if not self._begun:
+            self._begun = True
+            await self.conn.execute(
+                "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)",
+                ("" if self.tenant_id is None else str(self.tenant_id), self._scope),
+            )
+
+    async def fetch(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        """All rows of a query, as dicts."""
+        await self._begin()
+        try:
+            async with self.conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(query, params)
+                return await cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
+    async def fetch_one(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        """The first row, or ``None``."""
+        rows = await self.fetch(query, params)
+        return rows[0] if rows else None
+
+    async def execute(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run a statement; return the number of rows it touched."""
+        await self._begin()
+        try:
+            async with self.conn.cursor() as cur:
+                await cur.execute(query, params)
+                return cur.rowcount
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
+    async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement for many parameter rows in one pipelined round trip."""
+        if not rows:
+            return
+        await self._begin()
+        try:
+            async with self.conn.cursor() as cur:
+                await cur.executemany(query, rows)
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
+    async def commit(self) -> None:
+        """Commit; deferred constraints (the splits trigger) are checked here."""
+        try:
+            await self.conn.commit()
+        except psycopg.Error as exc:
+            self._begun = False
+            raise (domain_error(exc) or exc) from exc
+        self._begun = False
+
+    async def rollback(self) -> None:
+        """Roll back whatever is open."""
+        await self.conn.rollback()
+        self._begun = False

@@ -1,0 +1,139 @@
+"""The PostgreSQL unit of work: one database transaction for rows, balances and the outbox."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from valorize_adapters.postgres import rows
+from valorize_adapters.postgres.repositories import (
+    PgAccounts,
+    PgBudgets,
+    PgCategories,
+    PgIdentity,
+    PgImports,
+    PgPayees,
+    PgRules,
+    PgTransactions,
+)
+from valorize_adapters.postgres.session import Session
+from valorize_core.events import DomainEvent
+from valorize_core.identity import ApiToken, User
+
+__all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
+
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+
+
+class PostgresUnitOfWork:
+    """A pooled connection and one transaction, bound to a tenant.
+
+    Recorded events are inserted into ``outbox`` just before ``COMMIT``, so they are durable
+    exactly when the state change is.
+    """
+
+    def __init__(self, pool: Pool, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self._pool = pool
+        self._events: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
+        self._lease: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._lease = self._pool.connection()
+        conn = await self._lease.__aenter__()
+        self.session = Session(conn, self.tenant_id)
+        self.accounts = PgAccounts(self.session)
+        self.categories = PgCategories(self.session)
+        self.transactions = PgTransactions(self.session)
+        self.budgets = PgBudgets(self.session)
+        self.rules = PgRules(self.session)
+        self.imports = PgImports(self.session)
+        self.payees = PgPayees(self.session)
+        self.identity = PgIdentity(self.session)
+        self._events = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._lease is not None
+        try:
+            if not self.session.conn.closed:
+                await self.rollback()
+        finally:
+            await self._lease.__aexit__(exc_type, exc, tb)
+            self._lease = None
+
+    def record(self, event: DomainEvent) -> None:
+        """Stage an event for the outbox."""
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        """Write the outbox rows and commit everything at once."""
+        if self._events:
+            records = [e.to_record() for e in self._events]
+            await self.session.execute_many(
+                "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload) VALUES (%s, %s, %s, %s, %s)",
+                [(e.tenant_id, e.event_id, r["name"], e.occurred_at, Jsonb(r["payload"]))
+                 for e, r in zip(self._events, records, strict=True)],
+            )  # fmt: skip
+        try:
+            await self.session.commit()
+        except BaseException:
+            self._events = []
+            raise
+        self._committed = self._events
+        self._events = []
+
+    async def rollback(self) -> None:
+        """Discard changes and staged events."""
+        self._events = []
+        await self.session.rollback()
+
+    @property
+    def committed_events(self) -> list[DomainEvent]:
+        """Events of the last commit."""
+        return list(self._committed)
+
+
+class PostgresUnitOfWorkFactory:
+    """Opens units of work on a pool."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.pool, tenant_id)
+
+
+class PostgresDirectory:
+    """Token and e-mail lookups across tenants, in the ``directory`` row-security scope."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def _one(self, query: Any, params: tuple[Any, ...]) -> dict[str, Any] | None:
+        async with self._pool.connection() as conn:
+            session = Session(conn, None, scope="directory")
+            try:
+                return await session.fetch_one(query, params)
+            finally:
+                await session.rollback()
+
+    async def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        r = await self._one("SELECT * FROM api_tokens WHERE token_hash = %s", (token_hash,))
+        return rows.token(r) if r else None
+
+    async def user_by_email(self, email: str) -> User | None:
+        r = await self._one("SELECT * FROM users WHERE email = %s", (email.strip().lower(),))
+        return rows.user(r) if r else None

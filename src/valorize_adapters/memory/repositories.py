@@ -32,7 +32,7 @@ __all__ = [
 
 
 def _by_name(items: Sequence[Account] | Sequence[Category]) -> list:  # type: ignore[type-arg]
-    return sorted(items, key=lambda x: (x.name.casefold(), str(x.id)))
+    return sorted(items, key=lambda x: (x.name.lower(), x.id))  # as SQL: ORDER BY lower(name), id
 
 
 class _Tenant:
@@ -54,16 +54,23 @@ class MemoryAccounts(_Tenant):
     async def list(self) -> list[Account]:
         return _by_name(list(self._data.accounts.values()))
 
+    def _unique_name(self, account: Account) -> None:
+        for other in self._data.accounts.values():
+            if other.id != account.id and other.name.casefold() == account.name.casefold():
+                raise Conflict("an account with that name already exists")
+
     async def add(self, account: Account) -> None:
         self._own(account.tenant_id)
         if account.id in self._data.accounts:
             raise Conflict(f"account {account.id} exists")
+        self._unique_name(account)
         self._data.accounts[account.id] = account
 
     async def update(self, account: Account) -> None:
         current = self._data.accounts.get(account.id)
         if current is None:
             raise NotFound("account", account.id)
+        self._unique_name(account)
         self._data.accounts[account.id] = replace(account, balance=current.balance)
 
     async def remove(self, account_id: UUID) -> None:
@@ -90,20 +97,41 @@ class MemoryCategories(_Tenant):
     async def list(self) -> list[Category]:
         return _by_name(list(self._data.categories.values()))
 
+    def _check(self, category: Category) -> None:
+        if category.parent_id is not None and category.parent_id not in self._data.categories:
+            raise NotFound("category", category.parent_id)
+        for other in self._data.categories.values():
+            if (
+                other.id != category.id
+                and other.parent_id == category.parent_id
+                and other.name.casefold() == category.name.casefold()
+            ):
+                raise Conflict("a sibling category already has that name")
+
     async def add(self, category: Category) -> None:
         self._own(category.tenant_id)
         if category.id in self._data.categories:
             raise Conflict(f"category {category.id} exists")
+        self._check(category)
         self._data.categories[category.id] = category
 
     async def update(self, category: Category) -> None:
         if category.id not in self._data.categories:
             raise NotFound("category", category.id)
+        self._check(category)
         self._data.categories[category.id] = category
 
     async def remove(self, category_id: UUID) -> None:
-        if self._data.categories.pop(category_id, None) is None:
+        if category_id not in self._data.categories:
             raise NotFound("category", category_id)
+        data = self._data
+        if (
+            any(c.parent_id == category_id for c in data.categories.values())
+            or any(s.category_id == category_id for t in data.transactions.values() for s in t.splits)
+            or any(b.category_id == category_id for b in data.budgets.values())
+        ):
+            raise Conflict("still in use (categories)")
+        del data.categories[category_id]
 
 
 class MemoryTransactions(_Tenant):
@@ -111,15 +139,22 @@ class MemoryTransactions(_Tenant):
 
     def _check(self, tx: Transaction) -> None:
         self._own(tx.tenant_id)
-        if tx.account_id not in self._data.accounts:
+        account = self._data.accounts.get(tx.account_id)
+        if account is None or account.currency != tx.amount.currency:
             raise NotFound("account", tx.account_id)
+        if tx.import_id is not None and tx.import_id not in self._data.imports:
+            raise NotFound("import", tx.import_id)
         for split in tx.splits:
             if split.category_id is not None and split.category_id not in self._data.categories:
                 raise NotFound("category", split.category_id)
         if tx.external_id is not None:
             for other in self._data.transactions.values():
                 if other.id != tx.id and other.account_id == tx.account_id and other.external_id == tx.external_id:
-                    raise Conflict(f"a transaction with bank id {tx.external_id!r} exists in the account")
+                    raise Conflict("a transaction with that bank id exists in the account")
+        if tx.fingerprint is not None:
+            for other in self._data.transactions.values():
+                if other.id != tx.id and other.account_id == tx.account_id and other.fingerprint == tx.fingerprint:
+                    raise Conflict("a transaction with that fingerprint exists in the account")
 
     async def get(self, transaction_id: UUID) -> Transaction | None:
         return self._data.transactions.get(transaction_id)
@@ -131,8 +166,13 @@ class MemoryTransactions(_Tenant):
         self._data.transactions[transaction.id] = transaction
 
     async def add_many(self, transactions: Sequence[Transaction]) -> None:
-        for tx in transactions:
-            await self.add(tx)
+        staged = dict(self._data.transactions)
+        try:
+            for tx in transactions:
+                await self.add(tx)
+        except BaseException:
+            self._data.transactions = staged
+            raise
 
     async def update(self, transaction: Transaction) -> None:
         if transaction.id not in self._data.transactions:
@@ -205,11 +245,20 @@ class MemoryBudgets(_Tenant):
             raise NotFound("category", budget.category_id)
         if budget.id in self._data.budgets:
             raise Conflict(f"budget {budget.id} exists")
+        self._unique(budget)
         self._data.budgets[budget.id] = budget
+
+    def _unique(self, budget: Budget) -> None:
+        for other in self._data.budgets.values():
+            if other.id != budget.id and (other.category_id, other.period) == (budget.category_id, budget.period):
+                raise Conflict("the category already has a budget for that period")
 
     async def update(self, budget: Budget) -> None:
         if budget.id not in self._data.budgets:
             raise NotFound("budget", budget.id)
+        if budget.category_id not in self._data.categories:
+            raise NotFound("category", budget.category_id)
+        self._unique(budget)
         self._data.budgets[budget.id] = budget
 
     async def remove(self, budget_id: UUID) -> None:
@@ -261,6 +310,8 @@ class MemoryImports(_Tenant):
 
     async def add(self, statement_import: StatementImport) -> None:
         self._own(statement_import.tenant_id)
+        if statement_import.account_id not in self._data.accounts:
+            raise NotFound("account", statement_import.account_id)
         if statement_import.id in self._data.imports:
             raise Conflict(f"import {statement_import.id} exists")
         self._data.imports[statement_import.id] = statement_import

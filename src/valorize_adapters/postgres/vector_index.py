@@ -115,12 +115,16 @@ class PgVectorIndex:
                 await s.rollback()
 
     async def _indexed(self, s: Session, tenant_id: UUID, query: Vector, k: int) -> list[Neighbour]:
-        rs = await s.fetch(
-            "SELECT item_id, category_id, text, 1 - (embedding::vector(%(d)s) <=> %(q)s::vector(%(d)s)) AS similarity"
-            " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s"
-            " ORDER BY embedding::vector(%(d)s) <=> %(q)s::vector(%(d)s) LIMIT %(k)s",
-            {"d": self.dimensions, "q": query, "t": tenant_id, "k": k},
-        )
+        # With row-level security the planner misjudges the tenant's row count and prefers
+        # "btree scan + sort"; without sorts it takes the HNSW index, which is the point here.
+        await s.execute("SET LOCAL enable_sort = off")
+        # The expression and predicate must match the partial HNSW index literally.
+        statement = psycopg.sql.SQL(
+            "SELECT item_id, category_id, text, 1 - (embedding::vector({d}) <=> %(q)s::vector({d})) AS similarity"
+            " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = {d}"
+            " ORDER BY embedding::vector({d}) <=> %(q)s::vector({d}) LIMIT %(k)s"
+        ).format(d=psycopg.sql.Literal(self.dimensions))
+        rs = await s.fetch(statement, {"q": query, "t": tenant_id, "k": k})  # type: ignore[arg-type]
         return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]
 
     async def _exact(self, s: Session, tenant_id: UUID, query: Vector, k: int) -> list[Neighbour]:

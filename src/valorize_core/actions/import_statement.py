@@ -72,11 +72,12 @@ class ImportStatement:
                 created_at=self._ports.clock.now(),
                 total_rows=len(rows) + len(errors),
             )
+            await uow.imports.add(record)
             if errors and not command.skip_invalid_rows:
                 failed = replace(
                     record, status=ImportStatus.FAILED, errors=errors, completed_at=self._ports.clock.now()
                 )
-                await self._save(uow, failed)
+                await uow.imports.update(failed)
                 self._completed(uow, failed)
                 await uow.commit()
                 return failed
@@ -117,7 +118,7 @@ class ImportStatement:
                 errors=tuple(errors),
                 completed_at=self._ports.clock.now(),
             )
-            await self._save(uow, done)
+            await uow.imports.update(done)
             uow.record(
                 self._ports.event(
                     TransactionsImported,
@@ -131,13 +132,6 @@ class ImportStatement:
             self._completed(uow, done)
             await uow.commit()
         return done
-
-    @staticmethod
-    async def _save(uow: UnitOfWork, record: StatementImport) -> None:
-        if await uow.imports.get(record.id) is None:
-            await uow.imports.add(record)
-        else:
-            await uow.imports.update(record)
 
     def _completed(self, uow: UnitOfWork, record: StatementImport) -> None:
         uow.record(

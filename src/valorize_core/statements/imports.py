@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from valorize_core.text import parse_choice
+
 __all__ = ["ImportStatus", "RowError", "StatementImport"]
 
 
@@ -42,3 +44,7 @@ class StatementImport:
     duplicates: int = 0
     errors: tuple[RowError, ...] = ()
     completed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", parse_choice(ImportStatus, self.status, "status"))
+        object.__setattr__(self, "errors", tuple(self.errors))

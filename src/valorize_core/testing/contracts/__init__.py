@@ -1,0 +1,61 @@
+"""The contract suites every adapter of Valorize's ports must pass.
+
+Subclass a suite (or :class:`AllRepositoryContracts`) in your own tests and provide the
+``ports`` fixture returning the :class:`~valorize_core.context.Ports` under test, plus
+``outbox`` (a callable returning the event ids committed for a tenant)::
+
+    class TestMyAdapter(AllRepositoryContracts):
+        @pytest.fixture
+        def ports(self): return my_ports()
+
+        @pytest.fixture
+        def outbox(self): return lambda tenant_id: my_outbox_ids(tenant_id)
+
+Valorize runs the same suites against its in-memory and PostgreSQL adapters.
+"""
+
+from valorize_core.testing.contracts.base import PortsContract
+from valorize_core.testing.contracts.cache import CacheContract
+from valorize_core.testing.contracts.identity import IdentityContract
+from valorize_core.testing.contracts.repositories import (
+    AccountRepositoryContract,
+    BudgetRepositoryContract,
+    CategoryRepositoryContract,
+    ImportRepositoryContract,
+    PayeeMemoryContract,
+    RuleRepositoryContract,
+)
+from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
+from valorize_core.testing.contracts.unit_of_work import UnitOfWorkContract
+from valorize_core.testing.contracts.vector_index import VectorIndexContract
+
+__all__ = [
+    "AccountRepositoryContract",
+    "AllRepositoryContracts",
+    "BudgetRepositoryContract",
+    "CacheContract",
+    "CategoryRepositoryContract",
+    "IdentityContract",
+    "ImportRepositoryContract",
+    "PayeeMemoryContract",
+    "PortsContract",
+    "RuleRepositoryContract",
+    "TransactionRepositoryContract",
+    "UnitOfWorkContract",
+    "VectorIndexContract",
+]
+
+
+class AllRepositoryContracts(
+    UnitOfWorkContract,
+    AccountRepositoryContract,
+    CategoryRepositoryContract,
+    TransactionRepositoryContract,
+    BudgetRepositoryContract,
+    RuleRepositoryContract,
+    ImportRepositoryContract,
+    PayeeMemoryContract,
+    IdentityContract,
+    VectorIndexContract,
+):
+    """Every storage contract at once."""

@@ -1,0 +1,45 @@
+"""Contract of the cache: bytes with TTLs and per-tenant versions."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from valorize_core.ports.cache import Cache
+from valorize_core.testing.contracts.base import PortsContract
+
+__all__ = ["CacheContract"]
+
+
+class CacheContract(PortsContract):
+    @pytest.fixture
+    def cache(self) -> Cache:
+        """The cache under test."""
+        raise NotImplementedError("override the cache fixture")
+
+    def test_set_get_delete(self, cache: Cache) -> None:
+        key = f"k:{uuid.uuid4()}"
+        assert self.run(cache.get(key)) is None
+        self.run(cache.set(key, b'{"a":1}', 60))
+        assert self.run(cache.get(key)) == b'{"a":1}'
+        self.run(cache.set(key, b"v2", 60))
+        assert self.run(cache.get(key)) == b"v2"
+        self.run(cache.delete(key))
+        assert self.run(cache.get(key)) is None
+
+    def test_entries_expire(self, cache: Cache) -> None:
+        key = f"k:{uuid.uuid4()}"
+        self.run(cache.set(key, b"x", 0.2))
+        deadline = time.monotonic() + 5
+        while self.run(cache.get(key)) is not None:
+            assert time.monotonic() < deadline, "entry did not expire"
+            time.sleep(0.05)
+
+    def test_tenant_versions_bump_independently(self, cache: Cache) -> None:
+        a, b = uuid.uuid4(), uuid.uuid4()
+        start = self.run(cache.tenant_version(a))
+        assert self.run(cache.bump_tenant_version(a)) == start + 1
+        assert self.run(cache.tenant_version(a)) == start + 1
+        assert self.run(cache.tenant_version(b)) == 0

@@ -1,0 +1,249 @@
+"""Contracts of the account, category, budget, rule, import and payee-memory repositories."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget
+from valorize_core.context import Ports
+from valorize_core.errors import Conflict, NotFound
+from valorize_core.money import Money
+from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.rules import (
+    AddTag,
+    Condition,
+    ConditionGroup,
+    Field,
+    Match,
+    Operator,
+    RenamePayee,
+    Rule,
+    SetCategory,
+    SplitBy,
+    SplitPart,
+)
+from valorize_core.statements.imports import ImportStatus, RowError, StatementImport
+from valorize_core.testing.contracts.base import NOW, PortsContract
+
+__all__ = [
+    "AccountRepositoryContract",
+    "BudgetRepositoryContract",
+    "CategoryRepositoryContract",
+    "ImportRepositoryContract",
+    "PayeeMemoryContract",
+    "RuleRepositoryContract",
+]
+
+
+class AccountRepositoryContract(PortsContract):
+    def test_account_round_trip_and_order(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        b, a = self.account(t, "b savings", opening=500), self.account(t, "A checking", "USD", -250)
+        self.add_all(ports, t, b, a)
+        assert self.read(ports, t, lambda uow: uow.accounts.get(a.id)) == a
+        assert self.read(ports, t, lambda uow: uow.accounts.list()) == [a, b]
+        assert self.read(ports, t, lambda uow: uow.accounts.get(self.new_id())) is None
+
+    def test_account_names_are_unique_case_insensitively(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        self.write(ports, t, lambda uow: uow.accounts.add(self.account(t, "Wallet")))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.accounts.add(self.account(t, "WALLET")))
+        other = self.new_tenant(ports)  # another tenant may use the name
+        self.write(ports, other, lambda uow: uow.accounts.add(self.account(other, "Wallet")))
+
+    def test_update_never_touches_the_balance(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc = self.account(t, opening=1000)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        moved = self.write(ports, t, lambda uow: uow.accounts.apply_balance_delta(acc.id, 234))
+        assert moved.balance == Money(1234, "BRL")
+        renamed = replace(acc, name="Renamed", archived=True, balance=Money(0, "BRL"))
+        self.write(ports, t, lambda uow: uow.accounts.update(renamed))
+        stored = self.read(ports, t, lambda uow: uow.accounts.get(acc.id))
+        assert stored is not None
+        assert (stored.name, stored.archived, stored.balance.minor) == ("Renamed", True, 1234)
+
+    def test_balance_deltas_accumulate_and_unknown_accounts_raise(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        for delta in (100, -250, 7):
+
+            async def move(uow: UnitOfWork, d: int = delta) -> Account:
+                return await uow.accounts.apply_balance_delta(acc.id, d)
+
+            self.write(ports, t, move)
+        assert self.read(ports, t, lambda uow: uow.accounts.get(acc.id)).balance.minor == -143  # type: ignore[union-attr]
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.accounts.apply_balance_delta(self.new_id(), 1))
+
+    def test_account_with_transactions_cannot_be_removed(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc, empty = self.account(t), self.account(t, "Empty")
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        self.write(ports, t, lambda uow: uow.accounts.add(empty))
+        self.write(ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc)))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.accounts.remove(acc.id))
+        self.write(ports, t, lambda uow: uow.accounts.remove(empty.id))
+        assert self.read(ports, t, lambda uow: uow.accounts.get(empty.id)) is None
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.accounts.remove(empty.id))
+
+
+class CategoryRepositoryContract(PortsContract):
+    def test_category_tree_round_trip(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food = self.category(t, "Food")
+        groceries = self.category(t, "groceries", food.id)
+        self.write(ports, t, lambda uow: uow.categories.add(food))
+        self.write(ports, t, lambda uow: uow.categories.add(groceries))
+        assert self.read(ports, t, lambda uow: uow.categories.list()) == [food, groceries]
+        moved = replace(groceries, parent_id=None, name="Groceries")
+        self.write(ports, t, lambda uow: uow.categories.update(moved))
+        assert self.read(ports, t, lambda uow: uow.categories.get(groceries.id)) == moved
+
+    def test_unknown_parent_and_duplicate_sibling_are_refused(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food = self.category(t, "Food")
+        self.write(ports, t, lambda uow: uow.categories.add(food))
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.categories.add(self.category(t, "X", self.new_id())))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.categories.add(self.category(t, "FOOD")))
+        self.write(ports, t, lambda uow: uow.categories.add(self.category(t, "Food", food.id)))  # not a sibling
+
+    def test_a_used_category_cannot_be_removed(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        acc = self.account(t)
+        self.add_all(ports, t, food, home, acc)
+        self.write(ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc, categories=(food.id,))))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.categories.remove(food.id))
+        self.write(ports, t, lambda uow: uow.categories.remove(home.id))
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.categories.remove(home.id))
+
+
+class BudgetRepositoryContract(PortsContract):
+    def _budget(self, t: object, category: object, period: str = "month") -> Budget:
+        return Budget(self.new_id(), t, category, period, Money(50000, "BRL"), "carry_unspent", date(2026, 1, 1), NOW)  # type: ignore[arg-type]
+
+    def test_budget_round_trip_and_uniqueness(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food = self.category(t)
+        self.write(ports, t, lambda uow: uow.categories.add(food))
+        monthly = self._budget(t, food.id)
+        self.write(ports, t, lambda uow: uow.budgets.add(monthly))
+        assert self.read(ports, t, lambda uow: uow.budgets.get(monthly.id)) == monthly
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.budgets.add(self._budget(t, food.id)))
+        weekly = self._budget(t, food.id, "week")
+        self.write(ports, t, lambda uow: uow.budgets.add(weekly))
+        changed = replace(monthly, limit=Money(1, "BRL"), thresholds=(50, 90, 100))
+        self.write(ports, t, lambda uow: uow.budgets.update(changed))
+        assert self.read(ports, t, lambda uow: uow.budgets.list()) == sorted(
+            [changed, weekly], key=lambda b: (b.created_at, b.id)
+        )
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.budgets.add(self._budget(t, self.new_id(), "year")))
+
+    def test_thresholds_are_announced_once(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food = self.category(t)
+        self.write(ports, t, lambda uow: uow.categories.add(food))
+        b = self._budget(t, food.id)
+        self.write(ports, t, lambda uow: uow.budgets.add(b))
+        march = date(2026, 3, 1)
+        assert self.write(ports, t, lambda uow: uow.budgets.announce_threshold(b.id, march, 80)) is True
+        assert self.write(ports, t, lambda uow: uow.budgets.announce_threshold(b.id, march, 80)) is False
+        self.write(ports, t, lambda uow: uow.budgets.announce_threshold(b.id, march, 100))
+        assert self.read(ports, t, lambda uow: uow.budgets.announced_thresholds(b.id, march)) == {80, 100}
+        assert self.read(ports, t, lambda uow: uow.budgets.announced_thresholds(b.id, date(2026, 4, 1))) == set()
+        self.write(ports, t, lambda uow: uow.budgets.remove(b.id))
+        assert self.read(ports, t, lambda uow: uow.budgets.get(b.id)) is None
+
+
+class RuleRepositoryContract(PortsContract):
+    def test_rules_round_trip_in_position_order(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food = self.category(t)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.categories.add(food))
+        group = ConditionGroup(
+            Match.ALL,
+            (
+                ConditionGroup(
+                    Match.ANY,
+                    (
+                        Condition(Field.DESCRIPTION, Operator.CONTAINS, "uber"),
+                        Condition(Field.PAYEE, Operator.REGEX, "^99"),
+                    ),
+                ),
+                Condition(Field.AMOUNT, Operator.BETWEEN, (Money(-10000, "BRL"), Money(0, "BRL")), negate=True),
+                Condition(Field.ACCOUNT, Operator.ONE_OF, (acc.id,)),
+                Condition(Field.DATE, Operator.GREATER, date(2026, 1, 1)),
+            ),
+        )
+        actions = (
+            SetCategory(food.id),
+            RenamePayee("Uber"),
+            AddTag("rides"),
+            SplitBy((SplitPart(food.id, percent=Decimal("12.5")), SplitPart(None, fixed=Money(100, "BRL"))), food.id),
+        )
+        late = Rule(self.new_id(), t, "late", 5, group, actions, NOW, stop_processing=True)
+        early = Rule(self.new_id(), t, "early", 1, group, (AddTag("x"),), NOW, enabled=False)
+        self.write(ports, t, lambda uow: uow.rules.add(late))
+        self.write(ports, t, lambda uow: uow.rules.add(early))
+        assert self.read(ports, t, lambda uow: uow.rules.list()) == [early, late]
+        moved = replace(early, position=9, enabled=True)
+        self.write(ports, t, lambda uow: uow.rules.update(moved))
+        assert self.read(ports, t, lambda uow: uow.rules.list()) == [late, moved]
+        self.write(ports, t, lambda uow: uow.rules.remove(late.id))
+        assert self.read(ports, t, lambda uow: uow.rules.get(late.id)) is None
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.rules.update(late))
+
+
+class ImportRepositoryContract(PortsContract):
+    def test_import_record_round_trip(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        record = StatementImport(self.new_id(), t, acc.id, "extrato.csv", ImportStatus.RUNNING, NOW, total_rows=3)
+        self.write(ports, t, lambda uow: uow.imports.add(record))
+        done = replace(
+            record,
+            status=ImportStatus.COMPLETED,
+            imported=2,
+            duplicates=1,
+            errors=(RowError(4, "bad date"),),
+            completed_at=NOW,
+        )
+        self.write(ports, t, lambda uow: uow.imports.update(done))
+        assert self.read(ports, t, lambda uow: uow.imports.get(record.id)) == done
+        with pytest.raises(NotFound):
+            self.write(
+                ports, t, lambda uow: uow.imports.add(replace(record, id=self.new_id(), account_id=self.new_id()))
+            )
+
+
+class PayeeMemoryContract(PortsContract):
+    def test_payee_memory_put_replaces(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        self.add_all(ports, t, food, home)
+        entry = PayeeMemoryEntry("padaria real", (food.id,), NOW)
+        self.write(ports, t, lambda uow: uow.payees.put(entry))
+        later = entry.learn(home.id, NOW).learn(home.id, NOW)
+        self.write(ports, t, lambda uow: uow.payees.put(later))
+        assert self.read(ports, t, lambda uow: uow.payees.get("padaria real")) == later
+        assert self.read(ports, t, lambda uow: uow.payees.get("nobody")) is None

@@ -1,0 +1,180 @@
+"""Contract of the transaction repository: round trips, constraints, filters, keyset pages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from valorize_core.accounts import Account
+from valorize_core.categories import Category
+from valorize_core.context import Ports
+from valorize_core.errors import Conflict, NotFound
+from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.money import Money
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.testing.contracts.base import PortsContract
+from valorize_core.transactions import Categorization, CategorizationSource, Split, Transaction
+
+__all__ = ["TransactionRepositoryContract"]
+
+
+class _Books(NamedTuple):
+    tenant: UUID
+    account: Account
+    other: Account
+    food: Category
+    home: Category
+
+
+class TransactionRepositoryContract(PortsContract):
+    def _setup(self, ports: Ports) -> _Books:
+        t = self.new_tenant(ports)
+        acc, other = self.account(t, "Checking"), self.account(t, "Card")
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+
+        async def add(uow: UnitOfWork) -> None:
+            for a in (acc, other):
+                await uow.accounts.add(a)
+            for c in (food, home):
+                await uow.categories.add(c)
+
+        self.write(ports, t, add)
+        return _Books(t, acc, other, food, home)
+
+    def test_transaction_round_trip_keeps_every_field(self, ports: Ports) -> None:
+        t, acc, _, food, home = self._setup(ports)
+        tx = self.transaction(
+            t, acc, -12345, categories=(food.id, home.id, None), tags=("b", "a"), external_id="FIT-1",
+            fingerprint="f" * 64, status="pending", source="import",
+            categorization=Categorization(CategorizationSource.NEIGHBOURS, Decimal("0.731"), "similar to 'x' (0.91)"),
+        )  # fmt: skip
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+        assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == tx
+        assert self.read(ports, t, lambda uow: uow.transactions.get(self.new_id())) is None
+
+    def test_update_replaces_splits_and_fields(self, ports: Ports) -> None:
+        t, acc, other, food, home = self._setup(ports)
+        tx = self.transaction(t, acc, -1000, categories=(food.id, home.id))
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+        changed = replace(
+            tx, account_id=other.id, amount=Money(-700, "BRL"), splits=(Split(home.id, Money(-700, "BRL"), "all"),),
+            description="NEW", tags=("x",), updated_at=tx.updated_at + timedelta(hours=1),
+        )  # fmt: skip
+        self.write(ports, t, lambda uow: uow.transactions.update(changed))
+        assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.transactions.update(replace(tx, id=self.new_id())))
+
+    def test_references_are_checked(self, ports: Ports) -> None:
+        t, acc, _, _, _ = self._setup(ports)
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.transactions.add(self.transaction(t, self.account(t, "Ghost"))))
+        with pytest.raises(NotFound):
+            self.write(
+                ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc, categories=(self.new_id(),)))
+            )
+        usd = self.transaction(t, replace(acc, opening_balance=Money(0, "USD"), balance=Money(0, "USD")))
+        with pytest.raises(NotFound):  # an account is only found in its own currency
+            self.write(ports, t, lambda uow: uow.transactions.add(usd))
+
+    def test_bank_ids_and_fingerprints_are_unique_per_account(self, ports: Ports) -> None:
+        t, acc, other, _, _ = self._setup(ports)
+        self.write(
+            ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc, external_id="A", fingerprint="1"))
+        )
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc, external_id="A")))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.transactions.add(self.transaction(t, acc, fingerprint="1")))
+        self.write(
+            ports, t, lambda uow: uow.transactions.add(self.transaction(t, other, external_id="A", fingerprint="1"))
+        )
+        assert self.read(ports, t, lambda uow: uow.transactions.existing_external_ids(acc.id, ["A", "B"])) == {"A"}
+        assert self.read(ports, t, lambda uow: uow.transactions.existing_fingerprints(acc.id, ["1", "2"])) == {"1"}
+        assert self.read(ports, t, lambda uow: uow.transactions.existing_fingerprints(acc.id, [])) == set()
+
+    def test_add_many_is_all_or_nothing(self, ports: Ports) -> None:
+        t, acc, _, _, _ = self._setup(ports)
+        good = self.transaction(t, acc, external_id="ok")
+        dup = self.transaction(t, acc, external_id="ok")
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.transactions.add_many([good, dup]))
+        assert self.read(ports, t, lambda uow: uow.transactions.all(TransactionFilter())) == []
+
+    def test_counts_clear_category_transfer_legs_and_remove(self, ports: Ports) -> None:
+        t, acc, other, food, home = self._setup(ports)
+        transfer = self.new_id()
+        a = self.transaction(t, acc, -500, categories=(food.id, home.id))
+        b = self.transaction(t, acc, -300, categories=(food.id,))
+        out = self.transaction(t, acc, -200, transfer_id=transfer)
+        into = self.transaction(t, other, 200, transfer_id=transfer)
+        self.write(ports, t, lambda uow: uow.transactions.add_many([a, b, out, into]))
+        assert self.read(ports, t, lambda uow: uow.transactions.count_for_account(acc.id)) == 3
+        assert self.read(ports, t, lambda uow: uow.transactions.count_for_category(food.id)) == 2
+        assert self.read(ports, t, lambda uow: uow.transactions.transfer_legs(transfer)) == sorted(
+            [out, into], key=lambda x: x.id
+        )
+        touched = self.write(ports, t, lambda uow: uow.transactions.clear_category(food.id))
+        assert touched == sorted([a.id, b.id])
+        stored = self.read(ports, t, lambda uow: uow.transactions.get(a.id))
+        assert stored is not None
+        assert [s.category_id for s in stored.splits] == [None, home.id]
+        self.write(ports, t, lambda uow: uow.transactions.remove(b.id))
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.transactions.remove(b.id))
+
+    # The suite is subclassed once per adapter, so the same method runs on several executors.
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(data=st.data())
+    def test_pages_and_filters_match_the_reference_semantics(self, ports: Ports, data: st.DataObject) -> None:
+        t, acc, other, food, home = self._setup(ports)
+        day = st.integers(0, 60).map(lambda d: date(2026, 1, 1) + timedelta(days=d))
+        descriptions = st.sampled_from(["PADARIA REAL", "Uber *Trip", "mercado São João", "50%_OFF store", "Netflix"])
+        rows = data.draw(
+            st.lists(
+                st.tuples(st.sampled_from([acc, other]), st.integers(-50_000, 50_000), day,
+                          st.sampled_from([(None,), (food.id,), (home.id,), (food.id, None)]), descriptions),
+                min_size=0, max_size=25,
+            )
+        )  # fmt: skip
+        txs = [self.transaction(t, a, m, d, c, description=text, payee=text.title()) for a, m, d, c, text in rows]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        flt = data.draw(
+            st.builds(
+                TransactionFilter,
+                account_ids=st.sampled_from([(), (acc.id,), (other.id,)]),
+                category_ids=st.sampled_from([(), (food.id,), (home.id, food.id)]),
+                date_from=st.none() | day,
+                text=st.sampled_from([None, "uber", "SÃO", "50%", "_off", "zzz"]),
+                amount_min=st.none() | st.sampled_from([Decimal("-100"), Decimal("0"), Decimal("12.34")]),
+                uncategorized=st.booleans(),
+            )
+        )
+        expected = sorted((x for x in txs if flt.matches(x)), key=sort_key, reverse=True)
+        assert self.read(ports, t, lambda uow: uow.transactions.all(flt)) == sorted(expected, key=sort_key)
+        limit = data.draw(st.integers(1, 7))
+        seen: list[Transaction] = []
+        after: PageKey | None = None
+        while True:
+
+            async def next_page(uow: UnitOfWork, after: PageKey | None = after) -> Page:
+                return await uow.transactions.page(flt, after, limit)
+
+            page = self.read(ports, t, next_page)
+            seen.extend(page.items)
+            assert len(page.items) <= limit
+            if page.next_key is None:
+                break
+            after = page.next_key
+        assert seen == expected

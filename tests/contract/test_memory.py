@@ -1,0 +1,33 @@
+"""The contract suites against the in-memory adapters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache
+from valorize_core.context import Ports
+from valorize_core.ports.cache import Cache
+from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract
+
+
+class TestMemoryAdapters(AllRepositoryContracts):
+    @pytest.fixture
+    def backend(self) -> InMemoryBackend:
+        return InMemoryBackend()
+
+    @pytest.fixture
+    def ports(self, backend: InMemoryBackend) -> Ports:
+        return backend.ports
+
+    @pytest.fixture
+    def outbox(self, backend: InMemoryBackend) -> Callable[[uuid.UUID], set[uuid.UUID]]:
+        return lambda tenant: {e.event_id for e in backend.store.outbox if e.tenant_id == tenant}
+
+
+class TestMemoryCache(CacheContract):
+    @pytest.fixture
+    def cache(self) -> Cache:
+        return InMemoryCache()

@@ -1,0 +1,179 @@
+"""What only the database can promise: row-level security, the splits trigger, the pool's
+recovery from dropped connections, migrations, and the HNSW path of the vector index."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import replace
+
+import psycopg
+import pytest
+
+from conftest import pg_outbox
+from valorize_adapters.postgres import PgVectorIndex, PostgresBackend
+from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
+from valorize_adapters.postgres.session import Session
+from valorize_core.errors import UnbalancedSplits
+from valorize_core.testing.contracts import PortsContract, VectorIndexContract
+from valorize_core.testing.loop import run
+
+
+class TestRowLevelSecurity(PortsContract):
+    @pytest.fixture
+    def ports(self, pg_backend: PostgresBackend):  # type: ignore[no-untyped-def]
+        return pg_backend.ports
+
+    def test_a_query_that_forgets_its_tenant_filter_sees_only_its_tenant(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        a, b = self.new_tenant(ports), self.new_tenant(ports)
+        mine, theirs = self.account(a, "Mine"), self.account(b, "Theirs")
+        self.write(ports, a, lambda uow: uow.accounts.add(mine))
+        self.write(ports, b, lambda uow: uow.accounts.add(theirs))
+        self.write(ports, b, lambda uow: uow.transactions.add(self.transaction(b, theirs)))
+
+        async def unfiltered(tenant: uuid.UUID | None) -> tuple[set[uuid.UUID], int, int]:
+            async with pg_backend.pool.connection() as conn:
+                s = Session(conn, tenant)
+                accounts = {r["id"] for r in await s.fetch("SELECT id FROM accounts")}
+                txs = (await s.fetch("SELECT count(*) AS n FROM transactions"))[0]["n"]
+                splits = (await s.fetch("SELECT count(*) AS n FROM splits"))[0]["n"]
+                await s.rollback()
+                return accounts, txs, splits
+
+        accounts, txs, splits = run(unfiltered(a))
+        assert theirs.id not in accounts
+        assert mine.id in accounts
+        assert (txs, splits) == (0, 0)
+        assert run(unfiltered(None)) == (set(), 0, 0)  # no tenant set: nothing at all
+
+    def test_writing_into_another_tenant_is_refused(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        a, b = self.new_tenant(ports), self.new_tenant(ports)
+        stray = self.account(b, "Stray")
+
+        async def sneak() -> None:
+            async with pg_backend.pool.connection() as conn:
+                s = Session(conn, a)
+                try:
+                    await s.execute(
+                        "INSERT INTO accounts (tenant_id, id, name, kind, currency, exponent, opening_minor,"
+                        " balance_minor, opened_on, created_at) VALUES (%s, %s, 'x', 'cash', 'BRL', 2, 0, 0,"
+                        " '2026-01-01', now())",
+                        (b, stray.id),
+                    )
+                finally:
+                    await s.rollback()
+
+        with pytest.raises(Exception) as caught:  # noqa: PT011
+            run(sneak())
+        assert "row-level security" in str(caught.value.__cause__ or caught.value) or "not visible" in str(caught.value)
+
+    def test_the_application_is_not_a_superuser(self, pg_backend: PostgresBackend) -> None:
+        async def who() -> tuple[str, bool]:
+            async with pg_backend.pool.connection() as conn:
+                row = await (
+                    await conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+                ).fetchone()
+                await conn.rollback()
+                assert row is not None
+                return row[0], row[1]
+
+        assert run(who()) == ("valorize_app", False)
+
+
+class TestSplitsTrigger(PortsContract):
+    def test_unbalanced_splits_are_rejected_at_commit(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        tx = self.transaction(t, acc, -1000)
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+
+        async def tamper(statement: str) -> None:
+            async with ports.uow(t) as uow:
+                await uow.session.execute(statement, (t, tx.id))  # type: ignore[attr-defined]
+                await uow.commit()
+
+        for statement in (
+            "UPDATE splits SET amount_minor = amount_minor + 1 WHERE tenant_id = %s AND transaction_id = %s",
+            "UPDATE transactions SET amount_minor = -999 WHERE tenant_id = %s AND id = %s",
+            "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s",
+        ):
+            with pytest.raises(UnbalancedSplits):
+                run(tamper(statement))
+        assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == tx
+
+    def test_rewriting_splits_in_any_order_is_fine_within_a_unit(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        tx = self.transaction(t, acc, -1000, categories=(None, None))
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+        changed = replace(tx, splits=(tx.splits[0], replace(tx.splits[1], memo="changed")))
+        self.write(ports, t, lambda uow: uow.transactions.update(changed))
+        assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
+
+
+class TestPoolRecovers(PortsContract):
+    def test_dropped_connections_are_replaced(self, pg_backend: PostgresBackend, database_url: str) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchone()
+        assert killed is not None
+        assert killed[0] >= 1
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        assert self.read(ports, t, lambda uow: uow.accounts.get(acc.id)) == acc
+
+
+class TestMigrations:
+    def test_concurrent_runners_apply_once_and_history_is_recorded(self, database_url: str) -> None:
+        async def together() -> list[list[Migration]]:
+            return list(await asyncio.gather(*(migrate(database_url) for _ in range(3))))
+
+        results = run(together())
+        assert all(r == [] for r in results)  # the session fixture already migrated
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute("SELECT version, name, checksum FROM schema_migrations ORDER BY version").fetchall()
+        assert [(v, n, c) for v, n, c in rows] == [(m.version, m.name, m.checksum) for m in available_migrations()]
+
+    def test_a_changed_migration_is_an_error(self, database_url: str) -> None:
+        first = available_migrations()[0]
+        with pytest.raises(MigrationError):
+            run(migrate(database_url, [Migration(first.version, first.name, first.sql + "\n-- edited")]))
+
+    def test_a_new_migration_runs_once_and_a_failing_one_leaves_nothing(self, database_url: str) -> None:
+        version = 9000 + random.randrange(900)
+        table = f"probe_{version}"
+        good = Migration(version, "probe", f"CREATE TABLE {table} (id int)")
+        assert run(migrate(database_url, [*available_migrations(), good])) == [good]
+        assert run(migrate(database_url, [*available_migrations(), good])) == []
+        bad = Migration(version + 1, "broken", f"CREATE TABLE {table}_2 (id int); SELECT 1/0;")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            run(migrate(database_url, [*available_migrations(), good, bad]))
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            assert conn.execute("SELECT to_regclass(%s)", (f"{table}_2",)).fetchone() == (None,)
+            assert conn.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (version + 1,)).fetchone() is None
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
+
+
+class TestHnswPath(VectorIndexContract):
+    """The vector contract again, with the approximate index forced for every tenant."""
+
+    @pytest.fixture
+    def ports(self, pg_backend: PostgresBackend):  # type: ignore[no-untyped-def]
+        index = PgVectorIndex(pg_backend.pool, pg_backend.ports.embedder.dimensions, exact_limit=0)  # type: ignore[union-attr]
+        return replace(pg_backend.ports, vector_index=index)
+
+    @pytest.fixture
+    def outbox(self, pg_backend: PostgresBackend):  # type: ignore[no-untyped-def]
+        return pg_outbox(pg_backend)

@@ -15,8 +15,8 @@ from uuid import UUID
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.payees import payee_key
 from valorize_core.ports.embedder import Embedder
-from valorize_core.ports.payee_memory import PayeeMemoryRepository
-from valorize_core.ports.vector_index import Neighbour, VectorIndex
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.ports.vector_index import Neighbour
 from valorize_core.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.transactions import Categorization, CategorizationSource, Transaction
 
@@ -92,8 +92,7 @@ class Categorizer:
     """Runs the pipeline for one tenant's transaction.
 
     Args:
-        embedder: turns descriptions into vectors; with ``vector_index`` enables neighbours.
-        vector_index: the tenant's labeled examples.
+        embedder: turns descriptions into vectors; without one the neighbour stage is skipped.
         neighbours: how many neighbours vote.
         threshold: minimum confidence for a neighbour vote to categorize.
     """
@@ -101,12 +100,10 @@ class Categorizer:
     def __init__(
         self,
         embedder: Embedder | None = None,
-        vector_index: VectorIndex | None = None,
         neighbours: int = 7,
         threshold: Decimal = Decimal("0.55"),
     ) -> None:
         self._embedder = embedder
-        self._index = vector_index
         self._k = neighbours
         self._threshold = threshold
 
@@ -114,7 +111,7 @@ class Categorizer:
         self,
         tx: Transaction,
         rules: Sequence[Rule],
-        memory: PayeeMemoryRepository,
+        uow: UnitOfWork,
         *,
         keep_categories: bool = False,
         known: set[UUID] | None = None,
@@ -132,7 +129,7 @@ class Categorizer:
             return CategorizerOutcome(result, outcome)
         if outcome.category_rule is not None:
             return CategorizerOutcome(result, outcome)
-        best = next(iter(await self.suggest(result, memory, limit=1, include_weak=False, known=known)), None)
+        best = next(iter(await self.suggest(result, uow, limit=1, include_weak=False, known=known)), None)
         if best is None:
             return CategorizerOutcome(result.with_category(None, Categorization.none()), outcome)
         return CategorizerOutcome(result.with_category(best.category_id, best.as_categorization()), outcome)
@@ -140,7 +137,7 @@ class Categorizer:
     async def suggest(
         self,
         tx: Transaction,
-        memory: PayeeMemoryRepository,
+        uow: UnitOfWork,
         *,
         limit: int = 3,
         include_weak: bool = True,
@@ -148,7 +145,7 @@ class Categorizer:
     ) -> list[Suggestion]:
         """Candidate categories from memory and neighbours, best first, one per category."""
         out: list[Suggestion] = []
-        entry = await memory.get(payee_key(tx.description or tx.payee))
+        entry = await uow.payees.get(payee_key(tx.description or tx.payee))
         picked = entry.suggestion() if entry else None
         if entry is not None and known is not None:
             entry = entry.forget_unknown(known)
@@ -164,9 +161,9 @@ class Categorizer:
                     f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times",
                 )
             )
-        if self._embedder is not None and self._index is not None and (include_weak or not out):
+        if self._embedder is not None and (include_weak or not out):
             vector = self._embedder.embed([tx.description or tx.payee])[0]
-            neighbours = await self._index.nearest(tx.tenant_id, vector, self._k)
+            neighbours = await uow.examples.nearest(vector, self._k)
             for s in vote(neighbours):
                 if include_weak or s.confidence >= self._threshold:
                     out.append(s)

@@ -13,7 +13,6 @@ from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.identity import IdentityDirectory
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
-from valorize_core.ports.vector_index import VectorIndex
 
 __all__ = ["Ports"]
 
@@ -22,18 +21,17 @@ E = TypeVar("E", bound=DomainEvent)
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """Adapters for the core's ports. ``embedder`` and ``vector_index`` are optional."""
+    """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
     directory: IdentityDirectory
     embedder: Embedder | None = None
-    vector_index: VectorIndex | None = None
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "categorizer", Categorizer(self.embedder, self.vector_index))
+        object.__setattr__(self, "categorizer", Categorizer(self.embedder))
 
     def event(self, kind: type[E], tenant_id: UUID, **fields: Any) -> E:
         """A new event of ``kind`` with a fresh id and the current time."""

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 import psycopg
 import pytest
 
 from conftest import pg_outbox
-from valorize_adapters.postgres import PgVectorIndex, PostgresBackend
+from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
 from valorize_adapters.postgres.session import Session
+from valorize_core.context import Ports
 from valorize_core.errors import UnbalancedSplits
 from valorize_core.testing.contracts import PortsContract, VectorIndexContract
 from valorize_core.testing.loop import run
@@ -170,10 +172,50 @@ class TestHnswPath(VectorIndexContract):
     """The vector contract again, with the approximate index forced for every tenant."""
 
     @pytest.fixture
-    def ports(self, pg_backend: PostgresBackend):  # type: ignore[no-untyped-def]
-        index = PgVectorIndex(pg_backend.pool, pg_backend.ports.embedder.dimensions, exact_limit=0)  # type: ignore[union-attr]
-        return replace(pg_backend.ports, vector_index=index)
+    def ports(self, pg_backend: PostgresBackend) -> Ports:
+        forced = replace(pg_backend.ports.uow.vectors, exact_limit=0)  # type: ignore[attr-defined]
+        return replace(pg_backend.ports, uow=PostgresUnitOfWorkFactory(pg_backend.pool, forced))
 
     @pytest.fixture
-    def outbox(self, pg_backend: PostgresBackend):  # type: ignore[no-untyped-def]
+    def outbox(self, pg_backend: PostgresBackend) -> Callable[[uuid.UUID], set[uuid.UUID]]:
         return pg_outbox(pg_backend)
+
+
+class TestConnectionHygiene(PortsContract):
+    def test_a_connection_returned_in_autocommit_is_reset(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+
+        async def misuse_every_connection() -> None:
+            leases = [pg_backend.pool.connection() for _ in range(pg_backend.pool.max_size)]
+            conns = [await lease.__aenter__() for lease in leases]
+            for conn in conns:
+                await conn.set_autocommit(True)
+            for lease in leases:
+                await lease.__aexit__(None, None, None)
+
+        run(misuse_every_connection())
+        for _ in range(pg_backend.pool.max_size + 1):
+            assert self.read(ports, t, lambda uow: uow.accounts.get(acc.id)) == acc
+
+
+class TestSearchSettingsDoNotLeak(PortsContract):
+    def test_a_neighbour_search_leaves_the_units_settings_alone(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        vectors = pg_backend.ports.uow.vectors  # type: ignore[attr-defined]
+        forced = replace(vectors, exact_limit=0)
+
+        async def go() -> tuple[str, str]:
+            async with PostgresUnitOfWorkFactory(pg_backend.pool, forced)(t) as uow:
+                await uow.examples.upsert(self.new_id(), [1.0] + [0.0] * 255, self.new_id(), "x")
+                assert len(await uow.examples.nearest([1.0] + [0.0] * 255, 3)) == 1
+                row = await uow.session.fetch_one(
+                    "SELECT current_setting('enable_sort') AS s, current_setting('valorize.tenant_id') AS t"
+                )
+                assert row is not None
+                return row["s"], row["t"]
+
+        assert run(go()) == ("on", str(t))

@@ -7,15 +7,15 @@ from valorize_adapters.memory.events import InMemoryEventPublisher
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.memory.unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
-from valorize_adapters.memory.vector_index import InMemoryVectorIndex
+from valorize_adapters.memory.vector_index import MemoryExamples
 
 __all__ = [
     "InMemoryBackend",
     "InMemoryCache",
     "InMemoryEventPublisher",
     "InMemoryTaskQueue",
-    "InMemoryVectorIndex",
     "ManualClock",
+    "MemoryExamples",
     "MemoryStore",
     "MemoryUnitOfWork",
     "MemoryUnitOfWorkFactory",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
-from valorize_adapters.memory.vector_index import InMemoryVectorIndex
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
@@ -19,15 +18,12 @@ class InMemoryBackend:
     """A :class:`MemoryStore` and every in-memory adapter, plus the ready :class:`Valorize`."""
 
     def __init__(self, clock: Clock | None = None, ids: IdGenerator | None = None, dimensions: int = 256) -> None:
-        self.store = MemoryStore()
-        embedder = HashingEmbedder(dimensions)
-        self.vector_index = InMemoryVectorIndex(dimensions)
+        self.store = MemoryStore(dimensions)
         self.ports = Ports(
             uow=MemoryUnitOfWorkFactory(self.store),
             clock=clock or SystemClock(),
             ids=ids or TimeOrderedIds(),
             directory=MemoryDirectory(self.store),
-            embedder=embedder,
-            vector_index=self.vector_index,
+            embedder=HashingEmbedder(dimensions),
         )
         self.app = Valorize(self.ports)

@@ -38,6 +38,7 @@ class TenantData:
     users: dict[UUID, User] = field(default_factory=dict)
     memberships: dict[UUID, Membership] = field(default_factory=dict)
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)
+    examples: dict[UUID, tuple[tuple[float, ...], UUID, str]] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""
@@ -51,7 +52,8 @@ class TenantData:
 class MemoryStore:
     """All tenants, the outbox of committed events, and per-tenant write locks."""
 
-    def __init__(self) -> None:
+    def __init__(self, dimensions: int = 256) -> None:
+        self.dimensions = dimensions
         self.tenants: dict[UUID, TenantData] = {}
         self.outbox: list[DomainEvent] = []
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (

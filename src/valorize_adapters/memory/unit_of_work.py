@@ -17,6 +17,7 @@ from valorize_adapters.memory.repositories import (
     MemoryTransactions,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
+from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, User
 
@@ -47,6 +48,7 @@ class MemoryUnitOfWork:
         self.imports = MemoryImports(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
+        self.examples = MemoryExamples(data, self._store.dimensions)
 
     async def __aenter__(self) -> Self:
         self._lock = self._store.lock(self.tenant_id)

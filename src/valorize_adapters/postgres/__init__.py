@@ -9,14 +9,15 @@ from valorize_adapters.postgres.unit_of_work import (
     PostgresUnitOfWork,
     PostgresUnitOfWorkFactory,
 )
-from valorize_adapters.postgres.vector_index import PgVectorIndex
+from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 
 __all__ = [
     "EmbeddedPostgres",
-    "PgVectorIndex",
+    "PgExamples",
     "PostgresBackend",
     "PostgresDirectory",
     "PostgresUnitOfWork",
     "PostgresUnitOfWorkFactory",
+    "VectorSettings",
     "migrate",
 ]

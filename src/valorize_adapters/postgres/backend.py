@@ -11,7 +11,7 @@ from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
 from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
-from valorize_adapters.postgres.vector_index import PgVectorIndex
+from valorize_adapters.postgres.vector_index import VectorSettings, ensure_vector_index
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
@@ -46,16 +46,14 @@ class PostgresBackend:
         if run_migrations:
             await migrate(url)
         pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role)
-        index = PgVectorIndex(pool, dimensions)
         if dimensions != 256:
-            await index.ensure_index()
+            await ensure_vector_index(pool, dimensions)
         ports = Ports(
-            uow=PostgresUnitOfWorkFactory(pool),
+            uow=PostgresUnitOfWorkFactory(pool, VectorSettings(dimensions)),
             clock=clock or SystemClock(),
             ids=ids or TimeOrderedIds(),
             directory=PostgresDirectory(pool),
             embedder=HashingEmbedder(dimensions),
-            vector_index=index,
         )
         return cls(pool, ports)
 

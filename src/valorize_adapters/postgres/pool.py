@@ -32,11 +32,18 @@ async def open_pool(
         await register_vector_async(conn)
         await conn.set_autocommit(False)
 
+    async def reset(conn: psycopg.AsyncConnection[Any]) -> None:
+        # Whatever a borrower did, the next one gets a connection in transaction mode: the
+        # tenant setting is transaction-local and means nothing in autocommit.
+        if conn.autocommit:
+            await conn.set_autocommit(False)
+
     pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
         conninfo,
         min_size=min_size,
         max_size=max_size,
         configure=configure,
+        reset=reset,
         check=AsyncConnectionPool.check_connection,
         open=False,
         timeout=30,

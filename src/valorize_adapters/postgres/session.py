@@ -7,6 +7,7 @@ from typing import Any, LiteralString
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from valorize_adapters.postgres.errors import domain_error
@@ -26,17 +27,22 @@ class Session:
         self._scope = scope
         self._begun = False
 
-    async def _begin(self) -> None:
+    async def begin(self) -> None:
+        """Start the transaction and set the tenant (idempotent)."""
         if not self._begun:
+            if self.conn.autocommit:
+                raise RuntimeError("a tenant session needs a connection in transaction mode, not autocommit")
             self._begun = True
             await self.conn.execute(
                 "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)",
                 ("" if self.tenant_id is None else str(self.tenant_id), self._scope),
             )
 
-    async def fetch(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+    async def fetch(
+        self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[Row]:
         """All rows of a query, as dicts."""
-        await self._begin()
+        await self.begin()
         try:
             async with self.conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(query, params)
@@ -49,9 +55,9 @@ class Session:
         rows = await self.fetch(query, params)
         return rows[0] if rows else None
 
-    async def execute(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run a statement; return the number of rows it touched."""
-        await self._begin()
+        await self.begin()
         try:
             async with self.conn.cursor() as cur:
                 await cur.execute(query, params)
@@ -63,7 +69,7 @@ class Session:
         """Run a statement for many parameter rows in one pipelined round trip."""
         if not rows:
             return
-        await self._begin()
+        await self.begin()
         try:
             async with self.conn.cursor() as cur:
                 await cur.executemany(query, rows)

@@ -23,6 +23,7 @@ from valorize_adapters.postgres.repositories import (
     PgTransactions,
 )
 from valorize_adapters.postgres.session import Session
+from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, User
 
@@ -38,9 +39,10 @@ class PostgresUnitOfWork:
     exactly when the state change is.
     """
 
-    def __init__(self, pool: Pool, tenant_id: UUID) -> None:
+    def __init__(self, pool: Pool, tenant_id: UUID, vectors: VectorSettings) -> None:
         self.tenant_id = tenant_id
         self._pool = pool
+        self._vectors = vectors
         self._events: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self._lease: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
@@ -57,6 +59,7 @@ class PostgresUnitOfWork:
         self.imports = PgImports(self.session)
         self.payees = PgPayees(self.session)
         self.identity = PgIdentity(self.session)
+        self.examples = PgExamples(self.session, self._vectors)
         self._events = []
         return self
 
@@ -109,11 +112,12 @@ class PostgresUnitOfWork:
 class PostgresUnitOfWorkFactory:
     """Opens units of work on a pool."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, vectors: VectorSettings | None = None) -> None:
         self.pool = pool
+        self.vectors = vectors or VectorSettings()
 
     def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, tenant_id)
+        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors)
 
 
 class PostgresDirectory:

@@ -138,14 +138,14 @@ async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUI
     await uow.payees.put(entry.learn(category_id, ports.clock.now()))
 
 
-async def index_example(ports: Ports, tx: Transaction) -> None:
-    """Add a person-labeled transaction to the vector index (after commit)."""
-    if ports.embedder is None or ports.vector_index is None:
+async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Make a person-labeled transaction an example for the neighbour stage (same unit)."""
+    if ports.embedder is None:
         return
     category_id = tx.category_id
     if category_id is None:
-        await ports.vector_index.remove(tx.tenant_id, tx.id)
+        await uow.examples.remove(tx.id)
         return
     text = ports.categorizer.label_text(tx)
     vector = ports.embedder.embed([text])[0]
-    await ports.vector_index.upsert(tx.tenant_id, tx.id, vector, category_id, text)
+    await uow.examples.upsert(tx.id, vector, category_id, text)

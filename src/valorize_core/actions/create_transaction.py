@@ -112,7 +112,7 @@ class CreateTransaction:
             )
             categories = {c.id for c in await uow.categories.list()}
             outcome = await self._ports.categorizer.categorize(
-                draft, await uow.rules.list(), uow.payees, keep_categories=manual, known=categories
+                draft, await uow.rules.list(), uow, keep_categories=manual, known=categories
             )
             tx = outcome.transaction
             await uow.transactions.add(tx)

@@ -42,8 +42,6 @@ class DeleteTransaction:
                         account_id=str(leg.account_id),
                     )
                 )
+                await uow.examples.remove(leg.id)
             await uow.commit()
-        if self._ports.vector_index is not None:
-            for leg in legs:
-                await self._ports.vector_index.remove(command.tenant_id, leg.id)
         return [leg.id for leg in legs]

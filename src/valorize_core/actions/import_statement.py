@@ -106,7 +106,7 @@ class ImportStatement:
                     source=TransactionSource.IMPORT, external_id=row.external_id, fingerprint=fp,
                     categorization=Categorization.none(), import_id=record.id,
                 )  # fmt: skip
-                outcome = await self._ports.categorizer.categorize(draft, rules, uow.payees, known=categories)
+                outcome = await self._ports.categorizer.categorize(draft, rules, uow, known=categories)
                 fresh.append(outcome.transaction)
             await uow.transactions.add_many(fresh)
             await move_balance(uow, self._ports, account.id, sum(t.amount.minor for t in fresh))

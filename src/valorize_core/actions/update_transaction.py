@@ -122,7 +122,7 @@ class UpdateTransaction:
                 await learn(uow, self._ports, new, new.category_id)
             if "splits" in changes or "categorization" in changes:
                 record_categorized(uow, self._ports, new)
+            if chosen or ("description" in changes and new.categorization.source == "manual"):
+                await index_example(uow, self._ports, new)
             await uow.commit()
-        if chosen or ("description" in changes and new.categorization.source == "manual"):
-            await index_example(self._ports, new)
         return new

@@ -15,6 +15,7 @@ from valorize_core.ports.imports import ImportRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
+from valorize_core.ports.vector_index import VectorIndex
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -66,6 +67,11 @@ class UnitOfWork(Protocol):
     @property
     def payees(self) -> PayeeMemoryRepository:
         """The tenant's payees."""
+        ...
+
+    @property
+    def examples(self) -> VectorIndex:
+        """The tenant's labeled examples for the neighbour categorizer."""
         ...
 
     @property

@@ -1,4 +1,4 @@
-"""Port: labeled examples searchable by vector similarity."""
+"""Port: the tenant's labeled examples, searchable by vector similarity."""
 
 from __future__ import annotations
 
@@ -21,18 +21,25 @@ class Neighbour:
 
 
 class VectorIndex(Protocol):
-    """Per-tenant labeled examples; queries never see another tenant's examples."""
+    """Labeled examples of the unit of work's tenant (``uow.examples``).
 
-    async def upsert(
-        self, tenant_id: UUID, item_id: UUID, vector: Sequence[float], category_id: UUID, text: str
-    ) -> None:
+    It lives inside the unit of work so that a correction and the example it teaches are
+    committed together, and so that a lookup during a write uses the same connection.
+    """
+
+    @property
+    def dimensions(self) -> int:
+        """Length of every vector."""
+        ...
+
+    async def upsert(self, item_id: UUID, vector: Sequence[float], category_id: UUID, text: str) -> None:
         """Add or replace the example ``item_id``."""
         ...
 
-    async def remove(self, tenant_id: UUID, item_id: UUID) -> None:
-        """Forget an example."""
+    async def remove(self, item_id: UUID) -> None:
+        """Forget an example (no error when absent)."""
         ...
 
-    async def nearest(self, tenant_id: UUID, vector: Sequence[float], k: int) -> list[Neighbour]:
-        """Up to ``k`` examples of the tenant, most similar first."""
+    async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
+        """Up to ``k`` of the tenant's examples, most similar first; ``k`` when it has ``k``."""
         ...

@@ -39,7 +39,7 @@ class SuggestCategories:
             if outcome.category_rule is not None and rule_category is not None:
                 why = outcome.transaction.categorization
                 out.append(Suggestion(rule_category, why.source, why.confidence, why.explanation, why.rule_id))
-            learned = await self._ports.categorizer.suggest(tx, uow.payees, limit=query.limit + 1, known=known)
+            learned = await self._ports.categorizer.suggest(tx, uow, limit=query.limit + 1, known=known)
         seen = {s.category_id for s in out}
         out.extend(s for s in learned if s.category_id not in seen)
         return out[: max(1, min(query.limit, 10))]

@@ -184,7 +184,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         server = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-bench-"), delete_on_stop=True)
         url = server.start()
     rng = random.Random(42)
-    results: dict[str, Any] = {"transactions": args.transactions, "machine": platform.platform(), "python": sys.version.split()[0]}
+    results: dict[str, Any] = {
+        "transactions": args.transactions,
+        "machine": platform.platform(),
+        "python": sys.version.split()[0],
+    }
     try:
         backend = await PostgresBackend.open(url, max_size=max(8, args.concurrency))
         vz = backend.app
@@ -216,7 +220,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "first_page_one_account": await timed(vz, by_account, args.repeat),
             "deep_page_one_account_keyset": await timed(vz, _with(by_account, deep_cursor), args.repeat),
             "deep_page_one_account_offset_sql": await offset_page(backend, big, deep, args.repeat),
-            "category_filter": await timed(vz, TransactionQuery(big.id, category_id=big.categories[2], limit=50), args.repeat),
+            "category_filter": await timed(
+                vz, TransactionQuery(big.id, category_id=big.categories[2], limit=50), args.repeat
+            ),
             "text_search": await timed(vz, TransactionQuery(big.id, text="netflix", limit=50), args.repeat),
             "small_tenant_first_page": await timed(vz, TransactionQuery(rest[-1].id, limit=50), args.repeat),
         }
@@ -228,18 +234,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
+    seq, imp = r["single_insert_sequential"], r["import_statement"]
     lines = [
         f"Transactions seeded: {r['transactions']:,} (largest tenant {r['big_tenant_rows']:,}); {r['machine']}",
         "",
         "| measure | result |",
         "|---|---|",
         f"| bulk insert (add_many, 5,000-row units, RLS on) | {r['bulk_insert_rows_per_second']:,.0f} rows/s |",
-        f"| CreateTransaction, sequential | {r['single_insert_sequential']['per_second']:,.0f}/s "
-        f"(P50 {r['single_insert_sequential']['p50_ms']:.1f} ms, P95 {r['single_insert_sequential']['p95_ms']:.1f} ms) |",
+        f"| CreateTransaction, sequential | {seq['per_second']:,.0f}/s "
+        f"(P50 {seq['p50_ms']:.1f} ms, P95 {seq['p95_ms']:.1f} ms) |",
         f"| CreateTransaction, {r['concurrency']} concurrent | {r['single_insert_concurrent']['per_second']:,.0f}/s "
         f"(P95 {r['single_insert_concurrent']['p95_ms']:.1f} ms) |",
-        f"| ImportStatement (CSV parse, dedup, categorize, insert) | {r['import_statement']['rows_per_second']:,.0f} rows/s;"
-        f" re-import of the same file {r['import_statement']['reimport_dedup_seconds']:.2f} s, 0 added |",
+        f"| ImportStatement (CSV parse, dedup, categorize, insert) | {imp['rows_per_second']:,.0f} rows/s;"
+        f" re-import of the same file {imp['reimport_dedup_seconds']:.2f} s, 0 added |",
     ]
     for name, p in r["list"].items():
         label = name.replace("_", " ")
@@ -263,6 +270,7 @@ if __name__ == "__main__":
     parser.add_argument("--import-rows", type=int, default=5_000)
     parser.add_argument("--depth", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--output", type=Path, default=None, help="where to write the JSON results")
     parsed = parser.parse_args()
     if parsed.quick:
         parsed.transactions, parsed.tenants, parsed.singles = 4_000, 3, 100
@@ -272,5 +280,6 @@ if __name__ == "__main__":
     _ids = TimeOrderedIds()
     out = asyncio.run(main(parsed))
     name = "postgres-quick.json" if parsed.quick else "postgres.json"
-    (Path(__file__).parent / "results" / name).write_text(json.dumps(out, indent=2) + "\n")
+    output = parsed.output or Path(__file__).parent / "results" / name
+    output.write_text(json.dumps(out, indent=2) + "\n")
     print(table(out))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +27,7 @@ __all__ = [
     "TransactionFilter",
     "decode_cursor",
     "encode_cursor",
+    "search_tokens",
     "sort_key",
 ]
 
@@ -33,14 +36,33 @@ MAX_PAGE_SIZE = 500
 
 PageKey = tuple[date, UUID]
 
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_tokens(text: str) -> tuple[str, ...]:
+    """The words search sees: case- and accent-folded, split on anything not a letter or digit.
+
+    ``"Padaria São João #12"`` → ``("padaria", "sao", "joao", "12")``. Adapters index exactly
+    these tokens, so every adapter searches alike.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return tuple(dict.fromkeys(_WORD.findall(folded)))
+
+
+def transaction_tokens(tx: Transaction) -> tuple[str, ...]:
+    """The searchable words of a transaction: its description and payee."""
+    return search_tokens(f"{tx.description} {tx.payee}")
+
 
 @dataclass(frozen=True, slots=True)
 class TransactionFilter:
     """Which transactions to list; every given criterion must hold.
 
-    ``category_ids`` matches a transaction with any split in those categories; ``text`` is a
-    case-insensitive substring of the description or the payee; amounts are signed decimal
-    bounds in each transaction's own currency units, inclusive.
+    ``category_ids`` matches a transaction with any split in those categories; ``text`` matches
+    when every word of it starts a word of the description or payee, ignoring case and accents
+    (``"net sao"`` finds ``"NETFLIX SÃO PAULO"``); amounts are signed decimal bounds in each
+    transaction's own currency units, inclusive.
     """
 
     account_ids: tuple[UUID, ...] = ()
@@ -59,10 +81,17 @@ class TransactionFilter:
         if self.amount_min is not None and self.amount_max is not None and self.amount_min > self.amount_max:
             raise ValidationError.for_field("amount_min", "must not be above amount_max")
         if self.text is not None:
-            text = " ".join(self.text.split())
-            if len(text) > 200:
+            if len(self.text) > 200:
                 raise ValidationError.for_field("q", "search text is at most 200 characters")
-            object.__setattr__(self, "text", text or None)
+            words = search_tokens(self.text)
+            if len(words) > 10:
+                raise ValidationError.for_field("q", "search at most 10 words")
+            object.__setattr__(self, "text", " ".join(words) or None)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The search words (already folded)."""
+        return tuple(self.text.split()) if self.text else ()
 
     def matches(self, tx: Transaction) -> bool:
         """The reference semantics every repository must implement."""
@@ -75,8 +104,8 @@ class TransactionFilter:
         if self.date_to and tx.booked_on > self.date_to:
             return False
         if self.text:
-            needle = self.text.lower()
-            if needle not in tx.description.lower() and needle not in tx.payee.lower():
+            have = transaction_tokens(tx)
+            if not all(any(h.startswith(w) for h in have) for w in self.words):
                 return False
         if self.amount_min is not None and tx.amount.to_decimal() < self.amount_min:
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -21,6 +22,22 @@ def test_readme_example_runs_as_written(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected.group(1)
+
+
+def test_readme_postgres_example_runs_as_written(tmp_path: Path) -> None:
+    text = README.read_text()
+    code = re.search(r"## The same on PostgreSQL\n.*?```python\n(.*?)```", text, re.S)
+    expected = re.search(r"It prints `(.*?)`\.", text)
+    assert code
+    assert expected
+    script = tmp_path / "example_pg.py"
+    script.write_text(code.group(1))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected.group(1) + "\n"
 
 
 def test_readme_starts_with_setup_and_test_commands() -> None:

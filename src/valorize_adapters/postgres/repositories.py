@@ -115,10 +115,11 @@ class PgCategories(_Repo):
 
 
 _INSERT_TX: LiteralString = (
-    "INSERT INTO transactions (tenant_id, id, account_id, booked_on, description, payee, amount_minor, currency,"
-    " exponent, status, source, tags, external_id, fingerprint, cat_source, cat_confidence, cat_explanation,"
+    "INSERT INTO transactions (search, tenant_id, id, account_id, booked_on, description, payee, amount_minor,"
+    " currency, exponent, status, source, tags, external_id, fingerprint, cat_source, cat_confidence, cat_explanation,"
     " cat_rule_id, transfer_id, import_id, created_at, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " VALUES (array_to_tsvector(%s::text[]), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s, %s, %s, %s, %s, %s)"
 )
 _INSERT_SPLIT: LiteralString = (
     "INSERT INTO splits (tenant_id, transaction_id, position, category_id, amount_minor, memo)"
@@ -127,14 +128,13 @@ _INSERT_SPLIT: LiteralString = (
 _SELECT_TX: LiteralString = "SELECT " + rows.TRANSACTION_COLUMNS + " FROM transactions t"
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = ["t.tenant_id = %s"]
     params: list[Any] = [tenant]
-    if f.account_ids:
+    if len(f.account_ids) == 1:  # equality lets the planner use (tenant, account, date, id)
+        clauses.append("t.account_id = %s")
+        params.append(f.account_ids[0])
+    elif f.account_ids:
         clauses.append("t.account_id = ANY(%s)")
         params.append(list(f.account_ids))
     if f.category_ids:
@@ -154,10 +154,10 @@ def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
     if f.date_to:
         clauses.append("t.booked_on <= %s")
         params.append(f.date_to)
-    if f.text:
-        clauses.append("(lower(t.description) LIKE %s OR lower(t.payee) LIKE %s)")
-        pattern = "%" + _escape_like(f.text.lower()) + "%"
-        params += [pattern, pattern]
+    if f.words:
+        # Tokens are letters and digits only, so quoting them as lexemes is safe.
+        clauses.append("t.search @@ %s::tsquery")
+        params.append(" & ".join(f"'{w}':*" for w in f.words))
     if f.amount_min is not None:
         clauses.append("t.amount_minor >= %s * power(10::numeric, t.exponent)")
         params.append(f.amount_min)
@@ -186,14 +186,15 @@ class PgTransactions(_Repo):
         await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
 
     async def update(self, transaction: Transaction) -> None:
-        params = rows.transaction_params(transaction)
+        search, *params = rows.transaction_params(transaction)
         n = await self._s.execute(
-            "UPDATE transactions SET account_id = %s, booked_on = %s, description = %s, payee = %s,"
-            " amount_minor = %s, currency = %s, exponent = %s, status = %s, source = %s, tags = %s,"
+            "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
+            " description = %s, payee = %s, amount_minor = %s, currency = %s, exponent = %s, status = %s,"
+            " source = %s, tags = %s,"
             " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
             " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
             " WHERE tenant_id = %s AND id = %s",
-            (*params[2:20], params[21], self._t, transaction.id),
+            (search, *params[2:20], params[21], self._t, transaction.id),
         )
         if not n:
             raise NotFound("transaction", transaction.id)

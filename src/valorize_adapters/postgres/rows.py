@@ -9,6 +9,7 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.identity import ApiToken, Tenant, User
+from valorize_core.listing import transaction_tokens
 from valorize_core.money import Money
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
@@ -60,6 +61,7 @@ def transaction(r: Row) -> Transaction:
 def transaction_params(tx: Transaction) -> tuple[Any, ...]:
     c = tx.categorization
     return (
+        list(transaction_tokens(tx)),
         tx.tenant_id, tx.id, tx.account_id, tx.booked_on, tx.description, tx.payee, tx.amount.minor,
         tx.amount.currency.code, tx.amount.currency.exponent, tx.status.value, tx.source.value, list(tx.tags),
         tx.external_id, tx.fingerprint, c.source.value, c.confidence, c.explanation, c.rule_id, tx.transfer_id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -37,6 +38,17 @@ class Session:
                 "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)",
                 ("" if self.tenant_id is None else str(self.tenant_id), self._scope),
             )
+
+    @asynccontextmanager
+    async def planner_settings(self) -> AsyncIterator[None]:
+        """A savepoint that is always rolled back, for reads that need ``SET LOCAL`` settings.
+
+        Settings made inside cannot leak into the unit's other statements; the tenant setting
+        stays in the outer transaction.
+        """
+        await self.begin()
+        async with self.conn.transaction(force_rollback=True):
+            yield
 
     async def fetch(
         self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()

@@ -89,10 +89,8 @@ class PgExamples:
         query = self._vector(vector)
         if k <= 0:
             return []
-        # The tenant is set in the unit's own transaction; the search settings (SET LOCAL) live in
-        # a savepoint that is always rolled back, so they never leak into the unit's other queries.
-        await self._s.begin()
-        async with self._s.conn.transaction(force_rollback=True):
+        # The search settings (SET LOCAL below) must not leak into the unit's other queries.
+        async with self._s.planner_settings():
             if self._settings.iterative_scan is None:
                 row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
                 version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])

@@ -28,6 +28,7 @@ from uuid import UUID
 import psycopg
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
+from valorize_adapters.postgres.repositories import _SELECT_TX
 from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery, Valorize
 from valorize_core.actions.import_statement import StatementUpload
@@ -161,18 +162,18 @@ def _with(query: TransactionQuery, cursor: str | None) -> TransactionQuery:
 
 
 async def offset_page(backend: PostgresBackend, tenant: Tenant, offset: int, repeat: int) -> dict[str, float]:
-    """For contrast only: the same page by OFFSET, which the API never uses."""
+    """For contrast only: the same page (same columns, splits included) by OFFSET, which the API never uses."""
     samples = []
+    statement = _SELECT_TX + (
+        " WHERE t.tenant_id = %s AND t.account_id = %s ORDER BY t.booked_on DESC, t.id DESC OFFSET %s LIMIT 51"
+    )
     async with backend.pool.connection() as conn:
         s = Session(conn, tenant.id)
         for _ in range(repeat):
             t0 = time.perf_counter()
-            await s.fetch(
-                "SELECT id FROM transactions t WHERE t.tenant_id = %s AND t.account_id = %s"
-                " ORDER BY booked_on DESC, id DESC OFFSET %s LIMIT 50",
-                (tenant.id, tenant.accounts[0], offset),
-            )
+            rows = await s.fetch(statement, (tenant.id, tenant.accounts[0], offset))
             samples.append(time.perf_counter() - t0)
+            assert rows
         await s.rollback()
     return percentiles(samples)
 

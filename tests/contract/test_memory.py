@@ -8,9 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache
+from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_core.context import Ports
 from valorize_core.ports.cache import Cache
-from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract
+from valorize_core.ports.idempotency import IdempotencyStore
+from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract, IdempotencyContract
 
 
 class TestMemoryAdapters(AllRepositoryContracts):
@@ -31,3 +33,13 @@ class TestMemoryCache(CacheContract):
     @pytest.fixture
     def cache(self) -> Cache:
         return InMemoryCache()
+
+
+class TestMemoryIdempotency(IdempotencyContract):
+    @pytest.fixture
+    def ports(self) -> Ports:
+        return InMemoryBackend().ports
+
+    @pytest.fixture
+    def idempotency(self) -> IdempotencyStore:
+        return InMemoryIdempotencyStore()

@@ -11,6 +11,7 @@ from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.event_publisher import EventPublisher
+from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.identity import IdentityDirectory, IdentityRepository
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.imports import ImportRepository
@@ -30,6 +31,7 @@ __all__ = [
     "Embedder",
     "EventPublisher",
     "IdGenerator",
+    "IdempotencyStore",
     "IdentityDirectory",
     "IdentityRepository",
     "ImportRepository",

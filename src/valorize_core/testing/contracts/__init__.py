@@ -16,6 +16,7 @@ Valorize runs the same suites against its in-memory and PostgreSQL adapters.
 
 from valorize_core.testing.contracts.base import PortsContract
 from valorize_core.testing.contracts.cache import CacheContract
+from valorize_core.testing.contracts.idempotency import IdempotencyContract
 from valorize_core.testing.contracts.identity import IdentityContract
 from valorize_core.testing.contracts.repositories import (
     AccountRepositoryContract,
@@ -35,6 +36,7 @@ __all__ = [
     "BudgetRepositoryContract",
     "CacheContract",
     "CategoryRepositoryContract",
+    "IdempotencyContract",
     "IdentityContract",
     "ImportRepositoryContract",
     "PayeeMemoryContract",

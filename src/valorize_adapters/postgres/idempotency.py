@@ -1,0 +1,70 @@
+"""Idempotency-Key store on PostgreSQL: shared by every API instance."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from valorize_adapters.postgres.session import Session
+from valorize_core.ports.idempotency import Claimed, InProgress, Mismatch, Replay
+
+__all__ = ["PgIdempotencyStore"]
+
+
+class PgIdempotencyStore:
+    """Each call is its own short transaction, so a claim is visible to other instances at once."""
+
+    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
+        self._pool = pool
+
+    async def claim(
+        self, tenant_id: UUID, key: str, request_hash: str, now: datetime, ttl: timedelta, lock: timedelta
+    ) -> Claimed | InProgress | Mismatch | Replay:
+        async with self._pool.connection() as conn:
+            s = Session(conn, tenant_id)
+            # An expired key, or an abandoned claim, may be taken again.
+            await s.execute(
+                "DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s"
+                " AND (expires_at <= %s OR (status = 'in_progress' AND created_at + %s <= %s))",
+                (tenant_id, key, now, lock, now),
+            )
+            inserted = await s.execute(
+                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, created_at, expires_at)"
+                " VALUES (%s, %s, %s, 'in_progress', %s, %s) ON CONFLICT DO NOTHING",
+                (tenant_id, key, request_hash, now, now + ttl),
+            )
+            row = None
+            if not inserted:
+                row = await s.fetch_one(
+                    "SELECT request_hash, status, response_status, response_body FROM idempotency_keys"
+                    " WHERE tenant_id = %s AND key = %s",
+                    (tenant_id, key),
+                )
+            await s.commit()
+        if inserted or row is None:
+            return Claimed()
+        if row["request_hash"] != request_hash:
+            return Mismatch()
+        if row["status"] == "in_progress":
+            return InProgress()
+        return Replay(int(row["response_status"]), bytes(row["response_body"]))
+
+    async def complete(self, tenant_id: UUID, key: str, status: int, body: bytes) -> None:
+        async with self._pool.connection() as conn:
+            s = Session(conn, tenant_id)
+            await s.execute(
+                "UPDATE idempotency_keys SET status = 'completed', response_status = %s, response_body = %s"
+                " WHERE tenant_id = %s AND key = %s",
+                (status, body, tenant_id, key),
+            )
+            await s.commit()
+
+    async def release(self, tenant_id: UUID, key: str) -> None:
+        async with self._pool.connection() as conn:
+            s = Session(conn, tenant_id)
+            await s.execute("DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s", (tenant_id, key))
+            await s.commit()

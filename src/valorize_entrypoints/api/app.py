@@ -1,0 +1,116 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from litestar import Litestar, Request, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import ServiceUnavailableException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from valorize_core.app import Valorize
+from valorize_entrypoints.api.auth import provide_actor, provide_writer
+from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
+from valorize_entrypoints.api.controllers.identity import SignupController, TokenController
+from valorize_entrypoints.api.controllers.planning import BudgetController, ReportController, RuleController
+from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
+from valorize_entrypoints.api.errors import internal_error, problem_details
+from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
+from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.container import Container, Runtime
+
+__all__ = ["create_app"]
+
+
+@get("/health", tags=["operations"], summary="The process is up", include_in_schema=True)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["operations"], summary="The database answers")
+async def ready(runtime: Runtime) -> dict[str, str]:
+    try:
+        await runtime.ready()
+    except Exception as exc:  # any failure of the source of truth means "not ready"
+        raise ServiceUnavailableException("the database does not answer") from exc
+    return {"status": "ready"}
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def _runtime(state: State) -> Runtime:
+    return state.runtime  # type: ignore[no-any-return]
+
+
+def _vz(runtime: Runtime) -> Valorize:
+    return runtime.app
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    """An API app whose adapters come from ``container`` (default: from ``VALORIZE_*``)."""
+    container = container or Container()
+    settings = container.settings()
+    configure_logging(json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.runtime = await container.runtime()
+        try:
+            yield
+        finally:
+            await container.shutdown_resources()  # type: ignore[misc]
+
+    def route_label(request: Request[Any, Any, Any]) -> str:
+        return str(request.scope.get("path_template", "unmatched"))
+
+    prometheus = PrometheusConfig(app_name="valorize", prefix="valorize", group_path=True, exclude=["^/metrics"])
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            MetricsController,
+            SignupController,
+            TokenController,
+            AccountController,
+            CategoryController,
+            TransactionController,
+            TransferController,
+            BudgetController,
+            RuleController,
+            ReportController,
+        ],
+        dependencies={
+            "runtime": Provide(_runtime, sync_to_thread=False),
+            "vz": Provide(_vz, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+            "writer": Provide(provide_writer),
+        },
+        # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
+        middleware=[
+            cast("Any", RequestLogMiddleware),
+            prometheus.middleware,
+            DefineMiddleware(cast("Any", IdempotencyMiddleware)),
+        ],
+        plugins=[ProblemDetailsPlugin(problem_details())],
+        exception_handlers={Exception: internal_error},
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Valorize API",
+            version="0.1.0",
+            description="Finance with automatic transaction categorization.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )

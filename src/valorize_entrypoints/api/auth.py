@@ -1,0 +1,56 @@
+"""Bearer-token authentication: every request is scoped to its token's tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+
+from valorize_core.errors import PermissionDenied
+from valorize_core.identity import Role, hash_token
+from valorize_entrypoints.container import Runtime
+
+__all__ = ["Actor", "authenticate", "provide_actor", "provide_writer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: the token's tenant, user, role and id."""
+
+    tenant_id: UUID
+    user_id: UUID
+    role: Role
+    token_id: UUID
+
+
+async def authenticate(authorization: str | None, runtime: Runtime) -> Actor | None:
+    """The actor behind an ``Authorization: Bearer …`` header, or ``None``."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret or len(secret) > 200:
+        return None
+    record = await runtime.app.ports.directory.token_by_hash(hash_token(secret))
+    if record is None or not record.active:
+        return None
+    return Actor(record.tenant_id, record.user_id, record.role, record.id)
+
+
+async def provide_actor(request: Request, runtime: Runtime) -> Actor:  # type: ignore[type-arg]
+    """Dependency: the authenticated actor, or 401."""
+    actor = request.scope.get("state", {}).get("actor")  # set by the idempotency layer
+    if actor is None:
+        actor = await authenticate(request.headers.get("authorization"), runtime)
+    if actor is None:
+        raise NotAuthorizedException(
+            "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
+        )
+    return actor
+
+
+async def provide_writer(actor: Actor) -> Actor:
+    """Dependency: the actor, who must be allowed to write (viewers are read-only)."""
+    if not actor.role.can_write:
+        raise PermissionDenied("viewers are read-only")
+    return actor

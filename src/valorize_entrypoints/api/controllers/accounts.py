@@ -1,0 +1,90 @@
+"""Accounts and categories."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from msgspec import UNSET
+
+from valorize_core.actions.create_account import NewAccount
+from valorize_core.actions.create_category import NewCategory
+from valorize_core.actions.delete_account import AccountDeletion
+from valorize_core.actions.delete_category import CategoryDeletion
+from valorize_core.actions.update_account import AccountChanges
+from valorize_core.actions.update_category import KEEP, CategoryChanges
+from valorize_core.app import Valorize
+from valorize_core.errors import NotFound
+from valorize_core.queries.list_accounts import AccountsQuery
+from valorize_entrypoints.api import schemas as s
+from valorize_entrypoints.api.auth import Actor
+
+
+def _opt(value: object) -> object:
+    return None if value is UNSET else value
+
+
+class AccountController(Controller):
+    path = "/api/accounts"
+    tags = ("accounts",)
+
+    @get(summary="Accounts with their balances")
+    async def list_accounts(self, vz: Valorize, actor: Actor, include_archived: bool = False) -> list[s.AccountOut]:
+        return [s.account(a) for a in await vz.list_accounts(AccountsQuery(actor.tenant_id, include_archived))]
+
+    @get("/{account_id:uuid}", summary="One account")
+    async def get_account(self, vz: Valorize, actor: Actor, account_id: UUID) -> s.AccountOut:
+        async with vz.ports.uow(actor.tenant_id) as uow:
+            found = await uow.accounts.get(account_id)
+        if found is None:
+            raise NotFound("account", account_id)
+        return s.account(found)
+
+    @post(status_code=201, summary="Open an account")
+    async def create_account(self, data: s.AccountIn, vz: Valorize, writer: Actor) -> s.AccountOut:
+        command = NewAccount(
+            writer.tenant_id, data.name, data.kind, data.currency, data.opening_balance, data.opened_on
+        )
+        return s.account(await vz.create_account(command))
+
+    @patch("/{account_id:uuid}", summary="Rename, re-kind, archive, or correct the opening balance")
+    async def update_account(self, account_id: UUID, data: s.AccountPatch, vz: Valorize, writer: Actor) -> s.AccountOut:
+        command = AccountChanges(
+            writer.tenant_id, account_id, _opt(data.name), _opt(data.kind), _opt(data.archived),  # type: ignore[arg-type]
+            _opt(data.opening_balance),  # type: ignore[arg-type]
+        )  # fmt: skip
+        return s.account(await vz.update_account(command))
+
+    @delete("/{account_id:uuid}", summary="Delete an account without transactions")
+    async def delete_account(self, account_id: UUID, vz: Valorize, writer: Actor) -> None:
+        await vz.delete_account(AccountDeletion(writer.tenant_id, account_id))
+
+
+class CategoryController(Controller):
+    path = "/api/categories"
+    tags = ("categories",)
+
+    @get(summary="The category tree, flat")
+    async def list_categories(self, vz: Valorize, actor: Actor) -> list[s.CategoryOut]:
+        from valorize_core.queries.list_categories import CategoriesQuery
+
+        return [s.category(c) for c in await vz.list_categories(CategoriesQuery(actor.tenant_id))]
+
+    @post(status_code=201, summary="Add a category")
+    async def create_category(self, data: s.CategoryIn, vz: Valorize, writer: Actor) -> s.CategoryOut:
+        created = await vz.create_category(NewCategory(writer.tenant_id, data.name, data.kind, data.parent_id))
+        return s.category(created)
+
+    @patch("/{category_id:uuid}", summary="Rename, re-kind or move a category")
+    async def update_category(
+        self, category_id: UUID, data: s.CategoryPatch, vz: Valorize, writer: Actor
+    ) -> s.CategoryOut:
+        command = CategoryChanges(
+            writer.tenant_id, category_id, _opt(data.name), _opt(data.kind),  # type: ignore[arg-type]
+            KEEP if data.parent_id is UNSET else data.parent_id,
+        )  # fmt: skip
+        return s.category(await vz.update_category(command))
+
+    @delete("/{category_id:uuid}", summary="Delete a category; its transactions become uncategorized")
+    async def delete_category(self, category_id: UUID, vz: Valorize, writer: Actor) -> None:
+        await vz.delete_category(CategoryDeletion(writer.tenant_id, category_id))

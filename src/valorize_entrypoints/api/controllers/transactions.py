@@ -1,0 +1,145 @@
+"""Transactions, transfers, category corrections and suggestions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import Parameter
+from msgspec import UNSET
+
+from valorize_core.actions.correct_category import CategoryCorrection
+from valorize_core.actions.create_transaction import NewTransaction, SplitInput
+from valorize_core.actions.create_transfer import NewTransfer
+from valorize_core.actions.delete_transaction import TransactionDeletion
+from valorize_core.actions.update_transaction import TransactionChanges
+from valorize_core.app import Valorize
+from valorize_core.listing import MAX_PAGE_SIZE
+from valorize_core.queries.get_transaction import TransactionLookup
+from valorize_core.queries.list_transactions import TransactionQuery
+from valorize_core.queries.suggest_categories import SuggestionQuery
+from valorize_entrypoints.api import schemas as s
+from valorize_entrypoints.api.auth import Actor
+
+
+def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
+    return tuple(SplitInput(i.amount, i.category_id, i.memo) for i in items)
+
+
+class TransactionController(Controller):
+    path = "/api/transactions"
+    tags = ("transactions",)
+
+    @get(summary="Transactions, newest first, filtered, one page at a time (cursor)")
+    async def list_transactions(
+        self,
+        vz: Valorize,
+        actor: Actor,
+        account_id: UUID | None = None,
+        category_id: Annotated[UUID | None, Parameter(description="includes subcategories")] = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        q: Annotated[str | None, Parameter(max_length=200, description="words starting words")] = None,
+        amount_min: Annotated[str | None, Parameter(max_length=40)] = None,
+        amount_max: Annotated[str | None, Parameter(max_length=40)] = None,
+        uncategorized: bool = False,
+        import_id: UUID | None = None,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    ) -> s.TransactionPageOut:
+        page = await vz.list_transactions(
+            TransactionQuery(
+                actor.tenant_id,
+                account_id,
+                category_id,
+                date_from,
+                date_to,
+                q,
+                amount_min,
+                amount_max,
+                uncategorized,
+                import_id,
+                cursor,
+                limit,
+            )
+        )
+        return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
+
+    @post(status_code=201, summary="Record a transaction (categorized on the way in)")
+    async def create_transaction(self, data: s.TransactionIn, vz: Valorize, writer: Actor) -> s.TransactionOut:
+        command = NewTransaction(
+            writer.tenant_id,
+            data.account_id,
+            data.booked_on,
+            data.description,
+            data.amount,
+            _splits(data.splits),
+            data.category_id,
+            data.payee,
+            tuple(data.tags),
+            data.status,
+            data.external_id,
+        )
+        return s.transaction(await vz.create_transaction(command))
+
+    @get("/{transaction_id:uuid}", summary="One transaction")
+    async def get_transaction(self, transaction_id: UUID, vz: Valorize, actor: Actor) -> s.TransactionOut:
+        return s.transaction(await vz.get_transaction(TransactionLookup(actor.tenant_id, transaction_id)))
+
+    @patch("/{transaction_id:uuid}", summary="Edit: fields, amount, splits, or recategorize")
+    async def update_transaction(
+        self, transaction_id: UUID, data: s.TransactionPatch, vz: Valorize, writer: Actor
+    ) -> s.TransactionOut:
+        category: UUID | str | None = None
+        if data.category_id is not UNSET:
+            category = "none" if data.category_id is None else data.category_id
+        command = TransactionChanges(
+            writer.tenant_id,
+            transaction_id,
+            booked_on=None if data.booked_on is UNSET else data.booked_on,
+            description=None if data.description is UNSET else data.description,
+            payee=None if data.payee is UNSET else data.payee,
+            amount=None if data.amount is UNSET else data.amount,
+            splits=None if data.splits is UNSET else _splits(data.splits),
+            category_id=category,
+            tags=None if data.tags is UNSET else tuple(data.tags),
+            status=None if data.status is UNSET else data.status,
+            account_id=None if data.account_id is UNSET else data.account_id,
+        )
+        return s.transaction(await vz.update_transaction(command))
+
+    @delete("/{transaction_id:uuid}", summary="Delete a transaction (both legs of a transfer)")
+    async def delete_transaction(self, transaction_id: UUID, vz: Valorize, writer: Actor) -> None:
+        await vz.delete_transaction(TransactionDeletion(writer.tenant_id, transaction_id))
+
+    @post("/{transaction_id:uuid}/category", status_code=200, summary="Correct the category; it is learned at once")
+    async def correct_category(
+        self, transaction_id: UUID, data: s.CorrectionIn, vz: Valorize, writer: Actor
+    ) -> s.TransactionOut:
+        command = CategoryCorrection(writer.tenant_id, transaction_id, data.category_id)
+        return s.transaction(await vz.correct_category(command))
+
+    @get("/{transaction_id:uuid}/suggestions", summary="Top category suggestions, each with its reason")
+    async def suggestions(
+        self,
+        transaction_id: UUID,
+        vz: Valorize,
+        actor: Actor,
+        limit: Annotated[int, Parameter(ge=1, le=10)] = 3,
+    ) -> list[s.SuggestionOut]:
+        found = await vz.suggest_categories(SuggestionQuery(actor.tenant_id, transaction_id, limit))
+        return [s.suggestion(x) for x in found]
+
+
+class TransferController(Controller):
+    path = "/api/transfers"
+    tags = ("transactions",)
+
+    @post(status_code=201, summary="Move money between two of your accounts")
+    async def create_transfer(self, data: s.TransferIn, vz: Valorize, writer: Actor) -> s.TransferOut:
+        command = NewTransfer(
+            writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description
+        )
+        return s.transfer(await vz.create_transfer(command))

@@ -1,0 +1,81 @@
+"""One mapping from errors to RFC 9457 ``application/problem+json`` responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
+
+from valorize_core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+
+__all__ = ["internal_error", "problem_details"]
+
+log = logging.getLogger("valorize.api")
+
+_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (ValidationError, 422, "Invalid input"),
+    (NotFound, 404, "Not found"),
+    (Conflict, 409, "Conflict"),
+    (PermissionDenied, 403, "Forbidden"),
+]
+
+
+def _domain(exc: DomainError) -> ProblemDetailsException:
+    status, title = 400, "Bad request"
+    for kind, code, text in _STATUS:
+        if isinstance(exc, kind):
+            status, title = code, text
+            break
+    extra: dict[str, Any] = {"code": exc.code}
+    if isinstance(exc, ValidationError) and exc.errors:
+        extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+    message = exc.message
+    if isinstance(exc, NotFound):
+        message = f"{exc.kind} not found"  # never echo another tenant's ids back
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=message, extra=extra, type_=f"https://valorize.dev/problems/{exc.code}"
+    )
+
+
+def _validation(exc: ValidationException) -> ProblemDetailsException:
+    fields = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            fields.append(
+                {"field": str(item.get("key") or item.get("source") or ""), "message": str(item.get("message", ""))}
+            )
+    return ProblemDetailsException(
+        status_code=422,
+        title="Invalid input",
+        detail=exc.detail or "the request is not valid",
+        extra={"code": "validation_error", "errors": fields},
+        type_="https://valorize.dev/problems/validation_error",
+    )
+
+
+def _http(exc: HTTPException) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=exc.status_code, title=exc.detail, detail=exc.detail, headers=exc.headers, extra=exc.extra
+    )
+
+
+def problem_details() -> ProblemDetailsConfig:
+    """The plugin configuration: domain errors, validation errors and HTTP errors."""
+    return ProblemDetailsConfig(
+        enable_for_all_http_exceptions=False,
+        exception_to_problem_detail_map={
+            DomainError: _domain,
+            ValidationException: _validation,
+            HTTPException: _http,
+        },
+    )
+
+
+def internal_error(request: Request, exc: Exception) -> Response[dict[str, Any]]:  # type: ignore[type-arg]
+    """Anything unexpected: logged with the request id, answered without internals."""
+    log.exception("unhandled error", extra={"request_id": request.scope.get("state", {}).get("request_id")})
+    body = {"status": 500, "title": "Internal error", "detail": "something went wrong on our side"}
+    return Response(body, status_code=500, media_type="application/problem+json")

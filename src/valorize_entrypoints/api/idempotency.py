@@ -1,0 +1,131 @@
+"""``Idempotency-Key`` on every POST, with Stripe's semantics.
+
+* same key, same request → the first response again (``Idempotent-Replayed: true``);
+* same key, different request (method, path, query or body) → 422;
+* same key while the first is still running → 409;
+* keys live 24 hours; a claim abandoned by a crash can be retaken after a minute.
+
+Results of requests that executed (2xx, 403, 404, 409) are kept; a request refused before it
+ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
+from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from valorize_entrypoints.api.auth import authenticate
+
+__all__ = ["IdempotencyMiddleware"]
+
+TTL = timedelta(hours=24)
+LOCK = timedelta(seconds=60)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEEP = {403, 404, 409}
+# Signup has no tenant yet: its keys live in a namespace of their own.
+SIGNUP_NAMESPACE = UUID(int=0)
+
+
+def _problem(status: int, title: str, detail: str) -> bytes:
+    return json.dumps({"status": status, "title": title, "detail": detail, "code": "idempotency_error"}).encode()
+
+
+async def _respond(send: Send, status: int, body: bytes, replayed: bool = False) -> None:
+    media = b"application/json" if status < 400 else b"application/problem+json"
+    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class IdempotencyMiddleware:
+    """ASGI middleware in front of the API routes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        key = headers.get(b"idempotency-key")
+        if scope["type"] != "http" or scope.get("method") != "POST" or key is None:
+            await self.app(scope, receive, send)
+            return
+        key_text = key.decode("latin-1")
+        if not _KEY.match(key_text):
+            await _respond(send, 400, _problem(400, "Bad Idempotency-Key", "1 to 255 printable characters"))
+            return
+        runtime = scope["app"].state.runtime
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        actor = await authenticate(authorization, runtime)
+        path = scope.get("path", "")
+        if actor is not None:
+            scope.setdefault("state", {})["actor"] = actor
+            namespace = actor.tenant_id
+        elif path == "/api/signup":
+            namespace = SIGNUP_NAMESPACE
+        else:  # unauthenticated: let the route answer 401
+            await self.app(scope, _replaying(body, receive), send)
+            return
+        digest = hashlib.sha256(b"\n".join([b"POST", path.encode(), scope.get("query_string", b""), body]))
+        store = runtime.idempotency
+        now = runtime.app.ports.clock.now()
+        claim = await store.claim(namespace, key_text, digest.hexdigest(), now, TTL, LOCK)
+        if isinstance(claim, Replay):
+            await _respond(send, claim.status, claim.body, replayed=True)
+            return
+        if isinstance(claim, Mismatch):
+            await _respond(
+                send, 422, _problem(422, "Idempotency-Key reused", "this key was used with a different request")
+            )
+            return
+        if isinstance(claim, InProgress):
+            await _respond(
+                send, 409, _problem(409, "Request in progress", "a request with this key is still being processed")
+            )
+            return
+        captured: dict[str, Any] = {"status": 500, "body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, _replaying(body, receive), capture)
+        except BaseException:
+            await store.release(namespace, key_text)
+            raise
+        status = captured["status"]
+        if status < 400 or status in _KEEP:
+            await store.complete(namespace, key_text, status, captured["body"])
+        else:
+            await store.release(namespace, key_text)
+
+
+def _replaying(body: bytes, original: Receive) -> Receive:
+    """The buffered body once, then the client's own channel (for disconnects)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive

@@ -1,0 +1,432 @@
+"""DTOs on the wire (msgspec Structs), never domain objects, and their conversions.
+
+Money is a decimal string with its currency: ``{"amount": "-12.34", "currency": "BRL"}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from valorize_core.accounts import Account
+from valorize_core.budgets import Budget, BudgetStatus
+from valorize_core.categories import Category
+from valorize_core.categorization import Suggestion
+from valorize_core.identity import ApiToken
+from valorize_core.money import Money
+from valorize_core.queries.reports import Report
+from valorize_core.rules import Rule, action_to_data, condition_to_data
+from valorize_core.statements.imports import StatementImport
+from valorize_core.transactions import Transaction, Transfer
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=500)]
+Amount = Annotated[str, Meta(min_length=1, max_length=40, examples=["-12.34"])]
+CurrencyCode = Annotated[str, Meta(pattern="^[A-Za-z]{3}$", examples=["BRL"])]
+Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w\-:./]+$")]
+AccountKindName = Literal["checking", "savings", "credit_card", "cash", "investment", "loan"]
+CategoryKindName = Literal["expense", "income"]
+
+
+class MoneyOut(Struct, frozen=True):
+    amount: str
+    currency: str
+
+
+def money(m: Money) -> MoneyOut:
+    return MoneyOut(m.to_decimal_string(), m.currency.code)
+
+
+# -- identity ------------------------------------------------------------------------------
+
+
+class SignupIn(Struct, forbid_unknown_fields=True):
+    tenant_name: Name
+    email: Annotated[str, Meta(min_length=3, max_length=320)]
+    name: Name
+
+
+class SignupOut(Struct):
+    tenant_id: UUID
+    user_id: UUID
+    token_id: UUID
+    token: str
+
+
+class TokenIn(Struct, forbid_unknown_fields=True):
+    name: Name
+    role: Literal["owner", "member", "viewer"] | None = None
+
+
+class TokenOut(Struct):
+    id: UUID
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_four: str
+
+
+class TokenCreated(Struct):
+    token: str
+    details: TokenOut
+
+
+def token(t: ApiToken) -> TokenOut:
+    return TokenOut(t.id, t.name, t.role.value, t.created_at, t.revoked_at, t.last_four)
+
+
+# -- accounts and categories ---------------------------------------------------------------
+
+
+class AccountIn(Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: AccountKindName
+    currency: CurrencyCode
+    opening_balance: Amount = "0"
+    opened_on: date | None = None
+
+
+class AccountPatch(Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    kind: AccountKindName | UnsetType = UNSET
+    archived: bool | UnsetType = UNSET
+    opening_balance: Amount | UnsetType = UNSET
+
+
+class AccountOut(Struct):
+    id: UUID
+    name: str
+    kind: str
+    currency: str
+    opening_balance: MoneyOut
+    balance: MoneyOut
+    opened_on: date
+    archived: bool
+    created_at: datetime
+
+
+def account(a: Account) -> AccountOut:
+    return AccountOut(
+        a.id, a.name, a.kind.value, a.currency.code, money(a.opening_balance), money(a.balance), a.opened_on,
+        a.archived, a.created_at,
+    )  # fmt: skip
+
+
+class CategoryIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    kind: CategoryKindName
+    parent_id: UUID | None = None
+
+
+class CategoryPatch(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    kind: CategoryKindName | UnsetType = UNSET
+    parent_id: UUID | UnsetType | None = UNSET
+
+
+class CategoryOut(Struct):
+    id: UUID
+    name: str
+    kind: str
+    parent_id: UUID | None
+
+
+def category(c: Category) -> CategoryOut:
+    return CategoryOut(c.id, c.name, c.kind.value, c.parent_id)
+
+
+# -- transactions --------------------------------------------------------------------------
+
+
+class SplitIn(Struct, forbid_unknown_fields=True):
+    amount: Amount
+    category_id: UUID | None = None
+    memo: Text = ""
+
+
+class TransactionIn(Struct, forbid_unknown_fields=True):
+    account_id: UUID
+    booked_on: date
+    description: Text
+    amount: Amount
+    splits: Annotated[list[SplitIn], Meta(max_length=100)] = []
+    category_id: UUID | None = None
+    payee: Annotated[str, Meta(max_length=200)] | None = None
+    tags: Annotated[list[Tag], Meta(max_length=20)] = []
+    status: Literal["pending", "posted", "reconciled"] = "posted"
+    external_id: Annotated[str, Meta(max_length=255)] | None = None
+
+
+class TransactionPatch(Struct, forbid_unknown_fields=True):
+    """Fields to change. ``category_id: null`` makes the transaction uncategorized."""
+
+    account_id: UUID | UnsetType = UNSET
+    booked_on: date | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    payee: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    amount: Amount | UnsetType = UNSET
+    splits: Annotated[list[SplitIn], Meta(max_length=100)] | UnsetType = UNSET
+    category_id: UUID | UnsetType | None = UNSET
+    tags: Annotated[list[Tag], Meta(max_length=20)] | UnsetType = UNSET
+    status: Literal["pending", "posted", "reconciled"] | UnsetType = UNSET
+
+
+class SplitOut(Struct):
+    category_id: UUID | None
+    amount: MoneyOut
+    memo: str
+
+
+class CategorizationOut(Struct):
+    source: str
+    confidence: str
+    explanation: str
+    rule_id: UUID | None
+
+
+class TransactionOut(Struct):
+    id: UUID
+    account_id: UUID
+    booked_on: date
+    description: str
+    payee: str
+    amount: MoneyOut
+    splits: list[SplitOut]
+    tags: list[str]
+    status: str
+    source: str
+    external_id: str | None
+    categorization: CategorizationOut
+    transfer_id: UUID | None
+    import_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def transaction(t: Transaction) -> TransactionOut:
+    c = t.categorization
+    return TransactionOut(
+        id=t.id, account_id=t.account_id, booked_on=t.booked_on, description=t.description, payee=t.payee,
+        amount=money(t.amount), splits=[SplitOut(s.category_id, money(s.amount), s.memo) for s in t.splits],
+        tags=list(t.tags), status=t.status.value, source=t.source.value, external_id=t.external_id,
+        categorization=CategorizationOut(c.source.value, str(c.confidence), c.explanation, c.rule_id),
+        transfer_id=t.transfer_id, import_id=t.import_id, created_at=t.created_at, updated_at=t.updated_at,
+    )  # fmt: skip
+
+
+class TransactionPageOut(Struct):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class TransferIn(Struct, forbid_unknown_fields=True):
+    from_account_id: UUID
+    to_account_id: UUID
+    amount: Amount
+    booked_on: date
+    description: Text = "Transfer"
+
+
+class TransferOut(Struct):
+    id: UUID
+    outflow: TransactionOut
+    inflow: TransactionOut
+
+
+def transfer(t: Transfer) -> TransferOut:
+    return TransferOut(t.id, transaction(t.outflow), transaction(t.inflow))
+
+
+class CorrectionIn(Struct, forbid_unknown_fields=True):
+    category_id: UUID
+
+
+class SuggestionOut(Struct):
+    category_id: UUID
+    source: str
+    confidence: str
+    explanation: str
+    rule_id: UUID | None
+
+
+def suggestion(s: Suggestion) -> SuggestionOut:
+    return SuggestionOut(s.category_id, s.source.value, str(s.confidence), s.explanation, s.rule_id)
+
+
+# -- budgets -------------------------------------------------------------------------------
+
+
+class BudgetIn(Struct, forbid_unknown_fields=True):
+    category_id: UUID
+    limit: Amount
+    currency: CurrencyCode
+    period: Literal["week", "month", "year"] = "month"
+    rollover: Literal["reset", "carry_unspent", "carry_unspent_and_overspent"] = "reset"
+    starts_on: date | None = None
+    thresholds: Annotated[list[Annotated[int, Meta(ge=1, le=1000)]], Meta(min_length=1, max_length=10)] = msgspec.field(
+        default_factory=lambda: [80, 100]
+    )
+
+
+class BudgetOut(Struct):
+    id: UUID
+    category_id: UUID
+    period: str
+    limit: MoneyOut
+    rollover: str
+    starts_on: date
+    thresholds: list[int]
+    created_at: datetime
+
+
+def budget(b: Budget) -> BudgetOut:
+    return BudgetOut(
+        b.id, b.category_id, b.period.value, money(b.limit), b.rollover.value, b.starts_on, list(b.thresholds),
+        b.created_at,
+    )  # fmt: skip
+
+
+class BudgetStatusOut(Struct):
+    budget_id: UUID
+    period_start: date
+    period_end: date
+    budgeted: MoneyOut
+    carried_in: MoneyOut
+    spent: MoneyOut
+    available: MoneyOut
+    remaining: MoneyOut
+    percent: str | None
+
+
+def budget_status(s: BudgetStatus) -> BudgetStatusOut:
+    return BudgetStatusOut(
+        s.budget_id, s.period_start, s.period_end, money(s.budgeted), money(s.carried_in), money(s.spent),
+        money(s.available), money(s.remaining), None if s.percent is None else str(s.percent),
+    )  # fmt: skip
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+JsonObject = dict[str, Any]
+
+
+class RuleIn(Struct, forbid_unknown_fields=True):
+    """``conditions``: a group ``{"match": "all"|"any", "negate": bool, "conditions": [...]}``
+    whose members are groups or ``{"field", "operator", "value", "negate"}``; ``actions``: a
+    list of ``{"type": "set_category"|"rename_payee"|"add_tag"|"split", ...}``."""
+
+    name: Name
+    conditions: JsonObject
+    actions: Annotated[list[JsonObject], Meta(min_length=1, max_length=20)]
+    position: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
+    stop_processing: bool = False
+    enabled: bool = True
+
+
+class RulePatch(Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    conditions: JsonObject | UnsetType = UNSET
+    actions: Annotated[list[JsonObject], Meta(min_length=1, max_length=20)] | UnsetType = UNSET
+    position: Annotated[int, Meta(ge=0, le=1_000_000)] | UnsetType = UNSET
+    stop_processing: bool | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
+
+
+class RuleOut(Struct):
+    id: UUID
+    name: str
+    position: int
+    conditions: JsonObject
+    actions: list[JsonObject]
+    stop_processing: bool
+    enabled: bool
+    created_at: datetime
+
+
+def rule(r: Rule) -> RuleOut:
+    return RuleOut(
+        r.id, r.name, r.position, condition_to_data(r.conditions), [action_to_data(a) for a in r.actions],
+        r.stop_processing, r.enabled, r.created_at,
+    )  # fmt: skip
+
+
+class RuleMatchOut(Struct):
+    transaction: TransactionOut
+    after: TransactionOut
+    reasons: list[str]
+    applied: list[str]
+    skipped: list[str]
+
+
+class RulePreviewOut(Struct):
+    total: int
+    items: list[RuleMatchOut]
+
+
+class ApplyRulesIn(Struct, forbid_unknown_fields=True):
+    rule_ids: list[UUID] | None = None
+    include_manual: bool = False
+
+
+class ApplyRulesOut(Struct):
+    examined: int
+    changed: int
+
+
+# -- reports and imports --------------------------------------------------------------------
+
+
+class ReportOut(Struct):
+    kind: str
+    start: date
+    end: date
+    rows: list[dict[str, Any]]
+
+
+def report(r: Report) -> ReportOut:
+    rows: list[dict[str, Any]]
+    if r.kind == "spend_by_category":
+        rows = [{"month": x.month, "category_id": x.category_id, "spent": money(x.spent)} for x in r.spend]
+    elif r.kind == "income_vs_expense":
+        rows = [
+            {"month": x.month, "income": money(x.income), "expense": money(x.expense), "net": money(x.net)}
+            for x in r.income_expense
+        ]
+    elif r.kind == "cash_flow":
+        rows = [
+            {"month": x.month, "inflow": money(x.inflow), "outflow": money(x.outflow), "net": money(x.net)}
+            for x in r.cash_flow
+        ]
+    else:
+        rows = [{"as_of": x.as_of, "net_worth": money(x.net_worth)} for x in r.net_worth]
+    return ReportOut(r.kind, r.start, r.end, rows)
+
+
+class ImportOut(Struct):
+    id: UUID
+    account_id: UUID
+    filename: str
+    status: str
+    total_rows: int
+    imported: int
+    duplicates: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    completed_at: datetime | None
+
+
+def statement_import(i: StatementImport) -> ImportOut:
+    return ImportOut(
+        i.id, i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates,
+        [{"line": e.line, "message": e.message} for e in i.errors], i.created_at, i.completed_at,
+    )  # fmt: skip
+
+
+def encode(value: Any) -> bytes:
+    """JSON bytes of a DTO."""
+    return msgspec.json.encode(value)

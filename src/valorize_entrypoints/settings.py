@@ -1,0 +1,79 @@
+"""Settings from ``VALORIZE_*`` environment variables, read once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """Where embedded data lives: ``$XDG_DATA_HOME/valorize`` or ``~/.local/share/valorize``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "valorize"
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration.
+
+    Attributes:
+        backend: ``postgres`` (default) or ``memory`` (tests, demos; nothing is kept).
+        database_url: PostgreSQL URL; empty means an embedded server in ``data_dir``.
+        data_dir: where the embedded PostgreSQL keeps its files.
+        host, port: where the HTTP API listens.
+        db_pool_min, db_pool_max: connection pool bounds.
+        db_role: role to SET after connecting (row-level security needs a non-superuser).
+        run_migrations: migrate on start (``valorize migrate`` does it explicitly).
+        log_json: one JSON log line per request (else human-readable).
+        embedding_dimensions: size of the hashing embedder's vectors.
+    """
+
+    backend: str = "postgres"
+    database_url: str = ""
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    db_role: str = "valorize_app"
+    run_migrations: bool = True
+    log_json: bool = True
+    embedding_dimensions: int = 256
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment; unknown ``VALORIZE_*`` names are an error."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        fields = cls.__dataclass_fields__
+        for name, raw in env.items():
+            if not name.startswith("VALORIZE_") or name.startswith("VALORIZE_TEST_"):
+                continue
+            key = name.removeprefix("VALORIZE_").lower()
+            if key not in fields:
+                raise ValueError(f"unknown setting {name}")
+            kind = fields[key].type
+            if kind == "int":
+                values[key] = int(raw)
+            elif kind == "bool":
+                values[key] = _bool(raw)
+            elif kind == "Path":
+                values[key] = Path(raw).expanduser()
+            else:
+                values[key] = raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.backend not in ("postgres", "memory"):
+            raise ValueError("VALORIZE_BACKEND must be postgres or memory")
+        return settings

@@ -1,12 +1,32 @@
-"""Shared test configuration: Hypothesis profiles and an event-loop runner."""
+"""Shared test configuration: Hypothesis profiles and the session's PostgreSQL.
+
+PostgreSQL comes from ``VALORIZE_TEST_DATABASE_URL`` when set, else from an embedded server
+(the ``pgserver`` package) started for the session in a temporary directory.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Every property runs at least 200 examples; VALORIZE_HYPOTHESIS_PROFILE=thorough runs more.
 settings.register_profile("default", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("VALORIZE_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("VALORIZE_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from valorize_adapters.postgres import EmbeddedPostgres
+
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), delete_on_stop=True)
+    yield server.start()
+    server.stop()

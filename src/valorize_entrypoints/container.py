@@ -15,7 +15,7 @@ from valorize_core.app import Valorize
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_entrypoints.settings import Settings
 
-__all__ = ["Container", "Runtime"]
+__all__ = ["Container", "Runtime", "shutdown"]
 
 
 class Runtime:
@@ -82,3 +82,10 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Resource(_memory, settings),
         postgres=providers.Resource(_postgres, settings),
     )
+
+
+async def shutdown(container: Container) -> None:
+    """Release the container's resources (the pool, the embedded server)."""
+    pending = container.shutdown_resources()
+    if pending is not None:
+        await pending

@@ -264,6 +264,13 @@ def test_a_correction_is_learned_at_once(world: World) -> None:
     assert third.category_id == world.home
 
 
+def test_a_category_given_at_creation_is_learned_too(world: World) -> None:
+    run(world.vz.create_transaction(new_tx(world, description="PADARIA REAL 01/11", category_id=world.food)))
+    later = run(world.vz.create_transaction(new_tx(world, description="COMPRA CARTAO 9 PADARIA REAL 02/11")))
+    assert later.category_id == world.food
+    assert later.categorization.source == "memory"
+
+
 def test_neighbours_categorize_similar_descriptions_with_explanations(world: World) -> None:
     for text in ("NETFLIX.COM ASSINATURA", "NETFLIX MENSAL"):
         tx = run(world.vz.create_transaction(new_tx(world, description=text)))

@@ -19,7 +19,7 @@ from valorize_adapters.memory.repositories import (
 from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, User
+from valorize_core.identity import ApiToken, Membership, User
 
 __all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
@@ -129,3 +129,12 @@ class MemoryDirectory:
 
     async def user_by_email(self, email: str) -> User | None:
         return self._store.users_by_email().get(email.strip().lower())
+
+    async def memberships(self, user_id: UUID) -> list[Membership]:
+        found = [
+            (data.tenant.created_at if data.tenant else None, m)
+            for data in self._store.tenants.values()
+            for m in data.memberships.values()
+            if m.user_id == user_id
+        ]
+        return [m for _, m in sorted(found, key=lambda pair: (pair[0] is None, pair[0], str(pair[1].tenant_id)))]

@@ -25,7 +25,7 @@ from valorize_adapters.postgres.repositories import (
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, User
+from valorize_core.identity import ApiToken, Membership, User
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
@@ -141,3 +141,16 @@ class PostgresDirectory:
     async def user_by_email(self, email: str) -> User | None:
         r = await self._one("SELECT * FROM users WHERE email = %s", (email.strip().lower(),))
         return rows.user(r) if r else None
+
+    async def memberships(self, user_id: UUID) -> list[Membership]:
+        async with self._pool.connection() as conn:
+            session = Session(conn, None, scope="directory")
+            try:
+                found = await session.fetch(
+                    "SELECT m.tenant_id, m.user_id, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id"
+                    " WHERE m.user_id = %s ORDER BY t.created_at, t.id",
+                    (user_id,),
+                )
+            finally:
+                await session.rollback()
+        return [Membership(r["tenant_id"], r["user_id"], r["role"]) for r in found]

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from valorize_core.actions._shared import (
     check_date,
+    index_example,
+    learn,
     move_balance,
     parse_amount,
     record_created,
@@ -118,5 +120,8 @@ class CreateTransaction:
             await uow.transactions.add(tx)
             await move_balance(uow, self._ports, account.id, tx.amount.minor)
             record_created(uow, self._ports, tx)
+            if manual and tx.category_id is not None:  # a person's choice teaches like a correction
+                await learn(uow, self._ports, tx, tx.category_id)
+                await index_example(uow, self._ports, tx)
             await uow.commit()
         return tx

@@ -64,3 +64,7 @@ class IdentityDirectory(Protocol):
     async def user_by_email(self, email: str) -> User | None:
         """The user with this (normalized) e-mail, or ``None``."""
         ...
+
+    async def memberships(self, user_id: UUID) -> list[Membership]:
+        """Every tenant the user belongs to, oldest first."""
+        ...

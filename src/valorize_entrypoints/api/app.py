@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -25,7 +25,7 @@ from valorize_entrypoints.api.controllers.transactions import TransactionControl
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
-from valorize_entrypoints.container import Container, Runtime
+from valorize_entrypoints.container import Container, Runtime, shutdown
 
 __all__ = ["create_app"]
 
@@ -36,7 +36,7 @@ async def health() -> dict[str, str]:
 
 
 @get("/ready", tags=["operations"], summary="The database answers")
-async def ready(runtime: Runtime) -> dict[str, str]:
+async def ready(runtime: NamedDependency[Runtime]) -> dict[str, str]:
     try:
         await runtime.ready()
     except Exception as exc:  # any failure of the source of truth means "not ready"
@@ -53,7 +53,7 @@ def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
 
 
-def _vz(runtime: Runtime) -> Valorize:
+def _vz(runtime: NamedDependency[Runtime]) -> Valorize:
     return runtime.app
 
 
@@ -69,7 +69,7 @@ def create_app(container: Container | None = None) -> Litestar:
         try:
             yield
         finally:
-            await container.shutdown_resources()  # type: ignore[misc]
+            await shutdown(container)
 
     def route_label(request: Request[Any, Any, Any]) -> str:
         return str(request.scope.get("path_template", "unmatched"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from valorize_core.errors import PermissionDenied
@@ -25,7 +26,7 @@ class Actor:
     token_id: UUID
 
 
-async def authenticate(authorization: str | None, runtime: Runtime) -> Actor | None:
+async def authenticate(authorization: str | None, runtime: NamedDependency[Runtime]) -> Actor | None:
     """The actor behind an ``Authorization: Bearer …`` header, or ``None``."""
     scheme, _, secret = (authorization or "").partition(" ")
     secret = secret.strip()
@@ -37,7 +38,7 @@ async def authenticate(authorization: str | None, runtime: Runtime) -> Actor | N
     return Actor(record.tenant_id, record.user_id, record.role, record.id)
 
 
-async def provide_actor(request: Request, runtime: Runtime) -> Actor:  # type: ignore[type-arg]
+async def provide_actor(request: Request, runtime: NamedDependency[Runtime]) -> Actor:  # type: ignore[type-arg]
     """Dependency: the authenticated actor, or 401."""
     actor = request.scope.get("state", {}).get("actor")  # set by the idempotency layer
     if actor is None:
@@ -49,7 +50,7 @@ async def provide_actor(request: Request, runtime: Runtime) -> Actor:  # type: i
     return actor
 
 
-async def provide_writer(actor: Actor) -> Actor:
+async def provide_writer(actor: NamedDependency[Actor]) -> Actor:
     """Dependency: the actor, who must be allowed to write (viewers are read-only)."""
     if not actor.role.can_write:
         raise PermissionDenied("viewers are read-only")

@@ -48,6 +48,8 @@ class IdentityContract(PortsContract):
         _, u, token = self._signup(ports)
         assert self.run(ports.directory.token_by_hash(token.token_hash)) == token
         assert self.run(ports.directory.user_by_email(u.email.upper())) == u
+        assert self.run(ports.directory.memberships(u.id)) == [Membership(token.tenant_id, u.id, Role.OWNER)]
+        assert self.run(ports.directory.memberships(self.new_id())) == []
         assert self.run(ports.directory.token_by_hash("0" * 64)) is None
         assert self.run(ports.directory.user_by_email("nobody@example.com")) is None
 

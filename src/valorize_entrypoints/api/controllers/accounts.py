@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
 from valorize_core.actions.create_account import NewAccount
@@ -13,11 +14,10 @@ from valorize_core.actions.delete_account import AccountDeletion
 from valorize_core.actions.delete_category import CategoryDeletion
 from valorize_core.actions.update_account import AccountChanges
 from valorize_core.actions.update_category import KEEP, CategoryChanges
-from valorize_core.app import Valorize
 from valorize_core.errors import NotFound
 from valorize_core.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.auth import Actor
+from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
 
 
 def _opt(value: object) -> object:
@@ -29,11 +29,13 @@ class AccountController(Controller):
     tags = ("accounts",)
 
     @get(summary="Accounts with their balances")
-    async def list_accounts(self, vz: Valorize, actor: Actor, include_archived: bool = False) -> list[s.AccountOut]:
+    async def list_accounts(
+        self, vz: VZ, actor: Reader, include_archived: FromQuery[bool] = False
+    ) -> list[s.AccountOut]:
         return [s.account(a) for a in await vz.list_accounts(AccountsQuery(actor.tenant_id, include_archived))]
 
     @get("/{account_id:uuid}", summary="One account")
-    async def get_account(self, vz: Valorize, actor: Actor, account_id: UUID) -> s.AccountOut:
+    async def get_account(self, vz: VZ, actor: Reader, account_id: FromPath[UUID]) -> s.AccountOut:
         async with vz.ports.uow(actor.tenant_id) as uow:
             found = await uow.accounts.get(account_id)
         if found is None:
@@ -41,14 +43,16 @@ class AccountController(Controller):
         return s.account(found)
 
     @post(status_code=201, summary="Open an account")
-    async def create_account(self, data: s.AccountIn, vz: Valorize, writer: Actor) -> s.AccountOut:
+    async def create_account(self, data: Body[s.AccountIn], vz: VZ, writer: Writer) -> s.AccountOut:
         command = NewAccount(
             writer.tenant_id, data.name, data.kind, data.currency, data.opening_balance, data.opened_on
         )
         return s.account(await vz.create_account(command))
 
     @patch("/{account_id:uuid}", summary="Rename, re-kind, archive, or correct the opening balance")
-    async def update_account(self, account_id: UUID, data: s.AccountPatch, vz: Valorize, writer: Actor) -> s.AccountOut:
+    async def update_account(
+        self, account_id: FromPath[UUID], data: Body[s.AccountPatch], vz: VZ, writer: Writer
+    ) -> s.AccountOut:
         command = AccountChanges(
             writer.tenant_id, account_id, _opt(data.name), _opt(data.kind), _opt(data.archived),  # type: ignore[arg-type]
             _opt(data.opening_balance),  # type: ignore[arg-type]
@@ -56,7 +60,7 @@ class AccountController(Controller):
         return s.account(await vz.update_account(command))
 
     @delete("/{account_id:uuid}", summary="Delete an account without transactions")
-    async def delete_account(self, account_id: UUID, vz: Valorize, writer: Actor) -> None:
+    async def delete_account(self, account_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_account(AccountDeletion(writer.tenant_id, account_id))
 
 
@@ -65,19 +69,19 @@ class CategoryController(Controller):
     tags = ("categories",)
 
     @get(summary="The category tree, flat")
-    async def list_categories(self, vz: Valorize, actor: Actor) -> list[s.CategoryOut]:
+    async def list_categories(self, vz: VZ, actor: Reader) -> list[s.CategoryOut]:
         from valorize_core.queries.list_categories import CategoriesQuery
 
         return [s.category(c) for c in await vz.list_categories(CategoriesQuery(actor.tenant_id))]
 
     @post(status_code=201, summary="Add a category")
-    async def create_category(self, data: s.CategoryIn, vz: Valorize, writer: Actor) -> s.CategoryOut:
+    async def create_category(self, data: Body[s.CategoryIn], vz: VZ, writer: Writer) -> s.CategoryOut:
         created = await vz.create_category(NewCategory(writer.tenant_id, data.name, data.kind, data.parent_id))
         return s.category(created)
 
     @patch("/{category_id:uuid}", summary="Rename, re-kind or move a category")
     async def update_category(
-        self, category_id: UUID, data: s.CategoryPatch, vz: Valorize, writer: Actor
+        self, category_id: FromPath[UUID], data: Body[s.CategoryPatch], vz: VZ, writer: Writer
     ) -> s.CategoryOut:
         command = CategoryChanges(
             writer.tenant_id, category_id, _opt(data.name), _opt(data.kind),  # type: ignore[arg-type]
@@ -86,5 +90,5 @@ class CategoryController(Controller):
         return s.category(await vz.update_category(command))
 
     @delete("/{category_id:uuid}", summary="Delete a category; its transactions become uncategorized")
-    async def delete_category(self, category_id: UUID, vz: Valorize, writer: Actor) -> None:
+    async def delete_category(self, category_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_category(CategoryDeletion(writer.tenant_id, category_id))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from msgspec import UNSET
 
 from valorize_core.actions.apply_rules import RetroactiveApply
@@ -16,7 +16,6 @@ from valorize_core.actions.delete_budget import BudgetDeletion
 from valorize_core.actions.delete_rule import RuleDeletion
 from valorize_core.actions.set_budget import BudgetInput
 from valorize_core.actions.update_rule import RuleChanges
-from valorize_core.app import Valorize
 from valorize_core.errors import NotFound, ValidationError
 from valorize_core.queries.budget_status import BudgetStatusQuery
 from valorize_core.queries.list_rules import RulesQuery
@@ -24,7 +23,7 @@ from valorize_core.queries.preview_rule import RulePreviewQuery
 from valorize_core.queries.reports import ReportQuery
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.auth import Actor
+from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
 
 
 class BudgetController(Controller):
@@ -32,36 +31,38 @@ class BudgetController(Controller):
     tags = ("budgets",)
 
     @get(summary="Budgets")
-    async def list_budgets(self, vz: Valorize, actor: Actor) -> list[s.BudgetOut]:
+    async def list_budgets(self, vz: VZ, actor: Reader) -> list[s.BudgetOut]:
         async with vz.ports.uow(actor.tenant_id) as uow:
             return [s.budget(b) for b in await uow.budgets.list()]
 
     @post(status_code=201, summary="Create a budget for an expense category")
-    async def create_budget(self, data: s.BudgetIn, vz: Valorize, writer: Actor) -> s.BudgetOut:
+    async def create_budget(self, data: Body[s.BudgetIn], vz: VZ, writer: Writer) -> s.BudgetOut:
         return s.budget(await vz.set_budget(_budget_input(writer, data, None)))
 
     @patch("/{budget_id:uuid}", summary="Replace a budget's settings")
-    async def update_budget(self, budget_id: UUID, data: s.BudgetIn, vz: Valorize, writer: Actor) -> s.BudgetOut:
+    async def update_budget(
+        self, budget_id: FromPath[UUID], data: Body[s.BudgetIn], vz: VZ, writer: Writer
+    ) -> s.BudgetOut:
         return s.budget(await vz.set_budget(_budget_input(writer, data, budget_id)))
 
     @delete("/{budget_id:uuid}", summary="Delete a budget")
-    async def delete_budget(self, budget_id: UUID, vz: Valorize, writer: Actor) -> None:
+    async def delete_budget(self, budget_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_budget(BudgetDeletion(writer.tenant_id, budget_id))
 
     @get("/status", summary="Every budget in the period containing a day")
-    async def budget_status(self, vz: Valorize, actor: Actor, day: date | None = None) -> list[s.BudgetStatusOut]:
+    async def budget_status(self, vz: VZ, actor: Reader, day: FromQuery[date | None] = None) -> list[s.BudgetStatusOut]:
         query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today())
         return [s.budget_status(x) for x in await vz.budget_status(query)]
 
     @get("/{budget_id:uuid}/status", summary="One budget in the period containing a day")
     async def one_status(
-        self, budget_id: UUID, vz: Valorize, actor: Actor, day: date | None = None
+        self, budget_id: FromPath[UUID], vz: VZ, actor: Reader, day: FromQuery[date | None] = None
     ) -> s.BudgetStatusOut:
         query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today(), budget_id)
         return s.budget_status((await vz.budget_status(query))[0])
 
 
-def _budget_input(actor: Actor, data: s.BudgetIn, budget_id: UUID | None) -> BudgetInput:
+def _budget_input(actor: Reader, data: Body[s.BudgetIn], budget_id: UUID | None) -> BudgetInput:
     return BudgetInput(
         actor.tenant_id,
         data.category_id,
@@ -91,11 +92,11 @@ class RuleController(Controller):
     tags = ("rules",)
 
     @get(summary="Rules in the order they run")
-    async def list_rules(self, vz: Valorize, actor: Actor) -> list[s.RuleOut]:
+    async def list_rules(self, vz: VZ, actor: Reader) -> list[s.RuleOut]:
         return [s.rule(r) for r in await vz.list_rules(RulesQuery(actor.tenant_id))]
 
     @post(status_code=201, summary="Create a rule")
-    async def create_rule(self, data: s.RuleIn, vz: Valorize, writer: Actor) -> s.RuleOut:
+    async def create_rule(self, data: Body[s.RuleIn], vz: VZ, writer: Writer) -> s.RuleOut:
         command = NewRule(
             writer.tenant_id,
             data.name,
@@ -108,7 +109,7 @@ class RuleController(Controller):
         return s.rule(await vz.create_rule(command))
 
     @patch("/{rule_id:uuid}", summary="Change a rule")
-    async def update_rule(self, rule_id: UUID, data: s.RulePatch, vz: Valorize, writer: Actor) -> s.RuleOut:
+    async def update_rule(self, rule_id: FromPath[UUID], data: Body[s.RulePatch], vz: VZ, writer: Writer) -> s.RuleOut:
         command = RuleChanges(
             writer.tenant_id,
             rule_id,
@@ -122,16 +123,16 @@ class RuleController(Controller):
         return s.rule(await vz.update_rule(command))
 
     @delete("/{rule_id:uuid}", summary="Delete a rule")
-    async def delete_rule(self, rule_id: UUID, vz: Valorize, writer: Actor) -> None:
+    async def delete_rule(self, rule_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_rule(RuleDeletion(writer.tenant_id, rule_id))
 
     @post("/preview", status_code=200, summary="Dry run of a rule (saved or not) over your transactions")
     async def preview(
         self,
-        data: s.RuleIn,
-        vz: Valorize,
-        actor: Actor,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        data: Body[s.RuleIn],
+        vz: VZ,
+        actor: Reader,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> s.RulePreviewOut:
         candidate = Rule(
             vz.ports.ids.new_id(),
@@ -158,7 +159,7 @@ class RuleController(Controller):
         return s.RulePreviewOut(total, items)
 
     @post("/apply", status_code=200, summary="Apply rules to existing transactions")
-    async def apply(self, data: s.ApplyRulesIn, vz: Valorize, writer: Actor) -> s.ApplyRulesOut:
+    async def apply(self, data: Body[s.ApplyRulesIn], vz: VZ, writer: Writer) -> s.ApplyRulesOut:
         ids = None if data.rule_ids is None else tuple(data.rule_ids)
         try:
             result = await vz.apply_rules(RetroactiveApply(writer.tenant_id, ids, include_manual=data.include_manual))
@@ -174,10 +175,10 @@ class ReportController(Controller):
     @get("/{kind:str}", summary="spend_by_category, income_vs_expense, cash_flow or net_worth")
     async def report(
         self,
-        kind: Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"],
-        vz: Valorize,
-        actor: Actor,
-        start: date,
-        end: date,
+        kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],
+        vz: VZ,
+        actor: Reader,
+        start: FromQuery[date],
+        end: FromQuery[date],
     ) -> s.ReportOut:
         return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from msgspec import UNSET
 
 from valorize_core.actions.correct_category import CategoryCorrection
@@ -15,13 +15,12 @@ from valorize_core.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.actions.create_transfer import NewTransfer
 from valorize_core.actions.delete_transaction import TransactionDeletion
 from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.app import Valorize
 from valorize_core.listing import MAX_PAGE_SIZE
 from valorize_core.queries.get_transaction import TransactionLookup
 from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.auth import Actor
+from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
 
 
 def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
@@ -35,19 +34,19 @@ class TransactionController(Controller):
     @get(summary="Transactions, newest first, filtered, one page at a time (cursor)")
     async def list_transactions(
         self,
-        vz: Valorize,
-        actor: Actor,
-        account_id: UUID | None = None,
-        category_id: Annotated[UUID | None, Parameter(description="includes subcategories")] = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        q: Annotated[str | None, Parameter(max_length=200, description="words starting words")] = None,
-        amount_min: Annotated[str | None, Parameter(max_length=40)] = None,
-        amount_max: Annotated[str | None, Parameter(max_length=40)] = None,
-        uncategorized: bool = False,
-        import_id: UUID | None = None,
-        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+        vz: VZ,
+        actor: Reader,
+        account_id: FromQuery[UUID | None] = None,
+        category_id: Annotated[UUID | None, QueryParameter(description="includes subcategories")] = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, description="words starting words")] = None,
+        amount_min: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        amount_max: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        uncategorized: FromQuery[bool] = False,
+        import_id: FromQuery[UUID | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> s.TransactionPageOut:
         page = await vz.list_transactions(
             TransactionQuery(
@@ -68,7 +67,7 @@ class TransactionController(Controller):
         return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
 
     @post(status_code=201, summary="Record a transaction (categorized on the way in)")
-    async def create_transaction(self, data: s.TransactionIn, vz: Valorize, writer: Actor) -> s.TransactionOut:
+    async def create_transaction(self, data: Body[s.TransactionIn], vz: VZ, writer: Writer) -> s.TransactionOut:
         command = NewTransaction(
             writer.tenant_id,
             data.account_id,
@@ -85,12 +84,16 @@ class TransactionController(Controller):
         return s.transaction(await vz.create_transaction(command))
 
     @get("/{transaction_id:uuid}", summary="One transaction")
-    async def get_transaction(self, transaction_id: UUID, vz: Valorize, actor: Actor) -> s.TransactionOut:
+    async def get_transaction(self, transaction_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.TransactionOut:
         return s.transaction(await vz.get_transaction(TransactionLookup(actor.tenant_id, transaction_id)))
 
     @patch("/{transaction_id:uuid}", summary="Edit: fields, amount, splits, or recategorize")
     async def update_transaction(
-        self, transaction_id: UUID, data: s.TransactionPatch, vz: Valorize, writer: Actor
+        self,
+        transaction_id: FromPath[UUID],
+        data: Body[s.TransactionPatch],
+        vz: VZ,
+        writer: Writer,
     ) -> s.TransactionOut:
         category: UUID | str | None = None
         if data.category_id is not UNSET:
@@ -111,12 +114,12 @@ class TransactionController(Controller):
         return s.transaction(await vz.update_transaction(command))
 
     @delete("/{transaction_id:uuid}", summary="Delete a transaction (both legs of a transfer)")
-    async def delete_transaction(self, transaction_id: UUID, vz: Valorize, writer: Actor) -> None:
+    async def delete_transaction(self, transaction_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_transaction(TransactionDeletion(writer.tenant_id, transaction_id))
 
     @post("/{transaction_id:uuid}/category", status_code=200, summary="Correct the category; it is learned at once")
     async def correct_category(
-        self, transaction_id: UUID, data: s.CorrectionIn, vz: Valorize, writer: Actor
+        self, transaction_id: FromPath[UUID], data: Body[s.CorrectionIn], vz: VZ, writer: Writer
     ) -> s.TransactionOut:
         command = CategoryCorrection(writer.tenant_id, transaction_id, data.category_id)
         return s.transaction(await vz.correct_category(command))
@@ -124,10 +127,10 @@ class TransactionController(Controller):
     @get("/{transaction_id:uuid}/suggestions", summary="Top category suggestions, each with its reason")
     async def suggestions(
         self,
-        transaction_id: UUID,
-        vz: Valorize,
-        actor: Actor,
-        limit: Annotated[int, Parameter(ge=1, le=10)] = 3,
+        transaction_id: FromPath[UUID],
+        vz: VZ,
+        actor: Reader,
+        limit: Annotated[int, QueryParameter(ge=1, le=10)] = 3,
     ) -> list[s.SuggestionOut]:
         found = await vz.suggest_categories(SuggestionQuery(actor.tenant_id, transaction_id, limit))
         return [s.suggestion(x) for x in found]
@@ -138,7 +141,7 @@ class TransferController(Controller):
     tags = ("transactions",)
 
     @post(status_code=201, summary="Move money between two of your accounts")
-    async def create_transfer(self, data: s.TransferIn, vz: Valorize, writer: Actor) -> s.TransferOut:
+    async def create_transfer(self, data: Body[s.TransferIn], vz: VZ, writer: Writer) -> s.TransferOut:
         command = NewTransfer(
             writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description
         )

@@ -1,0 +1,203 @@
+"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``seed``, ``token create``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from valorize_core.actions.manage_tokens import NewToken
+from valorize_core.actions.signup import SignupRequest
+from valorize_core.errors import DomainError
+from valorize_entrypoints.container import Container, Runtime, shutdown
+from valorize_entrypoints.settings import Settings
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+DEMO_EMAIL = "demo@valorize.local"
+
+
+def _container(**overrides: Any) -> Container:
+    container = Container()
+    settings = Settings.from_env()
+    if overrides:
+        settings = Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+    container.settings.override(settings)
+    return container
+
+
+def _run(container: Container, job: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def go() -> T:
+        runtime = await container.runtime()
+        try:
+            return await job(runtime)
+        finally:
+            await shutdown(container)
+
+    try:
+        return asyncio.run(go())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+async def _demo_token(runtime: Runtime) -> tuple[str, Any]:
+    """The demo tenant (created on first use) and a fresh token for its owner."""
+    vz = runtime.app
+    user = await vz.ports.directory.user_by_email(DEMO_EMAIL)
+    if user is None:
+        result = await vz.signup(SignupRequest("Demo household", DEMO_EMAIL, "Demo"))
+        return result.token_secret, result.tenant.id
+    tenant = await _home_tenant(runtime, user.id)
+    issued = await vz.create_token(NewToken(tenant, user.id, "valorize dev"))
+    return issued.secret, tenant
+
+
+async def _home_tenant(runtime: Runtime, user_id: Any) -> Any:
+    """The first tenant the user joined."""
+    memberships = await runtime.app.ports.directory.memberships(user_id)
+    if not memberships:
+        raise click.ClickException("the user belongs to no tenant")
+    return memberships[0].tenant_id
+
+
+def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
+    task = bar.add_task(label, total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+@click.group()
+@click.version_option(package_name="valorize")
+def main() -> None:
+    """Valorize: finance with automatic transaction categorization."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option("--seed", is_flag=True, help="Load a year of realistic demo data into the demo tenant.")
+@click.option("--memory", is_flag=True, help="Keep everything in memory instead of embedded PostgreSQL.")
+def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
+    """Everything in one process on embedded defaults: PostgreSQL from pgserver, the API."""
+    import uvicorn
+
+    from valorize_entrypoints.api import create_app
+
+    container = _container(host=host, port=port, backend="memory" if memory else None, log_json=False)
+    settings = container.settings()
+
+    async def serve() -> None:
+        runtime = await container.runtime()
+        secret, tenant = await _demo_token(runtime)
+        if seed:
+            update, stop = _progress("seeding demo data")
+            try:
+                from valorize_entrypoints.demo import seed_demo
+
+                await seed_demo(runtime.app, tenant, progress=update)
+            finally:
+                stop()
+        url = f"http://{settings.host}:{settings.port}"
+        where = "in memory" if memory else f"PostgreSQL in {settings.data_dir / 'postgres'}"
+        click.echo(f"Valorize is running at {url}  (data: {where})")
+        click.echo(f"API docs: {url}/schema   metrics: {url}/metrics")
+        click.echo(f"Demo token: {secret}")
+        click.echo(f'Try: curl -H "Authorization: Bearer {secret}" {url}/api/accounts')
+        sys.stdout.flush()
+        config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port, log_level="warning")
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(serve())
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=1, show_default=True, help="Processes serving requests.")
+def api(host: str | None, port: int | None, workers: int) -> None:
+    """The production API server (granian), configured by VALORIZE_* variables."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _container(host=host, port=port).settings()
+    if host:
+        os.environ["VALORIZE_HOST"] = host
+    Granian(
+        "valorize_entrypoints.api.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+    ).serve()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run from several processes at once)."""
+    from valorize_adapters.postgres import EmbeddedPostgres
+    from valorize_adapters.postgres import migrate as run_migrations
+
+    settings = Settings.from_env()
+    url = settings.database_url or EmbeddedPostgres(settings.data_dir / "postgres").start()
+    applied = asyncio.run(run_migrations(url))
+    click.echo(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
+
+
+@main.command()
+@click.option("--email", default=DEMO_EMAIL, show_default=True, help="Owner of the tenant to fill.")
+@click.option("--months", type=int, default=12, show_default=True)
+def seed(email: str, months: int) -> None:
+    """Load realistic demo data into an empty tenant (the demo tenant by default)."""
+    from valorize_entrypoints.demo import seed_demo
+
+    async def job(runtime: Runtime) -> int:
+        if email == DEMO_EMAIL:
+            _, tenant = await _demo_token(runtime)
+        else:
+            user = await runtime.app.ports.directory.user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"no user {email}")
+            tenant = await _home_tenant(runtime, user.id)
+        update, stop = _progress("seeding")
+        try:
+            return await seed_demo(runtime.app, tenant, months=months, progress=update)
+        finally:
+            stop()
+
+    count = _run(_container(), job)
+    click.echo(f"created {count} transactions" if count else "the tenant already has data; nothing added")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The user the token is for.")
+@click.option("--name", default="cli", show_default=True)
+@click.option("--role", type=click.Choice(["owner", "member", "viewer"]), default=None)
+def token_create(email: str, name: str, role: str | None) -> None:
+    """Create a token and print its secret (shown once)."""
+
+    async def job(runtime: Runtime) -> str:
+        user = await runtime.app.ports.directory.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        tenant = await _home_tenant(runtime, user.id)
+        return (await runtime.app.create_token(NewToken(tenant, user.id, name, role))).secret
+
+    click.echo(_run(_container(), job))

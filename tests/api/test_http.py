@@ -1,0 +1,199 @@
+"""The HTTP API end to end, on both containers (memory and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from litestar.testing import TestClient
+
+from conftest import Api
+from valorize_entrypoints.api.idempotency import LOCK, TTL
+
+TX = "/api/transactions"
+
+
+def test_readme_walkthrough_signup_account_split_transaction_list(api: Api) -> None:
+    checking = api.account("Checking", opening="1500.00")
+    food, home = api.category("Food"), api.category("Home")
+    r = api.post(TX, {
+        "account_id": checking, "booked_on": "2026-11-03", "description": "SUPERMERCADO ZAFFARI",
+        "amount": "-230.45", "splits": [
+            {"amount": "-180.45", "category_id": food}, {"amount": "-50.00", "category_id": home, "memo": "bulbs"},
+        ],
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["amount"] == {"amount": "-230.45", "currency": "BRL"}
+    assert [s["amount"]["amount"] for s in created["splits"]] == ["-180.45", "-50.00"]
+    page = api.get(TX).json()
+    assert [t["id"] for t in page["items"]] == [created["id"]]
+    accounts = api.get("/api/accounts").json()
+    assert accounts[0]["balance"] == {"amount": "1269.55", "currency": "BRL"}
+
+
+def test_another_tenants_ids_are_404(api: Api, client: TestClient[Any]) -> None:
+    other = Api(client)
+    account = api.account()
+    tx = api.tx(account, "2026-11-03", "X", "-1.00").json()
+    for method, path, body in [
+        ("get", f"{TX}/{tx['id']}", None),
+        ("patch", f"{TX}/{tx['id']}", {"description": "stolen"}),
+        ("delete", f"{TX}/{tx['id']}", None),
+        ("get", f"/api/accounts/{account}", None),
+        ("patch", f"/api/accounts/{account}", {"name": "stolen"}),
+        ("get", f"{TX}/{tx['id']}/suggestions", None),
+    ]:
+        r = getattr(other, method)(path, body) if body is not None else getattr(other, method)(path)
+        assert r.status_code == 404, (method, path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = other.post(TX, {"account_id": account, "booked_on": "2026-11-03", "description": "X", "amount": "-1.00"})
+    assert r.status_code == 404
+    assert api.get(f"{TX}/{tx['id']}").json()["description"] == "X"
+    assert other.get(TX).json()["items"] == []
+
+
+def test_idempotency_key_replays_and_creates_one_row(api: Api) -> None:
+    account = api.account()
+    body = {"account_id": account, "booked_on": "2026-11-03", "description": "PADARIA", "amount": "-10.00"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = api.post(TX, body, headers=key)
+    again = api.post(TX, body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert first.json() == again.json()
+    assert len(api.get(TX).json()["items"]) == 1
+    assert api.get("/api/accounts").json()[0]["balance"]["amount"] == "990.00"
+    different = api.post(TX, {**body, "amount": "-11.00"}, headers=key)
+    assert different.status_code == 422
+    assert len(api.get(TX).json()["items"]) == 1
+
+
+def test_a_concurrent_duplicate_is_409(api: Api, client: TestClient[Any]) -> None:
+    account = api.account()
+    body = json.dumps({"account_id": account, "booked_on": "2026-11-03", "description": "P", "amount": "-1.00"})
+    key = uuid.uuid4().hex
+    runtime = client.app.state.runtime
+    # The first request is still running: its claim is in place and not yet completed.
+    digest = hashlib.sha256(b"\n".join([b"POST", TX.encode(), b"", body.encode()])).hexdigest()
+
+    async def first_request_running() -> object:
+        now = runtime.app.ports.clock.now()
+        return await runtime.idempotency.claim(uuid.UUID(api.tenant_id), key, digest, now, TTL, LOCK)
+
+    client.blocking_portal.call(first_request_running)
+    headers = {**api.headers, "Idempotency-Key": key, "content-type": "application/json"}
+    r = client.post(TX, content=body, headers=headers)
+    assert r.status_code == 409, r.text
+    assert api.get(TX).json()["items"] == []
+
+
+def test_viewers_are_read_only(api: Api) -> None:
+    viewer = api.post("/api/tokens", {"name": "readonly", "role": "viewer"})
+    assert viewer.status_code == 201
+    headers = {"Authorization": f"Bearer {viewer.json()['token']}"}
+    account = api.account()
+    assert api.client.get("/api/accounts", headers=headers).status_code == 200
+    r = api.client.post(
+        TX, json={"account_id": account, "booked_on": "2026-11-03", "description": "X", "amount": "-1.00"},
+        headers=headers,
+    )  # fmt: skip
+    assert r.status_code == 403
+    assert r.json()["code"] == "permission_denied"
+
+
+def test_tokens_can_be_listed_and_revoked(api: Api) -> None:
+    extra = api.post("/api/tokens", {"name": "laptop"}).json()
+    assert {t["name"] for t in api.get("/api/tokens").json()} >= {"laptop", "first token"}
+    assert api.post(f"/api/tokens/{extra['details']['id']}/revoke").status_code == 200
+    r = api.client.get("/api/accounts", headers={"Authorization": f"Bearer {extra['token']}"})
+    assert r.status_code == 401
+
+
+def test_errors_are_problem_json_with_fields(api: Api) -> None:
+    account = api.account()
+    r = api.tx(account, "2026-11-03", "X", "12.345")
+    assert r.status_code == 422
+    problem = r.json()
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert problem["errors"] == [{"field": "amount", "message": "'12.345' has more than 2 decimal places for BRL"}]
+    r = api.post(TX, {"account_id": "not-an-id", "booked_on": "2026-11-03", "description": "X", "amount": "1"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "account_id"
+    r = api.post(TX, {"account_id": account, "booked_on": "2026-11-03", "description": "X", "amount": "-1.00",
+                      "splits": [{"amount": "-0.50"}]})  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["code"] == "unbalanced_splits"
+    assert api.client.get("/api/accounts").status_code == 401
+    assert api.get("/api/no-such-thing").status_code == 404
+    r = api.client.post(
+        "/api/accounts", content=b"{not json", headers={**api.headers, "content-type": "application/json"}
+    )
+    assert r.status_code in (400, 422)
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_request_ids_metrics_and_readiness(api: Api) -> None:
+    r = api.get("/api/accounts", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    assert len(api.get("/api/accounts").headers["x-request-id"]) == 32
+    assert api.client.get("/ready").json() == {"status": "ready"}
+    assert api.client.get("/health").status_code == 200
+    metrics = api.client.get("/metrics").text
+    assert 'path="/api/accounts"' in metrics
+    assert "valorize_request_duration_seconds" in metrics
+    assert api.client.get("/schema/openapi.json").json()["info"]["title"] == "Valorize API"
+
+
+def test_rules_budgets_reports_and_learning(api: Api) -> None:
+    account = api.account()
+    transport, food = api.category("Transport"), api.category("Food")
+    rule = {
+        "name": "rides",
+        "conditions": {"match": "any", "conditions": [
+            {"field": "description", "operator": "contains", "value": "uber"},
+            {"field": "payee", "operator": "equals", "value": "99"},
+        ]},
+        "actions": [{"type": "set_category", "category_id": transport}, {"type": "add_tag", "tag": "rides"}],
+    }  # fmt: skip
+    old = api.post(
+        TX, {"account_id": account, "booked_on": "2026-11-01", "description": "UBER *TRIP", "amount": "-20.00"}
+    )
+    preview = api.post("/api/rules/preview", rule).json()
+    assert preview["total"] == 1
+    assert preview["items"][0]["after"]["splits"][0]["category_id"] == transport
+    assert api.post("/api/rules", rule).status_code == 201
+    applied = api.post("/api/rules/apply", {}).json()
+    assert applied == {"examined": 1, "changed": 1}
+    assert api.get(f"{TX}/{old.json()['id']}").json()["tags"] == ["rides"]
+    new = api.post(
+        TX, {"account_id": account, "booked_on": "2026-11-02", "description": "UBER *TRIP 2", "amount": "-15.00"}
+    )
+    assert new.json()["categorization"]["source"] == "rule"
+    bakery = api.post(
+        TX, {"account_id": account, "booked_on": "2026-11-03", "description": "PADARIA REAL", "amount": "-8.00"}
+    )
+    fixed = api.post(f"{TX}/{bakery.json()['id']}/category", {"category_id": food})
+    assert fixed.json()["categorization"]["source"] == "manual"
+    again = api.post(
+        TX, {"account_id": account, "booked_on": "2026-11-04", "description": "PADARIA REAL 4", "amount": "-9.00"}
+    )
+    assert again.json()["splits"][0]["category_id"] == food
+    suggestions = api.get(f"{TX}/{again.json()['id']}/suggestions").json()
+    assert suggestions[0]["category_id"] == food
+    assert suggestions[0]["explanation"]
+    budget = api.post(
+        "/api/budgets", {"category_id": transport, "limit": "100.00", "currency": "BRL", "starts_on": "2026-11-01"}
+    )
+    assert budget.status_code == 201, budget.text
+    status = api.get("/api/budgets/status", params={"day": "2026-11-15"}).json()
+    assert status[0]["spent"] == {"amount": "35.00", "currency": "BRL"}
+    assert status[0]["percent"] == "35.00"
+    report = api.get("/api/reports/spend_by_category", params={"start": "2026-11-01", "end": "2026-11-30"}).json()
+    assert {row["category_id"]: row["spent"]["amount"] for row in report["rows"]} == {transport: "35.00", food: "17.00"}
+    transfer = api.post("/api/transfers", {"from_account_id": account, "to_account_id": api.account("Savings"),
+                                           "amount": "50.00", "booked_on": "2026-11-05"})  # fmt: skip
+    assert transfer.status_code == 201
+    assert api.delete(f"{TX}/{transfer.json()['inflow']['id']}").status_code == 204

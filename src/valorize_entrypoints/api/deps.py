@@ -1,18 +1,16 @@
-"""Explicit dependency and body markers for handler signatures (Litestar 2.23+ style)."""
+"""Explicit dependency markers for handler signatures (Litestar 2.23+ style)."""
 
 from __future__ import annotations
 
 from typing import TypeAlias
 
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import Actor
 
-__all__ = ["VZ", "Body", "Reader", "Writer"]
+__all__ = ["VZ", "Reader", "Writer"]
 
 VZ: TypeAlias = NamedDependency[Valorize]
 Reader: TypeAlias = NamedDependency[Actor]  # any authenticated token
 Writer: TypeAlias = NamedDependency[Actor]  # a token allowed to write
-Body = JSONBody

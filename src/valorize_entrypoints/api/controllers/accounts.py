@@ -6,6 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
+from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.actions.create_account import NewAccount
@@ -17,7 +18,7 @@ from valorize_core.actions.update_category import KEEP, CategoryChanges
 from valorize_core.errors import NotFound
 from valorize_core.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
 
 
 def _opt(value: object) -> object:

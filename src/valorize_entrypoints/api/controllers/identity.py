@@ -6,12 +6,13 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import FromPath
+from litestar.params import JSONBody as Body
 
 from valorize_core.actions.manage_tokens import NewToken, TokenRevocation
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import NotFound
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Body, Reader
+from valorize_entrypoints.api.deps import VZ, Reader
 
 
 class SignupController(Controller):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.actions.apply_rules import RetroactiveApply
@@ -23,7 +24,7 @@ from valorize_core.queries.preview_rule import RulePreviewQuery
 from valorize_core.queries.reports import ReportQuery
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
 
 
 class BudgetController(Controller):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.actions.correct_category import CategoryCorrection
@@ -20,7 +21,7 @@ from valorize_core.queries.get_transaction import TransactionLookup
 from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Body, Reader, Writer
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
 
 
 def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:

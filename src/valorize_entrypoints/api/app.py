@@ -12,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -25,6 +26,7 @@ from valorize_entrypoints.api.controllers.transactions import TransactionControl
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, shutdown
 
 __all__ = ["create_app"]
@@ -35,7 +37,14 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", tags=["operations"], summary="The database answers")
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="The database answers",
+    responses={
+        503: ResponseSpec(data_container=ProblemOut, description="Not ready", media_type="application/problem+json")
+    },
+)
 async def ready(runtime: NamedDependency[Runtime]) -> dict[str, str]:
     try:
         await runtime.ready()

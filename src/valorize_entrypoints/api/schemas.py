@@ -430,3 +430,22 @@ def statement_import(i: StatementImport) -> ImportOut:
 def encode(value: Any) -> bytes:
     """JSON bytes of a DTO."""
     return msgspec.json.encode(value)
+
+
+# -- errors (documented on every route) -----------------------------------------------------
+
+
+class FieldErrorOut(Struct):
+    field: str
+    message: str
+
+
+class ProblemOut(Struct, omit_defaults=True):
+    """RFC 9457 problem details, as every error is answered."""
+
+    status: int
+    title: str | None = None
+    detail: str | None = None
+    type: str | None = None
+    code: str | None = None
+    errors: list[FieldErrorOut] | None = None

@@ -19,6 +19,7 @@ from valorize_core.errors import NotFound
 from valorize_core.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.responses import ERRORS
 
 
 def _opt(value: object) -> object:
@@ -29,13 +30,13 @@ class AccountController(Controller):
     path = "/api/accounts"
     tags = ("accounts",)
 
-    @get(summary="Accounts with their balances")
+    @get(responses=ERRORS, summary="Accounts with their balances")
     async def list_accounts(
         self, vz: VZ, actor: Reader, include_archived: FromQuery[bool] = False
     ) -> list[s.AccountOut]:
         return [s.account(a) for a in await vz.list_accounts(AccountsQuery(actor.tenant_id, include_archived))]
 
-    @get("/{account_id:uuid}", summary="One account")
+    @get("/{account_id:uuid}", responses=ERRORS, summary="One account")
     async def get_account(self, vz: VZ, actor: Reader, account_id: FromPath[UUID]) -> s.AccountOut:
         async with vz.ports.uow(actor.tenant_id) as uow:
             found = await uow.accounts.get(account_id)
@@ -43,14 +44,14 @@ class AccountController(Controller):
             raise NotFound("account", account_id)
         return s.account(found)
 
-    @post(status_code=201, summary="Open an account")
+    @post(responses=ERRORS, status_code=201, summary="Open an account")
     async def create_account(self, data: Body[s.AccountIn], vz: VZ, writer: Writer) -> s.AccountOut:
         command = NewAccount(
             writer.tenant_id, data.name, data.kind, data.currency, data.opening_balance, data.opened_on
         )
         return s.account(await vz.create_account(command))
 
-    @patch("/{account_id:uuid}", summary="Rename, re-kind, archive, or correct the opening balance")
+    @patch("/{account_id:uuid}", responses=ERRORS, summary="Rename, re-kind, archive, or correct the opening balance")
     async def update_account(
         self, account_id: FromPath[UUID], data: Body[s.AccountPatch], vz: VZ, writer: Writer
     ) -> s.AccountOut:
@@ -60,7 +61,7 @@ class AccountController(Controller):
         )  # fmt: skip
         return s.account(await vz.update_account(command))
 
-    @delete("/{account_id:uuid}", summary="Delete an account without transactions")
+    @delete("/{account_id:uuid}", responses=ERRORS, summary="Delete an account without transactions")
     async def delete_account(self, account_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_account(AccountDeletion(writer.tenant_id, account_id))
 
@@ -69,18 +70,18 @@ class CategoryController(Controller):
     path = "/api/categories"
     tags = ("categories",)
 
-    @get(summary="The category tree, flat")
+    @get(responses=ERRORS, summary="The category tree, flat")
     async def list_categories(self, vz: VZ, actor: Reader) -> list[s.CategoryOut]:
         from valorize_core.queries.list_categories import CategoriesQuery
 
         return [s.category(c) for c in await vz.list_categories(CategoriesQuery(actor.tenant_id))]
 
-    @post(status_code=201, summary="Add a category")
+    @post(responses=ERRORS, status_code=201, summary="Add a category")
     async def create_category(self, data: Body[s.CategoryIn], vz: VZ, writer: Writer) -> s.CategoryOut:
         created = await vz.create_category(NewCategory(writer.tenant_id, data.name, data.kind, data.parent_id))
         return s.category(created)
 
-    @patch("/{category_id:uuid}", summary="Rename, re-kind or move a category")
+    @patch("/{category_id:uuid}", responses=ERRORS, summary="Rename, re-kind or move a category")
     async def update_category(
         self, category_id: FromPath[UUID], data: Body[s.CategoryPatch], vz: VZ, writer: Writer
     ) -> s.CategoryOut:
@@ -90,6 +91,6 @@ class CategoryController(Controller):
         )  # fmt: skip
         return s.category(await vz.update_category(command))
 
-    @delete("/{category_id:uuid}", summary="Delete a category; its transactions become uncategorized")
+    @delete("/{category_id:uuid}", responses=ERRORS, summary="Delete a category; its transactions become uncategorized")
     async def delete_category(self, category_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_category(CategoryDeletion(writer.tenant_id, category_id))

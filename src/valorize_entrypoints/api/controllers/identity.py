@@ -13,13 +13,14 @@ from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import NotFound
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
+from valorize_entrypoints.api.responses import ERRORS
 
 
 class SignupController(Controller):
     path = "/api/signup"
     tags = ("identity",)
 
-    @post(status_code=201, summary="Create a tenant, its owner and a first API token (shown once)")
+    @post(responses=ERRORS, status_code=201, summary="Create a tenant, its owner and a first API token (shown once)")
     async def signup(self, data: Body[s.SignupIn], vz: VZ) -> s.SignupOut:
         result = await vz.signup(SignupRequest(data.tenant_name, data.email, data.name))
         return s.SignupOut(result.tenant.id, result.user.id, result.token.id, result.token_secret)
@@ -29,18 +30,22 @@ class TokenController(Controller):
     path = "/api/tokens"
     tags = ("identity",)
 
-    @get(summary="List your tokens (owners see every token of the tenant)")
+    @get(responses=ERRORS, summary="List your tokens (owners see every token of the tenant)")
     async def list_tokens(self, vz: VZ, actor: Reader) -> list[s.TokenOut]:
         async with vz.ports.uow(actor.tenant_id) as uow:
             user = None if actor.role.can_manage_members else actor.user_id
             return [s.token(t) for t in await uow.identity.list_tokens(user)]
 
-    @post(status_code=201, summary="Create a token for yourself (at most your own role); the secret is shown once")
+    @post(
+        responses=ERRORS,
+        status_code=201,
+        summary="Create a token for yourself (at most your own role); the secret is shown once",
+    )
     async def create_token(self, data: Body[s.TokenIn], vz: VZ, actor: Reader) -> s.TokenCreated:
         issued = await vz.create_token(NewToken(actor.tenant_id, actor.user_id, data.name, data.role))
         return s.TokenCreated(issued.secret, s.token(issued.token))
 
-    @post("/{token_id:uuid}/revoke", status_code=200, summary="Revoke a token")
+    @post("/{token_id:uuid}/revoke", responses=ERRORS, status_code=200, summary="Revoke a token")
     async def revoke_token(self, vz: VZ, actor: Reader, token_id: FromPath[UUID]) -> s.TokenOut:
         try:
             revoked = await vz.revoke_token(TokenRevocation(actor.tenant_id, token_id, actor.user_id, actor.role))

@@ -25,37 +25,38 @@ from valorize_core.queries.reports import ReportQuery
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.responses import ERRORS
 
 
 class BudgetController(Controller):
     path = "/api/budgets"
     tags = ("budgets",)
 
-    @get(summary="Budgets")
+    @get(responses=ERRORS, summary="Budgets")
     async def list_budgets(self, vz: VZ, actor: Reader) -> list[s.BudgetOut]:
         async with vz.ports.uow(actor.tenant_id) as uow:
             return [s.budget(b) for b in await uow.budgets.list()]
 
-    @post(status_code=201, summary="Create a budget for an expense category")
+    @post(responses=ERRORS, status_code=201, summary="Create a budget for an expense category")
     async def create_budget(self, data: Body[s.BudgetIn], vz: VZ, writer: Writer) -> s.BudgetOut:
         return s.budget(await vz.set_budget(_budget_input(writer, data, None)))
 
-    @patch("/{budget_id:uuid}", summary="Replace a budget's settings")
+    @patch("/{budget_id:uuid}", responses=ERRORS, summary="Replace a budget's settings")
     async def update_budget(
         self, budget_id: FromPath[UUID], data: Body[s.BudgetIn], vz: VZ, writer: Writer
     ) -> s.BudgetOut:
         return s.budget(await vz.set_budget(_budget_input(writer, data, budget_id)))
 
-    @delete("/{budget_id:uuid}", summary="Delete a budget")
+    @delete("/{budget_id:uuid}", responses=ERRORS, summary="Delete a budget")
     async def delete_budget(self, budget_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_budget(BudgetDeletion(writer.tenant_id, budget_id))
 
-    @get("/status", summary="Every budget in the period containing a day")
+    @get("/status", responses=ERRORS, summary="Every budget in the period containing a day")
     async def budget_status(self, vz: VZ, actor: Reader, day: FromQuery[date | None] = None) -> list[s.BudgetStatusOut]:
         query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today())
         return [s.budget_status(x) for x in await vz.budget_status(query)]
 
-    @get("/{budget_id:uuid}/status", summary="One budget in the period containing a day")
+    @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
     async def one_status(
         self, budget_id: FromPath[UUID], vz: VZ, actor: Reader, day: FromQuery[date | None] = None
     ) -> s.BudgetStatusOut:
@@ -92,11 +93,11 @@ class RuleController(Controller):
     path = "/api/rules"
     tags = ("rules",)
 
-    @get(summary="Rules in the order they run")
+    @get(responses=ERRORS, summary="Rules in the order they run")
     async def list_rules(self, vz: VZ, actor: Reader) -> list[s.RuleOut]:
         return [s.rule(r) for r in await vz.list_rules(RulesQuery(actor.tenant_id))]
 
-    @post(status_code=201, summary="Create a rule")
+    @post(responses=ERRORS, status_code=201, summary="Create a rule")
     async def create_rule(self, data: Body[s.RuleIn], vz: VZ, writer: Writer) -> s.RuleOut:
         command = NewRule(
             writer.tenant_id,
@@ -109,7 +110,7 @@ class RuleController(Controller):
         )
         return s.rule(await vz.create_rule(command))
 
-    @patch("/{rule_id:uuid}", summary="Change a rule")
+    @patch("/{rule_id:uuid}", responses=ERRORS, summary="Change a rule")
     async def update_rule(self, rule_id: FromPath[UUID], data: Body[s.RulePatch], vz: VZ, writer: Writer) -> s.RuleOut:
         command = RuleChanges(
             writer.tenant_id,
@@ -123,11 +124,13 @@ class RuleController(Controller):
         )
         return s.rule(await vz.update_rule(command))
 
-    @delete("/{rule_id:uuid}", summary="Delete a rule")
+    @delete("/{rule_id:uuid}", responses=ERRORS, summary="Delete a rule")
     async def delete_rule(self, rule_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_rule(RuleDeletion(writer.tenant_id, rule_id))
 
-    @post("/preview", status_code=200, summary="Dry run of a rule (saved or not) over your transactions")
+    @post(
+        "/preview", responses=ERRORS, status_code=200, summary="Dry run of a rule (saved or not) over your transactions"
+    )
     async def preview(
         self,
         data: Body[s.RuleIn],
@@ -159,7 +162,7 @@ class RuleController(Controller):
         ]
         return s.RulePreviewOut(total, items)
 
-    @post("/apply", status_code=200, summary="Apply rules to existing transactions")
+    @post("/apply", responses=ERRORS, status_code=200, summary="Apply rules to existing transactions")
     async def apply(self, data: Body[s.ApplyRulesIn], vz: VZ, writer: Writer) -> s.ApplyRulesOut:
         ids = None if data.rule_ids is None else tuple(data.rule_ids)
         try:
@@ -173,7 +176,7 @@ class ReportController(Controller):
     path = "/api/reports"
     tags = ("reports",)
 
-    @get("/{kind:str}", summary="spend_by_category, income_vs_expense, cash_flow or net_worth")
+    @get("/{kind:str}", responses=ERRORS, summary="spend_by_category, income_vs_expense, cash_flow or net_worth")
     async def report(
         self,
         kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],

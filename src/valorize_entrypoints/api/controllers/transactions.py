@@ -22,6 +22,7 @@ from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.responses import ERRORS
 
 
 def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
@@ -32,7 +33,7 @@ class TransactionController(Controller):
     path = "/api/transactions"
     tags = ("transactions",)
 
-    @get(summary="Transactions, newest first, filtered, one page at a time (cursor)")
+    @get(responses=ERRORS, summary="Transactions, newest first, filtered, one page at a time (cursor)")
     async def list_transactions(
         self,
         vz: VZ,
@@ -67,7 +68,7 @@ class TransactionController(Controller):
         )
         return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
 
-    @post(status_code=201, summary="Record a transaction (categorized on the way in)")
+    @post(responses=ERRORS, status_code=201, summary="Record a transaction (categorized on the way in)")
     async def create_transaction(self, data: Body[s.TransactionIn], vz: VZ, writer: Writer) -> s.TransactionOut:
         command = NewTransaction(
             writer.tenant_id,
@@ -84,11 +85,11 @@ class TransactionController(Controller):
         )
         return s.transaction(await vz.create_transaction(command))
 
-    @get("/{transaction_id:uuid}", summary="One transaction")
+    @get("/{transaction_id:uuid}", responses=ERRORS, summary="One transaction")
     async def get_transaction(self, transaction_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.TransactionOut:
         return s.transaction(await vz.get_transaction(TransactionLookup(actor.tenant_id, transaction_id)))
 
-    @patch("/{transaction_id:uuid}", summary="Edit: fields, amount, splits, or recategorize")
+    @patch("/{transaction_id:uuid}", responses=ERRORS, summary="Edit: fields, amount, splits, or recategorize")
     async def update_transaction(
         self,
         transaction_id: FromPath[UUID],
@@ -114,18 +115,25 @@ class TransactionController(Controller):
         )
         return s.transaction(await vz.update_transaction(command))
 
-    @delete("/{transaction_id:uuid}", summary="Delete a transaction (both legs of a transfer)")
+    @delete("/{transaction_id:uuid}", responses=ERRORS, summary="Delete a transaction (both legs of a transfer)")
     async def delete_transaction(self, transaction_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
         await vz.delete_transaction(TransactionDeletion(writer.tenant_id, transaction_id))
 
-    @post("/{transaction_id:uuid}/category", status_code=200, summary="Correct the category; it is learned at once")
+    @post(
+        "/{transaction_id:uuid}/category",
+        responses=ERRORS,
+        status_code=200,
+        summary="Correct the category; it is learned at once",
+    )
     async def correct_category(
         self, transaction_id: FromPath[UUID], data: Body[s.CorrectionIn], vz: VZ, writer: Writer
     ) -> s.TransactionOut:
         command = CategoryCorrection(writer.tenant_id, transaction_id, data.category_id)
         return s.transaction(await vz.correct_category(command))
 
-    @get("/{transaction_id:uuid}/suggestions", summary="Top category suggestions, each with its reason")
+    @get(
+        "/{transaction_id:uuid}/suggestions", responses=ERRORS, summary="Top category suggestions, each with its reason"
+    )
     async def suggestions(
         self,
         transaction_id: FromPath[UUID],
@@ -141,7 +149,7 @@ class TransferController(Controller):
     path = "/api/transfers"
     tags = ("transactions",)
 
-    @post(status_code=201, summary="Move money between two of your accounts")
+    @post(responses=ERRORS, status_code=201, summary="Move money between two of your accounts")
     async def create_transfer(self, data: Body[s.TransferIn], vz: VZ, writer: Writer) -> s.TransferOut:
         command = NewTransfer(
             writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description

@@ -119,7 +119,10 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
         config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port, log_level="warning")
         await uvicorn.Server(config).serve()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
+        click.echo("stopped")
 
 
 @main.command()

@@ -45,4 +45,5 @@ def test_readme_starts_with_setup_and_test_commands() -> None:
     assert first_block
     lines = first_block.group(1).splitlines()
     assert "pip install -e '.[dev]'" in lines[0]
+    assert lines[0].split("#")[0].strip().endswith(".venv/bin/valorize dev")
     assert lines[1].split("#")[0].strip() == ".venv/bin/pytest"

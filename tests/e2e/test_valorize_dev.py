@@ -1,0 +1,79 @@
+"""``valorize dev`` as a user runs it: a subprocess on embedded PostgreSQL, driven by the
+README's curl walkthrough exactly as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_valorize_dev_serves_the_readme_walkthrough(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore"}
+    valorize = Path(sys.executable).with_name("valorize")
+    log = (tmp_path / "dev.log").open("w+")
+    proc = subprocess.Popen(
+        [str(valorize), "dev", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, text=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        base = f"http://127.0.0.1:{port}"
+        while True:
+            assert proc.poll() is None, Path(log.name).read_text()
+            assert time.monotonic() < deadline, Path(log.name).read_text()
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        printed = Path(log.name).read_text()
+        demo = re.search(r"Demo token: (vz_\S+)", printed)
+        assert demo, printed
+        assert (
+            httpx.get(f"{base}/api/accounts", headers={"Authorization": f"Bearer {demo.group(1)}"}).status_code == 200
+        )
+
+        readme = (ROOT / "README.md").read_text()
+        block = re.search(r"## Try the API\n.*?```bash\n(.*?)```", readme, re.S)
+        assert block
+        walk = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block.group(1)],
+            capture_output=True, text=True, timeout=60, env={**env, "VALORIZE": base}, check=False,
+        )  # fmt: skip
+        assert walk.returncode == 0, walk.stderr
+        lines = walk.stdout.strip().splitlines()
+        assert "-180.45" in lines[0]
+        assert "-50.00" in lines[0]
+        assert lines[1] == "{'amount': '1269.55', 'currency': 'BRL'}"
+        # The walkthrough's POST carries an Idempotency-Key: running it again must not add a row.
+        again = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block.group(1).replace("ana@example.com", "ana2@example.com")],
+            capture_output=True, text=True, timeout=60, env={**env, "VALORIZE": base}, check=False,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    assert proc.returncode in (0, -signal.SIGINT, 130), Path(log.name).read_text()[-3000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,17 @@ def test_postgres_benchmark_quick_mode(tmp_path: Path) -> None:
     numbers = json.loads(output.read_text())
     assert numbers["bulk_insert_rows_per_second"] > 0
     assert "| list page: text search |" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_server_benchmark_quick_mode(tmp_path: Path) -> None:
+    output = tmp_path / "servers.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "bench_servers.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    assert numbers["granian"]["accounts"]["requests_per_second"] > 0
+    assert numbers["uvicorn"]["accounts"]["non_2xx"] == 0

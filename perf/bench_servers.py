@@ -1,0 +1,140 @@
+"""Which ASGI server runs `valorize api`: granian vs uvicorn, one worker each, same app.
+
+    python perf/bench_servers.py [--seconds 10] [--quick]
+
+Embedded PostgreSQL with one tenant (4 accounts, 2,000 transactions). Each server runs one
+worker pinned to core 0 (``taskset``); ``wrk`` (Debian package) runs pinned to core 1 with 32
+connections against two read routes. Both servers run the same app with JSON access logs on,
+as in production. Results: a Markdown table and ``perf/results/servers.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
+from valorize_core import NewAccount, NewTransaction, SignupRequest
+
+BIN = Path(sys.executable).parent
+
+
+async def seed(url: str, rows: int) -> str:
+    backend = await PostgresBackend.open(url)
+    vz = backend.app
+    signup = await vz.signup(SignupRequest("Bench", "bench@example.com", "B"))
+    t = signup.tenant.id
+    accounts = [
+        (await vz.create_account(NewAccount(t, f"Account {i}", "checking", "BRL", "100.00"))).id for i in range(4)
+    ]
+    for i in range(rows):
+        day = date(2026, 1, 1) + timedelta(days=i % 300)
+        await vz.create_transaction(NewTransaction(t, accounts[i % 4], day, f"PADARIA REAL {i}", f"-{1 + i % 90}.50"))
+    await backend.close()
+    return signup.token_secret
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def command(server: str, port: int) -> list[str]:
+    target = "valorize_entrypoints.api.app:create_app"
+    if server == "granian":
+        return [str(BIN / "granian"), "--interface", "asgi", "--factory", target, "--host", "127.0.0.1",
+                "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    return [str(BIN / "uvicorn"), "--factory", target, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]  # fmt: skip
+
+
+def parse_wrk(text: str) -> dict[str, float]:
+    def ms(value: str) -> float:
+        number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    out = {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))}  # type: ignore[union-attr]
+    for pct in ("50", "90", "99"):
+        out[f"p{pct}_ms"] = ms(re.search(rf"\s{pct}%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    out["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    return out
+
+
+def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        ["taskset", "-c", "0", *command(server, port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{server} did not start")
+            time.sleep(0.2)
+        results: dict[str, Any] = {}
+        for name, path in (("accounts", "/api/accounts"), ("transactions_page", "/api/transactions?limit=50")):
+            run = subprocess.run(
+                ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency",
+                 "-H", f"Authorization: Bearer {token}", base + path],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            results[name] = parse_wrk(run.stdout)
+        return results
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rows = 2, 100
+    if not shutil.which("wrk") or not shutil.which("taskset"):
+        sys.exit("needs wrk and taskset (Debian: apt-get install wrk util-linux)")
+    server = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-servers-"), delete_on_stop=True)
+    url = server.start()
+    try:
+        token = asyncio.run(seed(url, args.rows))
+        results = {name: measure(name, url, token, args.seconds) for name in ("granian", "uvicorn")}
+    finally:
+        server.stop()
+    output = args.output or Path(__file__).parent / "results" / ("servers-quick.json" if args.quick else "servers.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print("| server | route | req/s | P50 | P90 | P99 | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
+    for name, routes in results.items():
+        for route, r in routes.items():
+            print(f"| {name} | {route} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.1f} ms | {r['p90_ms']:.1f} ms "
+                  f"| {r['p99_ms']:.1f} ms | {r['non_2xx']:.0f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from dependency_injector import containers, providers
+from prometheus_client import Counter
 
-from valorize_adapters.memory import InMemoryBackend
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
+from valorize_adapters.redis import RedisCache, redis_client
 from valorize_core.app import Valorize
+from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_entrypoints.settings import Settings
 
@@ -31,11 +36,13 @@ class Runtime:
         idempotency: IdempotencyStore,
         database_url: str | None,
         backend: PostgresBackend | InMemoryBackend,
+        reads: ReadCache | None = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
         self.database_url = database_url
         self.backend = backend
+        self.reads = reads
 
     async def ready(self) -> bool:
         """True when the source of truth answers."""
@@ -46,9 +53,35 @@ class Runtime:
         return True
 
 
+CACHE_EVENTS = Counter("valorize_cache_events", "Cache-aside lookups by outcome", ["event"])
+
+
+@asynccontextmanager
+async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
+    """Redis when configured, else in-process; ``None`` when caching is off."""
+    if not settings.cache:
+        yield None
+        return
+    client = redis_client(settings.redis_url) if settings.redis_url else None
+    cache = RedisCache(client) if client is not None else InMemoryCache()
+    try:
+        yield ReadCache(cache, ttl=settings.cache_ttl, on_event=lambda kind: CACHE_EVENTS.labels(kind).inc())
+    finally:
+        if client is not None:
+            await client.aclose()
+
+
+def _with_cache(app: Valorize, reads: ReadCache | None) -> Valorize:
+    """The same application whose commits retire the tenant's cached reads."""
+    if reads is None:
+        return app
+    return Valorize(replace(app.ports, uow=InvalidatingUnitOfWorkFactory(app.ports.uow, reads)))
+
+
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
-    yield Runtime(backend.app, InMemoryIdempotencyStore(), None, backend)
+    async with _read_cache(settings) as reads:
+        yield Runtime(_with_cache(backend.app, reads), InMemoryIdempotencyStore(), None, backend, reads)
 
 
 async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
@@ -66,7 +99,8 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
         role=settings.db_role or None,
     )
     try:
-        yield Runtime(backend.app, PgIdempotencyStore(backend.pool), url, backend)
+        async with _read_cache(settings) as reads:
+            yield Runtime(_with_cache(backend.app, reads), PgIdempotencyStore(backend.pool), url, backend, reads)
     finally:
         await backend.close()
         if embedded is not None:

@@ -38,6 +38,10 @@ class Settings:
         run_migrations: migrate on start (``valorize migrate`` does it explicitly).
         log_json: one JSON log line per request (else human-readable).
         embedding_dimensions: size of the hashing embedder's vectors.
+        redis_url: Redis for the read cache (and, later, the event backplane); empty means an
+            in-process cache (one process, e.g. ``valorize dev``).
+        cache: cache-aside for reads on (default) or off.
+        cache_ttl: seconds a cached read may be served.
     """
 
     backend: str = "postgres"
@@ -51,6 +55,9 @@ class Settings:
     run_migrations: bool = True
     log_json: bool = True
     embedding_dimensions: int = 256
+    redis_url: str = ""
+    cache: bool = True
+    cache_ttl: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -3,7 +3,7 @@
 from valorize_adapters.memory.backend import InMemoryBackend
 from valorize_adapters.memory.cache import InMemoryCache
 from valorize_adapters.memory.clock import ManualClock
-from valorize_adapters.memory.events import InMemoryEventPublisher
+from valorize_adapters.memory.events import InMemoryEventBus, InMemorySubscriber
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.memory.unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
@@ -12,7 +12,8 @@ from valorize_adapters.memory.vector_index import MemoryExamples
 __all__ = [
     "InMemoryBackend",
     "InMemoryCache",
-    "InMemoryEventPublisher",
+    "InMemoryEventBus",
+    "InMemorySubscriber",
     "InMemoryTaskQueue",
     "ManualClock",
     "MemoryExamples",

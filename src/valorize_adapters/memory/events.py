@@ -1,42 +1,86 @@
-"""In-process publish/subscribe of committed events, per tenant."""
+"""In-process publish/subscribe of committed events, per tenant, with sequence numbers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 from valorize_core.events import DomainEvent
+from valorize_core.ports.event_subscriber import Delivery
 
-__all__ = ["InMemoryEventPublisher"]
+__all__ = ["InMemoryEventBus", "InMemorySubscriber"]
 
 
-class InMemoryEventPublisher:
-    """Delivers each published event to the queues subscribed to its tenant, in order.
+class InMemoryEventBus:
+    """The ``EventPublisher`` port for one process; :meth:`subscriber` gives ``EventSubscriber`` s.
 
-    A subscriber's queue is bounded: a subscriber that does not keep up loses the oldest
-    events rather than slowing the publisher (pub/sub is at-most-once by design).
+    Each tenant's events get increasing sequence numbers. A subscriber's queue is bounded: one
+    that does not keep up loses the oldest events (and sees a gap) rather than slowing the
+    publisher — pub/sub is at-most-once by design.
     """
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: dict[UUID, set[asyncio.Queue[DomainEvent]]] = {}
         self._queue_size = queue_size
+        self._sequences: dict[UUID, int] = defaultdict(int)
+        self._subscribers: set[InMemorySubscriber] = set()
         self.published: list[DomainEvent] = []
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             self.published.append(event)
-            for queue in list(self._subscribers.get(event.tenant_id, ())):
-                if queue.full():
-                    queue.get_nowait()
-                queue.put_nowait(event)
+            self._sequences[event.tenant_id] += 1
+            sequence = self._sequences[event.tenant_id]
+            record = event.to_record()
+            for subscriber in list(self._subscribers):
+                subscriber._offer(event.tenant_id, sequence, record)
 
-    def subscribe(self, tenant_id: UUID) -> asyncio.Queue[DomainEvent]:
-        """A queue receiving the tenant's events from now on."""
-        queue: asyncio.Queue[DomainEvent] = asyncio.Queue(self._queue_size)
-        self._subscribers.setdefault(tenant_id, set()).add(queue)
-        return queue
+    def subscriber(self) -> InMemorySubscriber:
+        """A new subscriber on this bus."""
+        sub = InMemorySubscriber(self, self._queue_size)
+        self._subscribers.add(sub)
+        return sub
 
-    def unsubscribe(self, tenant_id: UUID, queue: asyncio.Queue[DomainEvent]) -> None:
-        """Stop delivering to ``queue``."""
-        self._subscribers.get(tenant_id, set()).discard(queue)
+    def _drop(self, sub: InMemorySubscriber) -> None:
+        self._subscribers.discard(sub)
+
+
+class InMemorySubscriber:
+    """Receives the events of the tenants it subscribed to."""
+
+    def __init__(self, bus: InMemoryEventBus, queue_size: int) -> None:
+        self._bus = bus
+        self._tenants: set[UUID] = set()
+        self._queue: asyncio.Queue[tuple[UUID, int, dict[str, object]] | None] = asyncio.Queue(queue_size)
+        self._last: dict[UUID, int] = {}
+
+    def _offer(self, tenant_id: UUID, sequence: int, record: dict[str, object]) -> None:
+        if tenant_id not in self._tenants:
+            return
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait((tenant_id, sequence, record))
+
+    async def subscribe(self, tenant_id: UUID) -> None:
+        self._tenants.add(tenant_id)
+
+    async def unsubscribe(self, tenant_id: UUID) -> None:
+        self._tenants.discard(tenant_id)
+        self._last.pop(tenant_id, None)
+
+    async def deliveries(self) -> AsyncIterator[Delivery]:
+        while True:
+            item = await self._queue.get()
+            if item is None:  # closed
+                return
+            tenant_id, sequence, record = item
+            last = self._last.get(tenant_id)
+            self._last[tenant_id] = sequence
+            yield Delivery(tenant_id, sequence, record, gap=last is not None and sequence != last + 1)
+
+    async def close(self) -> None:
+        self._bus._drop(self)
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)

@@ -11,6 +11,7 @@ from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.event_publisher import EventPublisher
+from valorize_core.ports.event_subscriber import Delivery, EventSubscriber
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.identity import IdentityDirectory, IdentityRepository
 from valorize_core.ports.ids import IdGenerator
@@ -28,8 +29,10 @@ __all__ = [
     "Cache",
     "CategoryRepository",
     "Clock",
+    "Delivery",
     "Embedder",
     "EventPublisher",
+    "EventSubscriber",
     "IdGenerator",
     "IdempotencyStore",
     "IdentityDirectory",

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
@@ -24,7 +24,8 @@ from valorize_core.queries.preview_rule import RulePreviewQuery
 from valorize_core.queries.reports import ReportQuery
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
 
@@ -52,9 +53,15 @@ class BudgetController(Controller):
         await vz.delete_budget(BudgetDeletion(writer.tenant_id, budget_id))
 
     @get("/status", responses=ERRORS, summary="Every budget in the period containing a day")
-    async def budget_status(self, vz: VZ, actor: Reader, day: FromQuery[date | None] = None) -> list[s.BudgetStatusOut]:
+    async def budget_status(
+        self, vz: VZ, actor: Reader, runtime: RT, day: FromQuery[date | None] = None
+    ) -> Response[list[s.BudgetStatusOut]]:
         query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today())
-        return [s.budget_status(x) for x in await vz.budget_status(query)]
+
+        async def compute() -> list[s.BudgetStatusOut]:
+            return [s.budget_status(x) for x in await vz.budget_status(query)]
+
+        return await cached_json(runtime, actor, "budget_status", {"day": query.day}, compute)
 
     @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
     async def one_status(
@@ -182,7 +189,11 @@ class ReportController(Controller):
         kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],
         vz: VZ,
         actor: Reader,
+        runtime: RT,
         start: FromQuery[date],
         end: FromQuery[date],
-    ) -> s.ReportOut:
-        return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
+    ) -> Response[s.ReportOut]:
+        async def compute() -> s.ReportOut:
+            return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
+
+        return await cached_json(runtime, actor, "report", {"kind": kind, "start": start, "end": end}, compute)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
@@ -21,8 +21,13 @@ from valorize_core.queries.get_transaction import TransactionLookup
 from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
+
+
+def _params(query: TransactionQuery) -> dict[str, object]:
+    return {f: getattr(query, f) for f in TransactionQuery.__dataclass_fields__ if f != "tenant_id"}
 
 
 def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
@@ -38,6 +43,7 @@ class TransactionController(Controller):
         self,
         vz: VZ,
         actor: Reader,
+        runtime: RT,
         account_id: FromQuery[UUID | None] = None,
         category_id: Annotated[UUID | None, QueryParameter(description="includes subcategories")] = None,
         date_from: FromQuery[date | None] = None,
@@ -49,24 +55,27 @@ class TransactionController(Controller):
         import_id: FromQuery[UUID | None] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    ) -> s.TransactionPageOut:
-        page = await vz.list_transactions(
-            TransactionQuery(
-                actor.tenant_id,
-                account_id,
-                category_id,
-                date_from,
-                date_to,
-                q,
-                amount_min,
-                amount_max,
-                uncategorized,
-                import_id,
-                cursor,
-                limit,
-            )
+    ) -> Response[s.TransactionPageOut]:
+        query = TransactionQuery(
+            actor.tenant_id,
+            account_id,
+            category_id,
+            date_from,
+            date_to,
+            q,
+            amount_min,
+            amount_max,
+            uncategorized,
+            import_id,
+            cursor,
+            limit,
         )
-        return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
+
+        async def compute() -> s.TransactionPageOut:
+            page = await vz.list_transactions(query)
+            return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
+
+        return await cached_json(runtime, actor, "transactions", _params(query), compute)
 
     @post(responses=ERRORS, status_code=201, summary="Record a transaction (categorized on the way in)")
     async def create_transaction(self, data: Body[s.TransactionIn], vz: VZ, writer: Writer) -> s.TransactionOut:

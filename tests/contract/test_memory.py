@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 
-from valorize_adapters.memory import InMemoryBackend, InMemoryCache
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_core.context import Ports
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.idempotency import IdempotencyStore
-from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract, IdempotencyContract
+from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract, EventBusContract, IdempotencyContract
 
 
 class TestMemoryAdapters(AllRepositoryContracts):
@@ -43,3 +43,9 @@ class TestMemoryIdempotency(IdempotencyContract):
     @pytest.fixture
     def idempotency(self) -> IdempotencyStore:
         return InMemoryIdempotencyStore()
+
+
+class TestMemoryEventBus(EventBusContract):
+    @pytest.fixture
+    def bus(self) -> InMemoryEventBus:
+        return InMemoryEventBus()

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 __all__ = ["redis_client"]
 
 
 def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 50) -> redis.Redis:
-    """A pooled asyncio client. Broken connections are replaced on the next command."""
+    """A pooled asyncio client.
+
+    A command that meets a dead pooled connection (Redis restarted) is retried once on a new
+    connection; timeouts are not retried, so a slow Redis costs one timeout, not two.
+    """
     return redis.Redis.from_url(
         url,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[redis.ConnectionError],
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         health_check_interval=15,

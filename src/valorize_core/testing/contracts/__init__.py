@@ -16,6 +16,7 @@ Valorize runs the same suites against its in-memory and PostgreSQL adapters.
 
 from valorize_core.testing.contracts.base import PortsContract
 from valorize_core.testing.contracts.cache import CacheContract
+from valorize_core.testing.contracts.event_bus import EventBusContract
 from valorize_core.testing.contracts.idempotency import IdempotencyContract
 from valorize_core.testing.contracts.identity import IdentityContract
 from valorize_core.testing.contracts.repositories import (
@@ -36,6 +37,7 @@ __all__ = [
     "BudgetRepositoryContract",
     "CacheContract",
     "CategoryRepositoryContract",
+    "EventBusContract",
     "IdempotencyContract",
     "IdentityContract",
     "ImportRepositoryContract",

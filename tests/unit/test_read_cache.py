@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache, ManualClock
+from valorize_core import NewAccount, NewTransaction, SignupRequest, TransactionQuery, Valorize
+from valorize_core.actions.delete_transaction import TransactionDeletion
+from valorize_core.actions.update_transaction import TransactionChanges
+from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class BrokenCache(InMemoryCache):
+    """A cache whose server went away: every call fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = False
+        self.calls = 0
+
+    async def get(self, key: str) -> bytes | None:
+        self.calls += 1
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().get(key)
+
+    async def tenant_version(self, tenant_id: uuid.UUID) -> int:
+        self.calls += 1
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().tenant_version(tenant_id)
+
+    async def bump_tenant_version(self, tenant_id: uuid.UUID) -> int:
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().bump_tenant_version(tenant_id)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+T = uuid.uuid4()
+
+
+def test_hit_returns_the_stored_bytes_and_a_bump_retires_them() -> None:
+    clock = Clock()
+    reads = ReadCache(InMemoryCache(clock=clock), clock=clock, rng=lambda: 0.999)
+    computed: list[int] = []
+
+    async def compute() -> bytes:
+        computed.append(1)
+        return b'{"n":%d}' % len(computed)
+
+    async def go() -> list[bytes]:
+        first = await reads.get_or_compute(T, "list", "a", compute)
+        again = await reads.get_or_compute(T, "list", "a", compute)
+        other = await reads.get_or_compute(T, "list", "b", compute)
+        await reads.invalidate(T)
+        fresh = await reads.get_or_compute(T, "list", "a", compute)
+        return [first, again, other, fresh]
+
+    assert run(go()) == [b'{"n":1}', b'{"n":1}', b'{"n":2}', b'{"n":3}']
+    assert (reads.stats.hits, reads.stats.misses) == (1, 3)
+
+
+def test_a_burst_of_misses_computes_once() -> None:
+    reads = ReadCache(InMemoryCache())
+    calls = 0
+
+    async def compute() -> bytes:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return b"slow"
+
+    async def go() -> list[bytes]:
+        return list(await asyncio.gather(*(reads.get_or_compute(T, "r", "k", compute) for _ in range(20))))
+
+    assert run(go()) == [b"slow"] * 20
+    assert calls == 1
+
+
+def test_a_failed_computation_reaches_every_waiter_and_is_not_cached() -> None:
+    reads = ReadCache(InMemoryCache())
+
+    async def compute() -> bytes:
+        await asyncio.sleep(0.01)
+        raise ValueError("database said no")
+
+    async def go() -> list[object]:
+        return list(
+            await asyncio.gather(
+                *(reads.get_or_compute(T, "r", "k", compute) for _ in range(3)), return_exceptions=True
+            )
+        )
+
+    assert all(isinstance(r, ValueError) for r in run(go()))
+
+
+def test_xfetch_refreshes_early_more_often_near_expiry() -> None:
+    clock = Clock()
+    draws = iter([0.5] * 1000)
+    reads = ReadCache(InMemoryCache(clock=clock), ttl=60, clock=clock, rng=lambda: next(draws))
+
+    async def compute() -> bytes:
+        clock.now += 2.0  # the computation takes 2 s: delta = 2
+        return b"v"
+
+    async def go(at: float) -> None:
+        clock.now = at
+        await reads.get_or_compute(T, "r", "k", compute)
+
+    run(go(1000.0))  # stored at 1002, expires 1062; early refresh when now + 2*ln(2) >= 1062
+    run(go(1030.0))
+    assert reads.stats.hits == 1
+    run(go(1061.0))  # 1061 + 1.386 >= 1062: refreshed before expiry
+    assert reads.stats.early_refreshes == 1
+
+
+def test_values_over_the_size_cap_are_served_but_not_cached() -> None:
+    reads = ReadCache(InMemoryCache(), max_bytes=10)
+
+    async def compute() -> bytes:
+        return b"x" * 11
+
+    async def go() -> None:
+        await reads.get_or_compute(T, "r", "k", compute)
+        await reads.get_or_compute(T, "r", "k", compute)
+
+    run(go())
+    assert reads.stats.misses == 2
+
+
+def test_a_broken_cache_is_bypassed_then_skipped_briefly() -> None:
+    clock = Clock()
+    cache = BrokenCache()
+    reads = ReadCache(cache, clock=clock, breaker_seconds=5)
+
+    async def compute() -> bytes:
+        return b"db"
+
+    cache.broken = True
+    assert run(reads.get_or_compute(T, "r", "k", compute)) == b"db"
+    calls = cache.calls
+    assert run(reads.get_or_compute(T, "r", "k", compute)) == b"db"
+    assert cache.calls == calls  # the breaker is open: no call, no timeout to pay
+    run(reads.invalidate(T))
+    assert reads.stats.invalidation_failures == 1
+    cache.broken = False
+    clock.now += 6
+    assert run(reads.get_or_compute(T, "r", "k", compute)) == b"db"
+    assert reads.stats.bypasses == 2
+    assert reads.stats.misses == 1
+
+
+class ReadAfterWrite(RuleBasedStateMachine):
+    """Random writes and cached reads: a read after a write never returns stale data."""
+
+    @initialize()
+    def setup(self) -> None:
+        backend = InMemoryBackend(clock=ManualClock())
+        self.reads = ReadCache(InMemoryCache())
+        ports = backend.ports
+        from dataclasses import replace
+
+        self.vz = Valorize(replace(ports, uow=InvalidatingUnitOfWorkFactory(ports.uow, self.reads)))
+        self.raw = backend.app  # the same store, without the cache
+        self.tenant = run(self.vz.signup(SignupRequest("T", "t@example.com", "T"))).tenant.id
+        self.account = run(self.vz.create_account(NewAccount(self.tenant, "A", "cash", "BRL"))).id
+        self.ids: list[uuid.UUID] = []
+
+    def cached(self, limit: int) -> bytes:
+        query = TransactionQuery(self.tenant, limit=limit)
+
+        async def compute() -> bytes:
+            page = await self.raw.list_transactions(query)
+            return repr([(t.id, t.amount, t.description) for t in page.items]).encode()
+
+        return run(self.reads.get_or_compute(self.tenant, "list", str(limit), compute))
+
+    def truth(self, limit: int) -> bytes:
+        page = run(self.raw.list_transactions(TransactionQuery(self.tenant, limit=limit)))
+        return repr([(t.id, t.amount, t.description) for t in page.items]).encode()
+
+    @rule(cents=st.integers(-10_000, 10_000), text=st.sampled_from(["A", "B", "C"]))
+    def write(self, cents: int, text: str) -> None:
+        amount = f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+        tx = run(self.vz.create_transaction(NewTransaction(self.tenant, self.account, date(2026, 1, 1), text, amount)))
+        self.ids.append(tx.id)
+
+    @rule(data=st.data(), text=st.sampled_from(["X", "Y"]))
+    def edit(self, data: st.DataObject, text: str) -> None:
+        if self.ids:
+            tx = data.draw(st.sampled_from(self.ids))
+            run(self.vz.update_transaction(TransactionChanges(self.tenant, tx, description=text)))
+
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        if self.ids:
+            tx = data.draw(st.sampled_from(self.ids))
+            self.ids.remove(tx)
+            run(self.vz.delete_transaction(TransactionDeletion(self.tenant, tx)))
+
+    @rule(limit=st.sampled_from([2, 5, 50]))
+    def read(self, limit: int) -> None:
+        assert self.cached(limit) == self.truth(limit)
+
+    @invariant()
+    def every_read_is_fresh(self) -> None:
+        if hasattr(self, "tenant"):
+            for limit in (2, 50):
+                assert self.cached(limit) == self.truth(limit)
+
+
+ReadAfterWrite.TestCase.settings = settings(max_examples=200, stateful_step_count=20, deadline=None)
+TestReadAfterWrite = ReadAfterWrite.TestCase
+
+
+def test_the_property_fails_without_invalidation() -> None:
+    """The machine above must be able to fail: without the wrapper, a read goes stale."""
+    backend = InMemoryBackend()
+    reads = ReadCache(InMemoryCache())
+    vz = backend.app
+    tenant = run(vz.signup(SignupRequest("T", "u@example.com", "T"))).tenant.id
+    account = run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL"))).id
+
+    async def cached() -> bytes:
+        async def compute() -> bytes:
+            return str(len((await vz.list_transactions(TransactionQuery(tenant))).items)).encode()
+
+        return await reads.get_or_compute(tenant, "list", "", compute)
+
+    assert run(cached()) == b"0"
+    run(vz.create_transaction(NewTransaction(tenant, account, date(2026, 1, 1), "A", "1.00")))
+    with pytest.raises(AssertionError):
+        assert run(cached()) == b"1"

@@ -40,3 +40,18 @@ def test_server_benchmark_quick_mode(tmp_path: Path) -> None:
     numbers = json.loads(output.read_text())
     assert numbers["granian"]["accounts"]["requests_per_second"] > 0
     assert numbers["uvicorn"]["accounts"]["non_2xx"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
+    output = tmp_path / "cache.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "bench_cache.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    assert numbers["warm"]["hit_ratio"] > 0.9
+    assert numbers["cold"]["hit_ratio"] == 0
+    assert numbers["off"]["hit_ratio"] is None

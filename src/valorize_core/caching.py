@@ -20,22 +20,11 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 from uuid import UUID
 
-from valorize_core.events import DomainEvent
-from valorize_core.ports.accounts import AccountRepository
-from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.cache import Cache
-from valorize_core.ports.categories import CategoryRepository
-from valorize_core.ports.identity import IdentityRepository
-from valorize_core.ports.imports import ImportRepository
-from valorize_core.ports.payee_memory import PayeeMemoryRepository
-from valorize_core.ports.rules import RuleRepository
-from valorize_core.ports.transactions import TransactionRepository
-from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from valorize_core.ports.vector_index import VectorIndex
+from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["CacheStats", "InvalidatingUnitOfWorkFactory", "ReadCache"]
 
@@ -174,81 +163,9 @@ class ReadCache:
             self.stats.invalidation_failures += 1
 
 
-class InvalidatingUnitOfWorkFactory:
-    """Wraps a unit-of-work factory so every successful commit invalidates the tenant's reads."""
+class InvalidatingUnitOfWorkFactory(HookedUnitOfWorkFactory):
+    """Every successful commit invalidates the tenant's cached reads."""
 
     def __init__(self, inner: UnitOfWorkFactory, reads: ReadCache) -> None:
-        self.inner = inner
+        super().__init__(inner, after_commit=reads.invalidate)
         self.reads = reads
-
-    def __call__(self, tenant_id: UUID) -> UnitOfWork:
-        return _InvalidatingUnitOfWork(self.inner(tenant_id), self.reads)
-
-
-class _InvalidatingUnitOfWork:
-    def __init__(self, inner: UnitOfWork, reads: ReadCache) -> None:
-        self._inner = inner
-        self._reads = reads
-
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._inner.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        await self._inner.commit()
-        await self._reads.invalidate(self._inner.tenant_id)
-
-    async def rollback(self) -> None:
-        await self._inner.rollback()
-
-    def record(self, event: DomainEvent) -> None:
-        self._inner.record(event)
-
-    @property
-    def committed_events(self) -> list[DomainEvent]:
-        return self._inner.committed_events
-
-    @property
-    def tenant_id(self) -> UUID:
-        return self._inner.tenant_id
-
-    @property
-    def accounts(self) -> AccountRepository:
-        return self._inner.accounts
-
-    @property
-    def categories(self) -> CategoryRepository:
-        return self._inner.categories
-
-    @property
-    def transactions(self) -> TransactionRepository:
-        return self._inner.transactions
-
-    @property
-    def budgets(self) -> BudgetRepository:
-        return self._inner.budgets
-
-    @property
-    def rules(self) -> RuleRepository:
-        return self._inner.rules
-
-    @property
-    def imports(self) -> ImportRepository:
-        return self._inner.imports
-
-    @property
-    def payees(self) -> PayeeMemoryRepository:
-        return self._inner.payees
-
-    @property
-    def identity(self) -> IdentityRepository:
-        return self._inner.identity
-
-    @property
-    def examples(self) -> VectorIndex:
-        return self._inner.examples

@@ -33,6 +33,6 @@ class Ports:
     def __post_init__(self) -> None:
         object.__setattr__(self, "categorizer", Categorizer(self.embedder))
 
-    def event(self, kind: type[E], tenant_id: UUID, **fields: Any) -> E:
-        """A new event of ``kind`` with a fresh id and the current time."""
-        return kind(event_id=self.ids.new_id(), tenant_id=tenant_id, occurred_at=self.clock.now(), **fields)
+    def event(self, event_type: type[E], tenant_id: UUID, /, **fields: Any) -> E:
+        """A new event of ``event_type`` with a fresh id and the current time."""
+        return event_type(event_id=self.ids.new_id(), tenant_id=tenant_id, occurred_at=self.clock.now(), **fields)

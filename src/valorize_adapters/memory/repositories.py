@@ -26,6 +26,7 @@ __all__ = [
     "MemoryIdentity",
     "MemoryImports",
     "MemoryPayees",
+    "MemoryProcessedTasks",
     "MemoryRules",
     "MemoryTransactions",
 ]
@@ -330,6 +331,16 @@ class MemoryPayees(_Tenant):
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry
+
+
+class MemoryProcessedTasks(_Tenant):
+    """Processed task ids of one tenant."""
+
+    async def mark(self, task_id: UUID, name: str) -> bool:
+        if task_id in self._data.processed:
+            return False
+        self._data.processed[task_id] = name
+        return True
 
 
 class MemoryIdentity(_Tenant):

@@ -39,6 +39,7 @@ class TenantData:
     memberships: dict[UUID, Membership] = field(default_factory=dict)
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)
     examples: dict[UUID, tuple[tuple[float, ...], UUID, str]] = field(default_factory=dict)
+    processed: dict[UUID, str] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

@@ -13,6 +13,7 @@ from valorize_adapters.memory.repositories import (
     MemoryIdentity,
     MemoryImports,
     MemoryPayees,
+    MemoryProcessedTasks,
     MemoryRules,
     MemoryTransactions,
 )
@@ -49,6 +50,7 @@ class MemoryUnitOfWork:
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions)
+        self.processed = MemoryProcessedTasks(data, self.tenant_id)
 
     async def __aenter__(self) -> Self:
         self._lock = self._store.lock(self.tenant_id)

@@ -30,6 +30,7 @@ __all__ = [
     "PgIdentity",
     "PgImports",
     "PgPayees",
+    "PgProcessedTasks",
     "PgRules",
     "PgTransactions",
 ]
@@ -397,6 +398,16 @@ class PgPayees(_Repo):
             " updated_at = EXCLUDED.updated_at",
             (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
         )
+
+
+class PgProcessedTasks(_Repo):
+    async def mark(self, task_id: UUID, name: str) -> bool:
+        n = await self._s.execute(
+            "INSERT INTO processed_tasks (tenant_id, task_id, name, processed_at) VALUES (%s, %s, %s, now())"
+            " ON CONFLICT DO NOTHING",
+            (self._t, task_id, name),
+        )
+        return n == 1
 
 
 class PgIdentity(_Repo):

@@ -19,6 +19,7 @@ from valorize_adapters.postgres.repositories import (
     PgIdentity,
     PgImports,
     PgPayees,
+    PgProcessedTasks,
     PgRules,
     PgTransactions,
 )
@@ -60,6 +61,7 @@ class PostgresUnitOfWork:
         self.payees = PgPayees(self.session)
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)
+        self.processed = PgProcessedTasks(self.session)
         self._events = []
         return self
 

@@ -13,6 +13,7 @@ from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.identity import IdentityRepository
 from valorize_core.ports.imports import ImportRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
+from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
@@ -67,6 +68,11 @@ class UnitOfWork(Protocol):
     @property
     def payees(self) -> PayeeMemoryRepository:
         """The tenant's payees."""
+        ...
+
+    @property
+    def processed(self) -> ProcessedTaskRepository:
+        """Ids of tasks whose effects this tenant committed (redeliveries do nothing)."""
         ...
 
     @property

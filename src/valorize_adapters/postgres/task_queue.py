@@ -1,0 +1,190 @@
+"""The local durable task queue on PostgreSQL, for embedded runs (production uses Cloud Tasks).
+
+Tasks are rows. The dispatcher claims due rows with ``FOR UPDATE SKIP LOCKED`` under a lease,
+so several dispatchers never take the same task and a crashed one's tasks come back when the
+lease ends; delivers them (HTTP to the worker, as Cloud Tasks does); deletes them on success;
+on failure retries with exponential backoff and, after ``max_attempts``, moves them to
+``dead_letters`` with the reason. Enqueuing the same task id twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from valorize_adapters.postgres.session import Session
+from valorize_core.ports.task_queue import Task
+
+__all__ = ["DeadLetter", "Delivered", "LocalDispatcher", "PgTaskQueue"]
+
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+Delivered = bool  # True: done (delete it); False: try again later
+Deliver = Callable[[Task, int], Awaitable[Delivered]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A task that will not be retried on its own, and why."""
+
+    task: Task
+    attempts: int
+    reason: str
+    died_at: datetime
+
+
+def _task(row: dict[str, Any]) -> Task:
+    payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+    return Task(row["id"], row["name"], row["tenant_id"], payload)
+
+
+class PgTaskQueue:
+    """The ``TaskQueue`` port, plus the dead-letter operations of ``valorize tasks``."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def enqueue(self, task: Task) -> None:
+        async with self._pool.connection() as conn:
+            s = Session(conn, task.tenant_id)
+            await s.execute(
+                "INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at)"
+                " VALUES (%s, %s, %s, %s, coalesce(%s, now()), now()) ON CONFLICT (id) DO NOTHING",
+                (task.id, task.tenant_id, task.name, Jsonb(task.payload), task.not_before),
+            )
+            await s.commit()
+
+    async def _scoped(self, query: Any, params: Any = ()) -> list[dict[str, Any]]:
+        async with self._pool.connection() as conn:
+            s = Session(conn, None, scope="dispatcher")
+            rows = await s.fetch(query, params)
+            await s.commit()
+            return rows
+
+    async def pending(self) -> int:
+        """Tasks waiting or being delivered."""
+        rows = await self._scoped("SELECT count(*) AS n FROM task_queue")
+        return int(rows[0]["n"])
+
+    async def dead_letter(self, task: Task, attempts: int, reason: str) -> None:
+        """Record a task that failed for good (the worker calls this for permanent failures)."""
+        await self._scoped(
+            "INSERT INTO dead_letters (id, tenant_id, name, payload, attempts, reason, created_at, died_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, now(), now()) ON CONFLICT (id) DO UPDATE SET"
+            " attempts = EXCLUDED.attempts, reason = EXCLUDED.reason, died_at = EXCLUDED.died_at",
+            (task.id, task.tenant_id, task.name, Jsonb(task.payload), attempts, reason[:2000]),
+        )
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters."""
+        rows = await self._scoped("SELECT * FROM dead_letters ORDER BY died_at DESC, id LIMIT %s", (limit,))
+        return [DeadLetter(_task(r), r["attempts"], r["reason"], r["died_at"]) for r in rows]
+
+    async def retry_dead(self, task_id: UUID | None = None) -> int:
+        """Put dead letters (one, or all) back on the queue; returns how many."""
+        rows = await self._scoped(
+            "WITH moved AS (DELETE FROM dead_letters WHERE %s::uuid IS NULL OR id = %s RETURNING *)"
+            " INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at)"
+            " SELECT id, tenant_id, name, payload, now(), now() FROM moved ON CONFLICT (id) DO NOTHING RETURNING id",
+            (task_id, task_id),
+        )
+        return len(rows)
+
+    async def purge_dead(self) -> int:
+        """Delete every dead letter; returns how many."""
+        return len(await self._scoped("DELETE FROM dead_letters RETURNING id"))
+
+
+class LocalDispatcher:
+    """Claims due tasks and delivers them until stopped.
+
+    Args:
+        deliver: sends one task (with its attempt number); ``True`` when it is done.
+        concurrency: deliveries in flight at once.
+        max_attempts: attempts before a task becomes a dead letter.
+        backoff: seconds before the second attempt, doubling each time up to ``max_backoff``.
+        lease: seconds a claimed task stays invisible to other dispatchers.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        queue: PgTaskQueue,
+        deliver: Deliver,
+        *,
+        concurrency: int = 8,
+        max_attempts: int = 8,
+        backoff: float = 0.5,
+        max_backoff: float = 300.0,
+        lease: float = 60.0,
+    ) -> None:
+        self._pool = pool
+        self._queue = queue
+        self._deliver = deliver
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._lease = lease
+
+    async def _claim(self, limit: int) -> list[tuple[Task, int]]:
+        rows = await self._queue._scoped(
+            "UPDATE task_queue SET attempts = attempts + 1, locked_until = now() + %s"
+            " WHERE id IN (SELECT id FROM task_queue WHERE not_before <= now()"
+            " AND (locked_until IS NULL OR locked_until < now()) ORDER BY not_before, id LIMIT %s"
+            " FOR UPDATE SKIP LOCKED) RETURNING *",
+            (timedelta(seconds=self._lease), limit),
+        )
+        return [(_task(r), int(r["attempts"])) for r in rows]
+
+    async def _settle(self, task: Task, attempt: int, done: bool, error: str) -> None:
+        if done:
+            await self._queue._scoped("DELETE FROM task_queue WHERE id = %s", (task.id,))
+        elif attempt >= self._max_attempts:
+            await self._queue.dead_letter(task, attempt, error or "gave up after retries")
+            await self._queue._scoped("DELETE FROM task_queue WHERE id = %s", (task.id,))
+        else:
+            delay = min(self._backoff * 2 ** (attempt - 1), self._max_backoff)
+            await self._queue._scoped(
+                "UPDATE task_queue SET not_before = %s, locked_until = NULL, last_error = %s WHERE id = %s",
+                (datetime.now(UTC) + timedelta(seconds=delay), error[:2000], task.id),
+            )
+
+    async def _one(self, task: Task, attempt: int) -> None:
+        try:
+            done, error = await self._deliver(task, attempt), ""
+        except Exception as exc:  # a failed delivery is retried, whatever it was
+            done, error = False, f"{type(exc).__name__}: {exc}"
+        await self._settle(task, attempt, done, error or ("" if done else "the worker asked for a retry"))
+
+    async def run_once(self) -> int:
+        """Claim one batch of due tasks and deliver it; returns its size."""
+        claimed = await self._claim(self._concurrency * 4)
+        sem = asyncio.Semaphore(self._concurrency)
+
+        async def bounded(task: Task, attempt: int) -> None:
+            async with sem:
+                await self._one(task, attempt)
+
+        await asyncio.gather(*(bounded(t, a) for t, a in claimed))
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
+        """Deliver until ``stop`` is set, sleeping ``idle`` seconds when nothing is due."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except (psycopg.OperationalError, OSError):
+                handled = 0  # the database is restarting: try again shortly
+            if not handled:
+                with contextlib.suppress(TimeoutError):  # idle: wait for work or a stop
+                    await asyncio.wait_for(stop.wait(), idle)

@@ -1,0 +1,139 @@
+"""Background tasks: named handlers over the use cases, each with exactly one effect.
+
+A task's id is recorded (``uow.processed``) in the same database transaction as its effects,
+just before commit. A redelivered task finds its id already there, the commit is abandoned,
+and the outcome is ``duplicate``: at-least-once delivery, exactly-once effects. Domain errors
+(bad payload, a deleted account) are ``rejected``: retrying cannot help, so the queue
+dead-letters them with the reason. Anything else propagates, and the queue retries.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from valorize_core.actions._shared import index_example, require
+from valorize_core.actions.apply_rules import RetroactiveApply
+from valorize_core.actions.evaluate_budgets import BudgetEvaluation
+from valorize_core.app import Valorize
+from valorize_core.context import Ports
+from valorize_core.errors import DomainError, ValidationError
+from valorize_core.events import ReportReady
+from valorize_core.ids import parse_id
+from valorize_core.ports.task_queue import Task
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.queries.reports import ReportQuery
+from valorize_core.uow_hooks import HookedUnitOfWorkFactory
+
+__all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
+
+
+class TaskOutcome(enum.StrEnum):
+    """What running a task came to."""
+
+    DONE = "done"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """The outcome and, for a rejection, why."""
+
+    outcome: TaskOutcome
+    detail: str = ""
+
+
+class _AlreadyProcessed(Exception):
+    """Raised inside the commit of a redelivered task, which abandons it."""
+
+
+def _date(payload: Mapping[str, Any], name: str) -> date:
+    try:
+        return date.fromisoformat(str(payload[name]))
+    except (KeyError, ValueError):
+        raise ValidationError.for_field(name, "a date (YYYY-MM-DD) is required") from None
+
+
+Handler = Callable[[Valorize, Task], Awaitable[None]]
+
+
+async def _apply_rules(vz: Valorize, task: Task) -> None:
+    raw = task.payload.get("rule_ids")
+    ids = None if raw is None else tuple(parse_id(i, "rule_ids") for i in raw)
+    include = bool(task.payload.get("include_manual", False))
+    await vz.apply_rules(RetroactiveApply(task.tenant_id, ids, include_manual=include))
+
+
+async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
+    await vz.evaluate_budgets(BudgetEvaluation(task.tenant_id, _date(task.payload, "day")))
+
+
+async def _index_example(vz: Valorize, task: Task) -> None:
+    tx_id = parse_id(task.payload.get("transaction_id"), "transaction_id")
+    async with vz.ports.uow(task.tenant_id) as uow:
+        tx = await require(uow.transactions.get, tx_id, "transaction")
+        if tx.categorization.source == "manual":
+            await index_example(uow, vz.ports, tx)
+        await uow.commit()
+
+
+async def _generate_report(vz: Valorize, task: Task) -> None:
+    kind = str(task.payload.get("kind", ""))
+    report_id = parse_id(task.payload.get("report_id"), "report_id")
+    await vz.report(ReportQuery(task.tenant_id, kind, _date(task.payload, "start"), _date(task.payload, "end")))
+    async with vz.ports.uow(task.tenant_id) as uow:
+        uow.record(vz.ports.event(ReportReady, task.tenant_id, report_id=str(report_id), kind=kind))
+        await uow.commit()
+
+
+HANDLERS: dict[str, Handler] = {
+    "apply_rules": _apply_rules,
+    "evaluate_budgets": _evaluate_budgets,
+    "index_example": _index_example,
+    "generate_report": _generate_report,
+}
+TASK_NAMES = frozenset(HANDLERS)
+
+
+class TaskRunner:
+    """Runs tasks by name against the ports, once per task id."""
+
+    def __init__(self, ports: Ports, handlers: Mapping[str, Handler] | None = None) -> None:
+        self._ports = ports
+        self._handlers = dict(HANDLERS if handlers is None else handlers)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The task names this runner knows."""
+        return frozenset(self._handlers)
+
+    async def run(self, task: Task) -> TaskResult:
+        """Run ``task``; raises only for failures worth retrying."""
+        handler = self._handlers.get(task.name)
+        if handler is None:
+            return TaskResult(TaskOutcome.REJECTED, f"unknown task {task.name!r}")
+
+        async def mark(uow: UnitOfWork) -> None:
+            if not await uow.processed.mark(task.id, task.name):
+                raise _AlreadyProcessed(str(task.id))
+
+        marking = Valorize(replace(self._ports, uow=HookedUnitOfWorkFactory(self._ports.uow, before_commit=mark)))
+        try:
+            await handler(marking, task)
+        except _AlreadyProcessed:
+            return TaskResult(TaskOutcome.DUPLICATE)
+        except DomainError as exc:
+            return TaskResult(TaskOutcome.REJECTED, exc.message)
+        return TaskResult(TaskOutcome.DONE)
+
+
+def task_id_for(name: str, tenant_id: UUID, key: str) -> UUID:
+    """A deterministic task id: the same work asked twice is one task (queue deduplication)."""
+    import uuid
+
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"valorize:{tenant_id}:{name}:{key}")

@@ -1,0 +1,76 @@
+"""The local durable dispatcher on PostgreSQL: once per task, retries with backoff, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+
+from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+from valorize_core.ports.task_queue import Task
+from valorize_core.testing.contracts import PortsContract
+from valorize_core.testing.loop import run
+
+
+class TestLocalDispatcher(PortsContract):
+    def test_every_task_is_delivered_once_even_with_competing_dispatchers(self, pg_backend: PostgresBackend) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        seen: Counter[uuid.UUID] = Counter()
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            seen[task.id] += 1
+            await asyncio.sleep(0)
+            return True
+
+        async def go() -> int:
+            ids = [uuid.uuid4() for _ in range(300)]
+            for task_id in ids:
+                await queue.enqueue(Task(task_id, "noop", tenant, {"n": 1}))
+            await queue.enqueue(Task(ids[0], "noop", tenant, {"n": 1}))  # a duplicate enqueue
+            a = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
+            b = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
+            while await queue.pending():
+                await asyncio.gather(a.run_once(), b.run_once())
+            return len(ids)
+
+        total = run(go())
+        mine = dict(seen.items())
+        assert len(mine) >= total
+        assert set(mine.values()) == {1}
+
+    def test_failures_back_off_then_become_dead_letters_that_can_be_retried(self, pg_backend: PostgresBackend) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        attempts: list[int] = []
+        healthy = False
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            attempts.append(attempt)
+            if healthy:
+                return True
+            raise ConnectionError("worker down")
+
+        async def go() -> None:
+            nonlocal healthy
+            task = Task(uuid.uuid4(), "flaky", tenant, {})
+            await queue.enqueue(task)
+            dispatcher = LocalDispatcher(pg_backend.pool, queue, deliver, max_attempts=3, backoff=0.05)
+            for _ in range(60):
+                await dispatcher.run_once()
+                if any(d.task.id == task.id for d in await queue.dead_letters()):
+                    break
+                await asyncio.sleep(0.05)
+            dead = [d for d in await queue.dead_letters() if d.task.id == task.id]
+            assert len(dead) == 1
+            assert dead[0].attempts == 3
+            assert "worker down" in dead[0].reason
+            assert await queue.retry_dead(task.id) == 1
+            healthy = True
+            await dispatcher.run_once()
+            assert not [d for d in await queue.dead_letters() if d.task.id == task.id]
+
+        run(go())
+        assert attempts[:3] == [1, 2, 3]
+        assert attempts[-1] == 1  # a retried dead letter starts its attempts afresh

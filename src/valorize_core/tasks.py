@@ -118,9 +118,13 @@ class TaskRunner:
         if handler is None:
             return TaskResult(TaskOutcome.REJECTED, f"unknown task {task.name!r}")
 
+        marked = False
+
         async def mark(uow: UnitOfWork) -> None:
+            nonlocal marked
             if not await uow.processed.mark(task.id, task.name):
                 raise _AlreadyProcessed(str(task.id))
+            marked = True
 
         marking = Valorize(replace(self._ports, uow=HookedUnitOfWorkFactory(self._ports.uow, before_commit=mark)))
         try:
@@ -129,6 +133,11 @@ class TaskRunner:
             return TaskResult(TaskOutcome.DUPLICATE)
         except DomainError as exc:
             return TaskResult(TaskOutcome.REJECTED, exc.message)
+        if not marked:  # the handler had nothing to commit: record the task on its own
+            async with self._ports.uow(task.tenant_id) as uow:
+                if not await uow.processed.mark(task.id, task.name):
+                    return TaskResult(TaskOutcome.DUPLICATE)
+                await uow.commit()
         return TaskResult(TaskOutcome.DONE)
 
 

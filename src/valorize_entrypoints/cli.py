@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 
 import click
 
+from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core.actions.manage_tokens import NewToken
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import DomainError
 from valorize_entrypoints.container import Container, Runtime, shutdown
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.worker import HttpDelivery
 
 __all__ = ["main"]
 
@@ -116,8 +118,21 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
         click.echo(f"Demo token: {secret}")
         click.echo(f'Try: curl -H "Authorization: Bearer {secret}" {url}/api/accounts')
         sys.stdout.flush()
-        config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port, log_level="warning")
-        await uvicorn.Server(config).serve()
+        config = uvicorn.Config(
+            create_app(container, include_worker=True), host=settings.host, port=settings.port, log_level="warning"
+        )
+        halt = asyncio.Event()
+        dispatching = None
+        if isinstance(runtime.task_queue, PgTaskQueue):  # background tasks, delivered to ourselves
+            delivery = HttpDelivery(settings.worker_url or url, runtime.worker_secret)
+            dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
+            dispatching = asyncio.create_task(dispatcher.run(halt))
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            halt.set()
+            if dispatching is not None:
+                await dispatching
 
     try:
         asyncio.run(serve())
@@ -145,6 +160,97 @@ def api(host: str | None, port: int | None, workers: int) -> None:
         workers=workers,
         factory=True,
     ).serve()
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=1, show_default=True)
+def worker(host: str | None, port: int | None, workers: int) -> None:
+    """The task worker (POST /tasks/{name}), as Cloud Tasks or the local dispatcher calls it."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _container(host=host, port=port).settings()
+    if not settings.worker_secret:
+        raise click.ClickException("set VALORIZE_WORKER_SECRET: the worker only serves trusted callers")
+    Granian(
+        "valorize_entrypoints.worker:worker_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+    ).serve()
+
+
+@main.group()
+def tasks() -> None:
+    """The local task queue: dispatch, and dead letters."""
+
+
+def _local_queue(runtime: Runtime) -> PgTaskQueue:
+    if not isinstance(runtime.task_queue, PgTaskQueue):
+        raise click.ClickException("the local task queue needs the postgres backend")
+    return runtime.task_queue
+
+
+@tasks.command("dispatch")
+def tasks_dispatch() -> None:
+    """Deliver queued tasks to VALORIZE_WORKER_URL until interrupted."""
+    settings = Settings.from_env()
+    if not settings.worker_url or not settings.worker_secret:
+        raise click.ClickException("set VALORIZE_WORKER_URL and VALORIZE_WORKER_SECRET")
+
+    async def job(runtime: Runtime) -> None:
+        if not isinstance(runtime.task_queue, PgTaskQueue):
+            raise click.ClickException("the local queue needs the postgres backend")
+        delivery = HttpDelivery(settings.worker_url, settings.worker_secret)
+        stop = asyncio.Event()
+        try:
+            await LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery).run(stop)  # type: ignore[union-attr]
+        finally:
+            await delivery.close()
+
+    try:
+        _run(_container(), job)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@tasks.command("dead")
+@click.option("--limit", type=int, default=50, show_default=True)
+def tasks_dead(limit: int) -> None:
+    """List dead letters, newest first."""
+
+    async def job(runtime: Runtime) -> list[Any]:
+        return list(await _local_queue(runtime).dead_letters(limit))
+
+    for d in _run(_container(), job):
+        click.echo(f"{d.died_at:%Y-%m-%d %H:%M:%S}  {d.task.id}  {d.task.name:<18} attempts={d.attempts}  {d.reason}")
+
+
+@tasks.command("retry")
+@click.argument("task_id", required=False)
+def tasks_retry(task_id: str | None) -> None:
+    """Queue dead letters again (one by id, or all)."""
+    import uuid
+
+    async def job(runtime: Runtime) -> int:
+        return await _local_queue(runtime).retry_dead(uuid.UUID(task_id) if task_id else None)
+
+    click.echo(f"requeued {_run(_container(), job)}")
+
+
+@tasks.command("purge")
+@click.confirmation_option(prompt="Delete every dead letter?")
+def tasks_purge() -> None:
+    """Delete every dead letter."""
+
+    async def job(runtime: Runtime) -> int:
+        return await _local_queue(runtime).purge_dead()
+
+    click.echo(f"purged {_run(_container(), job)}")
 
 
 @main.command()

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from dependency_injector import containers, providers
 from prometheus_client import Counter
 
-from valorize_adapters.memory import InMemoryBackend, InMemoryCache
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
+from valorize_adapters.postgres.task_queue import PgTaskQueue
 from valorize_adapters.redis import RedisCache, redis_client
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
+from valorize_core.tasks import TaskRunner
 from valorize_entrypoints.settings import Settings
 
 __all__ = ["Container", "Runtime", "shutdown"]
@@ -37,12 +41,17 @@ class Runtime:
         database_url: str | None,
         backend: PostgresBackend | InMemoryBackend,
         reads: ReadCache | None = None,
+        task_queue: Any = None,
+        worker_secret: str = "",
     ) -> None:
         self.app = app
         self.idempotency = idempotency
         self.database_url = database_url
         self.backend = backend
         self.reads = reads
+        self.task_queue = task_queue if task_queue is not None else InMemoryTaskQueue()
+        self.worker_secret = worker_secret
+        self.runner = TaskRunner(app.ports)
 
     async def ready(self) -> bool:
         """True when the source of truth answers."""
@@ -78,10 +87,16 @@ def _with_cache(app: Valorize, reads: ReadCache | None) -> Valorize:
     return Valorize(replace(app.ports, uow=InvalidatingUnitOfWorkFactory(app.ports.uow, reads)))
 
 
+def _secret(settings: Settings) -> str:
+    """The worker secret: configured, or random for a self-contained process (dev)."""
+    return settings.worker_secret or secrets.token_urlsafe(32)
+
+
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
     async with _read_cache(settings) as reads:
-        yield Runtime(_with_cache(backend.app, reads), InMemoryIdempotencyStore(), None, backend, reads)
+        app = _with_cache(backend.app, reads)
+        yield Runtime(app, InMemoryIdempotencyStore(), None, backend, reads, InMemoryTaskQueue(), _secret(settings))
 
 
 async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
@@ -100,7 +115,9 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
     )
     try:
         async with _read_cache(settings) as reads:
-            yield Runtime(_with_cache(backend.app, reads), PgIdempotencyStore(backend.pool), url, backend, reads)
+            app = _with_cache(backend.app, reads)
+            queue = PgTaskQueue(backend.pool)
+            yield Runtime(app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, _secret(settings))
     finally:
         await backend.close()
         if embedded is not None:

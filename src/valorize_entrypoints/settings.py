@@ -42,6 +42,9 @@ class Settings:
             in-process cache (one process, e.g. ``valorize dev``).
         cache: cache-aside for reads on (default) or off.
         cache_ttl: seconds a cached read may be served.
+        worker_secret: shared secret the local dispatcher presents to the worker (dev and
+            embedded runs; Cloud Tasks authenticates with OIDC instead).
+        worker_url: where the local dispatcher delivers tasks (default: this process).
     """
 
     backend: str = "postgres"
@@ -58,6 +61,8 @@ class Settings:
     redis_url: str = ""
     cache: bool = True
     cache_ttl: int = 60
+    worker_secret: str = ""
+    worker_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

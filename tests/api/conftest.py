@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from http_support import Api
 from litestar.testing import TestClient
 
 from valorize_entrypoints.api import create_app
@@ -25,48 +25,6 @@ def client(request: pytest.FixtureRequest) -> Iterator[TestClient[Any]]:
     container.settings.override(settings)
     with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-class Api:
-    """A signed-up tenant and helpers to call the API as its owner."""
-
-    def __init__(self, client: TestClient[Any]) -> None:
-        self.client = client
-        email = f"{uuid.uuid4().hex}@example.com"
-        response = client.post("/api/signup", json={"tenant_name": "Casa", "email": email, "name": "Ana"})
-        assert response.status_code == 201, response.text
-        body = response.json()
-        self.tenant_id, self.token = body["tenant_id"], body["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
-        return self.client.post(path, json=body, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def patch(self, path: str, body: Any, **kw: Any) -> Any:
-        return self.client.patch(path, json=body, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Any:
-        return self.client.delete(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def account(self, name: str = "Checking", currency: str = "BRL", opening: str = "1000.00") -> str:
-        r = self.post(
-            "/api/accounts", {"name": name, "kind": "checking", "currency": currency, "opening_balance": opening}
-        )
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
-    def tx(self, account: str, day: str, description: str, amount: str, **extra: Any) -> Any:
-        """POST a transaction; returns the response."""
-        body = {"account_id": account, "booked_on": day, "description": description, "amount": amount, **extra}
-        return self.post("/api/transactions", body)
-
-    def category(self, name: str, kind: str = "expense", parent: str | None = None) -> str:
-        r = self.post("/api/categories", {"name": name, "kind": kind, "parent_id": parent})
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import json
 import uuid
 from typing import Any
 
+from http_support import Api
 from litestar.testing import TestClient
 
-from conftest import Api
 from valorize_entrypoints.api.idempotency import LOCK, TTL
 
 TX = "/api/transactions"

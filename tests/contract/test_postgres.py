@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from pg_support import pg_outbox
 
-from conftest import pg_outbox
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_core.context import Ports

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import psycopg
 import pytest
+from pg_support import pg_outbox
 
-from conftest import pg_outbox
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
 from valorize_adapters.postgres.session import Session

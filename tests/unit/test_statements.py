@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from world import World, run
 
-from conftest import World, run
 from valorize_core import TransactionQuery
 from valorize_core.actions.import_statement import StatementUpload
 from valorize_core.errors import ValidationError

@@ -5,7 +5,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from conftest import World, run
+from world import World, run
+
 from valorize_core import BudgetInput, NewRule, NewTransaction
 from valorize_core.events import BudgetThresholdCrossed, ReportReady
 from valorize_core.ports.task_queue import Task
@@ -89,3 +90,10 @@ def test_task_ids_are_deterministic_per_tenant_and_key() -> None:
     assert task_id_for("x", a, "k") == task_id_for("x", a, "k")
     assert task_id_for("x", a, "k") != task_id_for("x", b, "k")
     assert task_id_for("x", a, "k") != task_id_for("y", a, "k")
+
+
+def test_a_task_with_nothing_to_do_is_still_recorded_once(world: World) -> None:
+    runner = TaskRunner(world.vz.ports)
+    job = task(world, "evaluate_budgets", day="2026-03-10")  # no budgets: nothing to commit
+    assert run(runner.run(job)).outcome is TaskOutcome.DONE
+    assert run(runner.run(job)).outcome is TaskOutcome.DUPLICATE

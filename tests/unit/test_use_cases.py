@@ -5,8 +5,8 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from world import World, run
 
-from conftest import World, run
 from valorize_core import (
     BudgetInput,
     NewAccount,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from valorize_core.ports.task_queue import Task
 
 __all__ = ["InMemoryTaskQueue"]
@@ -12,6 +14,7 @@ class InMemoryTaskQueue:
 
     def __init__(self) -> None:
         self._tasks: dict[str, Task] = {}
+        self.dead: dict[UUID, tuple[Task, int, str]] = {}
 
     async def enqueue(self, task: Task) -> None:
         self._tasks.setdefault(str(task.id), task)
@@ -19,6 +22,10 @@ class InMemoryTaskQueue:
     def pending(self) -> list[Task]:
         """Tasks not yet taken, oldest first."""
         return list(self._tasks.values())
+
+    async def dead_letter(self, task: Task, attempts: int, reason: str) -> None:
+        """Keep a task that failed for good, with the reason."""
+        self.dead[task.id] = (task, attempts, reason)
 
     def take(self) -> Task | None:
         """Remove and return the oldest task."""

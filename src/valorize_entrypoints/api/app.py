@@ -28,6 +28,7 @@ from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, shutdown
+from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
 
@@ -66,8 +67,11 @@ def _vz(runtime: NamedDependency[Runtime]) -> Valorize:
     return runtime.app
 
 
-def create_app(container: Container | None = None) -> Litestar:
-    """An API app whose adapters come from ``container`` (default: from ``VALORIZE_*``)."""
+def create_app(container: Container | None = None, *, include_worker: bool = False) -> Litestar:
+    """An API app whose adapters come from ``container`` (default: from ``VALORIZE_*``).
+
+    ``include_worker`` also mounts the worker's ``POST /tasks/{name}`` (one-process runs).
+    """
     container = container or Container()
     settings = container.settings()
     configure_logging(json_lines=settings.log_json)
@@ -98,6 +102,7 @@ def create_app(container: Container | None = None) -> Litestar:
             BudgetController,
             RuleController,
             ReportController,
+            *([TaskController] if include_worker else []),
         ],
         dependencies={
             "runtime": Provide(_runtime, sync_to_thread=False),

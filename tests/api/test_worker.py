@@ -1,0 +1,126 @@
+"""The worker endpoint, and the local dispatcher delivering to it over HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from http_support import Api
+from litestar.testing import TestClient
+
+from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.session import Session
+from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+from valorize_core import SignupRequest
+from valorize_core.events import BudgetThresholdCrossed
+from valorize_core.ports.task_queue import Task
+from valorize_core.testing.loop import run
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.worker import SECRET_HEADER, HttpDelivery
+
+
+@pytest.fixture
+def worker_client() -> Iterator[TestClient[Any]]:
+    container = Container()
+    container.settings.override(Settings(backend="memory", worker_secret="s3cret"))
+    with TestClient(create_app(container, include_worker=True)) as client:
+        yield client
+
+
+def deliver(client: TestClient[Any], name: str, task_id: uuid.UUID, body: Any, secret: str = "s3cret") -> Any:
+    headers = {SECRET_HEADER: secret, "x-cloudtasks-taskname": task_id.hex, "content-type": "application/json"}
+    return client.post(f"/tasks/{name}", content=json.dumps(body), headers=headers)
+
+
+def test_worker_runs_a_task_once_and_explains_rejections(worker_client: TestClient[Any]) -> None:
+    api = Api(worker_client)
+    food = api.category("Food")
+    account = api.account()
+    body = {"category_id": food, "limit": "10.00", "currency": "BRL", "starts_on": "2026-03-01"}
+    assert api.post("/api/budgets", body).status_code == 201
+    assert api.tx(account, "2026-03-02", "MERCADO", "-9.00", category_id=food).status_code == 201
+    task_id = uuid.uuid4()
+    job = {"tenant_id": api.tenant_id, "payload": {"day": "2026-03-10"}}
+    assert deliver(worker_client, "evaluate_budgets", task_id, job, secret="wrong").status_code == 401
+    first = deliver(worker_client, "evaluate_budgets", task_id, job)
+    again = deliver(worker_client, "evaluate_budgets", task_id, job)
+    assert (first.status_code, first.json()["outcome"]) == (200, "done")
+    assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
+    runtime = worker_client.app.state.runtime
+    crossed = [e for e in runtime.backend.store.outbox if isinstance(e, BudgetThresholdCrossed)]
+    assert [e.threshold for e in crossed] == [80]
+    unknown = deliver(worker_client, "mine_bitcoin", uuid.uuid4(), job)
+    assert unknown.json()["outcome"] == "rejected"
+    assert [t.name for t, _, _ in runtime.task_queue.dead.values()] == ["mine_bitcoin"]
+    malformed = worker_client.post(
+        "/tasks/evaluate_budgets", content=b"{}", headers={SECRET_HEADER: "s3cret", "x-cloudtasks-taskname": "x"}
+    )
+    assert malformed.json()["outcome"] == "rejected"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_local_dispatch_drains_through_the_worker_exactly_once(database_url: str) -> None:
+    """A worker server on its own, and a dispatcher elsewhere: they share only the database."""
+    container = Container()
+    container.settings.override(Settings(backend="postgres", database_url=database_url, worker_secret="s3cret"))
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(container, include_worker=True), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    async def go() -> tuple[int, int, list[str]]:
+        backend = await PostgresBackend.open(database_url, run_migrations=False)
+        try:
+            tenant = (await backend.app.signup(SignupRequest("W", f"{uuid.uuid4().hex}@example.com", "W"))).tenant.id
+            queue = PgTaskQueue(backend.pool)
+            ids = [uuid.uuid4() for _ in range(120)]
+            for task_id in ids:
+                await queue.enqueue(Task(task_id, "evaluate_budgets", tenant, {"day": "2026-03-10"}))
+            await queue.enqueue(Task(ids[0], "evaluate_budgets", tenant, {"day": "2026-03-10"}))  # duplicate
+            bad = Task(uuid.uuid4(), "evaluate_budgets", tenant, {"day": "not a day"})
+            await queue.enqueue(bad)
+            delivery = HttpDelivery(f"http://127.0.0.1:{port}", "s3cret")
+            dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=8)
+            for _ in range(200):
+                if not await queue.pending():
+                    break
+                await dispatcher.run_once()
+            await delivery.close()
+            async with backend.pool.connection() as conn:
+                session = Session(conn, tenant)
+                done = await session.fetch("SELECT count(*) AS n FROM processed_tasks WHERE tenant_id = %s", (tenant,))
+                await session.rollback()
+            dead = [d.reason for d in await queue.dead_letters() if d.task.id == bad.id]
+            return len(ids), int(done[0]["n"]), dead
+        finally:
+            await backend.close()
+
+    try:
+        total, processed, dead = run(go())
+    finally:
+        server.should_exit = True
+        thread.join(20)
+    assert processed == total  # every task's effect once: none lost, none doubled
+    assert len(dead) == 1
+    assert "date" in dead[0]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.ports.cache import Cache
-from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["CacheStats", "InvalidatingUnitOfWorkFactory", "ReadCache"]
@@ -167,5 +167,8 @@ class InvalidatingUnitOfWorkFactory(HookedUnitOfWorkFactory):
     """Every successful commit invalidates the tenant's cached reads."""
 
     def __init__(self, inner: UnitOfWorkFactory, reads: ReadCache) -> None:
-        super().__init__(inner, after_commit=reads.invalidate)
+        async def invalidate(uow: UnitOfWork) -> None:
+            await reads.invalidate(uow.tenant_id)
+
+        super().__init__(inner, after_commit=invalidate)
         self.reads = reads

@@ -28,7 +28,8 @@ Hook = Callable[..., Awaitable[object]]
 
 class HookedUnitOfWorkFactory:
     """Wraps a factory: ``before_commit(uow)`` runs inside the transaction just before commit
-    (an exception aborts the commit); ``after_commit(tenant_id)`` runs once it succeeded."""
+    (an exception aborts the commit); ``after_commit(uow)`` runs once it succeeded (the unit's
+    ``committed_events`` are then set)."""
 
     def __init__(
         self, inner: UnitOfWorkFactory, *, before_commit: Hook | None = None, after_commit: Hook | None = None
@@ -61,7 +62,7 @@ class _HookedUnitOfWork:
             await self._before(self._inner)
         await self._inner.commit()
         if self._after is not None:
-            await self._after(self._inner.tenant_id)
+            await self._after(self._inner)
 
     async def rollback(self) -> None:
         await self._inner.rollback()

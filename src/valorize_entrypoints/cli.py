@@ -127,12 +127,14 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
             delivery = HttpDelivery(settings.worker_url or url, runtime.worker_secret)
             dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
             dispatching = asyncio.create_task(dispatcher.run(halt))
+        sweeping = asyncio.create_task(runtime.relay.sweep_until(halt)) if runtime.relay else None
         try:
             await uvicorn.Server(config).serve()
         finally:
             halt.set()
-            if dispatching is not None:
-                await dispatching
+            for job in (dispatching, sweeping):
+                if job is not None:
+                    await job
 
     try:
         asyncio.run(serve())

@@ -12,16 +12,21 @@ from typing import Any
 from dependency_injector import containers, providers
 from prometheus_client import Counter
 
-from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryTaskQueue
+from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
+from valorize_adapters.memory.outbox import MemoryOutbox
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
+from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.task_queue import PgTaskQueue
-from valorize_adapters.redis import RedisCache, redis_client
+from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
+from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
+from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 from valorize_entrypoints.settings import Settings
 
 __all__ = ["Container", "Runtime", "shutdown"]
@@ -43,6 +48,8 @@ class Runtime:
         reads: ReadCache | None = None,
         task_queue: Any = None,
         worker_secret: str = "",
+        relay: OutboxRelay | None = None,
+        bus: Any = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
@@ -52,6 +59,8 @@ class Runtime:
         self.task_queue = task_queue if task_queue is not None else InMemoryTaskQueue()
         self.worker_secret = worker_secret
         self.runner = TaskRunner(app.ports)
+        self.relay = relay
+        self.bus = bus
 
     async def ready(self) -> bool:
         """True when the source of truth answers."""
@@ -80,11 +89,17 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
             await client.aclose()
 
 
-def _with_cache(app: Valorize, reads: ReadCache | None) -> Valorize:
-    """The same application whose commits retire the tenant's cached reads."""
-    if reads is None:
-        return app
-    return Valorize(replace(app.ports, uow=InvalidatingUnitOfWorkFactory(app.ports.uow, reads)))
+def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay) -> Valorize:
+    """The same application whose commits publish their events and retire cached reads."""
+    uow: UnitOfWorkFactory = HookedUnitOfWorkFactory(app.ports.uow, after_commit=relay.after_commit)
+    if reads is not None:
+        uow = InvalidatingUnitOfWorkFactory(uow, reads)
+    return Valorize(replace(app.ports, uow=uow))
+
+
+def _bus(settings: Settings) -> Any:
+    """Redis pub/sub when configured, else the in-process bus."""
+    return RedisEventBus(redis_client(settings.redis_url)) if settings.redis_url else InMemoryEventBus()
 
 
 def _secret(settings: Settings) -> str:
@@ -95,8 +110,14 @@ def _secret(settings: Settings) -> str:
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
     async with _read_cache(settings) as reads:
-        app = _with_cache(backend.app, reads)
-        yield Runtime(app, InMemoryIdempotencyStore(), None, backend, reads, InMemoryTaskQueue(), _secret(settings))
+        queue, bus = InMemoryTaskQueue(), _bus(settings)
+        relay = OutboxRelay(MemoryOutbox(backend.store), bus, queue, backend.ports.clock)
+        app = _wired(backend.app, reads, relay)
+        try:
+            yield Runtime(app, InMemoryIdempotencyStore(), None, backend, reads, queue, _secret(settings), relay, bus)
+        finally:
+            if isinstance(bus, RedisEventBus):
+                await bus.close()
 
 
 async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
@@ -115,9 +136,16 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
     )
     try:
         async with _read_cache(settings) as reads:
-            app = _with_cache(backend.app, reads)
-            queue = PgTaskQueue(backend.pool)
-            yield Runtime(app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, _secret(settings))
+            queue, bus = PgTaskQueue(backend.pool), _bus(settings)
+            relay = OutboxRelay(PgOutbox(backend.pool), bus, queue, backend.ports.clock)
+            app = _wired(backend.app, reads, relay)
+            try:
+                yield Runtime(
+                    app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, _secret(settings), relay, bus
+                )
+            finally:
+                if isinstance(bus, RedisEventBus):
+                    await bus.close()
     finally:
         await backend.close()
         if embedded is not None:

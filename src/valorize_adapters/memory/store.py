@@ -57,6 +57,7 @@ class MemoryStore:
         self.dimensions = dimensions
         self.tenants: dict[UUID, TenantData] = {}
         self.outbox: list[DomainEvent] = []
+        self.published: set[UUID] = set()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (
             weakref.WeakKeyDictionary()
         )

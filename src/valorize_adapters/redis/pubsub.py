@@ -49,6 +49,10 @@ class RedisEventBus:
         """A subscriber with its own connection."""
         return RedisSubscriber(self)
 
+    async def close(self) -> None:
+        """Close the client."""
+        await self._r.aclose()
+
 
 class RedisSubscriber:
     """Receives the events of subscribed tenants; survives Redis restarts."""

@@ -1,0 +1,88 @@
+"""The outbox relay: committed events reach subscribers and become background tasks.
+
+Right after a commit the unit's events are published (low latency) and their follow-up tasks
+enqueued; the events are then marked published. If that fails — the process dies between
+commit and publish, or Redis is away — the events stay unpublished in the outbox, and
+:meth:`OutboxRelay.sweep` publishes them later. Nothing committed is lost; an event may be
+published twice, which consumers tolerate: they deduplicate by event id, and follow-up tasks
+have ids derived from the event id, so the queue drops the second enqueue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import timedelta
+
+from valorize_core.events import (
+    DomainEvent,
+    TransactionCreated,
+    TransactionDeleted,
+    TransactionsImported,
+    TransactionUpdated,
+)
+from valorize_core.ports.clock import Clock
+from valorize_core.ports.event_publisher import EventPublisher
+from valorize_core.ports.outbox import Outbox
+from valorize_core.ports.task_queue import Task, TaskQueue
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.tasks import task_id_for
+
+__all__ = ["OutboxRelay", "follow_up_tasks"]
+
+
+def follow_up_tasks(event: DomainEvent) -> list[Task]:
+    """The background work an event asks for (deterministic ids: one task per event)."""
+    if isinstance(event, TransactionCreated):
+        day = event.booked_on
+    elif isinstance(event, (TransactionUpdated, TransactionDeleted, TransactionsImported)):
+        day = event.occurred_at.date().isoformat()
+    else:
+        return []
+    task_id = task_id_for("evaluate_budgets", event.tenant_id, str(event.event_id))
+    return [Task(task_id, "evaluate_budgets", event.tenant_id, {"day": day})]
+
+
+class OutboxRelay:
+    """Publishes committed events and enqueues their follow-up tasks."""
+
+    def __init__(self, outbox: Outbox, publisher: EventPublisher, queue: TaskQueue, clock: Clock) -> None:
+        self._outbox = outbox
+        self._publisher = publisher
+        self._queue = queue
+        self._clock = clock
+        self.failures = 0
+
+    async def relay(self, events: Sequence[DomainEvent]) -> None:
+        """Publish, enqueue follow-ups, then mark published (raises on failure)."""
+        if not events:
+            return
+        await self._publisher.publish(events)
+        for event in events:
+            for task in follow_up_tasks(event):
+                await self._queue.enqueue(task)
+        await self._outbox.mark_published([e.event_id for e in events])
+
+    async def after_commit(self, uow: UnitOfWork) -> None:
+        """The post-commit hook: relay now, or leave it to the sweeper (never raises)."""
+        try:
+            await self.relay(uow.committed_events)
+        except Exception:
+            self.failures += 1
+
+    async def sweep(self, grace: timedelta = timedelta(seconds=5), limit: int = 500) -> int:
+        """Relay events left unpublished for longer than ``grace``; returns how many."""
+        events = await self._outbox.unpublished(self._clock.now() - grace, limit)
+        await self.relay(events)
+        return len(events)
+
+    async def sweep_until(self, stop: asyncio.Event, every: float = 2.0) -> None:
+        """Sweep every ``every`` seconds until ``stop`` is set (errors wait for the next round)."""
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                self.failures += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from litestar import Controller, Litestar, Request, Response, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
@@ -63,7 +64,7 @@ class TaskController(Controller):
         return _answer(200, {"outcome": result.outcome.value, "detail": result.detail})
 
 
-def _runtime(state: Any) -> Runtime:
+def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
 
 

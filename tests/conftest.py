@@ -22,14 +22,19 @@ settings.load_profile(os.environ.get("VALORIZE_HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import asyncio
+
+    from valorize_adapters.postgres import EmbeddedPostgres, migrate
+
     url = os.environ.get("VALORIZE_TEST_DATABASE_URL")
     if url:
+        asyncio.run(migrate(url))  # every test sees the schema, whatever runs first
         yield url
         return
-    from valorize_adapters.postgres import EmbeddedPostgres
-
     server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), delete_on_stop=True)
-    yield server.start()
+    url = server.start()
+    asyncio.run(migrate(url))
+    yield url
     server.stop()
 
 

@@ -1,0 +1,118 @@
+"""SIGKILL the worker while it drains 5,000 tasks, restart it: every effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.session import Session
+from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+from valorize_core import SignupRequest
+from valorize_core.ports.task_queue import Task
+from valorize_core.testing.loop import run
+from valorize_entrypoints.worker import HttpDelivery
+
+pytestmark = pytest.mark.slow
+TASKS = 5000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_worker(port: int, database_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VALORIZE_DATABASE_URL": database_url,
+        "VALORIZE_WORKER_SECRET": "s3cret",
+        "VALORIZE_RUN_MIGRATIONS": "false",
+        "VALORIZE_LOG_JSON": "false",
+        "PYTHONWARNINGS": "ignore",
+    }
+    uvicorn = Path(sys.executable).with_name("uvicorn")
+    proc = subprocess.Popen(
+        [str(uvicorn), "--factory", "valorize_entrypoints.worker:worker_app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "error"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/tasks/ping", timeout=1)
+            return proc
+        except httpx.TransportError:
+            assert proc.poll() is None, "the worker died at start"
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+
+
+def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> None:
+    port = _free_port()
+    worker = _start_worker(port, database_url)
+
+    async def go() -> tuple[int, int, int]:
+        backend = await PostgresBackend.open(database_url, run_migrations=False)
+        try:
+            tenant = (await backend.app.signup(SignupRequest("K", f"{uuid.uuid4().hex}@example.com", "K"))).tenant.id
+            queue = PgTaskQueue(backend.pool)
+            for _ in range(TASKS):
+                report = str(uuid.uuid4())
+                payload = {"kind": "cash_flow", "start": "2026-01-01", "end": "2026-01-31", "report_id": report}
+                await queue.enqueue(Task(uuid.uuid4(), "generate_report", tenant, payload))
+
+            async def reports() -> tuple[int, int]:
+                async with backend.pool.connection() as conn:
+                    s = Session(conn, tenant)
+                    rows = await s.fetch(
+                        "SELECT count(*) AS events, count(DISTINCT payload->>'report_id') AS reports FROM outbox"
+                        " WHERE tenant_id = %s AND name = 'report.ready'",
+                        (tenant,),
+                    )
+                    await s.rollback()
+                    return int(rows[0]["events"]), int(rows[0]["reports"])
+
+            delivery = HttpDelivery(f"http://127.0.0.1:{port}", "s3cret", timeout=10)
+            dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=8, backoff=0.1, max_backoff=1.0)
+            stop = asyncio.Event()
+            draining = asyncio.create_task(dispatcher.run(stop, idle=0.05))
+            nonlocal worker
+            while (await reports())[0] < TASKS // 3:
+                await asyncio.sleep(0.05)
+            worker.send_signal(signal.SIGKILL)  # mid-drain, requests in flight
+            worker.wait(10)
+            killed_at = (await reports())[0]
+            await asyncio.sleep(0.5)
+            worker = _start_worker(port, database_url)
+            deadline = time.monotonic() + 240
+            while await queue.pending():
+                assert time.monotonic() < deadline, "the queue did not drain after the restart"
+                await asyncio.sleep(0.2)
+            stop.set()
+            await draining
+            await delivery.close()
+            events, distinct = await reports()
+            return killed_at, events, distinct
+        finally:
+            await backend.close()
+
+    try:
+        killed_at, events, distinct = run(go(), timeout=300)
+    finally:
+        worker.kill()
+        worker.wait(10)
+    assert 0 < killed_at < TASKS  # the kill really happened mid-drain
+    assert distinct == TASKS  # nothing lost
+    assert events == TASKS  # nothing done twice

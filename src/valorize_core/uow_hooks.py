@@ -28,8 +28,9 @@ Hook = Callable[..., Awaitable[object]]
 
 class HookedUnitOfWorkFactory:
     """Wraps a factory: ``before_commit(uow)`` runs inside the transaction just before commit
-    (an exception aborts the commit); ``after_commit(uow)`` runs once it succeeded (the unit's
-    ``committed_events`` are then set)."""
+    (an exception aborts the commit); ``after_commit(uow)`` runs when the unit is left after a
+    successful commit — once its connection is released, so a hook that needs the database
+    cannot starve the pool — and sees every event the unit committed."""
 
     def __init__(
         self, inner: UnitOfWorkFactory, *, before_commit: Hook | None = None, after_commit: Hook | None = None
@@ -47,22 +48,27 @@ class _HookedUnitOfWork:
         self._inner = inner
         self._before = before
         self._after = after
+        self._committed: list[DomainEvent] = []
+        self._did_commit = False
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
+        self._committed, self._did_commit = [], False
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._inner.__aexit__(exc_type, exc, tb)
+        if self._did_commit and self._after is not None:
+            await self._after(self)
 
     async def commit(self) -> None:
         if self._before is not None:
             await self._before(self._inner)
         await self._inner.commit()
-        if self._after is not None:
-            await self._after(self._inner)
+        self._did_commit = True
+        self._committed.extend(self._inner.committed_events)
 
     async def rollback(self) -> None:
         await self._inner.rollback()
@@ -72,7 +78,7 @@ class _HookedUnitOfWork:
 
     @property
     def committed_events(self) -> list[DomainEvent]:
-        return self._inner.committed_events
+        return list(self._committed)
 
     @property
     def tenant_id(self) -> UUID:

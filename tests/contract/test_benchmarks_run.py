@@ -55,3 +55,15 @@ def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
     assert numbers["warm"]["hit_ratio"] > 0.9
     assert numbers["cold"]["hit_ratio"] == 0
     assert numbers["off"]["hit_ratio"] is None
+
+
+@pytest.mark.slow
+def test_drain_benchmark_quick_mode(tmp_path: Path) -> None:
+    output = tmp_path / "drain.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "bench_drain.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    assert (numbers["lost"], numbers["duplicated"], numbers["left_in_queue"]) == (0, 0, 0)

@@ -23,6 +23,7 @@ from valorize_core.actions.delete_transaction import DeleteTransaction
 from valorize_core.actions.evaluate_budgets import EvaluateBudgets
 from valorize_core.actions.import_statement import ImportStatement
 from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
+from valorize_core.actions.request_import import RequestImport
 from valorize_core.actions.set_budget import SetBudget
 from valorize_core.actions.signup import Signup
 from valorize_core.actions.update_account import UpdateAccount
@@ -71,6 +72,7 @@ class Valorize:
         self.list_transactions = ListTransactions(ports)
         self.suggest_categories = SuggestCategories(ports)
         self.import_statement = ImportStatement(ports)
+        self.request_import = RequestImport(ports)
         # budgets, rules, reports
         self.set_budget = SetBudget(ports)
         self.delete_budget = DeleteBudget(ports)

@@ -24,6 +24,7 @@ __all__ = [
     "DomainEvent",
     "ImportCompleted",
     "ImportProgressed",
+    "ImportRequested",
     "ReportReady",
     "TransactionCategorized",
     "TransactionCreated",
@@ -141,6 +142,15 @@ class BudgetThresholdCrossed(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ImportRequested(DomainEvent):
+    """A statement file was uploaded; the import task will run it."""
+
+    name: ClassVar[str] = "import.requested"
+    import_id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportProgressed(DomainEvent):
     """A running import processed ``processed`` of ``total`` rows."""
 
@@ -181,6 +191,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         TransactionsImported,
         AccountBalanceChanged,
         BudgetThresholdCrossed,
+        ImportRequested,
         ImportProgressed,
         ImportCompleted,
         ReportReady,

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from valorize_core.events import (
     DomainEvent,
+    ImportRequested,
     TransactionCreated,
     TransactionDeleted,
     TransactionsImported,
@@ -34,6 +35,9 @@ __all__ = ["OutboxRelay", "follow_up_tasks"]
 
 def follow_up_tasks(event: DomainEvent) -> list[Task]:
     """The background work an event asks for (deterministic ids: one task per event)."""
+    if isinstance(event, ImportRequested):
+        task_id = task_id_for("import_statement", event.tenant_id, event.import_id)
+        return [Task(task_id, "import_statement", event.tenant_id, {"import_id": event.import_id})]
     if isinstance(event, TransactionCreated):
         day = event.booked_on
     elif isinstance(event, (TransactionUpdated, TransactionDeleted, TransactionsImported)):

@@ -19,6 +19,7 @@ from uuid import UUID
 from valorize_core.actions._shared import index_example, require
 from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
+from valorize_core.actions.import_statement import StatementUpload
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.errors import DomainError, ValidationError
@@ -27,6 +28,7 @@ from valorize_core.ids import parse_id
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.queries.reports import ReportQuery
+from valorize_core.statements import CsvMapping, ParsedStatement, RowError, parse_csv
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -91,7 +93,36 @@ async def _generate_report(vz: Valorize, task: Task) -> None:
         await uow.commit()
 
 
+async def _import_statement(vz: Valorize, task: Task) -> None:
+    import_id = parse_id(task.payload.get("import_id"), "import_id")
+    async with vz.ports.uow(task.tenant_id) as uow:
+        record = await require(uow.imports.get, import_id, "import")
+        source = await uow.imports.source(import_id)
+        account = await require(uow.accounts.get, record.account_id, "account")
+    if source is None:
+        return  # already run: the file was consumed
+    _, content, options = source
+    try:
+        parsed = parse_csv(content.decode("utf-8"), CsvMapping(**options["mapping"]), account.currency)
+    except ValidationError as exc:  # the whole file is unreadable: the import fails, with the reason
+        parsed = ParsedStatement((), (RowError(0, exc.message),))
+    await vz.import_statement(
+        StatementUpload(
+            task.tenant_id,
+            record.account_id,
+            record.filename,
+            parsed,
+            skip_invalid_rows=bool(options.get("skip_invalid_rows")),
+            import_id=import_id,
+        )
+    )
+    async with vz.ports.uow(task.tenant_id) as uow:
+        await uow.imports.drop_source(import_id)
+        await uow.commit()
+
+
 HANDLERS: dict[str, Handler] = {
+    "import_statement": _import_statement,
     "apply_rules": _apply_rules,
     "evaluate_budgets": _evaluate_budgets,
     "index_example": _index_example,
@@ -122,6 +153,8 @@ class TaskRunner:
 
         async def mark(uow: UnitOfWork) -> None:
             nonlocal marked
+            if marked:  # a handler may commit more than one unit; the first one records the task
+                return
             if not await uow.processed.mark(task.id, task.name):
                 raise _AlreadyProcessed(str(task.id))
             marked = True

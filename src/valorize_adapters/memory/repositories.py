@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from valorize_adapters.memory.store import MemoryStore, TenantData
@@ -321,6 +322,17 @@ class MemoryImports(_Tenant):
         if statement_import.id not in self._data.imports:
             raise NotFound("import", statement_import.id)
         self._data.imports[statement_import.id] = statement_import
+
+    async def save_source(self, import_id: UUID, fmt: str, content: bytes, options: dict[str, Any]) -> None:
+        if import_id not in self._data.imports:
+            raise NotFound("import", import_id)
+        self._data.sources[import_id] = (fmt, bytes(content), dict(options))
+
+    async def source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        return self._data.sources.get(import_id)
+
+    async def drop_source(self, import_id: UUID) -> None:
+        self._data.sources.pop(import_id, None)
 
 
 class MemoryPayees(_Tenant):

@@ -7,6 +7,7 @@ import copy
 import weakref
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from valorize_core.accounts import Account
@@ -40,6 +41,7 @@ class TenantData:
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)
     examples: dict[UUID, tuple[tuple[float, ...], UUID, str]] = field(default_factory=dict)
     processed: dict[UUID, str] = field(default_factory=dict)
+    sources: dict[UUID, tuple[str, bytes, dict[str, Any]]] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

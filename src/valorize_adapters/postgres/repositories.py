@@ -383,6 +383,25 @@ class PgImports(_Repo):
         if not n:
             raise NotFound("import", statement_import.id)
 
+    async def save_source(self, import_id: UUID, fmt: str, content: bytes, options: dict[str, Any]) -> None:
+        n = await self._s.execute(
+            "UPDATE imports SET source = %s, source_format = %s, source_options = %s WHERE tenant_id = %s AND id = %s",
+            (content, fmt, Jsonb(options), self._t, import_id),
+        )
+        if not n:
+            raise NotFound("import", import_id)
+
+    async def source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        r = await self._s.fetch_one(
+            "SELECT source, source_format, source_options FROM imports"
+            " WHERE tenant_id = %s AND id = %s AND source IS NOT NULL",
+            (self._t, import_id),
+        )
+        return None if r is None else (r["source_format"], bytes(r["source"]), dict(r["source_options"]))
+
+    async def drop_source(self, import_id: UUID) -> None:
+        await self._s.execute("UPDATE imports SET source = NULL WHERE tenant_id = %s AND id = %s", (self._t, import_id))
+
 
 class PgPayees(_Repo):
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:

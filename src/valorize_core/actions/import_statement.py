@@ -72,7 +72,12 @@ class ImportStatement:
                 created_at=self._ports.clock.now(),
                 total_rows=len(rows) + len(errors),
             )
-            await uow.imports.add(record)
+            existing = await uow.imports.get(record.id)
+            if existing is None:
+                await uow.imports.add(record)
+            else:  # requested earlier (upload), run now by the import task
+                record = replace(record, created_at=existing.created_at, filename=existing.filename)
+                await uow.imports.update(record)
             if errors and not command.skip_invalid_rows:
                 failed = replace(
                     record, status=ImportStatus.FAILED, errors=errors, completed_at=self._ports.clock.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from valorize_core.statements.imports import StatementImport
@@ -23,4 +23,16 @@ class ImportRepository(Protocol):
 
     async def update(self, statement_import: StatementImport) -> None:
         """Store its new status and counts."""
+        ...
+
+    async def save_source(self, import_id: UUID, fmt: str, content: bytes, options: dict[str, Any]) -> None:
+        """Keep the uploaded file and how to read it, for the import task."""
+        ...
+
+    async def source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        """The kept file: format, bytes and options (``None`` once consumed or if absent)."""
+        ...
+
+    async def drop_source(self, import_id: UUID) -> None:
+        """Forget the file once the import has run."""
         ...

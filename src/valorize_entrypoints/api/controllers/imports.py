@@ -1,0 +1,64 @@
+"""Statement imports: upload (202, the import task runs it) and status."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+
+from valorize_core.actions.request_import import ImportRequest
+from valorize_core.errors import NotFound, ValidationError
+from valorize_entrypoints.api import schemas as s
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.responses import ERRORS
+
+
+@dataclass
+class ImportForm:
+    """``file``: the CSV; ``mapping``: JSON of the column mapping (``date_column``,
+    ``description_column``, ``amount_column`` or ``debit_column``/``credit_column``,
+    ``date_format``, ``decimal_style``, ``delimiter``, ``has_header``, ``skip_lines``,
+    ``invert_sign``)."""
+
+    file: UploadFile
+    account_id: UUID
+    mapping: str
+    skip_invalid_rows: bool = False
+
+
+class ImportController(Controller):
+    path = "/api/imports"
+    tags = ("imports",)
+
+    @post(responses=ERRORS, status_code=202, summary="Upload a CSV statement; it is imported in the background")
+    async def upload(
+        self,
+        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        vz: VZ,
+        writer: Writer,
+    ) -> s.ImportOut:
+        try:
+            mapping = json.loads(data.mapping)
+        except json.JSONDecodeError:
+            raise ValidationError.for_field("mapping", "must be a JSON object") from None
+        if not isinstance(mapping, dict):
+            raise ValidationError.for_field("mapping", "must be a JSON object")
+        content = await data.file.read()
+        command = ImportRequest(
+            writer.tenant_id, data.account_id, data.file.filename, content, mapping, data.skip_invalid_rows
+        )
+        return s.statement_import(await vz.request_import(command))
+
+    @get("/{import_id:uuid}", responses=ERRORS, summary="An import: status, counts and per-row errors")
+    async def get_import(self, import_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.ImportOut:
+        async with vz.ports.uow(actor.tenant_id) as uow:
+            found = await uow.imports.get(import_id)
+        if found is None:
+            raise NotFound("import", import_id)
+        return s.statement_import(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -12,7 +13,9 @@ from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.identity import IdentityDirectory
 from valorize_core.ports.ids import IdGenerator
+from valorize_core.ports.statement_parser import StatementParser
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.statements.csv_parser import CsvStatementParser
 
 __all__ = ["Ports"]
 
@@ -21,13 +24,15 @@ E = TypeVar("E", bound=DomainEvent)
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped."""
+    """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped;
+    ``parsers`` maps statement formats to parsers (CSV is built in)."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
     directory: IdentityDirectory
     embedder: Embedder | None = None
+    parsers: Mapping[str, StatementParser] = field(default_factory=lambda: {"csv": CsvStatementParser()})
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:

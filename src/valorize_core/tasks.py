@@ -28,7 +28,7 @@ from valorize_core.ids import parse_id
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.queries.reports import ReportQuery
-from valorize_core.statements import CsvMapping, ParsedStatement, RowError, parse_csv
+from valorize_core.statements import ParsedStatement, RowError
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -101,9 +101,12 @@ async def _import_statement(vz: Valorize, task: Task) -> None:
         account = await require(uow.accounts.get, record.account_id, "account")
     if source is None:
         return  # already run: the file was consumed
-    _, content, options = source
+    fmt, content, options = source
+    parser = vz.ports.parsers.get(fmt)
     try:
-        parsed = parse_csv(content.decode("utf-8"), CsvMapping(**options["mapping"]), account.currency)
+        if parser is None:
+            raise ValidationError.for_field("format", f"no parser for {fmt!r}")
+        parsed = parser.parse(content, account.currency, options)
     except ValidationError as exc:  # the whole file is unreadable: the import fails, with the reason
         parsed = ParsedStatement((), (RowError(0, exc.message),))
     await vz.import_statement(

@@ -20,6 +20,7 @@ from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.task_queue import PgTaskQueue
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
+from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
@@ -90,11 +91,13 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
 
 
 def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay) -> Valorize:
-    """The same application whose commits publish their events and retire cached reads."""
+    """The same application whose commits publish their events and retire cached reads, and
+    which reads OFX statements too."""
     uow: UnitOfWorkFactory = HookedUnitOfWorkFactory(app.ports.uow, after_commit=relay.after_commit)
     if reads is not None:
         uow = InvalidatingUnitOfWorkFactory(uow, reads)
-    return Valorize(replace(app.ports, uow=uow))
+    parsers = {**app.ports.parsers, "ofx": OfxStatementParser()}
+    return Valorize(replace(app.ports, uow=uow, parsers=parsers))
 
 
 def _bus(settings: Settings) -> Any:

@@ -90,3 +90,52 @@ def test_upload_is_validated_before_anything_is_stored(api: Api) -> None:
     other = "00000000-0000-7000-8000-000000000000"
     assert upload(api, other).status_code == 404
     assert api.get(f"/api/imports/{other}").status_code == 404
+
+
+OFX = b"""OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20261105<LANGUAGE>POR</SONRS>
+</SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS><STMTRS><CURDEF>BRL
+<BANKACCTFROM><BANKID>0341<ACCTID>12345<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST><DTSTART>20261101<DTEND>20261105
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261103<TRNAMT>-12.50<FITID>A1<NAME>PADARIA REAL<MEMO>COMPRA</STMTTRN>
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261103<TRNAMT>-12.50<FITID>A2<NAME>PADARIA REAL<MEMO>COMPRA</STMTTRN>
+<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261104<TRNAMT>1234.56<FITID>A3<NAME>SALARIO ACME</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>1209.56<DTASOF>20261105</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+def upload_ofx(api: Api, account: str, content: bytes = OFX) -> Any:
+    form = {"account_id": account, "format": "ofx"}
+    files = {"file": ("extrato.ofx", content, "application/x-ofx")}
+    return api.client.post("/api/imports", data=form, files=files, headers=api.headers)
+
+
+def test_ofx_imports_dedup_by_fitid(api: Api) -> None:
+    account = api.account()
+    first = upload_ofx(api, account)
+    assert first.status_code == 202, first.text
+    run_background_tasks(api.client)
+    done = api.get(f"/api/imports/{first.json()['id']}").json()
+    assert (done["status"], done["imported"], done["duplicates"]) == ("completed", 3, 0)
+    listed = api.get("/api/transactions").json()["items"]
+    assert sorted(t["external_id"] for t in listed) == ["A1", "A2", "A3"]
+    again = upload_ofx(api, account)
+    run_background_tasks(api.client)
+    assert api.get(f"/api/imports/{again.json()['id']}").json()["duplicates"] == 3
+    broken = upload_ofx(api, account, b"<OFX>not really")
+    run_background_tasks(api.client)
+    failed = api.get(f"/api/imports/{broken.json()['id']}").json()
+    assert failed["status"] == "failed"
+    assert "OFX" in failed["errors"][0]["message"]
+    usd = upload_ofx(api, api.account("Dollars", "USD"))
+    run_background_tasks(api.client)
+    assert api.get(f"/api/imports/{usd.json()['id']}").json()["status"] == "failed"
+    assert len(api.get("/api/transactions").json()["items"]) == 3

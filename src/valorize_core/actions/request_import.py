@@ -10,7 +10,6 @@ from valorize_core.actions._shared import require
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
 from valorize_core.events import ImportRequested
-from valorize_core.statements.csv import CsvMapping
 from valorize_core.statements.imports import ImportStatus, StatementImport
 from valorize_core.text import clean_text
 
@@ -21,7 +20,8 @@ MAX_FILE_BYTES = 10_000_000
 
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
-    """A CSV file for an account, the mapping to read it, and whether bad rows are skipped."""
+    """A statement file for an account: its format (``csv`` needs a ``mapping``; ``ofx`` none)
+    and whether bad rows are skipped."""
 
     tenant_id: UUID
     account_id: UUID
@@ -29,6 +29,7 @@ class ImportRequest:
     content: bytes
     mapping: dict[str, Any]
     skip_invalid_rows: bool = False
+    format: str = "csv"
 
 
 class RequestImport:
@@ -43,14 +44,13 @@ class RequestImport:
             raise ValidationError.for_field("file", "the file is empty")
         if len(command.content) > MAX_FILE_BYTES:
             raise ValidationError.for_field("file", f"files are at most {MAX_FILE_BYTES} bytes")
-        try:
-            command.content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationError.for_field("file", "the file is not UTF-8 text") from None
-        try:
-            CsvMapping(**command.mapping)
-        except TypeError as exc:
-            raise ValidationError.for_field("mapping", f"unknown or missing field: {exc}") from None
+        parser = self._ports.parsers.get(command.format)
+        if parser is None:
+            raise ValidationError.for_field("format", f"must be one of {', '.join(sorted(self._ports.parsers))}")
+        options: dict[str, Any] = {"skip_invalid_rows": bool(command.skip_invalid_rows)}
+        if command.mapping:
+            options["mapping"] = dict(command.mapping)
+        parser.check_options(options)
         record = StatementImport(
             id=self._ports.ids.new_id(),
             tenant_id=command.tenant_id,
@@ -59,11 +59,10 @@ class RequestImport:
             status=ImportStatus.PENDING,
             created_at=self._ports.clock.now(),
         )
-        options = {"mapping": dict(command.mapping), "skip_invalid_rows": bool(command.skip_invalid_rows)}
         async with self._ports.uow(command.tenant_id) as uow:
             await require(uow.accounts.get, command.account_id, "account")
             await uow.imports.add(record)
-            await uow.imports.save_source(record.id, "csv", command.content, options)
+            await uow.imports.save_source(record.id, command.format, command.content, options)
             uow.record(
                 self._ports.event(
                     ImportRequested, command.tenant_id, import_id=str(record.id), account_id=str(record.account_id)

@@ -21,14 +21,16 @@ from valorize_entrypoints.api.responses import ERRORS
 
 @dataclass
 class ImportForm:
-    """``file``: the CSV; ``mapping``: JSON of the column mapping (``date_column``,
+    """``file``: the statement; ``format``: ``csv`` (default) or ``ofx``; ``mapping`` (CSV only):
+    JSON of the column mapping (``date_column``,
     ``description_column``, ``amount_column`` or ``debit_column``/``credit_column``,
     ``date_format``, ``decimal_style``, ``delimiter``, ``has_header``, ``skip_lines``,
     ``invert_sign``)."""
 
     file: UploadFile
     account_id: UUID
-    mapping: str
+    format: str = "csv"
+    mapping: str = ""
     skip_invalid_rows: bool = False
 
 
@@ -43,15 +45,17 @@ class ImportController(Controller):
         vz: VZ,
         writer: Writer,
     ) -> s.ImportOut:
-        try:
-            mapping = json.loads(data.mapping)
-        except json.JSONDecodeError:
-            raise ValidationError.for_field("mapping", "must be a JSON object") from None
+        mapping: object = {}
+        if data.mapping:
+            try:
+                mapping = json.loads(data.mapping)
+            except json.JSONDecodeError:
+                raise ValidationError.for_field("mapping", "must be a JSON object") from None
         if not isinstance(mapping, dict):
             raise ValidationError.for_field("mapping", "must be a JSON object")
         content = await data.file.read()
         command = ImportRequest(
-            writer.tenant_id, data.account_id, data.file.filename, content, mapping, data.skip_invalid_rows
+            writer.tenant_id, data.account_id, data.file.filename, content, mapping, data.skip_invalid_rows, data.format
         )
         return s.statement_import(await vz.request_import(command))
 

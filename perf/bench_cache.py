@@ -24,14 +24,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_servers import command, free_port, parse_wrk, seed
+from bench_servers import free_port, parse_wrk, seed, start_server
 
 from valorize_adapters.postgres import EmbeddedPostgres
 from valorize_core.testing.redis_server import RedisServer
@@ -68,21 +67,10 @@ def run_mode(mode: str, url: str, redis_url: str, token: str, seconds: int, scri
         env["VALORIZE_CACHE"] = "false"
     else:
         env["VALORIZE_REDIS_URL"] = redis_url
-    proc = subprocess.Popen(["taskset", "-c", "0", *command("granian", port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = start_server("granian", port, env)
     base = f"http://127.0.0.1:{port}"
     path = "/api/transactions?limit=50"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
         headers = {"Authorization": f"Bearer {token}"}
         if mode == "warm":
             httpx.get(base + path, headers=headers)

@@ -76,24 +76,30 @@ def parse_wrk(text: str) -> dict[str, float]:
     return out
 
 
-def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
-    port = free_port()
-    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
+def start_server(server: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The API under ``server`` on core 0, once ``/ready`` answers."""
     proc = subprocess.Popen(
         ["taskset", "-c", "0", *command(server, port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"{server} did not start")
+        time.sleep(0.2)
+
+
+def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
+    proc = start_server(server, port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{server} did not start")
-            time.sleep(0.2)
         results: dict[str, Any] = {}
         for name, path in (("accounts", "/api/accounts"), ("transactions_page", "/api/transactions?limit=50")):
             run = subprocess.run(

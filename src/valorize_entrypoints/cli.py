@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -148,20 +147,7 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes serving requests.")
 def api(host: str | None, port: int | None, workers: int) -> None:
     """The production API server (granian), configured by VALORIZE_* variables."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    settings = _container(host=host, port=port).settings()
-    if host:
-        os.environ["VALORIZE_HOST"] = host
-    Granian(
-        "valorize_entrypoints.api.app:create_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        factory=True,
-    ).serve()
+    _serve("valorize_entrypoints.api.app:create_app", _container(host=host, port=port).settings(), workers)
 
 
 @main.command()
@@ -170,14 +156,19 @@ def api(host: str | None, port: int | None, workers: int) -> None:
 @click.option("--workers", type=int, default=1, show_default=True)
 def worker(host: str | None, port: int | None, workers: int) -> None:
     """The task worker (POST /tasks/{name}), as Cloud Tasks or the local dispatcher calls it."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
     settings = _container(host=host, port=port).settings()
     if not settings.worker_secret:
         raise click.ClickException("set VALORIZE_WORKER_SECRET: the worker only serves trusted callers")
+    _serve("valorize_entrypoints.worker:worker_app", settings, workers)
+
+
+def _serve(factory: str, settings: Settings, workers: int) -> None:
+    """Serve an app factory with granian (each worker process builds its own app from VALORIZE_*)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
     Granian(
-        "valorize_entrypoints.worker:worker_app",
+        factory,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

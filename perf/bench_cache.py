@@ -30,9 +30,10 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_servers import free_port, parse_wrk, seed, start_server
+from bench_servers import parse_wrk, seed, start_server
 
 from valorize_adapters.postgres import EmbeddedPostgres
+from valorize_core.testing.net import free_port
 from valorize_core.testing.redis_server import RedisServer
 
 # wrk's --latency prints P50/75/90/99; the done() hook reports P95 too.

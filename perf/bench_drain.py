@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,13 +29,8 @@ from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
 from valorize_core.ports.task_queue import Task
+from valorize_core.testing.net import free_port
 from valorize_entrypoints.worker import HttpDelivery
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_worker(port: int, url: str) -> subprocess.Popen[bytes]:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import httpx
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_core import NewAccount, NewTransaction, SignupRequest
+from valorize_core.testing.net import free_port
 
 BIN = Path(sys.executable).parent
 
@@ -46,12 +46,6 @@ async def seed(url: str, rows: int) -> str:
         await vz.create_transaction(NewTransaction(t, accounts[i % 4], day, f"PADARIA REAL {i}", f"-{1 + i % 90}.50"))
     await backend.close()
     return signup.token_secret
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command(server: str, port: int) -> list[str]:

@@ -6,46 +6,28 @@ sends every operation generated requests, authenticated as an owner whose tenant
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.testing import serving
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
     container = Container()
     container.settings.override(Settings(backend="memory"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(container), startup_seconds=20) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from http_support import Api
 from litestar.testing import TestClient
 
@@ -25,6 +21,7 @@ from valorize_core.testing.loop import run
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.testing import serving
 from valorize_entrypoints.worker import SECRET_HEADER, HttpDelivery
 
 
@@ -67,29 +64,13 @@ def test_worker_runs_a_task_once_and_explains_rejections(worker_client: TestClie
     assert malformed.json()["outcome"] == "rejected"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_local_dispatch_drains_through_the_worker_exactly_once(database_url: str) -> None:
     """A worker server on its own, and a dispatcher elsewhere: they share only the database."""
     container = Container()
     container.settings.override(Settings(backend="postgres", database_url=database_url, worker_secret="s3cret"))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(container, include_worker=True), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
-    async def go() -> tuple[int, int, list[str]]:
+    async def go(base: str) -> tuple[int, int, list[str]]:
         backend = await PostgresBackend.open(database_url, run_migrations=False)
         try:
             tenant = (await backend.app.signup(SignupRequest("W", f"{uuid.uuid4().hex}@example.com", "W"))).tenant.id
@@ -100,7 +81,7 @@ def test_local_dispatch_drains_through_the_worker_exactly_once(database_url: str
             await queue.enqueue(Task(ids[0], "evaluate_budgets", tenant, {"day": "2026-03-10"}))  # duplicate
             bad = Task(uuid.uuid4(), "evaluate_budgets", tenant, {"day": "not a day"})
             await queue.enqueue(bad)
-            delivery = HttpDelivery(f"http://127.0.0.1:{port}", "s3cret")
+            delivery = HttpDelivery(base, "s3cret")
             dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=8)
             for _ in range(200):
                 if not await queue.pending():
@@ -116,11 +97,8 @@ def test_local_dispatch_drains_through_the_worker_exactly_once(database_url: str
         finally:
             await backend.close()
 
-    try:
-        total, processed, dead = run(go())
-    finally:
-        server.should_exit = True
-        thread.join(20)
+    with serving(create_app(container, include_worker=True)) as base:
+        total, processed, dead = run(go(base))
     assert processed == total  # every task's effect once: none lost, none doubled
     assert len(dead) == 1
     assert "date" in dead[0]

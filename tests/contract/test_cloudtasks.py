@@ -6,7 +6,6 @@ import asyncio
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from valorize_adapters.cloudtasks import CloudTasksQueue, cloud_tasks_client
 from valorize_adapters.postgres import PostgresBackend
@@ -23,18 +21,14 @@ from valorize_core import BudgetInput, NewAccount, NewCategory, NewTransaction, 
 from valorize_core.errors import ValidationError
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
+from valorize_core.testing.net import free_port
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.testing import serving
 from valorize_entrypoints.worker import SECRET_HEADER, create_worker_app
 
 pytestmark = pytest.mark.slow
 QUEUE = "projects/valorize/locations/local/queues/tasks"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(port: int, seconds: float = 20) -> None:
@@ -50,7 +44,7 @@ def _wait_for(port: int, seconds: float = 20) -> None:
 
 @pytest.fixture
 def emulator() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     binary = Path(sys.executable).with_name("gcloud-tasks-emulator")
     proc = subprocess.Popen(
         [str(binary), "start", "-p", str(port), "-d", QUEUE, "-q"],
@@ -68,19 +62,8 @@ def emulator() -> Iterator[str]:
 def worker_url(database_url: str) -> Iterator[str]:
     container = Container()
     container.settings.override(Settings(backend="postgres", database_url=database_url, worker_secret="s3cret"))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_worker_app(container), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(20)
+    with serving(create_worker_app(container)) as base:
+        yield base
 
 
 def test_the_emulator_pushes_every_task_to_the_worker_with_one_effect_each(

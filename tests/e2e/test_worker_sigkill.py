@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +20,11 @@ from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
+from valorize_core.testing.net import free_port
 from valorize_entrypoints.worker import HttpDelivery
 
 pytestmark = pytest.mark.slow
 TASKS = 5000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start_worker(port: int, database_url: str) -> subprocess.Popen[bytes]:
@@ -60,7 +54,7 @@ def _start_worker(port: int, database_url: str) -> subprocess.Popen[bytes]:
 
 
 def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     worker = _start_worker(port, database_url)
 
     async def go() -> tuple[int, int, int]:

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from valorize_core.testing.net import free_port
+
 __all__ = ["RedisServer", "redis_server_binary"]
 
 
@@ -29,17 +31,11 @@ def redis_server_binary() -> str:
     return str(bundled)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class RedisServer:
     """One ``redis-server`` on a loopback port, without persistence."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self._dir = tempfile.mkdtemp(prefix="vz-redis-")
         self._proc: subprocess.Popen[bytes] | None = None
 

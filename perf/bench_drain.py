@@ -15,14 +15,10 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-import httpx
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
 from valorize_adapters.postgres.session import Session
@@ -30,27 +26,8 @@ from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import start_worker_process
 from valorize_entrypoints.worker import HttpDelivery
-
-
-def start_worker(port: int, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_WORKER_SECRET": "bench", "PYTHONWARNINGS": "ignore",
-           "VALORIZE_RUN_MIGRATIONS": "false", "VALORIZE_LOG_JSON": "false"}  # fmt: skip
-    uvicorn = Path(sys.executable).with_name("uvicorn")
-    proc = subprocess.Popen(
-        ["taskset", "-c", "0", str(uvicorn), "--factory", "valorize_entrypoints.worker:worker_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--loop", "uvloop", "--http", "httptools"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.post(f"http://127.0.0.1:{port}/tasks/ping", timeout=1)
-            return proc
-        except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the worker did not start") from None
-            time.sleep(0.1)
 
 
 async def drain(url: str, port: int, tasks: int, concurrency: int) -> dict[str, float]:
@@ -102,7 +79,7 @@ def main() -> None:
     try:
         asyncio.run(migrate(url))  # once, before the worker starts
         port = free_port()
-        worker = start_worker(port, url)
+        worker = start_worker_process(port, url, "bench", cpu=0)
         try:
             os.sched_setaffinity(0, {1})
             result = asyncio.run(drain(url, port, args.tasks, args.concurrency))

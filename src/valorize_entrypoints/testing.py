@@ -1,18 +1,23 @@
-"""Serving an ASGI app for tests: a real uvicorn server on a loopback port, in a thread."""
+"""Servers for tests and benchmarks: the app under a real uvicorn, in a thread or a process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from valorize_core.testing.net import free_port
 
-__all__ = ["serving"]
+__all__ = ["serving", "start_worker_process"]
 
 
 @contextmanager
@@ -33,3 +38,31 @@ def serving(app: Callable[..., Any], *, startup_seconds: float = 30) -> Iterator
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+def start_worker_process(
+    port: int, database_url: str, secret: str, *, cpu: int | None = None, startup_seconds: float = 30
+) -> subprocess.Popen[bytes]:
+    """The worker app in its own uvicorn process (one a test can SIGKILL), pinned to ``cpu``
+    with ``taskset`` when given; returns once it answers on ``/tasks``."""
+    env = {**os.environ, "VALORIZE_DATABASE_URL": database_url, "VALORIZE_WORKER_SECRET": secret,
+           "VALORIZE_RUN_MIGRATIONS": "false", "VALORIZE_LOG_JSON": "false", "PYTHONWARNINGS": "ignore"}  # fmt: skip
+    pin = [] if cpu is None else ["taskset", "-c", str(cpu)]
+    uvicorn_bin = Path(sys.executable).with_name("uvicorn")
+    proc = subprocess.Popen(
+        [*pin, str(uvicorn_bin), "--factory", "valorize_entrypoints.worker:worker_app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "error", "--loop", "uvloop", "--http", "httptools"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + startup_seconds
+    while True:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/tasks/ping", timeout=1)
+            return proc
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise RuntimeError("the worker died at start") from None
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the worker did not start") from None
+            time.sleep(0.1)

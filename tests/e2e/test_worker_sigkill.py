@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
@@ -21,41 +16,16 @@ from valorize_core import SignupRequest
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
 from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import start_worker_process
 from valorize_entrypoints.worker import HttpDelivery
 
 pytestmark = pytest.mark.slow
 TASKS = 5000
 
 
-def _start_worker(port: int, database_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "VALORIZE_DATABASE_URL": database_url,
-        "VALORIZE_WORKER_SECRET": "s3cret",
-        "VALORIZE_RUN_MIGRATIONS": "false",
-        "VALORIZE_LOG_JSON": "false",
-        "PYTHONWARNINGS": "ignore",
-    }
-    uvicorn = Path(sys.executable).with_name("uvicorn")
-    proc = subprocess.Popen(
-        [str(uvicorn), "--factory", "valorize_entrypoints.worker:worker_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "error"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.post(f"http://127.0.0.1:{port}/tasks/ping", timeout=1)
-            return proc
-        except httpx.TransportError:
-            assert proc.poll() is None, "the worker died at start"
-            assert time.monotonic() < deadline, "the worker did not start"
-            time.sleep(0.1)
-
-
 def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> None:
     port = free_port()
-    worker = _start_worker(port, database_url)
+    worker = start_worker_process(port, database_url, "s3cret")
 
     async def go() -> tuple[int, int, int]:
         backend = await PostgresBackend.open(database_url, run_migrations=False)
@@ -89,7 +59,7 @@ def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> 
             worker.wait(10)
             killed_at = (await reports())[0]
             await asyncio.sleep(0.5)
-            worker = _start_worker(port, database_url)
+            worker = start_worker_process(port, database_url, "s3cret")
             deadline = time.monotonic() + 240
             while await queue.pending():
                 assert time.monotonic() < deadline, "the queue did not drain after the restart"

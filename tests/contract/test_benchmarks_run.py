@@ -8,36 +8,35 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_postgres_benchmark_quick_mode(tmp_path: Path) -> None:
-    output = tmp_path / "postgres.json"
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+def _run_quick(script: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """Run ``perf/<script>.py --quick``; its stdout and the numbers it wrote."""
+    output = tmp_path / f"{script}.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "perf" / "bench_postgres.py"), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=300, env=env, check=False,
+        [sys.executable, str(ROOT / "perf" / f"{script}.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    numbers = json.loads(output.read_text())
+    return result.stdout, json.loads(output.read_text())
+
+
+@pytest.mark.slow
+def test_postgres_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_postgres", tmp_path)
     assert numbers["bulk_insert_rows_per_second"] > 0
-    assert "| list page: text search |" in result.stdout
+    assert "| list page: text search |" in stdout
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
 def test_server_benchmark_quick_mode(tmp_path: Path) -> None:
-    output = tmp_path / "servers.json"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "perf" / "bench_servers.py"), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    numbers = json.loads(output.read_text())
+    _, numbers = _run_quick("bench_servers", tmp_path)
     assert numbers["granian"]["accounts"]["requests_per_second"] > 0
     assert numbers["uvicorn"]["accounts"]["non_2xx"] == 0
 
@@ -45,13 +44,7 @@ def test_server_benchmark_quick_mode(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
 def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
-    output = tmp_path / "cache.json"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "perf" / "bench_cache.py"), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    numbers = json.loads(output.read_text())
+    _, numbers = _run_quick("bench_cache", tmp_path)
     assert numbers["warm"]["hit_ratio"] > 0.9
     assert numbers["cold"]["hit_ratio"] == 0
     assert numbers["off"]["hit_ratio"] is None
@@ -59,11 +52,5 @@ def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_drain_benchmark_quick_mode(tmp_path: Path) -> None:
-    output = tmp_path / "drain.json"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "perf" / "bench_drain.py"), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    numbers = json.loads(output.read_text())
+    _, numbers = _run_quick("bench_drain", tmp_path)
     assert (numbers["lost"], numbers["duplicated"], numbers["left_in_queue"]) == (0, 0, 0)

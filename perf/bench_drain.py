@@ -4,8 +4,8 @@
 
 Embedded PostgreSQL, the local durable dispatcher (this process, core 1) delivering over HTTP
 to a worker (uvicorn, one process, core 0), exactly as Cloud Tasks pushes to the worker. Each
-task is a ``generate_report`` whose effect is one ``report.ready`` event carrying the task's
-own report id, so lost = tasks − distinct report ids and duplicated = events − distinct ids.
+task is a ``notify`` whose effect is one stored notification and one ``notification.created``
+event, so lost = tasks − distinct notification ids and duplicated = events − distinct ids.
 Results: a Markdown table and perf/results/drain.json.
 """
 
@@ -17,16 +17,13 @@ import json
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
-from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
-from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
-from valorize_entrypoints.testing import start_worker_process
+from valorize_entrypoints.testing import countable_effects, countable_task, start_worker_process
 from valorize_entrypoints.worker import HttpDelivery
 
 
@@ -37,8 +34,7 @@ async def drain(url: str, port: int, tasks: int, concurrency: int) -> dict[str, 
         queue = PgTaskQueue(backend.pool)
         started = time.perf_counter()
         for _ in range(tasks):
-            payload = {"kind": "cash_flow", "start": "2026-01-01", "end": "2026-01-31", "report_id": str(uuid.uuid4())}
-            await queue.enqueue(Task(uuid.uuid4(), "generate_report", tenant, payload))
+            await queue.enqueue(countable_task(tenant))
         enqueue_seconds = time.perf_counter() - started
         delivery = HttpDelivery(f"http://127.0.0.1:{port}", "bench", timeout=30)
         dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=concurrency)
@@ -47,15 +43,7 @@ async def drain(url: str, port: int, tasks: int, concurrency: int) -> dict[str, 
             pass
         drain_seconds = time.perf_counter() - started
         await delivery.close()
-        async with backend.pool.connection() as conn:
-            s = Session(conn, tenant)
-            rows = await s.fetch(
-                "SELECT count(*) AS events, count(DISTINCT payload->>'report_id') AS reports FROM outbox"
-                " WHERE tenant_id = %s AND name = 'report.ready'",
-                (tenant,),
-            )
-            await s.rollback()
-        events, distinct = int(rows[0]["events"]), int(rows[0]["reports"])
+        events, distinct = await countable_effects(backend.pool, tenant)
         return {
             "tasks": tasks, "concurrency": concurrency, "enqueue_seconds": enqueue_seconds,
             "drain_seconds": drain_seconds, "tasks_per_second": tasks / drain_seconds,

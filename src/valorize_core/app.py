@@ -24,6 +24,7 @@ from valorize_core.actions.evaluate_budgets import EvaluateBudgets
 from valorize_core.actions.import_statement import ImportStatement
 from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.actions.request_import import RequestImport
+from valorize_core.actions.request_job import RequestJob
 from valorize_core.actions.set_budget import SetBudget
 from valorize_core.actions.signup import Signup
 from valorize_core.actions.update_account import UpdateAccount
@@ -73,6 +74,7 @@ class Valorize:
         self.suggest_categories = SuggestCategories(ports)
         self.import_statement = ImportStatement(ports)
         self.request_import = RequestImport(ports)
+        self.request_job = RequestJob(ports)
         # budgets, rules, reports
         self.set_budget = SetBudget(ports)
         self.delete_budget = DeleteBudget(ports)

@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from valorize_core.categorization import Categorizer
+from valorize_core.correlation import current_correlation_id
 from valorize_core.events import DomainEvent
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
+from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.identity import IdentityDirectory
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.statement_parser import StatementParser
@@ -25,7 +27,8 @@ E = TypeVar("E", bound=DomainEvent)
 @dataclass(frozen=True, slots=True)
 class Ports:
     """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped;
-    ``parsers`` maps statement formats to parsers (CSV is built in)."""
+    ``parsers`` maps statement formats to parsers (CSV is built in); ``publisher``, when given,
+    receives news that is not state (import progress) directly, bypassing the outbox."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -33,11 +36,18 @@ class Ports:
     directory: IdentityDirectory
     embedder: Embedder | None = None
     parsers: Mapping[str, StatementParser] = field(default_factory=lambda: {"csv": CsvStatementParser()})
+    publisher: EventPublisher | None = None
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "categorizer", Categorizer(self.embedder))
 
     def event(self, event_type: type[E], tenant_id: UUID, /, **fields: Any) -> E:
-        """A new event of ``event_type`` with a fresh id and the current time."""
-        return event_type(event_id=self.ids.new_id(), tenant_id=tenant_id, occurred_at=self.clock.now(), **fields)
+        """A new event of ``event_type`` with a fresh id, the current time and correlation id."""
+        return event_type(
+            event_id=self.ids.new_id(),
+            tenant_id=tenant_id,
+            occurred_at=self.clock.now(),
+            correlation_id=current_correlation_id(),
+            **fields,
+        )

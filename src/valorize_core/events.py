@@ -4,7 +4,10 @@ Events carry only JSON-safe primitives (ids as strings, money as minor units plu
 so an outbox row, a task body and a realtime message are the same record::
 
     {"id": "...", "name": "transaction.created", "tenant_id": "...",
-     "occurred_at": "2026-11-22T10:00:00+00:00", "payload": {...}}
+     "occurred_at": "2026-11-22T10:00:00+00:00", "payload": {...},
+     "correlation_id": "..."}
+
+``correlation_id`` (present when known) is the request id of the HTTP call that caused the event.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ __all__ = [
     "ImportCompleted",
     "ImportProgressed",
     "ImportRequested",
+    "JobCompleted",
+    "JobRequested",
+    "NotificationCreated",
     "ReportReady",
     "TransactionCategorized",
     "TransactionCreated",
@@ -44,21 +50,25 @@ class DomainEvent:
     event_id: UUID
     tenant_id: UUID
     occurred_at: datetime
+    correlation_id: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        """The event's own fields (beyond id, tenant and time) as JSON-safe values."""
-        skip = {"event_id", "tenant_id", "occurred_at"}
+        """The event's own fields (beyond id, tenant, time and correlation) as JSON-safe values."""
+        skip = {"event_id", "tenant_id", "occurred_at", "correlation_id"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
     def to_record(self) -> dict[str, Any]:
         """The event as a JSON-safe dict: the outbox row, task body and realtime message."""
-        return {
+        record = {
             "id": str(self.event_id),
             "name": self.name,
             "tenant_id": str(self.tenant_id),
             "occurred_at": self.occurred_at.isoformat(),
             "payload": self.payload(),
         }
+        if self.correlation_id is not None:
+            record["correlation_id"] = self.correlation_id
+        return record
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +180,7 @@ class ImportCompleted(DomainEvent):
     imported: int
     duplicates: int
     errors: int
+    updated: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,6 +190,37 @@ class ReportReady(DomainEvent):
     name: ClassVar[str] = "report.ready"
     report_id: str
     kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRequested(DomainEvent):
+    """A client asked for background work (a job); its task will run it."""
+
+    name: ClassVar[str] = "job.requested"
+    job_id: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobCompleted(DomainEvent):
+    """A job finished (``status`` completed or failed); ``summary`` says what came of it."""
+
+    name: ClassVar[str] = "job.completed"
+    job_id: str
+    kind: str
+    status: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationCreated(DomainEvent):
+    """A notification was stored for the tenant's people."""
+
+    name: ClassVar[str] = "notification.created"
+    notification_id: str
+    kind: str
+    title: str
+    body: str
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
@@ -195,6 +237,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ImportProgressed,
         ImportCompleted,
         ReportReady,
+        JobRequested,
+        JobCompleted,
+        NotificationCreated,
     )
 }
 
@@ -211,6 +256,7 @@ def event_from_record(record: dict[str, Any]) -> DomainEvent:
             event_id=UUID(record["id"]),
             tenant_id=UUID(record["tenant_id"]),
             occurred_at=datetime.fromisoformat(record["occurred_at"]),
+            correlation_id=record.get("correlation_id"),
             **payload,
         )
     except (KeyError, TypeError, ValueError) as exc:

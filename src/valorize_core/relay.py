@@ -14,15 +14,18 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from valorize_core.events import (
     DomainEvent,
     ImportRequested,
+    JobRequested,
     TransactionCreated,
     TransactionDeleted,
     TransactionsImported,
     TransactionUpdated,
 )
+from valorize_core.notifications import notification_for
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.outbox import Outbox
@@ -33,19 +36,30 @@ from valorize_core.tasks import task_id_for
 __all__ = ["OutboxRelay", "follow_up_tasks"]
 
 
+def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> Task:
+    """A follow-up task whose id derives from what caused it (one task per cause)."""
+    task_id = task_id_for(name, event.tenant_id, key)
+    return Task(task_id, name, event.tenant_id, payload, correlation_id=event.correlation_id)
+
+
 def follow_up_tasks(event: DomainEvent) -> list[Task]:
     """The background work an event asks for (deterministic ids: one task per event)."""
+    tasks: list[Task] = []
     if isinstance(event, ImportRequested):
-        task_id = task_id_for("import_statement", event.tenant_id, event.import_id)
-        return [Task(task_id, "import_statement", event.tenant_id, {"import_id": event.import_id})]
+        tasks.append(_task("import_statement", event, event.import_id, {"import_id": event.import_id}))
+    elif isinstance(event, JobRequested):
+        tasks.append(_task(event.kind, event, event.job_id, {"job_id": event.job_id}))
     if isinstance(event, TransactionCreated):
-        day = event.booked_on
+        day: str | None = event.booked_on
     elif isinstance(event, (TransactionUpdated, TransactionDeleted, TransactionsImported)):
         day = event.occurred_at.date().isoformat()
     else:
-        return []
-    task_id = task_id_for("evaluate_budgets", event.tenant_id, str(event.event_id))
-    return [Task(task_id, "evaluate_budgets", event.tenant_id, {"day": day})]
+        day = None
+    if day is not None:
+        tasks.append(_task("evaluate_budgets", event, str(event.event_id), {"day": day}))
+    if notification_for(event) is not None:
+        tasks.append(_task("notify", event, str(event.event_id), {"event": event.to_record()}))
+    return tasks
 
 
 class OutboxRelay:

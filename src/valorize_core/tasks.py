@@ -16,18 +16,20 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from valorize_core.actions._shared import index_example, require
+from valorize_core.actions._shared import finish_job, index_example, require
 from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.actions.import_statement import StatementUpload
+from valorize_core.actions.request_job import report_params, rule_apply_params
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.errors import DomainError, ValidationError
-from valorize_core.events import ReportReady
+from valorize_core.events import NotificationCreated, ReportReady, event_from_record
 from valorize_core.ids import parse_id
+from valorize_core.jobs import Job
+from valorize_core.notifications import Notification, notification_for, notification_id
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import UnitOfWork
-from valorize_core.queries.reports import ReportQuery
 from valorize_core.statements import ParsedStatement, RowError
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
@@ -64,11 +66,19 @@ def _date(payload: Mapping[str, Any], name: str) -> date:
 Handler = Callable[[Valorize, Task], Awaitable[None]]
 
 
+async def _job(vz: Valorize, task: Task) -> Job:
+    job_id = parse_id(task.payload.get("job_id"), "job_id")
+    async with vz.ports.uow(task.tenant_id) as uow:
+        return await require(uow.jobs.get, job_id, "job")
+
+
 async def _apply_rules(vz: Valorize, task: Task) -> None:
-    raw = task.payload.get("rule_ids")
-    ids = None if raw is None else tuple(parse_id(i, "rule_ids") for i in raw)
-    include = bool(task.payload.get("include_manual", False))
-    await vz.apply_rules(RetroactiveApply(task.tenant_id, ids, include_manual=include))
+    """Rules over existing transactions: for a job (``job_id``) or as the payload says."""
+    job = await _job(vz, task) if "job_id" in task.payload else None
+    ids, include = rule_apply_params(task.payload if job is None else job.params)
+    await vz.apply_rules(
+        RetroactiveApply(task.tenant_id, ids, include_manual=include, job_id=None if job is None else job.id)
+    )
 
 
 async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
@@ -85,12 +95,32 @@ async def _index_example(vz: Valorize, task: Task) -> None:
 
 
 async def _generate_report(vz: Valorize, task: Task) -> None:
-    kind = str(task.payload.get("kind", ""))
-    report_id = parse_id(task.payload.get("report_id"), "report_id")
-    await vz.report(ReportQuery(task.tenant_id, kind, _date(task.payload, "start"), _date(task.payload, "end")))
+    """A report job: the rows are stored as the job's result, then ``report.ready`` announced."""
+    job = await _job(vz, task)
+    report = await vz.report(report_params(task.tenant_id, job.params))
     async with vz.ports.uow(task.tenant_id) as uow:
-        uow.record(vz.ports.event(ReportReady, task.tenant_id, report_id=str(report_id), kind=kind))
+        rows = report.rows()
+        result = {"kind": report.kind, "start": report.start.isoformat(), "end": report.end.isoformat(), "rows": rows}
+        await finish_job(uow, vz.ports, job.id, f"{len(rows)} rows.", result)
+        uow.record(vz.ports.event(ReportReady, task.tenant_id, report_id=str(job.id), kind=report.kind))
         await uow.commit()
+
+
+async def _notify(vz: Valorize, task: Task) -> None:
+    """Store the notification an event deserves (at most one per event) and announce it."""
+    event = event_from_record(task.payload.get("event") or {})
+    if event.tenant_id != task.tenant_id:
+        raise ValidationError.for_field("event", "belongs to another tenant")
+    spec = notification_for(event)
+    if spec is None:
+        return
+    kind, title, body, data = spec
+    note = Notification(notification_id(event), task.tenant_id, kind, title, body, vz.ports.clock.now(), data)
+    async with vz.ports.uow(task.tenant_id) as uow:
+        if await uow.notifications.add(note):
+            uow.record(vz.ports.event(NotificationCreated, task.tenant_id, notification_id=str(note.id),
+                                      kind=kind, title=title, body=body))  # fmt: skip
+            await uow.commit()
 
 
 async def _import_statement(vz: Valorize, task: Task) -> None:
@@ -130,6 +160,7 @@ HANDLERS: dict[str, Handler] = {
     "evaluate_budgets": _evaluate_budgets,
     "index_example": _index_example,
     "generate_report": _generate_report,
+    "notify": _notify,
 }
 TASK_NAMES = frozenset(HANDLERS)
 
@@ -168,6 +199,8 @@ class TaskRunner:
         except _AlreadyProcessed:
             return TaskResult(TaskOutcome.DUPLICATE)
         except DomainError as exc:
+            if await self._fail_job(marking, task, exc.message):
+                return TaskResult(TaskOutcome.DUPLICATE)
             return TaskResult(TaskOutcome.REJECTED, exc.message)
         if not marked:  # the handler had nothing to commit: record the task on its own
             async with self._ports.uow(task.tenant_id) as uow:
@@ -175,6 +208,24 @@ class TaskRunner:
                     return TaskResult(TaskOutcome.DUPLICATE)
                 await uow.commit()
         return TaskResult(TaskOutcome.DONE)
+
+    @staticmethod
+    async def _fail_job(vz: Valorize, task: Task, reason: str) -> bool:
+        """A rejected task of a job fails the job, with the reason (when the job exists).
+
+        Returns ``True`` when the task turns out to be a redelivery (the job failed before)."""
+        if "job_id" not in task.payload:
+            return False
+        try:
+            job_id = parse_id(task.payload["job_id"], "job_id")
+            async with vz.ports.uow(task.tenant_id) as uow:
+                await finish_job(uow, vz.ports, job_id, reason, error=reason)
+                await uow.commit()
+        except DomainError:
+            return False
+        except _AlreadyProcessed:
+            return True
+        return False
 
 
 def task_id_for(name: str, tenant_id: UUID, key: str) -> UUID:

@@ -14,6 +14,8 @@ from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.identity import IdentityRepository
 from valorize_core.ports.imports import ImportRepository
+from valorize_core.ports.jobs import JobRepository
+from valorize_core.ports.notifications import NotificationRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rules import RuleRepository
@@ -107,6 +109,14 @@ class _HookedUnitOfWork:
     @property
     def imports(self) -> ImportRepository:
         return self._inner.imports
+
+    @property
+    def jobs(self) -> JobRepository:
+        return self._inner.jobs
+
+    @property
+    def notifications(self) -> NotificationRepository:
+        return self._inner.notifications
 
     @property
     def payees(self) -> PayeeMemoryRepository:

@@ -157,8 +157,11 @@ def api(host: str | None, port: int | None, workers: int) -> None:
 def worker(host: str | None, port: int | None, workers: int) -> None:
     """The task worker (POST /tasks/{name}), as Cloud Tasks or the local dispatcher calls it."""
     settings = _container(host=host, port=port).settings()
-    if not settings.worker_secret:
-        raise click.ClickException("set VALORIZE_WORKER_SECRET: the worker only serves trusted callers")
+    if not settings.worker_secret and not settings.cloud_tasks_service_account:
+        raise click.ClickException(
+            "set VALORIZE_CLOUD_TASKS_SERVICE_ACCOUNT (Cloud Tasks' OIDC caller) or VALORIZE_WORKER_SECRET:"
+            " the worker only serves trusted callers"
+        )
     _serve("valorize_entrypoints.worker:worker_app", settings, workers)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from dependency_injector import containers, providers
 from prometheus_client import Counter
 
+from valorize_adapters.cloudtasks import CloudTasksQueue, GoogleIdTokenVerifier, cloud_tasks_client
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.memory.outbox import MemoryOutbox
@@ -24,13 +25,16 @@ from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
+from valorize_core.ports.task_queue import TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
 from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 from valorize_entrypoints.settings import Settings
 
-__all__ = ["Container", "Runtime", "shutdown"]
+__all__ = ["SECRET_HEADER", "Container", "Runtime", "shutdown"]
+
+SECRET_HEADER = "x-valorize-worker-secret"  # the local dispatcher's (and the emulator's) proof of trust
 
 
 class Runtime:
@@ -51,6 +55,9 @@ class Runtime:
         worker_secret: str = "",
         relay: OutboxRelay | None = None,
         bus: Any = None,
+        *,
+        dead_letters: Any = None,
+        verifier: GoogleIdTokenVerifier | None = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
@@ -58,7 +65,9 @@ class Runtime:
         self.backend = backend
         self.reads = reads
         self.task_queue = task_queue if task_queue is not None else InMemoryTaskQueue()
+        self.dead_letters = dead_letters if dead_letters is not None else self.task_queue
         self.worker_secret = worker_secret
+        self.verifier = verifier
         self.runner = TaskRunner(app.ports)
         self.relay = relay
         self.bus = bus
@@ -90,14 +99,14 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
             await client.aclose()
 
 
-def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay) -> Valorize:
-    """The same application whose commits publish their events and retire cached reads, and
-    which reads OFX statements too."""
+def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any) -> Valorize:
+    """The same application whose commits publish their events and retire cached reads, which
+    reads OFX statements too, and publishes import progress on the bus."""
     uow: UnitOfWorkFactory = HookedUnitOfWorkFactory(app.ports.uow, after_commit=relay.after_commit)
     if reads is not None:
         uow = InvalidatingUnitOfWorkFactory(uow, reads)
     parsers = {**app.ports.parsers, "ofx": OfxStatementParser()}
-    return Valorize(replace(app.ports, uow=uow, parsers=parsers))
+    return Valorize(replace(app.ports, uow=uow, parsers=parsers, publisher=bus))
 
 
 def _bus(settings: Settings) -> Any:
@@ -110,17 +119,61 @@ def _secret(settings: Settings) -> str:
     return settings.worker_secret or secrets.token_urlsafe(32)
 
 
+@asynccontextmanager
+async def _task_queue(settings: Settings, secret: str, local: TaskQueue) -> AsyncIterator[TaskQueue]:
+    """The local queue, or Cloud Tasks pushing to ``worker_url``.
+
+    With a service account Cloud Tasks authenticates with its OIDC token; without one (the
+    emulator) each task carries the shared worker secret instead.
+    """
+    if settings.task_queue != "cloudtasks":
+        yield local
+        return
+    client = cloud_tasks_client(settings.cloud_tasks_emulator or None)
+    account = settings.cloud_tasks_service_account or None
+    try:
+        yield CloudTasksQueue(
+            client,
+            settings.cloud_tasks_queue,
+            settings.worker_url,
+            service_account=account,
+            audience=settings.worker_oidc_audience or None,
+            headers=None if account else {SECRET_HEADER: secret},
+        )
+    finally:
+        await client.transport.close()  # type: ignore[no-untyped-call]
+
+
+def _verifier(settings: Settings) -> GoogleIdTokenVerifier | None:
+    """The worker's check of Cloud Tasks' OIDC tokens, when a service account is configured."""
+    if not settings.cloud_tasks_service_account:
+        return None
+    audience = settings.worker_oidc_audience or settings.worker_url
+    if not audience:
+        raise ValueError("OIDC needs VALORIZE_WORKER_OIDC_AUDIENCE or VALORIZE_WORKER_URL")
+    return GoogleIdTokenVerifier(
+        audience.rstrip("/"), settings.cloud_tasks_service_account, certs_url=settings.worker_oidc_certs_url
+    )
+
+
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
-    async with _read_cache(settings) as reads:
-        queue, bus = InMemoryTaskQueue(), _bus(settings)
+    secret, local = _secret(settings), InMemoryTaskQueue()
+    async with _read_cache(settings) as reads, _task_queue(settings, secret, local) as queue:
+        bus = _bus(settings)
         relay = OutboxRelay(MemoryOutbox(backend.store), bus, queue, backend.ports.clock)
-        app = _wired(backend.app, reads, relay)
+        app = _wired(backend.app, reads, relay, bus)
+        verifier = _verifier(settings)
         try:
-            yield Runtime(app, InMemoryIdempotencyStore(), None, backend, reads, queue, _secret(settings), relay, bus)
+            yield Runtime(
+                app, InMemoryIdempotencyStore(), None, backend, reads, queue, secret, relay, bus,
+                dead_letters=local, verifier=verifier,
+            )  # fmt: skip
         finally:
             if isinstance(bus, RedisEventBus):
                 await bus.close()
+            if verifier is not None:
+                await verifier.close()
 
 
 async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
@@ -138,17 +191,22 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
         role=settings.db_role or None,
     )
     try:
-        async with _read_cache(settings) as reads:
-            queue, bus = PgTaskQueue(backend.pool), _bus(settings)
+        secret, local = _secret(settings), PgTaskQueue(backend.pool)
+        async with _read_cache(settings) as reads, _task_queue(settings, secret, local) as queue:
+            bus = _bus(settings)
             relay = OutboxRelay(PgOutbox(backend.pool), bus, queue, backend.ports.clock)
-            app = _wired(backend.app, reads, relay)
+            app = _wired(backend.app, reads, relay, bus)
+            verifier = _verifier(settings)
             try:
                 yield Runtime(
-                    app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, _secret(settings), relay, bus
-                )
+                    app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, secret, relay, bus,
+                    dead_letters=local, verifier=verifier,
+                )  # fmt: skip
             finally:
                 if isinstance(bus, RedisEventBus):
                     await bus.close()
+                if verifier is not None:
+                    await verifier.close()
     finally:
         await backend.close()
         if embedded is not None:

@@ -44,7 +44,17 @@ class Settings:
         cache_ttl: seconds a cached read may be served.
         worker_secret: shared secret the local dispatcher presents to the worker (dev and
             embedded runs; Cloud Tasks authenticates with OIDC instead).
-        worker_url: where the local dispatcher delivers tasks (default: this process).
+        worker_url: the worker's base URL: where the local dispatcher or Cloud Tasks delivers
+            tasks (default for the local dispatcher: this process).
+        task_queue: ``local`` (tasks in PostgreSQL, delivered by the local dispatcher) or
+            ``cloudtasks`` (Google Cloud Tasks pushes them to ``worker_url``).
+        cloud_tasks_queue: the queue's path, ``projects/P/locations/L/queues/Q``.
+        cloud_tasks_emulator: ``host:port`` of a Cloud Tasks emulator (tests, local trials).
+        cloud_tasks_service_account: the service account whose OIDC token Cloud Tasks attaches;
+            the worker then accepts exactly that caller (besides the shared secret, if set).
+        worker_oidc_audience: the audience the worker requires in OIDC tokens (default:
+            ``worker_url``).
+        worker_oidc_certs_url: where Google's token-signing certificates are published.
     """
 
     backend: str = "postgres"
@@ -63,6 +73,12 @@ class Settings:
     cache_ttl: int = 60
     worker_secret: str = ""
     worker_url: str = ""
+    task_queue: str = "local"
+    cloud_tasks_queue: str = ""
+    cloud_tasks_emulator: str = ""
+    cloud_tasks_service_account: str = ""
+    worker_oidc_audience: str = ""
+    worker_oidc_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,4 +104,8 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.backend not in ("postgres", "memory"):
             raise ValueError("VALORIZE_BACKEND must be postgres or memory")
+        if settings.task_queue not in ("local", "cloudtasks"):
+            raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
+        if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):
+            raise ValueError("Cloud Tasks needs VALORIZE_CLOUD_TASKS_QUEUE and VALORIZE_WORKER_URL")
         return settings

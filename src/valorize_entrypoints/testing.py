@@ -7,17 +7,21 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 
+from valorize_core.events import BudgetThresholdCrossed
+from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
 
-__all__ = ["serving", "start_worker_process"]
+__all__ = ["countable_effects", "countable_task", "serving", "start_worker_process"]
 
 
 @contextmanager
@@ -66,3 +70,30 @@ def start_worker_process(
                 proc.kill()
                 raise RuntimeError("the worker did not start") from None
             time.sleep(0.1)
+
+
+def countable_task(tenant_id: uuid.UUID) -> Task:
+    """A task with one countable effect: a ``notify`` for a fresh budget event, which stores one
+    notification and records one ``notification.created`` (the drain benchmark and the SIGKILL
+    test count them: lost = tasks - distinct ids, duplicated = events - distinct ids)."""
+    event = BudgetThresholdCrossed(
+        event_id=uuid.uuid4(), tenant_id=tenant_id, occurred_at=datetime.now(UTC), budget_id=str(uuid.uuid4()),
+        category_id=str(uuid.uuid4()), period_start="2026-03-01", threshold=80, spent_minor=800,
+        available_minor=1000, currency="BRL",
+    )  # fmt: skip
+    return Task(uuid.uuid4(), "notify", tenant_id, {"event": event.to_record()})
+
+
+async def countable_effects(pool: Any, tenant_id: uuid.UUID) -> tuple[int, int]:
+    """``(events, distinct notifications)`` that :func:`countable_task` tasks produced."""
+    from valorize_adapters.postgres.session import Session
+
+    async with pool.connection() as conn:
+        s = Session(conn, tenant_id)
+        rows = await s.fetch(
+            "SELECT count(*) AS events, count(DISTINCT payload->>'notification_id') AS distinct_ids FROM outbox"
+            " WHERE tenant_id = %s AND name = 'notification.created'",
+            (tenant_id,),
+        )
+        await s.rollback()
+    return int(rows[0]["events"]), int(rows[0]["distinct_ids"])

@@ -1,9 +1,14 @@
 """The worker: ``POST /tasks/{name}``, exactly as Cloud Tasks (or the local dispatcher) calls it.
 
 The body is ``{"tenant_id": "...", "payload": {...}}``; the task id is the ``X-CloudTasks-TaskName``
-header (a UUID in hex). Answers: 200 when the task is done or was done before (a redelivery);
-200 too for a permanent failure, after recording a dead letter with its reason; 503 to ask for
-a retry; 401 when the caller does not present the worker secret.
+header (a UUID in hex); ``X-Request-ID``, when present, is the id of the request that caused the
+task, and is set as the correlation id while it runs (its log line and its events carry it).
+
+Callers prove who they are with Cloud Tasks' OIDC token (``Authorization: Bearer``, verified with
+google-auth against the configured service account and audience) or with the shared secret
+header the local dispatcher sends. Answers: 200 when the task is done or was done before (a
+redelivery); 200 too for a permanent failure, after recording a dead letter with its reason; 503
+to ask for a retry; 401 for an unproven caller.
 """
 
 from __future__ import annotations
@@ -11,27 +16,47 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
 import httpx
-from litestar import Controller, Litestar, Request, Response, post
+from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
+from valorize_adapters.cloudtasks import InvalidCaller
+from valorize_core.correlation import correlated
 from valorize_core.ports.task_queue import Task
 from valorize_core.tasks import TaskOutcome
-from valorize_entrypoints.container import Runtime
+from valorize_entrypoints.container import SECRET_HEADER, Runtime
+from valorize_entrypoints.logs import SAFE_REQUEST_ID
 
-__all__ = ["HttpDelivery", "TaskController", "create_worker_app", "worker_app"]
+__all__ = ["SECRET_HEADER", "HttpDelivery", "TaskController", "create_worker_app", "worker_app"]
 
 log = logging.getLogger("valorize.worker")
-SECRET_HEADER = "x-valorize-worker-secret"
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response[Any]:
     return Response(body, status_code=status, media_type="application/json")
+
+
+async def _trusted(request: Request[Any, Any, Any], runtime: Runtime) -> bool:
+    """The caller holds the shared secret, or a valid OIDC token of the allowed service account."""
+    secret = runtime.worker_secret
+    given = request.headers.get(SECRET_HEADER)
+    if secret and given is not None and hmac.compare_digest(given.encode(), secret.encode()):
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if runtime.verifier is None or scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        await runtime.verifier.verify(token.strip())
+    except InvalidCaller as exc:
+        log.warning("refused a task caller", extra={"fields": {"reason": str(exc)}})
+        return False
+    return True
 
 
 class TaskController(Controller):
@@ -42,25 +67,33 @@ class TaskController(Controller):
     async def run_task(
         self, name: FromPath[str], request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[Any]:
-        secret = runtime.worker_secret
-        given = request.headers.get(SECRET_HEADER, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        if not await _trusted(request, runtime):
             return _answer(401, {"error": "not a trusted caller"})
+        given_id = request.headers.get("x-request-id", "")
+        correlation_id = given_id if SAFE_REQUEST_ID.match(given_id) else None
         try:
             task_id = uuid.UUID(request.headers.get("x-cloudtasks-taskname", ""))
             body = json.loads(await request.body())
-            task = Task(task_id, name, uuid.UUID(body["tenant_id"]), dict(body.get("payload") or {}))
+            tenant_id = uuid.UUID(body["tenant_id"])
+            task = Task(task_id, name, tenant_id, dict(body.get("payload") or {}), correlation_id=correlation_id)
+            attempt = int(request.headers.get("x-cloudtasks-taskretrycount", "0") or 0) + 1
         except (ValueError, KeyError, TypeError) as exc:
             # Malformed deliveries cannot get better by retrying: acknowledge and say why.
             return _answer(200, {"outcome": "rejected", "detail": f"malformed task: {exc}"})
-        attempt = int(request.headers.get("x-cloudtasks-taskretrycount", "0") or 0) + 1
-        try:
-            result = await runtime.runner.run(task)
-        except Exception:
-            log.exception("task failed; asking for a retry", extra={"fields": {"task": str(task.id), "name": name}})
-            return _answer(503, {"outcome": "retry"})
+        fields: dict[str, Any] = {"request_id": correlation_id, "task_id": str(task.id), "task": name,
+                  "tenant_id": str(task.tenant_id), "attempt": attempt}  # fmt: skip
+        started = time.perf_counter()
+        with correlated(correlation_id):
+            try:
+                result = await runtime.runner.run(task)
+            except Exception:
+                log.exception("task failed; asking for a retry", extra={"fields": {**fields, "outcome": "retry"}})
+                return _answer(503, {"outcome": "retry"})
         if result.outcome is TaskOutcome.REJECTED:
-            await runtime.task_queue.dead_letter(task, attempt, result.detail)
+            await runtime.dead_letters.dead_letter(task, attempt, result.detail)
+        fields.update(outcome=result.outcome.value, detail=result.detail,
+                      duration_ms=round((time.perf_counter() - started) * 1000, 2))  # fmt: skip
+        log.info("task", extra={"fields": fields})
         return _answer(200, {"outcome": result.outcome.value, "detail": result.detail})
 
 
@@ -75,11 +108,20 @@ def worker_app() -> Litestar:
     return create_worker_app(Container())
 
 
+@get("/health")
+async def health() -> dict[str, str]:
+    """The worker process is up (container health checks)."""
+    return {"status": "ok"}
+
+
 def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
     from contextlib import asynccontextmanager
 
     from valorize_entrypoints.container import shutdown
+    from valorize_entrypoints.logs import configure_logging
+
+    configure_logging(json_lines=container.settings().log_json)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> Any:
@@ -90,7 +132,7 @@ def create_worker_app(container: Any) -> Litestar:
             await shutdown(container)
 
     return Litestar(
-        route_handlers=[TaskController],
+        route_handlers=[TaskController, health],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         lifespan=[lifespan],
     )
@@ -115,6 +157,7 @@ class HttpDelivery:
                 "x-cloudtasks-taskretrycount": str(attempt - 1),
                 "x-cloudtasks-taskexecutioncount": str(attempt - 1),
                 SECRET_HEADER: self._secret,
+                **({"x-request-id": task.correlation_id} if task.correlation_id else {}),
             },
         )
         return 200 <= response.status_code < 300

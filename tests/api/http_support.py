@@ -7,6 +7,10 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from valorize_adapters.memory import InMemoryTaskQueue
+from valorize_adapters.postgres.task_queue import LocalDispatcher
+from valorize_core.ports.task_queue import Task
+
 
 class Api:
     """A signed-up tenant and helpers to call the API as its owner."""
@@ -48,3 +52,26 @@ class Api:
         r = self.post("/api/categories", {"name": name, "kind": kind, "parent_id": parent})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
+
+
+def run_background_tasks(client: TestClient[Any]) -> None:
+    """What a dispatcher does: run every queued task (and the tasks they cause) through the
+    worker's runner, until none is left."""
+    runtime = client.app.state.runtime
+
+    async def drain() -> None:
+        queue = runtime.task_queue
+        if isinstance(queue, InMemoryTaskQueue):
+            while (task := queue.take()) is not None:
+                await runtime.runner.run(task)
+            return
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            await runtime.runner.run(task)
+            return True
+
+        dispatcher = LocalDispatcher(runtime.backend.pool, queue, deliver)
+        while await dispatcher.run_once():
+            pass
+
+    client.blocking_portal.call(drain)

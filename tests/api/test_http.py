@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from http_support import Api
+from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
 
 from valorize_entrypoints.api.idempotency import LOCK, TTL
@@ -165,8 +165,11 @@ def test_rules_budgets_reports_and_learning(api: Api) -> None:
     assert preview["total"] == 1
     assert preview["items"][0]["after"]["splits"][0]["category_id"] == transport
     assert api.post("/api/rules", rule).status_code == 201
-    applied = api.post("/api/rules/apply", {}).json()
-    assert applied == {"examined": 1, "changed": 1}
+    applying = api.post("/api/rules/apply", {})
+    assert (applying.status_code, applying.json()["status"]) == (202, "pending")
+    run_background_tasks(api.client)
+    applied = api.get(applying.headers["location"]).json()
+    assert (applied["status"], applied["result"]) == ("completed", {"examined": 1, "changed": 1})
     assert api.get(f"{TX}/{old.json()['id']}").json()["tags"] == ["rides"]
     new = api.post(
         TX, {"account_id": account, "booked_on": "2026-11-02", "description": "UBER *TRIP 2", "amount": "-15.00"}
@@ -197,3 +200,36 @@ def test_rules_budgets_reports_and_learning(api: Api) -> None:
                                            "amount": "50.00", "booked_on": "2026-11-05"})  # fmt: skip
     assert transfer.status_code == 201
     assert api.delete(f"{TX}/{transfer.json()['inflow']['id']}").status_code == 204
+
+
+def test_report_jobs_and_notifications(api: Api) -> None:
+    account = api.account()
+    food = api.category("Food")
+    body = {"category_id": food, "limit": "10.00", "currency": "BRL", "starts_on": "2026-03-01"}
+    assert api.post("/api/budgets", body).status_code == 201
+    assert api.tx(account, "2026-03-02", "MERCADO", "-8.50", category_id=food).status_code == 201
+    asked = api.post("/api/reports", {"kind": "spend_by_category", "start": "2026-03-01", "end": "2026-03-31"})
+    assert asked.status_code == 202, asked.text
+    assert api.get(asked.headers["location"]).json()["status"] == "pending"
+    bad = api.post("/api/reports", {"kind": "spend_by_category", "start": "2026-04-01", "end": "2026-03-01"})
+    assert bad.status_code == 422
+    unknown_rule = api.post("/api/rules/apply", {"rule_ids": [str(uuid.uuid4())]})
+    assert unknown_rule.status_code == 404
+    run_background_tasks(api.client)
+    report = api.get(asked.headers["location"]).json()
+    assert report["status"] == "completed"
+    assert report["result"]["rows"] == [
+        {"month": "2026-03-01", "category_id": food, "spent": {"amount": "8.50", "currency": "BRL"}}
+    ]
+    notes = api.get("/api/notifications").json()
+    titles = sorted(n["title"] for n in notes)
+    assert titles == ["Budget 80% used", "Report ready"], titles
+    budget_note = next(n for n in notes if n["kind"] == "budget")
+    assert budget_note["body"] == "8.50 BRL of 10.00 BRL spent; 1.50 BRL left this period."
+    read = api.post(f"/api/notifications/{budget_note['id']}/read", {})
+    assert read.status_code == 200
+    assert read.json()["read_at"] is not None
+    assert [n["kind"] for n in api.get("/api/notifications?unread=true").json()] == ["job"]
+    assert api.post(f"/api/notifications/{uuid.uuid4()}/read", {}).status_code == 404
+    assert api.get(f"/api/jobs/{uuid.uuid4()}").status_code == 404
+    assert api.get("/api/notifications?limit=0").status_code == 422

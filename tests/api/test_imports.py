@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from http_support import Api
-from litestar.testing import TestClient
-
-from valorize_adapters.memory import InMemoryTaskQueue
-from valorize_adapters.postgres.task_queue import LocalDispatcher
-from valorize_core.ports.task_queue import Task
+from http_support import Api, run_background_tasks
 
 CSV = (
     "data;lançamento;valor\n03/11/2026;PADARIA REAL;-12,50\n03/11/2026;PADARIA REAL;-12,50\n"
@@ -18,28 +13,6 @@ CSV = (
 )
 MAPPING = {"date_column": "data", "description_column": "lançamento", "amount_column": "valor",
            "date_format": "%d/%m/%Y", "decimal_style": "comma", "delimiter": ";"}  # fmt: skip
-
-
-def run_background_tasks(client: TestClient[Any]) -> None:
-    """What a dispatcher does: run every queued task through the worker's runner."""
-    runtime = client.app.state.runtime
-
-    async def drain() -> None:
-        queue = runtime.task_queue
-        if isinstance(queue, InMemoryTaskQueue):
-            while (task := queue.take()) is not None:
-                await runtime.runner.run(task)
-            return
-
-        async def deliver(task: Task, attempt: int) -> bool:
-            await runtime.runner.run(task)
-            return True
-
-        dispatcher = LocalDispatcher(runtime.backend.pool, queue, deliver)
-        while await dispatcher.run_once():
-            pass
-
-    client.blocking_portal.call(drain)
 
 
 def upload(api: Api, account: str, text: str = CSV, mapping: Any = None, **extra: Any) -> Any:
@@ -139,3 +112,22 @@ def test_ofx_imports_dedup_by_fitid(api: Api) -> None:
     run_background_tasks(api.client)
     assert api.get(f"/api/imports/{usd.json()['id']}").json()["status"] == "failed"
     assert len(api.get("/api/transactions").json()["items"]) == 3
+
+
+def test_a_pending_row_posts_in_the_next_statement(api: Api) -> None:
+    account = api.account()
+    mapping = {**MAPPING, "external_id_column": "id", "status_column": "situação"}
+    header = "data;lançamento;valor;id;situação\n"
+    first = upload(api, account, header + "03/11/2026;POSTO SHELL;-100,00;;Pendente\n", mapping)
+    run_background_tasks(api.client)
+    assert api.get(f"/api/imports/{first.json()['id']}").json()["imported"] == 1
+    assert api.get("/api/transactions").json()["items"][0]["status"] == "pending"
+    posted = upload(api, account, header + "04/11/2026;SHELL POSTO 123;-100,00;F-9;Efetivado\n", mapping)
+    run_background_tasks(api.client)
+    result = api.get(f"/api/imports/{posted.json()['id']}").json()
+    assert (result["imported"], result["duplicates"], result["updated"]) == (0, 0, 1)
+    (tx,) = api.get("/api/transactions").json()["items"]
+    assert (tx["status"], tx["booked_on"]) == ("posted", "2026-11-04")
+    assert api.get("/api/accounts").json()[0]["balance"]["amount"] == "900.00"  # opened with 1,000.00
+    bad = upload(api, account, header, {**mapping, "pending_values": "pendente"})
+    assert bad.status_code == 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from http_support import Api
 from litestar.testing import TestClient
+from test_imports import CSV, MAPPING
 
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
@@ -102,3 +104,33 @@ def test_local_dispatch_drains_through_the_worker_exactly_once(database_url: str
     assert processed == total  # every task's effect once: none lost, none doubled
     assert len(dead) == 1
     assert "date" in dead[0]
+
+
+def test_the_request_id_travels_into_the_task_its_log_and_its_events(worker_client: TestClient[Any]) -> None:
+    api = Api(worker_client)
+    account = api.account()
+    form = {"account_id": account, "mapping": json.dumps(MAPPING)}
+    files = {"file": ("extrato.csv", CSV.encode(), "text/csv")}
+    headers = {**api.headers, "x-request-id": "req-import-42"}
+    assert worker_client.post("/api/imports", data=form, files=files, headers=headers).status_code == 202
+    runtime = worker_client.app.state.runtime
+    task = runtime.task_queue.take()
+    assert (task.name, task.correlation_id) == ("import_statement", "req-import-42")
+    lines: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = lines.append  # type: ignore[method-assign]
+    logging.getLogger("valorize.worker").addHandler(handler)
+    try:
+        headers = {SECRET_HEADER: "s3cret", "x-cloudtasks-taskname": task.id.hex, "x-request-id": task.correlation_id}
+        body = json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload})
+        assert worker_client.post(f"/tasks/{task.name}", content=body, headers=headers).json()["outcome"] == "done"
+    finally:
+        logging.getLogger("valorize.worker").removeHandler(handler)
+    logged = [r.fields for r in lines if r.getMessage() == "task"]  # type: ignore[attr-defined]
+    assert logged[0]["request_id"] == "req-import-42"
+    assert logged[0]["outcome"] == "done"
+    completed = [e for e in runtime.backend.store.outbox if e.name == "import.completed"]
+    assert [(e.status, e.correlation_id) for e in completed] == [("completed", "req-import-42")]
+    follow_ups = runtime.task_queue.pending()
+    assert follow_ups
+    assert {t.correlation_id for t in follow_ups} == {"req-import-42"}

@@ -82,7 +82,10 @@ def test_the_emulator_pushes_every_task_to_the_worker_with_one_effect_each(
             )
             client = cloud_tasks_client(emulator)
             queue = CloudTasksQueue(client, QUEUE, worker_url, headers={SECRET_HEADER: "s3cret"})
-            tasks = [Task(uuid.uuid4(), "evaluate_budgets", t, {"day": "2026-03-10"}) for _ in range(60)]
+            tasks = [
+                Task(uuid.uuid4(), "evaluate_budgets", t, {"day": "2026-03-10"}, correlation_id="req-ct-1")
+                for _ in range(60)
+            ]
             for task in tasks + tasks[:15]:  # the emulator delivers duplicate names; Cloud Tasks would refuse them
                 await queue.enqueue(task)
             with pytest.raises(ValidationError):
@@ -103,6 +106,7 @@ def test_the_emulator_pushes_every_task_to_the_worker_with_one_effect_each(
             processed = await count("SELECT count(*) AS n FROM processed_tasks WHERE tenant_id = %s")
             announced = await count(
                 "SELECT count(*) AS n FROM outbox WHERE tenant_id = %s AND name = 'budget.threshold_crossed'"
+                " AND correlation_id = 'req-ct-1'"  # the request id came through Cloud Tasks' headers
             )
             return processed, announced
         finally:

@@ -11,6 +11,7 @@ from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewTransaction, Valorize
+from valorize_core.correlation import correlated
 from valorize_core.relay import OutboxRelay
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
@@ -31,7 +32,8 @@ class TestRelayOnPostgres(PortsContract):
         )
         vz = Valorize(ports)
         account = self.run(vz.create_account(NewAccount(t, "A", "cash", "BRL")))
-        tx = self.run(vz.create_transaction(NewTransaction(t, account.id, date(2026, 3, 5), "PADARIA", "-4.00")))
+        with correlated("req-sweep-1"):  # the request that wrote it
+            tx = self.run(vz.create_transaction(NewTransaction(t, account.id, date(2026, 3, 5), "PADARIA", "-4.00")))
         assert broken.failures == 1
 
         bus, queue = InMemoryEventBus(), InMemoryTaskQueue()
@@ -48,6 +50,9 @@ class TestRelayOnPostgres(PortsContract):
         assert {e.name for e in mine} == {"transaction.created", "account.balance_changed"}
         assert any(e.payload().get("transaction_id") == str(tx.id) for e in mine)
         assert any(task.tenant_id == t and task.name == "evaluate_budgets" for task in queue.pending())
+        # The request id survives the outbox: swept events and their tasks still name it.
+        assert {e.correlation_id for e in mine} == {"req-sweep-1"}
+        assert {task.correlation_id for task in queue.pending() if task.tenant_id == t} == {"req-sweep-1"}
 
         async def unpublished_of_tenant() -> int:
             async with pg_backend.pool.connection() as conn:

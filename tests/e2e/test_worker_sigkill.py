@@ -10,13 +10,11 @@ import uuid
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
-from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
-from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
 from valorize_core.testing.net import free_port
-from valorize_entrypoints.testing import start_worker_process
+from valorize_entrypoints.testing import countable_effects, countable_task, start_worker_process
 from valorize_entrypoints.worker import HttpDelivery
 
 pytestmark = pytest.mark.slow
@@ -33,20 +31,10 @@ def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> 
             tenant = (await backend.app.signup(SignupRequest("K", f"{uuid.uuid4().hex}@example.com", "K"))).tenant.id
             queue = PgTaskQueue(backend.pool)
             for _ in range(TASKS):
-                report = str(uuid.uuid4())
-                payload = {"kind": "cash_flow", "start": "2026-01-01", "end": "2026-01-31", "report_id": report}
-                await queue.enqueue(Task(uuid.uuid4(), "generate_report", tenant, payload))
+                await queue.enqueue(countable_task(tenant))
 
             async def reports() -> tuple[int, int]:
-                async with backend.pool.connection() as conn:
-                    s = Session(conn, tenant)
-                    rows = await s.fetch(
-                        "SELECT count(*) AS events, count(DISTINCT payload->>'report_id') AS reports FROM outbox"
-                        " WHERE tenant_id = %s AND name = 'report.ready'",
-                        (tenant,),
-                    )
-                    await s.rollback()
-                    return int(rows[0]["events"]), int(rows[0]["reports"])
+                return await countable_effects(backend.pool, tenant)
 
             delivery = HttpDelivery(f"http://127.0.0.1:{port}", "s3cret", timeout=10)
             dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=8, backoff=0.1, max_backoff=1.0)

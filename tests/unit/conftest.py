@@ -11,6 +11,11 @@ from valorize_core import NewAccount, NewCategory, SignupRequest
 
 @pytest.fixture
 def world() -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """A fresh in-memory world (property tests need one per example)."""
     clock = ManualClock()
     backend = InMemoryBackend(clock=clock)
     vz = backend.app

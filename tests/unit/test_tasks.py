@@ -2,14 +2,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import pytest
 from world import World, run
 
 from valorize_core import BudgetInput, NewRule, NewTransaction
-from valorize_core.events import BudgetThresholdCrossed, ReportReady
+from valorize_core.actions.delete_rule import RuleDeletion
+from valorize_core.actions.request_job import JobRequest
+from valorize_core.errors import DomainError
+from valorize_core.events import (
+    BudgetThresholdCrossed,
+    JobCompleted,
+    JobRequested,
+    NotificationCreated,
+    ReportReady,
+)
+from valorize_core.jobs import Job
 from valorize_core.ports.task_queue import Task
+from valorize_core.relay import follow_up_tasks
 from valorize_core.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
 from valorize_core.tasks import TaskOutcome, TaskRunner, task_id_for
 
@@ -52,14 +65,96 @@ def test_retroactive_rules_as_a_task(world: World) -> None:
     assert run(world.vz.get_transaction(TransactionLookup(world.tenant, tx.id))).category_id == world.home
 
 
-def test_reports_announce_themselves(world: World) -> None:
-    report_id = uuid.uuid4()
-    job = task(
-        world, "generate_report", kind="cash_flow", start="2026-01-01", end="2026-03-31", report_id=str(report_id)
-    )
-    assert run(TaskRunner(world.vz.ports).run(job)).outcome is TaskOutcome.DONE
+def job_task(w: World, job_kind: str, **params: Any) -> tuple[Job, Task]:
+    """A job as the API requests it, and the task the relay derives from its event."""
+    job = run(w.vz.request_job(JobRequest(w.tenant, job_kind, params)))
+    requested = [e for e in w.backend.store.outbox if isinstance(e, JobRequested) and e.job_id == str(job.id)]
+    (follow_up,) = follow_up_tasks(requested[0])
+    return job, follow_up
+
+
+def stored_job(w: World, job: Job) -> Job:
+    async def get() -> Job | None:
+        async with w.vz.ports.uow(w.tenant) as uow:
+            return await uow.jobs.get(job.id)
+
+    found = run(get())
+    assert found is not None
+    return found
+
+
+def test_a_report_job_stores_its_rows_and_announces_itself(world: World) -> None:
+    run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 2, 2), "X", "-9.00")))
+    job, follow_up = job_task(world, "generate_report", kind="cash_flow", start="2026-01-01", end="2026-03-31")
+    assert (job.status, follow_up.name) == ("pending", "generate_report")
+    assert run(TaskRunner(world.vz.ports).run(follow_up)).outcome is TaskOutcome.DONE
+    done = stored_job(world, job)
+    assert done.status == "completed"
+    assert done.result is not None
+    (february,) = [row for row in done.result["rows"] if row["month"] == "2026-02-01"]
+    assert february == {"month": "2026-02-01", "inflow": {"amount": "0.00", "currency": "BRL"},
+                        "outflow": {"amount": "9.00", "currency": "BRL"},
+                        "net": {"amount": "-9.00", "currency": "BRL"}}  # fmt: skip
     ready = [e for e in world.backend.store.outbox if isinstance(e, ReportReady)]
-    assert [(e.report_id, e.kind) for e in ready] == [(str(report_id), "cash_flow")]
+    assert [(e.report_id, e.kind) for e in ready] == [(str(job.id), "cash_flow")]
+    completed = [e for e in world.backend.store.outbox if isinstance(e, JobCompleted)]
+    assert [(e.job_id, e.status) for e in completed] == [(str(job.id), "completed")]
+
+
+def test_a_rule_job_stores_its_counts_and_a_vanished_rule_fails_it(world: World) -> None:
+    run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 3, 2), "UBER", "-5.00")))
+    group = ConditionGroup(Match.ALL, (Condition(Field.DESCRIPTION, Operator.CONTAINS, "uber"),))
+    rule = run(world.vz.create_rule(NewRule(world.tenant, "uber", group, (SetCategory(world.home),))))
+    job, follow_up = job_task(world, "apply_rules", rule_ids=[str(rule.id)])
+    runner = TaskRunner(world.vz.ports)
+    assert run(runner.run(follow_up)).outcome is TaskOutcome.DONE
+    assert stored_job(world, job).result == {"examined": 1, "changed": 1}
+    doomed, doomed_task = job_task(world, "apply_rules", rule_ids=[str(rule.id)])
+    run(world.vz.delete_rule(RuleDeletion(world.tenant, rule.id)))
+    result = run(runner.run(doomed_task))
+    assert result.outcome is TaskOutcome.REJECTED
+    failed = stored_job(world, doomed)
+    assert (failed.status, failed.error) == ("failed", result.detail)
+    assert run(runner.run(doomed_task)).outcome is TaskOutcome.DUPLICATE
+
+
+def test_bad_job_requests_are_refused_at_once_and_store_nothing(world: World) -> None:
+    before = world.snapshot()
+    for kind, params in (
+        ("mine_bitcoin", {}),
+        ("apply_rules", {"rule_ids": [str(uuid.uuid4())]}),
+        ("apply_rules", {"rule_ids": "all"}),
+        ("apply_rules", {"include_manual": "yes"}),
+        ("generate_report", {"kind": "astrology", "start": "2026-01-01", "end": "2026-01-02"}),
+        ("generate_report", {"kind": "cash_flow", "start": "2026-02-01", "end": "2026-01-01"}),
+        ("generate_report", {"kind": "cash_flow", "start": "soon"}),
+    ):
+        with pytest.raises(DomainError):
+            run(world.vz.request_job(JobRequest(world.tenant, kind, params)))
+    assert world.snapshot() == before
+
+
+def test_notifications_are_stored_once_per_event_and_announced(world: World) -> None:
+    run(world.vz.set_budget(BudgetInput(world.tenant, world.food, "10.00", "BRL", starts_on=date(2026, 3, 1))))
+    run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 3, 2), "X", "-12.00",
+                                                    category_id=world.food)))  # fmt: skip
+    runner = TaskRunner(world.vz.ports)
+    assert run(runner.run(task(world, "evaluate_budgets", day="2026-03-10"))).outcome is TaskOutcome.DONE
+    crossed = [e for e in world.backend.store.outbox if isinstance(e, BudgetThresholdCrossed)]
+    notify = [t for e in crossed for t in follow_up_tasks(e) if t.name == "notify"]
+    assert len(notify) == len(crossed) == 2  # 80 % and 100 %
+    for t in [*notify, replace(notify[0], id=uuid.uuid4())]:  # the last: the same event, a second task
+        assert run(runner.run(t)).outcome is TaskOutcome.DONE
+
+    async def inbox() -> list[Any]:
+        async with world.vz.ports.uow(world.tenant) as uow:
+            return await uow.notifications.list(10)
+
+    notes = run(inbox())
+    assert sorted(n.title for n in notes) == ["Budget 100% used", "Budget 80% used"]
+    assert "12.00 BRL of 10.00 BRL spent; 2.00 BRL over budget" in next(n.body for n in notes if "100" in n.title)
+    created = [e for e in world.backend.store.outbox if isinstance(e, NotificationCreated)]
+    assert sorted(e.notification_id for e in created) == sorted(str(n.id) for n in notes)
 
 
 def test_bad_tasks_are_rejected_with_a_reason_and_change_nothing(world: World) -> None:
@@ -68,14 +163,8 @@ def test_bad_tasks_are_rejected_with_a_reason_and_change_nothing(world: World) -
     for bad in (
         task(world, "no_such_task"),
         task(world, "evaluate_budgets", day="yesterday"),
-        task(
-            world,
-            "generate_report",
-            kind="astrology",
-            start="2026-01-01",
-            end="2026-01-02",
-            report_id=str(uuid.uuid4()),
-        ),
+        task(world, "generate_report", job_id=str(uuid.uuid4())),
+        task(world, "notify", event={"name": "transaction.created"}),
         task(world, "index_example", transaction_id=str(uuid.uuid4())),
         task(world, "apply_rules", rule_ids=["not-an-id"]),
     ):

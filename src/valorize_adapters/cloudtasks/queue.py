@@ -68,7 +68,11 @@ class CloudTasksQueue:
         http: dict[str, Any] = {
             "http_method": tasks_v2.HttpMethod.POST,
             "url": f"{self._worker}/tasks/{task.name}",
-            "headers": {"Content-Type": "application/json", **self._headers},
+            "headers": {
+                "Content-Type": "application/json",
+                **self._headers,
+                **({"X-Request-ID": task.correlation_id} if task.correlation_id else {}),
+            },
             "body": body,
         }
         if self._service_account:

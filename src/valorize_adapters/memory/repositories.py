@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +14,9 @@ from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.errors import Conflict, NotFound
 from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rules import Rule
 from valorize_core.statements.imports import StatementImport
@@ -26,6 +28,8 @@ __all__ = [
     "MemoryCategories",
     "MemoryIdentity",
     "MemoryImports",
+    "MemoryJobs",
+    "MemoryNotifications",
     "MemoryPayees",
     "MemoryProcessedTasks",
     "MemoryRules",
@@ -333,6 +337,49 @@ class MemoryImports(_Tenant):
 
     async def drop_source(self, import_id: UUID) -> None:
         self._data.sources.pop(import_id, None)
+
+
+class MemoryJobs(_Tenant):
+    """Background jobs of one tenant."""
+
+    async def get(self, job_id: UUID) -> Job | None:
+        return self._data.jobs.get(job_id)
+
+    async def add(self, job: Job) -> None:
+        self._own(job.tenant_id)
+        if job.id in self._data.jobs:
+            raise Conflict(f"job {job.id} exists")
+        self._data.jobs[job.id] = job
+
+    async def update(self, job: Job) -> None:
+        if job.id not in self._data.jobs:
+            raise NotFound("job", job.id)
+        self._data.jobs[job.id] = job
+
+
+class MemoryNotifications(_Tenant):
+    """Notifications of one tenant."""
+
+    async def add(self, notification: Notification) -> bool:
+        self._own(notification.tenant_id)
+        if notification.id in self._data.notifications:
+            return False
+        self._data.notifications[notification.id] = notification
+        return True
+
+    async def list(self, limit: int, *, unread_only: bool = False) -> list[Notification]:
+        found = [n for n in self._data.notifications.values() if not (unread_only and n.read_at is not None)]
+        found.sort(key=lambda n: (n.created_at, n.id), reverse=True)
+        return found[:limit]
+
+    async def mark_read(self, notification_id: UUID, at: datetime) -> Notification:
+        found = self._data.notifications.get(notification_id)
+        if found is None:
+            raise NotFound("notification", notification_id)
+        if found.read_at is None:
+            found = replace(found, read_at=at)
+            self._data.notifications[notification_id] = found
+        return found
 
 
 class MemoryPayees(_Tenant):

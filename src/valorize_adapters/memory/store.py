@@ -15,6 +15,8 @@ from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.jobs import Job
+from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rules import Rule
 from valorize_core.statements.imports import StatementImport
@@ -42,6 +44,8 @@ class TenantData:
     examples: dict[UUID, tuple[tuple[float, ...], UUID, str]] = field(default_factory=dict)
     processed: dict[UUID, str] = field(default_factory=dict)
     sources: dict[UUID, tuple[str, bytes, dict[str, Any]]] = field(default_factory=dict)
+    jobs: dict[UUID, Job] = field(default_factory=dict)
+    notifications: dict[UUID, Notification] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

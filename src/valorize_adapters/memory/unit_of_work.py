@@ -12,6 +12,8 @@ from valorize_adapters.memory.repositories import (
     MemoryCategories,
     MemoryIdentity,
     MemoryImports,
+    MemoryJobs,
+    MemoryNotifications,
     MemoryPayees,
     MemoryProcessedTasks,
     MemoryRules,
@@ -47,6 +49,8 @@ class MemoryUnitOfWork:
         self.budgets = MemoryBudgets(data, self.tenant_id)
         self.rules = MemoryRules(data, self.tenant_id)
         self.imports = MemoryImports(data, self.tenant_id)
+        self.jobs = MemoryJobs(data, self.tenant_id)
+        self.notifications = MemoryNotifications(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions)

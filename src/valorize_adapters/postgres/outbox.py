@@ -26,7 +26,7 @@ class PgOutbox:
         async with self._pool.connection() as conn:
             s = Session(conn, None, scope="relay")
             rows = await s.fetch(
-                "SELECT id, tenant_id, name, occurred_at, payload FROM outbox"
+                "SELECT id, tenant_id, name, occurred_at, payload, correlation_id FROM outbox"
                 " WHERE published_at IS NULL AND occurred_at < %s ORDER BY seq LIMIT %s",
                 (occurred_before, limit),
             )
@@ -39,6 +39,7 @@ class PgOutbox:
                     "name": r["name"],
                     "occurred_at": r["occurred_at"].isoformat(),
                     "payload": r["payload"],
+                    "correlation_id": r["correlation_id"],
                 }
             )
             for r in rows

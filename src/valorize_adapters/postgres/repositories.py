@@ -4,7 +4,7 @@ repeats the filter underneath, so a forgotten ``WHERE`` still cannot cross tenan
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -15,9 +15,11 @@ from valorize_adapters.postgres.session import Session
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
-from valorize_core.errors import NotFound
+from valorize_core.errors import Conflict, NotFound
 from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
+from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
@@ -29,6 +31,8 @@ __all__ = [
     "PgCategories",
     "PgIdentity",
     "PgImports",
+    "PgJobs",
+    "PgNotifications",
     "PgPayees",
     "PgProcessedTasks",
     "PgRules",
@@ -365,19 +369,20 @@ class PgImports(_Repo):
     def _params(self, i: StatementImport) -> tuple[Any, ...]:
         errors = Jsonb([{"line": e.line, "message": e.message} for e in i.errors])
         return (i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates, errors,
-                i.created_at, i.completed_at)  # fmt: skip
+                i.created_at, i.completed_at, i.updated)  # fmt: skip
 
     async def add(self, statement_import: StatementImport) -> None:
         await self._s.execute(
             "INSERT INTO imports (account_id, filename, status, total_rows, imported, duplicates, errors,"
-            " created_at, completed_at, tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " created_at, completed_at, updated, tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (*self._params(statement_import), statement_import.tenant_id, statement_import.id),
         )
 
     async def update(self, statement_import: StatementImport) -> None:
         n = await self._s.execute(
             "UPDATE imports SET account_id = %s, filename = %s, status = %s, total_rows = %s, imported = %s,"
-            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
+            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s, updated = %s"
+            " WHERE tenant_id = %s AND id = %s",
             (*self._params(statement_import), self._t, statement_import.id),
         )
         if not n:
@@ -401,6 +406,62 @@ class PgImports(_Repo):
 
     async def drop_source(self, import_id: UUID) -> None:
         await self._s.execute("UPDATE imports SET source = NULL WHERE tenant_id = %s AND id = %s", (self._t, import_id))
+
+
+class PgJobs(_Repo):
+    async def get(self, job_id: UUID) -> Job | None:
+        r = await self._s.fetch_one("SELECT * FROM jobs WHERE tenant_id = %s AND id = %s", (self._t, job_id))
+        return rows.job(r) if r else None
+
+    async def add(self, job: Job) -> None:
+        n = await self._s.execute(
+            "INSERT INTO jobs (tenant_id, id, kind, status, params, result, error, created_at, completed_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (job.tenant_id, job.id, job.kind, job.status.value, Jsonb(job.params),
+             None if job.result is None else Jsonb(job.result), job.error, job.created_at, job.completed_at),
+        )  # fmt: skip
+        if not n:
+            raise Conflict(f"job {job.id} exists")
+
+    async def update(self, job: Job) -> None:
+        n = await self._s.execute(
+            "UPDATE jobs SET status = %s, params = %s, result = %s, error = %s, completed_at = %s"
+            " WHERE tenant_id = %s AND id = %s",
+            (job.status.value, Jsonb(job.params), None if job.result is None else Jsonb(job.result), job.error,
+             job.completed_at, self._t, job.id),
+        )  # fmt: skip
+        if not n:
+            raise NotFound("job", job.id)
+
+
+class PgNotifications(_Repo):
+    async def add(self, notification: Notification) -> bool:
+        n = notification
+        return (
+            await self._s.execute(
+                "INSERT INTO notifications (tenant_id, id, kind, title, body, data, created_at, read_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (n.tenant_id, n.id, n.kind, n.title, n.body, Jsonb(n.data), n.created_at, n.read_at),
+            )
+            == 1
+        )
+
+    async def list(self, limit: int, *, unread_only: bool = False) -> list[Notification]:
+        rs = await self._s.fetch(
+            "SELECT * FROM notifications WHERE tenant_id = %s AND (NOT %s OR read_at IS NULL)"
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            (self._t, unread_only, limit),
+        )
+        return [rows.notification(r) for r in rs]
+
+    async def mark_read(self, notification_id: UUID, at: datetime) -> Notification:
+        r = await self._s.fetch_one(
+            "UPDATE notifications SET read_at = coalesce(read_at, %s) WHERE tenant_id = %s AND id = %s RETURNING *",
+            (at, self._t, notification_id),
+        )
+        if r is None:
+            raise NotFound("notification", notification_id)
+        return rows.notification(r)
 
 
 class PgPayees(_Repo):

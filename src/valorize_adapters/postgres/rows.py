@@ -9,8 +9,10 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.identity import ApiToken, Tenant, User
+from valorize_core.jobs import Job
 from valorize_core.listing import transaction_tokens
 from valorize_core.money import Money
+from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.statements.imports import RowError, StatementImport
@@ -97,7 +99,22 @@ def statement_import(r: Row) -> StatementImport:
         id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], filename=r["filename"],
         status=r["status"], created_at=r["created_at"], total_rows=r["total_rows"], imported=r["imported"],
         duplicates=r["duplicates"], errors=tuple(RowError(e["line"], e["message"]) for e in r["errors"]),
+        completed_at=r["completed_at"], updated=r["updated"],
+    )  # fmt: skip
+
+
+def job(r: Row) -> Job:
+    return Job(
+        id=r["id"], tenant_id=r["tenant_id"], kind=r["kind"], status=r["status"], created_at=r["created_at"],
+        params=dict(r["params"]), result=None if r["result"] is None else dict(r["result"]), error=r["error"],
         completed_at=r["completed_at"],
+    )  # fmt: skip
+
+
+def notification(r: Row) -> Notification:
+    return Notification(
+        id=r["id"], tenant_id=r["tenant_id"], kind=r["kind"], title=r["title"], body=r["body"],
+        created_at=r["created_at"], data=dict(r["data"]), read_at=r["read_at"],
     )  # fmt: skip
 
 

@@ -44,7 +44,7 @@ class DeadLetter:
 
 def _task(row: dict[str, Any]) -> Task:
     payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-    return Task(row["id"], row["name"], row["tenant_id"], payload)
+    return Task(row["id"], row["name"], row["tenant_id"], payload, correlation_id=row.get("correlation_id"))
 
 
 class PgTaskQueue:
@@ -57,9 +57,9 @@ class PgTaskQueue:
         async with self._pool.connection() as conn:
             s = Session(conn, task.tenant_id)
             await s.execute(
-                "INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at)"
-                " VALUES (%s, %s, %s, %s, coalesce(%s, now()), now()) ON CONFLICT (id) DO NOTHING",
-                (task.id, task.tenant_id, task.name, Jsonb(task.payload), task.not_before),
+                "INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at, correlation_id)"
+                " VALUES (%s, %s, %s, %s, coalesce(%s, now()), now(), %s) ON CONFLICT (id) DO NOTHING",
+                (task.id, task.tenant_id, task.name, Jsonb(task.payload), task.not_before, task.correlation_id),
             )
             await s.commit()
 
@@ -78,10 +78,10 @@ class PgTaskQueue:
     async def dead_letter(self, task: Task, attempts: int, reason: str) -> None:
         """Record a task that failed for good (the worker calls this for permanent failures)."""
         await self._scoped(
-            "INSERT INTO dead_letters (id, tenant_id, name, payload, attempts, reason, created_at, died_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, now(), now()) ON CONFLICT (id) DO UPDATE SET"
+            "INSERT INTO dead_letters (id, tenant_id, name, payload, attempts, reason, created_at, died_at,"
+            " correlation_id) VALUES (%s, %s, %s, %s, %s, %s, now(), now(), %s) ON CONFLICT (id) DO UPDATE SET"
             " attempts = EXCLUDED.attempts, reason = EXCLUDED.reason, died_at = EXCLUDED.died_at",
-            (task.id, task.tenant_id, task.name, Jsonb(task.payload), attempts, reason[:2000]),
+            (task.id, task.tenant_id, task.name, Jsonb(task.payload), attempts, reason[:2000], task.correlation_id),
         )
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -93,8 +93,9 @@ class PgTaskQueue:
         """Put dead letters (one, or all) back on the queue; returns how many."""
         rows = await self._scoped(
             "WITH moved AS (DELETE FROM dead_letters WHERE %s::uuid IS NULL OR id = %s RETURNING *)"
-            " INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at)"
-            " SELECT id, tenant_id, name, payload, now(), now() FROM moved ON CONFLICT (id) DO NOTHING RETURNING id",
+            " INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at, correlation_id)"
+            " SELECT id, tenant_id, name, payload, now(), now(), correlation_id FROM moved"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
             (task_id, task_id),
         )
         return len(rows)

@@ -18,6 +18,8 @@ from valorize_adapters.postgres.repositories import (
     PgCategories,
     PgIdentity,
     PgImports,
+    PgJobs,
+    PgNotifications,
     PgPayees,
     PgProcessedTasks,
     PgRules,
@@ -58,6 +60,8 @@ class PostgresUnitOfWork:
         self.budgets = PgBudgets(self.session)
         self.rules = PgRules(self.session)
         self.imports = PgImports(self.session)
+        self.jobs = PgJobs(self.session)
+        self.notifications = PgNotifications(self.session)
         self.payees = PgPayees(self.session)
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)
@@ -88,8 +92,9 @@ class PostgresUnitOfWork:
         if self._events:
             records = [e.to_record() for e in self._events]
             await self.session.execute_many(
-                "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload) VALUES (%s, %s, %s, %s, %s)",
-                [(e.tenant_id, e.event_id, r["name"], e.occurred_at, Jsonb(r["payload"]))
+                "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload, correlation_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [(e.tenant_id, e.event_id, r["name"], e.occurred_at, Jsonb(r["payload"]), e.correlation_id)
                  for e, r in zip(self._events, records, strict=True)],
             )  # fmt: skip
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from valorize_core.accounts import Account
@@ -12,6 +12,7 @@ from valorize_core.context import Ports
 from valorize_core.errors import NotFound, ValidationError
 from valorize_core.events import (
     AccountBalanceChanged,
+    JobCompleted,
     TransactionCategorized,
     TransactionCreated,
     TransactionUpdated,
@@ -149,3 +150,16 @@ async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
     text = ports.categorizer.label_text(tx)
     vector = ports.embedder.embed([text])[0]
     await uow.examples.upsert(tx.id, vector, category_id, text)
+
+
+async def finish_job(
+    uow: UnitOfWork, ports: Ports, job_id: UUID, summary: str, result: dict[str, Any] | None = None, *,
+    error: str = "",
+) -> None:  # fmt: skip
+    """Store a job's outcome (``error``: it failed) and record ``JobCompleted``, in ``uow``."""
+    job = await require(uow.jobs.get, job_id, "job")
+    now = ports.clock.now()
+    done = job.failed(error, now) if error else job.completed(result or {}, now)
+    await uow.jobs.update(done)
+    uow.record(ports.event(JobCompleted, uow.tenant_id, job_id=str(job.id), kind=job.kind,
+                           status=done.status.value, summary=summary))  # fmt: skip

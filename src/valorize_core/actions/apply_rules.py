@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import record_categorized, record_updated, require
+from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require
 from valorize_core.context import Ports
 from valorize_core.listing import TransactionFilter
 from valorize_core.rules import apply_rules
@@ -18,13 +18,14 @@ class RetroactiveApply:
     """Which rules (``None``: all enabled) over which transactions.
 
     Transactions a person categorized are left alone unless ``include_manual``; transfers are
-    never touched.
+    never touched. With a ``job_id`` the job's result is stored in the same transaction.
     """
 
     tenant_id: UUID
     rule_ids: tuple[UUID, ...] | None = None
     filter: TransactionFilter = field(default_factory=TransactionFilter)
     include_manual: bool = False
+    job_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,5 +66,8 @@ class ApplyRules:
                 record_updated(uow, self._ports, new, fields)
                 if "splits" in fields:
                     record_categorized(uow, self._ports, new)
+            if command.job_id is not None:
+                summary = f"{changed} of {examined} transactions changed."
+                await finish_job(uow, self._ports, command.job_id, summary, {"examined": examined, "changed": changed})
             await uow.commit()
         return ApplyResult(examined, changed)

@@ -12,6 +12,8 @@ from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.identity import IdentityRepository
 from valorize_core.ports.imports import ImportRepository
+from valorize_core.ports.jobs import JobRepository
+from valorize_core.ports.notifications import NotificationRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rules import RuleRepository
@@ -63,6 +65,16 @@ class UnitOfWork(Protocol):
     @property
     def imports(self) -> ImportRepository:
         """The tenant's imports."""
+        ...
+
+    @property
+    def jobs(self) -> JobRepository:
+        """The tenant's background jobs."""
+        ...
+
+    @property
+    def notifications(self) -> NotificationRepository:
+        """The tenant's notifications."""
         ...
 
     @property

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from valorize_core.categories import CategoryTree
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
 from valorize_core.listing import TransactionFilter
+from valorize_core.money import Money
 from valorize_core.reports import (
     CashFlowRow,
     IncomeExpenseRow,
@@ -21,7 +23,7 @@ from valorize_core.reports import (
     spend_by_category,
 )
 
-__all__ = ["Report", "ReportQuery", "RunReport"]
+__all__ = ["REPORT_KINDS", "Report", "ReportQuery", "RunReport", "check_report_query"]
 
 REPORT_KINDS = ("spend_by_category", "income_vs_expense", "cash_flow", "net_worth")
 
@@ -48,6 +50,33 @@ class Report:
     cash_flow: list[CashFlowRow]
     net_worth: list[NetWorthPoint]
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as JSON-safe dicts (dates ISO, money ``{"amount": "12.50", "currency": "BRL"}``)."""
+
+        def money(m: Money) -> dict[str, str]:
+            return {"amount": m.to_decimal_string(), "currency": m.currency.code}
+
+        if self.kind == "spend_by_category":
+            return [{"month": x.month.isoformat(), "category_id": None if x.category_id is None else str(x.category_id),
+                     "spent": money(x.spent)} for x in self.spend]  # fmt: skip
+        if self.kind == "income_vs_expense":
+            return [{"month": x.month.isoformat(), "income": money(x.income), "expense": money(x.expense),
+                     "net": money(x.net)} for x in self.income_expense]  # fmt: skip
+        if self.kind == "cash_flow":
+            return [{"month": x.month.isoformat(), "inflow": money(x.inflow), "outflow": money(x.outflow),
+                     "net": money(x.net)} for x in self.cash_flow]  # fmt: skip
+        return [{"as_of": x.as_of.isoformat(), "net_worth": money(x.net_worth)} for x in self.net_worth]
+
+
+def check_report_query(query: ReportQuery) -> None:
+    """Raise ``ValidationError`` unless the query names a report and a sane range."""
+    if query.kind not in REPORT_KINDS:
+        raise ValidationError.for_field("kind", f"must be one of {', '.join(REPORT_KINDS)}")
+    if query.start > query.end:
+        raise ValidationError.for_field("start", "must not be after end")
+    if (query.end - query.start).days > 3660:
+        raise ValidationError.for_field("end", "reports cover at most ten years")
+
 
 class RunReport:
     """Builds a report from the tenant's data."""
@@ -57,12 +86,7 @@ class RunReport:
 
     async def __call__(self, query: ReportQuery) -> Report:
         """Run the query."""
-        if query.kind not in REPORT_KINDS:
-            raise ValidationError.for_field("kind", f"must be one of {', '.join(REPORT_KINDS)}")
-        if query.start > query.end:
-            raise ValidationError.for_field("start", "must not be after end")
-        if (query.end - query.start).days > 3660:
-            raise ValidationError.for_field("end", "reports cover at most ten years")
+        check_report_query(query)
         async with self._ports.uow(query.tenant_id) as uow:
             tree = CategoryTree(await uow.categories.list())
             accounts = await uow.accounts.list() if query.kind == "net_worth" else []

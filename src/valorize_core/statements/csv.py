@@ -27,7 +27,11 @@ _DATE_DIRECTIVES = ("%d", "%m", "%Y", "%y", "%b", "%B", "%j")
 
 @dataclass(frozen=True, slots=True)
 class CsvMapping:
-    """How to read one bank's CSV export."""
+    """How to read one bank's CSV export.
+
+    ``status_column``, when given, marks a row pending when its value is one of
+    ``pending_values`` (case-insensitive); a later statement with the posted row updates it.
+    """
 
     date_column: str
     description_column: str
@@ -36,6 +40,8 @@ class CsvMapping:
     credit_column: str | None = None
     payee_column: str | None = None
     external_id_column: str | None = None
+    status_column: str | None = None
+    pending_values: tuple[str, ...] = ("pending", "pendente")
     date_format: str = "%Y-%m-%d"
     decimal_style: DecimalStyle = "point"
     delimiter: str = ","
@@ -51,6 +57,11 @@ class CsvMapping:
             errors["decimal_style"] = "must be point (1,234.56) or comma (1.234,56)"
         if len(self.delimiter) != 1 or self.delimiter in '\r\n"':
             errors["delimiter"] = "must be one character"
+        if isinstance(self.pending_values, str) or not isinstance(self.pending_values, (list, tuple)):
+            object.__setattr__(self, "pending_values", ())
+        object.__setattr__(self, "pending_values", tuple(self.pending_values))
+        if not self.pending_values or not all(isinstance(v, str) and v.strip() for v in self.pending_values):
+            errors["pending_values"] = "must be a list of words such as pending"
         if not any(d in self.date_format for d in _DATE_DIRECTIVES):
             errors["date_format"] = "must be a strftime pattern such as %d/%m/%Y"
         if isinstance(self.skip_lines, bool) or not isinstance(self.skip_lines, int) or not 0 <= self.skip_lines <= 100:
@@ -64,7 +75,7 @@ class CsvMapping:
 
     def _columns(self) -> list[str]:
         cols = [self.date_column, self.description_column, self.amount_column, self.debit_column,
-                self.credit_column, self.payee_column, self.external_id_column]  # fmt: skip
+                self.credit_column, self.payee_column, self.external_id_column, self.status_column]  # fmt: skip
         return [c for c in cols if c is not None]
 
 
@@ -140,7 +151,9 @@ def _row(record: list[str], line: int, index: dict[str, int], mapping: CsvMappin
         amount = -amount
     external = _cell(record, index, mapping.external_id_column, mapping) or None
     payee = clean_text(_cell(record, index, mapping.payee_column, mapping), "payee", 200)
-    return StatementRow(line, booked_on, description, amount, payee, external and external[:255])
+    status = _cell(record, index, mapping.status_column, mapping).strip().casefold()
+    pending = bool(status) and status in {v.strip().casefold() for v in mapping.pending_values}
+    return StatementRow(line, booked_on, description, amount, payee, external and external[:255], pending)
 
 
 def _amount(record: list[str], index: dict[str, int], mapping: CsvMapping, cur: Currency) -> Money:

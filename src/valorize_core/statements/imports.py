@@ -31,7 +31,8 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class StatementImport:
-    """One import of a statement file into an account."""
+    """One import of a statement file into an account: ``imported`` new transactions,
+    ``duplicates`` rows already known, ``updated`` pending transactions that posted."""
 
     id: UUID
     tenant_id: UUID
@@ -42,6 +43,7 @@ class StatementImport:
     total_rows: int = 0
     imported: int = 0
     duplicates: int = 0
+    updated: int = 0
     errors: tuple[RowError, ...] = ()
     completed_at: datetime | None = None
 

@@ -22,6 +22,7 @@ from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.identity import SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
+from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
 from valorize_entrypoints.api.controllers.planning import BudgetController, ReportController, RuleController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
@@ -104,6 +105,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             RuleController,
             ReportController,
             ImportController,
+            JobController,
+            NotificationController,
             *([TaskController] if include_worker else []),
         ],
         dependencies={

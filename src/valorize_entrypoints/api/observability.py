@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-import sys
 import time
 import uuid
-from typing import Any
 
+from valorize_core.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from valorize_entrypoints.logs import SAFE_REQUEST_ID, configure_logging
 
 __all__ = ["RequestLogMiddleware", "configure_logging"]
 
 log = logging.getLogger("valorize.access")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-
-
-class JsonFormatter(logging.Formatter):
-    """Log records as single-line JSON objects."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        data.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
-
-
-def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:
-    """Send Valorize's logs to stderr, as JSON lines or plain text."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("valorize")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
 
 
 class RequestLogMiddleware:
@@ -54,7 +26,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -68,7 +40,8 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with correlated(request_id):  # events recorded by this request carry its id
+                await self.app(scope, receive, send_with_id)
         finally:
             actor = scope.get("state", {}).get("actor")
             log.info(

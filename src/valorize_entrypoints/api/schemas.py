@@ -17,7 +17,9 @@ from valorize_core.budgets import Budget, BudgetStatus
 from valorize_core.categories import Category
 from valorize_core.categorization import Suggestion
 from valorize_core.identity import ApiToken
+from valorize_core.jobs import Job
 from valorize_core.money import Money
+from valorize_core.notifications import Notification
 from valorize_core.queries.reports import Report
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
@@ -373,9 +375,42 @@ class ApplyRulesIn(Struct, forbid_unknown_fields=True):
     include_manual: bool = False
 
 
-class ApplyRulesOut(Struct):
-    examined: int
-    changed: int
+class ReportJobIn(Struct, forbid_unknown_fields=True):
+    kind: Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]
+    start: date
+    end: date
+
+
+class JobOut(Struct):
+    """Background work: ``result`` once ``completed`` (rule apply: ``examined``/``changed``;
+    report: ``kind``/``start``/``end``/``rows``), ``error`` once ``failed``."""
+
+    id: UUID
+    kind: str
+    status: str
+    params: dict[str, Any]
+    created_at: datetime
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    completed_at: datetime | None = None
+
+
+def job(j: Job) -> JobOut:
+    return JobOut(j.id, j.kind, j.status.value, j.params, j.created_at, j.result, j.error or None, j.completed_at)
+
+
+class NotificationOut(Struct):
+    id: UUID
+    kind: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None = None
+
+
+def notification(n: Notification) -> NotificationOut:
+    return NotificationOut(n.id, n.kind, n.title, n.body, n.data, n.created_at, n.read_at)
 
 
 # -- reports and imports --------------------------------------------------------------------
@@ -389,22 +424,7 @@ class ReportOut(Struct):
 
 
 def report(r: Report) -> ReportOut:
-    rows: list[dict[str, Any]]
-    if r.kind == "spend_by_category":
-        rows = [{"month": x.month, "category_id": x.category_id, "spent": money(x.spent)} for x in r.spend]
-    elif r.kind == "income_vs_expense":
-        rows = [
-            {"month": x.month, "income": money(x.income), "expense": money(x.expense), "net": money(x.net)}
-            for x in r.income_expense
-        ]
-    elif r.kind == "cash_flow":
-        rows = [
-            {"month": x.month, "inflow": money(x.inflow), "outflow": money(x.outflow), "net": money(x.net)}
-            for x in r.cash_flow
-        ]
-    else:
-        rows = [{"as_of": x.as_of, "net_worth": money(x.net_worth)} for x in r.net_worth]
-    return ReportOut(r.kind, r.start, r.end, rows)
+    return ReportOut(r.kind, r.start, r.end, r.rows())
 
 
 class ImportOut(Struct):
@@ -418,12 +438,13 @@ class ImportOut(Struct):
     errors: list[dict[str, Any]]
     created_at: datetime
     completed_at: datetime | None
+    updated: int = 0  # pending transactions this statement found posted
 
 
 def statement_import(i: StatementImport) -> ImportOut:
     return ImportOut(
         i.id, i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates,
-        [{"line": e.line, "message": e.message} for e in i.errors], i.created_at, i.completed_at,
+        [{"line": e.line, "message": e.message} for e in i.errors], i.created_at, i.completed_at, i.updated,
     )  # fmt: skip
 
 

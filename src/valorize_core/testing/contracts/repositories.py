@@ -1,9 +1,10 @@
-"""Contracts of the account, category, budget, rule, import and payee-memory repositories."""
+"""Contracts of the account, category, budget, rule, import, job, notification and payee-memory
+repositories."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,9 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, NotFound
+from valorize_core.jobs import Job, JobStatus
 from valorize_core.money import Money
+from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rules import (
@@ -36,6 +39,8 @@ __all__ = [
     "BudgetRepositoryContract",
     "CategoryRepositoryContract",
     "ImportRepositoryContract",
+    "JobRepositoryContract",
+    "NotificationRepositoryContract",
     "PayeeMemoryContract",
     "RuleRepositoryContract",
 ]
@@ -247,3 +252,47 @@ class PayeeMemoryContract(PortsContract):
         self.write(ports, t, lambda uow: uow.payees.put(later))
         assert self.read(ports, t, lambda uow: uow.payees.get("padaria real")) == later
         assert self.read(ports, t, lambda uow: uow.payees.get("nobody")) is None
+
+
+class JobRepositoryContract(PortsContract):
+    def test_a_job_is_stored_completed_and_failed(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        job = Job(self.new_id(), t, "generate_report", JobStatus.PENDING, NOW, {"kind": "cash_flow", "n": [1, 2]})
+        self.write(ports, t, lambda uow: uow.jobs.add(job))
+        assert self.read(ports, t, lambda uow: uow.jobs.get(job.id)) == job
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.jobs.add(job))
+        done = job.completed({"rows": [{"amount": "1.00"}], "empty": None}, NOW + timedelta(seconds=3))
+        self.write(ports, t, lambda uow: uow.jobs.update(done))
+        assert self.read(ports, t, lambda uow: uow.jobs.get(job.id)) == done
+        other = Job(self.new_id(), t, "apply_rules", JobStatus.PENDING, NOW)
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.jobs.update(other.failed("gone", NOW)))
+        assert self.read(ports, self.new_tenant(ports), lambda uow: uow.jobs.get(job.id)) is None
+
+
+class NotificationRepositoryContract(PortsContract):
+    def test_notifications_newest_first_once_each_read_once(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        notes = [
+            Notification(self.new_id(), t, "budget", f"n{i}", "body", NOW + timedelta(minutes=i), {"i": i})
+            for i in range(4)
+        ]
+        for note in notes:
+
+            async def add(uow: UnitOfWork, n: Notification = note) -> bool:
+                return await uow.notifications.add(n)
+
+            assert self.write(ports, t, add) is True
+        assert self.write(ports, t, lambda uow: uow.notifications.add(replace(notes[0], title="again"))) is False
+        newest = self.read(ports, t, lambda uow: uow.notifications.list(3))
+        assert [n.title for n in newest] == ["n3", "n2", "n1"]
+        first = self.write(ports, t, lambda uow: uow.notifications.mark_read(notes[2].id, NOW + timedelta(hours=1)))
+        again = self.write(ports, t, lambda uow: uow.notifications.mark_read(notes[2].id, NOW + timedelta(hours=2)))
+        assert first.read_at == again.read_at == NOW + timedelta(hours=1)
+        unread = self.read(ports, t, lambda uow: uow.notifications.list(10, unread_only=True))
+        assert [n.title for n in unread] == ["n3", "n1", "n0"]
+        assert unread[-1] == notes[0]
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.notifications.mark_read(self.new_id(), NOW))
+        assert self.read(ports, self.new_tenant(ports), lambda uow: uow.notifications.list(10)) == []

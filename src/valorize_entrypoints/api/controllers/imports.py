@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
@@ -44,7 +44,7 @@ class ImportController(Controller):
         data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         vz: VZ,
         writer: Writer,
-    ) -> s.ImportOut:
+    ) -> Response[s.ImportOut]:
         mapping: object = {}
         if data.mapping:
             try:
@@ -57,7 +57,10 @@ class ImportController(Controller):
         command = ImportRequest(
             writer.tenant_id, data.account_id, data.file.filename, content, mapping, data.skip_invalid_rows, data.format
         )
-        return s.statement_import(await vz.request_import(command))
+        pending = await vz.request_import(command)
+        return Response(
+            s.statement_import(pending), status_code=202, headers={"Location": f"/api/imports/{pending.id}"}
+        )
 
     @get("/{import_id:uuid}", responses=ERRORS, summary="An import: status, counts and per-row errors")
     async def get_import(self, import_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.ImportOut:

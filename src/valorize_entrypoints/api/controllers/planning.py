@@ -11,13 +11,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.create_rule import NewRule
 from valorize_core.actions.delete_budget import BudgetDeletion
 from valorize_core.actions.delete_rule import RuleDeletion
+from valorize_core.actions.request_job import JobRequest
 from valorize_core.actions.set_budget import BudgetInput
 from valorize_core.actions.update_rule import RuleChanges
-from valorize_core.errors import NotFound, ValidationError
+from valorize_core.errors import ValidationError
 from valorize_core.queries.budget_status import BudgetStatusQuery
 from valorize_core.queries.list_rules import RulesQuery
 from valorize_core.queries.preview_rule import RulePreviewQuery
@@ -25,6 +25,7 @@ from valorize_core.queries.reports import ReportQuery
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.controllers.jobs import accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -169,14 +170,16 @@ class RuleController(Controller):
         ]
         return s.RulePreviewOut(total, items)
 
-    @post("/apply", responses=ERRORS, status_code=200, summary="Apply rules to existing transactions")
-    async def apply(self, data: Body[s.ApplyRulesIn], vz: VZ, writer: Writer) -> s.ApplyRulesOut:
-        ids = None if data.rule_ids is None else tuple(data.rule_ids)
-        try:
-            result = await vz.apply_rules(RetroactiveApply(writer.tenant_id, ids, include_manual=data.include_manual))
-        except NotFound as exc:
-            raise NotFound("rule", exc.entity_id) from None
-        return s.ApplyRulesOut(result.examined, result.changed)
+    @post(
+        "/apply",
+        responses=ERRORS,
+        status_code=202,
+        summary="Apply rules to existing transactions, in the background (follow the job)",
+    )
+    async def apply(self, data: Body[s.ApplyRulesIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
+        ids = None if data.rule_ids is None else [str(i) for i in data.rule_ids]
+        params = {"rule_ids": ids, "include_manual": data.include_manual}
+        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "apply_rules", params)))
 
 
 class ReportController(Controller):
@@ -197,3 +200,8 @@ class ReportController(Controller):
             return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
 
         return await cached_json(runtime, actor, "report", {"kind": kind, "start": start, "end": end}, compute)
+
+    @post(responses=ERRORS, status_code=202, summary="Generate a report in the background (follow the job)")
+    async def request_report(self, data: Body[s.ReportJobIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
+        params = {"kind": data.kind, "start": data.start.isoformat(), "end": data.end.isoformat()}
+        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "generate_report", params)))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+from valorize_adapters.pusher.server import RealtimeServer
 from valorize_core.actions.manage_tokens import NewToken
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import DomainError
@@ -90,13 +91,17 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
 @click.option("--seed", is_flag=True, help="Load a year of realistic demo data into the demo tenant.")
 @click.option("--memory", is_flag=True, help="Keep everything in memory instead of embedded PostgreSQL.")
-def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
-    """Everything in one process on embedded defaults: PostgreSQL from pgserver, the API."""
+@click.option("--realtime-port", type=int, default=None, help="WebSocket (Pusher protocol) port (default 6001).")
+def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_port: int | None) -> None:
+    """Everything in one process on embedded defaults: PostgreSQL from pgserver, the API, the
+    worker and the realtime server."""
     import uvicorn
 
     from valorize_entrypoints.api import create_app
 
-    container = _container(host=host, port=port, backend="memory" if memory else None, log_json=False)
+    container = _container(
+        host=host, port=port, backend="memory" if memory else None, log_json=False, realtime_port=realtime_port
+    )
     settings = container.settings()
 
     async def serve() -> None:
@@ -127,13 +132,17 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool) -> None:
             dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
             dispatching = asyncio.create_task(dispatcher.run(halt))
         sweeping = asyncio.create_task(runtime.relay.sweep_until(halt)) if runtime.relay else None
-        try:
-            await uvicorn.Server(config).serve()
-        finally:
-            halt.set()
-            for job in (dispatching, sweeping):
-                if job is not None:
-                    await job
+        assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
+        live = RealtimeServer(runtime.realtime.app, runtime.realtime.backplane)
+        async with live.running(settings.host, settings.realtime_port) as live_port:
+            click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")
+            try:
+                await uvicorn.Server(config).serve()
+            finally:
+                halt.set()
+                for job in (dispatching, sweeping):
+                    if job is not None:
+                        await job
 
     try:
         asyncio.run(serve())
@@ -163,6 +172,25 @@ def worker(host: str | None, port: int | None, workers: int) -> None:
             " the worker only serves trusted callers"
         )
     _serve("valorize_entrypoints.worker:worker_app", settings, workers)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def realtime(host: str | None, port: int | None) -> None:
+    """The realtime server (Pusher protocol over WebSockets), configured by VALORIZE_* variables."""
+    from dataclasses import replace
+
+    from valorize_entrypoints.realtime import serve_realtime
+
+    settings = Settings.from_env()
+    settings = replace(settings, realtime_host=host or settings.realtime_host,
+                       realtime_port=port or settings.realtime_port)  # fmt: skip
+    if not settings.pusher_secret:
+        raise click.ClickException("set VALORIZE_PUSHER_SECRET: the API signs channel authorizations with it too")
+    if not settings.redis_url:
+        raise click.ClickException("set VALORIZE_REDIS_URL: the backplane that brings the API's events here")
+    asyncio.run(serve_realtime(settings))
 
 
 def _serve(factory: str, settings: Settings, workers: int) -> None:

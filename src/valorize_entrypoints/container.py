@@ -20,6 +20,9 @@ from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.task_queue import PgTaskQueue
+from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, RedisBackplane
+from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
+from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
@@ -27,14 +30,49 @@ from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.task_queue import TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.publishing import FanOutPublisher
 from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 from valorize_entrypoints.settings import Settings
 
-__all__ = ["SECRET_HEADER", "Container", "Runtime", "shutdown"]
+__all__ = ["SECRET_HEADER", "Container", "Realtime", "Runtime", "realtime_resources", "shutdown"]
 
 SECRET_HEADER = "x-valorize-worker-secret"  # the local dispatcher's (and the emulator's) proof of trust
+
+
+class Realtime:
+    """The realtime app (Pusher credentials and limits) and the backplane its instances share."""
+
+    def __init__(self, app: AppConfig, backplane: Backplane) -> None:
+        self.app = app
+        self.backplane = backplane
+
+
+def _realtime_app(settings: Settings) -> AppConfig:
+    return AppConfig(
+        app_id=settings.pusher_app_id,
+        key=settings.pusher_key,
+        secret=settings.pusher_secret or secrets.token_urlsafe(32),
+        client_events=settings.realtime_client_events,
+        activity_timeout=settings.realtime_activity_timeout,
+        max_message_bytes=settings.realtime_max_message_bytes,
+    )
+
+
+@asynccontextmanager
+async def realtime_resources(settings: Settings) -> AsyncIterator[Realtime]:
+    """Redis pub/sub between instances when configured, else in-process (one process)."""
+    if not settings.redis_url:
+        backplane = InMemoryBackplane()
+        yield Realtime(_realtime_app(settings), backplane)
+        await backplane.close()
+        return
+    redis_backplane = RedisBackplane.from_url(settings.redis_url)
+    try:
+        yield Realtime(_realtime_app(settings), redis_backplane)
+    finally:
+        await redis_backplane.close()
 
 
 class Runtime:
@@ -58,6 +96,7 @@ class Runtime:
         *,
         dead_letters: Any = None,
         verifier: GoogleIdTokenVerifier | None = None,
+        realtime: Realtime | None = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
@@ -68,6 +107,7 @@ class Runtime:
         self.dead_letters = dead_letters if dead_letters is not None else self.task_queue
         self.worker_secret = worker_secret
         self.verifier = verifier
+        self.realtime = realtime
         self.runner = TaskRunner(app.ports)
         self.relay = relay
         self.bus = bus
@@ -97,6 +137,11 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
     finally:
         if client is not None:
             await client.aclose()
+
+
+def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
+    """Committed events go to the event bus (other services) and to the browsers."""
+    return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
 
 
 def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any) -> Valorize:
@@ -159,15 +204,20 @@ def _verifier(settings: Settings) -> GoogleIdTokenVerifier | None:
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
     secret, local = _secret(settings), InMemoryTaskQueue()
-    async with _read_cache(settings) as reads, _task_queue(settings, secret, local) as queue:
+    async with (
+        _read_cache(settings) as reads,
+        _task_queue(settings, secret, local) as queue,
+        realtime_resources(settings) as realtime,
+    ):
         bus = _bus(settings)
-        relay = OutboxRelay(MemoryOutbox(backend.store), bus, queue, backend.ports.clock)
-        app = _wired(backend.app, reads, relay, bus)
+        publisher = _publisher(bus, realtime)
+        relay = OutboxRelay(MemoryOutbox(backend.store), publisher, queue, backend.ports.clock)
+        app = _wired(backend.app, reads, relay, publisher)
         verifier = _verifier(settings)
         try:
             yield Runtime(
                 app, InMemoryIdempotencyStore(), None, backend, reads, queue, secret, relay, bus,
-                dead_letters=local, verifier=verifier,
+                dead_letters=local, verifier=verifier, realtime=realtime,
             )  # fmt: skip
         finally:
             if isinstance(bus, RedisEventBus):
@@ -192,15 +242,20 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
     )
     try:
         secret, local = _secret(settings), PgTaskQueue(backend.pool)
-        async with _read_cache(settings) as reads, _task_queue(settings, secret, local) as queue:
+        async with (
+            _read_cache(settings) as reads,
+            _task_queue(settings, secret, local) as queue,
+            realtime_resources(settings) as realtime,
+        ):
             bus = _bus(settings)
-            relay = OutboxRelay(PgOutbox(backend.pool), bus, queue, backend.ports.clock)
-            app = _wired(backend.app, reads, relay, bus)
+            publisher = _publisher(bus, realtime)
+            relay = OutboxRelay(PgOutbox(backend.pool), publisher, queue, backend.ports.clock)
+            app = _wired(backend.app, reads, relay, publisher)
             verifier = _verifier(settings)
             try:
                 yield Runtime(
                     app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, secret, relay, bus,
-                    dead_letters=local, verifier=verifier,
+                    dead_letters=local, verifier=verifier, realtime=realtime,
                 )  # fmt: skip
             finally:
                 if isinstance(bus, RedisEventBus):

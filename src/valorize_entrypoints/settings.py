@@ -55,6 +55,13 @@ class Settings:
         worker_oidc_audience: the audience the worker requires in OIDC tokens (default:
             ``worker_url``).
         worker_oidc_certs_url: where Google's token-signing certificates are published.
+        pusher_app_id, pusher_key, pusher_secret: the realtime app's credentials (Pusher
+            protocol). The secret signs channel authorizations and HTTP API calls; empty means a
+            random one for this process (``valorize dev``), so multi-process deployments set it.
+        realtime_host, realtime_port: where ``valorize realtime`` (and ``valorize dev``) listen.
+        realtime_client_events: let clients send ``client-`` events on private/presence channels.
+        realtime_activity_timeout: seconds of silence before the server pings a client.
+        realtime_max_message_bytes: the largest frame a client may send.
     """
 
     backend: str = "postgres"
@@ -79,6 +86,14 @@ class Settings:
     cloud_tasks_service_account: str = ""
     worker_oidc_audience: str = ""
     worker_oidc_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    pusher_app_id: str = "100001"
+    pusher_key: str = "valorize-key"
+    pusher_secret: str = ""
+    realtime_host: str = "127.0.0.1"
+    realtime_port: int = 6001
+    realtime_client_events: bool = False
+    realtime_activity_timeout: int = 120
+    realtime_max_message_bytes: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +119,8 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.backend not in ("postgres", "memory"):
             raise ValueError("VALORIZE_BACKEND must be postgres or memory")
+        if not settings.pusher_app_id.isdigit():
+            raise ValueError("VALORIZE_PUSHER_APP_ID must be digits (Pusher app ids are numbers)")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

@@ -21,7 +21,7 @@ from valorize_core.events import BudgetThresholdCrossed
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
 
-__all__ = ["countable_effects", "countable_task", "serving", "start_worker_process"]
+__all__ = ["countable_effects", "countable_task", "realtime_serving", "serving", "start_worker_process"]
 
 
 @contextmanager
@@ -41,6 +41,41 @@ def serving(app: Callable[..., Any], *, startup_seconds: float = 30) -> Iterator
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        thread.join(20)
+
+
+@contextmanager
+def realtime_serving(settings: Any, *, startup_seconds: float = 30) -> Iterator[int]:
+    """``valorize realtime`` with ``settings`` in a thread of its own until the block ends;
+    yields its port (``realtime_port=0`` picks a free one)."""
+    import asyncio
+
+    from valorize_entrypoints.realtime import serve_realtime
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    bound: list[int] = []
+    started = threading.Event()
+
+    def ready(port: int) -> None:
+        bound.append(port)
+        started.set()
+
+    def main() -> None:
+        async def go() -> None:
+            await serve_realtime(settings, stop=stop, ready=ready)
+
+        loop.run_until_complete(go())
+        loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    if not started.wait(startup_seconds):
+        raise RuntimeError("the realtime server did not start")
+    try:
+        yield bound[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
         thread.join(20)
 
 

@@ -54,3 +54,9 @@ def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
 def test_drain_benchmark_quick_mode(tmp_path: Path) -> None:
     _, numbers = _run_quick("bench_drain", tmp_path)
     assert (numbers["lost"], numbers["duplicated"], numbers["left_in_queue"]) == (0, 0, 0)
+
+
+@pytest.mark.slow
+def test_realtime_benchmark_quick_mode(tmp_path: Path) -> None:
+    _, stages = _run_quick("bench_realtime", tmp_path)
+    assert all(s["received"] == s["expected"] > 0 for s in stages)

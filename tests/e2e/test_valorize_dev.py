@@ -3,6 +3,7 @@ README's curl walkthrough exactly as written."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from valorize_core.testing.net import free_port
 
@@ -21,12 +23,16 @@ pytestmark = pytest.mark.slow
 
 
 def test_valorize_dev_serves_the_readme_walkthrough(tmp_path: Path) -> None:
-    port = free_port()
+    port, ws_port = free_port(), free_port()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore"}
     valorize = Path(sys.executable).with_name("valorize")
     log = (tmp_path / "dev.log").open("w+")
     proc = subprocess.Popen(
-        [str(valorize), "dev", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, text=True
+        [str(valorize), "dev", "--port", str(port), "--realtime-port", str(ws_port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 90
@@ -45,6 +51,9 @@ def test_valorize_dev_serves_the_readme_walkthrough(tmp_path: Path) -> None:
         assert (
             httpx.get(f"{base}/api/accounts", headers={"Authorization": f"Bearer {demo.group(1)}"}).status_code == 200
         )
+        assert f"ws://127.0.0.1:{ws_port}/app/valorize-key" in printed
+        with connect(f"ws://127.0.0.1:{ws_port}/app/valorize-key?protocol=7") as ws:
+            assert json.loads(ws.recv(5))["event"] == "pusher:connection_established"
 
         readme = (ROOT / "README.md").read_text()
         block = re.search(r"## Try the API\n.*?```bash\n(.*?)```", readme, re.S)

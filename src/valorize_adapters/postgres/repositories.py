@@ -374,7 +374,8 @@ class PgImports(_Repo):
     async def add(self, statement_import: StatementImport) -> None:
         await self._s.execute(
             "INSERT INTO imports (account_id, filename, status, total_rows, imported, duplicates, errors,"
-            " created_at, completed_at, updated, tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " created_at, completed_at, updated, tenant_id, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (*self._params(statement_import), statement_import.tenant_id, statement_import.id),
         )
 

@@ -24,6 +24,7 @@ from valorize_entrypoints.api.controllers.identity import SignupController, Toke
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
 from valorize_entrypoints.api.controllers.planning import BudgetController, ReportController, RuleController
+from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
@@ -107,6 +108,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ImportController,
             JobController,
             NotificationController,
+            BroadcastingController,
+            PusherApiController,
             *([TaskController] if include_worker else []),
         ],
         dependencies={

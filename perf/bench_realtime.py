@@ -1,0 +1,154 @@
+"""Realtime fan-out: N WebSocket connections, M published messages a second.
+
+    python perf/bench_realtime.py [--quick] [--output FILE]
+
+A real ``redis-server``; one ``valorize realtime`` instance in its own process pinned to core 0;
+this process (core 1) opens N Pusher connections, subscribes them evenly to C public channels
+(each message reaches N/C clients), and publishes through the Redis backplane — exactly as the
+API's outbox relay does — at a constant rate M for D seconds. Each message carries its send
+time; receivers record publish-to-receive latency. Reported per stage: messages published,
+deliveries expected and received, deliveries/s, P50/P99 latency, slow-client disconnects.
+Results: a Markdown table and perf/results/realtime.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_core.testing.net import free_port
+from valorize_core.testing.redis_server import RedisServer
+
+KEY = "bench-key"
+
+
+def start_instance(redis_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VALORIZE_REDIS_URL": redis_url, "VALORIZE_PUSHER_SECRET": "bench", "VALORIZE_PUSHER_KEY": KEY,
+           "VALORIZE_REALTIME_PORT": str(port), "VALORIZE_LOG_JSON": "true", "PYTHONWARNINGS": "ignore"}  # fmt: skip
+    valorize = Path(sys.executable).with_name("valorize")
+    return subprocess.Popen(["taskset", "-c", "0", str(valorize), "realtime"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+async def open_clients(port: int, n: int, channels: int) -> list[ClientConnection]:
+    clients: list[ClientConnection] = []
+    for i in range(n):
+        ws = await connect(f"ws://127.0.0.1:{port}/app/{KEY}?protocol=7", max_queue=None, compression=None)
+        await ws.recv()  # connection_established
+        await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": f"bench-{i % channels}"}}))
+        await ws.recv()  # subscription_succeeded
+        clients.append(ws)
+    return clients
+
+
+async def stage(
+    backplane: RedisBackplane, clients: list[ClientConnection], channels: int, rate: int, seconds: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    received = 0
+
+    async def receive(ws: ClientConnection) -> None:
+        nonlocal received
+        async for raw in ws:
+            message = json.loads(raw)
+            if message.get("event") == "tick":
+                latencies.append(time.time() - json.loads(message["data"])["t"])
+                received += 1
+
+    readers = [asyncio.create_task(receive(ws)) for ws in clients]
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    for n in range(total):  # constant rate: message n leaves at started + n / rate
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await backplane.publish(f"bench-{n % channels}", "tick", json.dumps({"t": time.time(), "n": n}))
+    publish_seconds = time.perf_counter() - started
+    expected = total * (len(clients) // channels)
+    deadline = time.monotonic() + 10
+    while received < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {
+        "connections": len(clients), "channels": channels, "rate": rate, "published": total,
+        "publish_seconds": publish_seconds, "expected": expected, "received": received,
+        "deliveries_per_second": received / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+    }  # fmt: skip
+
+
+async def run(redis_url: str, port: int, connections: int, channels: int, rates: list[int], seconds: float) -> Any:
+    backplane = RedisBackplane.from_url(redis_url)
+    clients = await open_clients(port, connections, channels)
+    try:
+        results = []
+        for rate in rates:
+            results.append(await stage(backplane, clients, channels, rate, seconds))
+            await asyncio.sleep(0.5)
+        return results
+    finally:
+        await asyncio.gather(*(ws.close() for ws in clients), return_exceptions=True)
+        await backplane.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--channels", type=int, default=100)
+    parser.add_argument("--rates", default="100,500,1000,2000")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.connections, args.channels, args.rates, args.seconds = 100, 10, "100,300", 2.0
+    rates = [int(r) for r in args.rates.split(",")]
+    with RedisServer() as redis:
+        port = free_port()
+        instance = start_instance(redis.url, port)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    import socket
+
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or instance.poll() is not None:
+                        raise RuntimeError("the realtime server did not start") from None
+                    time.sleep(0.1)
+            os.sched_setaffinity(0, {1})
+            results = asyncio.run(run(redis.url, port, args.connections, args.channels, rates, args.seconds))
+        finally:
+            instance.terminate()
+            instance.wait(10)
+    name = "realtime-quick.json" if args.quick else "realtime.json"
+    output = args.output or Path(__file__).parent / "results" / name
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print("| connections | channels | published/s | deliveries expected | received | deliveries/s | P50 | P99 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['connections']:,} | {r['channels']} | {r['rate']:,} | {r['expected']:,} | {r['received']:,} "
+              f"| {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""The backplane between realtime instances: channel messages, presence members, occupancy.
+
+* **Messages**: anyone (the API's broadcaster, the Pusher HTTP API, a client event) publishes to
+  a channel; every instance *listening* to that channel receives it. An instance listens only
+  while it has local subscribers. Each channel's messages carry increasing sequence numbers, so
+  a listener sees when pub/sub lost some (``gap``).
+* **Presence**: members of ``presence-`` channels across instances, one entry per socket; a user
+  is added when its first socket joins and removed when its last one leaves.
+* **Occupancy**: each instance reports its subscription counts; :meth:`channels` adds them up
+  (the Pusher HTTP API's ``GET /apps/{id}/channels``).
+
+:class:`InMemoryBackplane` serves one process (``valorize dev``); :class:`RedisBackplane` serves
+many, with Redis pub/sub. Redis entries of an instance that died expire with its heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis.asyncio as redis
+
+from valorize_adapters.pusher.protocol import Member
+
+__all__ = ["Backplane", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMessage:
+    """One message on a channel; ``exclude`` is a socket id not to deliver it to (the sender)."""
+
+    channel: str
+    event: str
+    data: str
+    exclude: str | None = None
+    user_id: str | None = None
+    sequence: int = 0
+    gap: bool = False
+
+
+class Backplane(Protocol):
+    """What the realtime server and the publishers share."""
+
+    async def publish(
+        self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
+    ) -> None:
+        """Send a message to every instance listening to ``channel``."""
+        ...
+
+    async def listen(self, channel: str) -> None:
+        """Start receiving ``channel``'s messages in :meth:`messages`."""
+        ...
+
+    async def unlisten(self, channel: str) -> None:
+        """Stop receiving ``channel``'s messages."""
+        ...
+
+    def messages(self) -> AsyncIterator[ChannelMessage]:
+        """Messages of the channels listened to, until :meth:`close`."""
+        ...
+
+    async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
+        """Add the socket's member; returns the members (user id → info) and whether the user is new."""
+        ...
+
+    async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
+        """Remove the socket's member; returns it and whether its user has no socket left."""
+        ...
+
+    async def members(self, channel: str) -> dict[str, Any]:
+        """A presence channel's members (user id → info), over every live instance."""
+        ...
+
+    async def report_occupancy(self, counts: dict[str, int]) -> None:
+        """This instance's subscriptions per channel (replacing what it reported before)."""
+        ...
+
+    async def channels(self) -> dict[str, int]:
+        """Subscriptions per occupied channel, over every live instance."""
+        ...
+
+    async def close(self) -> None:
+        """Stop; ends :meth:`messages`."""
+        ...
+
+
+def _members(entries: list[Member]) -> dict[str, Any]:
+    return {m.user_id: m.user_info for m in entries}
+
+
+class InMemoryBackplane:
+    """One process: in-process queues and dicts. A slow reader loses the oldest messages."""
+
+    def __init__(self, queue_size: int = 10_000) -> None:
+        self._listening: set[str] = set()
+        self._queue: asyncio.Queue[ChannelMessage | None] = asyncio.Queue(queue_size)
+        self._sequences: dict[str, int] = defaultdict(int)
+        self._presence: dict[str, dict[str, Member]] = defaultdict(dict)
+        self._counts: dict[str, int] = {}
+        self.dropped = 0
+
+    async def publish(
+        self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
+    ) -> None:
+        self._sequences[channel] += 1
+        if channel not in self._listening:
+            return
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(ChannelMessage(channel, event, data, exclude, user_id, self._sequences[channel]))
+
+    async def listen(self, channel: str) -> None:
+        self._listening.add(channel)
+
+    async def unlisten(self, channel: str) -> None:
+        self._listening.discard(channel)
+
+    async def messages(self) -> AsyncIterator[ChannelMessage]:
+        last: dict[str, int] = {}
+        while (message := await self._queue.get()) is not None:
+            previous = last.get(message.channel)
+            last[message.channel] = message.sequence
+            gap = previous is not None and message.sequence != previous + 1
+            yield ChannelMessage(message.channel, message.event, message.data, message.exclude, message.user_id,
+                                 message.sequence, gap)  # fmt: skip
+
+    async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
+        sockets = self._presence[channel]
+        new = all(m.user_id != member.user_id for m in sockets.values())
+        sockets[socket_id] = member
+        return _members(list(sockets.values())), new
+
+    async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
+        sockets = self._presence.get(channel, {})
+        member = sockets.pop(socket_id, None)
+        if not sockets:
+            self._presence.pop(channel, None)
+        if member is None:
+            return None, False
+        return member, all(m.user_id != member.user_id for m in sockets.values())
+
+    async def members(self, channel: str) -> dict[str, Any]:
+        return _members(list(self._presence.get(channel, {}).values()))
+
+    async def report_occupancy(self, counts: dict[str, int]) -> None:
+        self._counts = {c: n for c, n in counts.items() if n > 0}
+
+    async def channels(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    async def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
+
+_PUBLISH = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 86400)
+redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"m":' .. ARGV[1] .. '}')
+return seq
+"""
+
+
+class RedisBackplane:
+    """Many instances over one Redis: pub/sub per channel, presence and occupancy in hashes.
+
+    Each instance keeps ``{prefix}:rt:alive:{instance}`` alive (a heartbeat every ``ttl``/3
+    seconds); presence entries and occupancy reports of an instance whose key expired are
+    ignored and cleaned up, so a crashed instance's members leave within ``ttl`` seconds.
+    """
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "vz", ttl: int = 30, owns_client: bool = False) -> None:
+        self._r = client
+        self._owns_client = owns_client
+        self._p = f"{prefix}:rt"
+        self._ttl = ttl
+        self.instance = uuid.uuid4().hex
+        self._script = client.register_script(_PUBLISH)
+        self._pubsub: Any = None
+        self._listening: set[str] = set()
+        self._closed = False
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.reconnects = 0
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "vz", ttl: int = 30) -> RedisBackplane:
+        """A backplane with its own client (closed with it); pub/sub reads may wait 5 s."""
+        from valorize_adapters.redis.client import redis_client
+
+        return cls(redis_client(url, timeout=5.0), prefix=prefix, ttl=ttl, owns_client=True)
+
+    def _ch(self, channel: str) -> str:
+        return f"{self._p}:ch:{channel}"
+
+    # -- messages --------------------------------------------------------------------------
+    async def publish(
+        self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
+    ) -> None:
+        body = json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
+        await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=[body])
+
+    async def listen(self, channel: str) -> None:
+        if self._pubsub is None:
+            self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+        self._listening.add(channel)
+        await self._pubsub.subscribe(self._ch(channel))
+
+    async def unlisten(self, channel: str) -> None:
+        self._listening.discard(channel)
+        if self._pubsub is not None:
+            await self._pubsub.unsubscribe(self._ch(channel))
+
+    async def messages(self) -> AsyncIterator[ChannelMessage]:
+        last: dict[str, int] = {}
+        backoff = 0.05
+        while not self._closed:
+            if self._pubsub is None or not self._listening:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                raw = await self._pubsub.get_message(timeout=1.0)
+                backoff = 0.05
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                if self._closed:
+                    return
+                self.reconnects += 1  # redis-py resubscribes on reconnect; gaps will show
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if raw is None or raw.get("type") != "message":
+                continue
+            body = json.loads(raw["data"])
+            m, seq = body["m"], int(body["seq"])
+            if m["c"] not in self._listening:
+                continue
+            previous = last.get(m["c"])
+            last[m["c"]] = seq
+            gap = previous is not None and seq != previous + 1
+            yield ChannelMessage(m["c"], m["e"], m["d"], m["x"], m["u"], seq, gap)
+
+    # -- liveness --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Announce this instance and keep it alive until :meth:`close`."""
+        await self._beat()
+
+        async def beating() -> None:
+            while not self._closed:
+                await asyncio.sleep(self._ttl / 3)
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self._beat()
+
+        self._heartbeat = asyncio.create_task(beating())
+
+    async def _beat(self) -> None:
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.set(f"{self._p}:alive:{self.instance}", "1", ex=self._ttl)
+            pipe.expire(f"{self._p}:occupancy:{self.instance}", self._ttl)
+            await pipe.execute()
+
+    async def _alive(self, instances: set[str]) -> set[str]:
+        if not instances:
+            return set()
+        ordered = sorted(instances)
+        flags = await self._r.mget([f"{self._p}:alive:{i}" for i in ordered])
+        return {i for i, flag in zip(ordered, flags, strict=True) if flag is not None}
+
+    # -- presence --------------------------------------------------------------------------
+    async def _live_entries(self, channel: str) -> dict[str, Member]:
+        key = f"{self._p}:presence:{channel}"
+        raw = await self._r.hgetall(key)
+        entries = {
+            (s.decode() if isinstance(s, bytes) else s): json.loads(v) for s, v in raw.items()
+        }  # fmt: skip
+        alive = await self._alive({e["i"] for e in entries.values()})
+        dead = [s for s, e in entries.items() if e["i"] not in alive]
+        if dead:
+            await self._r.hdel(key, *dead)
+        return {s: Member(e["u"], e["info"]) for s, e in entries.items() if e["i"] in alive}
+
+    async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
+        key = f"{self._p}:presence:{channel}"
+        others = await self._live_entries(channel)
+        new = all(m.user_id != member.user_id for m in others.values())
+        entry = {"u": member.user_id, "info": member.user_info, "i": self.instance}
+        await self._r.hset(key, socket_id, json.dumps(entry, separators=(",", ":")))
+        return _members([*others.values(), member]), new
+
+    async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
+        key = f"{self._p}:presence:{channel}"
+        raw = await self._r.hget(key, socket_id)
+        if raw is None:
+            return None, False
+        await self._r.hdel(key, socket_id)
+        entry = json.loads(raw)
+        member = Member(entry["u"], entry["info"])
+        others = await self._live_entries(channel)
+        return member, all(m.user_id != member.user_id for m in others.values())
+
+    async def members(self, channel: str) -> dict[str, Any]:
+        return _members(list((await self._live_entries(channel)).values()))
+
+    # -- occupancy -------------------------------------------------------------------------
+    async def report_occupancy(self, counts: dict[str, int]) -> None:
+        key = f"{self._p}:occupancy:{self.instance}"
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            occupied: dict[Any, Any] = {c: n for c, n in counts.items() if n > 0}
+            if occupied:
+                pipe.hset(key, mapping=occupied)
+                pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    async def channels(self) -> dict[str, int]:
+        prefix = f"{self._p}:occupancy:"
+        reports = [k.decode() if isinstance(k, bytes) else k async for k in self._r.scan_iter(match=f"{prefix}*")]
+        alive = await self._alive({k.removeprefix(prefix) for k in reports})
+        totals: dict[str, int] = defaultdict(int)
+        for key in reports:
+            if key.removeprefix(prefix) not in alive:
+                continue
+            for channel, n in (await self._r.hgetall(key)).items():
+                totals[channel.decode() if isinstance(channel, bytes) else channel] += int(n)
+        return dict(totals)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        with contextlib.suppress(redis.RedisError, OSError):
+            await self._r.delete(f"{self._p}:alive:{self.instance}", f"{self._p}:occupancy:{self.instance}")
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        if self._owns_client:
+            await self._r.aclose()

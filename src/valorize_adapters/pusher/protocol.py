@@ -1,0 +1,304 @@
+"""The Pusher Channels protocol (version 7), sans I/O.
+
+A :class:`PusherSession` is one client connection's state. It never touches a socket: it
+takes text frames and the time, and returns *actions* — frames to send, channels to join or
+leave, client events to broadcast, a close — which the server carries out. The same session
+therefore runs under the websockets server and in unit tests with no socket at all.
+
+Frames are JSON objects ``{"event": ..., "channel": ..., "data": ...}``; server-sent ``data``
+is a JSON-encoded string, as pusher-js expects.
+
+Error codes (``pusher:error`` data ``{"code", "message"}``, or the close code):
+
+* 4001 unknown app key, 4005 path not found, 4007 unsupported protocol, 4008 no protocol
+  version (the connection is closed; clients do not reconnect);
+* 4100 over capacity: the client could not keep up with its messages (closed; reconnect later);
+* 4201 pong not received in time (closed; reconnect at once);
+* 4300 invalid message, 4301 rate limit exceeded, 4302 message too large, 4303 client events
+  are disabled or not allowed on that channel (the message is dropped, the connection stays).
+
+A refused subscription answers ``pusher:subscription_error`` on the channel with
+``{"type": "AuthError", "error": ..., "status": 401}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from valorize_adapters.pusher.signatures import InvalidSignature, verify_channel_auth
+
+__all__ = [
+    "AppConfig",
+    "Broadcast",
+    "Close",
+    "Join",
+    "Leave",
+    "Member",
+    "PusherSession",
+    "Send",
+    "frame",
+]
+
+PROTOCOL_VERSION = 7
+CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_\-=@,.;]{1,164}$")
+PONG_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """One Pusher app: its credentials and the server's limits for its connections."""
+
+    app_id: str
+    key: str
+    secret: str
+    client_events: bool = False
+    activity_timeout: int = 120
+    max_message_bytes: int = 10_000
+    rate_per_second: float = 20.0
+    rate_burst: int = 40
+    max_presence_members: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A presence channel member: the id the app chose and what it tells the others."""
+
+    user_id: str
+    user_info: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send this text frame to the client."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close the connection with a Pusher close code (after sending what came before)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """Register the subscription (and presence member); then call :meth:`PusherSession.joined`."""
+
+    channel: str
+    member: Member | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Drop the subscription (and presence member)."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """A client event for every other subscriber of ``channel`` (never echoed to its sender)."""
+
+    channel: str
+    event: str
+    data: str
+    user_id: str | None = None
+
+
+Action = Send | Close | Join | Leave | Broadcast
+
+
+def frame(event: str, data: Any, channel: str | None = None, user_id: str | None = None) -> str:
+    """A server frame; ``data`` is sent as a JSON string unless it already is a string."""
+    out: dict[str, Any] = {"event": event, "data": data if isinstance(data, str) else json.dumps(data)}
+    if channel is not None:
+        out["channel"] = channel
+    if user_id is not None:
+        out["user_id"] = user_id
+    return json.dumps(out, separators=(",", ":"))
+
+
+def error(code: int, message: str) -> Send:
+    """A ``pusher:error`` frame (its data is an object, as Pusher sends it)."""
+    return Send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}))
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    rate: float
+    burst: int
+    tokens: float = field(init=False)
+    at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+def check_connection(app: AppConfig, path: str, query: dict[str, str]) -> Close | None:
+    """Why a new connection must be refused (``/app/{key}?protocol=7``), or ``None``."""
+    if not path.startswith("/app/"):
+        return Close(4005, "Path not found")
+    if path.removeprefix("/app/").strip("/") != app.key:
+        return Close(4001, "App key not found")
+    raw = query.get("protocol")
+    if raw is None:
+        return Close(4008, "No protocol version supplied")
+    if not raw.isdigit() or int(raw) < PROTOCOL_VERSION:
+        return Close(4007, f"Unsupported protocol version {raw}; this server speaks {PROTOCOL_VERSION}")
+    return None
+
+
+class PusherSession:
+    """One connection's protocol state: its channels, presence identity, limits and liveness."""
+
+    def __init__(self, app: AppConfig, socket_id: str, now: float) -> None:
+        self.app = app
+        self.socket_id = socket_id
+        self.channels: set[str] = set()
+        self.pending: set[str] = set()  # joins asked of the server, not yet confirmed
+        self.presence: dict[str, Member] = {}
+        self._bucket = _Bucket(app.rate_per_second, app.rate_burst, at=now)
+        self._last_seen = now
+        self._pinged_at: float | None = None
+
+    # -- the connection's life -------------------------------------------------------------
+    def opening(self) -> list[Action]:
+        """The first frame: the socket id and the activity timeout."""
+        data = {"socket_id": self.socket_id, "activity_timeout": self.app.activity_timeout}
+        return [Send(frame("pusher:connection_established", data))]
+
+    def idle(self, now: float) -> list[Action]:
+        """Called periodically: ping a quiet client, close one that never answered."""
+        if self._pinged_at is not None:
+            if now - self._pinged_at > PONG_TIMEOUT:
+                return [Close(4201, "Pong reply not received")]
+            return []
+        if now - self._last_seen >= self.app.activity_timeout:
+            self._pinged_at = now
+            return [Send(frame("pusher:ping", {}))]
+        return []
+
+    def closed(self) -> list[Action]:
+        """The connection ended: leave every channel."""
+        gone = [Leave(c) for c in sorted(self.channels | self.pending)]
+        self.channels.clear()
+        self.pending.clear()
+        self.presence.clear()
+        return list(gone)
+
+    # -- what the client sends -------------------------------------------------------------
+    def receive(self, text: str | bytes, now: float) -> list[Action]:
+        """Handle one frame from the client."""
+        self._last_seen = now
+        self._pinged_at = None
+        size = len(text.encode() if isinstance(text, str) else text)
+        if size > self.app.max_message_bytes:
+            return [error(4302, f"Message too large: {size} bytes; the limit is {self.app.max_message_bytes}")]
+        if not self._bucket.take(now):
+            return [error(4301, "Client event rejected due to rate limit")]
+        try:
+            message = json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            return [error(4300, "Invalid message: not JSON")]
+        if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+            return [error(4300, "Invalid message: expected an object with an event name")]
+        event: str = message["event"]
+        data = message.get("data")
+        if isinstance(data, str) and event.startswith("pusher:"):
+            with contextlib.suppress(ValueError):  # some clients send data JSON-encoded
+                data = json.loads(data)
+        if event == "pusher:ping":
+            return [Send(frame("pusher:pong", {}))]
+        if event == "pusher:pong":
+            return []
+        if event == "pusher:subscribe":
+            return self._subscribe(data)
+        if event == "pusher:unsubscribe":
+            channel = data.get("channel") if isinstance(data, dict) else None
+            if not isinstance(channel, str) or channel not in self.channels | self.pending:
+                return []
+            self.channels.discard(channel)
+            self.pending.discard(channel)
+            self.presence.pop(channel, None)
+            return [Leave(channel)]
+        if event.startswith("client-"):
+            return self._client_event(event, message.get("channel"), message.get("data"))
+        return [error(4300, f"Unknown event {event[:64]!r}")]
+
+    def _subscribe(self, data: Any) -> list[Action]:
+        if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
+            return [error(4300, "pusher:subscribe needs data.channel")]
+        channel: str = data["channel"]
+        if not CHANNEL_NAME.match(channel):
+            return [error(4300, "Invalid channel name")]
+        if channel in self.channels or channel in self.pending:
+            return []  # already there: pusher-js resubscribes after reconnects, harmless
+        member = None
+        if channel.startswith(("private-", "presence-")):
+            channel_data = data.get("channel_data") if channel.startswith("presence-") else None
+            if channel.startswith("presence-") and not isinstance(channel_data, str):
+                return [self._refused(channel, "presence channels need channel_data")]
+            try:
+                verify_channel_auth(self.app.key, self.app.secret, self.socket_id, channel, data.get("auth"),
+                                    channel_data)  # fmt: skip
+            except InvalidSignature as exc:
+                return [self._refused(channel, str(exc))]
+            if channel_data is not None:
+                try:
+                    parsed = json.loads(channel_data)
+                    member = Member(str(parsed["user_id"]), parsed.get("user_info"))
+                except (ValueError, KeyError, TypeError):
+                    return [self._refused(channel, "channel_data must be JSON with a user_id")]
+                self.presence[channel] = member
+        self.pending.add(channel)
+        return [Join(channel, member)]
+
+    def _refused(self, channel: str, why: str) -> Send:
+        return Send(frame("pusher:subscription_error", {"type": "AuthError", "error": why, "status": 401}, channel))
+
+    def _client_event(self, event: str, channel: Any, data: Any) -> list[Action]:
+        if not self.app.client_events:
+            return [error(4303, "Client events are disabled for this app")]
+        if not isinstance(channel, str) or not channel.startswith(("private-", "presence-")):
+            return [error(4303, "Client events are only allowed on private and presence channels")]
+        if channel not in self.channels:
+            return [error(4303, f"Not subscribed to {channel}")]
+        payload = data if isinstance(data, str) else json.dumps(data)
+        member = self.presence.get(channel)
+        return [Broadcast(channel, event, payload, member.user_id if member else None)]
+
+    # -- what the server reports back ------------------------------------------------------
+    def joined(self, channel: str, members: dict[str, Any] | None = None) -> list[Action]:
+        """The server registered the subscription; ``members`` (presence) maps id → info."""
+        if channel not in self.pending:
+            return []  # unsubscribed meanwhile
+        self.pending.discard(channel)
+        self.channels.add(channel)
+        if channel.startswith("presence-"):
+            members = members or {}
+            data: Any = {"presence": {"ids": list(members), "hash": members, "count": len(members)}}
+        else:
+            data = {}
+        return [Send(frame("pusher_internal:subscription_succeeded", data, channel))]
+
+    def deliver(self, channel: str, event: str, data: str, user_id: str | None = None) -> str | None:
+        """The frame for a channel message, or ``None`` when this client is not subscribed."""
+        if channel not in self.channels:
+            return None
+        return frame(event, data, channel, user_id)

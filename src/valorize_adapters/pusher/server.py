@@ -1,0 +1,298 @@
+"""The realtime server: Pusher protocol sessions on the ``websockets`` library, over a backplane.
+
+Each connection runs a :class:`~valorize_adapters.pusher.protocol.PusherSession` (the protocol
+logic, sans I/O) and carries out the actions it returns. Outgoing frames go through a bounded
+per-connection queue drained by the connection's own writer, so a slow client never delays
+the others: when its queue is full it is disconnected (4100, reconnect later) instead of
+holding up the fan-out. The instance listens on the backplane only to channels that have
+local subscribers, and reports its subscription counts for ``GET /apps/{id}/channels``.
+
+A gap in a channel's sequence numbers (the backplane lost messages) is counted, logged, and
+announced to that channel's local subscribers as ``valorize:resync`` so they can refetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from valorize_adapters.pusher.backplane import Backplane, ChannelMessage
+from valorize_adapters.pusher.protocol import (
+    Action,
+    AppConfig,
+    Broadcast,
+    Close,
+    Join,
+    Leave,
+    PusherSession,
+    Send,
+    check_connection,
+    error,
+    frame,
+)
+
+__all__ = ["RealtimeServer", "ServerStats"]
+
+log = logging.getLogger("valorize.realtime")
+
+
+@dataclass
+class ServerStats:
+    """Counters of one instance."""
+
+    connections: int = 0
+    messages_in: int = 0
+    delivered: int = 0
+    slow_disconnects: int = 0
+    gaps: int = 0
+    errors: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class _Client:
+    """One connection: its session, its bounded outbox and the writer draining it."""
+
+    def __init__(self, ws: ServerConnection, session: PusherSession, queue_size: int) -> None:
+        self.ws = ws
+        self.session = session
+        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self.overflowed = False
+
+    def offer(self, text: str) -> bool:
+        """Queue a frame; ``False`` when the client is too far behind (then it is dropped)."""
+        if self.overflowed:
+            return False
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            return False
+        return True
+
+    async def write(self) -> None:
+        while True:
+            text = await self.queue.get()
+            await self.ws.send(text)
+
+
+class RealtimeServer:
+    """Pusher-protocol WebSocket server for one app over a backplane."""
+
+    def __init__(
+        self,
+        app: AppConfig,
+        backplane: Backplane,
+        *,
+        queue_size: int = 500,
+        clock: Callable[[], float] = time.monotonic,
+        tick: float = 5.0,
+    ) -> None:
+        self.app = app
+        self.backplane = backplane
+        self.stats = ServerStats()
+        self._queue_size = queue_size
+        self._clock = clock
+        self._tick = tick
+        self._subscribers: dict[str, set[_Client]] = defaultdict(set)
+        self._clients: set[_Client] = set()
+        self._occupancy_dirty = asyncio.Event()
+
+    # -- serving ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def running(self, host: str, port: int) -> AsyncIterator[int]:
+        """Serve until the block ends; yields the bound port (``port=0`` picks one)."""
+        async with serve(
+            self._handle,
+            host,
+            port,
+            process_request=self._process_request,
+            max_size=self.app.max_message_bytes * 4,  # larger frames are closed with 1009
+            max_queue=64,
+            compression=None,
+        ) as server:
+            jobs = [asyncio.create_task(job()) for job in (self._pump, self._watch, self._report)]
+            try:
+                yield server.sockets[0].getsockname()[1]
+            finally:
+                for job in jobs:
+                    job.cancel()
+                for job in jobs:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path in ("/health", "/up"):
+            return Response(HTTPStatus.OK, "OK", Headers([("Content-Type", "application/json")]), b'{"status":"ok"}')
+        if not path.startswith("/app/"):
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not found: connect to /app/{key}\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        url = urlsplit(ws.request.path if ws.request else "/")
+        refused = check_connection(self.app, url.path, dict(parse_qsl(url.query)))
+        if refused is not None:
+            self.stats.errors[refused.code] += 1
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(error(refused.code, refused.reason).text)
+                await ws.close(refused.code, refused.reason)
+            return
+        socket_id = f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}"
+        client = _Client(ws, PusherSession(self.app, socket_id, self._clock()), self._queue_size)
+        self._clients.add(client)
+        self.stats.connections += 1
+        writer = asyncio.create_task(client.write())
+        try:
+            await self._apply(client, client.session.opening())
+            async for text in ws:
+                self.stats.messages_in += 1
+                await self._apply(client, client.session.receive(text, self._clock()))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._clients.discard(client)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await writer
+            await self._apply(client, client.session.closed())
+
+    # -- carrying out the protocol's actions ------------------------------------------------
+    async def _apply(self, client: _Client, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                if action.text.startswith('{"event":"pusher:error"'):
+                    self.stats.errors[json.loads(action.text)["data"]["code"]] += 1
+                self._send(client, action.text)
+            elif isinstance(action, Close):
+                await self._drain_then_close(client, action.code, action.reason)
+            elif isinstance(action, Join):
+                await self._join(client, action)
+            elif isinstance(action, Leave):
+                await self._leave(client, action.channel)
+            elif isinstance(action, Broadcast):
+                await self.backplane.publish(
+                    action.channel, action.event, action.data, exclude=client.session.socket_id, user_id=action.user_id
+                )
+
+    def _send(self, client: _Client, text: str) -> None:
+        if client.overflowed:
+            return  # already being disconnected
+        if not client.offer(text):
+            self.stats.slow_disconnects += 1
+            log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
+            asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
+
+    async def _drain_then_close(self, client: _Client, code: int, reason: str) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while not client.queue.empty():
+                await client.ws.send(client.queue.get_nowait())
+            await client.ws.close(code, reason)
+
+    async def _join(self, client: _Client, join: Join) -> None:
+        channel, session = join.channel, client.session
+        members = None
+        if join.member is not None:
+            current = await self.backplane.members(channel)
+            if join.member.user_id not in current and len(current) >= self.app.max_presence_members:
+                session.pending.discard(channel)
+                session.presence.pop(channel, None)
+                busy = {"type": "LimitReached", "error": "the presence channel is full", "status": 403}
+                self._send(client, frame("pusher:subscription_error", busy, channel))
+                return
+            members, new = await self.backplane.join_presence(channel, session.socket_id, join.member)
+            if new:
+                info = {"user_id": join.member.user_id, "user_info": join.member.user_info}
+                await self.backplane.publish(
+                    channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
+                )
+        local = self._subscribers[channel]
+        local.add(client)
+        if len(local) == 1:
+            await self.backplane.listen(channel)
+        self._occupancy_dirty.set()
+        await self._apply(client, session.joined(channel, members))
+
+    async def _leave(self, client: _Client, channel: str) -> None:
+        local = self._subscribers.get(channel)
+        if local is not None and client in local:
+            local.discard(client)
+            if not local:
+                del self._subscribers[channel]
+                await self.backplane.unlisten(channel)
+            self._occupancy_dirty.set()
+        if channel.startswith("presence-"):
+            member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
+            if member is not None and gone:
+                await self.backplane.publish(channel, "pusher_internal:member_removed",
+                                             json.dumps({"user_id": member.user_id}))  # fmt: skip
+
+    # -- background jobs -------------------------------------------------------------------
+    async def _pump(self) -> None:
+        """Fan backplane messages out to the local subscribers of their channel."""
+        async for message in self.backplane.messages():
+            clients = self._subscribers.get(message.channel)
+            if not clients:
+                continue
+            if message.gap:
+                self._gap(message, clients)
+            for client in list(clients):
+                if client.session.socket_id == message.exclude:
+                    continue
+                text = client.session.deliver(message.channel, message.event, message.data, message.user_id)
+                if text is not None:
+                    self.stats.delivered += 1
+                    self._send(client, text)
+            await asyncio.sleep(0)  # let the writers drain between messages of a burst
+
+    def _gap(self, message: ChannelMessage, clients: set[_Client]) -> None:
+        self.stats.gaps += 1
+        log.warning("messages lost on the backplane",
+                    extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
+        notice = frame("valorize:resync", {"sequence": message.sequence}, message.channel)
+        for client in list(clients):
+            self._send(client, notice)
+
+    async def _watch(self) -> None:
+        """Ping quiet clients and close those that stopped answering."""
+        while True:
+            await asyncio.sleep(self._tick)
+            now = self._clock()
+            for client in list(self._clients):
+                actions = client.session.idle(now)
+                if actions:
+                    await self._apply(client, actions)
+
+    async def _report(self) -> None:
+        """Report subscription counts to the backplane when they change (at most every second)."""
+        while True:
+            await self._occupancy_dirty.wait()
+            self._occupancy_dirty.clear()
+            try:
+                await self.backplane.report_occupancy({c: len(s) for c, s in self._subscribers.items()})
+            except Exception:
+                log.exception("could not report occupancy")
+                self._occupancy_dirty.set()
+            await asyncio.sleep(1.0)
+
+    def occupancy(self) -> dict[str, int]:
+        """This instance's local subscriptions per channel."""
+        return {c: len(s) for c, s in self._subscribers.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counters for logs and tests."""
+        return {"clients": len(self._clients), "channels": len(self._subscribers), **vars(self.stats)}

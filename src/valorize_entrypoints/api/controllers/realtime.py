@@ -1,0 +1,189 @@
+"""Realtime over HTTP: channel authorization (Laravel Echo's path) and the Pusher HTTP API.
+
+``POST /broadcasting/auth`` signs a subscription for the caller's own channels only:
+``private-tenant.{tenant_id}``, ``private-user.{user_id}`` and ``presence-tenant.{tenant_id}``.
+
+``POST /apps/{app_id}/events``, ``POST /apps/{app_id}/batch_events``,
+``GET /apps/{app_id}/channels`` and ``GET /apps/{app_id}/channels/{channel}`` are Pusher's HTTP
+API with its request signatures, so other services publish with the official ``pusher`` SDKs.
+As in Pusher's, a bad request is a 400 and a bad signature a 401.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import ClientException, NotAuthorizedException
+from litestar.params import FromPath
+
+from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channel, user_channel
+from valorize_adapters.pusher.protocol import CHANNEL_NAME
+from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
+from valorize_core.errors import NotFound, PermissionDenied, ValidationError
+from valorize_entrypoints.api.deps import RT, Reader
+from valorize_entrypoints.api.responses import ERRORS
+from valorize_entrypoints.container import Realtime, Runtime
+
+__all__ = ["BroadcastingController", "PusherApiController"]
+
+SOCKET_ID = re.compile(r"^\d{1,20}\.\d{1,20}$")
+MAX_DATA_BYTES = 10_240
+MAX_CHANNELS = 100
+MAX_BATCH = 10
+
+
+def _realtime(runtime: Runtime) -> Realtime:
+    if runtime.realtime is None:
+        raise NotFound("realtime app", "this deployment has none")
+    return runtime.realtime
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            parsed = json.loads(body or b"{}")
+        except ValueError:
+            raise ValidationError.for_field("body", "not JSON") from None
+        return {k: str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
+    return dict(parse_qsl(body.decode("utf-8", "replace")))
+
+
+class BroadcastingController(Controller):
+    path = "/broadcasting"
+    tags = ("realtime",)
+
+    @post("/auth", responses=ERRORS, status_code=200, summary="Sign a private or presence channel subscription")
+    async def auth(self, request: Request[Any, Any, Any], actor: Reader, runtime: RT) -> dict[str, str]:
+        realtime = _realtime(runtime)
+        form = await _form(request)
+        socket_id, channel = form.get("socket_id", ""), form.get("channel_name", "")
+        if not SOCKET_ID.match(socket_id):
+            raise ValidationError.for_field("socket_id", "must be the socket id pusher:connection_established gave")
+        allowed = {tenant_channel(actor.tenant_id), user_channel(actor.user_id), presence_channel(actor.tenant_id)}
+        if channel not in allowed:
+            raise PermissionDenied(f"this token may not join {channel[:100]!r}")
+        app = realtime.app
+        if channel.startswith("presence-"):
+            async with runtime.app.ports.uow(actor.tenant_id) as uow:
+                user = await uow.identity.get_user(actor.user_id)
+            info = {"name": user.name if user else None, "role": actor.role.value}
+            channel_data = json.dumps({"user_id": str(actor.user_id), "user_info": info}, separators=(",", ":"))
+            return {"auth": channel_auth(app.key, app.secret, socket_id, channel, channel_data),
+                    "channel_data": channel_data}  # fmt: skip
+        return {"auth": channel_auth(app.key, app.secret, socket_id, channel)}
+
+
+def _bad(field: str, message: str) -> ClientException:
+    """Pusher's HTTP API answers bad requests with 400 (its SDKs raise ``PusherBadRequest``)."""
+    return ClientException(f"{field}: {message}")
+
+
+def _channels(body: dict[str, Any]) -> list[str]:
+    raw = body.get("channels", [body["channel"]] if "channel" in body else None)
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_CHANNELS:
+        raise _bad("channels", f"give 1 to {MAX_CHANNELS} channel names")
+    for name in raw:
+        if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+            raise _bad("channels", f"invalid channel name {str(name)[:100]!r}")
+    return raw
+
+
+def _event(body: Any) -> tuple[list[str], str, str, str | None]:
+    """Channels, name, data and socket id of one event, validated before anything is sent."""
+    if not isinstance(body, dict):
+        raise _bad("body", "an event is a JSON object")
+    name, data, socket_id = body.get("name"), body.get("data"), body.get("socket_id")
+    if not isinstance(name, str) or not 1 <= len(name) <= 200:
+        raise _bad("name", "1 to 200 characters")
+    if name.startswith(("pusher:", "pusher_internal:")):
+        raise _bad("name", "the pusher: prefixes are reserved")
+    if not isinstance(data, str):
+        data = json.dumps(data)
+    if len(data.encode()) > MAX_DATA_BYTES:
+        raise _bad("data", f"at most {MAX_DATA_BYTES} bytes")
+    if socket_id is not None and (not isinstance(socket_id, str) or not SOCKET_ID.match(socket_id)):
+        raise _bad("socket_id", "not a socket id")
+    return _channels(body), name, data, socket_id
+
+
+class PusherApiController(Controller):
+    path = "/apps/{app_id:str}"
+    tags = ("realtime",)
+
+    @staticmethod
+    async def _signed(request: Request[Any, Any, Any], runtime: Runtime, app_id: str) -> tuple[Realtime, Any]:
+        """The realtime app and the parsed body, once the request's signature checks out."""
+        realtime = _realtime(runtime)
+        if app_id != realtime.app.app_id:
+            raise NotFound("app", app_id)
+        body = await request.body()
+        params = dict(request.query_params.items())
+        try:
+            verify_request(realtime.app.key, realtime.app.secret, request.method, request.url.path, params, body,
+                           time.time())  # fmt: skip
+        except InvalidSignature as exc:
+            raise NotAuthorizedException(str(exc)) from None
+        try:
+            return realtime, json.loads(body) if body else {}
+        except ValueError:
+            raise _bad("body", "not JSON") from None
+
+    @post("/events", responses=ERRORS, status_code=200, summary="Trigger an event on channels (Pusher HTTP API)")
+    async def trigger(self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
+        realtime, body = await self._signed(request, runtime, app_id)
+        channels, name, data, socket_id = _event(body)
+        for channel in channels:
+            await realtime.backplane.publish(channel, name, data, exclude=socket_id)
+        return {}
+
+    @post("/batch_events", responses=ERRORS, status_code=200, summary="Trigger up to 10 events (Pusher HTTP API)")
+    async def trigger_batch(
+        self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT
+    ) -> dict[str, Any]:
+        realtime, body = await self._signed(request, runtime, app_id)
+        batch = body.get("batch") if isinstance(body, dict) else None
+        if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
+            raise _bad("batch", f"give 1 to {MAX_BATCH} events")
+        events = [_event(item) for item in batch]  # all valid, or none is sent
+        for channels, name, data, socket_id in events:
+            for channel in channels:
+                await realtime.backplane.publish(channel, name, data, exclude=socket_id)
+        return {"batch": [{} for _ in events]}
+
+    @get("/channels", responses=ERRORS, summary="Occupied channels (Pusher HTTP API)")
+    async def channels(self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
+        realtime, _ = await self._signed(request, runtime, app_id)
+        prefix = request.query_params.get("filter_by_prefix", "")
+        info = set(filter(None, request.query_params.get("info", "").split(",")))
+        if "user_count" in info and not prefix.startswith("presence-"):
+            raise _bad("info", "user_count needs filter_by_prefix=presence-")
+        occupied = {c: n for c, n in (await realtime.backplane.channels()).items() if c.startswith(prefix)}
+        out: dict[str, Any] = {}
+        for channel, count in sorted(occupied.items()):
+            entry: dict[str, int] = {}
+            if "subscription_count" in info:
+                entry["subscription_count"] = count
+            if "user_count" in info:
+                entry["user_count"] = len(await realtime.backplane.members(channel))
+            out[channel] = entry
+        return {"channels": out}
+
+    @get("/channels/{channel:str}", responses=ERRORS, summary="One channel's state (Pusher HTTP API)")
+    async def channel(
+        self, app_id: FromPath[str], channel: FromPath[str], request: Request[Any, Any, Any], runtime: RT
+    ) -> dict[str, Any]:
+        realtime, _ = await self._signed(request, runtime, app_id)
+        count = (await realtime.backplane.channels()).get(channel, 0)
+        out: dict[str, Any] = {"occupied": count > 0}
+        info = set(filter(None, request.query_params.get("info", "").split(",")))
+        if "subscription_count" in info:
+            out["subscription_count"] = count
+        if "user_count" in info and channel.startswith("presence-"):
+            out["user_count"] = len(await realtime.backplane.members(channel))
+        return out

@@ -1,0 +1,45 @@
+"""``valorize realtime``: the Pusher-protocol WebSocket server, on its own.
+
+Instances share a Redis backplane (``VALORIZE_REDIS_URL``) with each other and with the API,
+whose outbox relay broadcasts committed events and whose ``/broadcasting/auth`` signs
+subscriptions with the same app secret (``VALORIZE_PUSHER_SECRET``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_adapters.pusher.server import RealtimeServer
+from valorize_entrypoints.container import realtime_resources
+from valorize_entrypoints.logs import configure_logging
+from valorize_entrypoints.settings import Settings
+
+__all__ = ["serve_realtime"]
+
+log = logging.getLogger("valorize.realtime")
+
+
+async def serve_realtime(
+    settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[int], None] | None = None
+) -> None:
+    """Serve until ``stop`` is set or SIGINT/SIGTERM arrives; ``ready`` gets the bound port."""
+    configure_logging(json_lines=settings.log_json)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    async with realtime_resources(settings) as realtime:
+        if isinstance(realtime.backplane, RedisBackplane):
+            await realtime.backplane.start()
+        server = RealtimeServer(realtime.app, realtime.backplane)
+        async with server.running(settings.realtime_host, settings.realtime_port) as port:
+            log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})
+            if ready is not None:
+                ready(port)
+            await stop.wait()

@@ -52,8 +52,14 @@ async def open_clients(port: int, n: int, channels: int) -> list[ClientConnectio
     return clients
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def stage(
-    backplane: RedisBackplane, clients: list[ClientConnection], channels: int, rate: int, seconds: float
+    backplane: RedisBackplane, clients: list[ClientConnection], channels: int, rate: int, seconds: float, pid: int
 ) -> dict[str, Any]:
     latencies: list[float] = []
     received = 0
@@ -72,6 +78,7 @@ async def stage(
 
     readers = [asyncio.create_task(receive(ws)) for ws in clients]
     total = int(rate * seconds)
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     for n in range(total):  # constant rate: message n leaves at started + n / rate
         delay = started + n / rate - time.perf_counter()
@@ -82,6 +89,7 @@ async def stage(
     with contextlib.suppress(TimeoutError):  # whatever has not arrived 10 s later is lost
         await asyncio.wait_for(all_in.wait(), 10)
     elapsed = time.perf_counter() - started
+    server_cpu = cpu_seconds(pid) - cpu_before
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -92,18 +100,22 @@ async def stage(
 
     return {
         "connections": len(clients), "channels": channels, "rate": rate, "published": total,
-        "publish_seconds": publish_seconds, "expected": expected, "received": received,
-        "deliveries_per_second": received / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+        "publish_seconds": publish_seconds, "published_per_second": total / publish_seconds,
+        "expected": expected, "received": received, "deliveries_per_second": received / elapsed,
+        "p50_ms": pct(0.50), "p99_ms": pct(0.99), "server_core_utilization": server_cpu / elapsed,
+        "deliveries_per_server_cpu_second": received / server_cpu if server_cpu else None,
     }  # fmt: skip
 
 
-async def run(redis_url: str, port: int, connections: int, channels: int, rates: list[int], seconds: float) -> Any:
+async def run(
+    redis_url: str, port: int, connections: int, channels: int, rates: list[int], seconds: float, pid: int
+) -> Any:
     backplane = RedisBackplane.from_url(redis_url)
     clients = await open_clients(port, connections, channels)
     try:
         results = []
         for rate in rates:
-            results.append(await stage(backplane, clients, channels, rate, seconds))
+            results.append(await stage(backplane, clients, channels, rate, seconds, pid))
             await asyncio.sleep(0.5)
         return results
     finally:
@@ -115,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--channels", type=int, default=100)
-    parser.add_argument("--rates", default="100,500,1000,2000")
+    parser.add_argument("--rates", default="100,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
@@ -139,18 +151,29 @@ def main() -> None:
                         raise RuntimeError("the realtime server did not start") from None
                     time.sleep(0.1)
             os.sched_setaffinity(0, {1})
-            results = asyncio.run(run(redis.url, port, args.connections, args.channels, rates, args.seconds))
+            results = asyncio.run(
+                run(redis.url, port, args.connections, args.channels, rates, args.seconds, instance.pid)
+            )
         finally:
             instance.terminate()
-            instance.wait(10)
+            try:
+                instance.wait(30)
+            except subprocess.TimeoutExpired:
+                instance.kill()
+                print("the realtime server did not stop within 30 s of SIGTERM", file=sys.stderr)
     name = "realtime-quick.json" if args.quick else "realtime.json"
     output = args.output or Path(__file__).parent / "results" / name
     output.write_text(json.dumps(results, indent=2) + "\n")
-    print("| connections | channels | published/s | deliveries expected | received | deliveries/s | P50 | P99 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| connections | channels | target msg/s | published msg/s | deliveries expected | received "
+        "| deliveries/s | P50 | P99 | server core busy | deliveries per server CPU-s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['connections']:,} | {r['channels']} | {r['rate']:,} | {r['expected']:,} | {r['received']:,} "
-              f"| {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms |")  # fmt: skip
+        print(f"| {r['connections']:,} | {r['channels']} | {r['rate']:,} | {r['published_per_second']:,.0f} "
+              f"| {r['expected']:,} | {r['received']:,} | {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms "
+              f"| {r['p99_ms']:.1f} ms | {r['server_core_utilization']:.0%} "
+              f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

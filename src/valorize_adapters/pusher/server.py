@@ -124,6 +124,7 @@ class RealtimeServer:
             max_size=self.app.max_message_bytes * 4,  # larger frames are closed with 1009
             max_queue=64,
             compression=None,
+            close_timeout=2,  # shutting down must fit Cloud Run's 10 s grace after SIGTERM
         ) as server:
             jobs = [asyncio.create_task(job()) for job in (self._pump, self._watch, self._report)]
             try:
@@ -250,11 +251,9 @@ class RealtimeServer:
                 continue
             if message.gap:
                 self._gap(message, clients)
+            text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
             for client in list(clients):
-                if client.session.socket_id == message.exclude:
-                    continue
-                text = client.session.deliver(message.channel, message.event, message.data, message.user_id)
-                if text is not None:
+                if client.session.socket_id != message.exclude and message.channel in client.session.channels:
                     self.stats.delivered += 1
                     self._send(client, text)
             await asyncio.sleep(0)  # let the writers drain between messages of a burst

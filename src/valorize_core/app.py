@@ -9,12 +9,14 @@ Services that import the library use this instead of wiring each action themselv
 from __future__ import annotations
 
 from valorize_core.actions.apply_rules import ApplyRules
+from valorize_core.actions.categorize_batch import CategorizeBatch
 from valorize_core.actions.correct_category import CorrectCategory
 from valorize_core.actions.create_account import CreateAccount
 from valorize_core.actions.create_category import CreateCategory
 from valorize_core.actions.create_rule import CreateRule
 from valorize_core.actions.create_transaction import CreateTransaction
 from valorize_core.actions.create_transfer import CreateTransfer
+from valorize_core.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
 from valorize_core.actions.delete_account import DeleteAccount
 from valorize_core.actions.delete_budget import DeleteBudget
 from valorize_core.actions.delete_category import DeleteCategory
@@ -75,6 +77,9 @@ class Valorize:
         self.import_statement = ImportStatement(ports)
         self.request_import = RequestImport(ports)
         self.request_job = RequestJob(ports)
+        self.categorize_batch = CategorizeBatch(ports)
+        self.accept_rule_suggestion = AcceptRuleSuggestion(ports)
+        self.dismiss_rule_suggestion = DismissRuleSuggestion(ports)
         # budgets, rules, reports
         self.set_budget = SetBudget(ports)
         self.delete_budget = DeleteBudget(ports)

@@ -32,6 +32,7 @@ __all__ = [
     "JobRequested",
     "NotificationCreated",
     "ReportReady",
+    "RuleSuggested",
     "TransactionCategorized",
     "TransactionCreated",
     "TransactionDeleted",
@@ -223,6 +224,17 @@ class NotificationCreated(DomainEvent):
     body: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSuggested(DomainEvent):
+    """Valorize proposes a rule for a payee a person keeps putting in one category."""
+
+    name: ClassVar[str] = "rule.suggested"
+    suggestion_id: str
+    payee: str
+    category_id: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -240,6 +252,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         JobRequested,
         JobCompleted,
         NotificationCreated,
+        RuleSuggested,
     )
 }
 

@@ -1,6 +1,7 @@
 """Jobs: work a client asked for that runs in the background, and what came of it.
 
-``POST /api/rules/apply`` and ``POST /api/reports`` answer 202 with a job; the job's task does
+``POST /api/rules/apply``, ``POST /api/reports`` and ``POST /api/transactions/categorize``
+answer 202 with a job; the job's task does
 the work and, in the same database transaction as its effects, stores the job's result — so a
 job reads ``completed`` exactly when its effects are committed.
 """
@@ -17,7 +18,7 @@ from valorize_core.text import parse_choice
 
 __all__ = ["JOB_KINDS", "Job", "JobStatus"]
 
-JOB_KINDS = frozenset({"apply_rules", "generate_report"})
+JOB_KINDS = frozenset({"apply_rules", "generate_report", "categorize"})
 
 
 class JobStatus(enum.StrEnum):

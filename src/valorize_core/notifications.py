@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from valorize_core.events import BudgetThresholdCrossed, DomainEvent, ImportCompleted, JobCompleted
+from valorize_core.events import BudgetThresholdCrossed, DomainEvent, ImportCompleted, JobCompleted, RuleSuggested
 from valorize_core.money import Money, currency
 
 __all__ = ["Notification", "notification_for", "notification_id"]
@@ -59,8 +59,13 @@ def notification_for(event: DomainEvent) -> tuple[str, str, str, dict[str, Any]]
         else:
             title, body = "Statement import failed", f"{event.errors} rows with errors; nothing was imported."
         return ("import", title, body, {"import_id": event.import_id, "status": event.status})
+    if isinstance(event, RuleSuggested):
+        body = f"Always categorize {event.payee} this way? ({event.reason})"
+        return ("rule_suggestion", "A rule is suggested", body,
+                {"suggestion_id": event.suggestion_id, "category_id": event.category_id})  # fmt: skip
     if isinstance(event, JobCompleted):
-        what = {"apply_rules": "Rules applied", "generate_report": "Report ready"}.get(event.kind, "Job finished")
+        what = {"apply_rules": "Rules applied", "generate_report": "Report ready",
+                "categorize": "Transactions categorized"}.get(event.kind, "Job finished")  # fmt: skip
         title = what if event.status == "completed" else f"{what}: failed"
         return ("job", title, event.summary, {"job_id": event.job_id, "kind": event.kind, "status": event.status})
     return None

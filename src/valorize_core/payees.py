@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["display_payee", "payee_key"]
 
@@ -21,8 +22,9 @@ _PREFIXES = [
     "purchase authorized on", "recurring payment", "pos", "ach debit", "ach credit",
     "debit", "credit", "visa", "mastercard", "elo", "paypal \\*", "sq \\*", "tst\\*",
 ]  # fmt: skip
-_PREFIX_RE = re.compile(r"^(?:(?:" + "|".join(p.replace(" ", r"\s+") for p in _PREFIXES) + r")\b\s*)+")
+_PREFIX_RE = re.compile(r"^(?:(?:" + "|".join(p.replace(" ", r"\s+") for p in _PREFIXES) + r")(?:\b|(?<=\*))\s*)+")
 _NOISE = [
+    re.compile(r"\bparc(?:ela)?\s*\d+\s*/\s*\d+\b"),  # instalments "parc 1/3"
     re.compile(r"\b\d{1,2}[/\-.]\d{1,2}(?:[/\-.]\d{2,4})?\b"),  # dates 03/11, 03-11-2024
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
     re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b"),  # times
@@ -44,8 +46,21 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+@lru_cache(maxsize=1 << 16)
 def payee_key(description: str) -> str:
-    """The normalized key of a description: lower-case ASCII words without bank noise."""
+    """The normalized key of a description: lower-case ASCII words without bank noise (pure, so
+    cached: an import asks for the same description's key several times). A key is its own key:
+    the passes repeat until nothing changes (unusual Unicode can uncover more noise)."""
+    key = _key_once(description)
+    for _ in range(3):
+        again = _key_once(key)
+        if again == key:
+            break
+        key = again
+    return key
+
+
+def _key_once(description: str) -> str:
     text = _fold(description)
     text = re.sub(r"[^\w\s*#/:.\-]", " ", text)
     text = " ".join(text.split())

@@ -18,9 +18,10 @@ from uuid import UUID
 
 from valorize_core.actions._shared import finish_job, index_example, require
 from valorize_core.actions.apply_rules import RetroactiveApply
+from valorize_core.actions.categorize_batch import BatchCategorization
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.actions.request_job import report_params, rule_apply_params
+from valorize_core.actions.request_job import categorize_params, report_params, rule_apply_params
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.errors import DomainError, ValidationError
@@ -94,6 +95,12 @@ async def _index_example(vz: Valorize, task: Task) -> None:
         await uow.commit()
 
 
+async def _categorize(vz: Valorize, task: Task) -> None:
+    """A batch categorization job over uncategorized transactions."""
+    job = await _job(vz, task)
+    await vz.categorize_batch(BatchCategorization(task.tenant_id, categorize_params(job.params), job_id=job.id))
+
+
 async def _generate_report(vz: Valorize, task: Task) -> None:
     """A report job: the rows are stored as the job's result, then ``report.ready`` announced."""
     job = await _job(vz, task)
@@ -161,6 +168,7 @@ HANDLERS: dict[str, Handler] = {
     "index_example": _index_example,
     "generate_report": _generate_report,
     "notify": _notify,
+    "categorize": _categorize,
 }
 TASK_NAMES = frozenset(HANDLERS)
 

@@ -18,6 +18,7 @@ from valorize_core.ports.jobs import JobRepository
 from valorize_core.ports.notifications import NotificationRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
+from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -109,6 +110,10 @@ class _HookedUnitOfWork:
     @property
     def imports(self) -> ImportRepository:
         return self._inner.imports
+
+    @property
+    def rule_suggestions(self) -> RuleSuggestionRepository:
+        return self._inner.rule_suggestions
 
     @property
     def jobs(self) -> JobRepository:

@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 from prometheus_client import Counter
 
 from valorize_adapters.cloudtasks import CloudTasksQueue, GoogleIdTokenVerifier, cloud_tasks_client
+from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.memory.outbox import MemoryOutbox
@@ -27,6 +28,7 @@ from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.task_queue import TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
@@ -201,8 +203,17 @@ def _verifier(settings: Settings) -> GoogleIdTokenVerifier | None:
     )
 
 
+def _embedder(settings: Settings) -> Embedder:
+    """The hashing embedder, or a sentence-transformers model (the ``embeddings`` extra)."""
+    if settings.embedder.startswith("sentence-transformers:"):
+        from valorize_adapters.embedders.sentence import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(settings.embedder.removeprefix("sentence-transformers:"))
+    return HashingEmbedder(settings.embedding_dimensions)
+
+
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
-    backend = InMemoryBackend(dimensions=settings.embedding_dimensions)
+    backend = InMemoryBackend(embedder=_embedder(settings))
     secret, local = _secret(settings), InMemoryTaskQueue()
     async with (
         _read_cache(settings) as reads,
@@ -235,7 +246,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
     backend = await PostgresBackend.open(
         url,
         run_migrations=settings.run_migrations,
-        dimensions=settings.embedding_dimensions,
+        embedder=_embedder(settings),
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         role=settings.db_role or None,

@@ -38,6 +38,8 @@ class Settings:
         run_migrations: migrate on start (``valorize migrate`` does it explicitly).
         log_json: one JSON log line per request (else human-readable).
         embedding_dimensions: size of the hashing embedder's vectors.
+        embedder: ``hashing`` (default: offline, deterministic) or
+            ``sentence-transformers:<model>`` (the ``embeddings`` extra; downloads the model).
         redis_url: Redis for the read cache (and, later, the event backplane); empty means an
             in-process cache (one process, e.g. ``valorize dev``).
         cache: cache-aside for reads on (default) or off.
@@ -75,6 +77,7 @@ class Settings:
     run_migrations: bool = True
     log_json: bool = True
     embedding_dimensions: int = 256
+    embedder: str = "hashing"
     redis_url: str = ""
     cache: bool = True
     cache_ttl: int = 60
@@ -119,6 +122,8 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.backend not in ("postgres", "memory"):
             raise ValueError("VALORIZE_BACKEND must be postgres or memory")
+        if settings.embedder != "hashing" and not settings.embedder.startswith("sentence-transformers:"):
+            raise ValueError("VALORIZE_EMBEDDER must be hashing or sentence-transformers:<model>")
         if not settings.pusher_app_id.isdigit():
             raise ValueError("VALORIZE_PUSHER_APP_ID must be digits (Pusher app ids are numbers)")
         if settings.task_queue not in ("local", "cloudtasks"):

@@ -233,3 +233,41 @@ def test_report_jobs_and_notifications(api: Api) -> None:
     assert api.post(f"/api/notifications/{uuid.uuid4()}/read", {}).status_code == 404
     assert api.get(f"/api/jobs/{uuid.uuid4()}").status_code == 404
     assert api.get("/api/notifications?limit=0").status_code == 422
+
+
+def test_rule_suggestions_over_http(api: Api) -> None:
+    account = api.account()
+    fuel = api.category("Fuel")
+    for day in ("2026-11-01", "2026-11-08", "2026-11-15"):
+        created = api.tx(account, day, f"COMPRA CARTAO 4321 POSTO IPIRANGA {day[-2:]}/11", "-120.00").json()
+        assert api.post(f"{TX}/{created['id']}/category", {"category_id": fuel}).status_code == 200
+    (proposed,) = api.get("/api/rules/suggestions?status=pending").json()
+    assert (proposed["payee"], proposed["category_id"], proposed["agreeing"]) == ("Posto Ipiranga", fuel, 3)
+    assert "3 of the last 3" in proposed["reason"]
+    accepted = api.post(f"/api/rules/suggestions/{proposed['id']}/accept", {})
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["rule"]["actions"] == [{"type": "set_category", "category_id": fuel}]
+    assert api.post(f"/api/rules/suggestions/{proposed['id']}/dismiss", {}).status_code == 409
+    assert api.post(f"/api/rules/suggestions/{uuid.uuid4()}/accept", {}).status_code == 404
+    later = api.tx(account, "2026-11-22", "POSTO IPIRANGA 22/11", "-90.00").json()
+    assert later["categorization"]["source"] == "rule"
+    assert api.get("/api/rules/suggestions?status=bogus").status_code == 422
+
+
+def test_batch_categorization_runs_as_a_job(api: Api) -> None:
+    account = api.account()
+    food = api.category("Food")
+    first = api.tx(account, "2026-11-01", "PADARIA REAL 01/11", "-5.00").json()
+    second = api.tx(account, "2026-11-02", "COMPRA CARTAO 77 PADARIA REAL", "-6.00").json()
+    assert second["splits"][0]["category_id"] is None
+    # A correction teaches the memory; the batch job then categorizes what was left behind.
+    assert api.post(f"{TX}/{first['id']}/category", {"category_id": food}).status_code == 200
+    asked = api.post(f"{TX}/categorize", {"account_id": account})
+    assert asked.status_code == 202, asked.text
+    assert api.post(f"{TX}/categorize", {"account_id": str(uuid.uuid4())}).status_code == 404
+    run_background_tasks(api.client)
+    job = api.get(asked.headers["location"]).json()
+    assert (job["status"], job["result"]) == ("completed", {"examined": 1, "categorized": 1})
+    again = api.get(f"{TX}/{second['id']}").json()
+    assert again["splits"][0]["category_id"] == food
+    assert again["categorization"]["source"] == "memory"

@@ -60,3 +60,16 @@ def test_drain_benchmark_quick_mode(tmp_path: Path) -> None:
 def test_realtime_benchmark_quick_mode(tmp_path: Path) -> None:
     _, stages = _run_quick("bench_realtime", tmp_path)
     assert all(s["received"] == s["expected"] > 0 for s in stages)
+
+
+@pytest.mark.slow
+def test_categorization_benchmark_quick_mode(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "categorization" / "bench_categorization.py"), "--quick", "--output",
+         str(tmp_path / "cat.json")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads((tmp_path / "cat.json").read_text())
+    assert numbers["valorize"]["rows"] == numbers["smart_importer"]["rows"] > 0
+    assert numbers["valorize"]["explained"] == numbers["valorize"]["covered"]  # every answer says why

@@ -11,10 +11,18 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from valorize_core.payees import payee_key
 
 __all__ = ["HashingEmbedder"]
+
+
+@lru_cache(maxsize=1 << 16)
+def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
+    """Where a feature lands and with which sign (cached: descriptions repeat their n-grams)."""
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little") % dimensions, 1.0 if digest[4] & 1 else -1.0
 
 
 class HashingEmbedder:
@@ -43,9 +51,7 @@ class HashingEmbedder:
         for text in texts:
             vector = [0.0] * self._dimensions
             for feature, weight in self._features(text):
-                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self._dimensions
-                sign = 1.0 if digest[4] & 1 else -1.0
+                bucket, sign = _bucket(feature, self._dimensions)
                 vector[bucket] += sign * weight
             norm = math.sqrt(sum(v * v for v in vector))
             out.append([v / norm for v in vector] if norm else vector)

@@ -9,6 +9,7 @@ from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
+from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
 
 __all__ = ["InMemoryBackend"]
@@ -17,13 +18,20 @@ __all__ = ["InMemoryBackend"]
 class InMemoryBackend:
     """A :class:`MemoryStore` and every in-memory adapter, plus the ready :class:`Valorize`."""
 
-    def __init__(self, clock: Clock | None = None, ids: IdGenerator | None = None, dimensions: int = 256) -> None:
-        self.store = MemoryStore(dimensions)
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        dimensions: int = 256,
+        embedder: Embedder | None = None,
+    ) -> None:
+        embedder = embedder or HashingEmbedder(dimensions)
+        self.store = MemoryStore(embedder.dimensions)
         self.ports = Ports(
             uow=MemoryUnitOfWorkFactory(self.store),
             clock=clock or SystemClock(),
             ids=ids or TimeOrderedIds(),
             directory=MemoryDirectory(self.store),
-            embedder=HashingEmbedder(dimensions),
+            embedder=embedder,
         )
         self.app = Valorize(self.ports)

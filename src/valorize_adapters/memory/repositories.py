@@ -18,6 +18,7 @@ from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule
 from valorize_core.statements.imports import StatementImport
 from valorize_core.transactions import Split, Transaction
@@ -32,6 +33,7 @@ __all__ = [
     "MemoryNotifications",
     "MemoryPayees",
     "MemoryProcessedTasks",
+    "MemoryRuleSuggestions",
     "MemoryRules",
     "MemoryTransactions",
 ]
@@ -138,6 +140,8 @@ class MemoryCategories(_Tenant):
         ):
             raise Conflict("still in use (categories)")
         del data.categories[category_id]
+        for suggestion in [s for s in data.rule_suggestions.values() if s.category_id == category_id]:
+            del data.rule_suggestions[suggestion.id]  # as ON DELETE CASCADE
 
 
 class MemoryTransactions(_Tenant):
@@ -355,6 +359,36 @@ class MemoryJobs(_Tenant):
         if job.id not in self._data.jobs:
             raise NotFound("job", job.id)
         self._data.jobs[job.id] = job
+
+
+class MemoryRuleSuggestions(_Tenant):
+    """Rule suggestions of one tenant."""
+
+    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+        return self._data.rule_suggestions.get(suggestion_id)
+
+    async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
+        return next((s for s in self._data.rule_suggestions.values()
+                     if s.payee_key == payee_key and s.category_id == category_id), None)  # fmt: skip
+
+    async def add(self, suggestion: RuleSuggestion) -> None:
+        self._own(suggestion.tenant_id)
+        if suggestion.category_id not in self._data.categories:
+            raise NotFound("category", suggestion.category_id)
+        if suggestion.id in self._data.rule_suggestions or await self.find(
+            suggestion.payee_key, suggestion.category_id
+        ):
+            raise Conflict("a suggestion for this payee and category exists")
+        self._data.rule_suggestions[suggestion.id] = suggestion
+
+    async def update(self, suggestion: RuleSuggestion) -> None:
+        if suggestion.id not in self._data.rule_suggestions:
+            raise NotFound("rule suggestion", suggestion.id)
+        self._data.rule_suggestions[suggestion.id] = suggestion
+
+    async def list(self, status: SuggestionStatus | None = None) -> list[RuleSuggestion]:
+        found = [s for s in self._data.rule_suggestions.values() if status is None or s.status is status]
+        return sorted(found, key=lambda s: (s.created_at, s.id), reverse=True)
 
 
 class MemoryNotifications(_Tenant):

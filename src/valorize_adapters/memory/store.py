@@ -18,6 +18,7 @@ from valorize_core.identity import ApiToken, Membership, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import Rule
 from valorize_core.statements.imports import StatementImport
 from valorize_core.transactions import Transaction
@@ -41,10 +42,11 @@ class TenantData:
     users: dict[UUID, User] = field(default_factory=dict)
     memberships: dict[UUID, Membership] = field(default_factory=dict)
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)
-    examples: dict[UUID, tuple[tuple[float, ...], UUID, str]] = field(default_factory=dict)
+    examples: dict[UUID, tuple[tuple[tuple[int, float], ...], UUID, str]] = field(default_factory=dict)
     processed: dict[UUID, str] = field(default_factory=dict)
     sources: dict[UUID, tuple[str, bytes, dict[str, Any]]] = field(default_factory=dict)
     jobs: dict[UUID, Job] = field(default_factory=dict)
+    rule_suggestions: dict[UUID, RuleSuggestion] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:

@@ -17,6 +17,7 @@ from valorize_adapters.memory.repositories import (
     MemoryPayees,
     MemoryProcessedTasks,
     MemoryRules,
+    MemoryRuleSuggestions,
     MemoryTransactions,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
@@ -50,6 +51,7 @@ class MemoryUnitOfWork:
         self.rules = MemoryRules(data, self.tenant_id)
         self.imports = MemoryImports(data, self.tenant_id)
         self.jobs = MemoryJobs(data, self.tenant_id)
+        self.rule_suggestions = MemoryRuleSuggestions(data, self.tenant_id)
         self.notifications = MemoryNotifications(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)

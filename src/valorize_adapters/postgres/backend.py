@@ -16,6 +16,7 @@ from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
+from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
 
 __all__ = ["PostgresBackend"]
@@ -41,10 +42,14 @@ class PostgresBackend:
         min_size: int = 1,
         max_size: int = 10,
         role: str | None = APP_ROLE,
+        embedder: Embedder | None = None,
     ) -> PostgresBackend:
-        """Migrate (unless told not to), open the pool and wire every port."""
+        """Migrate (unless told not to), open the pool and wire every port. The embedder
+        (default: hashing into ``dimensions``) sets the vector size."""
         if run_migrations:
             await migrate(url)
+        embedder = embedder or HashingEmbedder(dimensions)
+        dimensions = embedder.dimensions
         pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role)
         if dimensions != 256:
             await ensure_vector_index(pool, dimensions)
@@ -53,7 +58,7 @@ class PostgresBackend:
             clock=clock or SystemClock(),
             ids=ids or TimeOrderedIds(),
             directory=PostgresDirectory(pool),
-            embedder=HashingEmbedder(dimensions),
+            embedder=embedder,
         )
         return cls(pool, ports)
 

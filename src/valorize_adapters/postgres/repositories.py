@@ -21,6 +21,7 @@ from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
 from valorize_core.transactions import Transaction
@@ -35,6 +36,7 @@ __all__ = [
     "PgNotifications",
     "PgPayees",
     "PgProcessedTasks",
+    "PgRuleSuggestions",
     "PgRules",
     "PgTransactions",
 ]
@@ -433,6 +435,50 @@ class PgJobs(_Repo):
         )  # fmt: skip
         if not n:
             raise NotFound("job", job.id)
+
+
+class PgRuleSuggestions(_Repo):
+    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s", (self._t, suggestion_id)
+        )
+        return rows.rule_suggestion(r) if r else None
+
+    async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND payee_key = %s AND category_id = %s",
+            (self._t, payee_key, category_id),
+        )
+        return rows.rule_suggestion(r) if r else None
+
+    async def add(self, suggestion: RuleSuggestion) -> None:
+        s = suggestion
+        n = await self._s.execute(
+            "INSERT INTO rule_suggestions (tenant_id, id, payee_key, category_id, agreeing, total, status,"
+            " created_at, decided_at, rule_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (s.tenant_id, s.id, s.payee_key, s.category_id, s.agreeing, s.total, s.status.value, s.created_at,
+             s.decided_at, s.rule_id),
+        )  # fmt: skip
+        if not n:
+            raise Conflict("a suggestion for this payee and category exists")
+
+    async def update(self, suggestion: RuleSuggestion) -> None:
+        s = suggestion
+        n = await self._s.execute(
+            "UPDATE rule_suggestions SET status = %s, decided_at = %s, rule_id = %s, agreeing = %s, total = %s"
+            " WHERE tenant_id = %s AND id = %s",
+            (s.status.value, s.decided_at, s.rule_id, s.agreeing, s.total, self._t, s.id),
+        )
+        if not n:
+            raise NotFound("rule suggestion", s.id)
+
+    async def list(self, status: SuggestionStatus | None = None) -> list[RuleSuggestion]:
+        rs = await self._s.fetch(
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s)"
+            " ORDER BY created_at DESC, id DESC",
+            (self._t, None if status is None else status.value, None if status is None else status.value),
+        )
+        return [rows.rule_suggestion(r) for r in rs]
 
 
 class PgNotifications(_Repo):

@@ -14,6 +14,7 @@ from valorize_core.listing import transaction_tokens
 from valorize_core.money import Money
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.statements.imports import RowError, StatementImport
 from valorize_core.transactions import Categorization, Split, Transaction
@@ -108,6 +109,14 @@ def job(r: Row) -> Job:
         id=r["id"], tenant_id=r["tenant_id"], kind=r["kind"], status=r["status"], created_at=r["created_at"],
         params=dict(r["params"]), result=None if r["result"] is None else dict(r["result"]), error=r["error"],
         completed_at=r["completed_at"],
+    )  # fmt: skip
+
+
+def rule_suggestion(r: Row) -> RuleSuggestion:
+    return RuleSuggestion(
+        id=r["id"], tenant_id=r["tenant_id"], payee_key=r["payee_key"], category_id=r["category_id"],
+        agreeing=r["agreeing"], total=r["total"], status=r["status"], created_at=r["created_at"],
+        decided_at=r["decided_at"], rule_id=r["rule_id"],
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from valorize_adapters.postgres.repositories import (
     PgPayees,
     PgProcessedTasks,
     PgRules,
+    PgRuleSuggestions,
     PgTransactions,
 )
 from valorize_adapters.postgres.session import Session
@@ -61,6 +62,7 @@ class PostgresUnitOfWork:
         self.rules = PgRules(self.session)
         self.imports = PgImports(self.session)
         self.jobs = PgJobs(self.session)
+        self.rule_suggestions = PgRuleSuggestions(self.session)
         self.notifications = PgNotifications(self.session)
         self.payees = PgPayees(self.session)
         self.identity = PgIdentity(self.session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,14 +14,17 @@ from valorize_core.errors import NotFound, ValidationError
 from valorize_core.events import (
     AccountBalanceChanged,
     JobCompleted,
+    RuleSuggested,
     TransactionCategorized,
     TransactionCreated,
     TransactionUpdated,
 )
 from valorize_core.money import Currency, Money
 from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.payees import payee_key
+from valorize_core.payees import display_payee, payee_key
 from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
+from valorize_core.rules import apply_rules
 from valorize_core.transactions import Transaction
 
 T = TypeVar("T")
@@ -131,12 +135,32 @@ def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
 
 
 async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
-    """Teach the payee memory that this payee belongs in ``category_id``."""
+    """Teach the payee memory that this payee belongs in ``category_id`` (at once), and propose a
+    rule when the payee's recent categories agree."""
     key = payee_key(tx.description or tx.payee)
     if not key:
         return
     entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), ports.clock.now())
-    await uow.payees.put(entry.learn(category_id, ports.clock.now()))
+    entry = entry.learn(category_id, ports.clock.now())
+    await uow.payees.put(entry)
+    await _maybe_suggest_rule(uow, ports, entry, tx)
+
+
+async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:
+    picked = entry.suggestion()
+    if picked is None or picked[1] < SUGGEST_AFTER:
+        return
+    category_id, agreeing, total = picked
+    if await uow.rule_suggestions.find(entry.payee_key, category_id) is not None:
+        return  # proposed before: pending, accepted or dismissed
+    probe = replace(tx, payee=display_payee(entry.payee_key))
+    if apply_rules(await uow.rules.list(), probe).category_rule is not None:
+        return  # a rule already categorizes this payee
+    suggestion = RuleSuggestion(ports.ids.new_id(), uow.tenant_id, entry.payee_key, category_id, agreeing, total,
+                                SuggestionStatus.PENDING, ports.clock.now())  # fmt: skip
+    await uow.rule_suggestions.add(suggestion)
+    uow.record(ports.event(RuleSuggested, uow.tenant_id, suggestion_id=str(suggestion.id), payee=suggestion.payee,
+                           category_id=str(category_id), reason=suggestion.reason))  # fmt: skip
 
 
 async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:

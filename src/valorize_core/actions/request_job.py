@@ -21,7 +21,7 @@ from valorize_core.jobs import JOB_KINDS, Job, JobStatus
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.queries.reports import ReportQuery, check_report_query
 
-__all__ = ["JobRequest", "RequestJob", "report_params", "rule_apply_params"]
+__all__ = ["JobRequest", "RequestJob", "categorize_params", "report_params", "rule_apply_params"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,12 @@ def rule_apply_params(params: dict[str, Any]) -> tuple[tuple[UUID, ...] | None, 
     if not isinstance(include, bool):
         raise ValidationError.for_field("include_manual", "must be true or false")
     return ids, include
+
+
+def categorize_params(params: dict[str, Any]) -> UUID | None:
+    """The account a ``categorize`` job is limited to, if any."""
+    raw = params.get("account_id")
+    return None if raw is None else parse_id(raw, "account_id")
 
 
 def report_params(tenant_id: UUID, params: dict[str, Any]) -> ReportQuery:
@@ -84,5 +90,10 @@ class RequestJob:
             for rule_id in ids or ():
                 await require(uow.rules.get, rule_id, "rule")
             return {"rule_ids": None if ids is None else [str(i) for i in ids], "include_manual": include}
+        if request.kind == "categorize":
+            account_id = categorize_params(request.params)
+            if account_id is not None:
+                await require(uow.accounts.get, account_id, "account")
+            return {"account_id": None if account_id is None else str(account_id)}
         query = report_params(request.tenant_id, request.params)
         return {"kind": query.kind, "start": query.start.isoformat(), "end": query.end.isoformat()}

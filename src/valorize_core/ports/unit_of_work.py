@@ -16,6 +16,7 @@ from valorize_core.ports.jobs import JobRepository
 from valorize_core.ports.notifications import NotificationRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
+from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
@@ -65,6 +66,11 @@ class UnitOfWork(Protocol):
     @property
     def imports(self) -> ImportRepository:
         """The tenant's imports."""
+        ...
+
+    @property
+    def rule_suggestions(self) -> RuleSuggestionRepository:
+        """The tenant's rule suggestions."""
         ...
 
     @property

@@ -21,6 +21,7 @@ from valorize_core.jobs import Job
 from valorize_core.money import Money
 from valorize_core.notifications import Notification
 from valorize_core.queries.reports import Report
+from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
 from valorize_core.transactions import Transaction, Transfer
@@ -373,6 +374,36 @@ class RulePreviewOut(Struct):
 class ApplyRulesIn(Struct, forbid_unknown_fields=True):
     rule_ids: list[UUID] | None = None
     include_manual: bool = False
+
+
+class RuleSuggestionOut(Struct):
+    """A proposed rule: ``payee`` equals → set ``category_id``, and why."""
+
+    id: UUID
+    payee: str
+    payee_key: str
+    category_id: UUID
+    agreeing: int
+    total: int
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None = None
+    rule_id: UUID | None = None
+
+
+def rule_suggestion(x: RuleSuggestion) -> RuleSuggestionOut:
+    return RuleSuggestionOut(x.id, x.payee, x.payee_key, x.category_id, x.agreeing, x.total, x.reason,
+                             x.status.value, x.created_at, x.decided_at, x.rule_id)  # fmt: skip
+
+
+class AcceptedSuggestionOut(Struct):
+    suggestion: RuleSuggestionOut
+    rule: RuleOut
+
+
+class CategorizeIn(Struct, forbid_unknown_fields=True):
+    account_id: UUID | None = None
 
 
 class ReportJobIn(Struct, forbid_unknown_fields=True):

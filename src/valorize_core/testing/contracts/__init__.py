@@ -28,6 +28,7 @@ from valorize_core.testing.contracts.repositories import (
     NotificationRepositoryContract,
     PayeeMemoryContract,
     RuleRepositoryContract,
+    RuleSuggestionRepositoryContract,
 )
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
 from valorize_core.testing.contracts.unit_of_work import UnitOfWorkContract
@@ -48,6 +49,7 @@ __all__ = [
     "PayeeMemoryContract",
     "PortsContract",
     "RuleRepositoryContract",
+    "RuleSuggestionRepositoryContract",
     "TransactionRepositoryContract",
     "UnitOfWorkContract",
     "VectorIndexContract",
@@ -64,6 +66,7 @@ class AllRepositoryContracts(
     ImportRepositoryContract,
     JobRepositoryContract,
     NotificationRepositoryContract,
+    RuleSuggestionRepositoryContract,
     PayeeMemoryContract,
     IdentityContract,
     VectorIndexContract,

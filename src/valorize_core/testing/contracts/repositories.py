@@ -18,6 +18,7 @@ from valorize_core.money import Money
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import (
     AddTag,
     Condition,
@@ -43,6 +44,7 @@ __all__ = [
     "NotificationRepositoryContract",
     "PayeeMemoryContract",
     "RuleRepositoryContract",
+    "RuleSuggestionRepositoryContract",
 ]
 
 
@@ -296,3 +298,28 @@ class NotificationRepositoryContract(PortsContract):
         with pytest.raises(NotFound):
             self.write(ports, t, lambda uow: uow.notifications.mark_read(self.new_id(), NOW))
         assert self.read(ports, self.new_tenant(ports), lambda uow: uow.notifications.list(10)) == []
+
+
+class RuleSuggestionRepositoryContract(PortsContract):
+    def test_one_suggestion_per_payee_and_category_and_decisions_stick(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        self.add_all(ports, t, food, home)
+        first = RuleSuggestion(self.new_id(), t, "padaria real", food.id, 3, 5, SuggestionStatus.PENDING, NOW)
+        later = RuleSuggestion(self.new_id(), t, "posto shell", home.id, 4, 5, SuggestionStatus.PENDING,
+                               NOW + timedelta(minutes=1))  # fmt: skip
+        self.write(ports, t, lambda uow: uow.rule_suggestions.add(first))
+        self.write(ports, t, lambda uow: uow.rule_suggestions.add(later))
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.rule_suggestions.add(replace(first, id=self.new_id())))
+        assert self.read(ports, t, lambda uow: uow.rule_suggestions.find("padaria real", food.id)) == first
+        assert self.read(ports, t, lambda uow: uow.rule_suggestions.find("padaria real", home.id)) is None
+        dismissed = replace(first, status=SuggestionStatus.DISMISSED, decided_at=NOW + timedelta(hours=1))
+        self.write(ports, t, lambda uow: uow.rule_suggestions.update(dismissed))
+        assert self.read(ports, t, lambda uow: uow.rule_suggestions.get(first.id)) == dismissed
+        assert [s.id for s in self.read(ports, t, lambda uow: uow.rule_suggestions.list())] == [later.id, first.id]
+        pending = self.read(ports, t, lambda uow: uow.rule_suggestions.list(SuggestionStatus.PENDING))
+        assert [s.id for s in pending] == [later.id]
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.rule_suggestions.update(replace(first, id=self.new_id())))
+        assert self.read(ports, self.new_tenant(ports), lambda uow: uow.rule_suggestions.list()) == []

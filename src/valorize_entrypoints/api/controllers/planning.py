@@ -12,6 +12,7 @@ from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.actions.create_rule import NewRule
+from valorize_core.actions.decide_rule_suggestion import SuggestionDecision
 from valorize_core.actions.delete_budget import BudgetDeletion
 from valorize_core.actions.delete_rule import RuleDeletion
 from valorize_core.actions.request_job import JobRequest
@@ -22,6 +23,7 @@ from valorize_core.queries.budget_status import BudgetStatusQuery
 from valorize_core.queries.list_rules import RulesQuery
 from valorize_core.queries.preview_rule import RulePreviewQuery
 from valorize_core.queries.reports import ReportQuery
+from valorize_core.rule_suggestions import SuggestionStatus
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
@@ -104,6 +106,25 @@ class RuleController(Controller):
     @get(responses=ERRORS, summary="Rules in the order they run")
     async def list_rules(self, vz: VZ, actor: Reader) -> list[s.RuleOut]:
         return [s.rule(r) for r in await vz.list_rules(RulesQuery(actor.tenant_id))]
+
+    @get("/suggestions", responses=ERRORS, summary="Rules Valorize proposes from your corrections")
+    async def list_suggestions(
+        self, vz: VZ, actor: Reader, status: FromQuery[Literal["pending", "accepted", "dismissed"] | None] = None
+    ) -> list[s.RuleSuggestionOut]:
+        async with vz.ports.uow(actor.tenant_id) as uow:
+            found = await uow.rule_suggestions.list(None if status is None else SuggestionStatus(status))
+        return [s.rule_suggestion(x) for x in found]
+
+    @post("/suggestions/{suggestion_id:uuid}/accept", responses=ERRORS, status_code=201,
+          summary="Accept a suggestion: the rule is created after the existing ones")  # fmt: skip
+    async def accept_suggestion(self, suggestion_id: FromPath[UUID], vz: VZ, writer: Writer) -> s.AcceptedSuggestionOut:
+        accepted, rule = await vz.accept_rule_suggestion(SuggestionDecision(writer.tenant_id, suggestion_id))
+        return s.AcceptedSuggestionOut(s.rule_suggestion(accepted), s.rule(rule))
+
+    @post("/suggestions/{suggestion_id:uuid}/dismiss", responses=ERRORS, status_code=200,
+          summary="Dismiss a suggestion: it is not proposed again")  # fmt: skip
+    async def dismiss_suggestion(self, suggestion_id: FromPath[UUID], vz: VZ, writer: Writer) -> s.RuleSuggestionOut:
+        return s.rule_suggestion(await vz.dismiss_rule_suggestion(SuggestionDecision(writer.tenant_id, suggestion_id)))
 
     @post(responses=ERRORS, status_code=201, summary="Create a rule")
     async def create_rule(self, data: Body[s.RuleIn], vz: VZ, writer: Writer) -> s.RuleOut:

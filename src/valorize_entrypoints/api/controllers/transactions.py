@@ -15,6 +15,7 @@ from valorize_core.actions.correct_category import CategoryCorrection
 from valorize_core.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.actions.create_transfer import NewTransfer
 from valorize_core.actions.delete_transaction import TransactionDeletion
+from valorize_core.actions.request_job import JobRequest
 from valorize_core.actions.update_transaction import TransactionChanges
 from valorize_core.listing import MAX_PAGE_SIZE
 from valorize_core.queries.get_transaction import TransactionLookup
@@ -22,6 +23,7 @@ from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.controllers.jobs import accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -37,6 +39,12 @@ def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
 class TransactionController(Controller):
     path = "/api/transactions"
     tags = ("transactions",)
+
+    @post("/categorize", responses=ERRORS, status_code=202,
+          summary="Categorize every uncategorized transaction (of one account) in the background")  # fmt: skip
+    async def categorize(self, data: Body[s.CategorizeIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
+        params = {"account_id": None if data.account_id is None else str(data.account_id)}
+        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "categorize", params)))
 
     @get(responses=ERRORS, summary="Transactions, newest first, filtered, one page at a time (cursor)")
     async def list_transactions(

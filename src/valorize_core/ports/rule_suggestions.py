@@ -1,0 +1,34 @@
+"""Port: rule suggestions."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
+
+__all__ = ["RuleSuggestionRepository"]
+
+
+class RuleSuggestionRepository(Protocol):
+    """Rule suggestions of the unit of work's tenant."""
+
+    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+        """The suggestion, or ``None``."""
+        ...
+
+    async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
+        """The suggestion for this payee and category, whatever its status."""
+        ...
+
+    async def add(self, suggestion: RuleSuggestion) -> None:
+        """Store a new suggestion (``Conflict`` for a second one of the same payee and category)."""
+        ...
+
+    async def update(self, suggestion: RuleSuggestion) -> None:
+        """Store its decision (``NotFound`` if absent)."""
+        ...
+
+    async def list(self, status: SuggestionStatus | None = None) -> list[RuleSuggestion]:
+        """Suggestions, newest first (ties by id), optionally of one status."""
+        ...

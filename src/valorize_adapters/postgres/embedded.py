@@ -34,7 +34,13 @@ class EmbeddedPostgres:
             os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                import pgserver
+                try:
+                    import pgserver
+                except ImportError:
+                    raise RuntimeError(
+                        "embedded PostgreSQL needs pgserver: pip install 'valorize[embedded]',"
+                        " or set VALORIZE_DATABASE_URL"
+                    ) from None
 
                 self.data_dir.mkdir(parents=True, exist_ok=True)
                 self._server = pgserver.get_server(  # type: ignore[attr-defined]

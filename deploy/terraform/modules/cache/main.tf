@@ -1,0 +1,22 @@
+# Memorystore for Redis: the read cache and the realtime backplane. Private service access,
+# AUTH and in-transit encryption on; Redis is never the source of truth (Valorize serves with
+# it down), so the basic tier would do, but the realtime backplane prefers STANDARD_HA.
+
+resource "google_redis_instance" "main" {
+  project                 = var.project_id
+  name                    = "${var.name}-redis"
+  region                  = var.region
+  tier                    = var.tier
+  memory_size_gb          = var.memory_size_gb
+  redis_version           = "REDIS_7_2"
+  authorized_network      = var.network_id
+  connect_mode            = "PRIVATE_SERVICE_ACCESS"
+  auth_enabled            = true
+  transit_encryption_mode = "SERVER_AUTHENTICATION"
+
+  redis_configs = {
+    maxmemory-policy = "allkeys-lru"
+  }
+
+  depends_on = [var.private_services_connection]
+}

@@ -1,0 +1,4 @@
+output "slo_ids" {
+  description = "The three SLOs."
+  value       = local.slos
+}

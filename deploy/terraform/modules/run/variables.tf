@@ -1,0 +1,87 @@
+variable "project_id" {
+  type        = string
+  description = "The Google Cloud project."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the services."
+}
+
+variable "name" {
+  type        = string
+  description = "Prefix of the service names."
+}
+
+variable "image" {
+  type        = string
+  description = "The Valorize image (Artifact Registry), e.g. REGION-docker.pkg.dev/P/valorize/valorize:TAG."
+}
+
+variable "service_accounts" {
+  type        = map(string)
+  description = "Service account e-mails by service: api, worker, realtime, tasks (iam module output)."
+}
+
+variable "secret_ids" {
+  type        = map(string)
+  description = "Secret Manager ids by name (secrets module output)."
+}
+
+variable "queue_path" {
+  type        = string
+  description = "The Cloud Tasks queue (tasks module output)."
+}
+
+variable "connector_id" {
+  type        = string
+  description = "Serverless VPC Access connector (network module output)."
+}
+
+variable "pusher_app_id" {
+  type        = string
+  description = "Realtime app id (digits)."
+  default     = "100001"
+}
+
+variable "pusher_key" {
+  type        = string
+  description = "Realtime app key (public: browsers send it)."
+  default     = "valorize-key"
+}
+
+variable "db_pool_max" {
+  type        = number
+  description = "Connections per instance."
+  default     = 10
+}
+
+variable "api_min_instances" {
+  type        = number
+  description = "Warm API instances."
+  default     = 1
+}
+
+variable "api_max_instances" {
+  type        = number
+  description = "API ceiling; the paper's quota was 10."
+  default     = 10
+}
+
+variable "worker_max_instances" {
+  type        = number
+  description = "Worker ceiling."
+  default     = 10
+}
+
+variable "realtime_min_instances" {
+  type        = number
+  description = "Warm realtime instances (connections never wait for a cold start)."
+  default     = 1
+}
+
+variable "realtime_max_instances" {
+  type        = number
+  description = "Realtime ceiling."
+  default     = 5
+}

@@ -47,6 +47,7 @@ class Tenant:
     id: UUID
     accounts: list[UUID]
     categories: list[UUID]
+    token: str = ""
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -63,7 +64,7 @@ async def make_tenant(vz: Valorize, n: int) -> Tenant:
         for name, kind in (("Checking", "checking"), ("Savings", "savings"), ("Card", "credit_card"), ("Cash", "cash"))
     ]
     cats = [(await vz.create_category(NewCategory(t, name, "expense"))).id for name in CATEGORIES]
-    return Tenant(t, accounts, cats)
+    return Tenant(t, accounts, cats, signup.token_secret)
 
 
 def fake_rows(tenant: Tenant, n: int, rng: random.Random, start: date) -> list[Transaction]:

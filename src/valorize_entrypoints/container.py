@@ -35,6 +35,7 @@ from valorize_core.ports.unit_of_work import UnitOfWorkFactory
 from valorize_core.publishing import FanOutPublisher
 from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
+from valorize_core.token_cache import CachingDirectory
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 from valorize_entrypoints.settings import Settings
 
@@ -146,14 +147,17 @@ def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
 
 
-def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any) -> Valorize:
+def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
     """The same application whose commits publish their events and retire cached reads, which
     reads OFX statements too, and publishes import progress on the bus."""
     uow: UnitOfWorkFactory = HookedUnitOfWorkFactory(app.ports.uow, after_commit=relay.after_commit)
     if reads is not None:
         uow = InvalidatingUnitOfWorkFactory(uow, reads)
     parsers = {**app.ports.parsers, "ofx": OfxStatementParser()}
-    return Valorize(replace(app.ports, uow=uow, parsers=parsers, publisher=bus))
+    directory = app.ports.directory
+    if token_ttl > 0:
+        directory = CachingDirectory(directory, app.ports.clock, ttl=token_ttl)
+    return Valorize(replace(app.ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
 
 
 def _bus(settings: Settings) -> Any:
@@ -223,7 +227,7 @@ async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
         relay = OutboxRelay(MemoryOutbox(backend.store), publisher, queue, backend.ports.clock)
-        app = _wired(backend.app, reads, relay, publisher)
+        app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
         verifier = _verifier(settings)
         try:
             yield Runtime(
@@ -261,7 +265,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
             bus = _bus(settings)
             publisher = _publisher(bus, realtime)
             relay = OutboxRelay(PgOutbox(backend.pool), publisher, queue, backend.ports.clock)
-            app = _wired(backend.app, reads, relay, publisher)
+            app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
             verifier = _verifier(settings)
             try:
                 yield Runtime(

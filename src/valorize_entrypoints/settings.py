@@ -44,6 +44,8 @@ class Settings:
             in-process cache (one process, e.g. ``valorize dev``).
         cache: cache-aside for reads on (default) or off.
         cache_ttl: seconds a cached read may be served.
+        token_cache_ttl: seconds a process trusts a token lookup (0: ask the database every
+            time); a revocation elsewhere takes at most this long to reach this process.
         worker_secret: shared secret the local dispatcher presents to the worker (dev and
             embedded runs; Cloud Tasks authenticates with OIDC instead).
         worker_url: the worker's base URL: where the local dispatcher or Cloud Tasks delivers
@@ -81,6 +83,7 @@ class Settings:
     redis_url: str = ""
     cache: bool = True
     cache_ttl: int = 60
+    token_cache_ttl: int = 10
     worker_secret: str = ""
     worker_url: str = ""
     task_queue: str = "local"

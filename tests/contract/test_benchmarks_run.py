@@ -73,3 +73,20 @@ def test_categorization_benchmark_quick_mode(tmp_path: Path) -> None:
     numbers = json.loads((tmp_path / "cat.json").read_text())
     assert numbers["valorize"]["rows"] == numbers["smart_importer"]["rows"] > 0
     assert numbers["valorize"]["explained"] == numbers["valorize"]["covered"]  # every answer says why
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_experiments_quick_mode(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "experiments.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads((tmp_path / "experiments.json").read_text())
+    assert (numbers["async"]["lost"], numbers["async"]["duplicated"]) == (0, 0)
+    for name in ("read", "mixed"):
+        assert (tmp_path / f"{name}.csv").exists()
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+        assert all(stage["req_s"] > 0 for stage in numbers[name]["stages"])
+    assert "| read |" in result.stdout

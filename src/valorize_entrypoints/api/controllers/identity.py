@@ -11,6 +11,7 @@ from litestar.params import JSONBody as Body
 from valorize_core.actions.manage_tokens import NewToken, TokenRevocation
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import NotFound
+from valorize_core.token_cache import CachingDirectory
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
 from valorize_entrypoints.api.responses import ERRORS
@@ -51,4 +52,6 @@ class TokenController(Controller):
             revoked = await vz.revoke_token(TokenRevocation(actor.tenant_id, token_id, actor.user_id, actor.role))
         except NotFound:
             raise NotFound("token", token_id) from None
+        if isinstance(vz.ports.directory, CachingDirectory):  # this process stops trusting it at once
+            vz.ports.directory.forget(revoked.id)
         return s.token(revoked)

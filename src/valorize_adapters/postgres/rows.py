@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
@@ -11,13 +12,21 @@ from valorize_core.categories import Category
 from valorize_core.identity import ApiToken, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import transaction_tokens
-from valorize_core.money import Money
+from valorize_core.money import Money, currency
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.restore import restore
 from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.statements.imports import RowError, StatementImport
-from valorize_core.transactions import Categorization, Split, Transaction
+from valorize_core.transactions import (
+    Categorization,
+    CategorizationSource,
+    Split,
+    Transaction,
+    TransactionSource,
+    TransactionStatus,
+)
 
 Row = dict[str, Any]
 
@@ -45,19 +54,24 @@ TRANSACTION_COLUMNS = (
 
 
 def transaction(r: Row) -> Transaction:
-    from uuid import UUID
-
-    cur = r["currency"]
-    splits = tuple(Split(None if c is None else UUID(c), Money(int(a), cur), m) for c, a, m in (r["splits"] or []))
-    return Transaction(
+    """A stored transaction, rebuilt without re-validating it (see ``valorize_core.restore``)."""
+    cur = currency(r["currency"])
+    splits = tuple(
+        restore(Split, category_id=None if c is None else UUID(c), amount=Money(int(a), cur), memo=m or "")
+        for c, a, m in (r["splits"] or [])
+    )
+    categorization = restore(
+        Categorization, source=CategorizationSource(r["cat_source"]), confidence=Decimal(r["cat_confidence"]),
+        explanation=r["cat_explanation"], rule_id=r["cat_rule_id"],
+    )  # fmt: skip
+    return restore(
+        Transaction,
         id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], booked_on=r["booked_on"],
         description=r["description"], payee=r["payee"], amount=Money(r["amount_minor"], cur), splits=splits,
-        created_at=r["created_at"], updated_at=r["updated_at"], status=r["status"], source=r["source"],
-        tags=tuple(r["tags"]), external_id=r["external_id"], fingerprint=r["fingerprint"],
-        categorization=Categorization(
-            r["cat_source"], Decimal(r["cat_confidence"]), r["cat_explanation"], r["cat_rule_id"]
-        ),
-        transfer_id=r["transfer_id"], import_id=r["import_id"],
+        created_at=r["created_at"], updated_at=r["updated_at"], status=TransactionStatus(r["status"]),
+        source=TransactionSource(r["source"]), tags=tuple(r["tags"]), external_id=r["external_id"],
+        fingerprint=r["fingerprint"], categorization=categorization, transfer_id=r["transfer_id"],
+        import_id=r["import_id"],
     )  # fmt: skip
 
 

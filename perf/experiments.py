@@ -174,7 +174,7 @@ def scenario(
                        "offered_req_s": None, **result})  # fmt: skip
         print(f"  {name} ramp c={connections}: {result['req_s']:,.0f} req/s, P95 {result['p95_ms']:.1f} ms",
               file=sys.stderr)  # fmt: skip
-    connections = max(ramp)
+    connections = min(32, max(ramp))  # enough to offer the rate; more would only queue
     for rate in rates:
         script = workdir / f"{name}-{rate}.lua"
         script.write_text(lua_script(tenants, body, 1000.0 * connections / rate))

@@ -149,8 +149,8 @@ class LocalDispatcher:
 
     async def _settle(self, task: Task, attempt: int, done: bool, error: str) -> None:
         if done:
-            await self._queue._scoped("DELETE FROM task_queue WHERE id = %s", (task.id,))
-        elif attempt >= self._max_attempts:
+            return  # deleted with the rest of its batch (run_once)
+        if attempt >= self._max_attempts:
             await self._queue.dead_letter(task, attempt, error or "gave up after retries")
             await self._queue._scoped("DELETE FROM task_queue WHERE id = %s", (task.id,))
         else:
@@ -160,23 +160,31 @@ class LocalDispatcher:
                 (datetime.now(UTC) + timedelta(seconds=delay), error[:2000], task.id),
             )
 
-    async def _one(self, task: Task, attempt: int) -> None:
+    async def _one(self, task: Task, attempt: int) -> bool:
         try:
             done, error = await self._deliver(task, attempt), ""
         except Exception as exc:  # a failed delivery is retried, whatever it was
             done, error = False, f"{type(exc).__name__}: {exc}"
         await self._settle(task, attempt, done, error or ("" if done else "the worker asked for a retry"))
+        return done
 
     async def run_once(self) -> int:
-        """Claim one batch of due tasks and deliver it; returns its size."""
+        """Claim one batch of due tasks and deliver it; returns its size.
+
+        Delivered tasks are deleted together, in one statement, when the batch is through: if
+        the dispatcher dies first, their leases lapse and they are delivered again, which the
+        worker answers as duplicates — at-least-once delivery, one effect.
+        """
         claimed = await self._claim(self._concurrency * 4)
         sem = asyncio.Semaphore(self._concurrency)
 
-        async def bounded(task: Task, attempt: int) -> None:
+        async def bounded(task: Task, attempt: int) -> UUID | None:
             async with sem:
-                await self._one(task, attempt)
+                return task.id if await self._one(task, attempt) else None
 
-        await asyncio.gather(*(bounded(t, a) for t, a in claimed))
+        delivered = [i for i in await asyncio.gather(*(bounded(t, a) for t, a in claimed)) if i is not None]
+        if delivered:
+            await self._queue._scoped("DELETE FROM task_queue WHERE id = ANY(%s)", (delivered,))
         return len(claimed)
 
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:

@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from valorize_core.events import (
     DomainEvent,
@@ -63,13 +64,24 @@ def follow_up_tasks(event: DomainEvent) -> list[Task]:
 
 
 class OutboxRelay:
-    """Publishes committed events and enqueues their follow-up tasks."""
+    """Publishes committed events and enqueues their follow-up tasks.
 
-    def __init__(self, outbox: Outbox, publisher: EventPublisher, queue: TaskQueue, clock: Clock) -> None:
+    With a ``mark_window`` (seconds), events published by many commits are marked published
+    together, once per window, in one statement instead of one per commit; until then (or if
+    the process dies first) they merely look unpublished, and the sweeper — whose grace is far
+    longer than the window — would publish them again, which consumers tolerate.
+    """
+
+    def __init__(
+        self, outbox: Outbox, publisher: EventPublisher, queue: TaskQueue, clock: Clock, *, mark_window: float = 0.0
+    ) -> None:
         self._outbox = outbox
         self._publisher = publisher
         self._queue = queue
         self._clock = clock
+        self._mark_window = mark_window
+        self._unmarked: list[UUID] = []
+        self._marking: asyncio.Task[None] | None = None
         self.failures = 0
 
     async def relay(self, events: Sequence[DomainEvent]) -> None:
@@ -80,7 +92,27 @@ class OutboxRelay:
         for event in events:
             for task in follow_up_tasks(event):
                 await self._queue.enqueue(task)
-        await self._outbox.mark_published([e.event_id for e in events])
+        ids = [e.event_id for e in events]
+        if self._mark_window <= 0:
+            await self._outbox.mark_published(ids)
+            return
+        self._unmarked.extend(ids)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.get_running_loop().create_task(self._mark_later())
+
+    async def _mark_later(self) -> None:
+        await asyncio.sleep(self._mark_window)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Mark what is waiting as published now (shutdown; never raises)."""
+        ids, self._unmarked = self._unmarked, []
+        if not ids:
+            return
+        try:
+            await self._outbox.mark_published(ids)
+        except Exception:
+            self.failures += 1  # they stay unpublished: the sweeper publishes them again
 
     async def after_commit(self, uow: UnitOfWork) -> None:
         """The post-commit hook: relay now, or leave it to the sweeper (never raises)."""

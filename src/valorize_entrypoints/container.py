@@ -124,6 +124,9 @@ class Runtime:
         return True
 
 
+# Events published by many commits are marked published together, every 50 ms.
+MARK_WINDOW = 0.05
+
 CACHE_EVENTS = Counter("valorize_cache_events", "Cache-aside lookups by outcome", ["event"])
 
 
@@ -226,7 +229,7 @@ async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     ):
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
-        relay = OutboxRelay(MemoryOutbox(backend.store), publisher, queue, backend.ports.clock)
+        relay = OutboxRelay(MemoryOutbox(backend.store), publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
         app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
         verifier = _verifier(settings)
         try:
@@ -235,6 +238,7 @@ async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
                 dead_letters=local, verifier=verifier, realtime=realtime,
             )  # fmt: skip
         finally:
+            await relay.flush()
             if isinstance(bus, RedisEventBus):
                 await bus.close()
             if verifier is not None:
@@ -264,7 +268,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
         ):
             bus = _bus(settings)
             publisher = _publisher(bus, realtime)
-            relay = OutboxRelay(PgOutbox(backend.pool), publisher, queue, backend.ports.clock)
+            relay = OutboxRelay(PgOutbox(backend.pool), publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
             app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
             verifier = _verifier(settings)
             try:
@@ -273,6 +277,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
                     dead_letters=local, verifier=verifier, realtime=realtime,
                 )  # fmt: skip
             finally:
+                await relay.flush()
                 if isinstance(bus, RedisEventBus):
                     await bus.close()
                 if verifier is not None:

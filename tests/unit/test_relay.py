@@ -77,3 +77,39 @@ def test_events_a_failed_publish_left_behind_are_swept_once_later() -> None:
     left = asyncio.run(go())
     assert [e.name for e in bus.published] == [e.name for e in left]
     assert len(queue.pending()) == 1
+
+
+class CountingOutbox(MemoryOutbox):
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self.calls: list[int] = []
+
+    async def mark_published(self, event_ids: Any) -> None:
+        self.calls.append(len(event_ids))
+        await super().mark_published(event_ids)
+
+
+def test_with_a_mark_window_many_commits_are_marked_published_in_one_statement() -> None:
+    clock = ManualClock()
+    backend = InMemoryBackend(clock=clock)
+    outbox = CountingOutbox(backend.store)
+    bus = InMemoryEventBus()
+    relay = OutboxRelay(outbox, bus, InMemoryTaskQueue(), clock, mark_window=0.05)
+    vz = Valorize(
+        replace(backend.ports, uow=HookedUnitOfWorkFactory(backend.ports.uow, after_commit=relay.after_commit))
+    )
+
+    async def go() -> tuple[int, list[int], int]:
+        t = (await vz.signup(SignupRequest("T", "t@example.com", "T"))).tenant.id
+        account = await vz.create_account(NewAccount(t, "A", "cash", "BRL"))
+        for n in range(5):
+            await vz.create_transaction(NewTransaction(t, account.id, date(2026, 3, n + 1), "X", "-1.00"))
+        published_now = len(bus.published)  # published at once, marked later
+        await asyncio.sleep(0.1)
+        left = await outbox.unpublished(clock.now() + timedelta(days=1), 100)
+        return published_now, list(outbox.calls), len(left)
+
+    published, calls, left = asyncio.run(go())
+    assert published == 10  # 5 x (transaction created + balance changed)
+    assert calls == [published]  # one statement for all of them
+    assert left == 0

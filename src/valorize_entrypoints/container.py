@@ -30,6 +30,7 @@ from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
+from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
 from valorize_core.publishing import FanOutPublisher
@@ -219,9 +220,18 @@ def _embedder(settings: Settings) -> Embedder:
     return HashingEmbedder(settings.embedding_dimensions)
 
 
-async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
-    backend = InMemoryBackend(embedder=_embedder(settings))
-    secret, local = _secret(settings), InMemoryTaskQueue()
+@asynccontextmanager
+async def _runtime(
+    settings: Settings,
+    backend: PostgresBackend | InMemoryBackend,
+    *,
+    url: str | None,
+    local: PgTaskQueue | InMemoryTaskQueue,
+    outbox: Outbox,
+    idempotency: IdempotencyStore,
+) -> AsyncIterator[Runtime]:
+    """What every backend shares: cache, queue, realtime, relay and worker auth around it."""
+    secret = _secret(settings)
     async with (
         _read_cache(settings) as reads,
         _task_queue(settings, secret, local) as queue,
@@ -229,12 +239,12 @@ async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
     ):
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
-        relay = OutboxRelay(MemoryOutbox(backend.store), publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
+        relay = OutboxRelay(outbox, publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
         app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
         verifier = _verifier(settings)
         try:
             yield Runtime(
-                app, InMemoryIdempotencyStore(), None, backend, reads, queue, secret, relay, bus,
+                app, idempotency, url, backend, reads, queue, secret, relay, bus,
                 dead_letters=local, verifier=verifier, realtime=realtime,
             )  # fmt: skip
         finally:
@@ -243,6 +253,15 @@ async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
                 await bus.close()
             if verifier is not None:
                 await verifier.close()
+
+
+async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
+    backend = InMemoryBackend(embedder=_embedder(settings))
+    async with _runtime(
+        settings, backend, url=None, local=InMemoryTaskQueue(), outbox=MemoryOutbox(backend.store),
+        idempotency=InMemoryIdempotencyStore(),
+    ) as runtime:  # fmt: skip
+        yield runtime
 
 
 async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
@@ -260,28 +279,11 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
         role=settings.db_role or None,
     )
     try:
-        secret, local = _secret(settings), PgTaskQueue(backend.pool)
-        async with (
-            _read_cache(settings) as reads,
-            _task_queue(settings, secret, local) as queue,
-            realtime_resources(settings) as realtime,
-        ):
-            bus = _bus(settings)
-            publisher = _publisher(bus, realtime)
-            relay = OutboxRelay(PgOutbox(backend.pool), publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
-            app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
-            verifier = _verifier(settings)
-            try:
-                yield Runtime(
-                    app, PgIdempotencyStore(backend.pool), url, backend, reads, queue, secret, relay, bus,
-                    dead_letters=local, verifier=verifier, realtime=realtime,
-                )  # fmt: skip
-            finally:
-                await relay.flush()
-                if isinstance(bus, RedisEventBus):
-                    await bus.close()
-                if verifier is not None:
-                    await verifier.close()
+        async with _runtime(
+            settings, backend, url=url, local=PgTaskQueue(backend.pool), outbox=PgOutbox(backend.pool),
+            idempotency=PgIdempotencyStore(backend.pool),
+        ) as runtime:  # fmt: skip
+            yield runtime
     finally:
         await backend.close()
         if embedded is not None:

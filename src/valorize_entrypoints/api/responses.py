@@ -1,12 +1,23 @@
-"""The error responses every API route documents (all are problem+json)."""
+"""The error responses every API route documents (all are problem+json), and 202 Accepted."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
 
 from valorize_entrypoints.api.schemas import ProblemOut
 
-__all__ = ["ERRORS"]
+__all__ = ["ERRORS", "accepted"]
+
+T = TypeVar("T")
+
+
+def accepted(body: T, location: str) -> Response[T]:
+    """202 Accepted: work that runs in the background, and where to follow it."""
+    return Response(body, status_code=202, headers={"Location": location})
+
 
 _PROBLEM = "application/problem+json"
 ERRORS = {

@@ -16,7 +16,7 @@ from valorize_core.actions.request_import import ImportRequest
 from valorize_core.errors import NotFound, ValidationError
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
-from valorize_entrypoints.api.responses import ERRORS
+from valorize_entrypoints.api.responses import ERRORS, accepted
 
 
 @dataclass
@@ -58,9 +58,7 @@ class ImportController(Controller):
             writer.tenant_id, data.account_id, data.file.filename, content, mapping, data.skip_invalid_rows, data.format
         )
         pending = await vz.request_import(command)
-        return Response(
-            s.statement_import(pending), status_code=202, headers={"Location": f"/api/imports/{pending.id}"}
-        )
+        return accepted(s.statement_import(pending), f"/api/imports/{pending.id}")
 
     @get("/{import_id:uuid}", responses=ERRORS, summary="An import: status, counts and per-row errors")
     async def get_import(self, import_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.ImportOut:

@@ -11,14 +11,14 @@ from valorize_core.errors import NotFound, ValidationError
 from valorize_core.jobs import Job
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
-from valorize_entrypoints.api.responses import ERRORS
+from valorize_entrypoints.api.responses import ERRORS, accepted
 
-__all__ = ["JobController", "NotificationController", "accepted"]
+__all__ = ["JobController", "NotificationController", "job_accepted"]
 
 
-def accepted(job: Job) -> Response[s.JobOut]:
+def job_accepted(job: Job) -> Response[s.JobOut]:
     """202 with the pending job and where to follow it."""
-    return Response(s.job(job), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+    return accepted(s.job(job), f"/api/jobs/{job.id}")
 
 
 class JobController(Controller):

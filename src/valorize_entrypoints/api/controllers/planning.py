@@ -27,7 +27,7 @@ from valorize_core.rule_suggestions import SuggestionStatus
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
-from valorize_entrypoints.api.controllers.jobs import accepted
+from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -200,7 +200,7 @@ class RuleController(Controller):
     async def apply(self, data: Body[s.ApplyRulesIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
         ids = None if data.rule_ids is None else [str(i) for i in data.rule_ids]
         params = {"rule_ids": ids, "include_manual": data.include_manual}
-        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "apply_rules", params)))
+        return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "apply_rules", params)))
 
 
 class ReportController(Controller):
@@ -225,4 +225,4 @@ class ReportController(Controller):
     @post(responses=ERRORS, status_code=202, summary="Generate a report in the background (follow the job)")
     async def request_report(self, data: Body[s.ReportJobIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
         params = {"kind": data.kind, "start": data.start.isoformat(), "end": data.end.isoformat()}
-        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "generate_report", params)))
+        return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "generate_report", params)))

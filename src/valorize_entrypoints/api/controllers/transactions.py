@@ -23,7 +23,7 @@ from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
-from valorize_entrypoints.api.controllers.jobs import accepted
+from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -44,7 +44,7 @@ class TransactionController(Controller):
           summary="Categorize every uncategorized transaction (of one account) in the background")  # fmt: skip
     async def categorize(self, data: Body[s.CategorizeIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
         params = {"account_id": None if data.account_id is None else str(data.account_id)}
-        return accepted(await vz.request_job(JobRequest(writer.tenant_id, "categorize", params)))
+        return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "categorize", params)))
 
     @get(responses=ERRORS, summary="Transactions, newest first, filtered, one page at a time (cursor)")
     async def list_transactions(

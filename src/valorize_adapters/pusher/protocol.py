@@ -73,9 +73,10 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Send this text frame to the client."""
+    """Send this text frame to the client; ``error`` is the code when it is a ``pusher:error``."""
 
     text: str
+    error: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ def frame(event: str, data: Any, channel: str | None = None, user_id: str | None
 
 def error(code: int, message: str) -> Send:
     """A ``pusher:error`` frame (its data is an object, as Pusher sends it)."""
-    return Send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}))
+    return Send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}), code)
 
 
 @dataclass

@@ -176,8 +176,8 @@ class RealtimeServer:
     async def _apply(self, client: _Client, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                if action.text.startswith('{"event":"pusher:error"'):
-                    self.stats.errors[json.loads(action.text)["data"]["code"]] += 1
+                if action.error is not None:
+                    self.stats.errors[action.error] += 1
                 self._send(client, action.text)
             elif isinstance(action, Close):
                 await self._drain_then_close(client, action.code, action.reason)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
-from typing import Any
 from uuid import UUID
 
 from valorize_core.actions._shared import finish_job, index_example, require
@@ -21,7 +19,7 @@ from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.categorize_batch import BatchCategorization
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.actions.request_job import categorize_params, report_params, rule_apply_params
+from valorize_core.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.errors import DomainError, ValidationError
@@ -57,13 +55,6 @@ class _AlreadyProcessed(Exception):
     """Raised inside the commit of a redelivered task, which abandons it."""
 
 
-def _date(payload: Mapping[str, Any], name: str) -> date:
-    try:
-        return date.fromisoformat(str(payload[name]))
-    except (KeyError, ValueError):
-        raise ValidationError.for_field(name, "a date (YYYY-MM-DD) is required") from None
-
-
 Handler = Callable[[Valorize, Task], Awaitable[None]]
 
 
@@ -83,7 +74,7 @@ async def _apply_rules(vz: Valorize, task: Task) -> None:
 
 
 async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
-    await vz.evaluate_budgets(BudgetEvaluation(task.tenant_id, _date(task.payload, "day")))
+    await vz.evaluate_budgets(BudgetEvaluation(task.tenant_id, param_date(task.payload, "day")))
 
 
 async def _index_example(vz: Valorize, task: Task) -> None:

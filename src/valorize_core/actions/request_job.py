@@ -7,6 +7,7 @@ commit together; the outbox relay turns the event into the job's task.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from valorize_core.jobs import JOB_KINDS, Job, JobStatus
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.queries.reports import ReportQuery, check_report_query
 
-__all__ = ["JobRequest", "RequestJob", "categorize_params", "report_params", "rule_apply_params"]
+__all__ = ["JobRequest", "RequestJob", "categorize_params", "param_date", "report_params", "rule_apply_params"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +52,18 @@ def categorize_params(params: dict[str, Any]) -> UUID | None:
     return None if raw is None else parse_id(raw, "account_id")
 
 
+def param_date(params: Mapping[str, Any], name: str) -> date:
+    """A required ``YYYY-MM-DD`` parameter of a job or task."""
+    try:
+        return date.fromisoformat(str(params[name]))
+    except (KeyError, ValueError):
+        raise ValidationError.for_field(name, "a date (YYYY-MM-DD) is required") from None
+
+
 def report_params(tenant_id: UUID, params: dict[str, Any]) -> ReportQuery:
     """The report a ``generate_report`` job asks for."""
-    dates = {}
-    for name in ("start", "end"):
-        try:
-            dates[name] = date.fromisoformat(str(params[name]))
-        except (KeyError, ValueError):
-            raise ValidationError.for_field(name, "a date (YYYY-MM-DD) is required") from None
-    query = ReportQuery(tenant_id, str(params.get("kind", "")), dates["start"], dates["end"])
+    start, end = param_date(params, "start"), param_date(params, "end")
+    query = ReportQuery(tenant_id, str(params.get("kind", "")), start, end)
     check_report_query(query)
     return query
 

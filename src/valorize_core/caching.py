@@ -1,7 +1,9 @@
 """Cache-aside for reads: versioned per-tenant keys, single flight, XFetch, fail-open.
 
-Keys carry the tenant's cache version, so one bump after a committed write retires every
-cached read of that tenant in O(1); readers after the bump compute fresh values. Values are
+Every cached value carries the tenant's cache version it was computed at, so one bump after a
+committed write retires every cached read of that tenant in O(1): a value whose version is not
+the current one is a miss. The version and the value are read together (one round trip to
+Redis per hit). Values are
 the encoded response bytes, returned on a hit without decoding. A burst of misses for one key
 computes once per process (single flight); entries are refreshed a little before they expire
 with probability rising towards expiry (XFetch, Vattani et al., VLDB 2015), so a popular key
@@ -28,7 +30,8 @@ from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["CacheStats", "InvalidatingUnitOfWorkFactory", "ReadCache"]
 
-_HEADER = struct.Struct("!dd")  # absolute expiry (unix seconds), compute time (seconds)
+# absolute expiry (unix seconds), compute time (seconds), the tenant's version it was computed at
+_HEADER = struct.Struct("!ddQ")
 
 
 @dataclass
@@ -98,10 +101,10 @@ class ReadCache:
         self._open_until = self._clock() + self._breaker
 
     @staticmethod
-    def key(tenant_id: UUID, version: int, name: str, params: str) -> str:
+    def key(tenant_id: UUID, name: str, params: str) -> str:
         """The cache key of one read."""
         digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
-        return f"read:{tenant_id}:{version}:{name}:{digest}"
+        return f"read:{tenant_id}:{name}:{digest}"
 
     async def get_or_compute(
         self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
@@ -110,16 +113,18 @@ class ReadCache:
         if not self._usable():
             self._note("bypass")
             return await compute()
+        key = self.key(tenant_id, name, params)
         try:
-            version = await self.cache.tenant_version(tenant_id)
-            key = self.key(tenant_id, version, name, params)
-            raw = await self.cache.get(key)
+            version, raw = await self.cache.lookup(tenant_id, key)
         except Exception:  # the cache is never the source of truth
             self._trip()
             self._note("bypass")
             return await compute()
         if raw is not None and len(raw) >= _HEADER.size:
-            expiry, delta = _HEADER.unpack_from(raw)
+            expiry, delta, stored_version = _HEADER.unpack_from(raw)
+            if stored_version != version:
+                self._note("miss")  # computed before the tenant's last write
+                return await self._single_flight(key, version, compute)
             now = self._clock()
             draw = max(self._rng(), 1e-12)
             if now - delta * self._beta * math.log(draw) < expiry:
@@ -128,14 +133,17 @@ class ReadCache:
             self._note("early_refresh")
         else:
             self._note("miss")
-        return await self._single_flight(key, compute)
+        return await self._single_flight(key, version, compute)
 
-    async def _single_flight(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
-        running = self._inflight.get(key)
+    async def _single_flight(self, key: str, version: int, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        # Readers join a computation started at the same version only: one started before a
+        # write may have read the data as it was before it.
+        flight = f"{key}@{version}"
+        running = self._inflight.get(flight)
         if running is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        self._inflight[flight] = future
         try:
             started = self._clock()
             value = await compute()
@@ -146,10 +154,11 @@ class ReadCache:
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         finally:
-            del self._inflight[key]
+            del self._inflight[flight]
         if len(value) <= self._max:
             try:
-                await self.cache.set(key, _HEADER.pack(self._clock() + self._ttl, delta) + value, self._ttl)
+                header = _HEADER.pack(self._clock() + self._ttl, delta, version)
+                await self.cache.set(key, header + value, self._ttl)
             except Exception:
                 self._trip()
         return value

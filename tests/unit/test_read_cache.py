@@ -45,6 +45,12 @@ class BrokenCache(InMemoryCache):
             raise ConnectionError("redis is down")
         return await super().tenant_version(tenant_id)
 
+    async def lookup(self, tenant_id: uuid.UUID, key: str) -> tuple[int, bytes | None]:
+        self.calls += 1
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().lookup(tenant_id, key)
+
     async def bump_tenant_version(self, tenant_id: uuid.UUID) -> int:
         if self.broken:
             raise ConnectionError("redis is down")

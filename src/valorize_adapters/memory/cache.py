@@ -44,6 +44,9 @@ class InMemoryCache:
     async def tenant_version(self, tenant_id: UUID) -> int:
         return self._versions.get(tenant_id, 0)
 
+    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
+        return self._versions.get(tenant_id, 0), await self.get(key)
+
     async def bump_tenant_version(self, tenant_id: UUID) -> int:
         version = self._versions.get(tenant_id, 0) + 1
         self._versions[tenant_id] = version

@@ -54,6 +54,14 @@ class RedisCache:
         epoch, version = await self._call(self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"))
         return (int(epoch or 0) << _EPOCH_BITS) | int(version or 0)
 
+    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
+        epoch, version, value = await self._call(
+            self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:{key}")
+        )
+        if value is not None and not isinstance(value, bytes):
+            value = value.encode()
+        return (int(epoch or 0) << _EPOCH_BITS) | int(version or 0), value
+
     async def bump_tenant_version(self, tenant_id: UUID) -> int:
         await self._call(self._r.incr(f"{self._p}:ver:{tenant_id}"))
         return await self.tenant_version(tenant_id)

@@ -28,7 +28,14 @@ class Cache(Protocol):
         ...
 
     async def tenant_version(self, tenant_id: UUID) -> int:
-        """The tenant's current cache version (part of every key of its reads)."""
+        """The tenant's current cache version (stored with every cached read of the tenant)."""
+        ...
+
+    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
+        """The tenant's current version and the value under ``key``, read together.
+
+        One round trip on a networked cache: a cache hit costs one request, not two.
+        """
         ...
 
     async def bump_tenant_version(self, tenant_id: UUID) -> int:

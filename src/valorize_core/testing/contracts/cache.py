@@ -43,3 +43,12 @@ class CacheContract(PortsContract):
         assert self.run(cache.bump_tenant_version(a)) == start + 1
         assert self.run(cache.tenant_version(a)) == start + 1
         assert self.run(cache.tenant_version(b)) == 0
+
+    def test_lookup_reads_the_version_and_the_value_together(self, cache: Cache) -> None:
+        tenant, key = uuid.uuid4(), f"k:{uuid.uuid4()}"
+        assert self.run(cache.lookup(tenant, key)) == (self.run(cache.tenant_version(tenant)), None)
+        self.run(cache.set(key, b"page", 60))
+        version = self.run(cache.bump_tenant_version(tenant))
+        assert self.run(cache.lookup(tenant, key)) == (version, b"page")
+        other = uuid.uuid4()
+        assert self.run(cache.lookup(other, key)) == (self.run(cache.tenant_version(other)), b"page")

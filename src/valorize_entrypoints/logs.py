@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from typing import Any
 
+import msgspec
+
 __all__ = ["SAFE_REQUEST_ID", "JsonFormatter", "configure_logging"]
 
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=str)  # anything not JSON (ids, dates) as its str()
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,7 +29,7 @@ class JsonFormatter(logging.Formatter):
         data.update(getattr(record, "fields", {}))
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
+        return _encoder.encode(data).decode()
 
 
 def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
@@ -87,10 +87,6 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         finally:
             await shutdown(container)
 
-    def route_label(request: Request[Any, Any, Any]) -> str:
-        return str(request.scope.get("path_template", "unmatched"))
-
-    prometheus = PrometheusConfig(app_name="valorize", prefix="valorize", group_path=True, exclude=["^/metrics"])
     return Litestar(
         route_handlers=[
             health,
@@ -120,8 +116,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         },
         # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
         middleware=[
-            cast("Any", RequestLogMiddleware),
-            prometheus.middleware,
+            cast("Any", RequestLogMiddleware),  # request id, metrics, access log
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
         plugins=[ProblemDetailsPlugin(problem_details())],

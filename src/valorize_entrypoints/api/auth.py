@@ -9,9 +9,9 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from valorize_core.app import Valorize
 from valorize_core.errors import PermissionDenied
 from valorize_core.identity import Role, hash_token
-from valorize_entrypoints.container import Runtime
 
 __all__ = ["Actor", "authenticate", "provide_actor", "provide_writer"]
 
@@ -26,23 +26,28 @@ class Actor:
     token_id: UUID
 
 
-async def authenticate(authorization: str | None, runtime: NamedDependency[Runtime]) -> Actor | None:
+async def authenticate(authorization: str | None, vz: Valorize) -> Actor | None:
     """The actor behind an ``Authorization: Bearer …`` header, or ``None``."""
     scheme, _, secret = (authorization or "").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret or len(secret) > 200:
         return None
-    record = await runtime.app.ports.directory.token_by_hash(hash_token(secret))
+    record = await vz.ports.directory.token_by_hash(hash_token(secret))
     if record is None or not record.active:
         return None
     return Actor(record.tenant_id, record.user_id, record.role, record.id)
 
 
-async def provide_actor(request: Request, runtime: NamedDependency[Runtime]) -> Actor:  # type: ignore[type-arg]
-    """Dependency: the authenticated actor, or 401."""
+async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Actor:  # type: ignore[type-arg]
+    """Dependency: the authenticated actor, or 401.
+
+    It depends on ``vz`` (which depends on ``runtime``) so that Litestar resolves the three one
+    after another: dependencies at the same depth are resolved in a task group, whose tasks cost
+    more than these lookups themselves.
+    """
     actor = request.scope.get("state", {}).get("actor")  # set by the idempotency layer
     if actor is None:
-        actor = await authenticate(request.headers.get("authorization"), runtime)
+        actor = await authenticate(request.headers.get("authorization"), vz)
     if actor is None:
         raise NotAuthorizedException(
             "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}

@@ -69,7 +69,7 @@ class IdempotencyMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         authorization = headers.get(b"authorization", b"").decode("latin-1")
-        actor = await authenticate(authorization, runtime)
+        actor = await authenticate(authorization, runtime.app)
         path = scope.get("path", "")
         if actor is not None:
             scope.setdefault("state", {})["actor"] = actor

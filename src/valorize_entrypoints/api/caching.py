@@ -17,10 +17,14 @@ __all__ = ["cached_json"]
 async def cached_json(
     runtime: Runtime, actor: Actor, name: str, params: dict[str, Any], compute: Callable[[], Awaitable[Any]]
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
-    """The response of a read: from the cache, or computed, encoded and cached."""
+    """The response of a read: from the cache, or computed, encoded and cached.
+
+    ``compute`` returns the DTO to encode, or its JSON already encoded (``bytes``).
+    """
 
     async def encoded() -> bytes:
-        return msgspec.json.encode(await compute())
+        value = await compute()
+        return value if isinstance(value, bytes) else msgspec.json.encode(value)
 
     if runtime.reads is None:
         body = await encoded()

@@ -42,6 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_postgres
+from bench_cache import cache_counts
 from bench_drain import drain
 from bench_servers import start_server
 
@@ -61,38 +62,56 @@ PAPER = {
 
 COMMON_LUA = r"""
 local tenants = {%(tenants)s}
-local cursors = {}
+local lists = {}
+local by_id = {}
 local n = 0
 local statuses = {}
 
 local function pick()
   n = n + 1
-  return tenants[(n %% #tenants) + 1], n
+  local k = (n %% #tenants) + 1
+  tenants[k].visits = (tenants[k].visits or 0) + 1
+  return tenants[k], tenants[k].visits
 end
 
-function read_request(t, i)
-  local kind = i %% 3
+-- One list view per visit, rotating all accounts / one account / one category; each list is
+-- read from its first page through PAGES_DEEP pages by following next_cursor, then again from
+-- the top (a person paging down a list, then coming back to it later).
+function read_request(t, v)
+  local kind = v %% 3
+  local turn = math.floor(v / 3)
   local path
   if kind == 0 then
     path = "/api/transactions?limit=50"
   elseif kind == 1 then
-    path = "/api/transactions?limit=50&account_id=" .. t.accounts[(i %% 4) + 1]
+    path = "/api/transactions?limit=50&account_id=" .. t.accounts[(turn %% 4) + 1]
   else
-    path = "/api/transactions?limit=50&category_id=" .. t.categories[(i %% 12) + 1]
+    path = "/api/transactions?limit=50&category_id=" .. t.categories[(turn %% 12) + 1]
   end
-  local key = t.token .. kind
-  if cursors[key] and i %% 4 ~= 0 then
-    path = path .. "&cursor=" .. cursors[key]
+  local key = t.token .. path
+  local list = lists[key]
+  if list and list.cursor and list.depth < %(pages_deep)d then
+    list.depth = list.depth + 1
+    path = path .. "&cursor=" .. list.cursor
+  else
+    list = {depth = 1}
+    lists[key] = list
   end
-  last_key = key
-  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. t.token})
+  -- wrk does not say which request a response answers: the API echoes X-Request-ID.
+  local id = "list-" .. n
+  by_id[id] = list
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. t.token, ["X-Request-ID"] = id})
 end
 
 response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
-  if last_key and status == 200 and body then
-    local cursor = string.match(body, '"next_cursor":"([^"]+)"')
-    cursors[last_key] = cursor
+  local id = headers["x-request-id"] or headers["X-Request-ID"]
+  local list = id and by_id[id]
+  if list then
+    by_id[id] = nil
+    if status == 200 and body then
+      list.cursor = string.match(body, '"next_cursor":"([^"]+)"')
+    end
   end
 end
 
@@ -123,7 +142,6 @@ request = function()
   if roll < 65 then
     return read_request(t, i)
   end
-  last_key = nil
   if roll < 85 then
     local body = string.format(
       '{"account_id":"%s","booked_on":"2026-11-%02d","description":"PADARIA REAL %d","amount":"-%d.%02d"}',
@@ -136,6 +154,9 @@ end
 """
 
 
+PAGES_DEEP = 4  # pages read down a list before going back to its top
+
+
 def lua_script(tenants: list[bench_postgres.Tenant], body: str, delay_ms: float | None) -> str:
     entries = []
     for t in tenants:
@@ -143,7 +164,7 @@ def lua_script(tenants: list[bench_postgres.Tenant], body: str, delay_ms: float 
         categories = ", ".join(f'"{c}"' for c in t.categories)
         entries.append(f'{{token = "{t.token}", accounts = {{{accounts}}}, categories = {{{categories}}}}}')
     delay = "" if delay_ms is None else f"delay = function() return {delay_ms:.3f} end"
-    return COMMON_LUA % {"tenants": ",\n  ".join(entries), "delay": delay} + body
+    return COMMON_LUA % {"tenants": ",\n  ".join(entries), "delay": delay, "pages_deep": PAGES_DEEP} + body
 
 
 def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
@@ -160,8 +181,39 @@ def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str
             "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": worst / 1000, "errors": errors}  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the server's workers)."""
+    pids = [str(pid), *subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    total = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(base: str, server_pid: int, script: Path, connections: int, seconds: int) -> dict[str, Any]:
+    """One wrk stage, with the API's cache hit ratio and how busy its core was."""
+    before, cpu_before, started = cache_counts(base), cpu_seconds(server_pid), time.monotonic()
+    result: dict[str, Any] = run_wrk(base, script, connections, seconds)
+    cpu, elapsed, after = cpu_seconds(server_pid) - cpu_before, time.monotonic() - started, cache_counts(base)
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    looked = delta.get("hit", 0) + delta.get("miss", 0) + delta.get("early_refresh", 0)
+    result["cache_hit_ratio"] = round(delta.get("hit", 0) / looked, 4) if looked else None
+    result["server_cpu"] = round(cpu / elapsed, 3)
+    return result
+
+
+def progress(result: dict[str, Any]) -> str:
+    hits = result["cache_hit_ratio"]
+    return (f"{result['req_s']:,.0f} req/s, P95 {result['p95_ms']:.1f} ms, {result['errors']} errors, "
+            f"hits {'—' if hits is None else f'{hits:.0%}'}, server core {result['server_cpu']:.0%}")  # fmt: skip
+
+
 def scenario(
-    name: str, base: str, tenants: list[bench_postgres.Tenant], body: str, workdir: Path,
+    name: str, base: str, server_pid: int, tenants: list[bench_postgres.Tenant], body: str, workdir: Path,
     ramp: list[int], rates: list[int], seconds: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Ramped stages, then constant-rate stages up to the knee."""
@@ -169,19 +221,18 @@ def scenario(
     script = workdir / f"{name}.lua"
     script.write_text(lua_script(tenants, body, None))
     for connections in ramp:
-        result = run_wrk(base, script, connections, seconds)
+        result = measured(base, server_pid, script, connections, seconds)
         stages.append({"scenario": name, "stage": f"ramp {connections}", "connections": connections,
                        "offered_req_s": None, **result})  # fmt: skip
-        print(f"  {name} ramp c={connections}: {result['req_s']:,.0f} req/s, P95 {result['p95_ms']:.1f} ms",
-              file=sys.stderr)  # fmt: skip
+        print(f"  {name} ramp c={connections}: {progress(result)}", file=sys.stderr)
     connections = min(32, max(ramp))  # enough to offer the rate; more would only queue
     for rate in rates:
         script = workdir / f"{name}-{rate}.lua"
         script.write_text(lua_script(tenants, body, 1000.0 * connections / rate))
-        result = run_wrk(base, script, connections, seconds)
+        result = measured(base, server_pid, script, connections, seconds)
         stages.append({"scenario": name, "stage": f"rate {rate}", "connections": connections,
                        "offered_req_s": rate, **result})  # fmt: skip
-        print(f"  {name} rate {rate}: {result['req_s']:,.0f} req/s, P95 {result['p95_ms']:.1f} ms", file=sys.stderr)
+        print(f"  {name} rate {rate}: {progress(result)}", file=sys.stderr)
         if result["p95_ms"] > SLO_P95_MS or result["errors"] or result["req_s"] < 0.9 * rate:
             break  # the knee
     return stages
@@ -316,7 +367,7 @@ def main() -> None:
             try:
                 for name, body in (("read", READ_LUA), ("mixed", MIXED_LUA)):
                     print(f"{name} scenario", file=sys.stderr)
-                    stages = scenario(name, base, tenants, body, Path(scripts), ramp, rates, args.seconds)
+                    stages = scenario(name, base, api.pid, tenants, body, Path(scripts), ramp, rates, args.seconds)
                     results[name] = {"stages": stages, "knee": knee(stages)}
             finally:
                 api.terminate()

@@ -18,7 +18,6 @@ from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.representation import RenderedPage, render_transactions
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule
 from valorize_core.statements.imports import StatementImport
@@ -202,10 +201,6 @@ class MemoryTransactions(_Tenant):
         items = rows[:limit]
         more = len(rows) > limit
         return Page(items, sort_key(items[-1]) if more and items else None)
-
-    async def rendered_page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> RenderedPage:
-        page = await self.page(filter, after, limit)
-        return RenderedPage(render_transactions(page.items), page.next_key)
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         return sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key)

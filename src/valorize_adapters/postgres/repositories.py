@@ -21,7 +21,6 @@ from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.representation import RenderedPage
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
@@ -229,23 +228,6 @@ class PgTransactions(_Repo):
         items = [rows.transaction(r) for r in rs[:limit]]
         more = len(rs) > limit
         return Page(items, (items[-1].booked_on, items[-1].id) if more and items else None)
-
-    async def rendered_page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> RenderedPage:
-        where, params = _where(self._t, filter)
-        if after is not None:
-            where += " AND (t.booked_on, t.id) < (%s, %s)"
-            params += [after[0], after[1]]
-        rs = await self._s.fetch(
-            "SELECT t.booked_on, t.id, " + rows.RENDERED_TRANSACTION + " AS item FROM transactions t "
-            + rows.CURRENCY_EXPONENT + " WHERE " + where + " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s",
-            [rows.EXPONENTS, *params, limit + 1],
-        )  # fmt: skip
-        shown = rs[:limit]
-        more = len(rs) > limit
-        return RenderedPage(
-            "[" + ",".join(r["item"] for r in shown) + "]",
-            (shown[-1]["booked_on"], shown[-1]["id"]) if more and shown else None,
-        )
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         where, params = _where(self._t, filter)

@@ -6,15 +6,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.identity import ApiToken, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import transaction_tokens
-from valorize_core.money import CURRENCY_EXPONENTS, Money, currency
+from valorize_core.money import Money, currency
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.restore import restore
@@ -53,27 +51,6 @@ TRANSACTION_COLUMNS = (
     "(SELECT json_agg(json_build_array(s.category_id, s.amount_minor, s.memo) ORDER BY s.position) "
     " FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id) AS splits"
 )
-
-
-# The public JSON representation of a transaction (valorize_core.representation), built by
-# PostgreSQL: one text value per row, never parsed in Python. Its parameter is EXPONENTS.
-RENDERED_TRANSACTION = (
-    "json_build_object("
-    "'id', t.id, 'account_id', t.account_id, 'booked_on', t.booked_on, 'description', t.description, "
-    "'payee', t.payee, 'amount', valorize_money_json(t.amount_minor, t.currency, e.exponent), "
-    "'splits', COALESCE((SELECT json_agg(json_build_object("
-    "  'category_id', s.category_id, 'amount', valorize_money_json(s.amount_minor, t.currency, e.exponent), "
-    "  'memo', s.memo) ORDER BY s.position) "
-    " FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id), '[]'::json), "
-    "'tags', to_json(t.tags), 'status', t.status, 'source', t.source, 'external_id', t.external_id, "
-    "'categorization', json_build_object('source', t.cat_source, 'confidence', t.cat_confidence::text, "
-    "  'explanation', t.cat_explanation, 'rule_id', t.cat_rule_id), "
-    "'transfer_id', t.transfer_id, 'import_id', t.import_id, "
-    "'created_at', valorize_instant(t.created_at), 'updated_at', valorize_instant(t.updated_at))::text"
-)
-# Minor-unit exponents that are not 2, by currency code (the rest are 2).
-EXPONENTS = Jsonb({code: exp for code, exp in CURRENCY_EXPONENTS.items() if exp != 2})
-CURRENCY_EXPONENT = "CROSS JOIN LATERAL (SELECT COALESCE((%s::jsonb ->> t.currency::text)::int, 2) AS exponent) e"
 
 
 def transaction(r: Row) -> Transaction:

@@ -7,7 +7,6 @@ from typing import Protocol
 from uuid import UUID
 
 from valorize_core.listing import Page, PageKey, TransactionFilter
-from valorize_core.representation import RenderedPage
 from valorize_core.transactions import Transaction
 
 __all__ = ["TransactionRepository"]
@@ -38,11 +37,6 @@ class TransactionRepository(Protocol):
 
     async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
         """One page, newest first by (booked_on, id); ``after`` is the last row's key."""
-        ...
-
-    async def rendered_page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> RenderedPage:
-        """The same page as :meth:`page`, already in the public JSON representation
-        (``valorize_core.representation``): for lists served as they are."""
         ...
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:

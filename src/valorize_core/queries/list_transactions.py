@@ -13,16 +13,14 @@ from valorize_core.errors import ValidationError
 from valorize_core.listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    PageKey,
     TransactionFilter,
     decode_cursor,
     encode_cursor,
 )
 from valorize_core.money import Money
-from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.transactions import Transaction
 
-__all__ = ["ListTransactions", "RenderedTransactionPage", "TransactionPage", "TransactionQuery"]
+__all__ = ["ListTransactions", "TransactionPage", "TransactionQuery"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,65 +57,35 @@ class ListTransactions:
 
     async def __call__(self, query: TransactionQuery) -> TransactionPage:
         """Run the query."""
-        after = _after(query)
+        if isinstance(query.limit, bool) or not isinstance(query.limit, int) or not 1 <= query.limit <= MAX_PAGE_SIZE:
+            raise ValidationError.for_field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        after = decode_cursor(query.cursor) if query.cursor else None
         async with self._ports.uow(query.tenant_id) as uow:
-            flt = await _filter(uow, query)
-            if flt is None:
-                return TransactionPage([], None)
+            account_ids: tuple[UUID, ...] = ()
+            if query.account_id is not None:
+                account = await uow.accounts.get(query.account_id)
+                if account is None:
+                    return TransactionPage([], None)
+                account_ids = (account.id,)
+            category_ids: tuple[UUID, ...] = ()
+            if query.category_id is not None:
+                tree = CategoryTree(await uow.categories.list())
+                if query.category_id not in tree:
+                    return TransactionPage([], None)
+                category_ids = tuple(sorted(tree.descendants(query.category_id)))
+            bounds = {name: _decimal(getattr(query, name), name) for name in ("amount_min", "amount_max")}
+            flt = TransactionFilter(
+                account_ids=account_ids,
+                category_ids=category_ids,
+                date_from=query.date_from,
+                date_to=query.date_to,
+                text=query.text,
+                uncategorized=query.uncategorized,
+                import_id=query.import_id,
+                **bounds,
+            )
             page = await uow.transactions.page(flt, after, query.limit)
         return TransactionPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
-
-    async def rendered(self, query: TransactionQuery) -> RenderedTransactionPage:
-        """The same page, already in the public JSON representation (for serving as it is)."""
-        after = _after(query)
-        async with self._ports.uow(query.tenant_id) as uow:
-            flt = await _filter(uow, query)
-            if flt is None:
-                return RenderedTransactionPage("[]", None)
-            page = await uow.transactions.rendered_page(flt, after, query.limit)
-        return RenderedTransactionPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedTransactionPage:
-    """A page as the JSON array text of its transactions, and the cursor of the next one."""
-
-    items: str
-    next_cursor: str | None
-
-
-def _after(query: TransactionQuery) -> PageKey | None:
-    if isinstance(query.limit, bool) or not isinstance(query.limit, int) or not 1 <= query.limit <= MAX_PAGE_SIZE:
-        raise ValidationError.for_field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-    return decode_cursor(query.cursor) if query.cursor else None
-
-
-async def _filter(uow: UnitOfWork, query: TransactionQuery) -> TransactionFilter | None:
-    """The query as a repository filter; ``None`` when it names an account or category the
-    tenant does not have (an empty list, not an error: ids are not secrets to probe)."""
-    account_ids: tuple[UUID, ...] = ()
-    if query.account_id is not None:
-        account = await uow.accounts.get(query.account_id)
-        if account is None:
-            return None
-        account_ids = (account.id,)
-    category_ids: tuple[UUID, ...] = ()
-    if query.category_id is not None:
-        tree = CategoryTree(await uow.categories.list())
-        if query.category_id not in tree:
-            return None
-        category_ids = tuple(sorted(tree.descendants(query.category_id)))
-    bounds = {name: _decimal(getattr(query, name), name) for name in ("amount_min", "amount_max")}
-    return TransactionFilter(
-        account_ids=account_ids,
-        category_ids=category_ids,
-        date_from=query.date_from,
-        date_to=query.date_to,
-        text=query.text,
-        uncategorized=query.uncategorized,
-        import_id=query.import_id,
-        **bounds,
-    )
 
 
 def _decimal(raw: str | None, name: str) -> Decimal | None:

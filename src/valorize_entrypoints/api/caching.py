@@ -17,14 +17,10 @@ __all__ = ["cached_json"]
 async def cached_json(
     runtime: Runtime, actor: Actor, name: str, params: dict[str, Any], compute: Callable[[], Awaitable[Any]]
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
-    """The response of a read: from the cache, or computed, encoded and cached.
-
-    ``compute`` returns the DTO to encode, or its JSON already encoded (``bytes``).
-    """
+    """The response of a read: from the cache, or computed, encoded and cached."""
 
     async def encoded() -> bytes:
-        value = await compute()
-        return value if isinstance(value, bytes) else msgspec.json.encode(value)
+        return msgspec.json.encode(await compute())
 
     if runtime.reads is None:
         body = await encoded()

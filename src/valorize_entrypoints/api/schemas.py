@@ -227,12 +227,6 @@ class TransactionPageOut(Struct):
     next_cursor: str | None
 
 
-def transaction_page_json(items: str, next_cursor: str | None) -> bytes:
-    """A ``TransactionPageOut`` body around items already rendered in the public representation
-    (``valorize_core.representation``, which tests hold equal to ``TransactionOut``)."""
-    return b'{"items":' + items.encode() + b',"next_cursor":' + msgspec.json.encode(next_cursor) + b"}"
-
-
 class TransferIn(Struct, forbid_unknown_fields=True):
     from_account_id: UUID
     to_account_id: UUID

@@ -79,9 +79,9 @@ class TransactionController(Controller):
             limit,
         )
 
-        async def compute() -> bytes:  # rendered by the repository: no Python object per row
-            page = await vz.list_transactions.rendered(query)
-            return s.transaction_page_json(page.items, page.next_cursor)
+        async def compute() -> s.TransactionPageOut:
+            page = await vz.list_transactions(query)
+            return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
 
         return await cached_json(runtime, actor, "transactions", _params(query), compute)
 

@@ -157,13 +157,37 @@ end
 PAGES_DEEP = 4  # pages read down a list before going back to its top
 
 
-def lua_script(tenants: list[bench_postgres.Tenant], body: str, delay_ms: float | None) -> str:
+# A constant offered rate: every delay() takes the next slot of one global schedule, read from a
+# real clock (LuaJIT's FFI), so latency does not lower the rate the way a fixed per-connection
+# delay does (that sends connections / (delay + latency)). After a stall of over a second the
+# schedule restarts from now instead of bursting to catch up.
+SCHEDULE_LUA = r"""
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_usec; } vz_timeval; int gettimeofday(vz_timeval *tv, void *tz); ]]
+local tv = ffi.new("vz_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) * 1000 + tonumber(tv.tv_usec) / 1000
+end
+local next_slot = nil
+delay = function()
+  local now = now_ms()
+  if next_slot == nil or next_slot < now - 1000 then next_slot = now end
+  local wait = next_slot - now
+  next_slot = next_slot + %(interval_ms).6f
+  if wait < 0 then return 0 end
+  return wait
+end
+"""
+
+
+def lua_script(tenants: list[bench_postgres.Tenant], body: str, rate: float | None) -> str:
     entries = []
     for t in tenants:
         accounts = ", ".join(f'"{a}"' for a in t.accounts)
         categories = ", ".join(f'"{c}"' for c in t.categories)
         entries.append(f'{{token = "{t.token}", accounts = {{{accounts}}}, categories = {{{categories}}}}}')
-    delay = "" if delay_ms is None else f"delay = function() return {delay_ms:.3f} end"
+    delay = "" if rate is None else SCHEDULE_LUA % {"interval_ms": 1000.0 / rate}
     return COMMON_LUA % {"tenants": ",\n  ".join(entries), "delay": delay, "pages_deep": PAGES_DEEP} + body
 
 
@@ -228,7 +252,7 @@ def scenario(
     connections = min(32, max(ramp))  # enough to offer the rate; more would only queue
     for rate in rates:
         script = workdir / f"{name}-{rate}.lua"
-        script.write_text(lua_script(tenants, body, 1000.0 * connections / rate))
+        script.write_text(lua_script(tenants, body, rate))
         result = measured(base, server_pid, script, connections, seconds)
         stages.append({"scenario": name, "stage": f"rate {rate}", "connections": connections,
                        "offered_req_s": rate, **result})  # fmt: skip

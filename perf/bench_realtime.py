@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_servers import cpu_seconds
 from websockets.asyncio.client import ClientConnection, connect
 
 from valorize_adapters.pusher.backplane import RedisBackplane
@@ -50,12 +51,6 @@ async def open_clients(port: int, n: int, channels: int) -> list[ClientConnectio
         await ws.recv()  # subscription_succeeded
         clients.append(ws)
     return clients
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def stage(

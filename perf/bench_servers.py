@@ -70,6 +70,19 @@ def parse_wrk(text: str) -> dict[str, float]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (a server's workers)."""
+    pids = [str(pid), *subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    total = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(server: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """The API under ``server`` on core 0, once ``/ready`` answers."""
     proc = subprocess.Popen(

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_postgres
 from bench_cache import cache_counts
 from bench_drain import drain
-from bench_servers import start_server
+from bench_servers import cpu_seconds, start_server
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
 from valorize_adapters.system import TimeOrderedIds
@@ -203,19 +203,6 @@ def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str
     requests, micros, p50, p90, p95, p99, errors, worst = (int(g) for g in found.groups())
     return {"requests": requests, "req_s": requests / (micros / 1e6), "p50_ms": p50 / 1000, "p90_ms": p90 / 1000,
             "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": worst / 1000, "errors": errors}  # fmt: skip
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its children (the server's workers)."""
-    pids = [str(pid), *subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    total = 0
-    for each in pids:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def measured(base: str, server_pid: int, script: Path, connections: int, seconds: int) -> dict[str, Any]:

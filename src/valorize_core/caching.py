@@ -1,10 +1,9 @@
-"""Cache-aside for reads: versioned per-tenant keys, single flight, XFetch, fail-open.
+"""Cache-aside for reads: per-tenant versioned values, single flight, XFetch, fail-open.
 
 Every cached value carries the tenant's cache version it was computed at, so one bump after a
 committed write retires every cached read of that tenant in O(1): a value whose version is not
 the current one is a miss. The version and the value are read together (one round trip to
-Redis per hit). Values are
-the encoded response bytes, returned on a hit without decoding. A burst of misses for one key
+Redis per hit). Values are the encoded response bytes, returned on a hit without decoding. A burst of misses for one key
 computes once per process (single flight); entries are refreshed a little before they expire
 with probability rising towards expiry (XFetch, Vattani et al., VLDB 2015), so a popular key
 never expires under load. The cache is never the source of truth: any cache error means "miss"
@@ -120,11 +119,9 @@ class ReadCache:
             self._trip()
             self._note("bypass")
             return await compute()
-        if raw is not None and len(raw) >= _HEADER.size:
-            expiry, delta, stored_version = _HEADER.unpack_from(raw)
-            if stored_version != version:
-                self._note("miss")  # computed before the tenant's last write
-                return await self._single_flight(key, version, compute)
+        # A value computed at another version is from before the tenant's last write: a miss.
+        if raw is not None and len(raw) >= _HEADER.size and (header := _HEADER.unpack_from(raw))[2] == version:
+            expiry, delta, _ = header
             now = self._clock()
             draw = max(self._rng(), 1e-12)
             if now - delta * self._beta * math.log(draw) < expiry:

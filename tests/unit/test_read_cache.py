@@ -33,18 +33,6 @@ class BrokenCache(InMemoryCache):
         self.broken = False
         self.calls = 0
 
-    async def get(self, key: str) -> bytes | None:
-        self.calls += 1
-        if self.broken:
-            raise ConnectionError("redis is down")
-        return await super().get(key)
-
-    async def tenant_version(self, tenant_id: uuid.UUID) -> int:
-        self.calls += 1
-        if self.broken:
-            raise ConnectionError("redis is down")
-        return await super().tenant_version(tenant_id)
-
     async def lookup(self, tenant_id: uuid.UUID, key: str) -> tuple[int, bytes | None]:
         self.calls += 1
         if self.broken:

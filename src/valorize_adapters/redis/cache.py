@@ -40,8 +40,7 @@ class RedisCache:
         return result
 
     async def get(self, key: str) -> bytes | None:
-        value = await self._call(self._r.get(f"{self._p}:{key}"))
-        return value if value is None or isinstance(value, bytes) else value.encode()
+        return _bytes(await self._call(self._r.get(f"{self._p}:{key}")))
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         if ttl_seconds > 0:
@@ -52,16 +51,23 @@ class RedisCache:
 
     async def tenant_version(self, tenant_id: UUID) -> int:
         epoch, version = await self._call(self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"))
-        return (int(epoch or 0) << _EPOCH_BITS) | int(version or 0)
+        return _version(epoch, version)
 
     async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
         epoch, version, value = await self._call(
             self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:{key}")
         )
-        if value is not None and not isinstance(value, bytes):
-            value = value.encode()
-        return (int(epoch or 0) << _EPOCH_BITS) | int(version or 0), value
+        return _version(epoch, version), _bytes(value)
 
     async def bump_tenant_version(self, tenant_id: UUID) -> int:
         await self._call(self._r.incr(f"{self._p}:ver:{tenant_id}"))
         return await self.tenant_version(tenant_id)
+
+
+def _version(epoch: bytes | str | None, version: bytes | str | None) -> int:
+    """A tenant's version: the global epoch in the high bits, the tenant's counter below."""
+    return (int(epoch or 0) << _EPOCH_BITS) | int(version or 0)
+
+
+def _bytes(value: bytes | str | None) -> bytes | None:
+    return value if value is None or isinstance(value, bytes) else value.encode()

@@ -74,6 +74,10 @@ local function pick()
   return tenants[k], tenants[k].visits
 end
 
+-- A stage continues the visits of the stages before it (a new wrk process starts a fresh Lua
+-- state): replaying from the first visit would re-read exactly the oldest cached pages.
+for _ = 1, %(start)d do pick() end
+
 -- One list view per visit, rotating all accounts / one account / one category; each list is
 -- read from its first page through PAGES_DEEP pages by following next_cursor, then again from
 -- the top (a person paging down a list, then coming back to it later).
@@ -181,14 +185,17 @@ end
 """
 
 
-def lua_script(tenants: list[bench_postgres.Tenant], body: str, rate: float | None) -> str:
+def lua_script(tenants: list[bench_postgres.Tenant], body: str, rate: float | None, start: int = 0) -> str:
+    """The wrk script: ``rate`` requests/s on one global schedule (``None``: as fast as answered),
+    continuing after ``start`` requests sent by the stages before."""
     entries = []
     for t in tenants:
         accounts = ", ".join(f'"{a}"' for a in t.accounts)
         categories = ", ".join(f'"{c}"' for c in t.categories)
         entries.append(f'{{token = "{t.token}", accounts = {{{accounts}}}, categories = {{{categories}}}}}')
     delay = "" if rate is None else SCHEDULE_LUA % {"interval_ms": 1000.0 / rate}
-    return COMMON_LUA % {"tenants": ",\n  ".join(entries), "delay": delay, "pages_deep": PAGES_DEEP} + body
+    return COMMON_LUA % {"tenants": ",\n  ".join(entries), "delay": delay, "pages_deep": PAGES_DEEP,
+                         "start": start} + body  # fmt: skip
 
 
 def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
@@ -229,18 +236,21 @@ def scenario(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Ramped stages, then constant-rate stages up to the knee."""
     stages: list[dict[str, Any]] = []
-    script = workdir / f"{name}.lua"
-    script.write_text(lua_script(tenants, body, None))
+    sent = 0  # requests of the stages so far: each stage continues the users' visits
     for connections in ramp:
+        script = workdir / f"{name}-c{connections}.lua"
+        script.write_text(lua_script(tenants, body, None, sent))
         result = measured(base, server_pid, script, connections, seconds)
+        sent += result["requests"]
         stages.append({"scenario": name, "stage": f"ramp {connections}", "connections": connections,
                        "offered_req_s": None, **result})  # fmt: skip
         print(f"  {name} ramp c={connections}: {progress(result)}", file=sys.stderr)
     connections = min(32, max(ramp))  # enough to offer the rate; more would only queue
     for rate in rates:
         script = workdir / f"{name}-{rate}.lua"
-        script.write_text(lua_script(tenants, body, rate))
+        script.write_text(lua_script(tenants, body, rate, sent))
         result = measured(base, server_pid, script, connections, seconds)
+        sent += result["requests"]
         stages.append({"scenario": name, "stage": f"rate {rate}", "connections": connections,
                        "offered_req_s": rate, **result})  # fmt: skip
         print(f"  {name} rate {rate}: {progress(result)}", file=sys.stderr)

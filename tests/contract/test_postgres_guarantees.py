@@ -15,6 +15,7 @@ from pg_support import pg_outbox
 
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
+from valorize_adapters.postgres.pool import check_idle_connection
 from valorize_adapters.postgres.session import Session
 from valorize_core.context import Ports
 from valorize_core.errors import UnbalancedSplits
@@ -126,7 +127,8 @@ class TestPoolRecovers(PortsContract):
         t = self.new_tenant(ports)
         with psycopg.connect(database_url, autocommit=True) as admin:
             killed = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                # waits (up to 5 s) until each backend is gone, as after a server restart
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
             ).fetchone()
         assert killed is not None
@@ -134,6 +136,31 @@ class TestPoolRecovers(PortsContract):
         acc = self.account(t)
         self.write(ports, t, lambda uow: uow.accounts.add(acc))
         assert self.read(ports, t, lambda uow: uow.accounts.get(acc.id)) == acc
+
+    def test_the_check_sends_nothing_to_a_live_connection_and_catches_a_terminated_one(self, database_url: str) -> None:
+        async def scenario() -> tuple[str, bool]:
+            conn = await psycopg.AsyncConnection.connect(database_url)
+            try:
+                await conn.execute("SELECT 'the last statement sent'")
+                await conn.rollback()
+                for _ in range(20):
+                    await check_idle_connection(conn)
+                with psycopg.connect(database_url, autocommit=True) as admin:
+                    pid = conn.info.backend_pid
+                    row = admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+                    admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+                assert row is not None
+                try:
+                    await check_idle_connection(conn)
+                except psycopg.OperationalError:
+                    return row[0], True
+                return row[0], False
+            finally:
+                await conn.close()
+
+        last_statement, caught = run(scenario())
+        assert last_statement == "ROLLBACK"  # not the check's empty query: no round trip
+        assert caught
 
 
 class TestMigrations:

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
-__all__ = ["APP_ROLE", "open_pool"]
+__all__ = ["APP_ROLE", "check_idle_connection", "open_pool"]
 
 APP_ROLE = "valorize_app"
+
+
+async def check_idle_connection(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Raise if a pooled connection is no longer usable, without a round trip when it is.
+
+    An idle connection has nothing to read: the server speaks only when asked. When a backend
+    is terminated (restart, ``pg_terminate_backend``, an idle timeout, a proxy closing it) the
+    server sends its goodbye and closes the socket, which makes the socket readable. Only then,
+    or when the connection is not idle, does the check pay the server round trip of
+    ``check_connection``, which raises for a dead connection so the pool replaces it.
+    """
+    if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or _readable(conn.fileno()):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 async def open_pool(
@@ -18,8 +38,8 @@ async def open_pool(
 ) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
     """An open pool. ``role``: the role to ``SET ROLE`` to when it exists (``None``: stay as is).
 
-    Connections are checked before being handed out, so one the server dropped is replaced
-    instead of failing the request.
+    Connections are checked before being handed out (:func:`check_idle_connection`), so one
+    the server dropped is replaced instead of failing the request.
     """
 
     async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -44,7 +64,7 @@ async def open_pool(
         max_size=max_size,
         configure=configure,
         reset=reset,
-        check=AsyncConnectionPool.check_connection,
+        check=check_idle_connection,
         open=False,
         timeout=30,
     )

@@ -141,9 +141,9 @@ def create_worker_app(container: Any) -> Litestar:
 class HttpDelivery:
     """Delivers a task to a worker over HTTP, with the headers Cloud Tasks sends.
 
-    aiohttp's client, kept-alive connections: the local dispatcher's cost per task is mostly
-    this request (httpx spent about three times the CPU per delivery, measured in
-    ``perf/bench_drain.py``)."""
+    aiohttp's client with kept-alive connections: the dispatcher's cost per task is mostly this
+    request. With httpx the dispatcher's own CPU was the drain's limit; aiohttp doubled the drain
+    rate (``perf/bench_drain.py``, see ``perf/README.md``)."""
 
     def __init__(self, worker_url: str, secret: str, *, timeout: float = 60.0) -> None:
         self._url = worker_url.rstrip("/")

@@ -12,6 +12,7 @@ from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewTransaction, Valorize
 from valorize_core.correlation import correlated
+from valorize_core.events import NotificationCreated
 from valorize_core.relay import OutboxRelay
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
@@ -64,3 +65,37 @@ class TestRelayOnPostgres(PortsContract):
                 return int(rows[0]["n"])
 
         assert self.run(unpublished_of_tenant()) == 0
+
+    def test_a_units_events_are_stored_in_recording_order_with_everything_they_carry(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        with correlated("req-many-events"):
+            events = [
+                ports.event(NotificationCreated, t, notification_id=str(i), kind="k", title=f"título {i}", body="é")
+                for i in range(7)
+            ]
+        events.append(ports.event(NotificationCreated, t, notification_id="x", kind="k", title="no request", body=""))
+
+        async def write_and_read() -> list[dict[str, Any]]:
+            async with ports.uow(t) as uow:
+                for event in events:
+                    uow.record(event)
+                await uow.commit()
+            async with pg_backend.pool.connection() as conn:
+                s = Session(conn, t)
+                rows = await s.fetch(
+                    "SELECT id, name, occurred_at, payload, correlation_id FROM outbox WHERE tenant_id = %s"
+                    " ORDER BY seq",
+                    (t,),
+                )
+                await s.rollback()
+                return rows
+
+        rows = self.run(write_and_read())
+        assert [r["id"] for r in rows] == [e.event_id for e in events]
+        assert [r["name"] for r in rows] == ["notification.created"] * 8
+        assert [r["payload"] for r in rows] == [e.to_record()["payload"] for e in events]
+        assert [r["occurred_at"] for r in rows] == [e.occurred_at for e in events]
+        assert [r["correlation_id"] for r in rows] == ["req-many-events"] * 7 + [None]

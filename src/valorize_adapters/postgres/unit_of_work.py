@@ -92,13 +92,24 @@ class PostgresUnitOfWork:
     async def commit(self) -> None:
         """Write the outbox rows and commit everything at once."""
         if self._events:
+            # One statement for any number of events (arrays, in recording order): a unit's
+            # events cost one round trip, not a pipeline per batch.
             records = [e.to_record() for e in self._events]
-            await self.session.execute_many(
+            await self.session.execute(
                 "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload, correlation_id)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                [(e.tenant_id, e.event_id, r["name"], e.occurred_at, Jsonb(r["payload"]), e.correlation_id)
-                 for e, r in zip(self._events, records, strict=True)],
-            )  # fmt: skip
+                " SELECT e.tenant_id, e.id, e.name, e.occurred_at, e.payload, e.correlation_id"
+                " FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::timestamptz[], %s::jsonb[], %s::text[])"
+                " WITH ORDINALITY AS e(tenant_id, id, name, occurred_at, payload, correlation_id, position)"
+                " ORDER BY e.position",
+                (
+                    [e.tenant_id for e in self._events],
+                    [e.event_id for e in self._events],
+                    [r["name"] for r in records],
+                    [e.occurred_at for e in self._events],
+                    [Jsonb(r["payload"]) for r in records],
+                    [e.correlation_id for e in self._events],
+                ),
+            )
         try:
             await self.session.commit()
         except BaseException:

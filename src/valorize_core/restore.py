@@ -15,17 +15,13 @@ __all__ = ["restore"]
 
 T = TypeVar("T")
 
-_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
 
 
-def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+def _fields(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     found = _FIELDS.get(cls)
     if found is None:
-        found = tuple(
-            (f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory)
-            for f in dataclasses.fields(cls)
-            if f.init
-        )
+        found = tuple((f.name, f.default, f.default_factory) for f in dataclasses.fields(cls) if f.init)
         _FIELDS[cls] = found
     return found
 
@@ -33,12 +29,14 @@ def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
 def restore(cls: type[T], /, **values: Any) -> T:
     """An instance of the dataclass ``cls`` with ``values`` set as they are (defaults for the rest)."""
     instance = object.__new__(cls)
-    for name, default in _fields(cls):
+    for name, default, factory in _fields(cls):
         if name in values:
             value = values[name]
-        elif default is dataclasses.MISSING:
-            raise TypeError(f"{cls.__name__} needs {name}")
+        elif default is not dataclasses.MISSING:
+            value = default
+        elif factory is not dataclasses.MISSING:
+            value = factory()
         else:
-            value = default() if callable(default) and not isinstance(default, type) else default
+            raise TypeError(f"{cls.__name__} needs {name}")
         object.__setattr__(instance, name, value)
     return instance

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime
 
@@ -25,3 +26,17 @@ def test_restore_equals_validated_construction_and_fills_defaults() -> None:
     assert restored.categorization == Categorization.none()
     with pytest.raises(TypeError, match="needs amount"):
         restore(Split, category_id=None)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Box:
+    a: int
+    items: list[int] = dataclasses.field(default_factory=list)
+    label: str = "box"
+
+
+def test_defaults_and_factories_are_applied_like_the_constructor() -> None:
+    first, second = restore(_Box, a=1), restore(_Box, a=1)
+    assert first == _Box(1) == second
+    assert first.items is not second.items  # a fresh value from the factory each time
+    assert restore(_Box, a=2, items=[3], label="x") == _Box(2, [3], "x")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import select
 from typing import Any
 
+import msgspec
 import psycopg
 from pgvector.psycopg import register_vector_async
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 __all__ = ["APP_ROLE", "check_idle_connection", "open_pool"]
@@ -50,6 +52,9 @@ async def open_pool(
             if exists:
                 await conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
         await register_vector_async(conn)
+        # json/jsonb values (a page's splits, rule conditions, event payloads) decoded by msgspec:
+        # the same values as the standard library's json.loads, in a fraction of the time.
+        set_json_loads(msgspec.json.decode, conn)
         await conn.set_autocommit(False)
 
     async def reset(conn: psycopg.AsyncConnection[Any]) -> None:

@@ -30,6 +30,11 @@ from valorize_core.transactions import (
 
 Row = dict[str, Any]
 
+# Members by stored value: a dict lookup instead of the Enum constructor, on every row of a page.
+_STATUS = {m.value: m for m in TransactionStatus}
+_SOURCE = {m.value: m for m in TransactionSource}
+_CAT_SOURCE = {m.value: m for m in CategorizationSource}
+
 
 def account(r: Row) -> Account:
     cur = r["currency"]
@@ -61,15 +66,15 @@ def transaction(r: Row) -> Transaction:
         for c, a, m in (r["splits"] or [])
     )
     categorization = restore(
-        Categorization, source=CategorizationSource(r["cat_source"]), confidence=Decimal(r["cat_confidence"]),
+        Categorization, source=_CAT_SOURCE[r["cat_source"]], confidence=Decimal(r["cat_confidence"]),
         explanation=r["cat_explanation"], rule_id=r["cat_rule_id"],
     )  # fmt: skip
     return restore(
         Transaction,
         id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], booked_on=r["booked_on"],
         description=r["description"], payee=r["payee"], amount=Money(r["amount_minor"], cur), splits=splits,
-        created_at=r["created_at"], updated_at=r["updated_at"], status=TransactionStatus(r["status"]),
-        source=TransactionSource(r["source"]), tags=tuple(r["tags"]), external_id=r["external_id"],
+        created_at=r["created_at"], updated_at=r["updated_at"], status=_STATUS[r["status"]],
+        source=_SOURCE[r["source"]], tags=tuple(r["tags"]), external_id=r["external_id"],
         fingerprint=r["fingerprint"], categorization=categorization, transfer_id=r["transfer_id"],
         import_id=r["import_id"],
     )  # fmt: skip

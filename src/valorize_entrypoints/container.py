@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -299,6 +300,18 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Resource(_memory, settings),
         postgres=providers.Resource(_postgres, settings),
     )
+
+
+def settle_heap() -> None:
+    """Move everything built at startup out of the garbage collector's way (``gc.freeze``).
+
+    A serving process holds hundreds of thousands of long-lived objects (modules, the app, its
+    schema, the clients). Each full collection walked all of them: a pause of 50-100 ms every
+    few seconds under load, which was the API's P99 (measured in ``perf/``). Frozen objects are
+    never collected, which is what they are; everything made afterwards is collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def shutdown(container: Container) -> None:

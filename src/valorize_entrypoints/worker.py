@@ -118,7 +118,7 @@ def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
     from contextlib import asynccontextmanager
 
-    from valorize_entrypoints.container import shutdown
+    from valorize_entrypoints.container import settle_heap, shutdown
     from valorize_entrypoints.logs import configure_logging
 
     configure_logging(json_lines=container.settings().log_json)
@@ -126,6 +126,7 @@ def create_worker_app(container: Any) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> Any:
         app.state.runtime = await container.runtime()
+        settle_heap()
         try:
             yield
         finally:

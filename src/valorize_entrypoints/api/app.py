@@ -30,7 +30,7 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.schemas import ProblemOut
-from valorize_entrypoints.container import Container, Runtime, shutdown
+from valorize_entrypoints.container import Container, Runtime, settle_heap, shutdown
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -82,6 +82,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.runtime = await container.runtime()
+        settle_heap()
         try:
             yield
         finally:

@@ -126,7 +126,7 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
             create_app(container, include_worker=True), host=settings.host, port=settings.port, log_level="warning"
         )
         halt = asyncio.Event()
-        dispatching = None
+        dispatching, delivery = None, None
         if isinstance(runtime.task_queue, PgTaskQueue):  # background tasks, delivered to ourselves
             delivery = HttpDelivery(settings.worker_url or url, runtime.worker_secret)
             dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
@@ -143,6 +143,8 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
                 for job in (dispatching, sweeping):
                     if job is not None:
                         await job
+                if delivery is not None:
+                    await delivery.close()
 
     try:
         asyncio.run(serve())

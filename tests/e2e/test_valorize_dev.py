@@ -81,3 +81,5 @@ def test_valorize_dev_serves_the_readme_walkthrough(tmp_path: Path) -> None:
             proc.kill()
         log.close()
     assert proc.returncode in (0, -signal.SIGINT, 130), Path(log.name).read_text()[-3000:]
+    # A clean stop: the dispatcher's HTTP client (and everything else) closed, nothing leaked.
+    assert "Unclosed" not in Path(log.name).read_text()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -319,3 +319,19 @@ async def shutdown(container: Container) -> None:
     pending = container.shutdown_resources()
     if pending is not None:
         await pending
+
+
+def serving(container: Container) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """The lifespan of an app serving ``container`` (the API, the worker): the runtime on
+    ``app.state.runtime``, the startup heap frozen once it is built, resources released at the end."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        app.state.runtime = await container.runtime()
+        settle_heap()
+        try:
+            yield
+        finally:
+            await shutdown(container)
+
+    return lifespan

@@ -116,26 +116,14 @@ async def health() -> dict[str, str]:
 
 def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
-    from contextlib import asynccontextmanager
-
-    from valorize_entrypoints.container import settle_heap, shutdown
+    from valorize_entrypoints.container import serving
     from valorize_entrypoints.logs import configure_logging
 
     configure_logging(json_lines=container.settings().log_json)
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> Any:
-        app.state.runtime = await container.runtime()
-        settle_heap()
-        try:
-            yield
-        finally:
-            await shutdown(container)
-
     return Litestar(
         route_handlers=[TaskController, health],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
-        lifespan=[lifespan],
+        lifespan=[serving(container)],
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from litestar import Litestar, get
@@ -30,7 +28,7 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.schemas import ProblemOut
-from valorize_entrypoints.container import Container, Runtime, settle_heap, shutdown
+from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -79,15 +77,6 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     settings = container.settings()
     configure_logging(json_lines=settings.log_json)
 
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.runtime = await container.runtime()
-        settle_heap()
-        try:
-            yield
-        finally:
-            await shutdown(container)
-
     return Litestar(
         route_handlers=[
             health,
@@ -122,7 +111,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         ],
         plugins=[ProblemDetailsPlugin(problem_details())],
         exception_handlers={Exception: internal_error},
-        lifespan=[lifespan],
+        lifespan=[serving(container)],
         openapi_config=OpenAPIConfig(
             title="Valorize API",
             version="0.1.0",

@@ -243,24 +243,17 @@ def scenario(
     """Ramped stages, then constant-rate stages up to the knee."""
     stages: list[dict[str, Any]] = []
     sent = 0  # requests of the stages so far: each stage continues the users' visits
-    for connections in ramp:
-        script = workdir / f"{name}-c{connections}.lua"
-        script.write_text(lua_script(tenants, body, None, sent))
-        result = measured(base, server_pid, script, connections, seconds)
-        sent += result["requests"]
-        stages.append({"scenario": name, "stage": f"ramp {connections}", "connections": connections,
-                       "offered_req_s": None, **result})  # fmt: skip
-        print(f"  {name} ramp c={connections}: {progress(result)}", file=sys.stderr)
-    connections = min(32, max(ramp))  # enough to offer the rate; more would only queue
-    for rate in rates:
-        script = workdir / f"{name}-{rate}.lua"
+    at_rate = min(32, max(ramp))  # connections enough to offer a rate; more would only queue
+    plan = [(f"ramp {c}", c, None) for c in ramp] + [(f"rate {r}", at_rate, r) for r in rates]
+    for label, connections, rate in plan:
+        script = workdir / f"{name}-{label.replace(' ', '-')}.lua"
         script.write_text(lua_script(tenants, body, rate, sent))
         result = measured(base, server_pid, script, connections, seconds)
         sent += result["requests"]
-        stages.append({"scenario": name, "stage": f"rate {rate}", "connections": connections,
+        stages.append({"scenario": name, "stage": label, "connections": connections,
                        "offered_req_s": rate, **result})  # fmt: skip
-        print(f"  {name} rate {rate}: {progress(result)}", file=sys.stderr)
-        if result["p95_ms"] > SLO_P95_MS or result["errors"] or result["req_s"] < 0.9 * rate:
+        print(f"  {name} {label}: {progress(result)}", file=sys.stderr)
+        if rate is not None and (result["p95_ms"] > SLO_P95_MS or result["errors"] or result["req_s"] < 0.9 * rate):
             break  # the knee
     return stages
 

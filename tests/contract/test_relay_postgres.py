@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from pg_support import tenant_rows
+
 from valorize_adapters.memory import InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
-from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewTransaction, Valorize
 from valorize_core.correlation import correlated
 from valorize_core.events import NotificationCreated
@@ -55,16 +56,12 @@ class TestRelayOnPostgres(PortsContract):
         assert {e.correlation_id for e in mine} == {"req-sweep-1"}
         assert {task.correlation_id for task in queue.pending() if task.tenant_id == t} == {"req-sweep-1"}
 
-        async def unpublished_of_tenant() -> int:
-            async with pg_backend.pool.connection() as conn:
-                s = Session(conn, t)
-                rows = await s.fetch(
-                    "SELECT count(*) AS n FROM outbox WHERE tenant_id = %s AND published_at IS NULL", (t,)
-                )
-                await s.rollback()
-                return int(rows[0]["n"])
-
-        assert self.run(unpublished_of_tenant()) == 0
+        unpublished = self.run(
+            tenant_rows(
+                pg_backend, t, "SELECT count(*) AS n FROM outbox WHERE tenant_id = %s AND published_at IS NULL", (t,)
+            )
+        )
+        assert int(unpublished[0]["n"]) == 0
 
     def test_a_units_events_are_stored_in_recording_order_with_everything_they_carry(
         self, pg_backend: PostgresBackend
@@ -83,15 +80,12 @@ class TestRelayOnPostgres(PortsContract):
                 for event in events:
                     uow.record(event)
                 await uow.commit()
-            async with pg_backend.pool.connection() as conn:
-                s = Session(conn, t)
-                rows = await s.fetch(
-                    "SELECT id, name, occurred_at, payload, correlation_id FROM outbox WHERE tenant_id = %s"
-                    " ORDER BY seq",
-                    (t,),
-                )
-                await s.rollback()
-                return rows
+            return await tenant_rows(
+                pg_backend,
+                t,
+                "SELECT id, name, occurred_at, payload, correlation_id FROM outbox WHERE tenant_id = %s ORDER BY seq",
+                (t,),
+            )
 
         rows = self.run(write_and_read())
         assert [r["id"] for r in rows] == [e.event_id for e in events]

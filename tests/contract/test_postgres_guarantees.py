@@ -209,23 +209,43 @@ class TestHnswPath(VectorIndexContract):
 
 
 class TestConnectionHygiene(PortsContract):
-    def test_a_connection_returned_in_autocommit_is_reset(self, pg_backend: PostgresBackend) -> None:
+    def test_a_connection_returned_in_transaction_mode_still_serves_tenant_units(
+        self, pg_backend: PostgresBackend
+    ) -> None:
         ports = pg_backend.ports
         t = self.new_tenant(ports)
         acc = self.account(t)
-        self.write(ports, t, lambda uow: uow.accounts.add(acc))
 
         async def misuse_every_connection() -> None:
             leases = [pg_backend.pool.connection() for _ in range(pg_backend.pool.max_size)]
             conns = [await lease.__aenter__() for lease in leases]
             for conn in conns:
-                await conn.set_autocommit(True)
+                await conn.set_autocommit(False)
             for lease in leases:
                 await lease.__aexit__(None, None, None)
 
         run(misuse_every_connection())
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
         for _ in range(pg_backend.pool.max_size + 1):
             assert self.read(ports, t, lambda uow: uow.accounts.get(acc.id)) == acc
+        assert self.read(ports, self.new_tenant(ports), lambda uow: uow.accounts.get(acc.id)) is None
+
+    def test_a_unit_is_one_transaction_with_its_tenant_set(self, pg_backend: PostgresBackend) -> None:
+        t = self.new_tenant(pg_backend.ports)
+
+        probe = "SELECT current_setting('valorize.tenant_id') AS tenant, txid_current() AS tx"
+
+        async def inside() -> list[dict[str, object]]:
+            async with pg_backend.ports.uow(t) as uow:
+                return [*await uow.session.fetch(probe), *await uow.session.fetch(probe)]
+
+        first, second = run(inside())
+        assert first["tenant"] == second["tenant"] == str(t)
+        assert first["tx"] == second["tx"]
+
+    def test_a_session_scope_is_a_word(self) -> None:
+        with pytest.raises(ValueError, match="scope"):
+            Session(None, None, scope="x', true); SELECT 1; --")  # type: ignore[arg-type]
 
 
 class TestSearchSettingsDoNotLeak(PortsContract):

@@ -55,20 +55,13 @@ async def open_pool(
         # json/jsonb values (a page's splits, rule conditions, event payloads) decoded by msgspec:
         # the same values as the standard library's json.loads, in a fraction of the time.
         set_json_loads(msgspec.json.decode, conn)
-        await conn.set_autocommit(False)
-
-    async def reset(conn: psycopg.AsyncConnection[Any]) -> None:
-        # Whatever a borrower did, the next one gets a connection in transaction mode: the
-        # tenant setting is transaction-local and means nothing in autocommit.
-        if conn.autocommit:
-            await conn.set_autocommit(False)
+        # Left in autocommit: a tenant Session sends BEGIN itself, with its settings.
 
     pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
         conninfo,
         min_size=min_size,
         max_size=max_size,
         configure=configure,
-        reset=reset,
         check=check_idle_connection,
         open=False,
         timeout=30,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString
@@ -17,27 +18,42 @@ __all__ = ["Session"]
 
 Row = dict[str, Any]
 
+_SCOPE = re.compile("[a-z_]*")
+
 
 class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters."""
 
     def __init__(self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "") -> None:
+        if not _SCOPE.fullmatch(scope):
+            raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
         self._scope = scope
         self._begun = False
 
     async def begin(self) -> None:
-        """Start the transaction and set the tenant (idempotent)."""
+        """Start the transaction and set the tenant (idempotent), in one round trip.
+
+        The session owns the transaction's boundaries: ``BEGIN`` and the settings go together
+        as one simple-protocol query (a tenant id and a scope word are safe to inline), where
+        psycopg's transaction mode would send its own ``BEGIN`` first and cost a round trip.
+        """
         if not self._begun:
-            if self.conn.autocommit:
-                raise RuntimeError("a tenant session needs a connection in transaction mode, not autocommit")
+            if not self.conn.autocommit:
+                # Only a flag on the client: the connection is idle between transactions.
+                await self.conn.set_autocommit(True)
+            tenant = "" if self.tenant_id is None else str(UUID(str(self.tenant_id)))
+            try:
+                await self.conn.execute(
+                    f"BEGIN; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
+                    f" set_config('valorize.scope', '{self._scope}', true)".encode()
+                )
+            except Exception:
+                await self.conn.rollback()
+                raise
             self._begun = True
-            await self.conn.execute(
-                "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)",
-                ("" if self.tenant_id is None else str(self.tenant_id), self._scope),
-            )
 
     @asynccontextmanager
     async def planner_settings(self) -> AsyncIterator[None]:

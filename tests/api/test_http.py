@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -136,8 +137,18 @@ def test_errors_are_problem_json_with_fields(api: Api) -> None:
 
 
 def test_request_ids_metrics_and_readiness(api: Api) -> None:
-    r = api.get("/api/accounts", headers={"X-Request-ID": "abc-123"})
+    lines: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = lines.append  # type: ignore[method-assign]
+    logging.getLogger("valorize.access").addHandler(handler)
+    try:
+        r = api.get("/api/accounts", headers={"X-Request-ID": "abc-123"})
+    finally:
+        logging.getLogger("valorize.access").removeHandler(handler)
     assert r.headers["x-request-id"] == "abc-123"
+    logged = [rec.fields for rec in lines if rec.fields["request_id"] == "abc-123"]  # type: ignore[attr-defined]
+    assert [(f["route"], f["status"]) for f in logged] == [("/api/accounts", 200)]
+    assert logged[0]["tenant_id"] == api.tenant_id  # the reader's tenant, not null
     assert len(api.get("/api/accounts").headers["x-request-id"]) == 32
     assert api.client.get("/ready").json() == {"status": "ready"}
     assert api.client.get("/health").status_code == 200

@@ -45,13 +45,15 @@ async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Acto
     after another: dependencies at the same depth are resolved in a task group, whose tasks cost
     more than these lookups themselves.
     """
-    actor = request.scope.get("state", {}).get("actor")  # set by the idempotency layer
+    state = request.scope.setdefault("state", {})
+    actor = state.get("actor")  # set by the idempotency layer
     if actor is None:
         actor = await authenticate(request.headers.get("authorization"), vz)
     if actor is None:
         raise NotAuthorizedException(
             "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
         )
+    state["actor"] = actor  # the access log names the tenant
     return actor
 
 

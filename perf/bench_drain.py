@@ -39,7 +39,7 @@ async def drain(url: str, port: int, tasks: int, concurrency: int) -> dict[str, 
         delivery = HttpDelivery(f"http://127.0.0.1:{port}", "bench", timeout=30)
         dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=concurrency)
         started = time.perf_counter()
-        while await dispatcher.run_once():
+        while await dispatcher.drain():  # pipelined: deliveries never wait for a batch
             pass
         drain_seconds = time.perf_counter() - started
         await delivery.close()

@@ -40,6 +40,57 @@ class TestLocalDispatcher(PortsContract):
         assert len(mine) >= total
         assert set(mine.values()) == {1}
 
+    def test_pipelined_dispatchers_deliver_every_task_once(self, pg_backend: PostgresBackend) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        seen: Counter[uuid.UUID] = Counter()
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            seen[task.id] += 1
+            await asyncio.sleep(0.001 * (task.id.int % 5))  # uneven: completions arrive out of order
+            return True
+
+        async def go() -> tuple[list[uuid.UUID], list[int], int]:
+            ids = [uuid.uuid4() for _ in range(300)]
+            for task_id in ids:
+                await queue.enqueue(Task(task_id, "noop", tenant, {"n": 1}))
+            a = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
+            b = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
+            handled = list(await asyncio.gather(a.drain(), b.drain()))
+            return ids, handled, await queue.pending()
+
+        ids, handled, left = run(go())
+        assert {i: seen[i] for i in ids} == dict.fromkeys(ids, 1)
+        assert sum(handled) >= len(ids)
+        assert left == 0
+
+    def test_a_stopped_drain_finishes_what_it_sent_and_gives_back_the_rest(self, pg_backend: PostgresBackend) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        sent: list[uuid.UUID] = []
+        stop = asyncio.Event()
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            sent.append(task.id)
+            stop.set()  # the first deliveries ask the dispatcher to stop
+            await asyncio.sleep(0.01)
+            return True
+
+        async def go() -> tuple[int, list[dict[str, object]]]:
+            for _ in range(40):
+                await queue.enqueue(Task(uuid.uuid4(), "noop", tenant, {}))
+            handled = await LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4).drain(stop)
+            mine = "FROM task_queue WHERE tenant_id = %s"
+            left = await queue._scoped(f"SELECT id, attempts, locked_until {mine}", (tenant,))
+            await queue._scoped(f"DELETE {mine} RETURNING id", (tenant,))  # the queue is shared with other tests
+            return handled, left
+
+        handled, left = run(go())
+        assert handled == len(sent) == 4  # the ones in flight when stop came, and no more
+        assert len(left) == 36
+        assert not {r["id"] for r in left} & set(sent)
+        assert {(r["attempts"], r["locked_until"]) for r in left} == {(0, None)}  # due again at once
+
     def test_failures_back_off_then_become_dead_letters_that_can_be_retried(self, pg_backend: PostgresBackend) -> None:
         tenant = self.new_tenant(pg_backend.ports)
         queue = PgTaskQueue(pg_backend.pool)

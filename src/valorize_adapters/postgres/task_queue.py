@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,6 +137,7 @@ class LocalDispatcher:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._lease = lease
+        self._batch = concurrency * 4  # tasks claimed at once
 
     async def _claim(self, limit: int) -> list[tuple[Task, int]]:
         rows = await self._queue._scoped(
@@ -175,7 +177,7 @@ class LocalDispatcher:
         the dispatcher dies first, their leases lapse and they are delivered again, which the
         worker answers as duplicates — at-least-once delivery, one effect.
         """
-        claimed = await self._claim(self._concurrency * 4)
+        claimed = await self._claim(self._batch)
         sem = asyncio.Semaphore(self._concurrency)
 
         async def bounded(task: Task, attempt: int) -> UUID | None:
@@ -183,15 +185,68 @@ class LocalDispatcher:
                 return task.id if await self._one(task, attempt) else None
 
         delivered = [i for i in await asyncio.gather(*(bounded(t, a) for t, a in claimed)) if i is not None]
+        await self._forget(delivered)
+        return len(claimed)
+
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver until nothing is due (or ``stop`` is set); returns how many tasks were handled.
+
+        Unlike :meth:`run_once`, deliveries never wait for a batch to finish: ``concurrency`` of
+        them stay in flight while the next batch is claimed, and delivered tasks are deleted in
+        groups as they complete — a batch's slowest task used to leave the worker idle. On
+        ``stop``, no new delivery starts; those in flight finish, and claimed tasks that were
+        not sent get their lease and attempt back, due at once for the next dispatcher.
+        """
+        backlog: deque[tuple[Task, int]] = deque()
+        in_flight: set[asyncio.Task[tuple[UUID, bool]]] = set()
+        delivered: list[UUID] = []
+        handled, more_due = 0, True
+        try:
+            while True:
+                stopping = stop is not None and stop.is_set()
+                if more_due and not stopping and len(backlog) < self._concurrency:
+                    claimed = await self._claim(self._batch)
+                    more_due = len(claimed) == self._batch
+                    backlog.extend(claimed)
+                while backlog and not stopping and len(in_flight) < self._concurrency:
+                    in_flight.add(asyncio.create_task(self._sent(*backlog.popleft())))
+                if not in_flight:
+                    return handled
+                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for job in finished:
+                    task_id, done = job.result()
+                    handled += 1
+                    if done:
+                        delivered.append(task_id)
+                if len(delivered) >= self._batch:
+                    await self._forget(delivered)
+                    delivered = []
+        finally:
+            for job in in_flight:  # only when leaving by an exception: they come back after their lease
+                job.cancel()
+            await self._forget(delivered)
+            await self._release([task.id for task, _ in backlog])
+
+    async def _sent(self, task: Task, attempt: int) -> tuple[UUID, bool]:
+        return task.id, await self._one(task, attempt)
+
+    async def _forget(self, delivered: list[UUID]) -> None:
+        """Delete delivered tasks, in one statement."""
         if delivered:
             await self._queue._scoped("DELETE FROM task_queue WHERE id = ANY(%s)", (delivered,))
-        return len(claimed)
+
+    async def _release(self, unsent: list[UUID]) -> None:
+        """Give claimed tasks that were never sent their lease and their attempt back."""
+        if unsent:
+            await self._queue._scoped(
+                "UPDATE task_queue SET attempts = attempts - 1, locked_until = NULL WHERE id = ANY(%s)", (unsent,)
+            )
 
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
         """Deliver until ``stop`` is set, sleeping ``idle`` seconds when nothing is due."""
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.drain(stop)
             except (psycopg.OperationalError, OSError):
                 handled = 0  # the database is restarting: try again shortly
             if not handled:

@@ -7,6 +7,8 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+import redis
 from litestar.testing import TestClient
 
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
@@ -83,6 +85,27 @@ def test_entries_cached_before_an_outage_are_retired(redis_server: RedisServer) 
     before, after, value = run(go())
     assert after != before
     assert value == b"after"
+
+
+def test_a_bump_that_ends_an_outage_returns_the_version_with_the_new_epoch(redis_server: RedisServer) -> None:
+    tenant = uuid.uuid4()
+
+    async def go() -> tuple[int, int, int]:
+        client = redis_client(redis_server.url)
+        cache = RedisCache(client)
+        before = await cache.bump_tenant_version(tenant)
+        redis_server.stop()
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await cache.bump_tenant_version(tenant)
+        redis_server.start()
+        bumped = await cache.bump_tenant_version(tenant)  # first success after failing
+        current = await cache.tenant_version(tenant)
+        await client.aclose()
+        return before, bumped, current
+
+    before, bumped, current = run(go())
+    assert bumped == current
+    assert bumped >> 40 > before >> 40  # a newer epoch retires everything cached before
 
 
 async def _value(data: bytes) -> bytes:

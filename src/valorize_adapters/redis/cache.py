@@ -60,8 +60,19 @@ class RedisCache:
         return _version(epoch, version), _bytes(value)
 
     async def bump_tenant_version(self, tenant_id: UUID) -> int:
-        await self._call(self._r.incr(f"{self._p}:ver:{tenant_id}"))
-        return await self.tenant_version(tenant_id)
+        """One round trip (``MULTI``: read the epoch, increment the counter) on every write.
+
+        When this call is the first success after a failure, ``_call`` moves the epoch after it,
+        so the version is read again to include the new epoch.
+        """
+        recovering = self._failed
+        bump = self._r.pipeline(transaction=True)
+        bump.get(f"{self._p}:epoch")
+        bump.incr(f"{self._p}:ver:{tenant_id}")
+        epoch, version = await self._call(bump.execute())
+        if recovering:
+            return await self.tenant_version(tenant_id)
+        return _version(epoch, version)
 
 
 def _version(epoch: bytes | str | None, version: bytes | str | None) -> int:

@@ -246,3 +246,39 @@ def test_gaps_in_a_channel_sequence_are_detected(redis_url: str) -> None:
             await client_.aclose()
 
     assert run(go(), timeout=30) == [(1, False), (3, True)]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_batch_of_messages_arrives_in_order_with_consecutive_sequences(kind: str, redis_url: str) -> None:
+    async def go() -> tuple[list[tuple[str, str, int, bool]], list[tuple[str, str, int, bool]]]:
+        client_ = redis_client(redis_url, timeout=5.0)
+        backplane: InMemoryBackplane | RedisBackplane = (
+            InMemoryBackplane() if kind == "memory" else RedisBackplane(client_, prefix=f"b{uuid.uuid4().hex[:6]}")
+        )
+        try:
+            await backplane.listen("c")
+            await backplane.listen("d")
+            await asyncio.sleep(0.1)
+            await backplane.publish("c", "first", "0")
+            await backplane.publish_many("c", [("transaction.created", "1"), ("account.balance_changed", "2")])
+            await backplane.publish_many("d", [("x", "a")])
+            await backplane.publish_many("c", [])
+            await backplane.publish_many("c", [("notification.created", "3")])
+            got: list[tuple[str, str, int, bool]] = []
+            async for m in backplane.messages():
+                got.append((m.event, m.data, m.sequence, m.gap))
+                if len(got) == 5:
+                    break
+            return [g for g in got if g[0] != "x"], [g for g in got if g[0] == "x"]
+        finally:
+            await backplane.close()
+            await client_.aclose()
+
+    on_c, on_d = run(go(), timeout=30)
+    assert on_c == [
+        ("first", "0", 1, False),
+        ("transaction.created", "1", 2, False),
+        ("account.balance_changed", "2", 3, False),
+        ("notification.created", "3", 4, False),
+    ]
+    assert on_d == [("x", "a", 1, False)]

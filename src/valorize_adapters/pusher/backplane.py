@@ -20,7 +20,7 @@ import contextlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,6 +51,10 @@ class Backplane(Protocol):
         self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
     ) -> None:
         """Send a message to every instance listening to ``channel``."""
+        ...
+
+    async def publish_many(self, channel: str, messages: Sequence[tuple[str, str]]) -> None:
+        """Send ``(event, data)`` messages to ``channel``, in order, at once (one round trip)."""
         ...
 
     async def listen(self, channel: str) -> None:
@@ -116,6 +120,10 @@ class InMemoryBackplane:
             self.dropped += 1
         self._queue.put_nowait(ChannelMessage(channel, event, data, exclude, user_id, self._sequences[channel]))
 
+    async def publish_many(self, channel: str, messages: Sequence[tuple[str, str]]) -> None:
+        for event, data in messages:
+            await self.publish(channel, event, data)
+
     async def listen(self, channel: str) -> None:
         self._listening.add(channel)
 
@@ -161,9 +169,12 @@ class InMemoryBackplane:
 
 
 _PUBLISH = """
-local seq = redis.call('INCR', KEYS[1])
+local seq = 0
+for i = 1, #ARGV do
+  seq = redis.call('INCR', KEYS[1])
+  redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"m":' .. ARGV[i] .. '}')
+end
 redis.call('EXPIRE', KEYS[1], 86400)
-redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"m":' .. ARGV[1] .. '}')
 return seq
 """
 
@@ -205,6 +216,13 @@ class RedisBackplane:
     ) -> None:
         body = json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
         await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=[body])
+
+    async def publish_many(self, channel: str, messages: Sequence[tuple[str, str]]) -> None:
+        if not messages:
+            return
+        bodies = [json.dumps({"c": channel, "e": e, "d": d, "x": None, "u": None}, separators=(",", ":"))
+                  for e, d in messages]  # fmt: skip
+        await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
 
     async def listen(self, channel: str) -> None:
         if self._pubsub is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import groupby
 from uuid import UUID
 
 from valorize_adapters.pusher.backplane import Backplane
@@ -41,6 +42,7 @@ class RealtimeBroadcaster:
         self._backplane = backplane
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
-        for event in events:
-            data = json.dumps(event.to_record(), separators=(",", ":"))
-            await self._backplane.publish(tenant_channel(event.tenant_id), event.name, data)
+        """A run of one tenant's events (a commit's) goes to its channel at once."""
+        for tenant, run in groupby(events, key=lambda e: e.tenant_id):
+            messages = [(e.name, json.dumps(e.to_record(), separators=(",", ":"))) for e in run]
+            await self._backplane.publish_many(tenant_channel(tenant), messages)

@@ -1,7 +1,8 @@
 """Domain events over Redis pub/sub: per-tenant channels and per-tenant sequence numbers.
 
 Publishing runs a tiny Lua script that increments the tenant's sequence and publishes the
-event with it, atomically, so sequence numbers follow publication order. Subscribers resubscribe
+event with it, atomically, so sequence numbers follow publication order; a commit's events go
+in one call (one round trip, not one per event). Subscribers resubscribe
 after reconnecting (redis-py's ``PubSub`` replays its subscriptions on connect) and flag gaps in
 the sequence, since pub/sub delivers at most once.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from itertools import groupby
 from uuid import UUID
 
 import redis.asyncio as redis
@@ -21,8 +23,11 @@ from valorize_core.ports.event_subscriber import Delivery
 __all__ = ["RedisEventBus", "RedisSubscriber"]
 
 _PUBLISH = """
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"event":' .. ARGV[1] .. '}')
+local seq = 0
+for i = 1, #ARGV do
+  seq = redis.call('INCR', KEYS[1])
+  redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"event":' .. ARGV[i] .. '}')
+end
 return seq
 """
 
@@ -40,10 +45,10 @@ class RedisEventBus:
         return f"{self._p}:events:{{{tenant_id}}}"
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
-        for event in events:
-            tenant = event.tenant_id
+        """One script call per run of the same tenant's events (a commit's events are one run)."""
+        for tenant, run in groupby(events, key=lambda e: e.tenant_id):
             keys = [f"{self._p}:seq:{{{tenant}}}", self.channel(tenant)]
-            await self._script(keys=keys, args=[json.dumps(event.to_record(), separators=(",", ":"))])
+            await self._script(keys=keys, args=[json.dumps(e.to_record(), separators=(",", ":")) for e in run])
 
     def subscriber(self) -> RedisSubscriber:
         """A subscriber with its own connection."""

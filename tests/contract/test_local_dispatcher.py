@@ -125,3 +125,44 @@ class TestLocalDispatcher(PortsContract):
         run(go())
         assert attempts[:3] == [1, 2, 3]
         assert attempts[-1] == 1  # a retried dead letter starts its attempts afresh
+
+    def test_a_cancelled_drain_keeps_the_tasks_it_was_delivering_leased(self, pg_backend: PostgresBackend) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        started = asyncio.Event()
+
+        async def deliver(task: Task, attempt: int) -> bool:
+            started.set()
+            try:
+                await asyncio.sleep(30)  # a worker that never answers in time
+            except asyncio.CancelledError:
+                await asyncio.sleep(0.2)  # closing its connection takes a moment
+                raise
+            return True
+
+        async def go() -> tuple[bool, list[dict[str, object]], int]:
+            for _ in range(20):
+                await queue.enqueue(Task(uuid.uuid4(), "noop", tenant, {}))
+            before = asyncio.all_tasks()
+            draining = asyncio.create_task(LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4).drain())
+            await started.wait()
+            draining.cancel()
+            cancelled = False
+            try:
+                await draining
+            except asyncio.CancelledError:
+                cancelled = True
+            mine = "FROM task_queue WHERE tenant_id = %s"
+            left = await queue._scoped(f"SELECT attempts, locked_until {mine}", (tenant,))
+            await queue._scoped(f"DELETE {mine} RETURNING id", (tenant,))  # the queue is shared with other tests
+            stray = [t for t in asyncio.all_tasks() - before if t is not draining]
+            return cancelled, left, len(stray)
+
+        cancelled, left, stray = run(go())
+        assert cancelled
+        assert len(left) == 20  # nothing deleted: nothing was confirmed
+        leased = [r for r in left if r["locked_until"] is not None]
+        assert len(leased) == 4  # the deliveries in flight: they come back when their lease lapses
+        assert {r["attempts"] for r in leased} == {1}
+        assert {(r["attempts"], r["locked_until"]) for r in left if r not in leased} == {(0, None)}
+        assert stray == 0  # no delivery left running behind the dispatcher

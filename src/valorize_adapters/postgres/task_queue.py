@@ -222,8 +222,10 @@ class LocalDispatcher:
                     await self._forget(delivered)
                     delivered = []
         finally:
-            for job in in_flight:  # only when leaving by an exception: they come back after their lease
-                job.cancel()
+            if in_flight:  # only when leaving by an exception: they come back after their lease
+                for job in in_flight:
+                    job.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
             await self._forget(delivered)
             await self._release([task.id for task, _ in backlog])
 

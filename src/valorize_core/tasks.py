@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -164,12 +165,26 @@ HANDLERS: dict[str, Handler] = {
 TASK_NAMES = frozenset(HANDLERS)
 
 
+_RUNNING: ContextVar[Callable[[UnitOfWork], Awaitable[None]] | None] = ContextVar("valorize_running_task", default=None)
+
+
+async def _mark_running(uow: UnitOfWork) -> None:
+    """Record the running task with the unit about to commit (see :meth:`TaskRunner.run`)."""
+    mark = _RUNNING.get()
+    if mark is None:
+        raise RuntimeError("a task's unit of work committed outside TaskRunner.run")
+    await mark(uow)
+
+
 class TaskRunner:
     """Runs tasks by name against the ports, once per task id."""
 
     def __init__(self, ports: Ports, handlers: Mapping[str, Handler] | None = None) -> None:
         self._ports = ports
         self._handlers = dict(HANDLERS if handlers is None else handlers)
+        # One application for every task: the running task's mark is found through a context
+        # variable (tasks run concurrently), not built into a new Valorize per task.
+        self._marking = Valorize(replace(ports, uow=HookedUnitOfWorkFactory(ports.uow, before_commit=_mark_running)))
 
     @property
     def names(self) -> frozenset[str]:
@@ -192,15 +207,17 @@ class TaskRunner:
                 raise _AlreadyProcessed(str(task.id))
             marked = True
 
-        marking = Valorize(replace(self._ports, uow=HookedUnitOfWorkFactory(self._ports.uow, before_commit=mark)))
+        running = _RUNNING.set(mark)
         try:
-            await handler(marking, task)
+            await handler(self._marking, task)
         except _AlreadyProcessed:
             return TaskResult(TaskOutcome.DUPLICATE)
         except DomainError as exc:
-            if await self._fail_job(marking, task, exc.message):
+            if await self._fail_job(self._marking, task, exc.message):
                 return TaskResult(TaskOutcome.DUPLICATE)
             return TaskResult(TaskOutcome.REJECTED, exc.message)
+        finally:
+            _RUNNING.reset(running)
         if not marked:  # the handler had nothing to commit: record the task on its own
             async with self._ports.uow(task.tenant_id) as uow:
                 if not await uow.processed.mark(task.id, task.name):

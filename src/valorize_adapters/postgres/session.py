@@ -94,13 +94,20 @@ class Session:
             raise (domain_error(exc) or exc) from exc
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
-        """Run a statement for many parameter rows in one pipelined round trip."""
+        """Run a statement for many parameter rows in one pipelined round trip.
+
+        One row goes as a plain statement: psycopg's pipeline costs ~0.1 ms of CPU to set up,
+        which a single row (a new transaction, its one split) does not repay.
+        """
         if not rows:
             return
         await self.begin()
         try:
             async with self.conn.cursor() as cur:
-                await cur.executemany(query, rows)
+                if len(rows) == 1:
+                    await cur.execute(query, rows[0])
+                else:
+                    await cur.executemany(query, rows)
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
 

@@ -89,22 +89,24 @@ class PgExamples:
         query = self._vector(vector)
         if k <= 0:
             return []
-        # The search settings (SET LOCAL below) must not leak into the unit's other queries.
-        async with self._s.planner_settings():
-            if self._settings.iterative_scan is None:
-                row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-                version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])
-                self._settings.iterative_scan = version >= (0, 8)
-            if self._settings.iterative_scan:
-                await self._s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-                return await self._indexed(query, k)
+        if self._settings.iterative_scan is None:
+            row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])
+            self._settings.iterative_scan = version >= (0, 8)
+        mine = 0
+        if not self._settings.iterative_scan:
             count = await self._s.fetch_one(
                 "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
                 (self._t, self.dimensions),
             )
             mine = int(count["n"]) if count else 0
             if mine <= self._settings.exact_limit:
-                return await self._exact(query, k)
+                return await self._exact(query, k)  # no settings to change: no savepoint either
+        # The search settings (SET LOCAL below) must not leak into the unit's other queries.
+        async with self._s.planner_settings():
+            if self._settings.iterative_scan:
+                await self._s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                return await self._indexed(query, k)
             total = await self._s.fetch_one(
                 "SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'labeled_examples'"
             )
@@ -112,7 +114,7 @@ class PgExamples:
             ef = min(1000, max(40, int(k / share * 2)))
             await self._s.execute(psycopg.sql.SQL("SET LOCAL hnsw.ef_search = {}").format(psycopg.sql.Literal(ef)))
             found = await self._indexed(query, k)
-            return found if len(found) >= min(k, mine) else await self._exact(query, k)
+        return found if len(found) >= min(k, mine) else await self._exact(query, k)
 
     async def _indexed(self, query: Vector, k: int) -> list[Neighbour]:
         # With row-level security the planner misjudges the tenant's row count and prefers

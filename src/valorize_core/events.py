@@ -13,6 +13,7 @@ so an outbox row, a task body and a realtime message are the same record::
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -70,6 +71,10 @@ class DomainEvent:
         if self.correlation_id is not None:
             record["correlation_id"] = self.correlation_id
         return record
+
+    def to_json(self) -> str:
+        """:meth:`to_record` as compact JSON text: what the event bus and realtime channels carry."""
+        return json.dumps(self.to_record(), separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -179,6 +179,11 @@ return seq
 """
 
 
+def _body(channel: str, event: str, data: str, exclude: str | None = None, user_id: str | None = None) -> str:
+    """A message as the script publishes it (wrapped with its sequence number)."""
+    return json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
+
+
 class RedisBackplane:
     """Many instances over one Redis: pub/sub per channel, presence and occupancy in hashes.
 
@@ -214,14 +219,14 @@ class RedisBackplane:
     async def publish(
         self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
     ) -> None:
-        body = json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
-        await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=[body])
+        await self._send(channel, [_body(channel, event, data, exclude, user_id)])
 
     async def publish_many(self, channel: str, messages: Sequence[tuple[str, str]]) -> None:
-        if not messages:
-            return
-        bodies = [json.dumps({"c": channel, "e": e, "d": d, "x": None, "u": None}, separators=(",", ":"))
-                  for e, d in messages]  # fmt: skip
+        if messages:
+            await self._send(channel, [_body(channel, event, data) for event, data in messages])
+
+    async def _send(self, channel: str, bodies: list[str]) -> None:
+        """The script numbers and publishes the bodies in order, in one round trip."""
         await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
 
     async def listen(self, channel: str) -> None:

@@ -9,7 +9,6 @@ listens with ``Echo.private(`tenant.${id}`).listen('.transaction.created', ...)`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from itertools import groupby
 from uuid import UUID
@@ -44,5 +43,5 @@ class RealtimeBroadcaster:
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """A run of one tenant's events (a commit's) goes to its channel at once."""
         for tenant, run in groupby(events, key=lambda e: e.tenant_id):
-            messages = [(e.name, json.dumps(e.to_record(), separators=(",", ":"))) for e in run]
+            messages = [(e.name, e.to_json()) for e in run]
             await self._backplane.publish_many(tenant_channel(tenant), messages)

@@ -48,7 +48,7 @@ class RedisEventBus:
         """One script call per run of the same tenant's events (a commit's events are one run)."""
         for tenant, run in groupby(events, key=lambda e: e.tenant_id):
             keys = [f"{self._p}:seq:{{{tenant}}}", self.channel(tenant)]
-            await self._script(keys=keys, args=[json.dumps(e.to_record(), separators=(",", ":")) for e in run])
+            await self._script(keys=keys, args=[e.to_json() for e in run])
 
     def subscriber(self) -> RedisSubscriber:
         """A subscriber with its own connection."""

@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from collections import Counter
 
+import pytest
+
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core.ports.task_queue import Task
@@ -13,34 +15,18 @@ from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
 
 
+async def _take_left(queue: PgTaskQueue, tenant: uuid.UUID) -> list[dict[str, object]]:
+    """The tenant's tasks still queued, removed as they are read (the queue is shared with other tests)."""
+    return await queue._scoped(
+        "DELETE FROM task_queue WHERE tenant_id = %s RETURNING id, attempts, locked_until", (tenant,)
+    )
+
+
 class TestLocalDispatcher(PortsContract):
-    def test_every_task_is_delivered_once_even_with_competing_dispatchers(self, pg_backend: PostgresBackend) -> None:
-        tenant = self.new_tenant(pg_backend.ports)
-        queue = PgTaskQueue(pg_backend.pool)
-        seen: Counter[uuid.UUID] = Counter()
-
-        async def deliver(task: Task, attempt: int) -> bool:
-            seen[task.id] += 1
-            await asyncio.sleep(0)
-            return True
-
-        async def go() -> int:
-            ids = [uuid.uuid4() for _ in range(300)]
-            for task_id in ids:
-                await queue.enqueue(Task(task_id, "noop", tenant, {"n": 1}))
-            await queue.enqueue(Task(ids[0], "noop", tenant, {"n": 1}))  # a duplicate enqueue
-            a = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
-            b = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
-            while await queue.pending():
-                await asyncio.gather(a.run_once(), b.run_once())
-            return len(ids)
-
-        total = run(go())
-        mine = dict(seen.items())
-        assert len(mine) >= total
-        assert set(mine.values()) == {1}
-
-    def test_pipelined_dispatchers_deliver_every_task_once(self, pg_backend: PostgresBackend) -> None:
+    @pytest.mark.parametrize("mode", ["batch by batch", "pipelined"])
+    def test_every_task_is_delivered_once_even_with_competing_dispatchers(
+        self, pg_backend: PostgresBackend, mode: str
+    ) -> None:
         tenant = self.new_tenant(pg_backend.ports)
         queue = PgTaskQueue(pg_backend.pool)
         seen: Counter[uuid.UUID] = Counter()
@@ -50,18 +36,27 @@ class TestLocalDispatcher(PortsContract):
             await asyncio.sleep(0.001 * (task.id.int % 5))  # uneven: completions arrive out of order
             return True
 
-        async def go() -> tuple[list[uuid.UUID], list[int], int]:
+        async def go() -> tuple[list[uuid.UUID], int, int]:
             ids = [uuid.uuid4() for _ in range(300)]
             for task_id in ids:
                 await queue.enqueue(Task(task_id, "noop", tenant, {"n": 1}))
+            await queue.enqueue(Task(ids[0], "noop", tenant, {"n": 1}))  # a duplicate enqueue
             a = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
             b = LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4)
-            handled = list(await asyncio.gather(a.drain(), b.drain()))
+            handled = 0
+            if mode == "pipelined":
+                handled = sum(await asyncio.gather(a.drain(), b.drain()))
+            else:
+                while await queue.pending():
+                    handled += sum(await asyncio.gather(a.run_once(), b.run_once()))
             return ids, handled, await queue.pending()
 
         ids, handled, left = run(go())
+        mine = dict(seen.items())
+        assert len(mine) >= len(ids)
+        assert set(mine.values()) == {1}
         assert {i: seen[i] for i in ids} == dict.fromkeys(ids, 1)
-        assert sum(handled) >= len(ids)
+        assert handled >= len(ids)
         assert left == 0
 
     def test_a_stopped_drain_finishes_what_it_sent_and_gives_back_the_rest(self, pg_backend: PostgresBackend) -> None:
@@ -80,10 +75,7 @@ class TestLocalDispatcher(PortsContract):
             for _ in range(40):
                 await queue.enqueue(Task(uuid.uuid4(), "noop", tenant, {}))
             handled = await LocalDispatcher(pg_backend.pool, queue, deliver, concurrency=4).drain(stop)
-            mine = "FROM task_queue WHERE tenant_id = %s"
-            left = await queue._scoped(f"SELECT id, attempts, locked_until {mine}", (tenant,))
-            await queue._scoped(f"DELETE {mine} RETURNING id", (tenant,))  # the queue is shared with other tests
-            return handled, left
+            return handled, await _take_left(queue, tenant)
 
         handled, left = run(go())
         assert handled == len(sent) == 4  # the ones in flight when stop came, and no more
@@ -152,9 +144,7 @@ class TestLocalDispatcher(PortsContract):
                 await draining
             except asyncio.CancelledError:
                 cancelled = True
-            mine = "FROM task_queue WHERE tenant_id = %s"
-            left = await queue._scoped(f"SELECT attempts, locked_until {mine}", (tenant,))
-            await queue._scoped(f"DELETE {mine} RETURNING id", (tenant,))  # the queue is shared with other tests
+            left = await _take_left(queue, tenant)
             stray = [t for t in asyncio.all_tasks() - before if t is not draining]
             return cancelled, left, len(stray)
 

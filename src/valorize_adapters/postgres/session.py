@@ -30,7 +30,12 @@ class Session:
             raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
-        self._scope = scope
+        # Inlined, so both are checked here: a UUID's text and a lower-case word need no quoting.
+        tenant = "" if tenant_id is None else str(UUID(str(tenant_id)))
+        self._begin = (
+            f"BEGIN; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
+            f" set_config('valorize.scope', '{scope}', true)"
+        ).encode()
         self._begun = False
 
     async def begin(self) -> None:
@@ -44,12 +49,8 @@ class Session:
             if not self.conn.autocommit:
                 # Only a flag on the client: the connection is idle between transactions.
                 await self.conn.set_autocommit(True)
-            tenant = "" if self.tenant_id is None else str(UUID(str(self.tenant_id)))
             try:
-                await self.conn.execute(
-                    f"BEGIN; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
-                    f" set_config('valorize.scope', '{self._scope}', true)".encode()
-                )
+                await self.conn.execute(self._begin)
             except Exception:
                 await self.conn.rollback()
                 raise

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import subprocess
@@ -61,6 +62,17 @@ def cache_counts(base: str) -> dict[str, float]:
     }
 
 
+def cache_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Cache events between two :func:`cache_counts`, with ``hit_ratio`` (near or shared hits
+    over lookups) and ``near_share`` (the hits served from the API's own memory)."""
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    hits = delta.get("hit", 0) + delta.get("near_hit", 0)
+    looked = hits + delta.get("miss", 0) + delta.get("early_refresh", 0)
+    delta["hit_ratio"] = hits / looked if looked else float("nan")
+    delta["near_share"] = delta.get("near_hit", 0) / hits if hits else float("nan")
+    return delta
+
+
 def run_mode(mode: str, url: str, redis_url: str, token: str, seconds: int, scripts: Path) -> dict[str, Any]:
     port = free_port()
     env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
@@ -83,10 +95,9 @@ def run_mode(mode: str, url: str, redis_url: str, token: str, seconds: int, scri
         result: dict[str, Any] = parse_wrk(out)
         result["p95_ms"] = int(re.search(r"P95: (\d+)us", out).group(1)) / 1000  # type: ignore[union-attr]
         after = cache_counts(base)
-        delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
-        looked = delta.get("hit", 0) + delta.get("miss", 0) + delta.get("early_refresh", 0)
-        result["hit_ratio"] = delta.get("hit", 0) / looked if looked else None
-        result["cache_events"] = delta
+        delta = cache_delta(before, after)
+        result["hit_ratio"] = None if math.isnan(delta["hit_ratio"]) else delta["hit_ratio"]
+        result["cache_events"] = {k: v for k, v in delta.items() if k not in ("hit_ratio", "near_share")}
         return result
     finally:
         proc.terminate()

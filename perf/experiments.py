@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import csv
 import json
+import math
 import os
 import random
 import re
@@ -42,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_postgres
-from bench_cache import cache_counts
+from bench_cache import cache_counts, cache_delta
 from bench_drain import drain
 from bench_servers import cpu_seconds, start_server
 
@@ -223,17 +224,18 @@ def measured(base: str, server_pid: int, script: Path, connections: int, seconds
     before, cpu_before, started = cache_counts(base), cpu_seconds(server_pid), time.monotonic()
     result: dict[str, Any] = run_wrk(base, script, connections, seconds)
     cpu, elapsed, after = cpu_seconds(server_pid) - cpu_before, time.monotonic() - started, cache_counts(base)
-    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
-    looked = delta.get("hit", 0) + delta.get("miss", 0) + delta.get("early_refresh", 0)
-    result["cache_hit_ratio"] = round(delta.get("hit", 0) / looked, 4) if looked else None
+    delta = cache_delta(before, after)
+    result["cache_hit_ratio"] = None if math.isnan(delta["hit_ratio"]) else round(delta["hit_ratio"], 4)
+    result["near_hit_share"] = None if math.isnan(delta["near_share"]) else round(delta["near_share"], 4)
     result["server_cpu"] = round(cpu / elapsed, 3)
     return result
 
 
 def progress(result: dict[str, Any]) -> str:
-    hits = result["cache_hit_ratio"]
+    hits, near = result["cache_hit_ratio"], result.get("near_hit_share")
+    shown = "—" if hits is None else f"{hits:.0%}" + ("" if near is None else f" ({near:.0%} of them near)")
     return (f"{result['req_s']:,.0f} req/s, P95 {result['p95_ms']:.1f} ms, {result['errors']} errors, "
-            f"hits {'—' if hits is None else f'{hits:.0%}'}, server core {result['server_cpu']:.0%}")  # fmt: skip
+            f"hits {shown}, server core {result['server_cpu']:.0%}")  # fmt: skip
 
 
 def scenario(

@@ -9,6 +9,10 @@ with probability rising towards expiry (XFetch, Vattani et al., VLDB 2015), so a
 never expires under load. The cache is never the source of truth: any cache error means "miss"
 (counted as a bypass), and after an error the cache is skipped for a short while so a dead or
 slow Redis does not cost a timeout per request.
+
+With a :class:`~valorize_core.near_cache.NearCache`, entries are also kept in this process and
+served from memory while the near cache knows the tenant's current version (a hit then costs
+no round trip at all); see that module for when it may.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
@@ -38,6 +43,7 @@ class CacheStats:
     """Counters since start: hits, misses, early refreshes, bypasses (cache unusable)."""
 
     hits: int = 0
+    near_hits: int = 0
     misses: int = 0
     early_refreshes: int = 0
     bypasses: int = 0
@@ -45,9 +51,10 @@ class CacheStats:
 
     @property
     def hit_ratio(self) -> float:
-        """Hits over lookups that reached the cache."""
-        looked = self.hits + self.misses + self.early_refreshes
-        return self.hits / looked if looked else 0.0
+        """Hits (shared or near) over lookups that reached a cache."""
+        hits = self.hits + self.near_hits
+        looked = hits + self.misses + self.early_refreshes
+        return hits / looked if looked else 0.0
 
 
 class ReadCache:
@@ -60,7 +67,8 @@ class ReadCache:
         beta: XFetch eagerness (1.0 is the paper's optimum; 0 disables early refresh).
         breaker_seconds: after a cache error, skip the cache this long.
         clock, rng: injectable for tests.
-        on_event: called with "hit", "miss", "early_refresh", "bypass" (metrics).
+        on_event: called with "hit", "near_hit", "miss", "early_refresh", "bypass" (metrics).
+        near: entries kept in this process as well (served without a round trip).
     """
 
     def __init__(
@@ -74,8 +82,10 @@ class ReadCache:
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
         on_event: Callable[[str], None] | None = None,
+        near: NearCache | None = None,
     ) -> None:
         self.cache = cache
+        self.near = near
         self.stats = CacheStats()
         self._ttl = ttl
         self._max = max_bytes
@@ -88,7 +98,8 @@ class ReadCache:
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
 
     def _note(self, kind: str) -> None:
-        counter = {"hit": "hits", "miss": "misses", "early_refresh": "early_refreshes", "bypass": "bypasses"}[kind]
+        counter = {"hit": "hits", "near_hit": "near_hits", "miss": "misses", "early_refresh": "early_refreshes",
+                   "bypass": "bypasses"}[kind]  # fmt: skip
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
         if self._on_event is not None:
             self._on_event(kind)
@@ -113,26 +124,44 @@ class ReadCache:
             self._note("bypass")
             return await compute()
         key = self.key(tenant_id, name, params)
+        near = self.near
+        generation = 0
+        if near is not None:
+            # Only entries of the tenant's current version come back; XFetch decides as below.
+            kept = near.get(tenant_id, key)
+            if kept is not None and self._fresh(kept):
+                self._note("near_hit")
+                return kept[_HEADER.size :]
+            generation = near.generation
         try:
             version, raw = await self.cache.lookup(tenant_id, key)
         except Exception:  # the cache is never the source of truth
             self._trip()
             self._note("bypass")
             return await compute()
+        if near is not None:
+            near.learned(tenant_id, version, generation)
         # A value computed at another version is from before the tenant's last write: a miss.
-        if raw is not None and len(raw) >= _HEADER.size and (header := _HEADER.unpack_from(raw))[2] == version:
-            expiry, delta, _ = header
-            now = self._clock()
-            draw = max(self._rng(), 1e-12)
-            if now - delta * self._beta * math.log(draw) < expiry:
+        if raw is not None and len(raw) >= _HEADER.size and _HEADER.unpack_from(raw)[2] == version:
+            if self._fresh(raw):
                 self._note("hit")
+                if near is not None:
+                    near.put(tenant_id, key, raw, version)
                 return raw[_HEADER.size :]
             self._note("early_refresh")
         else:
             self._note("miss")
-        return await self._single_flight(key, version, compute)
+        return await self._single_flight(tenant_id, key, version, compute)
 
-    async def _single_flight(self, key: str, version: int, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    def _fresh(self, raw: bytes) -> bool:
+        """XFetch: serve unless a draw says to refresh (ever likelier towards expiry)."""
+        expiry, delta, _ = _HEADER.unpack_from(raw)
+        draw = max(self._rng(), 1e-12)
+        return bool(self._clock() - delta * self._beta * math.log(draw) < expiry)
+
+    async def _single_flight(
+        self, tenant_id: UUID, key: str, version: int, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
         # Readers join a computation started at the same version only: one started before a
         # write may have read the data as it was before it.
         flight = f"{key}@{version}"
@@ -153,9 +182,11 @@ class ReadCache:
         finally:
             del self._inflight[flight]
         if len(value) <= self._max:
+            raw = _HEADER.pack(self._clock() + self._ttl, delta, version) + value
+            if self.near is not None:
+                self.near.put(tenant_id, key, raw, version)
             try:
-                header = _HEADER.pack(self._clock() + self._ttl, delta, version)
-                await self.cache.set(key, header + value, self._ttl)
+                await self.cache.set(key, raw, self._ttl)
             except Exception:
                 self._trip()
         return value
@@ -163,10 +194,15 @@ class ReadCache:
     async def invalidate(self, tenant_id: UUID) -> None:
         """Retire the tenant's cached reads (after a committed write); never raises."""
         try:
-            await self.cache.bump_tenant_version(tenant_id)
+            version = await self.cache.bump_tenant_version(tenant_id)
         except Exception:
             self._trip()
             self.stats.invalidation_failures += 1
+            if self.near is not None:
+                self.near.forget()  # this write's bump is lost: trust nothing kept here
+            return
+        if self.near is not None:
+            self.near.observed(tenant_id, version)  # this process reads its own writes at once
 
 
 class InvalidatingUnitOfWorkFactory(HookedUnitOfWorkFactory):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -26,9 +28,11 @@ from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, Red
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
+from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+from valorize_core.near_cache import NearCache
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
@@ -134,17 +138,30 @@ CACHE_EVENTS = Counter("valorize_cache_events", "Cache-aside lookups by outcome"
 
 @asynccontextmanager
 async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
-    """Redis when configured, else in-process; ``None`` when caching is off."""
+    """Redis (with a near cache in this process, kept current by the version feed) when
+    configured, else in-process; ``None`` when caching is off."""
     if not settings.cache:
         yield None
         return
-    client = redis_client(settings.redis_url) if settings.redis_url else None
-    cache = RedisCache(client) if client is not None else InMemoryCache()
+
+    def count(kind: str) -> None:
+        CACHE_EVENTS.labels(kind).inc()
+
+    if not settings.redis_url:
+        yield ReadCache(InMemoryCache(), ttl=settings.cache_ttl, on_event=count)
+        return
+    client = redis_client(settings.redis_url)
+    cache = RedisCache(client)
+    near = NearCache(max_bytes=settings.near_cache_mb << 20) if settings.near_cache_mb > 0 else None
+    feed = asyncio.create_task(RedisVersionFeed(settings.redis_url, near).run()) if near is not None else None
     try:
-        yield ReadCache(cache, ttl=settings.cache_ttl, on_event=lambda kind: CACHE_EVENTS.labels(kind).inc())
+        yield ReadCache(cache, ttl=settings.cache_ttl, on_event=count, near=near)
     finally:
-        if client is not None:
-            await client.aclose()
+        if feed is not None:
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed
+        await client.aclose()
 
 
 def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:

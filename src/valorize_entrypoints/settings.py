@@ -44,6 +44,9 @@ class Settings:
             in-process cache (one process, e.g. ``valorize dev``).
         cache: cache-aside for reads on (default) or off.
         cache_ttl: seconds a cached read may be served.
+        near_cache_mb: with Redis, megabytes of cached reads also kept in each process and
+            served without a round trip while its version feed is live (0: off; see
+            docs/caching.md for what another process's write looks like from here).
         token_cache_ttl: seconds a process trusts a token lookup (0: ask the database every
             time); a revocation elsewhere takes at most this long to reach this process.
         worker_secret: shared secret the local dispatcher presents to the worker (dev and
@@ -83,6 +86,7 @@ class Settings:
     redis_url: str = ""
     cache: bool = True
     cache_ttl: int = 60
+    near_cache_mb: int = 64
     token_cache_ttl: int = 10
     worker_secret: str = ""
     worker_url: str = ""
@@ -129,6 +133,8 @@ class Settings:
             raise ValueError("VALORIZE_EMBEDDER must be hashing or sentence-transformers:<model>")
         if not settings.pusher_app_id.isdigit():
             raise ValueError("VALORIZE_PUSHER_APP_ID must be digits (Pusher app ids are numbers)")
+        if settings.near_cache_mb < 0:
+            raise ValueError("VALORIZE_NEAR_CACHE_MB must be 0 (off) or more")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

@@ -49,18 +49,21 @@ def test_the_api_answers_while_redis_is_stopped_and_recovers(redis_server: Redis
         for i in range(15):
             step(i)
         reads = client.app.state.runtime.reads
-        hits_before = reads.stats.hits
-        assert hits_before > 0
+
+        def hits() -> int:  # from Redis or from the process's near cache
+            return int(reads.stats.hits + reads.stats.near_hits)
+
+        assert hits() > 0
         redis_server.stop()
         for i in range(15, 40):
             step(i)
         assert reads.stats.bypasses > 0
         redis_server.start()
         time.sleep(1.2)  # the breaker skips the cache for a second after an error
-        run_until = reads.stats.hits
+        run_until = hits()
         for i in range(40, 60):
             step(i)
-        assert reads.stats.hits > run_until  # the client reconnected by itself
+        assert hits() > run_until  # the client and the version feed reconnected by themselves
         assert set(statuses) <= {200, 201}, statuses
 
 

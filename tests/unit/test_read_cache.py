@@ -166,31 +166,33 @@ def test_a_broken_cache_is_bypassed_then_skipped_briefly() -> None:
 class ReadAfterWrite(RuleBasedStateMachine):
     """Random writes and cached reads: a read after a write never returns stale data."""
 
+    def processes(self) -> tuple[ReadCache, list[ReadCache]]:
+        """The read cache the writes invalidate, and every read cache that reads."""
+        reads = ReadCache(InMemoryCache())
+        return reads, [reads]
+
     @initialize()
     def setup(self) -> None:
         backend = InMemoryBackend(clock=ManualClock())
-        self.reads = ReadCache(InMemoryCache())
+        writer, self.readers = self.processes()
         ports = backend.ports
         from dataclasses import replace
 
-        self.vz = Valorize(replace(ports, uow=InvalidatingUnitOfWorkFactory(ports.uow, self.reads)))
+        self.vz = Valorize(replace(ports, uow=InvalidatingUnitOfWorkFactory(ports.uow, writer)))
         self.raw = backend.app  # the same store, without the cache
         self.tenant = run(self.vz.signup(SignupRequest("T", "t@example.com", "T"))).tenant.id
         self.account = run(self.vz.create_account(NewAccount(self.tenant, "A", "cash", "BRL"))).id
         self.ids: list[uuid.UUID] = []
 
-    def cached(self, limit: int) -> bytes:
-        query = TransactionQuery(self.tenant, limit=limit)
+    async def page(self, limit: int) -> bytes:
+        page = await self.raw.list_transactions(TransactionQuery(self.tenant, limit=limit))
+        return repr([(t.id, t.amount, t.description) for t in page.items]).encode()
 
-        async def compute() -> bytes:
-            page = await self.raw.list_transactions(query)
-            return repr([(t.id, t.amount, t.description) for t in page.items]).encode()
-
-        return run(self.reads.get_or_compute(self.tenant, "list", str(limit), compute))
+    def cached(self, reads: ReadCache, limit: int) -> bytes:
+        return run(reads.get_or_compute(self.tenant, "list", str(limit), lambda: self.page(limit)))  # type: ignore[no-any-return]
 
     def truth(self, limit: int) -> bytes:
-        page = run(self.raw.list_transactions(TransactionQuery(self.tenant, limit=limit)))
-        return repr([(t.id, t.amount, t.description) for t in page.items]).encode()
+        return run(self.page(limit))  # type: ignore[no-any-return]
 
     @rule(cents=st.integers(-10_000, 10_000), text=st.sampled_from(["A", "B", "C"]))
     def write(self, cents: int, text: str) -> None:
@@ -213,13 +215,15 @@ class ReadAfterWrite(RuleBasedStateMachine):
 
     @rule(limit=st.sampled_from([2, 5, 50]))
     def read(self, limit: int) -> None:
-        assert self.cached(limit) == self.truth(limit)
+        for reads in self.readers:
+            assert self.cached(reads, limit) == self.truth(limit)
 
     @invariant()
     def every_read_is_fresh(self) -> None:
         if hasattr(self, "tenant"):
-            for limit in (2, 50):
-                assert self.cached(limit) == self.truth(limit)
+            for reads in self.readers:
+                for limit in (2, 50):
+                    assert self.cached(reads, limit) == self.truth(limit)
 
 
 ReadAfterWrite.TestCase.settings = settings(max_examples=200, stateful_step_count=20, deadline=None)

@@ -1,23 +1,47 @@
-"""The ``Cache`` port on Redis, with a global epoch that retires everything after an outage.
+"""The ``Cache`` port on Redis, with a global epoch that retires everything after an outage,
+and the version feed that keeps near caches (``valorize_core.near_cache``) current.
 
 A write made while Redis was unreachable could not bump its tenant's version, so entries cached
 before the outage would look current again once Redis is back. When this client succeeds after
 failing, it bumps a global epoch that is part of every version: every entry cached before is
 retired at once.
+
+Every bump — a tenant's version or the epoch — is published on one channel by the same script
+that makes it, so no bump can happen without its message. :class:`RedisVersionFeed` listens
+on it for a :class:`NearCache`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import redis.asyncio as redis
 
-__all__ = ["RedisCache"]
+from valorize_adapters.redis.client import redis_client
+from valorize_core.near_cache import NearCache
+
+__all__ = ["RedisCache", "RedisVersionFeed"]
 
 T = TypeVar("T")
 _EPOCH_BITS = 40
+
+# KEYS: the epoch, the tenant's counter. ARGV: the channel, the tenant. Message: "tenant epoch counter".
+_BUMP = """
+local counter = redis.call('INCR', KEYS[2])
+local epoch = redis.call('GET', KEYS[1]) or '0'
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter)
+return {epoch, counter}
+"""
+# KEYS: the epoch. ARGV: the channel. Message: "* epoch".
+_BUMP_EPOCH = """
+local epoch = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], '* ' .. epoch)
+return epoch
+"""
 
 
 class RedisCache:
@@ -27,6 +51,9 @@ class RedisCache:
         self._r = client
         self._p = prefix
         self._failed = False
+        self.channel = f"{prefix}:versions"  # every bump is published here (RedisVersionFeed)
+        self._bump = client.register_script(_BUMP)
+        self._bump_epoch = client.register_script(_BUMP_EPOCH)
 
     async def _call(self, op: Awaitable[T]) -> T:
         try:
@@ -36,7 +63,7 @@ class RedisCache:
             raise
         if self._failed:
             self._failed = False
-            await self._r.incr(f"{self._p}:epoch")
+            await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
         return result
 
     async def get(self, key: str) -> bytes | None:
@@ -60,19 +87,87 @@ class RedisCache:
         return _version(epoch, version), _bytes(value)
 
     async def bump_tenant_version(self, tenant_id: UUID) -> int:
-        """One round trip (``MULTI``: read the epoch, increment the counter) on every write.
+        """One round trip on every write: a script increments the counter, reads the epoch and
+        publishes the new version on the feed.
 
         When this call is the first success after a failure, ``_call`` moves the epoch after it,
         so the version is read again to include the new epoch.
         """
         recovering = self._failed
-        bump = self._r.pipeline(transaction=True)
-        bump.get(f"{self._p}:epoch")
-        bump.incr(f"{self._p}:ver:{tenant_id}")
-        epoch, version = await self._call(bump.execute())
+        keys = [f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"]
+        epoch, version = await self._call(self._bump(keys=keys, args=[self.channel, str(tenant_id)]))
         if recovering:
             return await self.tenant_version(tenant_id)
         return _version(epoch, version)
+
+
+class RedisVersionFeed:
+    """Tells a :class:`NearCache` every bump published on a :class:`RedisCache`'s channel, and
+    when it may miss one.
+
+    The near cache is live from the subscription's confirmation (every bump after it arrives
+    here) until the connection fails or stays silent for three heartbeats — it pings when
+    nothing else arrives — and then is dropped until the next subscription. The feed has its
+    own client that never reconnects behind its back (a silent reconnection could lose bumps
+    while the near cache stays live). Runs until cancelled.
+    """
+
+    def __init__(self, url: str, near: NearCache, *, prefix: str = "vz", heartbeat: float = 1.0) -> None:
+        self._r = redis_client(url, retries=0)
+        self._channel = f"{prefix}:versions"
+        self._near = near
+        self._heartbeat = heartbeat
+        self.connections = 0
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            await self._r.aclose()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            pubsub = self._r.pubsub()
+            connections = self.connections
+            try:
+                await self._listen(pubsub)
+            except (redis.RedisError, OSError, TimeoutError):
+                pass
+            finally:
+                self._near.disconnected()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            backoff = 0.05 if self.connections > connections else min(backoff * 2, 2.0)
+            await asyncio.sleep(backoff)
+
+    async def _listen(self, pubsub: Any) -> None:
+        loop = asyncio.get_running_loop()
+        await pubsub.subscribe(self._channel)
+        heard = loop.time()
+        while True:
+            message = await pubsub.get_message(timeout=self._heartbeat)
+            now = loop.time()
+            if message is None:
+                if now - heard > 3 * self._heartbeat:
+                    raise TimeoutError("the version feed went silent")
+                await pubsub.ping()
+                continue
+            heard = now
+            kind = message["type"]
+            if kind == b"subscribe" or kind == "subscribe":
+                self.connections += 1
+                self._near.connected()  # every bump from here on reaches this loop
+            elif kind == b"message" or kind == "message":
+                self._apply(message["data"])
+
+    def _apply(self, data: bytes) -> None:
+        who, _, rest = data.decode().partition(" ")
+        if who == "*":
+            self._near.forget()  # the epoch moved: every version changed
+            return
+        epoch, _, counter = rest.partition(" ")
+        self._near.observed(UUID(who), _version(epoch, counter))
 
 
 def _version(epoch: bytes | str | None, version: bytes | str | None) -> int:

@@ -1,0 +1,129 @@
+"""Near caches kept current by the Redis version feed, with two "processes" on one real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from valorize_adapters.redis import RedisCache, redis_client
+from valorize_adapters.redis.cache import RedisVersionFeed
+from valorize_core.caching import ReadCache
+from valorize_core.near_cache import NearCache
+from valorize_core.testing.loop import run
+
+
+@dataclass
+class Process:
+    cache: RedisCache
+    near: NearCache
+    reads: ReadCache
+    feed: RedisVersionFeed
+
+
+@asynccontextmanager
+async def process(url: str, prefix: str, heartbeat: float = 1.0) -> AsyncIterator[Process]:
+    """What one API process has: its client, its near cache and the feed task keeping it."""
+    client = redis_client(url)
+    cache = RedisCache(client, prefix=prefix)
+    near = NearCache()
+    feed = RedisVersionFeed(url, near, prefix=prefix, heartbeat=heartbeat)
+    task = asyncio.create_task(feed.run())
+    try:
+        await until(lambda: near.live)
+        yield Process(cache, near, ReadCache(cache, near=near, rng=lambda: 0.999), feed)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.aclose()
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> float:
+    """Wait for ``condition``; returns how long it took."""
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > seconds:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.0005)
+    return time.perf_counter() - started
+
+
+def value(data: bytes) -> Callable[[], Awaitable[bytes]]:
+    async def compute() -> bytes:
+        return data
+
+    return compute
+
+
+def test_a_write_in_one_process_retires_what_the_other_kept(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[list[bytes], float, int]:
+        async with process(redis_url, prefix) as reader, process(redis_url, prefix) as writer:
+            seen = [await reader.reads.get_or_compute(tenant, "list", "a", value(b"v1"))]
+            seen.append(await reader.reads.get_or_compute(tenant, "list", "a", value(b"unused")))
+            near_hits = reader.reads.stats.near_hits
+            before = reader.near._versions[tenant]
+            await writer.reads.invalidate(tenant)
+            delay = await until(lambda: reader.near._versions[tenant] > before)
+            seen.append(await reader.reads.get_or_compute(tenant, "list", "a", value(b"v2")))
+            return seen, delay, near_hits
+
+    seen, delay, near_hits = run(go())
+    assert seen == [b"v1", b"v1", b"v2"]
+    assert near_hits == 1
+    assert delay < 1.0
+
+
+def test_a_killed_feed_turns_the_near_cache_off_until_it_is_subscribed_again(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[bool, int, int, int]:
+        async with process(redis_url, prefix) as reader:
+            await reader.reads.get_or_compute(tenant, "list", "a", value(b"v1"))
+            admin = redis_client(redis_url)
+            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            await until(lambda: not reader.near.live)
+            kept_while_down = len(reader.near)
+            lookups = reader.reads.stats.hits
+            await reader.reads.get_or_compute(tenant, "list", "a", value(b"unused"))
+            asked_redis = reader.reads.stats.hits - lookups
+            await until(lambda: reader.near.live)  # resubscribed by itself
+            await admin.aclose()
+            return reader.near.live, kept_while_down, asked_redis, reader.feed.connections
+
+    live, kept_while_down, asked_redis, connections = run(go())
+    assert live
+    assert connections == 2
+    assert kept_while_down == 0
+    assert asked_redis == 1  # served, from Redis, while the near cache was off
+
+
+def test_a_new_epoch_empties_every_near_cache(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[int, int, bool]:
+        async with process(redis_url, prefix) as reader, process(redis_url, prefix) as other:
+            await reader.reads.get_or_compute(tenant, "list", "a", value(b"v1"))
+            kept = len(reader.near)
+            resets = reader.near.resets
+            other.cache._failed = True  # as after an outage: its next success moves the epoch
+            await other.cache.set("probe", b"x", 10)
+            await until(lambda: reader.near.resets > resets)
+            return kept, len(reader.near), reader.near.live
+
+    kept, after, live = run(go())
+    assert (kept, after, live) == (1, 0, True)
+
+
+def test_an_idle_feed_stays_up_on_its_heartbeat(redis_url: str) -> None:
+    async def go() -> tuple[bool, int, int]:
+        async with process(redis_url, f"near-{uuid.uuid4().hex[:8]}", heartbeat=0.05) as idle:
+            resets = idle.near.resets
+            await asyncio.sleep(0.5)  # ten heartbeats with nothing published
+            return idle.near.live, idle.near.resets - resets, idle.feed.connections
+
+    assert run(go()) == (True, 0, 1)

@@ -59,6 +59,9 @@ WORDS = st.sampled_from(["PADARIA REAL", "UBER TRIP", "MERCADO SAO JOAO", "NETFL
 MAPPING = CsvMapping("date", "text", amount_column="amount")
 
 
+NO_SUCH_ACCOUNT = uuid.UUID("00000000-0000-7000-8000-000000000001")  # lists nothing on both sides
+
+
 @dataclass
 class Outcome:
     value: Any = None
@@ -224,7 +227,7 @@ class Parity(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.transactions))
     @rule(data=st.data(), limit=st.integers(1, 6))
     def page_through(self, data: st.DataObject, limit: int) -> None:
-        account = data.draw(st.sampled_from([None, *self.accounts]))
+        account = data.draw(st.sampled_from([None, *self.accounts, NO_SUCH_ACCOUNT]))
         category = data.draw(st.sampled_from([None, *self.categories]))
         text = data.draw(st.sampled_from([None, "uber", "são", "JOAO"]))
         amount_min = data.draw(st.sampled_from([None, "-10.00", "0"]))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dependency_injector import containers, providers
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from valorize_adapters.cloudtasks import CloudTasksQueue, GoogleIdTokenVerifier, cloud_tasks_client
 from valorize_adapters.embedders.hashing import HashingEmbedder
@@ -136,6 +136,27 @@ MARK_WINDOW = 0.05
 CACHE_EVENTS = Counter("valorize_cache_events", "Cache-aside lookups by outcome", ["event"])
 
 
+class _NearCacheGauges:
+    """The process's near cache on ``/metrics``, read at scrape time (the latest one made)."""
+
+    def __init__(self) -> None:
+        self.near: NearCache | None = None
+        for name, doc, read in (
+            ("valorize_near_cache_bytes", "Bytes of cached reads kept in this process", lambda n: n.size_bytes),
+            ("valorize_near_cache_entries", "Cached reads kept in this process", len),
+            ("valorize_near_cache_live", "1 while the version feed is subscribed", lambda n: n.live),
+            ("valorize_near_cache_resets", "Times the near cache started over (reconnections, new epochs)",
+             lambda n: n.resets),
+        ):  # fmt: skip
+            Gauge(name, doc).set_function(self._reading(read))
+
+    def _reading(self, read: Callable[[NearCache], float]) -> Callable[[], float]:
+        return lambda: float(read(self.near)) if self.near is not None else 0.0
+
+
+NEAR_CACHE = _NearCacheGauges()
+
+
 @asynccontextmanager
 async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
     """Redis (with a near cache in this process, kept current by the version feed) when
@@ -153,6 +174,7 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
     client = redis_client(settings.redis_url)
     cache = RedisCache(client)
     near = NearCache(max_bytes=settings.near_cache_mb << 20) if settings.near_cache_mb > 0 else None
+    NEAR_CACHE.near = near
     feed = asyncio.create_task(RedisVersionFeed(settings.redis_url, near).run()) if near is not None else None
     try:
         yield ReadCache(cache, ttl=settings.cache_ttl, on_event=count, near=near)

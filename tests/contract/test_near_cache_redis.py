@@ -9,11 +9,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from litestar.testing import TestClient
+
 from valorize_adapters.redis import RedisCache, redis_client
 from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_core.caching import ReadCache
 from valorize_core.near_cache import NearCache
 from valorize_core.testing.loop import run
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
 
 
 @dataclass
@@ -127,3 +132,23 @@ def test_an_idle_feed_stays_up_on_its_heartbeat(redis_url: str) -> None:
             return idle.near.live, idle.near.resets - resets, idle.feed.connections
 
     assert run(go()) == (True, 0, 1)
+
+
+def test_the_api_serves_repeated_reads_from_its_near_cache_and_shows_it_on_metrics(redis_url: str) -> None:
+    container = Container()
+    container.settings.override(Settings(backend="memory", redis_url=redis_url))
+    with TestClient(create_app(container)) as client:
+        token = client.post("/api/signup", json={"tenant_name": "T", "email": "n@example.com", "name": "N"})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        reads = client.app.state.runtime.reads
+        near = reads.near
+        deadline = time.monotonic() + 5
+        while not near.live and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pages = [client.get("/api/transactions", headers=headers).json() for _ in range(3)]
+        metrics = client.get("/metrics").text
+    assert pages[0] == pages[1] == pages[2]
+    assert reads.stats.near_hits == 2
+    assert "valorize_near_cache_live 1.0" in metrics
+    assert "valorize_near_cache_entries 1.0" in metrics
+    assert 'valorize_cache_events_total{event="near_hit"}' in metrics

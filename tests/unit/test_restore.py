@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from valorize_core.money import Money
-from valorize_core.restore import restore
+from valorize_core.restore import restore, restorer
 from valorize_core.transactions import Categorization, Split, Transaction, TransactionStatus
 
 
@@ -40,3 +40,30 @@ def test_defaults_and_factories_are_applied_like_the_constructor() -> None:
     assert first == _Box(1) == second
     assert first.items is not second.items  # a fresh value from the factory each time
     assert restore(_Box, a=2, items=[3], label="x") == _Box(2, [3], "x")
+
+
+def test_a_restorer_takes_every_field_in_declaration_order() -> None:
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    amount = Money.parse("-12.50", "BRL")
+    made = Transaction(
+        uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), date(2026, 11, 3), "PADARIA REAL", "Padaria Real", amount,
+        (Split(uuid.uuid4(), amount, "bread"),), now, now, tags=("food",), external_id="X1",
+        categorization=Categorization.none(), import_id=uuid.uuid4(),
+    )  # fmt: skip
+    for entity in (made, made.splits[0], made.categorization, made.amount):
+        values = [getattr(entity, f.name) for f in dataclasses.fields(entity)]
+        rebuilt = restorer(type(entity))(*values)
+        assert rebuilt == entity
+        assert type(rebuilt) is type(entity)
+    with pytest.raises(TypeError):
+        restorer(Split)(None)  # every field is required, defaults too: no silent shift
+
+
+@dataclasses.dataclass(frozen=True)
+class _Private:
+    _hidden: int
+
+
+def test_a_restorer_refuses_fields_it_cannot_name() -> None:
+    with pytest.raises(TypeError, match="cannot name"):
+        restorer(_Private)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from valorize_core.listing import transaction_tokens
 from valorize_core.money import Money, currency
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.restore import restore
+from valorize_core.restore import restorer
 from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.statements.imports import RowError, StatementImport
@@ -34,6 +35,14 @@ Row = dict[str, Any]
 _STATUS = {m.value: m for m in TransactionStatus}
 _SOURCE = {m.value: m for m in TransactionSource}
 _CAT_SOURCE = {m.value: m for m in CategorizationSource}
+
+# A page's rows become entities through constructors compiled once (valorize_core.restore).
+_TRANSACTION = restorer(Transaction)
+_SPLIT = restorer(Split)
+_CATEGORIZATION = restorer(Categorization)
+_MONEY = restorer(Money)
+# A split's category id arrives as text (it is aggregated as JSON); a tenant has few categories.
+_category_id = lru_cache(maxsize=4096)(UUID)
 
 
 def account(r: Row) -> Account:
@@ -59,24 +68,22 @@ TRANSACTION_COLUMNS = (
 
 
 def transaction(r: Row) -> Transaction:
-    """A stored transaction, rebuilt without re-validating it (see ``valorize_core.restore``)."""
+    """A stored transaction, rebuilt without re-validating it (see ``valorize_core.restore``).
+
+    The positional order is the dataclasses' field order; ``test_restore`` holds them together.
+    """
     cur = currency(r["currency"])
     splits = tuple(
-        restore(Split, category_id=None if c is None else UUID(c), amount=Money(int(a), cur), memo=m or "")
-        for c, a, m in (r["splits"] or [])
+        _SPLIT(None if c is None else _category_id(c), _MONEY(int(a), cur), m or "") for c, a, m in (r["splits"] or [])
     )
-    categorization = restore(
-        Categorization, source=_CAT_SOURCE[r["cat_source"]], confidence=Decimal(r["cat_confidence"]),
-        explanation=r["cat_explanation"], rule_id=r["cat_rule_id"],
-    )  # fmt: skip
-    return restore(
-        Transaction,
-        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], booked_on=r["booked_on"],
-        description=r["description"], payee=r["payee"], amount=Money(r["amount_minor"], cur), splits=splits,
-        created_at=r["created_at"], updated_at=r["updated_at"], status=_STATUS[r["status"]],
-        source=_SOURCE[r["source"]], tags=tuple(r["tags"]), external_id=r["external_id"],
-        fingerprint=r["fingerprint"], categorization=categorization, transfer_id=r["transfer_id"],
-        import_id=r["import_id"],
+    categorization = _CATEGORIZATION(
+        _CAT_SOURCE[r["cat_source"]], Decimal(r["cat_confidence"]), r["cat_explanation"], r["cat_rule_id"]
+    )
+    return _TRANSACTION(
+        r["id"], r["tenant_id"], r["account_id"], r["booked_on"], r["description"], r["payee"],
+        _MONEY(r["amount_minor"], cur), splits, r["created_at"], r["updated_at"], _STATUS[r["status"]],
+        _SOURCE[r["source"]], tuple(r["tags"]), r["external_id"], r["fingerprint"], categorization,
+        r["transfer_id"], r["import_id"],
     )  # fmt: skip
 
 

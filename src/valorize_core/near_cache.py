@@ -28,7 +28,7 @@ __all__ = ["NearCache"]
 class NearCache:
     """Entries by key, each with the tenant version it was computed at; LRU within ``max_bytes``.
 
-    The feed adapter calls :meth:`connected`, :meth:`observed`, :meth:`forget` and
+    The feed adapter calls :meth:`connected`, :meth:`fed`, :meth:`forget` and
     :meth:`disconnected`; :class:`~valorize_core.caching.ReadCache` does the rest.
     """
 
@@ -40,6 +40,7 @@ class NearCache:
         self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
         self._bytes = 0
         self._versions: dict[UUID, int] = {}
+        self._fed: dict[UUID, int] = {}  # the last version the feed brought, per tenant
         self._live = False
         self.generation = 0
         self.resets = 0
@@ -72,6 +73,7 @@ class NearCache:
         self._entries.clear()
         self._bytes = 0
         self._versions.clear()
+        self._fed.clear()
         self.generation += 1
         self.resets += 1
 
@@ -84,6 +86,21 @@ class NearCache:
             self._versions[tenant_id] = version
         elif version > known:
             self._versions[tenant_id] = version
+
+    def fed(self, tenant_id: UUID, version: int) -> None:
+        """A bump brought by the feed, which delivers each tenant's bumps in order.
+
+        A version lower than the feed's last one for the tenant means its counter started over
+        (the key was lost: evicted, flushed): versions seen before could come back and name
+        other data, so everything kept here is dropped.
+        """
+        last = self._fed.get(tenant_id)
+        if last is not None and version < last:
+            self.forget()
+        if len(self._fed) >= self._max_tenants:
+            self._fed.clear()
+        self._fed[tenant_id] = version
+        self.observed(tenant_id, version)
 
     def learned(self, tenant_id: UUID, version: int, generation: int) -> None:
         """The shared cache's answer to a lookup that started at ``generation``."""

@@ -152,3 +152,25 @@ def test_the_api_serves_repeated_reads_from_its_near_cache_and_shows_it_on_metri
     assert "valorize_near_cache_live 1.0" in metrics
     assert "valorize_near_cache_entries 1.0" in metrics
     assert 'valorize_cache_events_total{event="near_hit"}' in metrics
+
+
+def test_a_version_counter_that_starts_over_empties_the_near_caches(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[int, bytes]:
+        async with process(redis_url, prefix) as reader, process(redis_url, prefix) as writer:
+            for _ in range(3):
+                await writer.reads.invalidate(tenant)
+            await until(lambda: reader.near._versions.get(tenant, 0) >= 3)
+            await reader.reads.get_or_compute(tenant, "list", "a", value(b"at three"))
+            resets = reader.near.resets
+            admin = redis_client(redis_url)
+            await admin.delete(f"{prefix}:ver:{tenant}")  # lost (evicted, flushed): it restarts at 1
+            await admin.aclose()
+            await writer.reads.invalidate(tenant)
+            await until(lambda: reader.near.resets > resets)
+            return len(reader.near), await reader.reads.get_or_compute(tenant, "list", "a", value(b"fresh"))
+
+    kept, read = run(go())
+    assert kept == 0
+    assert read == b"fresh"

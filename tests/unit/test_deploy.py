@@ -159,6 +159,8 @@ def test_database_cache_and_queue_settings() -> None:
     redis = resources("cache", "google_redis_instance")["main"]
     assert redis["auth_enabled"] is True
     assert redis["transit_encryption_mode"] == "SERVER_AUTHENTICATION"
+    # cached reads carry TTLs; version counters and sequence numbers must never be evicted
+    assert redis["redis_configs"]["maxmemory-policy"] == "volatile-lru"
     queue = resources("tasks", "google_cloud_tasks_queue")["tasks"]
     retry = block(queue, "retry_config")
     # the local dispatcher's policy (valorize_adapters.postgres.task_queue.LocalDispatcher)

@@ -43,13 +43,13 @@ class SharedCache(InMemoryCache):
             self.held.append((tenant_id, version))
         else:
             for near in self.feeds:
-                near.observed(tenant_id, version)
+                near.fed(tenant_id, version)
         return version
 
     def deliver(self) -> None:
         for tenant_id, version in self.held:
             for near in self.feeds:
-                near.observed(tenant_id, version)
+                near.fed(tenant_id, version)
         self.held.clear()
         self.paused = False
 
@@ -218,6 +218,21 @@ def test_a_value_computed_at_an_old_version_is_not_kept() -> None:
     assert near.get(T, "k") is None
     near.observed(T, 2)  # a late, older message changes nothing
     assert near.get(T, "k") is None
+
+
+def test_a_counter_that_started_over_drops_everything_kept() -> None:
+    near = NearCache()
+    near.connected()
+    for version in (1, 2, 3):
+        near.fed(T, version)
+    near.put(T, "k", b"at three", 3)
+    near.observed(T, 2)  # a late answer or an own bump racing the feed: not a reset
+    assert near.get(T, "k") == b"at three"
+    near.fed(T, 1)  # the feed went back: the counter was evicted and started again
+    assert near.get(T, "k") is None
+    assert len(near) == 0
+    near.put(T, "k", b"at one, again", 1)
+    assert near.get(T, "k") == b"at one, again"
 
 
 def test_least_recently_used_entries_go_first_within_the_byte_budget() -> None:

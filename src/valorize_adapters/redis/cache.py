@@ -167,7 +167,7 @@ class RedisVersionFeed:
             self._near.forget()  # the epoch moved: every version changed
             return
         epoch, _, counter = rest.partition(" ")
-        self._near.observed(UUID(who), _version(epoch, counter))
+        self._near.fed(UUID(who), _version(epoch, counter))
 
 
 def _version(epoch: bytes | str | None, version: bytes | str | None) -> int:

@@ -14,8 +14,11 @@ resource "google_redis_instance" "main" {
   auth_enabled            = true
   transit_encryption_mode = "SERVER_AUTHENTICATION"
 
+  # Only keys with a TTL (cached reads) may be evicted. Tenant version counters, the epoch and
+  # event sequence numbers have none: an evicted counter would start over, and versions it
+  # had already given could make old cached reads current again.
   redis_configs = {
-    maxmemory-policy = "allkeys-lru"
+    maxmemory-policy = "volatile-lru"
   }
 
   depends_on = [var.private_services_connection]

@@ -174,3 +174,17 @@ def test_a_version_counter_that_starts_over_empties_the_near_caches(redis_url: s
     kept, read = run(go())
     assert kept == 0
     assert read == b"fresh"
+
+
+def test_a_message_the_feed_cannot_read_makes_it_start_over_not_stop(redis_url: str) -> None:
+    prefix = f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[bool, int]:
+        async with process(redis_url, prefix) as reader:
+            admin = redis_client(redis_url)
+            await admin.publish(f"{prefix}:versions", b"not a version")
+            await admin.aclose()
+            await until(lambda: reader.feed.connections == 2 and reader.near.live)
+            return reader.near.live, reader.feed.connections
+
+    assert run(go()) == (True, 2)

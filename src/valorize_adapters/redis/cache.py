@@ -51,7 +51,7 @@ class RedisCache:
         self._r = client
         self._p = prefix
         self._failed = False
-        self.channel = f"{prefix}:versions"  # every bump is published here (RedisVersionFeed)
+        self.channel = _channel(prefix)  # every bump is published here (RedisVersionFeed)
         self._bump = client.register_script(_BUMP)
         self._bump_epoch = client.register_script(_BUMP_EPOCH)
 
@@ -114,7 +114,7 @@ class RedisVersionFeed:
 
     def __init__(self, url: str, near: NearCache, *, prefix: str = "vz", heartbeat: float = 1.0) -> None:
         self._r = redis_client(url, retries=0)
-        self._channel = f"{prefix}:versions"
+        self._channel = _channel(prefix)
         self._near = near
         self._heartbeat = heartbeat
         self.connections = 0
@@ -132,7 +132,7 @@ class RedisVersionFeed:
             connections = self.connections
             try:
                 await self._listen(pubsub)
-            except (redis.RedisError, OSError, TimeoutError):
+            except Exception:  # a lost connection, a silent one, a message it cannot read: start over
                 pass
             finally:
                 self._near.disconnected()
@@ -168,6 +168,10 @@ class RedisVersionFeed:
             return
         epoch, _, counter = rest.partition(" ")
         self._near.fed(UUID(who), _version(epoch, counter))
+
+
+def _channel(prefix: str) -> str:
+    return f"{prefix}:versions"
 
 
 def _version(epoch: bytes | str | None, version: bytes | str | None) -> int:

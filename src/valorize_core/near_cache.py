@@ -97,10 +97,9 @@ class NearCache:
         last = self._fed.get(tenant_id)
         if last is not None and version < last:
             self.forget()
-        if len(self._fed) >= self._max_tenants:
-            self._fed.clear()
-        self._fed[tenant_id] = version
+        # observed() first: it bounds the known tenants, and every tenant here is one of them.
         self.observed(tenant_id, version)
+        self._fed[tenant_id] = version
 
     def learned(self, tenant_id: UUID, version: int, generation: int) -> None:
         """The shared cache's answer to a lookup that started at ``generation``."""

@@ -261,6 +261,9 @@ def test_too_many_tenants_start_the_cache_over() -> None:
     near.observed(c, 1)
     assert near.get(a, "k") is None
     assert near.get(c, "missing") is None
+    for tenant in (a, b, c, uuid.uuid4(), uuid.uuid4()):
+        near.fed(tenant, 1)
+        assert len(near._fed) <= 2  # what the feed brought stays within the same bound
 
 
 def test_a_near_cache_needs_room() -> None:

@@ -3,12 +3,20 @@
 Every cached value carries the tenant's cache version it was computed at, so one bump after a
 committed write retires every cached read of that tenant in O(1): a value whose version is not
 the current one is a miss. The version and the value are read together (one round trip to
-Redis per hit). Values are the encoded response bytes, returned on a hit without decoding. A burst of misses for one key
-computes once per process (single flight); entries are refreshed a little before they expire
-with probability rising towards expiry (XFetch, Vattani et al., VLDB 2015), so a popular key
-never expires under load. The cache is never the source of truth: any cache error means "miss"
-(counted as a bypass), and after an error the cache is skipped for a short while so a dead or
-slow Redis does not cost a timeout per request.
+Redis per hit). Values are the encoded response bytes, returned on a hit without decoding.
+
+A process may die between its commit and that bump. So a write also bumps just before it
+commits, holding the tenant for a few seconds (longer than a commit takes): a value computed
+while the tenant is held may predate the commit, and is kept for no longer than a hold; one
+computed after the hold sees the commit. So, bump after the commit or not, nothing read before
+a commit is served more than one hold after it, and the TTL is left to bound only what a write
+that could not reach the cache at all leaves behind (``RedisCache``'s epoch retires that).
+
+A burst of misses for one key computes once per process (single flight); entries are refreshed
+a little before they expire with probability rising towards expiry (XFetch, Vattani et al.,
+VLDB 2015), so a popular key never expires under load. The cache is never the source of truth:
+any cache error means "miss" (counted as a bypass), and after an error the cache is skipped for
+a short while so a dead or slow Redis does not cost a timeout per request.
 
 With a :class:`~valorize_core.near_cache.NearCache`, entries are also kept in this process and
 served from memory while the near cache knows the tenant's current version (a hit then costs
@@ -62,7 +70,11 @@ class ReadCache:
 
     Args:
         cache: where values live (Redis, or in-process).
-        ttl: seconds a value may be served.
+        ttl: seconds a value may be served. Writes retire values through the tenant's version,
+            so this only bounds what a write that could not reach the cache leaves behind.
+        hold: seconds a write holds its tenant before it commits (see :meth:`hold_for_write`):
+            longer than any commit takes. Values computed while a write holds their tenant are
+            kept no longer than this.
         max_bytes: larger values are served but not cached.
         beta: XFetch eagerness (1.0 is the paper's optimum; 0 disables early refresh).
         breaker_seconds: after a cache error, skip the cache this long.
@@ -76,6 +88,7 @@ class ReadCache:
         cache: Cache,
         *,
         ttl: float = 60.0,
+        hold: float = 10.0,
         max_bytes: int = 1_000_000,
         beta: float = 1.0,
         breaker_seconds: float = 1.0,
@@ -88,6 +101,7 @@ class ReadCache:
         self.near = near
         self.stats = CacheStats()
         self._ttl = ttl
+        self._hold = hold
         self._max = max_bytes
         self._beta = beta
         self._breaker = breaker_seconds
@@ -134,7 +148,7 @@ class ReadCache:
                 return kept[_HEADER.size :]
             generation = near.generation
         try:
-            version, raw = await self.cache.lookup(tenant_id, key)
+            version, raw, writing = await self.cache.lookup(tenant_id, key)
         except Exception:  # the cache is never the source of truth
             self._trip()
             self._note("bypass")
@@ -151,7 +165,10 @@ class ReadCache:
             self._note("early_refresh")
         else:
             self._note("miss")
-        return await self._single_flight(tenant_id, key, version, compute)
+        # While a write holds the tenant, what is computed may predate a commit whose bump is
+        # still to come (or never comes, if its process dies): kept no longer than a hold.
+        ttl = min(self._ttl, self._hold) if writing else self._ttl
+        return await self._single_flight(tenant_id, key, version, ttl, compute)
 
     def _fresh(self, raw: bytes) -> bool:
         """XFetch: serve unless a draw says to refresh (ever likelier towards expiry)."""
@@ -160,7 +177,7 @@ class ReadCache:
         return bool(self._clock() - delta * self._beta * math.log(draw) < expiry)
 
     async def _single_flight(
-        self, tenant_id: UUID, key: str, version: int, compute: Callable[[], Awaitable[bytes]]
+        self, tenant_id: UUID, key: str, version: int, ttl: float, compute: Callable[[], Awaitable[bytes]]
     ) -> bytes:
         # Readers join a computation started at the same version only: one started before a
         # write may have read the data as it was before it.
@@ -182,19 +199,32 @@ class ReadCache:
         finally:
             del self._inflight[flight]
         if len(value) <= self._max:
-            raw = _HEADER.pack(self._clock() + self._ttl, delta, version) + value
+            raw = _HEADER.pack(self._clock() + ttl, delta, version) + value
             if self.near is not None:
                 self.near.put(tenant_id, key, raw, version)
             try:
-                await self.cache.set(key, raw, self._ttl)
+                await self.cache.set(key, raw, ttl)
             except Exception:
                 self._trip()
         return value
 
+    async def hold_for_write(self, tenant_id: UUID) -> None:
+        """Before a write commits: retire the tenant's cached reads and hold the tenant, so
+        what readers compute until the hold ends is kept no longer than a hold; never raises.
+
+        With :meth:`invalidate` after the commit this makes invalidation safe against a
+        process dying between its commit and that second bump: whatever was cached from the
+        data as it was before the commit expires with the hold, without waiting for the TTL.
+        """
+        await self._bump(tenant_id, self._hold)
+
     async def invalidate(self, tenant_id: UUID) -> None:
         """Retire the tenant's cached reads (after a committed write); never raises."""
+        await self._bump(tenant_id, 0.0)
+
+    async def _bump(self, tenant_id: UUID, hold: float) -> None:
         try:
-            version = await self.cache.bump_tenant_version(tenant_id)
+            version = await self.cache.bump_tenant_version(tenant_id, hold)
         except Exception:
             self._trip()
             self.stats.invalidation_failures += 1
@@ -206,11 +236,15 @@ class ReadCache:
 
 
 class InvalidatingUnitOfWorkFactory(HookedUnitOfWorkFactory):
-    """Every successful commit invalidates the tenant's cached reads."""
+    """Every commit holds the tenant just before it (:meth:`ReadCache.hold_for_write`), and a
+    successful one invalidates the tenant's cached reads after it."""
 
     def __init__(self, inner: UnitOfWorkFactory, reads: ReadCache) -> None:
+        async def hold(uow: UnitOfWork) -> None:
+            await reads.hold_for_write(uow.tenant_id)
+
         async def invalidate(uow: UnitOfWork) -> None:
             await reads.invalidate(uow.tenant_id)
 
-        super().__init__(inner, after_commit=invalidate)
+        super().__init__(inner, before_commit=hold, after_commit=invalidate)
         self.reads = reads

@@ -169,7 +169,7 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
         CACHE_EVENTS.labels(kind).inc()
 
     if not settings.redis_url:
-        yield ReadCache(InMemoryCache(), ttl=settings.cache_ttl, on_event=count)
+        yield ReadCache(InMemoryCache(), ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count)
         return
     client = redis_client(settings.redis_url)
     cache = RedisCache(client)
@@ -177,7 +177,7 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
     NEAR_CACHE.near = near
     feed = asyncio.create_task(RedisVersionFeed(settings.redis_url, near).run()) if near is not None else None
     try:
-        yield ReadCache(cache, ttl=settings.cache_ttl, on_event=count, near=near)
+        yield ReadCache(cache, ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count, near=near)
     finally:
         if feed is not None:
             feed.cancel()

@@ -43,7 +43,12 @@ class Settings:
         redis_url: Redis for the read cache (and, later, the event backplane); empty means an
             in-process cache (one process, e.g. ``valorize dev``).
         cache: cache-aside for reads on (default) or off.
-        cache_ttl: seconds a cached read may be served.
+        cache_ttl: seconds a cached read may be kept. Writes retire cached reads through the
+            tenant's version, even when their process dies right after committing (see
+            cache_hold), so this only bounds what a write that could not reach Redis at all
+            leaves behind.
+        cache_hold: seconds a write holds its tenant just before committing: reads computed
+            meanwhile are kept no longer than this. Longer than any commit takes.
         near_cache_mb: with Redis, megabytes of cached reads also kept in each process and
             served without a round trip while its version feed is live (0: off; see
             docs/caching.md for what another process's write looks like from here).
@@ -85,7 +90,8 @@ class Settings:
     embedder: str = "hashing"
     redis_url: str = ""
     cache: bool = True
-    cache_ttl: int = 60
+    cache_ttl: int = 900
+    cache_hold: int = 10
     near_cache_mb: int = 64
     token_cache_ttl: int = 10
     worker_secret: str = ""
@@ -133,6 +139,8 @@ class Settings:
             raise ValueError("VALORIZE_EMBEDDER must be hashing or sentence-transformers:<model>")
         if not settings.pusher_app_id.isdigit():
             raise ValueError("VALORIZE_PUSHER_APP_ID must be digits (Pusher app ids are numbers)")
+        if settings.cache_ttl < 1 or settings.cache_hold < 1:
+            raise ValueError("VALORIZE_CACHE_TTL and VALORIZE_CACHE_HOLD must be at least 1 (second)")
         if settings.near_cache_mb < 0:
             raise ValueError("VALORIZE_NEAR_CACHE_MB must be 0 (off) or more")
         if settings.task_queue not in ("local", "cloudtasks"):

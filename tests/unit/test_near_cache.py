@@ -13,6 +13,7 @@ from test_read_cache import ReadAfterWrite
 from valorize_adapters.memory import InMemoryCache
 from valorize_core.caching import ReadCache
 from valorize_core.near_cache import NearCache
+from valorize_core.ports.cache import Lookup
 
 T = uuid.uuid4()
 
@@ -33,12 +34,12 @@ class SharedCache(InMemoryCache):
         self.paused = False
         self.held: list[tuple[uuid.UUID, int]] = []
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> tuple[int, bytes | None]:
+    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
         self.lookups += 1
         return await super().lookup(tenant_id, key)
 
-    async def bump_tenant_version(self, tenant_id: uuid.UUID) -> int:
-        version = await super().bump_tenant_version(tenant_id)
+    async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
+        version = await super().bump_tenant_version(tenant_id, hold)
         if self.paused:
             self.held.append((tenant_id, version))
         else:
@@ -164,7 +165,7 @@ def test_a_lost_bump_makes_the_process_trust_nothing_it_kept() -> None:
     reads = shared.process()
     run(reads.get_or_compute(T, "list", "a", value(b"one")))
 
-    async def failing_bump(tenant_id: uuid.UUID) -> int:
+    async def failing_bump(tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         raise ConnectionError("redis is down")
 
     shared.bump_tenant_version = failing_bump  # type: ignore[method-assign]
@@ -180,7 +181,7 @@ class SlowCache(SharedCache):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> tuple[int, bytes | None]:
+    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
         answer = await super().lookup(tenant_id, key)
         await self.release.wait()
         return answer

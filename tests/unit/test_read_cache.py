@@ -15,6 +15,8 @@ from valorize_core import NewAccount, NewTransaction, SignupRequest, Transaction
 from valorize_core.actions.delete_transaction import TransactionDeletion
 from valorize_core.actions.update_transaction import TransactionChanges
 from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+from valorize_core.near_cache import NearCache
+from valorize_core.ports.cache import Lookup
 
 
 class Clock:
@@ -33,16 +35,16 @@ class BrokenCache(InMemoryCache):
         self.broken = False
         self.calls = 0
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> tuple[int, bytes | None]:
+    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
         self.calls += 1
         if self.broken:
             raise ConnectionError("redis is down")
         return await super().lookup(tenant_id, key)
 
-    async def bump_tenant_version(self, tenant_id: uuid.UUID) -> int:
+    async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         if self.broken:
             raise ConnectionError("redis is down")
-        return await super().bump_tenant_version(tenant_id)
+        return await super().bump_tenant_version(tenant_id, hold)
 
 
 def run(coro: Any) -> Any:
@@ -248,3 +250,82 @@ def test_the_property_fails_without_invalidation() -> None:
     run(vz.create_transaction(NewTransaction(tenant, account, date(2026, 1, 1), "A", "1.00")))
     with pytest.raises(AssertionError):
         assert run(cached()) == b"1"
+
+
+TENANT = uuid.UUID(int=7)
+
+
+def held_reads(near: NearCache | None = None) -> tuple[Clock, ReadCache, Any]:
+    """A read cache (TTL 600 s, hold 10 s) on a manual clock, and ``read(data)``: the cached
+    read of TENANT's list, computing ``data`` on a miss."""
+    clock = Clock()
+    reads = ReadCache(InMemoryCache(clock=clock), ttl=600, hold=10, clock=clock, rng=lambda: 0.999, near=near)
+
+    async def read(data: bytes) -> bytes:
+        async def compute() -> bytes:
+            return data
+
+        return await reads.get_or_compute(TENANT, "list", "", compute)
+
+    return clock, reads, read
+
+
+@pytest.mark.parametrize("near", [False, True], ids=["shared", "shared+near"])
+def test_a_writer_dying_between_commit_and_bump_leaves_nothing_stale_past_its_hold(near: bool) -> None:
+    """A read computed while a write holds its tenant (from the data before the commit) is
+    kept until the hold ends, not for the TTL, when the bump after the commit never comes."""
+    near_cache = NearCache() if near else None
+    if near_cache is not None:
+        near_cache.connected()
+    clock, reads, read = held_reads(near_cache)
+    tenant = TENANT
+
+    async def scenario() -> list[bytes]:
+        seen = [await read(b"before")]  # cached for the TTL
+        await reads.hold_for_write(tenant)  # the writer's bump just before its commit
+        seen.append(await read(b"before, read during the hold"))  # the commit is not seen yet
+        # the commit lands; the writer dies before its second bump
+        clock.now += 9
+        seen.append(await read(b"after"))  # within the hold: what was read during it
+        clock.now += 2
+        seen.append(await read(b"after"))  # the hold is over: the commit is seen
+        clock.now += 500
+        seen.append(await read(b"later"))  # and kept for the TTL again
+        return seen
+
+    during = b"before, read during the hold"
+    assert run(scenario()) == [b"before", during, during, b"after", b"after"]
+
+
+def test_the_bump_after_a_commit_retires_what_was_read_during_its_hold() -> None:
+    _, reads, read = held_reads()
+    tenant = TENANT
+
+    async def scenario() -> list[bytes]:
+        await reads.hold_for_write(tenant)
+        seen = [await read(b"before")]
+        await reads.invalidate(tenant)  # committed, and the writer lived: read-your-writes at once
+        seen.append(await read(b"after"))
+        return seen
+
+    assert run(scenario()) == [b"before", b"after"]
+
+
+def test_every_commit_holds_its_tenant_before_it_and_bumps_after_it() -> None:
+    backend = InMemoryBackend()
+    cache = InMemoryCache()
+    bumps: list[float] = []
+
+    class Recording(InMemoryCache):
+        async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
+            bumps.append(hold)
+            return await cache.bump_tenant_version(tenant_id, hold)
+
+    from dataclasses import replace
+
+    reads = ReadCache(Recording(), hold=7)
+    vz = Valorize(replace(backend.ports, uow=InvalidatingUnitOfWorkFactory(backend.ports.uow, reads)))
+    tenant = run(vz.signup(SignupRequest("T", "h@example.com", "T"))).tenant.id
+    bumps.clear()
+    run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))
+    assert bumps == [7, 0]

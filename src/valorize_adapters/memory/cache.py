@@ -7,6 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from uuid import UUID
 
+from valorize_core.ports.cache import Lookup
+
 __all__ = ["InMemoryCache"]
 
 
@@ -16,6 +18,7 @@ class InMemoryCache:
     def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._versions: dict[UUID, int] = {}
+        self._held_until: dict[UUID, float] = {}
         self._max = max_entries
         self._clock = clock
 
@@ -44,10 +47,16 @@ class InMemoryCache:
     async def tenant_version(self, tenant_id: UUID) -> int:
         return self._versions.get(tenant_id, 0)
 
-    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
-        return self._versions.get(tenant_id, 0), await self.get(key)
+    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
+        writing = self._held_until.get(tenant_id, 0.0) > self._clock()
+        return Lookup(self._versions.get(tenant_id, 0), await self.get(key), writing)
 
-    async def bump_tenant_version(self, tenant_id: UUID) -> int:
+    async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
         version = self._versions.get(tenant_id, 0) + 1
         self._versions[tenant_id] = version
+        now = self._clock()
+        if hold > 0:
+            self._held_until[tenant_id] = max(self._held_until.get(tenant_id, 0.0), now + hold)
+        elif self._held_until.get(tenant_id, now) <= now:
+            self._held_until.pop(tenant_id, None)  # expired: keep the map as small as the holds
         return version

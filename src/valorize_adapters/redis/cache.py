@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -23,16 +24,22 @@ import redis.asyncio as redis
 
 from valorize_adapters.redis.client import redis_client
 from valorize_core.near_cache import NearCache
+from valorize_core.ports.cache import Lookup
 
 __all__ = ["RedisCache", "RedisVersionFeed"]
 
 T = TypeVar("T")
 _EPOCH_BITS = 40
 
-# KEYS: the epoch, the tenant's counter. ARGV: the channel, the tenant. Message: "tenant epoch counter".
+# KEYS: the epoch, the tenant's counter, the tenant's hold. ARGV: the channel, the tenant, the
+# hold in milliseconds (0: none). Message: "tenant epoch counter". A hold is only ever extended.
 _BUMP = """
 local counter = redis.call('INCR', KEYS[2])
 local epoch = redis.call('GET', KEYS[1]) or '0'
+local hold = tonumber(ARGV[3])
+if hold > 0 and redis.call('PTTL', KEYS[3]) < hold then
+  redis.call('SET', KEYS[3], '1', 'PX', hold)
+end
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter)
 return {epoch, counter}
 """
@@ -80,22 +87,25 @@ class RedisCache:
         epoch, version = await self._call(self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"))
         return _version(epoch, version)
 
-    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
-        epoch, version, value = await self._call(
-            self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:{key}")
+    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
+        epoch, version, value, held = await self._call(
+            self._r.mget(
+                f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:{key}", f"{self._p}:hold:{tenant_id}"
+            )
         )
-        return _version(epoch, version), _bytes(value)
+        return Lookup(_version(epoch, version), _bytes(value), held is not None)
 
-    async def bump_tenant_version(self, tenant_id: UUID) -> int:
-        """One round trip on every write: a script increments the counter, reads the epoch and
-        publishes the new version on the feed.
+    async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
+        """One round trip: a script increments the counter, reads the epoch, sets or extends
+        the hold (a key that expires by itself) and publishes the new version on the feed.
 
         When this call is the first success after a failure, ``_call`` moves the epoch after it,
         so the version is read again to include the new epoch.
         """
         recovering = self._failed
-        keys = [f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"]
-        epoch, version = await self._call(self._bump(keys=keys, args=[self.channel, str(tenant_id)]))
+        keys = [f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:hold:{tenant_id}"]
+        hold_ms = max(1, math.ceil(hold * 1000)) if hold > 0 else 0
+        epoch, version = await self._call(self._bump(keys=keys, args=[self.channel, str(tenant_id), hold_ms]))
         if recovering:
             return await self.tenant_version(tenant_id)
         return _version(epoch, version)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
-__all__ = ["Cache"]
+__all__ = ["Cache", "Lookup"]
+
+
+class Lookup(NamedTuple):
+    """What one lookup learns: the tenant's version, the value, and whether a write of the
+    tenant is under way (a value computed now may be retired by its commit any moment)."""
+
+    version: int
+    value: bytes | None
+    writing: bool = False
 
 
 class Cache(Protocol):
@@ -31,13 +40,18 @@ class Cache(Protocol):
         """The tenant's current cache version (stored with every cached read of the tenant)."""
         ...
 
-    async def lookup(self, tenant_id: UUID, key: str) -> tuple[int, bytes | None]:
-        """The tenant's current version and the value under ``key``, read together.
+    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
+        """The tenant's current version, the value under ``key`` and whether a write of the
+        tenant holds it (see :meth:`bump_tenant_version`), read together.
 
         One round trip on a networked cache: a cache hit costs one request, not two.
         """
         ...
 
-    async def bump_tenant_version(self, tenant_id: UUID) -> int:
-        """Invalidate all of the tenant's cached reads at once; return the new version."""
+    async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
+        """Invalidate all of the tenant's cached reads at once; return the new version.
+
+        With ``hold`` > 0 (a write about to commit), lookups of the tenant report a write under
+        way for the next ``hold`` seconds; a later bump never shortens a hold.
+        """
         ...

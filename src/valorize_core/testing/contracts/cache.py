@@ -46,9 +46,31 @@ class CacheContract(PortsContract):
 
     def test_lookup_reads_the_version_and_the_value_together(self, cache: Cache) -> None:
         tenant, key = uuid.uuid4(), f"k:{uuid.uuid4()}"
-        assert self.run(cache.lookup(tenant, key)) == (self.run(cache.tenant_version(tenant)), None)
+        assert self.run(cache.lookup(tenant, key)) == (self.run(cache.tenant_version(tenant)), None, False)
         self.run(cache.set(key, b"page", 60))
         version = self.run(cache.bump_tenant_version(tenant))
-        assert self.run(cache.lookup(tenant, key)) == (version, b"page")
+        assert self.run(cache.lookup(tenant, key)) == (version, b"page", False)
         other = uuid.uuid4()
-        assert self.run(cache.lookup(other, key)) == (self.run(cache.tenant_version(other)), b"page")
+        assert self.run(cache.lookup(other, key)) == (self.run(cache.tenant_version(other)), b"page", False)
+
+    def test_a_hold_is_reported_by_lookups_of_its_tenant_until_it_ends(self, cache: Cache) -> None:
+        tenant, other, key = uuid.uuid4(), uuid.uuid4(), f"k:{uuid.uuid4()}"
+        before = self.run(cache.tenant_version(tenant))
+        held = self.run(cache.bump_tenant_version(tenant, 0.5))
+        assert held == before + 1  # a hold is a bump as well
+        assert self.run(cache.lookup(tenant, key)) == (held, None, True)
+        assert self.run(cache.lookup(other, key)).writing is False
+        after = self.run(cache.bump_tenant_version(tenant))  # the bump after the commit...
+        assert self.run(cache.lookup(tenant, key)) == (after, None, True)  # ...does not end it
+        deadline = time.monotonic() + 5
+        while self.run(cache.lookup(tenant, key)).writing:
+            assert time.monotonic() < deadline, "the hold did not end"
+            time.sleep(0.05)
+        assert self.run(cache.tenant_version(tenant)) == after
+
+    def test_a_shorter_hold_never_cuts_a_longer_one(self, cache: Cache) -> None:
+        tenant, key = uuid.uuid4(), f"k:{uuid.uuid4()}"
+        self.run(cache.bump_tenant_version(tenant, 30))
+        self.run(cache.bump_tenant_version(tenant, 0.05))
+        time.sleep(0.2)
+        assert self.run(cache.lookup(tenant, key)).writing is True

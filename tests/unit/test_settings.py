@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from valorize_entrypoints.settings import Settings
+
+
+def test_cache_lifetimes_come_from_the_environment() -> None:
+    settings = Settings.from_env({"VALORIZE_CACHE_TTL": "120", "VALORIZE_CACHE_HOLD": "3"})
+    assert (settings.cache_ttl, settings.cache_hold) == (120, 3)
+    assert (Settings().cache_ttl, Settings().cache_hold) == (900, 10)
+
+
+@pytest.mark.parametrize("name", ["VALORIZE_CACHE_TTL", "VALORIZE_CACHE_HOLD"])
+def test_a_cache_lifetime_under_a_second_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Settings.from_env({name: "0"})
+
+
+def test_an_unknown_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown setting VALORIZE_CACHE_HOLDS"):
+        Settings.from_env({"VALORIZE_CACHE_HOLDS": "3"})

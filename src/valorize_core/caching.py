@@ -134,19 +134,21 @@ class ReadCache:
         self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
     ) -> bytes:
         """The cached bytes of a read, or ``compute()`` stored for the next reader."""
-        if not self._usable():
-            self._note("bypass")
-            return await compute()
         key = self.key(tenant_id, name, params)
         near = self.near
         generation = 0
         if near is not None:
             # Only entries of the tenant's current version come back; XFetch decides as below.
+            # The near cache needs no round trip, so it serves even while the breaker is open:
+            # its feed, not this client, tells it when it may.
             kept = near.get(tenant_id, key)
             if kept is not None and self._fresh(kept):
                 self._note("near_hit")
                 return kept[_HEADER.size :]
             generation = near.generation
+        if not self._usable():
+            self._note("bypass")
+            return await compute()
         try:
             version, raw, writing = await self.cache.lookup(tenant_id, key)
         except Exception:  # the cache is never the source of truth

@@ -111,6 +111,32 @@ def test_a_bump_that_ends_an_outage_returns_the_version_with_the_new_epoch(redis
     assert bumped >> 40 > before >> 40  # a newer epoch retires everything cached before
 
 
+def test_a_reply_slower_than_the_timeout_retires_nothing(redis_server: RedisServer) -> None:
+    """Under overload a reply can arrive after the client gave up. No bump was lost, so the
+    epoch stays where it was: every tenant's cached reads are still served afterwards."""
+    tenant = uuid.uuid4()
+
+    async def go() -> tuple[int, int, bytes]:
+        client, admin = redis_client(redis_server.url, timeout=0.1), redis_client(redis_server.url)
+        cache = RedisCache(client)
+        reads = ReadCache(cache, breaker_seconds=0)
+        await reads.get_or_compute(tenant, "r", "k", lambda: _value(b"cached"))
+        before = await cache.tenant_version(tenant)
+        await admin.execute_command("CLIENT", "PAUSE", "400", "ALL")  # Redis answers late
+        with pytest.raises(redis.exceptions.TimeoutError):
+            await cache.lookup(tenant, ReadCache.key(tenant, "r", "k"))
+        await asyncio.sleep(0.5)
+        after = await cache.tenant_version(tenant)  # the first success after the failure
+        value = await reads.get_or_compute(tenant, "r", "k", lambda: _value(b"computed again"))
+        await client.aclose()
+        await admin.aclose()
+        return before, after, value
+
+    before, after, value = run(go())
+    assert after == before
+    assert value == b"cached"
+
+
 async def _value(data: bytes) -> bytes:
     return data
 

@@ -172,6 +172,24 @@ def test_a_lost_bump_makes_the_process_trust_nothing_it_kept() -> None:
     run(reads.invalidate(T))
     assert reads.near is not None
     assert len(reads.near) == 0
+    assert run(reads.get_or_compute(T, "list", "a", value(b"two"))) == b"two"  # breaker open: computed
+
+
+def test_the_near_cache_serves_while_the_breaker_is_open() -> None:
+    """A lookup that failed (a reply too slow, under overload) opens the breaker: the shared
+    cache is skipped for a while, but what this process keeps at current versions is not."""
+    shared = SharedCache()
+    reads = shared.process()
+    run(reads.get_or_compute(T, "list", "a", value(b"one")))
+
+    async def failing_lookup(tenant_id: uuid.UUID, key: str) -> Lookup:
+        raise TimeoutError("redis answered too late")
+
+    shared.lookup = failing_lookup  # type: ignore[method-assign]
+    assert run(reads.get_or_compute(T, "list", "b", value(b"other"))) == b"other"  # failed: breaker open
+    assert run(reads.get_or_compute(T, "list", "a", value(b"computed"))) == b"one"
+    assert reads.stats.near_hits == 1
+    assert reads.stats.bypasses == 1
 
 
 class SlowCache(SharedCache):

@@ -3,8 +3,10 @@ and the version feed that keeps near caches (``valorize_core.near_cache``) curre
 
 A write made while Redis was unreachable could not bump its tenant's version, so entries cached
 before the outage would look current again once Redis is back. When this client succeeds after
-failing, it bumps a global epoch that is part of every version: every entry cached before is
-retired at once.
+a bump failed, it bumps a global epoch that is part of every version: every entry cached before
+is retired at once. Only a failed bump does: a lookup or a store that fails (a reply slower
+than the timeout, as under overload) loses no invalidation, and retiring every tenant's entries
+for it would turn an overload into a storm of misses.
 
 Every bump — a tenant's version or the epoch — is published on one channel by the same script
 that makes it, so no bump can happen without its message. :class:`RedisVersionFeed` listens
@@ -57,19 +59,20 @@ class RedisCache:
     def __init__(self, client: redis.Redis, prefix: str = "vz") -> None:
         self._r = client
         self._p = prefix
-        self._failed = False
+        self._lost_bump = False  # a bump failed: the epoch must move at the next success
         self.channel = _channel(prefix)  # every bump is published here (RedisVersionFeed)
         self._bump = client.register_script(_BUMP)
         self._bump_epoch = client.register_script(_BUMP_EPOCH)
 
-    async def _call(self, op: Awaitable[T]) -> T:
+    async def _call(self, op: Awaitable[T], *, bump: bool = False) -> T:
         try:
             result = await op
         except Exception:
-            self._failed = True
+            if bump:
+                self._lost_bump = True  # it may or may not have happened: assume it did not
             raise
-        if self._failed:
-            self._failed = False
+        if self._lost_bump:
+            self._lost_bump = False
             await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
         return result
 
@@ -99,13 +102,15 @@ class RedisCache:
         """One round trip: a script increments the counter, reads the epoch, sets or extends
         the hold (a key that expires by itself) and publishes the new version on the feed.
 
-        When this call is the first success after a failure, ``_call`` moves the epoch after it,
-        so the version is read again to include the new epoch.
+        When this call is the first success after a failed bump, ``_call`` moves the epoch after
+        it, so the version is read again to include the new epoch.
         """
-        recovering = self._failed
+        recovering = self._lost_bump
         keys = [f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:hold:{tenant_id}"]
         hold_ms = max(1, math.ceil(hold * 1000)) if hold > 0 else 0
-        epoch, version = await self._call(self._bump(keys=keys, args=[self.channel, str(tenant_id), hold_ms]))
+        epoch, version = await self._call(
+            self._bump(keys=keys, args=[self.channel, str(tenant_id), hold_ms]), bump=True
+        )
         if recovering:
             return await self.tenant_version(tenant_id)
         return _version(epoch, version)

@@ -115,7 +115,7 @@ def test_a_new_epoch_empties_every_near_cache(redis_url: str) -> None:
             await reader.reads.get_or_compute(tenant, "list", "a", value(b"v1"))
             kept = len(reader.near)
             resets = reader.near.resets
-            other.cache._failed = True  # as after an outage: its next success moves the epoch
+            other.cache._lost_bump = True  # as after a bump lost in an outage: the next success moves the epoch
             await other.cache.set("probe", b"x", 10)
             await until(lambda: reader.near.resets > resets)
             return kept, len(reader.near), reader.near.live

@@ -31,6 +31,11 @@ from valorize_core import NewAccount, NewTransaction, SignupRequest
 from valorize_core.testing.net import free_port
 
 BIN = Path(sys.executable).parent
+HERE = Path(__file__).parent
+PAGE = "/api/transactions?limit=50"
+# What the server and the framework cost on their own: the cached page's body from a bare ASGI
+# function, and from a one-route Litestar app (perf/floor_apps.py), both under granian.
+FLOORS = {"granian + bare ASGI": "floor_apps:bare", "granian + Litestar": "floor_apps:litestar"}
 
 
 async def seed(url: str, rows: int) -> str:
@@ -50,6 +55,9 @@ async def seed(url: str, rows: int) -> str:
 
 def command(server: str, port: int) -> list[str]:
     target = "valorize_entrypoints.api.app:create_app"
+    if server in FLOORS:  # granian with an app from floor_apps.py
+        return [str(BIN / "granian"), "--interface", "asgi", FLOORS[server], "--working-dir", str(HERE),
+                "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
     if server == "granian":
         return [str(BIN / "granian"), "--interface", "asgi", "--factory", target, "--host", "127.0.0.1",
                 "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
@@ -106,16 +114,38 @@ def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
     env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
     proc = start_server(server, port, env)
     base = f"http://127.0.0.1:{port}"
+    routes = (
+        (("transactions_page", PAGE),)
+        if server in FLOORS
+        else (("accounts", "/api/accounts"), ("transactions_page", PAGE))
+    )
     try:
         results: dict[str, Any] = {}
-        for name, path in (("accounts", "/api/accounts"), ("transactions_page", "/api/transactions?limit=50")):
+        for name, path in routes:
+            cpu = cpu_seconds(proc.pid)
             run = subprocess.run(
                 ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency",
                  "-H", f"Authorization: Bearer {token}", base + path],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             results[name] = parse_wrk(run.stdout)
+            served = results[name]["requests_per_second"] * seconds
+            results[name]["server_cpu_ms_per_request"] = (cpu_seconds(proc.pid) - cpu) * 1000 / max(served, 1)
         return results
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def page_body(url: str, token: str) -> bytes:
+    """The cached page's body, as `valorize api` serves it (for the floors)."""
+    port = free_port()
+    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
+    proc = start_server("granian", port, env)
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}{PAGE}", headers={"Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        return response.content
     finally:
         proc.terminate()
         proc.wait(20)
@@ -137,16 +167,22 @@ def main() -> None:
     try:
         token = asyncio.run(seed(url, args.rows))
         results = {name: measure(name, url, token, args.seconds) for name in ("granian", "uvicorn")}
+        with tempfile.NamedTemporaryFile(suffix=".json") as body:
+            body.write(page_body(url, token))
+            body.flush()
+            os.environ["VALORIZE_FLOOR_BODY"] = body.name
+            results.update({name: measure(name, url, token, args.seconds) for name in FLOORS})
     finally:
         server.stop()
     output = args.output or Path(__file__).parent / "results" / ("servers-quick.json" if args.quick else "servers.json")
     output.write_text(json.dumps(results, indent=2) + "\n")
-    print("| server | route | req/s | P50 | P90 | P99 | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
+    print("| server | route | req/s | P50 | P90 | P99 | non-2xx | server CPU per request |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, routes in results.items():
         for route, r in routes.items():
+            cpu = r["server_cpu_ms_per_request"]
             print(f"| {name} | {route} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.1f} ms | {r['p90_ms']:.1f} ms "
-                  f"| {r['p99_ms']:.1f} ms | {r['non_2xx']:.0f} |")  # fmt: skip
+                  f"| {r['p99_ms']:.1f} ms | {r['non_2xx']:.0f} | {cpu:.3f} ms |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ def test_server_benchmark_quick_mode(tmp_path: Path) -> None:
     _, numbers = _run_quick("bench_servers", tmp_path)
     assert numbers["granian"]["accounts"]["requests_per_second"] > 0
     assert numbers["uvicorn"]["accounts"]["non_2xx"] == 0
+    for floor in ("granian + bare ASGI", "granian + Litestar"):  # the same page's bytes, no Valorize around them
+        assert numbers[floor]["transactions_page"]["non_2xx"] == 0
+        assert numbers[floor]["transactions_page"]["server_cpu_ms_per_request"] > 0
 
 
 @pytest.mark.slow

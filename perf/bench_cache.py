@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -31,10 +30,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_servers import parse_wrk, seed, start_server
+from bench_servers import parse_wrk, seed, serving
 
 from valorize_adapters.postgres import EmbeddedPostgres
-from valorize_core.testing.net import free_port
 from valorize_core.testing.redis_server import RedisServer
 
 # wrk's --latency prints P50/75/90/99; the done() hook reports P95 too.
@@ -74,16 +72,9 @@ def cache_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, 
 
 
 def run_mode(mode: str, url: str, redis_url: str, token: str, seconds: int, scripts: Path) -> dict[str, Any]:
-    port = free_port()
-    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
-    if mode == "off":
-        env["VALORIZE_CACHE"] = "false"
-    else:
-        env["VALORIZE_REDIS_URL"] = redis_url
-    proc = start_server("granian", port, env)
-    base = f"http://127.0.0.1:{port}"
+    env = {"VALORIZE_CACHE": "false"} if mode == "off" else {"VALORIZE_REDIS_URL": redis_url}
     path = "/api/transactions?limit=50"
-    try:
+    with serving("granian", url, **env) as (base, _):
         headers = {"Authorization": f"Bearer {token}"}
         if mode == "warm":
             httpx.get(base + path, headers=headers)
@@ -95,13 +86,10 @@ def run_mode(mode: str, url: str, redis_url: str, token: str, seconds: int, scri
         result: dict[str, Any] = parse_wrk(out)
         result["p95_ms"] = int(re.search(r"P95: (\d+)us", out).group(1)) / 1000  # type: ignore[union-attr]
         after = cache_counts(base)
-        delta = cache_delta(before, after)
-        result["hit_ratio"] = None if math.isnan(delta["hit_ratio"]) else delta["hit_ratio"]
-        result["cache_events"] = {k: v for k, v in delta.items() if k not in ("hit_ratio", "near_share")}
-        return result
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    delta = cache_delta(before, after)
+    result["hit_ratio"] = None if math.isnan(delta["hit_ratio"]) else delta["hit_ratio"]
+    result["cache_events"] = {k: v for k, v in delta.items() if k not in ("hit_ratio", "near_share")}
+    return result
 
 
 def main() -> None:

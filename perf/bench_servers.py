@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,11 +57,9 @@ async def seed(url: str, rows: int) -> str:
 
 def command(server: str, port: int) -> list[str]:
     target = "valorize_entrypoints.api.app:create_app"
-    if server in FLOORS:  # granian with an app from floor_apps.py
-        return [str(BIN / "granian"), "--interface", "asgi", FLOORS[server], "--working-dir", str(HERE),
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
-    if server == "granian":
-        return [str(BIN / "granian"), "--interface", "asgi", "--factory", target, "--host", "127.0.0.1",
+    if server == "granian" or server in FLOORS:  # a floor: granian with an app from floor_apps.py
+        app = [FLOORS[server], "--working-dir", str(HERE)] if server in FLOORS else ["--factory", target]
+        return [str(BIN / "granian"), "--interface", "asgi", *app, "--host", "127.0.0.1",
                 "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
     return [str(BIN / "uvicorn"), "--factory", target, "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]  # fmt: skip
@@ -109,18 +109,27 @@ def start_server(server: str, port: int, env: dict[str, str]) -> subprocess.Pope
         time.sleep(0.2)
 
 
-def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
+@contextmanager
+def serving(server: str, url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``server`` on the database at ``url`` (and ``env`` on top); yields its base URL and process."""
     port = free_port()
-    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
-    proc = start_server(server, port, env)
-    base = f"http://127.0.0.1:{port}"
+    base_env = {"VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
+    proc = start_server(server, port, {**os.environ, **base_env, **env})
+    try:
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def measure(server: str, url: str, token: str, seconds: int, **env: str) -> dict[str, Any]:
     routes = (
         (("transactions_page", PAGE),)
         if server in FLOORS
         else (("accounts", "/api/accounts"), ("transactions_page", PAGE))
     )
-    try:
-        results: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    with serving(server, url, **env) as (base, proc):
         for name, path in routes:
             cpu = cpu_seconds(proc.pid)
             run = subprocess.run(
@@ -131,24 +140,15 @@ def measure(server: str, url: str, token: str, seconds: int) -> dict[str, Any]:
             results[name] = parse_wrk(run.stdout)
             served = results[name]["requests_per_second"] * seconds
             results[name]["server_cpu_ms_per_request"] = (cpu_seconds(proc.pid) - cpu) * 1000 / max(served, 1)
-        return results
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    return results
 
 
 def page_body(url: str, token: str) -> bytes:
     """The cached page's body, as `valorize api` serves it (for the floors)."""
-    port = free_port()
-    env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore"}
-    proc = start_server("granian", port, env)
-    try:
-        response = httpx.get(f"http://127.0.0.1:{port}{PAGE}", headers={"Authorization": f"Bearer {token}"})
+    with serving("granian", url) as (base, _):
+        response = httpx.get(base + PAGE, headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
         return response.content
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def main() -> None:
@@ -170,8 +170,8 @@ def main() -> None:
         with tempfile.NamedTemporaryFile(suffix=".json") as body:
             body.write(page_body(url, token))
             body.flush()
-            os.environ["VALORIZE_FLOOR_BODY"] = body.name
-            results.update({name: measure(name, url, token, args.seconds) for name in FLOORS})
+            floors = {name: measure(name, url, token, args.seconds, VALORIZE_FLOOR_BODY=body.name) for name in FLOORS}
+            results.update(floors)
     finally:
         server.stop()
     output = args.output or Path(__file__).parent / "results" / ("servers-quick.json" if args.quick else "servers.json")

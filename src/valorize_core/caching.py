@@ -130,22 +130,42 @@ class ReadCache:
         digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
         return f"read:{tenant_id}:{name}:{digest}"
 
+    def peek(self, tenant_id: UUID, name: str, params: str) -> bytes | None:
+        """The cached bytes of a read if this process's near cache may serve them now, else
+        ``None``; no I/O. A caller that gets ``None`` goes on with :meth:`get_or_compute`
+        (``peeked=True``, so the near cache is not asked twice)."""
+        return self._near_hit(tenant_id, self.key(tenant_id, name, params))
+
+    def _near_hit(self, tenant_id: UUID, key: str) -> bytes | None:
+        # Only entries of the tenant's current version come back; XFetch decides as below.
+        # The near cache needs no round trip, so it serves even while the breaker is open:
+        # its feed, not this client, tells it when it may.
+        kept = self.near.get(tenant_id, key) if self.near is not None else None
+        if kept is not None and self._fresh(kept):
+            self._note("near_hit")
+            return kept[_HEADER.size :]
+        return None
+
     async def get_or_compute(
-        self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
+        self,
+        tenant_id: UUID,
+        name: str,
+        params: str,
+        compute: Callable[[], Awaitable[bytes]],
+        *,
+        peeked: bool = False,
     ) -> bytes:
-        """The cached bytes of a read, or ``compute()`` stored for the next reader."""
+        """The cached bytes of a read, or ``compute()`` stored for the next reader.
+
+        ``peeked``: the caller already had ``None`` from :meth:`peek` for this read.
+        """
         key = self.key(tenant_id, name, params)
         near = self.near
         generation = 0
         if near is not None:
-            # Only entries of the tenant's current version come back; XFetch decides as below.
-            # The near cache needs no round trip, so it serves even while the breaker is open:
-            # its feed, not this client, tells it when it may.
-            kept = near.get(tenant_id, key)
-            if kept is not None and self._fresh(kept):
-                self._note("near_hit")
-                return kept[_HEADER.size :]
             generation = near.generation
+            if not peeked and (kept := self._near_hit(tenant_id, key)) is not None:
+                return kept
         if not self._usable():
             self._note("bypass")
             return await compute()

@@ -25,6 +25,7 @@ from valorize_entrypoints.api.controllers.planning import BudgetController, Repo
 from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
+from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.schemas import ProblemOut
@@ -107,6 +108,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
         middleware=[
             cast("Any", RequestLogMiddleware),  # request id, metrics, access log
+            cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
         plugins=[ProblemDetailsPlugin(problem_details())],

@@ -46,8 +46,10 @@ async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Acto
     more than these lookups themselves.
     """
     state = request.scope.setdefault("state", {})
-    actor = state.get("actor")  # set by the idempotency layer
-    if actor is None:
+    actor: Actor | None
+    if "actor" in state:  # already authenticated by the idempotency or cached-read layer
+        actor = state["actor"]
+    else:
         actor = await authenticate(request.headers.get("authorization"), vz)
     if actor is None:
         raise NotAuthorizedException(

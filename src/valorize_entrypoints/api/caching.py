@@ -1,4 +1,15 @@
-"""Cached GET responses: the encoded JSON bytes, served again without decoding."""
+"""Cached GET responses: the encoded JSON bytes, served again without decoding.
+
+Two kinds of route use the read cache:
+
+* a route marked ``opt=cached_read("name")`` answers with :func:`cached_response`: its response
+  is a function of the tenant's data and the request's path and query string alone, so the
+  cache key is that path and query string as sent. An entry exists only for a request the
+  route once validated and computed, so :class:`~valorize_entrypoints.api.fast_reads.CachedReadMiddleware`
+  may serve it before the route's parameters are parsed and checked again;
+* any other route calls :func:`cached_json` with a key of its own making (e.g. one that
+  depends on today's date).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +17,49 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
 
-__all__ = ["cached_json"]
+__all__ = ["CACHED_READ", "PEEKED", "cached_json", "cached_read", "cached_response", "request_key"]
+
+CACHED_READ = "cached_read"  # route option: the read's name in the cache
+PEEKED = "read_peeked"  # request state: this process's near cache was already asked
+
+
+def cached_read(name: str) -> dict[str, Any]:
+    """The route option marking a GET whose response is keyed by its path and query string."""
+    return {CACHED_READ: name}
+
+
+def request_key(path: str, query_string: bytes) -> str:
+    """The cache key of a marked route's request: the routed path and the raw query string."""
+    return f"{path}?{query_string.decode('latin-1')}"
+
+
+async def cached_response(
+    request: Request[Any, Any, Any], runtime: Runtime, actor: Actor, compute: Callable[[], Awaitable[Any]]
+) -> Response[Any]:
+    """The response of a marked route: from the cache, or computed, encoded and cached."""
+    scope = request.scope
+    name = request.route_handler.opt[CACHED_READ]
+    peeked = bool(scope.get("state", {}).get(PEEKED))
+    key = request_key(scope["path"], scope["query_string"])
+    return await cached_json(runtime, actor, name, key, compute, peeked=peeked)
 
 
 async def cached_json(
-    runtime: Runtime, actor: Actor, name: str, params: dict[str, Any], compute: Callable[[], Awaitable[Any]]
+    runtime: Runtime,
+    actor: Actor,
+    name: str,
+    key: str,
+    compute: Callable[[], Awaitable[Any]],
+    *,
+    peeked: bool = False,
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
-    """The response of a read: from the cache, or computed, encoded and cached."""
+    """The response of a read named ``name`` with ``key``: from the cache, or computed, encoded
+    and cached. ``peeked``: this process's near cache already missed it."""
 
     async def encoded() -> bytes:
         return msgspec.json.encode(await compute())
@@ -25,6 +67,5 @@ async def cached_json(
     if runtime.reads is None:
         body = await encoded()
     else:
-        key = msgspec.json.encode(sorted((k, str(v)) for k, v in params.items())).decode()
-        body = await runtime.reads.get_or_compute(actor.tenant_id, name, key, encoded)
+        body = await runtime.reads.get_or_compute(actor.tenant_id, name, key, encoded, peeked=peeked)
     return Response(content=body, media_type="application/json")

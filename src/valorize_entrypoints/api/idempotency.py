@@ -71,8 +71,8 @@ class IdempotencyMiddleware:
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         actor = await authenticate(authorization, runtime.app)
         path = scope.get("path", "")
+        scope.setdefault("state", {})["actor"] = actor  # the route does not authenticate again
         if actor is not None:
-            scope.setdefault("state", {})["actor"] = actor
             namespace = actor.tenant_id
         elif path == "/api/signup":
             namespace = SIGNUP_NAMESPACE

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
@@ -18,7 +19,7 @@ from valorize_core.actions.update_category import KEEP, CategoryChanges
 from valorize_core.errors import NotFound
 from valorize_core.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -31,14 +32,19 @@ class AccountController(Controller):
     path = "/api/accounts"
     tags = ("accounts",)
 
-    @get(responses=ERRORS, summary="Accounts with their balances")
+    @get(responses=ERRORS, summary="Accounts with their balances", opt=cached_read("accounts"))
     async def list_accounts(
-        self, vz: VZ, actor: Reader, runtime: RT, include_archived: FromQuery[bool] = False
+        self,
+        request: Request[Any, Any, Any],
+        vz: VZ,
+        actor: Reader,
+        runtime: RT,
+        include_archived: FromQuery[bool] = False,
     ) -> Response[list[s.AccountOut]]:
         async def compute() -> list[s.AccountOut]:
             return [s.account(a) for a in await vz.list_accounts(AccountsQuery(actor.tenant_id, include_archived))]
 
-        return await cached_json(runtime, actor, "accounts", {"include_archived": include_archived}, compute)
+        return await cached_response(request, runtime, actor, compute)
 
     @get("/{account_id:uuid}", responses=ERRORS, summary="One account")
     async def get_account(self, vz: VZ, actor: Reader, account_id: FromPath[UUID]) -> s.AccountOut:

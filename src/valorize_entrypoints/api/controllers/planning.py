@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
@@ -26,7 +26,7 @@ from valorize_core.queries.reports import ReportQuery
 from valorize_core.rule_suggestions import SuggestionStatus
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.caching import cached_json, cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
@@ -64,7 +64,8 @@ class BudgetController(Controller):
         async def compute() -> list[s.BudgetStatusOut]:
             return [s.budget_status(x) for x in await vz.budget_status(query)]
 
-        return await cached_json(runtime, actor, "budget_status", {"day": query.day}, compute)
+        # Not keyed by the request: without ``day`` the answer depends on today's date.
+        return await cached_json(runtime, actor, "budget_status", query.day.isoformat(), compute)
 
     @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
     async def one_status(
@@ -207,9 +208,15 @@ class ReportController(Controller):
     path = "/api/reports"
     tags = ("reports",)
 
-    @get("/{kind:str}", responses=ERRORS, summary="spend_by_category, income_vs_expense, cash_flow or net_worth")
+    @get(
+        "/{kind:str}",
+        responses=ERRORS,
+        summary="spend_by_category, income_vs_expense, cash_flow or net_worth",
+        opt=cached_read("report"),
+    )
     async def report(
         self,
+        request: Request[Any, Any, Any],
         kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],
         vz: VZ,
         actor: Reader,
@@ -220,7 +227,7 @@ class ReportController(Controller):
         async def compute() -> s.ReportOut:
             return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
 
-        return await cached_json(runtime, actor, "report", {"kind": kind, "start": start, "end": end}, compute)
+        return await cached_response(request, runtime, actor, compute)
 
     @post(responses=ERRORS, status_code=202, summary="Generate a report in the background (follow the job)")
     async def request_report(self, data: Body[s.ReportJobIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
@@ -22,14 +22,10 @@ from valorize_core.queries.get_transaction import TransactionLookup
 from valorize_core.queries.list_transactions import TransactionQuery
 from valorize_core.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
-
-
-def _params(query: TransactionQuery) -> dict[str, object]:
-    return {f: getattr(query, f) for f in TransactionQuery.__dataclass_fields__ if f != "tenant_id"}
 
 
 def _splits(items: list[s.SplitIn]) -> tuple[SplitInput, ...]:
@@ -46,9 +42,14 @@ class TransactionController(Controller):
         params = {"account_id": None if data.account_id is None else str(data.account_id)}
         return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "categorize", params)))
 
-    @get(responses=ERRORS, summary="Transactions, newest first, filtered, one page at a time (cursor)")
+    @get(
+        responses=ERRORS,
+        summary="Transactions, newest first, filtered, one page at a time (cursor)",
+        opt=cached_read("transactions"),
+    )
     async def list_transactions(
         self,
+        request: Request[Any, Any, Any],
         vz: VZ,
         actor: Reader,
         runtime: RT,
@@ -83,7 +84,7 @@ class TransactionController(Controller):
             page = await vz.list_transactions(query)
             return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
 
-        return await cached_json(runtime, actor, "transactions", _params(query), compute)
+        return await cached_response(request, runtime, actor, compute)
 
     @post(responses=ERRORS, status_code=201, summary="Record a transaction (categorized on the way in)")
     async def create_transaction(self, data: Body[s.TransactionIn], vz: VZ, writer: Writer) -> s.TransactionOut:

@@ -1,0 +1,57 @@
+"""Cached reads answered from this process's memory before the route runs.
+
+A cached read in the route costs its dependencies (runtime, application, actor), the parsing
+and validation of every query parameter and a ``Response``: most of a hit's time
+(perf/README.md). For a route marked ``cached_read`` (see :mod:`.caching`) this middleware,
+which runs after routing, authenticates the caller as the route would and asks the near cache
+for the request's key; on a hit it sends the bytes, on anything else the route runs as usual.
+
+Nothing is served here that the route would not serve:
+
+* the caller is authenticated by the same :func:`~.auth.authenticate` (same token cache, same
+  revocation), and a request without a valid token goes on to the route, which answers 401;
+* an entry exists only for a path and query string the route validated and computed for the
+  same tenant, at the tenant's current version; a request the route would refuse (400) never
+  has one;
+* the near cache answers only while its version feed is live (``NearCache``).
+"""
+
+from __future__ import annotations
+
+from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send
+from valorize_entrypoints.api.auth import authenticate
+from valorize_entrypoints.api.caching import CACHED_READ, PEEKED, request_key
+
+__all__ = ["CachedReadMiddleware"]
+
+_JSON = b"application/json"
+
+
+class CachedReadMiddleware:
+    """ASGI middleware (after routing) in front of the routes marked ``cached_read``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        name = handler.opt.get(CACHED_READ) if handler is not None and scope.get("method") == "GET" else None
+        runtime = scope["app"].state.runtime
+        if name is None or runtime.reads is None or runtime.reads.near is None:
+            await self.app(scope, receive, send)
+            return
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        actor = await authenticate(authorization.decode("latin-1"), runtime.app)
+        state = scope.setdefault("state", {})
+        state["actor"] = actor  # the route does not authenticate again; the access log names the tenant
+        if actor is None:
+            await self.app(scope, receive, send)
+            return
+        body = runtime.reads.peek(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))
+        state[PEEKED] = True
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"content-type", _JSON), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

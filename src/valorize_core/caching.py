@@ -40,10 +40,23 @@ from valorize_core.ports.cache import Cache
 from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
-__all__ = ["CacheStats", "InvalidatingUnitOfWorkFactory", "ReadCache"]
+__all__ = ["CacheStats", "CachedRead", "InvalidatingUnitOfWorkFactory", "ReadCache"]
 
 # absolute expiry (unix seconds), compute time (seconds), the tenant's version it was computed at
 _HEADER = struct.Struct("!ddQ")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRead:
+    """What :meth:`ReadCache.find` found: the bytes to serve, or (``value`` is ``None``) the
+    tenant's version a computed value is stored at and for how long (``version`` is ``None``:
+    the cache is unusable, compute without storing)."""
+
+    tenant_id: UUID
+    key: str
+    value: bytes | None
+    version: int | None = None
+    ttl: float = 0.0
 
 
 @dataclass
@@ -130,51 +143,30 @@ class ReadCache:
         digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
         return f"read:{tenant_id}:{name}:{digest}"
 
-    def peek(self, tenant_id: UUID, name: str, params: str) -> bytes | None:
-        """The cached bytes of a read if this process's near cache may serve them now, else
-        ``None``; no I/O. A caller that gets ``None`` goes on with :meth:`get_or_compute`
-        (``peeked=True``, so the near cache is not asked twice)."""
-        return self._near_hit(tenant_id, self.key(tenant_id, name, params))
-
-    def _near_hit(self, tenant_id: UUID, key: str) -> bytes | None:
-        # Only entries of the tenant's current version come back; XFetch decides as below.
-        # The near cache needs no round trip, so it serves even while the breaker is open:
-        # its feed, not this client, tells it when it may.
-        kept = self.near.get(tenant_id, key) if self.near is not None else None
-        if kept is not None and self._fresh(kept):
-            self._note("near_hit")
-            return kept[_HEADER.size :]
-        return None
-
-    async def get_or_compute(
-        self,
-        tenant_id: UUID,
-        name: str,
-        params: str,
-        compute: Callable[[], Awaitable[bytes]],
-        *,
-        peeked: bool = False,
-    ) -> bytes:
-        """The cached bytes of a read, or ``compute()`` stored for the next reader.
-
-        ``peeked``: the caller already had ``None`` from :meth:`peek` for this read.
-        """
+    async def find(self, tenant_id: UUID, name: str, params: str) -> CachedRead:
+        """First half of a read: its cached bytes, or what :meth:`fill` needs to compute and
+        store them (one round trip at most; none for a near-cache hit)."""
         key = self.key(tenant_id, name, params)
         near = self.near
         generation = 0
         if near is not None:
+            # Only entries of the tenant's current version come back; XFetch decides as below.
+            # The near cache needs no round trip, so it serves even while the breaker is open:
+            # its feed, not this client, tells it when it may.
             generation = near.generation
-            if not peeked and (kept := self._near_hit(tenant_id, key)) is not None:
-                return kept
+            kept = near.get(tenant_id, key)
+            if kept is not None and self._fresh(kept):
+                self._note("near_hit")
+                return CachedRead(tenant_id, key, kept[_HEADER.size :])
         if not self._usable():
             self._note("bypass")
-            return await compute()
+            return CachedRead(tenant_id, key, None)
         try:
             version, raw, writing = await self.cache.lookup(tenant_id, key)
         except Exception:  # the cache is never the source of truth
             self._trip()
             self._note("bypass")
-            return await compute()
+            return CachedRead(tenant_id, key, None)
         if near is not None:
             near.learned(tenant_id, version, generation)
         # A value computed at another version is from before the tenant's last write: a miss.
@@ -183,14 +175,29 @@ class ReadCache:
                 self._note("hit")
                 if near is not None:
                     near.put(tenant_id, key, raw, version)
-                return raw[_HEADER.size :]
+                return CachedRead(tenant_id, key, raw[_HEADER.size :])
             self._note("early_refresh")
         else:
             self._note("miss")
         # While a write holds the tenant, what is computed may predate a commit whose bump is
         # still to come (or never comes, if its process dies): kept no longer than a hold.
         ttl = min(self._ttl, self._hold) if writing else self._ttl
-        return await self._single_flight(tenant_id, key, version, ttl, compute)
+        return CachedRead(tenant_id, key, None, version, ttl)
+
+    async def fill(self, read: CachedRead, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """Second half of a read :meth:`find` did not find: ``compute()``, stored for the next
+        reader (unless the cache was unusable)."""
+        if read.value is not None:
+            return read.value
+        if read.version is None:
+            return await compute()
+        return await self._single_flight(read.tenant_id, read.key, read.version, read.ttl, compute)
+
+    async def get_or_compute(
+        self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """The cached bytes of a read, or ``compute()`` stored for the next reader."""
+        return await self.fill(await self.find(tenant_id, name, params), compute)
 
     def _fresh(self, raw: bytes) -> bool:
         """XFetch: serve unless a draw says to refresh (ever likelier towards expiry)."""

@@ -19,13 +19,14 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
+from valorize_core.caching import CachedRead
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
 
-__all__ = ["CACHED_READ", "PEEKED", "cached_json", "cached_read", "cached_response", "request_key"]
+__all__ = ["CACHED_READ", "FOUND", "cached_json", "cached_read", "cached_response", "request_key"]
 
 CACHED_READ = "cached_read"  # route option: the read's name in the cache
-PEEKED = "read_peeked"  # request state: this process's near cache was already asked
+FOUND = "cached_read_found"  # request state: what the cached-read layer already found (a miss)
 
 
 def cached_read(name: str) -> dict[str, Any]:
@@ -43,10 +44,9 @@ async def cached_response(
 ) -> Response[Any]:
     """The response of a marked route: from the cache, or computed, encoded and cached."""
     scope = request.scope
-    name = request.route_handler.opt[CACHED_READ]
-    peeked = bool(scope.get("state", {}).get(PEEKED))
     key = request_key(scope["path"], scope["query_string"])
-    return await cached_json(runtime, actor, name, key, compute, peeked=peeked)
+    found = scope.get("state", {}).get(FOUND)
+    return await cached_json(runtime, actor, request.route_handler.opt[CACHED_READ], key, compute, found=found)
 
 
 async def cached_json(
@@ -56,16 +56,17 @@ async def cached_json(
     key: str,
     compute: Callable[[], Awaitable[Any]],
     *,
-    peeked: bool = False,
+    found: CachedRead | None = None,
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
     """The response of a read named ``name`` with ``key``: from the cache, or computed, encoded
-    and cached. ``peeked``: this process's near cache already missed it."""
+    and cached. ``found``: what looking it up already found (a miss), not to be asked again."""
 
     async def encoded() -> bytes:
         return msgspec.json.encode(await compute())
 
-    if runtime.reads is None:
+    reads = runtime.reads
+    if reads is None:
         body = await encoded()
     else:
-        body = await runtime.reads.get_or_compute(actor.tenant_id, name, key, encoded, peeked=peeked)
+        body = await reads.fill(found or await reads.find(actor.tenant_id, name, key), encoded)
     return Response(content=body, media_type="application/json")

@@ -1,26 +1,27 @@
-"""Cached reads answered from this process's memory before the route runs.
+"""Cached reads answered before the route runs.
 
 A cached read in the route costs its dependencies (runtime, application, actor), the parsing
 and validation of every query parameter and a ``Response``: most of a hit's time
 (perf/README.md). For a route marked ``cached_read`` (see :mod:`.caching`) this middleware,
-which runs after routing, authenticates the caller as the route would and asks the near cache
-for the request's key; on a hit it sends the bytes, on anything else the route runs as usual.
+which runs after routing, authenticates the caller as the route would and looks the request's
+key up in the read cache (``ReadCache.find``: the near cache, else one round trip); on a hit it
+sends the bytes, on anything else the route runs as usual, with what was found, so that
+nothing is asked twice.
 
 Nothing is served here that the route would not serve:
 
 * the caller is authenticated by the same :func:`~.auth.authenticate` (same token cache, same
   revocation), and a request without a valid token goes on to the route, which answers 401;
 * an entry exists only for a path and query string the route validated and computed for the
-  same tenant, at the tenant's current version; a request the route would refuse (400) never
-  has one;
-* the near cache answers only while its version feed is live (``NearCache``).
+  same tenant, at the tenant's current version; a request the route would refuse (422) never
+  has one.
 """
 
 from __future__ import annotations
 
 from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send
 from valorize_entrypoints.api.auth import authenticate
-from valorize_entrypoints.api.caching import CACHED_READ, PEEKED, request_key
+from valorize_entrypoints.api.caching import CACHED_READ, FOUND, request_key
 
 __all__ = ["CachedReadMiddleware"]
 
@@ -37,7 +38,7 @@ class CachedReadMiddleware:
         handler = scope.get("route_handler")
         name = handler.opt.get(CACHED_READ) if handler is not None and scope.get("method") == "GET" else None
         runtime = scope["app"].state.runtime
-        if name is None or runtime.reads is None or runtime.reads.near is None:
+        if name is None or runtime.reads is None:
             await self.app(scope, receive, send)
             return
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
@@ -47,11 +48,12 @@ class CachedReadMiddleware:
         if actor is None:
             await self.app(scope, receive, send)
             return
-        body = runtime.reads.peek(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))
-        state[PEEKED] = True
-        if body is None:
+        found = await runtime.reads.find(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))
+        if found.value is None:
+            state[FOUND] = found  # the route computes it without looking it up again
             await self.app(scope, receive, send)
             return
+        body = found.value
         headers = [(b"content-type", _JSON), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

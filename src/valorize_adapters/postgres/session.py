@@ -75,7 +75,10 @@ class Session:
         try:
             async with self.conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(query, params)
-                return await cur.fetchall() if cur.description else []
+                # Whether it returned rows, from the result itself: ``cur.description`` would
+                # build a Column object per column first (a tenth of a list page's CPU).
+                result = cur.pgresult
+                return await cur.fetchall() if result is not None and result.nfields else []
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
 

@@ -37,8 +37,8 @@ class CachedReadMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
         name = handler.opt.get(CACHED_READ) if handler is not None and scope.get("method") == "GET" else None
-        runtime = scope["app"].state.runtime
-        if name is None or runtime.reads is None:
+        runtime = scope["app"].state.runtime if name is not None else None
+        if runtime is None or runtime.reads is None:
             await self.app(scope, receive, send)
             return
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")

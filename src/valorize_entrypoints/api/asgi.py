@@ -1,8 +1,8 @@
-"""Plain ASGI types for the two middlewares written by hand."""
+"""Plain ASGI types for the middlewares written by hand, and how they answer a request."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -10,3 +10,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def send_response(
+    send: Send, status: int, body: bytes, media_type: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A whole response at once: status, content type and length (and ``headers``), then the body."""
+    start = [(b"content-type", media_type), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 from litestar import Request
@@ -12,8 +13,9 @@ from litestar.exceptions import NotAuthorizedException
 from valorize_core.app import Valorize
 from valorize_core.errors import PermissionDenied
 from valorize_core.identity import Role, hash_token
+from valorize_entrypoints.api.asgi import Scope
 
-__all__ = ["Actor", "authenticate", "provide_actor", "provide_writer"]
+__all__ = ["Actor", "authenticate", "provide_actor", "provide_writer", "request_actor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,18 @@ async def authenticate(authorization: str | None, vz: Valorize) -> Actor | None:
     return Actor(record.tenant_id, record.user_id, record.role, record.id)
 
 
+async def request_actor(scope: Scope, vz: Valorize) -> Actor | None:
+    """The actor of a request, authenticated once per request: the first layer that asks (the
+    idempotency or cached-read middleware, or the route) looks the token up, and the others —
+    and the access log — read its answer from the request's state."""
+    state = scope.setdefault("state", {})
+    if "actor" not in state:
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        state["actor"] = await authenticate(authorization.decode("latin-1"), vz)
+    actor: Actor | None = state["actor"]
+    return actor
+
+
 async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Actor:  # type: ignore[type-arg]
     """Dependency: the authenticated actor, or 401.
 
@@ -45,17 +59,11 @@ async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Acto
     after another: dependencies at the same depth are resolved in a task group, whose tasks cost
     more than these lookups themselves.
     """
-    state = request.scope.setdefault("state", {})
-    actor: Actor | None
-    if "actor" in state:  # already authenticated by the idempotency or cached-read layer
-        actor = state["actor"]
-    else:
-        actor = await authenticate(request.headers.get("authorization"), vz)
+    actor = await request_actor(cast("Scope", request.scope), vz)  # Litestar's scope is a TypedDict
     if actor is None:
         raise NotAuthorizedException(
             "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
         )
-    state["actor"] = actor  # the access log names the tenant
     return actor
 
 

@@ -10,8 +10,8 @@ nothing is asked twice.
 
 Nothing is served here that the route would not serve:
 
-* the caller is authenticated by the same :func:`~.auth.authenticate` (same token cache, same
-  revocation), and a request without a valid token goes on to the route, which answers 401;
+* the caller is authenticated by the same :func:`~.auth.request_actor` as the route (same
+  token cache, same revocation), and a request without a valid token goes on to the route, which answers 401;
 * an entry exists only for a path and query string the route validated and computed for the
   same tenant, at the tenant's current version; a request the route would refuse (422) never
   has one.
@@ -19,13 +19,11 @@ Nothing is served here that the route would not serve:
 
 from __future__ import annotations
 
-from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send
-from valorize_entrypoints.api.auth import authenticate
+from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
+from valorize_entrypoints.api.auth import request_actor
 from valorize_entrypoints.api.caching import CACHED_READ, FOUND, request_key
 
 __all__ = ["CachedReadMiddleware"]
-
-_JSON = b"application/json"
 
 
 class CachedReadMiddleware:
@@ -41,19 +39,13 @@ class CachedReadMiddleware:
         if runtime is None or runtime.reads is None:
             await self.app(scope, receive, send)
             return
-        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-        actor = await authenticate(authorization.decode("latin-1"), runtime.app)
-        state = scope.setdefault("state", {})
-        state["actor"] = actor  # the route does not authenticate again; the access log names the tenant
+        actor = await request_actor(scope, runtime.app)  # the route does not authenticate again
         if actor is None:
             await self.app(scope, receive, send)
             return
         found = await runtime.reads.find(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))
         if found.value is None:
-            state[FOUND] = found  # the route computes it without looking it up again
+            scope["state"][FOUND] = found  # the route computes it without looking it up again
             await self.app(scope, receive, send)
             return
-        body = found.value
-        headers = [(b"content-type", _JSON), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_response(send, 200, found.value, b"application/json")

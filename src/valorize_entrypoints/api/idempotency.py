@@ -19,8 +19,8 @@ from typing import Any
 from uuid import UUID
 
 from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
-from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
-from valorize_entrypoints.api.auth import authenticate
+from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, send_response
+from valorize_entrypoints.api.auth import request_actor
 
 __all__ = ["IdempotencyMiddleware"]
 
@@ -38,11 +38,7 @@ def _problem(status: int, title: str, detail: str) -> bytes:
 
 async def _respond(send: Send, status: int, body: bytes, replayed: bool = False) -> None:
     media = b"application/json" if status < 400 else b"application/problem+json"
-    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
-    if replayed:
-        headers.append((b"idempotent-replayed", b"true"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    await send_response(send, status, body, media, [(b"idempotent-replayed", b"true")] if replayed else [])
 
 
 class IdempotencyMiddleware:
@@ -68,10 +64,8 @@ class IdempotencyMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        actor = await authenticate(authorization, runtime.app)
+        actor = await request_actor(scope, runtime.app)
         path = scope.get("path", "")
-        scope.setdefault("state", {})["actor"] = actor  # the route does not authenticate again
         if actor is not None:
             namespace = actor.tenant_id
         elif path == "/api/signup":

@@ -24,6 +24,7 @@ from valorize_core.actions.delete_rule import DeleteRule
 from valorize_core.actions.delete_transaction import DeleteTransaction
 from valorize_core.actions.evaluate_budgets import EvaluateBudgets
 from valorize_core.actions.import_statement import ImportStatement
+from valorize_core.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.actions.request_import import RequestImport
 from valorize_core.actions.request_job import RequestJob
@@ -56,6 +57,9 @@ class Valorize:
         self.signup = Signup(ports)
         self.create_token = CreateToken(ports)
         self.revoke_token = RevokeToken(ports)
+        self.invite_member = InviteMember(ports)
+        self.change_member_role = ChangeMemberRole(ports)
+        self.remove_member = RemoveMember(ports)
         # accounts and categories
         self.create_account = CreateAccount(ports)
         self.update_account = UpdateAccount(ports)

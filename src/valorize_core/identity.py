@@ -22,6 +22,7 @@ from valorize_core.text import clean_name
 __all__ = [
     "TOKEN_PREFIX",
     "ApiToken",
+    "Member",
     "Membership",
     "Role",
     "Tenant",
@@ -51,6 +52,22 @@ class Role(enum.StrEnum):
     def can_manage_members(self) -> bool:
         """Only owners manage tokens of others and memberships."""
         return self is Role.OWNER
+
+    @property
+    def rank(self) -> int:
+        """Viewer 0 < member 1 < owner 2."""
+        return _RANK[self]
+
+    def covers(self, other: Role | str) -> bool:
+        """Whether this role may do everything ``other`` may (owner ⊇ member ⊇ viewer)."""
+        return self.rank >= Role(other).rank
+
+    def capped_at(self, ceiling: Role | str) -> Role:
+        """This role, lowered to ``ceiling`` when it is above it."""
+        return self if Role(ceiling).covers(self) else Role(ceiling)
+
+
+_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.OWNER: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +116,14 @@ class Membership:
             object.__setattr__(self, "role", Role(self.role))
         except ValueError:
             raise ValidationError.for_field("role", "must be owner, member or viewer") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person in a tenant: their user and their role there."""
+
+    user: User
+    role: Role
 
 
 def generate_token_secret() -> str:

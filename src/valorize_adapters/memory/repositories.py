@@ -13,7 +13,7 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.errors import Conflict, NotFound
-from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
 from valorize_core.notifications import Notification
@@ -470,6 +470,19 @@ class MemoryIdentity(_Tenant):
 
     async def get_membership(self, user_id: UUID) -> Membership | None:
         return self._data.memberships.get(user_id)
+
+    async def home_user_by_email(self, email: str) -> User | None:
+        wanted = email.strip().lower()
+        return next((u for u in self._data.users.values() if u.email == wanted), None)
+
+    async def list_members(self, *, for_update: bool = False) -> list[Member]:
+        # Units of work of a tenant run one at a time here: holding is implicit.
+        found = [Member(self._data.users[m.user_id], m.role) for m in self._data.memberships.values()]
+        return sorted(found, key=lambda m: (m.user.email, m.user.id))
+
+    async def remove_membership(self, user_id: UUID) -> None:
+        if self._data.memberships.pop(user_id, None) is None:
+            raise NotFound("member", user_id)
 
     async def add_token(self, token: ApiToken) -> None:
         self._own(token.tenant_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -133,7 +134,13 @@ class MemoryDirectory:
         self._store = store
 
     async def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        return self._store.tokens_by_hash().get(token_hash)
+        token = self._store.tokens_by_hash().get(token_hash)
+        if token is None:
+            return None
+        membership = self._store.data(token.tenant_id).memberships.get(token.user_id)
+        if membership is None:
+            return None
+        return token if membership.role.covers(token.role) else replace(token, role=membership.role)
 
     async def user_by_email(self, email: str) -> User | None:
         return self._store.users_by_email().get(email.strip().lower())

@@ -16,7 +16,7 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
 from valorize_core.errors import Conflict, NotFound
-from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
 from valorize_core.notifications import Notification
@@ -575,6 +575,25 @@ class PgIdentity(_Repo):
             "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s", (self._t, user_id)
         )
         return Membership(r["tenant_id"], r["user_id"], r["role"]) if r else None
+
+    async def home_user_by_email(self, email: str) -> User | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM users WHERE tenant_id = %s AND email = %s", (self._t, email.strip().lower())
+        )
+        return rows.user(r) if r else None
+
+    async def list_members(self, *, for_update: bool = False) -> list[Member]:
+        rs = await self._s.fetch(
+            "SELECT u.*, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = %s"
+            " ORDER BY u.email, u.id" + (" FOR UPDATE OF m" if for_update else ""),
+            (self._t,),
+        )
+        return [Member(rows.user(r), Role(r["role"])) for r in rs]
+
+    async def remove_membership(self, user_id: UUID) -> None:
+        n = await self._s.execute("DELETE FROM memberships WHERE tenant_id = %s AND user_id = %s", (self._t, user_id))
+        if not n:
+            raise NotFound("member", user_id)
 
     async def add_token(self, token: ApiToken) -> None:
         await self._s.execute(

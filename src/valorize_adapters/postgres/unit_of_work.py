@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -29,7 +30,7 @@ from valorize_adapters.postgres.repositories import (
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, Membership, User
+from valorize_core.identity import ApiToken, Membership, Role, User
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
@@ -155,8 +156,15 @@ class PostgresDirectory:
                 await session.rollback()
 
     async def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        r = await self._one("SELECT * FROM api_tokens WHERE token_hash = %s", (token_hash,))
-        return rows.token(r) if r else None
+        r = await self._one(
+            "SELECT t.*, m.role AS member_role FROM api_tokens t"
+            " JOIN memberships m ON m.tenant_id = t.tenant_id AND m.user_id = t.user_id WHERE t.token_hash = %s",
+            (token_hash,),
+        )
+        if r is None:
+            return None
+        token = rows.token(r)
+        return token if Role(r["member_role"]).covers(token.role) else replace(token, role=Role(r["member_role"]))
 
     async def user_by_email(self, email: str) -> User | None:
         r = await self._one("SELECT * FROM users WHERE email = %s", (email.strip().lower(),))

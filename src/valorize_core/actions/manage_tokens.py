@@ -7,7 +7,7 @@ from uuid import UUID
 
 from valorize_core.actions._shared import require
 from valorize_core.context import Ports
-from valorize_core.errors import NotFound, PermissionDenied
+from valorize_core.errors import NotFound, PermissionDenied, ValidationError
 from valorize_core.identity import ApiToken, Role, generate_token_secret, hash_token
 
 __all__ = ["CreateToken", "IssuedToken", "NewToken", "RevokeToken", "TokenRevocation"]
@@ -15,12 +15,15 @@ __all__ = ["CreateToken", "IssuedToken", "NewToken", "RevokeToken", "TokenRevoca
 
 @dataclass(frozen=True, slots=True)
 class NewToken:
-    """A token for ``user_id`` with at most the role the user holds."""
+    """A token for ``user_id``: at most the role the user holds and, when a token asks
+    (``granted_by``, the asking token's role), at most that token's role. Without ``role`` it
+    gets the highest it may: the asking token's role, or the user's (an operator at the CLI)."""
 
     tenant_id: UUID
     user_id: UUID
     name: str
     role: Role | str | None = None
+    granted_by: Role | str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,7 @@ class IssuedToken:
 
 
 class CreateToken:
-    """Issues a token; nobody can mint a token above their own role."""
+    """Issues a token; no token mints a token above its own role, nor above its user's."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
@@ -43,10 +46,12 @@ class CreateToken:
             membership = await uow.identity.get_membership(command.user_id)
             if membership is None:
                 raise NotFound("user", command.user_id)
-            role = membership.role if command.role is None else Role(command.role)
-            rank = [Role.VIEWER, Role.MEMBER, Role.OWNER]
-            if rank.index(role) > rank.index(membership.role):
-                raise PermissionDenied(f"a {membership.role} cannot create a {role} token")
+            ceiling = membership.role if command.granted_by is None else Role(command.granted_by)
+            role = ceiling.capped_at(membership.role) if command.role is None else _role(command.role)
+            if not ceiling.covers(role):
+                raise PermissionDenied(f"a {ceiling} token cannot create a {role} token")
+            if not membership.role.covers(role):
+                raise PermissionDenied(f"a {membership.role} cannot hold a {role} token")
             secret = generate_token_secret()
             token = ApiToken(
                 self._ports.ids.new_id(), command.tenant_id, command.user_id, command.name, hash_token(secret),
@@ -57,9 +62,17 @@ class CreateToken:
         return IssuedToken(token, secret)
 
 
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError.for_field("role", "must be owner, member or viewer") from None
+
+
 @dataclass(frozen=True, slots=True)
 class TokenRevocation:
-    """Which token to revoke, and who asks (owners may revoke anyone's)."""
+    """Which token to revoke, and who asks: the asking user and their token's role. Owners may
+    revoke anyone's token, others only their own; nobody revokes a token above their role."""
 
     tenant_id: UUID
     token_id: UUID
@@ -77,8 +90,11 @@ class RevokeToken:
         """Revoke it (idempotent) and return it."""
         async with self._ports.uow(command.tenant_id) as uow:
             token = await require(uow.identity.get_token, command.token_id, "token")
-            if token.user_id != command.requested_by and not Role(command.requester_role).can_manage_members:
+            requester = Role(command.requester_role)
+            if token.user_id != command.requested_by and not requester.can_manage_members:
                 raise NotFound("token", command.token_id)
+            if not requester.covers(token.role):
+                raise PermissionDenied(f"a {requester} token cannot revoke a {token.role} token")
             if token.revoked_at is None:
                 token = replace(token, revoked_at=self._ports.clock.now())
                 await uow.identity.update_token(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.identity import ApiToken, Membership, Tenant, User
+from valorize_core.identity import ApiToken, Member, Membership, Tenant, User
 
 __all__ = ["IdentityDirectory", "IdentityRepository"]
 
@@ -29,12 +29,27 @@ class IdentityRepository(Protocol):
         """A member of this tenant, or ``None``."""
         ...
 
+    async def home_user_by_email(self, email: str) -> User | None:
+        """The user with this (normalized) e-mail who signed up or was invited here, a member
+        of this tenant or not (a removed member keeps their user), or ``None``."""
+        ...
+
     async def add_membership(self, membership: Membership) -> None:
-        """Give a user a role in this tenant."""
+        """Give a user a role in this tenant, or change the role they have."""
         ...
 
     async def get_membership(self, user_id: UUID) -> Membership | None:
         """The user's membership in this tenant."""
+        ...
+
+    async def list_members(self, *, for_update: bool = False) -> list[Member]:
+        """The members of this tenant by e-mail; ``for_update`` holds their memberships until
+        the unit of work ends, so two concurrent changes cannot both pass a check on them
+        (the last owner)."""
+        ...
+
+    async def remove_membership(self, user_id: UUID) -> None:
+        """Take a user's membership away (their user and tokens stay, for the record)."""
         ...
 
     async def add_token(self, token: ApiToken) -> None:
@@ -58,7 +73,9 @@ class IdentityDirectory(Protocol):
     """Lookups that come before a tenant is known: authentication and signup checks."""
 
     async def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        """The token with this hash in any tenant, or ``None``."""
+        """The token with this hash in any tenant, or ``None``. A token authenticates no more
+        than its user's membership allows: ``None`` once the user is no longer a member, and its
+        role capped at the member's role."""
         ...
 
     async def user_by_email(self, email: str) -> User | None:

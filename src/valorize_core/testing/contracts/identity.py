@@ -8,8 +8,17 @@ from dataclasses import replace
 import pytest
 
 from valorize_core.context import Ports
-from valorize_core.errors import Conflict
-from valorize_core.identity import ApiToken, Membership, Role, Tenant, User, generate_token_secret, hash_token
+from valorize_core.errors import Conflict, NotFound
+from valorize_core.identity import (
+    ApiToken,
+    Member,
+    Membership,
+    Role,
+    Tenant,
+    User,
+    generate_token_secret,
+    hash_token,
+)
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import NOW, PortsContract
 
@@ -71,3 +80,46 @@ class IdentityContract(PortsContract):
         assert self.read(ports, other.id, lambda uow: uow.identity.get_user(u.id)) is None
         assert self.read(ports, other.id, lambda uow: uow.identity.get_token(token.id)) is None
         assert self.read(ports, other.id, lambda uow: uow.identity.get_membership(u.id)) is None
+
+    def _second_member(self, ports: Ports, t: Tenant, role: Role) -> tuple[User, ApiToken]:
+        bo = User(self.new_id(), f"{uuid.uuid4().hex}@example.com", "Bo", NOW)
+        token = ApiToken(self.new_id(), t.id, bo.id, "bo", hash_token(generate_token_secret()), role, NOW)
+
+        async def step(uow: UnitOfWork) -> None:
+            await uow.identity.add_user(bo)
+            await uow.identity.add_membership(Membership(t.id, bo.id, role))
+            await uow.identity.add_token(token)
+
+        self.write(ports, t.id, step)
+        return bo, token
+
+    def test_members_are_listed_changed_and_removed(self, ports: Ports) -> None:
+        t, ana, _ = self._signup(ports)
+        bo, bo_token = self._second_member(ports, t, Role.MEMBER)
+        members = self.read(ports, t.id, lambda uow: uow.identity.list_members(for_update=True))
+        assert members == sorted([Member(ana, Role.OWNER), Member(bo, Role.MEMBER)], key=lambda m: m.user.email)
+        self.write(ports, t.id, lambda uow: uow.identity.add_membership(Membership(t.id, bo.id, Role.VIEWER)))
+        assert self.read(ports, t.id, lambda uow: uow.identity.get_membership(bo.id)) == Membership(
+            t.id, bo.id, Role.VIEWER
+        )
+        self.write(ports, t.id, lambda uow: uow.identity.remove_membership(bo.id))
+        assert self.read(ports, t.id, lambda uow: uow.identity.list_members()) == [Member(ana, Role.OWNER)]
+        assert self.read(ports, t.id, lambda uow: uow.identity.get_user(bo.id)) is None
+        # the user stays (their e-mail is theirs), and so do their tokens, for the record
+        assert self.read(ports, t.id, lambda uow: uow.identity.home_user_by_email(bo.email.upper())) == bo
+        assert self.read(ports, t.id, lambda uow: uow.identity.get_token(bo_token.id)) == bo_token
+        with pytest.raises(NotFound):
+            self.write(ports, t.id, lambda uow: uow.identity.remove_membership(bo.id))
+        other, _, _ = self._signup(ports)
+        assert self.read(ports, other.id, lambda uow: uow.identity.home_user_by_email(bo.email)) is None
+        assert self.read(ports, other.id, lambda uow: uow.identity.list_members()) != []
+        assert bo.id not in {m.user.id for m in self.read(ports, other.id, lambda uow: uow.identity.list_members())}
+
+    def test_a_token_authenticates_no_more_than_its_membership(self, ports: Ports) -> None:
+        t, _, _ = self._signup(ports)
+        bo, token = self._second_member(ports, t, Role.OWNER)
+        assert self.run(ports.directory.token_by_hash(token.token_hash)) == token
+        self.write(ports, t.id, lambda uow: uow.identity.add_membership(Membership(t.id, bo.id, Role.VIEWER)))
+        assert self.run(ports.directory.token_by_hash(token.token_hash)) == replace(token, role=Role.VIEWER)
+        self.write(ports, t.id, lambda uow: uow.identity.remove_membership(bo.id))
+        assert self.run(ports.directory.token_by_hash(token.token_hash)) is None

@@ -21,7 +21,7 @@ class Api:
         response = client.post("/api/signup", json={"tenant_name": "Casa", "email": email, "name": "Ana"})
         assert response.status_code == 201, response.text
         body = response.json()
-        self.tenant_id, self.token = body["tenant_id"], body["token"]
+        self.tenant_id, self.token, self.token_id = body["tenant_id"], body["token"], body["token_id"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def get(self, path: str, **kw: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -11,7 +10,7 @@ from typing import Any
 from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
 
-from valorize_entrypoints.api.idempotency import LOCK, TTL
+from valorize_entrypoints.api.idempotency import LOCK, TTL, request_digest
 
 TX = "/api/transactions"
 
@@ -78,7 +77,7 @@ def test_a_concurrent_duplicate_is_409(api: Api, client: TestClient[Any]) -> Non
     key = uuid.uuid4().hex
     runtime = client.app.state.runtime
     # The first request is still running: its claim is in place and not yet completed.
-    digest = hashlib.sha256(b"\n".join([b"POST", TX.encode(), b"", body.encode()])).hexdigest()
+    digest = request_digest(TX, b"", uuid.UUID(api.token_id), body.encode())
 
     async def first_request_running() -> object:
         now = runtime.app.ports.clock.now()

@@ -18,7 +18,7 @@ from litestar.plugins.prometheus import PrometheusController
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
-from valorize_entrypoints.api.controllers.identity import SignupController, TokenController
+from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
 from valorize_entrypoints.api.controllers.planning import BudgetController, ReportController, RuleController
@@ -28,6 +28,7 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.policy import declare_access, enforce_access
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.worker import TaskController
@@ -78,13 +79,14 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     settings = container.settings()
     configure_logging(json_lines=settings.log_json)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
             MetricsController,
             SignupController,
             TokenController,
+            MemberController,
             AccountController,
             CategoryController,
             TransactionController,
@@ -111,6 +113,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
+        guards=[enforce_access],  # every route's least role, from the one table in api/policy.py
         plugins=[ProblemDetailsPlugin(problem_details())],
         exception_handlers={Exception: internal_error},
         lifespan=[serving(container)],
@@ -123,3 +126,5 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         ),
         debug=False,
     )
+    declare_access(app)
+    return app

@@ -11,7 +11,6 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from valorize_core.app import Valorize
-from valorize_core.errors import PermissionDenied
 from valorize_core.identity import Role, hash_token
 from valorize_entrypoints.api.asgi import Scope
 
@@ -68,7 +67,6 @@ async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Acto
 
 
 async def provide_writer(actor: NamedDependency[Actor]) -> Actor:
-    """Dependency: the actor, who must be allowed to write (viewers are read-only)."""
-    if not actor.role.can_write:
-        raise PermissionDenied("viewers are read-only")
+    """Dependency: the actor of a route that writes. Whether their role may is decided before,
+    for every route alike, by the policy table's guard (``api/policy.py``)."""
     return actor

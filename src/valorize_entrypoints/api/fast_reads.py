@@ -11,7 +11,8 @@ nothing is asked twice.
 Nothing is served here that the route would not serve:
 
 * the caller is authenticated by the same :func:`~.auth.request_actor` as the route (same
-  token cache, same revocation), and a request without a valid token goes on to the route, which answers 401;
+  token cache, same revocation), and a request without a valid token, or whose token the
+  route's policy (:mod:`.policy`) does not admit, goes on to the route, which answers 401 or 403;
 * an entry exists only for a path and query string the route validated and computed for the
   same tenant, at the tenant's current version; a request the route would refuse (422) never
   has one.
@@ -22,6 +23,7 @@ from __future__ import annotations
 from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
 from valorize_entrypoints.api.auth import request_actor
 from valorize_entrypoints.api.caching import CACHED_READ, FOUND, request_key
+from valorize_entrypoints.api.policy import permits
 
 __all__ = ["CachedReadMiddleware"]
 
@@ -40,7 +42,7 @@ class CachedReadMiddleware:
             await self.app(scope, receive, send)
             return
         actor = await request_actor(scope, runtime.app)  # the route does not authenticate again
-        if actor is None:
+        if actor is None or handler is None or not permits(handler, actor):  # the route's guard: 401/403
             await self.app(scope, receive, send)
             return
         found = await runtime.reads.find(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))

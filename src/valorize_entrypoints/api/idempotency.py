@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on every POST, with Stripe's semantics.
 
 * same key, same request → the first response again (``Idempotent-Replayed: true``);
-* same key, different request (method, path, query or body) → 422;
+* same key, different request (method, path, query, body or calling token) → 422;
 * same key while the first is still running → 409;
 * keys live 24 hours; a claim abandoned by a crash can be retaken after a minute.
 
@@ -22,7 +22,7 @@ from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, send_response
 from valorize_entrypoints.api.auth import request_actor
 
-__all__ = ["IdempotencyMiddleware"]
+__all__ = ["IdempotencyMiddleware", "request_digest"]
 
 TTL = timedelta(hours=24)
 LOCK = timedelta(seconds=60)
@@ -39,6 +39,14 @@ def _problem(status: int, title: str, detail: str) -> bytes:
 async def _respond(send: Send, status: int, body: bytes, replayed: bool = False) -> None:
     media = b"application/json" if status < 400 else b"application/problem+json"
     await send_response(send, status, body, media, [(b"idempotent-replayed", b"true")] if replayed else [])
+
+
+def request_digest(path: str, query: bytes, caller: UUID | None, body: bytes) -> str:
+    """What makes two POSTs the same request. The calling token is part of it: another token
+    (a viewer's, say) reusing a key gets a 422, never the first caller's stored response (an
+    owner's new token secret)."""
+    token = caller.bytes if caller is not None else b""
+    return hashlib.sha256(b"\n".join([b"POST", path.encode(), query, token, body])).hexdigest()
 
 
 class IdempotencyMiddleware:
@@ -73,10 +81,11 @@ class IdempotencyMiddleware:
         else:  # unauthenticated: let the route answer 401
             await self.app(scope, _replaying(body, receive), send)
             return
-        digest = hashlib.sha256(b"\n".join([b"POST", path.encode(), scope.get("query_string", b""), body]))
+        caller = actor.token_id if actor is not None else None
+        digest = request_digest(path, scope.get("query_string", b""), caller, body)
         store = runtime.idempotency
         now = runtime.app.ports.clock.now()
-        claim = await store.claim(namespace, key_text, digest.hexdigest(), now, TTL, LOCK)
+        claim = await store.claim(namespace, key_text, digest, now, TTL, LOCK)
         if isinstance(claim, Replay):
             await _respond(send, claim.status, claim.body, replayed=True)
             return

@@ -16,7 +16,7 @@ from valorize_core.accounts import Account
 from valorize_core.budgets import Budget, BudgetStatus
 from valorize_core.categories import Category
 from valorize_core.categorization import Suggestion
-from valorize_core.identity import ApiToken
+from valorize_core.identity import ApiToken, Member
 from valorize_core.jobs import Job
 from valorize_core.money import Money
 from valorize_core.notifications import Notification
@@ -63,6 +63,7 @@ class SignupOut(Struct):
 class TokenIn(Struct, forbid_unknown_fields=True):
     name: Name
     role: Literal["owner", "member", "viewer"] | None = None
+    user_id: UUID | None = None  # another member's (owners); default: the caller's own
 
 
 class TokenOut(Struct):
@@ -501,3 +502,35 @@ class ProblemOut(Struct, omit_defaults=True):
     type: str | None = None
     code: str | None = None
     errors: list[FieldErrorOut] | None = None
+
+
+# -- members (an owner's people: their user, role and first token) ---------------------------
+
+RoleName = Literal["owner", "member", "viewer"]
+
+
+class MemberIn(Struct, forbid_unknown_fields=True):
+    email: Annotated[str, Meta(min_length=3, max_length=320)]
+    name: Name
+    role: RoleName
+
+
+class MemberPatch(Struct, forbid_unknown_fields=True):
+    role: RoleName
+
+
+class MemberOut(Struct):
+    user_id: UUID
+    email: str
+    name: str
+    role: str
+
+
+class MemberInvited(Struct):
+    member: MemberOut
+    token: str
+    token_details: TokenOut
+
+
+def member(m: Member) -> MemberOut:
+    return MemberOut(m.user.id, m.user.email, m.user.name, m.role.value)

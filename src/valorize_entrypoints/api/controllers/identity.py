@@ -1,20 +1,33 @@
-"""Signup and API tokens."""
+"""Signup, API tokens and members. Who may call each route is in ``api/policy.py``: tokens and
+members are the owners' (an owner token's)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath
 from litestar.params import JSONBody as Body
 
+from valorize_core.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
 from valorize_core.actions.manage_tokens import NewToken, TokenRevocation
 from valorize_core.actions.signup import SignupRequest
+from valorize_core.app import Valorize
 from valorize_core.errors import NotFound
+from valorize_core.identity import ApiToken
 from valorize_core.token_cache import CachingDirectory
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
 from valorize_entrypoints.api.responses import ERRORS
+
+
+def _forget(vz: Valorize, tokens: Iterable[ApiToken]) -> None:
+    """This process stops trusting what it remembered of these tokens at once (the others
+    within ``VALORIZE_TOKEN_CACHE_TTL``)."""
+    if isinstance(vz.ports.directory, CachingDirectory):
+        for token in tokens:
+            vz.ports.directory.forget(token.id)
 
 
 class SignupController(Controller):
@@ -31,27 +44,62 @@ class TokenController(Controller):
     path = "/api/tokens"
     tags = ("identity",)
 
-    @get(responses=ERRORS, summary="List your tokens (owners see every token of the tenant)")
+    @get(responses=ERRORS, summary="Every token of the tenant (owners)")
     async def list_tokens(self, vz: VZ, actor: Reader) -> list[s.TokenOut]:
         async with vz.ports.uow(actor.tenant_id) as uow:
-            user = None if actor.role.can_manage_members else actor.user_id
-            return [s.token(t) for t in await uow.identity.list_tokens(user)]
+            return [s.token(t) for t in await uow.identity.list_tokens()]
 
     @post(
         responses=ERRORS,
         status_code=201,
-        summary="Create a token for yourself (at most your own role); the secret is shown once",
+        summary="Create a token (owners) for yourself or a member: at most your token's role and the member's; "
+        "the secret is shown once",
     )
     async def create_token(self, data: Body[s.TokenIn], vz: VZ, actor: Reader) -> s.TokenCreated:
-        issued = await vz.create_token(NewToken(actor.tenant_id, actor.user_id, data.name, data.role))
+        user = actor.user_id if data.user_id is None else data.user_id
+        try:
+            issued = await vz.create_token(NewToken(actor.tenant_id, user, data.name, data.role, actor.role))
+        except NotFound:
+            raise NotFound("member", user) from None
         return s.TokenCreated(issued.secret, s.token(issued.token))
 
-    @post("/{token_id:uuid}/revoke", responses=ERRORS, status_code=200, summary="Revoke a token")
+    @post("/{token_id:uuid}/revoke", responses=ERRORS, status_code=200, summary="Revoke a token (owners)")
     async def revoke_token(self, vz: VZ, actor: Reader, token_id: FromPath[UUID]) -> s.TokenOut:
         try:
             revoked = await vz.revoke_token(TokenRevocation(actor.tenant_id, token_id, actor.user_id, actor.role))
         except NotFound:
             raise NotFound("token", token_id) from None
-        if isinstance(vz.ports.directory, CachingDirectory):  # this process stops trusting it at once
-            vz.ports.directory.forget(revoked.id)
+        _forget(vz, [revoked])
         return s.token(revoked)
+
+
+class MemberController(Controller):
+    path = "/api/members"
+    tags = ("identity",)
+
+    @get(responses=ERRORS, summary="The tenant's members and their roles (owners)")
+    async def list_members(self, vz: VZ, actor: Reader) -> list[s.MemberOut]:
+        async with vz.ports.uow(actor.tenant_id) as uow:
+            return [s.member(m) for m in await uow.identity.list_members()]
+
+    @post(
+        responses=ERRORS,
+        status_code=201,
+        summary="Invite a person (owners): their own user, role and first token, whose secret is shown once",
+    )
+    async def invite(self, data: Body[s.MemberIn], vz: VZ, actor: Reader) -> s.MemberInvited:
+        invited = await vz.invite_member(NewMember(actor.tenant_id, data.email, data.name, data.role, actor.role))
+        return s.MemberInvited(s.member(invited.member), invited.secret, s.token(invited.token))
+
+    @patch("/{user_id:uuid}", responses=ERRORS, summary="Change a member's role (owners); the last owner stays")
+    async def change_role(
+        self, user_id: FromPath[UUID], data: Body[s.MemberPatch], vz: VZ, actor: Reader
+    ) -> s.MemberOut:
+        changed = await vz.change_member_role(MemberRoleChange(actor.tenant_id, user_id, data.role, actor.role))
+        _forget(vz, changed.tokens)
+        return s.member(changed.member)
+
+    @delete("/{user_id:uuid}", responses=ERRORS, summary="Remove a member and revoke their tokens (owners)")
+    async def remove(self, user_id: FromPath[UUID], vz: VZ, actor: Reader) -> None:
+        removed = await vz.remove_member(MemberRemoval(actor.tenant_id, user_id, actor.role))
+        _forget(vz, removed.tokens)

@@ -11,10 +11,6 @@ from typing import Any
 from http_support import Api
 from litestar.testing import TestClient
 
-from valorize_core.actions.manage_members import MemberRoleChange
-from valorize_core.errors import Conflict
-from valorize_core.identity import Role
-
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
@@ -133,6 +129,10 @@ def test_invitations_that_conflict(api: Api, client: TestClient[Any]) -> None:
 
 
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(api: Api, client: TestClient[Any]) -> None:
+    from valorize_core.actions.manage_members import MemberRoleChange
+    from valorize_core.errors import Conflict
+    from valorize_core.identity import Role
+
     me = next(m for m in api.get("/api/members").json() if m["role"] == "owner")["user_id"]
     other = _invite(api, "owner")["member"]["user_id"]
     vz = client.app.state.runtime.app

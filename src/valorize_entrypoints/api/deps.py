@@ -14,5 +14,7 @@ __all__ = ["RT", "VZ", "Reader", "Writer"]
 
 VZ: TypeAlias = NamedDependency[Valorize]
 RT: TypeAlias = NamedDependency[Runtime]
-Reader: TypeAlias = NamedDependency[Actor]  # any authenticated token
-Writer: TypeAlias = NamedDependency[Actor]  # a token allowed to write
+# The caller. Which role a route needs is not decided here but in the policy table
+# (api/policy.py), whose guard has admitted the caller before these are resolved.
+Reader: TypeAlias = NamedDependency[Actor]  # the authenticated caller
+Writer: TypeAlias = NamedDependency[Actor]  # the same, on a route that writes (its entry is member or owner)

@@ -14,7 +14,7 @@ from valorize_core.app import Valorize
 from valorize_core.identity import Role, hash_token
 from valorize_entrypoints.api.asgi import Scope
 
-__all__ = ["Actor", "authenticate", "provide_actor", "provide_writer", "request_actor"]
+__all__ = ["Actor", "authenticate", "authenticated", "provide_actor", "provide_writer", "request_actor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,17 @@ async def request_actor(scope: Scope, vz: Valorize) -> Actor | None:
     return actor
 
 
+async def authenticated(scope: Scope, vz: Valorize) -> Actor:
+    """The actor of a request, or 401: the one place a request is refused for want of a valid
+    token (the policy guard and the ``actor`` dependency both come here)."""
+    actor = await request_actor(scope, vz)
+    if actor is None:
+        raise NotAuthorizedException(
+            "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
+        )
+    return actor
+
+
 async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Actor:  # type: ignore[type-arg]
     """Dependency: the authenticated actor, or 401.
 
@@ -58,12 +69,7 @@ async def provide_actor(request: Request, vz: NamedDependency[Valorize]) -> Acto
     after another: dependencies at the same depth are resolved in a task group, whose tasks cost
     more than these lookups themselves.
     """
-    actor = await request_actor(cast("Scope", request.scope), vz)  # Litestar's scope is a TypedDict
-    if actor is None:
-        raise NotAuthorizedException(
-            "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
-        )
-    return actor
+    return await authenticated(cast("Scope", request.scope), vz)  # Litestar's scope is a TypedDict
 
 
 async def provide_writer(actor: NamedDependency[Actor]) -> Actor:

@@ -19,14 +19,13 @@ from typing import Any, cast
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 
 from valorize_core.errors import PermissionDenied
 from valorize_core.identity import Role
 from valorize_entrypoints.api.asgi import Scope
-from valorize_entrypoints.api.auth import Actor, request_actor
+from valorize_entrypoints.api.auth import Actor, authenticated
 
 __all__ = ["ACCESS", "POLICY", "Access", "declare_access", "enforce_access", "permits", "route_keys"]
 
@@ -179,10 +178,6 @@ async def enforce_access(connection: ASGIConnection[Any, Any, Any, Any], handler
     needed = access.role
     if needed is None:
         return
-    actor = await request_actor(cast("Scope", connection.scope), connection.app.state.runtime.app)
-    if actor is None:
-        raise NotAuthorizedException(
-            "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="valorize"'}
-        )
+    actor = await authenticated(cast("Scope", connection.scope), connection.app.state.runtime.app)
     if not actor.role.covers(needed):
         raise PermissionDenied(f"this needs a {needed} token; this one is a {actor.role} token")

@@ -91,7 +91,8 @@ def test_an_owner_invites_changes_and_removes_a_member(api: Api) -> None:
     # removed: every token of theirs is revoked, and refused at once
     assert api.delete(f"/api/members/{user}").status_code == 204
     assert api.client.get("/api/accounts", headers=member_headers).status_code == 401
-    theirs = [t for t in api.get("/api/tokens").json() if t["id"] == bo["token_details"]["id"]]
+    theirs = [t for t in api.get("/api/tokens").json() if t["user_id"] == user]
+    assert [t["id"] for t in theirs] == [bo["token_details"]["id"]]
     assert theirs[0]["revoked_at"] is not None
     assert user not in {m["user_id"] for m in api.get("/api/members").json()}
     assert api.delete(f"/api/members/{user}").status_code == 404

@@ -73,6 +73,7 @@ class TokenOut(Struct):
     created_at: datetime
     revoked_at: datetime | None
     last_four: str
+    user_id: UUID  # whose token it is (owners see every member's)
 
 
 class TokenCreated(Struct):
@@ -81,7 +82,7 @@ class TokenCreated(Struct):
 
 
 def token(t: ApiToken) -> TokenOut:
-    return TokenOut(t.id, t.name, t.role.value, t.created_at, t.revoked_at, t.last_four)
+    return TokenOut(t.id, t.name, t.role.value, t.created_at, t.revoked_at, t.last_four, t.user_id)
 
 
 # -- accounts and categories ---------------------------------------------------------------

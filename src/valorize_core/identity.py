@@ -30,6 +30,7 @@ __all__ = [
     "generate_token_secret",
     "hash_token",
     "normalize_email",
+    "parse_role",
 ]
 
 TOKEN_PREFIX = "vz_"
@@ -68,6 +69,14 @@ class Role(enum.StrEnum):
 
 
 _RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.OWNER: 2}
+
+
+def parse_role(value: Role | str) -> Role:
+    """A role from its name, or a validation error on ``role``."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError.for_field("role", "must be owner, member or viewer") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +121,7 @@ class Membership:
     role: Role
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "role", Role(self.role))
-        except ValueError:
-            raise ValidationError.for_field("role", "must be owner, member or viewer") from None
+        object.__setattr__(self, "role", parse_role(self.role))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +160,7 @@ class ApiToken:
         object.__setattr__(self, "name", clean_name(self.name, "name"))
         if not re.fullmatch(r"[0-9a-f]{64}", self.token_hash):
             raise ValidationError.for_field("token_hash", "must be a SHA-256 hex digest")
-        try:
-            object.__setattr__(self, "role", Role(self.role))
-        except ValueError:
-            raise ValidationError.for_field("role", "must be owner, member or viewer") from None
+        object.__setattr__(self, "role", parse_role(self.role))
 
     @property
     def active(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from valorize_core.context import Ports
-from valorize_core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from valorize_core.errors import Conflict, NotFound, PermissionDenied
 from valorize_core.identity import (
     ApiToken,
     Member,
@@ -22,6 +22,7 @@ from valorize_core.identity import (
     generate_token_secret,
     hash_token,
     normalize_email,
+    parse_role,
 )
 from valorize_core.ports.unit_of_work import UnitOfWork
 
@@ -35,13 +36,6 @@ __all__ = [
     "NewMember",
     "RemoveMember",
 ]
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationError.for_field("role", "must be owner, member or viewer") from None
 
 
 def _may_grant(granted_by: Role | str, role: Role) -> None:
@@ -79,7 +73,7 @@ class InviteMember:
     async def __call__(self, command: NewMember) -> InvitedMember:
         """Invite; an e-mail already a member here, or registered by another tenant, is a
         :class:`Conflict`. A former member of this tenant comes back with their own user."""
-        role = _role(command.role)
+        role = parse_role(command.role)
         _may_grant(command.granted_by, role)
         email = normalize_email(command.email)
         now = self._ports.clock.now()
@@ -140,7 +134,7 @@ class ChangeMemberRole:
 
     async def __call__(self, command: MemberRoleChange) -> MemberChange:
         """Change it; demoting the last owner is a :class:`Conflict`."""
-        role = _role(command.role)
+        role = parse_role(command.role)
         async with self._ports.uow(command.tenant_id) as uow:
             member, owners = await _locked_member(uow, command.user_id)
             _may_grant(command.granted_by, member.role)

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from valorize_core.actions._shared import require
 from valorize_core.context import Ports
-from valorize_core.errors import NotFound, PermissionDenied, ValidationError
-from valorize_core.identity import ApiToken, Role, generate_token_secret, hash_token
+from valorize_core.errors import NotFound, PermissionDenied
+from valorize_core.identity import ApiToken, Role, generate_token_secret, hash_token, parse_role
 
 __all__ = ["CreateToken", "IssuedToken", "NewToken", "RevokeToken", "TokenRevocation"]
 
@@ -47,7 +47,7 @@ class CreateToken:
             if membership is None:
                 raise NotFound("user", command.user_id)
             ceiling = membership.role if command.granted_by is None else Role(command.granted_by)
-            role = ceiling.capped_at(membership.role) if command.role is None else _role(command.role)
+            role = ceiling.capped_at(membership.role) if command.role is None else parse_role(command.role)
             if not ceiling.covers(role):
                 raise PermissionDenied(f"a {ceiling} token cannot create a {role} token")
             if not membership.role.covers(role):
@@ -60,13 +60,6 @@ class CreateToken:
             await uow.identity.add_token(token)
             await uow.commit()
         return IssuedToken(token, secret)
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationError.for_field("role", "must be owner, member or viewer") from None
 
 
 @dataclass(frozen=True, slots=True)

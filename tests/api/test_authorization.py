@@ -56,15 +56,21 @@ def test_every_route_has_a_policy_entry_and_every_entry_a_route() -> None:
 
 
 def test_a_route_without_an_entry_is_refused_and_reported() -> None:
-    from litestar import get
+    from litestar import WebSocket, get, websocket
 
     @get("/api/unlisted", sync_to_thread=False)
     def unlisted() -> dict[str, str]:
         return {}
 
+    @websocket("/api/unlisted/socket")
+    async def socket(socket: WebSocket[Any, Any, Any]) -> None:
+        await socket.accept()
+        await socket.close()
+
     app = _app()
     app.register(unlisted)
-    assert declare_access(app) == ["GET /api/unlisted"]
+    app.register(socket)
+    assert sorted(declare_access(app)) == ["GET /api/unlisted", "WEBSOCKET /api/unlisted/socket"]
     with TestClient(app) as client:
         assert client.get("/api/unlisted").status_code == 403
 

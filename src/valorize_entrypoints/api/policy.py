@@ -20,7 +20,7 @@ from typing import Any, cast
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.routes import HTTPRoute
+from litestar.routes import ASGIRoute, HTTPRoute, WebSocketRoute
 
 from valorize_core.errors import PermissionDenied
 from valorize_core.identity import Role
@@ -130,13 +130,15 @@ _TYPED_PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
 def route_keys(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:
-    """Every HTTP route handler of ``app`` with its policy key (``"METHOD /path/{param}"``)."""
+    """Every route handler of ``app`` with its policy key: ``"METHOD /path/{param}"``, or
+    ``"WEBSOCKET /path"`` and ``"ASGI /path"`` for the other kinds (the API has none today)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
         path = _TYPED_PARAM.sub(r"{\1}", route.path)
-        for method, (handler, _) in route.route_handler_map.items():
-            yield f"{method} {path}", handler
+        if isinstance(route, HTTPRoute):
+            for method, (handler, _) in route.route_handler_map.items():
+                yield f"{method} {path}", handler
+        elif isinstance(route, (WebSocketRoute, ASGIRoute)):
+            yield f"{route.scope_type.value.upper()} {path}", route.route_handler
 
 
 def _lookup(key: str) -> Access | None:

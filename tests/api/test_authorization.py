@@ -338,3 +338,28 @@ def test_the_authorization_matrix(worker_client: TestClient[Any]) -> None:
     assert world.call("owner", "GET", "/api/accounts").status_code == 200
     members = world.call("owner", "GET", "/api/members").json()
     assert world.ids["user_id"] not in {m["user_id"] for m in members}
+
+
+def test_the_table_says_what_the_issue_says() -> None:
+    """Independent of the matrix (which checks the app does what the table says): the table
+    itself — public routes, reads for every token, writes for members, tokens and members for
+    owners."""
+    public = {k for k, v in POLICY.items() if v is Access.PUBLIC}
+    assert public == {
+        "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
+        "GET /schema/oauth2-redirect.html", "GET /schema/{path}", "OPTIONS *", "POST /api/signup",
+    }  # fmt: skip
+    for key, access in POLICY.items():
+        method, path = key.split(" ", 1)
+        if not path.startswith("/api/") or key == "POST /api/signup":
+            continue
+        if path.startswith(("/api/tokens", "/api/members")):
+            assert access is Access.OWNER, key
+        elif method == "GET" or key == "POST /api/rules/preview":
+            assert access is Access.VIEWER, key
+        else:
+            assert access is Access.MEMBER, key
+    assert POLICY["POST /tasks/{name}"] is Access.WORKER
+    assert {k for k, v in POLICY.items() if v is Access.PUSHER} == {
+        k for k in POLICY if k.split(" ", 1)[1].startswith("/apps/")
+    }

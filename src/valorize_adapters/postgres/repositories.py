@@ -21,6 +21,7 @@ from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.ports.patterns import PatternEngine
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
@@ -329,13 +330,17 @@ class PgBudgets(_Repo):
 
 
 class PgRules(_Repo):
+    def __init__(self, session: Session, patterns: PatternEngine) -> None:
+        super().__init__(session)
+        self._patterns = patterns
+
     async def get(self, rule_id: UUID) -> Rule | None:
         r = await self._s.fetch_one("SELECT * FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id))
-        return rows.rule(r) if r else None
+        return rows.rule(r, self._patterns) if r else None
 
     async def list(self) -> list[Rule]:
         rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
-        return [rows.rule(r) for r in rs]
+        return [rows.rule(r, self._patterns) for r in rs]
 
     def _params(self, rule: Rule) -> tuple[Any, ...]:
         conditions = Jsonb(condition_to_data(rule.conditions))

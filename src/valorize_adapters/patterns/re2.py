@@ -34,17 +34,42 @@ _NOTE = (
 
 
 class Re2Pattern:
-    """A compiled RE2 pattern."""
+    """A compiled RE2 pattern. Immutable: copies are itself; pickling compiles it again."""
 
-    __slots__ = ("_regex", "pattern")
+    __slots__ = ("_ignore_case", "_max_mem", "_regex", "pattern")
 
-    def __init__(self, pattern: str, regex: Any) -> None:
+    def __init__(self, pattern: str, *, ignore_case: bool, max_mem: int) -> None:
+        options = re2.Options()
+        options.case_sensitive = not ignore_case
+        options.log_errors = False
+        options.max_mem = max_mem
+        try:
+            self._regex: Any = re2.compile(pattern, options)
+        except re2.error as exc:
+            raise ValidationError(_explain(pattern, exc)) from None
         self.pattern = pattern
-        self._regex = regex
+        self._ignore_case = ignore_case
+        self._max_mem = max_mem
 
     def search(self, text: str) -> bool:
         """Whether the pattern matches anywhere in ``text``."""
         return self._regex.search(text) is not None
+
+    def __copy__(self) -> Re2Pattern:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Re2Pattern:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.pattern, self._ignore_case, self._max_mem))
+
+    def __repr__(self) -> str:
+        return f"Re2Pattern({self.pattern!r})"
+
+
+def _rebuild(pattern: str, ignore_case: bool, max_mem: int) -> Re2Pattern:
+    return Re2Pattern(pattern, ignore_case=ignore_case, max_mem=max_mem)
 
 
 class Re2Engine:
@@ -55,15 +80,7 @@ class Re2Engine:
 
     def compile(self, pattern: str, *, ignore_case: bool = False) -> CompiledPattern:
         """The compiled pattern, or :class:`ValidationError` naming what RE2 does not take."""
-        options = re2.Options()
-        options.case_sensitive = not ignore_case
-        options.log_errors = False
-        options.max_mem = self._max_mem
-        try:
-            regex = re2.compile(pattern, options)
-        except re2.error as exc:
-            raise ValidationError(_explain(pattern, exc)) from None
-        return Re2Pattern(pattern, regex)
+        return Re2Pattern(pattern, ignore_case=ignore_case, max_mem=self._max_mem)
 
 
 def _explain(pattern: str, exc: Exception) -> str:

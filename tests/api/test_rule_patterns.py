@@ -10,10 +10,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from http_support import Api
+from http_support import Api, run_background_tasks
 
 from valorize_adapters.memory import InMemoryTaskQueue
 from valorize_core.money import Money
+from valorize_core.patterns import StoredPatterns
+from valorize_core.rules import ConditionGroup, Rule, SetCategory, condition_from_data
 from valorize_core.transactions import Split, Transaction
 
 TX = "/api/transactions"
@@ -70,7 +72,9 @@ def test_a_catastrophic_pattern_does_not_stall_writes(api: Api, pattern: str, de
 )
 def test_syntax_re2_does_not_take_is_a_422_on_create_update_and_preview(api: Api, pattern: str, words: str) -> None:
     food = api.category("Food")
-    assert_refused(api.post("/api/rules", rule_body(regex(pattern), food)), words)
+    created = api.post("/api/rules", rule_body(regex(pattern), food))
+    assert_refused(created, words)
+    assert created.json()["errors"][0]["field"] == "conditions.conditions.0.value"
     assert_refused(api.post("/api/rules/preview", rule_body(regex(pattern), food)), words)
     kept = api.post("/api/rules", rule_body(regex("^uber"), food))
     assert kept.status_code == 201
@@ -170,3 +174,38 @@ def test_the_api_answers_while_rules_apply_to_100k_transactions(api: Api) -> Non
     assert answered_during_apply >= 3
     done = api.get(job.headers["location"]).json()
     assert (done["status"], done["result"]) == ("completed", {"examined": rows, "changed": rows})
+
+
+def test_a_stored_rule_whose_pattern_re2_refuses_still_loads_and_never_fires(api: Api) -> None:
+    """Rules saved before patterns ran on RE2 may hold lookaround: they load, show, can be fixed."""
+    runtime = api.client.app.state.runtime
+    account, food = api.account(), api.category("Food")
+    tenant = uuid.UUID(api.tenant_id)
+    stored = {
+        "match": "all",
+        "conditions": [{"field": "description", "operator": "regex", "value": "uber(?= trip)", "negate": True}],
+    }
+
+    async def store_old_rule() -> str:
+        ports = runtime.backend.ports
+        tree = condition_from_data(stored, patterns=StoredPatterns(ports.patterns))
+        assert isinstance(tree, ConditionGroup)
+        old = Rule(ports.ids.new_id(), tenant, "old", 0, tree, (SetCategory(uuid.UUID(food)),), ports.clock.now())
+        async with ports.uow(tenant) as uow:
+            await uow.rules.add(old)
+            await uow.commit()
+        return str(old.id)
+
+    rule_id = api.client.blocking_portal.call(store_old_rule)
+    (listed,) = api.get("/api/rules").json()
+    assert listed["conditions"]["conditions"][0]["value"] == "uber(?= trip)"
+    taxi = api.tx(account, "2026-11-01", "taxi", "-10.00")  # the negated condition would match it
+    assert taxi.status_code == 201, taxi.text
+    assert taxi.json()["splits"][0]["category_id"] is None
+    applying = api.post("/api/rules/apply", {})
+    run_background_tasks(api.client)
+    assert api.get(applying.headers["location"]).json()["result"] == {"examined": 1, "changed": 0}
+    fixed = api.patch(f"/api/rules/{rule_id}", {"conditions": rule_body(regex("^taxi"), food)["conditions"]})
+    assert fixed.status_code == 200, fixed.text
+    again = api.tx(account, "2026-11-02", "taxi", "-10.00")
+    assert again.json()["splits"][0]["category_id"] == food

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from world import World, run
 
 from valorize_adapters.patterns import default_pattern_engine
@@ -121,6 +123,18 @@ def test_syntax_re2_does_not_take_is_refused_by_name(pattern: str, named: str) -
     with pytest.raises(ValidationError) as err:
         condition_from_data({"field": "payee", "operator": "regex", "value": pattern}, patterns=RE2)
     assert err.value.errors[0].field == "conditions.value"
+
+
+@given(st.text(max_size=60), st.text(max_size=200))
+@example("\ud800", "a")  # lone surrogates: UTF-8, which RE2 works on, cannot encode them
+@example("a", "\ud800a")
+def test_any_pattern_compiles_or_is_a_validation_error(pattern: str, text: str) -> None:
+    """Whatever a client sends (lone surrogates included), never an error a 500 would come from."""
+    try:
+        compiled = RE2.compile(pattern, ignore_case=True)
+    except ValidationError:
+        return
+    assert compiled.search(text) in (True, False)
 
 
 def test_without_an_engine_regexes_are_refused_never_run_on_backtracking_re() -> None:

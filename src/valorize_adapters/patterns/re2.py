@@ -47,13 +47,19 @@ class Re2Pattern:
             self._regex: Any = re2.compile(pattern, options)
         except re2.error as exc:
             raise ValidationError(_explain(pattern, exc)) from None
+        except UnicodeEncodeError:  # RE2 works on UTF-8: a lone surrogate has no encoding
+            raise ValidationError("invalid regular expression: it is not valid Unicode text") from None
         self.pattern = pattern
         self._ignore_case = ignore_case
         self._max_mem = max_mem
 
     def search(self, text: str) -> bool:
-        """Whether the pattern matches anywhere in ``text``."""
-        return self._regex.search(text) is not None
+        """Whether the pattern matches anywhere in ``text`` (a lone surrogate in it, which
+        UTF-8 cannot encode, is searched as "?")."""
+        try:
+            return self._regex.search(text) is not None
+        except UnicodeEncodeError:
+            return self._regex.search(text.encode("utf-8", "replace").decode("utf-8")) is not None
 
     def __copy__(self) -> Re2Pattern:
         return self

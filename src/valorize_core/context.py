@@ -10,11 +10,13 @@ from uuid import UUID
 from valorize_core.categorization import Categorizer
 from valorize_core.correlation import current_correlation_id
 from valorize_core.events import DomainEvent
+from valorize_core.patterns import NO_PATTERN_ENGINE
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.identity import IdentityDirectory
 from valorize_core.ports.ids import IdGenerator
+from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.statement_parser import StatementParser
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
 from valorize_core.statements.csv_parser import CsvStatementParser
@@ -28,7 +30,8 @@ E = TypeVar("E", bound=DomainEvent)
 class Ports:
     """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped;
     ``parsers`` maps statement formats to parsers (CSV is built in); ``publisher``, when given,
-    receives news that is not state (import progress) directly, bypassing the outbox."""
+    receives news that is not state (import progress) directly, bypassing the outbox;
+    ``patterns`` compiles the regular expressions of rules (without one they are refused)."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -37,6 +40,7 @@ class Ports:
     embedder: Embedder | None = None
     parsers: Mapping[str, StatementParser] = field(default_factory=lambda: {"csv": CsvStatementParser()})
     publisher: EventPublisher | None = None
+    patterns: PatternEngine = NO_PATTERN_ENGINE
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from valorize_core.cooperative import cooperatively
 from valorize_core.events import (
     DomainEvent,
     ImportRequested,
@@ -34,7 +35,9 @@ from valorize_core.ports.task_queue import Task, TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.tasks import task_id_for
 
-__all__ = ["OutboxRelay", "follow_up_tasks"]
+__all__ = ["PUBLISH_SLICE", "OutboxRelay", "follow_up_tasks"]
+
+PUBLISH_SLICE = 500  # events per call to the publisher
 
 
 def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> Task:
@@ -88,8 +91,14 @@ class OutboxRelay:
         """Publish, enqueue follow-ups, then mark published (raises on failure)."""
         if not events:
             return
-        await self._publisher.publish(events)
-        for event in events:
+        # A big unit (a retroactive apply over 100,000 transactions commits 200,000 events) is
+        # published in slices, handing the event loop back between them: in one go it would
+        # hold every other request of the process for seconds.
+        for start in range(0, len(events), PUBLISH_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            await self._publisher.publish(events[start : start + PUBLISH_SLICE])
+        async for event in cooperatively(events):
             for task in follow_up_tasks(event):
                 await self._queue.enqueue(task)
         ids = [e.event_id for e in events]

@@ -6,15 +6,19 @@ can be negated, so ``(description contains "uber" OR payee equals "99") AND NOT 
 is one rule. Rules run in ``position`` order; each matching rule's actions apply in turn (a
 later ``set_category`` wins), and a rule with ``stop_processing`` ends the run. Every outcome
 says which rules fired and why.
+
+``regex`` conditions run on a :class:`~valorize_core.ports.patterns.PatternEngine` passed as
+``patterns`` (RE2 in the adapters): linear in the text, so no pattern can stall a caller.
+Without an engine they are refused (:mod:`valorize_core.patterns`).
 """
 
 from __future__ import annotations
 
 import enum
-import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import InitVar, dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
@@ -22,6 +26,8 @@ from uuid import UUID
 
 from valorize_core.errors import ValidationError
 from valorize_core.money import Money
+from valorize_core.patterns import NO_PATTERN_ENGINE, RefusedPattern
+from valorize_core.ports.patterns import CompiledPattern, PatternEngine
 from valorize_core.text import clean_name, clean_tag, clean_text, parse_choice
 from valorize_core.transactions import Categorization, CategorizationSource, Split, Transaction
 
@@ -95,8 +101,6 @@ ALLOWED_OPERATORS: dict[Field, frozenset[Operator]] = {
     Field.ACCOUNT: frozenset({Operator.EQUALS, Operator.ONE_OF}),
     Field.DATE: frozenset(_ORDER_OPS - {Operator.ONE_OF}),
 }
-# A quantified group that is itself quantified, e.g. (a+)+ : the classic catastrophic pattern.
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 
 def fold(text: str) -> str:
@@ -131,18 +135,20 @@ def _check_scalar(field: Field, value: object, name: str) -> ScalarValue:
 class Condition:
     """``field operator value``, optionally negated.
 
-    Values: text for description/payee (``one_of``: a tuple of texts; ``regex``: a pattern);
-    :class:`Money` for amount, compared on the signed amount (outflows are negative); an
-    account id for account; a :class:`date` for date. ``between`` takes an inclusive
-    ``(low, high)`` pair.
+    Values: text for description/payee (``one_of``: a tuple of texts; ``regex``: a pattern,
+    compiled case-insensitively by ``patterns``, kept in :attr:`compiled`); :class:`Money` for
+    amount, compared on the signed amount (outflows are negative); an account id for account;
+    a :class:`date` for date. ``between`` takes an inclusive ``(low, high)`` pair.
     """
 
     field: Field
     operator: Operator
     value: Any
     negate: bool = False
+    patterns: InitVar[PatternEngine | None] = None
+    compiled: CompiledPattern | None = dataclass_field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, patterns: PatternEngine | None) -> None:
         field = parse_choice(Field, self.field, "field")
         op = parse_choice(Operator, self.operator, "operator")
         object.__setattr__(self, "field", field)
@@ -173,17 +179,21 @@ class Condition:
                 value = str(value)
                 if len(value) > MAX_PATTERN:
                     raise ValidationError.for_field("value", f"patterns are at most {MAX_PATTERN} characters")
-                if _NESTED_QUANTIFIER.search(value):
-                    raise ValidationError.for_field("value", "nested quantifiers like (a+)+ are not allowed")
                 try:
-                    re.compile(value)
-                except re.error as exc:
-                    raise ValidationError.for_field("value", f"invalid regular expression: {exc}") from None
+                    compiled = (patterns or NO_PATTERN_ENGINE).compile(value, ignore_case=True)
+                except ValidationError as exc:
+                    raise ValidationError.for_field("value", exc.message) from None
+                object.__setattr__(self, "compiled", compiled)
         if field is Field.AMOUNT:
             currencies = {v.currency for v in (value if isinstance(value, tuple) else (value,))}
             if len(currencies) != 1:
                 raise ValidationError.for_field("value", "amounts in one condition share a currency")
         object.__setattr__(self, "value", value)
+
+    @property
+    def runnable(self) -> bool:
+        """False for a stored pattern the engine refuses (see :class:`RefusedPattern`)."""
+        return not isinstance(self.compiled, RefusedPattern)
 
     def evaluate(self, tx: Transaction) -> bool:
         """Whether ``tx`` satisfies the condition (negation applied)."""
@@ -194,7 +204,8 @@ class Condition:
         if self.field in (Field.DESCRIPTION, Field.PAYEE):
             raw = tx.description if self.field is Field.DESCRIPTION else tx.payee
             if op is Operator.REGEX:  # on the raw text: folding could change what a pattern means
-                return re.search(value, raw, re.IGNORECASE) is not None
+                assert self.compiled is not None
+                return self.compiled.search(raw)
             subject = fold(raw)
             if op is Operator.ONE_OF:
                 return subject in {fold(v) for v in value}
@@ -229,7 +240,8 @@ class Condition:
         """Human wording, e.g. ``description contains 'uber'``."""
         shown = _show(self.value)
         words = self.operator.value.replace("_", " ")
-        return f"{'not ' if self.negate else ''}{self.field.value} {words} {shown}"
+        refused = f" (not run: {self.compiled.reason})" if isinstance(self.compiled, RefusedPattern) else ""
+        return f"{'not ' if self.negate else ''}{self.field.value} {words} {shown}{refused}"
 
 
 def _compare_key(value: object) -> Any:
@@ -280,6 +292,14 @@ class ConditionGroup:
     def size(self) -> int:
         """Number of conditions in the whole tree."""
         return sum(m.size() if isinstance(m, ConditionGroup) else 1 for m in self.members)
+
+    def conditions(self) -> Iterator[Condition]:
+        """Every condition of the tree, depth first."""
+        for m in self.members:
+            if isinstance(m, ConditionGroup):
+                yield from m.conditions()
+            else:
+                yield m
 
     def explain(self, tx: Transaction) -> tuple[bool, list[str]]:
         """Whether ``tx`` matches, and the conditions that made it so."""
@@ -469,6 +489,19 @@ class Rule:
                     out.add(action.remainder_category_id)
         return out
 
+    def account_ids(self) -> set[UUID]:
+        """Every account this rule's conditions name."""
+        out: set[UUID] = set()
+        for condition in self.conditions.conditions():
+            if condition.field is Field.ACCOUNT:
+                out.update(condition.value if isinstance(condition.value, tuple) else (condition.value,))
+        return out
+
+    def runnable(self) -> bool:
+        """False when a pattern of the rule cannot run (a stored one the engine refuses): such a
+        rule never fires until its pattern is changed."""
+        return all(c.runnable for c in self.conditions.conditions())
+
 
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
@@ -496,11 +529,12 @@ class RuleOutcome:
 
 
 def apply_rules(rules: Iterable[Rule], tx: Transaction) -> RuleOutcome:
-    """Run the enabled rules in position order over ``tx`` and return the outcome."""
+    """Run the enabled rules in position order over ``tx`` and return the outcome (a rule
+    whose pattern cannot run is skipped, see :meth:`Rule.runnable`)."""
     matches: list[RuleMatch] = []
     category_rule: RuleMatch | None = None
     current = tx
-    for rule in sorted((r for r in rules if r.enabled), key=lambda r: (r.position, r.id)):
+    for rule in sorted((r for r in rules if r.enabled and r.runnable()), key=lambda r: (r.position, r.id)):
         matched, reasons = rule.conditions.explain(current)
         if not matched:
             continue
@@ -587,8 +621,15 @@ def condition_to_data(node: Condition | ConditionGroup) -> dict[str, Any]:
     }
 
 
-def condition_from_data(data: Any, path: str = "conditions", depth: int = 1) -> Condition | ConditionGroup:
-    """Rebuild a condition tree from :func:`condition_to_data` output, validating it."""
+def condition_from_data(
+    data: Any, path: str = "conditions", depth: int = 1, *, patterns: PatternEngine | None = None
+) -> Condition | ConditionGroup:
+    """Rebuild a condition tree from :func:`condition_to_data` output, validating it.
+
+    ``regex`` values are compiled by ``patterns`` (refused without one); storage adapters pass
+    :class:`~valorize_core.patterns.StoredPatterns` so a stored pattern the engine refuses still
+    loads (its rule does not run).
+    """
     if not isinstance(data, Mapping):
         raise ValidationError.for_field(path, "must be an object")
     if depth > MAX_DEPTH + 1:
@@ -602,7 +643,10 @@ def condition_from_data(data: Any, path: str = "conditions", depth: int = 1) -> 
                 raise ValidationError.for_field("conditions", f"at most {MAX_CONDITIONS} conditions")
             return ConditionGroup(
                 data.get("match", "all"),
-                tuple(condition_from_data(m, f"{path}.conditions.{i}", depth + 1) for i, m in enumerate(members)),
+                tuple(
+                    condition_from_data(m, f"{path}.conditions.{i}", depth + 1, patterns=patterns)
+                    for i, m in enumerate(members)
+                ),
                 data.get("negate", False),
             )
         field = parse_choice(Field, data.get("field"), "field")
@@ -614,7 +658,7 @@ def condition_from_data(data: Any, path: str = "conditions", depth: int = 1) -> 
             value: Any = tuple(_value_from_data(field, v, "value") for v in raw[: MAX_ONE_OF + 1])
         else:
             value = _value_from_data(field, raw, "value")
-        return Condition(field, op, value, data.get("negate", False))
+        return Condition(field, op, value, data.get("negate", False), patterns)
     except ValidationError as exc:
         if exc.errors and exc.errors[0].field.startswith(path):
             raise

@@ -20,6 +20,7 @@ from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.memory.outbox import MemoryOutbox
+from valorize_adapters.patterns.re2 import Re2Engine
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_adapters.postgres.outbox import PgOutbox
@@ -296,7 +297,7 @@ async def _runtime(
 
 
 async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
-    backend = InMemoryBackend(embedder=_embedder(settings))
+    backend = InMemoryBackend(embedder=_embedder(settings), patterns=Re2Engine())
     async with _runtime(
         settings, backend, url=None, local=InMemoryTaskQueue(), outbox=MemoryOutbox(backend.store),
         idempotency=InMemoryIdempotencyStore(),
@@ -314,6 +315,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
         url,
         run_migrations=settings.run_migrations,
         embedder=_embedder(settings),
+        patterns=Re2Engine(),
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         role=settings.db_role or None,

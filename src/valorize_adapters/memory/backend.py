@@ -5,18 +5,23 @@ from __future__ import annotations
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
+from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
+from valorize_core.ports.patterns import PatternEngine
 
 __all__ = ["InMemoryBackend"]
 
 
 class InMemoryBackend:
-    """A :class:`MemoryStore` and every in-memory adapter, plus the ready :class:`Valorize`."""
+    """A :class:`MemoryStore` and every in-memory adapter, plus the ready :class:`Valorize`.
+
+    ``patterns`` (default: RE2 when installed, see :func:`default_pattern_engine`) runs the
+    regular expressions of rules."""
 
     def __init__(
         self,
@@ -24,6 +29,7 @@ class InMemoryBackend:
         ids: IdGenerator | None = None,
         dimensions: int = 256,
         embedder: Embedder | None = None,
+        patterns: PatternEngine | None = None,
     ) -> None:
         embedder = embedder or HashingEmbedder(dimensions)
         self.store = MemoryStore(embedder.dimensions)
@@ -33,5 +39,6 @@ class InMemoryBackend:
             ids=ids or TimeOrderedIds(),
             directory=MemoryDirectory(self.store),
             embedder=embedder,
+            patterns=patterns or default_pattern_engine(),
         )
         self.app = Valorize(self.ports)

@@ -8,6 +8,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
 from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
@@ -18,6 +19,7 @@ from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
+from valorize_core.ports.patterns import PatternEngine
 
 __all__ = ["PostgresBackend"]
 
@@ -43,9 +45,11 @@ class PostgresBackend:
         max_size: int = 10,
         role: str | None = APP_ROLE,
         embedder: Embedder | None = None,
+        patterns: PatternEngine | None = None,
     ) -> PostgresBackend:
         """Migrate (unless told not to), open the pool and wire every port. The embedder
-        (default: hashing into ``dimensions``) sets the vector size."""
+        (default: hashing into ``dimensions``) sets the vector size; ``patterns`` (default: RE2
+        when installed) compiles the regular expressions of rules, stored ones included."""
         if run_migrations:
             await migrate(url)
         embedder = embedder or HashingEmbedder(dimensions)
@@ -53,12 +57,14 @@ class PostgresBackend:
         pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role)
         if dimensions != 256:
             await ensure_vector_index(pool, dimensions)
+        patterns = patterns or default_pattern_engine()
         ports = Ports(
-            uow=PostgresUnitOfWorkFactory(pool, VectorSettings(dimensions)),
+            uow=PostgresUnitOfWorkFactory(pool, VectorSettings(dimensions), patterns),
             clock=clock or SystemClock(),
             ids=ids or TimeOrderedIds(),
             directory=PostgresDirectory(pool),
             embedder=embedder,
+            patterns=patterns,
         )
         return cls(pool, ports)
 

@@ -15,12 +15,14 @@ from valorize_adapters.postgres.session import Session
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
+from valorize_core.cooperative import cooperatively
 from valorize_core.errors import Conflict, NotFound
 from valorize_core.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.ports.patterns import PatternEngine
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
@@ -232,7 +234,8 @@ class PgTransactions(_Repo):
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         where, params = _where(self._t, filter)
         rs = await self._s.fetch(_SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on, t.id", params)
-        return [rows.transaction(r) for r in rs]
+        # 100,000 rows take seconds to decode: hand the event loop back while doing it.
+        return [rows.transaction(r) async for r in cooperatively(rs)]
 
     async def count_for_account(self, account_id: UUID) -> int:
         r = await self._s.fetch_one(
@@ -329,13 +332,17 @@ class PgBudgets(_Repo):
 
 
 class PgRules(_Repo):
+    def __init__(self, session: Session, patterns: PatternEngine) -> None:
+        super().__init__(session)
+        self._patterns = patterns
+
     async def get(self, rule_id: UUID) -> Rule | None:
         r = await self._s.fetch_one("SELECT * FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id))
-        return rows.rule(r) if r else None
+        return rows.rule(r, self._patterns) if r else None
 
     async def list(self) -> list[Rule]:
         rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
-        return [rows.rule(r) for r in rs]
+        return [rows.rule(r, self._patterns) for r in rs]
 
     def _params(self, rule: Rule) -> tuple[Any, ...]:
         conditions = Jsonb(condition_to_data(rule.conditions))

@@ -16,6 +16,7 @@ from valorize_core.listing import transaction_tokens
 from valorize_core.money import Money, currency
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.ports.patterns import PatternEngine
 from valorize_core.restore import restorer
 from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
@@ -110,8 +111,8 @@ def budget(r: Row) -> Budget:
     )  # fmt: skip
 
 
-def rule(r: Row) -> Rule:
-    conditions = condition_from_data(r["conditions"])
+def rule(r: Row, patterns: PatternEngine) -> Rule:
+    conditions = condition_from_data(r["conditions"], patterns=patterns)
     if not isinstance(conditions, ConditionGroup):
         conditions = ConditionGroup("all", (conditions,))  # type: ignore[arg-type]
     return Rule(

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres import rows
 from valorize_adapters.postgres.repositories import (
     PgAccounts,
@@ -31,6 +32,8 @@ from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, Membership, Role, User
+from valorize_core.patterns import StoredPatterns
+from valorize_core.ports.patterns import PatternEngine
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
@@ -44,10 +47,13 @@ class PostgresUnitOfWork:
     exactly when the state change is.
     """
 
-    def __init__(self, pool: Pool, tenant_id: UUID, vectors: VectorSettings) -> None:
+    def __init__(
+        self, pool: Pool, tenant_id: UUID, vectors: VectorSettings, patterns: PatternEngine | None = None
+    ) -> None:
         self.tenant_id = tenant_id
         self._pool = pool
         self._vectors = vectors
+        self._patterns = patterns or StoredPatterns(default_pattern_engine())
         self._events: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self._lease: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
@@ -60,7 +66,7 @@ class PostgresUnitOfWork:
         self.categories = PgCategories(self.session)
         self.transactions = PgTransactions(self.session)
         self.budgets = PgBudgets(self.session)
-        self.rules = PgRules(self.session)
+        self.rules = PgRules(self.session, self._patterns)
         self.imports = PgImports(self.session)
         self.jobs = PgJobs(self.session)
         self.rule_suggestions = PgRuleSuggestions(self.session)
@@ -131,14 +137,19 @@ class PostgresUnitOfWork:
 
 
 class PostgresUnitOfWorkFactory:
-    """Opens units of work on a pool."""
+    """Opens units of work on a pool. Stored rules' patterns are compiled by ``patterns``
+    (default: RE2 when installed); one it refuses still loads (:class:`StoredPatterns`), and
+    its rule does not run."""
 
-    def __init__(self, pool: Pool, vectors: VectorSettings | None = None) -> None:
+    def __init__(
+        self, pool: Pool, vectors: VectorSettings | None = None, patterns: PatternEngine | None = None
+    ) -> None:
         self.pool = pool
         self.vectors = vectors or VectorSettings()
+        self.patterns: PatternEngine = StoredPatterns(patterns or default_pattern_engine())
 
     def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors)
+        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns)
 
 
 class PostgresDirectory:

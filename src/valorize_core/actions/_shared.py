@@ -24,7 +24,7 @@ from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.payees import display_payee, payee_key
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
-from valorize_core.rules import apply_rules
+from valorize_core.rules import Rule, apply_rules
 from valorize_core.transactions import Transaction
 
 T = TypeVar("T")
@@ -49,6 +49,17 @@ async def require_categories(uow: UnitOfWork, ids: Iterable[UUID | None], field:
     missing = wanted - known
     if missing:
         raise ValidationError.for_field(field, f"unknown category {sorted(map(str, missing))[0]}")
+
+
+async def require_rule_references(uow: UnitOfWork, rule: Rule) -> None:
+    """Raise unless every category the rule assigns and every account its conditions name are
+    the tenant's: one check for creating, changing and previewing a rule."""
+    await require_categories(uow, rule.category_ids(), "actions")
+    wanted = rule.account_ids()
+    if wanted:
+        missing = wanted - {a.id for a in await uow.accounts.list()}
+        if missing:
+            raise ValidationError.for_field("conditions", f"unknown account {sorted(map(str, missing))[0]}")
 
 
 def parse_amount(value: object, cur: Currency, field: str = "amount") -> Money:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require
 from valorize_core.context import Ports
+from valorize_core.cooperative import cooperatively
 from valorize_core.listing import TransactionFilter
 from valorize_core.rules import apply_rules
 
@@ -51,7 +52,9 @@ class ApplyRules:
                 rules = [await require(uow.rules.get, rid, "rule") for rid in command.rule_ids]
                 rules = [replace(r, enabled=True) for r in rules]
             examined = changed = 0
-            for tx in await uow.transactions.all(command.filter):
+            # The walk hands the event loop back every few milliseconds: the API and the worker
+            # keep serving while 100,000 transactions go through the rules.
+            async for tx in cooperatively(await uow.transactions.all(command.filter)):
                 if tx.is_transfer or (tx.categorization.source == "manual" and not command.include_manual):
                     continue
                 examined += 1

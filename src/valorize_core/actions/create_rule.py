@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require_categories
+from valorize_core.actions._shared import require_rule_references
 from valorize_core.context import Ports
 from valorize_core.rules import Action, ConditionGroup, Rule
 
@@ -26,7 +26,7 @@ class NewRule:
 
 
 class CreateRule:
-    """Adds a rule whose categories all exist."""
+    """Adds a rule whose categories and accounts all exist."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
@@ -49,7 +49,7 @@ class CreateRule:
                 stop_processing=command.stop_processing,
                 enabled=command.enabled,
             )
-            await require_categories(uow, rule.category_ids(), "actions")
+            await require_rule_references(uow, rule)
             await uow.rules.add(rule)
             await uow.commit()
         return rule

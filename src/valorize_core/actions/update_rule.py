@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import require, require_categories
+from valorize_core.actions._shared import require, require_rule_references
 from valorize_core.context import Ports
 from valorize_core.rules import Action, ConditionGroup, Rule
 
@@ -42,7 +42,7 @@ class UpdateRule:
                 if getattr(command, name) is not None
             }
             changed = Rule(**{**{f: getattr(rule, f) for f in Rule.__dataclass_fields__}, **changes})
-            await require_categories(uow, changed.category_ids(), "actions")
+            await require_rule_references(uow, changed)
             await uow.rules.update(replace(changed))
             await uow.commit()
         return changed

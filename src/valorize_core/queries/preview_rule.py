@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from valorize_core.actions._shared import require_rule_references
 from valorize_core.context import Ports
+from valorize_core.cooperative import cooperatively
 from valorize_core.errors import ValidationError
 from valorize_core.listing import TransactionFilter
 from valorize_core.rules import Rule, RuleMatch, apply_rules
@@ -34,7 +36,7 @@ class RulePreview:
 
 
 class PreviewRule:
-    """Dry run of one rule."""
+    """Dry run of one rule, whose categories and accounts must be the tenant's (as on create)."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
@@ -46,11 +48,12 @@ class PreviewRule:
         if query.rule.tenant_id != query.tenant_id:
             raise ValidationError.for_field("rule", "belongs to another tenant")
         async with self._ports.uow(query.tenant_id) as uow:
+            await require_rule_references(uow, query.rule)
             txs = await uow.transactions.all(query.filter)
         previews: list[RulePreview] = []
         total = 0
         rule = Rule(**{**{f: getattr(query.rule, f) for f in Rule.__dataclass_fields__}, "enabled": True})
-        for tx in sorted(txs, key=lambda t: (t.booked_on, t.id), reverse=True):
+        async for tx in cooperatively(sorted(txs, key=lambda t: (t.booked_on, t.id), reverse=True)):
             if tx.is_transfer:
                 continue
             outcome = apply_rules([rule], tx)

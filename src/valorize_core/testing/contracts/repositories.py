@@ -192,7 +192,7 @@ class RuleRepositoryContract(PortsContract):
                     Match.ANY,
                     (
                         Condition(Field.DESCRIPTION, Operator.CONTAINS, "uber"),
-                        Condition(Field.PAYEE, Operator.REGEX, "^99"),
+                        Condition(Field.PAYEE, Operator.REGEX, "^99", patterns=ports.patterns),
                     ),
                 ),
                 Condition(Field.AMOUNT, Operator.BETWEEN, (Money(-10000, "BRL"), Money(0, "BRL")), negate=True),
@@ -211,6 +211,9 @@ class RuleRepositoryContract(PortsContract):
         self.write(ports, t, lambda uow: uow.rules.add(late))
         self.write(ports, t, lambda uow: uow.rules.add(early))
         assert self.read(ports, t, lambda uow: uow.rules.list()) == [early, late]
+        loaded = self.read(ports, t, lambda uow: uow.rules.get(late.id))
+        assert loaded is not None
+        assert loaded.runnable()  # the pattern is compiled again when read back
         moved = replace(early, position=9, enabled=True)
         self.write(ports, t, lambda uow: uow.rules.update(moved))
         assert self.read(ports, t, lambda uow: uow.rules.list()) == [late, moved]

@@ -18,6 +18,7 @@ from valorize_core.actions.delete_rule import RuleDeletion
 from valorize_core.actions.request_job import JobRequest
 from valorize_core.actions.set_budget import BudgetInput
 from valorize_core.actions.update_rule import RuleChanges
+from valorize_core.app import Valorize
 from valorize_core.errors import ValidationError
 from valorize_core.queries.budget_status import BudgetStatusQuery
 from valorize_core.queries.list_rules import RulesQuery
@@ -89,8 +90,8 @@ def _budget_input(actor: Reader, data: Body[s.BudgetIn], budget_id: UUID | None)
     )
 
 
-def _conditions(data: dict[str, object]) -> ConditionGroup:
-    tree = condition_from_data(data)
+def _conditions(data: dict[str, object], vz: Valorize) -> ConditionGroup:
+    tree = condition_from_data(data, patterns=vz.ports.patterns)
     if not isinstance(tree, ConditionGroup):
         raise ValidationError.for_field("conditions", "must be a group: {match, conditions}")
     return tree
@@ -132,7 +133,7 @@ class RuleController(Controller):
         command = NewRule(
             writer.tenant_id,
             data.name,
-            _conditions(data.conditions),
+            _conditions(data.conditions, vz),
             _actions(data.actions),
             data.position,
             data.stop_processing,
@@ -146,7 +147,7 @@ class RuleController(Controller):
             writer.tenant_id,
             rule_id,
             name=None if data.name is UNSET else data.name,
-            conditions=None if data.conditions is UNSET else _conditions(data.conditions),
+            conditions=None if data.conditions is UNSET else _conditions(data.conditions, vz),
             actions=None if data.actions is UNSET else _actions(data.actions),
             position=None if data.position is UNSET else data.position,
             stop_processing=None if data.stop_processing is UNSET else data.stop_processing,
@@ -173,7 +174,7 @@ class RuleController(Controller):
             actor.tenant_id,
             data.name,
             data.position or 0,
-            _conditions(data.conditions),
+            _conditions(data.conditions, vz),
             _actions(data.actions),
             vz.ports.clock.now(),
             data.stop_processing,

@@ -152,7 +152,7 @@ class RedisVersionFeed:
             finally:
                 self._near.disconnected()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             backoff = 0.05 if self.connections > connections else min(backoff * 2, 2.0)
             await asyncio.sleep(backoff)
 

@@ -109,4 +109,4 @@ class RedisSubscriber:
 
     async def close(self) -> None:
         self._closed = True
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()

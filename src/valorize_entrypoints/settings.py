@@ -74,6 +74,8 @@ class Settings:
         realtime_client_events: let clients send ``client-`` events on private/presence channels.
         realtime_activity_timeout: seconds of silence before the server pings a client.
         realtime_max_message_bytes: the largest frame a client may send.
+        max_json_bytes: the largest JSON request body (413 beyond it).
+        max_json_depth: how deep a JSON request body may nest arrays and objects (400 beyond).
     """
 
     backend: str = "postgres"
@@ -110,6 +112,8 @@ class Settings:
     realtime_client_events: bool = False
     realtime_activity_timeout: int = 120
     realtime_max_message_bytes: int = 10_000
+    max_json_bytes: int = 1 << 20
+    max_json_depth: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +147,8 @@ class Settings:
             raise ValueError("VALORIZE_CACHE_TTL and VALORIZE_CACHE_HOLD must be at least 1 (second)")
         if settings.near_cache_mb < 0:
             raise ValueError("VALORIZE_NEAR_CACHE_MB must be 0 (off) or more")
+        if settings.max_json_bytes < 1 or settings.max_json_depth < 1:
+            raise ValueError("VALORIZE_MAX_JSON_BYTES and VALORIZE_MAX_JSON_DEPTH must be at least 1")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

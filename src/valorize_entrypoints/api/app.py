@@ -17,6 +17,7 @@ from litestar.plugins.prometheus import PrometheusController
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
+from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.identity import SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
@@ -108,6 +109,12 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
         middleware=[
             cast("Any", RequestLogMiddleware),  # request id, metrics, access log
+            # hostile JSON bodies (415/413/400) before anything reads or authenticates them
+            DefineMiddleware(
+                cast("Any", JsonBodyGuardMiddleware),
+                max_bytes=settings.max_json_bytes,
+                max_depth=settings.max_json_depth,
+            ),
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],

@@ -28,7 +28,16 @@ from valorize_core.transactions import Transaction, Transfer
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=500)]
-Amount = Annotated[str, Meta(min_length=1, max_length=40, examples=["-12.34"])]
+# Money.parse's grammar: ASCII digits, one optional sign and point, and no negative zero (a
+# minus needs a non-zero digit). Decimals beyond the currency's are refused by the domain (422).
+AMOUNT_PATTERN = r"^(?:\+?[0-9]+(?:\.[0-9]+)?|-(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*))$"
+Amount = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=40, pattern=AMOUNT_PATTERN, examples=["-12.34"],
+        description="A decimal amount: [+-]digits[.digits], ASCII digits, no negative zero",
+    ),
+]  # fmt: skip
 CurrencyCode = Annotated[str, Meta(pattern="^[A-Za-z]{3}$", examples=["BRL"])]
 Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w\-:./]+$")]
 AccountKindName = Literal["checking", "savings", "credit_card", "cash", "investment", "loan"]

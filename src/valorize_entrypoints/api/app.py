@@ -28,7 +28,9 @@ from valorize_entrypoints.api.controllers.transactions import TransactionControl
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
+from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.worker import TaskController
@@ -109,12 +111,14 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
         middleware=[
             cast("Any", RequestLogMiddleware),  # request id, metrics, access log
+            cast("Any", AllowedMethodsMiddleware),  # OPTIONS lists every method of the path
             # hostile JSON bodies (415/413/400) before anything reads or authenticates them
             DefineMiddleware(
                 cast("Any", JsonBodyGuardMiddleware),
                 max_bytes=settings.max_json_bytes,
                 max_depth=settings.max_json_depth,
             ),
+            cast("Any", RateLimitMiddleware),  # per token, and failed authentication per address
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],

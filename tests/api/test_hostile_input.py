@@ -111,3 +111,27 @@ def test_amounts_in_the_grammar_are_taken(api: Api, amount: str, stored: str) ->
     response = api.tx(api.account(), "2026-11-01", "PADARIA", amount)
     assert response.status_code == 201, response.text
     assert response.json()["amount"]["amount"] == stored
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/accounts", {"name": "A", "kind": "cash", "currency": "BRL", "opening_balance": 5}),
+        ("/api/accounts", {"name": "A", "kind": "cash", "currency": "brl"}),
+        ("/api/rules/apply", {"include_manual": 0}),
+        ("/api/budgets", {"category_id": "01a24396-64f5-703b-80be-d45bde857958", "limit": "1", "currency": "BRL",
+                          "thresholds": ["80"]}),
+    ],
+)  # fmt: skip
+def test_bodies_are_decoded_strictly_as_the_schema_says(api: Api, path: str, body: dict[str, Any]) -> None:
+    """Litestar converts leniently (0 → False, "80" → 80): bodies the schema refuses were taken."""
+    response = api.post(path, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+
+
+def test_a_patch_is_decoded_strictly_too(api: Api) -> None:
+    account = api.account()
+    response = api.patch(f"/api/accounts/{account}", {"archived": 0})
+    assert response.status_code == 422, response.text
+    assert api.get(f"/api/accounts/{account}").json()["archived"] is False

@@ -11,7 +11,6 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.prometheus import PrometheusController
 
@@ -29,6 +28,7 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
+from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
@@ -130,7 +130,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             version="0.1.0",
             description="Finance with automatic transaction categorization.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            # msgspec's schemas of the bodies: every constraint it enforces (api/openapi.py)
+            render_plugins=[ConstrainedJsonRenderPlugin(), ConstrainedSwaggerRenderPlugin()],
         ),
         debug=False,
     )

@@ -11,7 +11,10 @@ scan, never a token lookup, an idempotency claim or a decoder's recursion:
   else as soon as the bytes read pass the limit;
 * a JSON body nested deeper than ``max_depth`` is 400. Decoders recurse (msgspec and the
   standard library raise ``RecursionError`` around depth 1,000), so the depth is measured first
-  by :func:`json_too_deep`, which counts brackets outside strings in one pass.
+  by :func:`json_too_deep`, which counts brackets outside strings in one pass;
+* a JSON route's body is decoded into its type in msgspec's strict mode, as the OpenAPI
+  document describes it: Litestar converts request data leniently (``"archived": 0`` became
+  ``False``, ``"7"`` became 7), which accepted bodies the schema refuses. A mismatch is 422.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
+import msgspec
 from litestar.enums import RequestEncodingType
 
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, replaying, send_response
@@ -63,13 +67,40 @@ def _problem(status: int, title: str, detail: str, code: str) -> bytes:
     return json.dumps({**problem, "type": f"https://valorize.dev/problems/{code}"}).encode()
 
 
-def _takes_json(handler: Any) -> bool:
-    """Whether the route decodes a ``data`` parameter from a JSON body."""
+class _JsonRoute:
+    """A route that decodes a ``data`` parameter from a JSON body, and its strict decoder."""
+
+    def __init__(self, annotation: Any) -> None:
+        try:
+            self.decoder: msgspec.json.Decoder[Any] | None = msgspec.json.Decoder(annotation, strict=True)
+        except TypeError:  # a type msgspec cannot decode into: Litestar alone decides
+            self.decoder = None
+
+    def refusal(self, body: bytes) -> bytes | None:
+        """The 422 problem for a body that does not fit the type, strictly; else ``None``
+        (malformed JSON is left to Litestar's 400)."""
+        if self.decoder is None or not body:
+            return None
+        try:
+            self.decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            message, _, where = str(exc).partition(" - at `$")
+            field = where.rstrip("`").lstrip(".")
+            problem = json.loads(_problem(422, "Invalid input", message, "validation_error"))
+            return json.dumps({**problem, "errors": [{"field": field, "message": message}]}).encode()
+        except msgspec.DecodeError:
+            return None
+        return None
+
+
+def _json_route(handler: Any) -> _JsonRoute | None:
     data = handler.parsed_fn_signature.parameters.get("data")
     if data is None:
-        return False
+        return None
     media = getattr(data.kwarg_definition, "media_type", None)
-    return media is None or media == RequestEncodingType.JSON
+    if media is not None and media != RequestEncodingType.JSON:
+        return None
+    return _JsonRoute(data.annotation)
 
 
 class JsonBodyGuardMiddleware:
@@ -79,13 +110,12 @@ class JsonBodyGuardMiddleware:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self._json_routes: dict[int, bool] = {}
+        self._json_routes: dict[int, _JsonRoute | None] = {}
 
-    def _json_route(self, handler: Any) -> bool:
-        known = self._json_routes.get(id(handler))
-        if known is None:
-            known = self._json_routes[id(handler)] = _takes_json(handler)
-        return known
+    def _json_route(self, handler: Any) -> _JsonRoute | None:
+        if id(handler) not in self._json_routes:
+            self._json_routes[id(handler)] = _json_route(handler)
+        return self._json_routes[id(handler)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -98,9 +128,9 @@ class JsonBodyGuardMiddleware:
             elif name == b"content-length":
                 length = value
         handler = scope.get("route_handler")
-        json_route = handler is not None and self._json_route(handler)
+        json_route = self._json_route(handler) if handler is not None else None
         declared_json = is_json_media_type(content_type)
-        if not declared_json and not json_route:
+        if not declared_json and json_route is None:
             await self.app(scope, receive, send)  # multipart, forms, raw bodies: their own rules
             return
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
@@ -126,6 +156,10 @@ class JsonBodyGuardMiddleware:
         if json_too_deep(body, self.max_depth):
             detail = f"JSON may nest at most {self.max_depth} levels deep"
             await send_response(send, 400, _problem(400, "JSON too deep", detail, "json_too_deep"), _PROBLEM)
+            return
+        refusal = json_route.refusal(body) if json_route is not None else None
+        if refusal is not None:
+            await send_response(send, 422, refusal, _PROBLEM)
             return
         await self.app(scope, replaying(body, receive), send)
 

@@ -19,9 +19,11 @@ __all__ = ["AllowedMethodsMiddleware"]
 
 
 def allowed_methods(app: Any) -> dict[str, bytes]:
-    """Each HTTP route's path template → its ``Allow`` header value."""
+    """Each HTTP route's path template (as routing puts it in the scope) → its ``Allow`` value."""
     return {
-        route.path: ", ".join(sorted(route.methods)).encode() for route in app.routes if isinstance(route, HTTPRoute)
+        route.path_format: ", ".join(sorted(route.methods)).encode()
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
     }
 
 

@@ -28,8 +28,8 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
-from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving

@@ -135,3 +135,19 @@ def test_a_patch_is_decoded_strictly_too(api: Api) -> None:
     response = api.patch(f"/api/accounts/{account}", {"archived": 0})
     assert response.status_code == 422, response.text
     assert api.get(f"/api/accounts/{account}").json()["archived"] is False
+
+
+@pytest.mark.parametrize("email", ["a\x00b@example.com", "ana@exam\x1fple.com", "ana@example.com\x85"])
+def test_an_email_with_control_characters_is_422_not_500(api: Api, email: str) -> None:
+    """PostgreSQL text cannot hold NUL: the e-mail reached the INSERT and failed there."""
+    response = api.client.post("/api/signup", json={"tenant_name": "T", "email": email, "name": "N"})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("email", ["a\x00b@example.com", "ana@exam\x1fple.com", "ana\x7f@example.com"])
+def test_the_domain_refuses_control_characters_in_an_email(email: str) -> None:
+    from valorize_core.errors import ValidationError
+    from valorize_core.identity import normalize_email
+
+    with pytest.raises(ValidationError):
+        normalize_email(email)

@@ -32,12 +32,17 @@ def _structs(root: type[msgspec.Struct] = msgspec.Struct) -> Iterator[type[msgsp
 
 def with_msgspec_components(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` (changed in place) whose components named after the API's Structs are
-    msgspec's schemas of them."""
+    msgspec's schemas of them, plus what a Struct states across its fields in a class attribute
+    ``json_schema_extra`` (``not``: fields that may not come together)."""
     components = document.get("components", {}).get("schemas", {})
     wanted = [struct for struct in _structs() if struct.__name__ in components]
     if not wanted:
         return document
     _, generated = msgspec.json.schema_components(wanted, ref_template=_REF)
+    for struct in wanted:
+        extra = getattr(struct, "json_schema_extra", None)
+        if extra and struct.__name__ in generated:
+            generated[struct.__name__].update(extra)
     components.update(generated)
     return document
 

@@ -6,7 +6,7 @@ Money is a decimal string with its currency: ``{"amount": "-12.34", "currency": 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
@@ -34,7 +34,7 @@ _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f
 _CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
 TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
 NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
-EMAIL_PATTERN = rf"^[^@{_SPACE}]+@[^@{_SPACE}]+\.[^@{_SPACE}]+$"
+EMAIL_PATTERN = rf"^[^@{_SPACE}{_CONTROL}]+@[^@{_SPACE}{_CONTROL}]+\.[^@{_SPACE}{_CONTROL}]+$"
 # Dates the domain takes: years 1900 to 2999 (valorize_core/actions/_shared.py).
 Day = Annotated[date, Meta(extra_json_schema={"pattern": "^(?:19[0-9]{2}|2[0-9]{3})-"})]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
@@ -46,6 +46,11 @@ Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
 # Money.parse's grammar: ASCII digits, one optional sign and point, and no negative zero (a
 # minus needs a non-zero digit). Decimals beyond the currency's are refused by the domain (422).
 AMOUNT_PATTERN = r"^(?:\+?[0-9]+(?:\.[0-9]+)?|-(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*))$"
+POSITIVE_AMOUNT_PATTERN = r"^\+?(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*)$"
+PositiveAmount = Annotated[
+    str, Meta(min_length=1, max_length=40, pattern=POSITIVE_AMOUNT_PATTERN, examples=["500.00"],
+              description="A decimal amount above zero"),
+]  # fmt: skip
 Amount = Annotated[
     str,
     Meta(
@@ -179,6 +184,12 @@ class SplitIn(Struct, forbid_unknown_fields=True):
 
 
 class TransactionIn(Struct, forbid_unknown_fields=True):
+    # Either splits or a category_id, not both (create_transaction.build_splits).
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "not": {"required": ["splits", "category_id"],
+                "properties": {"splits": {"minItems": 1}, "category_id": {"type": "string"}}},
+    }  # fmt: skip
+
     account_id: UUID
     booked_on: Day
     description: Text
@@ -193,6 +204,9 @@ class TransactionIn(Struct, forbid_unknown_fields=True):
 
 class TransactionPatch(Struct, forbid_unknown_fields=True):
     """Fields to change. ``category_id: null`` makes the transaction uncategorized."""
+
+    # New splits, or a category for the whole amount: not both (update_transaction).
+    json_schema_extra: ClassVar[dict[str, Any]] = {"not": {"required": ["splits", "category_id"]}}
 
     account_id: UUID | UnsetType = UNSET
     booked_on: Day | UnsetType = UNSET
@@ -292,7 +306,7 @@ def suggestion(s: Suggestion) -> SuggestionOut:
 
 class BudgetIn(Struct, forbid_unknown_fields=True):
     category_id: UUID
-    limit: Amount
+    limit: PositiveAmount
     currency: CurrencyCode
     period: Literal["week", "month", "year"] = "month"
     rollover: Literal["reset", "carry_unspent", "carry_unspent_and_overspent"] = "reset"

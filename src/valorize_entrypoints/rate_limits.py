@@ -9,9 +9,11 @@ unlimited (and logged), not refused. What is limited, and how it is answered, is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -22,9 +24,33 @@ from limits.errors import StorageError
 
 from valorize_adapters.redis import redis_client
 
-__all__ = ["RateLimits", "Refusal", "parse_limit", "rate_limits"]
+__all__ = ["PacedMemoryStorage", "RateLimits", "Refusal", "parse_limit", "rate_limits"]
 
 log = logging.getLogger("valorize.api")
+
+
+class PacedMemoryStorage(MemoryStorage):
+    """``limits``' in-process storage, sweeping expired counters at most once per ``every`` seconds.
+
+    The library's storage starts a sweep of every key after each increment whenever none is
+    running: O(keys) per request, 1.1 ms a request with 10,000 live keys here (perf numbers in
+    docs/api.md) — and the failed-authentication keys are client addresses, which a caller
+    chooses. Counters already expire when read (``get`` drops a passed window), so the sweep
+    only frees memory; pacing it changes no count.
+    """
+
+    def __init__(self, every: float = 1.0) -> None:
+        super().__init__()
+        self.every = every
+        self.last_sweep = 0.0
+
+    # The library calls this private (name-mangled) hook after each increment.
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802
+        now = time.monotonic()
+        if now - self.last_sweep < self.every or (self.timer is not None and not self.timer.done()):
+            return
+        self.last_sweep = now
+        self.timer = asyncio.create_task(self._MemoryStorage__expire_events())  # type: ignore[attr-defined]
 
 
 def parse_limit(text: str) -> RateLimitItem | None:
@@ -81,7 +107,7 @@ async def rate_limits(per_token: str, failed_auth: str, redis_url: str = "") -> 
     """Limits counted in Redis at ``redis_url`` (shared by every process), else in this process."""
     token_item, auth_item = parse_limit(per_token), parse_limit(failed_auth)
     if not redis_url:
-        yield RateLimits(MemoryStorage(), token_item, auth_item)
+        yield RateLimits(PacedMemoryStorage(), token_item, auth_item)
         return
     client = redis_client(redis_url)  # its timeouts: a slow Redis costs 0.25 s, not a hang
     storage = RedisStorage(

@@ -151,3 +151,9 @@ def test_the_domain_refuses_control_characters_in_an_email(email: str) -> None:
 
     with pytest.raises(ValidationError):
         normalize_email(email)
+
+
+def test_an_anonymous_request_is_401_whatever_its_body(api: Api) -> None:
+    """The strict body check runs after authentication: the route still answers 401 first."""
+    response = api.client.post("/api/accounts", json={"name": "A", "kind": "cash", "currency": "BRL", "archived": 0})
+    assert response.status_code == 401, response.text

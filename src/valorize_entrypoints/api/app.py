@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusController
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
-from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware
+from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.identity import SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
@@ -119,6 +119,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
                 max_depth=settings.max_json_depth,
             ),
             cast("Any", RateLimitMiddleware),  # per token, and failed authentication per address
+            cast("Any", StrictJsonBodyMiddleware),  # bodies as the schema says (Litestar converts leniently)
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],

@@ -12,15 +12,18 @@ scan, never a token lookup, an idempotency claim or a decoder's recursion:
 * a JSON body nested deeper than ``max_depth`` is 400. Decoders recurse (msgspec and the
   standard library raise ``RecursionError`` around depth 1,000), so the depth is measured first
   by :func:`json_too_deep`, which counts brackets outside strings in one pass;
-* a JSON route's body is decoded into its type in msgspec's strict mode, as the OpenAPI
-  document describes it: Litestar converts request data leniently (``"archived": 0`` became
-  ``False``, ``"7"`` became 7), which accepted bodies the schema refuses. A mismatch is 422.
+* then, after authentication and rate limits (:class:`StrictJsonBodyMiddleware`), a JSON
+  route's body is decoded into its type in msgspec's strict mode, as the OpenAPI document
+  describes it: Litestar converts request data leniently (``"archived": 0`` became ``False``,
+  ``"7"`` became 7), which accepted bodies the schema refuses. A mismatch is 422 for an
+  authenticated caller; an anonymous one goes on to the route, which answers 401 as before.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from itertools import accumulate
 from typing import Any
 
@@ -28,8 +31,16 @@ import msgspec
 from litestar.enums import RequestEncodingType
 
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, replaying, send_response
+from valorize_entrypoints.api.auth import request_actor
 
-__all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "JsonBodyGuardMiddleware", "is_json_media_type", "json_too_deep"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "JsonBodyGuardMiddleware",
+    "StrictJsonBodyMiddleware",
+    "is_json_media_type",
+    "json_too_deep",
+]
 
 MAX_JSON_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
@@ -93,14 +104,38 @@ class _JsonRoute:
         return None
 
 
+_JSON_ROUTES: weakref.WeakKeyDictionary[Any, _JsonRoute | None] = weakref.WeakKeyDictionary()
+
+
 def _json_route(handler: Any) -> _JsonRoute | None:
+    """The route's JSON ``data`` and its decoder, or ``None`` (worked out once per handler)."""
+    try:
+        return _JSON_ROUTES[handler]
+    except KeyError:
+        pass
     data = handler.parsed_fn_signature.parameters.get("data")
-    if data is None:
-        return None
-    media = getattr(data.kwarg_definition, "media_type", None)
-    if media is not None and media != RequestEncodingType.JSON:
-        return None
-    return _JsonRoute(data.annotation)
+    media = getattr(data.kwarg_definition, "media_type", None) if data is not None else None
+    takes_json = data is not None and (media is None or media == RequestEncodingType.JSON)
+    found = _JSON_ROUTES[handler] = _JsonRoute(data.annotation) if takes_json else None
+    return found
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or ``None`` when it passes ``limit`` bytes or the client went away."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
 
 
 class JsonBodyGuardMiddleware:
@@ -110,12 +145,6 @@ class JsonBodyGuardMiddleware:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self._json_routes: dict[int, _JsonRoute | None] = {}
-
-    def _json_route(self, handler: Any) -> _JsonRoute | None:
-        if id(handler) not in self._json_routes:
-            self._json_routes[id(handler)] = _json_route(handler)
-        return self._json_routes[id(handler)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -128,7 +157,7 @@ class JsonBodyGuardMiddleware:
             elif name == b"content-length":
                 length = value
         handler = scope.get("route_handler")
-        json_route = self._json_route(handler) if handler is not None else None
+        json_route = _json_route(handler) if handler is not None else None
         declared_json = is_json_media_type(content_type)
         if not declared_json and json_route is None:
             await self.app(scope, receive, send)  # multipart, forms, raw bodies: their own rules
@@ -136,17 +165,10 @@ class JsonBodyGuardMiddleware:
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse_size(send)
             return
-        body = b""
-        more = True
-        while more:
-            message: Message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse_size(send)
-                return
+        body = await _read_body(receive, self.max_bytes)
+        if body is None:  # too large (or gone: then nobody reads the answer)
+            await self._refuse_size(send)
+            return
         if body and not declared_json:
             detail = "send JSON bodies as Content-Type: application/json"
             await send_response(
@@ -157,10 +179,6 @@ class JsonBodyGuardMiddleware:
             detail = f"JSON may nest at most {self.max_depth} levels deep"
             await send_response(send, 400, _problem(400, "JSON too deep", detail, "json_too_deep"), _PROBLEM)
             return
-        refusal = json_route.refusal(body) if json_route is not None else None
-        if refusal is not None:
-            await send_response(send, 422, refusal, _PROBLEM)
-            return
         await self.app(scope, replaying(body, receive), send)
 
     async def _refuse_size(self, send: Send) -> None:
@@ -168,3 +186,26 @@ class JsonBodyGuardMiddleware:
         problem = _problem(413, "Body too large", detail, "body_too_large")
         # The client may still be sending: the connection closes rather than read what is left.
         await send_response(send, 413, problem, _PROBLEM, [(b"connection", b"close")])
+
+
+class StrictJsonBodyMiddleware:
+    """ASGI middleware (after authentication and rate limits): a JSON route's body decoded
+    strictly into its type; 422 for an authenticated caller whose body does not fit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        json_route = _json_route(handler) if handler is not None and scope["type"] == "http" else None
+        if json_route is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive, 1 << 62)  # bounded already by JsonBodyGuardMiddleware
+        if body is None:
+            return
+        refusal = json_route.refusal(body)
+        if refusal is not None and await request_actor(scope, scope["app"].state.runtime.app) is not None:
+            await send_response(send, 422, refusal, _PROBLEM)
+            return
+        await self.app(scope, replaying(body, receive), send)

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_postgres
 from bench_cache import cache_counts, cache_delta
 from bench_drain import drain
-from bench_servers import cpu_seconds, start_server
+from bench_servers import BENCH_RATE_LIMIT, cpu_seconds, start_server
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
 from valorize_adapters.system import TimeOrderedIds
@@ -397,7 +397,7 @@ def main() -> None:
         with RedisServer() as redis, tempfile.TemporaryDirectory(prefix="vz-lua-") as scripts:
             port = free_port()
             env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_REDIS_URL": redis.url,
-                   "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore",
+                   "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore", **BENCH_RATE_LIMIT,
                    "VALORIZE_NEAR_CACHE_MB": os.environ.get("VALORIZE_NEAR_CACHE_MB", str(NEAR_CACHE_MB))}  # fmt: skip
             api = start_server("granian", port, env)
             base = f"http://127.0.0.1:{port}"

@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 TOKEN_PREFIX = "vz_"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# No whitespace and no control characters (PostgreSQL text cannot even hold NUL).
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+")
 
 
 class Role(enum.StrEnum):

@@ -1,6 +1,7 @@
 """Exact money: integer minor units and an ISO 4217 currency.
 
-No float ever becomes money. Decimal strings are parsed and formatted exactly::
+No float ever becomes money. Decimal strings are parsed and formatted exactly (:meth:`Money.parse` for the API's one
+spelling, :meth:`Money.parse_statement` for what bank statements write)::
 
     >>> Money.parse("-12.34", "BRL").minor
     -1234
@@ -54,7 +55,9 @@ MAX_MINOR = 10**15 - 1
 DecimalStyle = Literal["point", "comma"]
 """``point``: ``1,234.56`` (thousands ``,``, decimals ``.``); ``comma``: ``1.234,56``."""
 
-_PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
+# The one spelling of an amount: ASCII digits (``\d`` would take any script's), one optional
+# sign, one optional point.
+_CANONICAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,28 +113,55 @@ class Money:
         return cls(0, currency_code)
 
     @classmethod
-    def parse(cls, text: object, currency_code: Currency | str, style: DecimalStyle = "point") -> Money:
-        """Parse a decimal string exactly.
+    def parse(cls, text: object, currency_code: Currency | str) -> Money:
+        """Parse an amount as the API takes it, exactly: ``[+-]digits[.digits]``.
 
-        ``style="point"`` accepts ``-1234.56`` and ``1,234.56``; ``style="comma"`` accepts
-        ``-1234,56`` and ``1.234,56``. More decimals than the currency has is an error, as is
-        anything that is not a plain decimal number (floats, exponents, ``NaN``, ``inf``).
+        ASCII digits only, one optional leading sign, one optional ``.`` with digits on both
+        sides, nothing else: no whitespace, no thousands separators, no other scripts' digits
+        (``"١٢٣"``), no exponents, ``NaN`` or ``inf``. More decimals than the currency has is an
+        error, and so is a negative zero (``"-0"``, ``"-0.00"``): zero has one spelling, ``"0"``
+        (or ``"+0"``). An ``int`` is a whole amount.
         """
         cur = currency(currency_code)
         if isinstance(text, bool) or not isinstance(text, (str, int)):
             raise InvalidMoney.for_field("amount", f"must be a decimal string, got {type(text).__name__}")
         if isinstance(text, int):
             return cls(text * 10**cur.exponent, cur)
+        if not _CANONICAL.fullmatch(text):
+            raise InvalidMoney.for_field("amount", f"{text[:50]!r} is not a decimal amount like -12.34")
+        amount = cls._exact(text, cur)
+        if amount.minor == 0 and text.startswith("-"):
+            raise InvalidMoney.for_field("amount", "a negative zero is not an amount: send 0")
+        return amount
+
+    @classmethod
+    def parse_statement(cls, text: str, currency_code: Currency | str, style: DecimalStyle = "point") -> Money:
+        """Parse an amount as bank statements write it, exactly.
+
+        ``style="point"`` accepts ``-1234.56`` and ``1,234.56``; ``style="comma"`` accepts
+        ``-1234,56`` and ``1.234,56``; both accept surrounding whitespace, a trailing minus
+        (``12.34-``) and accounting parentheses (``(12.34)``). Digits are ASCII only; a negative
+        zero is zero. More decimals than the currency has is an error.
+        """
+        cur = currency(currency_code)
+        if not isinstance(text, str):
+            raise InvalidMoney.for_field("amount", f"must be a decimal string, got {type(text).__name__}")
         normal = _normalize_decimal(text, style)
         if normal is None:
-            raise InvalidMoney.for_field("amount", f"{text!r} is not a decimal amount")
-        sign = -1 if normal.startswith("-") else 1
-        digits = normal.lstrip("+-")
-        whole, _, frac = digits.partition(".")
+            raise InvalidMoney.for_field("amount", f"{text[:50]!r} is not a decimal amount")
+        return cls._exact(normal, cur)
+
+    @classmethod
+    def _exact(cls, canonical: str, cur: Currency) -> Money:
+        """``canonical`` (matching ``_CANONICAL``) in minor units of ``cur``."""
+        sign = -1 if canonical.startswith("-") else 1
+        whole, _, frac = canonical.lstrip("+-").partition(".")
         if len(frac) > cur.exponent:
             raise InvalidMoney.for_field(
-                "amount", f"{text!r} has more than {cur.exponent} decimal places for {cur.code}"
+                "amount", f"{canonical[:50]!r} has more than {cur.exponent} decimal places for {cur.code}"
             )
+        if len(whole.lstrip("0")) > 18:  # beyond MAX_MINOR whatever the exponent: refuse before int()
+            raise InvalidMoney.for_field("amount", "amount is too large")
         minor = int(whole) * 10**cur.exponent + (int(frac.ljust(cur.exponent, "0")) if cur.exponent else 0)
         return cls(sign * minor, cur)
 
@@ -263,4 +293,4 @@ def _normalize_decimal(text: str, style: DecimalStyle) -> str | None:
         s = "".join(groups) + (point + frac if point in s else "")
     s = s.replace(point, ".")
     candidate = sign + s
-    return candidate if _PLAIN.fullmatch(candidate) else None
+    return candidate if _CANONICAL.fullmatch(candidate) else None

@@ -44,6 +44,7 @@ from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
 from valorize_core.token_cache import CachingDirectory
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
+from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.settings import Settings
 
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Runtime", "realtime_resources", "shutdown"]
@@ -107,6 +108,7 @@ class Runtime:
         dead_letters: Any = None,
         verifier: GoogleIdTokenVerifier | None = None,
         realtime: Realtime | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
@@ -118,6 +120,7 @@ class Runtime:
         self.worker_secret = worker_secret
         self.verifier = verifier
         self.realtime = realtime
+        self.rate_limits = rate_limits
         self.runner = TaskRunner(app.ports)
         self.relay = relay
         self.bus = bus
@@ -277,6 +280,7 @@ async def _runtime(
         _read_cache(settings) as reads,
         _task_queue(settings, secret, local) as queue,
         realtime_resources(settings) as realtime,
+        rate_limits(settings.rate_limit_per_token, settings.rate_limit_failed_auth, settings.redis_url) as limits,
     ):
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
@@ -286,7 +290,7 @@ async def _runtime(
         try:
             yield Runtime(
                 app, idempotency, url, backend, reads, queue, secret, relay, bus,
-                dead_letters=local, verifier=verifier, realtime=realtime,
+                dead_letters=local, verifier=verifier, realtime=realtime, rate_limits=limits,
             )  # fmt: skip
         finally:
             await relay.flush()

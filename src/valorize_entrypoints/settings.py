@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from limits import parse as parse_limit
+
 __all__ = ["Settings", "default_data_dir"]
 
 
@@ -74,6 +76,13 @@ class Settings:
         realtime_client_events: let clients send ``client-`` events on private/presence channels.
         realtime_activity_timeout: seconds of silence before the server pings a client.
         realtime_max_message_bytes: the largest frame a client may send.
+        max_json_bytes: the largest JSON request body (413 beyond it).
+        max_json_depth: how deep a JSON request body may nest arrays and objects (400 beyond).
+        rate_limit_per_token: requests one API token may make per window, in the ``limits``
+            notation (``6000/minute``, ``100 per second``); ``off`` disables it. Counted in Redis
+            when ``redis_url`` is set (shared by every process), else per process.
+        rate_limit_failed_auth: requests with a bearer token that does not authenticate, per
+            client address and window (``off`` disables it).
     """
 
     backend: str = "postgres"
@@ -110,6 +119,10 @@ class Settings:
     realtime_client_events: bool = False
     realtime_activity_timeout: int = 120
     realtime_max_message_bytes: int = 10_000
+    max_json_bytes: int = 1 << 20
+    max_json_depth: int = 32
+    rate_limit_per_token: str = "6000/minute"
+    rate_limit_failed_auth: str = "30/minute"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +156,15 @@ class Settings:
             raise ValueError("VALORIZE_CACHE_TTL and VALORIZE_CACHE_HOLD must be at least 1 (second)")
         if settings.near_cache_mb < 0:
             raise ValueError("VALORIZE_NEAR_CACHE_MB must be 0 (off) or more")
+        if settings.max_json_bytes < 1 or settings.max_json_depth < 1:
+            raise ValueError("VALORIZE_MAX_JSON_BYTES and VALORIZE_MAX_JSON_DEPTH must be at least 1")
+        for name in ("rate_limit_per_token", "rate_limit_failed_auth"):
+            value = getattr(settings, name)
+            if value.strip().lower() not in ("", "off"):
+                try:
+                    parse_limit(value)
+                except ValueError:
+                    raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

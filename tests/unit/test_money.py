@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valorize_core.errors import CurrencyMismatch, InvalidMoney
-from valorize_core.money import MAX_MINOR, Money, currency
+from valorize_core.money import MAX_MINOR, DecimalStyle, Money, currency
 from valorize_core.testing import currencies, money
 
 
@@ -21,29 +21,54 @@ def test_currency_exponents(code: str, exponent: int) -> None:
         ("-12.34", "BRL", -1234),
         ("12.3", "BRL", 1230),
         ("0", "BRL", 0),
-        ("1,234.56", "USD", 123456),
         ("1234", "JPY", 1234),
         ("1.234", "KWD", 1234),
-        ("(5.00)", "USD", -500),
-        ("5.00-", "USD", -500),
         ("+7.10", "EUR", 710),
+        ("+0", "EUR", 0),
+        ("-0.01", "EUR", -1),
+        ("007.50", "EUR", 750),
     ],
 )
 def test_parse_exact(text: str, code: str, minor: int) -> None:
     assert Money.parse(text, code) == Money(minor, code)
 
 
-def test_parse_comma_style() -> None:
-    assert Money.parse("1.234,56", "BRL", "comma").minor == 123456
-    assert Money.parse("-0,01", "BRL", "comma").minor == -1
+@pytest.mark.parametrize(
+    ("text", "style", "minor"),
+    [
+        ("1,234.56", "point", 123456),
+        ("(5.00)", "point", -500),
+        ("5.00-", "point", -500),
+        (" 12.30 ", "point", 1230),
+        ("1.234,56", "comma", 123456),
+        ("-0,01", "comma", -1),
+        ("-0,00", "comma", 0),  # statements may write a negative zero: it is zero
+    ],
+)
+def test_parse_statement_formats(text: str, style: DecimalStyle, minor: int) -> None:
+    assert Money.parse_statement(text, "BRL", style).minor == minor
 
 
 @pytest.mark.parametrize(
-    "text", ["12.345", "NaN", "nan", "inf", "-Infinity", "1e3", "", " ", "1,23.45", "12.", ".5", "1.2.3", "abc", "--1"]
-)
+    "text",
+    [
+        "12.345", "NaN", "nan", "inf", "-Infinity", "1e3", "", " ", "1,23.45", "12.", ".5", "1.2.3", "abc", "--1",
+        # the API takes one spelling: no whitespace, separators, bank notations or other scripts' digits
+        " 1.00", "1.00 ", "1 000", "\u00a01", "1,234.56", "(5.00)", "5.00-", "+-1", "1.00\n",
+        "١٢٣", "१२३", "１２３", "1.٥",
+        # zero has one sign: none (or +)
+        "-0", "-0.00", "-000.0",
+    ],
+)  # fmt: skip
 def test_parse_rejects(text: str) -> None:
     with pytest.raises(InvalidMoney):
         Money.parse(text, "BRL")
+
+
+@pytest.mark.parametrize("text", ["١٢٣", "1,٥٠", " ", "--1", "1e3"])
+def test_parse_statement_rejects(text: str) -> None:
+    with pytest.raises(InvalidMoney):
+        Money.parse_statement(text, "BRL", "comma")
 
 
 @pytest.mark.parametrize("bad", [1.5, 0.1, True, None, Decimal("1.00"), b"12"])
@@ -65,6 +90,8 @@ def test_unknown_currency_and_overflow() -> None:
         Money(MAX_MINOR + 1, "BRL")
     with pytest.raises(InvalidMoney):
         Money.parse("99999999999999999999", "BRL")
+    with pytest.raises(InvalidMoney):
+        Money.parse("9" * 5000, "BRL")  # refused before int() (which limits itself to 4,300 digits)
 
 
 def test_cross_currency_arithmetic_raises() -> None:
@@ -84,7 +111,7 @@ def test_decimal_string_round_trip(amount: Money) -> None:
 @given(money())
 def test_comma_style_round_trip(amount: Money) -> None:
     text = amount.to_decimal_string().replace(".", ",")
-    assert Money.parse(text, amount.currency, "comma") == amount
+    assert Money.parse_statement(text, amount.currency, "comma") == amount
 
 
 @given(money("BRL", -(10**12), 10**12), money("BRL", -(10**12), 10**12))

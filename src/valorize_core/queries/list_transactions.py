@@ -87,9 +87,8 @@ class ListTransactions:
 def _decimal(raw: str | None, name: str) -> Decimal | None:
     if raw is None:
         return None
-    normal = raw.strip()
     try:
-        Money.parse(normal, "KWD")  # a plain decimal with at most three places
-        return Decimal(normal)
+        Money.parse(raw, "KWD")  # an amount as the API spells it, with at most three places
+        return Decimal(raw)
     except (ValidationError, InvalidOperation):
         raise ValidationError.for_field(name, f"{raw!r} is not a decimal amount") from None

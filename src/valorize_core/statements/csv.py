@@ -161,7 +161,7 @@ def _amount(record: list[str], index: dict[str, int], mapping: CsvMapping, cur: 
         raw = _cell(record, index, mapping.amount_column, mapping)
         if not raw:
             raise ValidationError.for_field(mapping.amount_column, "the amount is empty")
-        return Money.parse(raw, cur, mapping.decimal_style)
+        return Money.parse_statement(raw, cur, mapping.decimal_style)
     debit = _cell(record, index, mapping.debit_column, mapping)
     credit = _cell(record, index, mapping.credit_column, mapping)
     if debit and credit:
@@ -169,5 +169,5 @@ def _amount(record: list[str], index: dict[str, int], mapping: CsvMapping, cur: 
     if not debit and not credit:
         raise ValidationError.for_field("amount", "neither debit nor credit is filled")
     if debit:
-        return -abs(Money.parse(debit, cur, mapping.decimal_style))
-    return abs(Money.parse(credit, cur, mapping.decimal_style))
+        return -abs(Money.parse_statement(debit, cur, mapping.decimal_style))
+    return abs(Money.parse_statement(credit, cur, mapping.decimal_style))

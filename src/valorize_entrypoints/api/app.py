@@ -11,12 +11,12 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.prometheus import PrometheusController
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
+from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
@@ -27,8 +27,11 @@ from valorize_entrypoints.api.controllers.transactions import TransactionControl
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
+from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.policy import declare_access, enforce_access
+from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.worker import TaskController
@@ -110,6 +113,15 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         # Hand-written middlewares use plain ASGI types (see api/asgi.py), hence the casts.
         middleware=[
             cast("Any", RequestLogMiddleware),  # request id, metrics, access log
+            cast("Any", AllowedMethodsMiddleware),  # OPTIONS lists every method of the path
+            # hostile JSON bodies (415/413/400) before anything reads or authenticates them
+            DefineMiddleware(
+                cast("Any", JsonBodyGuardMiddleware),
+                max_bytes=settings.max_json_bytes,
+                max_depth=settings.max_json_depth,
+            ),
+            cast("Any", RateLimitMiddleware),  # per token, and failed authentication per address
+            cast("Any", StrictJsonBodyMiddleware),  # bodies as the schema says (Litestar converts leniently)
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
@@ -122,7 +134,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             version="0.1.0",
             description="Finance with automatic transaction categorization.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            # msgspec's schemas of the bodies: every constraint it enforces (api/openapi.py)
+            render_plugins=[ConstrainedJsonRenderPlugin(), ConstrainedSwaggerRenderPlugin()],
         ),
         debug=False,
     )

@@ -19,3 +19,18 @@ async def send_response(
     start = [(b"content-type", media_type), (b"content-length", str(len(body)).encode()), *headers]
     await send({"type": "http.response.start", "status": status, "headers": start})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def replaying(body: bytes, original: Receive) -> Receive:
+    """A ``receive`` that gives the already-read ``body`` once, then the client's own channel
+    (for disconnects): how a middleware that read the body hands the request on."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
-from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, send_response
+from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, replaying, send_response
 from valorize_entrypoints.api.auth import request_actor
 
 __all__ = ["IdempotencyMiddleware", "request_digest"]
@@ -79,7 +79,7 @@ class IdempotencyMiddleware:
         elif path == "/api/signup":
             namespace = SIGNUP_NAMESPACE
         else:  # unauthenticated: let the route answer 401
-            await self.app(scope, _replaying(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         caller = actor.token_id if actor is not None else None
         digest = request_digest(path, scope.get("query_string", b""), caller, body)
@@ -109,7 +109,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, _replaying(body, receive), capture)
+            await self.app(scope, replaying(body, receive), capture)
         except BaseException:
             await store.release(namespace, key_text)
             raise
@@ -118,17 +118,3 @@ class IdempotencyMiddleware:
             await store.complete(namespace, key_text, status, captured["body"])
         else:
             await store.release(namespace, key_text)
-
-
-def _replaying(body: bytes, original: Receive) -> Receive:
-    """The buffered body once, then the client's own channel (for disconnects)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await original()
-
-    return receive

@@ -6,7 +6,7 @@ Money is a decimal string with its currency: ``{"amount": "-12.34", "currency": 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
@@ -18,7 +18,7 @@ from valorize_core.categories import Category
 from valorize_core.categorization import Suggestion
 from valorize_core.identity import ApiToken, Member
 from valorize_core.jobs import Job
-from valorize_core.money import Money
+from valorize_core.money import CURRENCY_EXPONENTS, Money
 from valorize_core.notifications import Notification
 from valorize_core.queries.reports import Report
 from valorize_core.rule_suggestions import RuleSuggestion
@@ -26,10 +26,41 @@ from valorize_core.rules import Rule, action_to_data, condition_to_data
 from valorize_core.statements.imports import StatementImport
 from valorize_core.transactions import Transaction, Transfer
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Text = Annotated[str, Meta(max_length=500)]
-Amount = Annotated[str, Meta(min_length=1, max_length=40, examples=["-12.34"])]
-CurrencyCode = Annotated[str, Meta(pattern="^[A-Za-z]{3}$", examples=["BRL"])]
+# The domain refuses control characters other than tab in any text, and names that are blank
+# (valorize_core/text.py): the patterns say so, so the schema allows exactly what is taken.
+# Character classes are spelled out: ``\s`` means different sets to ECMA-262 (the schema's
+# reader) and to Python (msgspec, the domain); this is Python's whitespace plus U+FEFF.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
+TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
+NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
+EMAIL_PATTERN = rf"^[^@{_SPACE}{_CONTROL}]+@[^@{_SPACE}{_CONTROL}]+\.[^@{_SPACE}{_CONTROL}]+$"
+# Dates the domain takes: years 1900 to 2999 (valorize_core/actions/_shared.py).
+Day = Annotated[date, Meta(extra_json_schema={"pattern": "^(?:19[0-9]{2}|2[0-9]{3})-"})]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+Text = Annotated[str, Meta(max_length=500, pattern=TEXT_PATTERN)]
+Payee = Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)]
+ExternalId = Annotated[str, Meta(max_length=255, pattern=TEXT_PATTERN)]
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
+# Money.parse's grammar: ASCII digits, one optional sign and point, and no negative zero (a
+# minus needs a non-zero digit). Decimals beyond the currency's are refused by the domain (422).
+AMOUNT_PATTERN = r"^(?:\+?[0-9]+(?:\.[0-9]+)?|-(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*))$"
+POSITIVE_AMOUNT_PATTERN = r"^\+?(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*)$"
+PositiveAmount = Annotated[
+    str, Meta(min_length=1, max_length=40, pattern=POSITIVE_AMOUNT_PATTERN, examples=["500.00"],
+              description="A decimal amount above zero"),
+]  # fmt: skip
+Amount = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=40, pattern=AMOUNT_PATTERN, examples=["-12.34"],
+        description="A decimal amount: [+-]digits[.digits], ASCII digits, no negative zero",
+    ),
+]  # fmt: skip
+# An active ISO 4217 code, upper case: the schema lists exactly the codes the domain knows.
+CURRENCY_PATTERN = f"^(?:{'|'.join(sorted(CURRENCY_EXPONENTS))})$"
+CurrencyCode = Annotated[str, Meta(pattern=CURRENCY_PATTERN, examples=["BRL"], description="ISO 4217, upper case")]
 Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w\-:./]+$")]
 AccountKindName = Literal["checking", "savings", "credit_card", "cash", "investment", "loan"]
 CategoryKindName = Literal["expense", "income"]
@@ -49,7 +80,7 @@ def money(m: Money) -> MoneyOut:
 
 class SignupIn(Struct, forbid_unknown_fields=True):
     tenant_name: Name
-    email: Annotated[str, Meta(min_length=3, max_length=320)]
+    email: Email
     name: Name
 
 
@@ -93,7 +124,7 @@ class AccountIn(Struct, forbid_unknown_fields=True):
     kind: AccountKindName
     currency: CurrencyCode
     opening_balance: Amount = "0"
-    opened_on: date | None = None
+    opened_on: Day | None = None
 
 
 class AccountPatch(Struct, forbid_unknown_fields=True):
@@ -123,13 +154,13 @@ def account(a: Account) -> AccountOut:
 
 
 class CategoryIn(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: ShortName
     kind: CategoryKindName
     parent_id: UUID | None = None
 
 
 class CategoryPatch(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    name: ShortName | UnsetType = UNSET
     kind: CategoryKindName | UnsetType = UNSET
     parent_id: UUID | UnsetType | None = UNSET
 
@@ -155,25 +186,34 @@ class SplitIn(Struct, forbid_unknown_fields=True):
 
 
 class TransactionIn(Struct, forbid_unknown_fields=True):
+    # Either splits or a category_id, not both (create_transaction.build_splits).
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "not": {"required": ["splits", "category_id"],
+                "properties": {"splits": {"minItems": 1}, "category_id": {"type": "string"}}},
+    }  # fmt: skip
+
     account_id: UUID
-    booked_on: date
+    booked_on: Day
     description: Text
     amount: Amount
     splits: Annotated[list[SplitIn], Meta(max_length=100)] = []
     category_id: UUID | None = None
-    payee: Annotated[str, Meta(max_length=200)] | None = None
+    payee: Payee | None = None
     tags: Annotated[list[Tag], Meta(max_length=20)] = []
     status: Literal["pending", "posted", "reconciled"] = "posted"
-    external_id: Annotated[str, Meta(max_length=255)] | None = None
+    external_id: ExternalId | None = None
 
 
 class TransactionPatch(Struct, forbid_unknown_fields=True):
     """Fields to change. ``category_id: null`` makes the transaction uncategorized."""
 
+    # New splits, or a category for the whole amount: not both (update_transaction).
+    json_schema_extra: ClassVar[dict[str, Any]] = {"not": {"required": ["splits", "category_id"]}}
+
     account_id: UUID | UnsetType = UNSET
-    booked_on: date | UnsetType = UNSET
+    booked_on: Day | UnsetType = UNSET
     description: Text | UnsetType = UNSET
-    payee: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    payee: Payee | UnsetType = UNSET
     amount: Amount | UnsetType = UNSET
     splits: Annotated[list[SplitIn], Meta(max_length=100)] | UnsetType = UNSET
     category_id: UUID | UnsetType | None = UNSET
@@ -233,7 +273,7 @@ class TransferIn(Struct, forbid_unknown_fields=True):
     from_account_id: UUID
     to_account_id: UUID
     amount: Amount
-    booked_on: date
+    booked_on: Day
     description: Text = "Transfer"
 
 
@@ -268,11 +308,11 @@ def suggestion(s: Suggestion) -> SuggestionOut:
 
 class BudgetIn(Struct, forbid_unknown_fields=True):
     category_id: UUID
-    limit: Amount
+    limit: PositiveAmount
     currency: CurrencyCode
     period: Literal["week", "month", "year"] = "month"
     rollover: Literal["reset", "carry_unspent", "carry_unspent_and_overspent"] = "reset"
-    starts_on: date | None = None
+    starts_on: Day | None = None
     thresholds: Annotated[list[Annotated[int, Meta(ge=1, le=1000)]], Meta(min_length=1, max_length=10)] = msgspec.field(
         default_factory=lambda: [80, 100]
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from valorize_core.errors import NotFound, ValidationError
 from valorize_core.jobs import Job
@@ -40,7 +41,11 @@ class NotificationController(Controller):
 
     @get(responses=ERRORS, summary="Notifications, newest first")
     async def list_notifications(
-        self, vz: VZ, actor: Reader, unread: FromQuery[bool] = False, limit: FromQuery[int] = 50
+        self,
+        vz: VZ,
+        actor: Reader,
+        unread: FromQuery[bool] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[s.NotificationOut]:
         if not 1 <= limit <= 200:
             raise ValidationError.for_field("limit", "must be between 1 and 200")

@@ -551,7 +551,7 @@ RoleName = Literal["owner", "member", "viewer"]
 
 
 class MemberIn(Struct, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(min_length=3, max_length=320)]
+    email: Email
     name: Name
     role: RoleName
 

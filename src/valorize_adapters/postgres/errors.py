@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors as pg
 
-from valorize_core.errors import Conflict, DomainError, NotFound, UnbalancedSplits, ValidationError
+from valorize_core.errors import Conflict, Contention, DomainError, NotFound, UnbalancedSplits, ValidationError
 
 __all__ = ["domain_error"]
 
@@ -38,6 +38,8 @@ def domain_error(exc: psycopg.Error) -> DomainError | None:
     """The domain error for a database error, or ``None`` when it is not the caller's fault."""
     diag = exc.diag
     constraint = diag.constraint_name or ""
+    if isinstance(exc, pg.TransactionRollback):  # deadlock, serialization failure: retry the unit
+        return Contention(diag.message_primary or "concurrent writes collided")
     if isinstance(exc, pg.UniqueViolation):
         return Conflict(_UNIQUE.get(constraint, f"already exists ({constraint or 'unique'})"))
     if isinstance(exc, pg.ForeignKeyViolation):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.memory.audit import MemoryAuditSource
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
 from valorize_adapters.system import SystemClock, TimeOrderedIds
@@ -35,3 +36,4 @@ class InMemoryBackend:
             embedder=embedder,
         )
         self.app = Valorize(self.ports)
+        self.audit = MemoryAuditSource(self.store)

@@ -8,6 +8,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.postgres.audit import PgAuditSource
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
 from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
@@ -29,6 +30,7 @@ class PostgresBackend:
         self.pool = pool
         self.ports = ports
         self.app = Valorize(ports)
+        self.audit = PgAuditSource(pool)
 
     @classmethod
     async def open(

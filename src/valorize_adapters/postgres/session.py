@@ -25,15 +25,20 @@ class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters."""
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "") -> None:
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "", *, snapshot: bool = False
+    ) -> None:
+        """``snapshot``: a read-only transaction whose statements all see one snapshot
+        (``REPEATABLE READ``), for reads that must be consistent across statements (audits)."""
         if not _SCOPE.fullmatch(scope):
             raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
         # Inlined, so both are checked here: a UUID's text and a lower-case word need no quoting.
         tenant = "" if tenant_id is None else str(UUID(str(tenant_id)))
+        begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
         self._begin = (
-            f"BEGIN; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
+            f"{begin}; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
             f" set_config('valorize.scope', '{scope}', true)"
         ).encode()
         self._begun = False

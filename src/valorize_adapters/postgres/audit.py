@@ -1,0 +1,60 @@
+"""What ``valorize verify`` reads on PostgreSQL: each tenant's books in one snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from valorize_adapters.postgres.outbox import event_of_row
+from valorize_adapters.postgres.repositories import PgAccounts, PgTransactions
+from valorize_adapters.postgres.session import Session
+from valorize_core.events import DomainEvent
+from valorize_core.listing import TransactionFilter
+from valorize_core.ports.audit import Books
+
+__all__ = ["PgAuditSource"]
+
+
+class PgAuditSource:
+    """Reads as the tenant (row-level security on) in read-only ``REPEATABLE READ``
+    transactions: accounts and transactions come from the same snapshot, so writes committed
+    in between can neither fake nor hide a break."""
+
+    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
+        self._pool = pool
+
+    async def tenant_ids(self) -> list[UUID]:
+        async with self._pool.connection() as conn:
+            s = Session(conn, None, scope="directory")
+            try:
+                rows = await s.fetch("SELECT id FROM tenants ORDER BY created_at, id")
+            finally:
+                await s.rollback()
+        return [r["id"] for r in rows]
+
+    async def books(self, tenant_id: UUID) -> Books:
+        async with self._pool.connection() as conn:
+            s = Session(conn, tenant_id, snapshot=True)
+            try:
+                accounts = await PgAccounts(s).list()
+                transactions = await PgTransactions(s).all(TransactionFilter())
+            finally:
+                await s.rollback()
+        return Books(tuple(accounts), tuple(transactions))
+
+    async def unpublished(self, tenant_id: UUID, occurred_before: datetime) -> list[DomainEvent]:
+        async with self._pool.connection() as conn:
+            s = Session(conn, tenant_id)
+            try:
+                rows = await s.fetch(
+                    "SELECT id, tenant_id, name, occurred_at, payload, correlation_id FROM outbox"
+                    " WHERE tenant_id = %s AND published_at IS NULL AND occurred_at < %s ORDER BY seq",
+                    (tenant_id, occurred_before),
+                )
+            finally:
+                await s.rollback()
+        return [event_of_row(r) for r in rows]

@@ -1,10 +1,11 @@
 """The bank test, in the manner of Jepsen's bank workload: many concurrent clients move money
 through the HTTP API of a real server on real PostgreSQL, then every invariant is audited.
 
-Clients create transactions, edit amounts and splits, delete, and transfer between a handful
-of accounts (high contention on purpose). Afterwards, for every account the stored balance is
-the opening balance plus the sum of its transactions, the ledger sums to zero, every transfer
-has both legs, and ``valorize verify`` (run as operators run it) finds nothing.
+Clients create transactions, edit amounts and splits, delete, transfer between a handful of
+accounts and correct their opening balances (high contention on purpose). Afterwards, for every
+account the stored balance is the opening balance plus the sum of its transactions, the ledger
+sums to zero, every transfer has both legs, and ``valorize verify`` (run as operators run it)
+finds nothing.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ def test_concurrent_amount_edits_of_one_transaction_leave_the_balance_exact(serv
 
 @pytest.mark.slow
 def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, database_url: str) -> None:
-    """Creates, amount edits, split edits, deletes and transfers from many clients at once."""
+    """Creates, amount and split edits, deletes, transfers and opening-balance edits from many
+    clients at once."""
     tenant, headers = _signup(server_url)
     accounts = [
         _post(server_url, headers, "/api/accounts",
@@ -193,11 +195,13 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
     ]  # fmt: skip
     statuses: dict[str, dict[int, int]] = {}
 
-    async def client_loop(seed: int, client: httpx.AsyncClient, known: list[str]) -> None:
+    async def client_loop(seed: int, client: httpx.AsyncClient, known: list[str], legs: list[str]) -> None:
         rng = random.Random(seed)
         for _ in range(OPERATIONS // CLIENTS):
-            kind = rng.choice(["create", "amount", "amount", "splits", "delete", "transfer"])
+            kind = rng.choice(["create", "amount", "amount", "splits", "delete", "transfer", "opening"])
             target = rng.choice(known) if known else None
+            if kind == "delete" and legs and rng.random() < 0.3:
+                target = rng.choice(legs)  # deleting one leg deletes the transfer
             cents = rng.randint(1, 50_000)
             amount = f"{'-' if rng.random() < 0.7 else ''}{cents // 100}.{cents % 100:02d}"
             if kind == "create" or target is None:
@@ -215,6 +219,8 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
                 r = await client.patch(f"/api/transactions/{target}", json={"amount": amount, "splits": [
                     {"amount": f"{sign}{p // 100}.{p % 100:02d}", "category_id": rng.choice(categories)}
                     for p in parts]})  # fmt: skip
+            elif kind == "opening":
+                r = await client.patch(f"/api/accounts/{rng.choice(accounts)}", json={"opening_balance": amount})
             elif kind == "delete":
                 r = await client.delete(f"/api/transactions/{target}")
             else:
@@ -224,7 +230,7 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
                     "amount": f"{cents // 100}.{cents % 100:02d}", "booked_on": "2026-11-15"})  # fmt: skip
                 if r.status_code == 201:
                     body = r.json()
-                    known.extend([body["outflow"]["id"], body["inflow"]["id"]])
+                    legs.extend([body["outflow"]["id"], body["inflow"]["id"]])
             code = r.status_code
             if code == 409 and r.json().get("code") == "contention":
                 code = -409  # collided even after the retries: counted apart
@@ -232,12 +238,13 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
             statuses[kind][code] += 1
 
     async def workload() -> None:
-        known = list(seeded)  # shared: clients edit and delete each other's rows
+        known, legs = list(seeded), []  # shared: clients edit and delete each other's rows
         limits = httpx.Limits(max_connections=CLIENTS)
         async with httpx.AsyncClient(base_url=server_url, headers=headers, timeout=60, limits=limits) as client:
-            await asyncio.gather(*(client_loop(seed, client, known) for seed in range(CLIENTS)))
+            await asyncio.gather(*(client_loop(seed, client, known, legs) for seed in range(CLIENTS)))
 
     asyncio.run(workload())
+    _assert_books_hold(database_url, tenant)
     # Deleted rows answer 404, transfer legs refuse edits (409), an amount alone cannot change a
     # split transaction (422); nothing else may fail.
     allowed = {"amount": {200, 404, 409, 422}}
@@ -247,6 +254,5 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
     }
     assert all(not v for v in unexpected.values()), statuses
     assert sum(statuses.get("create", {}).values()) > 0
-    _assert_books_hold(database_url, tenant)
     result = _verify(database_url, tenant)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -33,12 +33,15 @@ _REFERENCED = {
     "memberships_user_id_fkey": ("user", "unknown user"),
 }
 
+# serialization_failure, deadlock_detected (psycopg's DeadlockDetected is no TransactionRollback).
+_COLLIDED = {"40001", "40P01"}
+
 
 def domain_error(exc: psycopg.Error) -> DomainError | None:
     """The domain error for a database error, or ``None`` when it is not the caller's fault."""
     diag = exc.diag
     constraint = diag.constraint_name or ""
-    if isinstance(exc, pg.TransactionRollback):  # deadlock, serialization failure: retry the unit
+    if diag.sqlstate in _COLLIDED:  # the unit was rolled back for colliding with another: retry it
         return Contention(diag.message_primary or "concurrent writes collided")
     if isinstance(exc, pg.UniqueViolation):
         return Conflict(_UNIQUE.get(constraint, f"already exists ({constraint or 'unique'})"))

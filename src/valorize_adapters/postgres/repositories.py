@@ -195,17 +195,16 @@ class PgTransactions(_Repo):
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         if not transaction_ids:
             return []
-        # Two statements on purpose: in one, the splits subquery would read with the snapshot
-        # taken before the lock wait and could pair the new amount with the old splits.
-        locked = await self._s.fetch(
+        # Two statements on purpose (pipelined: one round trip): in one, the splits subquery
+        # would read with the snapshot taken before the lock wait and could pair the new amount
+        # with the old splits. The second runs after every lock is held, so it reads the rows as
+        # their last holders committed them.
+        ids = list(transaction_ids)
+        rs = await self._s.fetch_in_turn(
             "SELECT id FROM transactions WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
-            (self._t, list(transaction_ids)),
-        )
-        if not locked:
-            return []
-        rs = await self._s.fetch(
+            (self._t, ids),
             _SELECT_TX + " WHERE t.tenant_id = %s AND t.id = ANY(%s) ORDER BY t.id",
-            (self._t, [r["id"] for r in locked]),
+            (self._t, ids),
         )
         return [rows.transaction(r) for r in rs]
 

@@ -87,6 +87,25 @@ class Session:
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
 
+    async def fetch_in_turn(
+        self, first: LiteralString, first_params: Sequence[Any], then: LiteralString, then_params: Sequence[Any]
+    ) -> list[Row]:
+        """Run ``first`` and then ``then`` in one pipelined round trip; ``then``'s rows.
+
+        The server runs them one after the other, each with its own snapshot: when ``first``
+        takes locks (and waits for them), ``then`` sees what the lock holders committed.
+        """
+        await self.begin()
+        try:
+            async with self.conn.pipeline() as pipeline, self.conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(first, first_params)
+                async with self.conn.cursor(row_factory=dict_row) as rows:
+                    await rows.execute(then, then_params)
+                    await pipeline.sync()
+                    return await rows.fetchall()
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
     async def fetch_one(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
         """The first row, or ``None``."""
         rows = await self.fetch(query, params)

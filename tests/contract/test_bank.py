@@ -18,6 +18,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,15 @@ import pytest
 
 from valorize_adapters.memory import InMemoryBackend
 from valorize_adapters.postgres import PostgresBackend
+from valorize_core.actions.apply_rules import RetroactiveApply
+from valorize_core.actions.categorize_batch import BatchCategorization
 from valorize_core.actions.create_account import NewAccount
+from valorize_core.actions.create_category import NewCategory
+from valorize_core.actions.create_rule import NewRule
 from valorize_core.actions.create_transaction import NewTransaction
 from valorize_core.actions.create_transfer import NewTransfer
 from valorize_core.actions.delete_transaction import TransactionDeletion
+from valorize_core.actions.import_statement import StatementUpload
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.actions.update_account import AccountChanges
 from valorize_core.actions.update_transaction import TransactionChanges
@@ -38,7 +44,11 @@ from valorize_core.app import Valorize
 from valorize_core.errors import DomainError
 from valorize_core.ledger import Ledger
 from valorize_core.listing import TransactionFilter
+from valorize_core.money import Money
+from valorize_core.rules import Condition, ConditionGroup, SetCategory
+from valorize_core.statements import ParsedStatement, StatementRow
 from valorize_core.testing.loop import run
+from valorize_core.transactions import Split
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -150,6 +160,88 @@ def test_concurrent_use_cases_keep_balances_exact_on_both_adapters(app: Valorize
     assert {a.name: a.balance for a in accounts} == {a.name: ledger.account_balance(a.id) for a in accounts}
     assert set(ledger.trial_balance().values()) <= {0}
     assert len(txs) == 1 + 2 * 10  # the deleted transfer went with both legs
+
+
+@pytest.mark.parametrize("job", ["apply_rules", "categorize_batch"])
+def test_a_retroactive_rule_never_writes_back_an_amount_edited_meanwhile(app: Valorize, job: str) -> None:
+    """Rules applied (or a batch categorization run) while another unit changes a transaction's
+    amount: the write starts from the row as that unit committed it, so the new amount (and
+    the balance) stand."""
+
+    async def go() -> tuple[list[Any], list[Any], Any]:
+        t = (await app.signup(SignupRequest("Bank", f"{uuid.uuid4().hex}@example.com", "B"))).tenant.id
+        a = await app.create_account(NewAccount(t, "A", "checking", "BRL"))
+        food = await app.create_category(NewCategory(t, "Food", "expense"))
+        tx = await app.create_transaction(NewTransaction(t, a.id, date(2026, 11, 1), "PADARIA", "-1.00"))
+        rule = ConditionGroup("all", (Condition("description", "contains", "padaria"),))
+        await app.create_rule(NewRule(t, "bakery", rule, (SetCategory(food.id),)))
+        holding = asyncio.Event()
+
+        async def edit() -> None:  # an amount edit whose unit stays open while the rules run
+            async with app.ports.uow(t) as uow:
+                new = Money(-9900, "BRL")
+                await uow.transactions.update(replace(tx, amount=new, splits=(Split(None, new),)))  # row held
+                await uow.accounts.apply_balance_delta(a.id, new.minor - tx.amount.minor)
+                holding.set()
+                await asyncio.sleep(0.3)
+                await uow.commit()
+
+        async def rules() -> None:
+            await holding.wait()
+            if job == "apply_rules":
+                await app.apply_rules(RetroactiveApply(t, include_manual=True))
+            else:
+                await app.categorize_batch(BatchCategorization(t))
+
+        await asyncio.gather(edit(), rules())
+        async with app.ports.uow(t) as uow:
+            return await uow.accounts.list(), await uow.transactions.all(TransactionFilter()), food.id
+
+    accounts, txs, food_id = run(go())
+    [stored] = txs
+    assert stored.amount == Money(-9900, "BRL")  # the edit stands
+    assert stored.category_id == food_id  # and the rule applied on top of it
+    assert accounts[0].balance == Ledger(accounts, txs).account_balance(accounts[0].id)
+
+
+def test_an_import_settling_a_row_edited_meanwhile_moves_the_balance_from_the_edit(app: Valorize) -> None:
+    """A statement posts a pending transaction while another unit edits its amount: the import
+    settles the row as that unit left it, so the balance moves from the edited amount."""
+    day = date(2026, 11, 2)
+
+    def upload(t: uuid.UUID, account: uuid.UUID, amount: str, *, pending: bool) -> StatementUpload:
+        row = StatementRow(1, day, "PADARIA REAL", Money.parse(amount, "BRL"), external_id="A1", pending=pending)
+        return StatementUpload(t, account, "x.ofx", ParsedStatement((row,), ()))
+
+    async def go() -> tuple[list[Any], list[Any]]:
+        t = (await app.signup(SignupRequest("Bank", f"{uuid.uuid4().hex}@example.com", "B"))).tenant.id
+        a = await app.create_account(NewAccount(t, "A", "checking", "BRL", "100.00"))
+        await app.import_statement(upload(t, a.id, "-50.00", pending=True))
+        async with app.ports.uow(t) as uow:
+            [pending] = await uow.transactions.all(TransactionFilter())
+        holding = asyncio.Event()
+
+        async def edit() -> None:  # an amount edit whose unit stays open while the file imports
+            async with app.ports.uow(t) as uow:
+                new = Money(-7000, "BRL")
+                await uow.transactions.update(replace(pending, amount=new, splits=(Split(None, new),)))
+                await uow.accounts.apply_balance_delta(a.id, new.minor - pending.amount.minor)
+                holding.set()
+                await asyncio.sleep(0.3)
+                await uow.commit()
+
+        async def settle() -> None:
+            await holding.wait()
+            await app.import_statement(upload(t, a.id, "-55.00", pending=False))
+
+        await asyncio.gather(edit(), settle())
+        async with app.ports.uow(t) as uow:
+            return await uow.accounts.list(), await uow.transactions.all(TransactionFilter())
+
+    accounts, txs = run(go())
+    [settled] = txs
+    assert settled.amount == Money(-5500, "BRL")  # the bank's final word
+    assert accounts[0].balance == Money(4500, "BRL") == Ledger(accounts, txs).account_balance(accounts[0].id)
 
 
 def test_concurrent_amount_edits_of_one_transaction_leave_the_balance_exact(server_url: str, database_url: str) -> None:

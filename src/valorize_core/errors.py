@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Conflict",
+    "Contention",
     "CurrencyMismatch",
     "DomainError",
     "FieldError",
@@ -104,6 +105,13 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state (duplicates, references)."""
 
     code = "conflict"
+
+
+class Contention(Conflict):
+    """Concurrent writes collided (a deadlock or serialization failure the store detected);
+    nothing was changed. Actions retry the whole unit of work a few times before raising it."""
+
+    code = "contention"
 
 
 class PermissionDenied(DomainError):

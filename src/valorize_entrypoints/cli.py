@@ -1,4 +1,4 @@
-"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``seed``, ``token create``."""
+"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``verify``, ``seed``, ``token create``."""
 
 from __future__ import annotations
 
@@ -289,6 +289,42 @@ def migrate() -> None:
     url = settings.database_url or EmbeddedPostgres(settings.data_dir / "postgres").start()
     applied = asyncio.run(run_migrations(url))
     click.echo(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
+
+
+@main.command()
+@click.option("--tenant", "tenant_ids", type=click.UUID, multiple=True, help="Audit this tenant (default: every one).")
+@click.option("--grace", "grace_minutes", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Minutes a committed event may wait for the relay before it counts as a break.")  # fmt: skip
+def verify(tenant_ids: tuple[Any, ...], grace_minutes: int) -> None:
+    """Audit the books: balances against postings, splits, transfer pairs, ledger zero-sum and
+    unpublished outbox events. Prints each break and exits 1 if there is any, else 0."""
+    from datetime import timedelta
+
+    from valorize_core.queries.verify import Audit, VerifyTenant
+
+    async def job(runtime: Runtime) -> list[Audit]:
+        audit = VerifyTenant(runtime.backend.audit, runtime.app.ports.clock, timedelta(minutes=grace_minutes))
+        known = await audit.tenant_ids()
+        missing = [t for t in tenant_ids if t not in set(known)]
+        if missing:
+            raise click.BadParameter(f"no tenant {missing[0]}", param_hint="--tenant")
+        audits = []
+        for tenant in tenant_ids or known:
+            result = await audit(tenant)
+            for found in result.breaks:
+                click.echo(f"BREAK {found}")
+            audits.append(result)
+        return audits
+
+    audits = _run(_container(), job)
+    breaks = sum(len(a.breaks) for a in audits)
+    looked_at = (f"{len(audits)} tenant(s), {sum(a.accounts for a in audits)} account(s),"
+                 f" {sum(a.transactions for a in audits)} transaction(s)")  # fmt: skip
+    if breaks:
+        broken = sum(1 for a in audits if not a.clean)
+        click.echo(f"verify: {breaks} break(s) in {broken} of {looked_at}")
+        sys.exit(1)
+    click.echo(f"verify: clean; {looked_at}")
 
 
 @main.command()

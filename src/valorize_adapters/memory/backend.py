@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.memory.audit import MemoryAuditSource
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
 from valorize_adapters.patterns import default_pattern_engine
@@ -42,3 +43,4 @@ class InMemoryBackend:
             patterns=patterns or default_pattern_engine(),
         )
         self.app = Valorize(self.ports)
+        self.audit = MemoryAuditSource(self.store)

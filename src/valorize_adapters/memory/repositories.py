@@ -59,6 +59,10 @@ class MemoryAccounts(_Tenant):
     async def get(self, account_id: UUID) -> Account | None:
         return self._data.accounts.get(account_id)
 
+    async def lock(self, account_ids: Sequence[UUID]) -> list[Account]:
+        # Units of one tenant already run one at a time (the store's tenant lock).
+        return [self._data.accounts[i] for i in sorted(set(account_ids)) if i in self._data.accounts]
+
     async def list(self) -> list[Account]:
         return _by_name(list(self._data.accounts.values()))
 
@@ -168,6 +172,11 @@ class MemoryTransactions(_Tenant):
 
     async def get(self, transaction_id: UUID) -> Transaction | None:
         return self._data.transactions.get(transaction_id)
+
+    async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        # Units of one tenant already run one at a time (the store's tenant lock).
+        found = self._data.transactions
+        return [found[i] for i in sorted(set(transaction_ids)) if i in found]
 
     async def add(self, transaction: Transaction) -> None:
         if transaction.id in self._data.transactions:

@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.patterns import default_pattern_engine
+from valorize_adapters.postgres.audit import PgAuditSource
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
 from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
@@ -31,6 +32,7 @@ class PostgresBackend:
         self.pool = pool
         self.ports = ports
         self.app = Valorize(ports)
+        self.audit = PgAuditSource(pool)
 
     @classmethod
     async def open(

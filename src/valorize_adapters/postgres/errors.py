@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors as pg
 
-from valorize_core.errors import Conflict, DomainError, NotFound, UnbalancedSplits, ValidationError
+from valorize_core.errors import Conflict, Contention, DomainError, NotFound, UnbalancedSplits, ValidationError
 
 __all__ = ["domain_error"]
 
@@ -33,11 +33,16 @@ _REFERENCED = {
     "memberships_user_id_fkey": ("user", "unknown user"),
 }
 
+# serialization_failure, deadlock_detected (psycopg's DeadlockDetected is no TransactionRollback).
+_COLLIDED = {"40001", "40P01"}
+
 
 def domain_error(exc: psycopg.Error) -> DomainError | None:
     """The domain error for a database error, or ``None`` when it is not the caller's fault."""
     diag = exc.diag
     constraint = diag.constraint_name or ""
+    if diag.sqlstate in _COLLIDED:  # the unit was rolled back for colliding with another: retry it
+        return Contention(diag.message_primary or "concurrent writes collided")
     if isinstance(exc, pg.UniqueViolation):
         return Conflict(_UNIQUE.get(constraint, f"already exists ({constraint or 'unique'})"))
     if isinstance(exc, pg.ForeignKeyViolation):

@@ -13,7 +13,21 @@ from psycopg_pool import AsyncConnectionPool
 from valorize_adapters.postgres.session import Session
 from valorize_core.events import DomainEvent, event_from_record
 
-__all__ = ["PgOutbox"]
+__all__ = ["PgOutbox", "event_of_row"]
+
+
+def event_of_row(r: dict[str, Any]) -> DomainEvent:
+    """The event an ``outbox`` row holds."""
+    return event_from_record(
+        {
+            "id": str(r["id"]),
+            "tenant_id": str(r["tenant_id"]),
+            "name": r["name"],
+            "occurred_at": r["occurred_at"].isoformat(),
+            "payload": r["payload"],
+            "correlation_id": r["correlation_id"],
+        }
+    )
 
 
 class PgOutbox:
@@ -31,19 +45,7 @@ class PgOutbox:
                 (occurred_before, limit),
             )
             await s.rollback()
-        return [
-            event_from_record(
-                {
-                    "id": str(r["id"]),
-                    "tenant_id": str(r["tenant_id"]),
-                    "name": r["name"],
-                    "occurred_at": r["occurred_at"].isoformat(),
-                    "payload": r["payload"],
-                    "correlation_id": r["correlation_id"],
-                }
-            )
-            for r in rows
-        ]
+        return [event_of_row(r) for r in rows]
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:
         if not event_ids:

@@ -59,6 +59,16 @@ class PgAccounts(_Repo):
         r = await self._s.fetch_one("SELECT * FROM accounts WHERE tenant_id = %s AND id = %s", (self._t, account_id))
         return rows.account(r) if r else None
 
+    async def lock(self, account_ids: Sequence[UUID]) -> list[Account]:
+        if not account_ids:
+            return []
+        # One statement: the row a FOR UPDATE returns after waiting is the latest version.
+        rs = await self._s.fetch(
+            "SELECT * FROM accounts WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
+            (self._t, list(account_ids)),
+        )
+        return [rows.account(r) for r in rs]
+
     async def list(self) -> list[Account]:
         rs = await self._s.fetch("SELECT * FROM accounts WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
         return [rows.account(r) for r in rs]
@@ -183,6 +193,22 @@ class PgTransactions(_Repo):
     async def get(self, transaction_id: UUID) -> Transaction | None:
         r = await self._s.fetch_one(_SELECT_TX + " WHERE t.tenant_id = %s AND t.id = %s", (self._t, transaction_id))
         return rows.transaction(r) if r else None
+
+    async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        if not transaction_ids:
+            return []
+        # Two statements on purpose (pipelined: one round trip): in one, the splits subquery
+        # would read with the snapshot taken before the lock wait and could pair the new amount
+        # with the old splits. The second runs after every lock is held, so it reads the rows as
+        # their last holders committed them.
+        ids = list(transaction_ids)
+        rs = await self._s.fetch_in_turn(
+            "SELECT id FROM transactions WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
+            (self._t, ids),
+            _SELECT_TX + " WHERE t.tenant_id = %s AND t.id = ANY(%s) ORDER BY t.id",
+            (self._t, ids),
+        )
+        return [rows.transaction(r) for r in rs]
 
     async def add(self, transaction: Transaction) -> None:
         await self.add_many([transaction])

@@ -59,12 +59,17 @@ def category(r: Row) -> Category:
     return Category(r["id"], r["tenant_id"], r["name"], r["kind"], r["parent_id"])
 
 
-TRANSACTION_COLUMNS = (
+# The transaction's own columns; the splits come as ``splits``, a JSON array of
+# [category_id, amount_minor, memo] (a subquery per row here; a grouped join for whole tenants).
+TRANSACTION_FIELDS = (
     "t.tenant_id, t.id, t.account_id, t.booked_on, t.description, t.payee, t.amount_minor, t.currency, "
     "t.status, t.source, t.tags, t.external_id, t.fingerprint, t.cat_source, t.cat_confidence, "
-    "t.cat_explanation, t.cat_rule_id, t.transfer_id, t.import_id, t.created_at, t.updated_at, "
-    "(SELECT json_agg(json_build_array(s.category_id, s.amount_minor, s.memo) ORDER BY s.position) "
-    " FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id) AS splits"
+    "t.cat_explanation, t.cat_rule_id, t.transfer_id, t.import_id, t.created_at, t.updated_at"
+)
+SPLITS_JSON = "json_agg(json_build_array(s.category_id, s.amount_minor, s.memo) ORDER BY s.position)"
+TRANSACTION_COLUMNS = (
+    TRANSACTION_FIELDS + ", (SELECT " + SPLITS_JSON + " FROM splits s"
+    " WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id) AS splits"
 )
 
 

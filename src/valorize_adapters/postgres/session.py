@@ -25,15 +25,20 @@ class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters."""
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "") -> None:
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "", *, snapshot: bool = False
+    ) -> None:
+        """``snapshot``: a read-only transaction whose statements all see one snapshot
+        (``REPEATABLE READ``), for reads that must be consistent across statements (audits)."""
         if not _SCOPE.fullmatch(scope):
             raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
         # Inlined, so both are checked here: a UUID's text and a lower-case word need no quoting.
         tenant = "" if tenant_id is None else str(UUID(str(tenant_id)))
+        begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
         self._begin = (
-            f"BEGIN; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
+            f"{begin}; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
             f" set_config('valorize.scope', '{scope}', true)"
         ).encode()
         self._begun = False
@@ -79,6 +84,25 @@ class Session:
                 # build a Column object per column first (a tenth of a list page's CPU).
                 result = cur.pgresult
                 return await cur.fetchall() if result is not None and result.nfields else []
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
+    async def fetch_in_turn(
+        self, first: LiteralString, first_params: Sequence[Any], then: LiteralString, then_params: Sequence[Any]
+    ) -> list[Row]:
+        """Run ``first`` and then ``then`` in one pipelined round trip; ``then``'s rows.
+
+        The server runs them one after the other, each with its own snapshot: when ``first``
+        takes locks (and waits for them), ``then`` sees what the lock holders committed.
+        """
+        await self.begin()
+        try:
+            async with self.conn.pipeline() as pipeline, self.conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(first, first_params)
+                async with self.conn.cursor(row_factory=dict_row) as rows:
+                    await rows.execute(then, then_params)
+                    await pipeline.sync()
+                    return await rows.fetchall()
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import asyncio
+import functools
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
@@ -10,7 +13,7 @@ from uuid import UUID
 
 from valorize_core.accounts import Account
 from valorize_core.context import Ports
-from valorize_core.errors import NotFound, ValidationError
+from valorize_core.errors import Contention, NotFound, ValidationError
 from valorize_core.events import (
     AccountBalanceChanged,
     JobCompleted,
@@ -28,6 +31,32 @@ from valorize_core.rules import Rule, apply_rules
 from valorize_core.transactions import Transaction
 
 T = TypeVar("T")
+S = TypeVar("S")
+C = TypeVar("C")
+
+#: How many times an action runs its unit of work when concurrent writes collide.
+ATTEMPTS = 5
+
+
+def retry_on_contention(method: Callable[[S, C], Awaitable[T]]) -> Callable[[S, C], Awaitable[T]]:
+    """Run an action's ``__call__`` again (with a short random pause) when its unit of work was
+    rolled back by :class:`Contention` — a deadlock or serialization failure the store detected.
+
+    Safe because a rolled-back unit left nothing behind (rows, balances, events) and the
+    action re-reads everything it uses; after :data:`ATTEMPTS` the error goes to the caller
+    (HTTP 409).
+    """
+
+    @functools.wraps(method)
+    async def run(self: S, command: C) -> T:
+        for attempt in range(1, ATTEMPTS):
+            try:
+                return await method(self, command)
+            except Contention:
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        return await method(self, command)
+
+    return run
 
 
 async def require(getter: Callable[[UUID], Awaitable[T | None]], entity_id: UUID, kind: str) -> T:
@@ -38,6 +67,26 @@ async def require(getter: Callable[[UUID], Awaitable[T | None]], entity_id: UUID
     if found is None:
         raise NotFound(kind, entity_id)
     return found
+
+
+async def lock_transaction(uow: UnitOfWork, transaction_id: UUID) -> Transaction:
+    """The transaction as it stands, locked until the unit ends, or :class:`NotFound`."""
+    if not isinstance(transaction_id, UUID):
+        raise ValidationError.for_field("transaction_id", "must be an id")
+    found = await uow.transactions.lock([transaction_id])
+    if not found:
+        raise NotFound("transaction", transaction_id)
+    return found[0]
+
+
+async def lock_account(uow: UnitOfWork, account_id: UUID) -> Account:
+    """The account as it stands, locked until the unit ends, or :class:`NotFound`."""
+    if not isinstance(account_id, UUID):
+        raise ValidationError.for_field("account_id", "must be an id")
+    found = await uow.accounts.lock([account_id])
+    if not found:
+        raise NotFound("account", account_id)
+    return found[0]
 
 
 async def require_categories(uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id") -> None:
@@ -81,8 +130,24 @@ def check_date(value: object, field: str) -> date:
     return value
 
 
+async def move_balances(uow: UnitOfWork, ports: Ports, deltas: Mapping[UUID, int]) -> dict[UUID, Account]:
+    """Move several accounts' balances, in account-id order (the order every unit locks
+    accounts in, so two units moving the same accounts cannot deadlock); returns the moved."""
+    moved: dict[UUID, Account] = {}
+    for account_id in sorted(deltas):
+        account = await move_balance(uow, ports, account_id, deltas[account_id])
+        if account is not None:
+            moved[account_id] = account
+    return moved
+
+
 async def move_balance(uow: UnitOfWork, ports: Ports, account_id: UUID, delta_minor: int) -> Account | None:
-    """Add ``delta_minor`` to an account's balance and record the change (no-op for zero)."""
+    """Add ``delta_minor`` to an account's balance and record the change (no-op for zero).
+
+    The delta must come from rows read in this unit through ``lock`` (or written by it):
+    never from a read that a concurrent unit could have made stale. Two or more accounts in
+    one unit move through :func:`move_balances`.
+    """
     if delta_minor == 0:
         return None
     account = await uow.accounts.apply_balance_delta(account_id, delta_minor)

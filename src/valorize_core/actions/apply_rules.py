@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require
+from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.cooperative import cooperatively
 from valorize_core.listing import TransactionFilter
 from valorize_core.rules import apply_rules
+from valorize_core.transactions import Transaction
 
 __all__ = ["ApplyRules", "RetroactiveApply"]
 
@@ -37,12 +38,17 @@ class ApplyResult:
     changed: int
 
 
+def _changed_fields(new: Transaction, old: Transaction) -> tuple[str, ...]:
+    return tuple(f for f in ("payee", "splits", "tags") if getattr(new, f) != getattr(old, f))
+
+
 class ApplyRules:
     """Runs rules over stored transactions and saves what they change, atomically."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: RetroactiveApply) -> ApplyResult:
         """Apply and return the counts."""
         async with self._ports.uow(command.tenant_id) as uow:
@@ -51,16 +57,26 @@ class ApplyRules:
             else:
                 rules = [await require(uow.rules.get, rid, "rule") for rid in command.rule_ids]
                 rules = [replace(r, enabled=True) for r in rules]
-            examined = changed = 0
-            # The walk hands the event loop back every few milliseconds: the API and the worker
-            # keep serving while 100,000 transactions go through the rules.
-            async for tx in cooperatively(await uow.transactions.all(command.filter)):
+            # The scan and the writes hand the event loop back every few milliseconds: the API and
+            # the worker keep serving while 100,000 transactions go through the rules.
+            candidates = [
+                tx
+                async for tx in cooperatively(await uow.transactions.all(command.filter))
+                if not tx.is_transfer and (tx.categorization.source != "manual" or command.include_manual)
+            ]
+            examined, changed = len(candidates), 0
+            changing = [
+                tx.id
+                async for tx in cooperatively(candidates)
+                if _changed_fields(apply_rules(rules, tx).transaction, tx)
+            ]
+            # Written from the rows as they stand locked, never from the unlocked scan: a
+            # concurrent amount edit must not be overwritten with the amount read before it.
+            async for tx in cooperatively(await uow.transactions.lock(changing)):
                 if tx.is_transfer or (tx.categorization.source == "manual" and not command.include_manual):
                     continue
-                examined += 1
-                outcome = apply_rules(rules, tx)
-                new = outcome.transaction
-                fields = tuple(f for f in ("payee", "splits", "tags") if getattr(new, f) != getattr(tx, f))
+                new = apply_rules(rules, tx).transaction
+                fields = _changed_fields(new, tx)
                 if not fields:
                     continue
                 changed += 1

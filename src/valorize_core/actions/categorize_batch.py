@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require
+from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.listing import TransactionFilter
+from valorize_core.transactions import Transaction
 
 __all__ = ["BatchCategorization", "CategorizeBatch"]
 
@@ -38,6 +39,7 @@ class CategorizeBatch:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: BatchCategorization) -> BatchResult:
         """Categorize and return the counts."""
         async with self._ports.uow(command.tenant_id) as uow:
@@ -47,14 +49,26 @@ class CategorizeBatch:
             rules = await uow.rules.list()
             known = {c.id for c in await uow.categories.list()}
             examined = categorized = 0
+            outcomes: dict[UUID, Transaction] = {}  # scanned row -> what the categorizer made of it
+            scanned: dict[UUID, Transaction] = {}
             for tx in await uow.transactions.all(TransactionFilter(account_ids=accounts, uncategorized=True)):
                 if tx.is_transfer or len(tx.splits) != 1:
                     continue
                 examined += 1
-                outcome = await self._ports.categorizer.categorize(tx, rules, uow, known=known)
-                new = outcome.transaction
+                new = (await self._ports.categorizer.categorize(tx, rules, uow, known=known)).transaction
                 if new.category_id is None and new == tx:
                     continue
+                outcomes[tx.id], scanned[tx.id] = new, tx
+            # Written from the rows as they stand locked: a row edited since the scan is
+            # categorized again, so a concurrent amount edit is never overwritten.
+            for tx in await uow.transactions.lock(list(outcomes)):
+                new = outcomes[tx.id]
+                if tx != scanned[tx.id]:
+                    if tx.is_transfer or len(tx.splits) != 1 or tx.category_id is not None:
+                        continue
+                    new = (await self._ports.categorizer.categorize(tx, rules, uow, known=known)).transaction
+                    if new.category_id is None and new == tx:
+                        continue
                 new = replace(new, updated_at=self._ports.clock.now())
                 await uow.transactions.update(new)
                 fields = tuple(f for f in ("payee", "splits", "tags") if getattr(new, f) != getattr(tx, f))

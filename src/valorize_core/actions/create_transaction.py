@@ -15,6 +15,7 @@ from valorize_core.actions._shared import (
     record_created,
     require,
     require_categories,
+    retry_on_contention,
 )
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
@@ -83,6 +84,7 @@ class CreateTransaction:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: NewTransaction) -> Transaction:
         """Create the transaction and return it as stored."""
         booked_on = check_date(command.booked_on, "booked_on")

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from valorize_core.actions._shared import check_date, move_balance, parse_amount, record_created, require
+from valorize_core.actions._shared import (
+    check_date,
+    move_balances,
+    parse_amount,
+    record_created,
+    require,
+    retry_on_contention,
+)
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
 from valorize_core.text import clean_text
@@ -33,6 +40,7 @@ class CreateTransfer:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: NewTransfer) -> Transfer:
         """Create the transfer and return it."""
         booked_on = check_date(command.booked_on, "booked_on")
@@ -66,9 +74,13 @@ class CreateTransfer:
                 for account, other, value in ((source, target, -amount), (target, source, amount))
             ]
             transfer = Transfer(transfer_id, command.tenant_id, legs[0], legs[1])
+            await uow.transactions.add_many(legs)
+            # Both accounts in id order: two opposite transfers cannot deadlock.
+            deltas: dict[UUID, int] = {}
             for leg in legs:
-                await uow.transactions.add(leg)
-                await move_balance(uow, self._ports, leg.account_id, leg.amount.minor)
+                deltas[leg.account_id] = deltas.get(leg.account_id, 0) + leg.amount.minor
+            await move_balances(uow, self._ports, deltas)
+            for leg in legs:
                 record_created(uow, self._ports, leg)
             await uow.commit()
         return transfer

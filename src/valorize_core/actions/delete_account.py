@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require
+from valorize_core.actions._shared import require, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict
 
@@ -26,6 +26,7 @@ class DeleteAccount:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: AccountDeletion) -> None:
         """Delete, or raise :class:`Conflict` when the account has transactions."""
         async with self._ports.uow(command.tenant_id) as uow:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import move_balance, require
+from valorize_core.actions._shared import move_balances, require, retry_on_contention
 from valorize_core.context import Ports
+from valorize_core.errors import NotFound
 from valorize_core.events import TransactionDeleted
 
 __all__ = ["DeleteTransaction", "TransactionDeletion"]
@@ -26,14 +27,27 @@ class DeleteTransaction:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: TransactionDeletion) -> list[UUID]:
-        """Delete it (and its transfer twin); return the ids deleted."""
+        """Delete it (and its transfer twin); return the ids deleted.
+
+        Which rows go is read first; the rows are then locked (both legs at once, in id order)
+        and the balances move by the amounts as they stand locked.
+        """
         async with self._ports.uow(command.tenant_id) as uow:
             tx = await require(uow.transactions.get, command.transaction_id, "transaction")
-            legs = await uow.transactions.transfer_legs(tx.transfer_id) if tx.transfer_id else [tx]
+            ids = (
+                [leg.id for leg in await uow.transactions.transfer_legs(tx.transfer_id)] if tx.transfer_id else [tx.id]
+            )
+            legs = await uow.transactions.lock(ids)
+            if tx.id not in {leg.id for leg in legs}:
+                raise NotFound("transaction", tx.id)  # deleted meanwhile
+            deltas: dict[UUID, int] = {}
             for leg in legs:
                 await uow.transactions.remove(leg.id)
-                await move_balance(uow, self._ports, leg.account_id, -leg.amount.minor)
+                deltas[leg.account_id] = deltas.get(leg.account_id, 0) - leg.amount.minor
+            await move_balances(uow, self._ports, deltas)
+            for leg in legs:
                 uow.record(
                     self._ports.event(
                         TransactionDeleted,

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from valorize_core.actions._shared import move_balance, record_updated, require
+from valorize_core.actions._shared import move_balance, record_updated, require, retry_on_contention
 from valorize_core.context import Ports
-from valorize_core.errors import ValidationError
+from valorize_core.errors import Contention, ValidationError
 from valorize_core.events import ImportCompleted, ImportProgressed, TransactionsImported
 from valorize_core.fingerprint import fingerprints_with_occurrence
 from valorize_core.listing import TransactionFilter
@@ -101,6 +101,7 @@ class ImportStatement:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: StatementUpload) -> StatementImport:
         """Run the import and return its record (``failed`` with errors when rejected)."""
         filename = clean_text(command.filename, "filename", 255) or "statement"
@@ -141,6 +142,7 @@ class ImportStatement:
             known_prints = await uow.transactions.existing_fingerprints(account.id, prints)
             candidates = await self._candidates(uow, account.id, rows)
             decisions = match_rows(rows, prints, known_ids=known_ids, known_prints=known_prints, candidates=candidates)
+            await self._lock_matched(uow, [d.existing for d in decisions if d.existing is not None])
             rules = await uow.rules.list()
             categories = {c.id for c in await uow.categories.list()}
             now = self._ports.clock.now()
@@ -200,6 +202,16 @@ class ImportStatement:
             self._completed(uow, done)
             await uow.commit()
         return done
+
+    @staticmethod
+    async def _lock_matched(uow: UnitOfWork, matched: Sequence[Transaction]) -> None:
+        """Lock the stored transactions the file settles; if one changed (or went) since it was
+        matched, the match is stale: :class:`Contention` runs the import again on fresh rows."""
+        if not matched:
+            return
+        locked = {tx.id: tx for tx in await uow.transactions.lock([tx.id for tx in matched])}
+        if any(locked.get(tx.id) != tx for tx in matched):
+            raise Contention("a matched transaction changed during the import")
 
     @staticmethod
     async def _candidates(uow: UnitOfWork, account_id: UUID, rows: Sequence[StatementRow]) -> list[Transaction]:

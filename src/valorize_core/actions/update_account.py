@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from valorize_core.accounts import Account, AccountKind, account_kind
-from valorize_core.actions._shared import move_balance, parse_amount, require
+from valorize_core.actions._shared import lock_account, move_balance, parse_amount, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, ValidationError
 from valorize_core.money import Money
@@ -32,12 +32,14 @@ class UpdateAccount:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: AccountChanges) -> Account:
-        """Apply the changes atomically and return the account as stored."""
+        """Apply the changes atomically and return the account as stored (read locked, so a
+        new opening balance moves the balance by the difference from the stored one)."""
         if command.archived is not None and not isinstance(command.archived, bool):
             raise ValidationError.for_field("archived", "must be true or false")
         async with self._ports.uow(command.tenant_id) as uow:
-            account = await require(uow.accounts.get, command.account_id, "account")
+            account = await lock_account(uow, command.account_id)
             changed = replace(
                 account,
                 name=account.name if command.name is None else command.name,

@@ -10,12 +10,14 @@ from valorize_core.actions._shared import (
     check_date,
     index_example,
     learn,
-    move_balance,
+    lock_transaction,
+    move_balances,
     parse_amount,
     record_categorized,
     record_updated,
     require,
     require_categories,
+    retry_on_contention,
 )
 from valorize_core.actions.create_transaction import SplitInput, build_splits
 from valorize_core.context import Ports
@@ -65,10 +67,15 @@ class UpdateTransaction:
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
+    @retry_on_contention
     async def __call__(self, command: TransactionChanges) -> Transaction:
-        """Apply the changes and return the transaction as stored."""
+        """Apply the changes and return the transaction as stored.
+
+        The transaction is read locked, so the balance moves by the difference from the row as
+        it stands in this database transaction, whatever concurrent edits committed before.
+        """
         async with self._ports.uow(command.tenant_id) as uow:
-            old = await require(uow.transactions.get, command.transaction_id, "transaction")
+            old = await lock_transaction(uow, command.transaction_id)
             structural = command.amount is not None or command.splits is not None or command.account_id is not None
             if old.is_transfer and (structural or command.category_id is not None):
                 raise Conflict("a transfer leg's amount, account and splits change with its transfer")
@@ -111,11 +118,9 @@ class UpdateTransaction:
             if not changes:
                 return old
             await uow.transactions.update(new)
-            if new.account_id != old.account_id:
-                await move_balance(uow, self._ports, old.account_id, -old.amount.minor)
-                await move_balance(uow, self._ports, new.account_id, new.amount.minor)
-            else:
-                await move_balance(uow, self._ports, new.account_id, new.amount.minor - old.amount.minor)
+            deltas = {old.account_id: -old.amount.minor}
+            deltas[new.account_id] = deltas.get(new.account_id, 0) + new.amount.minor
+            await move_balances(uow, self._ports, deltas)
             record_updated(uow, self._ports, new, changes)
             chosen = command.category_id is not None or command.splits is not None
             if chosen and new.category_id is not None:  # a person's choice: learn it at once

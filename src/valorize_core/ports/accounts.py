@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
@@ -15,6 +16,11 @@ class AccountRepository(Protocol):
 
     async def get(self, account_id: UUID) -> Account | None:
         """The account, or ``None`` (also for another tenant's id)."""
+        ...
+
+    async def lock(self, account_ids: Sequence[UUID]) -> list[Account]:
+        """Lock the accounts until the unit of work ends (in id order) and return them as they
+        stand now, ordered by id; unknown ids are left out."""
         ...
 
     async def list(self) -> list[Account]:

@@ -19,6 +19,17 @@ class TransactionRepository(Protocol):
         """The transaction, or ``None``."""
         ...
 
+    async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        """Lock the transactions until the unit of work ends and return them as they stand now.
+
+        Locks are taken in id order (so two units locking overlapping sets cannot deadlock on
+        them) and the rows are read after every lock is held, splits included: a write that
+        reads its row through ``lock`` computes from the latest committed version, never from a
+        stale read. Ids that do not exist (or were deleted meanwhile) are left out; the result
+        is ordered by id.
+        """
+        ...
+
     async def add(self, transaction: Transaction) -> None:
         """Store a new transaction (the caller updates the account balance)."""
         ...

@@ -57,6 +57,17 @@ class AccountRepositoryContract(PortsContract):
         assert self.read(ports, t, lambda uow: uow.accounts.list()) == [a, b]
         assert self.read(ports, t, lambda uow: uow.accounts.get(self.new_id())) is None
 
+    def test_lock_returns_the_accounts_as_stored_in_id_order(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        a, b = self.account(t, "A", opening=100), self.account(t, "B")
+        self.add_all(ports, t, a, b)
+        self.write(ports, t, lambda uow: uow.accounts.apply_balance_delta(a.id, 5))
+        locked = self.write(ports, t, lambda uow: uow.accounts.lock([b.id, self.new_id(), a.id]))
+        assert [x.id for x in locked] == sorted([a.id, b.id])
+        assert {x.id: x.balance.minor for x in locked} == {a.id: 105, b.id: 0}
+        other = self.new_tenant(ports)
+        assert self.write(ports, other, lambda uow: uow.accounts.lock([a.id])) == []
+
     def test_account_names_are_unique_case_insensitively(self, ports: Ports) -> None:
         t = self.new_tenant(ports)
         self.write(ports, t, lambda uow: uow.accounts.add(self.account(t, "Wallet")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -71,6 +72,46 @@ class TransactionRepositoryContract(PortsContract):
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
         with pytest.raises(NotFound):
             self.write(ports, t, lambda uow: uow.transactions.update(replace(tx, id=self.new_id())))
+
+    def test_lock_returns_the_rows_as_stored_in_id_order(self, ports: Ports) -> None:
+        t, acc, _, food, home = self._setup(ports)
+        txs = [self.transaction(t, acc, -100 * n, categories=(food.id, home.id)) for n in range(1, 4)]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        wanted = [txs[2].id, self.new_id(), txs[0].id, txs[2].id]  # unknown ids and repeats are fine
+        locked = self.write(ports, t, lambda uow: uow.transactions.lock(wanted))
+        assert locked == sorted([txs[0], txs[2]], key=lambda tx: tx.id)
+        assert self.write(ports, t, lambda uow: uow.transactions.lock([])) == []
+        other = self.new_tenant(ports)  # another tenant's ids do not exist
+        assert self.write(ports, other, lambda uow: uow.transactions.lock([txs[0].id])) == []
+
+    def test_a_locked_read_waits_for_the_holder_and_sees_its_commit(self, ports: Ports) -> None:
+        """The guarantee every balance-moving write relies on: a unit that reads a row through
+        ``lock`` while another unit holds it gets the row as that unit committed it (amount and
+        splits together), never the version from before."""
+        t, acc, _, food, home = self._setup(ports)
+        tx = self.transaction(t, acc, -1000, categories=(food.id,))
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+        changed = replace(tx, amount=Money(-2500, "BRL"), splits=(Split(home.id, Money(-2500, "BRL")),))
+        holding = asyncio.Event()
+
+        async def holder() -> None:
+            async with ports.uow(t) as uow:
+                assert await uow.transactions.lock([tx.id]) == [tx]
+                holding.set()
+                await asyncio.sleep(0.2)  # the other unit asks for the row meanwhile
+                await uow.transactions.update(changed)
+                await uow.commit()
+
+        async def waiter() -> list[Transaction]:
+            await holding.wait()
+            async with ports.uow(t) as uow:
+                return await uow.transactions.lock([tx.id])
+
+        async def both() -> list[Transaction]:
+            _, seen = await asyncio.gather(holder(), waiter())
+            return seen
+
+        assert self.run(both()) == [changed]
 
     def test_references_are_checked(self, ports: Ports) -> None:
         t, acc, _, _, _ = self._setup(ports)

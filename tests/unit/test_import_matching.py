@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from world import World, run
+from world import World, make_world, run
 
 from valorize_adapters.memory import InMemoryEventBus
 from valorize_core import NewTransaction, Valorize
@@ -121,8 +121,6 @@ rows_strategy = st.lists(
 def test_matching_properties(first: list[Any], second: list[Any]) -> None:
     """Whatever two statements hold: re-importing either adds nothing; no transaction ever
     carries two bank ids' rows; every stored bank id is unique; the balance is the sum."""
-    from conftest import make_world  # a fresh world per example
-
     w = make_world()
 
     def rows(spec: list[Any]) -> list[StatementRow]:

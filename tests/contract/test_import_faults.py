@@ -19,10 +19,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from valorize_adapters.memory import InMemoryBackend
 from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.migrate import available_migrations, migrate
 from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.actions.import_statement import ImportRequest
 from valorize_core.context import Ports
@@ -319,3 +323,38 @@ def test_two_runs_of_one_file_at_once_store_its_rows_once(pg_backend: PostgresBa
         assert deliver(ports, req.task) in (TaskOutcome.DONE, TaskOutcome.DUPLICATE)
     states = sorted([state(ports, first), state(ports, second)], key=lambda s: s.rows)
     assert states == [replace(COMPLETED, rows=0), COMPLETED]
+
+
+def test_migration_0013_frees_the_files_finished_imports_kept(database_url: str) -> None:
+    """Runs before 0013 dropped a file after the outcome, in a transaction of its own, and a
+    failure there kept it: the migration frees those files (only those) and forbids them."""
+    name = f"leaks_{uuid.uuid4().hex[:8]}"
+    url = make_conninfo(database_url, dbname=name)
+    before = [m for m in available_migrations() if m.version < 13]
+
+    async def go() -> dict[str, bool]:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+            await admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        await migrate(url, before)
+        backend = await PostgresBackend.open(url, run_migrations=False, max_size=2)
+        try:
+            vz = Valorize(backend.ports)
+            signed = await vz.signup(SignupRequest("Leaks", "leaks@example.com", "Owner"))
+            account = await vz.create_account(NewAccount(signed.tenant.id, "Checking", "checking", "BRL"))
+            ids = {}
+            for status in ("completed", "failed", "pending"):
+                request = ImportRequest(signed.tenant.id, account.id, f"{status}.csv", GOOD.encode(), MAPPING)
+                ids[status] = (await vz.request_import(request)).id
+        finally:
+            await backend.close()
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as owner:
+            for status in ("completed", "failed"):
+                await owner.execute("UPDATE imports SET status = %s WHERE id = %s", (status, ids[status]))
+            assert [m.version for m in await migrate(url)] == [13]
+            cur = await owner.execute("SELECT id, source IS NOT NULL FROM imports")
+            kept = {row[0]: row[1] for row in await cur.fetchall()}
+            with pytest.raises(psycopg.errors.CheckViolation):
+                await owner.execute("UPDATE imports SET status = 'completed' WHERE id = %s", (ids["pending"],))
+        return {status: kept[ids[status]] for status in ids}
+
+    assert run(go()) == {"completed": False, "failed": False, "pending": True}

@@ -23,10 +23,9 @@ from valorize_core.actions.delete_category import DeleteCategory
 from valorize_core.actions.delete_rule import DeleteRule
 from valorize_core.actions.delete_transaction import DeleteTransaction
 from valorize_core.actions.evaluate_budgets import EvaluateBudgets
-from valorize_core.actions.import_statement import ImportStatement
+from valorize_core.actions.import_statement import ImportStatement, RequestImport, RunImport
 from valorize_core.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
-from valorize_core.actions.request_import import RequestImport
 from valorize_core.actions.request_job import RequestJob
 from valorize_core.actions.set_budget import SetBudget
 from valorize_core.actions.signup import Signup
@@ -36,6 +35,7 @@ from valorize_core.actions.update_rule import UpdateRule
 from valorize_core.actions.update_transaction import UpdateTransaction
 from valorize_core.context import Ports
 from valorize_core.queries.budget_status import GetBudgetStatus
+from valorize_core.queries.get_import import GetImport
 from valorize_core.queries.get_transaction import GetTransaction
 from valorize_core.queries.list_accounts import ListAccounts
 from valorize_core.queries.list_categories import ListCategories
@@ -80,6 +80,8 @@ class Valorize:
         self.suggest_categories = SuggestCategories(ports)
         self.import_statement = ImportStatement(ports)
         self.request_import = RequestImport(ports)
+        self.run_import = RunImport(ports)
+        self.get_import = GetImport(ports)
         self.request_job = RequestJob(ports)
         self.categorize_batch = CategorizeBatch(ports)
         self.accept_rule_suggestion = AcceptRuleSuggestion(ports)

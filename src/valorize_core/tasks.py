@@ -19,7 +19,7 @@ from valorize_core.actions._shared import finish_job, index_example, require
 from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.categorize_batch import BatchCategorization
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
-from valorize_core.actions.import_statement import StatementUpload
+from valorize_core.actions.import_statement import ImportRun
 from valorize_core.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
 from valorize_core.app import Valorize
 from valorize_core.context import Ports
@@ -30,7 +30,6 @@ from valorize_core.jobs import Job
 from valorize_core.notifications import Notification, notification_for, notification_id
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import UnitOfWork
-from valorize_core.statements import ParsedStatement, RowError
 from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -123,34 +122,8 @@ async def _notify(vz: Valorize, task: Task) -> None:
 
 
 async def _import_statement(vz: Valorize, task: Task) -> None:
-    import_id = parse_id(task.payload.get("import_id"), "import_id")
-    async with vz.ports.uow(task.tenant_id) as uow:
-        record = await require(uow.imports.get, import_id, "import")
-        source = await uow.imports.source(import_id)
-        account = await require(uow.accounts.get, record.account_id, "account")
-    if source is None:
-        return  # already run: the file was consumed
-    fmt, content, options = source
-    parser = vz.ports.parsers.get(fmt)
-    try:
-        if parser is None:
-            raise ValidationError.for_field("format", f"no parser for {fmt!r}")
-        parsed = parser.parse(content, account.currency, options)
-    except ValidationError as exc:  # the whole file is unreadable: the import fails, with the reason
-        parsed = ParsedStatement((), (RowError(0, exc.message),))
-    await vz.import_statement(
-        StatementUpload(
-            task.tenant_id,
-            record.account_id,
-            record.filename,
-            parsed,
-            skip_invalid_rows=bool(options.get("skip_invalid_rows")),
-            import_id=import_id,
-        )
-    )
-    async with vz.ports.uow(task.tenant_id) as uow:
-        await uow.imports.drop_source(import_id)
-        await uow.commit()
+    """Run a requested import: parse, import and release its file in one unit of work."""
+    await vz.run_import(ImportRun(task.tenant_id, parse_id(task.payload.get("import_id"), "import_id")))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -12,7 +12,7 @@ from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
-from valorize_core.errors import Conflict, NotFound
+from valorize_core.errors import Conflict, NotFound, ValidationError
 from valorize_core.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.jobs import Job
 from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
@@ -20,7 +20,7 @@ from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule
-from valorize_core.statements.imports import StatementImport
+from valorize_core.statements.imports import ImportStatus, StatementImport
 from valorize_core.transactions import Split, Transaction
 
 __all__ = [
@@ -321,6 +321,9 @@ class MemoryRules(_Tenant):
             raise NotFound("rule", rule_id)
 
 
+_FINISHED = frozenset({ImportStatus.COMPLETED, ImportStatus.FAILED})
+
+
 class MemoryImports(_Tenant):
     """Statement imports of one tenant."""
 
@@ -338,6 +341,8 @@ class MemoryImports(_Tenant):
     async def update(self, statement_import: StatementImport) -> None:
         if statement_import.id not in self._data.imports:
             raise NotFound("import", statement_import.id)
+        if statement_import.status in _FINISHED and statement_import.id in self._data.sources:
+            raise ValidationError("rejected by the database: imports_finished_without_source")
         self._data.imports[statement_import.id] = statement_import
 
     async def save_source(self, import_id: UUID, fmt: str, content: bytes, options: dict[str, Any]) -> None:
@@ -348,8 +353,8 @@ class MemoryImports(_Tenant):
     async def source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
         return self._data.sources.get(import_id)
 
-    async def drop_source(self, import_id: UUID) -> None:
-        self._data.sources.pop(import_id, None)
+    async def take_source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        return self._data.sources.pop(import_id, None)  # units of one tenant run one at a time
 
 
 class MemoryJobs(_Tenant):

@@ -440,8 +440,18 @@ class PgImports(_Repo):
         )
         return None if r is None else (r["source_format"], bytes(r["source"]), dict(r["source_options"]))
 
-    async def drop_source(self, import_id: UUID) -> None:
-        await self._s.execute("UPDATE imports SET source = NULL WHERE tenant_id = %s AND id = %s", (self._t, import_id))
+    async def take_source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        # The row lock makes a second taker wait; READ COMMITTED then re-checks ``source IS NOT
+        # NULL`` on the committed row, so it finds the file gone (or takes it after a rollback).
+        r = await self._s.fetch_one(
+            "WITH kept AS (SELECT id, source, source_format, source_options FROM imports"
+            " WHERE tenant_id = %s AND id = %s AND source IS NOT NULL FOR UPDATE)"
+            " UPDATE imports i SET source = NULL, source_options = '{}' FROM kept"
+            " WHERE i.tenant_id = %s AND i.id = kept.id"
+            " RETURNING kept.source, kept.source_format, kept.source_options",
+            (self._t, import_id, self._t),
+        )
+        return None if r is None else (r["source_format"], bytes(r["source"]), dict(r["source_options"]))
 
 
 class PgJobs(_Repo):

@@ -30,9 +30,13 @@ class ImportRepository(Protocol):
         ...
 
     async def source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
-        """The kept file: format, bytes and options (``None`` once consumed or if absent)."""
+        """The kept file: format, bytes and options (``None`` once taken or if absent)."""
         ...
 
-    async def drop_source(self, import_id: UUID) -> None:
-        """Forget the file once the import has run."""
+    async def take_source(self, import_id: UUID) -> tuple[str, bytes, dict[str, Any]] | None:
+        """The kept file, released by this unit of work (``None`` when there is none).
+
+        The unit that runs the import takes its file: the release commits with the outcome or
+        not at all. While one unit holds it, another taking it waits, then finds it gone (or,
+        if the first rolled back, takes it)."""
         ...

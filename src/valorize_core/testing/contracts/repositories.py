@@ -12,7 +12,7 @@ import pytest
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.context import Ports
-from valorize_core.errors import Conflict, NotFound
+from valorize_core.errors import Conflict, NotFound, ValidationError
 from valorize_core.jobs import Job, JobStatus
 from valorize_core.money import Money
 from valorize_core.notifications import Notification
@@ -255,6 +255,57 @@ class ImportRepositoryContract(PortsContract):
             self.write(
                 ports, t, lambda uow: uow.imports.add(replace(record, id=self.new_id(), account_id=self.new_id()))
             )
+
+    def test_a_kept_file_is_taken_once_by_the_unit_that_commits(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        record = StatementImport(self.new_id(), t, acc.id, "extrato.ofx", ImportStatus.PENDING, NOW)
+        kept = ("ofx", b"<OFX>\x00\xff", {"skip_invalid_rows": True})
+
+        async def keep(uow: UnitOfWork) -> None:
+            await uow.imports.add(record)
+            await uow.imports.save_source(record.id, *kept)
+
+        self.write(ports, t, keep)
+        assert self.read(ports, t, lambda uow: uow.imports.source(record.id)) == kept
+
+        async def take_twice(uow: UnitOfWork) -> list[object]:
+            return [await uow.imports.take_source(record.id), await uow.imports.take_source(record.id)]
+
+        assert self.read(ports, t, take_twice) == [kept, None]  # rolled back: still kept
+        assert self.write(ports, t, take_twice) == [kept, None]
+        assert self.read(ports, t, lambda uow: uow.imports.source(record.id)) is None
+        assert self.read(ports, t, lambda uow: uow.imports.take_source(record.id)) is None
+
+    def test_a_finished_import_keeps_no_file(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        record = StatementImport(self.new_id(), t, acc.id, "extrato.csv", ImportStatus.PENDING, NOW)
+
+        async def keep(uow: UnitOfWork) -> None:
+            await uow.imports.add(record)
+            await uow.imports.save_source(record.id, "csv", b"a;b\n", {})
+
+        self.write(ports, t, keep)
+        for finished in (replace(record, status=ImportStatus.COMPLETED), replace(record, status=ImportStatus.FAILED)):
+
+            async def store(uow: UnitOfWork, finished: StatementImport = finished) -> None:
+                await uow.imports.update(finished)
+
+            with pytest.raises(ValidationError):
+                self.write(ports, t, store)
+        assert self.read(ports, t, lambda uow: uow.imports.get(record.id)) == record
+
+        async def finish(uow: UnitOfWork) -> None:
+            await uow.imports.take_source(record.id)
+            await uow.imports.update(replace(record, status=ImportStatus.COMPLETED, completed_at=NOW))
+
+        self.write(ports, t, finish)
+        assert self.read(ports, t, lambda uow: uow.imports.get(record.id)) == replace(
+            record, status=ImportStatus.COMPLETED, completed_at=NOW
+        )
 
 
 class PayeeMemoryContract(PortsContract):

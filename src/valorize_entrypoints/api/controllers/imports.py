@@ -12,8 +12,9 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
-from valorize_core.actions.request_import import ImportRequest
-from valorize_core.errors import NotFound, ValidationError
+from valorize_core.actions.import_statement import ImportRequest
+from valorize_core.errors import ValidationError
+from valorize_core.queries.get_import import ImportLookup
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS, accepted
@@ -62,8 +63,4 @@ class ImportController(Controller):
 
     @get("/{import_id:uuid}", responses=ERRORS, summary="An import: status, counts and per-row errors")
     async def get_import(self, import_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.ImportOut:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.imports.get(import_id)
-        if found is None:
-            raise NotFound("import", import_id)
-        return s.statement_import(found)
+        return s.statement_import(await vz.get_import(ImportLookup(actor.tenant_id, import_id)))

@@ -10,7 +10,10 @@ thread of the process) per write:
 * ``http``: ``POST /api/transactions`` through Litestar's ``TestClient`` (the test client's own
   HTTP work included, the same before and after any change);
 * ``use_case``: ``CreateTransaction`` through the container's application (the commit pipeline
-  and everything around the unit of work, without HTTP).
+  and everything around the unit of work, without HTTP);
+* ``commit``: a bare unit of work of the container's application: open, record one event,
+  commit, leave — the commit pipeline itself (cache hold and retirement, the relay publishing
+  the event and marking it) around the memory adapter's commit.
 
 Each round writes to 10 new tenants of one account each, in turn, so every round works on
 tenants of the same sizes (up to ``writes / 10`` transactions). Logging below warnings is off.
@@ -32,6 +35,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from valorize_core import NewTransaction
+from valorize_core.events import AccountBalanceChanged
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -79,6 +83,23 @@ def _use_case_round(client: TestClient[Any], tenants: list[tuple[dict[str, str],
     return float(client.blocking_portal.call(go))
 
 
+def _commit_round(client: TestClient[Any], tenants: list[tuple[dict[str, str], str, str]], writes: int) -> float:
+    vz = client.app.state.runtime.app
+    ids = [uuid.UUID(tenant) for _, tenant, _ in tenants]
+
+    async def go() -> float:
+        started = time.process_time()
+        for n in range(writes):
+            tenant = ids[n % TENANTS]
+            async with vz.ports.uow(tenant) as uow:
+                uow.record(vz.ports.event(AccountBalanceChanged, tenant, account_id="a", balance_minor=n,
+                                          currency="BRL"))  # fmt: skip
+                await uow.commit()
+        return (time.process_time() - started) / writes
+
+    return float(client.blocking_portal.call(go))
+
+
 def measure(writes: int, rounds: int) -> dict[str, Any]:
     """Median CPU milliseconds per write, over ``rounds`` rounds of each measure."""
     container = Container()
@@ -87,13 +108,16 @@ def measure(writes: int, rounds: int) -> dict[str, Any]:
         _http_round(client, _tenants(client), min(writes, 200))  # warm up: imports, first compilations
         http = [_http_round(client, _tenants(client), writes) for _ in range(rounds)]
         use_case = [_use_case_round(client, _tenants(client), writes) for _ in range(rounds)]
+        commit = [_commit_round(client, _tenants(client), writes) for _ in range(rounds)]
     return {
         "writes_per_round": writes,
         "rounds": rounds,
         "http_cpu_ms_per_write": statistics.median(http) * 1000,
         "use_case_cpu_ms_per_write": statistics.median(use_case) * 1000,
+        "commit_cpu_ms_per_write": statistics.median(commit) * 1000,
         "http_rounds_ms": [r * 1000 for r in http],
         "use_case_rounds_ms": [r * 1000 for r in use_case],
+        "commit_rounds_ms": [r * 1000 for r in commit],
     }
 
 
@@ -115,6 +139,7 @@ def main() -> None:
     print("|---|---|")
     print(f"| POST /api/transactions (TestClient) | {result['http_cpu_ms_per_write']:.3f} ms |")
     print(f"| CreateTransaction (container's app) | {result['use_case_cpu_ms_per_write']:.3f} ms |")
+    print(f"| bare unit of work: record, commit, leave | {result['commit_cpu_ms_per_write']:.3f} ms |")
 
 
 if __name__ == "__main__":

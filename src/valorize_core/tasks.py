@@ -185,11 +185,14 @@ class TaskRunner:
         if handler is None:
             return TaskResult(TaskOutcome.REJECTED, f"unknown task {task.name!r}")
 
-        marked = False
+        marked = finished = False
 
         async def mark(uow: UnitOfWork) -> None:
             nonlocal marked
-            if marked:  # a handler may commit more than one unit; the first one records the task
+            # A handler may commit more than one unit: the first one records the task. An
+            # asyncio task it started inherits this context; what it commits after the run
+            # is over is not the task's effect.
+            if marked or finished:
                 return
             if not await uow.processed.mark(task.id, task.name):
                 raise _AlreadyProcessed(str(task.id))
@@ -205,6 +208,8 @@ class TaskRunner:
                 if await self._fail_job(self._app, task, exc.message):
                     return TaskResult(TaskOutcome.DUPLICATE)
                 return TaskResult(TaskOutcome.REJECTED, exc.message)
+            finally:
+                finished = True
         if not marked:  # the handler had nothing to commit: record the task on its own
             async with self._ports.uow(task.tenant_id) as uow:
                 if not await uow.processed.mark(task.id, task.name):

@@ -37,10 +37,9 @@ from uuid import UUID
 
 from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Cache
-from valorize_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from valorize_core.uow_hooks import HookedUnitOfWorkFactory
+from valorize_core.ports.unit_of_work import UnitOfWork
 
-__all__ = ["CacheStats", "CachedRead", "InvalidatingUnitOfWorkFactory", "ReadCache"]
+__all__ = ["CacheStats", "CachedRead", "ReadCache"]
 
 # absolute expiry (unix seconds), compute time (seconds), the tenant's version it was computed at
 _HEADER = struct.Struct("!ddQ")
@@ -251,6 +250,16 @@ class ReadCache:
         """Retire the tenant's cached reads (after a committed write); never raises."""
         await self._bump(tenant_id, 0.0)
 
+    async def hold_before_commit(self, uow: UnitOfWork) -> None:
+        """The commit pipeline's before-commit hook: :meth:`hold_for_write` the unit's tenant."""
+        await self.hold_for_write(uow.tenant_id)
+
+    async def retire_after_commit(self, uow: UnitOfWork) -> None:
+        """The commit pipeline's after-commit hook: :meth:`invalidate` the unit's tenant. It
+        runs before the relay's, so no event of the commit leaves before the reads it changes
+        are retired: a subscriber that refetches on an event never gets the page from before."""
+        await self.invalidate(uow.tenant_id)
+
     async def _bump(self, tenant_id: UUID, hold: float) -> None:
         try:
             version = await self.cache.bump_tenant_version(tenant_id, hold)
@@ -262,18 +271,3 @@ class ReadCache:
             return
         if self.near is not None:
             self.near.observed(tenant_id, version)  # this process reads its own writes at once
-
-
-class InvalidatingUnitOfWorkFactory(HookedUnitOfWorkFactory):
-    """Every commit holds the tenant just before it (:meth:`ReadCache.hold_for_write`), and a
-    successful one invalidates the tenant's cached reads after it."""
-
-    def __init__(self, inner: UnitOfWorkFactory, reads: ReadCache) -> None:
-        async def hold(uow: UnitOfWork) -> None:
-            await reads.hold_for_write(uow.tenant_id)
-
-        async def invalidate(uow: UnitOfWork) -> None:
-            await reads.invalidate(uow.tenant_id)
-
-        super().__init__(inner, before_commit=hold, after_commit=invalidate)
-        self.reads = reads

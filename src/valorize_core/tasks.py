@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.actions._shared import finish_job, index_example, require
@@ -28,9 +27,9 @@ from valorize_core.events import NotificationCreated, ReportReady, event_from_re
 from valorize_core.ids import parse_id
 from valorize_core.jobs import Job
 from valorize_core.notifications import Notification, notification_for, notification_id
+from valorize_core.pipeline import before_every_commit
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import UnitOfWork
-from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
 
@@ -138,26 +137,15 @@ HANDLERS: dict[str, Handler] = {
 TASK_NAMES = frozenset(HANDLERS)
 
 
-_RUNNING: ContextVar[Callable[[UnitOfWork], Awaitable[None]] | None] = ContextVar("valorize_running_task", default=None)
-
-
-async def _mark_running(uow: UnitOfWork) -> None:
-    """Record the running task with the unit about to commit (see :meth:`TaskRunner.run`)."""
-    mark = _RUNNING.get()
-    if mark is None:
-        raise RuntimeError("a task's unit of work committed outside TaskRunner.run")
-    await mark(uow)
-
-
 class TaskRunner:
     """Runs tasks by name against the ports, once per task id."""
 
     def __init__(self, ports: Ports, handlers: Mapping[str, Handler] | None = None) -> None:
         self._ports = ports
         self._handlers = dict(HANDLERS if handlers is None else handlers)
-        # One application for every task: the running task's mark is found through a context
-        # variable (tasks run concurrently), not built into a new Valorize per task.
-        self._marking = Valorize(replace(ports, uow=HookedUnitOfWorkFactory(ports.uow, before_commit=_mark_running)))
+        # One application for every task: each run marks its task through the commit
+        # pipeline's context hooks (tasks run concurrently, each in its own context).
+        self._app = Valorize(ports)
 
     @property
     def names(self) -> frozenset[str]:
@@ -170,27 +158,31 @@ class TaskRunner:
         if handler is None:
             return TaskResult(TaskOutcome.REJECTED, f"unknown task {task.name!r}")
 
-        marked = False
+        marked = finished = False
 
         async def mark(uow: UnitOfWork) -> None:
             nonlocal marked
-            if marked:  # a handler may commit more than one unit; the first one records the task
+            # A handler may commit more than one unit: the first one records the task. An
+            # asyncio task it started inherits this context; what it commits after the run
+            # is over is not the task's effect.
+            if marked or finished:
                 return
             if not await uow.processed.mark(task.id, task.name):
                 raise _AlreadyProcessed(str(task.id))
             marked = True
 
-        running = _RUNNING.set(mark)
-        try:
-            await handler(self._marking, task)
-        except _AlreadyProcessed:
-            return TaskResult(TaskOutcome.DUPLICATE)
-        except DomainError as exc:
-            if await self._fail_job(self._marking, task, exc.message):
+        # Every unit the handler commits runs ``mark`` first, in its own transaction.
+        with before_every_commit(mark):
+            try:
+                await handler(self._app, task)
+            except _AlreadyProcessed:
                 return TaskResult(TaskOutcome.DUPLICATE)
-            return TaskResult(TaskOutcome.REJECTED, exc.message)
-        finally:
-            _RUNNING.reset(running)
+            except DomainError as exc:
+                if await self._fail_job(self._app, task, exc.message):
+                    return TaskResult(TaskOutcome.DUPLICATE)
+                return TaskResult(TaskOutcome.REJECTED, exc.message)
+            finally:
+                finished = True
         if not marked:  # the handler had nothing to commit: record the task on its own
             async with self._ports.uow(task.tenant_id) as uow:
                 if not await uow.processed.mark(task.id, task.name):

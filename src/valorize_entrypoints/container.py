@@ -32,18 +32,17 @@ from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
-from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+from valorize_core.caching import ReadCache
 from valorize_core.near_cache import NearCache
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import TaskQueue
-from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.ports.unit_of_work import CommitHook, CommitHooks
 from valorize_core.publishing import FanOutPublisher
 from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
 from valorize_core.token_cache import CachingDirectory
-from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.settings import Settings
 
@@ -196,11 +195,26 @@ def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
 
 
 def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
-    """The same application whose commits publish their events and retire cached reads, which
-    reads OFX statements too, and publishes import progress on the bus."""
-    uow: UnitOfWorkFactory = HookedUnitOfWorkFactory(app.ports.uow, after_commit=relay.after_commit)
+    """The same application whose commits run the pipeline below, which reads OFX statements
+    too, and publishes import progress on the bus.
+
+    The commit pipeline (:mod:`valorize_core.pipeline`), registered here and nowhere else:
+
+    before commit, inside the transaction (after a running task's own mark, see ``TaskRunner``):
+        1. the read cache's write hold on the tenant (:meth:`ReadCache.hold_before_commit`);
+    after commit, once the unit is left:
+        1. the read cache retires the tenant's reads (:meth:`ReadCache.retire_after_commit`),
+           before any event leaves: a subscriber that refetches on an event gets the new page;
+        2. the relay publishes the events and enqueues their follow-up tasks
+           (:meth:`OutboxRelay.after_commit`).
+    """
+    before: list[CommitHook] = []
+    after: list[CommitHook] = []
     if reads is not None:
-        uow = InvalidatingUnitOfWorkFactory(uow, reads)
+        before.append(reads.hold_before_commit)
+        after.append(reads.retire_after_commit)
+    after.append(relay.after_commit)
+    uow = app.ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
     parsers = {**app.ports.parsers, "ofx": OfxStatementParser()}
     directory = app.ports.directory
     if token_ttl > 0:

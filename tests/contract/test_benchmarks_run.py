@@ -93,3 +93,11 @@ def test_experiments_quick_mode(tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert all(stage["req_s"] > 0 for stage in numbers[name]["stages"])
     assert "| read |" in result.stdout
+
+
+@pytest.mark.slow
+def test_write_path_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_write_path", tmp_path)
+    for measure in ("http", "use_case", "commit"):
+        assert numbers[f"{measure}_cpu_ms_per_write"] > 0
+    assert "| bare unit of work: record, commit, leave |" in stdout

@@ -14,9 +14,9 @@ from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_core import NewAccount, NewTransaction, Valorize
 from valorize_core.correlation import correlated
 from valorize_core.events import NotificationCreated
+from valorize_core.ports.unit_of_work import CommitHooks
 from valorize_core.relay import OutboxRelay
 from valorize_core.testing.contracts import PortsContract
-from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 
 class Broken(InMemoryEventBus):
@@ -30,7 +30,7 @@ class TestRelayOnPostgres(PortsContract):
         outbox = PgOutbox(pg_backend.pool)
         broken = OutboxRelay(outbox, Broken(), InMemoryTaskQueue(), pg_backend.ports.clock)
         ports = replace(
-            pg_backend.ports, uow=HookedUnitOfWorkFactory(pg_backend.ports.uow, after_commit=broken.after_commit)
+            pg_backend.ports, uow=pg_backend.ports.uow.with_hooks(CommitHooks(after=(broken.after_commit,)))
         )
         vz = Valorize(ports)
         account = self.run(vz.create_account(NewAccount(t, "A", "cash", "BRL")))

@@ -14,9 +14,10 @@ from valorize_adapters.memory import InMemoryBackend, InMemoryCache, ManualClock
 from valorize_core import NewAccount, NewTransaction, SignupRequest, TransactionQuery, Valorize
 from valorize_core.actions.delete_transaction import TransactionDeletion
 from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.caching import InvalidatingUnitOfWorkFactory, ReadCache
+from valorize_core.caching import ReadCache
 from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Lookup
+from valorize_core.ports.unit_of_work import CommitHooks
 
 
 class Clock:
@@ -45,6 +46,11 @@ class BrokenCache(InMemoryCache):
         if self.broken:
             raise ConnectionError("redis is down")
         return await super().bump_tenant_version(tenant_id, hold)
+
+
+def cache_hooks(reads: ReadCache) -> CommitHooks:
+    """The read cache's part of the commit pipeline, as the composition root registers it."""
+    return CommitHooks(before=(reads.hold_before_commit,), after=(reads.retire_after_commit,))
 
 
 def run(coro: Any) -> Any:
@@ -180,7 +186,7 @@ class ReadAfterWrite(RuleBasedStateMachine):
         ports = backend.ports
         from dataclasses import replace
 
-        self.vz = Valorize(replace(ports, uow=InvalidatingUnitOfWorkFactory(ports.uow, writer)))
+        self.vz = Valorize(replace(ports, uow=ports.uow.with_hooks(cache_hooks(writer))))
         self.raw = backend.app  # the same store, without the cache
         self.tenant = run(self.vz.signup(SignupRequest("T", "t@example.com", "T"))).tenant.id
         self.account = run(self.vz.create_account(NewAccount(self.tenant, "A", "cash", "BRL"))).id
@@ -233,7 +239,7 @@ TestReadAfterWrite = ReadAfterWrite.TestCase
 
 
 def test_the_property_fails_without_invalidation() -> None:
-    """The machine above must be able to fail: without the wrapper, a read goes stale."""
+    """The machine above must be able to fail: without the cache's commit hooks, a read goes stale."""
     backend = InMemoryBackend()
     reads = ReadCache(InMemoryCache())
     vz = backend.app
@@ -324,7 +330,7 @@ def test_every_commit_holds_its_tenant_before_it_and_bumps_after_it() -> None:
     from dataclasses import replace
 
     reads = ReadCache(Recording(), hold=7)
-    vz = Valorize(replace(backend.ports, uow=InvalidatingUnitOfWorkFactory(backend.ports.uow, reads)))
+    vz = Valorize(replace(backend.ports, uow=backend.ports.uow.with_hooks(cache_hooks(reads))))
     tenant = run(vz.signup(SignupRequest("T", "h@example.com", "T"))).tenant.id
     bumps.clear()
     run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))

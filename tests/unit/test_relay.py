@@ -9,8 +9,8 @@ from valorize_adapters.memory import InMemoryBackend, InMemoryEventBus, InMemory
 from valorize_adapters.memory.outbox import MemoryOutbox
 from valorize_core import NewAccount, NewTransaction, SignupRequest, Valorize
 from valorize_core.events import DomainEvent
+from valorize_core.ports.unit_of_work import CommitHooks
 from valorize_core.relay import OutboxRelay
-from valorize_core.uow_hooks import HookedUnitOfWorkFactory
 
 
 class FlakyBus(InMemoryEventBus):
@@ -29,7 +29,7 @@ def setup() -> tuple[InMemoryBackend, Valorize, OutboxRelay, FlakyBus, InMemoryT
     backend = InMemoryBackend(clock=clock)
     bus, queue = FlakyBus(), InMemoryTaskQueue()
     relay = OutboxRelay(MemoryOutbox(backend.store), bus, queue, clock)
-    ports = replace(backend.ports, uow=HookedUnitOfWorkFactory(backend.ports.uow, after_commit=relay.after_commit))
+    ports = replace(backend.ports, uow=backend.ports.uow.with_hooks(CommitHooks(after=(relay.after_commit,))))
     return backend, Valorize(ports), relay, bus, queue, clock
 
 
@@ -95,9 +95,7 @@ def test_with_a_mark_window_many_commits_are_marked_published_in_one_statement()
     outbox = CountingOutbox(backend.store)
     bus = InMemoryEventBus()
     relay = OutboxRelay(outbox, bus, InMemoryTaskQueue(), clock, mark_window=0.05)
-    vz = Valorize(
-        replace(backend.ports, uow=HookedUnitOfWorkFactory(backend.ports.uow, after_commit=relay.after_commit))
-    )
+    vz = Valorize(replace(backend.ports, uow=backend.ports.uow.with_hooks(CommitHooks(after=(relay.after_commit,)))))
 
     async def go() -> tuple[int, list[int], int]:
         t = (await vz.signup(SignupRequest("T", "t@example.com", "T"))).tenant.id

@@ -186,3 +186,31 @@ def test_a_task_with_nothing_to_do_is_still_recorded_once(world: World) -> None:
     job = task(world, "evaluate_budgets", day="2026-03-10")  # no budgets: nothing to commit
     assert run(runner.run(job)).outcome is TaskOutcome.DONE
     assert run(runner.run(job)).outcome is TaskOutcome.DUPLICATE
+
+
+def test_what_a_task_starts_and_commits_after_its_run_is_not_marked_as_that_task(world: World) -> None:
+    """An asyncio task started by a handler inherits the run's context (and so its commit
+    hook); a unit it commits once the run is over is its own, and is not refused as a
+    redelivery of the task."""
+    later: list[asyncio.Task[None]] = []
+    release = asyncio.Event()
+
+    async def write_later(vz: Any, t: Task) -> None:
+        await release.wait()
+        async with vz.ports.uow(t.tenant_id) as uow:
+            uow.record(vz.ports.event(NotificationCreated, t.tenant_id, notification_id="n", kind="k", title="t",
+                                      body="b"))  # fmt: skip
+            await uow.commit()
+
+    async def starts_a_write(vz: Any, t: Task) -> None:
+        later.append(asyncio.get_running_loop().create_task(write_later(vz, t)))
+
+    runner = TaskRunner(world.vz.ports, {"starts_a_write": starts_a_write})
+
+    async def go() -> TaskOutcome:
+        outcome = (await runner.run(task(world, "starts_a_write"))).outcome
+        release.set()
+        await later[0]  # raised "already processed" when it inherited the run's mark
+        return outcome
+
+    assert run(go()) is TaskOutcome.DONE

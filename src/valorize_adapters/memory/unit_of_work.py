@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from types import TracebackType
-from typing import Self
 from uuid import UUID
 
 from valorize_adapters.memory.repositories import (
@@ -25,21 +26,22 @@ from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, Membership, User
+from valorize_core.pipeline import UnitOfWorkBase
+from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 
 __all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(UnitOfWorkBase):
     """One tenant's atomic unit over a :class:`MemoryStore`.
 
     Units of work of one tenant run one at a time (a per-tenant lock), so they are serializable.
+    Events and commit hooks are :class:`UnitOfWorkBase`'s.
     """
 
-    def __init__(self, store: MemoryStore, tenant_id: UUID) -> None:
-        self.tenant_id = tenant_id
+    def __init__(self, store: MemoryStore, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS) -> None:
+        super().__init__(tenant_id, hooks)
         self._store = store
-        self._events: list[DomainEvent] = []
-        self._committed: list[DomainEvent] = []
         self._data = TenantData()
         self._bind(self._data)
 
@@ -59,46 +61,29 @@ class MemoryUnitOfWork:
         self.examples = MemoryExamples(data, self._store.dimensions)
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
 
-    async def __aenter__(self) -> Self:
+    async def _open(self) -> None:
         self._lock = self._store.lock(self.tenant_id)
         await self._lock.acquire()
         self._bind(self._store.data(self.tenant_id).snapshot())
-        self._events = []
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await self.rollback()
-        finally:
-            self._lock.release()
-
-    def record(self, event: DomainEvent) -> None:
-        """Stage an event for the outbox."""
-        self._events.append(event)
-
-    async def commit(self) -> None:
+    async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Swap the staged snapshot in and append the events to the outbox."""
         self._check_global_uniqueness()
         self._store.tenants[self.tenant_id] = self._data
-        self._store.outbox.extend(self._events)
-        self._committed = list(self._events)
-        self._events = []
+        self._store.outbox.extend(events)
         self._bind(self._data.snapshot())
 
-    async def rollback(self) -> None:
-        """Drop every staged change and event."""
-        self._events = []
+    async def _discard(self) -> None:
+        """Drop every staged change."""
         self._bind(self._store.data(self.tenant_id).snapshot())
 
-    @property
-    def committed_events(self) -> list[DomainEvent]:
-        """Events of the last commit."""
-        return list(self._committed)
+    async def _close(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self._discard()
+        finally:
+            self._lock.release()
 
     def _check_global_uniqueness(self) -> None:
         from valorize_core.errors import Conflict
@@ -118,13 +103,20 @@ class MemoryUnitOfWork:
 
 
 class MemoryUnitOfWorkFactory:
-    """Opens :class:`MemoryUnitOfWork` s over one store."""
+    """Opens :class:`MemoryUnitOfWork` s over one store, running ``hooks`` around their commits."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, hooks: CommitHooks = NO_HOOKS) -> None:
         self.store = store
+        self.hooks = hooks
 
     def __call__(self, tenant_id: UUID) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store, tenant_id)
+        return MemoryUnitOfWork(self.store, tenant_id, self.hooks)
+
+    def with_hooks(self, hooks: CommitHooks) -> MemoryUnitOfWorkFactory:
+        """The same store, with ``hooks`` around every commit."""
+        made = copy.copy(self)
+        made.hooks = hooks
+        return made
 
 
 class MemoryDirectory:

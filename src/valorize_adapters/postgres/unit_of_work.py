@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -33,32 +35,37 @@ from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.events import DomainEvent
 from valorize_core.identity import ApiToken, Membership, Role, User
 from valorize_core.patterns import StoredPatterns
+from valorize_core.pipeline import UnitOfWorkBase
 from valorize_core.ports.patterns import PatternEngine
+from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(UnitOfWorkBase):
     """A pooled connection and one transaction, bound to a tenant.
 
     Recorded events are inserted into ``outbox`` just before ``COMMIT``, so they are durable
-    exactly when the state change is.
+    exactly when the state change is. Events and commit hooks are :class:`UnitOfWorkBase`'s.
     """
 
     def __init__(
-        self, pool: Pool, tenant_id: UUID, vectors: VectorSettings, patterns: PatternEngine | None = None
+        self,
+        pool: Pool,
+        tenant_id: UUID,
+        vectors: VectorSettings,
+        patterns: PatternEngine | None = None,
+        hooks: CommitHooks = NO_HOOKS,
     ) -> None:
-        self.tenant_id = tenant_id
+        super().__init__(tenant_id, hooks)
         self._pool = pool
         self._vectors = vectors
         self._patterns = patterns or StoredPatterns(default_pattern_engine())
-        self._events: list[DomainEvent] = []
-        self._committed: list[DomainEvent] = []
         self._lease: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
 
-    async def __aenter__(self) -> Self:
+    async def _open(self) -> None:
         self._lease = self._pool.connection()
         conn = await self._lease.__aenter__()
         self.session = Session(conn, self.tenant_id)
@@ -75,33 +82,24 @@ class PostgresUnitOfWork:
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)
         self.processed = PgProcessedTasks(self.session)
-        self._events = []
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+    async def _close(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._lease is not None
         try:
             if not self.session.conn.closed:
-                await self.rollback()
+                await self._discard()
         finally:
             await self._lease.__aexit__(exc_type, exc, tb)
             self._lease = None
 
-    def record(self, event: DomainEvent) -> None:
-        """Stage an event for the outbox."""
-        self._events.append(event)
-
-    async def commit(self) -> None:
+    async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Write the outbox rows and commit everything at once."""
-        if self._events:
+        if events:
             # One statement for any number of events (arrays, in recording order): a unit's
             # events cost one round trip, not a pipeline per batch.
-            records = [e.to_record() for e in self._events]
+            records = [e.to_record() for e in events]
             await self.session.execute(
                 "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload, correlation_id)"
                 " SELECT e.tenant_id, e.id, e.name, e.occurred_at, e.payload, e.correlation_id"
@@ -109,47 +107,46 @@ class PostgresUnitOfWork:
                 " WITH ORDINALITY AS e(tenant_id, id, name, occurred_at, payload, correlation_id, position)"
                 " ORDER BY e.position",
                 (
-                    [e.tenant_id for e in self._events],
-                    [e.event_id for e in self._events],
+                    [e.tenant_id for e in events],
+                    [e.event_id for e in events],
                     [r["name"] for r in records],
-                    [e.occurred_at for e in self._events],
+                    [e.occurred_at for e in events],
                     [Jsonb(r["payload"]) for r in records],
-                    [e.correlation_id for e in self._events],
+                    [e.correlation_id for e in events],
                 ),
             )
-        try:
-            await self.session.commit()
-        except BaseException:
-            self._events = []
-            raise
-        self._committed = self._events
-        self._events = []
+        await self.session.commit()
 
-    async def rollback(self) -> None:
-        """Discard changes and staged events."""
-        self._events = []
+    async def _discard(self) -> None:
+        """Roll the transaction back."""
         await self.session.rollback()
-
-    @property
-    def committed_events(self) -> list[DomainEvent]:
-        """Events of the last commit."""
-        return list(self._committed)
 
 
 class PostgresUnitOfWorkFactory:
-    """Opens units of work on a pool. Stored rules' patterns are compiled by ``patterns``
-    (default: RE2 when installed); one it refuses still loads (:class:`StoredPatterns`), and
-    its rule does not run."""
+    """Opens units of work on a pool, running ``hooks`` around their commits. Stored rules'
+    patterns are compiled by ``patterns`` (default: RE2 when installed); one it refuses still
+    loads (:class:`StoredPatterns`), and its rule does not run."""
 
     def __init__(
-        self, pool: Pool, vectors: VectorSettings | None = None, patterns: PatternEngine | None = None
+        self,
+        pool: Pool,
+        vectors: VectorSettings | None = None,
+        patterns: PatternEngine | None = None,
+        hooks: CommitHooks = NO_HOOKS,
     ) -> None:
         self.pool = pool
         self.vectors = vectors or VectorSettings()
         self.patterns: PatternEngine = StoredPatterns(patterns or default_pattern_engine())
+        self.hooks = hooks
 
     def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns)
+        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns, self.hooks)
+
+    def with_hooks(self, hooks: CommitHooks) -> PostgresUnitOfWorkFactory:
+        """The same pool and settings, with ``hooks`` around every commit."""
+        made = copy.copy(self)
+        made.hooks = hooks
+        return made
 
 
 class PostgresDirectory:

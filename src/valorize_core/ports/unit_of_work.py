@@ -1,7 +1,9 @@
-"""Port: the atomic boundary of every write."""
+"""Port: the atomic boundary of every write, and the hooks its commits run."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
@@ -21,7 +23,7 @@ from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
 
-__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+__all__ = ["NO_HOOKS", "CommitHook", "CommitHooks", "UnitOfWork", "UnitOfWorkFactory"]
 
 
 class UnitOfWork(Protocol):
@@ -31,6 +33,7 @@ class UnitOfWork(Protocol):
     the block without ``commit()`` (or by an exception) rolls everything back, recorded events
     included. Events recorded with :meth:`record` are written to the outbox in the same
     transaction; after a commit :attr:`committed_events` holds them for immediate publishing.
+    Every commit runs the factory's :class:`CommitHooks` (see :mod:`valorize_core.pipeline`).
     """
 
     @property
@@ -126,11 +129,36 @@ class UnitOfWork(Protocol):
 
     @property
     def committed_events(self) -> list[DomainEvent]:
-        """Events made durable by the last commit, in order."""
+        """Events made durable by this unit's commits, in order."""
         ...
+
+
+CommitHook = Callable[[UnitOfWork], Awaitable[None]]
+"""A step of the commit pipeline, given the unit whose commit it is part of."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitHooks:
+    """What every commit of a factory's units runs, each tuple in its order.
+
+    ``before`` runs inside the transaction just before it commits (an exception aborts the
+    commit); ``after`` runs once a unit that committed is left, its connection released, and
+    sees every event the unit committed. The composition root decides both lists, in one place.
+    """
+
+    before: tuple[CommitHook, ...] = ()
+    after: tuple[CommitHook, ...] = ()
+
+
+NO_HOOKS = CommitHooks()
+"""A bare factory's: commits run no hooks."""
 
 
 class UnitOfWorkFactory(Protocol):
     """Opens a unit of work bound to a tenant."""
 
     def __call__(self, tenant_id: UUID) -> UnitOfWork: ...
+
+    def with_hooks(self, hooks: CommitHooks) -> UnitOfWorkFactory:
+        """The same factory (same storage), whose units run ``hooks`` (instead of its own)."""
+        ...

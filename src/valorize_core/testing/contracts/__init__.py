@@ -31,7 +31,7 @@ from valorize_core.testing.contracts.repositories import (
     RuleSuggestionRepositoryContract,
 )
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
-from valorize_core.testing.contracts.unit_of_work import UnitOfWorkContract
+from valorize_core.testing.contracts.unit_of_work import CommitPipelineContract, UnitOfWorkContract
 from valorize_core.testing.contracts.vector_index import VectorIndexContract
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "BudgetRepositoryContract",
     "CacheContract",
     "CategoryRepositoryContract",
+    "CommitPipelineContract",
     "EventBusContract",
     "IdempotencyContract",
     "IdentityContract",
@@ -58,6 +59,7 @@ __all__ = [
 
 class AllRepositoryContracts(
     UnitOfWorkContract,
+    CommitPipelineContract,
     AccountRepositoryContract,
     CategoryRepositoryContract,
     TransactionRepositoryContract,

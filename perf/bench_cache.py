@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_servers import parse_wrk, seed, serving
 
 from valorize_adapters.postgres import EmbeddedPostgres
-from valorize_core.testing.redis_server import RedisServer
+from valorize_adapters.redis.server import RedisServer
 
 # wrk's --latency prints P50/75/90/99; the done() hook reports P95 too.
 P95_SCRIPT = """

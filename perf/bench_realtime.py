@@ -28,8 +28,8 @@ from bench_servers import cpu_seconds
 from websockets.asyncio.client import ClientConnection, connect
 
 from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_adapters.redis.server import RedisServer
 from valorize_core.testing.net import free_port
-from valorize_core.testing.redis_server import RedisServer
 
 KEY = "bench-key"
 

@@ -49,9 +49,9 @@ from bench_drain import drain
 from bench_servers import BENCH_RATE_LIMIT, cpu_seconds, start_server
 
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
+from valorize_adapters.redis.server import RedisServer
 from valorize_adapters.system import TimeOrderedIds
 from valorize_core.testing.net import free_port
-from valorize_core.testing.redis_server import RedisServer
 from valorize_entrypoints.testing import start_worker_process
 
 SLO_P95_MS = 300.0

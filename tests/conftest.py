@@ -45,7 +45,7 @@ def redis_url() -> Iterator[str]:
     if url:
         yield url
         return
-    from valorize_core.testing.redis_server import RedisServer
+    from valorize_adapters.redis.server import RedisServer
 
     with RedisServer() as server:
         yield server.url
@@ -54,7 +54,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def redis_server() -> Iterator[object]:
     """A Redis of the test's own, which the test may stop and start again."""
-    from valorize_core.testing.redis_server import RedisServer
+    from valorize_adapters.redis.server import RedisServer
 
     with RedisServer() as server:
         yield server

@@ -10,13 +10,13 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from valorize_adapters.memory import InMemoryBackend, ManualClock
+from valorize_adapters.postgres.restore import restore
 from valorize_core.actions.create_account import NewAccount
 from valorize_core.actions.create_transaction import NewTransaction
 from valorize_core.actions.create_transfer import NewTransfer
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.money import Money
 from valorize_core.queries.verify import Audit, VerifyTenant
-from valorize_core.restore import restore
 from valorize_core.transactions import Split, Transaction
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from valorize_adapters.postgres.restore import restore, restorer
 from valorize_core.money import Money
-from valorize_core.restore import restore, restorer
 from valorize_core.transactions import Categorization, Split, Transaction, TransactionStatus
 
 

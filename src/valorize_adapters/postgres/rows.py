@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from valorize_adapters.postgres.restore import restorer
 from valorize_core.accounts import Account
 from valorize_core.budgets import Budget
 from valorize_core.categories import Category
@@ -17,7 +18,6 @@ from valorize_core.money import Money, currency
 from valorize_core.notifications import Notification
 from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.ports.patterns import PatternEngine
-from valorize_core.restore import restorer
 from valorize_core.rule_suggestions import RuleSuggestion
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.statements.imports import RowError, StatementImport
@@ -37,7 +37,7 @@ _STATUS = {m.value: m for m in TransactionStatus}
 _SOURCE = {m.value: m for m in TransactionSource}
 _CAT_SOURCE = {m.value: m for m in CategorizationSource}
 
-# A page's rows become entities through constructors compiled once (valorize_core.restore).
+# A page's rows become entities through constructors compiled once (valorize_adapters.postgres.restore).
 _TRANSACTION = restorer(Transaction)
 _SPLIT = restorer(Split)
 _CATEGORIZATION = restorer(Categorization)
@@ -74,7 +74,7 @@ TRANSACTION_COLUMNS = (
 
 
 def transaction(r: Row) -> Transaction:
-    """A stored transaction, rebuilt without re-validating it (see ``valorize_core.restore``).
+    """A stored transaction, rebuilt without re-validating it (see ``valorize_adapters.postgres.restore``).
 
     The positional order is the dataclasses' field order; ``test_restore`` holds them together.
     """

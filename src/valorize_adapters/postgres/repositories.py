@@ -110,7 +110,9 @@ class PgCategories(_Repo):
         r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
         return rows.category(r) if r else None
 
-    async def list(self) -> list[Category]:
+    async def list(self, *, for_update: bool = False) -> list[Category]:
+        if for_update:  # locks in id order; the read after it sees every move committed meanwhile
+            await self._s.fetch("SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR UPDATE", (self._t,))
         rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
         return [rows.category(r) for r in rs]
 

@@ -49,7 +49,7 @@ class CreateRule:
                 stop_processing=command.stop_processing,
                 enabled=command.enabled,
             )
-            await require_rule_references(uow, rule)
+            await require_rule_references(uow, rule, hold=True)
             await uow.rules.add(rule)
             await uow.commit()
         return rule

@@ -34,7 +34,7 @@ class AcceptRuleSuggestion:
             suggestion = await require(uow.rule_suggestions.get, decision.suggestion_id, "rule suggestion")
             if suggestion.status is not SuggestionStatus.PENDING:
                 raise Conflict(f"the suggestion was already {suggestion.status.value}")
-            await require_categories(uow, [suggestion.category_id], "category_id")
+            await require_categories(uow, [suggestion.category_id], "category_id", hold=True)
             existing = await uow.rules.list()
             now = self._ports.clock.now()
             rule = Rule(

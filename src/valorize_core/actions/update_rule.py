@@ -42,7 +42,7 @@ class UpdateRule:
                 if getattr(command, name) is not None
             }
             changed = Rule(**{**{f: getattr(rule, f) for f in Rule.__dataclass_fields__}, **changes})
-            await require_rule_references(uow, changed)
+            await require_rule_references(uow, changed, hold=True)
             await uow.rules.update(replace(changed))
             await uow.commit()
         return changed

@@ -111,8 +111,13 @@ class PgCategories(_Repo):
         return rows.category(r) if r else None
 
     async def list(self, *, for_update: bool = False) -> list[Category]:
-        if for_update:  # locks in id order; the read after it sees every move committed meanwhile
-            await self._s.fetch("SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR UPDATE", (self._t,))
+        if for_update:
+            # Locks in id order, the read after it sees what committed meanwhile. NO KEY UPDATE:
+            # it excludes other holders and a DELETE, never the FK checks of writes that merely
+            # reference a category (a split's), which take KEY SHARE.
+            await self._s.fetch(
+                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)
+            )
         rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
         return [rows.category(r) for r in rs]
 

@@ -300,7 +300,8 @@ class MemoryBudgets(_Tenant):
 class MemoryRules(_Tenant):
     """Rules of one tenant."""
 
-    async def get(self, rule_id: UUID) -> Rule | None:
+    async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.rules.get(rule_id)
 
     async def list(self) -> list[Rule]:

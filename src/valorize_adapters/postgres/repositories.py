@@ -369,8 +369,11 @@ class PgRules(_Repo):
         super().__init__(session)
         self._patterns = patterns
 
-    async def get(self, rule_id: UUID) -> Rule | None:
-        r = await self._s.fetch_one("SELECT * FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id))
+    async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM rules WHERE tenant_id = %s AND id = %s" + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, rule_id),
+        )
         return rows.rule(r, self._patterns) if r else None
 
     async def list(self) -> list[Rule]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from uuid import UUID
 
 from valorize_core.actions._shared import require, require_rule_references
@@ -35,7 +36,8 @@ class UpdateRule:
     async def __call__(self, command: RuleChanges) -> Rule:
         """Apply the changes and return the rule."""
         async with self._ports.uow(command.tenant_id) as uow:
-            rule = await require(uow.rules.get, command.rule_id, "rule")
+            # Held: a concurrent edit of another field waits, and this one writes back its result.
+            rule = await require(partial(uow.rules.get, for_update=True), command.rule_id, "rule")
             changes = {
                 name: getattr(command, name)
                 for name in ("name", "conditions", "actions", "position", "stop_processing", "enabled")

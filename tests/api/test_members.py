@@ -155,3 +155,38 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(api: Api, client
         client.blocking_portal.call(
             vz.change_member_role, MemberRoleChange(tenant, uuid.UUID(demoted), "owner", Role.OWNER)
         )
+
+
+def test_a_token_made_while_its_member_is_removed_never_outlives_the_membership(
+    api: Api, client: TestClient[Any]
+) -> None:
+    """Creating a token reads the membership held: a removal running at once either comes first
+    (the token is refused: 404) or revokes the new token with the others. Before, the token
+    could be stored active after the removal had revoked the member's tokens, and it came back
+    to life when the person was invited again."""
+    from valorize_core.actions.manage_members import MemberRemoval
+    from valorize_core.actions.manage_tokens import NewToken
+    from valorize_core.identity import Role
+
+    vz = client.app.state.runtime.app
+    tenant = uuid.UUID(api.tenant_id)
+
+    async def both(user: uuid.UUID) -> list[Any]:
+        return await asyncio.gather(
+            vz.remove_member(MemberRemoval(tenant, user, Role.OWNER)),
+            vz.create_token(NewToken(tenant, user, "late", None, Role.OWNER)),
+            return_exceptions=True,
+        )
+
+    async def active_tokens(user: uuid.UUID) -> list[Any]:
+        async with vz.ports.uow(tenant) as uow:
+            return [t for t in await uow.identity.list_tokens(user) if t.active]
+
+    for _ in range(8):
+        invited = _invite(api, "member")["member"]
+        user = uuid.UUID(invited["user_id"])
+        _, issued = client.blocking_portal.call(both, user)
+        assert client.blocking_portal.call(active_tokens, user) == []
+        if not isinstance(issued, Exception):  # the removal came second: invited again, still locked out
+            _invite(api, "member", invited["email"])
+            assert api.client.get("/api/accounts", headers=_bearer(issued.secret)).status_code == 401

@@ -479,7 +479,8 @@ class MemoryIdentity(_Tenant):
             raise NotFound("user", membership.user_id)
         self._data.memberships[membership.user_id] = membership
 
-    async def get_membership(self, user_id: UUID) -> Membership | None:
+    async def get_membership(self, user_id: UUID, *, for_share: bool = False) -> Membership | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.memberships.get(user_id)
 
     async def home_user_by_email(self, email: str) -> User | None:

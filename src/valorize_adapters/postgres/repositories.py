@@ -613,9 +613,10 @@ class PgIdentity(_Repo):
             (membership.tenant_id, membership.user_id, membership.role.value),
         )
 
-    async def get_membership(self, user_id: UUID) -> Membership | None:
+    async def get_membership(self, user_id: UUID, *, for_share: bool = False) -> Membership | None:
         r = await self._s.fetch_one(
-            "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s", (self._t, user_id)
+            "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s" + (" FOR SHARE" if for_share else ""),
+            (self._t, user_id),
         )
         return Membership(r["tenant_id"], r["user_id"], r["role"]) if r else None
 

@@ -375,7 +375,8 @@ class MemoryJobs(_Tenant):
 class MemoryRuleSuggestions(_Tenant):
     """Rule suggestions of one tenant."""
 
-    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+    async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.rule_suggestions.get(suggestion_id)
 
     async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:

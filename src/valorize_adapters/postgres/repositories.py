@@ -481,9 +481,11 @@ class PgJobs(_Repo):
 
 
 class PgRuleSuggestions(_Repo):
-    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+    async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
         r = await self._s.fetch_one(
-            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s", (self._t, suggestion_id)
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s"
+            + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, suggestion_id),
         )
         return rows.rule_suggestion(r) if r else None
 

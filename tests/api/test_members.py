@@ -190,3 +190,41 @@ def test_a_token_made_while_its_member_is_removed_never_outlives_the_membership(
         if not isinstance(issued, Exception):  # the removal came second: invited again, still locked out
             _invite(api, "member", invited["email"])
             assert api.client.get("/api/accounts", headers=_bearer(issued.secret)).status_code == 401
+
+
+def test_no_token_secret_is_kept_for_an_idempotent_replay(api: Api, client: TestClient[Any]) -> None:
+    """Token secrets are stored only as hashes: the idempotency store kept the whole answer of
+    a POST that carried an ``Idempotency-Key`` for 24 hours, the new token's secret included
+    (``/api/signup``, ``/api/tokens``, ``/api/members``). Now such an answer is not kept: the
+    key still holds (no second token), and a replay is a 409 that says why."""
+    from valorize_entrypoints.api.idempotency import request_digest
+
+    runtime = client.app.state.runtime
+    email = f"{uuid.uuid4().hex}@example.com"
+    calls = [
+        ("/api/tokens", {"name": "ci"}, api.headers),
+        ("/api/members", {"email": email, "name": "Bo", "role": "viewer"}, api.headers),
+        ("/api/signup", {"tenant_name": "T", "email": f"x{email}", "name": "T"}, {}),
+    ]
+    for path, body, headers in calls:
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        first = api.client.post(path, json=body, headers={**headers, **key})
+        assert first.status_code == 201, first.text
+        secret = first.json()["token"]
+        again = api.client.post(path, json=body, headers={**headers, **key})
+        assert again.status_code == 409, again.text
+        assert secret not in again.text
+        tenant = uuid.UUID(api.tenant_id) if headers else uuid.UUID(int=0)
+        caller = uuid.UUID(api.token_id) if headers else None
+        digest = request_digest(path, b"", caller, again.request.content)
+        stored = client.blocking_portal.call(
+            runtime.idempotency.claim, tenant, key["Idempotency-Key"], digest, runtime.app.ports.clock.now(),
+            *_ttl_and_lock(),
+        )  # fmt: skip
+        assert secret.encode() not in getattr(stored, "body", b""), path
+
+
+def _ttl_and_lock() -> tuple[Any, Any]:
+    from valorize_entrypoints.api.idempotency import LOCK, TTL
+
+    return TTL, LOCK

@@ -7,6 +7,9 @@
 
 Results of requests that executed (2xx, 403, 404, 409) are kept; a request refused before it
 ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried.
+An answer that holds a secret (a new token's, on routes marked :data:`HOLDS_SECRET`) is never
+kept: secrets are stored only as hashes. Its key still holds — no second token — and a replay
+is a 409 saying so.
 """
 
 from __future__ import annotations
@@ -22,13 +25,20 @@ from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, read_body, replaying, send_response
 from valorize_entrypoints.api.auth import request_actor
 
-__all__ = ["IdempotencyMiddleware", "request_digest"]
+__all__ = ["HOLDS_SECRET", "IdempotencyMiddleware", "request_digest"]
 
 TTL = timedelta(hours=24)
 LOCK = timedelta(seconds=60)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _KEEP = {403, 404, 409}
 _DEFAULT_MAX_BODY = 10_000_000
+HOLDS_SECRET = "holds_secret"  # the key of a route handler's ``opt``: its 2xx answer holds a secret
+_SECRET_NOT_KEPT = json.dumps({
+    "status": 409, "title": "Already done", "code": "secret_not_kept",
+    "type": "https://valorize.dev/problems/secret_not_kept",
+    "detail": "a request with this key succeeded; its answer held a secret, which is kept nowhere to be replayed."
+              " If it was lost, list the tokens, revoke that one and make another",
+}).encode()  # fmt: skip
 # Signup has no tenant yet: its keys live in a namespace of their own.
 SIGNUP_NAMESPACE = UUID(int=0)
 
@@ -124,7 +134,10 @@ class IdempotencyMiddleware:
             await store.release(namespace, key_text)
             raise
         status = captured["status"]
-        if status < 400 or status in _KEEP:
+        handler = scope.get("route_handler")
+        if status < 400 and handler is not None and handler.opt.get(HOLDS_SECRET):
+            await store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT)
+        elif status < 400 or status in _KEEP:
             await store.complete(namespace, key_text, status, captured["body"])
         else:
             await store.release(namespace, key_text)

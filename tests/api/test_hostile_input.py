@@ -205,3 +205,13 @@ def test_an_idempotency_key_never_makes_the_server_buffer_an_unbounded_upload(ap
     status, read = _post_in_chunks(api, "/api/imports", {**multipart, **api.headers}, chunks=400)
     assert status == 413
     assert read <= limit + 65_536
+
+
+@pytest.mark.parametrize("media", ["application/jsonx", "application/json-seq", "application/json"])
+def test_broadcasting_auth_parses_json_only_as_the_guard_sees_it(api: Api, media: str) -> None:
+    """``/broadcasting/auth`` took any ``application/json…`` media type as JSON, while the body
+    guard checks depth for ``application/json`` and ``+json`` only: ``application/jsonx`` slipped
+    a 100,000-deep body past the guard into ``json.loads`` (RecursionError: 500)."""
+    headers = {**api.headers, "Content-Type": media}
+    response = api.client.post("/broadcasting/auth", content=b"[" * 100_000, headers=headers)
+    assert response.status_code in (400, 403, 404, 422), response.text

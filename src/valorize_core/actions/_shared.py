@@ -27,7 +27,7 @@ from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.payees import display_payee, payee_key
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
-from valorize_core.rules import Rule, apply_rules
+from valorize_core.rules import MAX_TENANT_PATTERNS, Rule, apply_rules
 from valorize_core.transactions import Transaction
 
 T = TypeVar("T")
@@ -103,6 +103,18 @@ async def require_categories(
     missing = wanted - known
     if missing:
         raise ValidationError.for_field(field, f"unknown category {sorted(map(str, missing))[0]}")
+
+
+async def require_pattern_budget(uow: UnitOfWork, rule: Rule) -> None:
+    """Raise unless the tenant's rules, ``rule`` (new or changed) among them, hold at most
+    ``MAX_TENANT_PATTERNS`` regular expressions."""
+    count = rule.pattern_count()
+    if count:
+        count += sum(r.pattern_count() for r in await uow.rules.list() if r.id != rule.id)
+    if count > MAX_TENANT_PATTERNS:
+        raise ValidationError.for_field(
+            "conditions", f"a tenant's rules hold at most {MAX_TENANT_PATTERNS} regular expressions in all"
+        )
 
 
 async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = False) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from uuid import UUID
 
-from valorize_core.actions._shared import require, require_rule_references
+from valorize_core.actions._shared import require, require_pattern_budget, require_rule_references
 from valorize_core.context import Ports
 from valorize_core.rules import Action, ConditionGroup, Rule
 
@@ -45,6 +45,7 @@ class UpdateRule:
             }
             changed = Rule(**{**{f: getattr(rule, f) for f in Rule.__dataclass_fields__}, **changes})
             await require_rule_references(uow, changed, hold=True)
+            await require_pattern_budget(uow, changed)
             await uow.rules.update(replace(changed))
             await uow.commit()
         return changed

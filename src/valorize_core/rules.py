@@ -33,6 +33,7 @@ from valorize_core.transactions import Categorization, CategorizationSource, Spl
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_TENANT_PATTERNS",
     "Action",
     "AddTag",
     "Condition",
@@ -58,6 +59,9 @@ MAX_DEPTH = 5
 MAX_CONDITIONS = 50
 MAX_ONE_OF = 100
 MAX_PATTERN = 200
+# Every write runs every rule of its tenant on the event loop: the regular expressions of all a
+# tenant's rules together are bounded (each costs up to about a millisecond per description).
+MAX_TENANT_PATTERNS = 100
 
 
 class Field(enum.StrEnum):
@@ -476,6 +480,10 @@ class Rule:
         for name in ("stop_processing", "enabled"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError.for_field(name, "must be true or false")
+
+    def pattern_count(self) -> int:
+        """How many regular expressions its conditions run."""
+        return sum(1 for c in self.conditions.conditions() if c.operator is Operator.REGEX)
 
     def category_ids(self) -> set[UUID]:
         """Every category this rule can assign."""

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from valorize_core.errors import ValidationError
 
-__all__ = ["MAX_NAME", "MAX_TEXT", "clean_name", "clean_tag", "clean_text", "parse_choice"]
+__all__ = ["MAX_NAME", "MAX_TEXT", "check_text", "clean_name", "clean_tag", "clean_text", "parse_choice"]
 
 E = TypeVar("E", bound=enum.StrEnum)
 
@@ -24,6 +24,11 @@ def _check_str(value: object, field: str) -> str:
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t" for ch in value):
         raise ValidationError.for_field(field, "must not contain control characters")
     return value
+
+
+def check_text(value: object, field: str) -> str:
+    """``value`` unchanged, if it is text without control characters (tab is allowed)."""
+    return _check_str(value, field)
 
 
 def clean_name(value: object, field: str, max_length: int = MAX_NAME) -> str:

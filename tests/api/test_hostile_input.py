@@ -157,3 +157,61 @@ def test_an_anonymous_request_is_401_whatever_its_body(api: Api) -> None:
     """The strict body check runs after authentication: the route still answers 401 first."""
     response = api.client.post("/api/accounts", json={"name": "A", "kind": "cash", "currency": "BRL", "archived": 0})
     assert response.status_code == 401, response.text
+
+
+def _post_in_chunks(api: Api, path: str, headers: dict[str, str], chunks: int, size: int = 65_536) -> tuple[int, int]:
+    """POST ``chunks`` chunks of ``size`` bytes straight through the app's ASGI interface, as a
+    server delivers a streamed upload: the answer's status and how many bytes the app read."""
+    read = 0
+    status = 0
+
+    async def call() -> None:
+        sent = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent, read
+            sent += 1
+            read += size
+            return {"type": "http.request", "body": b"x" * size, "more_body": sent < chunks}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "client": ("203.0.113.9", 50000), "server": ("testserver", 80), "state": {},
+        }  # fmt: skip
+        await api.client.app(scope, receive, send)
+
+    api.client.blocking_portal.call(call)
+    return status, read
+
+
+def test_an_idempotency_key_never_makes_the_server_buffer_an_unbounded_upload(api: Api) -> None:
+    """The idempotency middleware read every body whole, before authenticating the caller and
+    without a limit: an anonymous multipart upload with an ``Idempotency-Key`` was buffered in
+    memory to its end (and copied once per chunk: quadratic). Now the caller is authenticated
+    first (an anonymous request goes on to its 401 unread) and a body is read up to the route's
+    ``request_max_body_size`` (10 MB), then 413."""
+    limit = 10_000_000
+    multipart = {"Content-Type": "multipart/form-data; boundary=zz", "Idempotency-Key": "upload-1"}
+    status, read = _post_in_chunks(api, "/api/imports", multipart, chunks=400)  # 26 MB
+    assert status == 401
+    assert read <= limit + 65_536
+    status, read = _post_in_chunks(api, "/api/imports", {**multipart, **api.headers}, chunks=400)
+    assert status == 413
+    assert read <= limit + 65_536
+
+
+@pytest.mark.parametrize("media", ["application/jsonx", "application/json-seq", "application/json"])
+def test_broadcasting_auth_parses_json_only_as_the_guard_sees_it(api: Api, media: str) -> None:
+    """``/broadcasting/auth`` took any ``application/json…`` media type as JSON, while the body
+    guard checks depth for ``application/json`` and ``+json`` only: ``application/jsonx`` slipped
+    a 100,000-deep body past the guard into ``json.loads`` (RecursionError: 500)."""
+    headers = {**api.headers, "Content-Type": media}
+    response = api.client.post("/broadcasting/auth", content=b"[" * 100_000, headers=headers)
+    assert response.status_code in (400, 403, 404, 422), response.text

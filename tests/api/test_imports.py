@@ -131,3 +131,27 @@ def test_a_pending_row_posts_in_the_next_statement(api: Api) -> None:
     assert api.get("/api/accounts").json()[0]["balance"]["amount"] == "900.00"  # opened with 1,000.00
     bad = upload(api, account, header, {**mapping, "pending_values": "pendente"})
     assert bad.status_code == 422
+
+
+HOSTILE_MAPPINGS = {
+    "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,
+    "a NUL in a column name": json.dumps({**MAPPING, "date_column": "\x00"}),
+    "a NUL delimiter": json.dumps({**MAPPING, "delimiter": "\x00"}),
+    "a NUL in a pending value": json.dumps({**MAPPING, "pending_values": ["\x00"]}),
+    "a lone surrogate": json.dumps({**MAPPING, "date_format": "%Y\ud800"}),
+    "a column name that is no text": json.dumps({**MAPPING, "date_column": 3}),
+}
+
+
+def test_a_hostile_mapping_is_a_422_and_stores_nothing(api: Api) -> None:
+    """The ``mapping`` form field is JSON outside the JSON body guard: it was decoded with no
+    depth limit (deep nesting: 500) and its strings reached PostgreSQL unchecked (NUL: 500)."""
+    account = api.account()
+    for name, raw in HOSTILE_MAPPINGS.items():
+        form = {"account_id": account, "mapping": raw}
+        files = {"file": ("extrato.csv", CSV.encode(), "text/csv")}
+        response = api.client.post("/api/imports", data=form, files=files, headers=api.headers)
+        assert response.status_code == 422, (name, response.status_code, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    run_background_tasks(api.client)
+    assert api.get("/api/transactions").json()["items"] == []

@@ -155,3 +155,76 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(api: Api, client
         client.blocking_portal.call(
             vz.change_member_role, MemberRoleChange(tenant, uuid.UUID(demoted), "owner", Role.OWNER)
         )
+
+
+def test_a_token_made_while_its_member_is_removed_never_outlives_the_membership(
+    api: Api, client: TestClient[Any]
+) -> None:
+    """Creating a token reads the membership held: a removal running at once either comes first
+    (the token is refused: 404) or revokes the new token with the others. Before, the token
+    could be stored active after the removal had revoked the member's tokens, and it came back
+    to life when the person was invited again."""
+    from valorize_core.actions.manage_members import MemberRemoval
+    from valorize_core.actions.manage_tokens import NewToken
+    from valorize_core.identity import Role
+
+    vz = client.app.state.runtime.app
+    tenant = uuid.UUID(api.tenant_id)
+
+    async def both(user: uuid.UUID) -> list[Any]:
+        return await asyncio.gather(
+            vz.remove_member(MemberRemoval(tenant, user, Role.OWNER)),
+            vz.create_token(NewToken(tenant, user, "late", None, Role.OWNER)),
+            return_exceptions=True,
+        )
+
+    async def active_tokens(user: uuid.UUID) -> list[Any]:
+        async with vz.ports.uow(tenant) as uow:
+            return [t for t in await uow.identity.list_tokens(user) if t.active]
+
+    for _ in range(8):
+        invited = _invite(api, "member")["member"]
+        user = uuid.UUID(invited["user_id"])
+        _, issued = client.blocking_portal.call(both, user)
+        assert client.blocking_portal.call(active_tokens, user) == []
+        if not isinstance(issued, Exception):  # the removal came second: invited again, still locked out
+            _invite(api, "member", invited["email"])
+            assert api.client.get("/api/accounts", headers=_bearer(issued.secret)).status_code == 401
+
+
+def test_no_token_secret_is_kept_for_an_idempotent_replay(api: Api, client: TestClient[Any]) -> None:
+    """Token secrets are stored only as hashes: the idempotency store kept the whole answer of
+    a POST that carried an ``Idempotency-Key`` for 24 hours, the new token's secret included
+    (``/api/signup``, ``/api/tokens``, ``/api/members``). Now such an answer is not kept: the
+    key still holds (no second token), and a replay is a 409 that says why."""
+    from valorize_entrypoints.api.idempotency import request_digest
+
+    runtime = client.app.state.runtime
+    email = f"{uuid.uuid4().hex}@example.com"
+    calls = [
+        ("/api/tokens", {"name": "ci"}, api.headers),
+        ("/api/members", {"email": email, "name": "Bo", "role": "viewer"}, api.headers),
+        ("/api/signup", {"tenant_name": "T", "email": f"x{email}", "name": "T"}, {}),
+    ]
+    for path, body, headers in calls:
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        first = api.client.post(path, json=body, headers={**headers, **key})
+        assert first.status_code == 201, first.text
+        secret = first.json()["token"]
+        again = api.client.post(path, json=body, headers={**headers, **key})
+        assert again.status_code == 409, again.text
+        assert secret not in again.text
+        tenant = uuid.UUID(api.tenant_id) if headers else uuid.UUID(int=0)
+        caller = uuid.UUID(api.token_id) if headers else None
+        digest = request_digest(path, b"", caller, again.request.content)
+        stored = client.blocking_portal.call(
+            runtime.idempotency.claim, tenant, key["Idempotency-Key"], digest, runtime.app.ports.clock.now(),
+            *_ttl_and_lock(),
+        )  # fmt: skip
+        assert secret.encode() not in getattr(stored, "body", b""), path
+
+
+def _ttl_and_lock() -> tuple[Any, Any]:
+    from valorize_entrypoints.api.idempotency import LOCK, TTL
+
+    return TTL, LOCK

@@ -202,3 +202,50 @@ def test_a_retroactive_apply_hands_the_event_loop_back(world: World) -> None:
     during, changed = run(apply_while_ticking())
     assert changed == 20_000
     assert during > 10
+
+
+def test_a_pattern_whose_automaton_is_too_large_to_run_quickly_is_refused() -> None:
+    """RE2 is linear in the text, but its constant is the automaton's: ``(\\pL|\\pN){1,90}\\pZ{1,90}x``
+    (25 characters) compiles to 122,583 instructions, overflows RE2's DFA and falls back to its
+    NFA: 1.3-2 ms per 500-character description, per condition, per rule, on every write. A
+    program over ``MAX_PROGRAM_SIZE`` is refused; realistic patterns are far below it."""
+    from valorize_adapters.patterns.re2 import MAX_PROGRAM_SIZE
+
+    engine = Re2Engine()
+    with pytest.raises(ValidationError, match="too complex"):
+        engine.compile(r"(\pL|\pN){1,90}\pZ{1,90}x", ignore_case=True)
+    for realistic in (
+        r"[\pL\pN]{2,30}",
+        r"\w{1,200}",
+        r"^(pix|ted|doc)\s+.{1,100}",
+        r"\bPIX\b.*\b(recebido|enviado)\b",
+    ):
+        assert engine.compile(realistic, ignore_case=True).search("PIX recebido de Ana") in (True, False)
+    assert MAX_PROGRAM_SIZE >= 50_000
+
+
+def test_a_tenants_rules_hold_a_bounded_number_of_patterns(world: World) -> None:
+    """Every write runs every rule's patterns on the event loop: without a bound across the
+    tenant's rules, 20 rules of 50 patterns made one write take 1.3 s for every tenant of the
+    process (200 rules: 13 s). Creating or changing a rule past ``MAX_TENANT_PATTERNS`` is a 422."""
+    from valorize_core.actions.update_rule import RuleChanges
+    from valorize_core.rules import MAX_CONDITIONS, MAX_TENANT_PATTERNS
+
+    def patterns(n: int) -> ConditionGroup:
+        return ConditionGroup(
+            "any", tuple(Condition("description", "regex", f"shop{i}", patterns=RE2) for i in range(n))
+        )
+
+    def create(name: str, group: ConditionGroup) -> Rule:
+        return run(world.vz.create_rule(NewRule(world.tenant, name, group, (SetCategory(world.food),))))
+
+    full, rest = divmod(MAX_TENANT_PATTERNS, MAX_CONDITIONS)
+    rules = [create(f"r{i}", patterns(MAX_CONDITIONS)) for i in range(full)]
+    if rest:
+        rules.append(create("rest", patterns(rest)))
+    world.fails_cleanly(
+        world.vz.create_rule(NewRule(world.tenant, "one more", patterns(1), (SetCategory(world.food),)))
+    )
+    create("no pattern", ConditionGroup("all", (Condition("description", "contains", "shop"),)))  # others are free
+    run(world.vz.update_rule(RuleChanges(world.tenant, rules[-1].id, name="renamed")))  # its own count once
+    run(world.vz.update_rule(RuleChanges(world.tenant, rules[0].id, conditions=patterns(MAX_CONDITIONS))))

@@ -106,7 +106,8 @@ class MemoryCategories(_Tenant):
     async def get(self, category_id: UUID) -> Category | None:
         return self._data.categories.get(category_id)
 
-    async def list(self) -> list[Category]:
+    async def list(self, *, for_update: bool = False) -> list[Category]:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return _by_name(list(self._data.categories.values()))
 
     def _check(self, category: Category) -> None:
@@ -299,7 +300,8 @@ class MemoryBudgets(_Tenant):
 class MemoryRules(_Tenant):
     """Rules of one tenant."""
 
-    async def get(self, rule_id: UUID) -> Rule | None:
+    async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.rules.get(rule_id)
 
     async def list(self) -> list[Rule]:
@@ -378,7 +380,8 @@ class MemoryJobs(_Tenant):
 class MemoryRuleSuggestions(_Tenant):
     """Rule suggestions of one tenant."""
 
-    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+    async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.rule_suggestions.get(suggestion_id)
 
     async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
@@ -482,7 +485,8 @@ class MemoryIdentity(_Tenant):
             raise NotFound("user", membership.user_id)
         self._data.memberships[membership.user_id] = membership
 
-    async def get_membership(self, user_id: UUID) -> Membership | None:
+    async def get_membership(self, user_id: UUID, *, for_share: bool = False) -> Membership | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.memberships.get(user_id)
 
     async def home_user_by_email(self, email: str) -> User | None:

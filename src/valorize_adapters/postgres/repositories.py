@@ -110,7 +110,14 @@ class PgCategories(_Repo):
         r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
         return rows.category(r) if r else None
 
-    async def list(self) -> list[Category]:
+    async def list(self, *, for_update: bool = False) -> list[Category]:
+        if for_update:
+            # Locks in id order, the read after it sees what committed meanwhile. NO KEY UPDATE:
+            # it excludes other holders and a DELETE, never the FK checks of writes that merely
+            # reference a category (a split's), which take KEY SHARE.
+            await self._s.fetch(
+                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)
+            )
         rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
         return [rows.category(r) for r in rs]
 
@@ -362,8 +369,11 @@ class PgRules(_Repo):
         super().__init__(session)
         self._patterns = patterns
 
-    async def get(self, rule_id: UUID) -> Rule | None:
-        r = await self._s.fetch_one("SELECT * FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id))
+    async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM rules WHERE tenant_id = %s AND id = %s" + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, rule_id),
+        )
         return rows.rule(r, self._patterns) if r else None
 
     async def list(self) -> list[Rule]:
@@ -481,9 +491,11 @@ class PgJobs(_Repo):
 
 
 class PgRuleSuggestions(_Repo):
-    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
+    async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
         r = await self._s.fetch_one(
-            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s", (self._t, suggestion_id)
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s"
+            + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, suggestion_id),
         )
         return rows.rule_suggestion(r) if r else None
 
@@ -613,9 +625,10 @@ class PgIdentity(_Repo):
             (membership.tenant_id, membership.user_id, membership.role.value),
         )
 
-    async def get_membership(self, user_id: UUID) -> Membership | None:
+    async def get_membership(self, user_id: UUID, *, for_share: bool = False) -> Membership | None:
         r = await self._s.fetch_one(
-            "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s", (self._t, user_id)
+            "SELECT * FROM memberships WHERE tenant_id = %s AND user_id = %s" + (" FOR SHARE" if for_share else ""),
+            (self._t, user_id),
         )
         return Membership(r["tenant_id"], r["user_id"], r["role"]) if r else None
 

@@ -27,7 +27,7 @@ from valorize_core.payee_memory import PayeeMemoryEntry
 from valorize_core.payees import display_payee, payee_key
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
-from valorize_core.rules import Rule, apply_rules
+from valorize_core.rules import MAX_TENANT_PATTERNS, Rule, apply_rules
 from valorize_core.transactions import Transaction
 
 T = TypeVar("T")
@@ -89,21 +89,39 @@ async def lock_account(uow: UnitOfWork, account_id: UUID) -> Account:
     return found[0]
 
 
-async def require_categories(uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id") -> None:
-    """Raise unless every non-null id is one of the tenant's categories."""
+async def require_categories(
+    uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id", *, hold: bool = False
+) -> None:
+    """Raise unless every non-null id is one of the tenant's categories. ``hold`` keeps the
+    categories from being deleted until the unit of work ends: for references stored without a
+    foreign key (a rule's actions), so that a deletion that has not seen the reference waits
+    and a reference that has not seen the deletion is refused."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return
-    known = {c.id for c in await uow.categories.list()}
+    known = {c.id for c in await uow.categories.list(for_update=hold)}
     missing = wanted - known
     if missing:
         raise ValidationError.for_field(field, f"unknown category {sorted(map(str, missing))[0]}")
 
 
-async def require_rule_references(uow: UnitOfWork, rule: Rule) -> None:
+async def require_pattern_budget(uow: UnitOfWork, rule: Rule) -> None:
+    """Raise unless the tenant's rules, ``rule`` (new or changed) among them, hold at most
+    ``MAX_TENANT_PATTERNS`` regular expressions."""
+    count = rule.pattern_count()
+    if count:
+        count += sum(r.pattern_count() for r in await uow.rules.list() if r.id != rule.id)
+    if count > MAX_TENANT_PATTERNS:
+        raise ValidationError.for_field(
+            "conditions", f"a tenant's rules hold at most {MAX_TENANT_PATTERNS} regular expressions in all"
+        )
+
+
+async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = False) -> None:
     """Raise unless every category the rule assigns and every account its conditions name are
-    the tenant's: one check for creating, changing and previewing a rule."""
-    await require_categories(uow, rule.category_ids(), "actions")
+    the tenant's: one check for creating, changing and previewing a rule. A rule about to be
+    stored passes ``hold`` (see :func:`require_categories`)."""
+    await require_categories(uow, rule.category_ids(), "actions", hold=hold)
     wanted = rule.account_ids()
     if wanted:
         missing = wanted - {a.id for a in await uow.accounts.list()}

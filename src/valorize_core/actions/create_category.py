@@ -33,7 +33,7 @@ class CreateCategory:
             self._ports.ids.new_id(), command.tenant_id, command.name, category_kind(command.kind), command.parent_id
         )
         async with self._ports.uow(command.tenant_id) as uow:
-            CategoryTree(await uow.categories.list()).check(category)
+            CategoryTree(await uow.categories.list(for_update=True)).check(category)
             await uow.categories.add(category)
             await uow.commit()
         return category

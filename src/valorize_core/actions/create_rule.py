@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require_rule_references
+from valorize_core.actions._shared import require_pattern_budget, require_rule_references
 from valorize_core.context import Ports
 from valorize_core.rules import Action, ConditionGroup, Rule
 
@@ -49,7 +49,8 @@ class CreateRule:
                 stop_processing=command.stop_processing,
                 enabled=command.enabled,
             )
-            await require_rule_references(uow, rule)
+            await require_rule_references(uow, rule, hold=True)
+            await require_pattern_budget(uow, rule)
             await uow.rules.add(rule)
             await uow.commit()
         return rule

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from uuid import UUID
 
 from valorize_core.actions._shared import require, require_categories
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict
+from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule
 
@@ -22,6 +24,12 @@ class SuggestionDecision:
     suggestion_id: UUID
 
 
+async def _held(uow: UnitOfWork, suggestion_id: UUID) -> RuleSuggestion:
+    """The suggestion, held until the unit of work ends: of two decisions at once, the second
+    reads the first's and is a :class:`Conflict`."""
+    return await require(partial(uow.rule_suggestions.get, for_update=True), suggestion_id, "rule suggestion")
+
+
 class AcceptRuleSuggestion:
     """Creates the suggested rule after the existing ones and marks the suggestion accepted."""
 
@@ -31,10 +39,10 @@ class AcceptRuleSuggestion:
     async def __call__(self, decision: SuggestionDecision) -> tuple[RuleSuggestion, Rule]:
         """The accepted suggestion and its new rule."""
         async with self._ports.uow(decision.tenant_id) as uow:
-            suggestion = await require(uow.rule_suggestions.get, decision.suggestion_id, "rule suggestion")
+            suggestion = await _held(uow, decision.suggestion_id)
             if suggestion.status is not SuggestionStatus.PENDING:
                 raise Conflict(f"the suggestion was already {suggestion.status.value}")
-            await require_categories(uow, [suggestion.category_id], "category_id")
+            await require_categories(uow, [suggestion.category_id], "category_id", hold=True)
             existing = await uow.rules.list()
             now = self._ports.clock.now()
             rule = Rule(
@@ -58,7 +66,7 @@ class DismissRuleSuggestion:
     async def __call__(self, decision: SuggestionDecision) -> RuleSuggestion:
         """The dismissed suggestion."""
         async with self._ports.uow(decision.tenant_id) as uow:
-            suggestion = await require(uow.rule_suggestions.get, decision.suggestion_id, "rule suggestion")
+            suggestion = await _held(uow, decision.suggestion_id)
             if suggestion.status is not SuggestionStatus.PENDING:
                 raise Conflict(f"the suggestion was already {suggestion.status.value}")
             dismissed = replace(suggestion, status=SuggestionStatus.DISMISSED, decided_at=self._ports.clock.now())

@@ -29,8 +29,9 @@ class DeleteCategory:
     async def __call__(self, command: CategoryDeletion) -> int:
         """Delete it and return how many transactions became uncategorized."""
         async with self._ports.uow(command.tenant_id) as uow:
+            tree = await uow.categories.list(for_update=True)
             category = await require(uow.categories.get, command.category_id, "category")
-            if any(c.parent_id == category.id for c in await uow.categories.list()):
+            if any(c.parent_id == category.id for c in tree):
                 raise Conflict("the category has subcategories; move or delete them first")
             if any(b.category_id == category.id for b in await uow.budgets.list()):
                 raise Conflict("a budget uses the category; delete the budget first")

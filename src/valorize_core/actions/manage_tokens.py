@@ -43,7 +43,9 @@ class CreateToken:
     async def __call__(self, command: NewToken) -> IssuedToken:
         """Create it and return the secret once."""
         async with self._ports.uow(command.tenant_id) as uow:
-            membership = await uow.identity.get_membership(command.user_id)
+            # Held: a removal or role change running at once waits for this token (and revokes or
+            # lowers it), or comes first (and the token is refused or capped).
+            membership = await uow.identity.get_membership(command.user_id, for_share=True)
             if membership is None:
                 raise NotFound("user", command.user_id)
             ceiling = membership.role if command.granted_by is None else Role(command.granted_by)

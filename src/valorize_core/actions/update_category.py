@@ -34,6 +34,9 @@ class UpdateCategory:
     async def __call__(self, command: CategoryChanges) -> Category:
         """Apply the changes and return the category."""
         async with self._ports.uow(command.tenant_id) as uow:
+            # The whole tree, held: two moves each valid alone (A under B, B under A) must not
+            # both commit, and the category is read as it stands once held.
+            tree = await uow.categories.list(for_update=True)
             category = await require(uow.categories.get, command.category_id, "category")
             parent = category.parent_id if command.parent_id == KEEP else command.parent_id
             changed = Category(
@@ -43,7 +46,7 @@ class UpdateCategory:
                 category.kind if command.kind is None else category_kind(command.kind),
                 parent if not isinstance(parent, str) else category.parent_id,
             )
-            CategoryTree(await uow.categories.list()).check(changed)
+            CategoryTree(tree).check(changed)
             await uow.categories.update(replace(changed))
             await uow.commit()
         return changed

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from uuid import UUID
 
-from valorize_core.actions._shared import require, require_rule_references
+from valorize_core.actions._shared import require, require_pattern_budget, require_rule_references
 from valorize_core.context import Ports
 from valorize_core.rules import Action, ConditionGroup, Rule
 
@@ -35,14 +36,16 @@ class UpdateRule:
     async def __call__(self, command: RuleChanges) -> Rule:
         """Apply the changes and return the rule."""
         async with self._ports.uow(command.tenant_id) as uow:
-            rule = await require(uow.rules.get, command.rule_id, "rule")
+            # Held: a concurrent edit of another field waits, and this one writes back its result.
+            rule = await require(partial(uow.rules.get, for_update=True), command.rule_id, "rule")
             changes = {
                 name: getattr(command, name)
                 for name in ("name", "conditions", "actions", "position", "stop_processing", "enabled")
                 if getattr(command, name) is not None
             }
             changed = Rule(**{**{f: getattr(rule, f) for f in Rule.__dataclass_fields__}, **changes})
-            await require_rule_references(uow, changed)
+            await require_rule_references(uow, changed, hold=True)
+            await require_pattern_budget(uow, changed)
             await uow.rules.update(replace(changed))
             await uow.commit()
         return changed

@@ -17,8 +17,10 @@ class CategoryRepository(Protocol):
         """The category, or ``None``."""
         ...
 
-    async def list(self) -> list[Category]:
-        """Every category, ordered by name then id."""
+    async def list(self, *, for_update: bool = False) -> list[Category]:
+        """Every category, ordered by name then id; ``for_update`` holds every category of the
+        tenant until the unit of work ends, so that a change checked against the whole tree
+        (a move, a new child, a deletion) is checked against the tree it will commit into."""
         ...
 
     async def add(self, category: Category) -> None:

@@ -38,8 +38,9 @@ class IdentityRepository(Protocol):
         """Give a user a role in this tenant, or change the role they have."""
         ...
 
-    async def get_membership(self, user_id: UUID) -> Membership | None:
-        """The user's membership in this tenant."""
+    async def get_membership(self, user_id: UUID, *, for_share: bool = False) -> Membership | None:
+        """The user's membership in this tenant; ``for_share`` keeps it from being changed or
+        removed until the unit of work ends (other readers are not held up)."""
         ...
 
     async def list_members(self, *, for_update: bool = False) -> list[Member]:

@@ -13,8 +13,9 @@ __all__ = ["RuleSuggestionRepository"]
 class RuleSuggestionRepository(Protocol):
     """Rule suggestions of the unit of work's tenant."""
 
-    async def get(self, suggestion_id: UUID) -> RuleSuggestion | None:
-        """The suggestion, or ``None``."""
+    async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
+        """The suggestion, or ``None``; ``for_update`` holds it until the unit of work ends (a
+        decision reads the status it changes)."""
         ...
 
     async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:

@@ -13,8 +13,9 @@ __all__ = ["RuleRepository"]
 class RuleRepository(Protocol):
     """Rules of the unit of work's tenant."""
 
-    async def get(self, rule_id: UUID) -> Rule | None:
-        """The rule, or ``None``."""
+    async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
+        """The rule, or ``None``; ``for_update`` holds it until the unit of work ends (an edit
+        reads the rule it writes back)."""
         ...
 
     async def list(self) -> list[Rule]:

@@ -16,7 +16,7 @@ from valorize_core.errors import DomainError, ValidationError
 from valorize_core.money import Currency, DecimalStyle, Money, currency
 from valorize_core.statements.imports import RowError
 from valorize_core.statements.rows import ParsedStatement, StatementRow
-from valorize_core.text import clean_text
+from valorize_core.text import check_text, clean_text
 
 __all__ = ["MAX_ROWS", "CsvMapping", "parse_csv"]
 
@@ -50,6 +50,14 @@ class CsvMapping:
     invert_sign: bool = False
 
     def __post_init__(self) -> None:
+        texts = {"date_format": self.date_format, "delimiter": self.delimiter, "decimal_style": self.decimal_style}
+        if isinstance(self.pending_values, (list, tuple)):
+            texts |= {f"pending_values.{i}": v for i, v in enumerate(self.pending_values)}
+        for name in self.__dataclass_fields__:
+            if name.endswith("_column") and getattr(self, name) is not None:
+                texts[name] = getattr(self, name)
+        for name, value in texts.items():  # stored with the import: text without control characters
+            check_text(value, name)
         errors: dict[str, str] = {}
         if (self.amount_column is None) == (self.debit_column is None and self.credit_column is None):
             errors["amount_column"] = "give amount_column, or debit_column and/or credit_column"

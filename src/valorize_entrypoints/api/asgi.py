@@ -34,3 +34,22 @@ def replaying(body: bytes, original: Receive) -> Receive:
         return await original()
 
     return receive
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or ``None`` when it passes ``limit`` bytes or the client went away.
+    Linear in the body: chunks are joined once, and reading stops at the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)

@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 from litestar.enums import RequestEncodingType
 
-from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, replaying, send_response
+from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, read_body, replaying, send_response
 from valorize_entrypoints.api.auth import request_actor
 
 __all__ = [
@@ -120,24 +120,6 @@ def _json_route(handler: Any) -> _JsonRoute | None:
     return found
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or ``None`` when it passes ``limit`` bytes or the client went away."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
 class JsonBodyGuardMiddleware:
     """ASGI middleware (after routing) that refuses hostile JSON bodies before anything else."""
 
@@ -165,7 +147,7 @@ class JsonBodyGuardMiddleware:
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse_size(send)
             return
-        body = await _read_body(receive, self.max_bytes)
+        body = await read_body(receive, self.max_bytes)
         if body is None:  # too large (or gone: then nobody reads the answer)
             await self._refuse_size(send)
             return
@@ -201,7 +183,7 @@ class StrictJsonBodyMiddleware:
         if json_route is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive, 1 << 62)  # bounded already by JsonBodyGuardMiddleware
+        body = await read_body(receive, 1 << 62)  # bounded already by JsonBodyGuardMiddleware
         if body is None:
             return
         refusal = json_route.refusal(body)

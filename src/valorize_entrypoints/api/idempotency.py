@@ -7,6 +7,9 @@
 
 Results of requests that executed (2xx, 403, 404, 409) are kept; a request refused before it
 ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried.
+An answer that holds a secret (a new token's, on routes marked :data:`HOLDS_SECRET`) is never
+kept: secrets are stored only as hashes. Its key still holds — no second token — and a replay
+is a 409 saying so.
 """
 
 from __future__ import annotations
@@ -19,15 +22,23 @@ from typing import Any
 from uuid import UUID
 
 from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
-from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, replaying, send_response
+from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, read_body, replaying, send_response
 from valorize_entrypoints.api.auth import request_actor
 
-__all__ = ["IdempotencyMiddleware", "request_digest"]
+__all__ = ["HOLDS_SECRET", "IdempotencyMiddleware", "request_digest"]
 
 TTL = timedelta(hours=24)
 LOCK = timedelta(seconds=60)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _KEEP = {403, 404, 409}
+_DEFAULT_MAX_BODY = 10_000_000
+HOLDS_SECRET = "holds_secret"  # the key of a route handler's ``opt``: its 2xx answer holds a secret
+_SECRET_NOT_KEPT = json.dumps({
+    "status": 409, "title": "Already done", "code": "secret_not_kept",
+    "type": "https://valorize.dev/problems/secret_not_kept",
+    "detail": "a request with this key succeeded; its answer held a secret, which is kept nowhere to be replayed."
+              " If it was lost, list the tokens, revoke that one and make another",
+}).encode()  # fmt: skip
 # Signup has no tenant yet: its keys live in a namespace of their own.
 SIGNUP_NAMESPACE = UUID(int=0)
 
@@ -39,6 +50,14 @@ def _problem(status: int, title: str, detail: str) -> bytes:
 async def _respond(send: Send, status: int, body: bytes, replayed: bool = False) -> None:
     media = b"application/json" if status < 400 else b"application/problem+json"
     await send_response(send, status, body, media, [(b"idempotent-replayed", b"true")] if replayed else [])
+
+
+def _max_body(scope: Scope) -> int:
+    """The route's ``request_max_body_size`` (Litestar's default: 10 MB), what Litestar itself
+    would read of the body at most."""
+    handler = scope.get("route_handler")
+    limit = handler.resolve_request_max_body_size() if handler is not None else None
+    return limit if isinstance(limit, int) else _DEFAULT_MAX_BODY
 
 
 def request_digest(path: str, query: bytes, caller: UUID | None, body: bytes) -> str:
@@ -66,12 +85,7 @@ class IdempotencyMiddleware:
             await _respond(send, 400, _problem(400, "Bad Idempotency-Key", "1 to 255 printable characters"))
             return
         runtime = scope["app"].state.runtime
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        # Who asks comes first, from the headers alone: an anonymous upload is never read here.
         actor = await request_actor(scope, runtime.app)
         path = scope.get("path", "")
         if actor is not None:
@@ -79,7 +93,13 @@ class IdempotencyMiddleware:
         elif path == "/api/signup":
             namespace = SIGNUP_NAMESPACE
         else:  # unauthenticated: let the route answer 401
-            await self.app(scope, replaying(body, receive), send)
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive, _max_body(scope))
+        if body is None:  # over the route's limit (or the client left): refused before any claim
+            problem = {"status": 413, "title": "Body too large", "detail": "the body is over this route's limit",
+                       "code": "body_too_large", "type": "https://valorize.dev/problems/body_too_large"}  # fmt: skip
+            await _respond(send, 413, json.dumps(problem).encode())
             return
         caller = actor.token_id if actor is not None else None
         digest = request_digest(path, scope.get("query_string", b""), caller, body)
@@ -114,7 +134,10 @@ class IdempotencyMiddleware:
             await store.release(namespace, key_text)
             raise
         status = captured["status"]
-        if status < 400 or status in _KEEP:
+        handler = scope.get("route_handler")
+        if status < 400 and handler is not None and handler.opt.get(HOLDS_SECRET):
+            await store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT)
+        elif status < 400 or status in _KEEP:
             await store.complete(namespace, key_text, status, captured["body"])
         else:
             await store.release(namespace, key_text)

@@ -19,6 +19,7 @@ from valorize_core.identity import ApiToken
 from valorize_core.token_cache import CachingDirectory
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
+from valorize_entrypoints.api.idempotency import HOLDS_SECRET
 from valorize_entrypoints.api.responses import ERRORS
 
 
@@ -34,7 +35,12 @@ class SignupController(Controller):
     path = "/api/signup"
     tags = ("identity",)
 
-    @post(responses=ERRORS, status_code=201, summary="Create a tenant, its owner and a first API token (shown once)")
+    @post(
+        responses=ERRORS,
+        status_code=201,
+        summary="Create a tenant, its owner and a first API token (shown once)",
+        opt={HOLDS_SECRET: True},
+    )
     async def signup(self, data: Body[s.SignupIn], vz: VZ) -> s.SignupOut:
         result = await vz.signup(SignupRequest(data.tenant_name, data.email, data.name))
         return s.SignupOut(result.tenant.id, result.user.id, result.token.id, result.token_secret)
@@ -54,6 +60,7 @@ class TokenController(Controller):
         status_code=201,
         summary="Create a token (owners) for yourself or a member: at most your token's role and the member's; "
         "the secret is shown once",
+        opt={HOLDS_SECRET: True},
     )
     async def create_token(self, data: Body[s.TokenIn], vz: VZ, actor: Reader) -> s.TokenCreated:
         user = actor.user_id if data.user_id is None else data.user_id
@@ -86,6 +93,7 @@ class MemberController(Controller):
         responses=ERRORS,
         status_code=201,
         summary="Invite a person (owners): their own user, role and first token, whose secret is shown once",
+        opt={HOLDS_SECRET: True},
     )
     async def invite(self, data: Body[s.MemberIn], vz: VZ, actor: Reader) -> s.MemberInvited:
         invited = await vz.invite_member(NewMember(actor.tenant_id, data.email, data.name, data.role, actor.role))

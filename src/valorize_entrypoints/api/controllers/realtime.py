@@ -25,6 +25,7 @@ from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channe
 from valorize_adapters.pusher.protocol import CHANNEL_NAME
 from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
 from valorize_core.errors import NotFound, PermissionDenied, ValidationError
+from valorize_entrypoints.api.body_limits import is_json_media_type
 from valorize_entrypoints.api.deps import RT, Reader
 from valorize_entrypoints.api.responses import ERRORS
 from valorize_entrypoints.container import Realtime, Runtime
@@ -45,7 +46,8 @@ def _realtime(runtime: Runtime) -> Realtime:
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     body = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
+    # JSON exactly when the body guard took it for JSON (and checked its depth), else a form.
+    if is_json_media_type(request.headers.get("content-type", "").encode("latin-1")):
         try:
             parsed = json.loads(body or b"{}")
         except ValueError:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import finish_job, index_example, require
+from valorize_core.actions._shared import finish_job, index_example
 from valorize_core.actions.apply_rules import RetroactiveApply
 from valorize_core.actions.categorize_batch import BatchCategorization
 from valorize_core.actions.evaluate_budgets import BudgetEvaluation
@@ -26,6 +26,7 @@ from valorize_core.errors import DomainError, ValidationError
 from valorize_core.events import NotificationCreated, ReportReady, event_from_record
 from valorize_core.ids import parse_id
 from valorize_core.jobs import Job
+from valorize_core.lookups import require
 from valorize_core.notifications import Notification, notification_for, notification_id
 from valorize_core.pipeline import before_every_commit
 from valorize_core.ports.task_queue import Task

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import finish_job, record_categorized, record_updated, require, retry_on_contention
+from valorize_core.actions._shared import finish_job, record_categorized, record_updated, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.listing import TransactionFilter
+from valorize_core.lookups import require
 from valorize_core.transactions import Transaction
 
 __all__ = ["BatchCategorization", "CategorizeBatch"]

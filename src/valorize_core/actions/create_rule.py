@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require_pattern_budget, require_rule_references
 from valorize_core.context import Ports
+from valorize_core.lookups import require_pattern_budget, require_rule_references
 from valorize_core.rules import Action, ConditionGroup, Rule
 
 __all__ = ["CreateRule", "NewRule"]

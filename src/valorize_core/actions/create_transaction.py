@@ -13,12 +13,11 @@ from valorize_core.actions._shared import (
     move_balance,
     parse_amount,
     record_created,
-    require,
-    require_categories,
     retry_on_contention,
 )
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
+from valorize_core.lookups import require, require_categories
 from valorize_core.money import Currency, Money
 from valorize_core.payees import display_payee
 from valorize_core.transactions import (

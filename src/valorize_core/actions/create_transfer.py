@@ -6,16 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from valorize_core.actions._shared import (
-    check_date,
-    move_balances,
-    parse_amount,
-    record_created,
-    require,
-    retry_on_contention,
-)
+from valorize_core.actions._shared import check_date, move_balances, parse_amount, record_created, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
+from valorize_core.lookups import require
 from valorize_core.text import clean_text
 from valorize_core.transactions import Categorization, Split, Transaction, Transfer
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 from uuid import UUID
 
-from valorize_core.actions._shared import require, require_categories
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict
+from valorize_core.lookups import require, require_categories
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.rules import Rule

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import record_updated, require
+from valorize_core.actions._shared import record_updated
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict
+from valorize_core.lookups import require
 
 __all__ = ["CategoryDeletion", "DeleteCategory"]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import move_balances, require, retry_on_contention
+from valorize_core.actions._shared import move_balances, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import NotFound
 from valorize_core.events import TransactionDeleted
+from valorize_core.lookups import require
 
 __all__ = ["DeleteTransaction", "TransactionDeletion"]
 

@@ -21,12 +21,13 @@ from typing import Any
 from uuid import UUID
 
 from valorize_core.accounts import Account
-from valorize_core.actions._shared import move_balance, record_updated, require, retry_on_contention
+from valorize_core.actions._shared import move_balance, record_updated, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, Contention, NotFound, ValidationError
 from valorize_core.events import ImportCompleted, ImportProgressed, ImportRequested, TransactionsImported
 from valorize_core.fingerprint import fingerprints_with_occurrence
 from valorize_core.listing import TransactionFilter
+from valorize_core.lookups import require
 from valorize_core.money import Currency
 from valorize_core.payees import display_payee
 from valorize_core.ports.unit_of_work import UnitOfWork

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import require
 from valorize_core.context import Ports
 from valorize_core.errors import NotFound, PermissionDenied
 from valorize_core.identity import ApiToken, Role, generate_token_secret, hash_token, parse_role
+from valorize_core.lookups import require
 
 __all__ = ["CreateToken", "IssuedToken", "NewToken", "RevokeToken", "TokenRevocation"]
 

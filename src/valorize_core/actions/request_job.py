@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from valorize_core.actions._shared import require
 from valorize_core.context import Ports
 from valorize_core.errors import ValidationError
 from valorize_core.events import JobRequested
 from valorize_core.ids import parse_id
 from valorize_core.jobs import JOB_KINDS, Job, JobStatus
+from valorize_core.lookups import require
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.queries.reports import ReportQuery, check_report_query
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from valorize_core.actions._shared import check_date, require
+from valorize_core.actions._shared import check_date
 from valorize_core.budgets import DEFAULT_THRESHOLDS, Budget, BudgetPeriod, Rollover
 from valorize_core.categories import CategoryKind
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, ValidationError
+from valorize_core.lookups import require
 from valorize_core.money import Money, currency
 
 __all__ = ["BudgetInput", "SetBudget"]

@@ -6,9 +6,10 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from valorize_core.accounts import Account, AccountKind, account_kind
-from valorize_core.actions._shared import lock_account, move_balance, parse_amount, retry_on_contention
+from valorize_core.actions._shared import move_balance, parse_amount, retry_on_contention
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, ValidationError
+from valorize_core.lookups import lock_account
 from valorize_core.money import Money
 
 __all__ = ["AccountChanges", "UpdateAccount"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from valorize_core.actions._shared import require
 from valorize_core.categories import Category, CategoryKind, CategoryTree, category_kind
 from valorize_core.context import Ports
+from valorize_core.lookups import require
 
 __all__ = ["CategoryChanges", "UpdateCategory"]
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from uuid import UUID
 
-from valorize_core.actions._shared import require, require_pattern_budget, require_rule_references
 from valorize_core.context import Ports
+from valorize_core.lookups import require, require_pattern_budget, require_rule_references
 from valorize_core.rules import Action, ConditionGroup, Rule
 
 __all__ = ["RuleChanges", "UpdateRule"]

@@ -10,18 +10,16 @@ from valorize_core.actions._shared import (
     check_date,
     index_example,
     learn,
-    lock_transaction,
     move_balances,
     parse_amount,
     record_categorized,
     record_updated,
-    require,
-    require_categories,
     retry_on_contention,
 )
 from valorize_core.actions.create_transaction import SplitInput, build_splits
 from valorize_core.context import Ports
 from valorize_core.errors import Conflict, ValidationError
+from valorize_core.lookups import lock_transaction, require, require_categories
 from valorize_core.transactions import Categorization, Split, Transaction, TransactionStatus
 
 __all__ = ["TransactionChanges", "UpdateTransaction"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require
 from valorize_core.context import Ports
+from valorize_core.lookups import require
 from valorize_core.statements.imports import StatementImport
 
 __all__ = ["GetImport", "ImportLookup"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from valorize_core.actions._shared import require_rule_references
 from valorize_core.context import Ports
 from valorize_core.cooperative import cooperatively
 from valorize_core.errors import ValidationError
 from valorize_core.listing import TransactionFilter
+from valorize_core.lookups import require_rule_references
 from valorize_core.rules import Rule, RuleMatch, apply_rules
 from valorize_core.transactions import Transaction
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.actions._shared import require
 from valorize_core.categorization import Suggestion
 from valorize_core.context import Ports
+from valorize_core.lookups import require
 from valorize_core.rules import apply_rules
 
 __all__ = ["SuggestCategories", "SuggestionQuery"]

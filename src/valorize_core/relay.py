@@ -91,6 +91,17 @@ class OutboxRelay:
         """Publish, enqueue follow-ups, then mark published (raises on failure)."""
         if not events:
             return
+        await self._deliver(events)
+        ids = [e.event_id for e in events]
+        if self._mark_window <= 0:
+            await self._outbox.mark_published(ids)
+            return
+        self._unmarked.extend(ids)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.get_running_loop().create_task(self._mark_later())
+
+    async def _deliver(self, events: Sequence[DomainEvent]) -> None:
+        """Publish the events and enqueue their follow-up tasks (raises on failure)."""
         # A big unit (a retroactive apply over 100,000 transactions commits 200,000 events) is
         # published in slices, handing the event loop back between them: in one go it would
         # hold every other request of the process for seconds.
@@ -101,13 +112,6 @@ class OutboxRelay:
         async for event in cooperatively(events):
             for task in follow_up_tasks(event):
                 await self._queue.enqueue(task)
-        ids = [e.event_id for e in events]
-        if self._mark_window <= 0:
-            await self._outbox.mark_published(ids)
-            return
-        self._unmarked.extend(ids)
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.get_running_loop().create_task(self._mark_later())
 
     async def _mark_later(self) -> None:
         await asyncio.sleep(self._mark_window)
@@ -131,16 +135,22 @@ class OutboxRelay:
             self.failures += 1
 
     async def sweep(self, grace: timedelta = timedelta(seconds=5), limit: int = 500) -> int:
-        """Relay events left unpublished for longer than ``grace``; returns how many."""
-        events = await self._outbox.unpublished(self._clock.now() - grace, limit)
-        await self.relay(events)
+        """Relay events left unpublished for longer than ``grace``; returns how many.
+
+        The events are claimed (:meth:`Outbox.claim`) while they are relayed and marked published
+        with the claim: every API and worker process sweeps, and no two relay one event at once.
+        """
+        async with self._outbox.claim(self._clock.now() - grace, limit) as events:
+            await self._deliver(events)
         return len(events)
 
-    async def sweep_until(self, stop: asyncio.Event, every: float = 2.0) -> None:
-        """Sweep every ``every`` seconds until ``stop`` is set (errors wait for the next round)."""
+    async def sweep_until(self, stop: asyncio.Event, every: float = 2.0, limit: int = 500) -> None:
+        """Sweep every ``every`` seconds until ``stop`` is set; a full claim is followed by the
+        next at once (a backlog drains without waiting); errors wait for the next round."""
         while not stop.is_set():
             try:
-                await self.sweep()
+                if await self.sweep(limit=limit) >= limit:
+                    continue
             except Exception:
                 self.failures += 1
             with contextlib.suppress(TimeoutError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,8 +18,32 @@ from valorize_core.events import DomainEvent, event_from_record
 __all__ = ["PgOutbox"]
 
 
+_UNPUBLISHED = (
+    "SELECT id, tenant_id, name, occurred_at, payload, correlation_id FROM outbox"
+    " WHERE published_at IS NULL AND occurred_at < %s ORDER BY seq LIMIT %s"
+)
+
+
+def _event(r: dict[str, Any]) -> DomainEvent:
+    return event_from_record(
+        {
+            "id": str(r["id"]),
+            "tenant_id": str(r["tenant_id"]),
+            "name": r["name"],
+            "occurred_at": r["occurred_at"].isoformat(),
+            "payload": r["payload"],
+            "correlation_id": r["correlation_id"],
+        }
+    )
+
+
 class PgOutbox:
-    """Unpublished rows by commit order (``seq``); marking sets ``published_at``."""
+    """Unpublished rows by commit order (``seq``); marking sets ``published_at``.
+
+    A claim locks its rows ``FOR UPDATE SKIP LOCKED`` in a transaction that lasts as long as the
+    claimer's block: every API and worker process may sweep at once, each takes rows no other
+    holds, and the rows are marked published in the same transaction that held them.
+    """
 
     def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
         self._pool = pool
@@ -25,25 +51,24 @@ class PgOutbox:
     async def unpublished(self, occurred_before: datetime, limit: int) -> list[DomainEvent]:
         async with self._pool.connection() as conn:
             s = Session(conn, None, scope="relay")
-            rows = await s.fetch(
-                "SELECT id, tenant_id, name, occurred_at, payload, correlation_id FROM outbox"
-                " WHERE published_at IS NULL AND occurred_at < %s ORDER BY seq LIMIT %s",
-                (occurred_before, limit),
-            )
+            rows = await s.fetch(_UNPUBLISHED, (occurred_before, limit))
             await s.rollback()
-        return [
-            event_from_record(
-                {
-                    "id": str(r["id"]),
-                    "tenant_id": str(r["tenant_id"]),
-                    "name": r["name"],
-                    "occurred_at": r["occurred_at"].isoformat(),
-                    "payload": r["payload"],
-                    "correlation_id": r["correlation_id"],
-                }
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    @asynccontextmanager
+    async def claim(self, occurred_before: datetime, limit: int) -> AsyncIterator[Sequence[DomainEvent]]:
+        async with self._pool.connection() as conn:
+            s = Session(conn, None, scope="relay")
+            rows = await s.fetch(_UNPUBLISHED + " FOR UPDATE SKIP LOCKED", (occurred_before, limit))
+            try:
+                yield [_event(r) for r in rows]
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):  # a broken connection rolled back already
+                    await s.rollback()  # the locks go; the rows stay unpublished for the next sweep
+                raise
+            if rows:
+                await s.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r["id"] for r in rows],))
+            await s.commit()
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:
         if not event_ids:

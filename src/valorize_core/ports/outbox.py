@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -17,6 +18,12 @@ class Outbox(Protocol):
 
     async def unpublished(self, occurred_before: datetime, limit: int) -> list[DomainEvent]:
         """Unpublished events that occurred before a time, oldest first."""
+        ...
+
+    def claim(self, occurred_before: datetime, limit: int) -> AbstractAsyncContextManager[Sequence[DomainEvent]]:
+        """Unpublished events that occurred before a time, oldest first, held by this caller alone
+        while the block runs: marked published when it ends cleanly, left unpublished when it
+        raises. Other claimers skip held events (two sweepers never relay the same event at once)."""
         ...
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -20,6 +21,7 @@ class MemoryOutbox:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._held: set[UUID] = set()
+        self._settled = 0  # the outbox's published prefix
 
     async def unpublished(self, occurred_before: datetime, limit: int) -> list[DomainEvent]:
         waiting = [
@@ -29,13 +31,20 @@ class MemoryOutbox:
 
     @asynccontextmanager
     async def claim(self, occurred_before: datetime, limit: int) -> AsyncIterator[Sequence[DomainEvent]]:
-        waiting = await self.unpublished(occurred_before, len(self._store.outbox))
-        events = [e for e in waiting if e.event_id not in self._held][:limit]
+        outbox, published = self._store.outbox, self._store.published
+        while self._settled < len(outbox) and outbox[self._settled].event_id in published:
+            self._settled += 1  # everything before it is published: later claims start there
+        events: list[DomainEvent] = []
+        for e in itertools.islice(outbox, self._settled, None):
+            if len(events) >= limit:
+                break
+            if e.event_id not in published and e.event_id not in self._held and e.occurred_at < occurred_before:
+                events.append(e)
         ids = {e.event_id for e in events}
         self._held |= ids
         try:
             yield events
-            self._store.published.update(ids)
+            published.update(ids)
         finally:
             self._held -= ids
 

@@ -187,14 +187,8 @@ def realtime(host: str | None, port: int | None) -> None:
 
 def _serve(factory: str, settings: Settings, workers: int) -> None:
     """Serve an app factory with granian (each worker process builds its own app from VALORIZE_*)."""
-    import os
-
     from granian import Granian
     from granian.constants import Interfaces
-
-    # The processes read VALORIZE_*: where they listen must be there too (the worker's local
-    # dispatcher delivers to its own address when VALORIZE_WORKER_URL is unset).
-    os.environ.update(VALORIZE_HOST=settings.host, VALORIZE_PORT=str(settings.port))
 
     Granian(
         factory,

@@ -109,8 +109,7 @@ def jobs_for(
 
 
 def _own_url(settings: Settings) -> str:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    return f"http://{host}:{settings.port}"
+    return f"http://{settings.host}:{settings.port}"
 
 
 def _dispatcher(role: Role, settings: Settings, runtime: Runtime) -> list[Job]:
@@ -120,14 +119,18 @@ def _dispatcher(role: Role, settings: Settings, runtime: Runtime) -> list[Job]:
         return [Job(_D, dispatcher.run)]
     if not isinstance(queue, PgTaskQueue):
         return []  # Cloud Tasks delivers its tasks itself
-    # A process's own random secret (dev) proves nothing to another process: a worker whose
-    # granian processes share a port needs the configured one (``valorize worker`` asks for
-    # it, or for Cloud Tasks' OIDC, which a local queue cannot sign).
-    secret = runtime.worker_secret if role is Role.DEV else settings.worker_secret
-    if not secret:
-        log.warning("no local dispatcher: set VALORIZE_WORKER_SECRET", extra={"fields": {"role": role.value}})
+    # dev delivers to itself, with its own secret. Other roles deliver to the configured worker
+    # with the configured secret: a process's own random one proves nothing to its granian
+    # siblings, and a worker's own address is not known to it (granian binds 0.0.0.0, a
+    # proxy may front it).
+    if role is Role.DEV:
+        secret, url = runtime.worker_secret, settings.worker_url or _own_url(settings)
+    else:
+        secret, url = settings.worker_secret, settings.worker_url
+    if not (secret and url):
+        log.warning("no local dispatcher: set VALORIZE_WORKER_URL and VALORIZE_WORKER_SECRET",
+                    extra={"fields": {"role": role.value}})  # fmt: skip
         return []
-    url = settings.worker_url or _own_url(settings)
     pool = runtime.backend.pool  # type: ignore[union-attr]  # a local queue lives in PostgreSQL
 
     async def run(stop: asyncio.Event) -> None:

@@ -85,14 +85,19 @@ class OutboxRelay:
         self._mark_window = mark_window
         self._unmarked: list[UUID] = []
         self._marking: asyncio.Task[None] | None = None
+        self._relaying: set[UUID] = set()  # events this process's commits are relaying right now
         self.failures = 0
 
     async def relay(self, events: Sequence[DomainEvent]) -> None:
         """Publish, enqueue follow-ups, then mark published (raises on failure)."""
         if not events:
             return
-        await self._deliver(events)
         ids = [e.event_id for e in events]
+        self._relaying.update(ids)
+        try:
+            await self._deliver(events)
+        finally:
+            self._relaying.difference_update(ids)
         if self._mark_window <= 0:
             await self._outbox.mark_published(ids)
             return
@@ -139,8 +144,16 @@ class OutboxRelay:
 
         The events are claimed (:meth:`Outbox.claim`) while they are relayed and marked published
         with the claim: every API and worker process sweeps, and no two relay one event at once.
+        Events this process is relaying after their commit, or has published and not yet marked,
+        are left alone: a unit that ran longer than ``grace`` (a retroactive apply) would
+        otherwise be published twice from the same process.
         """
-        async with self._outbox.claim(self._clock.now() - grace, limit) as events:
+        unmarked = set(self._unmarked)
+
+        def idle(event: DomainEvent) -> bool:
+            return event.event_id not in self._relaying and event.event_id not in unmarked
+
+        async with self._outbox.claim(self._clock.now() - grace, limit, idle) as events:
             await self._deliver(events)
         return len(events)
 

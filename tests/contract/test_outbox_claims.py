@@ -89,3 +89,37 @@ class TestOutboxClaims(PortsContract):
         while self.run(healthy.sweep(grace=timedelta(seconds=-1), limit=10_000)):
             pass
         assert len({e.event_id for e in bus.published if e.tenant_id == t}) >= 2 * WRITES
+
+    def test_a_sweeper_leaves_alone_what_its_own_process_is_relaying(self, backend_and_outbox: Any) -> None:
+        """A unit that ran longer than the grace is still published once (a retroactive apply)."""
+        backend, outbox = backend_and_outbox
+        t = self._unrelayed_writes(backend)
+        mine = [e for e in self.run(outbox.unpublished(backend.ports.clock.now(), 10_000)) if e.tenant_id == t]
+        release = asyncio.Event()
+
+        class SlowFirst(InMemoryEventBus):
+            """The commit's own relay (the first publish) is slow; the sweeps' are not."""
+
+            first = True
+
+            async def publish(self, events: Sequence[DomainEvent]) -> None:
+                if self.first:
+                    self.first = False
+                    await release.wait()
+                await super().publish(events)
+
+        bus = SlowFirst()
+        relay = OutboxRelay(outbox, bus, InMemoryTaskQueue(), backend.ports.clock, mark_window=0.05)
+
+        async def both() -> None:
+            relaying = asyncio.create_task(relay.relay(mine))
+            await asyncio.sleep(0.05)  # the commit's relay is publishing
+            while await relay.sweep(grace=timedelta(seconds=-1), limit=10_000):
+                pass
+            release.set()
+            await relaying
+            await relay.flush()
+
+        self.run(both())
+        assert Counter(e.event_id for e in bus.published if e.tenant_id == t) == Counter(e.event_id for e in mine)
+        assert not [e for e in self.run(outbox.unpublished(backend.ports.clock.now(), 10_000)) if e.tenant_id == t]

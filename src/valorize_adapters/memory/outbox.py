@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
@@ -30,7 +30,9 @@ class MemoryOutbox:
         return waiting[:limit]
 
     @asynccontextmanager
-    async def claim(self, occurred_before: datetime, limit: int) -> AsyncIterator[Sequence[DomainEvent]]:
+    async def claim(
+        self, occurred_before: datetime, limit: int, keep: Callable[[DomainEvent], bool] | None = None
+    ) -> AsyncIterator[Sequence[DomainEvent]]:
         outbox, published = self._store.outbox, self._store.published
         while self._settled < len(outbox) and outbox[self._settled].event_id in published:
             self._settled += 1  # everything before it is published: later claims start there
@@ -40,6 +42,8 @@ class MemoryOutbox:
                 break
             if e.event_id not in published and e.event_id not in self._held and e.occurred_at < occurred_before:
                 events.append(e)
+        if keep is not None:
+            events = [e for e in events if keep(e)]
         ids = {e.event_id for e in events}
         self._held |= ids
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -56,18 +56,24 @@ class PgOutbox:
         return [_event(r) for r in rows]
 
     @asynccontextmanager
-    async def claim(self, occurred_before: datetime, limit: int) -> AsyncIterator[Sequence[DomainEvent]]:
+    async def claim(
+        self, occurred_before: datetime, limit: int, keep: Callable[[DomainEvent], bool] | None = None
+    ) -> AsyncIterator[Sequence[DomainEvent]]:
         async with self._pool.connection() as conn:
             s = Session(conn, None, scope="relay")
             rows = await s.fetch(_UNPUBLISHED + " FOR UPDATE SKIP LOCKED", (occurred_before, limit))
+            events = [_event(r) for r in rows]
+            if keep is not None:  # the others' locks go with the commit; they stay unpublished
+                events = [e for e in events if keep(e)]
             try:
-                yield [_event(r) for r in rows]
+                yield events
             except BaseException:
                 with contextlib.suppress(psycopg.Error):  # a broken connection rolled back already
                     await s.rollback()  # the locks go; the rows stay unpublished for the next sweep
                 raise
-            if rows:
-                await s.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r["id"] for r in rows],))
+            if events:
+                ids = [e.event_id for e in events]
+                await s.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (ids,))
             await s.commit()
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:

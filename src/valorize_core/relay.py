@@ -85,12 +85,28 @@ class OutboxRelay:
         self._mark_window = mark_window
         self._unmarked: list[UUID] = []
         self._marking: asyncio.Task[None] | None = None
+        self._relaying: set[UUID] = set()  # events this process's commits are relaying right now
         self.failures = 0
 
     async def relay(self, events: Sequence[DomainEvent]) -> None:
         """Publish, enqueue follow-ups, then mark published (raises on failure)."""
         if not events:
             return
+        ids = [e.event_id for e in events]
+        self._relaying.update(ids)
+        try:
+            await self._deliver(events)
+        finally:
+            self._relaying.difference_update(ids)
+        if self._mark_window <= 0:
+            await self._outbox.mark_published(ids)
+            return
+        self._unmarked.extend(ids)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.get_running_loop().create_task(self._mark_later())
+
+    async def _deliver(self, events: Sequence[DomainEvent]) -> None:
+        """Publish the events and enqueue their follow-up tasks (raises on failure)."""
         # A big unit (a retroactive apply over 100,000 transactions commits 200,000 events) is
         # published in slices, handing the event loop back between them: in one go it would
         # hold every other request of the process for seconds.
@@ -101,13 +117,6 @@ class OutboxRelay:
         async for event in cooperatively(events):
             for task in follow_up_tasks(event):
                 await self._queue.enqueue(task)
-        ids = [e.event_id for e in events]
-        if self._mark_window <= 0:
-            await self._outbox.mark_published(ids)
-            return
-        self._unmarked.extend(ids)
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.get_running_loop().create_task(self._mark_later())
 
     async def _mark_later(self) -> None:
         await asyncio.sleep(self._mark_window)
@@ -131,16 +140,31 @@ class OutboxRelay:
             self.failures += 1
 
     async def sweep(self, grace: timedelta = timedelta(seconds=5), limit: int = 500) -> int:
-        """Relay events left unpublished for longer than ``grace``; returns how many."""
-        events = await self._outbox.unpublished(self._clock.now() - grace, limit)
-        await self.relay(events)
+        """Relay events left unpublished for longer than ``grace``; returns how many.
+
+        The events are claimed (:meth:`Outbox.claim`) while they are relayed and marked published
+        with the claim: every API and worker process sweeps, and no two relay one event at once.
+        Events this process is relaying after their commit, or has published and not yet marked,
+        are left alone: a unit that ran longer than ``grace`` (a retroactive apply) would
+        otherwise be published twice from the same process.
+        """
+        unmarked = set(self._unmarked)
+
+        def idle(event: DomainEvent) -> bool:
+            return event.event_id not in self._relaying and event.event_id not in unmarked
+
+        async with self._outbox.claim(self._clock.now() - grace, limit, idle) as events:
+            await self._deliver(events)
         return len(events)
 
-    async def sweep_until(self, stop: asyncio.Event, every: float = 2.0) -> None:
-        """Sweep every ``every`` seconds until ``stop`` is set (errors wait for the next round)."""
+    async def sweep_until(self, stop: asyncio.Event, every: float = 2.0, limit: int = 500) -> None:
+        """Sweep every ``every`` seconds until ``stop`` is set; a full claim is followed by the
+        next at once (a backlog drains without waiting); errors wait for the next round."""
         while not stop.is_set():
             try:
-                await self.sweep()
+                if await self.sweep(limit=limit) >= limit:
+                    await asyncio.sleep(0)  # a backlog drains at once, but the loop's other work goes on
+                    continue
             except Exception:
                 self.failures += 1
             with contextlib.suppress(TimeoutError):

@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 
 import click
 
-from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+from valorize_adapters.postgres.task_queue import PgTaskQueue
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_core.actions.manage_tokens import NewToken
 from valorize_core.actions.signup import SignupRequest
 from valorize_core.errors import DomainError
 from valorize_entrypoints.container import Container, Runtime, shutdown
+from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
-from valorize_entrypoints.worker import HttpDelivery
 
 __all__ = ["main"]
 
@@ -24,8 +24,10 @@ T = TypeVar("T")
 DEMO_EMAIL = "demo@valorize.local"
 
 
-def _container(**overrides: Any) -> Container:
+def _container(role: Role = Role.COMMAND, **overrides: Any) -> Container:
+    """A container for ``role`` (the jobs it runs: see ``roles.py``), settings from VALORIZE_*."""
     container = Container()
+    container.role.override(role)
     settings = Settings.from_env()
     if overrides:
         settings = Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
@@ -100,8 +102,9 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
     from valorize_entrypoints.api import create_app
 
     container = _container(
-        host=host, port=port, backend="memory" if memory else None, log_json=False, realtime_port=realtime_port
-    )
+        Role.DEV, host=host, port=port, backend="memory" if memory else None, log_json=False,
+        realtime_port=realtime_port,
+    )  # fmt: skip
     settings = container.settings()
 
     async def serve() -> None:
@@ -125,26 +128,13 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         config = uvicorn.Config(
             create_app(container, include_worker=True), host=settings.host, port=settings.port, log_level="warning"
         )
-        halt = asyncio.Event()
-        dispatching, delivery = None, None
-        if isinstance(runtime.task_queue, PgTaskQueue):  # background tasks, delivered to ourselves
-            delivery = HttpDelivery(settings.worker_url or url, runtime.worker_secret)
-            dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
-            dispatching = asyncio.create_task(dispatcher.run(halt))
-        sweeping = asyncio.create_task(runtime.relay.sweep_until(halt)) if runtime.relay else None
+        # The dev role's jobs (sweeper, dispatcher, version feed, heartbeat) run in the app's
+        # lifespan, as under ``valorize api`` and ``valorize worker`` (see roles.py).
         assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
         live = RealtimeServer(runtime.realtime.app, runtime.realtime.backplane)
         async with live.running(settings.host, settings.realtime_port) as live_port:
             click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")
-            try:
-                await uvicorn.Server(config).serve()
-            finally:
-                halt.set()
-                for job in (dispatching, sweeping):
-                    if job is not None:
-                        await job
-                if delivery is not None:
-                    await delivery.close()
+            await uvicorn.Server(config).serve()
 
     try:
         asyncio.run(serve())
@@ -158,7 +148,7 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes serving requests.")
 def api(host: str | None, port: int | None, workers: int) -> None:
     """The production API server (granian), configured by VALORIZE_* variables."""
-    _serve("valorize_entrypoints.api.app:create_app", _container(host=host, port=port).settings(), workers)
+    _serve("valorize_entrypoints.api.app:create_app", _container(Role.API, host=host, port=port).settings(), workers)
 
 
 @main.command()
@@ -167,7 +157,7 @@ def api(host: str | None, port: int | None, workers: int) -> None:
 @click.option("--workers", type=int, default=1, show_default=True)
 def worker(host: str | None, port: int | None, workers: int) -> None:
     """The task worker (POST /tasks/{name}), as Cloud Tasks or the local dispatcher calls it."""
-    settings = _container(host=host, port=port).settings()
+    settings = _container(Role.WORKER, host=host, port=port).settings()
     if not settings.worker_secret and not settings.cloud_tasks_service_account:
         raise click.ClickException(
             "set VALORIZE_CLOUD_TASKS_SERVICE_ACCOUNT (Cloud Tasks' OIDC caller) or VALORIZE_WORKER_SECRET:"
@@ -228,18 +218,15 @@ def tasks_dispatch() -> None:
     if not settings.worker_url or not settings.worker_secret:
         raise click.ClickException("set VALORIZE_WORKER_URL and VALORIZE_WORKER_SECRET")
 
+    container = _container(Role.DISPATCH)
+
     async def job(runtime: Runtime) -> None:
-        if not isinstance(runtime.task_queue, PgTaskQueue):
-            raise click.ClickException("the local queue needs the postgres backend")
-        delivery = HttpDelivery(settings.worker_url, settings.worker_secret)
-        stop = asyncio.Event()
-        try:
-            await LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery).run(stop)  # type: ignore[union-attr]
-        finally:
-            await delivery.close()
+        _local_queue(runtime)
+        async with running(jobs_for(Role.DISPATCH, container.settings(), runtime=runtime)):
+            await asyncio.Event().wait()  # until interrupted
 
     try:
-        _run(_container(), job)
+        _run(container, job)
     except KeyboardInterrupt:
         click.echo("stopped")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +27,6 @@ from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, Red
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
-from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import ReadCache
@@ -43,12 +40,12 @@ from valorize_core.publishing import FanOutPublisher
 from valorize_core.relay import OutboxRelay
 from valorize_core.tasks import TaskRunner
 from valorize_core.token_cache import CachingDirectory
+from valorize_entrypoints.delivery import SECRET_HEADER
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
+from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
 
-__all__ = ["SECRET_HEADER", "Container", "Realtime", "Runtime", "realtime_resources", "shutdown"]
-
-SECRET_HEADER = "x-valorize-worker-secret"  # the local dispatcher's (and the emulator's) proof of trust
+__all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
 
 class Realtime:
@@ -108,6 +105,7 @@ class Runtime:
         verifier: GoogleIdTokenVerifier | None = None,
         realtime: Realtime | None = None,
         rate_limits: RateLimits | None = None,
+        near: NearCache | None = None,
     ) -> None:
         self.app = app
         self.idempotency = idempotency
@@ -120,6 +118,7 @@ class Runtime:
         self.verifier = verifier
         self.realtime = realtime
         self.rate_limits = rate_limits
+        self.near = near  # this process's near cache, which the role's version feed keeps current
         self.runner = TaskRunner(app.ports)
         self.relay = relay
         self.bus = bus
@@ -161,9 +160,10 @@ NEAR_CACHE = _NearCacheGauges()
 
 
 @asynccontextmanager
-async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
-    """Redis (with a near cache in this process, kept current by the version feed) when
-    configured, else in-process; ``None`` when caching is off."""
+async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[ReadCache | None]:
+    """Redis (with a near cache in this process when ``near_cache``: the role serves cached
+    reads and runs the version feed that keeps it current) when configured, else in-process;
+    ``None`` when caching is off."""
     if not settings.cache:
         yield None
         return
@@ -176,16 +176,11 @@ async def _read_cache(settings: Settings) -> AsyncIterator[ReadCache | None]:
         return
     client = redis_client(settings.redis_url)
     cache = RedisCache(client)
-    near = NearCache(max_bytes=settings.near_cache_mb << 20) if settings.near_cache_mb > 0 else None
+    near = NearCache(max_bytes=settings.near_cache_mb << 20) if near_cache and settings.near_cache_mb > 0 else None
     NEAR_CACHE.near = near
-    feed = asyncio.create_task(RedisVersionFeed(settings.redis_url, near).run()) if near is not None else None
     try:
         yield ReadCache(cache, ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count, near=near)
     finally:
-        if feed is not None:
-            feed.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feed
         await client.aclose()
 
 
@@ -281,6 +276,7 @@ def _embedder(settings: Settings) -> Embedder:
 @asynccontextmanager
 async def _runtime(
     settings: Settings,
+    role: Role,
     backend: PostgresBackend | InMemoryBackend,
     *,
     url: str | None,
@@ -291,7 +287,7 @@ async def _runtime(
     """What every backend shares: cache, queue, realtime, relay and worker auth around it."""
     secret = _secret(settings)
     async with (
-        _read_cache(settings) as reads,
+        _read_cache(settings, near_cache=JobKind.VERSION_FEED in ROLE_JOBS[role]) as reads,
         _task_queue(settings, secret, local) as queue,
         realtime_resources(settings) as realtime,
         rate_limits(settings.rate_limit_per_token, settings.rate_limit_failed_auth, settings.redis_url) as limits,
@@ -305,6 +301,7 @@ async def _runtime(
             yield Runtime(
                 app, idempotency, url, backend, reads, queue, secret, relay, bus,
                 dead_letters=local, verifier=verifier, realtime=realtime, rate_limits=limits,
+                near=reads.near if reads else None,
             )  # fmt: skip
         finally:
             await relay.flush()
@@ -314,16 +311,16 @@ async def _runtime(
                 await verifier.close()
 
 
-async def _memory(settings: Settings) -> AsyncIterator[Runtime]:
+async def _memory(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(embedder=_embedder(settings), patterns=Re2Engine())
     async with _runtime(
-        settings, backend, url=None, local=InMemoryTaskQueue(), outbox=MemoryOutbox(backend.store),
+        settings, role, backend, url=None, local=InMemoryTaskQueue(), outbox=MemoryOutbox(backend.store),
         idempotency=InMemoryIdempotencyStore(),
     ) as runtime:  # fmt: skip
         yield runtime
 
 
-async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
+async def _postgres(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
     embedded = None
     url = settings.database_url
     if not url:
@@ -340,7 +337,7 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
     )
     try:
         async with _runtime(
-            settings, backend, url=url, local=PgTaskQueue(backend.pool), outbox=PgOutbox(backend.pool),
+            settings, role, backend, url=url, local=PgTaskQueue(backend.pool), outbox=PgOutbox(backend.pool),
             idempotency=PgIdempotencyStore(backend.pool),
         ) as runtime:  # fmt: skip
             yield runtime
@@ -351,13 +348,17 @@ async def _postgres(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 class Container(containers.DeclarativeContainer):
-    """Settings → backend resource → runtime. Override ``settings`` in tests."""
+    """Settings and role → backend resource → runtime, and the role's jobs (:func:`serving`).
+
+    Override ``settings`` in tests; ``role`` is the API's unless overridden (``valorize worker``,
+    ``valorize dev``, the one-shot commands override it)."""
 
     settings = providers.Singleton(Settings.from_env)
+    role = providers.Object(Role.API)
     runtime = providers.Selector(
         providers.Callable(lambda s: s.backend, settings),
-        memory=providers.Resource(_memory, settings),
-        postgres=providers.Resource(_postgres, settings),
+        memory=providers.Resource(_memory, settings, role),
+        postgres=providers.Resource(_postgres, settings, role),
     )
 
 
@@ -381,15 +382,17 @@ async def shutdown(container: Container) -> None:
 
 
 def serving(container: Container) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The lifespan of an app serving ``container`` (the API, the worker): the runtime on
-    ``app.state.runtime``, the startup heap frozen once it is built, resources released at the end."""
+    """The lifespan of an app serving ``container`` (the API, the worker, dev): the runtime on
+    ``app.state.runtime``, the startup heap frozen once it is built, the role's jobs running
+    (:func:`~valorize_entrypoints.roles.jobs_for`), resources released at the end."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        app.state.runtime = await container.runtime()
+        runtime = app.state.runtime = await container.runtime()
         settle_heap()
         try:
-            yield
+            async with running(jobs_for(container.role(), container.settings(), runtime=runtime)):
+                yield
         finally:
             await shutdown(container)
 

@@ -13,10 +13,10 @@ import logging
 import signal
 from collections.abc import Callable
 
-from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_entrypoints.container import realtime_resources
 from valorize_entrypoints.logs import configure_logging
+from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
 
 __all__ = ["serve_realtime"]
@@ -34,9 +34,10 @@ async def serve_realtime(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
-    async with realtime_resources(settings) as realtime:
-        if isinstance(realtime.backplane, RedisBackplane):
-            await realtime.backplane.start()
+    async with (
+        realtime_resources(settings) as realtime,
+        running(jobs_for(Role.REALTIME, settings, realtime=realtime)),  # the backplane heartbeat
+    ):
         server = RealtimeServer(realtime.app, realtime.backplane)
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})

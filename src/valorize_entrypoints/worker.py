@@ -20,7 +20,6 @@ import time
 import uuid
 from typing import Any
 
-import aiohttp
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -30,7 +29,8 @@ from valorize_adapters.cloudtasks import InvalidCaller
 from valorize_core.correlation import correlated
 from valorize_core.ports.task_queue import Task
 from valorize_core.tasks import TaskOutcome
-from valorize_entrypoints.container import SECRET_HEADER, Runtime
+from valorize_entrypoints.container import Runtime
+from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery
 from valorize_entrypoints.logs import SAFE_REQUEST_ID
 
 __all__ = ["SECRET_HEADER", "HttpDelivery", "TaskController", "create_worker_app", "worker_app"]
@@ -116,51 +116,13 @@ async def health() -> dict[str, str]:
 
 def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
-    from valorize_entrypoints.container import serving
+    from valorize_entrypoints.container import Role, serving
     from valorize_entrypoints.logs import configure_logging
 
+    container.role.override(Role.WORKER)  # its jobs: the sweeper, and the local queue's dispatcher
     configure_logging(json_lines=container.settings().log_json)
     return Litestar(
         route_handlers=[TaskController, health],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         lifespan=[serving(container)],
     )
-
-
-class HttpDelivery:
-    """Delivers a task to a worker over HTTP, with the headers Cloud Tasks sends.
-
-    aiohttp's client with kept-alive connections: the dispatcher's cost per task is mostly this
-    request. With httpx the dispatcher's own CPU was the drain's limit; aiohttp doubled the drain
-    rate (``perf/bench_drain.py``, see ``perf/README.md``)."""
-
-    def __init__(self, worker_url: str, secret: str, *, timeout: float = 60.0) -> None:
-        self._url = worker_url.rstrip("/")
-        self._secret = secret
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __call__(self, task: Task, attempt: int) -> bool:
-        if self._session is None:  # made on the loop that uses it
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(
-            f"{self._url}/tasks/{task.name}",
-            data=json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}),
-            headers={
-                "content-type": "application/json",
-                "x-cloudtasks-taskname": task.id.hex,
-                "x-cloudtasks-queuename": "local",
-                "x-cloudtasks-taskretrycount": str(attempt - 1),
-                "x-cloudtasks-taskexecutioncount": str(attempt - 1),
-                SECRET_HEADER: self._secret,
-                **({"x-request-id": task.correlation_id} if task.correlation_id else {}),
-            },
-        ) as response:
-            await response.read()
-            return 200 <= response.status < 300
-
-    async def close(self) -> None:
-        """Close the HTTP client."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -17,6 +18,15 @@ class Outbox(Protocol):
 
     async def unpublished(self, occurred_before: datetime, limit: int) -> list[DomainEvent]:
         """Unpublished events that occurred before a time, oldest first."""
+        ...
+
+    def claim(
+        self, occurred_before: datetime, limit: int, keep: Callable[[DomainEvent], bool] | None = None
+    ) -> AbstractAsyncContextManager[Sequence[DomainEvent]]:
+        """Unpublished events that occurred before a time, oldest first, held by this caller alone
+        while the block runs: marked published when it ends cleanly, left unpublished when it
+        raises. Other claimers skip held events (two sweepers never relay the same event at once).
+        Events ``keep`` refuses are left alone: not in the claim, not marked."""
         ...
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:

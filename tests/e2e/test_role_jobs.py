@@ -1,0 +1,82 @@
+"""Each role runs the jobs it needs, and only those: the version feed where cached reads are
+served, the backplane heartbeat wherever a realtime server runs with Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis
+
+from valorize_core.testing.net import free_port
+from valorize_entrypoints.container import Container, serving
+from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role
+from valorize_entrypoints.settings import Settings
+
+
+def _subscribers(url: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return int(dict(client.pubsub_numsub("vz:versions"))[b"vz:versions"])
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("role", "feeds"), [(Role.API, True), (Role.WORKER, False), (Role.DEV, True)])
+def test_only_roles_that_serve_cached_reads_keep_a_near_cache_and_its_feed(
+    role: Role, feeds: bool, redis_server: Any
+) -> None:
+    container = Container()
+    container.settings.override(replace(Settings(), backend="memory", redis_url=redis_server.url, log_json=False))
+    container.role.override(role)
+    app = SimpleNamespace(state=SimpleNamespace())
+
+    async def go() -> tuple[bool, int]:
+        async with serving(container)(app):
+            for _ in range(50):  # the feed subscribes in the background
+                if _subscribers(redis_server.url):
+                    break
+                await asyncio.sleep(0.05)
+            return app.state.runtime.near is not None, _subscribers(redis_server.url)
+
+    has_near, subscribers = asyncio.run(go())
+    assert (has_near, subscribers) == (feeds, int(feeds))
+    assert (JobKind.VERSION_FEED in ROLE_JOBS[role]) is feeds
+
+
+@pytest.mark.slow
+def test_dev_with_redis_keeps_its_realtime_presence_alive(redis_server: Any, tmp_path: Path) -> None:
+    """Other instances count a presence member only while its instance's heartbeat lives."""
+    port, ws_port = free_port(), free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore",
+           "VALORIZE_REDIS_URL": redis_server.url}  # fmt: skip
+    valorize = Path(sys.executable).with_name("valorize")
+    log = (tmp_path / "dev.log").open("w+")
+    proc = subprocess.Popen(
+        [str(valorize), "dev", "--memory", "--port", str(port), "--realtime-port", str(ws_port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
+    )  # fmt: skip
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        deadline = time.monotonic() + 30
+        while not client.keys("vz:rt:alive:*"):
+            assert proc.poll() is None, Path(log.name).read_text()
+            assert time.monotonic() < deadline, "no heartbeat: " + Path(log.name).read_text()
+            time.sleep(0.2)
+    finally:
+        client.close()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -21,7 +21,6 @@ from valorize_core.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.actions.import_statement import ImportRun
 from valorize_core.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
 from valorize_core.app import Valorize
-from valorize_core.context import Ports
 from valorize_core.errors import DomainError, ValidationError
 from valorize_core.events import NotificationCreated, ReportReady, event_from_record
 from valorize_core.ids import parse_id
@@ -141,12 +140,13 @@ TASK_NAMES = frozenset(HANDLERS)
 class TaskRunner:
     """Runs tasks by name against the ports, once per task id."""
 
-    def __init__(self, ports: Ports, handlers: Mapping[str, Handler] | None = None) -> None:
-        self._ports = ports
+    def __init__(self, app: Valorize, handlers: Mapping[str, Handler] | None = None) -> None:
+        # The composition root's one application for every task: each run marks its task
+        # through the commit pipeline's context hooks (tasks run concurrently, each in its own
+        # context).
+        self._app = app
+        self._ports = app.ports
         self._handlers = dict(HANDLERS if handlers is None else handlers)
-        # One application for every task: each run marks its task through the commit
-        # pipeline's context hooks (tasks run concurrently, each in its own context).
-        self._app = Valorize(ports)
 
     @property
     def names(self) -> frozenset[str]:

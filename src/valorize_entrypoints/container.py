@@ -30,6 +30,7 @@ from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
 from valorize_core.caching import ReadCache
+from valorize_core.context import Ports
 from valorize_core.near_cache import NearCache
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
@@ -119,7 +120,7 @@ class Runtime:
         self.realtime = realtime
         self.rate_limits = rate_limits
         self.near = near  # this process's near cache, which the role's version feed keeps current
-        self.runner = TaskRunner(app.ports)
+        self.runner = TaskRunner(app)
         self.relay = relay
         self.bus = bus
 
@@ -189,8 +190,9 @@ def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
 
 
-def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
-    """The same application whose commits run the pipeline below, which reads OFX statements
+def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
+    """The application — built here once, for every role — over the backend's ``ports``, whose
+    commits run the pipeline below, which reads OFX statements
     too, and publishes import progress on the bus.
 
     The commit pipeline (:mod:`valorize_core.pipeline`), registered here and nowhere else:
@@ -209,12 +211,12 @@ def _wired(app: Valorize, reads: ReadCache | None, relay: OutboxRelay, bus: Any,
         before.append(reads.hold_before_commit)
         after.append(reads.retire_after_commit)
     after.append(relay.after_commit)
-    uow = app.ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
-    parsers = {**app.ports.parsers, "ofx": OfxStatementParser()}
-    directory = app.ports.directory
+    uow = ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
+    parsers = {**ports.parsers, "ofx": OfxStatementParser()}
+    directory = ports.directory
     if token_ttl > 0:
-        directory = CachingDirectory(directory, app.ports.clock, ttl=token_ttl)
-    return Valorize(replace(app.ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
+        directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)
+    return Valorize(replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
 
 
 def _bus(settings: Settings) -> Any:
@@ -295,7 +297,7 @@ async def _runtime(
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
         relay = OutboxRelay(outbox, publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
-        app = _wired(backend.app, reads, relay, publisher, settings.token_cache_ttl)
+        app = _wired(backend.ports, reads, relay, publisher, settings.token_cache_ttl)
         verifier = _verifier(settings)
         try:
             yield Runtime(

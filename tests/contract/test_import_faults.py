@@ -202,7 +202,7 @@ RETRYABLE = State("pending", 0, True, 100_000)
 def deliver(ports: Ports, task: Task) -> TaskOutcome | None:
     """Deliver ``task`` once; ``None`` when it raised (the queue would retry it)."""
     try:
-        return run(TaskRunner(ports).run(task)).outcome
+        return run(TaskRunner(Valorize(ports)).run(task)).outcome
     except Injected:
         return None
 
@@ -311,7 +311,7 @@ def test_two_runs_of_one_file_at_once_store_its_rows_once(pg_backend: PostgresBa
 
     async def both() -> list[object]:
         barrier = asyncio.Barrier(2)
-        runner = TaskRunner(replace(ports, uow=lambda t: _Meeting(ports.uow(t), barrier)))
+        runner = TaskRunner(Valorize(replace(ports, uow=lambda t: _Meeting(ports.uow(t), barrier))))
         return list(await asyncio.gather(runner.run(first.task), runner.run(second.task), return_exceptions=True))
 
     outcomes = run(both())

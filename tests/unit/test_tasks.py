@@ -35,7 +35,7 @@ def test_a_redelivered_task_has_no_second_effect(world: World) -> None:
     run(world.vz.set_budget(BudgetInput(world.tenant, world.food, "10.00", "BRL", starts_on=date(2026, 3, 1))))
     run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 3, 2), "X", "-9.00",
                                                     category_id=world.food)))  # fmt: skip
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     job = task(world, "evaluate_budgets", day="2026-03-10")
     assert run(runner.run(job)).outcome is TaskOutcome.DONE
     events = [e for e in world.backend.store.outbox if isinstance(e, BudgetThresholdCrossed)]
@@ -56,7 +56,7 @@ def test_retroactive_rules_as_a_task(world: World) -> None:
     )
     group = ConditionGroup(Match.ALL, (Condition(Field.DESCRIPTION, Operator.CONTAINS, "uber"),))
     run(world.vz.create_rule(NewRule(world.tenant, "uber", group, (SetCategory(world.home),))))
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     job = Task(task_id_for("apply_rules", world.tenant, "all"), "apply_rules", world.tenant, {})
     assert run(runner.run(job)).outcome is TaskOutcome.DONE
     assert run(runner.run(job)).outcome is TaskOutcome.DUPLICATE
@@ -87,7 +87,7 @@ def test_a_report_job_stores_its_rows_and_announces_itself(world: World) -> None
     run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 2, 2), "X", "-9.00")))
     job, follow_up = job_task(world, "generate_report", kind="cash_flow", start="2026-01-01", end="2026-03-31")
     assert (job.status, follow_up.name) == ("pending", "generate_report")
-    assert run(TaskRunner(world.vz.ports).run(follow_up)).outcome is TaskOutcome.DONE
+    assert run(TaskRunner(world.vz).run(follow_up)).outcome is TaskOutcome.DONE
     done = stored_job(world, job)
     assert done.status == "completed"
     assert done.result is not None
@@ -106,7 +106,7 @@ def test_a_rule_job_stores_its_counts_and_a_vanished_rule_fails_it(world: World)
     group = ConditionGroup(Match.ALL, (Condition(Field.DESCRIPTION, Operator.CONTAINS, "uber"),))
     rule = run(world.vz.create_rule(NewRule(world.tenant, "uber", group, (SetCategory(world.home),))))
     job, follow_up = job_task(world, "apply_rules", rule_ids=[str(rule.id)])
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     assert run(runner.run(follow_up)).outcome is TaskOutcome.DONE
     assert stored_job(world, job).result == {"examined": 1, "changed": 1}
     doomed, doomed_task = job_task(world, "apply_rules", rule_ids=[str(rule.id)])
@@ -138,7 +138,7 @@ def test_notifications_are_stored_once_per_event_and_announced(world: World) -> 
     run(world.vz.set_budget(BudgetInput(world.tenant, world.food, "10.00", "BRL", starts_on=date(2026, 3, 1))))
     run(world.vz.create_transaction(NewTransaction(world.tenant, world.checking, date(2026, 3, 2), "X", "-12.00",
                                                     category_id=world.food)))  # fmt: skip
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     assert run(runner.run(task(world, "evaluate_budgets", day="2026-03-10"))).outcome is TaskOutcome.DONE
     crossed = [e for e in world.backend.store.outbox if isinstance(e, BudgetThresholdCrossed)]
     notify = [t for e in crossed for t in follow_up_tasks(e) if t.name == "notify"]
@@ -158,7 +158,7 @@ def test_notifications_are_stored_once_per_event_and_announced(world: World) -> 
 
 
 def test_bad_tasks_are_rejected_with_a_reason_and_change_nothing(world: World) -> None:
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     before = world.snapshot()
     for bad in (
         task(world, "no_such_task"),
@@ -182,7 +182,7 @@ def test_task_ids_are_deterministic_per_tenant_and_key() -> None:
 
 
 def test_a_task_with_nothing_to_do_is_still_recorded_once(world: World) -> None:
-    runner = TaskRunner(world.vz.ports)
+    runner = TaskRunner(world.vz)
     job = task(world, "evaluate_budgets", day="2026-03-10")  # no budgets: nothing to commit
     assert run(runner.run(job)).outcome is TaskOutcome.DONE
     assert run(runner.run(job)).outcome is TaskOutcome.DUPLICATE
@@ -205,7 +205,7 @@ def test_what_a_task_starts_and_commits_after_its_run_is_not_marked_as_that_task
     async def starts_a_write(vz: Any, t: Task) -> None:
         later.append(asyncio.get_running_loop().create_task(write_later(vz, t)))
 
-    runner = TaskRunner(world.vz.ports, {"starts_a_write": starts_a_write})
+    runner = TaskRunner(world.vz, {"starts_a_write": starts_a_write})
 
     async def go() -> TaskOutcome:
         outcome = (await runner.run(task(world, "starts_a_write"))).outcome

@@ -121,7 +121,7 @@ def test_a_subscriber_refetching_on_an_event_never_gets_the_page_from_before_the
     refetcher = Refetcher(page)
     publisher = FanOutPublisher(InMemoryEventBus(), refetcher)
     relay = OutboxRelay(PgOutbox(pg_backend.pool), publisher, InMemoryTaskQueue(), pg_backend.ports.clock)
-    vz = _wired(raw, reads, relay, publisher)
+    vz = _wired(raw.ports, reads, relay, publisher)
     updates: list[tuple[str, str]] = []  # (transaction id, new description), in order
 
     async def go() -> None:

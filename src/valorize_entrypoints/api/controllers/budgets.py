@@ -12,6 +12,7 @@ from litestar.params import JSONBody as Body
 from valorize_core.actions.delete_budget import BudgetDeletion
 from valorize_core.actions.set_budget import BudgetInput
 from valorize_core.queries.budget_status import BudgetStatusQuery
+from valorize_core.queries.list_budgets import BudgetsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
@@ -24,8 +25,7 @@ class BudgetController(Controller):
 
     @get(responses=ERRORS, summary="Budgets")
     async def list_budgets(self, vz: VZ, actor: Reader) -> list[s.BudgetOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            return [s.budget(b) for b in await uow.budgets.list()]
+        return [s.budget(b) for b in await vz.list_budgets(BudgetsQuery(actor.tenant_id))]
 
     @post(responses=ERRORS, status_code=201, summary="Create a budget for an expense category")
     async def create_budget(self, data: Body[s.BudgetIn], vz: VZ, writer: Writer) -> s.BudgetOut:

@@ -17,6 +17,7 @@ from valorize_core.actions.request_job import JobRequest
 from valorize_core.actions.update_rule import RuleChanges
 from valorize_core.app import Valorize
 from valorize_core.errors import ValidationError
+from valorize_core.queries.list_rule_suggestions import RuleSuggestionsQuery
 from valorize_core.queries.list_rules import RulesQuery
 from valorize_core.queries.preview_rule import RulePreviewQuery
 from valorize_core.rule_suggestions import SuggestionStatus
@@ -50,8 +51,8 @@ class RuleController(Controller):
     async def list_suggestions(
         self, vz: VZ, actor: Reader, status: FromQuery[Literal["pending", "accepted", "dismissed"] | None] = None
     ) -> list[s.RuleSuggestionOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.rule_suggestions.list(None if status is None else SuggestionStatus(status))
+        query = RuleSuggestionsQuery(actor.tenant_id, None if status is None else SuggestionStatus(status))
+        found = await vz.list_rule_suggestions(query)
         return [s.rule_suggestion(x) for x in found]
 
     @post("/suggestions/{suggestion_id:uuid}/accept", responses=ERRORS, status_code=201,

@@ -26,6 +26,7 @@ from valorize_core.actions.evaluate_budgets import EvaluateBudgets
 from valorize_core.actions.import_statement import ImportStatement, RequestImport, RunImport
 from valorize_core.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
+from valorize_core.actions.mark_notification_read import MarkNotificationRead
 from valorize_core.actions.request_job import RequestJob
 from valorize_core.actions.set_budget import SetBudget
 from valorize_core.actions.signup import Signup
@@ -35,11 +36,19 @@ from valorize_core.actions.update_rule import UpdateRule
 from valorize_core.actions.update_transaction import UpdateTransaction
 from valorize_core.context import Ports
 from valorize_core.queries.budget_status import GetBudgetStatus
+from valorize_core.queries.get_account import GetAccount
 from valorize_core.queries.get_import import GetImport
+from valorize_core.queries.get_job import GetJob
 from valorize_core.queries.get_transaction import GetTransaction
+from valorize_core.queries.get_user import GetUser
 from valorize_core.queries.list_accounts import ListAccounts
+from valorize_core.queries.list_budgets import ListBudgets
 from valorize_core.queries.list_categories import ListCategories
+from valorize_core.queries.list_members import ListMembers
+from valorize_core.queries.list_notifications import ListNotifications
+from valorize_core.queries.list_rule_suggestions import ListRuleSuggestions
 from valorize_core.queries.list_rules import ListRules
+from valorize_core.queries.list_tokens import ListTokens
 from valorize_core.queries.list_transactions import ListTransactions
 from valorize_core.queries.preview_rule import PreviewRule
 from valorize_core.queries.reports import RunReport
@@ -60,11 +69,15 @@ class Valorize:
         self.invite_member = InviteMember(ports)
         self.change_member_role = ChangeMemberRole(ports)
         self.remove_member = RemoveMember(ports)
+        self.list_tokens = ListTokens(ports)
+        self.list_members = ListMembers(ports)
+        self.get_user = GetUser(ports)
         # accounts and categories
         self.create_account = CreateAccount(ports)
         self.update_account = UpdateAccount(ports)
         self.delete_account = DeleteAccount(ports)
         self.list_accounts = ListAccounts(ports)
+        self.get_account = GetAccount(ports)
         self.create_category = CreateCategory(ports)
         self.update_category = UpdateCategory(ports)
         self.delete_category = DeleteCategory(ports)
@@ -83,14 +96,17 @@ class Valorize:
         self.run_import = RunImport(ports)
         self.get_import = GetImport(ports)
         self.request_job = RequestJob(ports)
+        self.get_job = GetJob(ports)
         self.categorize_batch = CategorizeBatch(ports)
         self.accept_rule_suggestion = AcceptRuleSuggestion(ports)
         self.dismiss_rule_suggestion = DismissRuleSuggestion(ports)
+        self.list_rule_suggestions = ListRuleSuggestions(ports)
         # budgets, rules, reports
         self.set_budget = SetBudget(ports)
         self.delete_budget = DeleteBudget(ports)
         self.evaluate_budgets = EvaluateBudgets(ports)
         self.budget_status = GetBudgetStatus(ports)
+        self.list_budgets = ListBudgets(ports)
         self.create_rule = CreateRule(ports)
         self.update_rule = UpdateRule(ports)
         self.delete_rule = DeleteRule(ports)
@@ -98,3 +114,6 @@ class Valorize:
         self.preview_rule = PreviewRule(ports)
         self.apply_rules = ApplyRules(ports)
         self.report = RunReport(ports)
+        # notifications
+        self.list_notifications = ListNotifications(ports)
+        self.mark_notification_read = MarkNotificationRead(ports)

@@ -1,1 +1,2 @@
-"""Entrypoints: the HTTP API, worker, realtime server and CLI (arriving in later releases)."""
+"""Entrypoints: the HTTP API (Litestar), the task worker, the realtime server, the CLI and the
+composition root (``container.py``) that gives each role its adapters and long-running jobs."""

@@ -15,7 +15,7 @@ from http_support import Api
 from litestar.testing import TestClient
 
 from valorize_entrypoints.api import caching, create_app
-from valorize_entrypoints.api.controllers import planning
+from valorize_entrypoints.api.controllers import budgets
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
@@ -50,7 +50,7 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return await original(runtime, actor, name, key, compute, **kw)
 
     monkeypatch.setattr(caching, "cached_json", counting)
-    monkeypatch.setattr(planning, "cached_json", counting)
+    monkeypatch.setattr(budgets, "cached_json", counting)
     return seen
 
 

@@ -18,11 +18,13 @@ from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
+from valorize_entrypoints.api.controllers.budgets import BudgetController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
-from valorize_entrypoints.api.controllers.planning import BudgetController, ReportController, RuleController
 from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
+from valorize_entrypoints.api.controllers.reports import ReportController
+from valorize_entrypoints.api.controllers.rules import RuleController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware

@@ -16,7 +16,7 @@ from valorize_core.actions.delete_account import AccountDeletion
 from valorize_core.actions.delete_category import CategoryDeletion
 from valorize_core.actions.update_account import AccountChanges
 from valorize_core.actions.update_category import KEEP, CategoryChanges
-from valorize_core.errors import NotFound
+from valorize_core.queries.get_account import AccountLookup
 from valorize_core.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
@@ -48,11 +48,7 @@ class AccountController(Controller):
 
     @get("/{account_id:uuid}", responses=ERRORS, summary="One account")
     async def get_account(self, vz: VZ, actor: Reader, account_id: FromPath[UUID]) -> s.AccountOut:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.accounts.get(account_id)
-        if found is None:
-            raise NotFound("account", account_id)
-        return s.account(found)
+        return s.account(await vz.get_account(AccountLookup(actor.tenant_id, account_id)))
 
     @post(responses=ERRORS, status_code=201, summary="Open an account")
     async def create_account(self, data: Body[s.AccountIn], vz: VZ, writer: Writer) -> s.AccountOut:

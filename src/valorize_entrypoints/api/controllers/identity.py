@@ -16,6 +16,8 @@ from valorize_core.actions.signup import SignupRequest
 from valorize_core.app import Valorize
 from valorize_core.errors import NotFound
 from valorize_core.identity import ApiToken
+from valorize_core.queries.list_members import MembersQuery
+from valorize_core.queries.list_tokens import TokensQuery
 from valorize_core.token_cache import CachingDirectory
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
@@ -52,8 +54,7 @@ class TokenController(Controller):
 
     @get(responses=ERRORS, summary="Every token of the tenant (owners)")
     async def list_tokens(self, vz: VZ, actor: Reader) -> list[s.TokenOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            return [s.token(t) for t in await uow.identity.list_tokens()]
+        return [s.token(t) for t in await vz.list_tokens(TokensQuery(actor.tenant_id))]
 
     @post(
         responses=ERRORS,
@@ -86,8 +87,7 @@ class MemberController(Controller):
 
     @get(responses=ERRORS, summary="The tenant's members and their roles (owners)")
     async def list_members(self, vz: VZ, actor: Reader) -> list[s.MemberOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            return [s.member(m) for m in await uow.identity.list_members()]
+        return [s.member(m) for m in await vz.list_members(MembersQuery(actor.tenant_id))]
 
     @post(
         responses=ERRORS,

@@ -8,8 +8,10 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from valorize_core.errors import NotFound, ValidationError
+from valorize_core.actions.mark_notification_read import NotificationRead
 from valorize_core.jobs import Job
+from valorize_core.queries.get_job import JobLookup
+from valorize_core.queries.list_notifications import MAX_NOTIFICATIONS, NotificationsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS, accepted
@@ -28,11 +30,7 @@ class JobController(Controller):
 
     @get("/{job_id:uuid}", responses=ERRORS, summary="A job: pending, completed with its result, or failed")
     async def get_job(self, job_id: FromPath[UUID], vz: VZ, actor: Reader) -> s.JobOut:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.jobs.get(job_id)
-        if found is None:
-            raise NotFound("job", job_id)
-        return s.job(found)
+        return s.job(await vz.get_job(JobLookup(actor.tenant_id, job_id)))
 
 
 class NotificationController(Controller):
@@ -45,17 +43,11 @@ class NotificationController(Controller):
         vz: VZ,
         actor: Reader,
         unread: FromQuery[bool] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_NOTIFICATIONS)] = 50,
     ) -> list[s.NotificationOut]:
-        if not 1 <= limit <= 200:
-            raise ValidationError.for_field("limit", "must be between 1 and 200")
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.notifications.list(limit, unread_only=unread)
+        found = await vz.list_notifications(NotificationsQuery(actor.tenant_id, limit, unread_only=unread))
         return [s.notification(n) for n in found]
 
     @post("/{notification_id:uuid}/read", responses=ERRORS, status_code=200, summary="Mark a notification read")
     async def mark_read(self, notification_id: FromPath[UUID], vz: VZ, writer: Writer) -> s.NotificationOut:
-        async with vz.ports.uow(writer.tenant_id) as uow:
-            note = await uow.notifications.mark_read(notification_id, vz.ports.clock.now())
-            await uow.commit()
-        return s.notification(note)
+        return s.notification(await vz.mark_notification_read(NotificationRead(writer.tenant_id, notification_id)))

@@ -16,6 +16,7 @@ import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl
+from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotAuthorizedException
@@ -25,6 +26,8 @@ from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channe
 from valorize_adapters.pusher.protocol import CHANNEL_NAME
 from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
 from valorize_core.errors import NotFound, PermissionDenied, ValidationError
+from valorize_core.identity import User
+from valorize_core.queries.get_user import UserLookup
 from valorize_entrypoints.api.body_limits import is_json_media_type
 from valorize_entrypoints.api.deps import RT, Reader
 from valorize_entrypoints.api.responses import ERRORS
@@ -56,6 +59,14 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace")))
 
 
+async def _user(runtime: Runtime, tenant_id: UUID, user_id: UUID) -> User | None:
+    """The caller's user for a presence channel's ``user_info`` (``None`` once no longer a member)."""
+    try:
+        return await runtime.app.get_user(UserLookup(tenant_id, user_id))
+    except NotFound:
+        return None
+
+
 class BroadcastingController(Controller):
     path = "/broadcasting"
     tags = ("realtime",)
@@ -72,8 +83,7 @@ class BroadcastingController(Controller):
             raise PermissionDenied(f"this token may not join {channel[:100]!r}")
         app = realtime.app
         if channel.startswith("presence-"):
-            async with runtime.app.ports.uow(actor.tenant_id) as uow:
-                user = await uow.identity.get_user(actor.user_id)
+            user = await _user(runtime, actor.tenant_id, actor.user_id)
             info = {"name": user.name if user else None, "role": actor.role.value}
             channel_data = json.dumps({"user_id": str(actor.user_id), "user_info": info}, separators=(",", ":"))
             return {"auth": channel_auth(app.key, app.secret, socket_id, channel, channel_data),

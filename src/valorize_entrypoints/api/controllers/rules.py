@@ -1,93 +1,31 @@
-"""Budgets, rules and reports."""
+"""Rules: the list, changes, dry runs, retroactive applies, and the rules Valorize suggests."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.actions.create_rule import NewRule
 from valorize_core.actions.decide_rule_suggestion import SuggestionDecision
-from valorize_core.actions.delete_budget import BudgetDeletion
 from valorize_core.actions.delete_rule import RuleDeletion
 from valorize_core.actions.request_job import JobRequest
-from valorize_core.actions.set_budget import BudgetInput
 from valorize_core.actions.update_rule import RuleChanges
 from valorize_core.app import Valorize
 from valorize_core.errors import ValidationError
-from valorize_core.queries.budget_status import BudgetStatusQuery
+from valorize_core.queries.list_rule_suggestions import RuleSuggestionsQuery
 from valorize_core.queries.list_rules import RulesQuery
 from valorize_core.queries.preview_rule import RulePreviewQuery
-from valorize_core.queries.reports import ReportQuery
 from valorize_core.rule_suggestions import SuggestionStatus
 from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.caching import cached_json, cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted
-from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
-
-
-class BudgetController(Controller):
-    path = "/api/budgets"
-    tags = ("budgets",)
-
-    @get(responses=ERRORS, summary="Budgets")
-    async def list_budgets(self, vz: VZ, actor: Reader) -> list[s.BudgetOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            return [s.budget(b) for b in await uow.budgets.list()]
-
-    @post(responses=ERRORS, status_code=201, summary="Create a budget for an expense category")
-    async def create_budget(self, data: Body[s.BudgetIn], vz: VZ, writer: Writer) -> s.BudgetOut:
-        return s.budget(await vz.set_budget(_budget_input(writer, data, None)))
-
-    @patch("/{budget_id:uuid}", responses=ERRORS, summary="Replace a budget's settings")
-    async def update_budget(
-        self, budget_id: FromPath[UUID], data: Body[s.BudgetIn], vz: VZ, writer: Writer
-    ) -> s.BudgetOut:
-        return s.budget(await vz.set_budget(_budget_input(writer, data, budget_id)))
-
-    @delete("/{budget_id:uuid}", responses=ERRORS, summary="Delete a budget")
-    async def delete_budget(self, budget_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
-        await vz.delete_budget(BudgetDeletion(writer.tenant_id, budget_id))
-
-    @get("/status", responses=ERRORS, summary="Every budget in the period containing a day")
-    async def budget_status(
-        self, vz: VZ, actor: Reader, runtime: RT, day: FromQuery[date | None] = None
-    ) -> Response[list[s.BudgetStatusOut]]:
-        query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today())
-
-        async def compute() -> list[s.BudgetStatusOut]:
-            return [s.budget_status(x) for x in await vz.budget_status(query)]
-
-        # Not keyed by the request: without ``day`` the answer depends on today's date.
-        return await cached_json(runtime, actor, "budget_status", query.day.isoformat(), compute)
-
-    @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
-    async def one_status(
-        self, budget_id: FromPath[UUID], vz: VZ, actor: Reader, day: FromQuery[date | None] = None
-    ) -> s.BudgetStatusOut:
-        query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today(), budget_id)
-        return s.budget_status((await vz.budget_status(query))[0])
-
-
-def _budget_input(actor: Reader, data: Body[s.BudgetIn], budget_id: UUID | None) -> BudgetInput:
-    return BudgetInput(
-        actor.tenant_id,
-        data.category_id,
-        data.limit,
-        data.currency,
-        data.period,
-        data.rollover,
-        data.starts_on,
-        tuple(data.thresholds),
-        budget_id,
-    )
 
 
 def _conditions(data: dict[str, object], vz: Valorize) -> ConditionGroup:
@@ -113,8 +51,8 @@ class RuleController(Controller):
     async def list_suggestions(
         self, vz: VZ, actor: Reader, status: FromQuery[Literal["pending", "accepted", "dismissed"] | None] = None
     ) -> list[s.RuleSuggestionOut]:
-        async with vz.ports.uow(actor.tenant_id) as uow:
-            found = await uow.rule_suggestions.list(None if status is None else SuggestionStatus(status))
+        query = RuleSuggestionsQuery(actor.tenant_id, None if status is None else SuggestionStatus(status))
+        found = await vz.list_rule_suggestions(query)
         return [s.rule_suggestion(x) for x in found]
 
     @post("/suggestions/{suggestion_id:uuid}/accept", responses=ERRORS, status_code=201,
@@ -203,34 +141,3 @@ class RuleController(Controller):
         ids = None if data.rule_ids is None else [str(i) for i in data.rule_ids]
         params = {"rule_ids": ids, "include_manual": data.include_manual}
         return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "apply_rules", params)))
-
-
-class ReportController(Controller):
-    path = "/api/reports"
-    tags = ("reports",)
-
-    @get(
-        "/{kind:str}",
-        responses=ERRORS,
-        summary="spend_by_category, income_vs_expense, cash_flow or net_worth",
-        opt=cached_read("report"),
-    )
-    async def report(
-        self,
-        request: Request[Any, Any, Any],
-        kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],
-        vz: VZ,
-        actor: Reader,
-        runtime: RT,
-        start: FromQuery[date],
-        end: FromQuery[date],
-    ) -> Response[s.ReportOut]:
-        async def compute() -> s.ReportOut:
-            return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
-
-        return await cached_response(request, runtime, actor, compute)
-
-    @post(responses=ERRORS, status_code=202, summary="Generate a report in the background (follow the job)")
-    async def request_report(self, data: Body[s.ReportJobIn], vz: VZ, writer: Writer) -> Response[s.JobOut]:
-        params = {"kind": data.kind, "start": data.start.isoformat(), "end": data.end.isoformat()}
-        return job_accepted(await vz.request_job(JobRequest(writer.tenant_id, "generate_report", params)))

@@ -1,0 +1,34 @@
+"""Statement imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from msgspec import Struct
+
+from valorize_core.statements.imports import StatementImport
+
+__all__ = ["ImportOut", "statement_import"]
+
+
+class ImportOut(Struct):
+    id: UUID
+    account_id: UUID
+    filename: str
+    status: str
+    total_rows: int
+    imported: int
+    duplicates: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    completed_at: datetime | None
+    updated: int = 0  # pending transactions this statement found posted
+
+
+def statement_import(i: StatementImport) -> ImportOut:
+    return ImportOut(
+        i.id, i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates,
+        [{"line": e.line, "message": e.message} for e in i.errors], i.created_at, i.completed_at, i.updated,
+    )  # fmt: skip

@@ -1,0 +1,159 @@
+"""Transactions, transfers, category corrections and suggestions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from valorize_core.categorization import Suggestion
+from valorize_core.transactions import Transaction, Transfer
+from valorize_entrypoints.api.schemas.common import Amount, Day, ExternalId, MoneyOut, Payee, Tag, Text, money
+
+__all__ = [
+    "CategorizationOut",
+    "CategorizeIn",
+    "CorrectionIn",
+    "SplitIn",
+    "SplitOut",
+    "SuggestionOut",
+    "TransactionIn",
+    "TransactionOut",
+    "TransactionPageOut",
+    "TransactionPatch",
+    "TransferIn",
+    "TransferOut",
+    "suggestion",
+    "transaction",
+    "transfer",
+]
+
+
+class SplitIn(Struct, forbid_unknown_fields=True):
+    amount: Amount
+    category_id: UUID | None = None
+    memo: Text = ""
+
+
+class TransactionIn(Struct, forbid_unknown_fields=True):
+    # Either splits or a category_id, not both (create_transaction.build_splits).
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "not": {"required": ["splits", "category_id"],
+                "properties": {"splits": {"minItems": 1}, "category_id": {"type": "string"}}},
+    }  # fmt: skip
+
+    account_id: UUID
+    booked_on: Day
+    description: Text
+    amount: Amount
+    splits: Annotated[list[SplitIn], Meta(max_length=100)] = []
+    category_id: UUID | None = None
+    payee: Payee | None = None
+    tags: Annotated[list[Tag], Meta(max_length=20)] = []
+    status: Literal["pending", "posted", "reconciled"] = "posted"
+    external_id: ExternalId | None = None
+
+
+class TransactionPatch(Struct, forbid_unknown_fields=True):
+    """Fields to change. ``category_id: null`` makes the transaction uncategorized."""
+
+    # New splits, or a category for the whole amount: not both (update_transaction).
+    json_schema_extra: ClassVar[dict[str, Any]] = {"not": {"required": ["splits", "category_id"]}}
+
+    account_id: UUID | UnsetType = UNSET
+    booked_on: Day | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    payee: Payee | UnsetType = UNSET
+    amount: Amount | UnsetType = UNSET
+    splits: Annotated[list[SplitIn], Meta(max_length=100)] | UnsetType = UNSET
+    category_id: UUID | UnsetType | None = UNSET
+    tags: Annotated[list[Tag], Meta(max_length=20)] | UnsetType = UNSET
+    status: Literal["pending", "posted", "reconciled"] | UnsetType = UNSET
+
+
+class SplitOut(Struct):
+    category_id: UUID | None
+    amount: MoneyOut
+    memo: str
+
+
+class CategorizationOut(Struct):
+    source: str
+    confidence: str
+    explanation: str
+    rule_id: UUID | None
+
+
+class TransactionOut(Struct):
+    id: UUID
+    account_id: UUID
+    booked_on: date
+    description: str
+    payee: str
+    amount: MoneyOut
+    splits: list[SplitOut]
+    tags: list[str]
+    status: str
+    source: str
+    external_id: str | None
+    categorization: CategorizationOut
+    transfer_id: UUID | None
+    import_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def transaction(t: Transaction) -> TransactionOut:
+    c = t.categorization
+    return TransactionOut(
+        id=t.id, account_id=t.account_id, booked_on=t.booked_on, description=t.description, payee=t.payee,
+        amount=money(t.amount), splits=[SplitOut(s.category_id, money(s.amount), s.memo) for s in t.splits],
+        tags=list(t.tags), status=t.status.value, source=t.source.value, external_id=t.external_id,
+        categorization=CategorizationOut(c.source.value, str(c.confidence), c.explanation, c.rule_id),
+        transfer_id=t.transfer_id, import_id=t.import_id, created_at=t.created_at, updated_at=t.updated_at,
+    )  # fmt: skip
+
+
+class TransactionPageOut(Struct):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class TransferIn(Struct, forbid_unknown_fields=True):
+    from_account_id: UUID
+    to_account_id: UUID
+    amount: Amount
+    booked_on: Day
+    description: Text = "Transfer"
+
+
+class TransferOut(Struct):
+    id: UUID
+    outflow: TransactionOut
+    inflow: TransactionOut
+
+
+def transfer(t: Transfer) -> TransferOut:
+    return TransferOut(t.id, transaction(t.outflow), transaction(t.inflow))
+
+
+class CorrectionIn(Struct, forbid_unknown_fields=True):
+    category_id: UUID
+
+
+class SuggestionOut(Struct):
+    category_id: UUID
+    source: str
+    confidence: str
+    explanation: str
+    rule_id: UUID | None
+
+
+def suggestion(s: Suggestion) -> SuggestionOut:
+    return SuggestionOut(s.category_id, s.source.value, str(s.confidence), s.explanation, s.rule_id)
+
+
+class CategorizeIn(Struct, forbid_unknown_fields=True):
+    account_id: UUID | None = None

@@ -12,22 +12,22 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget, BudgetStatus
-from valorize_core.categories import Category
-from valorize_core.categorization import Suggestion
-from valorize_core.identity import ApiToken, Member
-from valorize_core.jobs import Job
-from valorize_core.money import CURRENCY_EXPONENTS, Money
-from valorize_core.notifications import Notification
-from valorize_core.queries.reports import Report
-from valorize_core.rule_suggestions import RuleSuggestion
-from valorize_core.rules import Rule, action_to_data, condition_to_data
-from valorize_core.statements.imports import StatementImport
-from valorize_core.transactions import Transaction, Transfer
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget, BudgetStatus
+from valorize_core.model.categories import Category
+from valorize_core.model.identity import ApiToken, Member
+from valorize_core.model.jobs import Job
+from valorize_core.model.money import CURRENCY_EXPONENTS, Money
+from valorize_core.model.notifications import Notification
+from valorize_core.model.rule_suggestions import RuleSuggestion
+from valorize_core.model.rules import Rule, action_to_data, condition_to_data
+from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.transactions import Transaction, Transfer
+from valorize_core.use_cases.categorization import Suggestion
+from valorize_core.use_cases.queries.reports import Report
 
 # The domain refuses control characters other than tab in any text, and names that are blank
-# (valorize_core/text.py): the patterns say so, so the schema allows exactly what is taken.
+# (valorize_core/model/text.py): the patterns say so, so the schema allows exactly what is taken.
 # Character classes are spelled out: ``\s`` means different sets to ECMA-262 (the schema's
 # reader) and to Python (msgspec, the domain); this is Python's whitespace plus U+FEFF.
 _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -35,7 +35,7 @@ _CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
 TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
 NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
 EMAIL_PATTERN = rf"^[^@{_SPACE}{_CONTROL}]+@[^@{_SPACE}{_CONTROL}]+\.[^@{_SPACE}{_CONTROL}]+$"
-# Dates the domain takes: years 1900 to 2999 (valorize_core/actions/_shared.py).
+# Dates the domain takes: years 1900 to 2999 (valorize_core/use_cases/actions/_shared.py).
 Day = Annotated[date, Meta(extra_json_schema={"pattern": "^(?:19[0-9]{2}|2[0-9]{3})-"})]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
 ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]

@@ -8,8 +8,8 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from valorize_core.errors import NotFound, ValidationError
-from valorize_core.jobs import Job
+from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.jobs import Job
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS, accepted

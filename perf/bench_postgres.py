@@ -31,10 +31,10 @@ from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_adapters.postgres.repositories import _SELECT_TX
 from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery, Valorize
-from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.money import Money
-from valorize_core.statements import CsvMapping, parse_csv
-from valorize_core.transactions import Categorization, Split, Transaction
+from valorize_core.model.money import Money
+from valorize_core.model.statements import CsvMapping, parse_csv
+from valorize_core.model.transactions import Categorization, Split, Transaction
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 
 PAYEES = ["PADARIA REAL", "UBER *TRIP", "SUPERMERCADO ZAFFARI", "NETFLIX.COM", "POSTO IPIRANGA", "FARMACIA SAO JOAO",
           "IFOOD", "AMAZON MKTPLACE", "RESTAURANTE SABOR", "CINEMARK", "ACADEMIA FIT", "LIVRARIA CULTURA"]  # fmt: skip

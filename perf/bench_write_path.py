@@ -35,7 +35,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from valorize_core import NewTransaction
-from valorize_core.events import AccountBalanceChanged
+from valorize_core.model.events import AccountBalanceChanged
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings

@@ -42,10 +42,10 @@ from typing import Any
 
 from valorize_adapters.memory import InMemoryBackend
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest
-from valorize_core.categorization import Categorizer
-from valorize_core.money import Money
-from valorize_core.payees import display_payee
-from valorize_core.transactions import Categorization, Split, Transaction, TransactionSource
+from valorize_core.model.money import Money
+from valorize_core.model.payees import display_payee
+from valorize_core.model.transactions import Categorization, Split, Transaction, TransactionSource
+from valorize_core.use_cases.categorization import Categorizer
 
 BANK_ACCOUNTS = ("Assets:US:BofA:Checking", "Liabilities:US:Chase:Slate")
 CITIES = [("SAN FRANCISCO", "CA"), ("NEW YORK", "NY"), ("CHICAGO", "IL"), ("AUSTIN", "TX"), ("BOSTON", "MA"),

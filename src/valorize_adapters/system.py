@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from valorize_core.ids import TimeOrderedIds
+from valorize_core.model.ids import TimeOrderedIds
 
 __all__ = ["SystemClock", "TimeOrderedIds"]
 

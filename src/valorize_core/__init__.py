@@ -3,19 +3,11 @@
 Standard library only, no I/O: adapters plug into :mod:`valorize_core.ports`.
 """
 
-from valorize_core.accounts import Account, AccountKind
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_category import NewCategory
-from valorize_core.actions.create_rule import NewRule
-from valorize_core.actions.create_transaction import NewTransaction, SplitInput
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.set_budget import BudgetInput
-from valorize_core.actions.signup import SignupRequest
 from valorize_core.app import Valorize
-from valorize_core.budgets import Budget, BudgetPeriod, BudgetStatus, Rollover
-from valorize_core.categories import Category, CategoryKind, CategoryTree
-from valorize_core.context import Ports
-from valorize_core.errors import (
+from valorize_core.model.accounts import Account, AccountKind
+from valorize_core.model.budgets import Budget, BudgetPeriod, BudgetStatus, Rollover
+from valorize_core.model.categories import Category, CategoryKind, CategoryTree
+from valorize_core.model.errors import (
     Conflict,
     CurrencyMismatch,
     DomainError,
@@ -25,12 +17,20 @@ from valorize_core.errors import (
     UnbalancedSplits,
     ValidationError,
 )
-from valorize_core.ledger import Ledger, Posting
-from valorize_core.listing import TransactionFilter
-from valorize_core.money import Currency, Money
-from valorize_core.queries.list_transactions import TransactionQuery
-from valorize_core.rules import Condition, ConditionGroup, Rule
-from valorize_core.transactions import Split, Transaction, Transfer
+from valorize_core.model.ledger import Ledger, Posting
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Currency, Money
+from valorize_core.model.rules import Condition, ConditionGroup, Rule
+from valorize_core.model.transactions import Split, Transaction, Transfer
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
+from valorize_core.use_cases.actions.create_rule import NewRule
+from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.set_budget import BudgetInput
+from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.list_transactions import TransactionQuery
 
 __all__ = [
     "Account",

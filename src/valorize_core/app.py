@@ -1,4 +1,4 @@
-"""``Valorize``: every use case, built once from a :class:`~valorize_core.context.Ports` bundle.
+"""``Valorize``: every use case, built once from a :class:`~valorize_core.use_cases.context.Ports` bundle.
 
 Services that import the library use this instead of wiring each action themselves::
 
@@ -8,51 +8,51 @@ Services that import the library use this instead of wiring each action themselv
 
 from __future__ import annotations
 
-from valorize_core.actions.apply_rules import ApplyRules
-from valorize_core.actions.categorize_batch import CategorizeBatch
-from valorize_core.actions.correct_category import CorrectCategory
-from valorize_core.actions.create_account import CreateAccount
-from valorize_core.actions.create_category import CreateCategory
-from valorize_core.actions.create_rule import CreateRule
-from valorize_core.actions.create_transaction import CreateTransaction
-from valorize_core.actions.create_transfer import CreateTransfer
-from valorize_core.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
-from valorize_core.actions.delete_account import DeleteAccount
-from valorize_core.actions.delete_budget import DeleteBudget
-from valorize_core.actions.delete_category import DeleteCategory
-from valorize_core.actions.delete_rule import DeleteRule
-from valorize_core.actions.delete_transaction import DeleteTransaction
-from valorize_core.actions.evaluate_budgets import EvaluateBudgets
-from valorize_core.actions.import_statement import ImportStatement, RequestImport, RunImport
-from valorize_core.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
-from valorize_core.actions.manage_tokens import CreateToken, RevokeToken
-from valorize_core.actions.mark_notification_read import MarkNotificationRead
-from valorize_core.actions.request_job import RequestJob
-from valorize_core.actions.set_budget import SetBudget
-from valorize_core.actions.signup import Signup
-from valorize_core.actions.update_account import UpdateAccount
-from valorize_core.actions.update_category import UpdateCategory
-from valorize_core.actions.update_rule import UpdateRule
-from valorize_core.actions.update_transaction import UpdateTransaction
-from valorize_core.context import Ports
-from valorize_core.queries.budget_status import GetBudgetStatus
-from valorize_core.queries.get_account import GetAccount
-from valorize_core.queries.get_import import GetImport
-from valorize_core.queries.get_job import GetJob
-from valorize_core.queries.get_transaction import GetTransaction
-from valorize_core.queries.get_user import GetUser
-from valorize_core.queries.list_accounts import ListAccounts
-from valorize_core.queries.list_budgets import ListBudgets
-from valorize_core.queries.list_categories import ListCategories
-from valorize_core.queries.list_members import ListMembers
-from valorize_core.queries.list_notifications import ListNotifications
-from valorize_core.queries.list_rule_suggestions import ListRuleSuggestions
-from valorize_core.queries.list_rules import ListRules
-from valorize_core.queries.list_tokens import ListTokens
-from valorize_core.queries.list_transactions import ListTransactions
-from valorize_core.queries.preview_rule import PreviewRule
-from valorize_core.queries.reports import RunReport
-from valorize_core.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.actions.apply_rules import ApplyRules
+from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
+from valorize_core.use_cases.actions.correct_category import CorrectCategory
+from valorize_core.use_cases.actions.create_account import CreateAccount
+from valorize_core.use_cases.actions.create_category import CreateCategory
+from valorize_core.use_cases.actions.create_rule import CreateRule
+from valorize_core.use_cases.actions.create_transaction import CreateTransaction
+from valorize_core.use_cases.actions.create_transfer import CreateTransfer
+from valorize_core.use_cases.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
+from valorize_core.use_cases.actions.delete_account import DeleteAccount
+from valorize_core.use_cases.actions.delete_budget import DeleteBudget
+from valorize_core.use_cases.actions.delete_category import DeleteCategory
+from valorize_core.use_cases.actions.delete_rule import DeleteRule
+from valorize_core.use_cases.actions.delete_transaction import DeleteTransaction
+from valorize_core.use_cases.actions.evaluate_budgets import EvaluateBudgets
+from valorize_core.use_cases.actions.import_statement import ImportStatement, RequestImport, RunImport
+from valorize_core.use_cases.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
+from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeToken
+from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
+from valorize_core.use_cases.actions.request_job import RequestJob
+from valorize_core.use_cases.actions.set_budget import SetBudget
+from valorize_core.use_cases.actions.signup import Signup
+from valorize_core.use_cases.actions.update_account import UpdateAccount
+from valorize_core.use_cases.actions.update_category import UpdateCategory
+from valorize_core.use_cases.actions.update_rule import UpdateRule
+from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
+from valorize_core.use_cases.queries.get_account import GetAccount
+from valorize_core.use_cases.queries.get_import import GetImport
+from valorize_core.use_cases.queries.get_job import GetJob
+from valorize_core.use_cases.queries.get_transaction import GetTransaction
+from valorize_core.use_cases.queries.get_user import GetUser
+from valorize_core.use_cases.queries.list_accounts import ListAccounts
+from valorize_core.use_cases.queries.list_budgets import ListBudgets
+from valorize_core.use_cases.queries.list_categories import ListCategories
+from valorize_core.use_cases.queries.list_members import ListMembers
+from valorize_core.use_cases.queries.list_notifications import ListNotifications
+from valorize_core.use_cases.queries.list_rule_suggestions import ListRuleSuggestions
+from valorize_core.use_cases.queries.list_rules import ListRules
+from valorize_core.use_cases.queries.list_tokens import ListTokens
+from valorize_core.use_cases.queries.list_transactions import ListTransactions
+from valorize_core.use_cases.queries.preview_rule import PreviewRule
+from valorize_core.use_cases.queries.reports import RunReport
+from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
 
 __all__ = ["Valorize"]
 

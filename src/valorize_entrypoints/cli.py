@@ -11,9 +11,9 @@ import click
 
 from valorize_adapters.postgres.task_queue import PgTaskQueue
 from valorize_adapters.pusher.server import RealtimeServer
-from valorize_core.actions.manage_tokens import NewToken
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.errors import DomainError
+from valorize_core.model.errors import DomainError
+from valorize_core.use_cases.actions.manage_tokens import NewToken
+from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_entrypoints.container import Container, Runtime, shutdown
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
@@ -287,7 +287,7 @@ def verify(tenant_ids: tuple[Any, ...], grace_minutes: int) -> None:
     unpublished outbox events. Prints each break and exits 1 if there is any, else 0."""
     from datetime import timedelta
 
-    from valorize_core.queries.verify import Audit, VerifyTenant
+    from valorize_core.use_cases.queries.verify import Audit, VerifyTenant
 
     async def job(runtime: Runtime) -> list[Audit]:
         audit = VerifyTenant(runtime.backend.audit, runtime.app.ports.clock, timedelta(minutes=grace_minutes))

@@ -29,18 +29,18 @@ from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.statements import OfxStatementParser
 from valorize_core.app import Valorize
-from valorize_core.caching import ReadCache
-from valorize_core.context import Ports
-from valorize_core.near_cache import NearCache
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import TaskQueue
 from valorize_core.ports.unit_of_work import CommitHook, CommitHooks
-from valorize_core.publishing import FanOutPublisher
-from valorize_core.relay import OutboxRelay
-from valorize_core.tasks import TaskRunner
-from valorize_core.token_cache import CachingDirectory
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.near_cache import NearCache
+from valorize_core.runtime.publishing import FanOutPublisher
+from valorize_core.runtime.relay import OutboxRelay
+from valorize_core.runtime.tasks import TaskRunner
+from valorize_core.runtime.token_cache import CachingDirectory
+from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
@@ -195,7 +195,7 @@ def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, 
     commits run the pipeline below, which reads OFX statements
     too, and publishes import progress on the bus.
 
-    The commit pipeline (:mod:`valorize_core.pipeline`), registered here and nowhere else:
+    The commit pipeline (:mod:`valorize_core.runtime.pipeline`), registered here and nowhere else:
 
     before commit, inside the transaction (after a running task's own mark, see ``TaskRunner``):
         1. the read cache's write hold on the tenant (:meth:`ReadCache.hold_before_commit`);

@@ -8,9 +8,9 @@ from typing import Protocol
 
 import aiohttp
 
-from valorize_core.correlation import correlated
 from valorize_core.ports.task_queue import Task
-from valorize_core.tasks import TaskOutcome, TaskRunner
+from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
+from valorize_core.use_cases.correlation import correlated
 
 __all__ = ["SECRET_HEADER", "DeadLetters", "HttpDelivery", "InProcessDelivery"]
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from valorize_core import BudgetInput, NewAccount, NewCategory, NewRule, NewTransaction, NewTransfer, Valorize
-from valorize_core.queries.list_accounts import AccountsQuery
-from valorize_core.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
+from valorize_core.model.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
+from valorize_core.use_cases.queries.list_accounts import AccountsQuery
 
 __all__ = ["seed_demo"]
 

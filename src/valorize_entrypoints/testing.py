@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from valorize_core.events import BudgetThresholdCrossed
+from valorize_core.model.events import BudgetThresholdCrossed
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
 

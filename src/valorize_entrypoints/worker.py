@@ -26,9 +26,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from valorize_adapters.cloudtasks import InvalidCaller
-from valorize_core.correlation import correlated
 from valorize_core.ports.task_queue import Task
-from valorize_core.tasks import TaskOutcome
+from valorize_core.runtime.tasks import TaskOutcome
+from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.container import Runtime
 from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery
 from valorize_entrypoints.logs import SAFE_REQUEST_ID

@@ -14,7 +14,7 @@ from http_support import Api, run_background_tasks
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from valorize_core.listing import TransactionFilter
+from valorize_core.model.listing import TransactionFilter
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.api.policy import ACCESS, POLICY, Access, declare_access, route_keys
 from valorize_entrypoints.container import Container

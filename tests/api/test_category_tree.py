@@ -10,8 +10,8 @@ from typing import Any
 from http_support import Api
 from litestar.testing import TestClient
 
-from valorize_core.actions.update_category import CategoryChanges
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
+from valorize_core.use_cases.actions.update_category import CategoryChanges
 
 
 def test_two_categories_moved_under_each_other_at_once_never_make_a_cycle(api: Api, client: TestClient[Any]) -> None:
@@ -37,10 +37,10 @@ def test_a_category_deleted_while_a_rule_assigning_it_is_created_leaves_no_dangl
     """Deleting a category refuses while a rule assigns it, and a rule is refused an unknown
     category: run at once, one of the two must lose. A rule left assigning a deleted category
     makes every transaction it matches fail to save (the split's category is gone)."""
-    from valorize_core.actions.create_rule import NewRule
-    from valorize_core.actions.delete_category import CategoryDeletion
-    from valorize_core.errors import DomainError
-    from valorize_core.rules import Condition, ConditionGroup, SetCategory
+    from valorize_core.model.errors import DomainError
+    from valorize_core.model.rules import Condition, ConditionGroup, SetCategory
+    from valorize_core.use_cases.actions.create_rule import NewRule
+    from valorize_core.use_cases.actions.delete_category import CategoryDeletion
 
     vz = client.app.state.runtime.app
     tenant = uuid.UUID(api.tenant_id)

@@ -146,8 +146,8 @@ def test_an_email_with_control_characters_is_422_not_500(api: Api, email: str) -
 
 @pytest.mark.parametrize("email", ["a\x00b@example.com", "ana@exam\x1fple.com", "ana\x7f@example.com"])
 def test_the_domain_refuses_control_characters_in_an_email(email: str) -> None:
-    from valorize_core.errors import ValidationError
-    from valorize_core.identity import normalize_email
+    from valorize_core.model.errors import ValidationError
+    from valorize_core.model.identity import normalize_email
 
     with pytest.raises(ValidationError):
         normalize_email(email)

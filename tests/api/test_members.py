@@ -130,9 +130,9 @@ def test_invitations_that_conflict(api: Api, client: TestClient[Any]) -> None:
 
 
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(api: Api, client: TestClient[Any]) -> None:
-    from valorize_core.actions.manage_members import MemberRoleChange
-    from valorize_core.errors import Conflict
-    from valorize_core.identity import Role
+    from valorize_core.model.errors import Conflict
+    from valorize_core.model.identity import Role
+    from valorize_core.use_cases.actions.manage_members import MemberRoleChange
 
     me = next(m for m in api.get("/api/members").json() if m["role"] == "owner")["user_id"]
     other = _invite(api, "owner")["member"]["user_id"]
@@ -164,9 +164,9 @@ def test_a_token_made_while_its_member_is_removed_never_outlives_the_membership(
     (the token is refused: 404) or revokes the new token with the others. Before, the token
     could be stored active after the removal had revoked the member's tokens, and it came back
     to life when the person was invited again."""
-    from valorize_core.actions.manage_members import MemberRemoval
-    from valorize_core.actions.manage_tokens import NewToken
-    from valorize_core.identity import Role
+    from valorize_core.model.identity import Role
+    from valorize_core.use_cases.actions.manage_members import MemberRemoval
+    from valorize_core.use_cases.actions.manage_tokens import NewToken
 
     vz = client.app.state.runtime.app
     tenant = uuid.UUID(api.tenant_id)

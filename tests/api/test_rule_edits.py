@@ -11,7 +11,7 @@ from typing import Any
 from http_support import Api
 from litestar.testing import TestClient
 
-from valorize_core.actions.update_rule import RuleChanges
+from valorize_core.use_cases.actions.update_rule import RuleChanges
 
 
 def test_two_edits_of_different_fields_of_one_rule_at_once_both_stick(api: Api, client: TestClient[Any]) -> None:
@@ -38,9 +38,9 @@ def test_a_suggestion_accepted_twice_at_once_makes_one_rule(api: Api, client: Te
     """Accepting (or dismissing) reads the suggestion held: two decisions at once are one
     decision and a 409, never two rules from one suggestion, nor a rule whose suggestion
     reads dismissed."""
-    from valorize_core.actions.decide_rule_suggestion import SuggestionDecision
-    from valorize_core.errors import Conflict
-    from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
+    from valorize_core.model.errors import Conflict
+    from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+    from valorize_core.use_cases.actions.decide_rule_suggestion import SuggestionDecision
 
     vz = client.app.state.runtime.app
     tenant = uuid.UUID(api.tenant_id)

@@ -13,10 +13,10 @@ import pytest
 from http_support import Api, run_background_tasks
 
 from valorize_adapters.memory import InMemoryTaskQueue
-from valorize_core.money import Money
-from valorize_core.patterns import StoredPatterns
-from valorize_core.rules import ConditionGroup, Rule, SetCategory, condition_from_data
-from valorize_core.transactions import Split, Transaction
+from valorize_core.model.money import Money
+from valorize_core.model.patterns import StoredPatterns
+from valorize_core.model.rules import ConditionGroup, Rule, SetCategory, condition_from_data
+from valorize_core.model.transactions import Split, Transaction
 
 TX = "/api/transactions"
 

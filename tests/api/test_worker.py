@@ -17,7 +17,7 @@ from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
-from valorize_core.events import BudgetThresholdCrossed
+from valorize_core.model.events import BudgetThresholdCrossed
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
 from valorize_entrypoints.api import create_app

@@ -28,27 +28,27 @@ import pytest
 
 from valorize_adapters.memory import InMemoryBackend
 from valorize_adapters.postgres import PostgresBackend
-from valorize_core.actions.apply_rules import RetroactiveApply
-from valorize_core.actions.categorize_batch import BatchCategorization
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_category import NewCategory
-from valorize_core.actions.create_rule import NewRule
-from valorize_core.actions.create_transaction import NewTransaction
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.actions.update_account import AccountChanges
-from valorize_core.actions.update_transaction import TransactionChanges
 from valorize_core.app import Valorize
-from valorize_core.errors import DomainError
-from valorize_core.ledger import Ledger
-from valorize_core.listing import TransactionFilter
-from valorize_core.money import Money
-from valorize_core.rules import Condition, ConditionGroup, SetCategory
-from valorize_core.statements import ParsedStatement, StatementRow
+from valorize_core.model.errors import DomainError
+from valorize_core.model.ledger import Ledger
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Money
+from valorize_core.model.rules import Condition, ConditionGroup, SetCategory
+from valorize_core.model.statements import ParsedStatement, StatementRow
+from valorize_core.model.transactions import Split
 from valorize_core.testing.loop import run
-from valorize_core.transactions import Split
+from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
+from valorize_core.use_cases.actions.categorize_batch import BatchCategorization
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
+from valorize_core.use_cases.actions.create_rule import NewRule
+from valorize_core.use_cases.actions.create_transaction import NewTransaction
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.actions.update_account import AccountChanges
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings

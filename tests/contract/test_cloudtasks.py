@@ -18,7 +18,7 @@ from valorize_adapters.cloudtasks import CloudTasksQueue, cloud_tasks_client
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
 from valorize_core import BudgetInput, NewAccount, NewCategory, NewTransaction, SignupRequest
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
 from valorize_core.testing.net import free_port

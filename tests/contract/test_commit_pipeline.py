@@ -28,14 +28,14 @@ from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.redis import RedisCache, redis_client
 from valorize_core import NewAccount, NewTransaction, SignupRequest, TransactionQuery
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.caching import ReadCache
-from valorize_core.events import DomainEvent, TransactionCreated, TransactionDeleted, TransactionUpdated
+from valorize_core.model.events import DomainEvent, TransactionCreated, TransactionDeleted, TransactionUpdated
 from valorize_core.ports.cache import Cache, Lookup
-from valorize_core.publishing import FanOutPublisher
-from valorize_core.relay import OutboxRelay
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.publishing import FanOutPublisher
+from valorize_core.runtime.relay import OutboxRelay
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 from valorize_entrypoints.container import _wired
 
 Page = dict[str, str]  # transaction id -> description, as a cached read serves it

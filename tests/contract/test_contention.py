@@ -10,12 +10,12 @@ from datetime import date
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
-from valorize_core.actions._shared import ATTEMPTS, retry_on_contention
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_transaction import NewTransaction
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.errors import Contention
+from valorize_core.model.errors import Contention
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions._shared import ATTEMPTS, retry_on_contention
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_transaction import NewTransaction
+from valorize_core.use_cases.actions.signup import SignupRequest
 
 
 @pytest.mark.parametrize("rows", ["accounts", "transactions"])

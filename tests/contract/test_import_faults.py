@@ -28,17 +28,17 @@ from valorize_adapters.memory import InMemoryBackend
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.migrate import available_migrations, migrate
 from valorize_core import NewAccount, SignupRequest, Valorize
-from valorize_core.actions.import_statement import ImportRequest
-from valorize_core.context import Ports
-from valorize_core.events import ImportRequested
-from valorize_core.listing import TransactionFilter
-from valorize_core.money import Currency, Money
+from valorize_core.model.events import ImportRequested
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Currency, Money
+from valorize_core.model.statements import ParsedStatement, StatementRow
 from valorize_core.ports.task_queue import Task
-from valorize_core.queries.get_import import ImportLookup
-from valorize_core.relay import follow_up_tasks
-from valorize_core.statements import ParsedStatement, StatementRow
-from valorize_core.tasks import TaskOutcome, TaskRunner
+from valorize_core.runtime.relay import follow_up_tasks
+from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.import_statement import ImportRequest
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.get_import import ImportLookup
 
 MAPPING = {"date_column": "data", "description_column": "lançamento", "amount_column": "valor",
            "date_format": "%d/%m/%Y", "decimal_style": "comma", "delimiter": ";"}  # fmt: skip

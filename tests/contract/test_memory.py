@@ -9,10 +9,10 @@ import pytest
 
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
-from valorize_core.context import Ports
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.testing.contracts import AllRepositoryContracts, CacheContract, EventBusContract, IdempotencyContract
+from valorize_core.use_cases.context import Ports
 
 
 class TestMemoryAdapters(AllRepositoryContracts):

@@ -34,22 +34,22 @@ from valorize_core import (
     TransactionQuery,
     Valorize,
 )
-from valorize_core.actions.apply_rules import RetroactiveApply
-from valorize_core.actions.correct_category import CategoryCorrection
-from valorize_core.actions.delete_category import CategoryDeletion
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.evaluate_budgets import BudgetEvaluation
-from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.context import Ports
-from valorize_core.errors import DomainError
-from valorize_core.queries.budget_status import BudgetStatusQuery
-from valorize_core.queries.list_accounts import AccountsQuery
-from valorize_core.queries.reports import ReportQuery
-from valorize_core.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
-from valorize_core.statements import CsvMapping, parse_csv
+from valorize_core.model.errors import DomainError
+from valorize_core.model.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
+from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.delete_category import CategoryDeletion
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
+from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.budget_status import BudgetStatusQuery
+from valorize_core.use_cases.queries.list_accounts import AccountsQuery
+from valorize_core.use_cases.queries.reports import ReportQuery
 
 pytestmark = pytest.mark.slow
 

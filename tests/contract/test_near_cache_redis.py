@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 
 from valorize_adapters.redis import RedisCache, redis_client
 from valorize_adapters.redis.cache import RedisVersionFeed
-from valorize_core.caching import ReadCache
-from valorize_core.near_cache import NearCache
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.near_cache import NearCache
 from valorize_core.testing.loop import run
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container

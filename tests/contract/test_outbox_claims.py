@@ -17,9 +17,9 @@ from valorize_adapters.memory.outbox import MemoryOutbox
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_core import NewAccount, NewTransaction
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.outbox import Outbox
-from valorize_core.relay import OutboxRelay
+from valorize_core.runtime.relay import OutboxRelay
 from valorize_core.testing.contracts import PortsContract
 
 WRITES = 12

@@ -10,9 +10,9 @@ from pg_support import pg_outbox
 
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
-from valorize_core.context import Ports
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.testing.contracts import AllRepositoryContracts, IdempotencyContract
+from valorize_core.use_cases.context import Ports
 
 
 class TestPostgresAdapters(AllRepositoryContracts):

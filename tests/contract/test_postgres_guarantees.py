@@ -17,10 +17,10 @@ from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactor
 from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
 from valorize_adapters.postgres.pool import check_idle_connection
 from valorize_adapters.postgres.session import Session
-from valorize_core.context import Ports
-from valorize_core.errors import UnbalancedSplits
+from valorize_core.model.errors import UnbalancedSplits
 from valorize_core.testing.contracts import PortsContract, VectorIndexContract
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.context import Ports
 
 
 class TestRowLevelSecurity(PortsContract):

@@ -13,9 +13,9 @@ from litestar.testing import TestClient
 
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.redis.server import RedisServer
-from valorize_core.caching import ReadCache
-from valorize_core.events import AccountBalanceChanged
+from valorize_core.model.events import AccountBalanceChanged
 from valorize_core.ports.event_subscriber import Delivery
+from valorize_core.runtime.caching import ReadCache
 from valorize_core.testing.contracts.base import NOW
 from valorize_core.testing.loop import run
 from valorize_entrypoints.api import create_app

@@ -12,11 +12,11 @@ from valorize_adapters.memory import InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_core import NewAccount, NewTransaction, Valorize
-from valorize_core.correlation import correlated
-from valorize_core.events import NotificationCreated
+from valorize_core.model.events import NotificationCreated
 from valorize_core.ports.unit_of_work import CommitHooks
-from valorize_core.relay import OutboxRelay
+from valorize_core.runtime.relay import OutboxRelay
 from valorize_core.testing.contracts import PortsContract
+from valorize_core.use_cases.correlation import correlated
 
 
 class Broken(InMemoryEventBus):

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from valorize_adapters.postgres import PostgresBackend
-from valorize_core.identity import hash_token
-from valorize_core.listing import TransactionFilter
+from valorize_core.model.identity import hash_token
+from valorize_core.model.listing import TransactionFilter
 from valorize_entrypoints.cli import DEMO_EMAIL, main
 
 pytestmark = pytest.mark.slow

@@ -20,11 +20,11 @@ import psycopg
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_category import NewCategory
-from valorize_core.actions.create_transaction import NewTransaction, SplitInput
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.signup import SignupRequest
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
+from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.signup import SignupRequest
 
 pytestmark = pytest.mark.slow
 

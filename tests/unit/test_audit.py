@@ -11,13 +11,13 @@ from datetime import date, timedelta
 
 from valorize_adapters.memory import InMemoryBackend, ManualClock
 from valorize_adapters.postgres.restore import restore
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_transaction import NewTransaction
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.money import Money
-from valorize_core.queries.verify import Audit, VerifyTenant
-from valorize_core.transactions import Split, Transaction
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Split, Transaction
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_transaction import NewTransaction
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.queries.verify import Audit, VerifyTenant
 
 
 def test_clean_books_pass_and_every_corruption_is_named() -> None:

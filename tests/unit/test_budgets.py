@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valorize_core.budgets import (
+from valorize_core.model.budgets import (
     Budget,
     BudgetPeriod,
     Rollover,
@@ -15,8 +15,8 @@ from valorize_core.budgets import (
     next_period_start,
     period_start,
 )
-from valorize_core.errors import ValidationError
-from valorize_core.money import Money
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.money import Money
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 spends = st.lists(st.integers(-50_000, 300_000), min_size=1, max_size=24)

@@ -11,12 +11,12 @@ from world import World, make_world, run
 
 from valorize_adapters.memory import InMemoryEventBus
 from valorize_core import NewTransaction, Valorize
-from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.events import ImportProgressed
-from valorize_core.listing import TransactionFilter
-from valorize_core.money import Money
-from valorize_core.statements import ParsedStatement, StatementRow
-from valorize_core.transactions import Transaction, TransactionStatus
+from valorize_core.model.events import ImportProgressed
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Money
+from valorize_core.model.statements import ParsedStatement, StatementRow
+from valorize_core.model.transactions import Transaction, TransactionStatus
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 
 DAY = date(2026, 11, 2)
 

@@ -19,16 +19,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
 from valorize_adapters.memory import InMemoryBackend, ManualClock
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_category import NewCategory
-from valorize_core.actions.create_transaction import NewTransaction, SplitInput
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.errors import DomainError
-from valorize_core.ledger import Ledger
-from valorize_core.listing import TransactionFilter
+from valorize_core.model.errors import DomainError
+from valorize_core.model.ledger import Ledger
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
+from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 
 days = st.integers(0, 400).map(lambda d: date(2025, 1, 1) + timedelta(days=d))
 

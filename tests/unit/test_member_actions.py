@@ -8,11 +8,11 @@ from uuid import UUID
 import pytest
 from world import World, run
 
-from valorize_core.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
-from valorize_core.actions.manage_tokens import NewToken, TokenRevocation
-from valorize_core.actions.signup import SignupRequest
-from valorize_core.errors import Conflict, NotFound, PermissionDenied
-from valorize_core.identity import Role
+from valorize_core.model.errors import Conflict, NotFound, PermissionDenied
+from valorize_core.model.identity import Role
+from valorize_core.use_cases.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
+from valorize_core.use_cases.actions.manage_tokens import NewToken, TokenRevocation
+from valorize_core.use_cases.actions.signup import SignupRequest
 
 
 def _invite(world: World, role: str, email: str = "bo@example.com") -> tuple[str, UUID]:
@@ -57,7 +57,7 @@ def test_nobody_revokes_a_token_above_their_role(world: World) -> None:
 
 def test_an_invited_member_has_their_own_user_role_and_token(world: World) -> None:
     secret, bo = _invite(world, "member")
-    from valorize_core.identity import hash_token
+    from valorize_core.model.identity import hash_token
 
     token = run(world.vz.ports.directory.token_by_hash(hash_token(secret)))
     assert token is not None
@@ -100,7 +100,7 @@ def test_removal_revokes_every_token_of_the_member_at_once(world: World) -> None
     removed = run(world.vz.remove_member(MemberRemoval(world.tenant, bo, Role.OWNER)))
     assert len(removed.tokens) == 2
     assert all(t.revoked_at is not None for t in removed.tokens)
-    from valorize_core.identity import hash_token
+    from valorize_core.model.identity import hash_token
 
     assert run(world.vz.ports.directory.token_by_hash(hash_token(secret))) is None
     world.fails_cleanly(

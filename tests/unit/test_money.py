@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valorize_core.errors import CurrencyMismatch, InvalidMoney
-from valorize_core.money import MAX_MINOR, DecimalStyle, Money, currency
+from valorize_core.model.errors import CurrencyMismatch, InvalidMoney
+from valorize_core.model.money import MAX_MINOR, DecimalStyle, Money, currency
 from valorize_core.testing import currencies, money
 
 

@@ -11,9 +11,9 @@ from hypothesis import settings
 from test_read_cache import ReadAfterWrite
 
 from valorize_adapters.memory import InMemoryCache
-from valorize_core.caching import ReadCache
-from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Lookup
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.near_cache import NearCache
 
 T = uuid.uuid4()
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from valorize_adapters.statements.ofx import OfxStatementParser
-from valorize_core.errors import ValidationError
-from valorize_core.money import Currency
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.money import Currency
 
 V1 = (
     b"OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"

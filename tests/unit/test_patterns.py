@@ -15,12 +15,12 @@ from world import World, run
 from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.patterns.re2 import Re2Engine
 from valorize_core import NewRule
-from valorize_core.actions.apply_rules import RetroactiveApply
-from valorize_core.errors import ValidationError
-from valorize_core.money import Money
-from valorize_core.patterns import NO_PATTERN_ENGINE, StoredPatterns
-from valorize_core.rules import Condition, ConditionGroup, Rule, SetCategory, apply_rules, condition_from_data
-from valorize_core.transactions import Split, Transaction
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.money import Money
+from valorize_core.model.patterns import NO_PATTERN_ENGINE, StoredPatterns
+from valorize_core.model.rules import Condition, ConditionGroup, Rule, SetCategory, apply_rules, condition_from_data
+from valorize_core.model.transactions import Split, Transaction
+from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
 
 RE2 = Re2Engine()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -228,8 +228,8 @@ def test_a_tenants_rules_hold_a_bounded_number_of_patterns(world: World) -> None
     """Every write runs every rule's patterns on the event loop: without a bound across the
     tenant's rules, 20 rules of 50 patterns made one write take 1.3 s for every tenant of the
     process (200 rules: 13 s). Creating or changing a rule past ``MAX_TENANT_PATTERNS`` is a 422."""
-    from valorize_core.actions.update_rule import RuleChanges
-    from valorize_core.rules import MAX_CONDITIONS, MAX_TENANT_PATTERNS
+    from valorize_core.model.rules import MAX_CONDITIONS, MAX_TENANT_PATTERNS
+    from valorize_core.use_cases.actions.update_rule import RuleChanges
 
     def patterns(n: int) -> ConditionGroup:
         return ConditionGroup(

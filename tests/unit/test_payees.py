@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valorize_core.payees import display_payee, payee_key
+from valorize_core.model.payees import display_payee, payee_key
 
 WORDS = ["padaria", "real", "posto", "shell", "mercado", "zaffari", "farmacia", "cafe", "modagor", "kin", "soy",
          "goba", "uncle", "boons", "netflix", "uber", "ifood", "livraria", "cultura", "drogasil", "renner",

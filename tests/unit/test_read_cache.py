@@ -12,12 +12,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, ManualClock
 from valorize_core import NewAccount, NewTransaction, SignupRequest, TransactionQuery, Valorize
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.caching import ReadCache
-from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Lookup
 from valorize_core.ports.unit_of_work import CommitHooks
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.near_cache import NearCache
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 
 
 class Clock:

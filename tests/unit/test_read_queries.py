@@ -12,19 +12,19 @@ import pytest
 from world import World, run
 
 from valorize_core import BudgetInput, SignupRequest
-from valorize_core.actions.mark_notification_read import NotificationRead
-from valorize_core.actions.request_job import JobRequest
-from valorize_core.errors import NotFound, ValidationError
-from valorize_core.notifications import Notification
-from valorize_core.queries.get_account import AccountLookup
-from valorize_core.queries.get_job import JobLookup
-from valorize_core.queries.get_user import UserLookup
-from valorize_core.queries.list_budgets import BudgetsQuery
-from valorize_core.queries.list_members import MembersQuery
-from valorize_core.queries.list_notifications import NotificationsQuery
-from valorize_core.queries.list_rule_suggestions import RuleSuggestionsQuery
-from valorize_core.queries.list_tokens import TokensQuery
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.notifications import Notification
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.use_cases.actions.mark_notification_read import NotificationRead
+from valorize_core.use_cases.actions.request_job import JobRequest
+from valorize_core.use_cases.queries.get_account import AccountLookup
+from valorize_core.use_cases.queries.get_job import JobLookup
+from valorize_core.use_cases.queries.get_user import UserLookup
+from valorize_core.use_cases.queries.list_budgets import BudgetsQuery
+from valorize_core.use_cases.queries.list_members import MembersQuery
+from valorize_core.use_cases.queries.list_notifications import NotificationsQuery
+from valorize_core.use_cases.queries.list_rule_suggestions import RuleSuggestionsQuery
+from valorize_core.use_cases.queries.list_tokens import TokensQuery
 
 API = Path(__file__).resolve().parents[2] / "src" / "valorize_entrypoints" / "api"
 

@@ -8,9 +8,9 @@ from typing import Any
 from valorize_adapters.memory import InMemoryBackend, InMemoryEventBus, InMemoryTaskQueue, ManualClock
 from valorize_adapters.memory.outbox import MemoryOutbox
 from valorize_core import NewAccount, NewTransaction, SignupRequest, Valorize
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.unit_of_work import CommitHooks
-from valorize_core.relay import OutboxRelay
+from valorize_core.runtime.relay import OutboxRelay
 
 
 class FlakyBus(InMemoryEventBus):

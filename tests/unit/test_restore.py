@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from valorize_adapters.postgres.restore import restore, restorer
-from valorize_core.money import Money
-from valorize_core.transactions import Categorization, Split, Transaction, TransactionStatus
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Categorization, Split, Transaction, TransactionStatus
 
 
 def test_restore_equals_validated_construction_and_fills_defaults() -> None:

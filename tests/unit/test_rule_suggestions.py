@@ -8,11 +8,11 @@ import pytest
 from world import World, run
 
 from valorize_core import NewTransaction
-from valorize_core.actions.correct_category import CategoryCorrection
-from valorize_core.actions.decide_rule_suggestion import SuggestionDecision
-from valorize_core.errors import Conflict
-from valorize_core.events import RuleSuggested
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.errors import Conflict
+from valorize_core.model.events import RuleSuggested
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.decide_rule_suggestion import SuggestionDecision
 
 
 def tx(w: World, text: str, **kw: object) -> object:

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valorize_adapters.patterns.re2 import Re2Engine
-from valorize_core.errors import ValidationError
-from valorize_core.money import Money
-from valorize_core.rules import (
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.money import Money
+from valorize_core.model.rules import (
     MAX_DEPTH,
     AddTag,
     Condition,
@@ -25,8 +25,8 @@ from valorize_core.rules import (
     condition_from_data,
     condition_to_data,
 )
+from valorize_core.model.transactions import Split, Transaction
 from valorize_core.testing import balanced_transactions, condition_groups, rules
-from valorize_core.transactions import Split, Transaction
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RE2 = Re2Engine()

@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 from world import World, run
 
 from valorize_core import TransactionQuery
-from valorize_core.actions.import_statement import StatementUpload
-from valorize_core.errors import ValidationError
-from valorize_core.fingerprint import fingerprints_with_occurrence
-from valorize_core.money import Money
-from valorize_core.queries.list_accounts import AccountsQuery
-from valorize_core.statements import CsvMapping, parse_csv
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.fingerprint import fingerprints_with_occurrence
+from valorize_core.model.money import Money
+from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.testing import money
+from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.queries.list_accounts import AccountsQuery
 
 ITAU = CsvMapping(
     "data", "lançamento", amount_column="valor", date_format="%d/%m/%Y", decimal_style="comma", delimiter=";"
@@ -126,7 +126,7 @@ def test_row_errors_reject_the_whole_import_by_default(world: World) -> None:
 
 
 def test_imported_rows_are_categorized_and_counted_in_the_balance(world: World) -> None:
-    from valorize_core.actions.correct_category import CategoryCorrection
+    from valorize_core.use_cases.actions.correct_category import CategoryCorrection
 
     seed = run(world.vz.import_statement(upload(world, "data;lançamento;valor\n01/11/2026;PADARIA REAL;-5,00\n")))
     tx = run(world.vz.list_transactions(TransactionQuery(world.tenant, import_id=seed.id))).items[0]

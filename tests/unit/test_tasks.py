@@ -10,21 +10,21 @@ import pytest
 from world import World, run
 
 from valorize_core import BudgetInput, NewRule, NewTransaction
-from valorize_core.actions.delete_rule import RuleDeletion
-from valorize_core.actions.request_job import JobRequest
-from valorize_core.errors import DomainError
-from valorize_core.events import (
+from valorize_core.model.errors import DomainError
+from valorize_core.model.events import (
     BudgetThresholdCrossed,
     JobCompleted,
     JobRequested,
     NotificationCreated,
     ReportReady,
 )
-from valorize_core.jobs import Job
+from valorize_core.model.jobs import Job
+from valorize_core.model.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
 from valorize_core.ports.task_queue import Task
-from valorize_core.relay import follow_up_tasks
-from valorize_core.rules import Condition, ConditionGroup, Field, Match, Operator, SetCategory
-from valorize_core.tasks import TaskOutcome, TaskRunner, task_id_for
+from valorize_core.runtime.relay import follow_up_tasks
+from valorize_core.runtime.tasks import TaskOutcome, TaskRunner, task_id_for
+from valorize_core.use_cases.actions.delete_rule import RuleDeletion
+from valorize_core.use_cases.actions.request_job import JobRequest
 
 
 def task(w: World, name: str, **payload: Any) -> Task:
@@ -60,7 +60,7 @@ def test_retroactive_rules_as_a_task(world: World) -> None:
     job = Task(task_id_for("apply_rules", world.tenant, "all"), "apply_rules", world.tenant, {})
     assert run(runner.run(job)).outcome is TaskOutcome.DONE
     assert run(runner.run(job)).outcome is TaskOutcome.DUPLICATE
-    from valorize_core.queries.get_transaction import TransactionLookup
+    from valorize_core.use_cases.queries.get_transaction import TransactionLookup
 
     assert run(world.vz.get_transaction(TransactionLookup(world.tenant, tx.id))).category_id == world.home
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from world import World, run
 
-from valorize_core.actions.manage_tokens import NewToken
-from valorize_core.identity import hash_token
-from valorize_core.token_cache import CachingDirectory
+from valorize_core.model.identity import hash_token
+from valorize_core.runtime.token_cache import CachingDirectory
+from valorize_core.use_cases.actions.manage_tokens import NewToken
 
 
 class Counting:

@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valorize_core.errors import UnbalancedSplits, ValidationError
-from valorize_core.ledger import Ledger, postings_of
-from valorize_core.money import Money
+from valorize_core.model.errors import UnbalancedSplits, ValidationError
+from valorize_core.model.ledger import Ledger, postings_of
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Split, Transaction
 from valorize_core.testing import balanced_transactions, money, split_amounts
-from valorize_core.transactions import Split, Transaction
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -18,25 +18,25 @@ from valorize_core import (
     SplitInput,
     TransactionQuery,
 )
-from valorize_core.actions.apply_rules import RetroactiveApply
-from valorize_core.actions.correct_category import CategoryCorrection
-from valorize_core.actions.delete_account import AccountDeletion
-from valorize_core.actions.delete_category import CategoryDeletion
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.evaluate_budgets import BudgetEvaluation
-from valorize_core.actions.manage_tokens import NewToken
-from valorize_core.actions.update_account import AccountChanges
-from valorize_core.actions.update_category import CategoryChanges
-from valorize_core.actions.update_rule import RuleChanges
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.errors import Conflict, NotFound, PermissionDenied, UnbalancedSplits, ValidationError
-from valorize_core.events import BudgetThresholdCrossed
-from valorize_core.queries.budget_status import BudgetStatusQuery
-from valorize_core.queries.get_transaction import TransactionLookup
-from valorize_core.queries.preview_rule import RulePreviewQuery
-from valorize_core.queries.reports import ReportQuery
-from valorize_core.queries.suggest_categories import SuggestionQuery
-from valorize_core.rules import Condition, ConditionGroup, SetCategory
+from valorize_core.model.errors import Conflict, NotFound, PermissionDenied, UnbalancedSplits, ValidationError
+from valorize_core.model.events import BudgetThresholdCrossed
+from valorize_core.model.rules import Condition, ConditionGroup, SetCategory
+from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.delete_account import AccountDeletion
+from valorize_core.use_cases.actions.delete_category import CategoryDeletion
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
+from valorize_core.use_cases.actions.manage_tokens import NewToken
+from valorize_core.use_cases.actions.update_account import AccountChanges
+from valorize_core.use_cases.actions.update_category import CategoryChanges
+from valorize_core.use_cases.actions.update_rule import RuleChanges
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
+from valorize_core.use_cases.queries.budget_status import BudgetStatusQuery
+from valorize_core.use_cases.queries.get_transaction import TransactionLookup
+from valorize_core.use_cases.queries.preview_rule import RulePreviewQuery
+from valorize_core.use_cases.queries.reports import ReportQuery
+from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
 
 D = date(2026, 3, 10)
 
@@ -370,7 +370,7 @@ def test_tokens_are_hashed_and_cannot_exceed_the_role(world: World) -> None:
 
     async def demote() -> None:
         async with world.vz.ports.uow(world.tenant) as uow:
-            from valorize_core.identity import Membership
+            from valorize_core.model.identity import Membership
 
             await uow.identity.add_membership(Membership(world.tenant, world.user, "viewer"))  # type: ignore[arg-type]
             await uow.commit()

@@ -13,7 +13,7 @@ import pytest
 
 from valorize_adapters.memory import InMemoryBackend, ManualClock
 from valorize_core import NewAccount, NewCategory, SignupRequest, Valorize
-from valorize_core.errors import DomainError
+from valorize_core.model.errors import DomainError
 
 T = TypeVar("T")
 

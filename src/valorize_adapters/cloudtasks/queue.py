@@ -22,7 +22,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 from google.protobuf import timestamp_pb2  # type: ignore[import-untyped]
 
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.task_queue import Task
 
 __all__ = ["MAX_BODY", "CloudTasksQueue", "cloud_tasks_client"]

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
-from valorize_core.payees import payee_key
+from valorize_core.model.payees import payee_key
 
 __all__ = ["HashingEmbedder"]
 

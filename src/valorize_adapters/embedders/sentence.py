@@ -4,7 +4,7 @@
 (for example ``sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2``, which reads
 Portuguese). The model is downloaded from the Hugging Face hub on first use, so this needs the
 network once; the default hashing embedder needs nothing. Descriptions are normalized with
-:func:`~valorize_core.payees.payee_key` first, so bank noise does not reach the model.
+:func:`~valorize_core.model.payees.payee_key` first, so bank noise does not reach the model.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from valorize_core.payees import payee_key
+from valorize_core.model.payees import payee_key
 
 __all__ = ["SentenceTransformerEmbedder"]
 

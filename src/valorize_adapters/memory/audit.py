@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from valorize_adapters.memory.store import MemoryStore
-from valorize_core.events import DomainEvent
-from valorize_core.listing import sort_key
+from valorize_core.model.events import DomainEvent
+from valorize_core.model.listing import sort_key
 from valorize_core.ports.audit import Books
 
 __all__ = ["MemoryAuditSource"]

@@ -9,11 +9,11 @@ from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfW
 from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
-from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.patterns import PatternEngine
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["InMemoryBackend"]
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.event_subscriber import Delivery
 
 __all__ = ["InMemoryEventBus", "InMemorySubscriber"]

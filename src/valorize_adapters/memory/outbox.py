@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from valorize_adapters.memory.store import MemoryStore
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 
 __all__ = ["MemoryOutbox"]
 

@@ -9,19 +9,19 @@ from typing import Any
 from uuid import UUID
 
 from valorize_adapters.memory.store import MemoryStore, TenantData
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget
-from valorize_core.categories import Category
-from valorize_core.errors import Conflict, NotFound, ValidationError
-from valorize_core.identity import ApiToken, Member, Membership, Tenant, User
-from valorize_core.jobs import Job
-from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
-from valorize_core.notifications import Notification
-from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
-from valorize_core.rules import Rule
-from valorize_core.statements.imports import ImportStatus, StatementImport
-from valorize_core.transactions import Split, Transaction
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget
+from valorize_core.model.categories import Category
+from valorize_core.model.errors import Conflict, NotFound, ValidationError
+from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
+from valorize_core.model.jobs import Job
+from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.model.notifications import Notification
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.rules import Rule
+from valorize_core.model.statements.imports import ImportStatus, StatementImport
+from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
     "MemoryAccounts",

@@ -10,18 +10,18 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget
-from valorize_core.categories import Category
-from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, Membership, Tenant, User
-from valorize_core.jobs import Job
-from valorize_core.notifications import Notification
-from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.rule_suggestions import RuleSuggestion
-from valorize_core.rules import Rule
-from valorize_core.statements.imports import StatementImport
-from valorize_core.transactions import Transaction
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget
+from valorize_core.model.categories import Category
+from valorize_core.model.events import DomainEvent
+from valorize_core.model.identity import ApiToken, Membership, Tenant, User
+from valorize_core.model.jobs import Job
+from valorize_core.model.notifications import Notification
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rule_suggestions import RuleSuggestion
+from valorize_core.model.rules import Rule
+from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.transactions import Transaction
 
 __all__ = ["MemoryStore", "TenantData"]
 

@@ -24,10 +24,10 @@ from valorize_adapters.memory.repositories import (
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
-from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, Membership, User
-from valorize_core.pipeline import UnitOfWorkBase
+from valorize_core.model.events import DomainEvent
+from valorize_core.model.identity import ApiToken, Membership, User
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
+from valorize_core.runtime.pipeline import UnitOfWorkBase
 
 __all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
@@ -86,7 +86,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
             self._lock.release()
 
     def _check_global_uniqueness(self) -> None:
-        from valorize_core.errors import Conflict
+        from valorize_core.model.errors import Conflict
 
         emails = {
             u.email: u.id for t, d in self._store.tenants.items() if t != self.tenant_id for u in d.users.values()

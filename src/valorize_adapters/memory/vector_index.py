@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from valorize_adapters.memory.store import TenantData
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.vector_index import Neighbour
 
 __all__ = ["MemoryExamples"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from valorize_core.patterns import NO_PATTERN_ENGINE
+from valorize_core.model.patterns import NO_PATTERN_ENGINE
 from valorize_core.ports.patterns import PatternEngine
 
 __all__ = ["default_pattern_engine"]

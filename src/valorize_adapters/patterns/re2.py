@@ -13,7 +13,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.patterns import CompiledPattern
 
 __all__ = ["MAX_PROGRAM_SIZE", "Re2Engine", "Re2Pattern"]

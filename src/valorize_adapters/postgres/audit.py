@@ -13,7 +13,7 @@ from valorize_adapters.postgres import rows as mapping
 from valorize_adapters.postgres.outbox import event_of_row
 from valorize_adapters.postgres.repositories import PgAccounts
 from valorize_adapters.postgres.session import Session
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.audit import Books
 
 __all__ = ["PgAuditSource"]

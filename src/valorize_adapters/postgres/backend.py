@@ -16,11 +16,11 @@ from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresU
 from valorize_adapters.postgres.vector_index import VectorSettings, ensure_vector_index
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
-from valorize_core.context import Ports
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.patterns import PatternEngine
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["PostgresBackend"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors as pg
 
-from valorize_core.errors import Conflict, Contention, DomainError, NotFound, UnbalancedSplits, ValidationError
+from valorize_core.model.errors import Conflict, Contention, DomainError, NotFound, UnbalancedSplits, ValidationError
 
 __all__ = ["domain_error"]
 

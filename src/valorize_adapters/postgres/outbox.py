@@ -13,7 +13,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.postgres.session import Session
-from valorize_core.events import DomainEvent, event_from_record
+from valorize_core.model.events import DomainEvent, event_from_record
 
 __all__ = ["PgOutbox", "event_of_row"]
 

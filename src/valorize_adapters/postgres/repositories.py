@@ -12,21 +12,21 @@ from psycopg.types.json import Jsonb
 
 from valorize_adapters.postgres import rows
 from valorize_adapters.postgres.session import Session
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget
-from valorize_core.categories import Category
-from valorize_core.cooperative import cooperatively
-from valorize_core.errors import Conflict, NotFound
-from valorize_core.identity import ApiToken, Member, Membership, Role, Tenant, User
-from valorize_core.jobs import Job
-from valorize_core.listing import Page, PageKey, TransactionFilter
-from valorize_core.notifications import Notification
-from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget
+from valorize_core.model.categories import Category
+from valorize_core.model.errors import Conflict, NotFound
+from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
+from valorize_core.model.jobs import Job
+from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.notifications import Notification
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.rules import Rule, action_to_data, condition_to_data
+from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.transactions import Transaction
 from valorize_core.ports.patterns import PatternEngine
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
-from valorize_core.rules import Rule, action_to_data, condition_to_data
-from valorize_core.statements.imports import StatementImport
-from valorize_core.transactions import Transaction
+from valorize_core.use_cases.cooperative import cooperatively
 
 __all__ = [
     "PgAccounts",

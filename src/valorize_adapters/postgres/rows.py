@@ -8,20 +8,19 @@ from typing import Any
 from uuid import UUID
 
 from valorize_adapters.postgres.restore import restorer
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget
-from valorize_core.categories import Category
-from valorize_core.identity import ApiToken, Tenant, User
-from valorize_core.jobs import Job
-from valorize_core.listing import transaction_tokens
-from valorize_core.money import Money, currency
-from valorize_core.notifications import Notification
-from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.ports.patterns import PatternEngine
-from valorize_core.rule_suggestions import RuleSuggestion
-from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
-from valorize_core.statements.imports import RowError, StatementImport
-from valorize_core.transactions import (
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget
+from valorize_core.model.categories import Category
+from valorize_core.model.identity import ApiToken, Tenant, User
+from valorize_core.model.jobs import Job
+from valorize_core.model.listing import transaction_tokens
+from valorize_core.model.money import Money, currency
+from valorize_core.model.notifications import Notification
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rule_suggestions import RuleSuggestion
+from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
+from valorize_core.model.statements.imports import RowError, StatementImport
+from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
     Split,
@@ -29,6 +28,7 @@ from valorize_core.transactions import (
     TransactionSource,
     TransactionStatus,
 )
+from valorize_core.ports.patterns import PatternEngine
 
 Row = dict[str, Any]
 

@@ -32,12 +32,12 @@ from valorize_adapters.postgres.repositories import (
 )
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
-from valorize_core.events import DomainEvent
-from valorize_core.identity import ApiToken, Membership, Role, User
-from valorize_core.patterns import StoredPatterns
-from valorize_core.pipeline import UnitOfWorkBase
+from valorize_core.model.events import DomainEvent
+from valorize_core.model.identity import ApiToken, Membership, Role, User
+from valorize_core.model.patterns import StoredPatterns
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
+from valorize_core.runtime.pipeline import UnitOfWorkBase
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 

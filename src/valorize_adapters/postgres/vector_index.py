@@ -25,7 +25,7 @@ from pgvector import Vector
 from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.postgres.session import Session
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.vector_index import Neighbour
 
 __all__ = ["PgExamples", "VectorSettings", "ensure_vector_index"]

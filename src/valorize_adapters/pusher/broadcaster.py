@@ -14,7 +14,7 @@ from itertools import groupby
 from uuid import UUID
 
 from valorize_adapters.pusher.backplane import Backplane
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 
 __all__ = ["RealtimeBroadcaster", "presence_channel", "tenant_channel", "user_channel"]
 

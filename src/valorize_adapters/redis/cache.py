@@ -1,5 +1,5 @@
 """The ``Cache`` port on Redis, with a global epoch that retires everything after an outage,
-and the version feed that keeps near caches (``valorize_core.near_cache``) current.
+and the version feed that keeps near caches (``valorize_core.runtime.near_cache``) current.
 
 A write made while Redis was unreachable could not bump its tenant's version, so entries cached
 before the outage would look current again once Redis is back. When this client succeeds after
@@ -25,8 +25,8 @@ from uuid import UUID
 import redis.asyncio as redis
 
 from valorize_adapters.redis.client import redis_client
-from valorize_core.near_cache import NearCache
 from valorize_core.ports.cache import Lookup
+from valorize_core.runtime.near_cache import NearCache
 
 __all__ = ["RedisCache", "RedisVersionFeed"]
 

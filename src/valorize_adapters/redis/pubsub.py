@@ -17,7 +17,7 @@ from uuid import UUID
 
 import redis.asyncio as redis
 
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.event_subscriber import Delivery
 
 __all__ = ["RedisEventBus", "RedisSubscriber"]

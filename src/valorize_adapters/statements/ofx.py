@@ -8,11 +8,11 @@ from typing import Any
 
 from ofxtools.Parser import OFXTree
 
-from valorize_core.errors import DomainError, ValidationError
-from valorize_core.money import Currency, Money
-from valorize_core.statements.imports import RowError
-from valorize_core.statements.rows import ParsedStatement, StatementRow
-from valorize_core.text import clean_text
+from valorize_core.model.errors import DomainError, ValidationError
+from valorize_core.model.money import Currency, Money
+from valorize_core.model.statements.imports import RowError
+from valorize_core.model.statements.rows import ParsedStatement, StatementRow
+from valorize_core.model.text import clean_text
 
 __all__ = ["OfxStatementParser"]
 

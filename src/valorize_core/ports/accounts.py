@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.accounts import Account
+from valorize_core.model.accounts import Account
 
 __all__ = ["AccountRepository"]
 

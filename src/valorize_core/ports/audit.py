@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.accounts import Account
-from valorize_core.events import DomainEvent
-from valorize_core.transactions import Transaction
+from valorize_core.model.accounts import Account
+from valorize_core.model.events import DomainEvent
+from valorize_core.model.transactions import Transaction
 
 __all__ = ["AuditSource", "Books"]
 

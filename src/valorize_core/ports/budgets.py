@@ -6,7 +6,7 @@ from datetime import date
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.budgets import Budget
+from valorize_core.model.budgets import Budget
 
 __all__ = ["BudgetRepository"]
 

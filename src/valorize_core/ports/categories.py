@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.categories import Category
+from valorize_core.model.categories import Category
 
 __all__ = ["CategoryRepository"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 
 __all__ = ["EventPublisher"]
 

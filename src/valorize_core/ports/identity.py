@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.identity import ApiToken, Member, Membership, Tenant, User
+from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
 
 __all__ = ["IdentityDirectory", "IdentityRepository"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
-from valorize_core.statements.imports import StatementImport
+from valorize_core.model.statements.imports import StatementImport
 
 __all__ = ["ImportRepository"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.jobs import Job
+from valorize_core.model.jobs import Job
 
 __all__ = ["JobRepository"]
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.notifications import Notification
+from valorize_core.model.notifications import Notification
 
 __all__ = ["NotificationRepository"]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 
 __all__ = ["Outbox"]
 

@@ -23,11 +23,11 @@ class CompiledPattern(Protocol):
 class PatternEngine(Protocol):
     """Compiles user-supplied regular expressions for an engine that never backtracks.
 
-    ``compile`` raises :class:`~valorize_core.errors.ValidationError` (no field; the caller
+    ``compile`` raises :class:`~valorize_core.model.errors.ValidationError` (no field; the caller
     places it) for a pattern that is invalid or uses syntax the engine does not run in linear
     time, such as backreferences or lookaround, saying which.
     """
 
     def compile(self, pattern: str, *, ignore_case: bool = False) -> CompiledPattern:
-        """The compiled pattern, or :class:`~valorize_core.errors.ValidationError`."""
+        """The compiled pattern, or :class:`~valorize_core.model.errors.ValidationError`."""
         ...

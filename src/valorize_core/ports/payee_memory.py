@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from valorize_core.payee_memory import PayeeMemoryEntry
+from valorize_core.model.payee_memory import PayeeMemoryEntry
 
 __all__ = ["PayeeMemoryRepository"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 
 __all__ = ["RuleSuggestionRepository"]
 

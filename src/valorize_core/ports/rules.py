@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.rules import Rule
+from valorize_core.model.rules import Rule
 
 __all__ = ["RuleRepository"]
 

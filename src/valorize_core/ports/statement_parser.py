@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from valorize_core.money import Currency
-from valorize_core.statements.rows import ParsedStatement
+from valorize_core.model.money import Currency
+from valorize_core.model.statements.rows import ParsedStatement
 
 __all__ = ["StatementParser"]
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from valorize_core.listing import Page, PageKey, TransactionFilter
-from valorize_core.transactions import Transaction
+from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.transactions import Transaction
 
 __all__ = ["TransactionRepository"]
 

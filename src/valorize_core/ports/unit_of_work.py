@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from valorize_core.events import DomainEvent
+from valorize_core.model.events import DomainEvent
 from valorize_core.ports.accounts import AccountRepository
 from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.categories import CategoryRepository
@@ -33,7 +33,7 @@ class UnitOfWork(Protocol):
     the block without ``commit()`` (or by an exception) rolls everything back, recorded events
     included. Events recorded with :meth:`record` are written to the outbox in the same
     transaction; after a commit :attr:`committed_events` holds them for immediate publishing.
-    Every commit runs the factory's :class:`CommitHooks` (see :mod:`valorize_core.pipeline`).
+    Every commit runs the factory's :class:`CommitHooks` (see :mod:`valorize_core.runtime.pipeline`).
     """
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from valorize_core.ids import uuid7
+from valorize_core.model.ids import uuid7
 
 __all__ = ["SeededIds"]
 

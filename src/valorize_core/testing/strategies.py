@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime
 
 from hypothesis import strategies as st
 
-from valorize_core.accounts import Account, AccountKind
-from valorize_core.money import CURRENCY_EXPONENTS, MAX_MINOR, Currency, Money, currency
-from valorize_core.rules import (
+from valorize_core.model.accounts import Account, AccountKind
+from valorize_core.model.money import CURRENCY_EXPONENTS, MAX_MINOR, Currency, Money, currency
+from valorize_core.model.rules import (
     Action,
     AddTag,
     Condition,
@@ -26,7 +26,7 @@ from valorize_core.rules import (
     Rule,
     SetCategory,
 )
-from valorize_core.transactions import Split, Transaction
+from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
     "account_kinds",

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from valorize_core.app import Valorize
-from valorize_core.identity import Role, hash_token
+from valorize_core.model.identity import Role, hash_token
 from valorize_entrypoints.api.asgi import Scope
 
 __all__ = ["Actor", "authenticate", "authenticated", "provide_actor", "provide_writer", "request_actor"]

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from valorize_core.caching import CachedRead
+from valorize_core.runtime.caching import CachedRead
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
 

@@ -9,7 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 
-from valorize_core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from valorize_core.model.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 
 __all__ = ["internal_error", "problem_details"]
 

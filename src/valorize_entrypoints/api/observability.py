@@ -13,7 +13,7 @@ import uuid
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from valorize_core.correlation import correlated
+from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.logs import SAFE_REQUEST_ID, configure_logging
 

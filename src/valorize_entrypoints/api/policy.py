@@ -22,8 +22,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import ASGIRoute, HTTPRoute, WebSocketRoute
 
-from valorize_core.errors import PermissionDenied
-from valorize_core.identity import Role
+from valorize_core.model.errors import PermissionDenied
+from valorize_core.model.identity import Role
 from valorize_entrypoints.api.asgi import Scope
 from valorize_entrypoints.api.auth import Actor, authenticated
 

@@ -1,7 +1,7 @@
 """The contract suites every adapter of Valorize's ports must pass.
 
 Subclass a suite (or :class:`AllRepositoryContracts`) in your own tests and provide the
-``ports`` fixture returning the :class:`~valorize_core.context.Ports` under test, plus
+``ports`` fixture returning the :class:`~valorize_core.use_cases.context.Ports` under test, plus
 ``outbox`` (a callable returning the event ids committed for a tenant)::
 
     class TestMyAdapter(AllRepositoryContracts):

@@ -9,15 +9,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from valorize_core.accounts import Account, AccountKind
-from valorize_core.actions.signup import Signup, SignupRequest
-from valorize_core.categories import Category, CategoryKind
-from valorize_core.context import Ports
-from valorize_core.ids import uuid7
-from valorize_core.money import Money
+from valorize_core.model.accounts import Account, AccountKind
+from valorize_core.model.categories import Category, CategoryKind
+from valorize_core.model.ids import uuid7
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Categorization, Split, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.loop import run
-from valorize_core.transactions import Categorization, Split, Transaction
+from valorize_core.use_cases.actions.signup import Signup, SignupRequest
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["NOW", "PortsContract"]
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from valorize_core.events import AccountBalanceChanged, DomainEvent
+from valorize_core.model.events import AccountBalanceChanged, DomainEvent
 from valorize_core.ports.event_subscriber import Delivery, EventSubscriber
 from valorize_core.testing.contracts.base import NOW, PortsContract
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from valorize_core.context import Ports
 from valorize_core.ports.idempotency import Claimed, IdempotencyStore, InProgress, Mismatch, Replay
 from valorize_core.testing.contracts.base import NOW, PortsContract
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["IdempotencyContract"]
 

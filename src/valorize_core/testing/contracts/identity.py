@@ -7,9 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from valorize_core.context import Ports
-from valorize_core.errors import Conflict, NotFound
-from valorize_core.identity import (
+from valorize_core.model.errors import Conflict, NotFound
+from valorize_core.model.identity import (
     ApiToken,
     Member,
     Membership,
@@ -21,6 +20,7 @@ from valorize_core.identity import (
 )
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import NOW, PortsContract
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["IdentityContract"]
 

@@ -9,17 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from valorize_core.accounts import Account
-from valorize_core.budgets import Budget
-from valorize_core.context import Ports
-from valorize_core.errors import Conflict, NotFound, ValidationError
-from valorize_core.jobs import Job, JobStatus
-from valorize_core.money import Money
-from valorize_core.notifications import Notification
-from valorize_core.payee_memory import PayeeMemoryEntry
-from valorize_core.ports.unit_of_work import UnitOfWork
-from valorize_core.rule_suggestions import RuleSuggestion, SuggestionStatus
-from valorize_core.rules import (
+from valorize_core.model.accounts import Account
+from valorize_core.model.budgets import Budget
+from valorize_core.model.errors import Conflict, NotFound, ValidationError
+from valorize_core.model.jobs import Job, JobStatus
+from valorize_core.model.money import Money
+from valorize_core.model.notifications import Notification
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
+from valorize_core.model.rules import (
     AddTag,
     Condition,
     ConditionGroup,
@@ -32,8 +30,10 @@ from valorize_core.rules import (
     SplitBy,
     SplitPart,
 )
-from valorize_core.statements.imports import ImportStatus, RowError, StatementImport
+from valorize_core.model.statements.imports import ImportStatus, RowError, StatementImport
+from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import NOW, PortsContract
+from valorize_core.use_cases.context import Ports
 
 __all__ = [
     "AccountRepositoryContract",

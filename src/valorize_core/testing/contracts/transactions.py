@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from valorize_core.accounts import Account
-from valorize_core.categories import Category
-from valorize_core.context import Ports
-from valorize_core.errors import Conflict, NotFound
-from valorize_core.listing import Page, PageKey, TransactionFilter, sort_key
-from valorize_core.money import Money
+from valorize_core.model.accounts import Account
+from valorize_core.model.categories import Category
+from valorize_core.model.errors import Conflict, NotFound
+from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Categorization, CategorizationSource, Split, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import PortsContract
-from valorize_core.transactions import Categorization, CategorizationSource, Split, Transaction
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["TransactionRepositoryContract"]
 

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from valorize_core.context import Ports
-from valorize_core.errors import Conflict
-from valorize_core.events import AccountBalanceChanged, DomainEvent
-from valorize_core.listing import TransactionFilter
-from valorize_core.pipeline import before_every_commit
+from valorize_core.model.errors import Conflict
+from valorize_core.model.events import AccountBalanceChanged, DomainEvent
+from valorize_core.model.listing import TransactionFilter
 from valorize_core.ports.unit_of_work import CommitHook, CommitHooks, UnitOfWork
+from valorize_core.runtime.pipeline import before_every_commit
 from valorize_core.testing.contracts.base import NOW, PortsContract
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["CommitPipelineContract", "UnitOfWorkContract"]
 
@@ -110,7 +110,7 @@ class UnitOfWorkContract(PortsContract):
 
 
 class CommitPipelineContract(PortsContract):
-    """Every adapter's units run the commit pipeline the same way (:mod:`valorize_core.pipeline`)."""
+    """Every adapter's units run the commit pipeline the same way (:mod:`valorize_core.runtime.pipeline`)."""
 
     @staticmethod
     def _noting(log: list[str], name: str) -> CommitHook:

@@ -8,11 +8,11 @@ from uuid import UUID
 
 import pytest
 
-from valorize_core.context import Ports
-from valorize_core.errors import ValidationError
+from valorize_core.model.errors import ValidationError
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
 from valorize_core.testing.contracts.base import PortsContract
+from valorize_core.use_cases.context import Ports
 
 __all__ = ["VectorIndexContract"]
 

@@ -10,14 +10,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.actions.create_account import NewAccount
-from valorize_core.actions.create_category import NewCategory
-from valorize_core.actions.delete_account import AccountDeletion
-from valorize_core.actions.delete_category import CategoryDeletion
-from valorize_core.actions.update_account import AccountChanges
-from valorize_core.actions.update_category import KEEP, CategoryChanges
-from valorize_core.queries.get_account import AccountLookup
-from valorize_core.queries.list_accounts import AccountsQuery
+from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
+from valorize_core.use_cases.actions.delete_account import AccountDeletion
+from valorize_core.use_cases.actions.delete_category import CategoryDeletion
+from valorize_core.use_cases.actions.update_account import AccountChanges
+from valorize_core.use_cases.actions.update_category import KEEP, CategoryChanges
+from valorize_core.use_cases.queries.get_account import AccountLookup
+from valorize_core.use_cases.queries.list_accounts import AccountsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
@@ -78,7 +78,7 @@ class CategoryController(Controller):
 
     @get(responses=ERRORS, summary="The category tree, flat")
     async def list_categories(self, vz: VZ, actor: Reader) -> list[s.CategoryOut]:
-        from valorize_core.queries.list_categories import CategoriesQuery
+        from valorize_core.use_cases.queries.list_categories import CategoriesQuery
 
         return [s.category(c) for c in await vz.list_categories(CategoriesQuery(actor.tenant_id))]
 

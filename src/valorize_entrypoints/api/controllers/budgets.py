@@ -9,10 +9,10 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
 from litestar.params import JSONBody as Body
 
-from valorize_core.actions.delete_budget import BudgetDeletion
-from valorize_core.actions.set_budget import BudgetInput
-from valorize_core.queries.budget_status import BudgetStatusQuery
-from valorize_core.queries.list_budgets import BudgetsQuery
+from valorize_core.use_cases.actions.delete_budget import BudgetDeletion
+from valorize_core.use_cases.actions.set_budget import BudgetInput
+from valorize_core.use_cases.queries.budget_status import BudgetStatusQuery
+from valorize_core.use_cases.queries.list_budgets import BudgetsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_json
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer

@@ -10,15 +10,15 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath
 from litestar.params import JSONBody as Body
 
-from valorize_core.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
-from valorize_core.actions.manage_tokens import NewToken, TokenRevocation
-from valorize_core.actions.signup import SignupRequest
 from valorize_core.app import Valorize
-from valorize_core.errors import NotFound
-from valorize_core.identity import ApiToken
-from valorize_core.queries.list_members import MembersQuery
-from valorize_core.queries.list_tokens import TokensQuery
-from valorize_core.token_cache import CachingDirectory
+from valorize_core.model.errors import NotFound
+from valorize_core.model.identity import ApiToken
+from valorize_core.runtime.token_cache import CachingDirectory
+from valorize_core.use_cases.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
+from valorize_core.use_cases.actions.manage_tokens import NewToken, TokenRevocation
+from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.queries.list_members import MembersQuery
+from valorize_core.use_cases.queries.list_tokens import TokensQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader
 from valorize_entrypoints.api.idempotency import HOLDS_SECRET

@@ -12,9 +12,9 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
-from valorize_core.actions.import_statement import ImportRequest
-from valorize_core.errors import ValidationError
-from valorize_core.queries.get_import import ImportLookup
+from valorize_core.model.errors import ValidationError
+from valorize_core.use_cases.actions.import_statement import ImportRequest
+from valorize_core.use_cases.queries.get_import import ImportLookup
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.body_limits import MAX_JSON_DEPTH, json_too_deep
 from valorize_entrypoints.api.deps import VZ, Reader, Writer

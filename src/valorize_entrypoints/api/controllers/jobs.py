@@ -8,10 +8,10 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from valorize_core.actions.mark_notification_read import NotificationRead
-from valorize_core.jobs import Job
-from valorize_core.queries.get_job import JobLookup
-from valorize_core.queries.list_notifications import MAX_NOTIFICATIONS, NotificationsQuery
+from valorize_core.model.jobs import Job
+from valorize_core.use_cases.actions.mark_notification_read import NotificationRead
+from valorize_core.use_cases.queries.get_job import JobLookup
+from valorize_core.use_cases.queries.list_notifications import MAX_NOTIFICATIONS, NotificationsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS, accepted

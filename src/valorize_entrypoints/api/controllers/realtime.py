@@ -25,9 +25,9 @@ from litestar.params import FromPath
 from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channel, user_channel
 from valorize_adapters.pusher.protocol import CHANNEL_NAME
 from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
-from valorize_core.errors import NotFound, PermissionDenied, ValidationError
-from valorize_core.identity import User
-from valorize_core.queries.get_user import UserLookup
+from valorize_core.model.errors import NotFound, PermissionDenied, ValidationError
+from valorize_core.model.identity import User
+from valorize_core.use_cases.queries.get_user import UserLookup
 from valorize_entrypoints.api.body_limits import is_json_media_type
 from valorize_entrypoints.api.deps import RT, Reader
 from valorize_entrypoints.api.responses import ERRORS

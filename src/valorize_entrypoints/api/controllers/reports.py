@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.params import JSONBody as Body
 
-from valorize_core.actions.request_job import JobRequest
-from valorize_core.queries.reports import ReportQuery
+from valorize_core.use_cases.actions.request_job import JobRequest
+from valorize_core.use_cases.queries.reports import ReportQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted

@@ -10,18 +10,18 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.actions.create_rule import NewRule
-from valorize_core.actions.decide_rule_suggestion import SuggestionDecision
-from valorize_core.actions.delete_rule import RuleDeletion
-from valorize_core.actions.request_job import JobRequest
-from valorize_core.actions.update_rule import RuleChanges
 from valorize_core.app import Valorize
-from valorize_core.errors import ValidationError
-from valorize_core.queries.list_rule_suggestions import RuleSuggestionsQuery
-from valorize_core.queries.list_rules import RulesQuery
-from valorize_core.queries.preview_rule import RulePreviewQuery
-from valorize_core.rule_suggestions import SuggestionStatus
-from valorize_core.rules import ConditionGroup, Rule, action_from_data, condition_from_data
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.rule_suggestions import SuggestionStatus
+from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
+from valorize_core.use_cases.actions.create_rule import NewRule
+from valorize_core.use_cases.actions.decide_rule_suggestion import SuggestionDecision
+from valorize_core.use_cases.actions.delete_rule import RuleDeletion
+from valorize_core.use_cases.actions.request_job import JobRequest
+from valorize_core.use_cases.actions.update_rule import RuleChanges
+from valorize_core.use_cases.queries.list_rule_suggestions import RuleSuggestionsQuery
+from valorize_core.use_cases.queries.list_rules import RulesQuery
+from valorize_core.use_cases.queries.preview_rule import RulePreviewQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import VZ, Reader, Writer

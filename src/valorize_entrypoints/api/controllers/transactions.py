@@ -11,16 +11,16 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.actions.correct_category import CategoryCorrection
-from valorize_core.actions.create_transaction import NewTransaction, SplitInput
-from valorize_core.actions.create_transfer import NewTransfer
-from valorize_core.actions.delete_transaction import TransactionDeletion
-from valorize_core.actions.request_job import JobRequest
-from valorize_core.actions.update_transaction import TransactionChanges
-from valorize_core.listing import MAX_PAGE_SIZE
-from valorize_core.queries.get_transaction import TransactionLookup
-from valorize_core.queries.list_transactions import TransactionQuery
-from valorize_core.queries.suggest_categories import SuggestionQuery
+from valorize_core.model.listing import MAX_PAGE_SIZE
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
+from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.request_job import JobRequest
+from valorize_core.use_cases.actions.update_transaction import TransactionChanges
+from valorize_core.use_cases.queries.get_transaction import TransactionLookup
+from valorize_core.use_cases.queries.list_transactions import TransactionQuery
+from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted

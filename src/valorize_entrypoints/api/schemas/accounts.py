@@ -7,7 +7,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Struct, UnsetType
 
-from valorize_core.accounts import Account
+from valorize_core.model.accounts import Account
 from valorize_entrypoints.api.schemas.common import AccountKindName, Amount, CurrencyCode, Day, MoneyOut, Name, money
 
 __all__ = ["AccountIn", "AccountOut", "AccountPatch", "account"]

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta, Struct
 
-from valorize_core.budgets import Budget, BudgetStatus
+from valorize_core.model.budgets import Budget, BudgetStatus
 from valorize_entrypoints.api.schemas.common import CurrencyCode, Day, MoneyOut, PositiveAmount, money
 
 __all__ = ["BudgetIn", "BudgetOut", "BudgetStatusOut", "budget", "budget_status"]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Struct, UnsetType
 
-from valorize_core.categories import Category
+from valorize_core.model.categories import Category
 from valorize_entrypoints.api.schemas.common import CategoryKindName, ShortName
 
 __all__ = ["CategoryIn", "CategoryOut", "CategoryPatch", "category"]

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from valorize_core.money import CURRENCY_EXPONENTS, Money
+from valorize_core.model.money import CURRENCY_EXPONENTS, Money
 
 __all__ = [
     "AMOUNT_PATTERN",
@@ -43,7 +43,7 @@ __all__ = [
 
 
 # The domain refuses control characters other than tab in any text, and names that are blank
-# (valorize_core/text.py): the patterns say so, so the schema allows exactly what is taken.
+# (valorize_core/model/text.py): the patterns say so, so the schema allows exactly what is taken.
 # Character classes are spelled out: ``\s`` means different sets to ECMA-262 (the schema's
 # reader) and to Python (msgspec, the domain); this is Python's whitespace plus U+FEFF.
 _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -51,7 +51,7 @@ _CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
 TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
 NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
 EMAIL_PATTERN = rf"^[^@{_SPACE}{_CONTROL}]+@[^@{_SPACE}{_CONTROL}]+\.[^@{_SPACE}{_CONTROL}]+$"
-# Dates the domain takes: years 1900 to 2999 (valorize_core/actions/_shared.py).
+# Dates the domain takes: years 1900 to 2999 (valorize_core/use_cases/actions/_shared.py).
 Day = Annotated[date, Meta(extra_json_schema={"pattern": "^(?:19[0-9]{2}|2[0-9]{3})-"})]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
 ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]

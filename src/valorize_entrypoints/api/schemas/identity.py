@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from valorize_core.identity import ApiToken, Member
+from valorize_core.model.identity import ApiToken, Member
 from valorize_entrypoints.api.schemas.common import Email, Name
 
 __all__ = [

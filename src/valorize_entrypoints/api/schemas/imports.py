@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from valorize_core.statements.imports import StatementImport
+from valorize_core.model.statements.imports import StatementImport
 
 __all__ = ["ImportOut", "statement_import"]
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from valorize_core.jobs import Job
-from valorize_core.notifications import Notification
+from valorize_core.model.jobs import Job
+from valorize_core.model.notifications import Notification
 
 __all__ = ["JobOut", "NotificationOut", "job", "notification"]
 

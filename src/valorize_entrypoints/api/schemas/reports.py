@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from valorize_core.queries.reports import Report
+from valorize_core.use_cases.queries.reports import Report
 
 __all__ = ["ReportJobIn", "ReportOut", "report"]
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from valorize_core.rule_suggestions import RuleSuggestion
-from valorize_core.rules import Rule, action_to_data, condition_to_data
+from valorize_core.model.rule_suggestions import RuleSuggestion
+from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_entrypoints.api.schemas.common import JsonObject, Name
 from valorize_entrypoints.api.schemas.transactions import TransactionOut
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from valorize_core.categorization import Suggestion
-from valorize_core.transactions import Transaction, Transfer
+from valorize_core.model.transactions import Transaction, Transfer
+from valorize_core.use_cases.categorization import Suggestion
 from valorize_entrypoints.api.schemas.common import Amount, Day, ExternalId, MoneyOut, Payee, Tag, Text, money
 
 __all__ = [

@@ -1,0 +1,281 @@
+"""Domain events: facts, with ids, that consumers handle idempotently by ``event_id``.
+
+Events carry only JSON-safe primitives (ids as strings, money as minor units plus currency),
+so an outbox row, a task body and a realtime message are the same record::
+
+    {"id": "...", "name": "transaction.created", "tenant_id": "...",
+     "occurred_at": "2026-11-22T10:00:00+00:00", "payload": {...},
+     "correlation_id": "..."}
+
+``correlation_id`` (present when known) is the request id of the HTTP call that caused the event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from valorize_core.model.errors import ValidationError
+
+__all__ = [
+    "EVENT_TYPES",
+    "AccountBalanceChanged",
+    "BudgetThresholdCrossed",
+    "DomainEvent",
+    "ImportCompleted",
+    "ImportProgressed",
+    "ImportRequested",
+    "JobCompleted",
+    "JobRequested",
+    "NotificationCreated",
+    "ReportReady",
+    "RuleSuggested",
+    "TransactionCategorized",
+    "TransactionCreated",
+    "TransactionDeleted",
+    "TransactionUpdated",
+    "TransactionsImported",
+    "event_from_record",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """Base of every event: who (tenant), when, and a unique id."""
+
+    name: ClassVar[str] = "event"
+
+    event_id: UUID
+    tenant_id: UUID
+    occurred_at: datetime
+    correlation_id: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The event's own fields (beyond id, tenant, time and correlation) as JSON-safe values."""
+        skip = {"event_id", "tenant_id", "occurred_at", "correlation_id"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+    def to_record(self) -> dict[str, Any]:
+        """The event as a JSON-safe dict: the outbox row, task body and realtime message."""
+        record = {
+            "id": str(self.event_id),
+            "name": self.name,
+            "tenant_id": str(self.tenant_id),
+            "occurred_at": self.occurred_at.isoformat(),
+            "payload": self.payload(),
+        }
+        if self.correlation_id is not None:
+            record["correlation_id"] = self.correlation_id
+        return record
+
+    def to_json(self) -> str:
+        """:meth:`to_record` as compact JSON text: what the event bus and realtime channels carry."""
+        return json.dumps(self.to_record(), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionCreated(DomainEvent):
+    """A transaction was recorded (manually, by import or as a transfer leg)."""
+
+    name: ClassVar[str] = "transaction.created"
+    transaction_id: str
+    account_id: str
+    amount_minor: int
+    currency: str
+    booked_on: str
+    category_id: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionUpdated(DomainEvent):
+    """A transaction was edited; ``changes`` names the fields that changed."""
+
+    name: ClassVar[str] = "transaction.updated"
+    transaction_id: str
+    account_id: str
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionDeleted(DomainEvent):
+    """A transaction was deleted."""
+
+    name: ClassVar[str] = "transaction.deleted"
+    transaction_id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionCategorized(DomainEvent):
+    """A transaction's category was set by a rule, memory, neighbours or a person."""
+
+    name: ClassVar[str] = "transaction.categorized"
+    transaction_id: str
+    category_id: str | None
+    source: str
+    confidence: str
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionsImported(DomainEvent):
+    """A statement import committed its rows."""
+
+    name: ClassVar[str] = "transactions.imported"
+    import_id: str
+    account_id: str
+    imported: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountBalanceChanged(DomainEvent):
+    """An account's balance changed to ``balance_minor``."""
+
+    name: ClassVar[str] = "account.balance_changed"
+    account_id: str
+    balance_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetThresholdCrossed(DomainEvent):
+    """Spending reached ``threshold`` percent of a budget in a period (emitted once per period)."""
+
+    name: ClassVar[str] = "budget.threshold_crossed"
+    budget_id: str
+    category_id: str
+    period_start: str
+    threshold: int
+    spent_minor: int
+    available_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportRequested(DomainEvent):
+    """A statement file was uploaded; the import task will run it."""
+
+    name: ClassVar[str] = "import.requested"
+    import_id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportProgressed(DomainEvent):
+    """A running import processed ``processed`` of ``total`` rows."""
+
+    name: ClassVar[str] = "import.progressed"
+    import_id: str
+    processed: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportCompleted(DomainEvent):
+    """An import finished, successfully or not."""
+
+    name: ClassVar[str] = "import.completed"
+    import_id: str
+    status: str
+    imported: int
+    duplicates: int
+    errors: int
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportReady(DomainEvent):
+    """A report requested asynchronously is ready."""
+
+    name: ClassVar[str] = "report.ready"
+    report_id: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRequested(DomainEvent):
+    """A client asked for background work (a job); its task will run it."""
+
+    name: ClassVar[str] = "job.requested"
+    job_id: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobCompleted(DomainEvent):
+    """A job finished (``status`` completed or failed); ``summary`` says what came of it."""
+
+    name: ClassVar[str] = "job.completed"
+    job_id: str
+    kind: str
+    status: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationCreated(DomainEvent):
+    """A notification was stored for the tenant's people."""
+
+    name: ClassVar[str] = "notification.created"
+    notification_id: str
+    kind: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSuggested(DomainEvent):
+    """Valorize proposes a rule for a payee a person keeps putting in one category."""
+
+    name: ClassVar[str] = "rule.suggested"
+    suggestion_id: str
+    payee: str
+    category_id: str
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.name: cls
+    for cls in (
+        TransactionCreated,
+        TransactionUpdated,
+        TransactionDeleted,
+        TransactionCategorized,
+        TransactionsImported,
+        AccountBalanceChanged,
+        BudgetThresholdCrossed,
+        ImportRequested,
+        ImportProgressed,
+        ImportCompleted,
+        ReportReady,
+        JobRequested,
+        JobCompleted,
+        NotificationCreated,
+        RuleSuggested,
+    )
+}
+
+
+def event_from_record(record: dict[str, Any]) -> DomainEvent:
+    """Rebuild an event from :meth:`DomainEvent.to_record` output."""
+    try:
+        cls = EVENT_TYPES[record["name"]]
+        payload = dict(record["payload"])
+        for f in dataclasses.fields(cls):
+            if f.name in payload and isinstance(payload[f.name], list):
+                payload[f.name] = tuple(payload[f.name])
+        return cls(
+            event_id=UUID(record["id"]),
+            tenant_id=UUID(record["tenant_id"]),
+            occurred_at=datetime.fromisoformat(record["occurred_at"]),
+            correlation_id=record.get("correlation_id"),
+            **payload,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError.for_field("event", f"not an event record: {exc}") from None

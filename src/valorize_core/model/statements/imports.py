@@ -1,0 +1,52 @@
+"""The record of a statement import: status, counts and per-row errors."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from valorize_core.model.text import parse_choice
+
+__all__ = ["ImportStatus", "RowError", "StatementImport"]
+
+
+class ImportStatus(enum.StrEnum):
+    """Where an import is."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A row that could not be imported: its line in the file and why."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatementImport:
+    """One import of a statement file into an account: ``imported`` new transactions,
+    ``duplicates`` rows already known, ``updated`` pending transactions that posted."""
+
+    id: UUID
+    tenant_id: UUID
+    account_id: UUID
+    filename: str
+    status: ImportStatus
+    created_at: datetime
+    total_rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    errors: tuple[RowError, ...] = ()
+    completed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", parse_choice(ImportStatus, self.status, "status"))
+        object.__setattr__(self, "errors", tuple(self.errors))

@@ -1,0 +1,121 @@
+"""Deciding, row by row, what an imported statement line is: new, already known, or the posted
+version of a pending transaction.
+
+Three passes, strongest evidence first:
+
+1. **Bank id** — the row's id (OFX ``FITID``) is stored for the account, or repeats in the file.
+2. **Fingerprint** — a row without a bank id whose (date, amount, description, occurrence)
+   fingerprint is stored.
+3. **Fuzzy** — a stored transaction of the account with the same amount, booked within
+   ``window_days`` of the row, not yet matched by another row of this file. Two transactions
+   that carry *different* bank ids are never merged; the closest date wins, ties by id.
+
+A match against a stored **pending** transaction by a **posted** row means the transaction has
+posted: it is updated (status, date, amount for a same-id match, the bank id when it had none).
+A fuzzy match against a transaction without a bank id adopts the row's bank id (``reconcile``),
+so the next import matches it by id. Only stored transactions are candidates: two rows of one
+file are never merged by the fuzzy pass (two coffees on one day are two coffees).
+
+Everything here is pure: the import action gives the candidates and applies the decisions.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from valorize_core.model.statements.rows import StatementRow
+from valorize_core.model.transactions import Transaction, TransactionStatus
+
+__all__ = ["FUZZY_WINDOW_DAYS", "RowDecision", "RowOutcome", "match_rows"]
+
+FUZZY_WINDOW_DAYS = 3
+
+
+class RowOutcome(enum.StrEnum):
+    """What an imported row turned out to be."""
+
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    POSTS = "posts"  # the posted version of a stored pending transaction
+    RECONCILE = "reconcile"  # a stored transaction without bank id, which now adopts the row's
+
+
+@dataclass(frozen=True, slots=True)
+class RowDecision:
+    """The outcome for one row and, unless it is new, the stored transaction it matched."""
+
+    outcome: RowOutcome
+    existing: Transaction | None = None
+
+
+def _compatible(row: StatementRow, tx: Transaction) -> bool:
+    return not (row.external_id and tx.external_id and row.external_id != tx.external_id)
+
+
+def _settles(row: StatementRow, tx: Transaction) -> bool:
+    return tx.status is TransactionStatus.PENDING and not row.pending
+
+
+def match_rows(
+    rows: Sequence[StatementRow],
+    fingerprints: Sequence[str],
+    *,
+    known_ids: set[str],
+    known_prints: set[str],
+    candidates: Sequence[Transaction],
+    window_days: int = FUZZY_WINDOW_DAYS,
+) -> list[RowDecision]:
+    """One decision per row, in order.
+
+    ``known_ids``/``known_prints`` are the account's stored bank ids and fingerprints among the
+    rows'; ``candidates`` are the account's stored transactions dated within the window of the
+    file's rows (the fuzzy pass and pending updates look only at these).
+    """
+    by_id = {tx.external_id: tx for tx in candidates if tx.external_id}
+    by_print = {tx.fingerprint: tx for tx in candidates if tx.fingerprint}
+    claimed: set[UUID] = set()
+    seen_ids: set[str] = set()
+    # A stored transaction named by a row's bank id or fingerprint belongs to that row, whatever
+    # the order of the file: claim them all before any fuzzy matching.
+    for row, fp in zip(rows, fingerprints, strict=True):
+        exact = by_id.get(row.external_id) if row.external_id else by_print.get(fp)
+        if exact is not None:
+            claimed.add(exact.id)
+    decisions: list[RowDecision] = []
+    for row, fp in zip(rows, fingerprints, strict=True):
+        if row.external_id:
+            if row.external_id in seen_ids:
+                decisions.append(RowDecision(RowOutcome.DUPLICATE))
+                continue
+            seen_ids.add(row.external_id)
+            if row.external_id in known_ids:
+                stored = by_id.get(row.external_id)
+                posts = stored is not None and _settles(row, stored)
+                decisions.append(RowDecision(RowOutcome.POSTS if posts else RowOutcome.DUPLICATE, stored))
+                continue
+        elif fp in known_prints:
+            decisions.append(RowDecision(RowOutcome.DUPLICATE, by_print.get(fp)))
+            continue
+        near = [
+            tx
+            for tx in candidates
+            if tx.id not in claimed
+            and tx.amount == row.amount
+            and abs((tx.booked_on - row.booked_on).days) <= window_days
+            and _compatible(row, tx)
+        ]
+        if not near:
+            decisions.append(RowDecision(RowOutcome.NEW))
+            continue
+        match = min(near, key=lambda tx: (abs((tx.booked_on - row.booked_on).days), str(tx.id)))
+        claimed.add(match.id)
+        if _settles(row, match):
+            decisions.append(RowDecision(RowOutcome.POSTS, match))
+        elif row.external_id and not match.external_id:
+            decisions.append(RowDecision(RowOutcome.RECONCILE, match))
+        else:
+            decisions.append(RowDecision(RowOutcome.DUPLICATE, match))
+    return decisions

@@ -1,0 +1,32 @@
+"""What every statement parser produces, whatever the file format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from valorize_core.model.money import Money
+from valorize_core.model.statements.imports import RowError
+
+__all__ = ["ParsedStatement", "StatementRow"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRow:
+    """One transaction line of a bank statement; ``line`` is where it stood in the file."""
+
+    line: int
+    booked_on: date
+    description: str
+    amount: Money
+    payee: str = ""
+    external_id: str | None = None
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatement:
+    """The good rows and the per-row errors of one file."""
+
+    rows: tuple[StatementRow, ...]
+    errors: tuple[RowError, ...]

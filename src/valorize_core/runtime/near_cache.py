@@ -1,0 +1,132 @@
+"""The near cache: cached reads kept in this process, trusted only while a version feed is live.
+
+A hit in the shared cache (Redis) costs a round trip: most of a cached read's CPU in the API.
+The near cache keeps the entries this process has read or computed, each with the tenant
+version it belongs to, and serves one only when it knows the tenant's current version. It
+learns versions from three places:
+
+* its own bumps (this process's writes): at once, so a process always reads its own writes;
+* a feed of every bump made anywhere (the Redis adapter subscribes to one pub/sub channel);
+* the shared cache's answers, but only for lookups that started while the feed was live and
+  with no reset since (the ``generation`` check), so no bump can fall between the answer and
+  the feed.
+
+While the feed is down, or silent for longer than its heartbeat allows, nothing is served from
+here; every (re)connection starts from nothing. A write in another process reaches this one
+when its bump arrives over the feed, so across processes a read can trail a write by the
+feed's delivery time (docs/caching.md has the measurement).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from uuid import UUID
+
+__all__ = ["NearCache"]
+
+
+class NearCache:
+    """Entries by key, each with the tenant version it was computed at; LRU within ``max_bytes``.
+
+    The feed adapter calls :meth:`connected`, :meth:`fed`, :meth:`forget` and
+    :meth:`disconnected`; :class:`~valorize_core.runtime.caching.ReadCache` does the rest.
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20, max_tenants: int = 100_000) -> None:
+        if max_bytes <= 0 or max_tenants <= 0:
+            raise ValueError("a near cache needs room")
+        self._max_bytes = max_bytes
+        self._max_tenants = max_tenants
+        self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._versions: dict[UUID, int] = {}
+        self._fed: dict[UUID, int] = {}  # the last version the feed brought, per tenant
+        self._live = False
+        self.generation = 0
+        self.resets = 0
+
+    @property
+    def live(self) -> bool:
+        """True while every bump reaches :meth:`observed`: only then is anything served."""
+        return self._live
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the values held."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def connected(self) -> None:
+        """The feed is subscribed: from now on every bump is observed. Starts from nothing."""
+        self.forget()
+        self._live = True
+
+    def disconnected(self) -> None:
+        """Bumps may be missed from now on: serve nothing until the feed is back."""
+        self._live = False
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop every entry and known version (a reconnection, or the global epoch moved)."""
+        self._entries.clear()
+        self._bytes = 0
+        self._versions.clear()
+        self._fed.clear()
+        self.generation += 1
+        self.resets += 1
+
+    def observed(self, tenant_id: UUID, version: int) -> None:
+        """A bump of the tenant's version (versions only grow between resets)."""
+        known = self._versions.get(tenant_id)
+        if known is None:
+            if len(self._versions) >= self._max_tenants:
+                self.forget()
+            self._versions[tenant_id] = version
+        elif version > known:
+            self._versions[tenant_id] = version
+
+    def fed(self, tenant_id: UUID, version: int) -> None:
+        """A bump brought by the feed, which delivers each tenant's bumps in order.
+
+        A version lower than the feed's last one for the tenant means its counter started over
+        (the key was lost: evicted, flushed): versions seen before could come back and name
+        other data, so everything kept here is dropped.
+        """
+        last = self._fed.get(tenant_id)
+        if last is not None and version < last:
+            self.forget()
+        # observed() first: it bounds the known tenants, and every tenant here is one of them.
+        self.observed(tenant_id, version)
+        self._fed[tenant_id] = version
+
+    def learned(self, tenant_id: UUID, version: int, generation: int) -> None:
+        """The shared cache's answer to a lookup that started at ``generation``."""
+        if self._live and generation == self.generation:
+            self.observed(tenant_id, version)
+
+    def get(self, tenant_id: UUID, key: str) -> bytes | None:
+        """The stored entry, if it belongs to the tenant's current version."""
+        if not self._live:
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found[0] != self._versions.get(tenant_id):
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, tenant_id: UUID, key: str, raw: bytes, version: int) -> None:
+        """Keep an entry computed at ``version`` if that is the tenant's current version."""
+        if not self._live or self._versions.get(tenant_id) != version or len(raw) > self._max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        self._entries[key] = (version, raw)
+        self._bytes += len(raw)
+        while self._bytes > self._max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= len(dropped)

@@ -1,0 +1,214 @@
+"""Steps several actions share: lookups that raise, balance moves, learning corrections."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from valorize_core.model.accounts import Account
+from valorize_core.model.errors import Contention, ValidationError
+from valorize_core.model.events import (
+    AccountBalanceChanged,
+    JobCompleted,
+    RuleSuggested,
+    TransactionCategorized,
+    TransactionCreated,
+    TransactionUpdated,
+)
+from valorize_core.model.money import Currency, Money
+from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.payees import display_payee, payee_key
+from valorize_core.model.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
+from valorize_core.model.rules import apply_rules
+from valorize_core.model.transactions import Transaction
+from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.lookups import require
+
+T = TypeVar("T")
+S = TypeVar("S")
+C = TypeVar("C")
+
+#: How many times an action runs its unit of work when concurrent writes collide.
+ATTEMPTS = 5
+
+
+def retry_on_contention(method: Callable[[S, C], Awaitable[T]]) -> Callable[[S, C], Awaitable[T]]:
+    """Run an action's ``__call__`` again (with a short random pause) when its unit of work was
+    rolled back by :class:`Contention` — a deadlock or serialization failure the store detected.
+
+    Safe because a rolled-back unit left nothing behind (rows, balances, events) and the
+    action re-reads everything it uses; after :data:`ATTEMPTS` the error goes to the caller
+    (HTTP 409).
+    """
+
+    @functools.wraps(method)
+    async def run(self: S, command: C) -> T:
+        for attempt in range(1, ATTEMPTS):
+            try:
+                return await method(self, command)
+            except Contention:
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        return await method(self, command)
+
+    return run
+
+
+def parse_amount(value: object, cur: Currency, field: str = "amount") -> Money:
+    """Money from a decimal string (or an existing Money) in ``cur``."""
+    if isinstance(value, Money):
+        if value.currency != cur:
+            raise ValidationError.for_field(field, f"must be in {cur.code}")
+        return value
+    try:
+        return Money.parse(value, cur)
+    except ValidationError as exc:
+        raise ValidationError.for_field(field, exc.errors[0].message if exc.errors else exc.message) from None
+
+
+def check_date(value: object, field: str) -> date:
+    """A plain date within a sane range."""
+    if not isinstance(value, date) or not date(1900, 1, 1) <= value <= date(2999, 12, 31):
+        raise ValidationError.for_field(field, "must be a date between 1900 and 2999")
+    return value
+
+
+async def move_balances(uow: UnitOfWork, ports: Ports, deltas: Mapping[UUID, int]) -> dict[UUID, Account]:
+    """Move several accounts' balances, in account-id order (the order every unit locks
+    accounts in, so two units moving the same accounts cannot deadlock); returns the moved."""
+    moved: dict[UUID, Account] = {}
+    for account_id in sorted(deltas):
+        account = await move_balance(uow, ports, account_id, deltas[account_id])
+        if account is not None:
+            moved[account_id] = account
+    return moved
+
+
+async def move_balance(uow: UnitOfWork, ports: Ports, account_id: UUID, delta_minor: int) -> Account | None:
+    """Add ``delta_minor`` to an account's balance and record the change (no-op for zero).
+
+    The delta must come from rows read in this unit through ``lock`` (or written by it):
+    never from a read that a concurrent unit could have made stale. Two or more accounts in
+    one unit move through :func:`move_balances`.
+    """
+    if delta_minor == 0:
+        return None
+    account = await uow.accounts.apply_balance_delta(account_id, delta_minor)
+    uow.record(
+        ports.event(
+            AccountBalanceChanged,
+            uow.tenant_id,
+            account_id=str(account.id),
+            balance_minor=account.balance.minor,
+            currency=account.currency.code,
+        )
+    )
+    return account
+
+
+def record_created(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Record that ``tx`` was created (and how it was categorized, when automatically)."""
+    uow.record(
+        ports.event(
+            TransactionCreated,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            account_id=str(tx.account_id),
+            amount_minor=tx.amount.minor,
+            currency=tx.amount.currency.code,
+            booked_on=tx.booked_on.isoformat(),
+            category_id=None if tx.category_id is None else str(tx.category_id),
+            description=tx.description,
+        )
+    )
+    if tx.categorization.source not in ("manual", "none"):
+        record_categorized(uow, ports, tx)
+
+
+def record_updated(uow: UnitOfWork, ports: Ports, tx: Transaction, changes: tuple[str, ...]) -> None:
+    """Record which fields of ``tx`` changed."""
+    uow.record(
+        ports.event(
+            TransactionUpdated,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            account_id=str(tx.account_id),
+            changes=changes,
+        )
+    )
+
+
+def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Record the transaction's categorization."""
+    uow.record(
+        ports.event(
+            TransactionCategorized,
+            uow.tenant_id,
+            transaction_id=str(tx.id),
+            category_id=None if tx.category_id is None else str(tx.category_id),
+            source=tx.categorization.source.value,
+            confidence=str(tx.categorization.confidence),
+            explanation=tx.categorization.explanation,
+        )
+    )
+
+
+async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
+    """Teach the payee memory that this payee belongs in ``category_id`` (at once), and propose a
+    rule when the payee's recent categories agree."""
+    key = payee_key(tx.description or tx.payee)
+    if not key:
+        return
+    entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), ports.clock.now())
+    entry = entry.learn(category_id, ports.clock.now())
+    await uow.payees.put(entry)
+    await _maybe_suggest_rule(uow, ports, entry, tx)
+
+
+async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:
+    picked = entry.suggestion()
+    if picked is None or picked[1] < SUGGEST_AFTER:
+        return
+    category_id, agreeing, total = picked
+    if await uow.rule_suggestions.find(entry.payee_key, category_id) is not None:
+        return  # proposed before: pending, accepted or dismissed
+    probe = replace(tx, payee=display_payee(entry.payee_key))
+    if apply_rules(await uow.rules.list(), probe).category_rule is not None:
+        return  # a rule already categorizes this payee
+    suggestion = RuleSuggestion(ports.ids.new_id(), uow.tenant_id, entry.payee_key, category_id, agreeing, total,
+                                SuggestionStatus.PENDING, ports.clock.now())  # fmt: skip
+    await uow.rule_suggestions.add(suggestion)
+    uow.record(ports.event(RuleSuggested, uow.tenant_id, suggestion_id=str(suggestion.id), payee=suggestion.payee,
+                           category_id=str(category_id), reason=suggestion.reason))  # fmt: skip
+
+
+async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
+    """Make a person-labeled transaction an example for the neighbour stage (same unit)."""
+    if ports.embedder is None:
+        return
+    category_id = tx.category_id
+    if category_id is None:
+        await uow.examples.remove(tx.id)
+        return
+    text = ports.categorizer.label_text(tx)
+    vector = ports.embedder.embed([text])[0]
+    await uow.examples.upsert(tx.id, vector, category_id, text)
+
+
+async def finish_job(
+    uow: UnitOfWork, ports: Ports, job_id: UUID, summary: str, result: dict[str, Any] | None = None, *,
+    error: str = "",
+) -> None:  # fmt: skip
+    """Store a job's outcome (``error``: it failed) and record ``JobCompleted``, in ``uow``."""
+    job = await require(uow.jobs.get, job_id, "job")
+    now = ports.clock.now()
+    done = job.failed(error, now) if error else job.completed(result or {}, now)
+    await uow.jobs.update(done)
+    uow.record(ports.event(JobCompleted, uow.tenant_id, job_id=str(job.id), kind=job.kind,
+                           status=done.status.value, summary=summary))  # fmt: skip

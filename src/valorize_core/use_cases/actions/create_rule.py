@@ -1,0 +1,56 @@
+"""Action: add a categorization rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from valorize_core.model.rules import Action, ConditionGroup, Rule
+from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.lookups import require_pattern_budget, require_rule_references
+
+__all__ = ["CreateRule", "NewRule"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    """A rule; ``position`` ``None`` puts it after every existing rule."""
+
+    tenant_id: UUID
+    name: str
+    conditions: ConditionGroup
+    actions: tuple[Action, ...]
+    position: int | None = None
+    stop_processing: bool = False
+    enabled: bool = True
+
+
+class CreateRule:
+    """Adds a rule whose categories and accounts all exist."""
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    async def __call__(self, command: NewRule) -> Rule:
+        """Create and return the rule."""
+        async with self._ports.uow(command.tenant_id) as uow:
+            existing = await uow.rules.list()
+            position = command.position
+            if position is None:
+                position = max((r.position for r in existing), default=-1) + 1
+            rule = Rule(
+                id=self._ports.ids.new_id(),
+                tenant_id=command.tenant_id,
+                name=command.name,
+                position=position,
+                conditions=command.conditions,
+                actions=command.actions,
+                created_at=self._ports.clock.now(),
+                stop_processing=command.stop_processing,
+                enabled=command.enabled,
+            )
+            await require_rule_references(uow, rule, hold=True)
+            await require_pattern_budget(uow, rule)
+            await uow.rules.add(rule)
+            await uow.commit()
+        return rule

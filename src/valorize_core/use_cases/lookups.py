@@ -1,0 +1,95 @@
+"""Lookups that use cases share — the entity or a domain error, rows read locked, references
+checked — one module for actions and queries alike."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+from uuid import UUID
+
+from valorize_core.model.accounts import Account
+from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.rules import MAX_TENANT_PATTERNS, Rule
+from valorize_core.model.transactions import Transaction
+from valorize_core.ports.unit_of_work import UnitOfWork
+
+__all__ = [
+    "lock_account",
+    "lock_transaction",
+    "require",
+    "require_categories",
+    "require_pattern_budget",
+    "require_rule_references",
+]
+
+T = TypeVar("T")
+
+
+async def require(getter: Callable[[UUID], Awaitable[T | None]], entity_id: UUID, kind: str) -> T:
+    """The entity or :class:`NotFound`."""
+    if not isinstance(entity_id, UUID):
+        raise ValidationError.for_field(f"{kind}_id", "must be an id")
+    found = await getter(entity_id)
+    if found is None:
+        raise NotFound(kind, entity_id)
+    return found
+
+
+async def lock_transaction(uow: UnitOfWork, transaction_id: UUID) -> Transaction:
+    """The transaction as it stands, locked until the unit ends, or :class:`NotFound`."""
+    if not isinstance(transaction_id, UUID):
+        raise ValidationError.for_field("transaction_id", "must be an id")
+    found = await uow.transactions.lock([transaction_id])
+    if not found:
+        raise NotFound("transaction", transaction_id)
+    return found[0]
+
+
+async def lock_account(uow: UnitOfWork, account_id: UUID) -> Account:
+    """The account as it stands, locked until the unit ends, or :class:`NotFound`."""
+    if not isinstance(account_id, UUID):
+        raise ValidationError.for_field("account_id", "must be an id")
+    found = await uow.accounts.lock([account_id])
+    if not found:
+        raise NotFound("account", account_id)
+    return found[0]
+
+
+async def require_categories(
+    uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id", *, hold: bool = False
+) -> None:
+    """Raise unless every non-null id is one of the tenant's categories. ``hold`` keeps the
+    categories from being deleted until the unit of work ends: for references stored without a
+    foreign key (a rule's actions), so that a deletion that has not seen the reference waits
+    and a reference that has not seen the deletion is refused."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return
+    known = {c.id for c in await uow.categories.list(for_update=hold)}
+    missing = wanted - known
+    if missing:
+        raise ValidationError.for_field(field, f"unknown category {sorted(map(str, missing))[0]}")
+
+
+async def require_pattern_budget(uow: UnitOfWork, rule: Rule) -> None:
+    """Raise unless the tenant's rules, ``rule`` (new or changed) among them, hold at most
+    ``MAX_TENANT_PATTERNS`` regular expressions."""
+    count = rule.pattern_count()
+    if count:
+        count += sum(r.pattern_count() for r in await uow.rules.list() if r.id != rule.id)
+    if count > MAX_TENANT_PATTERNS:
+        raise ValidationError.for_field(
+            "conditions", f"a tenant's rules hold at most {MAX_TENANT_PATTERNS} regular expressions in all"
+        )
+
+
+async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = False) -> None:
+    """Raise unless every category the rule assigns and every account its conditions name are
+    the tenant's: one check for creating, changing and previewing a rule. A rule about to be
+    stored passes ``hold`` (see :func:`require_categories`)."""
+    await require_categories(uow, rule.category_ids(), "actions", hold=hold)
+    wanted = rule.account_ids()
+    if wanted:
+        missing = wanted - {a.id for a in await uow.accounts.list()}
+        if missing:
+            raise ValidationError.for_field("conditions", f"unknown account {sorted(map(str, missing))[0]}")

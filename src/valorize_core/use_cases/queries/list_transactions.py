@@ -1,0 +1,94 @@
+"""Query: one page of transactions, filtered, newest first, with a cursor to the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+from valorize_core.model.categories import CategoryTree
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.listing import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    TransactionFilter,
+    decode_cursor,
+    encode_cursor,
+)
+from valorize_core.model.money import Money
+from valorize_core.model.transactions import Transaction
+from valorize_core.use_cases.context import Ports
+
+__all__ = ["ListTransactions", "TransactionPage", "TransactionQuery"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionQuery:
+    """Filters for the list. ``category_id`` includes its subcategories; amounts are decimal strings."""
+
+    tenant_id: UUID
+    account_id: UUID | None = None
+    category_id: UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+    amount_min: str | None = None
+    amount_max: str | None = None
+    uncategorized: bool = False
+    import_id: UUID | None = None
+    cursor: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPage:
+    """A page and the cursor of the next one (``None`` on the last page)."""
+
+    items: list[Transaction]
+    next_cursor: str | None
+
+
+class ListTransactions:
+    """Keyset-paginated transaction list."""
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    async def __call__(self, query: TransactionQuery) -> TransactionPage:
+        """Run the query."""
+        if isinstance(query.limit, bool) or not isinstance(query.limit, int) or not 1 <= query.limit <= MAX_PAGE_SIZE:
+            raise ValidationError.for_field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        after = decode_cursor(query.cursor) if query.cursor else None
+        # An account that is not the tenant's simply matches nothing: no lookup needed first.
+        account_ids: tuple[UUID, ...] = () if query.account_id is None else (query.account_id,)
+        async with self._ports.uow(query.tenant_id) as uow:
+            category_ids: tuple[UUID, ...] = ()
+            if query.category_id is not None:
+                tree = CategoryTree(await uow.categories.list())
+                if query.category_id not in tree:
+                    return TransactionPage([], None)
+                category_ids = tuple(sorted(tree.descendants(query.category_id)))
+            bounds = {name: _decimal(getattr(query, name), name) for name in ("amount_min", "amount_max")}
+            flt = TransactionFilter(
+                account_ids=account_ids,
+                category_ids=category_ids,
+                date_from=query.date_from,
+                date_to=query.date_to,
+                text=query.text,
+                uncategorized=query.uncategorized,
+                import_id=query.import_id,
+                **bounds,
+            )
+            page = await uow.transactions.page(flt, after, query.limit)
+        return TransactionPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
+
+
+def _decimal(raw: str | None, name: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        Money.parse(raw, "KWD")  # an amount as the API spells it, with at most three places
+        return Decimal(raw)
+    except (ValidationError, InvalidOperation):
+        raise ValidationError.for_field(name, f"{raw!r} is not a decimal amount") from None

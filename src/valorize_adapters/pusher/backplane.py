@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -30,10 +32,19 @@ from valorize_adapters.pusher.protocol import Member
 
 __all__ = ["Backplane", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
 
+log = logging.getLogger("valorize.realtime")
+
+#: A consumer that has not polled for this long is stuck or dead (it polls at least every ~2 s).
+STALE_AFTER = 15.0
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelMessage:
-    """One message on a channel; ``exclude`` is a socket id not to deliver it to (the sender)."""
+    """One message on a channel; ``exclude`` is a socket id not to deliver it to (the sender).
+
+    ``resync`` marks no message but a notice: the channel's messages may have been lost (the
+    backplane resubscribed after an outage); ``gap`` marks a message after lost ones.
+    """
 
     channel: str
     event: str
@@ -42,6 +53,7 @@ class ChannelMessage:
     user_id: str | None = None
     sequence: int = 0
     gap: bool = False
+    resync: bool = False
 
 
 class Backplane(Protocol):
@@ -87,6 +99,10 @@ class Backplane(Protocol):
 
     async def channels(self) -> dict[str, int]:
         """Subscriptions per occupied channel, over every live instance."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """The consumer's health: ``healthy`` (it is polling), ``failures`` and ``reconnects``."""
         ...
 
     async def close(self) -> None:
@@ -163,6 +179,9 @@ class InMemoryBackplane:
     async def channels(self) -> dict[str, int]:
         return dict(self._counts)
 
+    def state(self) -> dict[str, Any]:
+        return {"healthy": True, "failures": 0, "reconnects": 0, "dropped": self.dropped}
+
     async def close(self) -> None:
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(None)
@@ -204,6 +223,9 @@ class RedisBackplane:
         self._closed = False
         self._heartbeat: asyncio.Task[None] | None = None
         self.reconnects = 0
+        self.failures = 0
+        self._polled_at = time.monotonic()
+        self._unsubscribed = False  # a rebuild could not subscribe yet
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "vz", ttl: int = 30) -> RedisBackplane:
@@ -241,32 +263,77 @@ class RedisBackplane:
             await self._pubsub.unsubscribe(self._ch(channel))
 
     async def messages(self) -> AsyncIterator[ChannelMessage]:
+        """Supervised: a lost connection is retried with backoff, any other failure is logged,
+        counted and the subscription rebuilt; after either, every channel listened to gets a
+        ``resync`` notice as soon as the subscription is back (messages may have been lost)."""
         last: dict[str, int] = {}
         backoff = 0.05
+        interrupted = False
         while not self._closed:
+            self._polled_at = time.monotonic()
             if self._pubsub is None or not self._listening:
                 await asyncio.sleep(0.05)
                 continue
             try:
+                if self._unsubscribed:
+                    await self._rebuild()
                 raw = await self._pubsub.get_message(timeout=1.0)
                 backoff = 0.05
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 if self._closed:
                     return
-                self.reconnects += 1  # redis-py resubscribes on reconnect; gaps will show
+                self.reconnects += 1  # redis-py resubscribes on reconnect; resync notices follow
+                interrupted = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
+            except Exception:
+                if self._closed:
+                    return
+                self.failures += 1
+                log.exception("the backplane consumer failed; rebuilding its subscription")
+                interrupted = True
+                self._unsubscribed = True  # rebuilt at the next poll
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if interrupted:
+                interrupted = False
+                for channel in sorted(self._listening):
+                    last.pop(channel, None)  # the notice covers the gap the next message would show
+                    yield ChannelMessage(channel, "valorize:resync", "{}", resync=True)
             if raw is None or raw.get("type") != "message":
                 continue
-            body = json.loads(raw["data"])
-            m, seq = body["m"], int(body["seq"])
-            if m["c"] not in self._listening:
+            try:
+                body = json.loads(raw["data"])
+                m, seq = body["m"], int(body["seq"])
+                message = ChannelMessage(m["c"], m["e"], m["d"], m["x"], m["u"], seq)
+            except (ValueError, KeyError, TypeError):
+                self.failures += 1
+                log.warning("an undecodable backplane message was dropped", extra={"fields": {"raw": repr(raw)[:200]}})
                 continue
-            previous = last.get(m["c"])
-            last[m["c"]] = seq
-            gap = previous is not None and seq != previous + 1
-            yield ChannelMessage(m["c"], m["e"], m["d"], m["x"], m["u"], seq, gap)
+            if message.channel not in self._listening:
+                continue
+            previous = last.get(message.channel)
+            last[message.channel] = seq
+            if previous is not None and seq != previous + 1:
+                message = ChannelMessage(m["c"], m["e"], m["d"], m["x"], m["u"], seq, gap=True)
+            yield message
+
+    async def _rebuild(self) -> None:
+        """A fresh pub/sub connection subscribed to every channel listened to."""
+        old, self._pubsub = self._pubsub, self._r.pubsub(ignore_subscribe_messages=True)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.aclose()
+        self._unsubscribed = True  # until the subscribe below succeeds (else retried at the next poll)
+        if self._listening:
+            await self._pubsub.subscribe(*(self._ch(c) for c in self._listening))
+        self._unsubscribed = False
+
+    def state(self) -> dict[str, Any]:
+        stale = time.monotonic() - self._polled_at > STALE_AFTER
+        return {"healthy": not stale, "failures": self.failures, "reconnects": self.reconnects}
 
     # -- liveness --------------------------------------------------------------------------
     async def start(self) -> None:

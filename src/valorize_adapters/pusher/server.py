@@ -61,6 +61,8 @@ class ServerStats:
     delivered: int = 0
     slow_disconnects: int = 0
     gaps: int = 0
+    resyncs: int = 0
+    pump_failures: int = 0
     errors: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -111,6 +113,7 @@ class RealtimeServer:
         self._subscribers: dict[str, set[_Client]] = defaultdict(set)
         self._clients: set[_Client] = set()
         self._occupancy_dirty = asyncio.Event()
+        self._pump_task: asyncio.Task[None] | None = None
 
     # -- serving ---------------------------------------------------------------------------
     @asynccontextmanager
@@ -127,6 +130,7 @@ class RealtimeServer:
             close_timeout=2,  # shutting down must fit Cloud Run's 10 s grace after SIGTERM
         ) as server:
             jobs = [asyncio.create_task(job()) for job in (self._pump, self._watch, self._report)]
+            self._pump_task = jobs[0]
             try:
                 yield server.sockets[0].getsockname()[1]
             finally:
@@ -139,7 +143,10 @@ class RealtimeServer:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
         if path in ("/health", "/up"):
-            return Response(HTTPStatus.OK, "OK", Headers([("Content-Type", "application/json")]), b'{"status":"ok"}')
+            health = self.health()
+            status = HTTPStatus.OK if health["status"] == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
+            body = json.dumps(health, separators=(",", ":")).encode()
+            return Response(status, status.phrase, Headers([("Content-Type", "application/json")]), body)
         if not path.startswith("/app/"):
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found: connect to /app/{key}\n")
         return None
@@ -244,24 +251,51 @@ class RealtimeServer:
 
     # -- background jobs -------------------------------------------------------------------
     async def _pump(self) -> None:
-        """Fan backplane messages out to the local subscribers of their channel."""
-        async for message in self.backplane.messages():
-            clients = self._subscribers.get(message.channel)
-            if not clients:
-                continue
-            if message.gap:
-                self._gap(message, clients)
-            text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
-            for client in list(clients):
-                if client.session.socket_id != message.exclude and message.channel in client.session.channels:
-                    self.stats.delivered += 1
-                    self._send(client, text)
-            await asyncio.sleep(0)  # let the writers drain between messages of a burst
+        """Fan backplane messages out to the local subscribers of their channel; supervised: a
+        failure is logged and counted, and the backplane's messages are read again."""
+        backoff = 0.05
+        while True:
+            try:
+                async for message in self.backplane.messages():
+                    backoff = 0.05
+                    self._fan_out(message)
+                    await asyncio.sleep(0)  # let the writers drain between messages of a burst
+                return  # the backplane closed
+            except Exception:
+                self.stats.pump_failures += 1
+                log.exception("the realtime pump failed; reading the backplane again")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
 
-    def _gap(self, message: ChannelMessage, clients: set[_Client]) -> None:
-        self.stats.gaps += 1
-        log.warning("messages lost on the backplane",
-                    extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
+    def _fan_out(self, message: ChannelMessage) -> None:
+        clients = self._subscribers.get(message.channel)
+        if not clients:
+            return
+        if message.resync:
+            self._resync(message, clients)
+            return
+        if message.gap:
+            self.stats.gaps += 1
+            log.warning("messages lost on the backplane",
+                        extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
+            self._resync(message, clients)
+        text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
+        for client in list(clients):
+            if client.session.socket_id != message.exclude and message.channel in client.session.channels:
+                self.stats.delivered += 1
+                self._send(client, text)
+
+    def health(self) -> dict[str, Any]:
+        """``ok`` while the pump runs and the backplane's consumer polls; else ``unhealthy``."""
+        backplane = self.backplane.state()
+        pumping = self._pump_task is None or not self._pump_task.done()
+        ok = pumping and bool(backplane.get("healthy", True))
+        return {"status": "ok" if ok else "unhealthy", "pump": "running" if pumping else "stopped",
+                "pump_failures": self.stats.pump_failures, "backplane": backplane}  # fmt: skip
+
+    def _resync(self, message: ChannelMessage, clients: set[_Client]) -> None:
+        """Tell the channel's local subscribers to refetch: its messages may have been lost."""
+        self.stats.resyncs += 1
         notice = frame("valorize:resync", {"sequence": message.sequence}, message.channel)
         for client in list(clients):
             self._send(client, notice)

@@ -1,0 +1,136 @@
+"""The realtime server over a faulty Redis: a supervised consumer, resync notices, an honest /health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+from test_realtime import client, instance
+
+from valorize_adapters.pusher import backplane as backplane_module
+from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_adapters.redis import redis_client
+from valorize_adapters.redis.server import RedisServer
+from valorize_core.testing.loop import run
+
+CHANNEL = "private-tenant.t1"
+
+
+def _health(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url.replace("ws://", "http://") + "/health", timeout=5) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+async def _backplane(url: str) -> RedisBackplane:
+    backplane = RedisBackplane.from_url(url, prefix=f"f{uuid.uuid4().hex[:8]}", ttl=3)
+    await backplane.start()
+    return backplane
+
+
+def test_an_undecodable_message_is_counted_and_delivery_goes_on(redis_url: str) -> None:
+    async def go() -> tuple[dict[str, Any], int, dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe(CHANNEL)
+            raw = redis_client(redis_url)
+            stack.push_async_callback(raw.aclose)
+            await raw.publish(backplane._ch(CHANNEL), b"\xff not json")
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"tx1"}')
+            received = await a.next("transaction.created")
+            status, health = await asyncio.to_thread(_health, url)
+            return received, status, health
+
+    received, status, health = run(go(), timeout=30)
+    assert received["data"] == '{"id":"tx1"}'
+    assert status == 200
+    assert health["status"] == "ok"
+    assert health["backplane"]["failures"] == 1
+
+
+def test_a_failing_consumer_rebuilds_its_subscription_and_announces_a_resync(redis_url: str) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any], int]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe(CHANNEL)
+            pubsub = backplane._pubsub
+            original = pubsub.get_message
+            raised = False
+
+            async def failing_once(**kw: Any) -> Any:
+                nonlocal raised
+                if not raised:
+                    raised = True
+                    raise RuntimeError("a bug in the consumer")
+                return await original(**kw)
+
+            pubsub.get_message = failing_once
+            resync = await a.next("valorize:resync", wait=10)
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"tx2"}')
+            received = await a.next("transaction.created")
+            return resync, received, backplane.failures
+
+    resync, received, failures = run(go(), timeout=30)
+    assert resync["channel"] == CHANNEL
+    assert received["data"] == '{"id":"tx2"}'
+    assert failures == 1
+
+
+def test_every_subscribed_channel_gets_a_resync_right_after_redis_comes_back(redis_server: RedisServer) -> None:
+    async def go() -> set[str]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_server.url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe(CHANNEL)
+            await a.subscribe("private-tenant.t2")
+            redis_server.stop()
+            await asyncio.sleep(1.5)
+            redis_server.start()
+            notices = {(await a.next("valorize:resync", wait=10))["channel"] for _ in range(2)}
+            # and delivery resumed on the resubscribed connection
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"tx3"}')
+            assert (await a.next("transaction.created"))["data"] == '{"id":"tx3"}'
+            return notices
+
+    assert run(go(), timeout=60) == {CHANNEL, "private-tenant.t2"}
+
+
+def test_health_is_503_when_the_backplane_consumer_stalls(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backplane_module, "STALE_AFTER", 0.5, raising=False)
+
+    async def go() -> tuple[int, dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe(CHANNEL)
+            never = asyncio.Event()
+
+            async def stuck(**kw: Any) -> Any:
+                await never.wait()
+
+            backplane._pubsub.get_message = stuck
+            await asyncio.sleep(1.5)
+            return await asyncio.to_thread(_health, url)
+
+    status, health = run(go(), timeout=30)
+    assert status == 503
+    assert health["status"] == "unhealthy"
+    assert health["backplane"]["healthy"] is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -11,13 +12,18 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from test_realtime import client, instance
 
 from valorize_adapters.pusher import backplane as backplane_module
 from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_adapters.pusher.signatures import sign_request
 from valorize_adapters.redis import redis_client
 from valorize_adapters.redis.server import RedisServer
 from valorize_core.testing.loop import run
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
 
 CHANNEL = "private-tenant.t1"
 
@@ -134,3 +140,37 @@ def test_health_is_503_when_the_backplane_consumer_stalls(redis_url: str, monkey
     assert status == 503
     assert health["status"] == "unhealthy"
     assert health["backplane"]["healthy"] is False
+
+
+def _signed(client: TestClient[Any], method: str, path: str, body: Any = None) -> Any:
+    raw = json.dumps(body).encode() if body is not None else b""
+    params = sign_request("valorize-key", "s3cret", method, path, {}, raw, int(time.time()))
+    headers = {"Content-Type": "application/json"} if raw else {}
+    return client.request(method, path, params=params, content=raw, headers=headers)
+
+
+def test_the_pusher_http_api_answers_503_while_redis_is_down_and_recovers(redis_server: RedisServer) -> None:
+    container = Container()
+    container.settings.override(Settings(backend="memory", redis_url=redis_server.url, pusher_secret="s3cret"))
+    event = {"name": "x", "data": "{}", "channels": [CHANNEL]}
+    calls = [
+        ("POST", "/apps/100001/events", event),
+        ("POST", "/apps/100001/batch_events", {"batch": [event]}),
+        ("GET", "/apps/100001/channels", None),
+        ("GET", f"/apps/100001/channels/{CHANNEL}", None),
+    ]
+    with TestClient(create_app(container)) as client:
+        assert [_signed(client, *call).status_code for call in calls] == [200, 200, 200, 200]
+        redis_server.stop()
+        down = [_signed(client, *call) for call in calls]
+        redis_server.start()
+        deadline = time.monotonic() + 10
+        while _signed(client, *calls[0]).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        up = [_signed(client, *call).status_code for call in calls]
+    assert [r.status_code for r in down] == [503, 503, 503, 503]
+    for response in down:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["status"] == 503
+    assert up == [200, 200, 200, 200]

@@ -30,12 +30,25 @@ import redis.asyncio as redis
 
 from valorize_adapters.pusher.protocol import Member
 
-__all__ = ["Backplane", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
+__all__ = ["Backplane", "BackplaneUnavailable", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
 
 log = logging.getLogger("valorize.realtime")
 
 #: A consumer that has not polled for this long is stuck or dead (it polls at least every ~2 s).
 STALE_AFTER = 15.0
+
+
+class BackplaneUnavailable(ConnectionError):
+    """The backplane cannot publish or answer now (Redis is down); try again shortly."""
+
+
+@contextlib.asynccontextmanager
+async def _redis_answers() -> AsyncIterator[None]:
+    """Redis failures as :class:`BackplaneUnavailable`, the one error publishers handle."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise BackplaneUnavailable(f"the backplane is unavailable: {type(exc).__name__}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,8 @@ class Backplane(Protocol):
     async def publish(
         self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
     ) -> None:
-        """Send a message to every instance listening to ``channel``."""
+        """Send a message to every instance listening to ``channel``; :class:`BackplaneUnavailable`
+        when it cannot (as :meth:`publish_many`, :meth:`members` and :meth:`channels`)."""
         ...
 
     async def publish_many(self, channel: str, messages: Sequence[tuple[str, str]]) -> None:
@@ -249,7 +263,8 @@ class RedisBackplane:
 
     async def _send(self, channel: str, bodies: list[str]) -> None:
         """The script numbers and publishes the bodies in order, in one round trip."""
-        await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
+        async with _redis_answers():
+            await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
 
     async def listen(self, channel: str) -> None:
         if self._pubsub is None:
@@ -394,7 +409,8 @@ class RedisBackplane:
         return member, all(m.user_id != member.user_id for m in others.values())
 
     async def members(self, channel: str) -> dict[str, Any]:
-        return _members(list((await self._live_entries(channel)).values()))
+        async with _redis_answers():
+            return _members(list((await self._live_entries(channel)).values()))
 
     # -- occupancy -------------------------------------------------------------------------
     async def report_occupancy(self, counts: dict[str, int]) -> None:
@@ -408,6 +424,10 @@ class RedisBackplane:
             await pipe.execute()
 
     async def channels(self) -> dict[str, int]:
+        async with _redis_answers():
+            return await self._channels()
+
+    async def _channels(self) -> dict[str, int]:
         prefix = f"{self._p}:occupancy:"
         reports = [k.decode() if isinstance(k, bytes) else k async for k in self._r.scan_iter(match=f"{prefix}*")]
         alive = await self._alive({k.removeprefix(prefix) for k in reports})

@@ -6,7 +6,9 @@
 ``POST /apps/{app_id}/events``, ``POST /apps/{app_id}/batch_events``,
 ``GET /apps/{app_id}/channels`` and ``GET /apps/{app_id}/channels/{channel}`` are Pusher's HTTP
 API with its request signatures, so other services publish with the official ``pusher`` SDKs.
-As in Pusher's, a bad request is a 400 and a bad signature a 401.
+As in Pusher's, a bad request is a 400 and a bad signature a 401; while the backplane cannot
+publish or answer (Redis is down) they answer 503 with ``Retry-After`` (nothing was sent by the
+request that failed; a batch may have sent the events before the failing one).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import ClientException, NotAuthorizedException
+from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
 from litestar.params import FromPath
 
+from valorize_adapters.pusher.backplane import BackplaneUnavailable
 from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channel, user_channel
 from valorize_adapters.pusher.protocol import CHANNEL_NAME
 from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
@@ -39,6 +44,7 @@ SOCKET_ID = re.compile(r"^\d{1,20}\.\d{1,20}$")
 MAX_DATA_BYTES = 10_240
 MAX_CHANNELS = 100
 MAX_BATCH = 10
+RETRY_AFTER_SECONDS = 1  # Redis restarts and the client reconnects within about a second
 
 
 def _realtime(runtime: Runtime) -> Realtime:
@@ -89,6 +95,18 @@ class BroadcastingController(Controller):
             return {"auth": channel_auth(app.key, app.secret, socket_id, channel, channel_data),
                     "channel_data": channel_data}  # fmt: skip
         return {"auth": channel_auth(app.key, app.secret, socket_id, channel)}
+
+
+@asynccontextmanager
+async def _backplane_answers() -> AsyncIterator[None]:
+    """A backplane that cannot answer is a 503 the caller retries, never a 500."""
+    try:
+        yield
+    except BackplaneUnavailable:
+        raise ServiceUnavailableException(
+            "the realtime backplane is unavailable; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
 
 
 def _bad(field: str, message: str) -> ClientException:
@@ -150,8 +168,9 @@ class PusherApiController(Controller):
     async def trigger(self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
         realtime, body = await self._signed(request, runtime, app_id)
         channels, name, data, socket_id = _event(body)
-        for channel in channels:
-            await realtime.backplane.publish(channel, name, data, exclude=socket_id)
+        async with _backplane_answers():
+            for channel in channels:
+                await realtime.backplane.publish(channel, name, data, exclude=socket_id)
         return {}
 
     @post("/batch_events", responses=ERRORS, status_code=200, summary="Trigger up to 10 events (Pusher HTTP API)")
@@ -163,9 +182,10 @@ class PusherApiController(Controller):
         if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
             raise _bad("batch", f"give 1 to {MAX_BATCH} events")
         events = [_event(item) for item in batch]  # all valid, or none is sent
-        for channels, name, data, socket_id in events:
-            for channel in channels:
-                await realtime.backplane.publish(channel, name, data, exclude=socket_id)
+        async with _backplane_answers():
+            for channels, name, data, socket_id in events:
+                for channel in channels:
+                    await realtime.backplane.publish(channel, name, data, exclude=socket_id)
         return {"batch": [{} for _ in events]}
 
     @get("/channels", responses=ERRORS, summary="Occupied channels (Pusher HTTP API)")
@@ -175,15 +195,16 @@ class PusherApiController(Controller):
         info = set(filter(None, request.query_params.get("info", "").split(",")))
         if "user_count" in info and not prefix.startswith("presence-"):
             raise _bad("info", "user_count needs filter_by_prefix=presence-")
-        occupied = {c: n for c, n in (await realtime.backplane.channels()).items() if c.startswith(prefix)}
         out: dict[str, Any] = {}
-        for channel, count in sorted(occupied.items()):
-            entry: dict[str, int] = {}
-            if "subscription_count" in info:
-                entry["subscription_count"] = count
-            if "user_count" in info:
-                entry["user_count"] = len(await realtime.backplane.members(channel))
-            out[channel] = entry
+        async with _backplane_answers():
+            occupied = {c: n for c, n in (await realtime.backplane.channels()).items() if c.startswith(prefix)}
+            for channel, count in sorted(occupied.items()):
+                entry: dict[str, int] = {}
+                if "subscription_count" in info:
+                    entry["subscription_count"] = count
+                if "user_count" in info:
+                    entry["user_count"] = len(await realtime.backplane.members(channel))
+                out[channel] = entry
         return {"channels": out}
 
     @get("/channels/{channel:str}", responses=ERRORS, summary="One channel's state (Pusher HTTP API)")
@@ -191,11 +212,12 @@ class PusherApiController(Controller):
         self, app_id: FromPath[str], channel: FromPath[str], request: Request[Any, Any, Any], runtime: RT
     ) -> dict[str, Any]:
         realtime, _ = await self._signed(request, runtime, app_id)
-        count = (await realtime.backplane.channels()).get(channel, 0)
-        out: dict[str, Any] = {"occupied": count > 0}
         info = set(filter(None, request.query_params.get("info", "").split(",")))
-        if "subscription_count" in info:
-            out["subscription_count"] = count
-        if "user_count" in info and channel.startswith("presence-"):
-            out["user_count"] = len(await realtime.backplane.members(channel))
+        async with _backplane_answers():
+            count = (await realtime.backplane.channels()).get(channel, 0)
+            out: dict[str, Any] = {"occupied": count > 0}
+            if "subscription_count" in info:
+                out["subscription_count"] = count
+            if "user_count" in info and channel.startswith("presence-"):
+                out["user_count"] = len(await realtime.backplane.members(channel))
         return out

@@ -16,7 +16,8 @@ from litestar.testing import TestClient
 from test_realtime import client, instance
 
 from valorize_adapters.pusher import backplane as backplane_module
-from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_adapters.pusher.backplane import InMemoryBackplane, RedisBackplane
+from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.pusher.signatures import sign_request
 from valorize_adapters.redis import redis_client
 from valorize_adapters.redis.server import RedisServer
@@ -174,3 +175,20 @@ def test_the_pusher_http_api_answers_503_while_redis_is_down_and_recovers(redis_
         assert response.headers["retry-after"] == "1"
         assert response.json()["status"] == 503
     assert up == [200, 200, 200, 200]
+
+
+def test_a_burst_of_60_subscriptions_all_succeed_under_the_default_rate_limit() -> None:
+    app = AppConfig("1", "key", "secret", client_events=True)  # 20 client events/s, 40 in a burst
+
+    async def go() -> int:
+        async with instance(InMemoryBackplane(), app) as url, client(url) as a:
+            for n in range(60):  # at once, as pusher-js resubscribes after a reconnect
+                await a.send("pusher:subscribe", {"channel": f"room-{n}"})
+            succeeded = set()
+            while len(succeeded) < 60:
+                answer = await a.next()
+                assert answer["event"] == "pusher_internal:subscription_succeeded", answer
+                succeeded.add(answer["channel"])
+            return len(succeeded)
+
+    assert run(go(), timeout=30) == 60

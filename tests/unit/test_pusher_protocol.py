@@ -149,12 +149,34 @@ def test_client_events() -> None:
 
 def test_rate_limit_and_size_limit() -> None:
     s = session()
-    answers = [s.receive('{"event":"pusher:ping","data":{}}', 1.0) for _ in range(8)]
-    codes = [sent(a)[0].get("data", {}) for a in answers]
-    assert [c["code"] for c in codes if isinstance(c, dict) and "code" in c] == [4301, 4301, 4301]
-    assert sent(s.receive('{"event":"pusher:ping","data":{}}', 2.0))[0]["event"] == "pusher:pong"  # refilled
+    s.receive(json.dumps({"event": "pusher:subscribe", "data": {"channel": "private-room",
+              "auth": channel_auth("app-key", "app-secret", SOCKET, "private-room")}}), 1.0)  # fmt: skip
+    s.joined("private-room")
+    event = '{"event":"client-x","channel":"private-room","data":{}}'
+    answers = [s.receive(event, 1.0) for _ in range(8)]
+    codes = [sent(a)[0]["data"]["code"] for a in answers if sent(a)]
+    assert codes == [4301, 4301, 4301]
+    assert isinstance(s.receive(event, 2.0)[0], Broadcast)  # refilled
     big = json.dumps({"event": "client-x", "channel": "private-room", "data": "x" * 20_000})
     assert sent(s.receive(big, 10.0))[0]["data"]["code"] == 4302
+
+
+def test_the_rate_limit_counts_client_events_only() -> None:
+    s = session()  # 5 client events in a burst
+    pongs = [sent(s.receive('{"event":"pusher:ping","data":{}}', 1.0))[0]["event"] for _ in range(20)]
+    assert pongs == ["pusher:pong"] * 20
+    joins = [subscribe(s, f"room-{n}") for n in range(20)]
+    assert all(isinstance(j[0], Join) for j in joins)
+
+
+def test_a_subscription_the_flood_guard_refuses_names_its_channel() -> None:
+    s = session()  # the guard lets 10 x 5 frames through in a burst
+    answers = [subscribe(s, f"room-{n}") for n in range(55)]
+    assert all(isinstance(a[0], Join) for a in answers[:50])
+    refused = [sent(a)[0] for a in answers[50:]]
+    assert [r["channel"] for r in refused] == [f"room-{n}" for n in range(50, 55)]
+    assert {r["event"] for r in refused} == {"pusher:subscription_error"}
+    assert {json.loads(r["data"])["status"] for r in refused} == {429}
 
 
 json_values = st.recursive(

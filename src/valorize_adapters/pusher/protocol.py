@@ -17,8 +17,12 @@ Error codes (``pusher:error`` data ``{"code", "message"}``, or the close code):
 * 4300 invalid message, 4301 rate limit exceeded, 4302 message too large, 4303 client events
   are disabled or not allowed on that channel (the message is dropped, the connection stays).
 
+The rate limit (``rate_per_second``, ``rate_burst``) counts client events only; subscribes,
+unsubscribes and pings pass under a flood guard :data:`FRAME_ALLOWANCE` times as generous.
+
 A refused subscription answers ``pusher:subscription_error`` on the channel with
-``{"type": "AuthError", "error": ..., "status": 401}``.
+``{"type": "AuthError", "error": ..., "status": 401}``, or ``{"type": "LimitReached", ...,
+"status": 429}`` when the flood guard refused it, so the client knows which channel failed.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ __all__ = [
 PROTOCOL_VERSION = 7
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_\-=@,.;]{1,164}$")
 PONG_TIMEOUT = 30.0
+#: Frames other than client events (subscribe, unsubscribe, ping) may come this many times as
+#: fast as client events: a guard against floods, far above what pusher-js sends on a reconnect.
+FRAME_ALLOWANCE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +181,8 @@ class PusherSession:
         self.channels: set[str] = set()
         self.pending: set[str] = set()  # joins asked of the server, not yet confirmed
         self.presence: dict[str, Member] = {}
-        self._bucket = _Bucket(app.rate_per_second, app.rate_burst, at=now)
+        self._client_events = _Bucket(app.rate_per_second, app.rate_burst, at=now)
+        self._frames = _Bucket(app.rate_per_second * FRAME_ALLOWANCE, app.rate_burst * FRAME_ALLOWANCE, at=now)
         self._last_seen = now
         self._pinged_at: float | None = None
 
@@ -211,19 +219,22 @@ class PusherSession:
         size = len(text.encode() if isinstance(text, str) else text)
         if size > self.app.max_message_bytes:
             return [error(4302, f"Message too large: {size} bytes; the limit is {self.app.max_message_bytes}")]
-        if not self._bucket.take(now):
-            return [error(4301, "Client event rejected due to rate limit")]
+        within_guard = self._frames.take(now)
         try:
             message = json.loads(text)
         except (ValueError, UnicodeDecodeError):
-            return [error(4300, "Invalid message: not JSON")]
+            return [error(4301 if not within_guard else 4300, "Invalid message: not JSON")]
         if not isinstance(message, dict) or not isinstance(message.get("event"), str):
-            return [error(4300, "Invalid message: expected an object with an event name")]
+            return [error(4301 if not within_guard else 4300, "Invalid message: expected an object with an event name")]
         event: str = message["event"]
         data = message.get("data")
         if isinstance(data, str) and event.startswith("pusher:"):
             with contextlib.suppress(ValueError):  # some clients send data JSON-encoded
                 data = json.loads(data)
+        if not within_guard:
+            return [self._flooded(event, data)]
+        if event.startswith("client-") and not self._client_events.take(now):
+            return [error(4301, "Client event rejected due to rate limit")]
         if event == "pusher:ping":
             return [Send(frame("pusher:pong", {}))]
         if event == "pusher:pong":
@@ -269,6 +280,14 @@ class PusherSession:
                 self.presence[channel] = member
         self.pending.add(channel)
         return [Join(channel, member)]
+
+    def _flooded(self, event: str, data: Any) -> Send:
+        """The flood guard's refusal; a subscription's names its channel (pusher-js stops waiting)."""
+        channel = data.get("channel") if isinstance(data, dict) else None
+        if event == "pusher:subscribe" and isinstance(channel, str) and CHANNEL_NAME.match(channel):
+            why = {"type": "LimitReached", "error": "too many frames: subscribe again shortly", "status": 429}
+            return Send(frame("pusher:subscription_error", why, channel), 4301)
+        return error(4301, "Rate limit exceeded: too many frames")
 
     def _refused(self, channel: str, why: str) -> Send:
         return Send(frame("pusher:subscription_error", {"type": "AuthError", "error": why, "status": 401}, channel))

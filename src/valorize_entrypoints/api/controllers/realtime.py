@@ -24,6 +24,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from valorize_adapters.pusher.backplane import BackplaneUnavailable
@@ -36,6 +37,7 @@ from valorize_core.use_cases.queries.get_user import UserLookup
 from valorize_entrypoints.api.body_limits import is_json_media_type
 from valorize_entrypoints.api.deps import RT, Reader
 from valorize_entrypoints.api.responses import ERRORS
+from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Realtime, Runtime
 
 __all__ = ["BroadcastingController", "PusherApiController"]
@@ -45,6 +47,15 @@ MAX_DATA_BYTES = 10_240
 MAX_CHANNELS = 100
 MAX_BATCH = 10
 RETRY_AFTER_SECONDS = 1  # Redis restarts and the client reconnects within about a second
+BACKPLANE_ERRORS = {
+    **ERRORS,
+    503: ResponseSpec(
+        data_container=ProblemOut,
+        description="The backplane is unavailable; retry after Retry-After",
+        media_type="application/problem+json",
+        generate_examples=False,
+    ),
+}
 
 
 def _realtime(runtime: Runtime) -> Realtime:
@@ -164,7 +175,9 @@ class PusherApiController(Controller):
         except ValueError:
             raise _bad("body", "not JSON") from None
 
-    @post("/events", responses=ERRORS, status_code=200, summary="Trigger an event on channels (Pusher HTTP API)")
+    @post(
+        "/events", responses=BACKPLANE_ERRORS, status_code=200, summary="Trigger an event on channels (Pusher HTTP API)"
+    )
     async def trigger(self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
         realtime, body = await self._signed(request, runtime, app_id)
         channels, name, data, socket_id = _event(body)
@@ -173,7 +186,12 @@ class PusherApiController(Controller):
                 await realtime.backplane.publish(channel, name, data, exclude=socket_id)
         return {}
 
-    @post("/batch_events", responses=ERRORS, status_code=200, summary="Trigger up to 10 events (Pusher HTTP API)")
+    @post(
+        "/batch_events",
+        responses=BACKPLANE_ERRORS,
+        status_code=200,
+        summary="Trigger up to 10 events (Pusher HTTP API)",
+    )
     async def trigger_batch(
         self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT
     ) -> dict[str, Any]:
@@ -188,7 +206,7 @@ class PusherApiController(Controller):
                     await realtime.backplane.publish(channel, name, data, exclude=socket_id)
         return {"batch": [{} for _ in events]}
 
-    @get("/channels", responses=ERRORS, summary="Occupied channels (Pusher HTTP API)")
+    @get("/channels", responses=BACKPLANE_ERRORS, summary="Occupied channels (Pusher HTTP API)")
     async def channels(self, app_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
         realtime, _ = await self._signed(request, runtime, app_id)
         prefix = request.query_params.get("filter_by_prefix", "")
@@ -207,7 +225,7 @@ class PusherApiController(Controller):
                 out[channel] = entry
         return {"channels": out}
 
-    @get("/channels/{channel:str}", responses=ERRORS, summary="One channel's state (Pusher HTTP API)")
+    @get("/channels/{channel:str}", responses=BACKPLANE_ERRORS, summary="One channel's state (Pusher HTTP API)")
     async def channel(
         self, app_id: FromPath[str], channel: FromPath[str], request: Request[Any, Any, Any], runtime: RT
     ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -16,7 +17,7 @@ from litestar.testing import TestClient
 from test_realtime import client, instance
 
 from valorize_adapters.pusher import backplane as backplane_module
-from valorize_adapters.pusher.backplane import InMemoryBackplane, RedisBackplane
+from valorize_adapters.pusher.backplane import ChannelMessage, InMemoryBackplane, RedisBackplane
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.pusher.signatures import sign_request
 from valorize_adapters.redis import redis_client
@@ -192,3 +193,36 @@ def test_a_burst_of_60_subscriptions_all_succeed_under_the_default_rate_limit() 
             return len(succeeded)
 
     assert run(go(), timeout=30) == 60
+
+
+class _FailingOnce(InMemoryBackplane):
+    """An in-process backplane whose message stream breaks once (a bug below the server)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = False
+
+    async def messages(self) -> AsyncIterator[ChannelMessage]:
+        async for message in super().messages():
+            if not self.broken:
+                self.broken = True
+                raise RuntimeError("the stream broke")
+            yield message
+
+
+def test_the_server_pump_is_supervised_and_counts_its_failures() -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        backplane = _FailingOnce()
+        async with instance(backplane) as url, client(url) as a:
+            await a.subscribe(CHANNEL)
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"lost"}')  # breaks the stream
+            await asyncio.sleep(0.3)
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"tx4"}')
+            received = await a.next("transaction.created")
+            _, health = await asyncio.to_thread(_health, url)
+            return received, health
+
+    received, health = run(go(), timeout=30)
+    assert received["data"] == '{"id":"tx4"}'
+    assert health["status"] == "ok"
+    assert health["pump_failures"] == 1

@@ -226,3 +226,28 @@ def test_the_server_pump_is_supervised_and_counts_its_failures() -> None:
     assert received["data"] == '{"id":"tx4"}'
     assert health["status"] == "ok"
     assert health["pump_failures"] == 1
+
+
+def test_a_subscription_while_redis_is_down_succeeds_and_is_resynced_when_it_is_back(
+    redis_server: RedisServer,
+) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_server.url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe("private-tenant.t2")  # the instance has a pub/sub connection
+            redis_server.stop()
+            await asyncio.sleep(0.5)
+            await a.subscribe(CHANNEL)  # answered, though Redis cannot take the subscription now
+            redis_server.start()
+            resync = await a.next("valorize:resync", wait=10)
+            while resync["channel"] != CHANNEL:
+                resync = await a.next("valorize:resync", wait=10)
+            await backplane.publish(CHANNEL, "transaction.created", '{"id":"tx5"}')
+            return resync, await a.next("transaction.created")
+
+    resync, received = run(go(), timeout=60)
+    assert resync["channel"] == CHANNEL
+    assert received["data"] == '{"id":"tx5"}'

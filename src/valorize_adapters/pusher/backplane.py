@@ -267,15 +267,20 @@ class RedisBackplane:
             await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
 
     async def listen(self, channel: str) -> None:
+        """Subscribe; while Redis is down the channel is subscribed (and resynced) once it is back."""
         if self._pubsub is None:
             self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
         self._listening.add(channel)
-        await self._pubsub.subscribe(self._ch(channel))
+        try:
+            await self._pubsub.subscribe(self._ch(channel))
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            self._unsubscribed = True  # the consumer rebuilds the subscription when Redis answers
 
     async def unlisten(self, channel: str) -> None:
-        self._listening.discard(channel)
+        self._listening.discard(channel)  # its messages are ignored from now on
         if self._pubsub is not None:
-            await self._pubsub.unsubscribe(self._ch(channel))
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
+                await self._pubsub.unsubscribe(self._ch(channel))
 
     async def messages(self) -> AsyncIterator[ChannelMessage]:
         """Supervised: a lost connection is retried with backoff, any other failure is logged,
@@ -291,6 +296,7 @@ class RedisBackplane:
                 continue
             try:
                 if self._unsubscribed:
+                    interrupted = True  # messages may have been lost meanwhile: resync once rebuilt
                     await self._rebuild()
                 raw = await self._pubsub.get_message(timeout=1.0)
                 backoff = 0.05

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from test_realtime import client, instance
+from test_realtime import APP, client, instance
 
 from valorize_adapters.pusher import backplane as backplane_module
 from valorize_adapters.pusher.backplane import ChannelMessage, InMemoryBackplane, RedisBackplane
 from valorize_adapters.pusher.protocol import AppConfig
-from valorize_adapters.pusher.signatures import sign_request
+from valorize_adapters.pusher.signatures import channel_auth, sign_request
 from valorize_adapters.redis import redis_client
 from valorize_adapters.redis.server import RedisServer
 from valorize_core.testing.loop import run
@@ -251,3 +251,29 @@ def test_a_subscription_while_redis_is_down_succeeds_and_is_resynced_when_it_is_
     resync, received = run(go(), timeout=60)
     assert resync["channel"] == CHANNEL
     assert received["data"] == '{"id":"tx5"}'
+
+
+def test_a_presence_subscription_while_redis_is_down_is_refused_by_name_and_the_connection_stays(
+    redis_server: RedisServer,
+) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_server.url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            redis_server.stop()
+            channel = "presence-tenant.t1"
+            channel_data = json.dumps({"user_id": "ana", "user_info": None})
+            auth = channel_auth(APP.key, APP.secret, a.socket_id, channel, channel_data)
+            await a.send("pusher:subscribe", {"channel": channel, "channel_data": channel_data, "auth": auth})
+            refused = await a.next("pusher:subscription_error")
+            await a.send("pusher:ping", {})
+            pong = await a.next("pusher:pong")
+            redis_server.start()
+            return refused, pong
+
+    refused, pong = run(go(), timeout=60)
+    assert refused["channel"] == "presence-tenant.t1"
+    assert json.loads(refused["data"])["status"] == 503
+    assert pong["event"] == "pusher:pong"

@@ -397,21 +397,23 @@ class RedisBackplane:
 
     async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
         key = f"{self._p}:presence:{channel}"
-        others = await self._live_entries(channel)
-        new = all(m.user_id != member.user_id for m in others.values())
-        entry = {"u": member.user_id, "info": member.user_info, "i": self.instance}
-        await self._r.hset(key, socket_id, json.dumps(entry, separators=(",", ":")))
+        async with _redis_answers():
+            others = await self._live_entries(channel)
+            new = all(m.user_id != member.user_id for m in others.values())
+            entry = {"u": member.user_id, "info": member.user_info, "i": self.instance}
+            await self._r.hset(key, socket_id, json.dumps(entry, separators=(",", ":")))
         return _members([*others.values(), member]), new
 
     async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
         key = f"{self._p}:presence:{channel}"
-        raw = await self._r.hget(key, socket_id)
-        if raw is None:
-            return None, False
-        await self._r.hdel(key, socket_id)
-        entry = json.loads(raw)
-        member = Member(entry["u"], entry["info"])
-        others = await self._live_entries(channel)
+        async with _redis_answers():
+            raw = await self._r.hget(key, socket_id)
+            if raw is None:
+                return None, False
+            await self._r.hdel(key, socket_id)
+            entry = json.loads(raw)
+            member = Member(entry["u"], entry["info"])
+            others = await self._live_entries(channel)
         return member, all(m.user_id != member.user_id for m in others.values())
 
     async def members(self, channel: str) -> dict[str, Any]:

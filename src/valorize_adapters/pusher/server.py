@@ -32,7 +32,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from valorize_adapters.pusher.backplane import Backplane, ChannelMessage
+from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable, ChannelMessage
 from valorize_adapters.pusher.protocol import (
     Action,
     AppConfig,
@@ -40,6 +40,7 @@ from valorize_adapters.pusher.protocol import (
     Close,
     Join,
     Leave,
+    Member,
     PusherSession,
     Send,
     check_connection,
@@ -215,25 +216,43 @@ class RealtimeServer:
         channel, session = join.channel, client.session
         members = None
         if join.member is not None:
-            current = await self.backplane.members(channel)
-            if join.member.user_id not in current and len(current) >= self.app.max_presence_members:
-                session.pending.discard(channel)
-                session.presence.pop(channel, None)
-                busy = {"type": "LimitReached", "error": "the presence channel is full", "status": 403}
-                self._send(client, frame("pusher:subscription_error", busy, channel))
+            try:
+                members = await self._join_presence(client, join.member, channel)
+            except BackplaneUnavailable:
+                down = {"type": "Unavailable", "error": "presence is unavailable; subscribe again shortly",
+                        "status": 503}  # fmt: skip
+                self._refuse(client, channel, down)
                 return
-            members, new = await self.backplane.join_presence(channel, session.socket_id, join.member)
-            if new:
-                info = {"user_id": join.member.user_id, "user_info": join.member.user_info}
-                await self.backplane.publish(
-                    channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
-                )
+            if members is None:
+                return
         local = self._subscribers[channel]
         local.add(client)
         if len(local) == 1:
             await self.backplane.listen(channel)
         self._occupancy_dirty.set()
         await self._apply(client, session.joined(channel, members))
+
+    async def _join_presence(self, client: _Client, member: Member, channel: str) -> dict[str, Any] | None:
+        """Add the member (announcing a new user); ``None`` when the channel is full (refused)."""
+        session = client.session
+        current = await self.backplane.members(channel)
+        if member.user_id not in current and len(current) >= self.app.max_presence_members:
+            busy = {"type": "LimitReached", "error": "the presence channel is full", "status": 403}
+            self._refuse(client, channel, busy)
+            return None
+        members, new = await self.backplane.join_presence(channel, session.socket_id, member)
+        if new:
+            info = {"user_id": member.user_id, "user_info": member.user_info}
+            await self.backplane.publish(
+                channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
+            )
+        return members
+
+    def _refuse(self, client: _Client, channel: str, why: dict[str, Any]) -> None:
+        """A subscription the server cannot register: the error names its channel."""
+        client.session.pending.discard(channel)
+        client.session.presence.pop(channel, None)
+        self._send(client, frame("pusher:subscription_error", why, channel))
 
     async def _leave(self, client: _Client, channel: str) -> None:
         local = self._subscribers.get(channel)
@@ -244,7 +263,11 @@ class RealtimeServer:
                 await self.backplane.unlisten(channel)
             self._occupancy_dirty.set()
         if channel.startswith("presence-"):
-            member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
+            try:
+                member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
+            except BackplaneUnavailable:
+                log.warning("could not remove a presence member", extra={"fields": {"channel": channel}})
+                return
             if member is not None and gone:
                 await self.backplane.publish(channel, "pusher_internal:member_removed",
                                              json.dumps({"user_id": member.user_id}))  # fmt: skip

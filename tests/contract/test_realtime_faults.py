@@ -277,3 +277,32 @@ def test_a_presence_subscription_while_redis_is_down_is_refused_by_name_and_the_
     assert refused["channel"] == "presence-tenant.t1"
     assert json.loads(refused["data"])["status"] == 503
     assert pong["event"] == "pusher:pong"
+
+
+def test_presence_and_occupancy_are_whole_again_after_redis_loses_its_data(redis_server: RedisServer) -> None:
+    async def go() -> tuple[dict[str, Any], dict[str, int]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_server.url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe("presence-tenant.t1", member={"user_id": "ana", "user_info": {"name": "Ana"}})
+            await a.subscribe(CHANNEL)
+            redis_server.stop()  # a restarted Redis starts empty
+            await asyncio.sleep(0.5)
+            redis_server.start()
+            await a.next("valorize:resync", wait=10)
+            api = RedisBackplane.from_url(redis_server.url, prefix=backplane._p.removesuffix(":rt"), ttl=3)
+            stack.push_async_callback(api.close)
+            members: dict[str, Any] = {}
+            occupied: dict[str, int] = {}
+            for _ in range(50):  # the heartbeat and the occupancy report come within a second or two
+                members, occupied = await api.members("presence-tenant.t1"), await api.channels()
+                if members and len(occupied) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            return members, occupied
+
+    members, occupied = run(go(), timeout=60)
+    assert members == {"ana": {"name": "Ana"}}
+    assert occupied == {"presence-tenant.t1": 1, CHANNEL: 1}

@@ -320,6 +320,8 @@ class RedisBackplane:
                 continue
             if interrupted:
                 interrupted = False
+                with contextlib.suppress(redis.RedisError, OSError):  # Redis may have lost this instance's
+                    await self._beat()  # liveness: without it its re-announced members count as dead
                 for channel in sorted(self._listening):
                     last.pop(channel, None)  # the notice covers the gap the next message would show
                     yield ChannelMessage(channel, "valorize:resync", "{}", resync=True)

@@ -281,6 +281,8 @@ class RealtimeServer:
             try:
                 async for message in self.backplane.messages():
                     backoff = 0.05
+                    if message.resync:
+                        await self._reannounce(message.channel)
                     self._fan_out(message)
                     await asyncio.sleep(0)  # let the writers drain between messages of a burst
                 return  # the backplane closed
@@ -289,6 +291,20 @@ class RealtimeServer:
                 log.exception("the realtime pump failed; reading the backplane again")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    async def _reannounce(self, channel: str) -> None:
+        """After a resubscription (Redis may have lost its data): this instance's presence members
+        of ``channel`` and its occupancy are written again, so member lists and counts are whole."""
+        self._occupancy_dirty.set()
+        for client in list(self._subscribers.get(channel, ())):
+            member = client.session.presence.get(channel)
+            if member is None:
+                continue
+            try:
+                await self.backplane.join_presence(channel, client.session.socket_id, member)
+            except BackplaneUnavailable:
+                log.warning("could not re-announce a presence member", extra={"fields": {"channel": channel}})
+                return  # the next resubscription tries again
 
     def _fan_out(self, message: ChannelMessage) -> None:
         clients = self._subscribers.get(message.channel)

@@ -90,8 +90,12 @@ class TaskController(Controller):
                 log.exception("task failed; asking for a retry", extra={"fields": {**fields, "outcome": "retry"}})
                 # Cloud Tasks and the local dispatcher retry a 503 (a database outage included).
                 return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
-        if result.outcome is TaskOutcome.REJECTED:
-            await runtime.dead_letters.dead_letter(task, attempt, result.detail)
+            if result.outcome is TaskOutcome.REJECTED:
+                try:
+                    await runtime.dead_letters.dead_letter(task, attempt, result.detail)
+                except Exception:  # not recorded (the database is down): the rejection must come again
+                    log.exception("dead letter not recorded; asking for a retry", extra={"fields": fields})
+                    return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
         fields.update(outcome=result.outcome.value, detail=result.detail,
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))  # fmt: skip
         log.info("task", extra={"fields": fields})

@@ -10,6 +10,7 @@ import asyncio
 import os
 import tempfile
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from valorize_adapters.postgres import migrate
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
-from valorize_entrypoints.testing import serving
+from valorize_entrypoints.testing import countable_task, serving
+from valorize_entrypoints.worker import SECRET_HEADER, create_worker_app
 
 
 class Postgres:
@@ -78,10 +80,17 @@ def assert_unavailable(response: httpx.Response, elapsed: float, within: float) 
 
 
 def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(postgres: Postgres) -> None:
-    settings = Settings(backend="postgres", database_url=postgres.url, db_pool_max=4, run_migrations=False)
-    container = Container()
+    settings = Settings(
+        backend="postgres", database_url=postgres.url, db_pool_max=4, run_migrations=False, worker_secret="s3cret"
+    )
+    container, worker_container = Container(), Container()
     container.settings.override(settings)
-    with serving(create_app(container)) as base, httpx.Client(base_url=base, timeout=10) as http:
+    worker_container.settings.override(settings)
+    with (
+        serving(create_app(container)) as base,
+        serving(create_worker_app(worker_container)) as worker,
+        httpx.Client(base_url=base, timeout=10) as http,
+    ):
         signed_up = http.post("/api/signup", json={"tenant_name": "Casa", "email": "ana@example.com", "name": "Ana"})
         assert signed_up.status_code == 201, signed_up.text
         http.headers["Authorization"] = f"Bearer {signed_up.json()['token']}"
@@ -101,6 +110,20 @@ def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(post
             assert_unavailable(*timed(lambda: http.get("/api/accounts")), within=3.5)
             assert_unavailable(*timed(lambda: http.post("/api/transactions", json=entry)), within=3.5)
             assert_unavailable(*timed(lambda: http.post("/api/accounts", json={**account, "name": "Savings"})), 3.5)
+        # The worker asks Cloud Tasks (or the local dispatcher) to retry, and says when: an outage
+        # is no reason to dead-letter a task.
+        tenant_id = uuid.UUID(signed_up.json()["tenant_id"])
+        valid = countable_task(tenant_id)
+        for payload in (valid.payload, {"event": "not an event"}):
+            # a valid task, and a rejected one whose dead letter cannot be recorded
+            headers = {SECRET_HEADER: "s3cret", "x-cloudtasks-taskname": uuid.uuid4().hex}
+            body = {"tenant_id": str(tenant_id), "payload": payload}
+            started = time.monotonic()
+            retried = httpx.post(f"{worker}/tasks/notify", json=body, headers=headers)
+            elapsed = time.monotonic() - started
+            assert retried.status_code == 503, retried.text
+            assert int(retried.headers["retry-after"]) >= 1
+            assert elapsed < 3.5
         # A probe carries no token: nothing but the probe itself waits for the database.
         assert_unavailable(*timed(lambda: httpx.get(f"{base}/ready", timeout=10)), within=1.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -125,13 +126,17 @@ class Runtime:
         self.bus = bus
 
     async def ready(self) -> bool:
-        """True when the source of truth answers."""
+        """True when the source of truth answers within :data:`READY_WITHIN` seconds; raises if not."""
         if isinstance(self.backend, PostgresBackend):
-            async with self.backend.pool.connection() as conn:
-                await conn.execute("SELECT 1")
-                await conn.rollback()
+            async with asyncio.timeout(READY_WITHIN):
+                async with self.backend.pool.connection(timeout=READY_WITHIN) as conn:
+                    await conn.execute("SELECT 1")
+                    await conn.rollback()
         return True
 
+
+# A readiness probe answers within a second, whatever the database does.
+READY_WITHIN = 0.8
 
 # Events published by many commits are marked published together, every 50 ms.
 MARK_WINDOW = 0.05
@@ -335,6 +340,7 @@ async def _postgres(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
         patterns=Re2Engine(),
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
+        pool_timeout=settings.db_pool_timeout,
         role=settings.db_role or None,
     )
     try:

@@ -36,6 +36,8 @@ class Settings:
         data_dir: where the embedded PostgreSQL keeps its files.
         host, port: where the HTTP API listens.
         db_pool_min, db_pool_max: connection pool bounds.
+        db_pool_timeout: the longest wait for a database connection, in seconds; past it a
+            request answers 503 with ``Retry-After``.
         db_role: role to SET after connecting (row-level security needs a non-superuser).
         run_migrations: migrate on start (``valorize migrate`` does it explicitly).
         log_json: one JSON log line per request (else human-readable).
@@ -92,6 +94,7 @@ class Settings:
     port: int = 8000
     db_pool_min: int = 1
     db_pool_max: int = 10
+    db_pool_timeout: float = 2.0
     db_role: str = "valorize_app"
     run_migrations: bool = True
     log_json: bool = True
@@ -139,6 +142,8 @@ class Settings:
             kind = fields[key].type
             if kind == "int":
                 values[key] = int(raw)
+            elif kind == "float":
+                values[key] = float(raw)
             elif kind == "bool":
                 values[key] = _bool(raw)
             elif kind == "Path":

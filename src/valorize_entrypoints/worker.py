@@ -38,8 +38,8 @@ __all__ = ["SECRET_HEADER", "HttpDelivery", "TaskController", "create_worker_app
 log = logging.getLogger("valorize.worker")
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response[Any]:
-    return Response(body, status_code=status, media_type="application/json")
+def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 async def _trusted(request: Request[Any, Any, Any], runtime: Runtime) -> bool:
@@ -88,9 +88,14 @@ class TaskController(Controller):
                 result = await runtime.runner.run(task)
             except Exception:
                 log.exception("task failed; asking for a retry", extra={"fields": {**fields, "outcome": "retry"}})
-                return _answer(503, {"outcome": "retry"})
-        if result.outcome is TaskOutcome.REJECTED:
-            await runtime.dead_letters.dead_letter(task, attempt, result.detail)
+                # Cloud Tasks and the local dispatcher retry a 503 (a database outage included).
+                return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
+            if result.outcome is TaskOutcome.REJECTED:
+                try:
+                    await runtime.dead_letters.dead_letter(task, attempt, result.detail)
+                except Exception:  # not recorded (the database is down): the rejection must come again
+                    log.exception("dead letter not recorded; asking for a retry", extra={"fields": fields})
+                    return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
         fields.update(outcome=result.outcome.value, detail=result.detail,
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))  # fmt: skip
         log.info("task", extra={"fields": fields})

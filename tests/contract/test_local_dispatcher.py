@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.pool import open_pool
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.contracts import PortsContract
@@ -156,3 +157,25 @@ class TestLocalDispatcher(PortsContract):
         assert {r["attempts"] for r in leased} == {1}
         assert {(r["attempts"], r["locked_until"]) for r in left if r not in leased} == {(0, None)}
         assert stray == 0  # no delivery left running behind the dispatcher
+
+
+def test_the_dispatcher_outlives_a_database_it_cannot_reach(database_url: str) -> None:
+    async def scenario() -> None:
+        pool = await open_pool(database_url, max_size=1, wait=0.1)
+        try:
+
+            async def deliver(task: Task, attempt: int) -> bool:
+                return True
+
+            stop = asyncio.Event()
+            dispatcher = LocalDispatcher(pool, PgTaskQueue(pool), deliver)
+            async with pool.connection():  # the only connection is taken: every wait is Unavailable
+                running = asyncio.create_task(dispatcher.run(stop, idle=0.05))
+                await asyncio.sleep(0.5)
+                assert not running.done()  # still trying, not crashed
+            stop.set()
+            await asyncio.wait_for(running, 5)
+        finally:
+            await pool.close()
+
+    run(scenario())

@@ -14,10 +14,11 @@ import pytest
 from pg_support import pg_outbox
 
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
+from valorize_adapters.postgres.errors import unavailable
 from valorize_adapters.postgres.migrate import Migration, MigrationError, available_migrations, migrate
-from valorize_adapters.postgres.pool import check_idle_connection
+from valorize_adapters.postgres.pool import check_idle_connection, open_pool
 from valorize_adapters.postgres.session import Session
-from valorize_core.model.errors import UnbalancedSplits
+from valorize_core.model.errors import Unavailable, UnbalancedSplits
 from valorize_core.testing.contracts import PortsContract, VectorIndexContract
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.context import Ports
@@ -266,3 +267,44 @@ class TestSearchSettingsDoNotLeak(PortsContract):
                 return row["s"], row["t"]
 
         assert run(go()) == ("on", str(t))
+
+
+class TestUnavailable:
+    def test_a_connection_lost_mid_unit_is_unavailable_and_the_pool_replaces_it(self, database_url: str) -> None:
+        async def scenario() -> None:
+            pool = await open_pool(database_url, max_size=1, wait=1.0)
+            try:
+                async with pool.connection() as conn:
+                    session = Session(conn, uuid.uuid4())
+                    await session.fetch("SELECT 1")  # inside the unit's transaction now
+                    with psycopg.connect(database_url, autocommit=True) as admin:
+                        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (conn.info.backend_pid,))
+                    with pytest.raises(Unavailable):
+                        await session.fetch("SELECT 2")
+                async with pool.connection() as conn:  # the next unit gets a live connection
+                    assert await (await conn.execute("SELECT 3")).fetchone() == (3,)
+            finally:
+                await pool.close()
+
+        run(scenario())
+
+    def test_a_saturated_pool_is_unavailable_within_its_wait(self, database_url: str) -> None:
+        async def scenario() -> float:
+            pool = await open_pool(database_url, max_size=1, wait=0.3)
+            try:
+                async with pool.connection():
+                    started = asyncio.get_running_loop().time()
+                    with pytest.raises(Unavailable):
+                        async with pool.connection():
+                            pass
+                    return asyncio.get_running_loop().time() - started
+            finally:
+                await pool.close()
+
+        assert run(scenario()) < 1.0
+
+    def test_collisions_are_not_unavailability(self) -> None:
+        # psycopg makes serialization failures and deadlocks operational errors too: they stay Contention.
+        assert unavailable(psycopg.errors.SerializationFailure()) is None
+        assert unavailable(psycopg.errors.DeadlockDetected()) is None
+        assert isinstance(unavailable(psycopg.errors.AdminShutdown()), Unavailable)

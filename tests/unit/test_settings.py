@@ -20,3 +20,8 @@ def test_a_cache_lifetime_under_a_second_is_refused(name: str) -> None:
 def test_an_unknown_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown setting VALORIZE_CACHE_HOLDS"):
         Settings.from_env({"VALORIZE_CACHE_HOLDS": "3"})
+
+
+def test_the_pool_timeout_is_seconds_with_decimals() -> None:
+    assert Settings().db_pool_timeout == 2.0
+    assert Settings.from_env({"VALORIZE_DB_POOL_TIMEOUT": "0.5"}).db_pool_timeout == 0.5

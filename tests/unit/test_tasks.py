@@ -10,7 +10,7 @@ import pytest
 from world import World, run
 
 from valorize_core import BudgetInput, NewRule, NewTransaction
-from valorize_core.model.errors import DomainError
+from valorize_core.model.errors import DomainError, Unavailable, ValidationError
 from valorize_core.model.events import (
     BudgetThresholdCrossed,
     JobCompleted,
@@ -214,3 +214,16 @@ def test_what_a_task_starts_and_commits_after_its_run_is_not_marked_as_that_task
         return outcome
 
     assert run(go()) is TaskOutcome.DONE
+
+
+def test_an_unavailable_store_asks_for_a_retry_instead_of_rejecting(world: World) -> None:
+    async def down(vz: Any, t: Task) -> None:
+        raise Unavailable("the database does not answer")
+
+    async def invalid(vz: Any, t: Task) -> None:
+        raise ValidationError("bad payload")
+
+    runner = TaskRunner(world.vz, {"down": down, "invalid": invalid})
+    with pytest.raises(Unavailable):  # the worker answers 503: Cloud Tasks delivers it again
+        run(runner.run(task(world, "down")))
+    assert run(runner.run(task(world, "invalid"))).outcome is TaskOutcome.REJECTED

@@ -46,17 +46,19 @@ class PostgresBackend:
         min_size: int = 1,
         max_size: int = 10,
         role: str | None = APP_ROLE,
+        pool_timeout: float = 2.0,
         embedder: Embedder | None = None,
         patterns: PatternEngine | None = None,
     ) -> PostgresBackend:
         """Migrate (unless told not to), open the pool and wire every port. The embedder
         (default: hashing into ``dimensions``) sets the vector size; ``patterns`` (default: RE2
-        when installed) compiles the regular expressions of rules, stored ones included."""
+        when installed) compiles the regular expressions of rules, stored ones included.
+        ``pool_timeout``: the longest wait for a connection before ``Unavailable``."""
         if run_migrations:
             await migrate(url)
         embedder = embedder or HashingEmbedder(dimensions)
         dimensions = embedder.dimensions
-        pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role)
+        pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role, wait=pool_timeout)
         if dimensions != 256:
             await ensure_vector_index(pool, dimensions)
         patterns = patterns or default_pattern_engine()

@@ -1,13 +1,39 @@
-"""Database errors as domain errors: constraint violations never leak as 500s."""
+"""Database errors as domain errors: constraint violations never leak as 500s, and an unreachable
+database is :class:`Unavailable` (503, retry later), never a 500."""
 
 from __future__ import annotations
 
 import psycopg
 from psycopg import errors as pg
+from psycopg_pool import PoolTimeout
 
-from valorize_core.model.errors import Conflict, Contention, DomainError, NotFound, UnbalancedSplits, ValidationError
+from valorize_core.model.errors import (
+    Conflict,
+    Contention,
+    DomainError,
+    NotFound,
+    Unavailable,
+    UnbalancedSplits,
+    ValidationError,
+)
 
-__all__ = ["domain_error"]
+__all__ = ["UNAVAILABLE", "domain_error", "unavailable"]
+
+# The database cannot serve: connecting failed or the connection was lost (server down or
+# restarting, a terminated backend, a cancelled statement), or no pooled connection came in time.
+UNAVAILABLE: tuple[type[Exception], ...] = (psycopg.OperationalError, PoolTimeout)
+
+
+def unavailable(exc: BaseException) -> Unavailable | None:
+    """:class:`Unavailable` for an error that means the database cannot serve right now, else ``None``."""
+    if isinstance(exc, Unavailable):
+        return exc
+    if isinstance(exc, PoolTimeout):
+        return Unavailable("no database connection came in time")
+    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate not in _COLLIDED:
+        return Unavailable("the database does not answer")
+    return None
+
 
 # Constraint name -> the domain error a person should see.
 _UNIQUE = {
@@ -43,6 +69,8 @@ def domain_error(exc: psycopg.Error) -> DomainError | None:
     constraint = diag.constraint_name or ""
     if diag.sqlstate in _COLLIDED:  # the unit was rolled back for colliding with another: retry it
         return Contention(diag.message_primary or "concurrent writes collided")
+    if (down := unavailable(exc)) is not None:  # after collisions: psycopg makes those operational too
+        return down
     if isinstance(exc, pg.UniqueViolation):
         return Conflict(_UNIQUE.get(constraint, f"already exists ({constraint or 'unique'})"))
     if isinstance(exc, pg.ForeignKeyViolation):

@@ -1,4 +1,8 @@
-"""The connection pool: every connection in UTC, as the application role, with pgvector types."""
+"""The connection pool: every connection in UTC, as the application role, with pgvector types.
+
+Bounded waits: a connection is waited for at most ``wait`` seconds (2 by default) and a connection attempt
+takes at most ``connect_timeout``; past either, :class:`Unavailable` (a 503), never a hung request.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,27 @@ from pgvector.psycopg import register_vector_async
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
-__all__ = ["APP_ROLE", "check_idle_connection", "open_pool"]
+from valorize_adapters.postgres.errors import unavailable
+
+__all__ = ["APP_ROLE", "BoundedPool", "check_idle_connection", "open_pool"]
 
 APP_ROLE = "valorize_app"
+# How long reconnecting keeps backing off (1 s, 2 s, 2 s) before it starts again at 1 s: a server
+# back after an outage of any length is reconnected to within about two seconds.
+RECONNECT_WINDOW = 5.0
+
+
+class BoundedPool(AsyncConnectionPool[psycopg.AsyncConnection[Any]]):
+    """A pool whose every wait for a connection ends within its ``timeout``: a database that is
+    down, restarting or saturated raises :class:`~valorize_core.model.errors.Unavailable`."""
+
+    async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection[Any]:  # noqa: ASYNC109 (psycopg_pool's signature)
+        try:
+            return await super().getconn(timeout)
+        except psycopg.Error as exc:
+            if (down := unavailable(exc)) is not None:
+                raise down from exc
+            raise
 
 
 async def check_idle_connection(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -36,9 +58,17 @@ def _readable(fd: int) -> bool:
 
 
 async def open_pool(
-    conninfo: str, *, min_size: int = 1, max_size: int = 10, role: str | None = APP_ROLE
-) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+    conninfo: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    role: str | None = APP_ROLE,
+    wait: float = 2.0,
+    connect_timeout: int = 2,
+) -> BoundedPool:
     """An open pool. ``role``: the role to ``SET ROLE`` to when it exists (``None``: stay as is).
+    ``wait``: the longest wait for a connection (seconds); ``connect_timeout``: the longest
+    connection attempt (whole seconds, libpq's minimum is 2).
 
     Connections are checked before being handed out (:func:`check_idle_connection`), so one
     the server dropped is replaced instead of failing the request.
@@ -57,14 +87,16 @@ async def open_pool(
         set_json_loads(msgspec.json.decode, conn)
         # Left in autocommit: a tenant Session sends BEGIN itself, with its settings.
 
-    pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+    pool = BoundedPool(
         conninfo,
+        kwargs={"connect_timeout": connect_timeout},
         min_size=min_size,
         max_size=max_size,
         configure=configure,
         check=check_idle_connection,
         open=False,
-        timeout=30,
+        timeout=wait,
+        reconnect_timeout=RECONNECT_WINDOW,
     )
     await pool.open(wait=True)
     return pool

@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.postgres.session import Session
+from valorize_core.model.errors import Unavailable
 from valorize_core.ports.task_queue import Task
 
 __all__ = ["DeadLetter", "Delivered", "LocalDispatcher", "PgTaskQueue"]
@@ -249,8 +250,8 @@ class LocalDispatcher:
         while not stop.is_set():
             try:
                 handled = await self.drain(stop)
-            except (psycopg.OperationalError, OSError):
-                handled = 0  # the database is restarting: try again shortly
+            except (Unavailable, psycopg.OperationalError, OSError):
+                handled = 0  # the database is down or restarting (the pool says so): try again shortly
             if not handled:
                 with contextlib.suppress(TimeoutError):  # idle: wait for work or a stop
                     await asyncio.wait_for(stop.wait(), idle)

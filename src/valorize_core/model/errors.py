@@ -2,7 +2,7 @@
 
 Every error the core raises is a :class:`DomainError`. Entrypoints map the subclasses to HTTP
 once (``ValidationError`` → 422, ``NotFound`` → 404, ``Conflict`` → 409, ``PermissionDenied``
-→ 403) and never need to know about individual use cases.
+→ 403, ``Unavailable`` → 503) and never need to know about individual use cases.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "InvalidMoney",
     "NotFound",
     "PermissionDenied",
+    "Unavailable",
     "UnbalancedSplits",
     "ValidationError",
 ]
@@ -118,3 +119,14 @@ class PermissionDenied(DomainError):
     """The actor may not do this (for example a viewer trying to write)."""
 
     code = "permission_denied"
+
+
+class Unavailable(DomainError):
+    """The store cannot be reached right now (down, restarting, every connection busy); nothing
+    was committed that the caller was not told about. Retrying later may succeed."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.app import Valorize
-from valorize_core.model.errors import DomainError, ValidationError
+from valorize_core.model.errors import DomainError, Unavailable, ValidationError
 from valorize_core.model.events import NotificationCreated, ReportReady, event_from_record
 from valorize_core.model.ids import parse_id
 from valorize_core.model.jobs import Job
@@ -178,6 +178,8 @@ class TaskRunner:
                 await handler(self._app, task)
             except _AlreadyProcessed:
                 return TaskResult(TaskOutcome.DUPLICATE)
+            except Unavailable:  # the store is down, not the task wrong: ask for a retry
+                raise
             except DomainError as exc:
                 if await self._fail_job(self._app, task, exc.message):
                     return TaskResult(TaskOutcome.DUPLICATE)
@@ -203,6 +205,8 @@ class TaskRunner:
             async with vz.ports.uow(task.tenant_id) as uow:
                 await finish_job(uow, vz.ports, job_id, reason, error=reason)
                 await uow.commit()
+        except Unavailable:
+            raise
         except DomainError:
             return False
         except _AlreadyProcessed:

@@ -58,7 +58,7 @@ async def ready(runtime: NamedDependency[Runtime]) -> dict[str, str]:
     try:
         await runtime.ready()
     except Exception as exc:  # any failure of the source of truth means "not ready"
-        raise ServiceUnavailableException("the database does not answer") from exc
+        raise ServiceUnavailableException("the database does not answer", headers={"Retry-After": "1"}) from exc
     return {"status": "ready"}
 
 

@@ -9,7 +9,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 
-from valorize_core.model.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from valorize_adapters.postgres.errors import UNAVAILABLE, unavailable
+from valorize_core.model.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable, ValidationError
 
 __all__ = ["internal_error", "problem_details"]
 
@@ -20,6 +21,7 @@ _STATUS: list[tuple[type[DomainError], int, str]] = [
     (NotFound, 404, "Not found"),
     (Conflict, 409, "Conflict"),
     (PermissionDenied, 403, "Forbidden"),
+    (Unavailable, 503, "Service unavailable"),
 ]
 
 
@@ -33,11 +35,24 @@ def _domain(exc: DomainError) -> ProblemDetailsException:
     if isinstance(exc, ValidationError) and exc.errors:
         extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     message = exc.message
+    headers: dict[str, str] | None = None
     if isinstance(exc, NotFound):
         message = f"{exc.kind} not found"  # never echo another tenant's ids back
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
     return ProblemDetailsException(
-        status_code=status, title=title, detail=message, extra=extra, type_=f"https://valorize.dev/problems/{exc.code}"
+        status_code=status,
+        title=title,
+        detail=message,
+        extra=extra,
+        headers=headers,
+        type_=f"https://valorize.dev/problems/{exc.code}",
     )
+
+
+def _unavailable(exc: Exception) -> ProblemDetailsException:
+    """A database error that reached the API untranslated (a pool user outside a unit of work)."""
+    return _domain(unavailable(exc) or Unavailable("the database does not answer"))
 
 
 def _validation(exc: ValidationException) -> ProblemDetailsException:
@@ -68,6 +83,7 @@ def problem_details() -> ProblemDetailsConfig:
         enable_for_all_http_exceptions=False,
         exception_to_problem_detail_map={
             DomainError: _domain,
+            **dict.fromkeys(UNAVAILABLE, _unavailable),
             ValidationException: _validation,
             HTTPException: _http,
         },

@@ -12,7 +12,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from valorize_adapters.postgres.errors import UNAVAILABLE, unavailable
 from valorize_core.model.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable, ValidationError
 
-__all__ = ["internal_error", "problem_details"]
+__all__ = ["internal_error", "problem_details", "status_of"]
 
 log = logging.getLogger("valorize.api")
 
@@ -48,6 +48,20 @@ def _domain(exc: DomainError) -> ProblemDetailsException:
         headers=headers,
         type_=f"https://valorize.dev/problems/{exc.code}",
     )
+
+
+def status_of(exc: BaseException) -> int:
+    """The status the exception handlers answer ``exc`` with (what the access log records when
+    an exception passes through a middleware on its way to them)."""
+    if isinstance(exc, DomainError):
+        return _domain(exc).status_code
+    if isinstance(exc, UNAVAILABLE):
+        return 503
+    if isinstance(exc, ValidationException):
+        return 422
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return 500
 
 
 def _unavailable(exc: Exception) -> ProblemDetailsException:

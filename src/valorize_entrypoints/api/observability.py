@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from valorize_entrypoints.api.errors import status_of
 from valorize_entrypoints.logs import SAFE_REQUEST_ID, configure_logging
 
 __all__ = ["HttpMetrics", "RequestLogMiddleware", "configure_logging"]
@@ -98,6 +99,9 @@ class RequestLogMiddleware:
         try:
             with correlated(request_id):  # events recorded by this request carry its id
                 await self.app(scope, receive, send_with_id)
+        except Exception as exc:  # answered by the exception handlers outside this middleware
+            status = status_of(exc)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             if running is not None:

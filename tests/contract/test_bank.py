@@ -338,13 +338,18 @@ def test_bank_many_clients_moving_money_keep_every_invariant(server_url: str, da
     asyncio.run(workload())
     _assert_books_hold(database_url, tenant)
     # Deleted rows answer 404, transfer legs refuse edits (409), an amount alone cannot change a
-    # split transaction (422); nothing else may fail.
-    allowed = {"amount": {200, 404, 409, 422}}
+    # split transaction (422). A unit that still collides after its retries (409 contention,
+    # counted as -409) or waits past the pool's bound (503) changed nothing and tells the client
+    # to retry: allowed, but rare — on a loaded 2-core machine a few in 2,400. Nothing else.
+    refusals = {-409, 503}
+    allowed = {"amount": {200, 404, 409, 422} | refusals}
     unexpected = {
-        kind: {s: n for s, n in answers.items() if s not in allowed.get(kind, {200, 201, 204, 404, 409})}
+        kind: {s: n for s, n in answers.items() if s not in allowed.get(kind, {200, 201, 204, 404, 409} | refusals)}
         for kind, answers in statuses.items()
     }
     assert all(not v for v in unexpected.values()), statuses
+    refused = sum(n for answers in statuses.values() for s, n in answers.items() if s in refusals)
+    assert refused <= 0.02 * sum(n for answers in statuses.values() for n in answers.values()), statuses
     assert sum(statuses.get("create", {}).values()) > 0
     result = _verify(database_url, tenant)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +23,14 @@ from valorize_core.model.events import BudgetThresholdCrossed
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
 
-__all__ = ["countable_effects", "countable_task", "realtime_serving", "serving", "start_worker_process"]
+__all__ = [
+    "RoleProcess",
+    "countable_effects",
+    "countable_task",
+    "realtime_serving",
+    "serving",
+    "start_worker_process",
+]
 
 
 @contextmanager
@@ -105,6 +114,72 @@ def start_worker_process(
                 proc.kill()
                 raise RuntimeError("the worker did not start") from None
             time.sleep(0.1)
+
+
+class RoleProcess:
+    """``valorize <role>`` as production starts it (``api``, ``worker``, ``realtime``), in a process
+    of its own that a test may stop, SIGKILL and start again on the same port. Its output is
+    appended to ``log`` across restarts."""
+
+    def __init__(self, role: str, port: int, env: dict[str, str], log: Path, *, workers: int = 1) -> None:
+        self.role, self.port, self.env, self.log, self.workers = role, port, env, log, workers
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, startup_seconds: float = 60) -> RoleProcess:
+        """Start the process and return once its ``/health`` answers 200."""
+        command = [str(Path(sys.executable).with_name("valorize")), self.role, "--host", "127.0.0.1",
+                   "--port", str(self.port)]  # fmt: skip
+        if self.role != "realtime":
+            command += ["--workers", str(self.workers)]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                command, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"valorize {self.role} did not start:\n{self.log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the process and its granian workers (its whole process group, as a container's
+        death would) and reap it."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        """Ask the process to stop (SIGTERM), SIGKILL it after 20 s, and kill whatever of its
+        group is left."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    def __enter__(self) -> RoleProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def countable_task(tenant_id: uuid.UUID) -> Task:

@@ -1,26 +1,22 @@
 """PostgreSQL stopped under a serving API: answers are fast, honest 503s, and it recovers alone.
 
-A dedicated embedded server (not the session's) is stopped and started again with ``pg_ctl``
+A dedicated embedded server (not the session's) is stopped and started again (``pg_ctl``)
 while the API runs on real uvicorn; nothing is restarted on the API's side.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
-from valorize_adapters.postgres import migrate
+from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -28,42 +24,15 @@ from valorize_entrypoints.testing import countable_task, serving
 from valorize_entrypoints.worker import SECRET_HEADER, create_worker_app
 
 
-class Postgres:
-    """A pgserver PostgreSQL that can be stopped and started again on the same socket."""
-
-    def __init__(self, data_dir: Path) -> None:
-        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-        with warnings.catch_warnings():  # platformdirs on a shared /tmp, as in EmbeddedPostgres
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            self.server: Any = pgserver.get_server(data_dir, cleanup_mode="delete")  # type: ignore[attr-defined]
-        self.url = str(self.server.get_uri())
-        self.socket_dir = parse_qs(urlparse(self.url).query)["host"][0]
-
-    def _pg_ctl(self, *args: str) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=20)
-
-    def stop(self) -> None:
-        self._pg_ctl("-w", "-m", "fast", "stop")
-
-    def start(self) -> None:
-        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start")
-
-    def cleanup(self) -> None:
-        self.server.cleanup()
-
-
 @pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[Postgres]:
-    server = Postgres(tmp_path / "pg")
-    asyncio.run(migrate(server.url))
+def postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    """A server of the test's own (not the session's), which it stops and starts again."""
+    server = EmbeddedPostgres(tmp_path / "pg", delete_on_stop=True)
+    asyncio.run(migrate(server.start()))
     try:
         yield server
     finally:
-        server.cleanup()
+        server.stop()
 
 
 def timed(call: Any) -> tuple[httpx.Response, float]:
@@ -79,7 +48,7 @@ def assert_unavailable(response: httpx.Response, elapsed: float, within: float) 
     assert elapsed < within, f"answered after {elapsed:.1f} s"
 
 
-def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(postgres: Postgres) -> None:
+def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(postgres: EmbeddedPostgres) -> None:
     settings = Settings(
         backend="postgres", database_url=postgres.url, db_pool_max=4, run_migrations=False, worker_secret="s3cret"
     )
@@ -105,7 +74,7 @@ def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(post
         }
         assert http.post("/api/transactions", json=entry).status_code == 201
 
-        postgres.stop()
+        postgres.interrupt()
         for _ in range(2):  # the first calls meet the pool's dead connections, the next ones an empty pool
             assert_unavailable(*timed(lambda: http.get("/api/accounts")), within=3.5)
             assert_unavailable(*timed(lambda: http.post("/api/transactions", json=entry)), within=3.5)
@@ -127,7 +96,7 @@ def test_a_stopped_database_answers_503_fast_and_recovers_without_a_restart(post
         # A probe carries no token: nothing but the probe itself waits for the database.
         assert_unavailable(*timed(lambda: httpx.get(f"{base}/ready", timeout=10)), within=1.0)
 
-        postgres.start()
+        postgres.resume()
         restarted = time.monotonic()
         while (listed := http.get("/api/accounts")).status_code != 200:
             assert listed.status_code == 503, listed.text

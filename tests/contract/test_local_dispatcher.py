@@ -60,6 +60,59 @@ class TestLocalDispatcher(PortsContract):
         assert handled >= len(ids)
         assert left == 0
 
+    def test_a_slow_delivery_keeps_its_lease_and_a_dead_dispatchers_task_comes_back(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        tenant = self.new_tenant(pg_backend.ports)
+        queue = PgTaskQueue(pg_backend.pool)
+        seen: Counter[str] = Counter()
+        hang, started = asyncio.Event(), asyncio.Event()
+
+        async def slow(task: Task, attempt: int) -> bool:
+            seen["slow"] += 1
+            started.set()
+            await asyncio.sleep(2.5)  # four leases long: renewed, never handed to another dispatcher
+            return True
+
+        async def dies(task: Task, attempt: int) -> bool:
+            seen["dies"] += 1
+            started.set()
+            await hang.wait()  # its process is killed mid-delivery (below: the drain is cancelled)
+            return True
+
+        async def takes_over(task: Task, attempt: int) -> bool:
+            seen[f"over {task.payload['n']}"] += 1
+            return True
+
+        async def go() -> float:
+            await queue.enqueue(Task(uuid.uuid4(), "noop", tenant, {"n": 1}))
+            first = asyncio.create_task(LocalDispatcher(pg_backend.pool, queue, slow, lease=0.6).drain())
+            other = LocalDispatcher(pg_backend.pool, queue, takes_over, lease=0.6)
+            await started.wait()
+            started.clear()
+            while not first.done():
+                await other.run_once()
+                await asyncio.sleep(0.1)
+            await first
+            await queue.enqueue(Task(uuid.uuid4(), "noop", tenant, {"n": 2}))
+            dead = asyncio.create_task(LocalDispatcher(pg_backend.pool, queue, dies, lease=0.6).drain())
+            await started.wait()
+            dead.cancel()  # no more renewals
+            died = asyncio.get_running_loop().time()
+            with pytest.raises(asyncio.CancelledError):
+                await dead
+            while not seen["over 2"]:
+                await other.run_once()
+                await asyncio.sleep(0.05)
+            return asyncio.get_running_loop().time() - died
+
+        taken_over_after = run(go(), timeout=30)
+        assert seen["slow"] == 1
+        assert seen["over 1"] == 0  # never delivered twice while its first delivery was alive
+        assert seen["over 2"] == 1
+        assert taken_over_after < 2.0  # within about a lease (0.6 s) of the death
+        assert LocalDispatcher(pg_backend.pool, queue, takes_over)._lease <= 15  # the default lease is short
+
     def test_a_stopped_drain_finishes_what_it_sent_and_gives_back_the_rest(self, pg_backend: PostgresBackend) -> None:
         tenant = self.new_tenant(pg_backend.ports)
         queue = PgTaskQueue(pg_backend.pool)

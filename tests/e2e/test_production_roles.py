@@ -9,12 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,41 +20,13 @@ import psycopg
 import pytest
 
 from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import RoleProcess
 
 pytestmark = pytest.mark.slow
 
 SECRET = "roles-s3cret"
 CLIENTS = 6
 SETTLE_SECONDS = 40  # the sweepers' grace (5 s) and round (2 s), the dispatcher's backoff, with room
-
-
-@contextmanager
-def _role(command: str, port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``valorize <command>`` on ``port`` with two granian processes, until the block ends."""
-    valorize = Path(sys.executable).with_name("valorize")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(valorize), command, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _csv(n: int) -> bytes:
@@ -135,8 +103,8 @@ def test_api_and_worker_publish_everything_committed_while_redis_was_down(
     }  # fmt: skip
     base = f"http://127.0.0.1:{api_port}"
     with (
-        _role("api", api_port, env, tmp_path / "api.log"),
-        _role("worker", worker_port, env, tmp_path / "worker.log"),
+        RoleProcess("api", api_port, env, tmp_path / "api.log", workers=2),
+        RoleProcess("worker", worker_port, env, tmp_path / "worker.log", workers=2),
     ):
         signup = httpx.post(f"{base}/api/signup", json={"tenant_name": "Roles", "email": "roles@example.com",
                                                         "name": "R"})  # fmt: skip

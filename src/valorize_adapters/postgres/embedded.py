@@ -7,6 +7,7 @@ import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import psycopg
 
@@ -60,6 +61,28 @@ class EmbeddedPostgres:
     def url(self) -> str:
         """The database URL (starting the server if needed)."""
         return self.start()
+
+    def interrupt(self) -> None:
+        """Stop the server as an outage would (``pg_ctl stop -m fast``: sessions are cut, open
+        transactions roll back), keeping its data for :meth:`resume`. For fault tests."""
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server :meth:`interrupt` stopped again, on the same socket and data."""
+        query = parse_qs(urlparse(str(self._running().get_uri())).query)
+        socket_dir = query["host"][0]
+        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self._running().log), "start")
+
+    def _running(self) -> Any:
+        if self._server is None:
+            raise RuntimeError("the embedded server was never started")
+        return self._server
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver._commands import pg_ctl  # the package's own runner (its binaries, its user)
+
+        server = self._running()
+        pg_ctl(list(args), pgdata=server.pgdata, user=server.system_user, timeout=30)
 
     def stop(self) -> None:
         """Stop the server (and delete its data when asked to)."""

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,7 +115,11 @@ class LocalDispatcher:
         concurrency: deliveries in flight at once.
         max_attempts: attempts before a task becomes a dead letter.
         backoff: seconds before the second attempt, doubling each time up to ``max_backoff``.
-        lease: seconds a claimed task stays invisible to other dispatchers.
+        lease: seconds a claimed task stays invisible to other dispatchers. While this dispatcher
+            holds a task (queued here, in flight, or delivered and not yet deleted) it renews the
+            lease every third of it, so a slow delivery is never handed to a second dispatcher;
+            a dispatcher that dies (its process killed) stops renewing, and its tasks are due
+            again within one lease — not after a fixed long one.
     """
 
     def __init__(
@@ -128,7 +132,7 @@ class LocalDispatcher:
         max_attempts: int = 8,
         backoff: float = 0.5,
         max_backoff: float = 300.0,
-        lease: float = 60.0,
+        lease: float = 15.0,
     ) -> None:
         self._pool = pool
         self._queue = queue
@@ -139,6 +143,7 @@ class LocalDispatcher:
         self._max_backoff = max_backoff
         self._lease = lease
         self._batch = concurrency * 4  # tasks claimed at once
+        self._held: set[UUID] = set()  # claimed here and not yet settled or deleted: leases to renew
 
     async def _claim(self, limit: int) -> list[tuple[Task, int]]:
         rows = await self._queue._scoped(
@@ -148,7 +153,32 @@ class LocalDispatcher:
             " FOR UPDATE SKIP LOCKED) RETURNING *",
             (timedelta(seconds=self._lease), limit),
         )
-        return [(_task(r), int(r["attempts"])) for r in rows]
+        claimed = [(_task(r), int(r["attempts"])) for r in rows]
+        self._held.update(task.id for task, _ in claimed)
+        return claimed
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self) -> AsyncIterator[None]:
+        """Renew the leases of the tasks held here, every third of a lease, while the block runs."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self._lease / 3)
+                if self._held:
+                    with contextlib.suppress(Unavailable, psycopg.OperationalError, OSError):
+                        await self._queue._scoped(
+                            "UPDATE task_queue SET locked_until = now() + %s"
+                            " WHERE id = ANY(%s) AND locked_until IS NOT NULL",  # not one settled meanwhile
+                            (timedelta(seconds=self._lease), list(self._held)),
+                        )
+
+        renewer = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def _settle(self, task: Task, attempt: int, done: bool, error: str) -> None:
         if done:
@@ -168,6 +198,8 @@ class LocalDispatcher:
             done, error = await self._deliver(task, attempt), ""
         except Exception as exc:  # a failed delivery is retried, whatever it was
             done, error = False, f"{type(exc).__name__}: {exc}"
+        if not done:  # its retry is settled now: no renewal may lock it again
+            self._held.discard(task.id)
         await self._settle(task, attempt, done, error or ("" if done else "the worker asked for a retry"))
         return done
 
@@ -185,8 +217,12 @@ class LocalDispatcher:
             async with sem:
                 return task.id if await self._one(task, attempt) else None
 
-        delivered = [i for i in await asyncio.gather(*(bounded(t, a) for t, a in claimed)) if i is not None]
-        await self._forget(delivered)
+        try:
+            async with self._renewing():
+                delivered = [i for i in await asyncio.gather(*(bounded(t, a) for t, a in claimed)) if i is not None]
+                await self._forget(delivered)
+        finally:
+            self._held.difference_update(task.id for task, _ in claimed)
         return len(claimed)
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
@@ -198,15 +234,22 @@ class LocalDispatcher:
         ``stop``, no new delivery starts; those in flight finish, and claimed tasks that were
         not sent get their lease and attempt back, due at once for the next dispatcher.
         """
+        async with self._renewing():
+            return await self._drain(stop)
+
+    async def _drain(self, stop: asyncio.Event | None) -> int:
+        """The body of :meth:`drain`."""
         backlog: deque[tuple[Task, int]] = deque()
         in_flight: set[asyncio.Task[tuple[UUID, bool]]] = set()
         delivered: list[UUID] = []
+        mine: set[UUID] = set()  # claimed by this drain: none is held (renewed) once it returns
         handled, more_due = 0, True
         try:
             while True:
                 stopping = stop is not None and stop.is_set()
                 if more_due and not stopping and len(backlog) < self._concurrency:
                     claimed = await self._claim(self._batch)
+                    mine.update(task.id for task, _ in claimed)
                     more_due = len(claimed) == self._batch
                     backlog.extend(claimed)
                 while backlog and not stopping and len(in_flight) < self._concurrency:
@@ -229,6 +272,7 @@ class LocalDispatcher:
                 await asyncio.gather(*in_flight, return_exceptions=True)
             await self._forget(delivered)
             await self._release([task.id for task, _ in backlog])
+            self._held.difference_update(mine)  # abandoned in flight (an exception): their lease lapses
 
     async def _sent(self, task: Task, attempt: int) -> tuple[UUID, bool]:
         return task.id, await self._one(task, attempt)
@@ -237,10 +281,12 @@ class LocalDispatcher:
         """Delete delivered tasks, in one statement."""
         if delivered:
             await self._queue._scoped("DELETE FROM task_queue WHERE id = ANY(%s)", (delivered,))
+            self._held.difference_update(delivered)
 
     async def _release(self, unsent: list[UUID]) -> None:
         """Give claimed tasks that were never sent their lease and their attempt back."""
         if unsent:
+            self._held.difference_update(unsent)
             await self._queue._scoped(
                 "UPDATE task_queue SET attempts = attempts - 1, locked_until = NULL WHERE id = ANY(%s)", (unsent,)
             )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
+import pytest
 from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
 
+from valorize_core.model.errors import Unavailable
 from valorize_entrypoints.api.idempotency import LOCK, TTL, request_digest
 
 TX = "/api/transactions"
@@ -292,3 +295,41 @@ def test_startup_freezes_the_heap_it_built(client: TestClient[Any]) -> None:
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_a_claim_the_store_could_not_release_is_released_once_it_answers(
+    api: Api, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database went down under a request: its action failed (503) and releasing its key
+    failed too. Once the store answers again, the retry runs — it does not meet a minute of 409s."""
+    account = api.account()
+    body = {"account_id": account, "booked_on": "2026-11-03", "description": "P", "amount": "-1.00"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    runtime = client.app.state.runtime
+    create, release = runtime.app.create_transaction, runtime.idempotency.release
+    down = {"action": True, "release": 1}
+
+    async def failing_create(command: Any) -> Any:
+        if down["action"]:
+            raise Unavailable("the database is down")
+        return await create(command)
+
+    async def failing_release(*args: Any) -> None:
+        if down["release"]:
+            down["release"] -= 1
+            raise Unavailable("the database is down")
+        await release(*args)
+
+    monkeypatch.setattr(runtime.app, "create_transaction", failing_create)
+    monkeypatch.setattr(runtime.idempotency, "release", failing_release)
+    cut = api.post(TX, body, headers=key)
+    assert cut.status_code == 503, cut.text
+    down["action"] = False  # the database is back
+    deadline = time.monotonic() + 5
+    while (retried := api.post(TX, body, headers=key)).status_code == 409:
+        assert retried.json()["code"] == "request_in_progress"
+        assert retried.headers["retry-after"] == "1"
+        assert time.monotonic() < deadline, "the key stayed claimed"
+        time.sleep(0.1)
+    assert retried.status_code == 201, retried.text
+    assert len(api.get(TX).json()["items"]) == 1

@@ -5,6 +5,11 @@
 * same key while the first is still running → 409;
 * keys live 24 hours; a claim abandoned by a crash can be retaken after a minute.
 
+A request ends by settling its claim (kept or released). When the store cannot be reached then
+(the database went down under the request), settling is retried in the background until the
+store answers, for as long as the claim's lock lasts: a client retrying the request after the
+outage gets it run (or replayed) as soon as the database is back, not a minute of 409s.
+
 Results of requests that executed (2xx, 403, 404, 409) are kept; a request refused before it
 ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried.
 An answer that holds a secret (a new token's, on routes marked :data:`HOLDS_SECRET`) is never
@@ -14,9 +19,12 @@ is a 409 saying so.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -26,6 +34,8 @@ from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.api.auth import request_actor
 
 __all__ = ["HOLDS_SECRET", "IdempotencyMiddleware", "request_digest"]
+
+log = logging.getLogger("valorize.idempotency")
 
 TTL = timedelta(hours=24)
 LOCK = timedelta(seconds=60)
@@ -43,13 +53,18 @@ _SECRET_NOT_KEPT = json.dumps({
 SIGNUP_NAMESPACE = UUID(int=0)
 
 
-def _problem(status: int, title: str, detail: str) -> bytes:
-    return json.dumps({"status": status, "title": title, "detail": detail, "code": "idempotency_error"}).encode()
+def _problem(status: int, title: str, detail: str, code: str = "idempotency_error") -> bytes:
+    problem = {"type": f"https://valorize.dev/problems/{code}", "status": status, "title": title, "detail": detail,
+               "code": code}  # fmt: skip
+    return json.dumps(problem).encode()
 
 
-async def _respond(send: Send, status: int, body: bytes, replayed: bool = False) -> None:
+async def _respond(
+    send: Send, status: int, body: bytes, replayed: bool = False, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     media = b"application/json" if status < 400 else b"application/problem+json"
-    await send_response(send, status, body, media, [(b"idempotent-replayed", b"true")] if replayed else [])
+    extra = [(b"idempotent-replayed", b"true")] if replayed else []
+    await send_response(send, status, body, media, [*extra, *(headers or [])])
 
 
 def _max_body(scope: Scope) -> int:
@@ -66,6 +81,34 @@ def request_digest(path: str, query: bytes, caller: UUID | None, body: bytes) ->
     owner's new token secret)."""
     token = caller.bytes if caller is not None else b""
     return hashlib.sha256(b"\n".join([b"POST", path.encode(), query, token, body])).hexdigest()
+
+
+_settling: set[asyncio.Task[None]] = set()  # claims being settled in the background (kept referenced)
+
+
+async def _settle(step: Callable[[], Awaitable[None]]) -> None:
+    """Run ``step`` (a claim's release or completion); if the store fails, retry it in the
+    background, with backoff, until it succeeds or the claim's lock has lapsed anyway."""
+    try:
+        await step()
+    except Exception:
+        task = asyncio.create_task(_settle_later(step))
+        _settling.add(task)
+        task.add_done_callback(_settling.discard)
+
+
+async def _settle_later(step: Callable[[], Awaitable[None]]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LOCK.total_seconds()
+    delay = 0.25
+    while loop.time() < deadline:
+        await asyncio.sleep(delay)
+        try:
+            await step()
+            return
+        except Exception:
+            delay = min(delay * 2, 2.0)
+    log.warning("an idempotency claim could not be settled; it lapses with its lock")
 
 
 class IdempotencyMiddleware:
@@ -115,8 +158,14 @@ class IdempotencyMiddleware:
             )
             return
         if isinstance(claim, InProgress):
+            # Also what a retry meets when the first request was cut by an outage that kept its
+            # claim from being released: the claim lapses after LOCK; Retry-After says when to look.
+            detail = "a request with this key is still being processed, or was cut short; retry later"
             await _respond(
-                send, 409, _problem(409, "Request in progress", "a request with this key is still being processed")
+                send,
+                409,
+                _problem(409, "Request in progress", detail, "request_in_progress"),
+                headers=[(b"retry-after", b"1")],
             )
             return
         captured: dict[str, Any] = {"status": 500, "body": b""}
@@ -131,13 +180,14 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replaying(body, receive), capture)
         except BaseException:
-            await store.release(namespace, key_text)
+            await _settle(lambda: store.release(namespace, key_text))
             raise
         status = captured["status"]
         handler = scope.get("route_handler")
+        body_kept: bytes = captured["body"]
         if status < 400 and handler is not None and handler.opt.get(HOLDS_SECRET):
-            await store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT)
+            await _settle(lambda: store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT))
         elif status < 400 or status in _KEEP:
-            await store.complete(namespace, key_text, status, captured["body"])
+            await _settle(lambda: store.complete(namespace, key_text, status, body_kept))
         else:
-            await store.release(namespace, key_text)
+            await _settle(lambda: store.release(namespace, key_text))

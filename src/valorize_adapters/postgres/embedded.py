@@ -79,7 +79,7 @@ class EmbeddedPostgres:
         return self._server
 
     def _pg_ctl(self, *args: str) -> None:
-        from pgserver._commands import pg_ctl  # the package's own runner (its binaries, its user)
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # its own runner (binaries, user)
 
         server = self._running()
         pg_ctl(list(args), pgdata=server.pgdata, user=server.system_user, timeout=30)

@@ -66,6 +66,7 @@ def _realtime_app(settings: Settings) -> AppConfig:
         client_events=settings.realtime_client_events,
         activity_timeout=settings.realtime_activity_timeout,
         max_message_bytes=settings.realtime_max_message_bytes,
+        encryption_master_key=settings.encryption_master_key,
     )
 
 

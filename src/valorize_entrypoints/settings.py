@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class Settings:
         pusher_app_id, pusher_key, pusher_secret: the realtime app's credentials (Pusher
             protocol). The secret signs channel authorizations and HTTP API calls; empty means a
             random one for this process (``valorize dev``), so multi-process deployments set it.
+        pusher_encryption_master_key: base64 of 32 random bytes; each encrypted channel's
+            ``shared_secret`` (``private-encrypted-*``) is derived from it, as in the Pusher SDKs
+            (publishers encrypt with the same key). Empty: encrypted channels are refused.
         realtime_host, realtime_port: where ``valorize realtime`` (and ``valorize dev``) listen.
         realtime_client_events: let clients send ``client-`` events on private/presence channels.
         realtime_activity_timeout: seconds of silence before the server pings a client.
@@ -117,6 +121,7 @@ class Settings:
     pusher_app_id: str = "100001"
     pusher_key: str = "valorize-key"
     pusher_secret: str = ""
+    pusher_encryption_master_key: str = ""
     realtime_host: str = "127.0.0.1"
     realtime_port: int = 6001
     realtime_client_events: bool = False
@@ -126,6 +131,14 @@ class Settings:
     max_json_depth: int = 32
     rate_limit_per_token: str = "6000/minute"
     rate_limit_failed_auth: str = "30/minute"
+
+    @property
+    def encryption_master_key(self) -> bytes:
+        """The decoded :attr:`pusher_encryption_master_key` (empty when unset or not base64)."""
+        try:
+            return base64.b64decode(self.pusher_encryption_master_key, validate=True)
+        except ValueError:
+            return b""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -157,6 +170,8 @@ class Settings:
             raise ValueError("VALORIZE_EMBEDDER must be hashing or sentence-transformers:<model>")
         if not settings.pusher_app_id.isdigit():
             raise ValueError("VALORIZE_PUSHER_APP_ID must be digits (Pusher app ids are numbers)")
+        if settings.pusher_encryption_master_key and len(settings.encryption_master_key) != 32:
+            raise ValueError("VALORIZE_PUSHER_ENCRYPTION_MASTER_KEY must be base64 of 32 bytes")
         if settings.cache_ttl < 1 or settings.cache_hold < 1:
             raise ValueError("VALORIZE_CACHE_TTL and VALORIZE_CACHE_HOLD must be at least 1 (second)")
         if settings.near_cache_mb < 0:

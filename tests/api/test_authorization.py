@@ -238,6 +238,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
+    "POST /broadcasting/user-auth": lambda ids: {"data": {"socket_id": "1.2"}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},
 }
 
@@ -362,4 +363,4 @@ def test_the_table_says_what_the_issue_says() -> None:
     assert POLICY["POST /tasks/{name}"] is Access.WORKER
     assert {k for k, v in POLICY.items() if v is Access.PUSHER} == {
         k for k in POLICY if k.split(" ", 1)[1].startswith("/apps/")
-    }
+    } | {"POST /users/{user_id}/terminate_connections"}  # the Python SDK's path for it

@@ -6,6 +6,8 @@
   a listener sees when pub/sub lost some (``gap``).
 * **Presence**: members of ``presence-`` channels across instances, one entry per socket; a user
   is added when its first socket joins and removed when its last one leaves.
+* **Cache channels** (``cache-*`` and their private, presence and encrypted kinds): the last
+  message of each is kept for 30 minutes (:meth:`Backplane.last_message`).
 * **Occupancy**: each instance reports its subscription counts; :meth:`channels` adds them up
   (the Pusher HTTP API's ``GET /apps/{id}/channels``).
 
@@ -28,7 +30,7 @@ from typing import Any, Protocol
 
 import redis.asyncio as redis
 
-from valorize_adapters.pusher.protocol import Member
+from valorize_adapters.pusher.protocol import CACHE_TTL_SECONDS, Member, is_cache_channel
 
 __all__ = ["Backplane", "BackplaneUnavailable", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
 
@@ -87,6 +89,10 @@ class Backplane(Protocol):
         """Start receiving ``channel``'s messages in :meth:`messages`."""
         ...
 
+    async def last_message(self, channel: str) -> tuple[str, str] | None:
+        """A cache channel's last ``(event, data)`` of the last 30 minutes, if any."""
+        ...
+
     async def unlisten(self, channel: str) -> None:
         """Stop receiving ``channel``'s messages."""
         ...
@@ -137,12 +143,15 @@ class InMemoryBackplane:
         self._sequences: dict[str, int] = defaultdict(int)
         self._presence: dict[str, dict[str, Member]] = defaultdict(dict)
         self._counts: dict[str, int] = {}
+        self._cached: dict[str, tuple[float, str, str]] = {}  # cache channel → (expires at, event, data)
         self.dropped = 0
 
     async def publish(
         self, channel: str, event: str, data: str, *, exclude: str | None = None, user_id: str | None = None
     ) -> None:
         self._sequences[channel] += 1
+        if is_cache_channel(channel):
+            self._cached[channel] = (time.monotonic() + CACHE_TTL_SECONDS, event, data)
         if channel not in self._listening:
             return
         if self._queue.full():
@@ -159,6 +168,13 @@ class InMemoryBackplane:
 
     async def unlisten(self, channel: str) -> None:
         self._listening.discard(channel)
+
+    async def last_message(self, channel: str) -> tuple[str, str] | None:
+        kept = self._cached.get(channel)
+        if kept is None or kept[0] < time.monotonic():
+            self._cached.pop(channel, None)
+            return None
+        return kept[1], kept[2]
 
     async def messages(self) -> AsyncIterator[ChannelMessage]:
         last: dict[str, int] = {}
@@ -201,13 +217,18 @@ class InMemoryBackplane:
             self._queue.put_nowait(None)
 
 
+# KEYS: the sequence, the pub/sub channel, the cache key; ARGV[1]: the cache's TTL in seconds
+# (0: not a cache channel), then the bodies.
 _PUBLISH = """
 local seq = 0
-for i = 1, #ARGV do
+for i = 2, #ARGV do
   seq = redis.call('INCR', KEYS[1])
   redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"m":' .. ARGV[i] .. '}')
 end
 redis.call('EXPIRE', KEYS[1], 86400)
+if tonumber(ARGV[1]) > 0 and #ARGV > 1 then
+  redis.call('SET', KEYS[3], ARGV[#ARGV], 'EX', ARGV[1])
+end
 return seq
 """
 
@@ -263,8 +284,21 @@ class RedisBackplane:
 
     async def _send(self, channel: str, bodies: list[str]) -> None:
         """The script numbers and publishes the bodies in order, in one round trip."""
+        ttl = CACHE_TTL_SECONDS if is_cache_channel(channel) else 0
         async with _redis_answers():
-            await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel)], args=bodies)
+            await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel), f"{self._p}:cache:{channel}"],
+                               args=[ttl, *bodies])  # fmt: skip
+
+    async def last_message(self, channel: str) -> tuple[str, str] | None:
+        async with _redis_answers():
+            raw = await self._r.get(f"{self._p}:cache:{channel}")
+        if raw is None:
+            return None
+        try:
+            body = json.loads(raw)
+            return str(body["e"]), str(body["d"])
+        except (ValueError, KeyError, TypeError):
+            return None
 
     async def listen(self, channel: str) -> None:
         """Subscribe; while Redis is down the channel is subscribed (and resynced) once it is back."""

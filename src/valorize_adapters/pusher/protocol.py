@@ -12,6 +12,8 @@ Error codes (``pusher:error`` data ``{"code", "message"}``, or the close code):
 
 * 4001 unknown app key, 4005 path not found, 4007 unsupported protocol, 4008 no protocol
   version (the connection is closed; clients do not reconnect);
+* 4009 unauthorized: a ``pusher:signin`` whose signature fails, or the user's connections were
+  terminated through the HTTP API (closed);
 * 4100 over capacity: the client could not keep up with its messages (closed; reconnect later);
 * 4201 pong not received in time (closed; reconnect at once);
 * 4300 invalid message, 4301 rate limit exceeded, 4302 message too large, 4303 client events
@@ -19,6 +21,18 @@ Error codes (``pusher:error`` data ``{"code", "message"}``, or the close code):
 
 The rate limit (``rate_per_second``, ``rate_burst``) counts client events only; subscribes,
 unsubscribes and pings pass under a flood guard :data:`FRAME_ALLOWANCE` times as generous.
+
+**User authentication** (``pusher:signin`` with ``auth`` = ``key:HMAC-SHA256(secret,
+"{socket_id}::user::{user_data}")`` and ``user_data`` JSON with an ``id``) answers
+``pusher:signin_success``; the connection then receives the user's ``#server-to-user-{id}``
+channel (``send_to_user``), which only a connection signed in as that user may subscribe to.
+
+**Cache channels** (``cache-``, ``private-cache-``, ``presence-cache-``,
+``private-encrypted-cache-``) keep their last event for :data:`CACHE_TTL_SECONDS`; a new
+subscriber gets it right after ``pusher_internal:subscription_succeeded``, or
+``pusher:cache_miss`` when there is none. **Encrypted channels** (``private-encrypted-``) are
+private channels whose payloads the publisher encrypted; the server relays them as they are and
+refuses client events on them, as Pusher does.
 
 A refused subscription answers ``pusher:subscription_error`` on the channel with
 ``{"type": "AuthError", "error": ..., "status": 401}``, or ``{"type": "LimitReached", ...,
@@ -33,7 +47,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from valorize_adapters.pusher.signatures import InvalidSignature, verify_channel_auth
+from valorize_adapters.pusher.signatures import InvalidSignature, verify_channel_auth, verify_user_auth
 
 __all__ = [
     "AppConfig",
@@ -48,7 +62,12 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 7
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_\-=@,.;]{1,164}$")
+SERVER_TO_USER = "#server-to-user-"
+CHANNEL_NAME = re.compile(r"^(#server-to-user-)?[A-Za-z0-9_\-=@,.;]{1,164}$")
+USER_ID = re.compile(r"^[A-Za-z0-9_\-=@,.;]{1,200}$")
+CACHE_PREFIXES = ("cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-")
+CACHE_TTL_SECONDS = 1800  # Pusher keeps a cache channel's last event for 30 minutes
+ENCRYPTED_PREFIX = "private-encrypted-"
 PONG_TIMEOUT = 30.0
 #: Frames other than client events (subscribe, unsubscribe, ping) may come this many times as
 #: fast as client events: a guard against floods, far above what pusher-js sends on a reconnect.
@@ -68,6 +87,7 @@ class AppConfig:
     rate_per_second: float = 20.0
     rate_burst: int = 40
     max_presence_members: int = 100
+    encryption_master_key: bytes = b""  # derives encrypted channels' shared secrets (none: refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +140,11 @@ class Broadcast:
 
 
 Action = Send | Close | Join | Leave | Broadcast
+
+
+def is_cache_channel(channel: str) -> bool:
+    """Whether ``channel`` keeps its last event for new subscribers."""
+    return channel.startswith(CACHE_PREFIXES)
 
 
 def frame(event: str, data: Any, channel: str | None = None, user_id: str | None = None) -> str:
@@ -181,6 +206,7 @@ class PusherSession:
         self.channels: set[str] = set()
         self.pending: set[str] = set()  # joins asked of the server, not yet confirmed
         self.presence: dict[str, Member] = {}
+        self.user_id: str | None = None  # set by a valid pusher:signin
         self._client_events = _Bucket(app.rate_per_second, app.rate_burst, at=now)
         self._frames = _Bucket(app.rate_per_second * FRAME_ALLOWANCE, app.rate_burst * FRAME_ALLOWANCE, at=now)
         self._last_seen = now
@@ -241,6 +267,8 @@ class PusherSession:
             return []
         if event == "pusher:subscribe":
             return self._subscribe(data)
+        if event == "pusher:signin":
+            return self._signin(data)
         if event == "pusher:unsubscribe":
             channel = data.get("channel") if isinstance(data, dict) else None
             if not isinstance(channel, str) or channel not in self.channels | self.pending:
@@ -259,6 +287,15 @@ class PusherSession:
         channel: str = data["channel"]
         if not CHANNEL_NAME.match(channel):
             return [error(4300, "Invalid channel name")]
+        if channel.startswith(SERVER_TO_USER):
+            if self.user_id is None or channel != SERVER_TO_USER + self.user_id:
+                return [self._refused(channel, "only a connection signed in as this user may subscribe")]
+            if channel in self.channels:  # joined at the signin: confirm to the client's own subscribe
+                return [Send(frame("pusher_internal:subscription_succeeded", {}, channel))]
+            if channel in self.pending:
+                return []
+            self.pending.add(channel)
+            return [Join(channel)]
         if channel in self.channels or channel in self.pending:
             return []  # already there: pusher-js resubscribes after reconnects, harmless
         member = None
@@ -281,6 +318,30 @@ class PusherSession:
         self.pending.add(channel)
         return [Join(channel, member)]
 
+    def _signin(self, data: Any) -> list[Action]:
+        """``pusher:signin``: the user this connection belongs to, signed by the app's server."""
+        if not isinstance(data, dict) or not isinstance(data.get("user_data"), str):
+            return [error(4300, "pusher:signin needs data.auth and data.user_data")]
+        user_data: str = data["user_data"]
+        try:
+            verify_user_auth(self.app.key, self.app.secret, self.socket_id, data.get("auth"), user_data)
+            user_id = json.loads(user_data)["id"]
+        except (InvalidSignature, ValueError, KeyError, TypeError) as exc:
+            why = str(exc) if isinstance(exc, InvalidSignature) else "user_data must be JSON with an id"
+            return [error(4009, f"Unauthorized: {why}"), Close(4009, "Unauthorized")]
+        if not isinstance(user_id, str) or not USER_ID.match(user_id):
+            return [error(4009, "Unauthorized: the user id is not valid"), Close(4009, "Unauthorized")]
+        if self.user_id is not None and self.user_id != user_id:
+            return [error(4009, "Unauthorized: this connection is signed in as another user"),
+                    Close(4009, "Unauthorized")]  # fmt: skip
+        first = self.user_id is None
+        self.user_id = user_id
+        out: list[Action] = [Send(frame("pusher:signin_success", {"user_data": user_data}))]
+        if first:  # the user's channel: send_to_user and terminate_connections reach it
+            self.pending.add(SERVER_TO_USER + user_id)
+            out.append(Join(SERVER_TO_USER + user_id))
+        return out
+
     def _flooded(self, event: str, data: Any) -> Send:
         """The flood guard's refusal; a subscription's names its channel (pusher-js stops waiting)."""
         channel = data.get("channel") if isinstance(data, dict) else None
@@ -297,6 +358,8 @@ class PusherSession:
             return [error(4303, "Client events are disabled for this app")]
         if not isinstance(channel, str) or not channel.startswith(("private-", "presence-")):
             return [error(4303, "Client events are only allowed on private and presence channels")]
+        if channel.startswith(ENCRYPTED_PREFIX):
+            return [error(4303, "Client events are not allowed on encrypted channels")]
         if channel not in self.channels:
             return [error(4303, f"Not subscribed to {channel}")]
         payload = data if isinstance(data, str) else json.dumps(data)
@@ -304,8 +367,11 @@ class PusherSession:
         return [Broadcast(channel, event, payload, member.user_id if member else None)]
 
     # -- what the server reports back ------------------------------------------------------
-    def joined(self, channel: str, members: dict[str, Any] | None = None) -> list[Action]:
-        """The server registered the subscription; ``members`` (presence) maps id → info."""
+    def joined(
+        self, channel: str, members: dict[str, Any] | None = None, cached: tuple[str, str] | None = None
+    ) -> list[Action]:
+        """The server registered the subscription; ``members`` (presence) maps id → info;
+        ``cached`` is a cache channel's last event (``(event, data)``), if it has one."""
         if channel not in self.pending:
             return []  # unsubscribed meanwhile
         self.pending.discard(channel)
@@ -315,7 +381,11 @@ class PusherSession:
             data: Any = {"presence": {"ids": list(members), "hash": members, "count": len(members)}}
         else:
             data = {}
-        return [Send(frame("pusher_internal:subscription_succeeded", data, channel))]
+        out: list[Action] = [Send(frame("pusher_internal:subscription_succeeded", data, channel))]
+        if is_cache_channel(channel):
+            last = frame(cached[0], cached[1], channel) if cached else frame("pusher:cache_miss", {}, channel)
+            out.append(Send(last))
+        return out
 
     def deliver(self, channel: str, event: str, data: str, user_id: str | None = None) -> str | None:
         """The frame for a channel message, or ``None`` when this client is not subscribed."""

@@ -34,6 +34,7 @@ from websockets.http11 import Request, Response
 
 from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable, ChannelMessage
 from valorize_adapters.pusher.protocol import (
+    SERVER_TO_USER,
     Action,
     AppConfig,
     Broadcast,
@@ -46,11 +47,16 @@ from valorize_adapters.pusher.protocol import (
     check_connection,
     error,
     frame,
+    is_cache_channel,
 )
 
-__all__ = ["RealtimeServer", "ServerStats"]
+__all__ = ["TERMINATE", "RealtimeServer", "ServerStats"]
 
 log = logging.getLogger("valorize.realtime")
+
+#: On a user's ``#server-to-user-`` channel: close every connection signed in as that user (the
+#: HTTP API's ``terminate_connections``; publishers cannot send ``pusher_internal:`` events).
+TERMINATE = "pusher_internal:terminate"
 
 
 @dataclass
@@ -148,9 +154,9 @@ class RealtimeServer:
             status = HTTPStatus.OK if health["status"] == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
             body = json.dumps(health, separators=(",", ":")).encode()
             return Response(status, status.phrase, Headers([("Content-Type", "application/json")]), body)
-        if not path.startswith("/app/"):
+        if not path.startswith("/app/") and "websocket" not in request.headers.get("Upgrade", "").lower():
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found: connect to /app/{key}\n")
-        return None
+        return None  # a WebSocket on another path is accepted, then closed with 4005 (as Pusher does)
 
     async def _handle(self, ws: ServerConnection) -> None:
         url = urlsplit(ws.request.path if ws.request else "/")
@@ -230,7 +236,11 @@ class RealtimeServer:
         if len(local) == 1:
             await self.backplane.listen(channel)
         self._occupancy_dirty.set()
-        await self._apply(client, session.joined(channel, members))
+        cached = None
+        if is_cache_channel(channel):
+            with contextlib.suppress(BackplaneUnavailable):  # Redis away: a miss, the client refetches
+                cached = await self.backplane.last_message(channel)
+        await self._apply(client, session.joined(channel, members, cached))
 
     async def _join_presence(self, client: _Client, member: Member, channel: str) -> dict[str, Any] | None:
         """Add the member (announcing a new user); ``None`` when the channel is full (refused)."""
@@ -312,6 +322,12 @@ class RealtimeServer:
             return
         if message.resync:
             self._resync(message, clients)
+            return
+        if message.event == TERMINATE and message.channel.startswith(SERVER_TO_USER):
+            for client in list(clients):  # the user's connections on this instance
+                asyncio.get_running_loop().create_task(
+                    self._drain_then_close(client, 4009, "Unauthorized: the user's connections were terminated")
+                )
             return
         if message.gap:
             self.stats.gaps += 1

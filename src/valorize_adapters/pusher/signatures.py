@@ -17,7 +17,16 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-__all__ = ["InvalidSignature", "channel_auth", "sign_request", "verify_channel_auth", "verify_request"]
+__all__ = [
+    "InvalidSignature",
+    "channel_auth",
+    "shared_secret",
+    "sign_request",
+    "user_auth",
+    "verify_channel_auth",
+    "verify_request",
+    "verify_user_auth",
+]
 
 MAX_CLOCK_SKEW = 600
 
@@ -48,6 +57,27 @@ def verify_channel_auth(
     expected = channel_auth(key, secret, socket_id, channel, channel_data)
     if not hmac.compare_digest(auth.encode(), expected.encode()):
         raise InvalidSignature("invalid signature")
+
+
+def user_auth(key: str, secret: str, socket_id: str, user_data: str) -> str:
+    """The ``auth`` value of a ``pusher:signin`` for ``user_data`` from ``socket_id``."""
+    return f"{key}:{_hmac(secret, f'{socket_id}::user::{user_data}')}"
+
+
+def verify_user_auth(key: str, secret: str, socket_id: str, auth: object, user_data: str) -> None:
+    """Raise :class:`InvalidSignature` unless ``auth`` signs ``user_data`` for this socket."""
+    if not isinstance(auth, str) or ":" not in auth:
+        raise InvalidSignature("auth must be 'key:signature'")
+    if auth.partition(":")[0] != key:
+        raise InvalidSignature("auth was signed for another app key")
+    if not hmac.compare_digest(auth.encode(), user_auth(key, secret, socket_id, user_data).encode()):
+        raise InvalidSignature("invalid signature")
+
+
+def shared_secret(master_key: bytes, channel: str) -> bytes:
+    """An encrypted channel's key (``private-encrypted-*``), as the Pusher SDKs derive it:
+    SHA-256 of the channel name followed by the operator's 32-byte master key."""
+    return hashlib.sha256(channel.encode() + master_key).digest()
 
 
 def _query_string(params: Mapping[str, str]) -> str:

@@ -22,7 +22,12 @@ from valorize_entrypoints.api.controllers.budgets import BudgetController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
-from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
+from valorize_entrypoints.api.controllers.realtime import (
+    BroadcastingController,
+    PusherApiController,
+    PusherUserTerminationController,
+    UserAuthController,
+)
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
@@ -103,7 +108,9 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             JobController,
             NotificationController,
             BroadcastingController,
+            UserAuthController,
             PusherApiController,
+            PusherUserTerminationController,
             *([TaskController] if include_worker else []),
         ],
         dependencies={

@@ -122,6 +122,10 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /apps/{app_id}/batch_events": Access.PUSHER,
     "GET /apps/{app_id}/channels": Access.PUSHER,
     "GET /apps/{app_id}/channels/{channel}": Access.PUSHER,
+    "GET /apps/{app_id}/channels/{channel}/users": Access.PUSHER,
+    "POST /apps/{app_id}/users/{user_id}/terminate_connections": Access.PUSHER,
+    "POST /users/{user_id}/terminate_connections": Access.PUSHER,  # the Python SDK's path
+    "POST /broadcasting/user-auth": VIEWER,  # signs only the caller's own user
     # the worker (mounted in the API only in one-process runs)
     "POST /tasks/{name}": Access.WORKER,
 })  # fmt: skip

@@ -11,8 +11,9 @@ over a limit the answer is 429 problem+json with ``Retry-After`` and the IETF dr
 ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) headers. The
 middleware runs after the JSON body checks and before the cached-read and idempotency
 middlewares (app.py), so cached reads are limited too, at the cost of one counter increment
-(:mod:`valorize_entrypoints.rate_limits`). Routes with their own authentication (the worker's
-``/tasks``, the Pusher HTTP API's ``/apps``) are not limited here.
+(:mod:`valorize_entrypoints.rate_limits`). Routes with their own authentication — the policy
+table marks them ``WORKER`` (the worker's ``/tasks``) or ``PUSHER`` (the Pusher HTTP API) — are
+not limited here.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import time
 
 from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
 from valorize_entrypoints.api.auth import request_actor
+from valorize_entrypoints.api.policy import ACCESS, Access
 from valorize_entrypoints.rate_limits import RateLimits, Refusal
 
 __all__ = ["RateLimitMiddleware"]
 
 # Routes that authenticate callers their own way (OIDC or a shared secret; Pusher signatures).
-_OWN_AUTHENTICATION = ("/tasks/", "/apps/")
+_OWN_AUTHENTICATION = frozenset({Access.WORKER, Access.PUSHER})
 
 
 def _problem(refusal: Refusal, what: str) -> bytes:
@@ -47,7 +49,9 @@ class RateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limits: RateLimits | None = getattr(scope["app"].state.get("runtime"), "rate_limits", None)
-        if scope["type"] != "http" or limits is None or scope["path"].startswith(_OWN_AUTHENTICATION):
+        handler = scope.get("route_handler")
+        access = handler.opt.get(ACCESS) if handler is not None else None
+        if scope["type"] != "http" or limits is None or access in _OWN_AUTHENTICATION:
             await self.app(scope, receive, send)
             return
         actor = await request_actor(scope, scope["app"].state.runtime.app)

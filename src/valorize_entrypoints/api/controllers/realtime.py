@@ -1,11 +1,21 @@
 """Realtime over HTTP: channel authorization (Laravel Echo's path) and the Pusher HTTP API.
 
 ``POST /broadcasting/auth`` signs a subscription for the caller's own channels only:
-``private-tenant.{tenant_id}``, ``private-user.{user_id}`` and ``presence-tenant.{tenant_id}``.
+``private-tenant.{tenant_id}``, ``private-user.{user_id}``, ``presence-tenant.{tenant_id}``, and
+the encrypted ``private-encrypted-tenant.{tenant_id}`` / ``private-encrypted-user.{user_id}``
+(with their ``shared_secret``, when the operator set an encryption master key).
+``POST /broadcasting/user-auth`` signs the caller's ``pusher:signin`` (pusher-js ``signin()``):
+``user_data`` is ``{"id": user_id, "user_info": {...}, "watchlist": [...]}`` — the watchlist is
+the other members of the tenant.
 
 ``POST /apps/{app_id}/events``, ``POST /apps/{app_id}/batch_events``,
-``GET /apps/{app_id}/channels`` and ``GET /apps/{app_id}/channels/{channel}`` are Pusher's HTTP
-API with its request signatures, so other services publish with the official ``pusher`` SDKs.
+``GET /apps/{app_id}/channels``, ``GET /apps/{app_id}/channels/{channel}``,
+``GET /apps/{app_id}/channels/{channel}/users`` and
+``POST /apps/{app_id}/users/{user_id}/terminate_connections`` are Pusher's HTTP API with its
+request signatures, so other services publish with the official ``pusher`` SDKs (``send_to_user``
+is an event on ``#server-to-user-{user_id}``; the Python SDK's ``terminate_user_connections``
+posts to ``/users/{user_id}/terminate_connections``, without the ``/apps`` prefix, so that path
+is served too).
 As in Pusher's, a bad request is a 400 and a bad signature a 401; while the backplane cannot
 publish or answer (Redis is down) they answer 503 with ``Retry-After`` (nothing was sent by the
 request that failed; a batch may have sent the events before the failing one).
@@ -13,6 +23,7 @@ request that failed; a batch may have sent the events before the failing one).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -29,18 +40,20 @@ from litestar.params import FromPath
 
 from valorize_adapters.pusher.backplane import BackplaneUnavailable
 from valorize_adapters.pusher.broadcaster import presence_channel, tenant_channel, user_channel
-from valorize_adapters.pusher.protocol import CHANNEL_NAME
-from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, verify_request
+from valorize_adapters.pusher.protocol import CHANNEL_NAME, ENCRYPTED_PREFIX, SERVER_TO_USER, USER_ID
+from valorize_adapters.pusher.server import TERMINATE
+from valorize_adapters.pusher.signatures import InvalidSignature, channel_auth, shared_secret, user_auth, verify_request
 from valorize_core.model.errors import NotFound, PermissionDenied, ValidationError
 from valorize_core.model.identity import User
 from valorize_core.use_cases.queries.get_user import UserLookup
+from valorize_core.use_cases.queries.list_members import MembersQuery
 from valorize_entrypoints.api.body_limits import is_json_media_type
 from valorize_entrypoints.api.deps import RT, Reader
 from valorize_entrypoints.api.responses import ERRORS
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Realtime, Runtime
 
-__all__ = ["BroadcastingController", "PusherApiController"]
+__all__ = ["BroadcastingController", "PusherApiController", "PusherUserTerminationController", "UserAuthController"]
 
 SOCKET_ID = re.compile(r"^\d{1,20}\.\d{1,20}$")
 MAX_DATA_BYTES = 10_240
@@ -95,10 +108,16 @@ class BroadcastingController(Controller):
         socket_id, channel = form.get("socket_id", ""), form.get("channel_name", "")
         if not SOCKET_ID.match(socket_id):
             raise ValidationError.for_field("socket_id", "must be the socket id pusher:connection_established gave")
-        allowed = {tenant_channel(actor.tenant_id), user_channel(actor.user_id), presence_channel(actor.tenant_id)}
+        own = {tenant_channel(actor.tenant_id), user_channel(actor.user_id)}
+        allowed = {*own, presence_channel(actor.tenant_id), *(c.replace("private-", ENCRYPTED_PREFIX, 1) for c in own)}
         if channel not in allowed:
             raise PermissionDenied(f"this token may not join {channel[:100]!r}")
         app = realtime.app
+        if channel.startswith(ENCRYPTED_PREFIX):
+            if not app.encryption_master_key:
+                raise PermissionDenied("encrypted channels need VALORIZE_PUSHER_ENCRYPTION_MASTER_KEY on the server")
+            secret = base64.b64encode(shared_secret(app.encryption_master_key, channel)).decode()
+            return {"auth": channel_auth(app.key, app.secret, socket_id, channel), "shared_secret": secret}
         if channel.startswith("presence-"):
             user = await _user(runtime, actor.tenant_id, actor.user_id)
             info = {"name": user.name if user else None, "role": actor.role.value}
@@ -106,6 +125,26 @@ class BroadcastingController(Controller):
             return {"auth": channel_auth(app.key, app.secret, socket_id, channel, channel_data),
                     "channel_data": channel_data}  # fmt: skip
         return {"auth": channel_auth(app.key, app.secret, socket_id, channel)}
+
+
+class UserAuthController(Controller):
+    path = "/broadcasting/user-auth"
+    tags = ("realtime",)
+
+    @post("/", responses=ERRORS, status_code=200, summary="Sign the caller's pusher:signin (user authentication)")
+    async def user_auth(self, request: Request[Any, Any, Any], actor: Reader, runtime: RT) -> dict[str, str]:
+        realtime = _realtime(runtime)
+        socket_id = (await _form(request)).get("socket_id", "")
+        if not SOCKET_ID.match(socket_id):
+            raise ValidationError.for_field("socket_id", "must be the socket id pusher:connection_established gave")
+        user = await _user(runtime, actor.tenant_id, actor.user_id)
+        members = await runtime.app.list_members(MembersQuery(actor.tenant_id))
+        user_data = json.dumps({
+            "id": str(actor.user_id),
+            "user_info": {"name": user.name if user else None, "role": actor.role.value},
+            "watchlist": sorted(str(m.user.id) for m in members if m.user.id != actor.user_id)[:100],
+        }, separators=(",", ":"))  # fmt: skip
+        return {"auth": user_auth(realtime.app.key, realtime.app.secret, socket_id, user_data), "user_data": user_data}
 
 
 @asynccontextmanager
@@ -239,3 +278,56 @@ class PusherApiController(Controller):
             if "user_count" in info and channel.startswith("presence-"):
                 out["user_count"] = len(await realtime.backplane.members(channel))
         return out
+
+    @get(
+        "/channels/{channel:str}/users",
+        responses=BACKPLANE_ERRORS,
+        summary="A presence channel's users (Pusher HTTP API)",
+    )
+    async def users(
+        self, app_id: FromPath[str], channel: FromPath[str], request: Request[Any, Any, Any], runtime: RT
+    ) -> dict[str, Any]:
+        realtime, _ = await self._signed(request, runtime, app_id)
+        if not channel.startswith("presence-"):
+            raise _bad("channel", "users are listed for presence channels only")
+        async with _backplane_answers():
+            members = await realtime.backplane.members(channel)
+        return {"users": [{"id": user_id} for user_id in sorted(members)]}
+
+    @post(
+        "/users/{user_id:str}/terminate_connections",
+        responses=BACKPLANE_ERRORS,
+        status_code=200,
+        summary="Close every connection of a signed-in user (Pusher HTTP API)",
+    )
+    async def terminate(
+        self, app_id: FromPath[str], user_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT
+    ) -> dict[str, Any]:
+        realtime, _ = await self._signed(request, runtime, app_id)
+        return await _terminate(realtime, user_id)
+
+
+async def _terminate(realtime: Realtime, user_id: str) -> dict[str, Any]:
+    if not USER_ID.match(user_id):
+        raise _bad("user_id", "not a user id")
+    async with _backplane_answers():
+        await realtime.backplane.publish(SERVER_TO_USER + user_id, TERMINATE, "{}")
+    return {}
+
+
+class PusherUserTerminationController(Controller):
+    """The Python SDK's ``terminate_user_connections`` path (it leaves out ``/apps/{app_id}``);
+    signed like every HTTP API call, for the one app this server has."""
+
+    path = "/users"
+    tags = ("realtime",)
+
+    @post(
+        "/{user_id:str}/terminate_connections",
+        responses=BACKPLANE_ERRORS,
+        status_code=200,
+        summary="Close every connection of a signed-in user (the Python SDK's path)",
+    )
+    async def terminate(self, user_id: FromPath[str], request: Request[Any, Any, Any], runtime: RT) -> dict[str, Any]:
+        realtime, _ = await PusherApiController._signed(request, runtime, _realtime(runtime).app.app_id)
+        return await _terminate(realtime, user_id)

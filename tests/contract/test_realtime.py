@@ -117,6 +117,8 @@ def test_unknown_app_keys_and_paths_are_refused() -> None:
                 assert closed.value.rcvd.code == 4001
             async with connect(f"{url}/app/key") as ws:  # no protocol version
                 assert json.loads(await ws.recv())["data"]["code"] == 4008
+            async with connect(f"{url}/elsewhere?protocol=7") as ws:  # a WebSocket on another path
+                assert json.loads(await ws.recv())["data"]["code"] == 4005
 
     run(go(), timeout=30)
 
@@ -282,3 +284,29 @@ def test_a_batch_of_messages_arrives_in_order_with_consecutive_sequences(kind: s
         ("notification.created", "3", 4, False),
     ]
     assert on_d == [("x", "a", 1, False)]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_cache_channels_keep_their_last_message_for_half_an_hour(kind: str, redis_url: str) -> None:
+    async def go() -> tuple[Any, Any, Any, int | None]:
+        client_ = redis_client(redis_url, timeout=5.0)
+        prefix = f"k{uuid.uuid4().hex[:6]}"
+        backplane: InMemoryBackplane | RedisBackplane = (
+            InMemoryBackplane() if kind == "memory" else RedisBackplane(client_, prefix=prefix)
+        )
+        try:
+            await backplane.publish("cache-rates", "rate", '{"usd":"5.00"}')
+            await backplane.publish_many("cache-rates", [("rate", '{"usd":"5.10"}'), ("rate", '{"usd":"5.20"}')])
+            await backplane.publish("private-room", "x", "1")  # not a cache channel: nothing kept
+            ttl = await client_.ttl(f"{prefix}:rt:cache:cache-rates") if kind == "redis" else None
+            return (await backplane.last_message("cache-rates"), await backplane.last_message("private-room"),
+                    await backplane.last_message("cache-never"), ttl)  # fmt: skip
+        finally:
+            await backplane.close()
+            await client_.aclose()
+
+    last, private, never, ttl = run(go(), timeout=30)
+    assert last == ("rate", '{"usd":"5.20"}')
+    assert private is None
+    assert never is None
+    assert ttl is None or 1790 <= ttl <= 1800

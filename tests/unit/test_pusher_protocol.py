@@ -225,3 +225,58 @@ def test_request_signatures_round_trip_and_refuse_tampering() -> None:
         verify_request(APP.key, APP.secret, "POST", "/apps/1/events", params, body + b" ", now=1_000_100)
     with pytest.raises(InvalidSignature):
         verify_channel_auth(APP.key, APP.secret, SOCKET, "private-x", 42)
+
+
+def _signin(s: PusherSession, user_data: str, auth: str | None = None) -> list[Any]:
+    from valorize_adapters.pusher.signatures import user_auth
+
+    signed = auth if auth is not None else user_auth(APP.key, APP.secret, SOCKET, user_data)
+    return s.receive(json.dumps({"event": "pusher:signin", "data": {"auth": signed, "user_data": user_data}}), 1.0)
+
+
+def test_a_signed_in_connection_joins_its_own_server_to_user_channel_only() -> None:
+    s = session()
+    refused = sent(subscribe(s, "#server-to-user-u1"))
+    assert refused[0]["event"] == "pusher:subscription_error"  # not signed in yet
+    actions = _signin(s, '{"id":"u1","user_info":{"name":"Ana"}}')
+    assert sent(actions)[0]["event"] == "pusher:signin_success"
+    assert Join("#server-to-user-u1") in actions
+    assert sent(s.joined("#server-to-user-u1"))[0]["event"] == "pusher_internal:subscription_succeeded"
+    # pusher-js then subscribes itself: confirmed again; another user's channel is refused
+    assert sent(subscribe(s, "#server-to-user-u1"))[0]["event"] == "pusher_internal:subscription_succeeded"
+    assert sent(subscribe(s, "#server-to-user-u2"))[0]["event"] == "pusher:subscription_error"
+    # signing in as someone else on the same connection closes it
+    assert isinstance(_signin(s, '{"id":"u2"}')[-1], Close)
+
+
+@pytest.mark.parametrize(
+    ("user_data", "auth"),
+    [('{"id":"u1"}', "app-key:forged"), ('{"name":"no id"}', None), ('{"id":"a b"}', None), ("not json", None)],
+)
+def test_a_bad_signin_is_4009_and_closes(user_data: str, auth: str | None) -> None:
+    actions = _signin(session(), user_data, auth)
+    assert sent(actions)[0]["data"]["code"] == 4009
+    assert actions[-1] == Close(4009, "Unauthorized")
+
+
+def test_a_cache_channel_sends_its_last_event_or_a_miss_after_the_subscription() -> None:
+    s = session()
+    subscribe(s, "cache-rates")
+    frames = sent(s.joined("cache-rates", cached=("rate", '{"usd":"5.10"}')))
+    assert [f["event"] for f in frames] == ["pusher_internal:subscription_succeeded", "rate"]
+    assert frames[1]["data"] == '{"usd":"5.10"}'
+    subscribe(s, "cache-empty")
+    assert [f["event"] for f in sent(s.joined("cache-empty"))] == [
+        "pusher_internal:subscription_succeeded", "pusher:cache_miss"
+    ]  # fmt: skip
+    subscribe(s, "plain")
+    assert len(sent(s.joined("plain"))) == 1  # no cache, no miss
+
+
+def test_client_events_are_refused_on_encrypted_channels() -> None:
+    s = session()
+    channel = "private-encrypted-room"
+    subscribe(s, channel, auth=channel_auth(APP.key, APP.secret, SOCKET, channel))
+    s.joined(channel)
+    refused = s.receive(json.dumps({"event": "client-typing", "channel": channel, "data": {}}), 2.0)
+    assert sent(refused)[0]["data"]["code"] == 4303

@@ -324,10 +324,10 @@ class RealtimeServer:
             self._resync(message, clients)
             return
         if message.event == TERMINATE and message.channel.startswith(SERVER_TO_USER):
+            why = "Unauthorized: the user's connections were terminated"
             for client in list(clients):  # the user's connections on this instance
-                asyncio.get_running_loop().create_task(
-                    self._drain_then_close(client, 4009, "Unauthorized: the user's connections were terminated")
-                )
+                self._send(client, error(4009, why).text)
+                asyncio.get_running_loop().create_task(self._drain_then_close(client, 4009, why))
             return
         if message.gap:
             self.stats.gaps += 1

@@ -1,0 +1,42 @@
+// The Pusher Channels features beyond channel subscriptions, driven through pusher-js as a
+// browser app uses them: user sign-in (and its #server-to-user channel), cache channels,
+// an encrypted channel (pusher-js decrypts with the shared_secret the API hands out), a
+// presence channel, and being terminated by the server. Prints one JSON line per step.
+//   node features.mjs <wsHost> <wsPort> <appKey> <apiBaseUrl> <bearerToken> <tenantId>
+import Pusher from "pusher-js";
+
+const [wsHost, wsPort, key, api, token, tenant] = process.argv.slice(2);
+const say = (step, extra = {}) => process.stdout.write(JSON.stringify({ step, ...extra }) + "\n");
+setTimeout(() => { say("timeout"); process.exit(2); }, 60000);
+
+const auth = { transport: "ajax", headers: { Authorization: `Bearer ${token}` } };
+const pusher = new Pusher(key, {
+  cluster: "local",
+  wsHost,
+  wsPort: Number(wsPort),
+  forceTLS: false,
+  enabledTransports: ["ws"],
+  channelAuthorization: { ...auth, endpoint: `${api}/broadcasting/auth` },
+  userAuthentication: { ...auth, endpoint: `${api}/broadcasting/user-auth` },
+});
+
+pusher.connection.bind("message", (ev) => {
+  if (ev.event === "pusher:signin_success") say("signed_in", { user: JSON.parse(ev.data.user_data) });
+  if (ev.event === "pusher_internal:subscription_succeeded") say("subscribed", { channel: ev.channel });
+  if (ev.event === "pusher:error") say("pusher_error", { code: ev.data && ev.data.code });
+});
+pusher.connection.bind("state_change", (s) => say("state", { current: s.current }));
+pusher.signin();
+pusher.user.bind("notice", (data) => say("user_event", { data }));
+
+const rates = pusher.subscribe("cache-rates");
+rates.bind("rate", (data) => say("cache_event", { data }));
+rates.bind("pusher:cache_miss", () => say("cache_miss", { channel: "cache-rates" }));
+const empty = pusher.subscribe("cache-empty");
+empty.bind("pusher:cache_miss", () => say("cache_miss", { channel: "cache-empty" }));
+
+const secret = pusher.subscribe(`private-encrypted-tenant.${tenant}`);
+secret.bind("secret", (data) => say("decrypted", { data }));
+secret.bind("pusher:subscription_error", (e) => say("subscription_error", { error: e }));
+
+pusher.subscribe(`presence-tenant.${tenant}`);

@@ -1,11 +1,14 @@
 """The realtime server: Pusher protocol sessions on the ``websockets`` library, over a backplane.
 
 Each connection runs a :class:`~valorize_adapters.pusher.protocol.PusherSession` (the protocol
-logic, sans I/O) and carries out the actions it returns. Outgoing frames go through a bounded
-per-connection queue drained by the connection's own writer, so a slow client never delays
-the others: when its queue is full it is disconnected (4100, reconnect later) instead of
-holding up the fan-out. The instance listens on the backplane only to channels that have
-local subscribers, and reports its subscription counts for ``GET /apps/{id}/channels``.
+logic, sans I/O) and carries out the actions it returns. A channel message is encoded once and
+written straight to every subscriber's socket (``websockets.broadcast``: no task or await per
+client); other frames, and messages for a client that still has frames queued, go through a
+bounded per-connection queue drained by the connection's own writer. A slow client never delays
+the others: when its queue is full, or its socket buffer passes ``max_buffer_bytes``, it is
+disconnected (4100, reconnect later) instead of holding up the fan-out. The instance listens
+on the backplane only to channels that have local subscribers, and reports its subscription
+counts for ``GET /apps/{id}/channels``.
 
 A gap in a channel's sequence numbers (the backplane lost messages) is counted, logged, and
 announced to that channel's local subscribers as ``valorize:resync`` so they can refetch.
@@ -27,7 +30,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -108,6 +111,7 @@ class RealtimeServer:
         backplane: Backplane,
         *,
         queue_size: int = 500,
+        max_buffer_bytes: int = 1_000_000,
         clock: Callable[[], float] = time.monotonic,
         tick: float = 5.0,
     ) -> None:
@@ -115,6 +119,7 @@ class RealtimeServer:
         self.backplane = backplane
         self.stats = ServerStats()
         self._queue_size = queue_size
+        self._max_buffer_bytes = max_buffer_bytes
         self._clock = clock
         self._tick = tick
         self._subscribers: dict[str, set[_Client]] = defaultdict(set)
@@ -335,10 +340,29 @@ class RealtimeServer:
                         extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
             self._resync(message, clients)
         text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
+        direct: list[_Client] = []
         for client in list(clients):
             if client.session.socket_id != message.exclude and message.channel in client.session.channels:
                 self.stats.delivered += 1
-                self._send(client, text)
+                if client.queue.empty() and not client.overflowed:
+                    direct.append(client)  # nothing queued before it: straight to its socket
+                else:
+                    self._send(client, text)  # behind its queued frames, in order
+        if direct:
+            self._broadcast(direct, text)
+
+    def _broadcast(self, clients: list[_Client], text: str) -> None:
+        """Write one frame to many sockets at once: encoded once, no task or await per client
+        (``websockets.broadcast``). A client whose socket buffer has grown past
+        ``max_buffer_bytes`` is not keeping up: it is disconnected (4100), as when its queue fills."""
+        broadcast([c.ws for c in clients], text)
+        for client in clients:
+            transport = client.ws.transport
+            if transport is not None and transport.get_write_buffer_size() > self._max_buffer_bytes:
+                client.overflowed = True
+                self.stats.slow_disconnects += 1
+                log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
+                asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
 
     def health(self) -> dict[str, Any]:
         """``ok`` while the pump runs and the backplane's consumer polls; else ``unhealthy``."""

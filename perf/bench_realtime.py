@@ -42,6 +42,14 @@ def start_instance(redis_url: str, port: int) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
+def rss_bytes(pid: int) -> int:
+    """The resident memory of a process (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 async def open_clients(port: int, n: int, channels: int) -> list[ClientConnection]:
     clients: list[ClientConnection] = []
     for i in range(n):
@@ -106,11 +114,15 @@ async def run(
     redis_url: str, port: int, connections: int, channels: int, rates: list[int], seconds: float, pid: int
 ) -> Any:
     backplane = RedisBackplane.from_url(redis_url)
+    before = rss_bytes(pid)
     clients = await open_clients(port, connections, channels)
+    await asyncio.sleep(1)
+    per_connection = (rss_bytes(pid) - before) / connections
     try:
         results = []
         for rate in rates:
             results.append(await stage(backplane, clients, channels, rate, seconds, pid))
+            results[-1]["server_rss_per_idle_connection_kib"] = round(per_connection / 1024, 1)
             await asyncio.sleep(0.5)
         return results
     finally:
@@ -161,14 +173,15 @@ def main() -> None:
     output.write_text(json.dumps(results, indent=2) + "\n")
     print(
         "| connections | channels | target msg/s | published msg/s | deliveries expected | received "
-        "| deliveries/s | P50 | P99 | server core busy | deliveries per server CPU-s |"
+        "| deliveries/s | P50 | P99 | server core busy | deliveries per server CPU-s | server RSS per idle connection |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['connections']:,} | {r['channels']} | {r['rate']:,} | {r['published_per_second']:,.0f} "
               f"| {r['expected']:,} | {r['received']:,} | {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms "
               f"| {r['p99_ms']:.1f} ms | {r['server_core_utilization']:.0%} "
-              f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} |")  # fmt: skip
+              f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} "
+              f"| {r['server_rss_per_idle_connection_kib']} KiB |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -77,13 +77,15 @@ class ServerStats:
 
 
 class _Client:
-    """One connection: its session, its bounded outbox and the writer draining it."""
+    """One connection: its session, its bounded outbox and the writer draining it. The writer
+    is a task only while frames are queued: an idle connection holds no task of its own."""
 
     def __init__(self, ws: ServerConnection, session: PusherSession, queue_size: int) -> None:
         self.ws = ws
         self.session = session
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.overflowed = False
+        self.writer: asyncio.Task[None] | None = None
 
     def offer(self, text: str) -> bool:
         """Queue a frame; ``False`` when the client is too far behind (then it is dropped)."""
@@ -94,12 +96,25 @@ class _Client:
         except asyncio.QueueFull:
             self.overflowed = True
             return False
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self.write())
         return True
 
     async def write(self) -> None:
-        while True:
-            text = await self.queue.get()
-            await self.ws.send(text)
+        try:
+            while not self.queue.empty():
+                await self.ws.send(self.queue.get_nowait())
+        except ConnectionClosed:
+            pass  # the connection's handler cleans up
+        finally:
+            self.writer = None
+
+    async def stop(self) -> None:
+        """Stop the writer (the connection is gone)."""
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await self.writer
 
 
 class RealtimeServer:
@@ -176,7 +191,6 @@ class RealtimeServer:
         client = _Client(ws, PusherSession(self.app, socket_id, self._clock()), self._queue_size)
         self._clients.add(client)
         self.stats.connections += 1
-        writer = asyncio.create_task(client.write())
         try:
             await self._apply(client, client.session.opening())
             async for text in ws:
@@ -186,9 +200,7 @@ class RealtimeServer:
             pass
         finally:
             self._clients.discard(client)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await writer
+            await client.stop()
             await self._apply(client, client.session.closed())
 
     # -- carrying out the protocol's actions ------------------------------------------------

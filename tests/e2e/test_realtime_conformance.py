@@ -91,11 +91,24 @@ def test_pusher_js_signs_in_gets_cached_encrypted_and_user_events_and_is_termina
     token, tenant, _ = stack.signup()
     sdk, encrypting = _sdk(stack), _sdk(stack, encryption_master_key_base64=MASTER_KEY)
     sdk.trigger("cache-rates", "rate", {"usd": "5.10"})  # before anyone listens: kept for the next subscriber
+    invited = httpx.post(f"{stack.api}/api/members", headers={"Authorization": f"Bearer {token}"},
+                         json={"email": f"bo-{tenant}@example.com", "name": "Bo", "role": "member"})  # fmt: skip
+    assert invited.status_code == 201, invited.text
+    bo_id, bo_token = invited.json()["member"]["user_id"], invited.json()["token"]
     node = Node(stack, token, tenant)
     try:
         user = node.until("signed_in")["user"]
         assert user["user_info"]["name"] == "Ana"
+        assert user["watchlist"] == [bo_id]  # the tenant's other members
         user_id = user["id"]
+        # Bo's pusher-js signs in: Ana's watchlist says online; Bo leaves: offline.
+        bo = Node(stack, bo_token, tenant)
+        try:
+            bo.until("signed_in")
+            assert node.until("watch_online")["ids"] == [bo_id]
+        finally:
+            bo.close()
+        assert node.until("watch_offline")["ids"] == [bo_id]
         node.until("subscribed", channel=f"#server-to-user-{user_id}")
         assert node.until("cache_event")["data"] == {"usd": "5.10"}
         node.until("cache_miss", channel="cache-empty")

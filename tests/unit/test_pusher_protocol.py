@@ -280,3 +280,14 @@ def test_client_events_are_refused_on_encrypted_channels() -> None:
     s.joined(channel)
     refused = s.receive(json.dumps({"event": "client-typing", "channel": channel, "data": {}}), 2.0)
     assert sent(refused)[0]["data"]["code"] == 4303
+
+
+def test_a_signin_with_a_watchlist_asks_the_server_to_watch_those_users() -> None:
+    from valorize_adapters.pusher.protocol import SignIn
+
+    actions = _signin(session(), '{"id":"u1","watchlist":["u2","u3","u2","u1"]}')
+    assert SignIn("u1", ("u2", "u3")) in actions  # deduplicated, never oneself
+    bad = _signin(session(), json.dumps({"id": "u1", "watchlist": ["ok", "not ok"]}))
+    assert sent(bad)[0]["data"]["code"] == 4009
+    too_many = _signin(session(), json.dumps({"id": "u1", "watchlist": [f"u{i}" for i in range(101)]}))
+    assert sent(too_many)[0]["data"]["code"] == 4009

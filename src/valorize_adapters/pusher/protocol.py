@@ -26,6 +26,9 @@ unsubscribes and pings pass under a flood guard :data:`FRAME_ALLOWANCE` times as
 "{socket_id}::user::{user_data}")`` and ``user_data`` JSON with an ``id``) answers
 ``pusher:signin_success``; the connection then receives the user's ``#server-to-user-{id}``
 channel (``send_to_user``), which only a connection signed in as that user may subscribe to.
+A ``watchlist`` (user ids) in ``user_data`` makes the connection a watcher: it gets
+``pusher_internal:watchlist_events`` (``{"events": [{"name": "online" | "offline",
+"user_ids": [...]}]}``) when a watched user's first connection signs in or last one leaves.
 
 **Cache channels** (``cache-``, ``private-cache-``, ``presence-cache-``,
 ``private-encrypted-cache-``) keep their last event for :data:`CACHE_TTL_SECONDS`; a new
@@ -58,11 +61,14 @@ __all__ = [
     "Member",
     "PusherSession",
     "Send",
+    "SignIn",
     "frame",
 ]
 
 PROTOCOL_VERSION = 7
 SERVER_TO_USER = "#server-to-user-"
+WATCHLIST = "#watchlist-"  # internal: the online/offline notices of one user, for its watchers
+MAX_WATCHLIST = 100
 CHANNEL_NAME = re.compile(r"^(#server-to-user-)?[A-Za-z0-9_\-=@,.;]{1,164}$")
 USER_ID = re.compile(r"^[A-Za-z0-9_\-=@,.;]{1,200}$")
 CACHE_PREFIXES = ("cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-")
@@ -130,6 +136,14 @@ class Leave:
 
 
 @dataclass(frozen=True, slots=True)
+class SignIn:
+    """The connection is signed in as ``user_id``: count it online and watch ``watchlist``."""
+
+    user_id: str
+    watchlist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Broadcast:
     """A client event for every other subscriber of ``channel`` (never echoed to its sender)."""
 
@@ -139,7 +153,7 @@ class Broadcast:
     user_id: str | None = None
 
 
-Action = Send | Close | Join | Leave | Broadcast
+Action = Send | Close | Join | Leave | Broadcast | SignIn
 
 
 def is_cache_channel(channel: str) -> bool:
@@ -325,12 +339,20 @@ class PusherSession:
         user_data: str = data["user_data"]
         try:
             verify_user_auth(self.app.key, self.app.secret, self.socket_id, data.get("auth"), user_data)
-            user_id = json.loads(user_data)["id"]
-        except (InvalidSignature, ValueError, KeyError, TypeError) as exc:
+            parsed = json.loads(user_data)
+            user_id, watchlist = parsed["id"], parsed.get("watchlist") or []
+        except (InvalidSignature, ValueError, KeyError, TypeError, AttributeError) as exc:
             why = str(exc) if isinstance(exc, InvalidSignature) else "user_data must be JSON with an id"
             return [error(4009, f"Unauthorized: {why}"), Close(4009, "Unauthorized")]
         if not isinstance(user_id, str) or not USER_ID.match(user_id):
             return [error(4009, "Unauthorized: the user id is not valid"), Close(4009, "Unauthorized")]
+        if (
+            not isinstance(watchlist, list)
+            or len(watchlist) > MAX_WATCHLIST
+            or not all(isinstance(w, str) and USER_ID.match(w) for w in watchlist)
+        ):
+            return [error(4009, f"Unauthorized: a watchlist is up to {MAX_WATCHLIST} user ids"),
+                    Close(4009, "Unauthorized")]  # fmt: skip
         if self.user_id is not None and self.user_id != user_id:
             return [error(4009, "Unauthorized: this connection is signed in as another user"),
                     Close(4009, "Unauthorized")]  # fmt: skip
@@ -340,6 +362,7 @@ class PusherSession:
         if first:  # the user's channel: send_to_user and terminate_connections reach it
             self.pending.add(SERVER_TO_USER + user_id)
             out.append(Join(SERVER_TO_USER + user_id))
+            out.append(SignIn(user_id, tuple(dict.fromkeys(w for w in watchlist if w != user_id))))
         return out
 
     def _flooded(self, event: str, data: Any) -> Send:

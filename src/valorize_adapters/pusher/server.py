@@ -38,6 +38,7 @@ from websockets.http11 import Request, Response
 from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable, ChannelMessage
 from valorize_adapters.pusher.protocol import (
     SERVER_TO_USER,
+    WATCHLIST,
     Action,
     AppConfig,
     Broadcast,
@@ -47,6 +48,7 @@ from valorize_adapters.pusher.protocol import (
     Member,
     PusherSession,
     Send,
+    SignIn,
     check_connection,
     error,
     frame,
@@ -60,6 +62,14 @@ log = logging.getLogger("valorize.realtime")
 #: On a user's ``#server-to-user-`` channel: close every connection signed in as that user (the
 #: HTTP API's ``terminate_connections``; publishers cannot send ``pusher_internal:`` events).
 TERMINATE = "pusher_internal:terminate"
+#: A user's connections that signed in, kept as presence members of this internal channel (across
+#: instances, expiring with a dead instance): the user is online while it has one.
+ONLINE = "#online-"
+
+
+def _watchlist_events(name: str, user_ids: list[str]) -> str:
+    """What pusher-js's ``user.watchlist`` binds: ``online`` / ``offline`` for those users."""
+    return frame("pusher_internal:watchlist_events", {"events": [{"name": name, "user_ids": user_ids}]})
 
 
 @dataclass
@@ -86,6 +96,7 @@ class _Client:
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.overflowed = False
         self.writer: asyncio.Task[None] | None = None
+        self.watching: list[str] = []  # the #watchlist- channels this signed-in connection follows
 
     def offer(self, text: str) -> bool:
         """Queue a frame; ``False`` when the client is too far behind (then it is dropped)."""
@@ -202,6 +213,7 @@ class RealtimeServer:
             self._clients.discard(client)
             await client.stop()
             await self._apply(client, client.session.closed())
+            await self._sign_out(client)
 
     # -- carrying out the protocol's actions ------------------------------------------------
     async def _apply(self, client: _Client, actions: Sequence[Action]) -> None:
@@ -216,6 +228,8 @@ class RealtimeServer:
                 await self._join(client, action)
             elif isinstance(action, Leave):
                 await self._leave(client, action.channel)
+            elif isinstance(action, SignIn):
+                await self._sign_in(client, action)
             elif isinstance(action, Broadcast):
                 await self.backplane.publish(
                     action.channel, action.event, action.data, exclude=client.session.socket_id, user_id=action.user_id
@@ -274,6 +288,42 @@ class RealtimeServer:
                 channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
             )
         return members
+
+    async def _sign_in(self, client: _Client, signin: SignIn) -> None:
+        """Count the user online (announcing it to its watchers if it was not) and make the
+        connection a watcher of its watchlist, telling it who of it is online now."""
+        watched = [WATCHLIST + w for w in signin.watchlist]
+        for channel in watched:  # watch first: a change meanwhile is told twice, never missed
+            local = self._subscribers[channel]
+            local.add(client)
+            if len(local) == 1:
+                await self.backplane.listen(channel)
+        client.watching = watched
+        try:
+            _, new = await self.backplane.join_presence(ONLINE + signin.user_id, client.session.socket_id,
+                                                        Member(signin.user_id))  # fmt: skip
+            if new:
+                await self.backplane.publish(WATCHLIST + signin.user_id, "online", "{}")
+            online = [w for w in signin.watchlist if await self.backplane.members(ONLINE + w)]
+        except BackplaneUnavailable:
+            log.warning("could not record a sign-in's presence", extra={"fields": {"user_id": signin.user_id}})
+            return
+        if online:
+            self._send(client, _watchlist_events("online", online))
+
+    async def _sign_out(self, client: _Client) -> None:
+        """The connection ended: stop watching; the user is offline once its last one is gone."""
+        for channel in client.watching:
+            await self._leave(client, channel)
+        user_id = client.session.user_id
+        if user_id is None:
+            return
+        try:
+            _, gone = await self.backplane.leave_presence(ONLINE + user_id, client.session.socket_id)
+            if gone:
+                await self.backplane.publish(WATCHLIST + user_id, "offline", "{}")
+        except BackplaneUnavailable:
+            log.warning("could not record a sign-out", extra={"fields": {"user_id": user_id}})
 
     def _refuse(self, client: _Client, channel: str, why: dict[str, Any]) -> None:
         """A subscription the server cannot register: the error names its channel."""
@@ -339,6 +389,11 @@ class RealtimeServer:
             return
         if message.resync:
             self._resync(message, clients)
+            return
+        if message.channel.startswith(WATCHLIST):  # a watched user came online or left
+            notice = _watchlist_events(message.event, [message.channel.removeprefix(WATCHLIST)])
+            for client in list(clients):
+                self._send(client, notice)
             return
         if message.event == TERMINATE and message.channel.startswith(SERVER_TO_USER):
             why = "Unauthorized: the user's connections were terminated"
@@ -407,7 +462,7 @@ class RealtimeServer:
             await self._occupancy_dirty.wait()
             self._occupancy_dirty.clear()
             try:
-                await self.backplane.report_occupancy({c: len(s) for c, s in self._subscribers.items()})
+                await self.backplane.report_occupancy(self.occupancy())
             except Exception:
                 log.exception("could not report occupancy")
                 self._occupancy_dirty.set()
@@ -415,7 +470,7 @@ class RealtimeServer:
 
     def occupancy(self) -> dict[str, int]:
         """This instance's local subscriptions per channel."""
-        return {c: len(s) for c, s in self._subscribers.items()}
+        return {c: len(s) for c, s in self._subscribers.items() if not c.startswith(WATCHLIST)}
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for logs and tests."""

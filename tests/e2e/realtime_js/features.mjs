@@ -1,7 +1,7 @@
 // The Pusher Channels features beyond channel subscriptions, driven through pusher-js as a
 // browser app uses them: user sign-in (and its #server-to-user channel), cache channels,
 // an encrypted channel (pusher-js decrypts with the shared_secret the API hands out), a
-// presence channel, and being terminated by the server. Prints one JSON line per step.
+// presence channel, the watchlist's online/offline events, and being terminated by the server. Prints one JSON line per step.
 //   node features.mjs <wsHost> <wsPort> <appKey> <apiBaseUrl> <bearerToken> <tenantId>
 import Pusher from "pusher-js";
 
@@ -28,6 +28,8 @@ pusher.connection.bind("message", (ev) => {
 pusher.connection.bind("state_change", (s) => say("state", { current: s.current }));
 pusher.signin();
 pusher.user.bind("notice", (data) => say("user_event", { data }));
+pusher.user.watchlist.bind("online", (e) => say("watch_online", { ids: e.user_ids }));
+pusher.user.watchlist.bind("offline", (e) => say("watch_offline", { ids: e.user_ids }));
 
 const rates = pusher.subscribe("cache-rates");
 rates.bind("rate", (data) => say("cache_event", { data }));

@@ -195,6 +195,27 @@ def test_a_burst_of_60_subscriptions_all_succeed_under_the_default_rate_limit() 
     assert run(go(), timeout=30) == 60
 
 
+def test_a_client_event_while_redis_is_down_is_refused_and_the_connection_stays(redis_server: RedisServer) -> None:
+    app = AppConfig("1", "key", "secret", client_events=True)
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            backplane = await _backplane(redis_server.url)
+            stack.push_async_callback(backplane.close)
+            url = await stack.enter_async_context(instance(backplane, app))
+            a = await stack.enter_async_context(client(url))
+            await a.subscribe("private-room", app)
+            redis_server.stop()
+            await a.send("client-typing", {"on": True}, channel="private-room")
+            refused = await a.next("pusher:error")
+            await a.send("pusher:ping", {})
+            return refused, await a.next("pusher:pong")  # still connected
+
+    refused, pong = run(go(), timeout=30)
+    assert refused["data"]["code"] == 4399
+    assert pong["event"] == "pusher:pong"
+
+
 class _FailingOnce(InMemoryBackplane):
     """An in-process backplane whose message stream breaks once (a bug below the server)."""
 

@@ -65,6 +65,9 @@ TERMINATE = "pusher_internal:terminate"
 #: A user's connections that signed in, kept as presence members of this internal channel (across
 #: instances, expiring with a dead instance): the user is online while it has one.
 ONLINE = "#online-"
+#: ``pusher:error`` code of a client event the backplane could not take (Redis away); the
+#: connection stays open (Pusher's 4300–4399: an error that does not close the connection).
+UNAVAILABLE = 4399
 
 
 def _watchlist_events(name: str, user_ids: list[str]) -> str:
@@ -231,9 +234,13 @@ class RealtimeServer:
             elif isinstance(action, SignIn):
                 await self._sign_in(client, action)
             elif isinstance(action, Broadcast):
-                await self.backplane.publish(
-                    action.channel, action.event, action.data, exclude=client.session.socket_id, user_id=action.user_id
-                )
+                try:
+                    await self.backplane.publish(action.channel, action.event, action.data,
+                                                 exclude=client.session.socket_id, user_id=action.user_id)  # fmt: skip
+                except BackplaneUnavailable:  # the event is dropped, the connection stays
+                    self.stats.errors[UNAVAILABLE] += 1
+                    self._send(client, error(UNAVAILABLE, "Client event not sent: the backplane is unavailable;"
+                                                          " send it again shortly").text)  # fmt: skip
 
     def _send(self, client: _Client, text: str) -> None:
         if client.overflowed:

@@ -33,6 +33,7 @@ from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.policy import declare_access, enforce_access
+from valorize_entrypoints.api.query_params import refuse_unknown_query
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
@@ -127,7 +128,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
-        guards=[enforce_access],  # every route's least role, from the one table in api/policy.py
+        # every route's least role, from the one table in api/policy.py; then no undeclared query parameter
+        guards=[enforce_access, refuse_unknown_query],
         plugins=[ProblemDetailsPlugin(problem_details())],
         exception_handlers={Exception: internal_error},
         lifespan=[serving(container)],

@@ -59,6 +59,7 @@ WORDS = st.sampled_from(["PADARIA REAL", "UBER TRIP", "MERCADO SAO JOAO", "NETFL
 MAPPING = CsvMapping("date", "text", amount_column="amount")
 
 
+TAGS = ["trip", "work", "home"]
 NO_SUCH_ACCOUNT = uuid.UUID("00000000-0000-7000-8000-000000000001")  # lists nothing on both sides
 
 
@@ -136,8 +137,9 @@ class Parity(RuleBasedStateMachine):
         splits: tuple[SplitInput, ...] = ()
         if split and category is not None:
             splits, category = (SplitInput(amount, category, "all of it"),), None
+        tags = tuple(data.draw(st.lists(st.sampled_from(TAGS), max_size=2)))
         tx = both(self, lambda app: app.create_transaction(
-            NewTransaction(self.tenant, account, day, text, amount, splits, category)
+            NewTransaction(self.tenant, account, day, text, amount, splits, category, tags=tags)
         ))  # fmt: skip
         if tx is not None:
             self.transactions.append(tx.id)
@@ -231,7 +233,10 @@ class Parity(RuleBasedStateMachine):
         category = data.draw(st.sampled_from([None, *self.categories]))
         text = data.draw(st.sampled_from([None, "uber", "são", "JOAO"]))
         amount_min = data.draw(st.sampled_from([None, "-10.00", "0"]))
-        self.walk(limit, account_id=account, category_id=category, text=text, amount_min=amount_min)
+        tags = tuple(data.draw(st.lists(st.sampled_from(TAGS), max_size=2)))
+        tag_match = data.draw(st.sampled_from(["any", "all"]))
+        self.walk(limit, account_id=account, category_id=category, text=text, amount_min=amount_min, tags=tags,
+                  tag_match=tag_match)  # fmt: skip
 
     @invariant()
     def reads_agree(self) -> None:

@@ -193,6 +193,12 @@ def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
     if f.import_id is not None:
         clauses.append("t.import_id = %s")
         params.append(f.import_id)
+    if f.tags_any:
+        clauses.append("t.tags && %s::text[]")
+        params.append(list(f.tags_any))
+    if f.tags_all:
+        clauses.append("t.tags @> %s::text[]")
+        params.append(list(f.tags_all))
     return " AND ".join(clauses), params
 
 

@@ -99,7 +99,7 @@ def _decimal(raw: str | None, name: str) -> Decimal | None:
     if raw is None:
         return None
     try:
-        Money.parse(raw, "KWD")  # an amount as the API spells it, with at most three places
+        Money.parse(raw, "CLF")  # an amount as the API spells it, with at most four places (CLF, UYW)
         return Decimal(raw)
     except (ValidationError, InvalidOperation):
         raise ValidationError.for_field(name, f"{raw!r} is not a decimal amount") from None

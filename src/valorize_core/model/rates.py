@@ -59,7 +59,7 @@ _WIDE = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 def parse_rate(value: object, field_name: str = "rate") -> Decimal:
     """A positive rate from its decimal text (``"6.1234"``): ASCII digits, at most 12 before and
-    12 after the point, no sign, exponent, ``NaN`` or float."""
+    12 after the point, no sign, exponent, ``NaN`` or float. Trailing zeros are dropped."""
     if isinstance(value, Decimal):
         text = format(value, "f")
     elif isinstance(value, str):
@@ -71,7 +71,7 @@ def parse_rate(value: object, field_name: str = "rate") -> Decimal:
     rate = Decimal(text)
     if rate <= 0:
         raise ValidationError.for_field(field_name, "a rate is above zero")
-    return rate
+    return Decimal(format(rate.normalize(), "f"))  # one spelling per value: "6.10" is 6.1
 
 
 def _significant(value: Decimal) -> Decimal:

@@ -8,7 +8,7 @@ left out of every report except net worth (where they cancel anyway).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -17,19 +17,21 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import BudgetPeriod, next_period_start, period_end
 from valorize_core.model.categories import CategoryKind, CategoryTree
 from valorize_core.model.money import Money
-from valorize_core.model.transactions import Transaction
+from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
     "CashFlowRow",
     "IncomeExpenseRow",
     "NetWorthPoint",
     "SpendRow",
+    "TagSpendRow",
     "cash_flow",
     "income_vs_expense",
     "month_of",
     "months_between",
     "net_worth_over_time",
     "spend_by_category",
+    "spend_by_tag",
 ]
 
 
@@ -66,16 +68,49 @@ def spend_by_category(transactions: Iterable[Transaction], tree: CategoryTree) -
     for tx in transactions:
         if tx.is_transfer:
             continue
-        for split in tx.splits:
-            category = tree.get(split.category_id) if split.category_id else None
-            if category is not None and category.kind is not CategoryKind.EXPENSE:
-                continue
-            if category is None and (split.category_id is not None or split.amount.minor >= 0):
-                continue
+        for split in _spending_splits(tx, tree):
             key = (month_of(tx.booked_on), split.category_id, split.amount.currency.code)
             totals[key] -= split.amount.minor
     rows = [SpendRow(m, c, Money(v, cur)) for (m, c, cur), v in totals.items()]
     return sorted(rows, key=lambda r: (r.month, -r.spent.minor, str(r.category_id)))
+
+
+def _spending_splits(tx: Transaction, tree: CategoryTree) -> Iterator[Split]:
+    """The splits that count as spending: in expense categories (refunds included), and
+    uncategorized outflows."""
+    for split in tx.splits:
+        category = tree.get(split.category_id) if split.category_id else None
+        if category is not None and category.kind is not CategoryKind.EXPENSE:
+            continue
+        if category is None and (split.category_id is not None or split.amount.minor >= 0):
+            continue
+        yield split
+
+
+@dataclass(frozen=True, slots=True)
+class TagSpendRow:
+    """Net spending of the transactions carrying one tag in one month (refunds subtract)."""
+
+    month: date
+    tag: str
+    spent: Money
+
+
+def spend_by_tag(transactions: Iterable[Transaction], tree: CategoryTree) -> list[TagSpendRow]:
+    """Spending per month and tag, counted as :func:`spend_by_category` counts it; a transaction
+    with several tags counts in each (so the tags' rows may add up to more than the spending)."""
+    totals: dict[tuple[date, str, str], int] = defaultdict(int)
+    for tx in transactions:
+        if tx.is_transfer or not tx.tags:
+            continue
+        parts = list(_spending_splits(tx, tree))
+        if not parts:
+            continue
+        spent = -sum(split.amount.minor for split in parts)
+        for tag in tx.tags:
+            totals[(month_of(tx.booked_on), tag, tx.amount.currency.code)] += spent
+    rows = [TagSpendRow(m, tag, Money(v, cur)) for (m, tag, cur), v in totals.items()]
+    return sorted(rows, key=lambda r: (r.month, -r.spent.minor, r.tag, r.spent.currency.code))
 
 
 @dataclass(frozen=True, slots=True)

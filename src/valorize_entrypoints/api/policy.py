@@ -110,6 +110,10 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": MEMBER,
     "GET /api/reports/{kind}": VIEWER,
     "POST /api/reports": MEMBER,
+    # exchange rates (the global defaults are the operator's: `valorize import-rates`, no route)
+    "GET /api/rates": VIEWER,
+    "POST /api/rates": MEMBER,
+    "POST /api/rates/ecb": MEMBER,
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,

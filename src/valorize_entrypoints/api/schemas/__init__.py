@@ -53,7 +53,8 @@ from valorize_entrypoints.api.schemas.identity import (
 )
 from valorize_entrypoints.api.schemas.imports import ImportOut, statement_import
 from valorize_entrypoints.api.schemas.jobs import JobOut, NotificationOut, job, notification
-from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportOut, report
+from valorize_entrypoints.api.schemas.rates import RateIn, RateOut, RatesImportOut, RatesIn, rate, rates_imported
+from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportKind, ReportOut, report
 from valorize_entrypoints.api.schemas.rules import (
     AcceptedSuggestionOut,
     ApplyRulesIn,
@@ -126,7 +127,12 @@ __all__ = [
     "Payee",
     "PositiveAmount",
     "ProblemOut",
+    "RateIn",
+    "RateOut",
+    "RatesImportOut",
+    "RatesIn",
     "ReportJobIn",
+    "ReportKind",
     "ReportOut",
     "RoleName",
     "RuleIn",
@@ -161,6 +167,8 @@ __all__ = [
     "member",
     "money",
     "notification",
+    "rate",
+    "rates_imported",
     "report",
     "rule",
     "rule_suggestion",

@@ -179,6 +179,7 @@ class TransferController(Controller):
     @post(responses=ERRORS, status_code=201, summary="Move money between two of your accounts")
     async def create_transfer(self, data: Body[s.TransferIn], vz: VZ, writer: Writer) -> s.TransferOut:
         command = NewTransfer(
-            writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description
-        )
+            writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description,
+            data.to_amount, data.rate,
+        )  # fmt: skip
         return s.transfer(await vz.create_transfer(command))

@@ -9,15 +9,9 @@ from msgspec import Meta, Struct
 
 from valorize_core.model.rates import Rate
 from valorize_core.use_cases.actions.set_rates import MAX_MANUAL_RATES, RatesImported
-from valorize_entrypoints.api.schemas.common import CurrencyCode
+from valorize_entrypoints.api.schemas.common import CurrencyCode, RateText
 
 __all__ = ["RateIn", "RateOut", "RatesImportOut", "RatesIn", "rate", "rates_imported"]
-
-RateText = Annotated[
-    str,
-    Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,12})?$", examples=["6.1234"],
-         description="1 base = rate quote: a positive decimal, at most 12 digits each side of the point"),
-]  # fmt: skip
 
 
 class RateIn(Struct, forbid_unknown_fields=True):

@@ -186,7 +186,8 @@ class RunReport:
             if query.kind == "net_worth":
                 rows = Rows(net_worth=_converted_net_worth(native.net_worth, converter))
             else:
-                in_range = converter.transactions(t for t in txs if t.booked_on >= query.start)
+                # transfers are in none of these reports: they need no rate
+                in_range = converter.transactions(t for t in txs if t.booked_on >= query.start and not t.is_transfer)
                 rows = _rows(query.kind, accounts, in_range, tree, query)
             converted = ConvertedReport(target, rows, converter.used, converter.missing)
         return Report(

@@ -10,7 +10,7 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 from litestar.params import JSONBody as Json
 
 from valorize_core.model.ecb import parse_ecb
@@ -40,8 +40,8 @@ class RateController(Controller):
         self,
         vz: VZ,
         actor: Reader,
-        date_from: date,
-        date_to: date,
+        date_from: FromQuery[date],
+        date_to: FromQuery[date],
         currency: Annotated[
             list[s.CurrencyCode] | None, QueryParameter(max_items=20, description="pairs among these (repeatable)")
         ] = None,

@@ -147,3 +147,21 @@ def test_rates_by_hand_and_listed(api: Api) -> None:
                                headers=api.headers)  # fmt: skip
     assert bad_file.status_code == 422
     assert len(_ok(api.get("/api/rates", params={"date_from": "2026-01-01", "date_to": "2026-12-31"}))) == 2
+
+
+def test_a_budget_in_the_reporting_currency_counts_spending_converted(api: Api) -> None:
+    brl, usd = api.account("Conta", "BRL"), api.account("Wise", "USD")
+    food = api.category("Food")
+    _ok(api.post("/api/rates", {"rates": [{"base": "USD", "quote": "BRL", "on": "2026-12-01", "rate": "5.8"}]}), 201)
+    budget = _ok(api.post("/api/budgets", {"category_id": food, "limit": "200.00", "currency": "BRL",
+                                           "starts_on": "2026-12-01"}), 201)["id"]  # fmt: skip
+    _ok(api.tx(brl, "2026-12-02", "Padaria", "-40.00", category_id=food), 201)
+    _ok(api.tx(usd, "2026-12-03", "Diner", "-20.00", category_id=food), 201)  # 116.00 BRL at 5.8 (two days old)
+    _ok(api.tx(usd, "2026-11-20", "Before", "-1.00", category_id=food), 201)  # before the budget: not counted
+    status = _ok(api.get(f"/api/budgets/{budget}/status", params={"day": "2026-12-10"}))
+    assert status["spent"] == _money("156.00", "BRL")
+    assert status["missing_rates"] == []
+    _ok(api.tx(usd, "2026-12-20", "Late", "-5.00", category_id=food), 201)  # the rate is 19 days old: missing
+    status = _ok(api.get(f"/api/budgets/{budget}/status", params={"day": "2026-12-21"}))
+    assert status["spent"] == _money("156.00", "BRL")
+    assert status["missing_rates"] == [{"base": "USD", "quote": "BRL", "on": "2026-12-20", "amounts": 1}]

@@ -30,6 +30,7 @@ from valorize_core.use_cases.actions.mark_notification_read import MarkNotificat
 from valorize_core.use_cases.actions.request_job import RequestJob
 from valorize_core.use_cases.actions.set_budget import SetBudget
 from valorize_core.use_cases.actions.set_rates import ImportRates, SetRates
+from valorize_core.use_cases.actions.set_reporting_currency import SetReportingCurrency
 from valorize_core.use_cases.actions.signup import Signup
 from valorize_core.use_cases.actions.update_account import UpdateAccount
 from valorize_core.use_cases.actions.update_category import UpdateCategory
@@ -55,6 +56,7 @@ from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.queries.tenant_settings import GetTenantSettings
 
 __all__ = ["Valorize"]
 
@@ -120,6 +122,8 @@ class Valorize:
         self.set_rates = SetRates(ports)
         self.import_rates = ImportRates(ports)
         self.list_rates = ListRates(ports)
+        self.set_reporting_currency = SetReportingCurrency(ports)
+        self.tenant_settings = GetTenantSettings(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

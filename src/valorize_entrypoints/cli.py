@@ -280,7 +280,11 @@ def import_rates(location: str, tenant_id: Any) -> None:
     source = EcbRateFile(location)
 
     async def job(runtime: Runtime) -> RatesImported:
-        return await runtime.app.import_rates(RateImport(tenant_id, source))
+        result = await runtime.app.import_rates(RateImport(tenant_id, source))
+        if runtime.reads is not None:  # cached converted reports of every tenant used the old rates
+            for tenant in [tenant_id] if tenant_id else await runtime.backend.audit.tenant_ids():
+                await runtime.reads.invalidate(tenant)
+        return result
 
     try:
         result = _run(_container(), job)

@@ -237,6 +237,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
+    "PATCH /api/settings": lambda ids: {"json": {"reporting_currency": "BRL"}},
     "GET /api/rates": lambda ids: {"params": {"date_from": "2026-11-01", "date_to": "2026-11-30"}},
     "POST /api/rates": lambda ids: {
         "json": {"rates": [{"base": "EUR", "quote": "BRL", "on": "2026-11-20", "rate": "6.1"}]}

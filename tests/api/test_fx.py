@@ -165,3 +165,20 @@ def test_a_budget_in_the_reporting_currency_counts_spending_converted(api: Api) 
     status = _ok(api.get(f"/api/budgets/{budget}/status", params={"day": "2026-12-21"}))
     assert status["spent"] == _money("156.00", "BRL")
     assert status["missing_rates"] == [{"base": "USD", "quote": "BRL", "on": "2026-12-20", "amounts": 1}]
+
+
+def test_the_tenants_reporting_currency_is_the_default(api: Api) -> None:
+    usd = api.account("Wise", "USD")
+    _ok(api.post("/api/rates", {"rates": [{"base": "USD", "quote": "BRL", "on": "2026-12-01", "rate": "5.8"}]}), 201)
+    _ok(api.tx(usd, "2026-12-02", "Diner", "-10.00"), 201)
+    params = {"start": "2026-12-01", "end": "2026-12-31"}
+    assert _ok(api.get("/api/settings")) == {"reporting_currency": None}
+    assert _ok(api.get("/api/reports/cash_flow", params=params))["converted_rows"] is None
+    assert _ok(api.patch("/api/settings", {"reporting_currency": "BRL"})) == {"reporting_currency": "BRL"}
+    flow = _ok(api.get("/api/reports/cash_flow", params=params))  # a cached read of before is not served
+    assert flow["currency"] == "BRL"
+    assert flow["converted_rows"][0]["outflow"] == _money("58.00", "BRL")
+    assert _ok(api.get("/api/reports/cash_flow", params={**params, "currency": "USD"}))["currency"] == "USD"
+    assert api.patch("/api/settings", {"reporting_currency": "ANG"}).status_code == 422  # withdrawn
+    assert api.patch("/api/settings", {"reporting_currency": "XXX"}).status_code == 422
+    assert _ok(api.patch("/api/settings", {"reporting_currency": None})) == {"reporting_currency": None}

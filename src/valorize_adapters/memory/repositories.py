@@ -16,6 +16,7 @@ from valorize_core.model.errors import Conflict, NotFound, ValidationError
 from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.model.money import Currency, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
@@ -547,3 +548,10 @@ class MemoryRates:
             if start <= rate.on <= end and (wanted is None or (rate.base.code in wanted and rate.quote.code in wanted))
         ]
         return sorted(found, key=lambda r: (r.on, r.pair, not r.shared))
+
+    async def reporting_currency(self) -> Currency | None:
+        code = self._data.reporting_currency
+        return None if code is None else currency(code)
+
+    async def set_reporting_currency(self, code: Currency | None) -> None:
+        self._data.reporting_currency = None if code is None else code.code

@@ -50,6 +50,7 @@ class TenantData:
     rule_suggestions: dict[UUID, RuleSuggestion] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     rates: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
+    reporting_currency: str | None = None
     # global default rates written by this unit, moved to ``MemoryStore.shared_rates`` on commit
     shared_rates_staged: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
 

@@ -19,6 +19,7 @@ from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.money import Currency, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
@@ -727,6 +728,15 @@ class PgRates(_Repo):
             params += [sorted(currencies), sorted(currencies)]
         rs = await self._s.fetch(query + " ORDER BY rate_date, base, quote, tenant_id IS NOT NULL", params)
         return [rows.rate(r) for r in rs]
+
+    async def reporting_currency(self) -> Currency | None:
+        r = await self._s.fetch_one("SELECT reporting_currency FROM tenants WHERE id = %s", (self._t,))
+        return None if r is None or r["reporting_currency"] is None else currency(r["reporting_currency"])
+
+    async def set_reporting_currency(self, code: Currency | None) -> None:
+        await self._s.execute(
+            "UPDATE tenants SET reporting_currency = %s WHERE id = %s", (None if code is None else code.code, self._t)
+        )
 
 
 def _rate_columns(rates: Sequence[Rate]) -> list[list[Any]]:

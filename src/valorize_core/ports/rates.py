@@ -6,13 +6,15 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Protocol
 
+from valorize_core.model.money import Currency
 from valorize_core.model.rates import Rate
 
 __all__ = ["RateRepository", "RateSource"]
 
 
 class RateRepository(Protocol):
-    """The unit's tenant's own rates and the global defaults every tenant reads."""
+    """The unit's tenant's own rates and the global defaults every tenant reads, and the tenant's
+    reporting currency."""
 
     async def put(self, rates: Sequence[Rate]) -> int:
         """Store ``rates``, replacing the value and source of a rate already kept for the same
@@ -23,6 +25,14 @@ class RateRepository(Protocol):
     async def between(self, start: date, end: date, currencies: Collection[str] | None = None) -> list[Rate]:
         """The tenant's and the global rates dated ``start``..``end`` (inclusive) — of pairs of
         ``currencies`` only, when given — ordered by day, pair, then global before own."""
+        ...
+
+    async def reporting_currency(self) -> Currency | None:
+        """The tenant's reporting currency (what reports convert into by default), if set."""
+        ...
+
+    async def set_reporting_currency(self, code: Currency | None) -> None:
+        """Set (or, with ``None``, clear) the tenant's reporting currency."""
         ...
 
 

@@ -22,7 +22,7 @@ from valorize_entrypoints.api.controllers.budgets import BudgetController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
-from valorize_entrypoints.api.controllers.rates import RateController
+from valorize_entrypoints.api.controllers.rates import RateController, SettingsController
 from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
@@ -102,6 +102,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             RuleController,
             ReportController,
             RateController,
+            SettingsController,
             ImportController,
             JobController,
             NotificationController,

@@ -114,6 +114,8 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "GET /api/rates": VIEWER,
     "POST /api/rates": MEMBER,
     "POST /api/rates/ecb": MEMBER,
+    "GET /api/settings": VIEWER,
+    "PATCH /api/settings": OWNER,  # the tenant's reporting currency changes every member's reports
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,

@@ -36,8 +36,9 @@ REPORT_KINDS = ("spend_by_category", "income_vs_expense", "cash_flow", "net_wort
 
 @dataclass(frozen=True, slots=True)
 class ReportQuery:
-    """A report from ``start`` to ``end`` inclusive (at most ten years); with ``currency``, also
-    converted into it (see :mod:`valorize_core.model.conversion`)."""
+    """A report from ``start`` to ``end`` inclusive (at most ten years); with ``currency`` — or
+    the tenant's reporting currency when it has one — also converted into it (see
+    :mod:`valorize_core.model.conversion`)."""
 
     tenant_id: UUID
     kind: str
@@ -170,6 +171,7 @@ class RunReport:
         check_report_query(query)
         target = None if query.currency is None else currency(query.currency)
         async with self._ports.uow(query.tenant_id) as uow:
+            target = target or await uow.rates.reporting_currency()
             tree = CategoryTree(await uow.categories.list())
             accounts = await uow.accounts.list() if query.kind == "net_worth" else []
             flt = TransactionFilter(date_from=None if query.kind == "net_worth" else query.start, date_to=query.end)

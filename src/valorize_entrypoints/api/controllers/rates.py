@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery, QueryParameter
@@ -16,7 +16,9 @@ from litestar.params import JSONBody as Json
 from valorize_core.model.ecb import parse_ecb
 from valorize_core.model.errors import ValidationError
 from valorize_core.use_cases.actions.set_rates import GivenRates, NewRates, RateImport, RateInput
+from valorize_core.use_cases.actions.set_reporting_currency import ReportingCurrencyChange
 from valorize_core.use_cases.queries.list_rates import RatesQuery
+from valorize_core.use_cases.queries.tenant_settings import SettingsQuery, TenantSettings
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
@@ -74,3 +76,17 @@ class RateController(Controller):
         source = GivenRates(tuple(parsed.rates), "ecb")
         result = await vz.import_rates(RateImport(writer.tenant_id, source))
         return s.rates_imported(result, parsed.skipped)
+
+
+class SettingsController(Controller):
+    path = "/api/settings"
+    tags = ("rates",)
+
+    @get(responses=ERRORS, summary="The tenant's settings: its reporting currency")
+    async def get_settings(self, vz: VZ, actor: Reader) -> s.SettingsOut:
+        return s.settings(await vz.tenant_settings(SettingsQuery(actor.tenant_id)))
+
+    @patch(responses=ERRORS, summary="Set the reporting currency (reports convert into it by default; null: none)")
+    async def update_settings(self, data: Json[s.SettingsIn], vz: VZ, writer: Writer) -> s.SettingsOut:
+        code = await vz.set_reporting_currency(ReportingCurrencyChange(writer.tenant_id, data.reporting_currency))
+        return s.settings(TenantSettings(code))

@@ -53,7 +53,17 @@ from valorize_entrypoints.api.schemas.identity import (
 )
 from valorize_entrypoints.api.schemas.imports import ImportOut, statement_import
 from valorize_entrypoints.api.schemas.jobs import JobOut, NotificationOut, job, notification
-from valorize_entrypoints.api.schemas.rates import RateIn, RateOut, RatesImportOut, RatesIn, rate, rates_imported
+from valorize_entrypoints.api.schemas.rates import (
+    RateIn,
+    RateOut,
+    RatesImportOut,
+    RatesIn,
+    SettingsIn,
+    SettingsOut,
+    rate,
+    rates_imported,
+    settings,
+)
 from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportKind, ReportOut, report
 from valorize_entrypoints.api.schemas.rules import (
     AcceptedSuggestionOut,
@@ -141,6 +151,8 @@ __all__ = [
     "RulePatch",
     "RulePreviewOut",
     "RuleSuggestionOut",
+    "SettingsIn",
+    "SettingsOut",
     "ShortName",
     "SignupIn",
     "SignupOut",
@@ -172,6 +184,7 @@ __all__ = [
     "report",
     "rule",
     "rule_suggestion",
+    "settings",
     "statement_import",
     "suggestion",
     "token",

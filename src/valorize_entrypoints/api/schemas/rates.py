@@ -9,9 +9,20 @@ from msgspec import Meta, Struct
 
 from valorize_core.model.rates import Rate
 from valorize_core.use_cases.actions.set_rates import MAX_MANUAL_RATES, RatesImported
+from valorize_core.use_cases.queries.tenant_settings import TenantSettings
 from valorize_entrypoints.api.schemas.common import CurrencyCode, RateText
 
-__all__ = ["RateIn", "RateOut", "RatesImportOut", "RatesIn", "rate", "rates_imported"]
+__all__ = [
+    "RateIn",
+    "RateOut",
+    "RatesImportOut",
+    "RatesIn",
+    "SettingsIn",
+    "SettingsOut",
+    "rate",
+    "rates_imported",
+    "settings",
+]
 
 
 class RateIn(Struct, forbid_unknown_fields=True):
@@ -47,3 +58,18 @@ def rate(r: Rate) -> RateOut:
 
 def rates_imported(result: RatesImported, skipped: tuple[str, ...]) -> RatesImportOut:
     return RatesImportOut(result.stored, result.first, result.last, list(skipped))
+
+
+class SettingsIn(Struct, forbid_unknown_fields=True):
+    """``reporting_currency``: what reports convert into when a request names none (``null``: none)."""
+
+    reporting_currency: CurrencyCode | None
+
+
+class SettingsOut(Struct):
+    reporting_currency: str | None
+
+
+def settings(found: TenantSettings) -> SettingsOut:
+    code = found.reporting_currency
+    return SettingsOut(None if code is None else code.code)

@@ -80,7 +80,15 @@ def test_accounts_in_three_currencies_rates_from_the_ecb_a_transfer_and_reports_
         ("BRL", "356.27"), ("USD", "90.51"), ("EUR", "485.00"),
     }  # fmt: skip
     # USD→BRL = 6.1234 / 1.0512 = 5.82515220700 (12 digits): 90.51 USD → 527.23 BRL; 485 EUR → 2969.85; + 356.27
-    assert worth["converted_rows"] == [{"as_of": "2026-12-05", "net_worth": _money("3853.35", "BRL")}]
+    [converted] = worth["converted_rows"]
+    assert converted["as_of"] == "2026-12-05"
+    assert converted["net_worth"] == _money("3853.35", "BRL")
+    # the rows name their accounts, each balance converted on its own (they add up to the total)
+    assert {(a["account_name"], a["balance"]["amount"]) for a in converted["accounts"]} == {
+        ("Conta", "356.27"), ("Wise", "527.23"), ("N26", "2969.85"),
+    }  # fmt: skip
+    native_usd = next(r for r in worth["rows"] if r["net_worth"]["currency"] == "USD")
+    assert native_usd["accounts"] == [{"account_id": usd, "account_name": "Wise", "balance": _money("90.51", "USD")}]
     assert worth["complete"] is True
     assert len(worth["rates"]) == 2
 

@@ -183,10 +183,12 @@ def cash_flow(transactions: Iterable[Transaction]) -> list[CashFlowRow]:
 
 @dataclass(frozen=True, slots=True)
 class NetWorthPoint:
-    """Sum of every account's balance at the end of a month, in one currency."""
+    """Sum of every account's balance at the end of a month, in one currency, and each account's
+    balance (``accounts``, in the order of the accounts given)."""
 
     as_of: date
     net_worth: Money
+    accounts: tuple[tuple[UUID, Money], ...] = ()
 
 
 def net_worth_over_time(
@@ -201,6 +203,8 @@ def net_worth_over_time(
     for a in accounts:
         opening[a.currency.code] += a.opening_balance.minor
         currencies.add(a.currency.code)
+    transactions = list(transactions)
+    per_account = _account_balances(accounts, transactions, ends)
     changes: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for tx in transactions:
         changes[tx.amount.currency.code].append((tx.booked_on, tx.amount.minor))
@@ -214,5 +218,24 @@ def net_worth_over_time(
             while i < len(moves) and moves[i][0] <= as_of:
                 running += moves[i][1]
                 i += 1
-            points.append(NetWorthPoint(as_of, Money(running, code)))
+            points.append(NetWorthPoint(as_of, Money(running, code), tuple(per_account.get((as_of, code), ()))))
     return sorted(points, key=lambda p: (p.as_of, p.net_worth.currency.code))
+
+
+def _account_balances(
+    accounts: list[Account], transactions: Iterable[Transaction], ends: list[date]
+) -> dict[tuple[date, str], list[tuple[UUID, Money]]]:
+    """Each account's balance at each of ``ends``, grouped by day and currency."""
+    moves: dict[UUID, list[tuple[date, int]]] = defaultdict(list)
+    for tx in transactions:
+        moves[tx.account_id].append((tx.booked_on, tx.amount.minor))
+    out: dict[tuple[date, str], list[tuple[UUID, Money]]] = defaultdict(list)
+    for account in accounts:
+        own = sorted(moves[account.id])
+        running, i = account.opening_balance.minor, 0
+        for as_of in ends:
+            while i < len(own) and own[i][0] <= as_of:
+                running += own[i][1]
+                i += 1
+            out[(as_of, account.currency.code)].append((account.id, Money(running, account.currency)))
+    return out

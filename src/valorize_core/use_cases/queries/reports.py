@@ -70,8 +70,8 @@ class ConvertedReport:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The rows of one report; which list is filled depends on ``kind``. ``categories`` names
-    the category ids the rows hold (their paths, ``Food > Groceries``)."""
+    """The rows of one report; which list is filled depends on ``kind``. ``categories`` and
+    ``accounts`` name the ids the rows hold (categories by their path, ``Food > Groceries``)."""
 
     kind: str
     start: date
@@ -83,6 +83,7 @@ class Report:
     spend_by_tag: list[TagSpendRow] = field(default_factory=list)
     converted: ConvertedReport | None = None
     categories: dict[UUID, str] = field(default_factory=dict)
+    accounts: dict[UUID, str] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """The rows as JSON-safe dicts (dates ISO, money ``{"amount": "12.50", "currency": "BRL"}``)."""
@@ -112,7 +113,9 @@ class Report:
         if self.kind == "cash_flow":
             return [{"month": x.month.isoformat(), "inflow": money(x.inflow), "outflow": money(x.outflow),
                      "net": money(x.net)} for x in rows.cash_flow]  # fmt: skip
-        return [{"as_of": x.as_of.isoformat(), "net_worth": money(x.net_worth)} for x in rows.net_worth]
+        return [{"as_of": x.as_of.isoformat(), "net_worth": money(x.net_worth),
+                 "accounts": [{"account_id": str(a), "account_name": self.accounts.get(a), "balance": money(b)}
+                              for a, b in x.accounts]} for x in rows.net_worth]  # fmt: skip
 
     def rates(self) -> list[dict[str, Any]]:
         """The stored rates the converted rows used, JSON-safe."""
@@ -152,12 +155,22 @@ def _rows(kind: str, accounts: list[Account], txs: list[Transaction], tree: Cate
 
 
 def _converted_net_worth(points: list[NetWorthPoint], converter: Converter) -> list[NetWorthPoint]:
-    """Each month end's balances, converted at that day's rate and added up."""
+    """Each month end's account balances, converted at that day's rate and added up (a
+    currency's total when the point lists no account)."""
     totals: dict[date, int] = {}
+    accounts: dict[date, list[tuple[UUID, Money]]] = {}
     for point in points:
-        converted = converter.money(point.net_worth, point.as_of)
-        totals[point.as_of] = totals.get(point.as_of, 0) + (converted.minor if converted is not None else 0)
-    return [NetWorthPoint(day, Money(total, converter.target)) for day, total in sorted(totals.items())]
+        parts = point.accounts or ((None, point.net_worth),)
+        for account_id, balance in parts:
+            converted = converter.money(balance, point.as_of)
+            if converted is None:
+                continue
+            totals[point.as_of] = totals.get(point.as_of, 0) + converted.minor
+            if account_id is not None:
+                accounts.setdefault(point.as_of, []).append((account_id, converted))
+        totals.setdefault(point.as_of, 0)
+    return [NetWorthPoint(day, Money(total, converter.target), tuple(accounts.get(day, ())))
+            for day, total in sorted(totals.items())]  # fmt: skip
 
 
 class RunReport:
@@ -203,4 +216,5 @@ class RunReport:
             spend_by_tag=native.spend_by_tag,
             converted=converted,
             categories={c.id: tree.path(c.id) for c in tree},
+            accounts={a.id: a.name for a in accounts},
         )

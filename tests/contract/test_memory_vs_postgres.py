@@ -26,9 +26,11 @@ from valorize_core import (
     BudgetInput,
     NewAccount,
     NewCategory,
+    NewRates,
     NewRule,
     NewTransaction,
     NewTransfer,
+    RateInput,
     SignupRequest,
     SplitInput,
     TransactionQuery,
@@ -169,11 +171,16 @@ class Parity(RuleBasedStateMachine):
             tx = data.draw(st.sampled_from(self.transactions))
             both(self, lambda app: app.delete_transaction(TransactionDeletion(self.tenant, tx)))
 
-    @rule(data=st.data(), amount=st.integers(1, 50_000), day=DAYS)
-    def transfer(self, data: st.DataObject, amount: int, day: date) -> None:
+    @rule(data=st.data(), amount=st.integers(1, 50_000), day=DAYS, rate=st.sampled_from([None, "0.19", "5.3"]))
+    def transfer(self, data: st.DataObject, amount: int, day: date, rate: str | None) -> None:
         if len(self.accounts) >= 2:
             a, b = data.draw(st.sampled_from(self.accounts)), data.draw(st.sampled_from(self.accounts))
-            both(self, lambda app: app.create_transfer(NewTransfer(self.tenant, a, b, f"{amount / 100:.2f}", day)))
+            command = NewTransfer(self.tenant, a, b, f"{amount / 100:.2f}", day, rate=rate)
+            both(self, lambda app: app.create_transfer(command))
+
+    @rule(day=DAYS, rate=st.sampled_from(["5.1", "5.25", "0.19"]))
+    def set_rate(self, day: date, rate: str) -> None:
+        both(self, lambda app: app.set_rates(NewRates(self.tenant, (RateInput("USD", "BRL", day, rate),))))
 
     @rule(data=st.data(), word=st.sampled_from(["uber", "mercado", "netflix"]))
     def add_rule(self, data: st.DataObject, word: str) -> None:
@@ -252,6 +259,9 @@ class Parity(RuleBasedStateMachine):
             lambda app: app.report(ReportQuery(self.tenant, "spend_by_category", date(2026, 1, 1), date(2026, 4, 1))),
         )
         both(self, lambda app: app.report(ReportQuery(self.tenant, "net_worth", date(2026, 1, 1), date(2026, 4, 1))))
+        for kind in ("spend_by_category", "net_worth", "spend_by_tag"):
+            query = ReportQuery(self.tenant, kind, date(2026, 1, 1), date(2026, 4, 1), "BRL")
+            both(self, lambda app, query=query: app.report(query))
 
 
 def test_memory_and_postgres_agree(pg_backend: PostgresBackend) -> None:

@@ -85,6 +85,8 @@ def test_the_xml_files() -> None:
         b"",
         b"hello",
         b"Date, USD\n2026-13-01, 1.0\n",
+        b"Date, USD\n2026-W49-5, 1.0\n",
+        b"Date, USD\n04 Dezember 2026, 1.0\n",
         b"Date, USD\n2026-12-01, -1.0\n",
         b"Date, USD\n2026-12-01, 1.0e2\n",
         b"Date, USD\n",

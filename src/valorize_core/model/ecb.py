@@ -24,7 +24,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from xml.etree import ElementTree
 
 from valorize_core.model.errors import InvalidMoney, ValidationError
@@ -92,13 +92,25 @@ class _Collector:
         return EcbRates(self.rates, tuple(sorted(self.skipped)))
 
 
+_MONTHS = {name: number for number, name in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december"), start=1)}  # fmt: skip
+_SPELLED = re.compile(r"([0-9]{1,2}) ([A-Za-z]+) ([0-9]{4})")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _day(text: str, where: str) -> date:
+    """``2026-12-04`` or ``04 December 2026`` (English month names whatever the locale: ``%B``
+    would follow the process's)."""
     text = text.strip()
-    for pattern in ("%Y-%m-%d", "%d %B %Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+    try:
+        spelled = _SPELLED.fullmatch(text)
+        if spelled and spelled.group(2).lower() in _MONTHS:
+            return date(int(spelled.group(3)), _MONTHS[spelled.group(2).lower()], int(spelled.group(1)))
+        if _ISO.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
     raise ValidationError.for_field("file", f"{where}: {text[:30]!r} is not a date")
 
 

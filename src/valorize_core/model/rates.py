@@ -24,6 +24,7 @@ conversions, so a report's converted total always equals the sum of its converte
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class RateBook:
     rates: Iterable[Rate]
     pivot: str = PIVOT
     _by_pair: dict[tuple[str, str], list[Rate]] = field(init=False)
+    _days: dict[tuple[str, str], list[date]] = field(init=False)
 
     def __post_init__(self) -> None:
         chosen: dict[tuple[str, str, date], Rate] = {}
@@ -148,16 +150,16 @@ class RateBook:
         for (base, quote, _), rate in sorted(chosen.items(), key=lambda item: item[0][2]):
             by_pair[(base, quote)].append(rate)
         self._by_pair = dict(by_pair)
+        self._days = {pair: [r.on for r in rates] for pair, rates in self._by_pair.items()}
 
     def _latest(self, base: str, quote: str, on: date) -> Rate | None:
-        found = None
-        for rate in self._by_pair.get((base, quote), ()):  # oldest first
-            if rate.on > on:
-                break
-            found = rate
-        if found is None or (on - found.on) > timedelta(days=MAX_RATE_AGE_DAYS):
+        days = self._days.get((base, quote))
+        if not days:
             return None
-        return found
+        i = bisect_right(days, on)  # the rates are oldest first: a binary search, not a scan
+        if i == 0 or (on - days[i - 1]) > timedelta(days=MAX_RATE_AGE_DAYS):
+            return None
+        return self._by_pair[(base, quote)][i - 1]
 
     def _leg(self, base: str, quote: str, on: date) -> Quote | None:
         direct, inverse = self._latest(base, quote, on), self._latest(quote, base, on)

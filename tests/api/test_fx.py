@@ -190,3 +190,13 @@ def test_the_tenants_reporting_currency_is_the_default(api: Api) -> None:
     assert api.patch("/api/settings", {"reporting_currency": "ANG"}).status_code == 422  # withdrawn
     assert api.patch("/api/settings", {"reporting_currency": "XXX"}).status_code == 422
     assert _ok(api.patch("/api/settings", {"reporting_currency": None})) == {"reporting_currency": None}
+
+
+def test_four_decimal_units_of_account_through_the_api(api: Api) -> None:
+    uf = api.account("UF", "CLF", "12.3456")
+    _ok(api.tx(uf, "2026-12-04", "Aluguel", "-0.0001"), 201)
+    assert api.tx(uf, "2026-12-04", "Too fine", "-0.00001").status_code == 422
+    account = _ok(api.get(f"/api/accounts/{uf}"))
+    assert account["balance"] == _money("12.3455", "CLF")
+    assert api.post("/api/accounts", {"name": "Old", "kind": "cash", "currency": "ANG"}).status_code == 422
+    assert _ok(api.post("/api/accounts", {"name": "New", "kind": "cash", "currency": "XCG"}), 201)

@@ -20,6 +20,7 @@ from valorize_core.model.errors import (
 from valorize_core.model.ledger import Ledger, Posting
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
+from valorize_core.model.rates import Rate, RateBook
 from valorize_core.model.rules import Condition, ConditionGroup, Rule
 from valorize_core.model.transactions import Split, Transaction, Transfer
 from valorize_core.use_cases.actions.create_account import NewAccount
@@ -28,6 +29,7 @@ from valorize_core.use_cases.actions.create_rule import NewRule
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
 from valorize_core.use_cases.actions.set_budget import BudgetInput
+from valorize_core.use_cases.actions.set_rates import NewRates, RateImport, RateInput
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
@@ -53,6 +55,7 @@ __all__ = [
     "Money",
     "NewAccount",
     "NewCategory",
+    "NewRates",
     "NewRule",
     "NewTransaction",
     "NewTransfer",
@@ -60,6 +63,10 @@ __all__ = [
     "PermissionDenied",
     "Ports",
     "Posting",
+    "Rate",
+    "RateBook",
+    "RateImport",
+    "RateInput",
     "Rollover",
     "Rule",
     "SignupRequest",

@@ -29,6 +29,8 @@ from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeTok
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
 from valorize_core.use_cases.actions.request_job import RequestJob
 from valorize_core.use_cases.actions.set_budget import SetBudget
+from valorize_core.use_cases.actions.set_rates import ImportRates, SetRates
+from valorize_core.use_cases.actions.set_reporting_currency import SetReportingCurrency
 from valorize_core.use_cases.actions.signup import Signup
 from valorize_core.use_cases.actions.update_account import UpdateAccount
 from valorize_core.use_cases.actions.update_category import UpdateCategory
@@ -46,6 +48,7 @@ from valorize_core.use_cases.queries.list_budgets import ListBudgets
 from valorize_core.use_cases.queries.list_categories import ListCategories
 from valorize_core.use_cases.queries.list_members import ListMembers
 from valorize_core.use_cases.queries.list_notifications import ListNotifications
+from valorize_core.use_cases.queries.list_rates import ListRates
 from valorize_core.use_cases.queries.list_rule_suggestions import ListRuleSuggestions
 from valorize_core.use_cases.queries.list_rules import ListRules
 from valorize_core.use_cases.queries.list_tokens import ListTokens
@@ -53,6 +56,7 @@ from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.queries.tenant_settings import GetTenantSettings
 
 __all__ = ["Valorize"]
 
@@ -114,6 +118,12 @@ class Valorize:
         self.preview_rule = PreviewRule(ports)
         self.apply_rules = ApplyRules(ports)
         self.report = RunReport(ports)
+        # exchange rates
+        self.set_rates = SetRates(ports)
+        self.import_rates = ImportRates(ports)
+        self.list_rates = ListRates(ports)
+        self.set_reporting_currency = SetReportingCurrency(ports)
+        self.tenant_settings = GetTenantSettings(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

@@ -1,4 +1,5 @@
-"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``verify``, ``seed``, ``token create``."""
+"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``verify``, ``seed``, ``token create``,
+``import-rates``."""
 
 from __future__ import annotations
 
@@ -264,6 +265,35 @@ def tasks_purge() -> None:
         return await _local_queue(runtime).purge_dead()
 
     click.echo(f"purged {_run(_container(), job)}")
+
+
+@main.command("import-rates")
+@click.argument("location")
+@click.option("--tenant", "tenant_id", type=click.UUID, default=None,
+              help="Store them as this tenant's own rates (default: the global defaults).")  # fmt: skip
+def import_rates(location: str, tenant_id: Any) -> None:
+    """Import the ECB's euro reference rates from LOCATION: a path or an https URL of an
+    eurofxref CSV or XML file, or a ZIP of one (e.g. eurofxref-hist.zip)."""
+    from valorize_adapters.rates import EcbRateFile
+    from valorize_core.use_cases.actions.set_rates import RateImport, RatesImported
+
+    source = EcbRateFile(location)
+
+    async def job(runtime: Runtime) -> RatesImported:
+        result = await runtime.app.import_rates(RateImport(tenant_id, source))
+        if runtime.reads is not None:  # cached converted reports of every tenant used the old rates
+            for tenant in [tenant_id] if tenant_id else await runtime.backend.audit.tenant_ids():
+                await runtime.reads.invalidate(tenant)
+        return result
+
+    try:
+        result = _run(_container(), job)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {location}: {exc}") from None
+    scope = f"tenant {tenant_id}" if tenant_id else "the global defaults"
+    click.echo(f"stored {result.stored} rate(s) from {result.first} to {result.last} as {scope}")
+    if source.skipped:
+        click.echo(f"skipped codes that are not ISO 4217 currencies: {', '.join(source.skipped)}")
 
 
 @main.command()

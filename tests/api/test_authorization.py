@@ -237,6 +237,12 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
+    "PATCH /api/settings": lambda ids: {"json": {"reporting_currency": "BRL"}},
+    "GET /api/rates": lambda ids: {"params": {"date_from": "2026-11-01", "date_to": "2026-11-30"}},
+    "POST /api/rates": lambda ids: {
+        "json": {"rates": [{"base": "EUR", "quote": "BRL", "on": "2026-11-20", "rate": "6.1"}]}
+    },
+    "POST /api/rates/ecb": lambda ids: {"files": {"file": ("r.csv", b"Date, BRL\n2026-11-20, 6.1\n", "text/csv")}},
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
     "POST /broadcasting/user-auth": lambda ids: {"data": {"socket_id": "1.2"}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},

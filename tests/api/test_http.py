@@ -232,7 +232,12 @@ def test_report_jobs_and_notifications(api: Api) -> None:
     report = api.get(asked.headers["location"]).json()
     assert report["status"] == "completed"
     assert report["result"]["rows"] == [
-        {"month": "2026-03-01", "category_id": food, "spent": {"amount": "8.50", "currency": "BRL"}}
+        {
+            "month": "2026-03-01",
+            "category_id": food,
+            "category_name": "Food",
+            "spent": {"amount": "8.50", "currency": "BRL"},
+        }
     ]
     notes = api.get("/api/notifications").json()
     titles = sorted(n["title"] for n in notes)

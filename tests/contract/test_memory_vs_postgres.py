@@ -26,9 +26,11 @@ from valorize_core import (
     BudgetInput,
     NewAccount,
     NewCategory,
+    NewRates,
     NewRule,
     NewTransaction,
     NewTransfer,
+    RateInput,
     SignupRequest,
     SplitInput,
     TransactionQuery,
@@ -59,6 +61,7 @@ WORDS = st.sampled_from(["PADARIA REAL", "UBER TRIP", "MERCADO SAO JOAO", "NETFL
 MAPPING = CsvMapping("date", "text", amount_column="amount")
 
 
+TAGS = ["trip", "work", "home"]
 NO_SUCH_ACCOUNT = uuid.UUID("00000000-0000-7000-8000-000000000001")  # lists nothing on both sides
 
 
@@ -136,8 +139,9 @@ class Parity(RuleBasedStateMachine):
         splits: tuple[SplitInput, ...] = ()
         if split and category is not None:
             splits, category = (SplitInput(amount, category, "all of it"),), None
+        tags = tuple(data.draw(st.lists(st.sampled_from(TAGS), max_size=2)))
         tx = both(self, lambda app: app.create_transaction(
-            NewTransaction(self.tenant, account, day, text, amount, splits, category)
+            NewTransaction(self.tenant, account, day, text, amount, splits, category, tags=tags)
         ))  # fmt: skip
         if tx is not None:
             self.transactions.append(tx.id)
@@ -167,11 +171,16 @@ class Parity(RuleBasedStateMachine):
             tx = data.draw(st.sampled_from(self.transactions))
             both(self, lambda app: app.delete_transaction(TransactionDeletion(self.tenant, tx)))
 
-    @rule(data=st.data(), amount=st.integers(1, 50_000), day=DAYS)
-    def transfer(self, data: st.DataObject, amount: int, day: date) -> None:
+    @rule(data=st.data(), amount=st.integers(1, 50_000), day=DAYS, rate=st.sampled_from([None, "0.19", "5.3"]))
+    def transfer(self, data: st.DataObject, amount: int, day: date, rate: str | None) -> None:
         if len(self.accounts) >= 2:
             a, b = data.draw(st.sampled_from(self.accounts)), data.draw(st.sampled_from(self.accounts))
-            both(self, lambda app: app.create_transfer(NewTransfer(self.tenant, a, b, f"{amount / 100:.2f}", day)))
+            command = NewTransfer(self.tenant, a, b, f"{amount / 100:.2f}", day, rate=rate)
+            both(self, lambda app: app.create_transfer(command))
+
+    @rule(day=DAYS, rate=st.sampled_from(["5.1", "5.25", "0.19"]))
+    def set_rate(self, day: date, rate: str) -> None:
+        both(self, lambda app: app.set_rates(NewRates(self.tenant, (RateInput("USD", "BRL", day, rate),))))
 
     @rule(data=st.data(), word=st.sampled_from(["uber", "mercado", "netflix"]))
     def add_rule(self, data: st.DataObject, word: str) -> None:
@@ -231,7 +240,10 @@ class Parity(RuleBasedStateMachine):
         category = data.draw(st.sampled_from([None, *self.categories]))
         text = data.draw(st.sampled_from([None, "uber", "são", "JOAO"]))
         amount_min = data.draw(st.sampled_from([None, "-10.00", "0"]))
-        self.walk(limit, account_id=account, category_id=category, text=text, amount_min=amount_min)
+        tags = tuple(data.draw(st.lists(st.sampled_from(TAGS), max_size=2)))
+        tag_match = data.draw(st.sampled_from(["any", "all"]))
+        self.walk(limit, account_id=account, category_id=category, text=text, amount_min=amount_min, tags=tags,
+                  tag_match=tag_match)  # fmt: skip
 
     @invariant()
     def reads_agree(self) -> None:
@@ -247,6 +259,9 @@ class Parity(RuleBasedStateMachine):
             lambda app: app.report(ReportQuery(self.tenant, "spend_by_category", date(2026, 1, 1), date(2026, 4, 1))),
         )
         both(self, lambda app: app.report(ReportQuery(self.tenant, "net_worth", date(2026, 1, 1), date(2026, 4, 1))))
+        for kind in ("spend_by_category", "net_worth", "spend_by_tag"):
+            query = ReportQuery(self.tenant, kind, date(2026, 1, 1), date(2026, 4, 1), "BRL")
+            both(self, lambda app, query=query: app.report(query))
 
 
 def test_memory_and_postgres_agree(pg_backend: PostgresBackend) -> None:

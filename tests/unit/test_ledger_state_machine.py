@@ -1,8 +1,10 @@
 """Random sequences of writes through the use cases keep the books exact.
 
 After every step: each account's denormalized balance equals its opening balance plus its
-postings, every entry sums to zero, the whole ledger sums to zero per currency, and a step
-that fails leaves every row and event exactly as it was.
+postings, every entry sums to zero, the whole ledger sums to zero per currency — transfers
+between two currencies included, whose legs clear through the FX account in their own
+currencies — ``audit_books`` finds nothing, and a step that fails leaves every row and event
+exactly as it was.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +25,8 @@ from valorize_adapters.memory import InMemoryBackend, ManualClock
 from valorize_core.model.errors import DomainError
 from valorize_core.model.ledger import Ledger
 from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Money, currency
+from valorize_core.model.rates import convert_at
 from valorize_core.use_cases.actions.create_account import NewAccount
 from valorize_core.use_cases.actions.create_category import NewCategory
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
@@ -29,6 +34,7 @@ from valorize_core.use_cases.actions.create_transfer import NewTransfer
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
+from valorize_core.use_cases.queries.verify import audit_books
 
 days = st.integers(0, 400).map(lambda d: date(2025, 1, 1) + timedelta(days=d))
 
@@ -102,13 +108,35 @@ class Books(RuleBasedStateMachine):
         )
         return tx.id
 
-    @rule(target=transactions, source=accounts, target_account=accounts, amount=st.integers(1, 100_000), day=days)
-    def transfer(self, source: UUID, target_account: UUID, amount: int, day: date) -> Any:
-        command = NewTransfer(self.tenant, source, target_account, _fmt(amount), day)
-        if source == target_account or self.currency[source] != self.currency[target_account]:
+    @rule(
+        target=transactions,
+        source=accounts,
+        target_account=accounts,
+        amount=st.integers(1, 100_000),
+        day=days,
+        arriving=st.none() | st.integers(1, 100_000) | st.sampled_from(["0.18", "5.4321", "1", "0.000001"]),
+    )
+    def transfer(self, source: UUID, target_account: UUID, amount: int, day: date, arriving: int | str | None) -> Any:
+        """Within one currency the same amount arrives; across two, ``arriving`` says what does:
+        an amount (``to_amount``) or a rate (``rate``); without it the transfer is refused."""
+        to_amount = _fmt(arriving) if isinstance(arriving, int) else None
+        rate = arriving if isinstance(arriving, str) else None
+        command = NewTransfer(self.tenant, source, target_account, _fmt(amount), day, "Transfer", to_amount, rate)
+        exchange = self.currency[source] != self.currency[target_account]
+        arrives = Money(amount, self.currency[source])
+        if exchange and rate is not None:
+            arrives = convert_at(arrives, currency(self.currency[target_account]), Decimal(rate))
+        elif exchange and to_amount is not None:
+            arrives = Money(arriving, self.currency[target_account])  # type: ignore[arg-type]
+        valid = source != target_account and (
+            (not exchange and arriving is None) or (exchange and arriving is not None and arrives.minor > 0)
+        )
+        if not valid:
             self.must_fail_cleanly(self.vz.create_transfer(command))
             return multiple()
         transfer = run(self.vz.create_transfer(command))
+        assert transfer.outflow.amount == Money(-amount, self.currency[source])
+        assert transfer.inflow.amount == arrives
         return multiple(transfer.outflow.id, transfer.inflow.id)
 
     @rule(tx=transactions, amount=amounts, day=days)
@@ -160,11 +188,23 @@ class Books(RuleBasedStateMachine):
         for account in accounts:
             assert account.balance == ledger.account_balance(account.id)
             assert account.balance == balances[(f"account:{account.id}", account.currency.code)]
-        legs: dict[UUID, list[int]] = {}
+        legs: dict[UUID, list[Money]] = {}
         for tx in txs:
             if tx.transfer_id:
-                legs.setdefault(tx.transfer_id, []).append(tx.amount.minor)
-        assert all(len(v) == 2 and sum(v) == 0 for v in legs.values())
+                legs.setdefault(tx.transfer_id, []).append(tx.amount)
+        exchanged: dict[str, int] = {}
+        for pair in legs.values():
+            assert len(pair) == 2
+            out, into = sorted(pair, key=lambda m: m.minor)
+            assert out.minor < 0 < into.minor
+            if out.currency == into.currency:
+                assert out.minor == -into.minor
+            else:  # an exchange: each leg clears through the FX account in its own currency
+                for leg in pair:
+                    exchanged[leg.currency.code] = exchanged.get(leg.currency.code, 0) - leg.minor
+        position = {code: money.minor for code, money in ledger.fx_position().items() if money.minor}
+        assert position == {code: minor for code, minor in exchanged.items() if minor}
+        assert audit_books(self.tenant, accounts, txs, []) == []
 
 
 Books.TestCase.settings = settings(max_examples=200, stateful_step_count=25, deadline=None)

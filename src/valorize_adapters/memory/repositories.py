@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -16,8 +16,10 @@ from valorize_core.model.errors import Conflict, NotFound, ValidationError
 from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
+from valorize_core.model.money import Currency, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
@@ -521,3 +523,35 @@ class MemoryIdentity(_Tenant):
         if token.id not in self._data.tokens:
             raise NotFound("token", token.id)
         self._data.tokens[token.id] = token
+
+
+class MemoryRates:
+    """The tenant's exchange rates, and the global defaults of the store (a shared rate written
+    by a unit is staged in the tenant's data and becomes global when the unit commits)."""
+
+    def __init__(self, data: TenantData, store: MemoryStore) -> None:
+        self._data = data
+        self._store = store
+
+    async def put(self, rates: Sequence[Rate]) -> int:
+        for rate in rates:
+            target = self._data.shared_rates_staged if rate.shared else self._data.rates
+            target[(*rate.pair, rate.on)] = rate
+        return len(rates)
+
+    async def between(self, start: date, end: date, currencies: Collection[str] | None = None) -> list[Rate]:
+        wanted = None if currencies is None else set(currencies)
+        shared = {**self._store.shared_rates, **self._data.shared_rates_staged}
+        found = [
+            rate
+            for rate in (*shared.values(), *self._data.rates.values())
+            if start <= rate.on <= end and (wanted is None or (rate.base.code in wanted and rate.quote.code in wanted))
+        ]
+        return sorted(found, key=lambda r: (r.on, r.pair, not r.shared))
+
+    async def reporting_currency(self) -> Currency | None:
+        code = self._data.reporting_currency
+        return None if code is None else currency(code)
+
+    async def set_reporting_currency(self, code: Currency | None) -> None:
+        self._data.reporting_currency = None if code is None else code.code

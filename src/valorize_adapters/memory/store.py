@@ -18,6 +18,7 @@ from valorize_core.model.identity import ApiToken, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import Rule
 from valorize_core.model.statements.imports import StatementImport
@@ -48,6 +49,10 @@ class TenantData:
     jobs: dict[UUID, Job] = field(default_factory=dict)
     rule_suggestions: dict[UUID, RuleSuggestion] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
+    rates: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
+    reporting_currency: str | None = None
+    # global default rates written by this unit, moved to ``MemoryStore.shared_rates`` on commit
+    shared_rates_staged: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""
@@ -66,6 +71,7 @@ class MemoryStore:
         self.tenants: dict[UUID, TenantData] = {}
         self.outbox: list[DomainEvent] = []
         self.published: set[UUID] = set()
+        self.shared_rates: dict[tuple[str, str, date], Rate] = {}  # the global default rates
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (
             weakref.WeakKeyDictionary()
         )

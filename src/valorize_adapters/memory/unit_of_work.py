@@ -18,6 +18,7 @@ from valorize_adapters.memory.repositories import (
     MemoryNotifications,
     MemoryPayees,
     MemoryProcessedTasks,
+    MemoryRates,
     MemoryRules,
     MemoryRuleSuggestions,
     MemoryTransactions,
@@ -54,6 +55,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.rules = MemoryRules(data, self.tenant_id)
         self.imports = MemoryImports(data, self.tenant_id)
         self.jobs = MemoryJobs(data, self.tenant_id)
+        self.rates = MemoryRates(data, self._store)
         self.rule_suggestions = MemoryRuleSuggestions(data, self.tenant_id)
         self.notifications = MemoryNotifications(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
@@ -69,6 +71,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Swap the staged snapshot in and append the events to the outbox."""
         self._check_global_uniqueness()
+        self._store.shared_rates.update(self._data.shared_rates_staged)
+        self._data.shared_rates_staged = {}
         self._store.tenants[self.tenant_id] = self._data
         self._store.outbox.extend(events)
         self._bind(self._data.snapshot())

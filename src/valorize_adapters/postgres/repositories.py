@@ -3,7 +3,7 @@ repeats the filter underneath, so a forgotten ``WHERE`` still cannot cross tenan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, LiteralString
 from uuid import UUID
@@ -19,8 +19,10 @@ from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.money import Currency, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_core.model.statements.imports import StatementImport
@@ -193,6 +195,12 @@ def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
     if f.import_id is not None:
         clauses.append("t.import_id = %s")
         params.append(f.import_id)
+    if f.tags_any:
+        clauses.append("t.tags && %s::text[]")
+        params.append(list(f.tags_any))
+    if f.tags_all:
+        clauses.append("t.tags @> %s::text[]")
+        params.append(list(f.tags_all))
     return " AND ".join(clauses), params
 
 
@@ -678,3 +686,64 @@ class PgIdentity(_Repo):
         )
         if not n:
             raise NotFound("token", token.id)
+
+
+class PgRates(_Repo):
+    """The tenant's rates and the global defaults (``tenant_id IS NULL``). Global rows are
+    written in the ``rates`` row-security scope, set for the statement's transaction only."""
+
+    async def put(self, rates: Sequence[Rate]) -> int:
+        own = [r for r in rates if not r.shared]
+        shared = [r for r in rates if r.shared]
+        if own:
+            await self._s.execute(
+                "INSERT INTO exchange_rates (tenant_id, base, quote, rate_date, rate, source)"
+                " SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::date[], %s::numeric[], %s::text[])"
+                " ON CONFLICT (tenant_id, rate_date, base, quote) WHERE tenant_id IS NOT NULL"
+                " DO UPDATE SET rate = excluded.rate, source = excluded.source, updated_at = now()",
+                [self._t, *_rate_columns(own)],
+            )
+        if shared:
+            await self._s.execute("SELECT set_config('valorize.scope', 'rates', true)")
+            try:
+                await self._s.execute(
+                    "INSERT INTO exchange_rates (tenant_id, base, quote, rate_date, rate, source)"
+                    " SELECT NULL, * FROM unnest(%s::text[], %s::text[], %s::date[], %s::numeric[], %s::text[])"
+                    " ON CONFLICT (rate_date, base, quote) WHERE tenant_id IS NULL"
+                    " DO UPDATE SET rate = excluded.rate, source = excluded.source, updated_at = now()",
+                    _rate_columns(shared),
+                )
+            finally:
+                await self._s.execute("SELECT set_config('valorize.scope', '', true)")
+        return len(rates)
+
+    async def between(self, start: date, end: date, currencies: Collection[str] | None = None) -> list[Rate]:
+        query = (
+            "SELECT base, quote, rate_date, rate, source, tenant_id IS NULL AS shared FROM exchange_rates"
+            " WHERE (tenant_id = %s OR tenant_id IS NULL) AND rate_date BETWEEN %s AND %s"
+        )
+        params: list[Any] = [self._t, start, end]
+        if currencies is not None:
+            query += " AND base = ANY(%s) AND quote = ANY(%s)"
+            params += [sorted(currencies), sorted(currencies)]
+        rs = await self._s.fetch(query + " ORDER BY rate_date, base, quote, tenant_id IS NOT NULL", params)
+        return [rows.rate(r) for r in rs]
+
+    async def reporting_currency(self) -> Currency | None:
+        r = await self._s.fetch_one("SELECT reporting_currency FROM tenants WHERE id = %s", (self._t,))
+        return None if r is None or r["reporting_currency"] is None else currency(r["reporting_currency"])
+
+    async def set_reporting_currency(self, code: Currency | None) -> None:
+        await self._s.execute(
+            "UPDATE tenants SET reporting_currency = %s WHERE id = %s", (None if code is None else code.code, self._t)
+        )
+
+
+def _rate_columns(rates: Sequence[Rate]) -> list[list[Any]]:
+    return [
+        [r.base.code for r in rates],
+        [r.quote.code for r in rates],
+        [r.on for r in rates],
+        [r.value for r in rates],
+        [r.source for r in rates],
+    ]

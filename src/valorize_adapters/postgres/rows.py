@@ -17,6 +17,7 @@ from valorize_core.model.listing import transaction_tokens
 from valorize_core.model.money import Money, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.model.statements.imports import RowError, StatementImport
@@ -176,3 +177,7 @@ def token(r: Row) -> ApiToken:
         r["id"], r["tenant_id"], r["user_id"], r["name"], r["token_hash"], r["role"], r["created_at"],
         r["revoked_at"], r["last_four"],
     )  # fmt: skip
+
+
+def rate(r: Row) -> Rate:
+    return Rate(currency(r["base"]), currency(r["quote"]), r["rate_date"], r["rate"], r["source"], r["shared"])

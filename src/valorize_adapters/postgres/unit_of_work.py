@@ -26,6 +26,7 @@ from valorize_adapters.postgres.repositories import (
     PgNotifications,
     PgPayees,
     PgProcessedTasks,
+    PgRates,
     PgRules,
     PgRuleSuggestions,
     PgTransactions,
@@ -76,6 +77,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.rules = PgRules(self.session, self._patterns)
         self.imports = PgImports(self.session)
         self.jobs = PgJobs(self.session)
+        self.rates = PgRates(self.session)
         self.rule_suggestions = PgRuleSuggestions(self.session)
         self.notifications = PgNotifications(self.session)
         self.payees = PgPayees(self.session)

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
+from valorize_core.model.conversion import MissingRate
 from valorize_core.model.errors import ValidationError
 from valorize_core.model.money import Money
 from valorize_core.model.text import parse_choice
@@ -133,6 +134,7 @@ class BudgetStatus:
     budgeted: Money
     carried_in: Money
     spent: Money
+    missing_rates: tuple[MissingRate, ...] = ()  # spending in other currencies without a rate
 
     @property
     def available(self) -> Money:
@@ -164,7 +166,8 @@ def spending_by_period(
 ) -> dict[date, Money]:
     """Net outflow per period start for the given categories, in the budget's currency.
 
-    Splits in other currencies do not count: a budget has one currency.
+    Splits in other currencies do not count here: convert the transactions into the budget's
+    currency first (``use_cases.lookups.in_currency``), at the rate of each one's day.
     """
     out: dict[date, int] = {}
     for tx in transactions:

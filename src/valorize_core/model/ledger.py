@@ -19,9 +19,12 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.money import Money
 from valorize_core.model.transactions import Transaction
 
-__all__ = ["OPENING_EQUITY", "UNCATEGORIZED", "Ledger", "Posting", "account_ref", "category_ref"]
+__all__ = ["FX_EXCHANGE", "OPENING_EQUITY", "UNCATEGORIZED", "Ledger", "Posting", "account_ref", "category_ref"]
 
 OPENING_EQUITY = "equity:opening"
+FX_EXCHANGE = "equity:fx_exchange"
+"""Where the legs of transfers between two currencies clear, each in its own currency (the
+currency trading account): every entry, and so the ledger, still sums to zero per currency."""
 UNCATEGORIZED = "category:uncategorized"
 
 
@@ -50,15 +53,16 @@ class Posting:
     amount: Money
 
 
-def postings_of(transaction: Transaction) -> list[Posting]:
-    """The balanced postings of one transaction."""
+def postings_of(transaction: Transaction, *, exchange: bool = False) -> list[Posting]:
+    """The balanced postings of one transaction; ``exchange``: it is a leg of a transfer between
+    two currencies, cleared through :data:`FX_EXCHANGE` rather than the transfer's own account."""
     entry = str(transaction.id)
     legs = [Posting(entry, transaction.booked_on, account_ref(transaction.account_id), transaction.amount)]
     for split in transaction.splits:
         if split.category_id is not None:
             target = category_ref(split.category_id)
         elif transaction.transfer_id is not None:
-            target = transfer_ref(transaction.transfer_id)
+            target = FX_EXCHANGE if exchange else transfer_ref(transaction.transfer_id)
         else:
             target = UNCATEGORIZED
         legs.append(Posting(entry, transaction.booked_on, target, -split.amount))
@@ -89,8 +93,19 @@ class Ledger:
         """Every posting: opening balances first, then transactions."""
         for account in self._accounts.values():
             yield from opening_postings(account)
+        currencies: dict[UUID, set[str]] = defaultdict(set)
         for tx in self._transactions:
-            yield from postings_of(tx)
+            if tx.transfer_id is not None:
+                currencies[tx.transfer_id].add(tx.amount.currency.code)
+        for tx in self._transactions:
+            exchange = tx.transfer_id is not None and len(currencies[tx.transfer_id]) > 1
+            yield from postings_of(tx, exchange=exchange)
+
+    def fx_position(self, as_of: date | None = None) -> dict[str, Money]:
+        """What :data:`FX_EXCHANGE` holds per currency: the currencies given up (positive) and
+        received (negative) by exchanges. Valued at any rate, its sum is the FX gain (negative)
+        or loss (positive) of the exchanges against that rate (see docs/domain.md)."""
+        return {code: money for (ref, code), money in self.balances(as_of).items() if ref == FX_EXCHANGE}
 
     def entries(self) -> dict[str, list[Posting]]:
         """Postings grouped by the entry (transaction) that made them."""

@@ -17,10 +17,12 @@ from decimal import Decimal
 from uuid import UUID
 
 from valorize_core.model.errors import ValidationError
+from valorize_core.model.text import clean_tag
 from valorize_core.model.transactions import Transaction
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "MAX_FILTER_TAGS",
     "MAX_PAGE_SIZE",
     "Page",
     "PageKey",
@@ -33,6 +35,7 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+MAX_FILTER_TAGS = 20
 
 PageKey = tuple[date, UUID]
 
@@ -62,7 +65,8 @@ class TransactionFilter:
     ``category_ids`` matches a transaction with any split in those categories; ``text`` matches
     when every word of it starts a word of the description or payee, ignoring case and accents
     (``"net sao"`` finds ``"NETFLIX SÃO PAULO"``); amounts are signed decimal bounds in each
-    transaction's own currency units, inclusive.
+    transaction's own currency units, inclusive. ``tags_any`` matches a transaction carrying at
+    least one of those tags, ``tags_all`` one carrying every one of them (both may be given).
     """
 
     account_ids: tuple[UUID, ...] = ()
@@ -74,8 +78,15 @@ class TransactionFilter:
     amount_max: Decimal | None = None
     uncategorized: bool = False
     import_id: UUID | None = None
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in ("tags_any", "tags_all"):
+            tags = tuple(sorted({clean_tag(t, name) for t in getattr(self, name)}))
+            if len(tags) > MAX_FILTER_TAGS:
+                raise ValidationError.for_field(name, f"filter by at most {MAX_FILTER_TAGS} tags")
+            object.__setattr__(self, name, tags)
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValidationError.for_field("date_from", "must not be after date_to")
         if self.amount_min is not None and self.amount_max is not None and self.amount_min > self.amount_max:
@@ -112,6 +123,10 @@ class TransactionFilter:
         if self.amount_max is not None and tx.amount.to_decimal() > self.amount_max:
             return False
         if self.uncategorized and not tx.is_uncategorized:
+            return False
+        if self.tags_any and not set(self.tags_any) & set(tx.tags):
+            return False
+        if self.tags_all and not set(self.tags_all) <= set(tx.tags):
             return False
         return self.import_id is None or tx.import_id == self.import_id
 

@@ -22,32 +22,51 @@ from valorize_core.model.errors import CurrencyMismatch, InvalidMoney
 __all__ = [
     "CURRENCY_EXPONENTS",
     "MAX_MINOR",
+    "WITHDRAWN_CURRENCIES",
     "Currency",
     "DecimalStyle",
     "Money",
+    "active_currency",
     "currency",
 ]
 
-# ISO 4217 active currencies and their minor-unit exponents.
+# ISO 4217 List One as published on 2026-01-01 (the `iso4217` package's table; a test holds this
+# to it): every code with a minor unit, funds and units of account included (CLF and UYW have
+# four decimals). Codes without one — precious metals (XAU…), bond units (XBA…), XDR, XSU, XUA,
+# XTS and XXX — are not money here.
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "ANG": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2,
-    "AZN": 2, "BAM": 2, "BBD": 2, "BDT": 2, "BGN": 2, "BHD": 3, "BIF": 0, "BMD": 2, "BND": 2,
-    "BOB": 2, "BRL": 2, "BSD": 2, "BTN": 2, "BWP": 2, "BYN": 2, "BZD": 2, "CAD": 2, "CDF": 2,
-    "CHF": 2, "CLP": 0, "CNY": 2, "COP": 2, "CRC": 2, "CUP": 2, "CVE": 2, "CZK": 2, "DJF": 0,
-    "DKK": 2, "DOP": 2, "DZD": 2, "EGP": 2, "ERN": 2, "ETB": 2, "EUR": 2, "FJD": 2, "FKP": 2,
-    "GBP": 2, "GEL": 2, "GHS": 2, "GIP": 2, "GMD": 2, "GNF": 0, "GTQ": 2, "GYD": 2, "HKD": 2,
-    "HNL": 2, "HTG": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "IQD": 3, "IRR": 2, "ISK": 0,
-    "JMD": 2, "JOD": 3, "JPY": 0, "KES": 2, "KGS": 2, "KHR": 2, "KMF": 0, "KPW": 2, "KRW": 0,
-    "KWD": 3, "KYD": 2, "KZT": 2, "LAK": 2, "LBP": 2, "LKR": 2, "LRD": 2, "LSL": 2, "LYD": 3,
-    "MAD": 2, "MDL": 2, "MGA": 2, "MKD": 2, "MMK": 2, "MNT": 2, "MOP": 2, "MRU": 2, "MUR": 2,
-    "MVR": 2, "MWK": 2, "MXN": 2, "MYR": 2, "MZN": 2, "NAD": 2, "NGN": 2, "NIO": 2, "NOK": 2,
-    "NPR": 2, "NZD": 2, "OMR": 3, "PAB": 2, "PEN": 2, "PGK": 2, "PHP": 2, "PKR": 2, "PLN": 2,
-    "PYG": 0, "QAR": 2, "RON": 2, "RSD": 2, "RUB": 2, "RWF": 0, "SAR": 2, "SBD": 2, "SCR": 2,
-    "SDG": 2, "SEK": 2, "SGD": 2, "SHP": 2, "SLE": 2, "SOS": 2, "SRD": 2, "SSP": 2, "STN": 2,
-    "SYP": 2, "SZL": 2, "THB": 2, "TJS": 2, "TMT": 2, "TND": 3, "TOP": 2, "TRY": 2, "TTD": 2,
-    "TWD": 2, "TZS": 2, "UAH": 2, "UGX": 0, "USD": 2, "UYU": 2, "UZS": 2, "VES": 2, "VND": 0,
-    "VUV": 0, "WST": 2, "XAF": 0, "XCD": 2, "XOF": 0, "XPF": 0, "YER": 2, "ZAR": 2, "ZMW": 2,
+    "AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "AOA": 2, "ARS": 2, "AUD": 2, "AWG": 2, "AZN": 2,
+    "BAM": 2, "BBD": 2, "BDT": 2, "BHD": 3, "BIF": 0, "BMD": 2, "BND": 2, "BOB": 2, "BOV": 2,
+    "BRL": 2, "BSD": 2, "BTN": 2, "BWP": 2, "BYN": 2, "BZD": 2, "CAD": 2, "CDF": 2, "CHE": 2,
+    "CHF": 2, "CHW": 2, "CLF": 4, "CLP": 0, "CNY": 2, "COP": 2, "COU": 2, "CRC": 2, "CUP": 2,
+    "CVE": 2, "CZK": 2, "DJF": 0, "DKK": 2, "DOP": 2, "DZD": 2, "EGP": 2, "ERN": 2, "ETB": 2,
+    "EUR": 2, "FJD": 2, "FKP": 2, "GBP": 2, "GEL": 2, "GHS": 2, "GIP": 2, "GMD": 2, "GNF": 0,
+    "GTQ": 2, "GYD": 2, "HKD": 2, "HNL": 2, "HTG": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2,
+    "IQD": 3, "IRR": 2, "ISK": 0, "JMD": 2, "JOD": 3, "JPY": 0, "KES": 2, "KGS": 2, "KHR": 2,
+    "KMF": 0, "KPW": 2, "KRW": 0, "KWD": 3, "KYD": 2, "KZT": 2, "LAK": 2, "LBP": 2, "LKR": 2,
+    "LRD": 2, "LSL": 2, "LYD": 3, "MAD": 2, "MDL": 2, "MGA": 2, "MKD": 2, "MMK": 2, "MNT": 2,
+    "MOP": 2, "MRU": 2, "MUR": 2, "MVR": 2, "MWK": 2, "MXN": 2, "MXV": 2, "MYR": 2, "MZN": 2,
+    "NAD": 2, "NGN": 2, "NIO": 2, "NOK": 2, "NPR": 2, "NZD": 2, "OMR": 3, "PAB": 2, "PEN": 2,
+    "PGK": 2, "PHP": 2, "PKR": 2, "PLN": 2, "PYG": 0, "QAR": 2, "RON": 2, "RSD": 2, "RUB": 2,
+    "RWF": 0, "SAR": 2, "SBD": 2, "SCR": 2, "SDG": 2, "SEK": 2, "SGD": 2, "SHP": 2, "SLE": 2,
+    "SOS": 2, "SRD": 2, "SSP": 2, "STN": 2, "SVC": 2, "SYP": 2, "SZL": 2, "THB": 2, "TJS": 2,
+    "TMT": 2, "TND": 3, "TOP": 2, "TRY": 2, "TTD": 2, "TWD": 2, "TZS": 2, "UAH": 2, "UGX": 0,
+    "USD": 2, "USN": 2, "UYI": 0, "UYU": 2, "UYW": 4, "UZS": 2, "VED": 2, "VES": 2, "VND": 0,
+    "VUV": 0, "WST": 2, "XAD": 2, "XAF": 0, "XCD": 2, "XCG": 2, "XOF": 0, "XPF": 0, "YER": 2,
+    "ZAR": 2, "ZMW": 2, "ZWG": 2,
 }  # fmt: skip
+
+# Withdrawn codes: still read (stored accounts, historic rates), never opened anew — the API's
+# schema lists only the active ones and ``active_currency`` refuses these, naming the successor.
+WITHDRAWN_CURRENCIES: dict[str, tuple[int, str]] = {
+    "ANG": (2, "XCG"),  # Netherlands Antillean guilder → Caribbean guilder, 2025
+    "BGN": (2, "EUR"),  # Bulgarian lev → euro, 2026
+    "CUC": (2, "CUP"),  # Cuban convertible peso, 2021
+    "HRK": (2, "EUR"),  # Croatian kuna → euro, 2023
+    "SLL": (2, "SLE"),  # old leone, 2023
+    "VEF": (2, "VES"),  # bolívar fuerte, 2018
+    "ZWL": (2, "ZWG"),  # Zimbabwe dollar → Zimbabwe gold, 2024
+}
 
 # Every amount fits comfortably in a signed 64-bit column, and so do sums of thousands of them.
 MAX_MINOR = 10**15 - 1
@@ -78,13 +97,26 @@ def currency(code: object) -> Currency:
     if not isinstance(code, str):
         raise InvalidMoney.for_field("currency", f"must be an ISO 4217 code, got {type(code).__name__}")
     upper = code.strip().upper()
-    exponent = CURRENCY_EXPONENTS.get(upper)
-    if exponent is None:
-        raise InvalidMoney.for_field("currency", f"unknown ISO 4217 currency {code!r}")
-    return _CURRENCIES[upper] if upper in _CURRENCIES else Currency(upper, exponent)
+    found = _CURRENCIES.get(upper)
+    if found is None:
+        raise InvalidMoney.for_field("currency", f"unknown ISO 4217 currency {code[:10]!r}")
+    return found
 
 
-_CURRENCIES = {code: Currency(code, exp) for code, exp in CURRENCY_EXPONENTS.items()}
+def active_currency(code: object) -> Currency:
+    """Like :func:`currency`, but a withdrawn code (``ANG``) is refused, naming its successor:
+    what opening an account or setting a budget takes."""
+    found = currency(code)
+    withdrawn = WITHDRAWN_CURRENCIES.get(found.code)
+    if withdrawn is not None:
+        raise InvalidMoney.for_field("currency", f"{found.code} was withdrawn from ISO 4217; use {withdrawn[1]}")
+    return found
+
+
+_CURRENCIES = {
+    **{code: Currency(code, exp) for code, (exp, _) in WITHDRAWN_CURRENCIES.items()},
+    **{code: Currency(code, exp) for code, exp in CURRENCY_EXPONENTS.items()},
+}
 
 
 @dataclass(frozen=True, slots=True, init=False)

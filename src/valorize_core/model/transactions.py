@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from uuid import UUID
 
 from valorize_core.model.errors import UnbalancedSplits, ValidationError
@@ -201,7 +201,9 @@ def check_splits(amount: Money, splits: tuple[Split, ...]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Money moved between two of the tenant's accounts: two legs with opposite amounts."""
+    """Money moved between two of the tenant's accounts: two legs with opposite amounts — or,
+    between accounts of two currencies, a positive amount out of one and a positive amount in
+    the other, whose ratio is the :attr:`rate` the exchange was made at."""
 
     id: UUID
     tenant_id: UUID
@@ -211,11 +213,24 @@ class Transfer:
     def __post_init__(self) -> None:
         if self.outflow.account_id == self.inflow.account_id:
             raise ValidationError.for_field("to_account_id", "a transfer needs two different accounts")
-        if self.outflow.amount.currency != self.inflow.amount.currency:
-            raise ValidationError.for_field("to_account_id", "both accounts must use the same currency")
-        if self.outflow.amount.minor >= 0 or self.outflow.amount.minor != -self.inflow.amount.minor:
+        if self.outflow.amount.minor >= 0 or self.inflow.amount.minor <= 0:
+            raise UnbalancedSplits.for_field("amount", "transfer legs must move a positive amount out and in")
+        if not self.cross_currency and self.outflow.amount.minor != -self.inflow.amount.minor:
             raise UnbalancedSplits.for_field(
                 "amount", "transfer legs must move a positive amount out and the same amount in"
             )
         if self.outflow.transfer_id != self.id or self.inflow.transfer_id != self.id:
             raise ValidationError.for_field("transfer_id", "both legs must link to the transfer")
+
+    @property
+    def cross_currency(self) -> bool:
+        """True when the legs are in two currencies (an exchange)."""
+        return self.outflow.amount.currency != self.inflow.amount.currency
+
+    @property
+    def rate(self) -> Decimal:
+        """The implied rate: units of the inflow's currency per unit of the outflow's, exact to
+        12 significant digits (half-even); 1 within one currency. Derived from the two stored
+        amounts, which are what the exchange was."""
+        with localcontext(Context(prec=12, rounding=ROUND_HALF_EVEN)):
+            return self.inflow.amount.to_decimal() / -self.outflow.amount.to_decimal()

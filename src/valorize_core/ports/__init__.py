@@ -17,6 +17,7 @@ from valorize_core.ports.identity import IdentityDirectory, IdentityRepository
 from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.imports import ImportRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
+from valorize_core.ports.rates import RateRepository, RateSource
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.task_queue import Task, TaskQueue
 from valorize_core.ports.transactions import TransactionRepository
@@ -40,6 +41,8 @@ __all__ = [
     "ImportRepository",
     "Neighbour",
     "PayeeMemoryRepository",
+    "RateRepository",
+    "RateSource",
     "RuleRepository",
     "Task",
     "TaskQueue",

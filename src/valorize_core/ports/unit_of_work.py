@@ -18,6 +18,7 @@ from valorize_core.ports.jobs import JobRepository
 from valorize_core.ports.notifications import NotificationRepository
 from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
+from valorize_core.ports.rates import RateRepository
 from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
@@ -74,6 +75,11 @@ class UnitOfWork(Protocol):
     @property
     def rule_suggestions(self) -> RuleSuggestionRepository:
         """The tenant's rule suggestions."""
+        ...
+
+    @property
+    def rates(self) -> RateRepository:
+        """The tenant's exchange rates and the global defaults."""
         ...
 
     @property

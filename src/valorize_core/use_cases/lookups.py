@@ -4,16 +4,21 @@ checked — one module for actions and queries alike."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
 from valorize_core.model.accounts import Account
+from valorize_core.model.conversion import Converter, MissingRate
 from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.money import Currency
+from valorize_core.model.rates import MAX_RATE_AGE_DAYS, PIVOT, RateBook
 from valorize_core.model.rules import MAX_TENANT_PATTERNS, Rule
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 
 __all__ = [
+    "in_currency",
     "lock_account",
     "lock_transaction",
     "require",
@@ -93,3 +98,18 @@ async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = F
         missing = wanted - {a.id for a in await uow.accounts.list()}
         if missing:
             raise ValidationError.for_field("conditions", f"unknown account {sorted(map(str, missing))[0]}")
+
+
+async def in_currency(
+    uow: UnitOfWork, transactions: list[Transaction], target: Currency
+) -> tuple[list[Transaction], list[MissingRate]]:
+    """``transactions`` in ``target``, each at the rate of its booked day (those in ``target``
+    as they are; those without a rate left out and named), reading only the rates needed."""
+    foreign = [t for t in transactions if t.amount.currency != target]
+    if not foreign:
+        return transactions, []
+    days = [t.booked_on for t in foreign]
+    codes = {t.amount.currency.code for t in foreign} | {target.code, PIVOT}
+    rates = await uow.rates.between(min(days) - timedelta(days=MAX_RATE_AGE_DAYS), max(days), codes)
+    converter = Converter(RateBook(rates), target)
+    return converter.transactions(transactions), converter.missing

@@ -22,6 +22,7 @@ from valorize_entrypoints.api.controllers.budgets import BudgetController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
+from valorize_entrypoints.api.controllers.rates import RateController, SettingsController
 from valorize_entrypoints.api.controllers.realtime import (
     BroadcastingController,
     PusherApiController,
@@ -38,6 +39,7 @@ from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
 from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.policy import declare_access, enforce_access
+from valorize_entrypoints.api.query_params import refuse_unknown_query
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
@@ -104,6 +106,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             BudgetController,
             RuleController,
             ReportController,
+            RateController,
+            SettingsController,
             ImportController,
             JobController,
             NotificationController,
@@ -134,7 +138,8 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
-        guards=[enforce_access],  # every route's least role, from the one table in api/policy.py
+        # every route's least role, from the one table in api/policy.py; then no undeclared query parameter
+        guards=[enforce_access, refuse_unknown_query],
         plugins=[ProblemDetailsPlugin(problem_details())],
         exception_handlers={Exception: internal_error},
         lifespan=[serving(container)],

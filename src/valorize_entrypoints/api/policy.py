@@ -110,6 +110,12 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": MEMBER,
     "GET /api/reports/{kind}": VIEWER,
     "POST /api/reports": MEMBER,
+    # exchange rates (the global defaults are the operator's: `valorize import-rates`, no route)
+    "GET /api/rates": VIEWER,
+    "POST /api/rates": MEMBER,
+    "POST /api/rates/ecb": MEMBER,
+    "GET /api/settings": VIEWER,
+    "PATCH /api/settings": OWNER,  # the tenant's reporting currency changes every member's reports
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,

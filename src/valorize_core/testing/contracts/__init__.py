@@ -19,6 +19,7 @@ from valorize_core.testing.contracts.cache import CacheContract
 from valorize_core.testing.contracts.event_bus import EventBusContract
 from valorize_core.testing.contracts.idempotency import IdempotencyContract
 from valorize_core.testing.contracts.identity import IdentityContract
+from valorize_core.testing.contracts.rates import RateRepositoryContract
 from valorize_core.testing.contracts.repositories import (
     AccountRepositoryContract,
     BudgetRepositoryContract,
@@ -49,6 +50,7 @@ __all__ = [
     "NotificationRepositoryContract",
     "PayeeMemoryContract",
     "PortsContract",
+    "RateRepositoryContract",
     "RuleRepositoryContract",
     "RuleSuggestionRepositoryContract",
     "TransactionRepositoryContract",
@@ -70,6 +72,7 @@ class AllRepositoryContracts(
     NotificationRepositoryContract,
     RuleSuggestionRepositoryContract,
     PayeeMemoryContract,
+    RateRepositoryContract,
     IdentityContract,
     VectorIndexContract,
 ):

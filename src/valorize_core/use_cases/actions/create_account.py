@@ -8,7 +8,7 @@ from uuid import UUID
 
 from valorize_core.model.accounts import Account, AccountKind, account_kind
 from valorize_core.model.errors import Conflict
-from valorize_core.model.money import currency
+from valorize_core.model.money import active_currency
 from valorize_core.use_cases.actions._shared import check_date, parse_amount
 from valorize_core.use_cases.context import Ports
 
@@ -35,7 +35,7 @@ class CreateAccount:
 
     async def __call__(self, command: NewAccount) -> Account:
         """Create the account; names are unique per tenant (case-insensitive)."""
-        cur = currency(command.currency)
+        cur = active_currency(command.currency)
         opening = parse_amount(command.opening_balance, cur, "opening_balance")
         opened_on = check_date(command.opened_on or self._ports.clock.today(), "opened_on")
         account = Account(

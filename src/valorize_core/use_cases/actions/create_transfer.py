@@ -7,6 +7,8 @@ from datetime import date
 from uuid import UUID
 
 from valorize_core.model.errors import ValidationError
+from valorize_core.model.money import Currency, Money
+from valorize_core.model.rates import convert_at, parse_rate
 from valorize_core.model.text import clean_text
 from valorize_core.model.transactions import Categorization, Split, Transaction, Transfer
 from valorize_core.use_cases.actions._shared import (
@@ -24,7 +26,11 @@ __all__ = ["CreateTransfer", "NewTransfer"]
 
 @dataclass(frozen=True, slots=True)
 class NewTransfer:
-    """``amount`` (positive decimal string) leaves ``from_account_id`` for ``to_account_id``."""
+    """``amount`` (positive decimal string) leaves ``from_account_id`` for ``to_account_id``.
+
+    Between accounts of two currencies, also give what arrives: ``to_amount`` (in the target's
+    currency), or the ``rate`` it was exchanged at (target units per source unit; the amount
+    arriving is ``amount × rate``, half-even to the target's minor unit)."""
 
     tenant_id: UUID
     from_account_id: UUID
@@ -32,6 +38,8 @@ class NewTransfer:
     amount: str
     booked_on: date
     description: str = "Transfer"
+    to_amount: str | None = None
+    rate: str | None = None
 
 
 class CreateTransfer:
@@ -48,11 +56,10 @@ class CreateTransfer:
         async with self._ports.uow(command.tenant_id) as uow:
             source = await require(uow.accounts.get, command.from_account_id, "account")
             target = await require(uow.accounts.get, command.to_account_id, "account")
-            if source.currency != target.currency:
-                raise ValidationError.for_field("to_account_id", "both accounts must use the same currency")
             amount = parse_amount(command.amount, source.currency)
             if amount.minor <= 0:
                 raise ValidationError.for_field("amount", "a transfer moves a positive amount")
+            arriving = _arriving(command, amount, target.currency)
             now = self._ports.clock.now()
             transfer_id = self._ports.ids.new_id()
             why = Categorization.manual("transfer between own accounts")
@@ -71,7 +78,7 @@ class CreateTransfer:
                     categorization=why,
                     transfer_id=transfer_id,
                 )
-                for account, other, value in ((source, target, -amount), (target, source, amount))
+                for account, other, value in ((source, target, -amount), (target, source, arriving))
             ]
             transfer = Transfer(transfer_id, command.tenant_id, legs[0], legs[1])
             await uow.transactions.add_many(legs)
@@ -84,3 +91,25 @@ class CreateTransfer:
                 record_created(uow, self._ports, leg)
             await uow.commit()
         return transfer
+
+
+def _arriving(command: NewTransfer, amount: Money, to: Currency) -> Money:
+    """What the target account receives: ``amount`` within one currency; across two, the
+    ``to_amount`` given or ``amount × rate``."""
+    if amount.currency == to:
+        if command.rate is not None:
+            raise ValidationError.for_field("rate", "a rate is for accounts of two currencies")
+        if command.to_amount is not None and parse_amount(command.to_amount, to, "to_amount") != amount:
+            raise ValidationError.for_field("to_amount", "within one currency the same amount arrives")
+        return amount
+    if (command.to_amount is None) == (command.rate is None):
+        raise ValidationError.for_field(
+            "to_amount", f"accounts in {amount.currency} and {to}: give to_amount or rate (one of them)"
+        )
+    if command.to_amount is not None:
+        arriving = parse_amount(command.to_amount, to, "to_amount")
+    else:
+        arriving = convert_at(amount, to, parse_rate(command.rate, "rate"))
+    if arriving.minor <= 0:
+        raise ValidationError.for_field("to_amount", "a transfer moves a positive amount in")
+    return arriving

@@ -11,6 +11,7 @@ from valorize_core.model.categories import CategoryTree
 from valorize_core.model.events import BudgetThresholdCrossed
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.lookups import in_currency
 
 __all__ = ["BudgetEvaluation", "EvaluateBudgets"]
 
@@ -42,6 +43,7 @@ class EvaluateBudgets:
                 txs = await uow.transactions.all(
                     TransactionFilter(category_ids=tuple(ids), date_from=budget.starts_on, date_to=command.day)
                 )
+                txs, _ = await in_currency(uow, txs, budget.limit.currency)  # a missing rate counts nothing
                 status = budget_status(budget, spending_by_period(budget, ids, txs), command.day)
                 done = await uow.budgets.announced_thresholds(budget.id, status.period_start)
                 for threshold in crossed_thresholds(status, budget.thresholds, done):

@@ -9,7 +9,7 @@ from uuid import UUID
 from valorize_core.model.budgets import DEFAULT_THRESHOLDS, Budget, BudgetPeriod, Rollover
 from valorize_core.model.categories import CategoryKind
 from valorize_core.model.errors import Conflict, ValidationError
-from valorize_core.model.money import Money, currency
+from valorize_core.model.money import Money, active_currency
 from valorize_core.use_cases.actions._shared import check_date
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -40,7 +40,7 @@ class SetBudget:
 
     async def __call__(self, command: BudgetInput) -> Budget:
         """Store the budget and return it."""
-        limit = Money.parse(command.limit, currency(command.currency))
+        limit = Money.parse(command.limit, active_currency(command.currency))
         async with self._ports.uow(command.tenant_id) as uow:
             category = await require(uow.categories.get, command.category_id, "category")
             if category.kind is not CategoryKind.EXPENSE:

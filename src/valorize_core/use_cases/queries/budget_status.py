@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from valorize_core.model.categories import CategoryTree
 from valorize_core.model.errors import NotFound
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.lookups import in_currency
 
 __all__ = ["BudgetStatusQuery", "GetBudgetStatus"]
 
@@ -45,5 +46,7 @@ class GetBudgetStatus:
                 txs = await uow.transactions.all(
                     TransactionFilter(category_ids=tuple(sorted(ids)), date_from=budget.starts_on, date_to=query.day)
                 )
-                out.append(budget_status(budget, spending_by_period(budget, ids, txs), query.day))
+                txs, missing = await in_currency(uow, txs, budget.limit.currency)
+                status = budget_status(budget, spending_by_period(budget, ids, txs), query.day)
+                out.append(replace(status, missing_rates=tuple(missing)))
         return out

@@ -17,6 +17,7 @@ from valorize_core.model.listing import (
     encode_cursor,
 )
 from valorize_core.model.money import Money
+from valorize_core.model.text import clean_tag
 from valorize_core.model.transactions import Transaction
 from valorize_core.use_cases.context import Ports
 
@@ -25,7 +26,9 @@ __all__ = ["ListTransactions", "TransactionPage", "TransactionQuery"]
 
 @dataclass(frozen=True, slots=True)
 class TransactionQuery:
-    """Filters for the list. ``category_id`` includes its subcategories; amounts are decimal strings."""
+    """Filters for the list. ``category_id`` includes its subcategories; amounts are decimal strings;
+    ``tags`` match when the transaction carries any of them (``tag_match="any"``) or all of them
+    (``"all"``)."""
 
     tenant_id: UUID
     account_id: UUID | None = None
@@ -39,6 +42,8 @@ class TransactionQuery:
     import_id: UUID | None = None
     cursor: str | None = None
     limit: int = DEFAULT_PAGE_SIZE
+    tags: tuple[str, ...] = ()
+    tag_match: str = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,10 @@ class ListTransactions:
                 if query.category_id not in tree:
                     return TransactionPage([], None)
                 category_ids = tuple(sorted(tree.descendants(query.category_id)))
+            if query.tag_match not in ("any", "all"):
+                raise ValidationError.for_field("tag_match", "must be 'any' or 'all'")
+            every = query.tag_match == "all"
+            tags = tuple(clean_tag(t, "tag") for t in query.tags)
             bounds = {name: _decimal(getattr(query, name), name) for name in ("amount_min", "amount_max")}
             flt = TransactionFilter(
                 account_ids=account_ids,
@@ -78,6 +87,8 @@ class ListTransactions:
                 text=query.text,
                 uncategorized=query.uncategorized,
                 import_id=query.import_id,
+                tags_any=() if every else tags,
+                tags_all=tags if every else (),
                 **bounds,
             )
             page = await uow.transactions.page(flt, after, query.limit)
@@ -88,7 +99,7 @@ def _decimal(raw: str | None, name: str) -> Decimal | None:
     if raw is None:
         return None
     try:
-        Money.parse(raw, "KWD")  # an amount as the API spells it, with at most three places
+        Money.parse(raw, "CLF")  # an amount as the API spells it, with at most four places (CLF, UYW)
         return Decimal(raw)
     except (ValidationError, InvalidOperation):
         raise ValidationError.for_field(name, f"{raw!r} is not a decimal amount") from None

@@ -5,7 +5,8 @@ What must always hold, whatever concurrent writes did (see ``docs/domain.md``):
 - ``balance``: each account's stored balance is its opening balance plus the sum of its
   transactions (the ledger's derived balance);
 - ``splits``: each transaction's splits sum exactly to its amount, in its currency;
-- ``transfer``: each transfer has exactly two legs, in two accounts, with opposite amounts;
+- ``transfer``: each transfer has exactly two legs, in two accounts, with opposite amounts (between two
+  currencies: one amount out, one in);
 - ``ledger``: all postings of the tenant sum to zero per currency (double entry);
 - ``outbox``: no committed event stays unpublished longer than a grace period (the relay
   sweeps anything the after-commit publish missed; a leftover means the relay is not running).
@@ -103,8 +104,12 @@ def audit_books(
         first, second = pair
         if first.account_id == second.account_id:
             found("transfer", f"transfer {transfer_id}", "legs in two accounts", f"both in account {first.account_id}")
-        if first.amount.currency != second.amount.currency or first.amount.minor != -second.amount.minor:
-            found("transfer", f"transfer {transfer_id}", "opposite amounts", f"{first.amount} and {second.amount}")
+        if first.amount.currency == second.amount.currency:
+            if first.amount.minor != -second.amount.minor:
+                found("transfer", f"transfer {transfer_id}", "opposite amounts", f"{first.amount} and {second.amount}")
+        elif (first.amount.minor < 0) == (second.amount.minor < 0) or 0 in (first.amount.minor, second.amount.minor):
+            found("transfer", f"transfer {transfer_id}", "an amount out and an amount in (an exchange)",
+                  f"{first.amount} and {second.amount}")  # fmt: skip
     for currency, total in sorted(ledger.trial_balance().items()):
         if total:
             found("ledger", f"currency {currency}", "postings summing to 0", Money(total, currency))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 
 from valorize_core.use_cases.actions.request_job import JobRequest
@@ -31,15 +31,18 @@ class ReportController(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        kind: FromPath[Literal["spend_by_category", "income_vs_expense", "cash_flow", "net_worth"]],
+        kind: FromPath[s.ReportKind],
         vz: VZ,
         actor: Reader,
         runtime: RT,
         start: FromQuery[date],
         end: FromQuery[date],
+        currency: Annotated[
+            s.CurrencyCode | None, QueryParameter(description="also convert into this currency (rates listed)")
+        ] = None,
     ) -> Response[s.ReportOut]:
         async def compute() -> s.ReportOut:
-            return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end)))
+            return s.report(await vz.report(ReportQuery(actor.tenant_id, kind, start, end, currency)))
 
         return await cached_response(request, runtime, actor, compute)
 

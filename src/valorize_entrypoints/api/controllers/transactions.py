@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.model.listing import MAX_PAGE_SIZE
+from valorize_core.model.listing import MAX_FILTER_TAGS, MAX_PAGE_SIZE
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
@@ -64,6 +64,13 @@ class TransactionController(Controller):
         import_id: FromQuery[UUID | None] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+        tag: Annotated[
+            list[str] | None,
+            QueryParameter(max_items=MAX_FILTER_TAGS, description="repeatable: ?tag=trip&tag=work"),
+        ] = None,
+        tag_match: Annotated[
+            Literal["any", "all"], QueryParameter(description="carries any of the tags, or all of them")
+        ] = "any",
     ) -> Response[s.TransactionPageOut]:
         query = TransactionQuery(
             actor.tenant_id,
@@ -78,6 +85,8 @@ class TransactionController(Controller):
             import_id,
             cursor,
             limit,
+            tuple(tag or ()),
+            tag_match,
         )
 
         async def compute() -> s.TransactionPageOut:
@@ -170,6 +179,7 @@ class TransferController(Controller):
     @post(responses=ERRORS, status_code=201, summary="Move money between two of your accounts")
     async def create_transfer(self, data: Body[s.TransferIn], vz: VZ, writer: Writer) -> s.TransferOut:
         command = NewTransfer(
-            writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description
-        )
+            writer.tenant_id, data.from_account_id, data.to_account_id, data.amount, data.booked_on, data.description,
+            data.to_amount, data.rate,
+        )  # fmt: skip
         return s.transfer(await vz.create_transfer(command))

@@ -53,7 +53,18 @@ from valorize_entrypoints.api.schemas.identity import (
 )
 from valorize_entrypoints.api.schemas.imports import ImportOut, statement_import
 from valorize_entrypoints.api.schemas.jobs import JobOut, NotificationOut, job, notification
-from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportOut, report
+from valorize_entrypoints.api.schemas.rates import (
+    RateIn,
+    RateOut,
+    RatesImportOut,
+    RatesIn,
+    SettingsIn,
+    SettingsOut,
+    rate,
+    rates_imported,
+    settings,
+)
+from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportKind, ReportOut, report
 from valorize_entrypoints.api.schemas.rules import (
     AcceptedSuggestionOut,
     ApplyRulesIn,
@@ -126,7 +137,12 @@ __all__ = [
     "Payee",
     "PositiveAmount",
     "ProblemOut",
+    "RateIn",
+    "RateOut",
+    "RatesImportOut",
+    "RatesIn",
     "ReportJobIn",
+    "ReportKind",
     "ReportOut",
     "RoleName",
     "RuleIn",
@@ -135,6 +151,8 @@ __all__ = [
     "RulePatch",
     "RulePreviewOut",
     "RuleSuggestionOut",
+    "SettingsIn",
+    "SettingsOut",
     "ShortName",
     "SignupIn",
     "SignupOut",
@@ -161,9 +179,12 @@ __all__ = [
     "member",
     "money",
     "notification",
+    "rate",
+    "rates_imported",
     "report",
     "rule",
     "rule_suggestion",
+    "settings",
     "statement_import",
     "suggestion",
     "token",

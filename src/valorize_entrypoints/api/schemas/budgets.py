@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -55,10 +55,14 @@ class BudgetStatusOut(Struct):
     available: MoneyOut
     remaining: MoneyOut
     percent: str | None
+    # spending in other currencies counts converted at its day's rate; these had none (left out)
+    missing_rates: list[dict[str, Any]] = []
 
 
 def budget_status(s: BudgetStatus) -> BudgetStatusOut:
+    missing = [{"base": m.base, "quote": m.quote, "on": m.on.isoformat(), "amounts": m.amounts}
+               for m in s.missing_rates]  # fmt: skip
     return BudgetStatusOut(
         s.budget_id, s.period_start, s.period_end, money(s.budgeted), money(s.carried_in), money(s.spent),
-        money(s.available), money(s.remaining), None if s.percent is None else str(s.percent),
+        money(s.available), money(s.remaining), None if s.percent is None else str(s.percent), missing,
     )  # fmt: skip

@@ -34,6 +34,7 @@ __all__ = [
     "Payee",
     "PositiveAmount",
     "ProblemOut",
+    "RateText",
     "ShortName",
     "Tag",
     "Text",
@@ -77,6 +78,11 @@ Amount = Annotated[
 # An active ISO 4217 code, upper case: the schema lists exactly the codes the domain knows.
 CURRENCY_PATTERN = f"^(?:{'|'.join(sorted(CURRENCY_EXPONENTS))})$"
 CurrencyCode = Annotated[str, Meta(pattern=CURRENCY_PATTERN, examples=["BRL"], description="ISO 4217, upper case")]
+RateText = Annotated[
+    str,
+    Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,12})?$", examples=["6.1234"],
+         description="An exchange rate: a positive decimal, at most 12 digits each side of the point"),
+]  # fmt: skip
 Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w\-:./]+$")]
 AccountKindName = Literal["checking", "savings", "credit_card", "cash", "investment", "loan"]
 CategoryKindName = Literal["expense", "income"]

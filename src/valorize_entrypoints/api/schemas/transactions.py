@@ -10,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from valorize_core.model.transactions import Transaction, Transfer
 from valorize_core.use_cases.categorization import Suggestion
-from valorize_entrypoints.api.schemas.common import Amount, Day, ExternalId, MoneyOut, Payee, Tag, Text, money
+from valorize_entrypoints.api.schemas.common import Amount, Day, ExternalId, MoneyOut, Payee, RateText, Tag, Text, money
 
 __all__ = [
     "CategorizationOut",
@@ -122,21 +122,28 @@ class TransactionPageOut(Struct):
 
 
 class TransferIn(Struct, forbid_unknown_fields=True):
+    """Between accounts of two currencies, give ``to_amount`` (what arrives) or ``rate``."""
+
     from_account_id: UUID
     to_account_id: UUID
     amount: Amount
     booked_on: Day
     description: Text = "Transfer"
+    to_amount: Amount | None = None
+    rate: RateText | None = None
 
 
 class TransferOut(Struct):
+    """``rate``: the implied rate, inflow units per outflow unit (1 within one currency)."""
+
     id: UUID
     outflow: TransactionOut
     inflow: TransactionOut
+    rate: str = "1"
 
 
 def transfer(t: Transfer) -> TransferOut:
-    return TransferOut(t.id, transaction(t.outflow), transaction(t.inflow))
+    return TransferOut(t.id, transaction(t.outflow), transaction(t.inflow), format(t.rate.normalize(), "f"))
 
 
 class CorrectionIn(Struct, forbid_unknown_fields=True):

@@ -30,7 +30,7 @@ export default function Accounts() {
       </tbody></table>
       <form class="row" id="new-account" onSubmit=${addAccount}>
         <label>Name <input name="name" required /></label>
-        <label>Kind <select name="kind">${KINDS.map((k) => html`<option>${k}</option>`)}</select></label>
+        <label>Kind <select name="kind">${KINDS.map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
         <label>Currency <input name="currency" required value="BRL" size="4" pattern="[A-Za-z]{3}" /></label>
         <label>Opening balance <input name="opening_balance" value="0" size="10" /></label>
         <label>Opened on <input name="opened_on" type="date" value=${today()} /></label>
@@ -42,7 +42,7 @@ export default function Accounts() {
         <button class="danger" onClick=${run(() => api("DELETE", `/api/categories/${c.id}`))} aria-label=${`Delete ${c.name}`}>✕</button></li>`)}</ul>
       <form class="row" id="new-category" onSubmit=${addCategory}>
         <label>Name <input name="name" required /></label>
-        <label>Kind <select name="kind"><option>expense</option><option>income</option></select></label>
+        <label>Kind <select name="kind"><option value="expense">expense</option><option value="income">income</option></select></label>
         <label>Parent <select name="parent_id"><option value="">—</option>${s.categories.filter((c) => !c.parent_id).map((c) => html`<option value=${c.id}>${c.name}</option>`)}</select></label>
         <button class="primary">Add category</button>
       </form>

@@ -21,12 +21,12 @@ export default function Members() {
       <table id="members"><thead><tr><th>Name</th><th>Email</th><th>Role</th><th></th></tr></thead><tbody>
         ${members.map((m) => html`<tr key=${m.user_id}><td>${m.name}</td><td>${m.email}</td>
           <td><select aria-label=${`Role of ${m.name}`} value=${m.role} onChange=${run((e) => api("PATCH", `/api/members/${m.user_id}`, { role: e.target.value }))}>
-            ${ROLES.map((r) => html`<option>${r}</option>`)}</select></td>
+            ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}</select></td>
           <td>${m.user_id !== store.me.user_id && html`<button class="danger" onClick=${run(() => api("DELETE", `/api/members/${m.user_id}`))}>Remove</button>`}</td></tr>`)}
       </tbody></table>
       <form class="row" id="invite" onSubmit=${run((e) => { const f = new FormData(e.target); return api("POST", "/api/members", { email: f.get("email"), name: f.get("name"), role: f.get("role") }); })}>
         <label>Name <input name="name" required /></label><label>Email <input name="email" type="email" required /></label>
-        <label>Role <select name="role">${ROLES.map((r) => html`<option selected=${r === "member"}>${r}</option>`)}</select></label>
+        <label>Role <select name="role">${ROLES.map((r) => html`<option value=${r} selected=${r === "member"}>${r}</option>`)}</select></label>
         <button class="primary">Invite</button></form>
     </section>
     <section class="card"><h2>API tokens</h2>
@@ -36,7 +36,7 @@ export default function Members() {
       </tbody></table>
       <form class="row" id="new-token" onSubmit=${run((e) => { const f = new FormData(e.target); return api("POST", "/api/tokens", { name: f.get("name"), role: f.get("role") }); })}>
         <label>Name <input name="name" required /></label>
-        <label>Role <select name="role">${ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
+        <label>Role <select name="role">${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}</select></label>
         <button class="primary">Create token</button></form>
     </section>`;
 }

@@ -36,8 +36,8 @@ function Leaf({ c, set, remove, path }) {
   const upd = (k) => (e) => set({ ...c, [k]: e.target.type === "checkbox" ? e.target.checked : e.target.value });
   const field = (e) => set({ ...c, field: e.target.value, operator: OPERATORS[e.target.value][0], value: e.target.value === "account" ? (store.accounts[0] || {}).id || "" : "" });
   return html`<div class="cond" data-path=${path}>
-    <select aria-label="Field" value=${c.field} onChange=${field}>${Object.keys(OPERATORS).map((f) => html`<option>${f}</option>`)}</select>
-    <select aria-label="Operator" value=${c.operator} onChange=${upd("operator")}>${OPERATORS[c.field].map((o) => html`<option>${o}</option>`)}</select>
+    <select aria-label="Field" value=${c.field} onChange=${field}>${Object.keys(OPERATORS).map((f) => html`<option value=${f}>${f}</option>`)}</select>
+    <select aria-label="Operator" value=${c.operator} onChange=${upd("operator")}>${OPERATORS[c.field].map((o) => html`<option value=${o}>${o}</option>`)}</select>
     ${c.field === "account" && c.operator === "equals"
       ? html`<select aria-label="Account" value=${c.value} onChange=${upd("value")}>${store.accounts.map((a) => html`<option value=${a.id}>${a.name}</option>`)}</select>`
       : html`<input aria-label=${c.operator === "between" ? "From" : "Value"} value=${c.value} type=${c.field === "date" ? "date" : "text"}

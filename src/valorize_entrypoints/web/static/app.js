@@ -1,9 +1,9 @@
 // The Valorize dashboard: a build-free ES module app (Preact + htm, vendored). This module is
 // the shell: the API client, the signed-in session, live events over pusher-js, the hash
 // router and the sign-in page. Each page is its own module, loaded when first opened.
-import { html, render, useState, useEffect, useRef } from "./vendor/preact/htm-preact.module.js";
+import { html, render, useState, useEffect, useLayoutEffect, useRef } from "./vendor/preact/htm-preact.module.js";
 
-export { html, useState, useEffect, useRef };
+export { html, useState, useEffect, useLayoutEffect, useRef };
 
 const TOKEN_KEY = "valorize.token";
 

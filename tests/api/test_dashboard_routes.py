@@ -63,7 +63,18 @@ def test_nothing_outside_the_static_folder_is_served(web: TestClient[Any], path:
 
 
 def test_the_page_learns_where_the_realtime_server_listens(web: TestClient[Any]) -> None:
-    assert web.get("/app/config.json").json() == {"pusher_key": "valorize-key", "realtime_port": 6123}
+    assert web.get("/app/config.json").json() == {
+        "pusher_key": "valorize-key", "realtime_url": None, "realtime_port": 6123}  # fmt: skip
+
+
+def test_a_public_realtime_url_is_checked_and_passed_on() -> None:
+    with pytest.raises(ValueError, match="REALTIME_PUBLIC_URL"):
+        Settings.from_env({"VALORIZE_REALTIME_PUBLIC_URL": "https://rt.example.com/x"})
+    settings = Settings.from_env({"VALORIZE_REALTIME_PUBLIC_URL": "wss://rt.example.com", "VALORIZE_BACKEND": "memory"})
+    container = Container()
+    container.settings.override(settings)
+    with TestClient(create_app(container)) as client:
+        assert client.get("/app/config.json").json()["realtime_url"] == "wss://rt.example.com"
 
 
 def test_the_swagger_page_loads_nothing_from_another_host(web: TestClient[Any]) -> None:

@@ -2,7 +2,7 @@
 ``valorize dev`` (embedded PostgreSQL, the worker, the realtime server), as a person uses it.
 
 Screenshots of every page go to ``<basetemp>/dashboard-screenshots`` (printed; CI keeps the
-basetemp). ``VALORIZE_DOCS_SCREENSHOTS=1`` also writes the few shown in docs/ into docs/img/.
+basetemp). ``DASHBOARD_DOCS_SCREENSHOTS=1`` also writes the few shown in docs/ into docs/img/.
 Chromium and its driver come from Debian (``apt-get install chromium chromium-driver``; .ci/run
 installs them); axe-core from npm (tests/e2e/realtime_js, ``npm ci``)."""
 
@@ -137,7 +137,7 @@ def go(driver: WebDriver, dev: Dev, page: str, ready_css: str) -> None:
 
 def shoot(driver: WebDriver, dev: Dev, name: str) -> None:
     driver.save_screenshot(str(dev.shots / f"{name}.png"))
-    if name in DOC_SHOTS and os.environ.get("VALORIZE_DOCS_SCREENSHOTS"):
+    if name in DOC_SHOTS and os.environ.get("DASHBOARD_DOCS_SCREENSHOTS"):
         (ROOT / "docs/img").mkdir(exist_ok=True)
         driver.save_screenshot(str(ROOT / f"docs/img/dashboard-{name}.png"))
 

@@ -49,7 +49,8 @@ def web_routes(settings: Settings, store: AssetStore | None = None) -> list[HTTP
     assets = store or AssetStore()
     config = msgspec.json.encode({
         "pusher_key": settings.pusher_key,
-        # the realtime server's port on the page's own host (dev and single-host deployments)
+        # where browsers reach the realtime server: a public URL, or this page's host at the port
+        "realtime_url": settings.realtime_public_url.rstrip("/") or None,
         "realtime_port": settings.realtime_port,
     })  # fmt: skip
 

@@ -129,9 +129,11 @@ window.__valorizeEvents = [];
 async function connectLive(me) {
   if (!window.Pusher) await new Promise((ok) => window.addEventListener("load", ok, { once: true }));
   const config = await fetch("/app/config.json").then((r) => r.json());
-  const tls = location.protocol === "https:";
+  const url = config.realtime_url ? new URL(config.realtime_url) : null;
+  const tls = url ? url.protocol === "wss:" : location.protocol === "https:";
+  const port = url ? Number(url.port || (tls ? 443 : 80)) : config.realtime_port;
   pusher = new window.Pusher(config.pusher_key, {
-    cluster: "local", wsHost: location.hostname, wsPort: config.realtime_port, wssPort: config.realtime_port,
+    cluster: "local", wsHost: url ? url.hostname : location.hostname, wsPort: port, wssPort: port,
     forceTLS: tls, enabledTransports: tls ? ["wss"] : ["ws"], disableStats: true,
     channelAuthorization: { endpoint: "/broadcasting/auth", transport: "ajax",
       headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } },

@@ -34,7 +34,7 @@ export default function Reports() {
     <section class="card"><form class="row" onSubmit=${(e) => { e.preventDefault(); const f = new FormData(e.target); setRange({ start: f.get("start"), end: f.get("end") }); }}>
       <label>From <input type="date" name="start" value=${range.start} /></label><label>To <input type="date" name="end" value=${range.end} /></label>
       <button class="primary">Show</button></form><${ErrorBox} error=${error} /></section>
-    ${data && html`<div class="grid">
+    ${data && html`<div>
       <section class="card"><h2>Spending by category per month</h2><${Chart} id="chart-spend" title="Spending by category" bars x=${s.x} series=${s.series} /></section>
       <section class="card"><h2>Cash flow</h2><${Chart} id="chart-flow" title="Cash flow" x=${flow.map((r) => seconds(r.month))}
         series=${[{ label: "in", values: flow.map((r) => num(r.inflow)) }, { label: "out", values: flow.map((r) => -Math.abs(num(r.outflow))) }, { label: "net", values: flow.map((r) => num(r.net)) }]} />

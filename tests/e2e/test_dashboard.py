@@ -122,7 +122,8 @@ def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: floa
         return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
     except TimeoutException:
         logs = [e["message"] for e in driver.get_log("browser")][-20:]
-        raise AssertionError(f"timed out waiting for {what or condition}; browser log: {logs}") from None
+        shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".error")]
+        raise AssertionError(f"timed out waiting for {what or condition}; errors shown: {shown}; browser log: {logs}") from None
 
 
 def find(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:
@@ -220,10 +221,11 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
 
     # -- open an account and two categories through the forms -------------------------------------
     go(d, dev, "accounts", "#new-account")
-    form = find(d, "#new-account")
-    form.find_element(By.NAME, "name").send_keys("Conta Corrente")
-    form.find_element(By.CSS_SELECTOR, "button").click()
-    wait(d, lambda x: "Conta Corrente" in x.find_element(By.ID, "accounts").text, what="the new account")
+    for name in ("Conta Corrente", "Poupança"):
+        form = find(d, "#new-account")
+        form.find_element(By.NAME, "name").send_keys(name)
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        wait(d, lambda x, n=name: n in x.find_element(By.ID, "accounts").text, what=name)
     for name in ("Mercado", "Combustível"):
         form = find(d, "#new-category")
         form.find_element(By.NAME, "name").send_keys(name)
@@ -264,6 +266,33 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
     renders = wait(d, lambda x: x.execute_script(full_pages), what="a full page's render")
     print(f"a page of 50 transactions in the DOM, laid out, after its data arrived: {renders[-1]:.1f} ms")
     assert renders[-1] < 100, renders
+    # keyset paging: "More" brings the next 50 (300 imported)
+    find(d, "#more").click()
+    wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "#transactions tbody tr")) == 100, what="the second page")
+    # a split across two categories
+    row = row_of(d, "LOJA 279")  # -289.79, on the first page (newest first)
+    row.find_element(By.XPATH, ".//button[text()='Split']").click()
+    editor = find(d, "[data-split-editor]")
+    editor.find_element(By.XPATH, ".//button[text()='Add split']").click()
+    amounts = editor.find_elements(By.CSS_SELECTOR, "input[size='10']")
+    amounts[0].clear()
+    amounts[0].send_keys("-200.00")
+    amounts[1].clear()
+    amounts[1].send_keys("-89.79")
+    categories = editor.find_elements(By.CSS_SELECTOR, "select")
+    select_by_text(categories[0], "Mercado")
+    select_by_text(categories[1], "Combustível")
+    editor.find_element(By.XPATH, ".//button[text()='Save splits']").click()
+    wait(d, lambda x: "Combustível" in row_of(x, "LOJA 279").text and "Mercado" in row_of(x, "LOJA 279").text,
+         what="the split")  # fmt: skip
+    # a transfer between the two accounts
+    find(d, "details summary").click()
+    transfer = find(d, "#new-transfer")
+    select_by_text(transfer.find_element(By.NAME, "to"), "Poupança (BRL)")
+    transfer.find_element(By.NAME, "amount").send_keys("100.00")
+    transfer.find_element(By.CSS_SELECTOR, "button").click()
+    wait(d, lambda x: len(x.find_elements(By.XPATH, "//table[@id='transactions']//tr[contains(., 'transfer')]")) == 2,
+         what="both legs of the transfer")  # fmt: skip
     shoot(d, dev, "transactions")
 
     # -- the next import learns the correction ----------------------------------------------------

@@ -31,9 +31,9 @@ export default function Accounts() {
       <form class="row" id="new-account" onSubmit=${addAccount}>
         <label>Name <input name="name" required /></label>
         <label>Kind <select name="kind">${KINDS.map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
-        <label>Currency <input name="currency" required value="BRL" size="4" pattern="[A-Za-z]{3}" /></label>
-        <label>Opening balance <input name="opening_balance" value="0" size="10" /></label>
-        <label>Opened on <input name="opened_on" type="date" value=${today()} /></label>
+        <label>Currency <input name="currency" required defaultValue="BRL" size="4" pattern="[A-Za-z]{3}" /></label>
+        <label>Opening balance <input name="opening_balance" defaultValue="0" size="10" /></label>
+        <label>Opened on <input name="opened_on" type="date" defaultValue=${today()} /></label>
         <button class="primary">Open account</button>
       </form>
     </section>

@@ -38,7 +38,7 @@ export default function Budgets() {
       <form class="row" id="new-budget" onSubmit=${create}>
         <${CategorySelect} label="Category" blank="Choose…" value=${category} onChange=${setCategory} />
         <label>Limit <input name="limit" required placeholder="500.00" size="10" /></label>
-        <label>Currency <input name="currency" required size="4" value=${(store.accounts[0] && store.accounts[0].currency) || "BRL"} /></label>
+        <label>Currency <input name="currency" required size="4" defaultValue=${(store.accounts[0] && store.accounts[0].currency) || "BRL"} /></label>
         <label>Period <select name="period"><option value="month">month</option><option value="week">week</option><option value="year">year</option></select></label>
         <label>Rollover <select name="rollover"><option value="reset">reset</option><option value="carry_unspent">carry_unspent</option><option value="carry_unspent_and_overspent">carry_unspent_and_overspent</option></select></label>
         <button class="primary" disabled=${!category}>Add budget</button></form>

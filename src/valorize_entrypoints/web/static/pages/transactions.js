@@ -91,7 +91,7 @@ function NewForms({ onDone }) {
     <form class="row" id="new-transaction" onSubmit=${submit("/api/transactions", (f) => ({
       account_id: f.get("account_id"), booked_on: f.get("booked_on"), description: f.get("description"), amount: f.get("amount") }))}>
       <${AccountSelect} name="account_id" />
-      <label>Date <input name="booked_on" type="date" required value=${today()} /></label>
+      <label>Date <input name="booked_on" type="date" required defaultValue=${today()} /></label>
       <label>Description <input name="description" required /></label>
       <label>Amount <input name="amount" required placeholder="-12.34" pattern="[+-]?[0-9]+(\\.[0-9]+)?" /></label>
       <button class="primary">Add transaction</button></form>
@@ -99,7 +99,7 @@ function NewForms({ onDone }) {
       from_account_id: f.get("from"), to_account_id: f.get("to"), amount: f.get("amount"), booked_on: f.get("booked_on") }))}>
       <${AccountSelect} name="from" label="From" /><${AccountSelect} name="to" label="To" />
       <label>Amount <input name="amount" required placeholder="100.00" /></label>
-      <label>Date <input name="booked_on" type="date" required value=${today()} /></label>
+      <label>Date <input name="booked_on" type="date" required defaultValue=${today()} /></label>
       <button class="primary">Transfer</button></form>
     <${ErrorBox} error=${error} />${ok && html`<span class="muted" role="status">${ok}</span>`}</details>`;
 }

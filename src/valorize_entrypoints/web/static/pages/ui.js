@@ -16,7 +16,7 @@ export function CategorySelect({ value, onChange, label = "Category", id, blank 
 
 export function AccountSelect({ value, onChange, label = "Account", id, blank = null, name }) {
   return html`<label>${label}
-    <select id=${id} name=${name} value=${value || ""} onChange=${(e) => onChange && onChange(e.target.value || null)}>
+    <select id=${id} name=${name} value=${value || (blank !== null ? "" : undefined)} onChange=${(e) => onChange && onChange(e.target.value || null)}>
       ${blank !== null && html`<option value="">${blank}</option>`}
       ${store.accounts.map((a) => html`<option value=${a.id}>${a.name} (${a.currency})</option>`)}
     </select></label>`;

@@ -123,7 +123,7 @@ def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: floa
     except TimeoutException:
         logs = [e["message"] for e in driver.get_log("browser")][-20:]
         shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".error")]
-        raise AssertionError(f"timed out waiting for {what or condition}; shown: {shown}; browser log: {logs}") from None
+        raise AssertionError(f"timed out waiting for {what or condition}; shown: {shown}; console: {logs}") from None
 
 
 def find(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:

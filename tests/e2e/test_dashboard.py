@@ -167,11 +167,13 @@ def api(dev: Dev, method: str, path: str, **kwargs: Any) -> Any:
     return response.json() if response.content else None
 
 
-def import_csv(driver: WebDriver, dev: Dev, path: Path, account: str) -> str:
+def import_csv(driver: WebDriver, dev: Dev, path: Path, account: str, *, skip_invalid: bool = False) -> str:
     """Upload through the Imports page; returns the import's id once it has completed."""
     go(driver, dev, "imports", "#import-file")
     select_by_text(find(driver, "#import-account"), f"{account} (BRL)")
     find(driver, "#import-file").send_keys(str(path))
+    if skip_invalid:
+        find(driver, "#skip-invalid").click()
     find(driver, "#mapping-preview tbody tr")
     assert Select(find(driver, "#mapping select[data-key=amount_column]")).first_selected_option.text == "Amount"
     driver.execute_script(
@@ -297,8 +299,11 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
 
     # -- the next import learns the correction ----------------------------------------------------
     second_csv = tmp_path / "dezembro.csv"
-    second_csv.write_text(_csv([("2026-12-02", "SUPERMERCADO BOM PRECO", "-45.90")]))
-    second = import_csv(d, dev, second_csv, "Conta Corrente")
+    second_csv.write_text(_csv([("2026-12-02", "SUPERMERCADO BOM PRECO", "-45.90"), ("2026-12-03", "TARIFA", "doze")]))
+    second = import_csv(d, dev, second_csv, "Conta Corrente", skip_invalid=True)
+    errors = find(d, ".import-errors").text  # the per-row error, with its line
+    assert "3" in errors, errors
+    assert "imported 1" in find(d, ".import-status").text
     d.execute_script("location.hash = arguments[0]", f"#/transactions?import_id={second}")
     d.refresh()
     row = row_of(d, "SUPERMERCADO BOM PRECO")

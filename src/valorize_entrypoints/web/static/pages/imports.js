@@ -148,7 +148,7 @@ export default function Imports() {
         <div class="row">
           <${AccountSelect} id="import-account" value=${account} onChange=${setAccount} />
           <label>Statement (CSV or OFX) <input id="import-file" type="file" accept=".csv,.txt,.ofx,.qfx" required onChange=${pick} /></label>
-          <label class="inline"><input type="checkbox" checked=${skip} onChange=${(e) => setSkip(e.target.checked)} /> Skip invalid rows</label>
+          <label class="inline"><input id="skip-invalid" type="checkbox" checked=${skip} onChange=${(e) => setSkip(e.target.checked)} /> Skip invalid rows</label>
           <button class="primary" id="import-submit" disabled=${!file}>Import</button>
         </div>
         ${guess && html`<h2>Column mapping (suggested)</h2><${MappingEditor} guess=${guess} mapping=${mapping} setMapping=${setMapping} />`}

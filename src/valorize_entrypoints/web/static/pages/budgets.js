@@ -30,7 +30,7 @@ export default function Budgets() {
   return html`<h1>Budgets</h1><${ErrorBox} error=${error} />
     <div class="grid">
       <section class="card"><h2>This period</h2><${BudgetBars} statuses=${statuses} budgets=${budgets} /></section>
-      <section class="card"><h2>Spending in budgeted categories</h2><${Chart} id="chart-budgets" title="Monthly spending, budgeted categories" bars x=${chart.x} series=${chart.series} /></section>
+      <section class="card"><h2>Spending in budgeted categories</h2><${Chart} id="chart-budgets" title="Monthly spending, budgeted categories" monthly x=${chart.x} series=${chart.series} /></section>
     </div>
     <section class="card"><h2>Budgets</h2>
       <table id="budgets"><tbody>${budgets.map((b) => html`<tr key=${b.id}><td>${categoryName(b.category_id)}</td><td>${b.limit.amount} ${b.limit.currency} per ${b.period}</td><td>${b.rollover}</td>

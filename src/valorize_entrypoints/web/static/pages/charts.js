@@ -24,7 +24,7 @@ const COLORS = ["#1f5f8b", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490"
 export const seconds = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
 /** A uPlot chart: ``x`` in unix seconds, ``series`` [{label, values}], ``bars`` to draw bars. */
-export function Chart({ title, x, series, bars = false, id }) {
+export function Chart({ title, x, series, bars = false, id, monthly = false }) {
   const box = useRef(null);
   useEffect(() => {
     let plot = null;
@@ -36,10 +36,12 @@ export function Chart({ title, x, series, bars = false, id }) {
       const paths = bars && uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8 / Math.max(series.length, 1), 60] }) : undefined;
       plot = new uPlot({
         width, height: 260, title,
-        scales: { x: { time: true } },
+        // monthly points: half a month of room each side, one tick per month labelled YYYY-MM
+        scales: { x: monthly ? { time: true, range: (u, lo, hi) => [lo - 16 * 86400, hi + 16 * 86400] } : { time: true } },
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2,
           fill: bars ? COLORS[i % COLORS.length] + "99" : undefined, paths }))],
-        axes: [{}, { size: 70 }],
+        axes: [monthly ? { splits: (u) => u.data[0], values: (u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(0, 7)) } : {},
+          { size: 70 }],
       }, [x, ...series.map((s) => s.values)], box.current);
     });
     return () => { alive = false; if (plot) plot.destroy(); };

@@ -35,8 +35,8 @@ export default function Reports() {
       <label>From <input type="date" name="start" value=${range.start} /></label><label>To <input type="date" name="end" value=${range.end} /></label>
       <button class="primary">Show</button></form><${ErrorBox} error=${error} /></section>
     ${data && html`<div>
-      <section class="card"><h2>Spending by category per month</h2><${Chart} id="chart-spend" title="Spending by category" bars x=${s.x} series=${s.series} /></section>
-      <section class="card"><h2>Cash flow</h2><${Chart} id="chart-flow" title="Cash flow" x=${flow.map((r) => seconds(r.month))}
+      <section class="card"><h2>Spending by category per month</h2><${Chart} id="chart-spend" title="Spending by category" monthly x=${s.x} series=${s.series} /></section>
+      <section class="card"><h2>Cash flow</h2><${Chart} id="chart-flow" title="Cash flow" monthly x=${flow.map((r) => seconds(r.month))}
         series=${[{ label: "in", values: flow.map((r) => num(r.inflow)) }, { label: "out", values: flow.map((r) => -Math.abs(num(r.outflow))) }, { label: "net", values: flow.map((r) => num(r.net)) }]} />
         <table><thead><tr><th>Month</th><th class="num">In</th><th class="num">Out</th><th class="num">Net</th></tr></thead><tbody>
           ${flow.map((r) => html`<tr><td>${r.month.slice(0, 7)}</td><td class="num">${money(r.inflow)}</td><td class="num">${money(r.outflow)}</td><td class="num">${money(r.net)}</td></tr>`)}</tbody></table></section>

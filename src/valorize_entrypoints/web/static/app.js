@@ -117,12 +117,16 @@ export function categoryName(id) {
 // ---- live events over the tenant's private channel ----------------------------------------
 
 const eventHandlers = new Set();
-/** Calls ``fn(name, payload)`` for each live event while the component is mounted. */
-export function useLive(fn, deps = []) {
+/** Calls ``fn(name, payload)`` for each live event while the component is mounted — the ``fn``
+ * of the latest render, so a handler never acts on state a render has since replaced. */
+export function useLive(fn) {
+  const latest = useRef(fn);
+  latest.current = fn;
   useEffect(() => {
-    eventHandlers.add(fn);
-    return () => eventHandlers.delete(fn);
-  }, deps);
+    const handler = (name, payload) => latest.current(name, payload);
+    eventHandlers.add(handler);
+    return () => eventHandlers.delete(handler);
+  }, []);
 }
 let pusher = null;
 window.__valorizeEvents = [];

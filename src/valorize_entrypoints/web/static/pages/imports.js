@@ -86,7 +86,7 @@ function Progress({ id, onDone }) {
     if (p.import_id !== id) return;
     if (name === "import.progressed") setProgress(p);
     if (name === "import.completed" || name === "transactions.imported") refresh();
-  }, [id]);
+  });
   const finished = imp && imp.status !== "pending" && imp.status !== "running";
   useEffect(() => { if (finished) onDone && onDone(imp); }, [finished]);
   if (!imp) return html`<${ErrorBox} error=${error} />`;

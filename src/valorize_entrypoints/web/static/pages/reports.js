@@ -27,7 +27,7 @@ export default function Reports() {
   const [range, setRange] = useState({ start: yearAgo(), end: today() });
   const q = `?start=${range.start}&end=${range.end}`;
   const [data, error, reload] = useLoad(() => Promise.all(["spend_by_category", "cash_flow", "net_worth"].map((k) => api("GET", `/api/reports/${k}${q}`))), [q]);
-  useLive((name) => { if (name.startsWith("transaction") || name === "transactions.imported") reload(); }, [q]);
+  useLive((name) => { if (name.startsWith("transaction") || name === "transactions.imported") reload(); });
   const [spend, flow, worth] = data ? data.map((r) => r.rows) : [[], [], []];
   const s = spendSeries(spend);
   return html`<h1>Reports</h1>

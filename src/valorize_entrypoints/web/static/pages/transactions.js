@@ -112,12 +112,15 @@ export default function Transactions() {
   const [error, setError] = useState(null);
   const [fresh, setFresh] = useState(new Set());
   const seq = useRef(0);
+  const current = useRef(applied);
+  current.current = applied; // a live event's reload uses the filters shown now, never a stale closure's
 
   const load = async (cursor = null) => {
     const mine = ++seq.current;
+    const f = current.current;
     setError(null);
     try {
-      const data = await api("GET", `/api/transactions${query({ ...applied, uncategorized: applied.uncategorized ? "true" : "", limit: PAGE, cursor })}`);
+      const data = await api("GET", `/api/transactions${query({ ...f, uncategorized: f.uncategorized ? "true" : "", limit: PAGE, cursor })}`);
       if (mine !== seq.current) return;
       performance.clearMarks("transactions-data");
       performance.mark("transactions-data");
@@ -138,7 +141,7 @@ export default function Transactions() {
       setFresh((f) => new Set([...f, payload.transaction_id]));
       load();
     } else if (name.startsWith("transaction") || name === "transactions.imported" || name === "valorize:resync") load();
-  }, [applied]);
+  });
 
   const replace = (t) => setPage((p) => ({ ...p, items: p.items.map((x) => (x.id === t.id ? t : x)) }));
   const set = (k) => (e) => setFilters({ ...filters, [k]: e.target.type === "checkbox" ? e.target.checked : e.target.value });
@@ -154,8 +157,8 @@ export default function Transactions() {
         <${CategorySelect} id="f-category" value=${filters.category_id} blank="All categories" onChange=${(v) => setFilters({ ...filters, category_id: v || "" })} />
         <label>From <input type="date" value=${filters.date_from} onInput=${set("date_from")} /></label>
         <label>To <input type="date" value=${filters.date_to} onInput=${set("date_to")} /></label>
-        <label>Min amount <input size="8" value=${filters.amount_min} onInput=${set("amount_min")} /></label>
-        <label>Max amount <input size="8" value=${filters.amount_max} onInput=${set("amount_max")} /></label>
+        <label>Min amount <input id="f-min" size="8" value=${filters.amount_min} onInput=${set("amount_min")} /></label>
+        <label>Max amount <input id="f-max" size="8" value=${filters.amount_max} onInput=${set("amount_max")} /></label>
         <label class="inline"><input type="checkbox" checked=${filters.uncategorized} onChange=${set("uncategorized")} /> Uncategorized only</label>
         ${filters.import_id && html`<label>Import <input value=${filters.import_id} onInput=${set("import_id")} size="12" /></label>`}
         <button class="primary">Filter</button><button type="button" onClick=${clear}>Clear</button>

@@ -276,8 +276,7 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
     select_by_text(row.find_element(By.CSS_SELECTOR, "select"), "Mercado")
     wait(d, lambda x: "manual" in row_of(x, "SUPERMERCADO BOM PRECO").text, what="the correction's explanation")
     # three agreeing corrections of one payee: Valorize proposes a rule (accepted below)
-    find(d, "#f-q").clear()
-    find(d, "#f-q").send_keys("farmacia")
+    type_into(find(d, "#f-q"), "farmacia")
     find(d, "#filters button.primary").click()
     wait(d, lambda x: len(x.find_elements(By.XPATH, "//table[@id='transactions']//tr[contains(., 'FARMACIA')]")) == 3,
          what="the three FARMACIA rows")  # fmt: skip
@@ -314,10 +313,8 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
     editor = find(d, "[data-split-editor]")
     editor.find_element(By.XPATH, ".//button[text()='Add split']").click()
     amounts = editor.find_elements(By.CSS_SELECTOR, "input[size='10']")
-    amounts[0].clear()
-    amounts[0].send_keys("-200.00")
-    amounts[1].clear()
-    amounts[1].send_keys("-89.79")
+    type_into(amounts[0], "-200.00")
+    type_into(amounts[1], "-89.79")
     categories = editor.find_elements(By.CSS_SELECTOR, "select")
     select_by_text(categories[0], "Mercado")
     select_by_text(categories[1], "Combustível")

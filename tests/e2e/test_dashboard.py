@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -410,8 +411,17 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
     assert find(d, "#new-secret").text.startswith("vz_")
     shoot(d, dev, "members")
     go(d, dev, "overview", "#balances")
-    wait(d, lambda x: "Mercado" in x.find_element(By.ID, "h-month").find_element(By.XPATH, "..").text, what="budgets")
+    month = d.find_element(By.ID, "h-month").find_element(By.XPATH, "..")
+    wait(d, lambda x: "Mercado" in month.text, what="budgets")
     shoot(d, dev, "overview")
+    # balances and this month's budget move live when another client records a purchase
+    total, spent = find(d, "[data-total=BRL]").text, month.text
+    mercado = next(c["id"] for c in api(dev, "GET", "/api/categories") if c["name"] == "Mercado")
+    body = {"account_id": account["id"], "booked_on": date.today().isoformat(), "description": "FEIRA",
+            "amount": "-30.00", "category_id": mercado}  # fmt: skip
+    api(dev, "POST", "/api/transactions", json=body)
+    wait(d, lambda x: x.find_element(By.CSS_SELECTOR, "[data-total=BRL]").text != total, what="the total balance")
+    wait(d, lambda x: month.text != spent, what="the budget's spending")
 
     # -- accessibility: axe-core on every page, no serious or critical violation -----------------
     for page, ready in PAGES:

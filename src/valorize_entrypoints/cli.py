@@ -122,6 +122,7 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         url = f"http://{settings.host}:{settings.port}"
         where = "in memory" if memory else f"PostgreSQL in {settings.data_dir / 'postgres'}"
         click.echo(f"Valorize is running at {url}  (data: {where})")
+        click.echo(f"Dashboard: {url}/  (sign in with the demo token)")
         click.echo(f"API docs: {url}/schema   metrics: {url}/metrics")
         click.echo(f"Demo token: {secret}")
         click.echo(f'Try: curl -H "Authorization: Bearer {secret}" {url}/api/accounts')

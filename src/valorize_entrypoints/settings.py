@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,8 @@ class Settings:
             ``shared_secret`` (``private-encrypted-*``) is derived from it, as in the Pusher SDKs
             (publishers encrypt with the same key). Empty: encrypted channels are refused.
         realtime_host, realtime_port: where ``valorize realtime`` (and ``valorize dev``) listen.
+        realtime_public_url: where browsers reach the realtime server (``wss://rt.example.com``),
+            told to the dashboard; empty: the dashboard's own host at ``realtime_port``.
         realtime_client_events: let clients send ``client-`` events on private/presence channels.
         realtime_activity_timeout: seconds of silence before the server pings a client.
         realtime_max_message_bytes: the largest frame a client may send.
@@ -124,6 +127,7 @@ class Settings:
     pusher_encryption_master_key: str = ""
     realtime_host: str = "127.0.0.1"
     realtime_port: int = 6001
+    realtime_public_url: str = ""
     realtime_client_events: bool = False
     realtime_activity_timeout: int = 120
     realtime_max_message_bytes: int = 10_000
@@ -185,6 +189,8 @@ class Settings:
                     parse_limit(value)
                 except ValueError:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
+        if settings.realtime_public_url and not re.fullmatch(r"wss?://[^/\s?#]+/?", settings.realtime_public_url):
+            raise ValueError("VALORIZE_REALTIME_PUBLIC_URL must be ws://host[:port] or wss://host[:port]")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

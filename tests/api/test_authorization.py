@@ -265,6 +265,7 @@ FIRST_ALLOWED_OTHERWISE = {
     "DELETE /api/categories/{category_id}": 409,  # rules assign it
     "DELETE /api/accounts/{account_id}": 409,  # it has transactions
     "GET /schema/{path}": 404,  # no such document
+    "GET /app/{path}": 404,  # no such file (the dashboard's files: tests/api/test_dashboard_routes.py)
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
 }
 
@@ -355,6 +356,7 @@ def test_the_table_says_what_the_issue_says() -> None:
     assert public == {
         "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
         "GET /schema/oauth2-redirect.html", "GET /schema/{path}", "OPTIONS *", "POST /api/signup",
+        "GET /", "GET /app/config.json", "GET /app/{path}",  # the dashboard's page and files: no data
     }  # fmt: skip
     for key, access in POLICY.items():
         method, path = key.split(" ", 1)

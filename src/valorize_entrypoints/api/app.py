@@ -19,7 +19,12 @@ from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.budgets import BudgetController
-from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
+from valorize_entrypoints.api.controllers.identity import (
+    MemberController,
+    SessionController,
+    SignupController,
+    TokenController,
+)
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
 from valorize_entrypoints.api.controllers.rates import RateController, SettingsController
@@ -37,12 +42,13 @@ from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
-from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
+from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, local_swagger
 from valorize_entrypoints.api.policy import declare_access, enforce_access
 from valorize_entrypoints.api.query_params import refuse_unknown_query
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
+from valorize_entrypoints.web.routes import web_routes
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -97,6 +103,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ready,
             MetricsController,
             SignupController,
+            SessionController,
             TokenController,
             MemberController,
             AccountController,
@@ -116,6 +123,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             PusherApiController,
             PusherUserTerminationController,
             *([TaskController] if include_worker else []),
+            *web_routes(settings),  # the dashboard at / and its files under /app/
         ],
         dependencies={
             "runtime": Provide(_runtime, sync_to_thread=False),
@@ -149,7 +157,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             description="Finance with automatic transaction categorization.",
             path="/schema",
             # msgspec's schemas of the bodies: every constraint it enforces (api/openapi.py)
-            render_plugins=[ConstrainedJsonRenderPlugin(), ConstrainedSwaggerRenderPlugin()],
+            render_plugins=[ConstrainedJsonRenderPlugin(), local_swagger()],  # Swagger UI from /app/vendor
         ),
         debug=False,
     )

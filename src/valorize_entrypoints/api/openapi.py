@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
-__all__ = ["ConstrainedJsonRenderPlugin", "ConstrainedSwaggerRenderPlugin", "with_msgspec_components"]
+__all__ = ["ConstrainedJsonRenderPlugin", "ConstrainedSwaggerRenderPlugin", "local_swagger", "with_msgspec_components"]
 
 _REF = "#/components/schemas/{name}"
 
@@ -65,3 +65,17 @@ class ConstrainedJsonRenderPlugin(_Constrained, JsonRenderPlugin):
 
 class ConstrainedSwaggerRenderPlugin(_Constrained, SwaggerRenderPlugin):
     """Swagger UI over the same document."""
+
+
+_VENDOR = "/app/vendor/swagger-ui/"
+
+
+def local_swagger() -> ConstrainedSwaggerRenderPlugin:
+    """The Swagger page with its scripts and styles served by the API itself (the package ships
+    ``swagger-ui-dist``; Litestar's default loads them from a CDN, a blank page offline)."""
+    return ConstrainedSwaggerRenderPlugin(
+        js_url=_VENDOR + "swagger-ui-bundle.js",
+        css_url=_VENDOR + "swagger-ui.css",
+        standalone_preset_js_url=_VENDOR + "swagger-ui-standalone-preset.js",
+        favicon="<link rel='icon' type='image/svg+xml' href='/app/favicon.svg'>",
+    )

@@ -62,9 +62,14 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "GET /schema/swagger": PUBLIC,
     "GET /schema/oauth2-redirect.html": PUBLIC,
     "GET /schema/{path}": PUBLIC,
-    "OPTIONS *": PUBLIC,  # Litestar's own answer to OPTIONS on every path: the Allow header only
+    "OPTIONS *": PUBLIC,
+    # the dashboard's page and files (no data: its calls to /api carry the user's token)
+    "GET /": PUBLIC,
+    "GET /app/config.json": PUBLIC,
+    "GET /app/{path}": PUBLIC,  # Litestar's own answer to OPTIONS on every path: the Allow header only
     # identity
     "POST /api/signup": PUBLIC,
+    "GET /api/me": VIEWER,
     "GET /api/tokens": OWNER,
     "POST /api/tokens": OWNER,
     "POST /api/tokens/{token_id}/revoke": OWNER,

@@ -17,6 +17,7 @@ from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.actions.manage_members import MemberRemoval, MemberRoleChange, NewMember
 from valorize_core.use_cases.actions.manage_tokens import NewToken, TokenRevocation
 from valorize_core.use_cases.actions.signup import SignupRequest
+from valorize_core.use_cases.queries.get_user import UserLookup
 from valorize_core.use_cases.queries.list_members import MembersQuery
 from valorize_core.use_cases.queries.list_tokens import TokensQuery
 from valorize_entrypoints.api import schemas as s
@@ -46,6 +47,16 @@ class SignupController(Controller):
     async def signup(self, data: Body[s.SignupIn], vz: VZ) -> s.SignupOut:
         result = await vz.signup(SignupRequest(data.tenant_name, data.email, data.name))
         return s.SignupOut(result.tenant.id, result.user.id, result.token.id, result.token_secret)
+
+
+class SessionController(Controller):
+    path = "/api/me"
+    tags = ("identity",)
+
+    @get(responses=ERRORS, summary="Who the calling token is: tenant, user, role (what the dashboard shows)")
+    async def me(self, vz: VZ, actor: Reader) -> s.MeOut:
+        user = await vz.get_user(UserLookup(actor.tenant_id, actor.user_id))
+        return s.MeOut(actor.tenant_id, actor.user_id, actor.token_id, actor.role.value, user.name, user.email)
 
 
 class TokenController(Controller):

@@ -12,6 +12,7 @@ from valorize_core.model.identity import ApiToken, Member
 from valorize_entrypoints.api.schemas.common import Email, Name
 
 __all__ = [
+    "MeOut",
     "MemberIn",
     "MemberInvited",
     "MemberOut",
@@ -38,6 +39,18 @@ class SignupOut(Struct):
     user_id: UUID
     token_id: UUID
     token: str
+
+
+class MeOut(Struct):
+    """The calling token: its tenant (``private-tenant.{tenant_id}`` is its live channel), its
+    user and role."""
+
+    tenant_id: UUID
+    user_id: UUID
+    token_id: UUID
+    role: str
+    name: str
+    email: str
 
 
 class TokenIn(Struct, forbid_unknown_fields=True):

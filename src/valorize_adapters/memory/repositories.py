@@ -147,6 +147,12 @@ class MemoryCategories(_Tenant):
         del data.categories[category_id]
         for suggestion in [s for s in data.rule_suggestions.values() if s.category_id == category_id]:
             del data.rule_suggestions[suggestion.id]  # as ON DELETE CASCADE
+        for word, counts in [(w, c) for w, c in data.payee_words.items() if any(k == category_id for k, _ in c)]:
+            left = tuple((k, n) for k, n in counts if k != category_id)  # as ON DELETE CASCADE
+            if left:
+                data.payee_words[word] = left
+            else:
+                del data.payee_words[word]
 
 
 class MemoryTransactions(_Tenant):
@@ -441,6 +447,16 @@ class MemoryPayees(_Tenant):
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry
+
+    async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        found = ((w, self._data.payee_words.get(w)) for w in set(words))
+        return {w: dict(counts) for w, counts in found if counts}
+
+    async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        for word in set(words):  # values are replaced, never mutated: a snapshot stays intact
+            counts = dict(self._data.payee_words.get(word, ()))
+            counts[category_id] = counts.get(category_id, 0.0) + weight
+            self._data.payee_words[word] = tuple(counts.items())
 
 
 class MemoryProcessedTasks(_Tenant):

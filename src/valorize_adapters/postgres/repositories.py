@@ -581,6 +581,28 @@ class PgPayees(_Repo):
             (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
         )
 
+    async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        out: dict[str, dict[UUID, float]] = {}
+        if not words:
+            return out
+        found = await self._s.fetch(
+            "SELECT word, category_id, weight FROM payee_words WHERE tenant_id = %s AND word = ANY(%s)",
+            (self._t, sorted(set(words))),
+        )
+        for r in found:
+            out.setdefault(r["word"], {})[r["category_id"]] = r["weight"]
+        return out
+
+    async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        if not words:
+            return
+        await self._s.execute(
+            "INSERT INTO payee_words (tenant_id, word, category_id, weight)"
+            " SELECT %s, w, %s, %s FROM unnest(%s::text[]) AS w ORDER BY w"
+            " ON CONFLICT (tenant_id, word, category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
+            (self._t, category_id, weight, sorted(set(words))),
+        )
+
 
 class PgProcessedTasks(_Repo):
     async def mark(self, task_id: UUID, name: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from uuid import UUID
 
@@ -28,8 +28,10 @@ __all__ = [
     "Match",
     "WordCounts",
     "WordStats",
+    "category_shares",
     "learned_key",
     "match",
+    "resolve",
     "word_similarity",
     "words",
 ]
@@ -84,6 +86,7 @@ class WordStats:
     """
 
     counts: Mapping[str, WordCounts]
+    _weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def known(self, word: str) -> bool:
         """Whether a labeled row ever carried ``word``."""
@@ -92,23 +95,35 @@ class WordStats:
     def weight(self, word: str) -> float:
         """How much ``word`` says about the payee, in [0, 1]: the larger of two learned signals.
 
-        *Purity*: the smoothed share of the word's top category, squared (a word seen only under
-        one category: 1; spread evenly over four: about 0.06). *Rarity over categories*: an IDF
-        over the categories the tenant uses, ``log((C + 1) / c) / log(C + 1)`` for a word seen
-        under ``c`` of ``C`` categories (a payee shared by two categories of twenty keeps 0.77; a
-        bank prefix under fifteen of them falls to 0.11). A word never seen weighs 1 (it may be
-        a new payee's).
+        *Lift*: how much more often the word's top category comes with it than with any row
+        (``(p - base) / (1 - base)``, ``p`` smoothed), squared — a bank word follows the tenant's
+        own mix of categories and lifts nothing; a payee's word seen under one category lifts 1.
+        *Rarity over categories*: an IDF over the categories the tenant uses,
+        ``(log((C + 1) / c) / log(C + 1))²`` for a word seen under ``c`` of ``C`` categories (a
+        payee shared by two categories of twenty keeps 0.59; a bank prefix under fifteen 0.01).
+        A word never seen weighs 1 (it may be a new payee's); so does every word while the tenant
+        has labeled only one category (nothing tells the bank's words apart yet).
         """
+        found = self._weights.get(word)
+        if found is None:
+            found = self._weights[word] = self._weight(word)
+        return found
+
+    def _weight(self, word: str) -> float:
         counts = self.counts.get(word)
         if not counts:
             return 1.0
-        total = sum(counts.values())
-        purity = min(1.0, (max(counts.values()) + _PRIOR) / (total + _PRIOR * len(counts))) ** 2
-        used = len(self.counts.get(ALL) or counts)
+        rows = self.counts.get(ALL) or counts
+        used = len(rows)
         if used <= 1:
-            return purity
+            return 1.0
+        top = max(counts, key=lambda c: counts[c])
+        total = sum(counts.values())
+        p = min(1.0, (counts[top] + _PRIOR) / (total + _PRIOR * len(counts)))
+        base = rows.get(top, 0.0) / sum(rows.values())
+        lift = max(0.0, (p - base) / (1 - base)) if base < 1 else 0.0
         rarity = math.log((used + 1) / min(used, len(counts))) / math.log(used + 1)
-        return max(purity, rarity)
+        return max(lift, rarity) ** 2
 
     def spread(self, word: str) -> int:
         """Over how many categories ``word`` was seen."""
@@ -119,6 +134,43 @@ def learned_key(line_words: Sequence[str], stats: WordStats) -> str:
     """The payee key of a line: its distinctive words in order (empty when none is: a line made
     only of bank words and places names no payee)."""
     return " ".join(w for w in line_words if stats.weight(w) >= KEY_WEIGHT)
+
+
+def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) -> tuple[str, ...]:
+    """``line`` with each never-seen word replaced by the known word of ``vocabulary`` it is a
+    typo or (the last word) a cut-off of, when one is alike enough (0.7); so ``"purch"`` at the
+    end of a line weighs what ``"purchase"`` weighs."""
+    known = [w for w in vocabulary if stats.known(w)]
+    out = []
+    for i, word in enumerate(line):
+        if stats.known(word):
+            out.append(word)
+            continue
+        best, partner = 0.0, word
+        for other in known:
+            s = word_similarity(word, other, truncated=i == len(line) - 1)
+            if s > best:
+                best, partner = s, other
+        out.append(partner if best >= 0.7 else word)
+    return tuple(out)
+
+
+def category_shares(line: Sequence[str], stats: WordStats) -> dict[UUID, float]:
+    """What the line's distinctive known words say on their own: each category's share of their
+    labeled weight, each word counted by its weight. Empty when no distinctive word is known (a
+    new payee). A payee printed the same for two categories splits its share between them."""
+    shares: dict[UUID, float] = {}
+    mass = 0.0
+    for word in dict.fromkeys(line):
+        counts = stats.counts.get(word)
+        weight = stats.weight(word)
+        if not counts or weight < KEY_WEIGHT:
+            continue
+        total = sum(counts.values())
+        mass += weight
+        for category_id, n in counts.items():
+            shares[category_id] = shares.get(category_id, 0.0) + weight * n / total
+    return {c: v / mass for c, v in shares.items()} if mass else {}
 
 
 def _edit_distance_at_most_one(a: str, b: str) -> bool:
@@ -173,11 +225,12 @@ def _mass(line_words: Iterable[str], stats: WordStats) -> float:
 def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Match:
     """How much of each line's distinctive words the other holds, typo- and truncation-tolerant.
 
-    Both directions count (their geometric mean): the example's distinctive words found in the
+    Both directions count (their product): the example's distinctive words found in the
     query, and the query's *known* distinctive words found in the example (a word never seen in
     any labeled row, such as a new bank prefix, neither helps nor hurts). The query's last word
     may be truncated.
     """
+    query, example = tuple(dict.fromkeys(query)), tuple(dict.fromkeys(example))
     if not query or not example:
         return Match(0.0, ())
     found: dict[str, tuple[float, str]] = {}
@@ -204,5 +257,5 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     if example_mass <= 0 or query_mass <= 0:
         return Match(0.0, ())
     covered_example = sum(s * stats.weight(e) for e, (s, _) in found.items())
-    score = (min(1.0, covered_example / example_mass) * min(1.0, covered_query / query_mass)) ** 0.5
+    score = min(1.0, covered_example / example_mass) * min(1.0, covered_query / query_mass)
     return Match(score, tuple((q, e) for e, (_, q) in found.items()))

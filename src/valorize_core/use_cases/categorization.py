@@ -20,7 +20,16 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
 from valorize_core.model.payee_memory import PayeeMemoryEntry
-from valorize_core.model.payee_words import ALL, KEY_WEIGHT, WordStats, learned_key, match, words
+from valorize_core.model.payee_words import (
+    ALL,
+    KEY_WEIGHT,
+    WordStats,
+    category_shares,
+    learned_key,
+    match,
+    resolve,
+    words,
+)
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.model.transactions import Categorization, CategorizationSource, Transaction
 from valorize_core.ports.embedder import Embedder
@@ -38,9 +47,9 @@ __all__ = [
 
 _PLACES = Decimal("0.001")
 _RECALL = 24  # neighbours fetched from the index before re-scoring
-_NEAR_BEST = 0.15  # neighbours this close to the best match take part in the vote
+_NEAR_BEST = 0.5  # neighbours matching at least this share of the best match take part in the vote
 _PRIOR = 0.5  # pseudo-observation against every candidate: one observation is not a certainty
-_TOLERANT = 0.75  # a neighbour matching this well lends its payee memory
+_TOLERANT = 0.6  # a neighbour matching this well lends its payee memory
 
 
 def _dec(value: float) -> Decimal:
@@ -103,17 +112,22 @@ class _Candidate:
     neighbours: float = 0.0
     neighbours_why: str = ""
     examples: list[tuple[float, str]] = field(default_factory=list)
+    share: float = 1.0
 
     def confidence(self, payee: float) -> float:
-        """Agreeing sources reinforce each other (noisy-or); a line without a distinctive word
-        (``payee`` below 1) is capped."""
-        return (1 - (1 - self.memory) * (1 - self.neighbours)) * payee
+        """Agreeing sources reinforce each other (noisy-or); the category's share of the line's
+        distinctive words scales it (a payee seen under two categories is not sure of either);
+        a line without a distinctive word (``payee`` below 1) is capped."""
+        return (1 - (1 - self.memory) * (1 - self.neighbours)) * self.share * payee
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
 
     def reasons(self) -> str:
-        return "; ".join(r for r in (self.memory_why, self.neighbours_why) if r)
+        words_why = (
+            "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
+        )
+        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why) if r)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,15 +230,17 @@ class Categorizer:
         example_words = {n.item_id: words(n.text) for n in neighbours}
         vocabulary = {ALL}.union(line, *example_words.values())
         stats = WordStats(await uow.payees.word_counts(sorted(vocabulary)) if vocabulary else {})
-        payee = max((stats.weight(w) for w in line), default=0.0)
+        resolved = resolve(line, stats, vocabulary)
+        payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
+        shares = category_shares(resolved, stats)
         candidates: dict[UUID, _Candidate] = {}
         scored = sorted(
             ((match(line, example_words[n.item_id], stats).score, n) for n in neighbours),
             key=lambda sn: -sn[0],
         )
         best_match = scored[0][0] if scored else 0.0
-        near = [(s, n) for s, n in scored if s > 0 and s >= best_match - _NEAR_BEST][: self._k]
+        near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
         weight_near = sum(s for s, _ in near)
         for s, n in near:
             c = candidates.setdefault(n.category_id, _Candidate(n.category_id))
@@ -235,6 +251,8 @@ class Categorizer:
             shown = ", ".join(f"{t!r} ({s:.2f})" for s, t in c.examples[:3])
             c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
         await self._memory(uow, line, stats, scored, candidates, known)
+        for c in candidates.values():
+            c.share = shares.get(c.category_id, 0.0) if shares else 1.0
         ranked = sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
         suggestions = tuple(
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked

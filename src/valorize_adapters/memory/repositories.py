@@ -439,6 +439,9 @@ class MemoryNotifications(_Tenant):
         return found
 
 
+_FORGOTTEN = 1e-9  # a word count at or below this is gone (as in the PostgreSQL adapter)
+
+
 class MemoryPayees(_Tenant):
     """Payee memory of one tenant."""
 
@@ -450,13 +453,18 @@ class MemoryPayees(_Tenant):
 
     async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
         found = ((w, self._data.payee_words.get(w)) for w in set(words))
-        return {w: dict(counts) for w, counts in found if counts}
+        return {w: dict(sorted(counts, key=lambda kv: str(kv[0]))) for w, counts in found if counts}
 
     async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
         for word in set(words):  # values are replaced, never mutated: a snapshot stays intact
             counts = dict(self._data.payee_words.get(word, ()))
             counts[category_id] = counts.get(category_id, 0.0) + weight
-            self._data.payee_words[word] = tuple(counts.items())
+            if counts[category_id] <= _FORGOTTEN:
+                del counts[category_id]
+            if counts:
+                self._data.payee_words[word] = tuple(counts.items())
+            else:
+                self._data.payee_words.pop(word, None)
 
 
 class MemoryProcessedTasks(_Tenant):

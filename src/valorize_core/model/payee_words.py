@@ -117,7 +117,7 @@ class WordStats:
         used = len(rows)
         if used <= 1:
             return 1.0
-        top = max(counts, key=lambda c: counts[c])
+        top = max(counts, key=lambda c: (counts[c], str(c)))  # ties alike in every adapter
         total = sum(counts.values())
         p = min(1.0, (counts[top] + _PRIOR) / (total + _PRIOR * len(counts)))
         base = rows.get(top, 0.0) / sum(rows.values())
@@ -131,9 +131,9 @@ class WordStats:
 
 
 def learned_key(line_words: Sequence[str], stats: WordStats) -> str:
-    """The payee key of a line: its distinctive words in order (empty when none is: a line made
-    only of bank words and places names no payee)."""
-    return " ".join(w for w in line_words if stats.weight(w) >= KEY_WEIGHT)
+    """The payee key of a line: its distinctive words in order; all its words when none is
+    distinctive (the categorizer then trusts the line little: it names no clear payee)."""
+    return " ".join(w for w in line_words if stats.weight(w) >= KEY_WEIGHT) or " ".join(line_words)
 
 
 def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) -> tuple[str, ...]:

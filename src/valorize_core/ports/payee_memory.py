@@ -28,5 +28,6 @@ class PayeeMemoryRepository(Protocol):
         ...
 
     async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
-        """Add ``weight`` to each distinct word of ``words`` under ``category_id``."""
+        """Add ``weight`` to each distinct word of ``words`` under ``category_id``; a negative
+        ``weight`` unlearns, and a count that reaches zero or below is forgotten."""
         ...

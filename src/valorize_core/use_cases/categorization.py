@@ -37,6 +37,7 @@ from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
 
 __all__ = [
+    "CONFIRMATION_WEIGHT",
     "Categorizer",
     "CategorizerOutcome",
     "Decision",
@@ -45,6 +46,8 @@ __all__ = [
     "vote",
 ]
 
+CONFIRMATION_WEIGHT = 0.5
+"""What an automatic category a person confirms or keeps teaches, against 1 for a correction."""
 _PLACES = Decimal("0.001")
 _RECALL = 24  # neighbours fetched from the index before re-scoring
 _NEAR_BEST = 0.5  # neighbours matching at least this share of the best match take part in the vote
@@ -319,6 +322,13 @@ class Categorizer:
         entry = entry.learn(category_id, at)
         await uow.payees.put(entry)
         return entry
+
+    async def unlearn(self, uow: UnitOfWork, tx: Transaction, category_id: UUID, *, weight: float = 1.0) -> None:
+        """Take back what :meth:`learn` taught the word statistics about ``tx``'s line (a person
+        moved it to another category); the payee memory keeps its recent history."""
+        line = words(self.label_text(tx))
+        if line:
+            await uow.payees.learn_words((ALL, *line), category_id, -weight)
 
     @staticmethod
     def label_text(tx: Transaction) -> str:

@@ -162,10 +162,15 @@ def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
 async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID, *, weight: float = 1.0) -> None:
     """Teach the payee memory and the word statistics that this payee belongs in ``category_id``
     (at once; ``weight`` below 1 for a confirmation of an automatic category), and propose a rule
-    when a person's recent categories for the payee agree."""
+    when a person's recent categories for the payee agree (a confirmation counts: it is theirs too)."""
     entry = await ports.categorizer.learn(uow, tx, category_id, ports.clock.now(), weight=weight)
-    if entry is not None and weight >= 1:
+    if entry is not None:
         await _maybe_suggest_rule(uow, ports, entry, tx)
+
+
+async def unlearn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
+    """Take back a person's earlier category of ``tx`` from the word statistics."""
+    await ports.categorizer.unlearn(uow, tx, category_id)
 
 
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:

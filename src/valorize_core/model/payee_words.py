@@ -201,10 +201,10 @@ def word_similarity(a: str, b: str, *, truncated: bool = False) -> float:
     character trigrams when it reaches 0.5, else 0."""
     if a == b:
         return 1.0
-    if min(len(a), len(b)) >= 4 and _edit_distance_at_most_one(a, b):
-        return 0.85
     if truncated and len(a) >= 3 and b.startswith(a):
         return 0.6 + 0.4 * len(a) / len(b)
+    if min(len(a), len(b)) >= 4 and _edit_distance_at_most_one(a, b):
+        return 0.85
     ta, tb = _trigrams(a), _trigrams(b)
     dice = 2 * len(ta & tb) / (len(ta) + len(tb))
     return dice if dice >= 0.5 else 0.0

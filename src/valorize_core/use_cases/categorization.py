@@ -118,10 +118,12 @@ class _Candidate:
     share: float = 1.0
 
     def confidence(self, payee: float) -> float:
-        """Agreeing sources reinforce each other (noisy-or); the category's share of the line's
+        """Agreeing sources reinforce each other, half as much as independent ones would (both
+        stand on the same observations); the category's share of the line's
         distinctive words scales it (a payee seen under two categories is not sure of either);
         a line without a distinctive word (``payee`` below 1) is capped."""
-        return (1 - (1 - self.memory) * (1 - self.neighbours)) * self.share * payee
+        high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
+        return (high + (1 - high) * low / 2) * self.share * payee
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS

@@ -49,7 +49,7 @@ def test_memory_below_the_threshold_categorizes_nothing_and_says_why(world: Worl
     assert "threshold" in why
     assert "2 of the last 4 times" in why
     suggestions = run(world.vz.suggest_categories(SuggestionQuery(world.tenant, tx.id)))
-    assert {s.category_id for s in suggestions} == {world.food, world.home}
+    assert {s.category_id for s in suggestions[:2]} == {world.food, world.home}
     assert all(s.confidence < Decimal("0.55") for s in suggestions)
 
 

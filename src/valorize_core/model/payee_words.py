@@ -195,16 +195,17 @@ def _trigrams(word: str) -> set[str]:
 
 @lru_cache(maxsize=1 << 16)
 def word_similarity(a: str, b: str, *, truncated: bool = False) -> float:
-    """How alike two words are, in [0, 1]: 1 when equal; 0.85 one edit apart (a typo) when both
-    have four letters or more; with ``truncated`` (``a`` ends its line), a prefix of three letters
+    """How alike two words are, in [0, 1]: 1 when equal; one edit apart (a typo: a letter
+    changed, dropped, added, or two swapped) 0.85 when both have four letters or more, 0.7 with
+    three; with ``truncated`` (``a`` ends its line), a prefix of three letters
     or more of ``b`` scores by how much of ``b`` it keeps; otherwise the Dice coefficient of their
     character trigrams when it reaches 0.5, else 0."""
     if a == b:
         return 1.0
     if truncated and len(a) >= 3 and b.startswith(a):
         return 0.6 + 0.4 * len(a) / len(b)
-    if min(len(a), len(b)) >= 4 and _edit_distance_at_most_one(a, b):
-        return 0.85
+    if min(len(a), len(b)) >= 3 and _edit_distance_at_most_one(a, b):
+        return 0.85 if min(len(a), len(b)) >= 4 else 0.7
     ta, tb = _trigrams(a), _trigrams(b)
     dice = 2 * len(ta & tb) / (len(ta) + len(tb))
     return dice if dice >= 0.5 else 0.0

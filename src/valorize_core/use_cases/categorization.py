@@ -53,6 +53,7 @@ _RECALL = 24  # neighbours fetched from the index before re-scoring
 _NEAR_BEST = 0.5  # neighbours matching at least this share of the best match take part in the vote
 _PRIOR = 0.5  # pseudo-observation against every candidate: one observation is not a certainty
 _TOLERANT = 0.6  # a neighbour matching this well lends its payee memory
+_PRIOR_SCALE = 0.3  # the tenant's mix of categories alone never reaches a threshold
 
 
 def _dec(value: float) -> Decimal:
@@ -116,6 +117,7 @@ class _Candidate:
     neighbours_why: str = ""
     examples: list[tuple[float, str]] = field(default_factory=list)
     share: float = 1.0
+    prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
         """Agreeing sources reinforce each other, half as much as independent ones would (both
@@ -123,7 +125,7 @@ class _Candidate:
         distinctive words scales it (a payee seen under two categories is not sure of either);
         a line without a distinctive word (``payee`` below 1) is capped."""
         high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
-        return (high + (1 - high) * low / 2) * self.share * payee
+        return max((high + (1 - high) * low / 2) * self.share * payee, self.prior * _PRIOR_SCALE)
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
@@ -132,7 +134,8 @@ class _Candidate:
         words_why = (
             "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
         )
-        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why) if r)
+        prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
+        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why, prior_why) if r)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,18 +226,22 @@ class Categorizer:
 
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
-        text = self.label_text(tx)
-        line = words(text)
+        line = words(self.label_text(tx))
+        counts = await uow.payees.word_counts((ALL, *line)) if line else {}
         neighbours: list[Neighbour] = []
         if self._embedder is not None and line:
-            vector = self._embedder.embed([text])[0]
+            # search by the line's payee key: the bank's words would bring the bank's rows near
+            vector = self._embedder.embed([learned_key(line, WordStats(counts))])[0]
             neighbours = [
                 n for n in await uow.examples.nearest(vector, max(_RECALL, self._k))
                 if known is None or n.category_id in known
             ]  # fmt: skip
         example_words = {n.item_id: words(n.text) for n in neighbours}
         vocabulary = {ALL}.union(line, *example_words.values())
-        stats = WordStats(await uow.payees.word_counts(sorted(vocabulary)) if vocabulary else {})
+        missing = sorted(vocabulary.difference(counts))
+        if missing:
+            counts = {**counts, **await uow.payees.word_counts(missing)}
+        stats = WordStats(counts)
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
@@ -256,6 +263,9 @@ class Categorizer:
             shown = ", ".join(f"{t!r} ({s:.2f})" for s, t in c.examples[:3])
             c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
         await self._memory(uow, line, stats, scored, candidates, known)
+        labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
+        for category_id, w in labeled.items():  # the weakest evidence: how common the category is
+            candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
         for c in candidates.values():
             c.share = shares.get(c.category_id, 0.0) if shares else 1.0
         ranked = sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
@@ -263,7 +273,9 @@ class Categorizer:
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
         )
         chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
-        return Decision(suggestions, chosen, "" if chosen else self._abstention(line, stats, payee, suggestions))
+        matched = any(c.memory or c.neighbours for c in candidates.values())
+        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else ())
+        return Decision(suggestions, chosen, why)
 
     async def _memory(
         self,
@@ -303,7 +315,7 @@ class Categorizer:
             spread = ", ".join(f"{w!r} (under {stats.spread(w)} categories)" for w in line[:5])
             return f"no distinctive word names a payee: {spread}"
         if not found:
-            return "nothing learned yet resembles it (no rule, memory or similar labeled row)"
+            return "nothing learned yet resembles it (no rule, payee memory or similar labeled row)"
         close = "; ".join(f"{s.confidence} for {s.category_id}: {s.explanation}" for s in found[:3])
         return f"no candidate reached the threshold {self._threshold}: {close}"
 

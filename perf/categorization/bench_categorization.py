@@ -73,6 +73,7 @@ async def run_valorize(train: list[Row], test: list[Row]) -> list[dict[str, Any]
         await vz.create_transaction(NewTransaction(tenant, accounts[r.bank_account], r.booked_on, r.text, str(r.amount),
                                                    category_id=categories[r.category]))  # fmt: skip
     learn_seconds = time.perf_counter() - started
+    seen = {r.payee for r in train}
     statements: dict[tuple[str, int, int], list[tuple[int, Row]]] = defaultdict(list)
     for i, r in enumerate(test):
         statements[(r.bank_account, r.booked_on.year, r.booked_on.month)].append((i, r))
@@ -100,7 +101,8 @@ async def run_valorize(train: list[Row], test: list[Row]) -> list[dict[str, Any]
         answer = chosen or (first.category_id if first else None)
         confidence = float(tx.categorization.confidence) if chosen else float(first.confidence) if first else 0.0
         out.append({
-            "kind": r.kind, "truth": r.category, "chosen": by_id.get(chosen) if chosen else None,
+            "kind": r.kind, "seen_payee": r.payee in seen, "truth": r.category,
+            "chosen": by_id.get(chosen) if chosen else None,
             "answer": by_id.get(answer) if answer else None, "confidence": confidence,
             "explained": bool(tx.categorization.explanation), "explanation": tx.categorization.explanation,
             "text": r.text,
@@ -146,8 +148,9 @@ def summarize(valorize: list[dict[str, Any]], smart: list[str | None]) -> dict[s
     """Accuracy, coverage and precision, overall and per kind; the reliability table."""
     rows = [r for r in valorize if "kind" in r]
     out: dict[str, Any] = {}
-    for kind in ("all", *KINDS):
-        picked = [(r, s) for r, s in zip(rows, smart, strict=True) if kind in ("all", r["kind"])]
+    for kind in ("all", "seen_payee", *KINDS):
+        picked = [(r, s) for r, s in zip(rows, smart, strict=True)
+                  if kind == "all" or r["kind"] == kind or (kind == "seen_payee" and r["seen_payee"])]  # fmt: skip
         if not picked:
             continue
         n = len(picked)
@@ -213,7 +216,7 @@ def main() -> None:
         "| wrong | explained |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for kind in ("all", *KINDS):
+    for kind in ("all", "seen_payee", *KINDS):
         if kind in summary:
             k = summary[kind]
             print(f"| {kind} | {k['rows']} | {k['always_answering']:.1%} | {k['smart_importer']:.1%} "

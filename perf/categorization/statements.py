@@ -104,6 +104,8 @@ class Row:
     bank_account: str
     category: str
     kind: str
+    payee: str = ""
+    """Who was paid (as the ledger names them; an invented name for ``new_payee``)."""
 
 
 def _invented(rng: random.Random, pools: _Pools) -> str:
@@ -189,6 +191,7 @@ def ledger_rows(seed: int, years: int, workdir: Path, *, held_out: bool = False)
     for i, (booked_on, payee, amount, account, category) in enumerate(ledger):
         name = pools.shared if payee in shared else names[payee].upper()
         kind = "shared" if payee in shared else "clean"
+        who = pools.shared if payee in shared else payee
         fmt, place = rng.choice(pools.train_formats), rng.choice(pools.train_places)
         if i < cut:
             if rng.random() < 0.2:
@@ -212,6 +215,7 @@ def ledger_rows(seed: int, years: int, workdir: Path, *, held_out: bool = False)
                 text = _print(_typo(name, rng), fmt, place, rng)
             else:
                 kind = "new_payee"
-                text = _print(_invented(rng, pools).upper(), fmt, place, rng)
-        rows.append(Row(booked_on, _case(text, rng), amount, account, category, kind))
+                who = _invented(rng, pools).upper()
+                text = _print(who, fmt, place, rng)
+        rows.append(Row(booked_on, _case(text, rng), amount, account, category, kind, who))
     return rows

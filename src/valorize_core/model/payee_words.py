@@ -45,6 +45,7 @@ KEY_WEIGHT = 0.3
 """A word at least this distinctive belongs to the payee key."""
 _MAX_WORD = 40
 _PRIOR = 0.5
+_CUT_OFF = 0.5
 
 WordCounts = Mapping[UUID, float]
 """How much weight of labeled rows carried a word, by category."""
@@ -229,7 +230,8 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     Both directions count (their product): the example's distinctive words found in the
     query, and the query's *known* distinctive words found in the example (a word never seen in
     any labeled row, such as a new bank prefix, neither helps nor hurts). The query's last word
-    may be truncated.
+    may be truncated; when it is a cut-off of an example's word, the example's words after that
+    one count half (the line was cut there).
     """
     query, example = tuple(dict.fromkeys(query)), tuple(dict.fromkeys(example))
     if not query or not example:
@@ -254,7 +256,13 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:
                 found[partner] = (best, q)
-    example_mass = _mass(example, stats)
+    # when the query's last word is a cut-off of the example's word, the query was truncated
+    # there: the example's words after it count half
+    cut = max(
+        (example.index(e) for e, (_, q) in found.items() if q == query[last] and q != e and e.startswith(q)),
+        default=len(example),
+    )
+    example_mass = sum(stats.weight(e) * (_CUT_OFF if i > cut else 1.0) for i, e in enumerate(example))
     if example_mass <= 0 or query_mass <= 0:
         return Match(0.0, ())
     covered_example = sum(s * stats.weight(e) for e, (s, _) in found.items())

@@ -174,6 +174,13 @@ def summarize(valorize: list[dict[str, Any]], smart: list[str | None]) -> dict[s
                 {"bucket": f"{low:.2f}–{min(high, 1):.2f}", "rows": len(inside), "precision": right / len(inside)}
             )
     out["reliability"] = table
+    curve = []
+    for threshold in (0.55, 0.6, 0.7, 0.8, 0.9):
+        inside = [r for r in rows if r["answer"] and r["confidence"] >= threshold]
+        right = sum(r["answer"] == r["truth"] for r in inside)
+        curve.append({"threshold": threshold, "coverage": len(inside) / len(rows),
+                      "precision": right / len(inside) if inside else 0.0})  # fmt: skip
+    out["thresholds"] = curve
     return out
 
 
@@ -227,6 +234,11 @@ def main() -> None:
     print("|---|---|---|")
     for b in summary["reliability"]:
         print(f"| {b['bucket']} | {b['rows']} | {b['precision']:.1%} |")
+    print()
+    print("| threshold | coverage | precision |")
+    print("|---|---|---|")
+    for c in summary["thresholds"]:
+        print(f"| {c['threshold']:.2f} | {c['coverage']:.1%} | {c['precision']:.1%} |")
     speeds = [s["speeds"] for s in per_seed]
     rate = {
         k: sum(s[f"{k}_rows"] for s in speeds) / sum(s[f"{k}_seconds"] for s in speeds)

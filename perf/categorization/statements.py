@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -181,11 +182,12 @@ def ledger_rows(seed: int, years: int, workdir: Path, *, held_out: bool = False)
     names = {payee: payee for _, payee, _, _, _ in ledger}
     if held_out:  # every payee renamed: names never looked at while tuning
         names = {payee: _invented(rng, pools).title() for payee in sorted(names)}
-    by_category: dict[str, set[str]] = {}
+    by_category: dict[str, Counter[str]] = {}
     for _, payee, _, _, category in ledger:
-        by_category.setdefault(category, set()).add(payee)
-    busy = sorted(by_category, key=lambda c: -len(by_category[c]))
-    shared = {sorted(by_category[busy[0]])[0], sorted(by_category[busy[1]])[0]} if len(busy) > 1 else set()
+        by_category.setdefault(category, Counter())[payee] += 1
+    busy = sorted(by_category, key=lambda c: (-by_category[c].total(), c))
+    # the most frequent payee of each of the two busiest categories prints the same text
+    shared = {by_category[c].most_common(1)[0][0] for c in busy[:2]} if len(busy) > 1 else set()
     cut = len(ledger) * 2 // 3
     rows = []
     for i, (booked_on, payee, amount, account, category) in enumerate(ledger):

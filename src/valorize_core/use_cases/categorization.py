@@ -125,7 +125,7 @@ class _Candidate:
         distinctive words scales it (a payee seen under two categories is not sure of either);
         a line without a distinctive word (``payee`` below 1) is capped."""
         high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
-        return max((high + (1 - high) * low / 2) * self.share * payee, self.prior * _PRIOR_SCALE)
+        return max((high + (1 - high) * low / 2) * self.share**2 * payee, self.prior * _PRIOR_SCALE)
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import pytest
 from world import World, run
 
 from valorize_core import NewCategory, NewTransaction
+from valorize_core.model.money import Money
+from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.transactions import Transaction
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
 
@@ -113,3 +118,24 @@ def test_every_outcome_is_explained(world: World) -> None:
     assert all(t.categorization.explanation for t in outcomes)
     assert "nothing learned yet resembles it" in outcomes[1].categorization.explanation
     assert "only numbers" in outcomes[2].categorization.explanation
+
+
+def test_an_import_reads_the_word_statistics_once_per_new_word_not_per_row(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valorize_adapters.memory.repositories import MemoryPayees
+
+    add(world, "PADARIA REAL", world.food)
+    asked: list[tuple[str, ...]] = []
+    original = MemoryPayees.word_counts
+
+    async def counting(self: MemoryPayees, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        asked.append(tuple(words))
+        return await original(self, words)
+
+    monkeypatch.setattr(MemoryPayees, "word_counts", counting)
+    rows = tuple(
+        StatementRow(i, date(2026, 11, 3), f"PADARIA REAL {i:04d}", Money.parse("-9.90", "BRL")) for i in range(1, 41)
+    )
+    run(world.vz.import_statement(StatementUpload(world.tenant, world.checking, "s.csv", ParsedStatement(rows, ()))))
+    assert 1 <= len(asked) <= 3  # 40 rows, the same words: read once, not twice per row

@@ -13,6 +13,8 @@ came closest and why they fell short.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -174,6 +176,9 @@ class Categorizer:
         self._embedder = embedder
         self._k = neighbours
         self._threshold = threshold
+        self._counts: weakref.WeakKeyDictionary[UnitOfWork, dict[str, dict[UUID, float] | None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def threshold(self) -> Decimal:
@@ -227,7 +232,7 @@ class Categorizer:
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
         line = words(self.label_text(tx))
-        counts = await uow.payees.word_counts((ALL, *line)) if line else {}
+        counts = await self._word_counts(uow, (ALL, *line)) if line else {}
         neighbours: list[Neighbour] = []
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near
@@ -240,7 +245,7 @@ class Categorizer:
         vocabulary = {ALL}.union(line, *example_words.values())
         missing = sorted(vocabulary.difference(counts))
         if missing:
-            counts = {**counts, **await uow.payees.word_counts(missing)}
+            counts = {**counts, **await self._word_counts(uow, missing)}
         stats = WordStats(counts)
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
@@ -328,6 +333,7 @@ class Categorizer:
         line = words(self.label_text(tx))
         if not line:
             return None
+        self._forget_counts(uow)
         await uow.payees.learn_words((ALL, *line), category_id, weight)
         key = learned_key(line, WordStats(await uow.payees.word_counts((ALL, *line))))
         if not key:
@@ -342,7 +348,25 @@ class Categorizer:
         moved it to another category); the payee memory keeps its recent history."""
         line = words(self.label_text(tx))
         if line:
+            self._forget_counts(uow)
             await uow.payees.learn_words((ALL, *line), category_id, -weight)
+
+    async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        """The word statistics, read once per unit of work (an import asks for the same words
+        row after row; only :meth:`learn` and :meth:`unlearn` change them, and they forget)."""
+        try:
+            cache = self._counts.setdefault(uow, {})
+        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
+            return await uow.payees.word_counts(wanted)
+        need = [w for w in dict.fromkeys(wanted) if w not in cache]
+        if need:
+            found = await uow.payees.word_counts(need)
+            cache.update((w, found.get(w)) for w in need)
+        return {w: dict(c) for w in dict.fromkeys(wanted) if (c := cache[w])}
+
+    def _forget_counts(self, uow: UnitOfWork) -> None:
+        with contextlib.suppress(TypeError):  # never cached
+            self._counts.pop(uow, None)
 
     @staticmethod
     def label_text(tx: Transaction) -> str:

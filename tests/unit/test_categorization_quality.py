@@ -88,7 +88,10 @@ def test_a_typo_and_a_truncated_payee_find_their_payee(world: World) -> None:
     for i, payee in enumerate(["FARMER FRESH", "EDISON POWER", "VERIZON WIRELESS", "RIVERBANK PROPERTIES"]):
         for prefix in ("POS PURCHASE", "DEBIT CARD", "ACH DEBIT"):
             add(world, f"{prefix} {payee}", categories[i])
-    assert add(world, "ACH DEBIT EDISON POWRE").category_id == categories[1]
+    typo = add(world, "ACH DEBIT EDISON POWRE")
+    assert typo.category_id == categories[1]
+    assert "you categorized 'edison power'" in typo.categorization.explanation  # the memory, found tolerantly
+    assert "matched at" in typo.categorization.explanation
     assert add(world, "POS PURCHASE RIVERBANK PROP").category_id == categories[3]
 
 

@@ -215,6 +215,7 @@ def main() -> None:
     name = "categorization-quick.json" if args.quick else (
         "categorization-held-out.json" if args.held_out else "categorization.json")  # fmt: skip
     output = args.output or Path(__file__).resolve().parents[1] / "results" / name
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     part = "held-out pools" if args.held_out else "tuning pools"
     print(f"{len(seeds)} ledgers × {args.years} years ({part}, seeds {args.seeds}); {len(valorize):,} test rows")

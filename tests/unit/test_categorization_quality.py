@@ -142,15 +142,3 @@ def test_an_import_reads_the_word_statistics_once_per_new_word_not_per_row(
     )
     run(world.vz.import_statement(StatementUpload(world.tenant, world.checking, "s.csv", ParsedStatement(rows, ()))))
     assert 1 <= len(asked) <= 3  # 40 rows, the same words: read once, not twice per row
-
-
-def test_a_payee_cut_to_its_first_word_is_recognized_but_a_new_payee_sharing_it_is_not(world: World) -> None:
-    categories = many_categories(world, 4)
-    for i, payee in enumerate(["UNCLE BOONS", "EDISON POWER", "VERIZON WIRELESS", "GOBA GOBA"]):
-        for prefix in ("POS PURCHASE", "DEBIT CARD", "ACH DEBIT"):
-            add(world, f"{prefix} {payee}", categories[i])
-    cut = add(world, "DEBIT CARD UNCLE")
-    assert cut.category_id == categories[0]
-    assert "its words 'uncle'" in cut.categorization.explanation
-    other = add(world, "DEBIT CARD UNCLE SAMS DINER")  # two words never seen: another payee
-    assert other.category_id is None

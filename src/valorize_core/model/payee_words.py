@@ -46,7 +46,6 @@ KEY_WEIGHT = 0.3
 _MAX_WORD = 40
 _PRIOR = 0.5
 _CUT_OFF = 0.5
-_RESOLVED = 0.75
 
 WordCounts = Mapping[UUID, float]
 """How much weight of labeled rows carried a word, by category."""
@@ -140,8 +139,8 @@ def learned_key(line_words: Sequence[str], stats: WordStats) -> str:
 
 def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) -> tuple[str, ...]:
     """``line`` with each never-seen word replaced by the known word of ``vocabulary`` it is a
-    typo or (the last word) a cut-off of, when one is alike enough (0.75: a cut-off keeping at
-    least 3/8 of the word); so ``"purch"`` at the end of a line weighs what ``"purchase"`` weighs."""
+    typo or (the last word) a cut-off of, when one is alike enough (0.7); so ``"purch"`` at the
+    end of a line weighs what ``"purchase"`` weighs."""
     known = [w for w in vocabulary if stats.known(w)]
     out = []
     for i, word in enumerate(line):
@@ -153,7 +152,7 @@ def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) ->
             s = word_similarity(word, other, truncated=i == len(line) - 1)
             if s > best:
                 best, partner = s, other
-        out.append(partner if best >= _RESOLVED else word)
+        out.append(partner if best >= 0.7 else word)
     return tuple(out)
 
 

@@ -120,15 +120,13 @@ class _Candidate:
     examples: list[tuple[float, str]] = field(default_factory=list)
     share: float = 1.0
     prior: float = 0.0
-    words: float = 0.0
-    words_why: str = ""
 
     def confidence(self, payee: float) -> float:
         """Agreeing sources reinforce each other, half as much as independent ones would (both
         stand on the same observations); the category's share of the line's
         distinctive words scales it (a payee seen under two categories is not sure of either);
         a line without a distinctive word (``payee`` below 1) is capped."""
-        _, low, high = sorted((self.memory, self.neighbours, self.words))
+        high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
         return max((high + (1 - high) * low / 2) * self.share**2 * payee, self.prior * _PRIOR_SCALE)
 
     def source(self) -> CategorizationSource:
@@ -139,8 +137,7 @@ class _Candidate:
             "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
         )
         prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
-        reasons = (self.memory_why, self.neighbours_why, self.words_why, words_why, prior_why)
-        return "; ".join(r for r in reasons if r)
+        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why, prior_why) if r)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +268,6 @@ class Categorizer:
             shown = ", ".join(f"{t!r} ({s:.2f})" for s, t in c.examples[:3])
             c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
         await self._memory(uow, line, stats, scored, candidates, known)
-        self._words(resolved, stats, shares, candidates, known)
         labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
         for category_id, w in labeled.items():  # the weakest evidence: how common the category is
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
@@ -316,33 +312,6 @@ class Categorizer:
         c.memory = scale * (agreeing + _PRIOR) / (total + 2 * _PRIOR)
         matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
         c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
-
-    @staticmethod
-    def _words(
-        line: Sequence[str],
-        stats: WordStats,
-        shares: dict[UUID, float],
-        candidates: dict[UUID, _Candidate],
-        known: set[UUID] | None,
-    ) -> None:
-        """The line's distinctive known words on their own (what survives of a payee cut short):
-        as sure as their fewest observations allow, and less so for each word never seen (a
-        new payee that shares a word with a known one is not that payee)."""
-        distinct = list(dict.fromkeys(line))
-        payee = [w for w in distinct if stats.known(w) and stats.weight(w) >= KEY_WEIGHT]
-        if not payee or not shares:
-            return
-        unseen = sum(1 for i, w in enumerate(distinct) if not stats.known(w) and (i < len(distinct) - 1 or len(w) > 2))
-        seen = min(sum(stats.counts[w].values()) for w in payee)
-        mass = sum(stats.weight(w) for w in payee)
-        strength = seen / (seen + 1) * mass / (mass + unseen)
-        names = " ".join(payee)
-        for category_id, share in shares.items():
-            if known is not None and category_id not in known:
-                continue
-            c = candidates.setdefault(category_id, _Candidate(category_id))
-            c.words = strength
-            c.words_why = f"its words {names!r} came with this category in {share:.0%} of {seen:g}+ labeled rows"
 
     def _abstention(self, line: Sequence[str], stats: WordStats, payee: float, found: Sequence[Suggestion]) -> str:
         if not line:

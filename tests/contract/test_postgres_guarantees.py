@@ -319,3 +319,25 @@ class TestUnavailable:
         assert unavailable(psycopg.errors.SerializationFailure()) is None
         assert unavailable(psycopg.errors.DeadlockDetected()) is None
         assert isinstance(unavailable(psycopg.errors.AdminShutdown()), Unavailable)
+
+
+class TestWordStatistics(PortsContract):
+    def test_concurrent_units_teaching_the_same_words_lose_no_count(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        food = self.category(t, "Food")
+        self.add_all(ports, t, food)
+        lines = [["padaria", "real", "sao", "paulo"], ["paulo", "sao", "real", "padaria"]] * 6
+
+        async def teach(line: list[str]) -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(line, food.id, 1.0)
+                await asyncio.sleep(0.01)  # hold the row locks while the others arrive
+                await uow.commit()
+
+        async def all_at_once() -> None:
+            await asyncio.gather(*(teach(line) for line in lines))
+
+        run(all_at_once())  # the words are written in one order: no deadlock between opposite lines
+        counts = self.read(ports, t, lambda uow: uow.payees.word_counts(["padaria", "real", "sao", "paulo"]))
+        assert counts == {w: {food.id: 12.0} for w in ("padaria", "real", "sao", "paulo")}

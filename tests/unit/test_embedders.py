@@ -15,13 +15,15 @@ def cosine(a: list[float], b: list[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
 
 
-def test_hashing_vectors_are_deterministic_unit_and_see_through_bank_noise() -> None:
+def test_hashing_vectors_are_deterministic_unit_and_find_the_payee_through_bank_noise() -> None:
     embedder = HashingEmbedder(256)
     a, b, c = embedder.embed(["COMPRA CARTAO 1234 PADARIA REAL SP 03/11", "Padaria Real", "POSTO SHELL"])
     assert embedder.embed(["Padaria Real"])[0] == b
     assert math.isclose(math.sqrt(sum(x * x for x in a)), 1.0)
-    assert cosine(a, b) > 0.99  # the noise is gone before hashing
-    assert cosine(a, c) < 0.5
+    # digits are gone before hashing; bank words are not (no fixed list: the categorizer learns
+    # their weight per tenant), so the embedder only has to bring the payee's rows near
+    assert cosine(a, b) > 0.6
+    assert cosine(a, c) < 0.2
     truncated = embedder.embed(["PADARIA REA"])[0]
     assert cosine(truncated, b) > 0.6  # shared trigrams survive truncation
 

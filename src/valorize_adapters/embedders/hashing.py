@@ -1,6 +1,6 @@
 """A deterministic hashing embedder: no model, no download, same vector on every machine.
 
-Features are the normalized payee's word tokens and character trigrams (with word
+Features are the line's words (digits and symbols dropped, no fixed lists) and character trigrams (with word
 boundaries), hashed into ``dimensions`` buckets with a sign bit (the hashing trick), then
 scaled to unit length. Similar descriptions share many trigrams, so cosine similarity finds
 them even through truncation and typos.
@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
-from valorize_core.model.payees import payee_key
+from valorize_core.model.payee_words import words as payee_words
 
 __all__ = ["HashingEmbedder"]
 
@@ -39,7 +39,7 @@ class HashingEmbedder:
         return self._dimensions
 
     def _features(self, text: str) -> list[tuple[str, float]]:
-        words = payee_key(text).split()
+        words = payee_words(text)
         features = [(f"w:{w}", self._token_weight) for w in words]
         for w in words:
             padded = f"^{w}$"

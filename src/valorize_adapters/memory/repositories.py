@@ -149,6 +149,12 @@ class MemoryCategories(_Tenant):
         del data.categories[category_id]
         for suggestion in [s for s in data.rule_suggestions.values() if s.category_id == category_id]:
             del data.rule_suggestions[suggestion.id]  # as ON DELETE CASCADE
+        for word, counts in [(w, c) for w, c in data.payee_words.items() if any(k == category_id for k, _ in c)]:
+            left = tuple((k, n) for k, n in counts if k != category_id)  # as ON DELETE CASCADE
+            if left:
+                data.payee_words[word] = left
+            else:
+                del data.payee_words[word]
 
 
 class MemoryTransactions(_Tenant):
@@ -435,6 +441,9 @@ class MemoryNotifications(_Tenant):
         return found
 
 
+_FORGOTTEN = 1e-9  # a word count at or below this is gone (as in the PostgreSQL adapter)
+
+
 class MemoryPayees(_Tenant):
     """Payee memory of one tenant."""
 
@@ -443,6 +452,21 @@ class MemoryPayees(_Tenant):
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry
+
+    async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        found = ((w, self._data.payee_words.get(w)) for w in set(words))
+        return {w: dict(sorted(counts, key=lambda kv: str(kv[0]))) for w, counts in found if counts}
+
+    async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        for word in set(words):  # values are replaced, never mutated: a snapshot stays intact
+            counts = dict(self._data.payee_words.get(word, ()))
+            counts[category_id] = counts.get(category_id, 0.0) + weight
+            if counts[category_id] <= _FORGOTTEN:
+                del counts[category_id]
+            if counts:
+                self._data.payee_words[word] = tuple(counts.items())
+            else:
+                self._data.payee_words.pop(word, None)
 
 
 class MemoryProcessedTasks(_Tenant):

@@ -40,6 +40,7 @@ class TenantData:
     rules: dict[UUID, Rule] = field(default_factory=dict)
     imports: dict[UUID, StatementImport] = field(default_factory=dict)
     payees: dict[str, PayeeMemoryEntry] = field(default_factory=dict)
+    payee_words: dict[str, tuple[tuple[UUID, float], ...]] = field(default_factory=dict)
     users: dict[UUID, User] = field(default_factory=dict)
     memberships: dict[UUID, Membership] = field(default_factory=dict)
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)

@@ -589,6 +589,41 @@ class PgPayees(_Repo):
             (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
         )
 
+    async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        out: dict[str, dict[UUID, float]] = {}
+        if not words:
+            return out
+        found = await self._s.fetch(
+            "SELECT word, category_id, weight FROM payee_words WHERE tenant_id = %s AND word = ANY(%s)"
+            " ORDER BY word, category_id",
+            (self._t, sorted(set(words))),
+        )
+        for r in found:
+            out.setdefault(r["word"], {})[r["category_id"]] = r["weight"]
+        return out
+
+    async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        if not words:
+            return
+        distinct = sorted(set(words))
+        if weight > 0:
+            await self._s.execute(
+                "INSERT INTO payee_words (tenant_id, word, category_id, weight)"
+                " SELECT %s, w, %s, %s FROM unnest(%s::text[]) AS w ORDER BY w ON CONFLICT (tenant_id, word,"
+                " category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
+                (self._t, category_id, weight, distinct),
+            )
+            return
+        await self._s.execute(  # unlearning: forget the counts that reach zero, lower the others
+            "DELETE FROM payee_words WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)"
+            " AND weight + %s <= 1e-9",
+            (self._t, category_id, distinct, weight),
+        )
+        await self._s.execute(
+            "UPDATE payee_words SET weight = weight + %s WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)",
+            (weight, self._t, category_id, distinct),
+        )
+
 
 class PgProcessedTasks(_Repo):
     async def mark(self, task_id: UUID, name: str) -> bool:

@@ -1,8 +1,11 @@
-"""Turning raw bank descriptions into payees that can be remembered and compared.
+"""A readable payee name and a stable dedup key from a raw bank description.
 
-``"COMPRA CARTAO 1234 PADARIA REAL SAO PAULO BR 03/11"`` and ``"Padaria Real"`` should meet.
-The key is deterministic and conservative: it removes what banks add (card-purchase prefixes,
-card and reference numbers, dates, times, store numbers, country codes) and keeps the words.
+``"COMPRA CARTAO 1234 PADARIA REAL SAO PAULO BR 03/11"`` → ``"Padaria Real"``. The key is
+deterministic and conservative: it removes common bank additions (card-purchase prefixes, card
+and reference numbers, dates, times, store numbers, country codes). It names the payee shown on
+an imported row and is part of the import's dedup fingerprint (stored fingerprints depend on it,
+so it does not learn). Categorization does not use it: its payee keys are learned per tenant
+(:mod:`valorize_core.model.payee_words`), so no fixed list decides what a payee is there.
 """
 
 from __future__ import annotations

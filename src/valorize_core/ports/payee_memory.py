@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+from uuid import UUID
 
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 
@@ -18,4 +20,14 @@ class PayeeMemoryRepository(Protocol):
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         """Create or replace the entry for ``entry.payee_key``."""
+        ...
+
+    async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        """For each of ``words`` the tenant's labeled rows carried: weight by category (words
+        never seen are absent). The statistics behind :class:`~valorize_core.model.payee_words.WordStats`."""
+        ...
+
+    async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        """Add ``weight`` to each distinct word of ``words`` under ``category_id``; a negative
+        ``weight`` unlearns, and a count that reaches zero or below is forgotten."""
         ...

@@ -1,19 +1,37 @@
-"""The categorizer: rules → payee memory → embedding neighbours → uncategorized.
+"""The categorizer: rules → payee memory and labeled neighbours → uncategorized.
 
-Each stage either decides, with a confidence and an explanation, or passes to the next. A
-person's category always wins over every automatic stage; a person's correction is learned by
-the payee memory at once.
+A person's category always wins over every automatic stage; a rule wins over what was learned.
+What was learned is weighed together: the payee memory (the categories a person gave the payee
+recently) and the labeled rows most like this one (found by the embedder, then re-scored word by
+word with the tenant's learned word weights, tolerant of typos and truncation —
+:mod:`valorize_core.model.payee_words`). Every candidate gets a *calibrated* confidence: it grows
+with agreeing observations, falls with disagreeing ones and with a weak match, and is low when the
+line has no distinctive word (a bank prefix alone names no payee). The threshold applies to every
+learned source; below it the row stays uncategorized, and the explanation says which candidates
+came closest and why they fell short.
 """
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
 from valorize_core.model.payee_memory import PayeeMemoryEntry
-from valorize_core.model.payees import payee_key
+from valorize_core.model.payee_words import (
+    ALL,
+    KEY_WEIGHT,
+    WordStats,
+    category_shares,
+    learned_key,
+    match,
+    resolve,
+    words,
+)
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.model.transactions import Categorization, CategorizationSource, Transaction
 from valorize_core.ports.embedder import Embedder
@@ -21,14 +39,27 @@ from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
 
 __all__ = [
+    "CONFIRMATION_WEIGHT",
     "Categorizer",
     "CategorizerOutcome",
+    "Decision",
     "PayeeMemoryEntry",
     "Suggestion",
     "vote",
 ]
 
+CONFIRMATION_WEIGHT = 0.5
+"""What an automatic category a person confirms or keeps teaches, against 1 for a correction."""
 _PLACES = Decimal("0.001")
+_RECALL = 24  # neighbours fetched from the index before re-scoring
+_NEAR_BEST = 0.5  # neighbours matching at least this share of the best match take part in the vote
+_PRIOR = 0.5  # pseudo-observation against every candidate: one observation is not a certainty
+_TOLERANT = 0.6  # a neighbour matching this well lends its payee memory
+_PRIOR_SCALE = 0.3  # the tenant's mix of categories alone never reaches a threshold
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(max(0.0, min(1.0, value)))).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +78,8 @@ class Suggestion:
 
 
 def vote(neighbours: Sequence[Neighbour]) -> list[Suggestion]:
-    """Similarity-weighted vote of labeled neighbours, best first.
+    """Similarity-weighted vote of labeled neighbours, best first, as the embedder sees them
+    (without the tenant's word weights; the categorizer itself re-scores, see :meth:`Categorizer.decide`).
 
     Confidence is the winner's share of the total weight scaled by its best similarity, so a
     unanimous but distant neighbourhood is not mistaken for a sure one.
@@ -64,20 +96,58 @@ def vote(neighbours: Sequence[Neighbour]) -> list[Suggestion]:
     total = sum(weights.values())
     out: list[Suggestion] = []
     for category_id, weight in sorted(weights.items(), key=lambda kv: (-kv[1], str(kv[0]))):
-        share = weight / total
-        confidence = Decimal(repr(min(1.0, share * best[category_id].similarity))).quantize(
-            _PLACES, rounding=ROUND_HALF_EVEN
-        )
         names = [f"{n.text!r} ({n.similarity:.2f})" for n in neighbours if n.category_id == category_id][:3]
         out.append(
             Suggestion(
                 category_id,
                 CategorizationSource.NEIGHBOURS,
-                confidence,
+                _dec(weight / total * best[category_id].similarity),
                 f"similar to {', '.join(names)}",
             )
         )
     return out
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """The evidence gathered for one category."""
+
+    category_id: UUID
+    memory: float = 0.0
+    memory_why: str = ""
+    neighbours: float = 0.0
+    neighbours_why: str = ""
+    examples: list[tuple[float, str]] = field(default_factory=list)
+    share: float = 1.0
+    prior: float = 0.0
+
+    def confidence(self, payee: float) -> float:
+        """Agreeing sources reinforce each other, half as much as independent ones would (both
+        stand on the same observations); the category's share of the line's
+        distinctive words scales it (a payee seen under two categories is not sure of either);
+        a line without a distinctive word (``payee`` below 1) is capped."""
+        high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
+        return max((high + (1 - high) * low / 2) * self.share**2 * payee, self.prior * _PRIOR_SCALE)
+
+    def source(self) -> CategorizationSource:
+        return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
+
+    def reasons(self) -> str:
+        words_why = (
+            "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
+        )
+        prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
+        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why, prior_why) if r)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the learned stages make of a line: candidates best first (with calibrated
+    confidences) and, when none reaches the threshold, why the row stays uncategorized."""
+
+    suggestions: tuple[Suggestion, ...]
+    chosen: Suggestion | None
+    explanation: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +162,9 @@ class Categorizer:
     """Runs the pipeline for one tenant's transaction.
 
     Args:
-        embedder: turns descriptions into vectors; without one the neighbour stage is skipped.
-        neighbours: how many neighbours vote.
-        threshold: minimum confidence for a neighbour vote to categorize.
+        embedder: turns descriptions into vectors; without one only the payee memory is asked.
+        neighbours: how many re-scored neighbours may vote.
+        threshold: minimum calibrated confidence for any learned source to categorize.
     """
 
     def __init__(
@@ -106,6 +176,14 @@ class Categorizer:
         self._embedder = embedder
         self._k = neighbours
         self._threshold = threshold
+        self._counts: weakref.WeakKeyDictionary[UnitOfWork, dict[str, dict[UUID, float] | None]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def threshold(self) -> Decimal:
+        """The confidence an automatic categorization needs."""
+        return self._threshold
 
     async def categorize(
         self,
@@ -120,7 +198,7 @@ class Categorizer:
 
         Rules always run (their payee and tag actions apply), but a category given by a person
         is never replaced by an automatic one. ``known`` limits learned suggestions to categories
-        that still exist.
+        that still exist. An abstention's explanation says what came closest and why it fell short.
         """
         outcome = apply_rules(rules, tx)
         result = outcome.transaction
@@ -129,9 +207,11 @@ class Categorizer:
             return CategorizerOutcome(result, outcome)
         if outcome.category_rule is not None:
             return CategorizerOutcome(result, outcome)
-        best = next(iter(await self.suggest(result, uow, limit=1, include_weak=False, known=known)), None)
-        if best is None:
-            return CategorizerOutcome(result.with_category(None, Categorization.none()), outcome)
+        decision = await self.decide(result, uow, known=known)
+        if decision.chosen is None:
+            why = Categorization.none(decision.explanation[:1000])
+            return CategorizerOutcome(result.with_category(None, why), outcome)
+        best = decision.chosen
         return CategorizerOutcome(result.with_category(best.category_id, best.as_categorization()), outcome)
 
     async def suggest(
@@ -143,37 +223,150 @@ class Categorizer:
         include_weak: bool = True,
         known: set[UUID] | None = None,
     ) -> list[Suggestion]:
-        """Candidate categories from memory and neighbours, best first, one per category."""
-        out: list[Suggestion] = []
-        entry = await uow.payees.get(payee_key(tx.description or tx.payee))
-        picked = entry.suggestion() if entry else None
-        if entry is not None and known is not None:
+        """Candidate categories from memory and neighbours, best first, one per category (only
+        those reaching the threshold unless ``include_weak``)."""
+        decision = await self.decide(tx, uow, known=known)
+        found = [s for s in decision.suggestions if include_weak or s.confidence >= self._threshold]
+        return found[:limit]
+
+    async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
+        """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
+        line = words(self.label_text(tx))
+        counts = await self._word_counts(uow, (ALL, *line)) if line else {}
+        neighbours: list[Neighbour] = []
+        if self._embedder is not None and line:
+            # search by the line's payee key: the bank's words would bring the bank's rows near
+            vector = self._embedder.embed([learned_key(line, WordStats(counts))])[0]
+            neighbours = [
+                n for n in await uow.examples.nearest(vector, max(_RECALL, self._k))
+                if known is None or n.category_id in known
+            ]  # fmt: skip
+        example_words = {n.item_id: words(n.text) for n in neighbours}
+        vocabulary = {ALL}.union(line, *example_words.values())
+        missing = sorted(vocabulary.difference(counts))
+        if missing:
+            counts = {**counts, **await self._word_counts(uow, missing)}
+        stats = WordStats(counts)
+        resolved = resolve(line, stats, vocabulary)
+        payee = max((stats.weight(w) for w in resolved), default=0.0)
+        gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
+        shares = category_shares(resolved, stats)
+        candidates: dict[UUID, _Candidate] = {}
+        scored = sorted(
+            ((match(line, example_words[n.item_id], stats).score, n) for n in neighbours),
+            key=lambda sn: -sn[0],
+        )
+        best_match = scored[0][0] if scored else 0.0
+        near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
+        weight_near = sum(s for s, _ in near)
+        for s, n in near:
+            c = candidates.setdefault(n.category_id, _Candidate(n.category_id))
+            c.examples.append((s, n.text))
+        for c in candidates.values():
+            agree = sum(s for s, _ in c.examples)
+            c.neighbours = max(s for s, _ in c.examples) * agree / (weight_near + _PRIOR)
+            shown = ", ".join(f"{t!r} ({s:.2f})" for s, t in c.examples[:3])
+            c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
+        await self._memory(uow, line, stats, scored, candidates, known)
+        labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
+        for category_id, w in labeled.items():  # the weakest evidence: how common the category is
+            candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
+        for c in candidates.values():
+            c.share = shares.get(c.category_id, 0.0) if shares else 1.0
+        ranked = sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
+        suggestions = tuple(
+            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
+        )
+        chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
+        matched = any(c.memory or c.neighbours for c in candidates.values())
+        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else ())
+        return Decision(suggestions, chosen, why)
+
+    async def _memory(
+        self,
+        uow: UnitOfWork,
+        line: Sequence[str],
+        stats: WordStats,
+        scored: Sequence[tuple[float, Neighbour]],
+        candidates: dict[UUID, _Candidate],
+        known: set[UUID] | None,
+    ) -> None:
+        """The payee memory: the line's own learned key, or (tolerant of typos and truncation)
+        the key of the labeled row that matches it best."""
+        key = learned_key(line, stats)
+        entry = await uow.payees.get(key) if key else None
+        scale = 1.0
+        if entry is None and scored and scored[0][0] >= _TOLERANT:
+            other = learned_key(words(scored[0][1].text), stats)
+            if other and other != key:
+                entry, scale = await uow.payees.get(other), scored[0][0]
+        if entry is None:
+            return
+        if known is not None:
             entry = entry.forget_unknown(known)
-            picked = entry.suggestion()
-        if entry is not None and picked is not None:
-            category_id, agreeing, total = picked
-            confidence = (Decimal(agreeing) / Decimal(total)).quantize(_PLACES)
-            out.append(
-                Suggestion(
-                    category_id,
-                    CategorizationSource.MEMORY,
-                    confidence,
-                    f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times",
-                )
-            )
-        if self._embedder is not None and (include_weak or not out):
-            vector = self._embedder.embed([tx.description or tx.payee])[0]
-            neighbours = await uow.examples.nearest(vector, self._k)
-            for s in vote(neighbours):
-                if include_weak or s.confidence >= self._threshold:
-                    out.append(s)
-        seen: set[UUID] = set()
-        unique = []
-        for s in out:
-            if s.category_id not in seen and (known is None or s.category_id in known):
-                seen.add(s.category_id)
-                unique.append(s)
-        return unique[:limit]
+        picked = entry.suggestion()
+        if picked is None:
+            return
+        category_id, agreeing, total = picked
+        c = candidates.setdefault(category_id, _Candidate(category_id))
+        c.memory = scale * (agreeing + _PRIOR) / (total + 2 * _PRIOR)
+        matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
+        c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
+
+    def _abstention(self, line: Sequence[str], stats: WordStats, payee: float, found: Sequence[Suggestion]) -> str:
+        if not line:
+            return "no words to recognize a payee by (only numbers or symbols)"
+        if payee < KEY_WEIGHT:
+            spread = ", ".join(f"{w!r} (under {stats.spread(w)} categories)" for w in line[:5])
+            return f"no distinctive word names a payee: {spread}"
+        if not found:
+            return "nothing learned yet resembles it (no rule, payee memory or similar labeled row)"
+        close = "; ".join(f"{s.confidence} for {s.category_id}: {s.explanation}" for s in found[:3])
+        return f"no candidate reached the threshold {self._threshold}: {close}"
+
+    async def learn(
+        self, uow: UnitOfWork, tx: Transaction, category_id: UUID, at: datetime, *, weight: float = 1.0
+    ) -> PayeeMemoryEntry | None:
+        """Teach the word statistics and the payee memory that ``tx``'s line belongs in
+        ``category_id`` (``weight`` below 1 for a confirmation rather than a correction). Returns
+        the memory entry, or ``None`` when the line has no payee."""
+        line = words(self.label_text(tx))
+        if not line:
+            return None
+        self._forget_counts(uow)
+        await uow.payees.learn_words((ALL, *line), category_id, weight)
+        key = learned_key(line, WordStats(await uow.payees.word_counts((ALL, *line))))
+        if not key:
+            return None
+        entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), at)
+        entry = entry.learn(category_id, at)
+        await uow.payees.put(entry)
+        return entry
+
+    async def unlearn(self, uow: UnitOfWork, tx: Transaction, category_id: UUID, *, weight: float = 1.0) -> None:
+        """Take back what :meth:`learn` taught the word statistics about ``tx``'s line (a person
+        moved it to another category); the payee memory keeps its recent history."""
+        line = words(self.label_text(tx))
+        if line:
+            self._forget_counts(uow)
+            await uow.payees.learn_words((ALL, *line), category_id, -weight)
+
+    async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
+        """The word statistics, read once per unit of work (an import asks for the same words
+        row after row; only :meth:`learn` and :meth:`unlearn` change them, and they forget)."""
+        try:
+            cache = self._counts.setdefault(uow, {})
+        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
+            return await uow.payees.word_counts(wanted)
+        need = [w for w in dict.fromkeys(wanted) if w not in cache]
+        if need:
+            found = await uow.payees.word_counts(need)
+            cache.update((w, found.get(w)) for w in need)
+        return {w: dict(c) for w in dict.fromkeys(wanted) if (c := cache[w])}
+
+    def _forget_counts(self, uow: UnitOfWork) -> None:
+        with contextlib.suppress(TypeError):  # never cached
+            self._counts.pop(uow, None)
 
     @staticmethod
     def label_text(tx: Transaction) -> str:

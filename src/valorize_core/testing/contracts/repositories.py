@@ -320,6 +320,21 @@ class PayeeMemoryContract(PortsContract):
         assert self.read(ports, t, lambda uow: uow.payees.get("padaria real")) == later
         assert self.read(ports, t, lambda uow: uow.payees.get("nobody")) is None
 
+    def test_word_counts_add_up_unlearn_and_stay_in_their_tenant(self, ports: Ports) -> None:
+        t, other = self.new_tenant(ports), self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        self.add_all(ports, t, food, home)
+        self.write(ports, t, lambda uow: uow.payees.learn_words(["padaria", "real", "padaria"], food.id, 1.0))
+        self.write(ports, t, lambda uow: uow.payees.learn_words(["padaria"], food.id, 0.5))
+        self.write(ports, t, lambda uow: uow.payees.learn_words(["real"], home.id, 1.0))
+        counts = self.read(ports, t, lambda uow: uow.payees.word_counts(["padaria", "real", "never"]))
+        assert counts == {"padaria": {food.id: 1.5}, "real": {food.id: 1.0, home.id: 1.0}}
+        self.write(ports, t, lambda uow: uow.payees.learn_words(["real", "padaria"], food.id, -1.0))
+        counts = self.read(ports, t, lambda uow: uow.payees.word_counts(["padaria", "real"]))
+        assert counts == {"padaria": {food.id: 0.5}, "real": {home.id: 1.0}}  # a count at zero is forgotten
+        assert self.read(ports, other, lambda uow: uow.payees.word_counts(["padaria", "real"])) == {}
+        assert self.read(ports, t, lambda uow: uow.payees.word_counts([])) == {}
+
 
 class JobRepositoryContract(PortsContract):
     def test_a_job_is_stored_completed_and_failed(self, ports: Ports) -> None:

@@ -23,7 +23,7 @@ from valorize_core.model.events import (
 )
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.payee_memory import PayeeMemoryEntry
-from valorize_core.model.payees import display_payee, payee_key
+from valorize_core.model.payees import display_payee
 from valorize_core.model.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import apply_rules
 from valorize_core.model.transactions import Transaction
@@ -159,16 +159,18 @@ def record_categorized(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
     )
 
 
-async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
-    """Teach the payee memory that this payee belongs in ``category_id`` (at once), and propose a
-    rule when the payee's recent categories agree."""
-    key = payee_key(tx.description or tx.payee)
-    if not key:
-        return
-    entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), ports.clock.now())
-    entry = entry.learn(category_id, ports.clock.now())
-    await uow.payees.put(entry)
-    await _maybe_suggest_rule(uow, ports, entry, tx)
+async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID, *, weight: float = 1.0) -> None:
+    """Teach the payee memory and the word statistics that this payee belongs in ``category_id``
+    (at once; ``weight`` below 1 for a confirmation of an automatic category), and propose a rule
+    when a person's recent categories for the payee agree (a confirmation counts: it is theirs too)."""
+    entry = await ports.categorizer.learn(uow, tx, category_id, ports.clock.now(), weight=weight)
+    if entry is not None:
+        await _maybe_suggest_rule(uow, ports, entry, tx)
+
+
+async def unlearn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
+    """Take back a person's earlier category of ``tx`` from the word statistics."""
+    await ports.categorizer.unlearn(uow, tx, category_id)
 
 
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:

@@ -7,7 +7,13 @@ from datetime import date
 from uuid import UUID
 
 from valorize_core.model.errors import Conflict, ValidationError
-from valorize_core.model.transactions import Categorization, Split, Transaction, TransactionStatus
+from valorize_core.model.transactions import (
+    Categorization,
+    CategorizationSource,
+    Split,
+    Transaction,
+    TransactionStatus,
+)
 from valorize_core.use_cases.actions._shared import (
     check_date,
     index_example,
@@ -17,8 +23,10 @@ from valorize_core.use_cases.actions._shared import (
     record_categorized,
     record_updated,
     retry_on_contention,
+    unlearn,
 )
 from valorize_core.use_cases.actions.create_transaction import SplitInput, build_splits
+from valorize_core.use_cases.categorization import CONFIRMATION_WEIGHT
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import lock_transaction, require, require_categories
 
@@ -35,6 +43,9 @@ _COMPARED = (
     "tags",
     "status",
 )
+
+
+_LEARNED_SOURCES = (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +132,19 @@ class UpdateTransaction:
             await move_balances(uow, self._ports, deltas)
             record_updated(uow, self._ports, new, changes)
             chosen = command.category_id is not None or command.splits is not None
+            previous = old.category_id
+            kept = previous is not None and previous == new.category_id
+            kept = kept and old.categorization.source in _LEARNED_SOURCES  # an automatic category, left as it was
             if chosen and new.category_id is not None:  # a person's choice: learn it at once
-                await learn(uow, self._ports, new, new.category_id)
+                manual = old.categorization.source == CategorizationSource.MANUAL
+                if manual and previous is not None and previous != new.category_id:
+                    await unlearn(uow, self._ports, old, previous)  # moved: the old label no longer holds
+                # confirming the automatic category teaches too, weighted lower than a correction
+                await learn(uow, self._ports, new, new.category_id, weight=CONFIRMATION_WEIGHT if kept else 1.0)
+            elif kept and previous is not None and "status" in changes and new.status is TransactionStatus.RECONCILED:
+                # reconciled with the automatic category left as it was: a quiet confirmation
+                await learn(uow, self._ports, new, previous, weight=CONFIRMATION_WEIGHT)
+                await index_example(uow, self._ports, new)
             if "splits" in changes or "categorization" in changes:
                 record_categorized(uow, self._ports, new)
             if chosen or ("description" in changes and new.categorization.source == "manual"):

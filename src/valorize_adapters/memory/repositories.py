@@ -300,6 +300,10 @@ class MemoryBudgets(_Tenant):
 class MemoryRules(_Tenant):
     """Rules of one tenant."""
 
+    async def hold_order(self) -> None:
+        # Units of work of a tenant run one at a time here: the order is held already.
+        return None
+
     async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
         # Units of work of a tenant run one at a time here: holding is implicit.
         return self._data.rules.get(rule_id)

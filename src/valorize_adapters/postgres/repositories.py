@@ -171,8 +171,8 @@ def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
         params.append(list(f.category_ids))
     if f.uncategorized:
         clauses.append(
-            "EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id"
-            " AND s.category_id IS NULL)"
+            "t.transfer_id IS NULL AND EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id"
+            " AND s.transaction_id = t.id AND s.category_id IS NULL)"
         )
     if f.date_from:
         clauses.append("t.booked_on >= %s")
@@ -364,6 +364,10 @@ class PgBudgets(_Repo):
         return n == 1
 
 
+# The first key of the two-key advisory lock on a tenant's rule order (the second is the tenant's).
+_RULE_ORDER_LOCK = 0x5255
+
+
 class PgRules(_Repo):
     def __init__(self, session: Session, patterns: PatternEngine) -> None:
         super().__init__(session)
@@ -375,6 +379,10 @@ class PgRules(_Repo):
             (self._t, rule_id),
         )
         return rows.rule(r, self._patterns) if r else None
+
+    async def hold_order(self) -> None:
+        # A lock on the tenant's rule set, not on rows: a new rule has no row to lock yet.
+        await self._s.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_RULE_ORDER_LOCK, str(self._t)))
 
     async def list(self) -> list[Rule]:
         rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))

@@ -62,7 +62,9 @@ class TransactionFilter:
     ``category_ids`` matches a transaction with any split in those categories; ``text`` matches
     when every word of it starts a word of the description or payee, ignoring case and accents
     (``"net sao"`` finds ``"NETFLIX SÃO PAULO"``); amounts are signed decimal bounds in each
-    transaction's own currency units, inclusive.
+    transaction's own currency units, inclusive. ``uncategorized`` lists what still needs a
+    category: a transaction with an uncategorized split, transfer legs left out (a transfer
+    moves money between the tenant's own accounts and takes no category).
     """
 
     account_ids: tuple[UUID, ...] = ()
@@ -111,7 +113,7 @@ class TransactionFilter:
             return False
         if self.amount_max is not None and tx.amount.to_decimal() > self.amount_max:
             return False
-        if self.uncategorized and not tx.is_uncategorized:
+        if self.uncategorized and (tx.is_transfer or not tx.is_uncategorized):
             return False
         return self.import_id is None or tx.import_id == self.import_id
 

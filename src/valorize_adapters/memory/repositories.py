@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -466,6 +466,10 @@ class MemoryPayees(_Tenant):
 
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
         return self._data.payees.get(payee_key)
+
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        found = self._data.payees
+        return {key: found[key] for key in payee_keys if key in found}
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry

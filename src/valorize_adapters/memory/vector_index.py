@@ -112,6 +112,9 @@ class MemoryExamples:
         self._shared[self._tenant_id] = (version, index)
         return index
 
+    async def nearest_many(self, vectors: Sequence[Sequence[float]], k: int) -> list[list[Neighbour]]:
+        return [await self.nearest(vector, k) for vector in vectors]
+
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         index = self._index()
         examples = self._data.examples

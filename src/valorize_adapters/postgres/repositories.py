@@ -3,7 +3,7 @@ repeats the filter underneath, so a forgotten ``WHERE`` still cannot cross tenan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, LiteralString
 from uuid import UUID
@@ -575,11 +575,30 @@ class PgNotifications(_Repo):
 
 
 class PgPayees(_Repo):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        # Entries read by get_many (None: read, absent), until the transaction ends.
+        self._kept: dict[str, PayeeMemoryEntry | None] = {}
+
+    def forget(self) -> None:
+        self._kept = {}
+
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
+        if payee_key in self._kept:
+            return self._kept[payee_key]
         r = await self._s.fetch_one(
             "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
         )
         return rows.payee_entry(r) if r else None
+
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        wanted = sorted(set(payee_keys))
+        rs = await self._s.fetch(
+            "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = ANY(%s)", (self._t, wanted)
+        )
+        found = {r["payee_key"]: rows.payee_entry(r) for r in rs}
+        self._kept.update({key: found.get(key) for key in wanted})
+        return found
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         await self._s.execute(
@@ -588,6 +607,8 @@ class PgPayees(_Repo):
             " updated_at = EXCLUDED.updated_at",
             (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
         )
+        if entry.payee_key in self._kept:
+            self._kept[entry.payee_key] = entry
 
 
 class PgProcessedTasks(_Repo):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from valorize_core.model.payee_memory import PayeeMemoryEntry
@@ -14,6 +15,11 @@ class PayeeMemoryRepository(Protocol):
 
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
         """The entry for a payee key, or ``None``."""
+        ...
+
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        """The entries of those keys that exist, in one read. The unit keeps what it read, so
+        a later :meth:`get` of one of these keys (found or not) asks the storage nothing."""
         ...
 
     async def put(self, entry: PayeeMemoryEntry) -> None:

@@ -43,3 +43,9 @@ class VectorIndex(Protocol):
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         """Up to ``k`` of the tenant's examples, most similar first; ``k`` when it has ``k``."""
         ...
+
+    async def nearest_many(self, vectors: Sequence[Sequence[float]], k: int) -> list[list[Neighbour]]:
+        """:meth:`nearest` of each vector, in one search where the storage allows. The unit
+        keeps the answers until it writes an example, so a later :meth:`nearest` of one of
+        these vectors with at most ``k`` neighbours asks the storage nothing."""
+        ...

@@ -6,8 +6,9 @@ Everything goes through the public use cases, as the API calls them:
 
 * **learning**: a person records categorized transactions (``create_transaction`` with a
   ``category_id``, one unit each — what ``POST /api/transactions`` does), then corrects the
-  category of uncategorized ones (``correct_category``, ``PATCH /api/transactions/{id}``).
-  Each teaches the payee memory and the neighbour index. Corrections per second.
+  category of uncategorized ones: half one at a time (``correct_category``,
+  ``POST /api/transactions/{id}/category``), half in batches of 250 (``correct_categories``,
+  ``POST /api/transactions/corrections``). Each teaches the payee memory and the neighbour index. Corrections per second.
 * **import**: ``import_statement`` of a parsed statement (dedup, rules, memory, neighbours,
   insert, balance, one commit) into the tenant that learned. Rows per second.
 * **suggestions**: ``suggest_categories`` (``GET /api/transactions/{id}/suggestions``) for
@@ -37,7 +38,7 @@ from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery, Valorize
 from valorize_core.model.money import Money
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
-from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection, CategoryCorrections
 from valorize_core.use_cases.actions.create_transaction import SplitInput
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
@@ -125,10 +126,16 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
             )
         )
         pending.append((tx.id, categories[category]))
+    half = len(pending) // 2
     began = time.perf_counter()
-    for tx_id, category_id in pending:
+    for tx_id, category_id in pending[:half]:
         await vz.correct_category(CategoryCorrection(t, tx_id, category_id))
-    corrected = len(pending) / (time.perf_counter() - began)
+    corrected = half / (time.perf_counter() - began)
+    batched = pending[half:]
+    began = time.perf_counter()
+    for start_at in range(0, len(batched), 250):
+        await vz.correct_categories(CategoryCorrections(t, tuple(batched[start_at : start_at + 250])))
+    corrected_batch = len(batched) / (time.perf_counter() - began)
     statement = [
         StatementRow(
             line=i + 2,
@@ -158,6 +165,7 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
     return {
         "learn_create_per_s": created,
         "learn_correct_per_s": corrected,
+        "learn_correct_batch_per_s": corrected_batch,
         "import_rows_per_s": imported,
         "suggest_rows_per_s": suggested,
     }
@@ -183,8 +191,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(r: dict[str, Any]) -> str:
     lines = ["| measure | memory | postgres |", "|---|---|---|"]
-    for key in ("learn_create_per_s", "learn_correct_per_s", "import_rows_per_s", "suggest_rows_per_s"):
-        cells = [f"{r[b][key]:,.0f}" if b in r else "—" for b in ("memory", "postgres")]
+    keys = ("learn_create_per_s", "learn_correct_per_s", "learn_correct_batch_per_s", "import_rows_per_s",
+            "suggest_rows_per_s")  # fmt: skip
+    for key in keys:
+        cells = [f"{r[b][key]:,.0f}" if key in r.get(b, {}) else "—" for b in ("memory", "postgres")]
         lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 

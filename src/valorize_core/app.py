@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from valorize_core.use_cases.actions.apply_rules import ApplyRules
 from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
-from valorize_core.use_cases.actions.correct_category import CorrectCategory
+from valorize_core.use_cases.actions.correct_category import CorrectCategories, CorrectCategory
 from valorize_core.use_cases.actions.create_account import CreateAccount
 from valorize_core.use_cases.actions.create_category import CreateCategory
 from valorize_core.use_cases.actions.create_rule import CreateRule
@@ -88,6 +88,7 @@ class Valorize:
         self.delete_transaction = DeleteTransaction(ports)
         self.create_transfer = CreateTransfer(ports)
         self.correct_category = CorrectCategory(ports)
+        self.correct_categories = CorrectCategories(ports)
         self.get_transaction = GetTransaction(ports)
         self.list_transactions = ListTransactions(ports)
         self.suggest_categories = SuggestCategories(ports)

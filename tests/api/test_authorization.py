@@ -218,6 +218,9 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/transactions/categorize": lambda ids: {"json": {"account_id": ids["account_id"]}},
     "PATCH /api/transactions/{transaction_id}": lambda ids: {"json": {"description": "POSTO IPIRANGA 16/11"}},
     "POST /api/transactions/{transaction_id}/category": lambda ids: {"json": {"category_id": ids["category_id"]}},
+    "POST /api/transactions/corrections": lambda ids: {
+        "json": {"corrections": [{"transaction_id": ids["transaction_id"], "category_id": ids["category_id"]}]}
+    },
     "POST /api/transfers": lambda ids: {
         "json": {
             "from_account_id": ids["account_id"],
@@ -247,6 +250,7 @@ _UNKNOWN = (404, 422)
 FOREIGN_STATUS = {
     "POST /api/transactions": _UNKNOWN,
     "POST /api/transactions/categorize": _UNKNOWN,
+    "POST /api/transactions/corrections": _UNKNOWN,
     "POST /api/transfers": _UNKNOWN,
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,

@@ -12,7 +12,7 @@ from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.model.listing import MAX_PAGE_SIZE
-from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection, CategoryCorrections
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
@@ -148,6 +148,16 @@ class TransactionController(Controller):
     ) -> s.TransactionOut:
         command = CategoryCorrection(writer.tenant_id, transaction_id, data.category_id)
         return s.transaction(await vz.correct_category(command))
+
+    @post(
+        "/corrections",
+        responses=ERRORS,
+        status_code=200,
+        summary="Correct many categories at once (all or none); each is learned as a single correction is",
+    )
+    async def correct_categories(self, data: Body[s.CorrectionsIn], vz: VZ, writer: Writer) -> list[s.TransactionOut]:
+        pairs = tuple((c.transaction_id, c.category_id) for c in data.corrections)
+        return [s.transaction(t) for t in await vz.correct_categories(CategoryCorrections(writer.tenant_id, pairs))]
 
     @get(
         "/{transaction_id:uuid}/suggestions", responses=ERRORS, summary="Top category suggestions, each with its reason"

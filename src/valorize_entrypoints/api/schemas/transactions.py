@@ -16,6 +16,8 @@ __all__ = [
     "CategorizationOut",
     "CategorizeIn",
     "CorrectionIn",
+    "CorrectionItem",
+    "CorrectionsIn",
     "SplitIn",
     "SplitOut",
     "SuggestionOut",
@@ -141,6 +143,17 @@ def transfer(t: Transfer) -> TransferOut:
 
 class CorrectionIn(Struct, forbid_unknown_fields=True):
     category_id: UUID
+
+
+class CorrectionItem(Struct, forbid_unknown_fields=True):
+    transaction_id: UUID
+    category_id: UUID
+
+
+class CorrectionsIn(Struct, forbid_unknown_fields=True):
+    """Corrections applied together (all or none), each transaction at most once."""
+
+    corrections: Annotated[list[CorrectionItem], Meta(min_length=1, max_length=500)]
 
 
 class SuggestionOut(Struct):

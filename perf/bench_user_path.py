@@ -8,11 +8,13 @@ Everything goes through the public use cases, as the API calls them:
   ``category_id``, one unit each — what ``POST /api/transactions`` does), then corrects the
   category of uncategorized ones: half one at a time (``correct_category``,
   ``POST /api/transactions/{id}/category``), half in batches of 250 (``correct_categories``,
-  ``POST /api/transactions/corrections``). Each teaches the payee memory and the neighbour index. Corrections per second.
+  ``POST /api/transactions/corrections``). Each teaches the payee memory and the neighbour
+  index. Corrections per second.
 * **import**: ``import_statement`` of a parsed statement (dedup, rules, memory, neighbours,
   insert, balance, one commit) into the tenant that learned. Rows per second.
 * **suggestions**: ``suggest_categories`` (``GET /api/transactions/{id}/suggestions``) for
-  each imported row, one query each. Rows per second.
+  imported rows, one query each; then ``suggest_categories_many``
+  (``POST /api/transactions/suggestions``) for the same rows, 200 per query. Rows per second.
 
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a
@@ -41,7 +43,7 @@ from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection, CategoryCorrections
 from valorize_core.use_cases.actions.create_transaction import SplitInput
 from valorize_core.use_cases.actions.import_statement import StatementUpload
-from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
+from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery, SuggestionsQuery
 
 CATEGORIES: dict[str, list[str]] = {
     "Groceries": ["SUPERMERCADO ZAFFARI", "CARREFOUR", "PAO DE ACUCAR", "ATACADAO", "HORTIFRUTI", "WHOLE FOODS"],
@@ -162,12 +164,17 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
     for tx_id in ids:
         await vz.suggest_categories(SuggestionQuery(t, tx_id))
     suggested = len(ids) / (time.perf_counter() - began)
+    began = time.perf_counter()
+    for start_at in range(0, len(ids), 200):
+        await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids[start_at : start_at + 200])))
+    suggested_batch = len(ids) / (time.perf_counter() - began)
     return {
         "learn_create_per_s": created,
         "learn_correct_per_s": corrected,
         "learn_correct_batch_per_s": corrected_batch,
         "import_rows_per_s": imported,
         "suggest_rows_per_s": suggested,
+        "suggest_batch_rows_per_s": suggested_batch,
     }
 
 
@@ -192,7 +199,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def table(r: dict[str, Any]) -> str:
     lines = ["| measure | memory | postgres |", "|---|---|---|"]
     keys = ("learn_create_per_s", "learn_correct_per_s", "learn_correct_batch_per_s", "import_rows_per_s",
-            "suggest_rows_per_s")  # fmt: skip
+            "suggest_rows_per_s", "suggest_batch_rows_per_s")  # fmt: skip
     for key in keys:
         cells = [f"{r[b][key]:,.0f}" if key in r.get(b, {}) else "—" for b in ("memory", "postgres")]
         lines.append(f"| {key} | {cells[0]} | {cells[1]} |")

@@ -52,7 +52,7 @@ from valorize_core.use_cases.queries.list_tokens import ListTokens
 from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
-from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.queries.suggest_categories import SuggestCategories, SuggestCategoriesMany
 
 __all__ = ["Valorize"]
 
@@ -92,6 +92,7 @@ class Valorize:
         self.get_transaction = GetTransaction(ports)
         self.list_transactions = ListTransactions(ports)
         self.suggest_categories = SuggestCategories(ports)
+        self.suggest_categories_many = SuggestCategoriesMany(ports)
         self.import_statement = ImportStatement(ports)
         self.request_import = RequestImport(ports)
         self.run_import = RunImport(ports)

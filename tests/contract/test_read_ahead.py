@@ -18,6 +18,7 @@ from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.transactions import CategorizationSource
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.queries.suggest_categories import SuggestionsQuery
 
 TAUGHT = {"Food": ["PADARIA REAL", "PIZZARIA BELLA", "RESTAURANTE SABOR"], "Transport": ["UBER TRIP", "POSTO SHELL"]}
 NEW = ["PADARIA REAL", "PIZZARIA NAPOLI", "UBER TRIP", "LIVRARIA CULTURA", "POSTO IPIRANGA", "RESTAURANTE SABOR"]
@@ -76,4 +77,34 @@ def test_an_import_sends_as_many_statements_for_many_rows_as_for_few(
     _, (few, few_learned), (many, many_learned) = run(scene())
     assert few_learned > 0  # memory and neighbours did decide rows
     assert many_learned > 0
+    assert many == few, (few, many)
+
+
+def test_suggestions_for_many_rows_send_as_many_statements_as_for_few(
+    pg_backend: PostgresBackend, statements: list[str]
+) -> None:
+    vz = pg_backend.app
+
+    async def scene() -> list[int]:
+        signup = await vz.signup(SignupRequest("Casa", f"rs-{time.time_ns()}@example.com", "Ana"))
+        t = signup.tenant.id
+        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        for name, payees in TAUGHT.items():
+            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
+            for i, payee in enumerate(payees):
+                day = date(2026, 1, 1) + timedelta(days=i)
+                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        ids = [
+            (await vz.create_transaction(NewTransaction(t, account, date(2026, 2, 1), f"{NEW[i % 6]} {i}", "-1.00"))).id
+            for i in range(40)
+        ]
+        sent = []
+        for size in (1, 10, 40):
+            statements.clear()
+            found = await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids[:size])))
+            assert len(found) == size
+            sent.append(len(statements))
+        return sent
+
+    _, few, many = run(scene())
     assert many == few, (few, many)

@@ -192,6 +192,10 @@ class MemoryTransactions(_Tenant):
     async def get(self, transaction_id: UUID) -> Transaction | None:
         return self._data.transactions.get(transaction_id)
 
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        found = self._data.transactions
+        return [found[i] for i in sorted(set(transaction_ids)) if i in found]
+
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         # Units of one tenant already run one at a time (the store's tenant lock).
         found = self._data.transactions

@@ -201,6 +201,14 @@ class PgTransactions(_Repo):
         r = await self._s.fetch_one(_SELECT_TX + " WHERE t.tenant_id = %s AND t.id = %s", (self._t, transaction_id))
         return rows.transaction(r) if r else None
 
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        if not transaction_ids:
+            return []
+        rs = await self._s.fetch(
+            _SELECT_TX + " WHERE t.tenant_id = %s AND t.id = ANY(%s) ORDER BY t.id", (self._t, list(transaction_ids))
+        )
+        return [rows.transaction(r) for r in rs]
+
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         if not transaction_ids:
             return []

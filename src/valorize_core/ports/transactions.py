@@ -19,6 +19,10 @@ class TransactionRepository(Protocol):
         """The transaction, or ``None``."""
         ...
 
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        """Those of the transactions that exist, ordered by id, in one read."""
+        ...
+
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         """Lock the transactions until the unit of work ends and return them as they stand now.
 

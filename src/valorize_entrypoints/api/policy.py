@@ -92,6 +92,7 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/transactions/{transaction_id}/category": MEMBER,
     "POST /api/transactions/corrections": MEMBER,
     "GET /api/transactions/{transaction_id}/suggestions": VIEWER,
+    "POST /api/transactions/suggestions": VIEWER,
     "POST /api/transfers": MEMBER,
     # budgets, rules, reports
     "GET /api/budgets": VIEWER,

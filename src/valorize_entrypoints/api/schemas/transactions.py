@@ -21,6 +21,8 @@ __all__ = [
     "SplitIn",
     "SplitOut",
     "SuggestionOut",
+    "SuggestionsIn",
+    "SuggestionsOut",
     "TransactionIn",
     "TransactionOut",
     "TransactionPageOut",
@@ -156,6 +158,13 @@ class CorrectionsIn(Struct, forbid_unknown_fields=True):
     corrections: Annotated[list[CorrectionItem], Meta(min_length=1, max_length=500)]
 
 
+class SuggestionsIn(Struct, forbid_unknown_fields=True):
+    """Transactions to suggest categories for (each at most once), and how many each."""
+
+    transaction_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
+    limit: Annotated[int, Meta(ge=1, le=10)] = 3
+
+
 class SuggestionOut(Struct):
     category_id: UUID
     source: str
@@ -170,3 +179,8 @@ def suggestion(s: Suggestion) -> SuggestionOut:
 
 class CategorizeIn(Struct, forbid_unknown_fields=True):
     account_id: UUID | None = None
+
+
+class SuggestionsOut(Struct):
+    transaction_id: UUID
+    suggestions: list[SuggestionOut]

@@ -226,6 +226,15 @@ class MemoryTransactions(_Tenant):
         self._data.transactions[transaction.id] = transaction
         self._index(transaction)
 
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        staged, keys = dict(self._data.transactions), dict(self._data.transaction_keys)
+        try:
+            for tx in transactions:
+                await self.update(tx)
+        except BaseException:
+            self._data.transactions, self._data.transaction_keys = staged, keys
+            raise
+
     async def remove(self, transaction_id: UUID) -> None:
         stored = self._data.transactions.pop(transaction_id, None)
         if stored is None:
@@ -477,6 +486,10 @@ class MemoryPayees(_Tenant):
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        for entry in entries:
+            await self.put(entry)
 
 
 class MemoryProcessedTasks(_Tenant):

@@ -99,6 +99,10 @@ class MemoryExamples:
         self._data.examples[item_id] = (self._sparse_unit(vector), category_id, text)
         self._data.examples_version = next(_versions)
 
+    async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
+        for item_id, vector, category_id, text in examples:
+            await self.upsert(item_id, vector, category_id, text)
+
     async def remove(self, item_id: UUID) -> None:
         if self._data.examples.pop(item_id, None) is not None:
             self._data.examples_version = next(_versions)

@@ -152,6 +152,14 @@ _INSERT_SPLIT: LiteralString = (
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
 _SELECT_TX: LiteralString = "SELECT " + rows.TRANSACTION_COLUMNS + " FROM transactions t"
+_UPDATE_TX: LiteralString = (
+    "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
+    " description = %s, payee = %s, amount_minor = %s, currency = %s, exponent = %s, status = %s,"
+    " source = %s, tags = %s,"
+    " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
+    " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
+    " WHERE tenant_id = %s AND id = %s"
+)
 
 
 def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
@@ -236,22 +244,31 @@ class PgTransactions(_Repo):
         await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
 
     async def update(self, transaction: Transaction) -> None:
-        search, *params = rows.transaction_params(transaction)
-        n = await self._s.execute(
-            "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
-            " description = %s, payee = %s, amount_minor = %s, currency = %s, exponent = %s, status = %s,"
-            " source = %s, tags = %s,"
-            " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
-            " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
-            " WHERE tenant_id = %s AND id = %s",
-            (search, *params[2:20], params[21], self._t, transaction.id),
-        )
-        if not n:
-            raise NotFound("transaction", transaction.id)
-        await self._s.execute(
-            "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s", (self._t, transaction.id)
-        )
-        await self._s.execute_many(_INSERT_SPLIT, rows.split_params(transaction))
+        await self.update_many([transaction])
+
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        if not transactions:
+            return
+        ids = [tx.id for tx in transactions]
+        found = await self._s.fetch(
+            "SELECT count(*) AS n FROM transactions WHERE tenant_id = %s AND id = ANY(%s)", (self._t, ids)
+        ) if len(ids) > 1 else None  # fmt: skip
+        if found is not None and found[0]["n"] != len(set(ids)):
+            raise NotFound("transaction", ids[0])
+        params = []
+        for tx in transactions:
+            search, *fields = rows.transaction_params(tx)
+            params.append((search, *fields[2:20], fields[21], self._t, tx.id))
+        if len(params) == 1:
+            if not await self._s.execute(_UPDATE_TX, params[0]):
+                raise NotFound("transaction", ids[0])
+            await self._s.execute("DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s", (self._t, ids[0]))
+        else:
+            await self._s.execute_many(_UPDATE_TX, params)
+            await self._s.execute(
+                "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = ANY(%s)", (self._t, ids)
+            )
+        await self._s.execute_many(_INSERT_SPLIT, [p for tx in transactions for p in rows.split_params(tx)])
 
     async def remove(self, transaction_id: UUID) -> None:
         if not await self._s.execute(
@@ -617,6 +634,17 @@ class PgPayees(_Repo):
         )
         if entry.payee_key in self._kept:
             self._kept[entry.payee_key] = entry
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        await self._s.execute_many(
+            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
+            " updated_at = EXCLUDED.updated_at",
+            [(self._t, e.payee_key, list(e.recent), e.updated_at) for e in entries],
+        )
+        for entry in entries:
+            if entry.payee_key in self._kept:
+                self._kept[entry.payee_key] = entry
 
 
 class PgProcessedTasks(_Repo):

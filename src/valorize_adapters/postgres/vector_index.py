@@ -82,13 +82,17 @@ class PgExamples:
         return Vector([float(v) for v in vector])
 
     async def upsert(self, item_id: UUID, vector: Sequence[float], category_id: UUID, text: str) -> None:
-        await self._s.execute(
+        await self.upsert_many([(item_id, vector, category_id, text)])
+
+    async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
+        await self._s.execute_many(
             "INSERT INTO labeled_examples (tenant_id, item_id, category_id, text, dims, embedding)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, item_id) DO UPDATE SET"
             " category_id = EXCLUDED.category_id, text = EXCLUDED.text, dims = EXCLUDED.dims,"
             " embedding = EXCLUDED.embedding",
-            (self._t, item_id, category_id, text, self.dimensions, self._vector(vector)),
-        )
+            [(self._t, item_id, category_id, text, self.dimensions, self._vector(vector))
+             for item_id, vector, category_id, text in examples],
+        )  # fmt: skip
         self.forget()
 
     async def remove(self, item_id: UUID) -> None:

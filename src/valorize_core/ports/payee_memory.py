@@ -25,3 +25,7 @@ class PayeeMemoryRepository(Protocol):
     async def put(self, entry: PayeeMemoryEntry) -> None:
         """Create or replace the entry for ``entry.payee_key``."""
         ...
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        """:meth:`put` of each entry (each key at most once), in one write."""
+        ...

@@ -46,6 +46,10 @@ class TransactionRepository(Protocol):
         """Replace a stored transaction, splits included."""
         ...
 
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        """Store many changed transactions (each at most once), as :meth:`update` would each."""
+        ...
+
     async def remove(self, transaction_id: UUID) -> None:
         """Delete a transaction."""
         ...

@@ -36,6 +36,10 @@ class VectorIndex(Protocol):
         """Add or replace the example ``item_id``."""
         ...
 
+    async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
+        """:meth:`upsert` of each ``(item_id, vector, category_id, text)``, each id at most once."""
+        ...
+
     async def remove(self, item_id: UUID) -> None:
         """Forget an example (no error when absent)."""
         ...

@@ -336,6 +336,11 @@ class PayeeMemoryContract(PortsContract):
 
         assert self.read(ports, t, batch) == [{"padaria real": entry}, entry, None, True]
         assert self.read(ports, t, lambda uow: uow.payees.get_many([])) == {}
+        many = [entry.learn(home.id, NOW), PayeeMemoryEntry("uber trip", (home.id,), NOW)]
+        self.write(ports, t, lambda uow: uow.payees.put_many(many))
+        assert self.read(ports, t, lambda uow: uow.payees.get_many(["padaria real", "uber trip"])) == {
+            e.payee_key: e for e in many
+        }
 
 
 class JobRepositoryContract(PortsContract):

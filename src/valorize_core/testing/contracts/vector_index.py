@@ -87,6 +87,10 @@ class VectorIndexContract(PortsContract):
         assert [n.item_id for n in again] == [n.item_id for n in one_by_one[1][:3]]
         assert after_write[0].item_id == added  # a write in the unit is not hidden by what it kept
         assert self.read(ports, t, lambda uow: uow.examples.nearest_many([], 5)) == []
+        pair = [(self.new_id(), queries[2], labels[1], "p1"), (self.new_id(), queries[3], labels[1], "p2")]
+        self.write(ports, t, lambda uow: uow.examples.upsert_many(pair))
+        assert self._nearest(ports, t, queries[2], 1)[0].text == "p1"
+        assert self._nearest(ports, t, queries[3], 1)[0].text == "p2"
 
     def test_examples_roll_back_with_their_unit(self, ports: Ports) -> None:
         dims = self._dims(ports)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
@@ -171,6 +171,22 @@ async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUI
     await _maybe_suggest_rule(uow, ports, entry, tx)
 
 
+async def learn_many(uow: UnitOfWork, ports: Ports, labeled: Sequence[tuple[Transaction, UUID]]) -> None:
+    """:func:`learn` of each ``(transaction, category)`` in turn, the payee memory read once
+    and written once for all of them."""
+    keys = [payee_key(tx.description or tx.payee) for tx, _ in labeled]
+    found = await uow.payees.get_many({key for key in keys if key})
+    changed: dict[str, PayeeMemoryEntry] = {}
+    now = ports.clock.now()
+    for key, (tx, category_id) in zip(keys, labeled, strict=True):
+        if not key:
+            continue
+        entry = changed.get(key) or found.get(key) or PayeeMemoryEntry(key, (), now)
+        changed[key] = entry = entry.learn(category_id, now)
+        await _maybe_suggest_rule(uow, ports, entry, tx)
+    await uow.payees.put_many(list(changed.values()))
+
+
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:
     picked = entry.suggestion()
     if picked is None or picked[1] < SUGGEST_AFTER:
@@ -199,6 +215,20 @@ async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
     text = ports.categorizer.label_text(tx)
     vector = ports.embedder.embed([text])[0]
     await uow.examples.upsert(tx.id, vector, category_id, text)
+
+
+async def index_examples(uow: UnitOfWork, ports: Ports, labeled: Sequence[Transaction]) -> None:
+    """:func:`index_example` of each categorized transaction, embedded and written at once."""
+    if ports.embedder is None or not labeled:
+        return
+    texts = [ports.categorizer.label_text(tx) for tx in labeled]
+    vectors = ports.embedder.embed(texts)
+    examples = []
+    for tx, vector, text in zip(labeled, vectors, texts, strict=True):
+        if tx.category_id is None:
+            raise ValueError("index_examples takes categorized transactions")
+        examples.append((tx.id, vector, tx.category_id, text))
+    await uow.examples.upsert_many(examples)
 
 
 async def finish_job(

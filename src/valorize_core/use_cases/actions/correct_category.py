@@ -2,7 +2,7 @@
 
 :class:`CorrectCategory` corrects one; :class:`CorrectCategories` many in one unit of work (a
 person going through a list of uncategorized rows): all or none, each learned as a single
-correction is, with the lookups the learning needs read in one batch.
+correction is, with what the learning reads and writes done in one batch each.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from valorize_core.model.errors import Conflict, NotFound, ValidationError
-from valorize_core.model.payees import payee_key
 from valorize_core.model.transactions import Categorization, Split, Transaction
 from valorize_core.use_cases.actions._shared import (
-    index_example,
-    learn,
+    index_examples,
+    learn_many,
     record_categorized,
     record_updated,
     retry_on_contention,
@@ -86,9 +85,9 @@ class CorrectCategories:
                 if locked[tx_id].is_transfer:
                     raise Conflict("a transfer leg takes no category")
             await require_categories(uow, (category_id for _, category_id in pairs), "corrections")
-            await uow.payees.get_many({payee_key(tx.description or tx.payee) for tx in locked.values()})
             now = self._ports.clock.now()
             stored: list[Transaction] = []
+            changed: list[tuple[Transaction, UUID]] = []
             for tx_id, category_id in pairs:
                 old = locked[tx_id]
                 memo = old.splits[0].memo if len(old.splits) == 1 else ""
@@ -96,17 +95,14 @@ class CorrectCategories:
                     old, splits=(Split(category_id, old.amount, memo),), categorization=Categorization.manual(),
                     updated_at=now,
                 )  # fmt: skip
-                changes = tuple(
-                    name for name in ("splits", "categorization") if getattr(new, name) != getattr(old, name)
-                )
-                if not changes:
-                    stored.append(old)
-                    continue
-                await uow.transactions.update(new)
-                record_updated(uow, self._ports, new, changes)
-                await learn(uow, self._ports, new, category_id)
-                record_categorized(uow, self._ports, new)
-                await index_example(uow, self._ports, new)
-                stored.append(new)
+                changes = tuple(name for name in _CHANGED if getattr(new, name) != getattr(old, name))
+                if changes:
+                    record_updated(uow, self._ports, new, changes)
+                    record_categorized(uow, self._ports, new)
+                    changed.append((new, category_id))
+                stored.append(new if changes else old)
+            await uow.transactions.update_many([tx for tx, _ in changed])
+            await learn_many(uow, self._ports, changed)
+            await index_examples(uow, self._ports, [tx for tx, _ in changed])
             await uow.commit()
         return stored

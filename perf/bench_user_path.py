@@ -210,13 +210,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backend", choices=("memory", "postgres", "both"), default="both")
-    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "user_path.json")
+    parser.add_argument("--output", type=Path, default=None, help="default: results/user_path.json (not with --quick)")
     parsed = parser.parse_args()
     parsed.learn, parsed.corrections, parsed.rows, parsed.suggest = (
         (60, 20, 200, 50) if parsed.quick else (2000, 500, 5000, 2000)
     )
     result = asyncio.run(main(parsed))
     print(table(result))
-    if not parsed.quick:
-        parsed.output.write_text(json.dumps(result, indent=2) + "\n")
+    output = parsed.output or (None if parsed.quick else Path(__file__).parent / "results" / "user_path.json")
+    if output is not None:
+        output.write_text(json.dumps(result, indent=2) + "\n")
     sys.exit(0)

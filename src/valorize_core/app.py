@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from valorize_core.use_cases.actions.apply_rules import ApplyRules
 from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
-from valorize_core.use_cases.actions.correct_category import CorrectCategory
+from valorize_core.use_cases.actions.correct_category import CorrectCategories, CorrectCategory
 from valorize_core.use_cases.actions.create_account import CreateAccount
 from valorize_core.use_cases.actions.create_category import CreateCategory
 from valorize_core.use_cases.actions.create_rule import CreateRule
@@ -55,7 +55,7 @@ from valorize_core.use_cases.queries.list_tokens import ListTokens
 from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
-from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.queries.suggest_categories import SuggestCategories, SuggestCategoriesMany
 from valorize_core.use_cases.queries.tenant_settings import GetTenantSettings
 
 __all__ = ["Valorize"]
@@ -92,9 +92,11 @@ class Valorize:
         self.delete_transaction = DeleteTransaction(ports)
         self.create_transfer = CreateTransfer(ports)
         self.correct_category = CorrectCategory(ports)
+        self.correct_categories = CorrectCategories(ports)
         self.get_transaction = GetTransaction(ports)
         self.list_transactions = ListTransactions(ports)
         self.suggest_categories = SuggestCategories(ports)
+        self.suggest_categories_many = SuggestCategoriesMany(ports)
         self.import_statement = ImportStatement(ports)
         self.request_import = RequestImport(ports)
         self.run_import = RunImport(ports)

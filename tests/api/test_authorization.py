@@ -218,6 +218,10 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/transactions/categorize": lambda ids: {"json": {"account_id": ids["account_id"]}},
     "PATCH /api/transactions/{transaction_id}": lambda ids: {"json": {"description": "POSTO IPIRANGA 16/11"}},
     "POST /api/transactions/{transaction_id}/category": lambda ids: {"json": {"category_id": ids["category_id"]}},
+    "POST /api/transactions/suggestions": lambda ids: {"json": {"transaction_ids": [ids["transaction_id"]]}},
+    "POST /api/transactions/corrections": lambda ids: {
+        "json": {"corrections": [{"transaction_id": ids["transaction_id"], "category_id": ids["category_id"]}]}
+    },
     "POST /api/transfers": lambda ids: {
         "json": {
             "from_account_id": ids["account_id"],
@@ -254,6 +258,8 @@ _UNKNOWN = (404, 422)
 FOREIGN_STATUS = {
     "POST /api/transactions": _UNKNOWN,
     "POST /api/transactions/categorize": _UNKNOWN,
+    "POST /api/transactions/corrections": _UNKNOWN,
+    "POST /api/transactions/suggestions": _UNKNOWN,
     "POST /api/transfers": _UNKNOWN,
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,
@@ -350,8 +356,9 @@ def test_the_authorization_matrix(worker_client: TestClient[Any]) -> None:
 
 def test_the_table_says_what_the_issue_says() -> None:
     """Independent of the matrix (which checks the app does what the table says): the table
-    itself — public routes, reads for every token, writes for members, tokens and members for
-    owners."""
+    itself — public routes, reads for every token (the two reads sent as POST bodies among
+    them: a rule preview and suggestions for many transactions), writes for members, tokens and
+    members for owners."""
     public = {k for k, v in POLICY.items() if v is Access.PUBLIC}
     assert public == {
         "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
@@ -364,7 +371,7 @@ def test_the_table_says_what_the_issue_says() -> None:
             continue
         if path.startswith(("/api/tokens", "/api/members")) or key == "PATCH /api/settings":
             assert access is Access.OWNER, key  # who holds keys, who belongs, the tenant's own settings
-        elif method == "GET" or key == "POST /api/rules/preview":
+        elif method == "GET" or key in ("POST /api/rules/preview", "POST /api/transactions/suggestions"):
             assert access is Access.VIEWER, key
         else:
             assert access is Access.MEMBER, key

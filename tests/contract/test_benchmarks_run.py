@@ -54,6 +54,14 @@ def test_cache_benchmark_quick_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_user_path_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_user_path", tmp_path)
+    for backend in ("memory", "postgres"):
+        assert all(rate > 0 for rate in numbers[backend].values()), numbers
+    assert "| import_rows_per_s |" in stdout
+
+
+@pytest.mark.slow
 def test_drain_benchmark_quick_mode(tmp_path: Path) -> None:
     _, numbers = _run_quick("bench_drain", tmp_path)
     assert (numbers["lost"], numbers["duplicated"], numbers["left_in_queue"]) == (0, 0, 0)

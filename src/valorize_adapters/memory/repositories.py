@@ -157,6 +157,16 @@ class MemoryCategories(_Tenant):
                 del data.payee_words[word]
 
 
+def _dedup_keys(tx: Transaction) -> list[tuple[UUID, str, str]]:
+    """The keys no two transactions of one account share: bank id and fingerprint."""
+    keys = []
+    if tx.external_id is not None:
+        keys.append((tx.account_id, "external_id", tx.external_id))
+    if tx.fingerprint is not None:
+        keys.append((tx.account_id, "fingerprint", tx.fingerprint))
+    return keys
+
+
 class MemoryTransactions(_Tenant):
     """Transactions of one tenant."""
 
@@ -170,17 +180,29 @@ class MemoryTransactions(_Tenant):
         for split in tx.splits:
             if split.category_id is not None and split.category_id not in self._data.categories:
                 raise NotFound("category", split.category_id)
-        if tx.external_id is not None:
-            for other in self._data.transactions.values():
-                if other.id != tx.id and other.account_id == tx.account_id and other.external_id == tx.external_id:
-                    raise Conflict("a transaction with that bank id exists in the account")
-        if tx.fingerprint is not None:
-            for other in self._data.transactions.values():
-                if other.id != tx.id and other.account_id == tx.account_id and other.fingerprint == tx.fingerprint:
-                    raise Conflict("a transaction with that fingerprint exists in the account")
+        keys = self._data.transaction_keys
+        for key in _dedup_keys(tx):
+            other = self._data.transactions.get(keys.get(key, tx.id))
+            if other is not None and other.id != tx.id and key in _dedup_keys(other):
+                what = "bank id" if key[1] == "external_id" else "fingerprint"
+                raise Conflict(f"a transaction with that {what} exists in the account")
+
+    def _index(self, tx: Transaction) -> None:
+        for key in _dedup_keys(tx):
+            self._data.transaction_keys[key] = tx.id
+
+    def _unindex(self, tx: Transaction) -> None:
+        keys = self._data.transaction_keys
+        for key in _dedup_keys(tx):
+            if keys.get(key) == tx.id:
+                del keys[key]
 
     async def get(self, transaction_id: UUID) -> Transaction | None:
         return self._data.transactions.get(transaction_id)
+
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        found = self._data.transactions
+        return [found[i] for i in sorted(set(transaction_ids)) if i in found]
 
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         # Units of one tenant already run one at a time (the store's tenant lock).
@@ -192,25 +214,40 @@ class MemoryTransactions(_Tenant):
             raise Conflict(f"transaction {transaction.id} exists")
         self._check(transaction)
         self._data.transactions[transaction.id] = transaction
+        self._index(transaction)
 
     async def add_many(self, transactions: Sequence[Transaction]) -> None:
-        staged = dict(self._data.transactions)
+        staged, keys = dict(self._data.transactions), dict(self._data.transaction_keys)
         try:
             for tx in transactions:
                 await self.add(tx)
         except BaseException:
-            self._data.transactions = staged
+            self._data.transactions, self._data.transaction_keys = staged, keys
             raise
 
     async def update(self, transaction: Transaction) -> None:
-        if transaction.id not in self._data.transactions:
+        stored = self._data.transactions.get(transaction.id)
+        if stored is None:
             raise NotFound("transaction", transaction.id)
         self._check(transaction)
+        self._unindex(stored)
         self._data.transactions[transaction.id] = transaction
+        self._index(transaction)
+
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        staged, keys = dict(self._data.transactions), dict(self._data.transaction_keys)
+        try:
+            for tx in transactions:
+                await self.update(tx)
+        except BaseException:
+            self._data.transactions, self._data.transaction_keys = staged, keys
+            raise
 
     async def remove(self, transaction_id: UUID) -> None:
-        if self._data.transactions.pop(transaction_id, None) is None:
+        stored = self._data.transactions.pop(transaction_id, None)
+        if stored is None:
             raise NotFound("transaction", transaction_id)
+        self._unindex(stored)
 
     async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
         rows = sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key, reverse=True)
@@ -307,6 +344,10 @@ class MemoryBudgets(_Tenant):
 
 class MemoryRules(_Tenant):
     """Rules of one tenant."""
+
+    async def hold_order(self) -> None:
+        # Units of work of a tenant run one at a time here: the order is held already.
+        return None
 
     async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
         # Units of work of a tenant run one at a time here: holding is implicit.
@@ -450,6 +491,10 @@ class MemoryPayees(_Tenant):
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
         return self._data.payees.get(payee_key)
 
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        found = self._data.payees
+        return {key: found[key] for key in payee_keys if key in found}
+
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry
 
@@ -467,6 +512,10 @@ class MemoryPayees(_Tenant):
                 self._data.payee_words[word] = tuple(counts.items())
             else:
                 self._data.payee_words.pop(word, None)
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        for entry in entries:
+            await self.put(entry)
 
 
 class MemoryProcessedTasks(_Tenant):

@@ -45,6 +45,12 @@ class TenantData:
     memberships: dict[UUID, Membership] = field(default_factory=dict)
     tokens: dict[UUID, ApiToken] = field(default_factory=dict)
     examples: dict[UUID, tuple[tuple[tuple[int, float], ...], UUID, str]] = field(default_factory=dict)
+    # Which state of ``examples`` this is: changed by every write, so a search index built for
+    # one state is reused by every unit of work that reads that state (MemoryStore.postings).
+    examples_version: int = 0
+    # (account, "external_id" | "fingerprint", value) -> transaction: the dedup keys, so a new
+    # row is checked against the account's rows in O(1), not by scanning every row.
+    transaction_keys: dict[tuple[UUID, str, str], UUID] = field(default_factory=dict)
     processed: dict[UUID, str] = field(default_factory=dict)
     sources: dict[UUID, tuple[str, bytes, dict[str, Any]]] = field(default_factory=dict)
     jobs: dict[UUID, Job] = field(default_factory=dict)
@@ -73,6 +79,9 @@ class MemoryStore:
         self.outbox: list[DomainEvent] = []
         self.published: set[UUID] = set()
         self.shared_rates: dict[tuple[str, str, date], Rate] = {}  # the global default rates
+        # Per tenant: the search index of its examples and the ``examples_version`` it is of
+        # (owned by :mod:`valorize_adapters.memory.vector_index`).
+        self.postings: dict[UUID, tuple[int, object]] = {}
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (
             weakref.WeakKeyDictionary()
         )

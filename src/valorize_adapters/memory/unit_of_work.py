@@ -60,7 +60,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.notifications = MemoryNotifications(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
-        self.examples = MemoryExamples(data, self._store.dimensions)
+        self.examples = MemoryExamples(data, self._store.dimensions, self._store.postings, self.tenant_id)
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
 
     async def _open(self) -> None:
@@ -85,7 +85,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            await self._discard()
+            # The staged copy is dropped: the unit is over, so its repositories get nothing (a
+            # fresh snapshot here would copy every map of the tenant for no reader).
+            self._bind(TenantData())
         finally:
             self._lock.release()
 

@@ -154,6 +154,14 @@ _INSERT_SPLIT: LiteralString = (
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
 _SELECT_TX: LiteralString = "SELECT " + rows.TRANSACTION_COLUMNS + " FROM transactions t"
+_UPDATE_TX: LiteralString = (
+    "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
+    " description = %s, payee = %s, amount_minor = %s, currency = %s, exponent = %s, status = %s,"
+    " source = %s, tags = %s,"
+    " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
+    " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
+    " WHERE tenant_id = %s AND id = %s"
+)
 
 
 def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
@@ -173,8 +181,8 @@ def _where(tenant: UUID, f: TransactionFilter) -> tuple[str, list[Any]]:
         params.append(list(f.category_ids))
     if f.uncategorized:
         clauses.append(
-            "EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id"
-            " AND s.category_id IS NULL)"
+            "t.transfer_id IS NULL AND EXISTS (SELECT 1 FROM splits s WHERE s.tenant_id = t.tenant_id"
+            " AND s.transaction_id = t.id AND s.category_id IS NULL)"
         )
     if f.date_from:
         clauses.append("t.booked_on >= %s")
@@ -209,6 +217,14 @@ class PgTransactions(_Repo):
         r = await self._s.fetch_one(_SELECT_TX + " WHERE t.tenant_id = %s AND t.id = %s", (self._t, transaction_id))
         return rows.transaction(r) if r else None
 
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        if not transaction_ids:
+            return []
+        rs = await self._s.fetch(
+            _SELECT_TX + " WHERE t.tenant_id = %s AND t.id = ANY(%s) ORDER BY t.id", (self._t, list(transaction_ids))
+        )
+        return [rows.transaction(r) for r in rs]
+
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         if not transaction_ids:
             return []
@@ -236,22 +252,31 @@ class PgTransactions(_Repo):
         await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
 
     async def update(self, transaction: Transaction) -> None:
-        search, *params = rows.transaction_params(transaction)
-        n = await self._s.execute(
-            "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
-            " description = %s, payee = %s, amount_minor = %s, currency = %s, exponent = %s, status = %s,"
-            " source = %s, tags = %s,"
-            " external_id = %s, fingerprint = %s, cat_source = %s, cat_confidence = %s, cat_explanation = %s,"
-            " cat_rule_id = %s, transfer_id = %s, import_id = %s, updated_at = %s"
-            " WHERE tenant_id = %s AND id = %s",
-            (search, *params[2:20], params[21], self._t, transaction.id),
-        )
-        if not n:
-            raise NotFound("transaction", transaction.id)
-        await self._s.execute(
-            "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s", (self._t, transaction.id)
-        )
-        await self._s.execute_many(_INSERT_SPLIT, rows.split_params(transaction))
+        await self.update_many([transaction])
+
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        if not transactions:
+            return
+        ids = [tx.id for tx in transactions]
+        found = await self._s.fetch(
+            "SELECT count(*) AS n FROM transactions WHERE tenant_id = %s AND id = ANY(%s)", (self._t, ids)
+        ) if len(ids) > 1 else None  # fmt: skip
+        if found is not None and found[0]["n"] != len(set(ids)):
+            raise NotFound("transaction", ids[0])
+        params = []
+        for tx in transactions:
+            search, *fields = rows.transaction_params(tx)
+            params.append((search, *fields[2:20], fields[21], self._t, tx.id))
+        if len(params) == 1:
+            if not await self._s.execute(_UPDATE_TX, params[0]):
+                raise NotFound("transaction", ids[0])
+            await self._s.execute("DELETE FROM splits WHERE tenant_id = %s AND transaction_id = %s", (self._t, ids[0]))
+        else:
+            await self._s.execute_many(_UPDATE_TX, params)
+            await self._s.execute(
+                "DELETE FROM splits WHERE tenant_id = %s AND transaction_id = ANY(%s)", (self._t, ids)
+            )
+        await self._s.execute_many(_INSERT_SPLIT, [p for tx in transactions for p in rows.split_params(tx)])
 
     async def remove(self, transaction_id: UUID) -> None:
         if not await self._s.execute(
@@ -372,6 +397,10 @@ class PgBudgets(_Repo):
         return n == 1
 
 
+# The first key of the two-key advisory lock on a tenant's rule order (the second is the tenant's).
+_RULE_ORDER_LOCK = 0x5255
+
+
 class PgRules(_Repo):
     def __init__(self, session: Session, patterns: PatternEngine) -> None:
         super().__init__(session)
@@ -383,6 +412,10 @@ class PgRules(_Repo):
             (self._t, rule_id),
         )
         return rows.rule(r, self._patterns) if r else None
+
+    async def hold_order(self) -> None:
+        # A lock on the tenant's rule set, not on rows: a new rule has no row to lock yet.
+        await self._s.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_RULE_ORDER_LOCK, str(self._t)))
 
     async def list(self) -> list[Rule]:
         rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
@@ -575,11 +608,30 @@ class PgNotifications(_Repo):
 
 
 class PgPayees(_Repo):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        # Entries read by get_many (None: read, absent), until the transaction ends.
+        self._kept: dict[str, PayeeMemoryEntry | None] = {}
+
+    def forget(self) -> None:
+        self._kept = {}
+
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
+        if payee_key in self._kept:
+            return self._kept[payee_key]
         r = await self._s.fetch_one(
             "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
         )
         return rows.payee_entry(r) if r else None
+
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        wanted = sorted(set(payee_keys))
+        rs = await self._s.fetch(
+            "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = ANY(%s)", (self._t, wanted)
+        )
+        found = {r["payee_key"]: rows.payee_entry(r) for r in rs}
+        self._kept.update({key: found.get(key) for key in wanted})
+        return found
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         await self._s.execute(
@@ -588,6 +640,19 @@ class PgPayees(_Repo):
             " updated_at = EXCLUDED.updated_at",
             (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
         )
+        if entry.payee_key in self._kept:
+            self._kept[entry.payee_key] = entry
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        await self._s.execute_many(
+            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
+            " updated_at = EXCLUDED.updated_at",
+            [(self._t, e.payee_key, list(e.recent), e.updated_at) for e in entries],
+        )
+        for entry in entries:
+            if entry.payee_key in self._kept:
+                self._kept[entry.payee_key] = entry
 
     async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
         out: dict[str, dict[UUID, float]] = {}

@@ -118,10 +118,17 @@ class PostgresUnitOfWork(UnitOfWorkBase):
                 ),
             )
         await self.session.commit()
+        self._forget_reads()
 
     async def _discard(self) -> None:
         """Roll the transaction back."""
         await self.session.rollback()
+        self._forget_reads()
+
+    def _forget_reads(self) -> None:
+        # What the repositories kept (batched reads) is true only inside the transaction.
+        self.payees.forget()
+        self.examples.forget()
 
 
 class PostgresUnitOfWorkFactory:

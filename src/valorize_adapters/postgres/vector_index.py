@@ -58,6 +58,14 @@ class PgExamples:
     def __init__(self, session: Session, settings: VectorSettings) -> None:
         self._s = session
         self._settings = settings
+        # Until the transaction ends or an example is written: the answers given, by query
+        # vector (with how many neighbours were asked), and the tenant's number of examples.
+        self._kept: dict[tuple[float, ...], tuple[int, list[Neighbour]]] = {}
+        self._count: int | None = None
+
+    def forget(self) -> None:
+        self._kept = {}
+        self._count = None
 
     @property
     def dimensions(self) -> int:
@@ -74,34 +82,70 @@ class PgExamples:
         return Vector([float(v) for v in vector])
 
     async def upsert(self, item_id: UUID, vector: Sequence[float], category_id: UUID, text: str) -> None:
-        await self._s.execute(
+        await self.upsert_many([(item_id, vector, category_id, text)])
+
+    async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
+        await self._s.execute_many(
             "INSERT INTO labeled_examples (tenant_id, item_id, category_id, text, dims, embedding)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, item_id) DO UPDATE SET"
             " category_id = EXCLUDED.category_id, text = EXCLUDED.text, dims = EXCLUDED.dims,"
             " embedding = EXCLUDED.embedding",
-            (self._t, item_id, category_id, text, self.dimensions, self._vector(vector)),
-        )
+            [(self._t, item_id, category_id, text, self.dimensions, self._vector(vector))
+             for item_id, vector, category_id, text in examples],
+        )  # fmt: skip
+        self.forget()
 
     async def remove(self, item_id: UUID) -> None:
         await self._s.execute("DELETE FROM labeled_examples WHERE tenant_id = %s AND item_id = %s", (self._t, item_id))
+        self.forget()
+
+    async def _exact_search(self) -> tuple[bool, int]:
+        """Whether this tenant is searched exactly (pgvector without iterative scans, few
+        examples), and how many examples it has (0 when not counted)."""
+        if self._settings.iterative_scan is None:
+            row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])
+            self._settings.iterative_scan = version >= (0, 8)
+        if self._settings.iterative_scan:
+            return False, 0
+        if self._count is None:
+            count = await self._s.fetch_one(
+                "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
+                (self._t, self.dimensions),
+            )
+            self._count = int(count["n"]) if count else 0
+        return self._count <= self._settings.exact_limit, self._count
+
+    def _known(self, vector: Sequence[float], k: int) -> list[Neighbour] | None:
+        kept = self._kept.get(tuple(vector))
+        return kept[1][:k] if kept is not None and kept[0] >= k else None
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         query = self._vector(vector)
         if k <= 0:
             return []
-        if self._settings.iterative_scan is None:
-            row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])
-            self._settings.iterative_scan = version >= (0, 8)
-        mine = 0
-        if not self._settings.iterative_scan:
-            count = await self._s.fetch_one(
-                "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
-                (self._t, self.dimensions),
-            )
-            mine = int(count["n"]) if count else 0
-            if mine <= self._settings.exact_limit:
-                return await self._exact(query, k)  # no settings to change: no savepoint either
+        known = self._known(vector, k)
+        if known is not None:
+            return known
+        found = await self._search(query, k)
+        self._kept[tuple(vector)] = (k, found)
+        return found
+
+    async def nearest_many(self, vectors: Sequence[Sequence[float]], k: int) -> list[list[Neighbour]]:
+        queries = [self._vector(v) for v in vectors]
+        if k <= 0:
+            return [[] for _ in vectors]
+        wanted = {tuple(v): q for v, q in zip(vectors, queries, strict=True) if self._known(v, k) is None}
+        exact, _ = await self._exact_search()
+        if exact and wanted:
+            for key, found in zip(wanted, await self._exact_many(list(wanted.values()), k), strict=True):
+                self._kept[key] = (k, found)
+        return [await self.nearest(v, k) for v in vectors]
+
+    async def _search(self, query: Vector, k: int) -> list[Neighbour]:
+        exact, mine = await self._exact_search()
+        if exact:
+            return await self._exact(query, k)  # no settings to change: no savepoint either
         # The search settings (SET LOCAL below) must not leak into the unit's other queries.
         async with self._s.planner_settings():
             if self._settings.iterative_scan:
@@ -128,6 +172,22 @@ class PgExamples:
         ).format(d=psycopg.sql.Literal(self.dimensions))
         rs = await self._s.fetch(statement, {"q": query, "t": self._t, "k": k})
         return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]
+
+    async def _exact_many(self, queries: Sequence[Vector], k: int) -> list[list[Neighbour]]:
+        """:meth:`_exact` of many queries in one statement (each ranked as :meth:`_exact` ranks)."""
+        rs = await self._s.fetch(
+            "WITH mine AS MATERIALIZED (SELECT item_id, category_id, text, embedding FROM labeled_examples"
+            " WHERE tenant_id = %(t)s AND dims = %(d)s),"
+            " queries AS (SELECT q.n, q.v::vector AS v FROM unnest(%(qs)s::text[]) WITH ORDINALITY AS q(v, n))"
+            " SELECT queries.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity FROM queries"
+            " CROSS JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> queries.v AS distance FROM mine"
+            " ORDER BY embedding <=> queries.v, item_id LIMIT %(k)s) m ORDER BY queries.n, m.distance, m.item_id",
+            {"d": self.dimensions, "t": self._t, "k": k, "qs": [q.to_text() for q in queries]},
+        )
+        found: list[list[Neighbour]] = [[] for _ in queries]
+        for r in rs:
+            found[r["n"] - 1].append(Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])))
+        return found
 
     async def _exact(self, query: Vector, k: int) -> list[Neighbour]:
         # MATERIALIZED keeps the planner from answering with the approximate HNSW index.

@@ -67,6 +67,9 @@ class TransactionFilter:
     (``"net sao"`` finds ``"NETFLIX SÃO PAULO"``); amounts are signed decimal bounds in each
     transaction's own currency units, inclusive. ``tags_any`` matches a transaction carrying at
     least one of those tags, ``tags_all`` one carrying every one of them (both may be given).
+    ``uncategorized`` lists what still needs a
+    category: a transaction with an uncategorized split, transfer legs left out (a transfer
+    moves money between the tenant's own accounts and takes no category).
     """
 
     account_ids: tuple[UUID, ...] = ()
@@ -122,7 +125,7 @@ class TransactionFilter:
             return False
         if self.amount_max is not None and tx.amount.to_decimal() > self.amount_max:
             return False
-        if self.uncategorized and not tx.is_uncategorized:
+        if self.uncategorized and (tx.is_transfer or not tx.is_uncategorized):
             return False
         if self.tags_any and not set(self.tags_any) & set(tx.tags):
             return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 from uuid import UUID
 
@@ -18,6 +18,11 @@ class PayeeMemoryRepository(Protocol):
         """The entry for a payee key, or ``None``."""
         ...
 
+    async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
+        """The entries of those keys that exist, in one read. The unit keeps what it read, so
+        a later :meth:`get` of one of these keys (found or not) asks the storage nothing."""
+        ...
+
     async def put(self, entry: PayeeMemoryEntry) -> None:
         """Create or replace the entry for ``entry.payee_key``."""
         ...
@@ -30,4 +35,8 @@ class PayeeMemoryRepository(Protocol):
     async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
         """Add ``weight`` to each distinct word of ``words`` under ``category_id``; a negative
         ``weight`` unlearns, and a count that reaches zero or below is forgotten."""
+        ...
+
+    async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
+        """:meth:`put` of each entry (each key at most once), in one write."""
         ...

@@ -13,6 +13,12 @@ __all__ = ["RuleRepository"]
 class RuleRepository(Protocol):
     """Rules of the unit of work's tenant."""
 
+    async def hold_order(self) -> None:
+        """Hold the tenant's rule order until the unit of work ends: a concurrent unit that
+        adds, moves or deletes a rule waits here, so positions stay ``0 … n-1``, one rule each.
+        Taken first, before any other lock, by every action that changes the order."""
+        ...
+
     async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
         """The rule, or ``None``; ``for_update`` holds it until the unit of work ends (an edit
         reads the rule it writes back)."""

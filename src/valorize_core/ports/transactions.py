@@ -19,6 +19,10 @@ class TransactionRepository(Protocol):
         """The transaction, or ``None``."""
         ...
 
+    async def get_many(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
+        """Those of the transactions that exist, ordered by id, in one read."""
+        ...
+
     async def lock(self, transaction_ids: Sequence[UUID]) -> list[Transaction]:
         """Lock the transactions until the unit of work ends and return them as they stand now.
 
@@ -40,6 +44,10 @@ class TransactionRepository(Protocol):
 
     async def update(self, transaction: Transaction) -> None:
         """Replace a stored transaction, splits included."""
+        ...
+
+    async def update_many(self, transactions: Sequence[Transaction]) -> None:
+        """Store many changed transactions (each at most once), as :meth:`update` would each."""
         ...
 
     async def remove(self, transaction_id: UUID) -> None:

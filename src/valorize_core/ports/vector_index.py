@@ -36,10 +36,20 @@ class VectorIndex(Protocol):
         """Add or replace the example ``item_id``."""
         ...
 
+    async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
+        """:meth:`upsert` of each ``(item_id, vector, category_id, text)``, each id at most once."""
+        ...
+
     async def remove(self, item_id: UUID) -> None:
         """Forget an example (no error when absent)."""
         ...
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         """Up to ``k`` of the tenant's examples, most similar first; ``k`` when it has ``k``."""
+        ...
+
+    async def nearest_many(self, vectors: Sequence[Sequence[float]], k: int) -> list[list[Neighbour]]:
+        """:meth:`nearest` of each vector, in one search where the storage allows. The unit
+        keeps the answers until it writes an example, so a later :meth:`nearest` of one of
+        these vectors with at most ``k`` neighbours asks the storage nothing."""
         ...

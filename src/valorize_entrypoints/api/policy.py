@@ -95,7 +95,9 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "PATCH /api/transactions/{transaction_id}": MEMBER,
     "DELETE /api/transactions/{transaction_id}": MEMBER,
     "POST /api/transactions/{transaction_id}/category": MEMBER,
+    "POST /api/transactions/corrections": MEMBER,
     "GET /api/transactions/{transaction_id}/suggestions": VIEWER,
+    "POST /api/transactions/suggestions": VIEWER,
     "POST /api/transfers": MEMBER,
     # budgets, rules, reports
     "GET /api/budgets": VIEWER,

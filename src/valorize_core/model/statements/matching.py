@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.money import Money
 from valorize_core.model.statements.rows import StatementRow
 from valorize_core.model.transactions import Transaction, TransactionStatus
 
@@ -76,6 +77,11 @@ def match_rows(
     """
     by_id = {tx.external_id: tx for tx in candidates if tx.external_id}
     by_print = {tx.fingerprint: tx for tx in candidates if tx.fingerprint}
+    # The fuzzy pass needs the same amount: a row looks only at the candidates of its amount,
+    # not at every stored transaction of the window.
+    by_amount: dict[Money, list[Transaction]] = {}
+    for tx in candidates:
+        by_amount.setdefault(tx.amount, []).append(tx)
     claimed: set[UUID] = set()
     seen_ids: set[str] = set()
     # A stored transaction named by a row's bank id or fingerprint belongs to that row, whatever
@@ -101,11 +107,8 @@ def match_rows(
             continue
         near = [
             tx
-            for tx in candidates
-            if tx.id not in claimed
-            and tx.amount == row.amount
-            and abs((tx.booked_on - row.booked_on).days) <= window_days
-            and _compatible(row, tx)
+            for tx in by_amount.get(row.amount, ())
+            if tx.id not in claimed and abs((tx.booked_on - row.booked_on).days) <= window_days and _compatible(row, tx)
         ]
         if not near:
             decisions.append(RowDecision(RowOutcome.NEW))

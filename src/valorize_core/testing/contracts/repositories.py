@@ -335,6 +335,28 @@ class PayeeMemoryContract(PortsContract):
         assert self.read(ports, other, lambda uow: uow.payees.word_counts(["padaria", "real"])) == {}
         assert self.read(ports, t, lambda uow: uow.payees.word_counts([])) == {}
 
+    def test_payee_memory_read_in_one_batch_then_kept_until_written(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        self.add_all(ports, t, food, home)
+        entry = PayeeMemoryEntry("padaria real", (food.id,), NOW)
+        self.write(ports, t, lambda uow: uow.payees.put(entry))
+
+        async def batch(uow: UnitOfWork) -> list[object]:
+            found = await uow.payees.get_many(["padaria real", "nobody", "padaria real"])
+            before = await uow.payees.get("padaria real"), await uow.payees.get("nobody")
+            later = entry.learn(home.id, NOW)
+            await uow.payees.put(later)  # a put within the unit is what a later get returns
+            return [found, *before, await uow.payees.get("padaria real") == later]
+
+        assert self.read(ports, t, batch) == [{"padaria real": entry}, entry, None, True]
+        assert self.read(ports, t, lambda uow: uow.payees.get_many([])) == {}
+        many = [entry.learn(home.id, NOW), PayeeMemoryEntry("uber trip", (home.id,), NOW)]
+        self.write(ports, t, lambda uow: uow.payees.put_many(many))
+        assert self.read(ports, t, lambda uow: uow.payees.get_many(["padaria real", "uber trip"])) == {
+            e.payee_key: e for e in many
+        }
+
 
 class JobRepositoryContract(PortsContract):
     def test_a_job_is_stored_completed_and_failed(self, ports: Ports) -> None:

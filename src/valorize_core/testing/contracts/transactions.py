@@ -73,6 +73,25 @@ class TransactionRepositoryContract(PortsContract):
         with pytest.raises(NotFound):
             self.write(ports, t, lambda uow: uow.transactions.update(replace(tx, id=self.new_id())))
 
+    def test_many_are_read_and_updated_at_once(self, ports: Ports) -> None:
+        t, acc, _, food, home = self._setup(ports)
+        txs = [self.transaction(t, acc, -100 * n, categories=(food.id, home.id)) for n in range(1, 4)]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        wanted = [txs[2].id, self.new_id(), txs[0].id]
+        assert self.read(ports, t, lambda uow: uow.transactions.get_many(wanted)) == sorted(
+            [txs[0], txs[2]], key=lambda tx: tx.id
+        )
+        assert self.read(ports, t, lambda uow: uow.transactions.get_many([])) == []
+        changed = [replace(tx, splits=(Split(home.id, tx.amount, "one"),), description=f"N{i}")
+                   for i, tx in enumerate(txs[:2])]  # fmt: skip
+        self.write(ports, t, lambda uow: uow.transactions.update_many(changed))
+        assert self.read(ports, t, lambda uow: uow.transactions.get_many([tx.id for tx in txs])) == sorted(
+            [*changed, txs[2]], key=lambda tx: tx.id
+        )
+        self.write(ports, t, lambda uow: uow.transactions.update_many([]))
+        with pytest.raises(NotFound):
+            self.write(ports, t, lambda uow: uow.transactions.update_many([txs[2], replace(txs[1], id=self.new_id())]))
+
     def test_lock_returns_the_rows_as_stored_in_id_order(self, ports: Ports) -> None:
         t, acc, _, food, home = self._setup(ports)
         txs = [self.transaction(t, acc, -100 * n, categories=(food.id, home.id)) for n in range(1, 4)]

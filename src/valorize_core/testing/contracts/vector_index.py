@@ -62,6 +62,36 @@ class VectorIndexContract(PortsContract):
         self.write(ports, t, lambda uow: uow.examples.remove(a))
         assert [n.item_id for n in self._nearest(ports, t, base, 5)] == [b]
 
+    def test_nearest_many_answers_as_nearest_does_and_a_write_is_seen(self, ports: Ports) -> None:
+        dims = self._dims(ports)
+        rng = random.Random(11)
+        t = self.new_tenant(ports)
+        labels = [self.new_id(), self.new_id()]
+        for i in range(12):
+            self._upsert(ports, t, self.new_id(), self._random(rng, dims), labels[i % 2], f"e{i}")
+        queries = [self._random(rng, dims) for _ in range(4)]
+        queries.append(queries[0])  # the same vector twice
+        one_by_one = [self._nearest(ports, t, q, 5) for q in queries]
+        added = self.new_id()
+
+        async def batch(uow: UnitOfWork) -> tuple[list[list[Neighbour]], list[Neighbour], list[Neighbour]]:
+            many = await uow.examples.nearest_many(queries, 5)
+            again = await uow.examples.nearest(queries[1], 3)  # fewer than asked: answered too
+            await uow.examples.upsert(added, queries[1], labels[0], "added")
+            return many, again, await uow.examples.nearest(queries[1], 3)
+
+        many, again, after_write = self.read(ports, t, batch)
+        assert [[n.item_id for n in found] for found in many] == [[n.item_id for n in f] for f in one_by_one]
+        for found, single in zip(many, one_by_one, strict=True):
+            assert [n.similarity for n in found] == pytest.approx([n.similarity for n in single], abs=1e-5)
+        assert [n.item_id for n in again] == [n.item_id for n in one_by_one[1][:3]]
+        assert after_write[0].item_id == added  # a write in the unit is not hidden by what it kept
+        assert self.read(ports, t, lambda uow: uow.examples.nearest_many([], 5)) == []
+        pair = [(self.new_id(), queries[2], labels[1], "p1"), (self.new_id(), queries[3], labels[1], "p2")]
+        self.write(ports, t, lambda uow: uow.examples.upsert_many(pair))
+        assert self._nearest(ports, t, queries[2], 1)[0].text == "p1"
+        assert self._nearest(ports, t, queries[3], 1)[0].text == "p2"
+
     def test_examples_roll_back_with_their_unit(self, ports: Ports) -> None:
         dims = self._dims(ports)
         t = self.new_tenant(ports)

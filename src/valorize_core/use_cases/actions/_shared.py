@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
@@ -26,8 +26,9 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.payees import display_payee
 from valorize_core.model.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import apply_rules
-from valorize_core.model.transactions import Transaction
+from valorize_core.model.transactions import CategorizationSource, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.use_cases.categorization import CONFIRMATION_WEIGHT
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -173,6 +174,25 @@ async def unlearn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: U
     await ports.categorizer.unlearn(uow, tx, category_id)
 
 
+async def learn_choice(uow: UnitOfWork, ports: Ports, old: Transaction, new: Transaction) -> None:
+    """A person set ``new``'s category (a correction, or a confirmation of the automatic one):
+    learn it at once — a confirmation of what memory or the neighbours chose weighs
+    :data:`CONFIRMATION_WEIGHT`, a correction 1 — and, when the person moves a row away from a
+    category they had given it, take that old label back."""
+    if new.category_id is None:
+        return
+    previous = old.category_id
+    automatic = old.categorization.source in (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
+    kept = automatic and previous is not None and previous == new.category_id
+    if (
+        old.categorization.source == CategorizationSource.MANUAL
+        and previous is not None
+        and previous != new.category_id
+    ):
+        await unlearn(uow, ports, old, previous)  # moved: the old label no longer holds
+    await learn(uow, ports, new, new.category_id, weight=CONFIRMATION_WEIGHT if kept else 1.0)
+
+
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:
     picked = entry.suggestion()
     if picked is None or picked[1] < SUGGEST_AFTER:
@@ -201,6 +221,20 @@ async def index_example(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:
     text = ports.categorizer.label_text(tx)
     vector = ports.embedder.embed([text])[0]
     await uow.examples.upsert(tx.id, vector, category_id, text)
+
+
+async def index_examples(uow: UnitOfWork, ports: Ports, labeled: Sequence[Transaction]) -> None:
+    """:func:`index_example` of each categorized transaction, embedded and written at once."""
+    if ports.embedder is None or not labeled:
+        return
+    texts = [ports.categorizer.label_text(tx) for tx in labeled]
+    vectors = ports.embedder.embed(texts)
+    examples = []
+    for tx, vector, text in zip(labeled, vectors, texts, strict=True):
+        if tx.category_id is None:
+            raise ValueError("index_examples takes categorized transactions")
+        examples.append((tx.id, vector, tx.category_id, text))
+    await uow.examples.upsert_many(examples)
 
 
 async def finish_job(

@@ -10,6 +10,7 @@ from valorize_core.model.transactions import Transaction
 from valorize_core.use_cases.actions._shared import finish_job, record_categorized, record_updated, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
+from valorize_core.use_cases.read_ahead import read_ahead
 
 __all__ = ["BatchCategorization", "CategorizeBatch"]
 
@@ -52,9 +53,13 @@ class CategorizeBatch:
             examined = categorized = 0
             outcomes: dict[UUID, Transaction] = {}  # scanned row -> what the categorizer made of it
             scanned: dict[UUID, Transaction] = {}
-            for tx in await uow.transactions.all(TransactionFilter(account_ids=accounts, uncategorized=True)):
-                if tx.is_transfer or len(tx.splits) != 1:
-                    continue
+            waiting = [
+                tx
+                for tx in await uow.transactions.all(TransactionFilter(account_ids=accounts, uncategorized=True))
+                if not tx.is_transfer and len(tx.splits) == 1
+            ]
+            await read_ahead(uow, self._ports.embedder, (tx.description or tx.payee for tx in waiting))
+            for tx in waiting:
                 examined += 1
                 new = (await self._ports.categorizer.categorize(tx, rules, uow, known=known)).transaction
                 if new.category_id is None and new == tx:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.model.rules import Action, ConditionGroup, Rule
+from valorize_core.model.rules.ordering import placed
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require_pattern_budget, require_rule_references
 
@@ -14,7 +15,8 @@ __all__ = ["CreateRule", "NewRule"]
 
 @dataclass(frozen=True, slots=True)
 class NewRule:
-    """A rule; ``position`` ``None`` puts it after every existing rule."""
+    """A rule; ``position`` ``None`` (or past the end) puts it after every existing rule, a
+    position taken shifts the rule there and those after it down by one."""
 
     tenant_id: UUID
     name: str
@@ -34,15 +36,13 @@ class CreateRule:
     async def __call__(self, command: NewRule) -> Rule:
         """Create and return the rule."""
         async with self._ports.uow(command.tenant_id) as uow:
+            await uow.rules.hold_order()
             existing = await uow.rules.list()
-            position = command.position
-            if position is None:
-                position = max((r.position for r in existing), default=-1) + 1
             rule = Rule(
                 id=self._ports.ids.new_id(),
                 tenant_id=command.tenant_id,
                 name=command.name,
-                position=position,
+                position=len(existing),
                 conditions=command.conditions,
                 actions=command.actions,
                 created_at=self._ports.clock.now(),
@@ -51,6 +51,9 @@ class CreateRule:
             )
             await require_rule_references(uow, rule, hold=True)
             await require_pattern_budget(uow, rule)
+            rule, shifted = placed(existing, rule, command.position)
+            for other in shifted:
+                await uow.rules.update(other)
             await uow.rules.add(rule)
             await uow.commit()
         return rule

@@ -9,6 +9,7 @@ from uuid import UUID
 from valorize_core.model.errors import Conflict
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule
+from valorize_core.model.rules.ordering import placed
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require, require_categories
@@ -39,6 +40,7 @@ class AcceptRuleSuggestion:
     async def __call__(self, decision: SuggestionDecision) -> tuple[RuleSuggestion, Rule]:
         """The accepted suggestion and its new rule."""
         async with self._ports.uow(decision.tenant_id) as uow:
+            await uow.rules.hold_order()  # first, as every action that changes the order takes it
             suggestion = await _held(uow, decision.suggestion_id)
             if suggestion.status is not SuggestionStatus.PENDING:
                 raise Conflict(f"the suggestion was already {suggestion.status.value}")
@@ -47,9 +49,12 @@ class AcceptRuleSuggestion:
             now = self._ports.clock.now()
             rule = Rule(
                 id=self._ports.ids.new_id(), tenant_id=decision.tenant_id, name=f"{suggestion.payee} (suggested)"[:200],
-                position=max((r.position for r in existing), default=-1) + 1, conditions=suggestion.conditions(),
+                position=len(existing), conditions=suggestion.conditions(),
                 actions=suggestion.actions(), created_at=now,
             )  # fmt: skip
+            rule, shifted = placed(existing, rule, None)  # last; an order with gaps is closed up
+            for other in shifted:
+                await uow.rules.update(other)
             await uow.rules.add(rule)
             accepted = replace(suggestion, status=SuggestionStatus.ACCEPTED, decided_at=now, rule_id=rule.id)
             await uow.rule_suggestions.update(accepted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.rules.ordering import without
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -20,7 +21,8 @@ class RuleDeletion:
 
 
 class DeleteRule:
-    """Deletes a rule; transactions it categorized keep their categories."""
+    """Deletes a rule; transactions it categorized keep their categories, the rules after it
+    move up by one."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
@@ -28,6 +30,9 @@ class DeleteRule:
     async def __call__(self, command: RuleDeletion) -> None:
         """Delete it."""
         async with self._ports.uow(command.tenant_id) as uow:
+            await uow.rules.hold_order()
             rule = await require(uow.rules.get, command.rule_id, "rule")
             await uow.rules.remove(rule.id)
+            for other in without(await uow.rules.list(), rule.id):
+                await uow.rules.update(other)
             await uow.commit()

@@ -42,6 +42,7 @@ from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.actions._shared import move_balance, record_updated, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
+from valorize_core.use_cases.read_ahead import read_ahead
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -314,6 +315,8 @@ class ImportStatement:
         await self._lock_matched(uow, [d.existing for d in decisions if d.existing is not None])
         rules = await uow.rules.list()
         categories = {c.id for c in await uow.categories.list()}
+        new_rows = (row for row, d in zip(rows, decisions, strict=True) if d.outcome is RowOutcome.NEW)
+        await read_ahead(uow, self._ports.embedder, (_categorized_text(row) for row in new_rows))
         now = self._ports.clock.now()
         fresh: list[Transaction] = []
         duplicates = updated = 0
@@ -390,6 +393,11 @@ class ImportStatement:
         days = [r.booked_on for r in rows]
         flt = TransactionFilter(account_ids=(account_id,), date_from=min(days) - window, date_to=max(days) + window)
         return await uow.transactions.all(flt)
+
+
+def _categorized_text(row: StatementRow) -> str:
+    """The text the categorizer reads for a new row (the draft's description, else its payee)."""
+    return row.description or row.payee or display_payee(row.description)
 
 
 def _announce(uow: UnitOfWork, ports: Ports, record: StatementImport) -> None:

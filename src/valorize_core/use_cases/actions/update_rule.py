@@ -7,6 +7,7 @@ from functools import partial
 from uuid import UUID
 
 from valorize_core.model.rules import Action, ConditionGroup, Rule
+from valorize_core.model.rules.ordering import placed
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require, require_pattern_budget, require_rule_references
 
@@ -15,7 +16,8 @@ __all__ = ["RuleChanges", "UpdateRule"]
 
 @dataclass(frozen=True, slots=True)
 class RuleChanges:
-    """Fields to change; ``None`` leaves a field as it is."""
+    """Fields to change; ``None`` leaves a field as it is. A new ``position`` moves the rule
+    there and shifts the rules between its old and new place by one (past the end: last)."""
 
     tenant_id: UUID
     rule_id: UUID
@@ -36,6 +38,8 @@ class UpdateRule:
     async def __call__(self, command: RuleChanges) -> Rule:
         """Apply the changes and return the rule."""
         async with self._ports.uow(command.tenant_id) as uow:
+            if command.position is not None:
+                await uow.rules.hold_order()
             # Held: a concurrent edit of another field waits, and this one writes back its result.
             rule = await require(partial(uow.rules.get, for_update=True), command.rule_id, "rule")
             changes = {
@@ -46,6 +50,10 @@ class UpdateRule:
             changed = Rule(**{**{f: getattr(rule, f) for f in Rule.__dataclass_fields__}, **changes})
             await require_rule_references(uow, changed, hold=True)
             await require_pattern_budget(uow, changed)
+            if command.position is not None:
+                changed, shifted = placed(await uow.rules.list(), changed, command.position)
+                for other in shifted:
+                    await uow.rules.update(other)
             await uow.rules.update(replace(changed))
             await uow.commit()
         return changed

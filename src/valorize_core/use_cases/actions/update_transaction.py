@@ -18,12 +18,12 @@ from valorize_core.use_cases.actions._shared import (
     check_date,
     index_example,
     learn,
+    learn_choice,
     move_balances,
     parse_amount,
     record_categorized,
     record_updated,
     retry_on_contention,
-    unlearn,
 )
 from valorize_core.use_cases.actions.create_transaction import SplitInput, build_splits
 from valorize_core.use_cases.categorization import CONFIRMATION_WEIGHT
@@ -136,11 +136,7 @@ class UpdateTransaction:
             kept = previous is not None and previous == new.category_id
             kept = kept and old.categorization.source in _LEARNED_SOURCES  # an automatic category, left as it was
             if chosen and new.category_id is not None:  # a person's choice: learn it at once
-                manual = old.categorization.source == CategorizationSource.MANUAL
-                if manual and previous is not None and previous != new.category_id:
-                    await unlearn(uow, self._ports, old, previous)  # moved: the old label no longer holds
-                # confirming the automatic category teaches too, weighted lower than a correction
-                await learn(uow, self._ports, new, new.category_id, weight=CONFIRMATION_WEIGHT if kept else 1.0)
+                await learn_choice(uow, self._ports, old, new)
             elif kept and previous is not None and "status" in changes and new.status is TransactionStatus.RECONCILED:
                 # reconciled with the automatic category left as it was: a quiet confirmation
                 await learn(uow, self._ports, new, previous, weight=CONFIRMATION_WEIGHT)

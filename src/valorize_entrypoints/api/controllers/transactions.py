@@ -12,7 +12,7 @@ from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
 from valorize_core.model.listing import MAX_FILTER_TAGS, MAX_PAGE_SIZE
-from valorize_core.use_cases.actions.correct_category import CategoryCorrection
+from valorize_core.use_cases.actions.correct_category import CategoryCorrection, CategoryCorrections
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
@@ -20,7 +20,7 @@ from valorize_core.use_cases.actions.request_job import JobRequest
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 from valorize_core.use_cases.queries.get_transaction import TransactionLookup
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
-from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
+from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery, SuggestionsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted
@@ -157,6 +157,27 @@ class TransactionController(Controller):
     ) -> s.TransactionOut:
         command = CategoryCorrection(writer.tenant_id, transaction_id, data.category_id)
         return s.transaction(await vz.correct_category(command))
+
+    @post(
+        "/corrections",
+        responses=ERRORS,
+        status_code=200,
+        summary="Correct many categories at once (all or none); each is learned as a single correction is",
+    )
+    async def correct_categories(self, data: Body[s.CorrectionsIn], vz: VZ, writer: Writer) -> list[s.TransactionOut]:
+        pairs = tuple((c.transaction_id, c.category_id) for c in data.corrections)
+        return [s.transaction(t) for t in await vz.correct_categories(CategoryCorrections(writer.tenant_id, pairs))]
+
+    @post(
+        "/suggestions",
+        responses=ERRORS,
+        status_code=200,
+        summary="Top category suggestions for many transactions at once (a page of uncategorized rows)",
+    )
+    async def suggestions_many(self, data: Body[s.SuggestionsIn], vz: VZ, actor: Reader) -> list[s.SuggestionsOut]:
+        query = SuggestionsQuery(actor.tenant_id, tuple(data.transaction_ids), data.limit)
+        found = await vz.suggest_categories_many(query)
+        return [s.SuggestionsOut(tx.id, [s.suggestion(x) for x in suggested]) for tx, suggested in found]
 
     @get(
         "/{transaction_id:uuid}/suggestions", responses=ERRORS, summary="Top category suggestions, each with its reason"

@@ -16,9 +16,13 @@ __all__ = [
     "CategorizationOut",
     "CategorizeIn",
     "CorrectionIn",
+    "CorrectionItem",
+    "CorrectionsIn",
     "SplitIn",
     "SplitOut",
     "SuggestionOut",
+    "SuggestionsIn",
+    "SuggestionsOut",
     "TransactionIn",
     "TransactionOut",
     "TransactionPageOut",
@@ -150,6 +154,24 @@ class CorrectionIn(Struct, forbid_unknown_fields=True):
     category_id: UUID
 
 
+class CorrectionItem(Struct, forbid_unknown_fields=True):
+    transaction_id: UUID
+    category_id: UUID
+
+
+class CorrectionsIn(Struct, forbid_unknown_fields=True):
+    """Corrections applied together (all or none), each transaction at most once."""
+
+    corrections: Annotated[list[CorrectionItem], Meta(min_length=1, max_length=500)]
+
+
+class SuggestionsIn(Struct, forbid_unknown_fields=True):
+    """Transactions to suggest categories for (each at most once), and how many each."""
+
+    transaction_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
+    limit: Annotated[int, Meta(ge=1, le=10)] = 3
+
+
 class SuggestionOut(Struct):
     category_id: UUID
     source: str
@@ -164,3 +186,8 @@ def suggestion(s: Suggestion) -> SuggestionOut:
 
 class CategorizeIn(Struct, forbid_unknown_fields=True):
     account_id: UUID | None = None
+
+
+class SuggestionsOut(Struct):
+    transaction_id: UUID
+    suggestions: list[SuggestionOut]

@@ -1,0 +1,110 @@
+"""An import on PostgreSQL reads the categorizer's lookups ahead: one read of the payee memory
+and one neighbour search for the whole statement, so the statements it sends do not grow with
+its rows (before, each new row cost a payee lookup and a neighbour search, two round trips)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.session import Session
+from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery
+from valorize_core.model.money import Money
+from valorize_core.model.statements.rows import ParsedStatement, StatementRow
+from valorize_core.model.transactions import CategorizationSource
+from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.queries.suggest_categories import SuggestionsQuery
+
+TAUGHT = {"Food": ["PADARIA REAL", "PIZZARIA BELLA", "RESTAURANTE SABOR"], "Transport": ["UBER TRIP", "POSTO SHELL"]}
+NEW = ["PADARIA REAL", "PIZZARIA NAPOLI", "UBER TRIP", "LIVRARIA CULTURA", "POSTO IPIRANGA", "RESTAURANTE SABOR"]
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    sent: list[str] = []
+    for name in ("fetch", "execute", "execute_many"):
+        method = getattr(Session, name)
+
+        async def counted(self: Session, query: Any, *args: Any, _method: Any = method, **kw: Any) -> Any:
+            sent.append(str(query)[:60])
+            return await _method(self, query, *args, **kw)
+
+        monkeypatch.setattr(Session, name, counted)
+    return sent
+
+
+def test_an_import_sends_as_many_statements_for_many_rows_as_for_few(
+    pg_backend: PostgresBackend, statements: list[str]
+) -> None:
+    vz = pg_backend.app
+
+    async def scene() -> list[tuple[int, int]]:
+        signup = await vz.signup(SignupRequest("Casa", f"ra-{time.time_ns()}@example.com", "Ana"))
+        t = signup.tenant.id
+        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        for name, payees in TAUGHT.items():
+            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
+            for i, payee in enumerate(payees):
+                day = date(2026, 1, 1) + timedelta(days=i)
+                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        measured = []
+        for size in (3, 12, 60):  # the first also detects the pgvector version, once per pool
+            rows = tuple(
+                StatementRow(
+                    i + 2,
+                    date(2026, 3, 1) + timedelta(days=size + i),
+                    f"{NEW[i % len(NEW)]} {i}",
+                    Money(-(100 + 7 * i + size), "BRL"),
+                )
+                for i in range(size)
+            )
+            statements.clear()
+            record = await vz.import_statement(StatementUpload(t, account, f"s{size}.csv", ParsedStatement(rows, ())))
+            assert record.imported == size
+            learned = [
+                tx
+                for tx in (await vz.list_transactions(TransactionQuery(t, import_id=record.id, limit=100))).items
+                if tx.categorization.source in (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
+            ]
+            measured.append((len(statements), len(learned)))
+        return measured
+
+    _, (few, few_learned), (many, many_learned) = run(scene())
+    assert few_learned > 0  # memory and neighbours did decide rows
+    assert many_learned > 0
+    assert many == few, (few, many)
+
+
+def test_suggestions_for_many_rows_send_as_many_statements_as_for_few(
+    pg_backend: PostgresBackend, statements: list[str]
+) -> None:
+    vz = pg_backend.app
+
+    async def scene() -> list[int]:
+        signup = await vz.signup(SignupRequest("Casa", f"rs-{time.time_ns()}@example.com", "Ana"))
+        t = signup.tenant.id
+        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        for name, payees in TAUGHT.items():
+            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
+            for i, payee in enumerate(payees):
+                day = date(2026, 1, 1) + timedelta(days=i)
+                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        ids = [
+            (await vz.create_transaction(NewTransaction(t, account, date(2026, 2, 1), f"{NEW[i % 6]} {i}", "-1.00"))).id
+            for i in range(40)
+        ]
+        sent = []
+        for size in (1, 10, 40):
+            statements.clear()
+            found = await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids[:size])))
+            assert len(found) == size
+            sent.append(len(statements))
+        return sent
+
+    _, few, many = run(scene())
+    assert many == few, (few, many)

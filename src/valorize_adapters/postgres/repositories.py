@@ -106,28 +106,46 @@ class PgAccounts(_Repo):
 
 
 class PgCategories(_Repo):
+    """The unit's list of categories is read once (the unit's cache): a write of this
+    repository forgets it, and a locking read always goes to the database."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._listed: list[Category] | None = None
+
     async def get(self, category_id: UUID) -> Category | None:
         r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
         return rows.category(r) if r else None
 
     async def list(self, *, for_update: bool = False) -> list[Category]:
+        if self._listed is not None and not for_update:
+            return list(self._listed)
         if for_update:
             # Locks in id order, the read after it sees what committed meanwhile. NO KEY UPDATE:
             # it excludes other holders and a DELETE, never the FK checks of writes that merely
-            # reference a category (a split's), which take KEY SHARE.
-            await self._s.fetch(
-                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)
+            # reference a category (a split's), which take KEY SHARE. Both in one round trip.
+            rs = await self._s.fetch_in_turn(
+                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE",
+                (self._t,),
+                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id",
+                (self._t,),
             )
-        rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
-        return [rows.category(r) for r in rs]
+        else:
+            rs = await self._s.fetch(
+                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,)
+            )
+        self._listed = [rows.category(r) for r in rs]
+        return list(self._listed)
 
     async def add(self, category: Category) -> None:
+        self._listed = None
         await self._s.execute(
             "INSERT INTO categories (tenant_id, id, name, kind, parent_id) VALUES (%s, %s, %s, %s, %s)",
             (category.tenant_id, category.id, category.name, category.kind.value, category.parent_id),
         )
 
     async def update(self, category: Category) -> None:
+        self._listed = None
         n = await self._s.execute(
             "UPDATE categories SET name = %s, kind = %s, parent_id = %s WHERE tenant_id = %s AND id = %s",
             (category.name, category.kind.value, category.parent_id, self._t, category.id),
@@ -136,6 +154,7 @@ class PgCategories(_Repo):
             raise NotFound("category", category.id)
 
     async def remove(self, category_id: UUID) -> None:
+        self._listed = None
         if not await self._s.execute("DELETE FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id)):
             raise NotFound("category", category_id)
 
@@ -224,8 +243,9 @@ class PgTransactions(_Repo):
         for tx in transactions:
             if tx.tenant_id != self._t:
                 raise NotFound("tenant", tx.tenant_id)
-        await self._s.execute_many(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
-        await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
+        # Sent with the unit's next statement (or its commit): a constraint error surfaces there.
+        self._s.defer(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
+        self._s.defer(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
 
     async def update(self, transaction: Transaction) -> None:
         search, *params = rows.transaction_params(transaction)
@@ -365,9 +385,13 @@ class PgBudgets(_Repo):
 
 
 class PgRules(_Repo):
+    """The unit's list of rules is read once (the unit's cache); a write of this repository
+    forgets it."""
+
     def __init__(self, session: Session, patterns: PatternEngine) -> None:
         super().__init__(session)
         self._patterns = patterns
+        self._listed: list[Rule] | None = None
 
     async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
         r = await self._s.fetch_one(
@@ -377,8 +401,10 @@ class PgRules(_Repo):
         return rows.rule(r, self._patterns) if r else None
 
     async def list(self) -> list[Rule]:
-        rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
-        return [rows.rule(r, self._patterns) for r in rs]
+        if self._listed is None:
+            rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
+            self._listed = [rows.rule(r, self._patterns) for r in rs]
+        return list(self._listed)
 
     def _params(self, rule: Rule) -> tuple[Any, ...]:
         conditions = Jsonb(condition_to_data(rule.conditions))
@@ -386,6 +412,7 @@ class PgRules(_Repo):
         return (rule.name, rule.position, conditions, actions, rule.stop_processing, rule.enabled, rule.created_at)
 
     async def add(self, rule: Rule) -> None:
+        self._listed = None
         await self._s.execute(
             "INSERT INTO rules (name, position, conditions, actions, stop_processing, enabled, created_at,"
             " tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -393,6 +420,7 @@ class PgRules(_Repo):
         )
 
     async def update(self, rule: Rule) -> None:
+        self._listed = None
         n = await self._s.execute(
             "UPDATE rules SET name = %s, position = %s, conditions = %s, actions = %s, stop_processing = %s,"
             " enabled = %s, created_at = %s WHERE tenant_id = %s AND id = %s",
@@ -402,6 +430,7 @@ class PgRules(_Repo):
             raise NotFound("rule", rule.id)
 
     async def remove(self, rule_id: UUID) -> None:
+        self._listed = None
         if not await self._s.execute("DELETE FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id)):
             raise NotFound("rule", rule_id)
 
@@ -567,18 +596,28 @@ class PgNotifications(_Repo):
 
 
 class PgPayees(_Repo):
+    """An entry read in the unit is read once (the unit's cache); a write of this repository
+    forgets them all."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._read: dict[str, PayeeMemoryEntry | None] = {}
+
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
-        r = await self._s.fetch_one(
-            "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
-        )
-        return rows.payee_entry(r) if r else None
+        if payee_key not in self._read:
+            r = await self._s.fetch_one(
+                "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
+            )
+            self._read[payee_key] = rows.payee_entry(r) if r else None
+        return self._read[payee_key]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
-        await self._s.execute(
+        self._read.clear()
+        self._s.defer(  # nobody reads its result: it goes with the unit's next statement
             "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
             " updated_at = EXCLUDED.updated_at",
-            (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
+            [(self._t, entry.payee_key, list(entry.recent), entry.updated_at)],
         )
 
 

@@ -74,16 +74,16 @@ class PgExamples:
         return Vector([float(v) for v in vector])
 
     async def upsert(self, item_id: UUID, vector: Sequence[float], category_id: UUID, text: str) -> None:
-        await self._s.execute(
+        self._s.defer(  # nobody reads its result: it goes with the unit's next statement or commit
             "INSERT INTO labeled_examples (tenant_id, item_id, category_id, text, dims, embedding)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, item_id) DO UPDATE SET"
             " category_id = EXCLUDED.category_id, text = EXCLUDED.text, dims = EXCLUDED.dims,"
             " embedding = EXCLUDED.embedding",
-            (self._t, item_id, category_id, text, self.dimensions, self._vector(vector)),
+            [(self._t, item_id, category_id, text, self.dimensions, self._vector(vector))],
         )
 
     async def remove(self, item_id: UUID) -> None:
-        await self._s.execute("DELETE FROM labeled_examples WHERE tenant_id = %s AND item_id = %s", (self._t, item_id))
+        self._s.defer("DELETE FROM labeled_examples WHERE tenant_id = %s AND item_id = %s", [(self._t, item_id)])
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         query = self._vector(vector)
@@ -95,13 +95,22 @@ class PgExamples:
             self._settings.iterative_scan = version >= (0, 8)
         mine = 0
         if not self._settings.iterative_scan:
-            count = await self._s.fetch_one(
+            # The tenant's size and, when it is small enough, the exact search: one round trip.
+            # Both count at most one row past the limit, and the search runs only below it.
+            over = {"t": self._t, "d": self.dimensions, "over": self._settings.exact_limit + 1}
+            counted, exact = await self._s.fetch_together(
+                ("SELECT count(*) AS n FROM " + _BOUNDED_COUNT, over),
+                (_EXACT + " WHERE (SELECT count(*) FROM " + _BOUNDED_COUNT + ") <= %(limit)s" + _EXACT_ORDER,
+                 {**over, "q": query, "k": k, "limit": self._settings.exact_limit}),
+            )  # fmt: skip
+            mine = int(counted[0]["n"]) if counted else 0
+            if mine <= self._settings.exact_limit:
+                return _neighbours(exact)  # no settings to change: no savepoint either
+            count = await self._s.fetch_one(  # a large tenant: its share of all rows sizes the search
                 "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
                 (self._t, self.dimensions),
             )
             mine = int(count["n"]) if count else 0
-            if mine <= self._settings.exact_limit:
-                return await self._exact(query, k)  # no settings to change: no savepoint either
         # The search settings (SET LOCAL below) must not leak into the unit's other queries.
         async with self._s.planner_settings():
             if self._settings.iterative_scan:
@@ -130,12 +139,19 @@ class PgExamples:
         return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]
 
     async def _exact(self, query: Vector, k: int) -> list[Neighbour]:
-        # MATERIALIZED keeps the planner from answering with the approximate HNSW index.
-        rs = await self._s.fetch(
-            "WITH mine AS MATERIALIZED (SELECT item_id, category_id, text, embedding FROM labeled_examples"
-            " WHERE tenant_id = %(t)s AND dims = %(d)s)"
-            " SELECT item_id, category_id, text, 1 - (embedding <=> %(q)s) AS similarity FROM mine"
-            " ORDER BY embedding <=> %(q)s, item_id LIMIT %(k)s",
-            {"d": self.dimensions, "q": query, "t": self._t, "k": k},
-        )
-        return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]
+        rs = await self._s.fetch(_EXACT + _EXACT_ORDER, {"d": self.dimensions, "q": query, "t": self._t, "k": k})
+        return _neighbours(rs)
+
+
+# MATERIALIZED keeps the planner from answering with the approximate HNSW index.
+_EXACT = (
+    "WITH mine AS MATERIALIZED (SELECT item_id, category_id, text, embedding FROM labeled_examples"
+    " WHERE tenant_id = %(t)s AND dims = %(d)s)"
+    " SELECT item_id, category_id, text, 1 - (embedding <=> %(q)s) AS similarity FROM mine"
+)
+_EXACT_ORDER = " ORDER BY embedding <=> %(q)s, item_id LIMIT %(k)s"
+_BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
+
+
+def _neighbours(rs: list[dict[str, Any]]) -> list[Neighbour]:
+    return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]

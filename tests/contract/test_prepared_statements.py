@@ -5,14 +5,13 @@ read would be parsed and planned again."""
 from __future__ import annotations
 
 import uuid
-
-from valorize_adapters.postgres import PostgresBackend
 from datetime import UTC, date, datetime
 
-from valorize_core.use_cases.actions.signup import Signup, SignupRequest
+from valorize_adapters.postgres import PostgresBackend
 from valorize_core.model.accounts import Account, AccountKind
 from valorize_core.model.money import Money
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.signup import Signup, SignupRequest
 
 
 async def prepared(backend: PostgresBackend) -> list[str]:

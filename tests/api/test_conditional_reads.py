@@ -33,7 +33,8 @@ def test_a_cached_read_is_revalidated_by_its_etag(cached: TestClient[Any], path:
     first = api.get(path)  # a miss: computed by the route
     assert first.status_code == 200
     tag = first.headers["etag"]
-    assert tag.startswith('"') and tag.endswith('"')
+    assert tag.startswith('"')
+    assert tag.endswith('"')
 
     again = api.get(path, headers={"If-None-Match": tag})
     assert again.status_code == 304

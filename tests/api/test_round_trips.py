@@ -150,3 +150,27 @@ def test_a_write_is_one_transaction_of_at_most_four_round_trips(pg_client: TestC
     assert manual.requests()[0].round_trips == 3
     body = api.get(f"/api/accounts/{account}").json()
     assert body["balance"]["amount"] == "979.00"
+
+
+def test_an_idempotent_write_adds_three_round_trips(pg_client: TestClient[Any], tmp_path: Path) -> None:
+    api = Api(pg_client)
+    account = api.account()
+    assert api.tx(account, "2026-03-01", "PADARIA REAL", "-5.00").status_code == 201
+    headers = {"Idempotency-Key": "k-1"}
+    body = {"account_id": account, "booked_on": "2026-03-02", "description": "MERCADO", "amount": "-7.00"}
+
+    with traced(pg_client, tmp_path) as wire:
+        first = api.post("/api/transactions", body, headers=headers)
+    with traced(pg_client, tmp_path) as again:
+        replay = api.post("/api/transactions", body, headers=headers)
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.json() == first.json()
+    claim, unit, complete = wire.requests()
+    assert claim.sent("INSERT INTO idempotency_keys") == 1
+    assert claim.round_trips == 2  # BEGIN, the expired key's removal, the claim; COMMIT
+    assert unit.sent("INSERT INTO transactions") == 1
+    assert complete.sent("UPDATE idempotency_keys") == 1
+    assert complete.round_trips == 1
+    (replayed,) = again.requests()  # the stored response: no unit of work
+    assert replayed.sent("INSERT INTO transactions") == 0

@@ -17,7 +17,9 @@ the machine is shared:
   one; read-only ones, such as token lookups, take none).
 
 Writes are spread over 10 tenants of one account each; no category is given, so the categorizer
-runs (rules, payee memory, neighbours). Results: a Markdown table and ``perf/results/``.
+runs (rules, payee memory, neighbours). Then a cache miss: ``GET /api/transactions?limit=50`` of
+one account with the read cache off, beside the floor's route running the project's own page
+query. Results: a Markdown table and ``perf/results/``.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ from typing import Any
 
 import msgspec
 import psycopg
-from litestar import Litestar, Request, post
+from litestar import Litestar, Request, Response, get, post
 from litestar.testing import TestClient
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_adapters.postgres.rows import TRANSACTION_COLUMNS
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -94,8 +98,15 @@ def _write_all(client: TestClient[Any], tenants: list[tuple[dict[str, str], str]
         assert response.status_code == 201, response.text
 
 
-def project(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, float]:
-    """``valorize api``'s write, as the container wires it."""
+def _read_all(client: TestClient[Any], tenants: list[tuple[dict[str, str], str]], reads: int) -> None:
+    for n in range(reads):
+        headers, account = tenants[n % TENANTS]
+        response = client.get(f"/api/transactions?limit=50&account_id={account}", headers=headers)
+        assert response.status_code == 200, response.text
+
+
+def project(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, dict[str, float]]:
+    """``valorize api``'s write, as the container wires it; then its list page, uncached."""
     container = Container()
     container.settings.override(
         Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True)
@@ -112,7 +123,16 @@ def project(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, 
         _write_all(client, tenants, min(writes, 200))  # warm up
         with _costs(admin, writes, result):
             _write_all(client, tenants, writes)
-    return result
+    missed: dict[str, float] = {}
+    container = Container()
+    container.settings.override(
+        Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True, cache=False)
+    )
+    with TestClient(create_app(container)) as client:
+        _read_all(client, tenants, 100)  # warm up
+        with _costs(admin, writes, missed):
+            _read_all(client, tenants, writes)
+    return {"write": result, "miss": missed}
 
 
 def _floor_app(url: str) -> tuple[Litestar, Callable[[], Any]]:
@@ -155,6 +175,23 @@ def _floor_app(url: str) -> tuple[Litestar, Callable[[], Any]]:
         row = await cur.fetchone()
         return msgspec.json.encode({"id": tx_id, "balance_minor": row[0] if row else None})
 
+    @get("/api/transactions")
+    async def page(request: Request[Any, Any, Any], account_id: uuid.UUID, limit: int = 50) -> Response[bytes]:
+        conn: psycopg.AsyncConnection[Any] = state["conn"]
+        tenant = state["tenants"][account_id]
+        async with conn.pipeline():
+            await conn.execute("BEGIN", prepare=False)
+            await conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT " + TRANSACTION_COLUMNS + " FROM transactions t WHERE t.tenant_id = %s AND t.account_id = %s"
+                " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s",
+                (tenant, account_id, limit + 1),
+            )
+            await conn.execute("COMMIT", prepare=False)
+        rows = await cur.fetchall()
+        return Response(msgspec.json.encode({"items": rows[:limit]}), media_type="application/json")
+
     async def start() -> None:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
         await conn.execute("SET ROLE valorize_app")
@@ -163,11 +200,12 @@ def _floor_app(url: str) -> tuple[Litestar, Callable[[], Any]]:
     async def stop() -> None:
         await state["conn"].close()
 
-    return Litestar([create], on_startup=[start], on_shutdown=[stop]), lambda: state
+    return Litestar([create, page], on_startup=[start], on_shutdown=[stop]), lambda: state
 
 
-def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, float]:
-    """The bare stack: Litestar, msgspec, one psycopg pipeline per write."""
+def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, dict[str, float]]:
+    """The bare stack: Litestar, msgspec, one psycopg pipeline per write, and per page read
+    (the project's own page query, its rows encoded by msgspec as they come)."""
     tenants = {}
     for _ in range(TENANTS):
         tenant, account = uuid.uuid4(), uuid.uuid4()
@@ -183,11 +221,15 @@ def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, fl
     state()["tenants"] = tenants
     accounts = [({}, str(a)) for a in tenants]
     result: dict[str, float] = {}
+    missed: dict[str, float] = {}
     with TestClient(app) as client:
         _write_all(client, accounts, min(writes, 200))
         with _costs(admin, writes, result):
             _write_all(client, accounts, writes)
-    return result
+        _read_all(client, accounts, 100)
+        with _costs(admin, writes, missed):
+            _read_all(client, accounts, writes)
+    return {"write": result, "miss": missed}
 
 
 def main() -> None:
@@ -214,12 +256,14 @@ def main() -> None:
     name = "write_costs-quick.json" if args.quick else "write_costs.json"
     output = args.output or Path(__file__).parent / "results" / name
     output.write_text(json.dumps(result, indent=2) + "\n")
-    print("| per POST /api/transactions | project | floor | project ÷ floor |")
+    print("| per request | project | floor | project ÷ floor |")
     print("|---|---|---|---|")
-    for key, label in (("api_cpu_ms", "API CPU (ms)"), ("pg_cpu_ms", "PostgreSQL CPU (ms)"),
-                       ("transactions", "write transactions")):  # fmt: skip
-        ratio = ours[key] / bare[key] if bare[key] else float("nan")
-        print(f"| {label} | {ours[key]:.3f} | {bare[key]:.3f} | {ratio:.2f}× |")
+    for kind, request in (("write", "POST /api/transactions"), ("miss", "GET /api/transactions, uncached")):
+        for key, label in (("api_cpu_ms", "API CPU (ms)"), ("pg_cpu_ms", "PostgreSQL CPU (ms)"),
+                           ("transactions", "write transactions")):  # fmt: skip
+            mine, base = ours[kind][key], bare[kind][key]
+            ratio = mine / base if base else float("nan")
+            print(f"| {request}: {label} | {mine:.3f} | {base:.3f} | {ratio:.2f}× |")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ def test_write_path_benchmark_quick_mode(tmp_path: Path) -> None:
 def test_write_costs_benchmark_quick_mode(tmp_path: Path) -> None:
     stdout, numbers = _run_quick("bench_write_costs", tmp_path)
     for side in ("project", "floor"):
-        assert numbers[side]["api_cpu_ms"] > 0
-        assert numbers[side]["transactions"] > 0
+        assert numbers[side]["write"]["api_cpu_ms"] > 0
+        assert numbers[side]["write"]["transactions"] > 0
+        assert numbers[side]["miss"]["api_cpu_ms"] > 0
     assert "| API CPU (ms) |" in stdout

@@ -37,7 +37,16 @@ class Lease:
 
     @property
     def round_trips(self) -> int:
-        return self.count("B", "ReadyForQuery")
+        """Waits for ``ReadyForQuery`` after something was executed. Not counted: psycopg's
+        one-time preparation of a statement on a connection (on its 5th run outside a pipeline
+        it sends the ``Parse`` alone first), which each connection pays once per statement."""
+        trips, executed = 0, False
+        for line in self.lines:
+            side, _, message, *_ = line.split("\t")
+            executed = executed or (side == "F" and message in ("Execute", "Query"))
+            if side == "B" and message == "ReadyForQuery":
+                trips, executed = trips + executed, False
+        return trips
 
     @property
     def statements(self) -> int:
@@ -143,6 +152,9 @@ def test_a_write_is_one_transaction_of_at_most_four_round_trips(pg_client: TestC
         assert unit.sent("FROM categories") == 1  # read once, though checked and used twice
         assert unit.sent("FROM rules") == 1
         assert unit.round_trips <= 4, unit.lines
+        # BEGIN, the setting, account, categories, rules, payee memory; the row, its split, the
+        # balance; (neighbours' size and search, or payee memory and example); outbox, tasks, COMMIT.
+        assert unit.statements == 14, unit.executed()
     # The categorizer's path: the opening reads, the neighbour search, the rows with the
     # balance, the outbox with the tasks and COMMIT.
     assert categorized.requests()[0].round_trips == 4

@@ -50,6 +50,12 @@ class _Want(enum.Enum):
 _Statement = tuple[Query, Params, _Want]
 
 
+def _prepare(query: Query) -> bool | None:
+    """``BEGIN …`` and ``COMMIT`` are never prepared (nothing to plan); the rest as psycopg
+    decides (from their fifth run)."""
+    return False if isinstance(query, str) and query.startswith(("BEGIN", "COMMIT")) else None
+
+
 def _reads_only(query: Query) -> bool:
     """Whether a statement only reads (a ``SELECT``, locking or not): a unit that ran nothing
     else ends with ``COMMIT``, which keeps the connection's prepared statements."""
@@ -108,7 +114,7 @@ class Session:
                     if want is _Want.MANY:
                         await cur.executemany(query, params)
                     else:
-                        await cur.execute(query, params, prepare=False if query is self._begin else None)
+                        await cur.execute(query, params, prepare=_prepare(query))
             return [
                 await self._result(cur, want) for cur, (_, _, want) in zip(cursors[mine:], batch[mine:], strict=True)
             ]
@@ -120,7 +126,7 @@ class Session:
             if want is _Want.MANY:
                 await cur.executemany(query, params)
             else:
-                await cur.execute(query, params)
+                await cur.execute(query, params, prepare=_prepare(query))
             return await self._result(cur, want)
 
     @staticmethod

@@ -20,7 +20,7 @@ from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEve
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.memory.outbox import MemoryOutbox
 from valorize_adapters.patterns.re2 import Re2Engine
-from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
+from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_adapters.postgres.task_queue import PgTaskQueue
@@ -38,7 +38,7 @@ from valorize_core.ports.unit_of_work import CommitHook, CommitHooks
 from valorize_core.runtime.caching import ReadCache
 from valorize_core.runtime.near_cache import NearCache
 from valorize_core.runtime.publishing import FanOutPublisher
-from valorize_core.runtime.relay import OutboxRelay
+from valorize_core.runtime.relay import OutboxRelay, follow_up_tasks
 from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
@@ -302,8 +302,14 @@ async def _runtime(
     ):
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
-        relay = OutboxRelay(outbox, publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
-        app = _wired(backend.ports, reads, relay, publisher, settings.token_cache_ttl)
+        ports = backend.ports
+        if queue is local and isinstance(ports.uow, PostgresUnitOfWorkFactory):
+            # The local queue is a table of the same database: tasks commit with their events.
+            ports = replace(ports, uow=ports.uow.writing_tasks(follow_up_tasks))
+        relay = OutboxRelay(
+            outbox, publisher, queue, ports.clock, mark_window=MARK_WINDOW, tasks_committed=ports is not backend.ports
+        )
+        app = _wired(ports, reads, relay, publisher, settings.token_cache_ttl)
         verifier = _verifier(settings)
         try:
             yield Runtime(

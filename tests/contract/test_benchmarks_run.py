@@ -112,3 +112,14 @@ def test_write_path_benchmark_quick_mode(tmp_path: Path) -> None:
     for measure in ("http", "use_case", "commit"):
         assert numbers[f"{measure}_cpu_ms_per_write"] > 0
     assert "| bare unit of work: record, commit, leave |" in stdout
+
+
+@pytest.mark.slow
+def test_write_costs_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_write_costs", tmp_path)
+    for side in ("project", "floor"):
+        assert numbers[side]["write"]["api_cpu_ms"] > 0
+        assert numbers[side]["write"]["transactions"] > 0
+        assert numbers[side]["miss"]["api_cpu_ms"] > 0
+        assert numbers[side]["hit"]["api_cpu_ms"] > 0
+    assert "| API CPU (ms) |" in stdout

@@ -42,7 +42,7 @@ class PgAuditSource:
             try:
                 rows = await s.fetch("SELECT id FROM tenants ORDER BY created_at, id")
             finally:
-                await s.rollback()
+                await s.end()
         return [r["id"] for r in rows]
 
     async def books(self, tenant_id: UUID) -> Books:
@@ -52,7 +52,7 @@ class PgAuditSource:
                 accounts = await PgAccounts(s).list()
                 transactions = [mapping.transaction(r) for r in await s.fetch(_BOOKS, (tenant_id, tenant_id))]
             finally:
-                await s.rollback()
+                await s.end()
         return Books(tuple(accounts), tuple(transactions))
 
     async def unpublished(self, tenant_id: UUID, occurred_before: datetime) -> list[DomainEvent]:
@@ -65,5 +65,5 @@ class PgAuditSource:
                     (tenant_id, occurred_before),
                 )
             finally:
-                await s.rollback()
+                await s.end()
         return [event_of_row(r) for r in rows]

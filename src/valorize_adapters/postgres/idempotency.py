@@ -26,11 +26,12 @@ class PgIdempotencyStore:
     ) -> Claimed | InProgress | Mismatch | Replay:
         async with self._pool.connection() as conn:
             s = Session(conn, tenant_id)
-            # An expired key, or an abandoned claim, may be taken again.
-            await s.execute(
+            # An expired key, or an abandoned claim, may be taken again. Queued: it goes with
+            # BEGIN and the insert, in one round trip.
+            s.defer(
                 "DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s"
                 " AND (expires_at <= %s OR (status = 'in_progress' AND created_at + %s <= %s))",
-                (tenant_id, key, now, lock, now),
+                [(tenant_id, key, now, lock, now)],
             )
             inserted = await s.execute(
                 "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, created_at, expires_at)"
@@ -56,15 +57,15 @@ class PgIdempotencyStore:
     async def complete(self, tenant_id: UUID, key: str, status: int, body: bytes) -> None:
         async with self._pool.connection() as conn:
             s = Session(conn, tenant_id)
-            await s.execute(
+            s.defer(  # BEGIN, the update and COMMIT: one round trip
                 "UPDATE idempotency_keys SET status = 'completed', response_status = %s, response_body = %s"
                 " WHERE tenant_id = %s AND key = %s",
-                (status, body, tenant_id, key),
+                [(status, body, tenant_id, key)],
             )
             await s.commit()
 
     async def release(self, tenant_id: UUID, key: str) -> None:
         async with self._pool.connection() as conn:
             s = Session(conn, tenant_id)
-            await s.execute("DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s", (tenant_id, key))
-            await s.commit()
+            s.defer("DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s", [(tenant_id, key)])
+            await s.commit()  # with the delete: one round trip

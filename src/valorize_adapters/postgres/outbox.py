@@ -52,8 +52,10 @@ class PgOutbox:
     async def unpublished(self, occurred_before: datetime, limit: int) -> list[DomainEvent]:
         async with self._pool.connection() as conn:
             s = Session(conn, None, scope="relay")
-            rows = await s.fetch(_UNPUBLISHED, (occurred_before, limit))
-            await s.rollback()
+            try:
+                rows = await s.fetch(_UNPUBLISHED, (occurred_before, limit))
+            finally:
+                await s.end()
         return [event_of_row(r) for r in rows]
 
     @asynccontextmanager
@@ -74,7 +76,7 @@ class PgOutbox:
                 raise
             if events:
                 ids = [e.event_id for e in events]
-                await s.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (ids,))
+                s.defer("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", [(ids,)])
             await s.commit()
 
     async def mark_published(self, event_ids: Sequence[UUID]) -> None:
@@ -82,8 +84,8 @@ class PgOutbox:
             return
         async with self._pool.connection() as conn:
             s = Session(conn, None, scope="relay")
-            await s.execute(
+            s.defer(  # BEGIN, the update and COMMIT in one round trip
                 "UPDATE outbox SET published_at = now() WHERE id = ANY(%s) AND published_at IS NULL",
-                (list(event_ids),),
+                [(list(event_ids),)],
             )
             await s.commit()

@@ -108,28 +108,46 @@ class PgAccounts(_Repo):
 
 
 class PgCategories(_Repo):
+    """The unit's list of categories is read once (the unit's cache): a write of this
+    repository forgets it, and a locking read always goes to the database."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._listed: list[Category] | None = None
+
     async def get(self, category_id: UUID) -> Category | None:
         r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
         return rows.category(r) if r else None
 
     async def list(self, *, for_update: bool = False) -> list[Category]:
+        if self._listed is not None and not for_update:
+            return list(self._listed)
         if for_update:
             # Locks in id order, the read after it sees what committed meanwhile. NO KEY UPDATE:
             # it excludes other holders and a DELETE, never the FK checks of writes that merely
-            # reference a category (a split's), which take KEY SHARE.
-            await self._s.fetch(
-                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)
+            # reference a category (a split's), which take KEY SHARE. Both in one round trip.
+            rs = await self._s.fetch_in_turn(
+                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE",
+                (self._t,),
+                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id",
+                (self._t,),
             )
-        rs = await self._s.fetch("SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
-        return [rows.category(r) for r in rs]
+        else:
+            rs = await self._s.fetch(
+                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,)
+            )
+        self._listed = [rows.category(r) for r in rs]
+        return list(self._listed)
 
     async def add(self, category: Category) -> None:
+        self._listed = None
         await self._s.execute(
             "INSERT INTO categories (tenant_id, id, name, kind, parent_id) VALUES (%s, %s, %s, %s, %s)",
             (category.tenant_id, category.id, category.name, category.kind.value, category.parent_id),
         )
 
     async def update(self, category: Category) -> None:
+        self._listed = None
         n = await self._s.execute(
             "UPDATE categories SET name = %s, kind = %s, parent_id = %s WHERE tenant_id = %s AND id = %s",
             (category.name, category.kind.value, category.parent_id, self._t, category.id),
@@ -138,6 +156,7 @@ class PgCategories(_Repo):
             raise NotFound("category", category.id)
 
     async def remove(self, category_id: UUID) -> None:
+        self._listed = None
         if not await self._s.execute("DELETE FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id)):
             raise NotFound("category", category_id)
 
@@ -248,8 +267,9 @@ class PgTransactions(_Repo):
         for tx in transactions:
             if tx.tenant_id != self._t:
                 raise NotFound("tenant", tx.tenant_id)
-        await self._s.execute_many(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
-        await self._s.execute_many(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
+        # Sent with the unit's next statement (or its commit): a constraint error surfaces there.
+        self._s.defer(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
+        self._s.defer(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
 
     async def update(self, transaction: Transaction) -> None:
         await self.update_many([transaction])
@@ -402,9 +422,13 @@ _RULE_ORDER_LOCK = 0x5255
 
 
 class PgRules(_Repo):
+    """The unit's list of rules is read once (the unit's cache); a write of this repository
+    forgets it."""
+
     def __init__(self, session: Session, patterns: PatternEngine) -> None:
         super().__init__(session)
         self._patterns = patterns
+        self._listed: list[Rule] | None = None
 
     async def get(self, rule_id: UUID, *, for_update: bool = False) -> Rule | None:
         r = await self._s.fetch_one(
@@ -418,8 +442,10 @@ class PgRules(_Repo):
         await self._s.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_RULE_ORDER_LOCK, str(self._t)))
 
     async def list(self) -> list[Rule]:
-        rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
-        return [rows.rule(r, self._patterns) for r in rs]
+        if self._listed is None:
+            rs = await self._s.fetch("SELECT * FROM rules WHERE tenant_id = %s ORDER BY position, id", (self._t,))
+            self._listed = [rows.rule(r, self._patterns) for r in rs]
+        return list(self._listed)
 
     def _params(self, rule: Rule) -> tuple[Any, ...]:
         conditions = Jsonb(condition_to_data(rule.conditions))
@@ -427,6 +453,7 @@ class PgRules(_Repo):
         return (rule.name, rule.position, conditions, actions, rule.stop_processing, rule.enabled, rule.created_at)
 
     async def add(self, rule: Rule) -> None:
+        self._listed = None
         await self._s.execute(
             "INSERT INTO rules (name, position, conditions, actions, stop_processing, enabled, created_at,"
             " tenant_id, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -434,6 +461,7 @@ class PgRules(_Repo):
         )
 
     async def update(self, rule: Rule) -> None:
+        self._listed = None
         n = await self._s.execute(
             "UPDATE rules SET name = %s, position = %s, conditions = %s, actions = %s, stop_processing = %s,"
             " enabled = %s, created_at = %s WHERE tenant_id = %s AND id = %s",
@@ -443,6 +471,7 @@ class PgRules(_Repo):
             raise NotFound("rule", rule.id)
 
     async def remove(self, rule_id: UUID) -> None:
+        self._listed = None
         if not await self._s.execute("DELETE FROM rules WHERE tenant_id = %s AND id = %s", (self._t, rule_id)):
             raise NotFound("rule", rule_id)
 
@@ -608,21 +637,24 @@ class PgNotifications(_Repo):
 
 
 class PgPayees(_Repo):
+    """An entry read in the unit is read once (the unit's cache, until the transaction ends);
+    what the unit writes is what a later read of that key returns."""
+
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        # Entries read by get_many (None: read, absent), until the transaction ends.
+        # Entries read or written (None: read, absent), until the transaction ends.
         self._kept: dict[str, PayeeMemoryEntry | None] = {}
 
     def forget(self) -> None:
         self._kept = {}
 
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
-        if payee_key in self._kept:
-            return self._kept[payee_key]
-        r = await self._s.fetch_one(
-            "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
-        )
-        return rows.payee_entry(r) if r else None
+        if payee_key not in self._kept:
+            r = await self._s.fetch_one(
+                "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
+            )
+            self._kept[payee_key] = rows.payee_entry(r) if r else None
+        return self._kept[payee_key]
 
     async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
         wanted = sorted(set(payee_keys))
@@ -634,25 +666,22 @@ class PgPayees(_Repo):
         return found
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
-        await self._s.execute(
+        self._s.defer(  # nobody reads its result: it goes with the unit's next statement
             "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
             " updated_at = EXCLUDED.updated_at",
-            (self._t, entry.payee_key, list(entry.recent), entry.updated_at),
+            [(self._t, entry.payee_key, list(entry.recent), entry.updated_at)],
         )
-        if entry.payee_key in self._kept:
-            self._kept[entry.payee_key] = entry
+        self._kept[entry.payee_key] = entry
 
     async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
-        await self._s.execute_many(
+        self._s.defer(
             "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
             " updated_at = EXCLUDED.updated_at",
             [(self._t, e.payee_key, list(e.recent), e.updated_at) for e in entries],
         )
-        for entry in entries:
-            if entry.payee_key in self._kept:
-                self._kept[entry.payee_key] = entry
+        self._kept.update((entry.payee_key, entry) for entry in entries)
 
     async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
         out: dict[str, dict[UUID, float]] = {}

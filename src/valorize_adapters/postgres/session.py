@@ -1,7 +1,20 @@
-"""A tenant-bound database session: one connection, one transaction at a time."""
+"""A tenant-bound database session: one connection, one transaction at a time, as few round
+trips as the statements' results allow.
+
+Three things keep a unit of work's round trips down (docs/postgres.md, "Round trips"):
+
+* ``BEGIN`` and the tenant setting are not sent on their own: they go in front of the unit's
+  first statement, in the same pipeline;
+* writes whose result nobody reads (:meth:`Session.defer`: inserts) wait and go with the next
+  statement that must be answered, or with ``COMMIT``;
+* the reads a unit opens with may be gathered (``asyncio.gather``): the ones issued in the same
+  turn of the event loop go together, in one pipeline.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,13 +30,44 @@ from valorize_adapters.postgres.errors import domain_error
 __all__ = ["Session"]
 
 Row = dict[str, Any]
+Query = LiteralString | sql.Composed
+Params = Sequence[Any] | dict[str, Any]
 
 _SCOPE = re.compile("[a-z_]*")
+_SETTINGS: LiteralString = "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)"
+_COMMIT: LiteralString = "COMMIT"
+
+
+class _Want(enum.Enum):
+    """What a statement's caller needs back."""
+
+    NOTHING = 0
+    ROWS = 1
+    COUNT = 2
+    MANY = 3  # nothing, and the parameters are a sequence of rows (``executemany``)
+
+
+_Statement = tuple[Query, Params, _Want]
+
+
+def _prepare(query: Query) -> bool | None:
+    """``BEGIN …`` and ``COMMIT`` are never prepared (nothing to plan); the rest as psycopg
+    decides (from their fifth run)."""
+    return False if isinstance(query, str) and query.startswith(("BEGIN", "COMMIT")) else None
+
+
+def _reads_only(query: Query) -> bool:
+    """Whether a statement only reads (a ``SELECT``, locking or not): a unit that ran nothing
+    else ends with ``COMMIT``, which keeps the connection's prepared statements."""
+    return isinstance(query, str) and query.lstrip()[:6].upper() == "SELECT"
 
 
 class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
-    transaction so row-level security sees the same tenant as the explicit filters."""
+    transaction so row-level security sees the same tenant as the explicit filters.
+
+    One coroutine at a time uses a session, except that the reads it opens with may be gathered.
+    """
 
     def __init__(
         self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "", *, snapshot: bool = False
@@ -34,32 +78,141 @@ class Session:
             raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
-        # Inlined, so both are checked here: a UUID's text and a lower-case word need no quoting.
         tenant = "" if tenant_id is None else str(UUID(str(tenant_id)))
-        begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
-        self._begin = (
-            f"{begin}; SELECT set_config('valorize.tenant_id', '{tenant}', true),"
-            f" set_config('valorize.scope', '{scope}', true)"
-        ).encode()
-        self._begun = False
+        self._begin: LiteralString = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
+        self._settings = (tenant, scope)
+        self._begun = False  # BEGIN sent (or on its way) in this transaction
+        self._deferred: list[_Statement] = []
+        self._wrote = False  # something but a SELECT ran (or waits) in this transaction
+        self._gathered: list[tuple[Query, Params, asyncio.Future[list[Row]]]] | None = None
 
-    async def begin(self) -> None:
-        """Start the transaction and set the tenant (idempotent), in one round trip.
-
-        The session owns the transaction's boundaries: ``BEGIN`` and the settings go together
-        as one simple-protocol query (a tenant id and a scope word are safe to inline), where
-        psycopg's transaction mode would send its own ``BEGIN`` first and cost a round trip.
-        """
+    # -- sending -----------------------------------------------------------------------------
+    async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
+        """Send ``statements`` — after ``BEGIN`` and the settings when the transaction has not
+        begun, and after the deferred writes — in one round trip; the result each of
+        ``statements`` wants, in order."""
+        batch: list[_Statement] = []
         if not self._begun:
             if not self.conn.autocommit:
                 # Only a flag on the client: the connection is idle between transactions.
                 await self.conn.set_autocommit(True)
-            try:
-                await self.conn.execute(self._begin)
-            except Exception:
-                await self.conn.rollback()
-                raise
+            batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
             self._begun = True
+        batch += self._deferred
+        self._deferred = []
+        batch += statements
+        mine = len(batch) - len(statements)  # where the caller's statements start
+        try:
+            if len(batch) == 1:
+                return [await self._one(*batch[0])]
+            cursors = []
+            # No explicit sync: leaving the block sends the one Sync and reads every result.
+            async with self.conn.pipeline():
+                for query, params, want in batch:
+                    cur = self.conn.cursor(row_factory=dict_row)
+                    cursors.append(cur)
+                    if want is _Want.MANY:
+                        await cur.executemany(query, params)
+                    else:
+                        await cur.execute(query, params, prepare=_prepare(query))
+            return [
+                await self._result(cur, want) for cur, (_, _, want) in zip(cursors[mine:], batch[mine:], strict=True)
+            ]
+        except psycopg.Error as exc:
+            raise (domain_error(exc) or exc) from exc
+
+    async def _one(self, query: Query, params: Params, want: _Want) -> Any:
+        async with self.conn.cursor(row_factory=dict_row) as cur:
+            if want is _Want.MANY:
+                await cur.executemany(query, params)
+            else:
+                await cur.execute(query, params, prepare=_prepare(query))
+            return await self._result(cur, want)
+
+    @staticmethod
+    async def _result(cur: psycopg.AsyncCursor[Row], want: _Want) -> Any:
+        if want is _Want.ROWS:
+            # Whether it returned rows, from the result itself: ``cur.description`` would
+            # build a Column object per column first (a tenth of a list page's CPU).
+            result = cur.pgresult
+            return await cur.fetchall() if result is not None and result.nfields else []
+        return cur.rowcount if want is _Want.COUNT else None
+
+    async def begin(self) -> None:
+        """Have the transaction open on the server, with its settings and every deferred write
+        sent (a round trip only when something is waiting)."""
+        if not self._begun or self._deferred:
+            await self._send([])
+
+    # -- statements --------------------------------------------------------------------------
+    async def fetch(self, query: Query, params: Params = ()) -> list[Row]:
+        """All rows of a query, as dicts.
+
+        The first statement of a transaction waits one turn of the event loop: reads gathered
+        with it (``asyncio.gather``) join it, and all go in one round trip with ``BEGIN``.
+        """
+        self._wrote = self._wrote or not _reads_only(query)
+        if self._gathered is not None:  # another read is collecting the opening batch: join it
+            future: asyncio.Future[list[Row]] = asyncio.get_running_loop().create_future()
+            self._gathered.append((query, params, future))
+            return await future
+        if self._begun:
+            return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
+        self._gathered = []
+        try:
+            await asyncio.sleep(0)
+        finally:
+            joined, self._gathered = self._gathered, None
+        try:
+            results = await self._send([(query, params, _Want.ROWS), *((q, p, _Want.ROWS) for q, p, _ in joined)])
+        except BaseException as exc:
+            for *_, future in joined:
+                future.set_exception(exc)
+            raise
+        for (*_, future), rows in zip(joined, results[1:], strict=True):
+            future.set_result(rows)
+        return results[0]  # type: ignore[no-any-return]
+
+    async def fetch_together(self, *statements: tuple[Query, Params]) -> list[list[Row]]:
+        """The rows of each statement, all sent in one pipelined round trip and run in turn."""
+        self._wrote = self._wrote or not all(_reads_only(q) for q, _ in statements)
+        return await self._send([(q, p, _Want.ROWS) for q, p in statements])
+
+    async def fetch_in_turn(
+        self, first: LiteralString, first_params: Params, then: LiteralString, then_params: Params
+    ) -> list[Row]:
+        """Run ``first`` and then ``then`` in one pipelined round trip; ``then``'s rows.
+
+        The server runs them one after the other, each with its own snapshot: when ``first``
+        takes locks (and waits for them), ``then`` sees what the lock holders committed.
+        """
+        self._wrote = self._wrote or not (_reads_only(first) and _reads_only(then))
+        _, rows = await self._send([(first, first_params, _Want.NOTHING), (then, then_params, _Want.ROWS)])
+        return rows  # type: ignore[no-any-return]
+
+    async def fetch_one(self, query: Query, params: Params = ()) -> Row | None:
+        """The first row, or ``None``."""
+        rows = await self.fetch(query, params)
+        return rows[0] if rows else None
+
+    async def execute(self, query: Query, params: Params = ()) -> int:
+        """Run a statement; return the number of rows it touched."""
+        self._wrote = True
+        return (await self._send([(query, params, _Want.COUNT)]))[0]  # type: ignore[no-any-return]
+
+    async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement for many parameter rows in one pipelined round trip."""
+        if rows:
+            self._wrote = True
+            await self._send([(query, rows, _Want.MANY)])
+
+    def defer(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
+        """Queue a write whose result nobody reads, for each parameter row: it goes with the
+        next statement or the commit, in the same round trip. Its error (a constraint) is
+        raised there, and the unit of work rolls back as it would have at once."""
+        if rows:
+            self._wrote = True
+            self._deferred.append((query, rows[0], _Want.NOTHING) if len(rows) == 1 else (query, rows, _Want.MANY))
 
     @asynccontextmanager
     async def planner_settings(self) -> AsyncIterator[None]:
@@ -72,83 +225,34 @@ class Session:
         async with self.conn.transaction(force_rollback=True):
             yield
 
-    async def fetch(
-        self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[Row]:
-        """All rows of a query, as dicts."""
-        await self.begin()
-        try:
-            async with self.conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(query, params)
-                # Whether it returned rows, from the result itself: ``cur.description`` would
-                # build a Column object per column first (a tenth of a list page's CPU).
-                result = cur.pgresult
-                return await cur.fetchall() if result is not None and result.nfields else []
-        except psycopg.Error as exc:
-            raise (domain_error(exc) or exc) from exc
-
-    async def fetch_in_turn(
-        self, first: LiteralString, first_params: Sequence[Any], then: LiteralString, then_params: Sequence[Any]
-    ) -> list[Row]:
-        """Run ``first`` and then ``then`` in one pipelined round trip; ``then``'s rows.
-
-        The server runs them one after the other, each with its own snapshot: when ``first``
-        takes locks (and waits for them), ``then`` sees what the lock holders committed.
-        """
-        await self.begin()
-        try:
-            async with self.conn.pipeline() as pipeline, self.conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(first, first_params)
-                async with self.conn.cursor(row_factory=dict_row) as rows:
-                    await rows.execute(then, then_params)
-                    await pipeline.sync()
-                    return await rows.fetchall()
-        except psycopg.Error as exc:
-            raise (domain_error(exc) or exc) from exc
-
-    async def fetch_one(self, query: LiteralString, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        """The first row, or ``None``."""
-        rows = await self.fetch(query, params)
-        return rows[0] if rows else None
-
-    async def execute(self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        """Run a statement; return the number of rows it touched."""
-        await self.begin()
-        try:
-            async with self.conn.cursor() as cur:
-                await cur.execute(query, params)
-                return cur.rowcount
-        except psycopg.Error as exc:
-            raise (domain_error(exc) or exc) from exc
-
-    async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
-        """Run a statement for many parameter rows in one pipelined round trip.
-
-        One row goes as a plain statement: psycopg's pipeline costs ~0.1 ms of CPU to set up,
-        which a single row (a new transaction, its one split) does not repay.
-        """
-        if not rows:
-            return
-        await self.begin()
-        try:
-            async with self.conn.cursor() as cur:
-                if len(rows) == 1:
-                    await cur.execute(query, rows[0])
-                else:
-                    await cur.executemany(query, rows)
-        except psycopg.Error as exc:
-            raise (domain_error(exc) or exc) from exc
-
+    # -- the end of a transaction ------------------------------------------------------------
     async def commit(self) -> None:
-        """Commit; deferred constraints (the splits trigger) are checked here."""
+        """Commit, with the deferred writes in the same round trip; deferred constraints (the
+        splits trigger) are checked here. Nothing sent, nothing waiting: no round trip."""
+        if not self._begun and not self._deferred:
+            self._wrote = False
+            return
         try:
-            await self.conn.commit()
-        except psycopg.Error as exc:
-            self._begun = False
-            raise (domain_error(exc) or exc) from exc
-        self._begun = False
+            await self._send([(_COMMIT, (), _Want.NOTHING)])
+        finally:
+            self._begun = self._wrote = False
+            self._deferred = []
+            if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                await self.conn.rollback()
 
     async def rollback(self) -> None:
-        """Roll back whatever is open."""
+        """Roll back whatever is open (deferred writes are dropped unsent)."""
+        self._deferred = []
+        self._begun = self._wrote = False
         await self.conn.rollback()
-        self._begun = False
+
+    async def end(self) -> None:
+        """Leave the transaction without committing its writes: a transaction that only read
+        ends with ``COMMIT`` (the same outcome), because after a ``ROLLBACK`` psycopg forgets
+        the connection's prepared statements and has them deallocated; one that wrote, or
+        failed, rolls back."""
+        status = self.conn.info.transaction_status
+        if self._wrote or self._deferred or status != psycopg.pq.TransactionStatus.INTRANS:
+            await self.rollback()
+        else:
+            await self.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from types import TracebackType
@@ -37,12 +37,29 @@ from valorize_core.model.events import DomainEvent
 from valorize_core.model.identity import ApiToken, Membership, Role, User
 from valorize_core.model.patterns import StoredPatterns
 from valorize_core.ports.patterns import PatternEngine
+from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
 __all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+FollowUps = Callable[[DomainEvent], Sequence[Task]]
+
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload, correlation_id)"
+    " SELECT e.tenant_id, e.id, e.name, e.occurred_at, e.payload, e.correlation_id"
+    " FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::timestamptz[], %s::jsonb[], %s::text[])"
+    " WITH ORDINALITY AS e(tenant_id, id, name, occurred_at, payload, correlation_id, position)"
+    " ORDER BY e.position"
+)
+_INSERT_TASKS = (
+    "INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at, correlation_id)"
+    " SELECT t.id, t.tenant_id, t.name, t.payload, coalesce(t.not_before, now()), now(), t.correlation_id"
+    " FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::jsonb[], %s::timestamptz[], %s::text[])"
+    " AS t(id, tenant_id, name, payload, not_before, correlation_id)"
+    " ON CONFLICT (id) DO NOTHING"
+)
 
 
 class PostgresUnitOfWork(UnitOfWorkBase):
@@ -59,11 +76,13 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         vectors: VectorSettings,
         patterns: PatternEngine | None = None,
         hooks: CommitHooks = NO_HOOKS,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         super().__init__(tenant_id, hooks)
         self._pool = pool
         self._vectors = vectors
         self._patterns = patterns or StoredPatterns(default_pattern_engine())
+        self._follow_ups = follow_ups
         self._lease: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
 
     async def _open(self) -> None:
@@ -91,32 +110,41 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         assert self._lease is not None
         try:
             if not self.session.conn.closed:
-                await self._discard()
+                await self.session.end()  # COMMIT when it only read: prepared statements stay
         finally:
             await self._lease.__aexit__(exc_type, exc, tb)
             self._lease = None
 
     async def _write(self, events: Sequence[DomainEvent]) -> None:
-        """Write the outbox rows and commit everything at once."""
+        """Write the outbox rows (and, with ``follow_ups``, the events' tasks) and commit: one
+        round trip with whatever writes still wait (:meth:`Session.defer`)."""
         if events:
-            # One statement for any number of events (arrays, in recording order): a unit's
-            # events cost one round trip, not a pipeline per batch.
+            # One statement for any number of events (arrays, in recording order).
             records = [e.to_record() for e in events]
-            await self.session.execute(
-                "INSERT INTO outbox (tenant_id, id, name, occurred_at, payload, correlation_id)"
-                " SELECT e.tenant_id, e.id, e.name, e.occurred_at, e.payload, e.correlation_id"
-                " FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::timestamptz[], %s::jsonb[], %s::text[])"
-                " WITH ORDINALITY AS e(tenant_id, id, name, occurred_at, payload, correlation_id, position)"
-                " ORDER BY e.position",
-                (
+            self.session.defer(
+                _INSERT_OUTBOX,
+                [(
                     [e.tenant_id for e in events],
                     [e.event_id for e in events],
                     [r["name"] for r in records],
                     [e.occurred_at for e in events],
                     [Jsonb(r["payload"]) for r in records],
                     [e.correlation_id for e in events],
-                ),
-            )
+                )],
+            )  # fmt: skip
+            tasks = [t for e in events for t in self._follow_ups(e)] if self._follow_ups else []
+            if tasks:
+                self.session.defer(
+                    _INSERT_TASKS,
+                    [(
+                        [t.id for t in tasks],
+                        [t.tenant_id for t in tasks],
+                        [t.name for t in tasks],
+                        [Jsonb(t.payload) for t in tasks],
+                        [t.not_before for t in tasks],
+                        [t.correlation_id for t in tasks],
+                    )],
+                )  # fmt: skip
         await self.session.commit()
         self._forget_reads()
 
@@ -142,14 +170,24 @@ class PostgresUnitOfWorkFactory:
         vectors: VectorSettings | None = None,
         patterns: PatternEngine | None = None,
         hooks: CommitHooks = NO_HOOKS,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         self.pool = pool
         self.vectors = vectors or VectorSettings()
         self.patterns: PatternEngine = StoredPatterns(patterns or default_pattern_engine())
         self.hooks = hooks
+        self.follow_ups = follow_ups
 
     def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns, self.hooks)
+        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns, self.hooks, self.follow_ups)
+
+    def writing_tasks(self, follow_ups: FollowUps) -> PostgresUnitOfWorkFactory:
+        """The same factory, whose units write their events' follow-up tasks into the local
+        task queue (``task_queue``, on the same database) in the commit that stores the events:
+        durable exactly when the events are, with no transaction of their own."""
+        made = copy.copy(self)
+        made.follow_ups = follow_ups
+        return made
 
     def with_hooks(self, hooks: CommitHooks) -> PostgresUnitOfWorkFactory:
         """The same pool and settings, with ``hooks`` around every commit."""
@@ -170,7 +208,7 @@ class PostgresDirectory:
             try:
                 return await session.fetch_one(query, params)
             finally:
-                await session.rollback()
+                await session.end()
 
     async def token_by_hash(self, token_hash: str) -> ApiToken | None:
         r = await self._one(
@@ -197,5 +235,5 @@ class PostgresDirectory:
                     (user_id,),
                 )
             finally:
-                await session.rollback()
+                await session.end()
         return [Membership(r["tenant_id"], r["user_id"], r["role"]) for r in found]

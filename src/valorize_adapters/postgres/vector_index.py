@@ -85,7 +85,7 @@ class PgExamples:
         await self.upsert_many([(item_id, vector, category_id, text)])
 
     async def upsert_many(self, examples: Sequence[tuple[UUID, Sequence[float], UUID, str]]) -> None:
-        await self._s.execute_many(
+        self._s.defer(  # nobody reads its result: it goes with the unit's next statement or commit
             "INSERT INTO labeled_examples (tenant_id, item_id, category_id, text, dims, embedding)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, item_id) DO UPDATE SET"
             " category_id = EXCLUDED.category_id, text = EXCLUDED.text, dims = EXCLUDED.dims,"
@@ -96,25 +96,30 @@ class PgExamples:
         self.forget()
 
     async def remove(self, item_id: UUID) -> None:
-        await self._s.execute("DELETE FROM labeled_examples WHERE tenant_id = %s AND item_id = %s", (self._t, item_id))
+        self._s.defer("DELETE FROM labeled_examples WHERE tenant_id = %s AND item_id = %s", [(self._t, item_id)])
         self.forget()
 
-    async def _exact_search(self) -> tuple[bool, int]:
-        """Whether this tenant is searched exactly (pgvector without iterative scans, few
-        examples), and how many examples it has (0 when not counted)."""
+    async def _iterative_scans(self) -> bool:
+        """Whether pgvector has iterative index scans (0.8+), asked once per process."""
         if self._settings.iterative_scan is None:
             row = await self._s.fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
             version = tuple(int(p) for p in str(row["extversion"] if row else "0.0").split(".")[:2])
             self._settings.iterative_scan = version >= (0, 8)
-        if self._settings.iterative_scan:
+        return self._settings.iterative_scan
+
+    async def _exact_search(self) -> tuple[bool, int]:
+        """Whether this tenant is searched exactly (pgvector without iterative scans, few
+        examples), and how many examples it has (counted up to one past the limit; 0 when not
+        counted)."""
+        if await self._iterative_scans():
             return False, 0
         if self._count is None:
-            count = await self._s.fetch_one(
-                "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
-                (self._t, self.dimensions),
-            )
+            count = await self._s.fetch_one("SELECT count(*) AS n FROM " + _BOUNDED_COUNT, self._over())
             self._count = int(count["n"]) if count else 0
         return self._count <= self._settings.exact_limit, self._count
+
+    def _over(self) -> dict[str, Any]:
+        return {"t": self._t, "d": self.dimensions, "over": self._settings.exact_limit + 1}
 
     def _known(self, vector: Sequence[float], k: int) -> list[Neighbour] | None:
         kept = self._kept.get(tuple(vector))
@@ -143,9 +148,27 @@ class PgExamples:
         return [await self.nearest(v, k) for v in vectors]
 
     async def _search(self, query: Vector, k: int) -> list[Neighbour]:
-        exact, mine = await self._exact_search()
-        if exact:
-            return await self._exact(query, k)  # no settings to change: no savepoint either
+        if not await self._iterative_scans() and self._count is None:
+            # The tenant's size and, when it is small enough, the exact search: one round trip.
+            # Both count at most one row past the limit, and the search runs only below it.
+            counted, exact = await self._s.fetch_together(
+                ("SELECT count(*) AS n FROM " + _BOUNDED_COUNT, self._over()),
+                (_EXACT + " WHERE (SELECT count(*) FROM " + _BOUNDED_COUNT + ") <= %(limit)s" + _EXACT_ORDER,
+                 {**self._over(), "q": query, "k": k, "limit": self._settings.exact_limit}),
+            )  # fmt: skip
+            self._count = int(counted[0]["n"]) if counted else 0
+            if self._count <= self._settings.exact_limit:
+                return _neighbours(exact)  # no settings to change: no savepoint either
+        exact_search, _ = await self._exact_search()
+        if exact_search:
+            return await self._exact(query, k)
+        mine = 0
+        if not self._settings.iterative_scan:
+            count = await self._s.fetch_one(  # a large tenant: its share of all rows sizes the search
+                "SELECT count(*) AS n FROM labeled_examples WHERE tenant_id = %s AND dims = %s",
+                (self._t, self.dimensions),
+            )
+            mine = int(count["n"]) if count else 0
         # The search settings (SET LOCAL below) must not leak into the unit's other queries.
         async with self._s.planner_settings():
             if self._settings.iterative_scan:
@@ -190,12 +213,19 @@ class PgExamples:
         return found
 
     async def _exact(self, query: Vector, k: int) -> list[Neighbour]:
-        # MATERIALIZED keeps the planner from answering with the approximate HNSW index.
-        rs = await self._s.fetch(
-            "WITH mine AS MATERIALIZED (SELECT item_id, category_id, text, embedding FROM labeled_examples"
-            " WHERE tenant_id = %(t)s AND dims = %(d)s)"
-            " SELECT item_id, category_id, text, 1 - (embedding <=> %(q)s) AS similarity FROM mine"
-            " ORDER BY embedding <=> %(q)s, item_id LIMIT %(k)s",
-            {"d": self.dimensions, "q": query, "t": self._t, "k": k},
-        )
-        return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]
+        rs = await self._s.fetch(_EXACT + _EXACT_ORDER, {"d": self.dimensions, "q": query, "t": self._t, "k": k})
+        return _neighbours(rs)
+
+
+# MATERIALIZED keeps the planner from answering with the approximate HNSW index.
+_EXACT = (
+    "WITH mine AS MATERIALIZED (SELECT item_id, category_id, text, embedding FROM labeled_examples"
+    " WHERE tenant_id = %(t)s AND dims = %(d)s)"
+    " SELECT item_id, category_id, text, 1 - (embedding <=> %(q)s) AS similarity FROM mine"
+)
+_EXACT_ORDER = " ORDER BY embedding <=> %(q)s, item_id LIMIT %(k)s"
+_BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
+
+
+def _neighbours(rs: list[dict[str, Any]]) -> list[Neighbour]:
+    return [Neighbour(r["item_id"], r["category_id"], r["text"], float(r["similarity"])) for r in rs]

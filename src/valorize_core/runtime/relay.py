@@ -73,16 +73,27 @@ class OutboxRelay:
     together, once per window, in one statement instead of one per commit; until then (or if
     the process dies first) they merely look unpublished, and the sweeper — whose grace is far
     longer than the window — would publish them again, which consumers tolerate.
+
+    With ``tasks_committed`` the units of work wrote the follow-up tasks in the commit that
+    stored their events (the local queue, on the same database): the relay only publishes.
     """
 
     def __init__(
-        self, outbox: Outbox, publisher: EventPublisher, queue: TaskQueue, clock: Clock, *, mark_window: float = 0.0
+        self,
+        outbox: Outbox,
+        publisher: EventPublisher,
+        queue: TaskQueue,
+        clock: Clock,
+        *,
+        mark_window: float = 0.0,
+        tasks_committed: bool = False,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
         self._queue = queue
         self._clock = clock
         self._mark_window = mark_window
+        self._tasks_committed = tasks_committed
         self._unmarked: list[UUID] = []
         self._marking: asyncio.Task[None] | None = None
         self._relaying: set[UUID] = set()  # events this process's commits are relaying right now
@@ -114,6 +125,8 @@ class OutboxRelay:
             if start:
                 await asyncio.sleep(0)
             await self._publisher.publish(events[start : start + PUBLISH_SLICE])
+        if self._tasks_committed:
+            return
         async for event in cooperatively(events):
             for task in follow_up_tasks(event):
                 await self._queue.enqueue(task)

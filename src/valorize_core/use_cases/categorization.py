@@ -229,6 +229,13 @@ class Categorizer:
         found = [s for s in decision.suggestions if include_weak or s.confidence >= self._threshold]
         return found[:limit]
 
+    async def read_ahead(self, uow: UnitOfWork, text: str) -> None:
+        """Read the word statistics a line of ``text`` will ask for (so a caller can send the
+        read with its own, in one round trip); :meth:`decide` then finds them in the unit."""
+        line = words(text)
+        if line:
+            await self._word_counts(uow, (ALL, *line))
+
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
         line = words(self.label_text(tx))

@@ -3,9 +3,10 @@ checked — one module for actions and queries alike."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from valorize_core.model.accounts import Account
@@ -25,6 +26,7 @@ __all__ = [
     "require_categories",
     "require_pattern_budget",
     "require_rule_references",
+    "together",
 ]
 
 T = TypeVar("T")
@@ -38,6 +40,18 @@ async def require(getter: Callable[[UUID], Awaitable[T | None]], entity_id: UUID
     if found is None:
         raise NotFound(kind, entity_id)
     return found
+
+
+async def together(*reads: Awaitable[Any]) -> list[Any]:
+    """Every read's result, in order, the reads asked at once: a unit of work may send them in
+    one round trip (the PostgreSQL session gathers the reads a unit opens with). Every read has
+    finished when this returns or raises (the first failure, in order), so none outlives the
+    unit."""
+    results = await asyncio.gather(*reads, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return list(results)
 
 
 async def lock_transaction(uow: UnitOfWork, transaction_id: UUID) -> Transaction:

@@ -9,10 +9,15 @@ Two kinds of route use the read cache:
   may serve it before the route's parameters are parsed and checked again;
 * any other route calls :func:`cached_json` with a key of its own making (e.g. one that
   depends on today's date).
+
+Every cached read carries a strong ``ETag`` (a digest of the bytes sent), and a request whose
+``If-None-Match`` names it gets ``304 Not Modified`` without the body: a client that revalidates
+a page it holds downloads it again only when it changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,7 +28,16 @@ from valorize_core.runtime.caching import CachedRead
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
 
-__all__ = ["CACHED_READ", "FOUND", "cached_json", "cached_read", "cached_response", "request_key"]
+__all__ = [
+    "CACHED_READ",
+    "FOUND",
+    "cached_json",
+    "cached_read",
+    "cached_response",
+    "entity_tag",
+    "not_modified",
+    "request_key",
+]
 
 CACHED_READ = "cached_read"  # route option: the read's name in the cache
 FOUND = "cached_read_found"  # request state: what the cached-read layer already found (a miss)
@@ -32,6 +46,28 @@ FOUND = "cached_read_found"  # request state: what the cached-read layer already
 def cached_read(name: str) -> dict[str, Any]:
     """The route option marking a GET whose response is keyed by its path and query string."""
     return {CACHED_READ: name}
+
+
+def entity_tag(body: bytes) -> str:
+    """The strong entity tag of a cached read's bytes (equal bytes, equal tag, in every process).
+
+    From the bytes, not from the tenant's version: a value computed while a write holds its
+    tenant (docs/caching.md) may differ from one computed at the same version after it.
+    """
+    # SHA-256 (hardware-accelerated here) costs half of BLAKE2b per cached page: ~17 µs for 30 KB.
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def not_modified(if_none_match: str | None, tag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``tag`` (or is ``*``); weak comparison, as
+    RFC 9110 §13.1.2 asks for this header."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == tag:
+            return True
+    return False
 
 
 def request_key(path: str, query_string: bytes) -> str:
@@ -46,7 +82,8 @@ async def cached_response(
     scope = request.scope
     key = request_key(scope["path"], scope["query_string"])
     found = scope.get("state", {}).get(FOUND)
-    return await cached_json(runtime, actor, request.route_handler.opt[CACHED_READ], key, compute, found=found)
+    name = request.route_handler.opt[CACHED_READ]
+    return await cached_json(runtime, actor, name, key, compute, found=found, request=request)
 
 
 async def cached_json(
@@ -57,9 +94,11 @@ async def cached_json(
     compute: Callable[[], Awaitable[Any]],
     *,
     found: CachedRead | None = None,
+    request: Request[Any, Any, Any] | None = None,
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
     """The response of a read named ``name`` with ``key``: from the cache, or computed, encoded
-    and cached. ``found``: what looking it up already found (a miss), not to be asked again."""
+    and cached, with its ``ETag``; ``304`` when ``request`` already holds those bytes.
+    ``found``: what looking it up already found (a miss), not to be asked again."""
 
     async def encoded() -> bytes:
         return msgspec.json.encode(await compute())
@@ -69,4 +108,7 @@ async def cached_json(
         body = await encoded()
     else:
         body = await reads.fill(found or await reads.find(actor.tenant_id, name, key), encoded)
-    return Response(content=body, media_type="application/json")
+    tag = entity_tag(body)
+    if request is not None and not_modified(request.headers.get("if-none-match"), tag):
+        return Response(content=b"", status_code=304, headers={"etag": tag})
+    return Response(content=body, media_type="application/json", headers={"etag": tag})

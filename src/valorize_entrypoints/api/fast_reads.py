@@ -5,7 +5,8 @@ and validation of every query parameter and a ``Response``: most of a hit's time
 (perf/README.md). For a route marked ``cached_read`` (see :mod:`.caching`) this middleware,
 which runs after routing, authenticates the caller as the route would and looks the request's
 key up in the read cache (``ReadCache.find``: the near cache, else one round trip); on a hit it
-sends the bytes, on anything else the route runs as usual, with what was found, so that
+sends the bytes with their ``ETag`` (or ``304`` when ``If-None-Match`` names it); on anything
+else the route runs as usual, with what was found, so that
 nothing is asked twice.
 
 Nothing is served here that the route would not serve:
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
 from valorize_entrypoints.api.auth import request_actor
-from valorize_entrypoints.api.caching import CACHED_READ, FOUND, request_key
+from valorize_entrypoints.api.caching import CACHED_READ, FOUND, entity_tag, not_modified, request_key
 from valorize_entrypoints.api.policy import permits
 
 __all__ = ["CachedReadMiddleware"]
@@ -50,4 +51,17 @@ class CachedReadMiddleware:
             scope["state"][FOUND] = found  # the route computes it without looking it up again
             await self.app(scope, receive, send)
             return
-        await send_response(send, 200, found.value, b"application/json")
+        tag = entity_tag(found.value)
+        if not_modified(header(scope, b"if-none-match"), tag):
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", tag.encode())]})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await send_response(send, 200, found.value, b"application/json", [(b"etag", tag.encode())])
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header's value (the first, if repeated), or ``None``."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None

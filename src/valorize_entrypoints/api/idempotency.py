@@ -118,9 +118,12 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        if scope["type"] != "http" or scope.get("method") != "POST":  # nothing to do: nothing done
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
         key = headers.get(b"idempotency-key")
-        if scope["type"] != "http" or scope.get("method") != "POST" or key is None:
+        if key is None:
             await self.app(scope, receive, send)
             return
         key_text = key.decode("latin-1")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from valorize_core.model.errors import ValidationError
+from valorize_core.model.accounts import Account
+from valorize_core.model.errors import NotFound, ValidationError
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.payees import display_payee
 from valorize_core.model.transactions import (
@@ -26,7 +27,7 @@ from valorize_core.use_cases.actions._shared import (
     retry_on_contention,
 )
 from valorize_core.use_cases.context import Ports
-from valorize_core.use_cases.lookups import require, require_categories
+from valorize_core.use_cases.lookups import require_categories, together
 
 __all__ = ["CreateTransaction", "NewTransaction", "SplitInput", "build_splits"]
 
@@ -87,8 +88,21 @@ class CreateTransaction:
     async def __call__(self, command: NewTransaction) -> Transaction:
         """Create the transaction and return it as stored."""
         booked_on = check_date(command.booked_on, "booked_on")
+        if not isinstance(command.account_id, UUID):
+            raise ValidationError.for_field("account_id", "must be an id")
+        payee = command.payee if command.payee is not None else display_payee(command.description)
         async with self._ports.uow(command.tenant_id) as uow:
-            account = await require(uow.accounts.get, command.account_id, "account")
+            # What the unit may read, asked at once (one round trip on PostgreSQL, where the unit
+            # keeps them: the checks and the categorizer below read them again for free).
+            found, _, _, _ = await together(
+                uow.accounts.get(command.account_id),
+                uow.categories.list(),
+                uow.rules.list(),
+                self._ports.categorizer.read_ahead(uow, command.description or payee),
+            )
+            if found is None:
+                raise NotFound("account", command.account_id)
+            account: Account = found
             if account.archived:
                 raise ValidationError.for_field("account_id", "the account is archived")
             amount = parse_amount(command.amount, account.currency)
@@ -102,7 +116,7 @@ class CreateTransaction:
                 account_id=account.id,
                 booked_on=booked_on,
                 description=command.description,
-                payee=command.payee if command.payee is not None else display_payee(command.description),
+                payee=payee,
                 amount=amount,
                 splits=splits,
                 created_at=now,

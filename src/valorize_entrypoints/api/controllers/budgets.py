@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
 from litestar.params import JSONBody as Body
 
@@ -43,7 +44,7 @@ class BudgetController(Controller):
 
     @get("/status", responses=ERRORS, summary="Every budget in the period containing a day")
     async def budget_status(
-        self, vz: VZ, actor: Reader, runtime: RT, day: FromQuery[date | None] = None
+        self, request: Request[Any, Any, Any], vz: VZ, actor: Reader, runtime: RT, day: FromQuery[date | None] = None
     ) -> Response[list[s.BudgetStatusOut]]:
         query = BudgetStatusQuery(actor.tenant_id, day or vz.ports.clock.today())
 
@@ -51,7 +52,7 @@ class BudgetController(Controller):
             return [s.budget_status(x) for x in await vz.budget_status(query)]
 
         # Not keyed by the request: without ``day`` the answer depends on today's date.
-        return await cached_json(runtime, actor, "budget_status", query.day.isoformat(), compute)
+        return await cached_json(runtime, actor, "budget_status", query.day.isoformat(), compute, request=request)
 
     @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
     async def one_status(

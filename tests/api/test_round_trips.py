@@ -1,0 +1,188 @@
+"""What a request costs PostgreSQL, counted on the wire (libpq's trace of every pooled connection
+lent while it runs): round trips (the client waits for ``ReadyForQuery``), statements and
+transactions. Deterministic, unlike timings, so a regression fails here."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from http_support import Api
+from litestar.testing import TestClient
+
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
+
+_numbers = itertools.count()
+
+
+@dataclass
+class Lease:
+    """One connection lent by the pool, and what went over it; ``prepared``: the connection's
+    prepared statements when it was lent (name → text), which the trace names but not shows."""
+
+    lines: list[str]
+    prepared: dict[str, str]
+
+    def count(self, side: str, message: str) -> int:
+        return sum(1 for line in self.lines if line.split("\t")[0] == side and line.split("\t")[2] == message)
+
+    @property
+    def round_trips(self) -> int:
+        """Waits for ``ReadyForQuery`` after something was executed. Not counted: psycopg's
+        one-time preparation of a statement on a connection (on its 5th run outside a pipeline
+        it sends the ``Parse`` alone first), which each connection pays once per statement."""
+        trips, executed = 0, False
+        for line in self.lines:
+            side, _, message, *_ = line.split("\t")
+            executed = executed or (side == "F" and message in ("Execute", "Query"))
+            if side == "B" and message == "ReadyForQuery":
+                trips, executed = trips + executed, False
+        return trips
+
+    @property
+    def statements(self) -> int:
+        return self.count("F", "Execute") + self.count("F", "Query")
+
+    def executed(self) -> list[str]:
+        """The text of every statement executed, in order (a Bind names its statement)."""
+        named = dict(self.prepared)
+        out = []
+        for line in self.lines:
+            side, _, message, *rest = line.split("\t")
+            if side != "F":
+                continue
+            if message == "Parse":
+                name, text = rest[0].split('"')[1], rest[0].split('"')[3]
+                named[name] = text
+            elif message == "Bind":
+                out.append(named[rest[0].split('"')[3]])
+            elif message == "Query":
+                out.append(rest[0])
+        return out
+
+    def sent(self, text: str) -> int:
+        """How many statements executed contain ``text``."""
+        return sum(1 for statement in self.executed() if text in statement)
+
+
+@dataclass
+class Wire:
+    leases: list[Lease] = field(default_factory=list)
+
+    def requests(self) -> list[Lease]:
+        """The leases but the relay's deferred mark of published events (a timer's, which may
+        fall inside the window or not)."""
+        return [lease for lease in self.leases if not lease.sent("UPDATE outbox SET published_at")]
+
+
+@contextmanager
+def traced(client: TestClient[Any], directory: Path) -> Iterator[Wire]:
+    """Trace every connection the runtime's pool lends inside the block."""
+    runtime = client.app.state.runtime
+    pool = runtime.backend.pool
+    client.blocking_portal.call(runtime.relay.flush)  # earlier requests' marks, not ours
+    wire = Wire()
+    files: dict[int, tuple[int, Path]] = {}
+    names: dict[int, dict[str, str]] = {}
+    getconn, putconn = pool.getconn, pool.putconn
+
+    async def traced_getconn(timeout: float | None = None) -> psycopg.AsyncConnection[Any]:  # noqa: ASYNC109
+        conn = await getconn(timeout)
+        path = directory / f"lease-{next(_numbers)}.trace"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        conn.pgconn.trace(fd)
+        conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+        files[id(conn)] = (fd, path)
+        names[id(conn)] = {
+            name.decode(): key[0].decode()
+            for key, name in conn._prepared._names.items()  # psycopg's own record, for the test's reading only
+        }
+        return conn
+
+    async def traced_putconn(conn: psycopg.AsyncConnection[Any]) -> None:
+        if (found := files.pop(id(conn), None)) is not None:
+            conn.pgconn.untrace()  # flushes the trace
+            os.close(found[0])
+            wire.leases.append(Lease(found[1].read_text().splitlines(), names.pop(id(conn))))
+        await putconn(conn)
+
+    pool.getconn, pool.putconn = traced_getconn, traced_putconn
+    try:
+        yield wire
+    finally:
+        pool.getconn, pool.putconn = getconn, putconn
+
+
+@pytest.fixture
+def pg_client(database_url: str) -> Iterator[TestClient[Any]]:
+    container = Container()
+    container.settings.override(Settings(backend="postgres", database_url=database_url, db_pool_max=4))
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_a_write_is_one_transaction_of_at_most_four_round_trips(pg_client: TestClient[Any], tmp_path: Path) -> None:
+    api = Api(pg_client)
+    account = api.account()
+    groceries = api.category("Groceries")
+    assert api.tx(account, "2026-03-01", "PADARIA REAL", "-5.00").status_code == 201  # the token is cached now
+
+    with traced(pg_client, tmp_path) as categorized:
+        response = api.tx(account, "2026-03-02", "PADARIA REAL 2", "-7.00")
+    with traced(pg_client, tmp_path) as manual:
+        chosen = api.tx(account, "2026-03-03", "MERCADO", "-9.00", category_id=groceries)
+
+    assert response.status_code == 201, response.text
+    assert chosen.status_code == 201, chosen.text
+    for wire in (categorized, manual):
+        (unit,) = wire.requests()  # one connection, one transaction: the follow-up tasks too
+        assert unit.sent("BEGIN") == 1
+        assert unit.sent("COMMIT") == 1
+        assert unit.sent("INSERT INTO task_queue") == 1
+        assert unit.sent("INSERT INTO outbox") == 1
+        assert unit.sent("FROM categories") == 1  # read once, though checked and used twice
+        assert unit.sent("FROM rules") == 1
+        assert unit.round_trips <= 4, unit.lines
+        # BEGIN, the setting, account, categories, rules, payee memory; the row, its split, the
+        # balance; (neighbours' size and search, or payee memory and example); outbox, tasks, COMMIT.
+        assert unit.statements == 14, unit.executed()
+    # The categorizer's path: the opening reads, the neighbour search, the rows with the
+    # balance, the outbox with the tasks and COMMIT.
+    assert categorized.requests()[0].round_trips == 4
+    # A person's category: no neighbour search; the learned example goes with the commit.
+    assert manual.requests()[0].round_trips == 3
+    body = api.get(f"/api/accounts/{account}").json()
+    assert body["balance"]["amount"] == "979.00"
+
+
+def test_an_idempotent_write_adds_three_round_trips(pg_client: TestClient[Any], tmp_path: Path) -> None:
+    api = Api(pg_client)
+    account = api.account()
+    assert api.tx(account, "2026-03-01", "PADARIA REAL", "-5.00").status_code == 201
+    headers = {"Idempotency-Key": "k-1"}
+    body = {"account_id": account, "booked_on": "2026-03-02", "description": "MERCADO", "amount": "-7.00"}
+
+    with traced(pg_client, tmp_path) as wire:
+        first = api.post("/api/transactions", body, headers=headers)
+    with traced(pg_client, tmp_path) as again:
+        replay = api.post("/api/transactions", body, headers=headers)
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.json() == first.json()
+    claim, unit, complete = wire.requests()
+    assert claim.sent("INSERT INTO idempotency_keys") == 1
+    assert claim.round_trips == 2  # BEGIN, the expired key's removal, the claim; COMMIT
+    assert unit.sent("INSERT INTO transactions") == 1
+    assert complete.sent("UPDATE idempotency_keys") == 1
+    assert complete.round_trips == 1
+    (replayed,) = again.requests()  # the stored response: no unit of work
+    assert replayed.sent("INSERT INTO transactions") == 0

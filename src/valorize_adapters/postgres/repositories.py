@@ -697,25 +697,27 @@ class PgPayees(_Repo):
         return out
 
     async def learn_words(self, words: Sequence[str], category_id: UUID, weight: float) -> None:
+        # Nobody reads the results: deferred, they go with the unit's next statement or commit
+        # (in order, so a later read of the words sees them).
         if not words:
             return
         distinct = sorted(set(words))
         if weight > 0:
-            await self._s.execute(
+            self._s.defer(
                 "INSERT INTO payee_words (tenant_id, word, category_id, weight)"
                 " SELECT %s, w, %s, %s FROM unnest(%s::text[]) AS w ORDER BY w ON CONFLICT (tenant_id, word,"
                 " category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
-                (self._t, category_id, weight, distinct),
+                [(self._t, category_id, weight, distinct)],
             )
             return
-        await self._s.execute(  # unlearning: forget the counts that reach zero, lower the others
+        self._s.defer(  # unlearning: forget the counts that reach zero, lower the others
             "DELETE FROM payee_words WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)"
             " AND weight + %s <= 1e-9",
-            (self._t, category_id, distinct, weight),
+            [(self._t, category_id, distinct, weight)],
         )
-        await self._s.execute(
+        self._s.defer(
             "UPDATE payee_words SET weight = weight + %s WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)",
-            (weight, self._t, category_id, distinct),
+            [(weight, self._t, category_id, distinct)],
         )
 
 

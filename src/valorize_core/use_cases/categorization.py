@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 CONFIRMATION_WEIGHT = 0.5
+_FORGOTTEN = 1e-9  # a word count at or below this is gone (as the repositories forget it)
 """What an automatic category a person confirms or keeps teaches, against 1 for a correction."""
 _PLACES = Decimal("0.001")
 _RECALL = 24  # neighbours fetched from the index before re-scoring
@@ -340,9 +341,9 @@ class Categorizer:
         line = words(self.label_text(tx))
         if not line:
             return None
-        self._forget_counts(uow)
         await uow.payees.learn_words((ALL, *line), category_id, weight)
-        key = learned_key(line, WordStats(await uow.payees.word_counts((ALL, *line))))
+        self._add_counts(uow, (ALL, *line), category_id, weight)
+        key = learned_key(line, WordStats(await self._word_counts(uow, (ALL, *line))))
         if not key:
             return None
         entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), at)
@@ -355,8 +356,8 @@ class Categorizer:
         moved it to another category); the payee memory keeps its recent history."""
         line = words(self.label_text(tx))
         if line:
-            self._forget_counts(uow)
             await uow.payees.learn_words((ALL, *line), category_id, -weight)
+            self._add_counts(uow, (ALL, *line), category_id, -weight)
 
     async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
         """The word statistics, read once per unit of work (an import asks for the same words
@@ -370,6 +371,25 @@ class Categorizer:
             found = await uow.payees.word_counts(need)
             cache.update((w, found.get(w)) for w in need)
         return {w: dict(c) for w in dict.fromkeys(wanted) if (c := cache[w])}
+
+    def _add_counts(self, uow: UnitOfWork, learned: Sequence[str], category_id: UUID, weight: float) -> None:
+        """What :meth:`learn` or :meth:`unlearn` just wrote, applied to the unit's cache of the
+        statistics as the repositories apply it (a count at zero or below is forgotten), so the
+        unit need not read them again."""
+        try:
+            cache = self._counts.get(uow)
+        except TypeError:  # never cached
+            return
+        if cache is None:
+            return
+        for word in set(learned):
+            if word not in cache:
+                continue  # never read in this unit: read when asked
+            counts = dict(cache[word] or {})
+            counts[category_id] = counts.get(category_id, 0.0) + weight
+            if counts[category_id] <= _FORGOTTEN:
+                del counts[category_id]
+            cache[word] = counts or None
 
     def _forget_counts(self, uow: UnitOfWork) -> None:
         with contextlib.suppress(TypeError):  # never cached

@@ -21,15 +21,19 @@ from valorize_core.model.ledger import Ledger, Posting
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.rules import Condition, ConditionGroup, Rule
+from valorize_core.model.schedules import Schedule
 from valorize_core.model.transactions import Split, Transaction, Transfer
 from valorize_core.use_cases.actions.create_account import NewAccount
 from valorize_core.use_cases.actions.create_category import NewCategory
 from valorize_core.use_cases.actions.create_rule import NewRule
+from valorize_core.use_cases.actions.create_schedule import NewSchedule
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.set_budget import BudgetInput
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.forecast import ForecastQuery
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
 
 __all__ = [
@@ -48,12 +52,14 @@ __all__ = [
     "Currency",
     "CurrencyMismatch",
     "DomainError",
+    "ForecastQuery",
     "InvalidMoney",
     "Ledger",
     "Money",
     "NewAccount",
     "NewCategory",
     "NewRule",
+    "NewSchedule",
     "NewTransaction",
     "NewTransfer",
     "NotFound",
@@ -62,6 +68,8 @@ __all__ = [
     "Posting",
     "Rollover",
     "Rule",
+    "Schedule",
+    "SchedulePosting",
     "SignupRequest",
     "Split",
     "SplitInput",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from valorize_core.use_cases.actions.apply_rules import ApplyRules
 from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
+from valorize_core.use_cases.actions.change_schedule import ChangeSchedule, DeleteSchedule
 from valorize_core.use_cases.actions.correct_category import CorrectCategory
 from valorize_core.use_cases.actions.create_account import CreateAccount
 from valorize_core.use_cases.actions.create_category import CreateCategory
 from valorize_core.use_cases.actions.create_rule import CreateRule
+from valorize_core.use_cases.actions.create_schedule import CreateSchedule
 from valorize_core.use_cases.actions.create_transaction import CreateTransaction
 from valorize_core.use_cases.actions.create_transfer import CreateTransfer
 from valorize_core.use_cases.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
@@ -27,6 +29,7 @@ from valorize_core.use_cases.actions.import_statement import ImportStatement, Re
 from valorize_core.use_cases.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
+from valorize_core.use_cases.actions.post_schedules import PostSchedules
 from valorize_core.use_cases.actions.request_job import RequestJob
 from valorize_core.use_cases.actions.set_budget import SetBudget
 from valorize_core.use_cases.actions.signup import Signup
@@ -36,6 +39,7 @@ from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
+from valorize_core.use_cases.queries.forecast import GetForecast
 from valorize_core.use_cases.queries.get_account import GetAccount
 from valorize_core.use_cases.queries.get_import import GetImport
 from valorize_core.use_cases.queries.get_job import GetJob
@@ -48,6 +52,7 @@ from valorize_core.use_cases.queries.list_members import ListMembers
 from valorize_core.use_cases.queries.list_notifications import ListNotifications
 from valorize_core.use_cases.queries.list_rule_suggestions import ListRuleSuggestions
 from valorize_core.use_cases.queries.list_rules import ListRules
+from valorize_core.use_cases.queries.list_schedules import GetSchedule, ListSchedules
 from valorize_core.use_cases.queries.list_tokens import ListTokens
 from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
@@ -114,6 +119,14 @@ class Valorize:
         self.preview_rule = PreviewRule(ports)
         self.apply_rules = ApplyRules(ports)
         self.report = RunReport(ports)
+        # schedules, forecast
+        self.create_schedule = CreateSchedule(ports)
+        self.change_schedule = ChangeSchedule(ports)
+        self.delete_schedule = DeleteSchedule(ports)
+        self.list_schedules = ListSchedules(ports)
+        self.get_schedule = GetSchedule(ports)
+        self.post_schedules = PostSchedules(ports)
+        self.forecast = GetForecast(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valorize_adapters.recurrence import DateutilRecurrence
+from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core.model.errors import ValidationError
 
 engine = DateutilRecurrence()
@@ -22,7 +22,9 @@ rules = st.one_of(
     st.builds(lambda i: f"FREQ=MONTHLY;INTERVAL={i}", st.integers(1, 13)),
     st.builds(lambda d: f"FREQ=MONTHLY;BYMONTHDAY={d}", st.integers(-31, 31).filter(bool)),
     st.builds(lambda d: f"FREQ=MONTHLY;BYDAY={','.join(d)};BYSETPOS=-1", weekdays),
-    st.builds(lambda n, d: f"FREQ=MONTHLY;BYDAY={n}{d}", st.sampled_from([1, 2, 3, 4, -1]), st.sampled_from(["MO", "FR"])),
+    st.builds(
+        lambda n, d: f"FREQ=MONTHLY;BYDAY={n}{d}", st.sampled_from([1, 2, 3, 4, -1]), st.sampled_from(["MO", "FR"])
+    ),
     st.builds(lambda m, d: f"FREQ=YEARLY;BYMONTH={m};BYMONTHDAY={d}", st.integers(1, 12), st.integers(1, 31)),
     st.just("FREQ=YEARLY"),
     st.builds(lambda c: f"FREQ=MONTHLY;COUNT={c}", st.integers(1, 30)),
@@ -38,7 +40,9 @@ def accepted(rule: str, start: date) -> str | None:
 
 @settings(max_examples=150, deadline=None)
 @given(rules, starts, st.integers(0, 4000), st.integers(0, 800))
-def test_occurrences_increase_strictly_within_bounds_and_are_stable(rule: str, start: date, skip: int, span: int) -> None:
+def test_occurrences_increase_strictly_within_bounds_and_are_stable(
+    rule: str, start: date, skip: int, span: int
+) -> None:
     normal = accepted(rule, start)
     if normal is None:
         return

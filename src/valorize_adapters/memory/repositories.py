@@ -20,6 +20,7 @@ from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.transactions import Split, Transaction
 
@@ -35,6 +36,7 @@ __all__ = [
     "MemoryProcessedTasks",
     "MemoryRuleSuggestions",
     "MemoryRules",
+    "MemorySchedules",
     "MemoryTransactions",
 ]
 
@@ -90,6 +92,10 @@ class MemoryAccounts(_Tenant):
             raise Conflict("the account has transactions")
         if self._data.accounts.pop(account_id, None) is None:
             raise NotFound("account", account_id)
+        for schedule in [s for s in self._data.schedules.values() if s.account_id == account_id]:
+            del self._data.schedules[schedule.id]  # as ON DELETE CASCADE (and its occurrences)
+            for key in [k for k in self._data.occurrences if k[0] == schedule.id]:
+                del self._data.occurrences[key]
 
     async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
         current = self._data.accounts.get(account_id)
@@ -521,3 +527,54 @@ class MemoryIdentity(_Tenant):
         if token.id not in self._data.tokens:
             raise NotFound("token", token.id)
         self._data.tokens[token.id] = token
+
+
+class MemorySchedules(_Tenant):
+    """Schedules of one tenant and their handled occurrences."""
+
+    async def get(self, schedule_id: UUID, *, for_update: bool = False) -> Schedule | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
+        return self._data.schedules.get(schedule_id)
+
+    async def due(self, day: date) -> list[Schedule]:
+        found = [s for s in self._data.schedules.values() if s.active and s.next_due is not None and s.next_due <= day]
+        return sorted(found, key=lambda s: s.id)
+
+    def _check(self, schedule: Schedule) -> None:
+        if schedule.account_id not in self._data.accounts:
+            raise NotFound("account", schedule.account_id)
+
+    async def add(self, schedule: Schedule) -> None:
+        self._own(schedule.tenant_id)
+        if schedule.id in self._data.schedules:
+            raise Conflict(f"schedule {schedule.id} exists")
+        self._check(schedule)
+        self._data.schedules[schedule.id] = schedule
+
+    async def update(self, schedule: Schedule) -> None:
+        if schedule.id not in self._data.schedules:
+            raise NotFound("schedule", schedule.id)
+        self._check(schedule)
+        self._data.schedules[schedule.id] = schedule
+
+    async def remove(self, schedule_id: UUID) -> None:
+        if self._data.schedules.pop(schedule_id, None) is None:
+            raise NotFound("schedule", schedule_id)
+        for key in [k for k in self._data.occurrences if k[0] == schedule_id]:
+            del self._data.occurrences[key]  # as ON DELETE CASCADE
+
+    async def record(self, occurrence: ScheduleOccurrence) -> bool:
+        if occurrence.schedule_id not in self._data.schedules:
+            raise NotFound("schedule", occurrence.schedule_id)
+        key = (occurrence.schedule_id, occurrence.due_on)
+        if key in self._data.occurrences:
+            return False
+        self._data.occurrences[key] = occurrence
+        return True
+
+    async def occurrences(self, schedule_id: UUID) -> list[ScheduleOccurrence]:
+        found = [o for (s, _), o in self._data.occurrences.items() if s == schedule_id]
+        return sorted(found, key=lambda o: o.due_on)
+
+    async def list(self) -> list[Schedule]:
+        return sorted(self._data.schedules.values(), key=lambda s: (s.name.lower(), s.id))

@@ -20,6 +20,7 @@ from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import Rule
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.transactions import Transaction
 
@@ -48,6 +49,8 @@ class TenantData:
     jobs: dict[UUID, Job] = field(default_factory=dict)
     rule_suggestions: dict[UUID, RuleSuggestion] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
+    schedules: dict[UUID, Schedule] = field(default_factory=dict)
+    occurrences: dict[tuple[UUID, date], ScheduleOccurrence] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

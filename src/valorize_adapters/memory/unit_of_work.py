@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from types import TracebackType
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from valorize_adapters.memory.repositories import (
     MemoryProcessedTasks,
     MemoryRules,
     MemoryRuleSuggestions,
+    MemorySchedules,
     MemoryTransactions,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
@@ -29,7 +31,7 @@ from valorize_core.model.identity import ApiToken, Membership, User
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
-__all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
+__all__ = ["MemoryDirectory", "MemoryScheduleDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
 
 class MemoryUnitOfWork(UnitOfWorkBase):
@@ -60,6 +62,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions)
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
+        self.schedules = MemorySchedules(data, self.tenant_id)
 
     async def _open(self) -> None:
         self._lock = self._store.lock(self.tenant_id)
@@ -145,3 +148,17 @@ class MemoryDirectory:
             if m.user_id == user_id
         ]
         return [m for _, m in sorted(found, key=lambda pair: (pair[0] is None, pair[0], str(pair[1].tenant_id)))]
+
+
+class MemoryScheduleDirectory:
+    """Which tenants have a schedule due, over committed data."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        return sorted(
+            tenant_id
+            for tenant_id, data in list(self._store.tenants.items())
+            if any(s.active and s.next_due is not None and s.next_due <= day for s in data.schedules.values())
+        )

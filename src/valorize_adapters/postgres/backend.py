@@ -14,6 +14,7 @@ from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
 from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.vector_index import VectorSettings, ensure_vector_index
+from valorize_adapters.recurrence import default_recurrence_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.ports.clock import Clock
@@ -69,6 +70,7 @@ class PostgresBackend:
             directory=PostgresDirectory(pool),
             embedder=embedder,
             patterns=patterns,
+            recurrence=default_recurrence_engine(),
         )
         return cls(pool, ports)
 

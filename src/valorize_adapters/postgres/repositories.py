@@ -23,6 +23,7 @@ from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.patterns import PatternEngine
@@ -40,6 +41,7 @@ __all__ = [
     "PgProcessedTasks",
     "PgRuleSuggestions",
     "PgRules",
+    "PgSchedules",
     "PgTransactions",
 ]
 
@@ -678,3 +680,60 @@ class PgIdentity(_Repo):
         )
         if not n:
             raise NotFound("token", token.id)
+
+
+class PgSchedules(_Repo):
+    async def get(self, schedule_id: UUID, *, for_update: bool = False) -> Schedule | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM schedules WHERE tenant_id = %s AND id = %s" + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, schedule_id),
+        )
+        return rows.schedule(r) if r else None
+
+    async def due(self, day: date) -> list[Schedule]:
+        rs = await self._s.fetch(
+            "SELECT * FROM schedules WHERE tenant_id = %s AND active AND next_due <= %s ORDER BY id", (self._t, day)
+        )
+        return [rows.schedule(r) for r in rs]
+
+    async def add(self, schedule: Schedule) -> None:
+        await self._s.execute(
+            "INSERT INTO schedules (account_id, name, payee, amount_minor, tolerance_minor, currency, splits, tags,"
+            " rule, starts_on, next_due, window_days, active, created_at, updated_at, tenant_id, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*rows.schedule_params(schedule), schedule.tenant_id, schedule.id),
+        )
+
+    async def update(self, schedule: Schedule) -> None:
+        n = await self._s.execute(
+            "UPDATE schedules SET account_id = %s, name = %s, payee = %s, amount_minor = %s, tolerance_minor = %s,"
+            " currency = %s, splits = %s, tags = %s, rule = %s, starts_on = %s, next_due = %s, window_days = %s,"
+            " active = %s, created_at = %s, updated_at = %s WHERE tenant_id = %s AND id = %s",
+            (*rows.schedule_params(schedule), self._t, schedule.id),
+        )
+        if not n:
+            raise NotFound("schedule", schedule.id)
+
+    async def remove(self, schedule_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM schedules WHERE tenant_id = %s AND id = %s", (self._t, schedule_id)):
+            raise NotFound("schedule", schedule_id)
+
+    async def record(self, occurrence: ScheduleOccurrence) -> bool:
+        o = occurrence
+        n = await self._s.execute(
+            "INSERT INTO schedule_occurrences (tenant_id, schedule_id, due_on, transaction_id, handling)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self._t, o.schedule_id, o.due_on, o.transaction_id, o.handling.value),
+        )
+        return n == 1
+
+    async def occurrences(self, schedule_id: UUID) -> list[ScheduleOccurrence]:
+        rs = await self._s.fetch(
+            "SELECT * FROM schedule_occurrences WHERE tenant_id = %s AND schedule_id = %s ORDER BY due_on",
+            (self._t, schedule_id),
+        )
+        return [ScheduleOccurrence(r["schedule_id"], r["due_on"], r["transaction_id"], r["handling"]) for r in rs]
+
+    async def list(self) -> list[Schedule]:
+        rs = await self._s.fetch("SELECT * FROM schedules WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
+        return [rows.schedule(r) for r in rs]

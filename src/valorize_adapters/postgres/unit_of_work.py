@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from datetime import date
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -28,6 +29,7 @@ from valorize_adapters.postgres.repositories import (
     PgProcessedTasks,
     PgRules,
     PgRuleSuggestions,
+    PgSchedules,
     PgTransactions,
 )
 from valorize_adapters.postgres.session import Session
@@ -39,7 +41,7 @@ from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
-__all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
+__all__ = ["PgScheduleDirectory", "PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 
@@ -82,6 +84,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)
         self.processed = PgProcessedTasks(self.session)
+        self.schedules = PgSchedules(self.session)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -190,3 +193,22 @@ class PostgresDirectory:
             finally:
                 await session.rollback()
         return [Membership(r["tenant_id"], r["user_id"], r["role"]) for r in found]
+
+
+class PgScheduleDirectory:
+    """Which tenants have a schedule due, read across tenants in the ``directory`` scope."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        async with self._pool.connection() as conn:
+            session = Session(conn, None, scope="directory")
+            try:
+                found = await session.fetch(
+                    "SELECT DISTINCT tenant_id FROM schedules WHERE active AND next_due <= %s ORDER BY tenant_id",
+                    (day,),
+                )
+            finally:
+                await session.rollback()
+        return [r["tenant_id"] for r in found]

@@ -186,7 +186,7 @@ class DateutilRecurrence:
         if max(abs(p) for p in setpos) > fewest:
             raise _bad(f"BYSETPOS may name at most position {fewest} of this rule's dates")
 
-    def between(self, rule: str, starts_on: date, first: date, last: date) -> list[date]:
+    def between(self, rule: str, starts_on: date, first: date, last: date, limit: int = MAX_OCCURRENCES) -> list[date]:
         if last < first or last < starts_on:
             return []
         start = datetime.combine(starts_on, time())
@@ -206,6 +206,6 @@ class DateutilRecurrence:
                 break
             if day >= first:
                 found.append(day)
-                if len(found) >= MAX_OCCURRENCES:
+                if len(found) >= min(limit, MAX_OCCURRENCES):
                     break
         return found

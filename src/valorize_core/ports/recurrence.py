@@ -19,7 +19,7 @@ class RecurrenceEngine(Protocol):
         RRULE the engine accepts (unknown parts, sub-daily frequencies, rules that never occur)."""
         ...
 
-    def between(self, rule: str, starts_on: date, first: date, last: date) -> list[date]:
-        """The rule's dates from ``starts_on`` that fall in ``[first, last]``, ascending (at most
-        :data:`MAX_OCCURRENCES`). ``rule`` is a normalized rule."""
+    def between(self, rule: str, starts_on: date, first: date, last: date, limit: int = MAX_OCCURRENCES) -> list[date]:
+        """The rule's dates from ``starts_on`` that fall in ``[first, last]``, ascending, the first
+        ``limit`` of them (at most :data:`MAX_OCCURRENCES`). ``rule`` is a normalized rule."""
         ...

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 
-__all__ = ["ScheduleRepository"]
+__all__ = ["ScheduleDirectory", "ScheduleRepository"]
 
 
 class ScheduleRepository(Protocol):
@@ -17,10 +17,6 @@ class ScheduleRepository(Protocol):
     async def get(self, schedule_id: UUID, *, for_update: bool = False) -> Schedule | None:
         """The schedule, or ``None``; ``for_update`` holds it until the unit of work ends (posting
         and linking read the ``next_due`` they change)."""
-        ...
-
-    async def list(self) -> list[Schedule]:
-        """Every schedule, by name (ties by id)."""
         ...
 
     async def due(self, day: date) -> list[Schedule]:
@@ -46,4 +42,16 @@ class ScheduleRepository(Protocol):
 
     async def occurrences(self, schedule_id: UUID) -> list[ScheduleOccurrence]:
         """The handled occurrences of a schedule, by date."""
+        ...
+
+    async def list(self) -> list[Schedule]:
+        """Every schedule, by name (ties by id)."""
+        ...
+
+
+class ScheduleDirectory(Protocol):
+    """The one cross-tenant read of schedules: which tenants have an occurrence due."""
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        """Tenants with an active schedule whose ``next_due`` is on or before ``day``."""
         ...

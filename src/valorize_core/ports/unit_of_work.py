@@ -20,6 +20,7 @@ from valorize_core.ports.payee_memory import PayeeMemoryRepository
 from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
+from valorize_core.ports.schedules import ScheduleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
 
@@ -74,6 +75,11 @@ class UnitOfWork(Protocol):
     @property
     def rule_suggestions(self) -> RuleSuggestionRepository:
         """The tenant's rule suggestions."""
+        ...
+
+    @property
+    def schedules(self) -> ScheduleRepository:
+        """The tenant's schedules and their handled occurrences."""
         ...
 
     @property

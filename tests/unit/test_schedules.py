@@ -1,0 +1,131 @@
+"""Schedules through the use cases (in memory): creating, posting once, the forecast by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from world import World, run
+
+from valorize_core import ForecastQuery, NewSchedule, NewTransaction, NewTransfer, SchedulePosting
+from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.transactions import TransactionSource
+from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
+from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
+
+# The world's clock: 2026-01-01 12:00 UTC. Checking 1000.00 BRL, Savings 5000.00 BRL, Card 0 USD.
+
+
+def seed_schedules(w: World) -> dict[str, object]:
+    t = w.tenant
+    return {
+        "rent": run(w.vz.create_schedule(NewSchedule(t, w.checking, "Rent", "-1500.00", "FREQ=MONTHLY;BYMONTHDAY=5",
+                                                     date(2026, 1, 5), category_id=w.home))),
+        "salary": run(w.vz.create_schedule(NewSchedule(t, w.checking, "ACME payroll", "3000.00",
+                                                       "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+                                                       date(2026, 1, 1), category_id=w.salary))),
+        "netflix": run(w.vz.create_schedule(NewSchedule(t, w.card_usd, "Netflix", "-15.99", "FREQ=MONTHLY",
+                                                        date(2026, 1, 31)))),
+        "saving": run(w.vz.create_schedule(NewSchedule(t, w.savings, "Saving", "100.00", "FREQ=WEEKLY;BYDAY=MO",
+                                                       date(2026, 1, 5)))),
+    }  # fmt: skip
+
+
+def test_a_schedule_is_stored_with_its_normalized_rule_and_first_due_date(world: World) -> None:
+    s = seed_schedules(world)
+    netflix = s["netflix"]
+    assert netflix.rule == "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1"  # type: ignore[attr-defined]
+    assert netflix.next_due == date(2026, 1, 31)  # type: ignore[attr-defined]
+    detail = run(world.vz.get_schedule(ScheduleQuery(world.tenant, netflix.id)))  # type: ignore[attr-defined]
+    assert detail.upcoming[:3] == (date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31))
+    assert [x.name for x in run(world.vz.list_schedules(SchedulesQuery(world.tenant)))] == [
+        "ACME payroll", "Netflix", "Rent", "Saving"
+    ]  # fmt: skip
+
+
+def test_bad_schedules_change_nothing(world: World) -> None:
+    t = world.tenant
+    for bad in (
+        NewSchedule(t, world.checking, "Rent", "-1500.00", "FREQ=HOURLY", date(2026, 1, 5)),
+        NewSchedule(t, world.checking, "Rent", "-1500.00", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", date(2026, 1, 5)),
+        NewSchedule(t, world.checking, "Rent", "0", "FREQ=MONTHLY", date(2026, 1, 5)),
+        NewSchedule(t, world.checking, "Rent", "-1.00", "FREQ=MONTHLY", date(2026, 1, 5), window_days=99),
+        NewSchedule(t, world.checking, "", "-1.00", "FREQ=MONTHLY", date(2026, 1, 5)),
+    ):
+        world.fails_cleanly(world.vz.create_schedule(bad), ValidationError)
+    world.fails_cleanly(
+        world.vz.create_schedule(NewSchedule(t, world.tenant, "Rent", "-1.00", "FREQ=MONTHLY", date(2026, 1, 5))),
+        NotFound,
+    )
+
+
+def test_due_occurrences_post_once_however_often_the_job_runs(world: World) -> None:
+    s = seed_schedules(world)
+    world.clock.set(datetime(2026, 2, 10, 6, tzinfo=UTC))
+    posted = run(world.vz.post_schedules(SchedulePosting(world.tenant, date(2026, 2, 10))))
+    # rent Jan 5 and Feb 5, payroll Jan 30, Netflix Jan 31, saving 6 Mondays (Jan 5 .. Feb 9)
+    assert len(posted) == 2 + 1 + 1 + 6
+    assert all(tx.source is TransactionSource.RECURRING for tx in posted)
+    again = run(world.vz.post_schedules(SchedulePosting(world.tenant, date(2026, 2, 10))))
+    assert again == []
+    data = world.backend.store.data(world.tenant)
+    assert len(data.transactions) == 10
+    # 1000.00 - 2 x 1500.00 + 3000.00; the balance moved with each posting, once
+    assert data.accounts[world.checking].balance.minor == 100_000
+    rent = run(world.vz.get_schedule(ScheduleQuery(world.tenant, s["rent"].id)))  # type: ignore[attr-defined]
+    assert [o.due_on for o in rent.handled] == [date(2026, 1, 5), date(2026, 2, 5)]
+    assert rent.schedule.next_due == date(2026, 3, 5)
+
+
+def test_forecast_matches_a_hand_computation(world: World) -> None:
+    seed_schedules(world)
+    f = run(world.vz.forecast(ForecastQuery(world.tenant, days=45)))
+    assert f.today == date(2026, 1, 1) and len(f.accounts[0].days) == 46
+    by = {a.account_id: a for a in f.accounts}
+    checking, savings, card = by[world.checking], by[world.savings], by[world.card_usd]
+    day = {d.on: d.balance_minor for d in checking.days}
+    # 1000.00; Jan 5 rent -1500.00 -> -500.00; Jan 30 payroll +3000.00 -> 2500.00; Feb 5 rent -> 1000.00
+    assert day[date(2026, 1, 4)] == 100_000 and day[date(2026, 1, 5)] == -50_000
+    assert day[date(2026, 1, 29)] == -50_000 and day[date(2026, 1, 30)] == 250_000
+    assert day[date(2026, 2, 5)] == 100_000 and day[date(2026, 2, 15)] == 100_000
+    assert (checking.lowest_minor, checking.lowest_on, checking.below_on) == (
+        -50_000,
+        date(2026, 1, 5),
+        date(2026, 1, 5),
+    )
+    # Savings: 5000.00 + 100.00 every Monday: Jan 5, 12, 19, 26, Feb 2, 9
+    assert savings.days[-1].balance_minor == 560_000
+    assert (savings.lowest_minor, savings.lowest_on, savings.below_on) == (500_000, date(2026, 1, 1), None)
+    # Card (USD): Netflix on Jan 31 (the month's end); Feb 28 is past the window
+    assert (card.lowest_minor, card.lowest_on, card.days[-1].balance_minor) == (-1599, date(2026, 1, 31), -1599)
+    totals = {t.currency: t for t in f.totals}
+    assert set(totals) == {"BRL", "USD"}
+    brl = totals["BRL"]
+    # Jan 1: 6000.00; Jan 5: -1500 + 100 -> 4600.00 (the lowest); Feb 15: 1000.00 + 5600.00
+    assert (brl.lowest_minor, brl.lowest_on) == (460_000, date(2026, 1, 5))
+    assert brl.days[0].balance_minor == 600_000 and brl.days[-1].balance_minor == 660_000
+
+
+def test_forecast_threshold_and_estimate(world: World) -> None:
+    t = world.tenant
+    for day in (date(2025, 11, 10), date(2025, 12, 1), date(2025, 12, 20)):
+        run(world.vz.create_transaction(NewTransaction(t, world.savings, day, "MERCADO", "-90.00",
+                                                       category_id=world.groceries)))  # fmt: skip
+    run(world.vz.create_transfer(NewTransfer(t, world.savings, world.checking, "500.00", date(2025, 12, 2))))
+    seed_schedules(world)
+    f = run(world.vz.forecast(ForecastQuery(t, days=30, estimate=True, threshold_minor=499_000)))
+    savings = next(a for a in f.accounts if a.account_id == world.savings)
+    # 5000.00 - 270.00 - 500.00 = 4230.00 now; groceries 270.00 over 90 days -> floor(-27000 * k / 90)
+    assert savings.days[0].balance_minor == 423_000
+    assert savings.days[10].estimated_minor == savings.days[10].balance_minor - 3_000
+    assert savings.below_on == date(2026, 1, 1)
+    assert [e.total_minor for e in f.estimates if e.account_id == world.savings] == [-27_000]
+
+
+def test_a_paused_schedule_posts_nothing_and_a_deleted_one_is_gone(world: World) -> None:
+    s = seed_schedules(world)
+    rent = s["rent"].id  # type: ignore[attr-defined]
+    run(world.vz.change_schedule(ScheduleChange(world.tenant, rent, active=False)))
+    posted = run(world.vz.post_schedules(SchedulePosting(world.tenant, date(2026, 1, 6))))
+    assert all(tx.description != "Rent" for tx in posted)
+    run(world.vz.delete_schedule(ScheduleDeletion(world.tenant, rent)))
+    world.fails_cleanly(world.vz.get_schedule(ScheduleQuery(world.tenant, rent)), NotFound)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import itertools
 import time
 from datetime import date, timedelta
 
@@ -50,7 +51,7 @@ def test_occurrences_increase_strictly_within_bounds_and_are_stable(
     first = start + timedelta(days=skip)
     last = first + timedelta(days=span)
     found = engine.between(normal, start, first, last)
-    assert all(a < b for a, b in zip(found, found[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(found))
     assert all(first <= d <= last and d >= start for d in found)
     assert engine.between(normal, start, first, last) == found  # re-evaluation gives the same dates
     middle = first + timedelta(days=span // 2)

@@ -79,14 +79,18 @@ def test_due_occurrences_post_once_however_often_the_job_runs(world: World) -> N
 def test_forecast_matches_a_hand_computation(world: World) -> None:
     seed_schedules(world)
     f = run(world.vz.forecast(ForecastQuery(world.tenant, days=45)))
-    assert f.today == date(2026, 1, 1) and len(f.accounts[0].days) == 46
+    assert f.today == date(2026, 1, 1)
+    assert len(f.accounts[0].days) == 46
     by = {a.account_id: a for a in f.accounts}
     checking, savings, card = by[world.checking], by[world.savings], by[world.card_usd]
     day = {d.on: d.balance_minor for d in checking.days}
     # 1000.00; Jan 5 rent -1500.00 -> -500.00; Jan 30 payroll +3000.00 -> 2500.00; Feb 5 rent -> 1000.00
-    assert day[date(2026, 1, 4)] == 100_000 and day[date(2026, 1, 5)] == -50_000
-    assert day[date(2026, 1, 29)] == -50_000 and day[date(2026, 1, 30)] == 250_000
-    assert day[date(2026, 2, 5)] == 100_000 and day[date(2026, 2, 15)] == 100_000
+    assert day[date(2026, 1, 4)] == 100_000
+    assert day[date(2026, 1, 5)] == -50_000
+    assert day[date(2026, 1, 29)] == -50_000
+    assert day[date(2026, 1, 30)] == 250_000
+    assert day[date(2026, 2, 5)] == 100_000
+    assert day[date(2026, 2, 15)] == 100_000
     assert (checking.lowest_minor, checking.lowest_on, checking.below_on) == (
         -50_000,
         date(2026, 1, 5),
@@ -102,7 +106,8 @@ def test_forecast_matches_a_hand_computation(world: World) -> None:
     brl = totals["BRL"]
     # Jan 1: 6000.00; Jan 5: -1500 + 100 -> 4600.00 (the lowest); Feb 15: 1000.00 + 5600.00
     assert (brl.lowest_minor, brl.lowest_on) == (460_000, date(2026, 1, 5))
-    assert brl.days[0].balance_minor == 600_000 and brl.days[-1].balance_minor == 660_000
+    assert brl.days[0].balance_minor == 600_000
+    assert brl.days[-1].balance_minor == 660_000
 
 
 def test_forecast_threshold_and_estimate(world: World) -> None:

@@ -85,6 +85,8 @@ class Settings:
             when ``redis_url`` is set (shared by every process), else per process.
         rate_limit_failed_auth: requests with a bearer token that does not authenticate, per
             client address and window (``off`` disables it).
+        schedule_tick: seconds between the scheduler job's asks for due schedule occurrences
+            (worker and dev roles with the local or in-memory queue).
     """
 
     backend: str = "postgres"
@@ -126,6 +128,7 @@ class Settings:
     max_json_depth: int = 32
     rate_limit_per_token: str = "6000/minute"
     rate_limit_failed_auth: str = "30/minute"
+    schedule_tick: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +173,8 @@ class Settings:
                     parse_limit(value)
                 except ValueError:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
+        if settings.schedule_tick < 1:
+            raise ValueError("VALORIZE_SCHEDULE_TICK must be at least 1 (second)")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

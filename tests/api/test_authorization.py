@@ -119,6 +119,7 @@ class World:
                     "transactions": await uow.transactions.all(TransactionFilter()),
                     "budgets": await uow.budgets.list(),
                     "rules": await uow.rules.list(),
+                    "schedules": await uow.schedules.list(),
                     "suggestions": await uow.rule_suggestions.list(),
                     "notifications": await uow.notifications.list(200),
                     "tokens": await uow.identity.list_tokens(),
@@ -162,6 +163,7 @@ def build_world(client: TestClient[Any]) -> World:
     budget = {"category_id": ids["category_id"], "limit": "500.00", "currency": "BRL"}
     ids["budget_id"] = owner.post("/api/budgets", budget).json()["id"]
     ids["rule_id"] = owner.post("/api/rules", _rule(ids)).json()["id"]
+    ids["schedule_id"] = owner.post("/api/schedules", _schedule(ids)).json()["id"]
     job = owner.post("/api/reports", {"kind": "cash_flow", "start": "2026-11-01", "end": "2026-11-30"})
     ids["job_id"] = job.json()["id"]
     run_background_tasks(client)
@@ -187,6 +189,11 @@ def _rule(ids: dict[str, str]) -> dict[str, Any]:
         },
         "actions": [{"type": "set_category", "category_id": ids["category_id"]}],
     }
+
+
+def _schedule(ids: dict[str, str]) -> dict[str, Any]:
+    return {"account_id": ids["account_id"], "name": "Rent", "amount": "-900.00", "rule": "FREQ=MONTHLY",
+            "starts_on": "2030-01-31"}  # fmt: skip
 
 
 def _statement(ids: dict[str, str]) -> dict[str, Any]:
@@ -237,6 +244,8 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
+    "POST /api/schedules": lambda ids: {"json": _schedule(ids)},
+    "PATCH /api/schedules/{schedule_id}": lambda ids: {"json": {"active": False}},
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},
 }
@@ -250,6 +259,7 @@ FOREIGN_STATUS = {
     "POST /api/transfers": _UNKNOWN,
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,
+    "POST /api/schedules": _UNKNOWN,
     "POST /broadcasting/auth": (403,),
 }
 
@@ -262,7 +272,7 @@ FIRST_ALLOWED_OTHERWISE = {
 }
 
 # Order: reads and creations first, then edits, then deletions (an account last, once empty).
-DELETE_ORDER = ["transaction", "budget", "rule", "category", "members", "account"]
+DELETE_ORDER = ["transaction", "budget", "rule", "schedule", "category", "members", "account"]
 
 
 def _order(key: str) -> tuple[int, int]:

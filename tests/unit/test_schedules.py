@@ -117,7 +117,7 @@ def test_forecast_threshold_and_estimate(world: World) -> None:
                                                        category_id=world.groceries)))  # fmt: skip
     run(world.vz.create_transfer(NewTransfer(t, world.savings, world.checking, "500.00", date(2025, 12, 2))))
     seed_schedules(world)
-    f = run(world.vz.forecast(ForecastQuery(t, days=30, estimate=True, threshold_minor=499_000)))
+    f = run(world.vz.forecast(ForecastQuery(t, days=30, estimate=True, threshold="4990.00")))
     savings = next(a for a in f.accounts if a.account_id == world.savings)
     # 5000.00 - 270.00 - 500.00 = 4230.00 now; groceries 270.00 over 90 days -> floor(-27000 * k / 90)
     assert savings.days[0].balance_minor == 423_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory.audit import MemoryAuditSource
 from valorize_adapters.memory.store import MemoryStore
-from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
+from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryScheduleDirectory, MemoryUnitOfWorkFactory
 from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.recurrence import default_recurrence_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
@@ -46,3 +46,4 @@ class InMemoryBackend:
         )
         self.app = Valorize(self.ports)
         self.audit = MemoryAuditSource(self.store)
+        self.schedules = MemoryScheduleDirectory(self.store)  # which tenants have occurrences due

@@ -12,7 +12,7 @@ from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres.audit import PgAuditSource
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
-from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
+from valorize_adapters.postgres.unit_of_work import PgScheduleDirectory, PostgresDirectory, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.vector_index import VectorSettings, ensure_vector_index
 from valorize_adapters.recurrence import default_recurrence_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
@@ -34,6 +34,7 @@ class PostgresBackend:
         self.ports = ports
         self.app = Valorize(ports)
         self.audit = PgAuditSource(pool)
+        self.schedules = PgScheduleDirectory(pool)  # which tenants have occurrences due
 
     @classmethod
     async def open(

@@ -25,6 +25,7 @@ from valorize_entrypoints.api.controllers.jobs import JobController, Notificatio
 from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
+from valorize_entrypoints.api.controllers.schedules import ForecastController, ScheduleController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
@@ -36,7 +37,7 @@ from valorize_entrypoints.api.policy import declare_access, enforce_access
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
-from valorize_entrypoints.worker import TaskController
+from valorize_entrypoints.worker import ScheduleTickController, TaskController
 
 __all__ = ["create_app"]
 
@@ -102,9 +103,11 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ImportController,
             JobController,
             NotificationController,
+            ScheduleController,
+            ForecastController,
             BroadcastingController,
             PusherApiController,
-            *([TaskController] if include_worker else []),
+            *([TaskController, ScheduleTickController] if include_worker else []),
         ],
         dependencies={
             "runtime": Provide(_runtime, sync_to_thread=False),

@@ -110,6 +110,13 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": MEMBER,
     "GET /api/reports/{kind}": VIEWER,
     "POST /api/reports": MEMBER,
+    # schedules and the forecast
+    "GET /api/schedules": VIEWER,
+    "POST /api/schedules": MEMBER,
+    "GET /api/schedules/{schedule_id}": VIEWER,
+    "PATCH /api/schedules/{schedule_id}": MEMBER,
+    "DELETE /api/schedules/{schedule_id}": MEMBER,
+    "GET /api/forecast": VIEWER,
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,
@@ -124,6 +131,7 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "GET /apps/{app_id}/channels/{channel}": Access.PUSHER,
     # the worker (mounted in the API only in one-process runs)
     "POST /tasks/{name}": Access.WORKER,
+    "POST /schedules/tick": Access.WORKER,  # Cloud Scheduler's call
 })  # fmt: skip
 
 _TYPED_PARAM = re.compile(r"\{(\w+):\w+\}")

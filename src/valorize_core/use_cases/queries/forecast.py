@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
+from valorize_core.model.errors import ValidationError
 from valorize_core.model.forecast import AccountForecast, CategoryEstimate, ForecastDay, check_days, project
 from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import Currency, Money
 from valorize_core.model.transactions import TransactionSource
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.list_schedules import scheduled_flows
@@ -21,12 +23,13 @@ ESTIMATE_SPAN = 90  # days of history the estimate averages
 @dataclass(frozen=True, slots=True)
 class ForecastQuery:
     """``days`` ahead of today (1–366); ``estimate`` adds each category's average unscheduled
-    spending; ``threshold_minor`` (per account, in its minor units) flags the first day below it."""
+    spending; ``threshold`` (a decimal amount, read in each account's currency) flags the first
+    day below it."""
 
     tenant_id: UUID
     days: int = 30
     estimate: bool = False
-    threshold_minor: int = 0
+    threshold: str = "0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +74,18 @@ class GetForecast:
         balances = {a.id: (a.balance.minor, a.currency.code) for a in accounts}
         flows = scheduled_flows(self._ports.recurrence, schedules, today + timedelta(days=days))
         estimates = _estimates(history)
-        thresholds = {a.id: query.threshold_minor for a in accounts}
+        thresholds = {a.id: _amount(query.threshold, a.currency, "threshold") for a in accounts}
         forecasts = project(today, days, balances, flows, estimates, with_estimate=query.estimate,
                             thresholds=thresholds)  # fmt: skip
         return Forecast(today, days, tuple(forecasts), _totals(forecasts, query.estimate),
                         tuple(estimates) if query.estimate else ())  # fmt: skip
+
+
+def _amount(text: str, cur: Currency, field: str) -> int:
+    try:
+        return Money.parse(text, cur).minor
+    except ValidationError as exc:
+        raise ValidationError.for_field(field, exc.errors[0].message if exc.errors else exc.message) from None
 
 
 def _estimates(history: list) -> list[CategoryEstimate]:  # type: ignore[type-arg]

@@ -1,0 +1,72 @@
+"""Schedules (recurring transactions) and the cash-flow forecast."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import JSONBody as Body
+
+from valorize_core.model.forecast import MAX_FORECAST_DAYS
+from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
+from valorize_core.use_cases.actions.create_schedule import NewSchedule
+from valorize_core.use_cases.actions.create_transaction import SplitInput
+from valorize_core.use_cases.queries.forecast import ForecastQuery
+from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
+from valorize_entrypoints.api.deps import VZ, Reader, Writer
+from valorize_entrypoints.api.responses import ERRORS
+from valorize_entrypoints.api.schemas import schedules as sc
+from valorize_entrypoints.api.schemas.common import Amount
+
+
+class ScheduleController(Controller):
+    path = "/api/schedules"
+    tags = ("schedules",)
+
+    @get(responses=ERRORS, summary="Schedules (recurring transactions)")
+    async def list_schedules(self, vz: VZ, actor: Reader) -> list[sc.ScheduleOut]:
+        return [sc.schedule(x) for x in await vz.list_schedules(SchedulesQuery(actor.tenant_id))]
+
+    @post(responses=ERRORS, status_code=201, summary="Create a schedule from an RFC 5545 RRULE")
+    async def create_schedule(self, data: Body[sc.ScheduleIn], vz: VZ, writer: Writer) -> sc.ScheduleOut:
+        command = NewSchedule(
+            writer.tenant_id, data.account_id, data.name, data.amount, data.rule, data.starts_on, data.payee,
+            tuple(SplitInput(x.amount, x.category_id, x.memo) for x in data.splits), data.category_id,
+            tuple(data.tags), data.tolerance or "0", data.window_days,
+        )  # fmt: skip
+        return sc.schedule(await vz.create_schedule(command))
+
+    @get("/{schedule_id:uuid}", responses=ERRORS, summary="A schedule, its next dates and handled occurrences")
+    async def get_schedule(self, schedule_id: FromPath[UUID], vz: VZ, actor: Reader) -> sc.ScheduleDetailOut:
+        return sc.schedule_detail(await vz.get_schedule(ScheduleQuery(actor.tenant_id, schedule_id)))
+
+    @patch("/{schedule_id:uuid}", responses=ERRORS, summary="Pause, resume, re-price or re-time a schedule")
+    async def change_schedule(
+        self, schedule_id: FromPath[UUID], data: Body[sc.SchedulePatch], vz: VZ, writer: Writer
+    ) -> sc.ScheduleOut:
+        change = ScheduleChange(writer.tenant_id, schedule_id, data.name, data.amount, data.tolerance, data.rule,
+                                data.active, data.window_days)  # fmt: skip
+        return sc.schedule(await vz.change_schedule(change))
+
+    @delete("/{schedule_id:uuid}", responses=ERRORS, summary="Delete a schedule (its transactions stay)")
+    async def delete_schedule(self, schedule_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
+        await vz.delete_schedule(ScheduleDeletion(writer.tenant_id, schedule_id))
+
+
+class ForecastController(Controller):
+    path = "/api/forecast"
+    tags = ("schedules",)
+
+    @get(responses=ERRORS, summary="Projected balances per account and in total, day by day")
+    async def forecast(
+        self,
+        vz: VZ,
+        actor: Reader,
+        days: Annotated[int, QueryParameter(ge=1, le=MAX_FORECAST_DAYS)] = 30,
+        estimate: FromQuery[bool] = False,
+        threshold: Annotated[Amount, QueryParameter(description="flag the first day below it")] = "0",
+    ) -> sc.ForecastOut:
+        found = await vz.forecast(ForecastQuery(actor.tenant_id, days, estimate, threshold))
+        return sc.forecast(found, estimate)

@@ -19,6 +19,7 @@ from valorize_core.use_cases.actions.create_schedule import CreateSchedule
 from valorize_core.use_cases.actions.create_transaction import CreateTransaction
 from valorize_core.use_cases.actions.create_transfer import CreateTransfer
 from valorize_core.use_cases.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
+from valorize_core.use_cases.actions.decide_subscription import ConfirmSubscription, DismissSubscription
 from valorize_core.use_cases.actions.delete_account import DeleteAccount
 from valorize_core.use_cases.actions.delete_budget import DeleteBudget
 from valorize_core.use_cases.actions.delete_category import DeleteCategory
@@ -37,6 +38,7 @@ from valorize_core.use_cases.actions.update_account import UpdateAccount
 from valorize_core.use_cases.actions.update_category import UpdateCategory
 from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
+from valorize_core.use_cases.actions.watch_subscriptions import WatchSubscriptions
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
 from valorize_core.use_cases.queries.forecast import GetForecast
@@ -57,6 +59,7 @@ from valorize_core.use_cases.queries.list_tokens import ListTokens
 from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
+from valorize_core.use_cases.queries.subscriptions import FindSubscriptions, ListTrackedSubscriptions
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
 
 __all__ = ["Valorize"]
@@ -127,6 +130,11 @@ class Valorize:
         self.get_schedule = GetSchedule(ports)
         self.post_schedules = PostSchedules(ports)
         self.forecast = GetForecast(ports)
+        self.find_subscriptions = FindSubscriptions(ports)
+        self.list_tracked_subscriptions = ListTrackedSubscriptions(ports)
+        self.confirm_subscription = ConfirmSubscription(ports)
+        self.dismiss_subscription = DismissSubscription(ports)
+        self.watch_subscriptions = WatchSubscriptions(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

@@ -22,6 +22,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "MemoryRuleSuggestions",
     "MemoryRules",
     "MemorySchedules",
+    "MemorySubscriptions",
     "MemoryTransactions",
 ]
 
@@ -92,6 +94,8 @@ class MemoryAccounts(_Tenant):
             raise Conflict("the account has transactions")
         if self._data.accounts.pop(account_id, None) is None:
             raise NotFound("account", account_id)
+        for sub in [x for x in self._data.subscriptions.values() if x.account_id == account_id]:
+            del self._data.subscriptions[sub.id]  # as ON DELETE CASCADE
         for schedule in [s for s in self._data.schedules.values() if s.account_id == account_id]:
             del self._data.schedules[schedule.id]  # as ON DELETE CASCADE (and its occurrences)
             for key in [k for k in self._data.occurrences if k[0] == schedule.id]:
@@ -562,6 +566,8 @@ class MemorySchedules(_Tenant):
             raise NotFound("schedule", schedule_id)
         for key in [k for k in self._data.occurrences if k[0] == schedule_id]:
             del self._data.occurrences[key]  # as ON DELETE CASCADE
+        for sub in [x for x in self._data.subscriptions.values() if x.schedule_id == schedule_id]:
+            self._data.subscriptions[sub.id] = replace(sub, schedule_id=None)  # as ON DELETE SET NULL
 
     async def record(self, occurrence: ScheduleOccurrence) -> bool:
         if occurrence.schedule_id not in self._data.schedules:
@@ -578,3 +584,29 @@ class MemorySchedules(_Tenant):
 
     async def list(self) -> list[Schedule]:
         return sorted(self._data.schedules.values(), key=lambda s: (s.name.lower(), s.id))
+
+
+class MemorySubscriptions(_Tenant):
+    """Decided subscriptions of one tenant."""
+
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> TrackedSubscription | None:
+        return self._data.subscriptions.get(subscription_id)
+
+    async def add(self, subscription: TrackedSubscription) -> None:
+        self._own(subscription.tenant_id)
+        if subscription.account_id not in self._data.accounts:
+            raise NotFound("account", subscription.account_id)
+        if subscription.id in self._data.subscriptions or any(
+            x.account_id == subscription.account_id and x.payee_key == subscription.payee_key
+            for x in self._data.subscriptions.values()
+        ):
+            raise Conflict("this subscription was decided before")
+        self._data.subscriptions[subscription.id] = subscription
+
+    async def update(self, subscription: TrackedSubscription) -> None:
+        if subscription.id not in self._data.subscriptions:
+            raise NotFound("subscription", subscription.id)
+        self._data.subscriptions[subscription.id] = subscription
+
+    async def list(self) -> list[TrackedSubscription]:
+        return sorted(self._data.subscriptions.values(), key=lambda x: (x.payee_key, x.id))

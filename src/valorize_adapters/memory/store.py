@@ -22,6 +22,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import Rule
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 
 __all__ = ["MemoryStore", "TenantData"]
@@ -51,6 +52,7 @@ class TenantData:
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     schedules: dict[UUID, Schedule] = field(default_factory=dict)
     occurrences: dict[tuple[UUID, date], ScheduleOccurrence] = field(default_factory=dict)
+    subscriptions: dict[UUID, TrackedSubscription] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

@@ -22,6 +22,7 @@ from valorize_adapters.memory.repositories import (
     MemoryRules,
     MemoryRuleSuggestions,
     MemorySchedules,
+    MemorySubscriptions,
     MemoryTransactions,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
@@ -63,6 +64,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.examples = MemoryExamples(data, self._store.dimensions)
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
         self.schedules = MemorySchedules(data, self.tenant_id)
+        self.subscriptions = MemorySubscriptions(data, self.tenant_id)
 
     async def _open(self) -> None:
         self._lock = self._store.lock(self.tenant_id)

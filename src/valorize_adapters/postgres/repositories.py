@@ -25,6 +25,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.use_cases.cooperative import cooperatively
@@ -42,6 +43,7 @@ __all__ = [
     "PgRuleSuggestions",
     "PgRules",
     "PgSchedules",
+    "PgSubscriptions",
     "PgTransactions",
 ]
 
@@ -737,3 +739,39 @@ class PgSchedules(_Repo):
     async def list(self) -> list[Schedule]:
         rs = await self._s.fetch("SELECT * FROM schedules WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
         return [rows.schedule(r) for r in rs]
+
+
+class PgSubscriptions(_Repo):
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> TrackedSubscription | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM subscriptions WHERE tenant_id = %s AND id = %s"
+            + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, subscription_id),
+        )
+        return rows.subscription(r) if r else None
+
+    async def add(self, subscription: TrackedSubscription) -> None:
+        x = subscription
+        n = await self._s.execute(
+            "INSERT INTO subscriptions (tenant_id, id, account_id, payee_key, payee, cadence, amount_minor, currency,"
+            " status, last_charged, decided_at, schedule_id, stopped_on)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (x.tenant_id, x.id, x.account_id, x.payee_key, x.payee, x.cadence.value, x.amount.minor,
+             x.amount.currency.code, x.status.value, x.last_charged, x.decided_at, x.schedule_id, x.stopped_on),
+        )  # fmt: skip
+        if not n:
+            raise Conflict("this subscription was decided before")
+
+    async def update(self, subscription: TrackedSubscription) -> None:
+        x = subscription
+        n = await self._s.execute(
+            "UPDATE subscriptions SET amount_minor = %s, status = %s, last_charged = %s, schedule_id = %s,"
+            " stopped_on = %s WHERE tenant_id = %s AND id = %s",
+            (x.amount.minor, x.status.value, x.last_charged, x.schedule_id, x.stopped_on, self._t, x.id),
+        )
+        if not n:
+            raise NotFound("subscription", x.id)
+
+    async def list(self) -> list[TrackedSubscription]:
+        rs = await self._s.fetch("SELECT * FROM subscriptions WHERE tenant_id = %s ORDER BY payee_key, id", (self._t,))
+        return [rows.subscription(r) for r in rs]

@@ -23,6 +23,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.model.schedules import Schedule
 from valorize_core.model.statements.imports import RowError, StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -199,3 +200,12 @@ def schedule_params(s: Schedule) -> tuple[Any, ...]:
     return (s.account_id, s.name, s.payee, s.amount.minor, tolerance, s.amount.currency.code, Jsonb(splits),
             list(s.tags), s.rule, s.starts_on, s.next_due, s.window_days, s.active, s.created_at,
             s.updated_at)  # fmt: skip
+
+
+def subscription(r: Row) -> TrackedSubscription:
+    return TrackedSubscription(
+        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], payee_key=r["payee_key"],
+        payee=r["payee"], cadence=r["cadence"], amount=Money(r["amount_minor"], r["currency"]), status=r["status"],
+        last_charged=r["last_charged"], decided_at=r["decided_at"], schedule_id=r["schedule_id"],
+        stopped_on=r["stopped_on"],
+    )  # fmt: skip

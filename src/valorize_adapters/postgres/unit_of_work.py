@@ -30,6 +30,7 @@ from valorize_adapters.postgres.repositories import (
     PgRules,
     PgRuleSuggestions,
     PgSchedules,
+    PgSubscriptions,
     PgTransactions,
 )
 from valorize_adapters.postgres.session import Session
@@ -85,6 +86,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.examples = PgExamples(self.session, self._vectors)
         self.processed = PgProcessedTasks(self.session)
         self.schedules = PgSchedules(self.session)
+        self.subscriptions = PgSubscriptions(self.session)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -34,6 +34,8 @@ __all__ = [
     "NotificationCreated",
     "ReportReady",
     "RuleSuggested",
+    "SubscriptionPriceRose",
+    "SubscriptionStopped",
     "TransactionCategorized",
     "TransactionCreated",
     "TransactionDeleted",
@@ -240,6 +242,32 @@ class RuleSuggested(DomainEvent):
     reason: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionPriceRose(DomainEvent):
+    """A confirmed subscription charged more than its price (announced once per new price)."""
+
+    name: ClassVar[str] = "subscription.price_rose"
+    subscription_id: str
+    account_id: str
+    payee: str
+    old_minor: int
+    new_minor: int
+    currency: str
+    charged_on: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionStopped(DomainEvent):
+    """A confirmed subscription's next charge is overdue (announced once until it comes back)."""
+
+    name: ClassVar[str] = "subscription.stopped"
+    subscription_id: str
+    account_id: str
+    payee: str
+    last_charged: str
+    expected_by: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -258,6 +286,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         JobCompleted,
         NotificationCreated,
         RuleSuggested,
+        SubscriptionPriceRose,
+        SubscriptionStopped,
     )
 }
 

@@ -21,6 +21,7 @@ from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.schedules import ScheduleRepository
+from valorize_core.ports.subscriptions import SubscriptionRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
 
@@ -80,6 +81,11 @@ class UnitOfWork(Protocol):
     @property
     def schedules(self) -> ScheduleRepository:
         """The tenant's schedules and their handled occurrences."""
+        ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository:
+        """The tenant's confirmed and dismissed subscriptions."""
         ...
 
     @property

@@ -30,6 +30,7 @@ from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.use_cases.actions.import_statement import ImportRun
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
+from valorize_core.use_cases.actions.watch_subscriptions import SubscriptionWatch
 from valorize_core.use_cases.lookups import require
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -79,8 +80,11 @@ async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
 
 async def _post_schedules(vz: Valorize, task: Task) -> None:
     """Post the tenant's occurrences due on ``day`` (each schedule and date once, whatever the
-    task id: ticks of one day are separate tasks, and find posted dates taken)."""
-    await vz.post_schedules(SchedulePosting(task.tenant_id, param_date(task.payload, "day")))
+    task id: ticks of one day are separate tasks, and find posted dates taken), then watch its
+    confirmed subscriptions for price rises and stops (each announced once)."""
+    day = param_date(task.payload, "day")
+    await vz.post_schedules(SchedulePosting(task.tenant_id, day))
+    await vz.watch_subscriptions(SubscriptionWatch(task.tenant_id, day))
 
 
 async def _index_example(vz: Valorize, task: Task) -> None:

@@ -1,7 +1,8 @@
 """Subscription detection: precision and recall on generated histories with known answers.
 
 Each history is one account over a year (seeded, reproducible). It holds true subscriptions —
-monthly (day 1-31, moved off weekends like a bank does, some with one price rise), weekly,
+monthly (day 1-31, moved off weekends like a bank does; some with one price rise, some with a
+month missing, some billed abroad so the amount moves ±3 % with the rate), weekly,
 yearly with two charges — and things that must not be found: a grocery store visited at random
 with random amounts, irregular payees (restaurants, rides), one-off purchases, a monthly bill
 whose amount varies widely (not a stable amount), a subscription that stopped months ago, and
@@ -72,10 +73,13 @@ def generate(seed: int) -> History:
         price = rng.choice([1990, 2990, 3490, 4590, 5590, 1499, 999])
         start = START + timedelta(days=rng.randint(0, 150))
         rise_at = rng.randint(3, 8) if rng.random() < 0.3 else None
+        skipped = rng.randint(2, 6) if rng.random() < 0.15 else None  # a failed payment: one month missing
+        abroad = rng.random() < 0.2  # billed in dollars: the amount in reais moves with the rate (±3 %)
         for i, d in enumerate(_monthly_dates(rng.randint(1, 31), start, TODAY, rng)):
             if rise_at is not None and i == rise_at:
                 price = price * rng.choice([110, 115, 120]) // 100
-            h.rows.append((d, name, -price))
+            if i != skipped:
+                h.rows.append((d, name, -(price * rng.randint(97, 103) // 100 if abroad else price)))
         h.truth.add(name)
     for name in rng.sample(WEEKLY, rng.randint(0, 1)):
         price, d = rng.choice([8990, 4500, 3200]), START + timedelta(days=rng.randint(150, 250))

@@ -101,3 +101,11 @@ def test_write_path_benchmark_quick_mode(tmp_path: Path) -> None:
     for measure in ("http", "use_case", "commit"):
         assert numbers[f"{measure}_cpu_ms_per_write"] > 0
     assert "| bare unit of work: record, commit, leave |" in stdout
+
+
+def test_subscription_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_subscriptions", tmp_path)
+    assert numbers["histories"] == 10
+    assert numbers["precision"] > 0.9
+    assert numbers["recall"] > 0.9
+    assert "| precision |" in stdout

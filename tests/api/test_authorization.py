@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -120,6 +121,7 @@ class World:
                     "budgets": await uow.budgets.list(),
                     "rules": await uow.rules.list(),
                     "schedules": await uow.schedules.list(),
+                    "subscriptions": await uow.subscriptions.list(),
                     "suggestions": await uow.rule_suggestions.list(),
                     "notifications": await uow.notifications.list(200),
                     "tokens": await uow.identity.list_tokens(),
@@ -164,6 +166,11 @@ def build_world(client: TestClient[Any]) -> World:
     ids["budget_id"] = owner.post("/api/budgets", budget).json()["id"]
     ids["rule_id"] = owner.post("/api/rules", _rule(ids)).json()["id"]
     ids["schedule_id"] = owner.post("/api/schedules", _schedule(ids)).json()["id"]
+    today = datetime.now(UTC).date()
+    for months in range(4):  # a monthly charge: a subscription found
+        owner.tx(ids["other_account"], (today - timedelta(days=30 * months)).isoformat(), "NETFLIX.COM", "-39.90")
+    (found,) = owner.get("/api/subscriptions").json()
+    ids["subscription_id"] = found["id"]
     job = owner.post("/api/reports", {"kind": "cash_flow", "start": "2026-11-01", "end": "2026-11-30"})
     ids["job_id"] = job.json()["id"]
     run_background_tasks(client)
@@ -269,6 +276,8 @@ FIRST_ALLOWED_OTHERWISE = {
     "DELETE /api/accounts/{account_id}": 409,  # it has transactions
     "GET /schema/{path}": 404,  # no such document
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
+    "POST /api/subscriptions/{subscription_id}/confirm": 409,  # the other decision took it before
+    "POST /api/subscriptions/{subscription_id}/dismiss": 409,
 }
 
 # Order: reads and creations first, then edits, then deletions (an account last, once empty).

@@ -92,3 +92,32 @@ def test_forecast_matches_a_hand_computation_and_the_job_posts_once(api: Api) ->
     assert [o["due_on"] for o in detail["handled"]] == [yesterday.isoformat(), today.isoformat()]
     assert detail["schedule"]["next_due"] == tomorrow.isoformat()
     assert api.client.blocking_portal.call(ticks) == 0
+
+
+def test_subscriptions_are_found_confirmed_and_dismissed(api: Api) -> None:
+    card = api.account("Card")
+    today = _today()
+    for months in range(5):
+        day = (today - timedelta(days=30 * months)).isoformat()
+        assert api.tx(card, day, "SPOTIFY AB", "-21.90").status_code == 201
+        assert api.tx(card, day, "NETFLIX.COM", "-39.90").status_code == 201
+    assert api.tx(card, today.isoformat(), "PADARIA REAL", "-12.00").status_code == 201
+    found = api.get("/api/subscriptions").json()
+    assert len(found) == 2  # the bakery is not one
+    netflix = next(f for f in found if "etflix" in f["payee"])
+    assert netflix["cadence"] == "monthly"
+    assert netflix["confidence"] == "0.83"  # 5 of the 6 charges of a full history, every gap and amount regular
+    assert len(netflix["evidence"]) == 5
+    r = api.post(f"/api/subscriptions/{netflix['id']}/confirm")
+    assert r.status_code == 201, r.text
+    confirmed = r.json()
+    assert confirmed["subscription"]["status"] == "confirmed"
+    assert confirmed["schedule"]["amount"] == {"amount": "-39.90", "currency": "BRL"}
+    assert confirmed["schedule"]["next_due"] > today.isoformat()
+    assert api.post(f"/api/subscriptions/{netflix['id']}/dismiss").status_code == 409
+    other = next(f for f in found if f["id"] != netflix["id"])
+    assert api.post(f"/api/subscriptions/{other['id']}/dismiss").status_code == 200
+    assert api.get("/api/subscriptions").json() == []
+    decided = api.get("/api/subscriptions/decided").json()
+    assert sorted(d["status"] for d in decided) == ["confirmed", "dismissed"]
+    assert api.post("/api/subscriptions/00000000-0000-7000-8000-000000000001/confirm").status_code == 404

@@ -25,7 +25,11 @@ from valorize_entrypoints.api.controllers.jobs import JobController, Notificatio
 from valorize_entrypoints.api.controllers.realtime import BroadcastingController, PusherApiController
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
-from valorize_entrypoints.api.controllers.schedules import ForecastController, ScheduleController
+from valorize_entrypoints.api.controllers.schedules import (
+    ForecastController,
+    ScheduleController,
+    SubscriptionController,
+)
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
@@ -105,6 +109,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             NotificationController,
             ScheduleController,
             ForecastController,
+            SubscriptionController,
             BroadcastingController,
             PusherApiController,
             *([TaskController, ScheduleTickController] if include_worker else []),

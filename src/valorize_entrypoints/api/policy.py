@@ -110,13 +110,17 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": MEMBER,
     "GET /api/reports/{kind}": VIEWER,
     "POST /api/reports": MEMBER,
-    # schedules and the forecast
+    # schedules, the forecast, subscriptions
     "GET /api/schedules": VIEWER,
     "POST /api/schedules": MEMBER,
     "GET /api/schedules/{schedule_id}": VIEWER,
     "PATCH /api/schedules/{schedule_id}": MEMBER,
     "DELETE /api/schedules/{schedule_id}": MEMBER,
     "GET /api/forecast": VIEWER,
+    "GET /api/subscriptions": VIEWER,
+    "GET /api/subscriptions/decided": VIEWER,
+    "POST /api/subscriptions/{subscription_id}/confirm": MEMBER,
+    "POST /api/subscriptions/{subscription_id}/dismiss": MEMBER,
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,

@@ -1,4 +1,4 @@
-"""Schedules (recurring transactions) and the cash-flow forecast."""
+"""Schedules (recurring transactions), the cash-flow forecast and subscriptions found in the history."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from valorize_core.model.forecast import MAX_FORECAST_DAYS
 from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
 from valorize_core.use_cases.actions.create_schedule import NewSchedule
 from valorize_core.use_cases.actions.create_transaction import SplitInput
+from valorize_core.use_cases.actions.decide_subscription import SubscriptionDecision
 from valorize_core.use_cases.queries.forecast import ForecastQuery
 from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
+from valorize_core.use_cases.queries.subscriptions import FoundSubscriptionsQuery
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 from valorize_entrypoints.api.schemas import schedules as sc
@@ -70,3 +72,30 @@ class ForecastController(Controller):
     ) -> sc.ForecastOut:
         found = await vz.forecast(ForecastQuery(actor.tenant_id, days, estimate, threshold))
         return sc.forecast(found, estimate)
+
+
+class SubscriptionController(Controller):
+    path = "/api/subscriptions"
+    tags = ("schedules",)
+
+    @get(responses=ERRORS, summary="Subscriptions found in the history, not yet confirmed or dismissed")
+    async def found(self, vz: VZ, actor: Reader) -> list[sc.FoundSubscriptionOut]:
+        return [sc.found_subscription(f) for f in await vz.find_subscriptions(FoundSubscriptionsQuery(actor.tenant_id))]
+
+    @get("/decided", responses=ERRORS, summary="Confirmed and dismissed subscriptions")
+    async def decided(self, vz: VZ, actor: Reader) -> list[sc.TrackedSubscriptionOut]:
+        found = await vz.list_tracked_subscriptions(FoundSubscriptionsQuery(actor.tenant_id))
+        return [sc.tracked_subscription(t) for t in found]
+
+    @post("/{subscription_id:uuid}/confirm", responses=ERRORS, status_code=201,
+          summary="Confirm a found subscription: a schedule posts it from its next charge")  # fmt: skip
+    async def confirm(self, subscription_id: FromPath[UUID], vz: VZ, writer: Writer) -> sc.ConfirmedOut:
+        tracked, schedule = await vz.confirm_subscription(SubscriptionDecision(writer.tenant_id, subscription_id))
+        return sc.ConfirmedOut(sc.tracked_subscription(tracked), sc.schedule(schedule))
+
+    @post("/{subscription_id:uuid}/dismiss", responses=ERRORS, status_code=200,
+          summary="Dismiss a found subscription (it is not proposed again)")  # fmt: skip
+    async def dismiss(self, subscription_id: FromPath[UUID], vz: VZ, writer: Writer) -> sc.TrackedSubscriptionOut:
+        return sc.tracked_subscription(
+            await vz.dismiss_subscription(SubscriptionDecision(writer.tenant_id, subscription_id))
+        )

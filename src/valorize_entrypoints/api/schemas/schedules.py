@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 from valorize_core.model.forecast import AccountForecast, CategoryEstimate, ForecastDay
 from valorize_core.model.money import Money, currency
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
+from valorize_core.model.subscriptions import FoundSubscription, TrackedSubscription
 from valorize_core.use_cases.queries.forecast import Forecast, ForecastTotal
 from valorize_core.use_cases.queries.list_schedules import ScheduleDetail
 from valorize_entrypoints.api.schemas.common import (
@@ -27,14 +28,19 @@ from valorize_entrypoints.api.schemas.common import (
 from valorize_entrypoints.api.schemas.transactions import SplitIn, SplitOut
 
 __all__ = [
+    "ConfirmedOut",
     "ForecastOut",
+    "FoundSubscriptionOut",
     "ScheduleDetailOut",
     "ScheduleIn",
     "ScheduleOut",
     "SchedulePatch",
+    "TrackedSubscriptionOut",
     "forecast",
+    "found_subscription",
     "schedule",
     "schedule_detail",
+    "tracked_subscription",
 ]
 
 Rrule = Annotated[
@@ -193,3 +199,53 @@ def forecast(f: Forecast, estimate: bool) -> ForecastOut:
         f.today, f.days, estimate, [_account(a) for a in f.accounts], [_total(t) for t in f.totals],
         [_estimate(e, codes) for e in f.estimates if e.account_id in codes],
     )  # fmt: skip
+
+
+class ChargeOut(Struct):
+    day: date
+    amount: MoneyOut
+    transaction_id: UUID
+
+
+class FoundSubscriptionOut(Struct):
+    id: UUID
+    account_id: UUID
+    payee: str
+    cadence: str
+    amount: MoneyOut
+    typical: MoneyOut
+    next_expected: date
+    confidence: str
+    evidence: list[ChargeOut]
+
+
+def found_subscription(f: FoundSubscription) -> FoundSubscriptionOut:
+    return FoundSubscriptionOut(
+        f.id, f.account_id, f.payee, f.cadence.value, money(f.amount), money(f.typical), f.next_expected,
+        str(f.confidence), [ChargeOut(c.on, money(c.amount), c.transaction_id) for c in f.evidence],
+    )  # fmt: skip
+
+
+class TrackedSubscriptionOut(Struct):
+    id: UUID
+    account_id: UUID
+    payee: str
+    cadence: str
+    amount: MoneyOut
+    status: str
+    last_charged: date
+    decided_at: datetime
+    schedule_id: UUID | None
+    stopped_on: date | None
+
+
+def tracked_subscription(t: TrackedSubscription) -> TrackedSubscriptionOut:
+    return TrackedSubscriptionOut(
+        t.id, t.account_id, t.payee, t.cadence.value, money(t.amount), t.status.value, t.last_charged,
+        t.decided_at, t.schedule_id, t.stopped_on,
+    )  # fmt: skip
+
+
+class ConfirmedOut(Struct):
+    subscription: TrackedSubscriptionOut
+    schedule: ScheduleOut

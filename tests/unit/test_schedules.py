@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from world import World, run
 
 from valorize_core import ForecastQuery, NewSchedule, NewTransaction, NewTransfer, SchedulePosting
 from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.model.transactions import TransactionSource
 from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
 
 # The world's clock: 2026-01-01 12:00 UTC. Checking 1000.00 BRL, Savings 5000.00 BRL, Card 0 USD.
@@ -134,3 +137,42 @@ def test_a_paused_schedule_posts_nothing_and_a_deleted_one_is_gone(world: World)
     assert all(tx.description != "Rent" for tx in posted)
     run(world.vz.delete_schedule(ScheduleDeletion(world.tenant, rent)))
     world.fails_cleanly(world.vz.get_schedule(ScheduleQuery(world.tenant, rent)), NotFound)
+
+
+def _import(w: World, rows: list[tuple[str, str, str]]) -> Any:
+    text = "date,text,amount\n" + "".join(f"{d},{t},{a}\n" for d, t, a in rows)
+    parsed = parse_csv(text, CsvMapping("date", "text", amount_column="amount"), "BRL")
+    return run(w.vz.import_statement(StatementUpload(w.tenant, w.checking, "s.csv", parsed)))
+
+
+def test_an_imported_row_of_an_expected_occurrence_is_linked_not_added(world: World) -> None:
+    t = world.tenant
+    plan = NewSchedule(t, world.checking, "Netflix", "-39.90", "FREQ=MONTHLY;BYMONTHDAY=15", date(2026, 1, 15),
+                       payee="NETFLIX.COM", tolerance="2.00")  # fmt: skip
+    netflix = run(world.vz.create_schedule(plan))
+    (posted,) = run(world.vz.post_schedules(SchedulePosting(t, date(2026, 1, 16))))
+    data = world.backend.store.data(t)
+    before = data.accounts[world.checking].balance.minor
+    # Posted on the 15th; the bank row comes on the 17th for 40.90 (within the tolerance): the
+    # posted transaction becomes the row, nothing is added.
+    done = _import(world, [("2026-01-17", "NETFLIX.COM", "-40.90")])
+    assert (done.imported, done.updated) == (0, 1)
+    data = world.backend.store.data(t)
+    tx = data.transactions[posted.id]
+    assert (tx.booked_on, tx.amount.minor) == (date(2026, 1, 17), -4090)
+    assert data.accounts[world.checking].balance.minor == before - 100
+    # February's row arrives before the due date: it is added, and the date is linked, so the
+    # job posts nothing for it. A row beyond the tolerance, or of another payee, is just new.
+    done = _import(world, [("2026-02-13", "NETFLIX.COM", "-39.90"), ("2026-03-15", "NETFLIX.COM", "-45.00"),
+                           ("2026-04-15", "SPOTIFY", "-39.90")])  # fmt: skip
+    assert (done.imported, done.updated) == (3, 0)
+    assert run(world.vz.post_schedules(SchedulePosting(t, date(2026, 2, 28)))) == []
+    detail = run(world.vz.get_schedule(ScheduleQuery(t, netflix.id)))
+    assert [(o.due_on, o.handling.value) for o in detail.handled] == [
+        (date(2026, 1, 15), "posted"), (date(2026, 2, 15), "linked")
+    ]  # fmt: skip
+    march = run(world.vz.post_schedules(SchedulePosting(t, date(2026, 3, 20))))
+    assert [x.booked_on for x in march] == [date(2026, 3, 15)]  # 45.00 was not March's Netflix
+    # Importing the same file again changes nothing.
+    again = _import(world, [("2026-02-13", "NETFLIX.COM", "-39.90")])
+    assert (again.imported, again.duplicates) == (0, 1)

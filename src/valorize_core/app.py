@@ -11,6 +11,7 @@ from __future__ import annotations
 from valorize_core.use_cases.actions.apply_rules import ApplyRules
 from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
 from valorize_core.use_cases.actions.change_schedule import ChangeSchedule, DeleteSchedule
+from valorize_core.use_cases.actions.check_balances import CheckBalances, RemoveBalanceAlert, SetBalanceAlert
 from valorize_core.use_cases.actions.correct_category import CorrectCategory
 from valorize_core.use_cases.actions.create_account import CreateAccount
 from valorize_core.use_cases.actions.create_category import CreateCategory
@@ -41,7 +42,7 @@ from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
 from valorize_core.use_cases.actions.watch_subscriptions import WatchSubscriptions
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
-from valorize_core.use_cases.queries.forecast import GetForecast
+from valorize_core.use_cases.queries.forecast import GetForecast, ListBalanceAlerts
 from valorize_core.use_cases.queries.get_account import GetAccount
 from valorize_core.use_cases.queries.get_import import GetImport
 from valorize_core.use_cases.queries.get_job import GetJob
@@ -130,6 +131,10 @@ class Valorize:
         self.get_schedule = GetSchedule(ports)
         self.post_schedules = PostSchedules(ports)
         self.forecast = GetForecast(ports)
+        self.set_balance_alert = SetBalanceAlert(ports)
+        self.remove_balance_alert = RemoveBalanceAlert(ports)
+        self.list_balance_alerts = ListBalanceAlerts(ports)
+        self.check_balances = CheckBalances(ports)
         self.find_subscriptions = FindSubscriptions(ports)
         self.list_tracked_subscriptions = ListTrackedSubscriptions(ports)
         self.confirm_subscription = ConfirmSubscription(ports)

@@ -122,6 +122,7 @@ class World:
                     "rules": await uow.rules.list(),
                     "schedules": await uow.schedules.list(),
                     "subscriptions": await uow.subscriptions.list(),
+                    "balance_alerts": await uow.balance_alerts.list(),
                     "suggestions": await uow.rule_suggestions.list(),
                     "notifications": await uow.notifications.list(200),
                     "tokens": await uow.identity.list_tokens(),
@@ -253,6 +254,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/imports": _statement,
     "POST /api/schedules": lambda ids: {"json": _schedule(ids)},
     "PATCH /api/schedules/{schedule_id}": lambda ids: {"json": {"active": False}},
+    "PUT /api/forecast/alerts/{account_id}": lambda ids: {"json": {"threshold": "100.00", "days": 60}},
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},
 }

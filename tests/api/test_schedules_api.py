@@ -121,3 +121,19 @@ def test_subscriptions_are_found_confirmed_and_dismissed(api: Api) -> None:
     decided = api.get("/api/subscriptions/decided").json()
     assert sorted(d["status"] for d in decided) == ["confirmed", "dismissed"]
     assert api.post("/api/subscriptions/00000000-0000-7000-8000-000000000001/confirm").status_code == 404
+
+
+def test_low_balance_alerts_are_set_listed_and_dropped(api: Api) -> None:
+    checking = api.account()
+    r = api.client.put(
+        f"/api/forecast/alerts/{checking}", json={"threshold": "250.00", "days": 60}, headers=api.headers
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"account_id": checking, "threshold_minor": 25_000, "days": 60}
+    assert api.get("/api/forecast/alerts").json() == [r.json()]
+    bad = api.client.put(f"/api/forecast/alerts/{checking}", json={"threshold": "1", "days": 0}, headers=api.headers)
+    assert bad.status_code == 422
+    missing = api.client.put(f"/api/forecast/alerts/{api.tenant_id}", json={"threshold": "1"}, headers=api.headers)
+    assert missing.status_code == 404
+    assert api.delete(f"/api/forecast/alerts/{checking}").status_code == 204
+    assert api.delete(f"/api/forecast/alerts/{checking}").status_code == 404

@@ -9,10 +9,13 @@ from world import World, run
 
 from valorize_core import ForecastQuery, NewSchedule, NewTransaction, NewTransfer, SchedulePosting
 from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.notifications import notification_for
 from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.model.transactions import TransactionSource
 from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
+from valorize_core.use_cases.actions.check_balances import AlertInput, AlertRemoval, BalanceCheck
 from valorize_core.use_cases.actions.import_statement import StatementUpload
+from valorize_core.use_cases.queries.forecast import AlertsQuery
 from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
 
 # The world's clock: 2026-01-01 12:00 UTC. Checking 1000.00 BRL, Savings 5000.00 BRL, Card 0 USD.
@@ -176,3 +179,29 @@ def test_an_imported_row_of_an_expected_occurrence_is_linked_not_added(world: Wo
     # Importing the same file again changes nothing.
     again = _import(world, [("2026-02-13", "NETFLIX.COM", "-39.90")])
     assert (again.imported, again.duplicates) == (0, 1)
+
+
+def test_a_projected_dip_is_announced_once_per_day_below_and_threshold(world: World) -> None:
+    t = world.tenant
+    seed_schedules(world)
+    events = run(world.vz.check_balances(BalanceCheck(t, date(2026, 1, 1))))
+    # Checking goes to -500.00 on Jan 5 (rent before payroll); the card to -15.99 on Jan 31.
+    assert sorted((e.account_id, e.below_on, e.lowest_minor) for e in events) == sorted(
+        [(str(world.checking), "2026-01-05", -50_000), (str(world.card_usd), "2026-01-31", -1599)]
+    )
+    spec = notification_for(events[0])
+    assert spec is not None
+    assert spec[0] == "forecast"
+    assert run(world.vz.check_balances(BalanceCheck(t, date(2026, 1, 2)))) == []  # the same dips: said already
+    run(world.vz.set_balance_alert(AlertInput(t, world.savings, "5050.00", days=10)))
+    (savings,) = run(world.vz.check_balances(BalanceCheck(t, date(2026, 1, 2))))
+    assert (savings.account_id, savings.below_on, savings.threshold_minor) == (
+        str(world.savings),
+        "2026-01-02",
+        505_000,
+    )
+    world.fails_cleanly(world.vz.set_balance_alert(AlertInput(t, world.savings, "1.001")), ValidationError)
+    world.fails_cleanly(world.vz.set_balance_alert(AlertInput(t, world.savings, "1.00", days=0)), ValidationError)
+    world.fails_cleanly(world.vz.remove_balance_alert(AlertRemoval(t, world.checking)), NotFound)
+    run(world.vz.remove_balance_alert(AlertRemoval(t, world.savings)))
+    assert run(world.vz.list_balance_alerts(AlertsQuery(t))) == []

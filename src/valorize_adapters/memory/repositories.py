@@ -13,6 +13,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound, ValidationError
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
@@ -27,6 +28,7 @@ from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
     "MemoryAccounts",
+    "MemoryBalanceAlerts",
     "MemoryBudgets",
     "MemoryCategories",
     "MemoryIdentity",
@@ -96,6 +98,8 @@ class MemoryAccounts(_Tenant):
             raise NotFound("account", account_id)
         for sub in [x for x in self._data.subscriptions.values() if x.account_id == account_id]:
             del self._data.subscriptions[sub.id]  # as ON DELETE CASCADE
+        self._data.balance_alerts.pop(account_id, None)
+        self._data.balance_announced = {a for a in self._data.balance_announced if a[0] != account_id}
         for schedule in [s for s in self._data.schedules.values() if s.account_id == account_id]:
             del self._data.schedules[schedule.id]  # as ON DELETE CASCADE (and its occurrences)
             for key in [k for k in self._data.occurrences if k[0] == schedule.id]:
@@ -610,3 +614,26 @@ class MemorySubscriptions(_Tenant):
 
     async def list(self) -> list[TrackedSubscription]:
         return sorted(self._data.subscriptions.values(), key=lambda x: (x.payee_key, x.id))
+
+
+class MemoryBalanceAlerts(_Tenant):
+    """Low-balance alerts of one tenant."""
+
+    async def put(self, alert: BalanceAlert) -> None:
+        if alert.account_id not in self._data.accounts:
+            raise NotFound("account", alert.account_id)
+        self._data.balance_alerts[alert.account_id] = alert
+
+    async def remove(self, account_id: UUID) -> None:
+        if self._data.balance_alerts.pop(account_id, None) is None:
+            raise NotFound("balance alert", account_id)
+
+    async def announce(self, account_id: UUID, below_on: date, threshold_minor: int) -> bool:
+        key = (account_id, below_on, threshold_minor)
+        if key in self._data.balance_announced:
+            return False
+        self._data.balance_announced.add(key)
+        return True
+
+    async def list(self) -> list[BalanceAlert]:
+        return sorted(self._data.balance_alerts.values(), key=lambda a: a.account_id)

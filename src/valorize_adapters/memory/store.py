@@ -14,6 +14,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.events import DomainEvent
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.notifications import Notification
@@ -53,6 +54,8 @@ class TenantData:
     schedules: dict[UUID, Schedule] = field(default_factory=dict)
     occurrences: dict[tuple[UUID, date], ScheduleOccurrence] = field(default_factory=dict)
     subscriptions: dict[UUID, TrackedSubscription] = field(default_factory=dict)
+    balance_alerts: dict[UUID, BalanceAlert] = field(default_factory=dict)
+    balance_announced: set[tuple[UUID, date, int]] = field(default_factory=set)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from valorize_adapters.memory.repositories import (
     MemoryAccounts,
+    MemoryBalanceAlerts,
     MemoryBudgets,
     MemoryCategories,
     MemoryIdentity,
@@ -65,6 +66,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
         self.schedules = MemorySchedules(data, self.tenant_id)
         self.subscriptions = MemorySubscriptions(data, self.tenant_id)
+        self.balance_alerts = MemoryBalanceAlerts(data, self.tenant_id)
 
     async def _open(self) -> None:
         self._lock = self._store.lock(self.tenant_id)
@@ -163,4 +165,9 @@ class MemoryScheduleDirectory:
             tenant_id
             for tenant_id, data in list(self._store.tenants.items())
             if any(s.active and s.next_due is not None and s.next_due <= day for s in data.schedules.values())
+        )
+
+    async def tenants_scheduled(self) -> list[UUID]:
+        return sorted(
+            t for t, data in list(self._store.tenants.items()) if any(s.active for s in data.schedules.values())
         )

@@ -16,6 +16,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
@@ -32,6 +33,7 @@ from valorize_core.use_cases.cooperative import cooperatively
 
 __all__ = [
     "PgAccounts",
+    "PgBalanceAlerts",
     "PgBudgets",
     "PgCategories",
     "PgIdentity",
@@ -775,3 +777,32 @@ class PgSubscriptions(_Repo):
     async def list(self) -> list[TrackedSubscription]:
         rs = await self._s.fetch("SELECT * FROM subscriptions WHERE tenant_id = %s ORDER BY payee_key, id", (self._t,))
         return [rows.subscription(r) for r in rs]
+
+
+class PgBalanceAlerts(_Repo):
+    async def put(self, alert: BalanceAlert) -> None:
+        await self._s.execute(
+            "INSERT INTO balance_alerts (tenant_id, account_id, threshold_minor, days) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, account_id) DO UPDATE SET threshold_minor = EXCLUDED.threshold_minor,"
+            " days = EXCLUDED.days",
+            (self._t, alert.account_id, alert.threshold_minor, alert.days),
+        )
+
+    async def remove(self, account_id: UUID) -> None:
+        n = await self._s.execute(
+            "DELETE FROM balance_alerts WHERE tenant_id = %s AND account_id = %s", (self._t, account_id)
+        )
+        if not n:
+            raise NotFound("balance alert", account_id)
+
+    async def announce(self, account_id: UUID, below_on: date, threshold_minor: int) -> bool:
+        n = await self._s.execute(
+            "INSERT INTO balance_alert_announcements (tenant_id, account_id, below_on, threshold_minor)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self._t, account_id, below_on, threshold_minor),
+        )
+        return n == 1
+
+    async def list(self) -> list[BalanceAlert]:
+        rs = await self._s.fetch("SELECT * FROM balance_alerts WHERE tenant_id = %s ORDER BY account_id", (self._t,))
+        return [BalanceAlert(r["account_id"], r["threshold_minor"], r["days"]) for r in rs]

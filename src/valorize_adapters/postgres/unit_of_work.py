@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 import psycopg
@@ -19,6 +19,7 @@ from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres import rows
 from valorize_adapters.postgres.repositories import (
     PgAccounts,
+    PgBalanceAlerts,
     PgBudgets,
     PgCategories,
     PgIdentity,
@@ -87,6 +88,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.processed = PgProcessedTasks(self.session)
         self.schedules = PgSchedules(self.session)
         self.subscriptions = PgSubscriptions(self.session)
+        self.balance_alerts = PgBalanceAlerts(self.session)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -203,14 +205,19 @@ class PgScheduleDirectory:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
-    async def tenants_due(self, day: date) -> list[UUID]:
+    async def _tenants(self, query: LiteralString, params: tuple[Any, ...]) -> list[UUID]:
         async with self._pool.connection() as conn:
             session = Session(conn, None, scope="directory")
             try:
-                found = await session.fetch(
-                    "SELECT DISTINCT tenant_id FROM schedules WHERE active AND next_due <= %s ORDER BY tenant_id",
-                    (day,),
-                )
+                found = await session.fetch(query, params)
             finally:
                 await session.rollback()
         return [r["tenant_id"] for r in found]
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        return await self._tenants(
+            "SELECT DISTINCT tenant_id FROM schedules WHERE active AND next_due <= %s ORDER BY tenant_id", (day,)
+        )
+
+    async def tenants_scheduled(self) -> list[UUID]:
+        return await self._tenants("SELECT DISTINCT tenant_id FROM schedules WHERE active ORDER BY tenant_id", ())

@@ -24,6 +24,7 @@ from valorize_core.model.errors import ValidationError
 __all__ = [
     "EVENT_TYPES",
     "AccountBalanceChanged",
+    "BalanceProjectedLow",
     "BudgetThresholdCrossed",
     "DomainEvent",
     "ImportCompleted",
@@ -243,6 +244,20 @@ class RuleSuggested(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BalanceProjectedLow(DomainEvent):
+    """An account is projected below its alert threshold (zero unless set); announced once per
+    first day below and threshold."""
+
+    name: ClassVar[str] = "balance.projected_low"
+    account_id: str
+    threshold_minor: int
+    lowest_minor: int
+    lowest_on: str
+    below_on: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriptionPriceRose(DomainEvent):
     """A confirmed subscription charged more than its price (announced once per new price)."""
 
@@ -288,6 +303,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         RuleSuggested,
         SubscriptionPriceRose,
         SubscriptionStopped,
+        BalanceProjectedLow,
     )
 }
 

@@ -18,8 +18,10 @@ from uuid import UUID
 from valorize_core.model.errors import ValidationError
 
 __all__ = [
+    "DEFAULT_ALERT_DAYS",
     "MAX_FORECAST_DAYS",
     "AccountForecast",
+    "BalanceAlert",
     "CategoryEstimate",
     "Flow",
     "ForecastDay",
@@ -124,3 +126,22 @@ def _value(day: ForecastDay, with_estimate: bool) -> int:
     if with_estimate and day.estimated_minor is not None:
         return day.estimated_minor
     return day.balance_minor
+
+
+DEFAULT_ALERT_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAlert:
+    """Warn when ``account_id`` is projected below ``threshold_minor`` within ``days`` days.
+    Accounts without one are watched for a projected balance below zero over
+    :data:`DEFAULT_ALERT_DAYS` days."""
+
+    account_id: UUID
+    threshold_minor: int
+    days: int = DEFAULT_ALERT_DAYS
+
+    def __post_init__(self) -> None:
+        check_days(self.days)
+        if isinstance(self.threshold_minor, bool) or not isinstance(self.threshold_minor, int):
+            raise ValidationError.for_field("threshold", "must be an amount")

@@ -50,8 +50,12 @@ class ScheduleRepository(Protocol):
 
 
 class ScheduleDirectory(Protocol):
-    """The one cross-tenant read of schedules: which tenants have an occurrence due."""
+    """The cross-tenant reads of schedules: which tenants have one, and an occurrence due."""
 
     async def tenants_due(self, day: date) -> list[UUID]:
         """Tenants with an active schedule whose ``next_due`` is on or before ``day``."""
+        ...
+
+    async def tenants_scheduled(self) -> list[UUID]:
+        """Tenants with an active schedule (their projections are checked once a day)."""
         ...

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from valorize_core.model.events import DomainEvent
 from valorize_core.ports.accounts import AccountRepository
+from valorize_core.ports.balance_alerts import BalanceAlertRepository
 from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.identity import IdentityRepository
@@ -86,6 +87,11 @@ class UnitOfWork(Protocol):
     @property
     def subscriptions(self) -> SubscriptionRepository:
         """The tenant's confirmed and dismissed subscriptions."""
+        ...
+
+    @property
+    def balance_alerts(self) -> BalanceAlertRepository:
+        """The tenant's low-balance alerts and their announcements."""
         ...
 
     @property

@@ -1,4 +1,5 @@
-"""The schedule tick: one ``post_schedules`` task per tenant with an occurrence due.
+"""The schedule tick: one ``post_schedules`` task per tenant with an occurrence due (and one a
+day for every tenant with a schedule).
 
 Run every few minutes by the worker role's scheduler job (embedded and local-queue runs) or by
 Cloud Scheduler calling the worker's ``POST /schedules/tick`` (Cloud Tasks deployments). The
@@ -32,14 +33,19 @@ def _slot(now: datetime, every: int) -> str:
 
 
 async def tick(directory: ScheduleDirectory, queue: TaskQueue, clock: Clock, every: int = DEFAULT_TICK_SECONDS) -> int:
-    """Enqueue the tenants' posting tasks for today; returns how many were enqueued."""
+    """Enqueue the posting tasks for today: one per slot for a tenant with an occurrence due,
+    one per day for any other tenant with a schedule (its subscriptions are watched and its
+    projections checked daily). Returns how many tenants had something due."""
     now = clock.now()
     day, slot = now.date(), _slot(now, every)
-    tenants = await directory.tenants_due(day)
-    for tenant_id in tenants:
-        task_id = task_id_for("post_schedules", tenant_id, slot)
+    due = await directory.tenants_due(day)
+    keys = dict.fromkeys(due, slot)
+    for tenant_id in await directory.tenants_scheduled():
+        keys.setdefault(tenant_id, day.isoformat())
+    for tenant_id, key in sorted(keys.items()):
+        task_id = task_id_for("post_schedules", tenant_id, key)
         await queue.enqueue(Task(task_id, "post_schedules", tenant_id, {"day": day.isoformat()}))
-    return len(tenants)
+    return len(due)
 
 
 async def run_ticks(

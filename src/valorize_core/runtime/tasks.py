@@ -26,6 +26,7 @@ from valorize_core.runtime.pipeline import before_every_commit
 from valorize_core.use_cases.actions._shared import finish_job, index_example
 from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
 from valorize_core.use_cases.actions.categorize_batch import BatchCategorization
+from valorize_core.use_cases.actions.check_balances import BalanceCheck
 from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.use_cases.actions.import_statement import ImportRun
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
@@ -81,10 +82,12 @@ async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
 async def _post_schedules(vz: Valorize, task: Task) -> None:
     """Post the tenant's occurrences due on ``day`` (each schedule and date once, whatever the
     task id: ticks of one day are separate tasks, and find posted dates taken), then watch its
-    confirmed subscriptions for price rises and stops (each announced once)."""
+    confirmed subscriptions for price rises and stops, and its projected balances against the
+    low-balance alerts (each announced once)."""
     day = param_date(task.payload, "day")
     await vz.post_schedules(SchedulePosting(task.tenant_id, day))
     await vz.watch_subscriptions(SubscriptionWatch(task.tenant_id, day))
+    await vz.check_balances(BalanceCheck(task.tenant_id, day))
 
 
 async def _index_example(vz: Valorize, task: Task) -> None:

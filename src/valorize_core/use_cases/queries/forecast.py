@@ -8,14 +8,29 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from valorize_core.model.errors import ValidationError
-from valorize_core.model.forecast import AccountForecast, CategoryEstimate, ForecastDay, check_days, project
+from valorize_core.model.forecast import (
+    AccountForecast,
+    BalanceAlert,
+    CategoryEstimate,
+    ForecastDay,
+    check_days,
+    project,
+)
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.transactions import TransactionSource
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.list_schedules import scheduled_flows
 
-__all__ = ["ESTIMATE_SPAN", "Forecast", "ForecastQuery", "ForecastTotal", "GetForecast"]
+__all__ = [
+    "ESTIMATE_SPAN",
+    "AlertsQuery",
+    "Forecast",
+    "ForecastQuery",
+    "ForecastTotal",
+    "GetForecast",
+    "ListBalanceAlerts",
+]
 
 ESTIMATE_SPAN = 90  # days of history the estimate averages
 
@@ -118,3 +133,22 @@ def _totals(forecasts: list[AccountForecast], estimate: bool) -> tuple[ForecastT
         value = lowest.estimated_minor if estimate else lowest.balance_minor
         out.append(ForecastTotal(code, tuple(series), value or 0, lowest.on))
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsQuery:
+    """Whose alerts."""
+
+    tenant_id: UUID
+
+
+class ListBalanceAlerts:
+    """The low-balance alerts set (accounts without one are watched for zero over 30 days)."""
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    async def __call__(self, query: AlertsQuery) -> list[BalanceAlert]:
+        """Run the query."""
+        async with self._ports.uow(query.tenant_id) as uow:
+            return await uow.balance_alerts.list()

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.params import JSONBody as Body
 
 from valorize_core.model.forecast import MAX_FORECAST_DAYS
 from valorize_core.use_cases.actions.change_schedule import ScheduleChange, ScheduleDeletion
+from valorize_core.use_cases.actions.check_balances import AlertInput, AlertRemoval
 from valorize_core.use_cases.actions.create_schedule import NewSchedule
 from valorize_core.use_cases.actions.create_transaction import SplitInput
 from valorize_core.use_cases.actions.decide_subscription import SubscriptionDecision
-from valorize_core.use_cases.queries.forecast import ForecastQuery
+from valorize_core.use_cases.queries.forecast import AlertsQuery, ForecastQuery
 from valorize_core.use_cases.queries.list_schedules import ScheduleQuery, SchedulesQuery
 from valorize_core.use_cases.queries.subscriptions import FoundSubscriptionsQuery
 from valorize_entrypoints.api.deps import VZ, Reader, Writer
@@ -72,6 +73,22 @@ class ForecastController(Controller):
     ) -> sc.ForecastOut:
         found = await vz.forecast(ForecastQuery(actor.tenant_id, days, estimate, threshold))
         return sc.forecast(found, estimate)
+
+    @get("/alerts", responses=ERRORS, summary="Low-balance alerts set (others: below zero within 30 days)")
+    async def alerts(self, vz: VZ, actor: Reader) -> list[sc.AlertOut]:
+        found = await vz.list_balance_alerts(AlertsQuery(actor.tenant_id))
+        return [sc.AlertOut(a.account_id, a.threshold_minor, a.days) for a in found]
+
+    @put("/alerts/{account_id:uuid}", responses=ERRORS, summary="Warn when an account is projected below a threshold")
+    async def set_alert(
+        self, account_id: FromPath[UUID], data: Body[sc.AlertIn], vz: VZ, writer: Writer
+    ) -> sc.AlertOut:
+        a = await vz.set_balance_alert(AlertInput(writer.tenant_id, account_id, data.threshold, data.days))
+        return sc.AlertOut(a.account_id, a.threshold_minor, a.days)
+
+    @delete("/alerts/{account_id:uuid}", responses=ERRORS, summary="Back to the default alert (below zero)")
+    async def remove_alert(self, account_id: FromPath[UUID], vz: VZ, writer: Writer) -> None:
+        await vz.remove_balance_alert(AlertRemoval(writer.tenant_id, account_id))
 
 
 class SubscriptionController(Controller):

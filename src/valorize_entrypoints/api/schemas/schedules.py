@@ -28,6 +28,8 @@ from valorize_entrypoints.api.schemas.common import (
 from valorize_entrypoints.api.schemas.transactions import SplitIn, SplitOut
 
 __all__ = [
+    "AlertIn",
+    "AlertOut",
     "ConfirmedOut",
     "ForecastOut",
     "FoundSubscriptionOut",
@@ -249,3 +251,14 @@ def tracked_subscription(t: TrackedSubscription) -> TrackedSubscriptionOut:
 class ConfirmedOut(Struct):
     subscription: TrackedSubscriptionOut
     schedule: ScheduleOut
+
+
+class AlertIn(Struct, forbid_unknown_fields=True):
+    threshold: Amount
+    days: Annotated[int, Meta(ge=1, le=366)] = 30
+
+
+class AlertOut(Struct):
+    account_id: UUID
+    threshold_minor: int
+    days: int

@@ -25,3 +25,36 @@ ALTER TABLE subscriptions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE subscriptions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON subscriptions
     USING (tenant_id = valorize_tenant()) WITH CHECK (tenant_id = valorize_tenant());
+
+-- Low-balance alerts: a threshold a person set on an account (without one, zero over 30 days),
+-- and which projected dips were announced (once per account, first day below and threshold).
+CREATE TABLE balance_alerts (
+    tenant_id       uuid NOT NULL REFERENCES tenants (id),
+    account_id      uuid NOT NULL,
+    threshold_minor bigint NOT NULL,
+    days            integer NOT NULL CHECK (days BETWEEN 1 AND 366),
+    PRIMARY KEY (tenant_id, account_id),
+    FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id) ON DELETE CASCADE
+);
+CREATE TABLE balance_alert_announcements (
+    tenant_id       uuid NOT NULL,
+    account_id      uuid NOT NULL,
+    below_on        date NOT NULL,
+    threshold_minor bigint NOT NULL,
+    PRIMARY KEY (tenant_id, account_id, below_on, threshold_minor),
+    FOREIGN KEY (tenant_id, account_id) REFERENCES accounts (tenant_id, id) ON DELETE CASCADE
+);
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['balance_alerts', 'balance_alert_announcements'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format(
+            'CREATE POLICY tenant_isolation ON %I USING (tenant_id = valorize_tenant()) '
+            'WITH CHECK (tenant_id = valorize_tenant())', t);
+    END LOOP;
+END
+$$;

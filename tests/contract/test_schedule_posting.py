@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +17,14 @@ from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfW
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_adapters.system import SystemClock, TimeOrderedIds
-from valorize_core import NewAccount, NewSchedule, Ports, SignupRequest, Valorize
+from valorize_core import NewAccount, NewSchedule, Ports, SchedulePosting, SignupRequest, Valorize
 from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.model.transactions import TransactionSource
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 
 Restart = Callable[[], Valorize]
 
@@ -100,3 +102,39 @@ def test_posting_is_exactly_once_across_redelivery_restart_and_concurrency(resta
     assert Counter(t.booked_on for t in posted if t.description == "Rent") == {
         date(2026, 1, 31): 1, date(2026, 2, 28): 1
     }  # fmt: skip
+
+
+def test_an_import_racing_the_posting_job_leaves_one_transaction_per_date(pg_backend: PostgresBackend) -> None:
+    """The job posts a date while an import brings the bank row of it: whichever commits
+    first, the other finds the date handled (the occurrence key) and the row is linked to the
+    posted transaction or the posting skipped — one transaction per date, balance consistent."""
+    vz = pg_backend.app
+    tenant = run(vz.signup(SignupRequest("Race", f"{uuid.uuid4().hex}@example.com", "R"))).tenant.id
+    account = run(vz.create_account(NewAccount(tenant, "Main", "checking", "BRL", "1000.00"))).id
+    first = date(2026, 3, 1)
+    run(vz.create_schedule(NewSchedule(tenant, account, "Gym", "-10.00", "FREQ=WEEKLY", first, payee="GYM SMART",
+                                       tolerance="1.00")))  # fmt: skip
+    rounds = 10
+
+    async def race(i: int) -> None:
+        day = first + timedelta(days=7 * i)  # a week apart: beyond the import's own 3-day same-amount dedup
+        text = f"date,text,amount\n{day.isoformat()},GYM SMART,-10.50\n"
+        parsed = parse_csv(text, CsvMapping("date", "text", amount_column="amount"), "BRL")
+        post = vz.post_schedules(SchedulePosting(tenant, day))
+        bank = vz.import_statement(StatementUpload(tenant, account, "s.csv", parsed))
+        await asyncio.gather(*((post, bank) if i % 2 else (bank, post)))
+
+    for i in range(rounds):
+        run(race(i))
+
+    async def read() -> tuple[list[Any], int]:
+        async with vz.ports.uow(tenant) as uow:
+            txs = await uow.transactions.all(TransactionFilter(account_ids=(account,)))
+            balance = (await uow.accounts.get(account)).balance.minor  # type: ignore[union-attr]
+        return txs, balance
+
+    txs, balance = run(read())
+    per_day = Counter(t.booked_on for t in txs)
+    assert per_day == {first + timedelta(days=7 * i): 1 for i in range(rounds)}
+    assert all(t.amount.minor == -1050 for t in txs)  # every date is the bank's row
+    assert balance == 100_000 + sum(t.amount.minor for t in txs)

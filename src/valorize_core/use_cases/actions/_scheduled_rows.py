@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
+from valorize_core.model.errors import Contention
 from valorize_core.model.payees import payee_key
 from valorize_core.model.schedules import OccurrenceHandling, Schedule, ScheduleOccurrence, matches_occurrence
 from valorize_core.model.statements.rows import StatementRow
@@ -92,6 +93,11 @@ class ScheduledRows:
         return ScheduledMatch(schedule, due, posted)
 
     async def link(self, match: ScheduledMatch, transaction_id: UUID) -> None:
-        """Record a still-to-come occurrence as linked to the imported ``transaction_id``."""
+        """Record a still-to-come occurrence as linked to the imported ``transaction_id``.
+
+        Raises :class:`Contention` when the posting job recorded the date meanwhile (it
+        committed after this import read the occurrences): the import runs again and finds the
+        posted transaction to update instead of adding a second one."""
         occurrence = ScheduleOccurrence(match.schedule.id, match.due_on, transaction_id, OccurrenceHandling.LINKED)
-        await self._uow.schedules.record(occurrence)
+        if not await self._uow.schedules.record(occurrence):
+            raise Contention("the occurrence was posted during the import")

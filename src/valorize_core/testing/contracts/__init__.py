@@ -30,6 +30,11 @@ from valorize_core.testing.contracts.repositories import (
     RuleRepositoryContract,
     RuleSuggestionRepositoryContract,
 )
+from valorize_core.testing.contracts.schedules import (
+    BalanceAlertRepositoryContract,
+    ScheduleRepositoryContract,
+    SubscriptionRepositoryContract,
+)
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
 from valorize_core.testing.contracts.unit_of_work import CommitPipelineContract, UnitOfWorkContract
 from valorize_core.testing.contracts.vector_index import VectorIndexContract
@@ -37,6 +42,7 @@ from valorize_core.testing.contracts.vector_index import VectorIndexContract
 __all__ = [
     "AccountRepositoryContract",
     "AllRepositoryContracts",
+    "BalanceAlertRepositoryContract",
     "BudgetRepositoryContract",
     "CacheContract",
     "CategoryRepositoryContract",
@@ -51,6 +57,8 @@ __all__ = [
     "PortsContract",
     "RuleRepositoryContract",
     "RuleSuggestionRepositoryContract",
+    "ScheduleRepositoryContract",
+    "SubscriptionRepositoryContract",
     "TransactionRepositoryContract",
     "UnitOfWorkContract",
     "VectorIndexContract",
@@ -69,6 +77,9 @@ class AllRepositoryContracts(
     JobRepositoryContract,
     NotificationRepositoryContract,
     RuleSuggestionRepositoryContract,
+    ScheduleRepositoryContract,
+    SubscriptionRepositoryContract,
+    BalanceAlertRepositoryContract,
     PayeeMemoryContract,
     IdentityContract,
     VectorIndexContract,

@@ -138,6 +138,9 @@ def test_a_paused_schedule_posts_nothing_and_a_deleted_one_is_gone(world: World)
     run(world.vz.change_schedule(ScheduleChange(world.tenant, rent, active=False)))
     posted = run(world.vz.post_schedules(SchedulePosting(world.tenant, date(2026, 1, 6))))
     assert all(tx.description != "Rent" for tx in posted)
+    world.clock.set(datetime(2026, 3, 1, 9, tzinfo=UTC))  # resumed in March: January and February stay skipped
+    resumed = run(world.vz.change_schedule(ScheduleChange(world.tenant, rent, active=True)))
+    assert resumed.next_due == date(2026, 3, 5)
     run(world.vz.delete_schedule(ScheduleDeletion(world.tenant, rent)))
     world.fails_cleanly(world.vz.get_schedule(ScheduleQuery(world.tenant, rent)), NotFound)
 

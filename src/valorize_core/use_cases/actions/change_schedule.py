@@ -21,7 +21,8 @@ __all__ = ["ChangeSchedule", "DeleteSchedule", "ScheduleChange", "ScheduleDeleti
 @dataclass(frozen=True, slots=True)
 class ScheduleChange:
     """What to change (``None``: keep). A new ``amount`` applies to a single-split schedule; a
-    new ``rule`` restarts ``next_due`` from the first date not yet handled."""
+    new ``rule`` restarts ``next_due`` from the first date not yet handled; resuming a paused
+    schedule skips the dates it missed (from today on)."""
 
     tenant_id: UUID
     schedule_id: UUID
@@ -69,6 +70,11 @@ class ChangeSchedule:
                 changed = replace(changed, window_days=command.window_days)
             if command.active is not None:
                 changed = replace(changed, active=command.active)
+                if command.active and not current.active and changed.next_due is not None:
+                    # Resumed: the dates missed while paused stay skipped (not posted in a burst).
+                    today = self._ports.clock.now().date()
+                    changed = replace(changed, next_due=next_due(self._ports.recurrence, changed,
+                                                                 max(changed.next_due, today)))  # fmt: skip
             if command.rule is not None:
                 rule = self._ports.recurrence.normalize(command.rule, changed.starts_on)
                 handled = await uow.schedules.occurrences(changed.id)

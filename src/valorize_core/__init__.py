@@ -29,12 +29,14 @@ from valorize_core.use_cases.actions.create_rule import NewRule
 from valorize_core.use_cases.actions.create_schedule import NewSchedule
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.decide_subscription import SubscriptionDecision
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.set_budget import BudgetInput
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.forecast import ForecastQuery
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
+from valorize_core.use_cases.queries.subscriptions import FoundSubscriptionsQuery
 
 __all__ = [
     "Account",
@@ -53,6 +55,7 @@ __all__ = [
     "CurrencyMismatch",
     "DomainError",
     "ForecastQuery",
+    "FoundSubscriptionsQuery",
     "InvalidMoney",
     "Ledger",
     "Money",
@@ -73,6 +76,7 @@ __all__ = [
     "SignupRequest",
     "Split",
     "SplitInput",
+    "SubscriptionDecision",
     "Transaction",
     "TransactionFilter",
     "TransactionQuery",

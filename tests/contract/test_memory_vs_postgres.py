@@ -26,6 +26,7 @@ from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import (
     BudgetInput,
     ForecastQuery,
+    FoundSubscriptionsQuery,
     NewAccount,
     NewCategory,
     NewRule,
@@ -44,6 +45,7 @@ from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
+from valorize_core.use_cases.actions.check_balances import BalanceCheck
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection
 from valorize_core.use_cases.actions.delete_category import CategoryDeletion
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
@@ -244,6 +246,7 @@ class Parity(RuleBasedStateMachine):
             NewSchedule(self.tenant, account, "Plan", amount, rule_text, start, category_id=category)
         ))  # fmt: skip
         both(self, lambda app: app.post_schedules(SchedulePosting(self.tenant, post_on)))
+        both(self, lambda app: app.check_balances(BalanceCheck(self.tenant, post_on)))
         both(self, lambda app: app.list_schedules(SchedulesQuery(self.tenant)))
 
     def walk(self, limit: int, **filters: Any) -> int:
@@ -282,6 +285,7 @@ class Parity(RuleBasedStateMachine):
         )
         both(self, lambda app: app.report(ReportQuery(self.tenant, "net_worth", date(2026, 1, 1), date(2026, 4, 1))))
         both(self, lambda app: app.forecast(ForecastQuery(self.tenant, days=60, estimate=True)))
+        both(self, lambda app: app.find_subscriptions(FoundSubscriptionsQuery(self.tenant)))
 
 
 def test_memory_and_postgres_agree(pg_backend: PostgresBackend) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from world import World, run
 
-from valorize_core import ForecastQuery, NewSchedule, NewTransaction, NewTransfer, SchedulePosting
+from valorize_adapters.recurrence.rrule import DateutilRecurrence
+from valorize_core import ForecastQuery, NewSchedule, NewTransaction, NewTransfer, SchedulePosting, Valorize
 from valorize_core.model.errors import NotFound, ValidationError
 from valorize_core.model.notifications import notification_for
 from valorize_core.model.statements import CsvMapping, parse_csv
@@ -208,3 +210,29 @@ def test_a_projected_dip_is_announced_once_per_day_below_and_threshold(world: Wo
     world.fails_cleanly(world.vz.remove_balance_alert(AlertRemoval(t, world.checking)), NotFound)
     run(world.vz.remove_balance_alert(AlertRemoval(t, world.savings)))
     assert run(world.vz.list_balance_alerts(AlertsQuery(t))) == []
+
+
+class CountingEngine(DateutilRecurrence):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def between(self, rule: str, starts_on: date, first: date, last: date, limit: int = 1000) -> list[date]:
+        self.calls += 1
+        return super().between(rule, starts_on, first, last, limit)
+
+
+def test_matching_a_large_import_evaluates_each_rule_once(world: World) -> None:
+    engine = CountingEngine()
+    vz = Valorize(replace(world.backend.ports, recurrence=engine))
+    t = world.tenant
+    for name in ("Gym", "Rent", "Coffee"):
+        run(vz.create_schedule(NewSchedule(t, world.checking, name, "-9.00", "FREQ=DAILY", date(2024, 1, 1))))
+    engine.calls = 0
+    rows = [
+        (f"{date(2025, 1, 1) + timedelta(days=i % 700)}", f"SHOP {i}", f"-{i % 50 + 1}.{i % 100:02d}")
+        for i in range(2000)
+    ]
+    text = "date,text,amount\n" + "".join(f"{d},{x},{a}\n" for d, x, a in rows)
+    parsed = parse_csv(text, CsvMapping("date", "text", amount_column="amount"), "BRL")
+    run(vz.import_statement(StatementUpload(t, world.checking, "big.csv", parsed)))
+    assert engine.calls == 3  # once per schedule, not once per row and schedule

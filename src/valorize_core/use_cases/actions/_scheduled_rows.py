@@ -15,13 +15,20 @@ Each occurrence is claimed by one row of a file at most; the closest due date wi
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
 from valorize_core.model.errors import Contention
 from valorize_core.model.payees import payee_key
-from valorize_core.model.schedules import OccurrenceHandling, Schedule, ScheduleOccurrence, matches_occurrence
+from valorize_core.model.schedules import (
+    MAX_MATCH_WINDOW,
+    OccurrenceHandling,
+    Schedule,
+    ScheduleOccurrence,
+    matches_occurrence,
+)
 from valorize_core.model.statements.rows import StatementRow
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
@@ -42,22 +49,29 @@ class ScheduledMatch:
 class ScheduledRows:
     """The account's schedules and their handled occurrences near a file's dates."""
 
-    def __init__(self, uow: UnitOfWork, ports: Ports, schedules: list[Schedule],
+    def __init__(self, uow: UnitOfWork, schedules: list[tuple[Schedule, list[date]]],
                  handled: dict[tuple[UUID, date], ScheduleOccurrence]) -> None:  # fmt: skip
-        self._uow, self._ports = uow, ports
-        self._schedules = schedules
+        self._uow = uow
+        self._schedules = schedules  # each with its due dates over the file's span, ascending
         self._handled = handled
         self._claimed: set[tuple[UUID, date]] = set()
 
     @classmethod
     async def load(cls, uow: UnitOfWork, ports: Ports, account_id: UUID, rows: list[StatementRow]) -> ScheduledRows:
-        """Read what matching the rows needs (nothing when the account has no active schedule)."""
+        """Read what matching the rows needs (nothing when the account has no active schedule).
+        Each schedule's rule is evaluated once, over the file's dates and the widest window, so
+        matching a row is a binary search, whatever the number of rows."""
         schedules = [s for s in await uow.schedules.list() if s.account_id == account_id and s.active] if rows else []
         handled: dict[tuple[UUID, date], ScheduleOccurrence] = {}
-        for schedule in schedules:
-            for o in await uow.schedules.occurrences(schedule.id):
-                handled[(o.schedule_id, o.due_on)] = o
-        return cls(uow, ports, schedules, handled)
+        dated: list[tuple[Schedule, list[date]]] = []
+        if schedules:
+            window = timedelta(days=MAX_MATCH_WINDOW)
+            first, last = min(r.booked_on for r in rows) - window, max(r.booked_on for r in rows) + window
+            for schedule in schedules:
+                dated.append((schedule, ports.recurrence.between(schedule.rule, schedule.starts_on, first, last)))
+                for o in await uow.schedules.occurrences(schedule.id):
+                    handled[(o.schedule_id, o.due_on)] = o
+        return cls(uow, dated, handled)
 
     async def match(self, row: StatementRow) -> ScheduledMatch | None:
         """The occurrence ``row`` is, claimed for it, or ``None``."""
@@ -65,11 +79,10 @@ class ScheduledRows:
             return None
         key = payee_key(row.payee or row.description)
         best: tuple[int, str, Schedule, date] | None = None
-        for s in self._schedules:
+        for s, dates in self._schedules:
             window = timedelta(days=s.window_days)
-            for due in self._ports.recurrence.between(
-                s.rule, s.starts_on, row.booked_on - window, row.booked_on + window
-            ):
+            start, stop = bisect_left(dates, row.booked_on - window), bisect_right(dates, row.booked_on + window)
+            for due in dates[start:stop]:
                 if (s.id, due) in self._claimed:
                     continue
                 handled = self._handled.get((s.id, due))

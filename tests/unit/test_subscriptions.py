@@ -13,6 +13,8 @@ from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.events import SubscriptionPriceRose, SubscriptionStopped
 from valorize_core.model.notifications import notification_for
 from valorize_core.model.subscriptions import Cadence
+from valorize_core.runtime.relay import follow_up_tasks
+from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.use_cases.actions.decide_subscription import SubscriptionDecision
 from valorize_core.use_cases.actions.watch_subscriptions import SubscriptionWatch
 from valorize_core.use_cases.queries.list_schedules import ScheduleQuery
@@ -102,3 +104,21 @@ def test_a_price_rise_and_a_stop_are_announced_once(world: World) -> None:
     outbox = [e.name for e in world.backend.store.outbox]
     assert outbox.count("subscription.price_rose") == 1
     assert outbox.count("subscription.stopped") == 1
+
+
+def test_the_new_events_are_notified_and_announced_on_the_channel(world: World) -> None:
+    seed_history(world)
+    found = {f.payee_key: f for f in run(world.vz.find_subscriptions(FoundSubscriptionsQuery(world.tenant)))}
+    run(world.vz.confirm_subscription(SubscriptionDecision(world.tenant, found["netflix com"].id)))
+    charge(world, date(2026, 1, 15), "NETFLIX.COM", "-44.90")
+    events = run(world.vz.watch_subscriptions(SubscriptionWatch(world.tenant, date(2026, 1, 16))))
+    events += run(world.vz.watch_subscriptions(SubscriptionWatch(world.tenant, date(2026, 3, 1))))
+    runner = TaskRunner(world.vz)
+    for event in events:
+        (notify,) = [t for t in follow_up_tasks(event) if t.name == "notify"]
+        assert run(runner.run(notify)).outcome is TaskOutcome.DONE
+    data = world.backend.store.data(world.tenant)
+    titles = sorted(n.title for n in data.notifications.values())
+    assert titles == ["Netflix Com costs more", "Netflix Com seems to have stopped"]
+    created = [e for e in world.backend.store.outbox if e.name == "notification.created"]
+    assert len(created) == 2  # what the realtime channel receives, with the events themselves

@@ -22,17 +22,23 @@ from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.rates import Rate, RateBook
 from valorize_core.model.rules import Condition, ConditionGroup, Rule
+from valorize_core.model.schedules import Schedule
 from valorize_core.model.transactions import Split, Transaction, Transfer
 from valorize_core.use_cases.actions.create_account import NewAccount
 from valorize_core.use_cases.actions.create_category import NewCategory
 from valorize_core.use_cases.actions.create_rule import NewRule
+from valorize_core.use_cases.actions.create_schedule import NewSchedule
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
+from valorize_core.use_cases.actions.decide_subscription import SubscriptionDecision
+from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.set_budget import BudgetInput
 from valorize_core.use_cases.actions.set_rates import NewRates, RateImport, RateInput
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.forecast import ForecastQuery
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
+from valorize_core.use_cases.queries.subscriptions import FoundSubscriptionsQuery
 
 __all__ = [
     "Account",
@@ -50,6 +56,8 @@ __all__ = [
     "Currency",
     "CurrencyMismatch",
     "DomainError",
+    "ForecastQuery",
+    "FoundSubscriptionsQuery",
     "InvalidMoney",
     "Ledger",
     "Money",
@@ -57,6 +65,7 @@ __all__ = [
     "NewCategory",
     "NewRates",
     "NewRule",
+    "NewSchedule",
     "NewTransaction",
     "NewTransfer",
     "NotFound",
@@ -69,9 +78,12 @@ __all__ = [
     "RateInput",
     "Rollover",
     "Rule",
+    "Schedule",
+    "SchedulePosting",
     "SignupRequest",
     "Split",
     "SplitInput",
+    "SubscriptionDecision",
     "Transaction",
     "TransactionFilter",
     "TransactionQuery",

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from valorize_core.use_cases.actions.apply_rules import ApplyRules
 from valorize_core.use_cases.actions.categorize_batch import CategorizeBatch
+from valorize_core.use_cases.actions.change_schedule import ChangeSchedule, DeleteSchedule
+from valorize_core.use_cases.actions.check_balances import CheckBalances, RemoveBalanceAlert, SetBalanceAlert
 from valorize_core.use_cases.actions.correct_category import CorrectCategories, CorrectCategory
 from valorize_core.use_cases.actions.create_account import CreateAccount
 from valorize_core.use_cases.actions.create_category import CreateCategory
 from valorize_core.use_cases.actions.create_rule import CreateRule
+from valorize_core.use_cases.actions.create_schedule import CreateSchedule
 from valorize_core.use_cases.actions.create_transaction import CreateTransaction
 from valorize_core.use_cases.actions.create_transfer import CreateTransfer
 from valorize_core.use_cases.actions.decide_rule_suggestion import AcceptRuleSuggestion, DismissRuleSuggestion
+from valorize_core.use_cases.actions.decide_subscription import ConfirmSubscription, DismissSubscription
 from valorize_core.use_cases.actions.delete_account import DeleteAccount
 from valorize_core.use_cases.actions.delete_budget import DeleteBudget
 from valorize_core.use_cases.actions.delete_category import DeleteCategory
@@ -27,6 +31,7 @@ from valorize_core.use_cases.actions.import_statement import ImportStatement, Re
 from valorize_core.use_cases.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
+from valorize_core.use_cases.actions.post_schedules import PostSchedules
 from valorize_core.use_cases.actions.request_job import RequestJob
 from valorize_core.use_cases.actions.set_budget import SetBudget
 from valorize_core.use_cases.actions.set_rates import ImportRates, SetRates
@@ -36,8 +41,10 @@ from valorize_core.use_cases.actions.update_account import UpdateAccount
 from valorize_core.use_cases.actions.update_category import UpdateCategory
 from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
+from valorize_core.use_cases.actions.watch_subscriptions import WatchSubscriptions
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
+from valorize_core.use_cases.queries.forecast import GetForecast, ListBalanceAlerts
 from valorize_core.use_cases.queries.get_account import GetAccount
 from valorize_core.use_cases.queries.get_import import GetImport
 from valorize_core.use_cases.queries.get_job import GetJob
@@ -51,10 +58,12 @@ from valorize_core.use_cases.queries.list_notifications import ListNotifications
 from valorize_core.use_cases.queries.list_rates import ListRates
 from valorize_core.use_cases.queries.list_rule_suggestions import ListRuleSuggestions
 from valorize_core.use_cases.queries.list_rules import ListRules
+from valorize_core.use_cases.queries.list_schedules import GetSchedule, ListSchedules
 from valorize_core.use_cases.queries.list_tokens import ListTokens
 from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
+from valorize_core.use_cases.queries.subscriptions import FindSubscriptions, ListTrackedSubscriptions
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories, SuggestCategoriesMany
 from valorize_core.use_cases.queries.tenant_settings import GetTenantSettings
 
@@ -126,6 +135,23 @@ class Valorize:
         self.list_rates = ListRates(ports)
         self.set_reporting_currency = SetReportingCurrency(ports)
         self.tenant_settings = GetTenantSettings(ports)
+        # schedules, forecast
+        self.create_schedule = CreateSchedule(ports)
+        self.change_schedule = ChangeSchedule(ports)
+        self.delete_schedule = DeleteSchedule(ports)
+        self.list_schedules = ListSchedules(ports)
+        self.get_schedule = GetSchedule(ports)
+        self.post_schedules = PostSchedules(ports)
+        self.forecast = GetForecast(ports)
+        self.set_balance_alert = SetBalanceAlert(ports)
+        self.remove_balance_alert = RemoveBalanceAlert(ports)
+        self.list_balance_alerts = ListBalanceAlerts(ports)
+        self.check_balances = CheckBalances(ports)
+        self.find_subscriptions = FindSubscriptions(ports)
+        self.list_tracked_subscriptions = ListTrackedSubscriptions(ports)
+        self.confirm_subscription = ConfirmSubscription(ports)
+        self.dismiss_subscription = DismissSubscription(ports)
+        self.watch_subscriptions = WatchSubscriptions(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

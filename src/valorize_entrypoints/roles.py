@@ -12,7 +12,10 @@ production roles run across processes, with the same guarantees:
 - the **version feed** keeps the near cache of a process that serves cached reads current
   (api, dev; with Redis);
 - the **backplane heartbeat** keeps a realtime server's presence members alive for the other
-  instances (realtime, dev; with Redis).
+  instances (realtime, dev; with Redis);
+- the **scheduler** asks, every ``schedule_tick`` seconds, for the posting of due schedule
+  occurrences (worker, dev; not with Cloud Tasks, where Cloud Scheduler calls the worker's
+  ``POST /schedules/tick``). Ticks of one slot are one task, posting is once per date.
 
 Every granian worker process of a role runs the role's jobs: each is safe run many times.
 """
@@ -35,6 +38,7 @@ from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_adapters.redis.cache import RedisVersionFeed
+from valorize_core.runtime.scheduling import run_ticks
 from valorize_entrypoints.delivery import HttpDelivery, InProcessDelivery
 
 if TYPE_CHECKING:
@@ -66,15 +70,17 @@ class JobKind(enum.StrEnum):
     DISPATCHER = "dispatcher"
     VERSION_FEED = "version feed"
     HEARTBEAT = "backplane heartbeat"
+    SCHEDULER = "scheduler"
 
 
 _S, _D, _V, _H = JobKind.SWEEPER, JobKind.DISPATCHER, JobKind.VERSION_FEED, JobKind.HEARTBEAT
+_T = JobKind.SCHEDULER
 
 ROLE_JOBS: Mapping[Role, frozenset[JobKind]] = {
     Role.API: frozenset({_S, _V}),
-    Role.WORKER: frozenset({_S, _D}),
+    Role.WORKER: frozenset({_S, _D, _T}),
     Role.REALTIME: frozenset({_H}),
-    Role.DEV: frozenset({_S, _D, _V, _H}),
+    Role.DEV: frozenset({_S, _D, _V, _H, _T}),
     Role.DISPATCH: frozenset({_D}),
     Role.COMMAND: frozenset(),
 }
@@ -105,6 +111,9 @@ def jobs_for(
         jobs.append(Job(_V, _until_stopped(RedisVersionFeed(settings.redis_url, runtime.near).run)))
     if realtime is not None and _H in wanted and isinstance(realtime.backplane, RedisBackplane):
         jobs.append(Job(_H, _heartbeat(realtime.backplane)))
+    if runtime is not None and _T in wanted and settings.task_queue != "cloudtasks":
+        directory, queue, clock = runtime.backend.schedules, runtime.task_queue, runtime.app.ports.clock
+        jobs.append(Job(_T, lambda stop: run_ticks(directory, queue, clock, stop, settings.schedule_tick)))
     return jobs
 
 

@@ -92,6 +92,8 @@ class Settings:
             when ``redis_url`` is set (shared by every process), else per process.
         rate_limit_failed_auth: requests with a bearer token that does not authenticate, per
             client address and window (``off`` disables it).
+        schedule_tick: seconds between the scheduler job's asks for due schedule occurrences
+            (worker and dev roles with the local or in-memory queue).
     """
 
     backend: str = "postgres"
@@ -135,6 +137,7 @@ class Settings:
     max_json_depth: int = 32
     rate_limit_per_token: str = "6000/minute"
     rate_limit_failed_auth: str = "30/minute"
+    schedule_tick: int = 300
 
     @property
     def encryption_master_key(self) -> bytes:
@@ -191,6 +194,8 @@ class Settings:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
         if settings.realtime_public_url and not re.fullmatch(r"wss?://[^/\s?#]+/?", settings.realtime_public_url):
             raise ValueError("VALORIZE_REALTIME_PUBLIC_URL must be ws://host[:port] or wss://host[:port]")
+        if settings.schedule_tick < 1:
+            raise ValueError("VALORIZE_SCHEDULE_TICK must be at least 1 (second)")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

@@ -27,13 +27,21 @@ from litestar.params import FromPath
 
 from valorize_adapters.cloudtasks import InvalidCaller
 from valorize_core.ports.task_queue import Task
+from valorize_core.runtime.scheduling import tick
 from valorize_core.runtime.tasks import TaskOutcome
 from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.container import Runtime
 from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery
 from valorize_entrypoints.logs import SAFE_REQUEST_ID
 
-__all__ = ["SECRET_HEADER", "HttpDelivery", "TaskController", "create_worker_app", "worker_app"]
+__all__ = [
+    "SECRET_HEADER",
+    "HttpDelivery",
+    "ScheduleTickController",
+    "TaskController",
+    "create_worker_app",
+    "worker_app",
+]
 
 log = logging.getLogger("valorize.worker")
 
@@ -102,6 +110,27 @@ class TaskController(Controller):
         return _answer(200, {"outcome": result.outcome.value, "detail": result.detail})
 
 
+class ScheduleTickController(Controller):
+    """``POST /schedules/tick``: Cloud Scheduler's call, as trusted as a task delivery. It
+    enqueues one ``post_schedules`` task per tenant with an occurrence due
+    (:mod:`valorize_core.runtime.scheduling`); 503 asks Cloud Scheduler to retry."""
+
+    path = "/schedules"
+    include_in_schema = False
+
+    @post("/tick", status_code=200)
+    async def run_tick(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[Any]:
+        if not await _trusted(request, runtime):
+            return _answer(401, {"error": "not a trusted caller"})
+        try:
+            tenants = await tick(runtime.backend.schedules, runtime.task_queue, runtime.app.ports.clock)
+        except Exception:
+            log.exception("schedule tick failed; asking for a retry")
+            return _answer(503, {"outcome": "retry"}, {"Retry-After": "5"})
+        log.info("schedule tick", extra={"fields": {"tenants": tenants}})
+        return _answer(200, {"tenants": tenants})
+
+
 def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
 
@@ -127,7 +156,7 @@ def create_worker_app(container: Any) -> Litestar:
     container.role.override(Role.WORKER)  # its jobs: the sweeper, and the local queue's dispatcher
     configure_logging(json_lines=container.settings().log_json)
     return Litestar(
-        route_handlers=[TaskController, health],
+        route_handlers=[TaskController, ScheduleTickController, health],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         lifespan=[serving(container)],
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -119,6 +120,9 @@ class World:
                     "transactions": await uow.transactions.all(TransactionFilter()),
                     "budgets": await uow.budgets.list(),
                     "rules": await uow.rules.list(),
+                    "schedules": await uow.schedules.list(),
+                    "subscriptions": await uow.subscriptions.list(),
+                    "balance_alerts": await uow.balance_alerts.list(),
                     "suggestions": await uow.rule_suggestions.list(),
                     "notifications": await uow.notifications.list(200),
                     "tokens": await uow.identity.list_tokens(),
@@ -162,6 +166,12 @@ def build_world(client: TestClient[Any]) -> World:
     budget = {"category_id": ids["category_id"], "limit": "500.00", "currency": "BRL"}
     ids["budget_id"] = owner.post("/api/budgets", budget).json()["id"]
     ids["rule_id"] = owner.post("/api/rules", _rule(ids)).json()["id"]
+    ids["schedule_id"] = owner.post("/api/schedules", _schedule(ids)).json()["id"]
+    today = datetime.now(UTC).date()
+    for months in range(4):  # a monthly charge: a subscription found
+        owner.tx(ids["other_account"], (today - timedelta(days=30 * months)).isoformat(), "NETFLIX.COM", "-39.90")
+    (found,) = owner.get("/api/subscriptions").json()
+    ids["subscription_id"] = found["id"]
     job = owner.post("/api/reports", {"kind": "cash_flow", "start": "2026-11-01", "end": "2026-11-30"})
     ids["job_id"] = job.json()["id"]
     run_background_tasks(client)
@@ -187,6 +197,11 @@ def _rule(ids: dict[str, str]) -> dict[str, Any]:
         },
         "actions": [{"type": "set_category", "category_id": ids["category_id"]}],
     }
+
+
+def _schedule(ids: dict[str, str]) -> dict[str, Any]:
+    return {"account_id": ids["account_id"], "name": "Rent", "amount": "-900.00", "rule": "FREQ=MONTHLY",
+            "starts_on": "2030-01-31"}  # fmt: skip
 
 
 def _statement(ids: dict[str, str]) -> dict[str, Any]:
@@ -247,6 +262,9 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
         "json": {"rates": [{"base": "EUR", "quote": "BRL", "on": "2026-11-20", "rate": "6.1"}]}
     },
     "POST /api/rates/ecb": lambda ids: {"files": {"file": ("r.csv", b"Date, BRL\n2026-11-20, 6.1\n", "text/csv")}},
+    "POST /api/schedules": lambda ids: {"json": _schedule(ids)},
+    "PATCH /api/schedules/{schedule_id}": lambda ids: {"json": {"active": False}},
+    "PUT /api/forecast/alerts/{account_id}": lambda ids: {"json": {"threshold": "100.00", "days": 60}},
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
     "POST /broadcasting/user-auth": lambda ids: {"data": {"socket_id": "1.2"}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},
@@ -263,6 +281,7 @@ FOREIGN_STATUS = {
     "POST /api/transfers": _UNKNOWN,
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,
+    "POST /api/schedules": _UNKNOWN,
     "POST /broadcasting/auth": (403,),
 }
 
@@ -273,10 +292,12 @@ FIRST_ALLOWED_OTHERWISE = {
     "GET /schema/{path}": 404,  # no such document
     "GET /app/{path}": 404,  # no such file (the dashboard's files: tests/api/test_dashboard_routes.py)
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
+    "POST /api/subscriptions/{subscription_id}/confirm": 409,  # the other decision took it before
+    "POST /api/subscriptions/{subscription_id}/dismiss": 409,
 }
 
 # Order: reads and creations first, then edits, then deletions (an account last, once empty).
-DELETE_ORDER = ["transaction", "budget", "rule", "category", "members", "account"]
+DELETE_ORDER = ["transaction", "budget", "rule", "schedule", "category", "members", "account"]
 
 
 def _order(key: str) -> tuple[int, int]:

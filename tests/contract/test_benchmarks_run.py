@@ -123,3 +123,12 @@ def test_write_costs_benchmark_quick_mode(tmp_path: Path) -> None:
         assert numbers[side]["miss"]["api_cpu_ms"] > 0
         assert numbers[side]["hit"]["api_cpu_ms"] > 0
     assert "| API CPU (ms) |" in stdout
+
+
+@pytest.mark.slow
+def test_subscription_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_subscriptions", tmp_path)
+    assert numbers["histories"] == 10
+    assert numbers["precision"] > 0.9
+    assert numbers["recall"] > 0.9
+    assert "| precision |" in stdout

@@ -350,7 +350,8 @@ def test_migration_0013_frees_the_files_finished_imports_kept(database_url: str)
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as owner:
             for status in ("completed", "failed"):
                 await owner.execute("UPDATE imports SET status = %s WHERE id = %s", (status, ids[status]))
-            assert [m.version for m in await migrate(url)] == [13]
+            upto = [m for m in available_migrations() if m.version <= 13]  # later migrations are not its subject
+            assert [m.version for m in await migrate(url, upto)] == [13]
             cur = await owner.execute("SELECT id, source IS NOT NULL FROM imports")
             kept = {row[0]: row[1] for row in await cur.fetchall()}
             with pytest.raises(psycopg.errors.CheckViolation):

@@ -22,15 +22,20 @@ from valorize_adapters.memory import ManualClock
 from valorize_adapters.memory.store import MemoryStore
 from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
 from valorize_adapters.postgres import PostgresBackend, PostgresDirectory, PostgresUnitOfWorkFactory
+from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import (
     BudgetInput,
+    ForecastQuery,
+    FoundSubscriptionsQuery,
     NewAccount,
     NewCategory,
     NewRates,
     NewRule,
+    NewSchedule,
     NewTransaction,
     NewTransfer,
     RateInput,
+    SchedulePosting,
     SignupRequest,
     SplitInput,
     TransactionQuery,
@@ -42,6 +47,7 @@ from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
+from valorize_core.use_cases.actions.check_balances import BalanceCheck
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection
 from valorize_core.use_cases.actions.delete_category import CategoryDeletion
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
@@ -51,6 +57,7 @@ from valorize_core.use_cases.actions.update_transaction import TransactionChange
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import BudgetStatusQuery
 from valorize_core.use_cases.queries.list_accounts import AccountsQuery
+from valorize_core.use_cases.queries.list_schedules import SchedulesQuery
 from valorize_core.use_cases.queries.reports import ReportQuery
 
 pytestmark = pytest.mark.slow
@@ -95,12 +102,22 @@ class Parity(RuleBasedStateMachine):
         clock = ManualClock()
         self.memory = Valorize(
             Ports(
-                MemoryUnitOfWorkFactory(store := MemoryStore()), clock, SeededIds(seed, now_ms), MemoryDirectory(store)
+                MemoryUnitOfWorkFactory(store := MemoryStore()),
+                clock,
+                SeededIds(seed, now_ms),
+                MemoryDirectory(store),
+                recurrence=DateutilRecurrence(),
             )
         )
         pool = self.backend.pool
         self.postgres = Valorize(
-            Ports(PostgresUnitOfWorkFactory(pool), clock, SeededIds(seed, now_ms), PostgresDirectory(pool))
+            Ports(
+                PostgresUnitOfWorkFactory(pool),
+                clock,
+                SeededIds(seed, now_ms),
+                PostgresDirectory(pool),
+                recurrence=DateutilRecurrence(),
+            )
         )
         email = f"parity-{seed}@example.com"
         signups = [run(app.signup(SignupRequest("Parity", email, "P"))) for app in (self.memory, self.postgres)]
@@ -221,6 +238,26 @@ class Parity(RuleBasedStateMachine):
         parsed = parse_csv(text, MAPPING, "BRL")
         both(self, lambda app: app.import_statement(StatementUpload(self.tenant, account, "s.csv", parsed)))
 
+    @rule(
+        data=st.data(),
+        amount=AMOUNTS,
+        start=DAYS,
+        rule_text=st.sampled_from(["FREQ=WEEKLY;BYDAY=MO", "FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=DAILY;INTERVAL=9",
+                                   "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=HOURLY"]),
+        post_on=DAYS,
+    )  # fmt: skip
+    def schedule(self, data: st.DataObject, amount: str, start: date, rule_text: str, post_on: date) -> None:
+        if not self.accounts:
+            return
+        account = data.draw(st.sampled_from([*self.accounts, NO_SUCH_ACCOUNT]))
+        category = data.draw(st.sampled_from([None, *self.categories]))
+        both(self, lambda app: app.create_schedule(
+            NewSchedule(self.tenant, account, "Plan", amount, rule_text, start, category_id=category)
+        ))  # fmt: skip
+        both(self, lambda app: app.post_schedules(SchedulePosting(self.tenant, post_on)))
+        both(self, lambda app: app.check_balances(BalanceCheck(self.tenant, post_on)))
+        both(self, lambda app: app.list_schedules(SchedulesQuery(self.tenant)))
+
     def walk(self, limit: int, **filters: Any) -> int:
         """Page through a filtered list on both sides; return how many rows were seen."""
         cursor, seen = None, 0
@@ -262,6 +299,8 @@ class Parity(RuleBasedStateMachine):
         for kind in ("spend_by_category", "net_worth", "spend_by_tag"):
             query = ReportQuery(self.tenant, kind, date(2026, 1, 1), date(2026, 4, 1), "BRL")
             both(self, lambda app, query=query: app.report(query))
+        both(self, lambda app: app.forecast(ForecastQuery(self.tenant, days=60, estimate=True)))
+        both(self, lambda app: app.find_subscriptions(FoundSubscriptionsQuery(self.tenant)))
 
 
 def test_memory_and_postgres_agree(pg_backend: PostgresBackend) -> None:

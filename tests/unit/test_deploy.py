@@ -124,6 +124,17 @@ def test_the_worker_is_internal_and_only_the_tasks_identity_may_call_it() -> Non
     assert variables["realtime_min_instances"]["default"] >= 1
 
 
+def test_cloud_scheduler_asks_the_worker_to_post_due_schedules_as_the_tasks_identity() -> None:
+    job = resources("run", "google_cloud_scheduler_job")["schedules"]
+    target = block(job, "http_target")
+    assert target["http_method"] == "POST"
+    assert target["uri"] == "${local.worker_url}/schedules/tick"
+    token = block(target, "oidc_token")
+    assert token["service_account_email"] == '${var.service_accounts["tasks"]}'
+    assert token["audience"] == "${local.worker_url}"
+    assert job["schedule"] == "${var.schedule_tick_cron}"
+
+
 def test_secrets_never_travel_as_plain_values() -> None:
     run_locals = {k: v for block_ in module("run")["locals"] for k, v in block_.items()}
     for name in run_locals["plain_env"]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory.audit import MemoryAuditSource
 from valorize_adapters.memory.store import MemoryStore
-from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
+from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryScheduleDirectory, MemoryUnitOfWorkFactory
 from valorize_adapters.patterns import default_pattern_engine
+from valorize_adapters.recurrence import default_recurrence_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.ports.clock import Clock
@@ -41,6 +42,8 @@ class InMemoryBackend:
             directory=MemoryDirectory(self.store),
             embedder=embedder,
             patterns=patterns or default_pattern_engine(),
+            recurrence=default_recurrence_engine(),
         )
         self.app = Valorize(self.ports)
         self.audit = MemoryAuditSource(self.store)
+        self.schedules = MemoryScheduleDirectory(self.store)  # which tenants have occurrences due

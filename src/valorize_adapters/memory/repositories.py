@@ -13,6 +13,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound, ValidationError
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Member, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
@@ -22,11 +23,14 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Split, Transaction
 
 __all__ = [
     "MemoryAccounts",
+    "MemoryBalanceAlerts",
     "MemoryBudgets",
     "MemoryCategories",
     "MemoryIdentity",
@@ -37,6 +41,8 @@ __all__ = [
     "MemoryProcessedTasks",
     "MemoryRuleSuggestions",
     "MemoryRules",
+    "MemorySchedules",
+    "MemorySubscriptions",
     "MemoryTransactions",
 ]
 
@@ -92,6 +98,14 @@ class MemoryAccounts(_Tenant):
             raise Conflict("the account has transactions")
         if self._data.accounts.pop(account_id, None) is None:
             raise NotFound("account", account_id)
+        for sub in [x for x in self._data.subscriptions.values() if x.account_id == account_id]:
+            del self._data.subscriptions[sub.id]  # as ON DELETE CASCADE
+        self._data.balance_alerts.pop(account_id, None)
+        self._data.balance_announced = {a for a in self._data.balance_announced if a[0] != account_id}
+        for schedule in [s for s in self._data.schedules.values() if s.account_id == account_id]:
+            del self._data.schedules[schedule.id]  # as ON DELETE CASCADE (and its occurrences)
+            for key in [k for k in self._data.occurrences if k[0] == schedule.id]:
+                del self._data.occurrences[key]
 
     async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
         current = self._data.accounts.get(account_id)
@@ -628,3 +642,105 @@ class MemoryRates:
 
     async def set_reporting_currency(self, code: Currency | None) -> None:
         self._data.reporting_currency = None if code is None else code.code
+
+
+class MemorySchedules(_Tenant):
+    """Schedules of one tenant and their handled occurrences."""
+
+    async def get(self, schedule_id: UUID, *, for_update: bool = False) -> Schedule | None:
+        # Units of work of a tenant run one at a time here: holding is implicit.
+        return self._data.schedules.get(schedule_id)
+
+    async def due(self, day: date) -> list[Schedule]:
+        found = [s for s in self._data.schedules.values() if s.active and s.next_due is not None and s.next_due <= day]
+        return sorted(found, key=lambda s: s.id)
+
+    def _check(self, schedule: Schedule) -> None:
+        if schedule.account_id not in self._data.accounts:
+            raise NotFound("account", schedule.account_id)
+
+    async def add(self, schedule: Schedule) -> None:
+        self._own(schedule.tenant_id)
+        if schedule.id in self._data.schedules:
+            raise Conflict(f"schedule {schedule.id} exists")
+        self._check(schedule)
+        self._data.schedules[schedule.id] = schedule
+
+    async def update(self, schedule: Schedule) -> None:
+        if schedule.id not in self._data.schedules:
+            raise NotFound("schedule", schedule.id)
+        self._check(schedule)
+        self._data.schedules[schedule.id] = schedule
+
+    async def remove(self, schedule_id: UUID) -> None:
+        if self._data.schedules.pop(schedule_id, None) is None:
+            raise NotFound("schedule", schedule_id)
+        for key in [k for k in self._data.occurrences if k[0] == schedule_id]:
+            del self._data.occurrences[key]  # as ON DELETE CASCADE
+        for sub in [x for x in self._data.subscriptions.values() if x.schedule_id == schedule_id]:
+            self._data.subscriptions[sub.id] = replace(sub, schedule_id=None)  # as ON DELETE SET NULL
+
+    async def record(self, occurrence: ScheduleOccurrence) -> bool:
+        if occurrence.schedule_id not in self._data.schedules:
+            raise NotFound("schedule", occurrence.schedule_id)
+        key = (occurrence.schedule_id, occurrence.due_on)
+        if key in self._data.occurrences:
+            return False
+        self._data.occurrences[key] = occurrence
+        return True
+
+    async def occurrences(self, schedule_id: UUID) -> list[ScheduleOccurrence]:
+        found = [o for (s, _), o in self._data.occurrences.items() if s == schedule_id]
+        return sorted(found, key=lambda o: o.due_on)
+
+    async def list(self) -> list[Schedule]:
+        return sorted(self._data.schedules.values(), key=lambda s: (s.name.lower(), s.id))
+
+
+class MemorySubscriptions(_Tenant):
+    """Decided subscriptions of one tenant."""
+
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> TrackedSubscription | None:
+        return self._data.subscriptions.get(subscription_id)
+
+    async def add(self, subscription: TrackedSubscription) -> None:
+        self._own(subscription.tenant_id)
+        if subscription.account_id not in self._data.accounts:
+            raise NotFound("account", subscription.account_id)
+        if subscription.id in self._data.subscriptions or any(
+            x.account_id == subscription.account_id and x.payee_key == subscription.payee_key
+            for x in self._data.subscriptions.values()
+        ):
+            raise Conflict("this subscription was decided before")
+        self._data.subscriptions[subscription.id] = subscription
+
+    async def update(self, subscription: TrackedSubscription) -> None:
+        if subscription.id not in self._data.subscriptions:
+            raise NotFound("subscription", subscription.id)
+        self._data.subscriptions[subscription.id] = subscription
+
+    async def list(self) -> list[TrackedSubscription]:
+        return sorted(self._data.subscriptions.values(), key=lambda x: (x.payee_key, x.id))
+
+
+class MemoryBalanceAlerts(_Tenant):
+    """Low-balance alerts of one tenant."""
+
+    async def put(self, alert: BalanceAlert) -> None:
+        if alert.account_id not in self._data.accounts:
+            raise NotFound("account", alert.account_id)
+        self._data.balance_alerts[alert.account_id] = alert
+
+    async def remove(self, account_id: UUID) -> None:
+        if self._data.balance_alerts.pop(account_id, None) is None:
+            raise NotFound("balance alert", account_id)
+
+    async def announce(self, account_id: UUID, below_on: date, threshold_minor: int) -> bool:
+        key = (account_id, below_on, threshold_minor)
+        if key in self._data.balance_announced:
+            return False
+        self._data.balance_announced.add(key)
+        return True
+
+    async def list(self) -> list[BalanceAlert]:
+        return sorted(self._data.balance_alerts.values(), key=lambda a: a.account_id)

@@ -14,6 +14,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.events import DomainEvent
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Membership, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.notifications import Notification
@@ -21,7 +22,9 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import Rule
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 
 __all__ = ["MemoryStore", "TenantData"]
@@ -60,6 +63,11 @@ class TenantData:
     reporting_currency: str | None = None
     # global default rates written by this unit, moved to ``MemoryStore.shared_rates`` on commit
     shared_rates_staged: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
+    schedules: dict[UUID, Schedule] = field(default_factory=dict)
+    occurrences: dict[tuple[UUID, date], ScheduleOccurrence] = field(default_factory=dict)
+    subscriptions: dict[UUID, TrackedSubscription] = field(default_factory=dict)
+    balance_alerts: dict[UUID, BalanceAlert] = field(default_factory=dict)
+    balance_announced: set[tuple[UUID, date, int]] = field(default_factory=set)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from types import TracebackType
 from uuid import UUID
 
 from valorize_adapters.memory.repositories import (
     MemoryAccounts,
+    MemoryBalanceAlerts,
     MemoryBudgets,
     MemoryCategories,
     MemoryIdentity,
@@ -21,6 +23,8 @@ from valorize_adapters.memory.repositories import (
     MemoryRates,
     MemoryRules,
     MemoryRuleSuggestions,
+    MemorySchedules,
+    MemorySubscriptions,
     MemoryTransactions,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
@@ -30,7 +34,7 @@ from valorize_core.model.identity import ApiToken, Membership, User
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
-__all__ = ["MemoryDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
+__all__ = ["MemoryDirectory", "MemoryScheduleDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
 
 class MemoryUnitOfWork(UnitOfWorkBase):
@@ -62,6 +66,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions, self._store.postings, self.tenant_id)
         self.processed = MemoryProcessedTasks(data, self.tenant_id)
+        self.schedules = MemorySchedules(data, self.tenant_id)
+        self.subscriptions = MemorySubscriptions(data, self.tenant_id)
+        self.balance_alerts = MemoryBalanceAlerts(data, self.tenant_id)
 
     async def _open(self) -> None:
         self._lock = self._store.lock(self.tenant_id)
@@ -151,3 +158,22 @@ class MemoryDirectory:
             if m.user_id == user_id
         ]
         return [m for _, m in sorted(found, key=lambda pair: (pair[0] is None, pair[0], str(pair[1].tenant_id)))]
+
+
+class MemoryScheduleDirectory:
+    """Which tenants have a schedule due, over committed data."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        return sorted(
+            tenant_id
+            for tenant_id, data in list(self._store.tenants.items())
+            if any(s.active and s.next_due is not None and s.next_due <= day for s in data.schedules.values())
+        )
+
+    async def tenants_scheduled(self) -> list[UUID]:
+        return sorted(
+            t for t, data in list(self._store.tenants.items()) if any(s.active for s in data.schedules.values())
+        )

@@ -12,8 +12,9 @@ from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres.audit import PgAuditSource
 from valorize_adapters.postgres.migrate import migrate
 from valorize_adapters.postgres.pool import APP_ROLE, open_pool
-from valorize_adapters.postgres.unit_of_work import PostgresDirectory, PostgresUnitOfWorkFactory
+from valorize_adapters.postgres.unit_of_work import PgScheduleDirectory, PostgresDirectory, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.vector_index import VectorSettings, ensure_vector_index
+from valorize_adapters.recurrence import default_recurrence_engine
 from valorize_adapters.system import SystemClock, TimeOrderedIds
 from valorize_core.app import Valorize
 from valorize_core.ports.clock import Clock
@@ -33,6 +34,7 @@ class PostgresBackend:
         self.ports = ports
         self.app = Valorize(ports)
         self.audit = PgAuditSource(pool)
+        self.schedules = PgScheduleDirectory(pool)  # which tenants have occurrences due
 
     @classmethod
     async def open(
@@ -69,6 +71,7 @@ class PostgresBackend:
             directory=PostgresDirectory(pool),
             embedder=embedder,
             patterns=patterns,
+            recurrence=default_recurrence_engine(),
         )
         return cls(pool, ports)
 

@@ -16,6 +16,7 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound
+from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
@@ -25,13 +26,16 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
+from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.use_cases.cooperative import cooperatively
 
 __all__ = [
     "PgAccounts",
+    "PgBalanceAlerts",
     "PgBudgets",
     "PgCategories",
     "PgIdentity",
@@ -42,6 +46,8 @@ __all__ = [
     "PgProcessedTasks",
     "PgRuleSuggestions",
     "PgRules",
+    "PgSchedules",
+    "PgSubscriptions",
     "PgTransactions",
 ]
 
@@ -878,3 +884,125 @@ def _rate_columns(rates: Sequence[Rate]) -> list[list[Any]]:
         [r.value for r in rates],
         [r.source for r in rates],
     ]
+
+
+class PgSchedules(_Repo):
+    async def get(self, schedule_id: UUID, *, for_update: bool = False) -> Schedule | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM schedules WHERE tenant_id = %s AND id = %s" + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, schedule_id),
+        )
+        return rows.schedule(r) if r else None
+
+    async def due(self, day: date) -> list[Schedule]:
+        rs = await self._s.fetch(
+            "SELECT * FROM schedules WHERE tenant_id = %s AND active AND next_due <= %s ORDER BY id", (self._t, day)
+        )
+        return [rows.schedule(r) for r in rs]
+
+    async def add(self, schedule: Schedule) -> None:
+        await self._s.execute(
+            "INSERT INTO schedules (account_id, name, payee, amount_minor, tolerance_minor, currency, splits, tags,"
+            " rule, starts_on, next_due, window_days, active, created_at, updated_at, tenant_id, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*rows.schedule_params(schedule), schedule.tenant_id, schedule.id),
+        )
+
+    async def update(self, schedule: Schedule) -> None:
+        n = await self._s.execute(
+            "UPDATE schedules SET account_id = %s, name = %s, payee = %s, amount_minor = %s, tolerance_minor = %s,"
+            " currency = %s, splits = %s, tags = %s, rule = %s, starts_on = %s, next_due = %s, window_days = %s,"
+            " active = %s, created_at = %s, updated_at = %s WHERE tenant_id = %s AND id = %s",
+            (*rows.schedule_params(schedule), self._t, schedule.id),
+        )
+        if not n:
+            raise NotFound("schedule", schedule.id)
+
+    async def remove(self, schedule_id: UUID) -> None:
+        if not await self._s.execute("DELETE FROM schedules WHERE tenant_id = %s AND id = %s", (self._t, schedule_id)):
+            raise NotFound("schedule", schedule_id)
+
+    async def record(self, occurrence: ScheduleOccurrence) -> bool:
+        o = occurrence
+        n = await self._s.execute(
+            "INSERT INTO schedule_occurrences (tenant_id, schedule_id, due_on, transaction_id, handling)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self._t, o.schedule_id, o.due_on, o.transaction_id, o.handling.value),
+        )
+        return n == 1
+
+    async def occurrences(self, schedule_id: UUID) -> list[ScheduleOccurrence]:
+        rs = await self._s.fetch(
+            "SELECT * FROM schedule_occurrences WHERE tenant_id = %s AND schedule_id = %s ORDER BY due_on",
+            (self._t, schedule_id),
+        )
+        return [ScheduleOccurrence(r["schedule_id"], r["due_on"], r["transaction_id"], r["handling"]) for r in rs]
+
+    async def list(self) -> list[Schedule]:
+        rs = await self._s.fetch("SELECT * FROM schedules WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
+        return [rows.schedule(r) for r in rs]
+
+
+class PgSubscriptions(_Repo):
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> TrackedSubscription | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM subscriptions WHERE tenant_id = %s AND id = %s"
+            + (" FOR NO KEY UPDATE" if for_update else ""),
+            (self._t, subscription_id),
+        )
+        return rows.subscription(r) if r else None
+
+    async def add(self, subscription: TrackedSubscription) -> None:
+        x = subscription
+        n = await self._s.execute(
+            "INSERT INTO subscriptions (tenant_id, id, account_id, payee_key, payee, cadence, amount_minor, currency,"
+            " status, last_charged, decided_at, schedule_id, stopped_on)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (x.tenant_id, x.id, x.account_id, x.payee_key, x.payee, x.cadence.value, x.amount.minor,
+             x.amount.currency.code, x.status.value, x.last_charged, x.decided_at, x.schedule_id, x.stopped_on),
+        )  # fmt: skip
+        if not n:
+            raise Conflict("this subscription was decided before")
+
+    async def update(self, subscription: TrackedSubscription) -> None:
+        x = subscription
+        n = await self._s.execute(
+            "UPDATE subscriptions SET amount_minor = %s, status = %s, last_charged = %s, schedule_id = %s,"
+            " stopped_on = %s WHERE tenant_id = %s AND id = %s",
+            (x.amount.minor, x.status.value, x.last_charged, x.schedule_id, x.stopped_on, self._t, x.id),
+        )
+        if not n:
+            raise NotFound("subscription", x.id)
+
+    async def list(self) -> list[TrackedSubscription]:
+        rs = await self._s.fetch("SELECT * FROM subscriptions WHERE tenant_id = %s ORDER BY payee_key, id", (self._t,))
+        return [rows.subscription(r) for r in rs]
+
+
+class PgBalanceAlerts(_Repo):
+    async def put(self, alert: BalanceAlert) -> None:
+        await self._s.execute(
+            "INSERT INTO balance_alerts (tenant_id, account_id, threshold_minor, days) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tenant_id, account_id) DO UPDATE SET threshold_minor = EXCLUDED.threshold_minor,"
+            " days = EXCLUDED.days",
+            (self._t, alert.account_id, alert.threshold_minor, alert.days),
+        )
+
+    async def remove(self, account_id: UUID) -> None:
+        n = await self._s.execute(
+            "DELETE FROM balance_alerts WHERE tenant_id = %s AND account_id = %s", (self._t, account_id)
+        )
+        if not n:
+            raise NotFound("balance alert", account_id)
+
+    async def announce(self, account_id: UUID, below_on: date, threshold_minor: int) -> bool:
+        n = await self._s.execute(
+            "INSERT INTO balance_alert_announcements (tenant_id, account_id, below_on, threshold_minor)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self._t, account_id, below_on, threshold_minor),
+        )
+        return n == 1
+
+    async def list(self) -> list[BalanceAlert]:
+        rs = await self._s.fetch("SELECT * FROM balance_alerts WHERE tenant_id = %s ORDER BY account_id", (self._t,))
+        return [BalanceAlert(r["account_id"], r["threshold_minor"], r["days"]) for r in rs]

@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from psycopg.types.json import Jsonb
+
 from valorize_adapters.postgres.restore import restorer
 from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
@@ -20,7 +22,9 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
+from valorize_core.model.schedules import Schedule
 from valorize_core.model.statements.imports import RowError, StatementImport
+from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -181,3 +185,32 @@ def token(r: Row) -> ApiToken:
 
 def rate(r: Row) -> Rate:
     return Rate(currency(r["base"]), currency(r["quote"]), r["rate_date"], r["rate"], r["source"], r["shared"])
+
+
+def schedule(r: Row) -> Schedule:
+    cur = currency(r["currency"])
+    splits = tuple(Split(None if c is None else UUID(c), Money(int(a), cur), m or "") for c, a, m in r["splits"])
+    return Schedule(
+        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], name=r["name"], payee=r["payee"],
+        amount=Money(r["amount_minor"], cur), splits=splits, rule=r["rule"], starts_on=r["starts_on"],
+        next_due=r["next_due"], created_at=r["created_at"], updated_at=r["updated_at"],
+        tolerance=Money(r["tolerance_minor"], cur), tags=tuple(r["tags"]), window_days=r["window_days"],
+        active=r["active"],
+    )  # fmt: skip
+
+
+def schedule_params(s: Schedule) -> tuple[Any, ...]:
+    splits = [[None if x.category_id is None else str(x.category_id), x.amount.minor, x.memo] for x in s.splits]
+    tolerance = s.tolerance.minor if s.tolerance is not None else 0
+    return (s.account_id, s.name, s.payee, s.amount.minor, tolerance, s.amount.currency.code, Jsonb(splits),
+            list(s.tags), s.rule, s.starts_on, s.next_due, s.window_days, s.active, s.created_at,
+            s.updated_at)  # fmt: skip
+
+
+def subscription(r: Row) -> TrackedSubscription:
+    return TrackedSubscription(
+        id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], payee_key=r["payee_key"],
+        payee=r["payee"], cadence=r["cadence"], amount=Money(r["amount_minor"], r["currency"]), status=r["status"],
+        last_charged=r["last_charged"], decided_at=r["decided_at"], schedule_id=r["schedule_id"],
+        stopped_on=r["stopped_on"],
+    )  # fmt: skip

@@ -6,8 +6,9 @@ import copy
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 import psycopg
@@ -18,6 +19,7 @@ from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres import rows
 from valorize_adapters.postgres.repositories import (
     PgAccounts,
+    PgBalanceAlerts,
     PgBudgets,
     PgCategories,
     PgIdentity,
@@ -29,6 +31,8 @@ from valorize_adapters.postgres.repositories import (
     PgRates,
     PgRules,
     PgRuleSuggestions,
+    PgSchedules,
+    PgSubscriptions,
     PgTransactions,
 )
 from valorize_adapters.postgres.session import Session
@@ -41,7 +45,7 @@ from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
-__all__ = ["PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
+__all__ = ["PgScheduleDirectory", "PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 FollowUps = Callable[[DomainEvent], Sequence[Task]]
@@ -103,6 +107,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)
         self.processed = PgProcessedTasks(self.session)
+        self.schedules = PgSchedules(self.session)
+        self.subscriptions = PgSubscriptions(self.session)
+        self.balance_alerts = PgBalanceAlerts(self.session)
 
     async def _close(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -237,3 +244,27 @@ class PostgresDirectory:
             finally:
                 await session.end()
         return [Membership(r["tenant_id"], r["user_id"], r["role"]) for r in found]
+
+
+class PgScheduleDirectory:
+    """Which tenants have a schedule due, read across tenants in the ``directory`` scope."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def _tenants(self, query: LiteralString, params: tuple[Any, ...]) -> list[UUID]:
+        async with self._pool.connection() as conn:
+            session = Session(conn, None, scope="directory")
+            try:
+                found = await session.fetch(query, params)
+            finally:
+                await session.rollback()
+        return [r["tenant_id"] for r in found]
+
+    async def tenants_due(self, day: date) -> list[UUID]:
+        return await self._tenants(
+            "SELECT DISTINCT tenant_id FROM schedules WHERE active AND next_due <= %s ORDER BY tenant_id", (day,)
+        )
+
+    async def tenants_scheduled(self) -> list[UUID]:
+        return await self._tenants("SELECT DISTINCT tenant_id FROM schedules WHERE active ORDER BY tenant_id", ())

@@ -24,6 +24,7 @@ from valorize_core.model.errors import ValidationError
 __all__ = [
     "EVENT_TYPES",
     "AccountBalanceChanged",
+    "BalanceProjectedLow",
     "BudgetThresholdCrossed",
     "DomainEvent",
     "ImportCompleted",
@@ -34,6 +35,8 @@ __all__ = [
     "NotificationCreated",
     "ReportReady",
     "RuleSuggested",
+    "SubscriptionPriceRose",
+    "SubscriptionStopped",
     "TransactionCategorized",
     "TransactionCreated",
     "TransactionDeleted",
@@ -240,6 +243,46 @@ class RuleSuggested(DomainEvent):
     reason: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BalanceProjectedLow(DomainEvent):
+    """An account is projected below its alert threshold (zero unless set); announced once per
+    first day below and threshold."""
+
+    name: ClassVar[str] = "balance.projected_low"
+    account_id: str
+    threshold_minor: int
+    lowest_minor: int
+    lowest_on: str
+    below_on: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionPriceRose(DomainEvent):
+    """A confirmed subscription charged more than its price (announced once per new price)."""
+
+    name: ClassVar[str] = "subscription.price_rose"
+    subscription_id: str
+    account_id: str
+    payee: str
+    old_minor: int
+    new_minor: int
+    currency: str
+    charged_on: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionStopped(DomainEvent):
+    """A confirmed subscription's next charge is overdue (announced once until it comes back)."""
+
+    name: ClassVar[str] = "subscription.stopped"
+    subscription_id: str
+    account_id: str
+    payee: str
+    last_charged: str
+    expected_by: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -258,6 +301,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         JobCompleted,
         NotificationCreated,
         RuleSuggested,
+        SubscriptionPriceRose,
+        SubscriptionStopped,
+        BalanceProjectedLow,
     )
 }
 

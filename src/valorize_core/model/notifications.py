@@ -13,7 +13,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from valorize_core.model.events import BudgetThresholdCrossed, DomainEvent, ImportCompleted, JobCompleted, RuleSuggested
+from valorize_core.model.events import (
+    BalanceProjectedLow,
+    BudgetThresholdCrossed,
+    DomainEvent,
+    ImportCompleted,
+    JobCompleted,
+    RuleSuggested,
+    SubscriptionPriceRose,
+    SubscriptionStopped,
+)
 from valorize_core.model.money import Money, currency
 
 __all__ = ["Notification", "notification_for", "notification_id"]
@@ -68,4 +77,20 @@ def notification_for(event: DomainEvent) -> tuple[str, str, str, dict[str, Any]]
                 "categorize": "Transactions categorized"}.get(event.kind, "Job finished")  # fmt: skip
         title = what if event.status == "completed" else f"{what}: failed"
         return ("job", title, event.summary, {"job_id": event.job_id, "kind": event.kind, "status": event.status})
+    if isinstance(event, BalanceProjectedLow):
+        lowest = Money(event.lowest_minor, currency(event.currency))
+        threshold = Money(event.threshold_minor, currency(event.currency))
+        title = "Balance projected below zero" if event.threshold_minor == 0 else f"Balance projected below {threshold}"
+        body = (f"Scheduled transactions take the account below {threshold} on {event.below_on}; "
+                f"lowest {lowest} on {event.lowest_on}.")  # fmt: skip
+        return ("forecast", title, body, {"account_id": event.account_id, "below_on": event.below_on})
+    if isinstance(event, SubscriptionPriceRose):
+        old, new = _money(event.old_minor, event.currency), _money(event.new_minor, event.currency)
+        body = f"{event.payee} charged {new} on {event.charged_on}, up from {old}."
+        return ("subscription", f"{event.payee} costs more", body,
+                {"subscription_id": event.subscription_id, "account_id": event.account_id})  # fmt: skip
+    if isinstance(event, SubscriptionStopped):
+        body = f"No charge from {event.payee} since {event.last_charged}; one was expected by {event.expected_by}."
+        return ("subscription", f"{event.payee} seems to have stopped", body,
+                {"subscription_id": event.subscription_id, "account_id": event.account_id})  # fmt: skip
     return None

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from valorize_core.model.events import DomainEvent
 from valorize_core.ports.accounts import AccountRepository
+from valorize_core.ports.balance_alerts import BalanceAlertRepository
 from valorize_core.ports.budgets import BudgetRepository
 from valorize_core.ports.categories import CategoryRepository
 from valorize_core.ports.identity import IdentityRepository
@@ -21,6 +22,8 @@ from valorize_core.ports.processed_tasks import ProcessedTaskRepository
 from valorize_core.ports.rates import RateRepository
 from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
+from valorize_core.ports.schedules import ScheduleRepository
+from valorize_core.ports.subscriptions import SubscriptionRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
 
@@ -80,6 +83,21 @@ class UnitOfWork(Protocol):
     @property
     def rates(self) -> RateRepository:
         """The tenant's exchange rates and the global defaults."""
+        ...
+
+    @property
+    def schedules(self) -> ScheduleRepository:
+        """The tenant's schedules and their handled occurrences."""
+        ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository:
+        """The tenant's confirmed and dismissed subscriptions."""
+        ...
+
+    @property
+    def balance_alerts(self) -> BalanceAlertRepository:
+        """The tenant's low-balance alerts and their announcements."""
         ...
 
     @property

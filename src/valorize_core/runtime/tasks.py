@@ -26,9 +26,12 @@ from valorize_core.runtime.pipeline import before_every_commit
 from valorize_core.use_cases.actions._shared import finish_job, index_example
 from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
 from valorize_core.use_cases.actions.categorize_batch import BatchCategorization
+from valorize_core.use_cases.actions.check_balances import BalanceCheck
 from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.use_cases.actions.import_statement import ImportRun
+from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
+from valorize_core.use_cases.actions.watch_subscriptions import SubscriptionWatch
 from valorize_core.use_cases.lookups import require
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -74,6 +77,17 @@ async def _apply_rules(vz: Valorize, task: Task) -> None:
 
 async def _evaluate_budgets(vz: Valorize, task: Task) -> None:
     await vz.evaluate_budgets(BudgetEvaluation(task.tenant_id, param_date(task.payload, "day")))
+
+
+async def _post_schedules(vz: Valorize, task: Task) -> None:
+    """Post the tenant's occurrences due on ``day`` (each schedule and date once, whatever the
+    task id: ticks of one day are separate tasks, and find posted dates taken), then watch its
+    confirmed subscriptions for price rises and stops, and its projected balances against the
+    low-balance alerts (each announced once)."""
+    day = param_date(task.payload, "day")
+    await vz.post_schedules(SchedulePosting(task.tenant_id, day))
+    await vz.watch_subscriptions(SubscriptionWatch(task.tenant_id, day))
+    await vz.check_balances(BalanceCheck(task.tenant_id, day))
 
 
 async def _index_example(vz: Valorize, task: Task) -> None:
@@ -129,6 +143,7 @@ HANDLERS: dict[str, Handler] = {
     "import_statement": _import_statement,
     "apply_rules": _apply_rules,
     "evaluate_budgets": _evaluate_budgets,
+    "post_schedules": _post_schedules,
     "index_example": _index_example,
     "generate_report": _generate_report,
     "notify": _notify,

@@ -36,6 +36,11 @@ from valorize_entrypoints.api.controllers.realtime import (
 )
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
+from valorize_entrypoints.api.controllers.schedules import (
+    ForecastController,
+    ScheduleController,
+    SubscriptionController,
+)
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
@@ -49,7 +54,7 @@ from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.web.routes import web_routes
-from valorize_entrypoints.worker import TaskController
+from valorize_entrypoints.worker import ScheduleTickController, TaskController
 
 __all__ = ["create_app"]
 
@@ -118,11 +123,14 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ImportController,
             JobController,
             NotificationController,
+            ScheduleController,
+            ForecastController,
+            SubscriptionController,
             BroadcastingController,
             UserAuthController,
             PusherApiController,
             PusherUserTerminationController,
-            *([TaskController] if include_worker else []),
+            *([TaskController, ScheduleTickController] if include_worker else []),
             *web_routes(settings),  # the dashboard at / and its files under /app/
         ],
         dependencies={

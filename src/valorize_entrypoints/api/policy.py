@@ -123,6 +123,20 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/rates/ecb": MEMBER,
     "GET /api/settings": VIEWER,
     "PATCH /api/settings": OWNER,  # the tenant's reporting currency changes every member's reports
+    # schedules, the forecast, subscriptions
+    "GET /api/schedules": VIEWER,
+    "POST /api/schedules": MEMBER,
+    "GET /api/schedules/{schedule_id}": VIEWER,
+    "PATCH /api/schedules/{schedule_id}": MEMBER,
+    "DELETE /api/schedules/{schedule_id}": MEMBER,
+    "GET /api/forecast": VIEWER,
+    "GET /api/forecast/alerts": VIEWER,
+    "PUT /api/forecast/alerts/{account_id}": MEMBER,
+    "DELETE /api/forecast/alerts/{account_id}": MEMBER,
+    "GET /api/subscriptions": VIEWER,
+    "GET /api/subscriptions/decided": VIEWER,
+    "POST /api/subscriptions/{subscription_id}/confirm": MEMBER,
+    "POST /api/subscriptions/{subscription_id}/dismiss": MEMBER,
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,
@@ -141,6 +155,7 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /broadcasting/user-auth": VIEWER,  # signs only the caller's own user
     # the worker (mounted in the API only in one-process runs)
     "POST /tasks/{name}": Access.WORKER,
+    "POST /schedules/tick": Access.WORKER,  # Cloud Scheduler's call
 })  # fmt: skip
 
 _TYPED_PARAM = re.compile(r"\{(\w+):\w+\}")

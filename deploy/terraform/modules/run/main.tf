@@ -185,6 +185,37 @@ resource "google_cloud_run_v2_service_iam_member" "worker_invoker" {
   member   = "serviceAccount:${var.service_accounts["tasks"]}"
 }
 
+# Cloud Scheduler -> the worker's POST /schedules/tick, which enqueues one `post_schedules` task
+# per tenant with a schedule occurrence due into the Cloud Tasks queue (posting is once per
+# schedule and date, so a retried or doubled tick adds nothing). It calls with the tasks
+# identity's OIDC token, the one caller the worker accepts (internal ingress admits Cloud
+# Scheduler of the same project).
+resource "google_cloud_scheduler_job" "schedules" {
+  project          = var.project_id
+  region           = var.region
+  name             = "${var.name}-schedules"
+  description      = "Post due schedule occurrences (valorize issue 27)"
+  schedule         = var.schedule_tick_cron
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "60s"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "5s"
+    max_backoff_duration = "60s"
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = "${local.worker_url}/schedules/tick"
+
+    oidc_token {
+      service_account_email = var.service_accounts["tasks"]
+      audience              = local.worker_url
+    }
+  }
+}
+
 # `valorize migrate`, run once per release before traffic moves (docs/deploy.md).
 resource "google_cloud_run_v2_job" "migrate" {
   project             = var.project_id

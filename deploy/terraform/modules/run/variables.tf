@@ -85,3 +85,9 @@ variable "realtime_max_instances" {
   description = "Realtime ceiling."
   default     = 5
 }
+
+variable "schedule_tick_cron" {
+  type        = string
+  description = "How often Cloud Scheduler asks the worker to post due schedule occurrences (cron, UTC)."
+  default     = "*/5 * * * *"
+}

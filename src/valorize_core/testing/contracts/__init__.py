@@ -31,6 +31,11 @@ from valorize_core.testing.contracts.repositories import (
     RuleRepositoryContract,
     RuleSuggestionRepositoryContract,
 )
+from valorize_core.testing.contracts.schedules import (
+    BalanceAlertRepositoryContract,
+    ScheduleRepositoryContract,
+    SubscriptionRepositoryContract,
+)
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
 from valorize_core.testing.contracts.unit_of_work import CommitPipelineContract, UnitOfWorkContract
 from valorize_core.testing.contracts.vector_index import VectorIndexContract
@@ -38,6 +43,7 @@ from valorize_core.testing.contracts.vector_index import VectorIndexContract
 __all__ = [
     "AccountRepositoryContract",
     "AllRepositoryContracts",
+    "BalanceAlertRepositoryContract",
     "BudgetRepositoryContract",
     "CacheContract",
     "CategoryRepositoryContract",
@@ -53,6 +59,8 @@ __all__ = [
     "RateRepositoryContract",
     "RuleRepositoryContract",
     "RuleSuggestionRepositoryContract",
+    "ScheduleRepositoryContract",
+    "SubscriptionRepositoryContract",
     "TransactionRepositoryContract",
     "UnitOfWorkContract",
     "VectorIndexContract",
@@ -71,6 +79,9 @@ class AllRepositoryContracts(
     JobRepositoryContract,
     NotificationRepositoryContract,
     RuleSuggestionRepositoryContract,
+    ScheduleRepositoryContract,
+    SubscriptionRepositoryContract,
+    BalanceAlertRepositoryContract,
     PayeeMemoryContract,
     RateRepositoryContract,
     IdentityContract,

@@ -39,6 +39,7 @@ from valorize_core.model.transactions import (
     TransactionStatus,
 )
 from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.use_cases.actions._scheduled_rows import ScheduledMatch, ScheduledRows
 from valorize_core.use_cases.actions._shared import move_balance, record_updated, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -322,10 +323,21 @@ class ImportStatement:
         duplicates = updated = 0
         delta = 0
         progress = _Progress(self._ports, record.id, uow.tenant_id, len(rows))
+        scheduled = await ScheduledRows.load(uow, self._ports, account.id, [r for r, d in zip(rows, decisions,
+                                             strict=True) if d.outcome is RowOutcome.NEW])  # fmt: skip
+        links: list[tuple[ScheduledMatch, UUID]] = []
         for done_rows, (row, fp, decision) in enumerate(zip(rows, prints, decisions, strict=True), start=1):
             await progress(done_rows)
             if decision.outcome is RowOutcome.DUPLICATE:
                 duplicates += 1
+                continue
+            expected = await scheduled.match(row) if decision.outcome is RowOutcome.NEW else None
+            if expected is not None and expected.posted is not None:  # the schedule posted it: it is this row
+                changed, fields = _settled(expected.posted, row, RowOutcome.POSTS, now)
+                await uow.transactions.update(changed)
+                record_updated(uow, self._ports, changed, fields)
+                delta += changed.amount.minor - expected.posted.amount.minor
+                updated += 1
                 continue
             if decision.existing is not None:  # POSTS or RECONCILE: the stored one is updated
                 changed, fields = _settled(decision.existing, row, decision.outcome, now)
@@ -349,7 +361,11 @@ class ImportStatement:
             )  # fmt: skip
             outcome = await self._ports.categorizer.categorize(draft, rules, uow, known=categories)
             fresh.append(outcome.transaction)
+            if expected is not None:  # due later: the posting job will find the date linked
+                links.append((expected, draft.id))
         await uow.transactions.add_many(fresh)
+        for expected_match, tx_id in links:
+            await scheduled.link(expected_match, tx_id)
         await move_balance(uow, self._ports, account.id, delta + sum(t.amount.minor for t in fresh))
         done = replace(
             record,

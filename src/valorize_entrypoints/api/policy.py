@@ -113,6 +113,8 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,
+    "POST /api/imports/mapping-suggestion": MEMBER,
+    "GET /api/imports/presets": VIEWER,
     "GET /api/jobs/{job_id}": VIEWER,
     "GET /api/notifications": VIEWER,
     "POST /api/notifications/{notification_id}/read": MEMBER,

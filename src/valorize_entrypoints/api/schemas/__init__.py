@@ -51,7 +51,14 @@ from valorize_entrypoints.api.schemas.identity import (
     member,
     token,
 )
-from valorize_entrypoints.api.schemas.imports import ImportOut, statement_import
+from valorize_entrypoints.api.schemas.imports import (
+    ImportOut,
+    MappingSuggestionOut,
+    PresetOut,
+    mapping_suggestion,
+    preset,
+    statement_import,
+)
 from valorize_entrypoints.api.schemas.jobs import JobOut, NotificationOut, job, notification
 from valorize_entrypoints.api.schemas.reports import ReportJobIn, ReportOut, report
 from valorize_entrypoints.api.schemas.rules import (
@@ -116,6 +123,7 @@ __all__ = [
     "ImportOut",
     "JobOut",
     "JsonObject",
+    "MappingSuggestionOut",
     "MemberIn",
     "MemberInvited",
     "MemberOut",
@@ -125,6 +133,7 @@ __all__ = [
     "NotificationOut",
     "Payee",
     "PositiveAmount",
+    "PresetOut",
     "ProblemOut",
     "ReportJobIn",
     "ReportOut",
@@ -158,9 +167,11 @@ __all__ = [
     "category",
     "encode",
     "job",
+    "mapping_suggestion",
     "member",
     "money",
     "notification",
+    "preset",
     "report",
     "rule",
     "rule_suggestion",

@@ -28,7 +28,12 @@ from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, Red
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
-from valorize_adapters.statements import OfxStatementParser
+from valorize_adapters.statements import (
+    CamtStatementParser,
+    Mt940StatementParser,
+    OfxStatementParser,
+    QifStatementParser,
+)
 from valorize_core.app import Valorize
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
@@ -217,7 +222,8 @@ def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, 
         after.append(reads.retire_after_commit)
     after.append(relay.after_commit)
     uow = ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
-    parsers = {**ports.parsers, "ofx": OfxStatementParser()}
+    parsers = {**ports.parsers, "ofx": OfxStatementParser(), "qif": QifStatementParser(),
+               "camt053": CamtStatementParser(), "mt940": Mt940StatementParser()}  # fmt: skip
     directory = ports.directory
     if token_ttl > 0:
         directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)

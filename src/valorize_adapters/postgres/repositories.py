@@ -414,20 +414,20 @@ class PgImports(_Repo):
     def _params(self, i: StatementImport) -> tuple[Any, ...]:
         errors = Jsonb([{"line": e.line, "message": e.message} for e in i.errors])
         return (i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates, errors,
-                i.created_at, i.completed_at, i.updated)  # fmt: skip
+                i.created_at, i.completed_at, i.updated, rows.balance_check_json(i.balance_check))  # fmt: skip
 
     async def add(self, statement_import: StatementImport) -> None:
         await self._s.execute(
             "INSERT INTO imports (account_id, filename, status, total_rows, imported, duplicates, errors,"
-            " created_at, completed_at, updated, tenant_id, id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " created_at, completed_at, updated, balance_check, tenant_id, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (*self._params(statement_import), statement_import.tenant_id, statement_import.id),
         )
 
     async def update(self, statement_import: StatementImport) -> None:
         n = await self._s.execute(
             "UPDATE imports SET account_id = %s, filename = %s, status = %s, total_rows = %s, imported = %s,"
-            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s, updated = %s"
+            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s, updated = %s, balance_check = %s"
             " WHERE tenant_id = %s AND id = %s",
             (*self._params(statement_import), self._t, statement_import.id),
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
+
+from psycopg.types.json import Jsonb
 
 from valorize_adapters.postgres.restore import restorer
 from valorize_core.model.accounts import Account
@@ -19,7 +22,7 @@ from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
-from valorize_core.model.statements.imports import RowError, StatementImport
+from valorize_core.model.statements.imports import BalanceCheck, RowError, StatementImport
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -132,8 +135,24 @@ def statement_import(r: Row) -> StatementImport:
         id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], filename=r["filename"],
         status=r["status"], created_at=r["created_at"], total_rows=r["total_rows"], imported=r["imported"],
         duplicates=r["duplicates"], errors=tuple(RowError(e["line"], e["message"]) for e in r["errors"]),
-        completed_at=r["completed_at"], updated=r["updated"],
+        completed_at=r["completed_at"], updated=r["updated"], balance_check=_balance_check(r.get("balance_check")),
     )  # fmt: skip
+
+
+def balance_check_json(check: BalanceCheck | None) -> Jsonb | None:
+    """An import's balance check as stored (``imports.balance_check``)."""
+    if check is None:
+        return None
+    statement, account = check.statement_balance, check.account_balance
+    return Jsonb({"as_of": check.as_of.isoformat(), "currency": statement.currency.code,
+                  "statement_minor": statement.minor, "account_minor": account.minor})  # fmt: skip
+
+
+def _balance_check(raw: Any) -> BalanceCheck | None:
+    if raw is None:
+        return None
+    return BalanceCheck(date.fromisoformat(raw["as_of"]), Money(raw["statement_minor"], raw["currency"]),
+                        Money(raw["account_minor"], raw["currency"]))  # fmt: skip
 
 
 def job(r: Row) -> Job:

@@ -36,6 +36,7 @@ from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
+from valorize_core.use_cases.queries.export_transactions import ExportReport, ExportTransactions
 from valorize_core.use_cases.queries.get_account import GetAccount
 from valorize_core.use_cases.queries.get_import import GetImport
 from valorize_core.use_cases.queries.get_job import GetJob
@@ -114,6 +115,9 @@ class Valorize:
         self.preview_rule = PreviewRule(ports)
         self.apply_rules = ApplyRules(ports)
         self.report = RunReport(ports)
+        # exports
+        self.export_transactions = ExportTransactions(ports)
+        self.export_report = ExportReport(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

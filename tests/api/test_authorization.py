@@ -235,6 +235,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/rules/preview": lambda ids: {"json": _rule(ids)},
     "POST /api/rules/apply": lambda ids: {"json": {}},
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
+    "GET /api/exports/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
     "POST /api/imports/mapping-suggestion": lambda ids: {

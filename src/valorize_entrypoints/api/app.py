@@ -19,6 +19,7 @@ from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
 from valorize_entrypoints.api.controllers.budgets import BudgetController
+from valorize_entrypoints.api.controllers.exports import ExportController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
 from valorize_entrypoints.api.controllers.imports import ImportController
 from valorize_entrypoints.api.controllers.jobs import JobController, NotificationController
@@ -100,6 +101,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             RuleController,
             ReportController,
             ImportController,
+            ExportController,
             JobController,
             NotificationController,
             BroadcastingController,

@@ -115,6 +115,9 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "GET /api/imports/{import_id}": VIEWER,
     "POST /api/imports/mapping-suggestion": MEMBER,
     "GET /api/imports/presets": VIEWER,
+    # exports
+    "GET /api/exports/transactions": VIEWER,
+    "GET /api/exports/reports/{kind}": VIEWER,
     "GET /api/jobs/{job_id}": VIEWER,
     "GET /api/notifications": VIEWER,
     "POST /api/notifications/{notification_id}/read": MEMBER,

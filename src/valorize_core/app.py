@@ -34,6 +34,15 @@ from valorize_core.use_cases.actions.update_account import UpdateAccount
 from valorize_core.use_cases.actions.update_category import UpdateCategory
 from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
+from valorize_core.use_cases.actions.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    DeliverWebhook,
+    FanOutWebhooks,
+    Redeliver,
+    RotateWebhookSecret,
+    UpdateWebhook,
+)
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
 from valorize_core.use_cases.queries.export_transactions import ExportReport, ExportTransactions
@@ -54,6 +63,7 @@ from valorize_core.use_cases.queries.list_transactions import ListTransactions
 from valorize_core.use_cases.queries.preview_rule import PreviewRule
 from valorize_core.use_cases.queries.reports import RunReport
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories
+from valorize_core.use_cases.queries.webhooks import ListDeliveries, ListWebhooks
 
 __all__ = ["Valorize"]
 
@@ -115,6 +125,16 @@ class Valorize:
         self.preview_rule = PreviewRule(ports)
         self.apply_rules = ApplyRules(ports)
         self.report = RunReport(ports)
+        # webhooks
+        self.create_webhook = CreateWebhook(ports)
+        self.update_webhook = UpdateWebhook(ports)
+        self.rotate_webhook_secret = RotateWebhookSecret(ports)
+        self.delete_webhook = DeleteWebhook(ports)
+        self.redeliver_webhook = Redeliver(ports)
+        self.fan_out_webhooks = FanOutWebhooks(ports)
+        self.deliver_webhook = DeliverWebhook(ports)
+        self.list_webhooks = ListWebhooks(ports)
+        self.list_webhook_deliveries = ListDeliveries(ports)
         # exports
         self.export_transactions = ExportTransactions(ports)
         self.export_report = ExportReport(ports)

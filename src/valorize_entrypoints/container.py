@@ -34,7 +34,9 @@ from valorize_adapters.statements import (
     OfxStatementParser,
     QifStatementParser,
 )
+from valorize_adapters.webhooks import DestinationGuard, HttpWebhookSender
 from valorize_core.app import Valorize
+from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
@@ -50,7 +52,7 @@ from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
-from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.settings import Settings, ipaddress_networks
 
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
@@ -200,7 +202,21 @@ def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
 
 
-def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
+def _webhooks(settings: Settings) -> tuple[HttpWebhookSender, WebhookPolicy]:
+    """The webhook sender (its destination guard as the operator allows) and retry policy."""
+    guard = DestinationGuard(ipaddress_networks(settings.webhook_allowed_networks))
+    policy = WebhookPolicy(retry_delays=settings.webhook_delays(), timeout=settings.webhook_timeout)
+    return HttpWebhookSender(guard), policy
+
+
+def _wired(
+    ports: Ports,
+    reads: ReadCache | None,
+    relay: OutboxRelay,
+    bus: Any,
+    token_ttl: int = 0,
+    webhooks: tuple[HttpWebhookSender, WebhookPolicy] | None = None,
+) -> Valorize:
     """The application — built here once, for every role — over the backend's ``ports``, whose
     commits run the pipeline below, which reads OFX statements
     too, and publishes import progress on the bus.
@@ -227,7 +243,10 @@ def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, 
     directory = ports.directory
     if token_ttl > 0:
         directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)
-    return Valorize(replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
+    wired = replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory)
+    if webhooks is not None:
+        wired = replace(wired, webhook_sender=webhooks[0], webhook_policy=webhooks[1])
+    return Valorize(wired)
 
 
 def _bus(settings: Settings) -> Any:
@@ -308,7 +327,7 @@ async def _runtime(
         bus = _bus(settings)
         publisher = _publisher(bus, realtime)
         relay = OutboxRelay(outbox, publisher, queue, backend.ports.clock, mark_window=MARK_WINDOW)
-        app = _wired(backend.ports, reads, relay, publisher, settings.token_cache_ttl)
+        app = _wired(backend.ports, reads, relay, publisher, settings.token_cache_ttl, _webhooks(settings))
         verifier = _verifier(settings)
         try:
             yield Runtime(

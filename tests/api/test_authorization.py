@@ -173,6 +173,11 @@ def build_world(client: TestClient[Any]) -> World:
     ids["token_id"] = spare["details"]["id"]
     victim = owner.post("/api/members", {"email": f"{uuid.uuid4().hex}@example.com", "name": "Vi", "role": "member"})
     ids["user_id"] = victim.json()["member"]["user_id"]
+    hook = owner.post("/api/webhooks", {"url": "https://93.184.216.34/hook", "event_types": ["report.ready"]})
+    assert hook.status_code == 201, hook.text
+    ids["webhook_id"] = hook.json()["id"]
+    assert owner.patch(f"/api/webhooks/{ids['webhook_id']}", {"enabled": False}).status_code == 200  # sends nothing
+    ids["delivery_id"] = str(uuid.uuid4())  # none exists: the redelivery route answers 404 (below)
     ids["tenant_channel"] = f"private-tenant.{owner.tenant_id}"
     ids.update(kind="cash_flow", app_id="app", channel="private-tenant.x", name="evaluate_budgets", path="nothing")
     return world
@@ -238,6 +243,8 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "GET /api/exports/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
+    "POST /api/webhooks": lambda ids: {"json": {"url": "https://93.184.216.34/other", "event_types": ["report.ready"]}},
+    "PATCH /api/webhooks/{webhook_id}": lambda ids: {"json": {"event_types": ["job.completed"]}},
     "POST /api/imports/mapping-suggestion": lambda ids: {
         "files": {"file": ("x.csv", b"date;text;amount\n2026-11-01;Bread;-1,00\n", "text/csv")}
     },
@@ -262,6 +269,7 @@ FIRST_ALLOWED_OTHERWISE = {
     "DELETE /api/categories/{category_id}": 409,  # rules assign it
     "DELETE /api/accounts/{account_id}": 409,  # it has transactions
     "GET /schema/{path}": 404,  # no such document
+    "POST /api/webhooks/deliveries/{delivery_id}/redeliver": 404,  # no delivery: the endpoint is disabled
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
 }
 
@@ -347,7 +355,7 @@ def test_the_authorization_matrix(worker_client: TestClient[Any]) -> None:
 def test_the_table_says_what_the_issue_says() -> None:
     """Independent of the matrix (which checks the app does what the table says): the table
     itself — public routes, reads for every token, writes for members, tokens and members for
-    owners."""
+    owners, and webhooks (they send the tenant's data out and hold signing secrets) for owners."""
     public = {k for k, v in POLICY.items() if v is Access.PUBLIC}
     assert public == {
         "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
@@ -357,7 +365,7 @@ def test_the_table_says_what_the_issue_says() -> None:
         method, path = key.split(" ", 1)
         if not path.startswith("/api/") or key == "POST /api/signup":
             continue
-        if path.startswith(("/api/tokens", "/api/members")):
+        if path.startswith(("/api/tokens", "/api/members", "/api/webhooks")):
             assert access is Access.OWNER, key
         elif method == "GET" or key == "POST /api/rules/preview":
             assert access is Access.VIEWER, key

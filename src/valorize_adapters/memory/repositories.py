@@ -22,6 +22,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.transactions import Split, Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "MemoryAccounts",
@@ -431,6 +432,55 @@ class MemoryNotifications(_Tenant):
             found = replace(found, read_at=at)
             self._data.notifications[notification_id] = found
         return found
+
+
+class MemoryWebhooks(_Tenant):
+    """Webhook endpoints and deliveries of one tenant."""
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self._own(endpoint.tenant_id)
+        if endpoint.id in self._data.webhook_endpoints:
+            raise Conflict(f"webhook endpoint {endpoint.id} exists")
+        self._data.webhook_endpoints[endpoint.id] = endpoint
+
+    async def get_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint | None:
+        return self._data.webhook_endpoints.get(endpoint_id)
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        return sorted(self._data.webhook_endpoints.values(), key=lambda e: (e.created_at, e.id))
+
+    async def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.id not in self._data.webhook_endpoints:
+            raise NotFound("webhook endpoint", endpoint.id)
+        self._data.webhook_endpoints[endpoint.id] = endpoint
+
+    async def delete_endpoint(self, endpoint_id: UUID) -> None:
+        if self._data.webhook_endpoints.pop(endpoint_id, None) is None:
+            raise NotFound("webhook endpoint", endpoint_id)
+        for key in [k for k, d in self._data.webhook_deliveries.items() if d.endpoint_id == endpoint_id]:
+            del self._data.webhook_deliveries[key]
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        self._own(delivery.tenant_id)
+        if delivery.endpoint_id not in self._data.webhook_endpoints:
+            raise NotFound("webhook endpoint", delivery.endpoint_id)
+        if delivery.id in self._data.webhook_deliveries:
+            return False
+        self._data.webhook_deliveries[delivery.id] = delivery
+        return True
+
+    async def get_delivery(self, delivery_id: UUID) -> WebhookDelivery | None:
+        return self._data.webhook_deliveries.get(delivery_id)
+
+    async def update_delivery(self, delivery: WebhookDelivery) -> None:
+        if delivery.id not in self._data.webhook_deliveries:
+            raise NotFound("webhook delivery", delivery.id)
+        self._data.webhook_deliveries[delivery.id] = delivery
+
+    async def list_deliveries(self, endpoint_id: UUID, limit: int) -> list[WebhookDelivery]:
+        found = [d for d in self._data.webhook_deliveries.values() if d.endpoint_id == endpoint_id]
+        found.sort(key=lambda d: (d.created_at, d.id), reverse=True)
+        return found[:limit]
 
 
 class MemoryPayees(_Tenant):

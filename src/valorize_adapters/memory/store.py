@@ -22,6 +22,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import Rule
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.transactions import Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["MemoryStore", "TenantData"]
 
@@ -48,6 +49,8 @@ class TenantData:
     jobs: dict[UUID, Job] = field(default_factory=dict)
     rule_suggestions: dict[UUID, RuleSuggestion] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
+    webhook_endpoints: dict[UUID, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

@@ -21,6 +21,7 @@ from valorize_adapters.memory.repositories import (
     MemoryRules,
     MemoryRuleSuggestions,
     MemoryTransactions,
+    MemoryWebhooks,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
@@ -56,6 +57,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.jobs = MemoryJobs(data, self.tenant_id)
         self.rule_suggestions = MemoryRuleSuggestions(data, self.tenant_id)
         self.notifications = MemoryNotifications(data, self.tenant_id)
+        self.webhooks = MemoryWebhooks(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions)

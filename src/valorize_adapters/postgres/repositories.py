@@ -25,6 +25,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.transactions import Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.use_cases.cooperative import cooperatively
 
@@ -564,6 +565,98 @@ class PgNotifications(_Repo):
         if r is None:
             raise NotFound("notification", notification_id)
         return rows.notification(r)
+
+
+class PgWebhooks(_Repo):
+    _ENDPOINT = ("url", "event_types", "secret", "previous_secret", "previous_valid_until", "enabled",
+                 "disabled_reason", "created_at")  # fmt: skip
+    _DELIVERY = ("endpoint_id", "event_id", "event_type", "body", "status", "attempts", "next_attempt_at",
+                 "last_attempt_at", "response_status", "response_body", "error", "created_at",
+                 "redeliveries")  # fmt: skip
+
+    @staticmethod
+    def _endpoint_params(e: WebhookEndpoint) -> tuple[Any, ...]:
+        return (e.url, list(e.event_types), e.secret, e.previous_secret, e.previous_valid_until, e.enabled,
+                e.disabled_reason, e.created_at)  # fmt: skip
+
+    @staticmethod
+    def _delivery_params(d: WebhookDelivery) -> tuple[Any, ...]:
+        return (d.endpoint_id, d.event_id, d.event_type, d.body, d.status.value, d.attempts, d.next_attempt_at,
+                d.last_attempt_at, d.response_status, d.response_body, d.error, d.created_at,
+                d.redeliveries)  # fmt: skip
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.tenant_id != self._t:
+            raise NotFound("tenant", endpoint.tenant_id)
+        columns = ", ".join(self._ENDPOINT)
+        await self._s.execute(
+            f"INSERT INTO webhook_endpoints (tenant_id, id, {columns}) VALUES (%s, %s{', %s' * len(self._ENDPOINT)})",
+            (self._t, endpoint.id, *self._endpoint_params(endpoint)),
+        )
+
+    async def get_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM webhook_endpoints WHERE tenant_id = %s AND id = %s", (self._t, endpoint_id)
+        )
+        return rows.webhook_endpoint(r) if r else None
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        rs = await self._s.fetch(
+            "SELECT * FROM webhook_endpoints WHERE tenant_id = %s ORDER BY created_at, id", (self._t,)
+        )
+        return [rows.webhook_endpoint(r) for r in rs]
+
+    async def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        sets = ", ".join(f"{c} = %s" for c in self._ENDPOINT)
+        n = await self._s.execute(
+            f"UPDATE webhook_endpoints SET {sets} WHERE tenant_id = %s AND id = %s",
+            (*self._endpoint_params(endpoint), self._t, endpoint.id),
+        )
+        if not n:
+            raise NotFound("webhook endpoint", endpoint.id)
+
+    async def delete_endpoint(self, endpoint_id: UUID) -> None:
+        n = await self._s.execute(
+            "DELETE FROM webhook_endpoints WHERE tenant_id = %s AND id = %s", (self._t, endpoint_id)
+        )
+        if not n:
+            raise NotFound("webhook endpoint", endpoint_id)
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        if delivery.tenant_id != self._t:
+            raise NotFound("tenant", delivery.tenant_id)
+        columns = ", ".join(self._DELIVERY)
+        return (
+            await self._s.execute(
+                f"INSERT INTO webhook_deliveries (tenant_id, id, {columns})"
+                f" VALUES (%s, %s{', %s' * len(self._DELIVERY)}) ON CONFLICT DO NOTHING",
+                (self._t, delivery.id, *self._delivery_params(delivery)),
+            )
+            == 1
+        )
+
+    async def get_delivery(self, delivery_id: UUID) -> WebhookDelivery | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM webhook_deliveries WHERE tenant_id = %s AND id = %s", (self._t, delivery_id)
+        )
+        return rows.webhook_delivery(r) if r else None
+
+    async def update_delivery(self, delivery: WebhookDelivery) -> None:
+        sets = ", ".join(f"{c} = %s" for c in self._DELIVERY)
+        n = await self._s.execute(
+            f"UPDATE webhook_deliveries SET {sets} WHERE tenant_id = %s AND id = %s",
+            (*self._delivery_params(delivery), self._t, delivery.id),
+        )
+        if not n:
+            raise NotFound("webhook delivery", delivery.id)
+
+    async def list_deliveries(self, endpoint_id: UUID, limit: int) -> list[WebhookDelivery]:
+        rs = await self._s.fetch(
+            "SELECT * FROM webhook_deliveries WHERE tenant_id = %s AND endpoint_id = %s"
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            (self._t, endpoint_id, limit),
+        )
+        return [rows.webhook_delivery(r) for r in rs]
 
 
 class PgPayees(_Repo):

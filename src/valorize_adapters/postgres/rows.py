@@ -31,6 +31,7 @@ from valorize_core.model.transactions import (
     TransactionSource,
     TransactionStatus,
 )
+from valorize_core.model.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from valorize_core.ports.patterns import PatternEngine
 
 Row = dict[str, Any]
@@ -153,6 +154,21 @@ def _balance_check(raw: Any) -> BalanceCheck | None:
         return None
     return BalanceCheck(date.fromisoformat(raw["as_of"]), Money(raw["statement_minor"], raw["currency"]),
                         Money(raw["account_minor"], raw["currency"]))  # fmt: skip
+
+
+def webhook_endpoint(r: Row) -> WebhookEndpoint:
+    return WebhookEndpoint(id=r["id"], tenant_id=r["tenant_id"], url=r["url"],
+                   event_types=tuple(r["event_types"]), secret=r["secret"], created_at=r["created_at"],
+                   enabled=r["enabled"], previous_secret=r["previous_secret"],
+                   previous_valid_until=r["previous_valid_until"], disabled_reason=r["disabled_reason"])  # fmt: skip
+
+
+def webhook_delivery(r: Row) -> WebhookDelivery:
+    return WebhookDelivery(id=r["id"], tenant_id=r["tenant_id"], endpoint_id=r["endpoint_id"],
+                   event_id=r["event_id"], event_type=r["event_type"], body=r["body"], created_at=r["created_at"],
+                   status=DeliveryStatus(r["status"]), attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
+                   last_attempt_at=r["last_attempt_at"], response_status=r["response_status"],
+                   response_body=r["response_body"], error=r["error"], redeliveries=r["redeliveries"])  # fmt: skip
 
 
 def job(r: Row) -> Job:

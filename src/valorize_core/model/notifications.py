@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from valorize_core.model.events import BudgetThresholdCrossed, DomainEvent, ImportCompleted, JobCompleted, RuleSuggested
+from valorize_core.model.events import (
+    BudgetThresholdCrossed,
+    DomainEvent,
+    ImportCompleted,
+    JobCompleted,
+    RuleSuggested,
+    WebhookEndpointDisabled,
+)
 from valorize_core.model.money import Money, currency
 
 __all__ = ["Notification", "notification_for", "notification_id"]
@@ -52,6 +59,9 @@ def notification_for(event: DomainEvent) -> tuple[str, str, str, dict[str, Any]]
         body = f"{spent} of {available} spent; {rest} this period."
         data = {"budget_id": event.budget_id, "category_id": event.category_id, "threshold": event.threshold}
         return ("budget", f"Budget {event.threshold}% used", body, data)
+    if isinstance(event, WebhookEndpointDisabled):
+        body = f"{event.url} failed every attempt of a delivery ({event.reason}); no more events are sent to it."
+        return ("webhook", "Webhook endpoint disabled", body[:2000], {"endpoint_id": event.endpoint_id})
     if isinstance(event, ImportCompleted):
         if event.status == "completed":
             title = "Statement imported"

@@ -22,6 +22,7 @@ from valorize_core.ports.rule_suggestions import RuleSuggestionRepository
 from valorize_core.ports.rules import RuleRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
+from valorize_core.ports.webhooks import WebhookRepository
 
 __all__ = ["NO_HOOKS", "CommitHook", "CommitHooks", "UnitOfWork", "UnitOfWorkFactory"]
 
@@ -84,6 +85,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications(self) -> NotificationRepository:
         """The tenant's notifications."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookRepository:
+        """The tenant's webhook endpoints and deliveries."""
         ...
 
     @property

@@ -10,6 +10,7 @@ from uuid import UUID
 from valorize_core.model.events import DomainEvent
 from valorize_core.model.patterns import NO_PATTERN_ENGINE
 from valorize_core.model.statements.csv_parser import CsvStatementParser
+from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.event_publisher import EventPublisher
@@ -18,6 +19,7 @@ from valorize_core.ports.ids import IdGenerator
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.statement_parser import StatementParser
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.ports.webhooks import WebhookSender
 from valorize_core.use_cases.categorization import Categorizer
 from valorize_core.use_cases.correlation import current_correlation_id
 
@@ -31,7 +33,9 @@ class Ports:
     """Adapters for the core's ports. Without an ``embedder`` the neighbour stage is skipped;
     ``parsers`` maps statement formats to parsers (CSV is built in); ``publisher``, when given,
     receives news that is not state (import progress) directly, bypassing the outbox;
-    ``patterns`` compiles the regular expressions of rules (without one they are refused)."""
+    ``patterns`` compiles the regular expressions of rules (without one they are refused);
+    ``webhook_sender`` makes outbound webhook calls (without one, endpoints cannot be added and
+    deliveries wait), as ``webhook_policy`` says."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -41,6 +45,8 @@ class Ports:
     parsers: Mapping[str, StatementParser] = field(default_factory=lambda: {"csv": CsvStatementParser()})
     publisher: EventPublisher | None = None
     patterns: PatternEngine = NO_PATTERN_ENGINE
+    webhook_sender: WebhookSender | None = None
+    webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:

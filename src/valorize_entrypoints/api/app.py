@@ -27,6 +27,7 @@ from valorize_entrypoints.api.controllers.realtime import BroadcastingController
 from valorize_entrypoints.api.controllers.reports import ReportController
 from valorize_entrypoints.api.controllers.rules import RuleController
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
+from valorize_entrypoints.api.controllers.webhooks import WebhookController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
@@ -102,6 +103,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ReportController,
             ImportController,
             ExportController,
+            WebhookController,
             JobController,
             NotificationController,
             BroadcastingController,

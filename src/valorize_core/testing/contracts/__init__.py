@@ -33,6 +33,7 @@ from valorize_core.testing.contracts.repositories import (
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
 from valorize_core.testing.contracts.unit_of_work import CommitPipelineContract, UnitOfWorkContract
 from valorize_core.testing.contracts.vector_index import VectorIndexContract
+from valorize_core.testing.contracts.webhooks import WebhookRepositoryContract
 
 __all__ = [
     "AccountRepositoryContract",
@@ -54,6 +55,7 @@ __all__ = [
     "TransactionRepositoryContract",
     "UnitOfWorkContract",
     "VectorIndexContract",
+    "WebhookRepositoryContract",
 ]
 
 
@@ -72,5 +74,6 @@ class AllRepositoryContracts(
     PayeeMemoryContract,
     IdentityContract,
     VectorIndexContract,
+    WebhookRepositoryContract,
 ):
     """Every storage contract at once."""

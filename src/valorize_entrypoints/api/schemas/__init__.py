@@ -90,6 +90,14 @@ from valorize_entrypoints.api.schemas.transactions import (
     transaction,
     transfer,
 )
+from valorize_entrypoints.api.schemas.webhooks import (
+    DeliveryOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+    delivery,
+    webhook,
+)
 
 __all__ = [
     "AMOUNT_PATTERN",
@@ -117,6 +125,7 @@ __all__ = [
     "CorrectionIn",
     "CurrencyCode",
     "Day",
+    "DeliveryOut",
     "Email",
     "ExternalId",
     "FieldErrorOut",
@@ -161,10 +170,14 @@ __all__ = [
     "TransactionPatch",
     "TransferIn",
     "TransferOut",
+    "WebhookIn",
+    "WebhookOut",
+    "WebhookPatch",
     "account",
     "budget",
     "budget_status",
     "category",
+    "delivery",
     "encode",
     "job",
     "mapping_suggestion",
@@ -180,4 +193,5 @@ __all__ = [
     "token",
     "transaction",
     "transfer",
+    "webhook",
 ]

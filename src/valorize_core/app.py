@@ -28,6 +28,7 @@ from valorize_core.use_cases.actions.manage_members import ChangeMemberRole, Inv
 from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
 from valorize_core.use_cases.actions.request_job import RequestJob
+from valorize_core.use_cases.actions.restore_tenant import RestoreTenant
 from valorize_core.use_cases.actions.set_budget import SetBudget
 from valorize_core.use_cases.actions.signup import Signup
 from valorize_core.use_cases.actions.update_account import UpdateAccount
@@ -44,6 +45,7 @@ from valorize_core.use_cases.actions.webhooks import (
     UpdateWebhook,
 )
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.backup_tenant import BackupTenant
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
 from valorize_core.use_cases.queries.export_transactions import ExportReport, ExportTransactions
 from valorize_core.use_cases.queries.get_account import GetAccount
@@ -135,6 +137,9 @@ class Valorize:
         self.deliver_webhook = DeliverWebhook(ports)
         self.list_webhooks = ListWebhooks(ports)
         self.list_webhook_deliveries = ListDeliveries(ports)
+        # backup and restore
+        self.backup_tenant = BackupTenant(ports)
+        self.restore_tenant = RestoreTenant(ports)
         # exports
         self.export_transactions = ExportTransactions(ports)
         self.export_report = ExportReport(ports)

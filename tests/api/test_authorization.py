@@ -194,6 +194,9 @@ def _rule(ids: dict[str, str]) -> dict[str, Any]:
     }
 
 
+_ARCHIVE = b'{"format":"valorize-archive","version":2,"tenant":{"name":"x"}}\n{"type":"end","counts":{}}\n'
+
+
 def _statement(ids: dict[str, str]) -> dict[str, Any]:
     csv = b"date,description,amount\n2026-11-20,PADARIA,-12.00\n"
     mapping = '{"date_column": "date", "description_column": "description", "amount_column": "amount"}'
@@ -243,6 +246,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "GET /api/exports/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
+    "POST /api/restore": lambda ids: {"files": {"archive": ("b.jsonl", _ARCHIVE, "application/x-ndjson")}},
     "POST /api/webhooks": lambda ids: {"json": {"url": "https://93.184.216.34/other", "event_types": ["report.ready"]}},
     "PATCH /api/webhooks/{webhook_id}": lambda ids: {"json": {"event_types": ["job.completed"]}},
     "POST /api/imports/mapping-suggestion": lambda ids: {
@@ -270,6 +274,7 @@ FIRST_ALLOWED_OTHERWISE = {
     "DELETE /api/accounts/{account_id}": 409,  # it has transactions
     "GET /schema/{path}": 404,  # no such document
     "POST /api/webhooks/deliveries/{delivery_id}/redeliver": 404,  # no delivery: the endpoint is disabled
+    "POST /api/restore": 409,  # the tenant holds data
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
 }
 
@@ -355,7 +360,8 @@ def test_the_authorization_matrix(worker_client: TestClient[Any]) -> None:
 def test_the_table_says_what_the_issue_says() -> None:
     """Independent of the matrix (which checks the app does what the table says): the table
     itself — public routes, reads for every token, writes for members, tokens and members for
-    owners, and webhooks (they send the tenant's data out and hold signing secrets) for owners."""
+    owners, and webhooks (they send the tenant's data out and hold signing secrets) and backup and
+    restore (the whole tenant) for owners."""
     public = {k for k, v in POLICY.items() if v is Access.PUBLIC}
     assert public == {
         "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
@@ -365,7 +371,7 @@ def test_the_table_says_what_the_issue_says() -> None:
         method, path = key.split(" ", 1)
         if not path.startswith("/api/") or key == "POST /api/signup":
             continue
-        if path.startswith(("/api/tokens", "/api/members", "/api/webhooks")):
+        if path.startswith(("/api/tokens", "/api/members", "/api/webhooks", "/api/backup", "/api/restore")):
             assert access is Access.OWNER, key
         elif method == "GET" or key == "POST /api/rules/preview":
             assert access is Access.VIEWER, key

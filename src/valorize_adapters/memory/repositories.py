@@ -333,6 +333,9 @@ class MemoryImports(_Tenant):
     async def get(self, import_id: UUID) -> StatementImport | None:
         return self._data.imports.get(import_id)
 
+    async def list(self) -> list[StatementImport]:
+        return sorted(self._data.imports.values(), key=lambda i: (i.created_at, i.id))
+
     async def add(self, statement_import: StatementImport) -> None:
         self._own(statement_import.tenant_id)
         if statement_import.account_id not in self._data.accounts:
@@ -488,6 +491,9 @@ class MemoryPayees(_Tenant):
 
     async def get(self, payee_key: str) -> PayeeMemoryEntry | None:
         return self._data.payees.get(payee_key)
+
+    async def all(self) -> list[PayeeMemoryEntry]:
+        return [self._data.payees[k] for k in sorted(self._data.payees)]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry

@@ -412,6 +412,10 @@ class PgImports(_Repo):
         r = await self._s.fetch_one("SELECT * FROM imports WHERE tenant_id = %s AND id = %s", (self._t, import_id))
         return rows.statement_import(r) if r else None
 
+    async def list(self) -> list[StatementImport]:
+        rs = await self._s.fetch("SELECT * FROM imports WHERE tenant_id = %s ORDER BY created_at, id", (self._t,))
+        return [rows.statement_import(r) for r in rs]
+
     def _params(self, i: StatementImport) -> tuple[Any, ...]:
         errors = Jsonb([{"line": e.line, "message": e.message} for e in i.errors])
         return (i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates, errors,
@@ -665,6 +669,12 @@ class PgPayees(_Repo):
             "SELECT * FROM payee_memory WHERE tenant_id = %s AND payee_key = %s", (self._t, payee_key)
         )
         return rows.payee_entry(r) if r else None
+
+    async def all(self) -> list[PayeeMemoryEntry]:
+        rs = await self._s.fetch(
+            'SELECT * FROM payee_memory WHERE tenant_id = %s ORDER BY payee_key COLLATE "C"', (self._t,)
+        )
+        return [rows.payee_entry(r) for r in rs]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         await self._s.execute(

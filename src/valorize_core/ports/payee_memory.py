@@ -16,6 +16,10 @@ class PayeeMemoryRepository(Protocol):
         """The entry for a payee key, or ``None``."""
         ...
 
+    async def all(self) -> list[PayeeMemoryEntry]:
+        """Every payee of the tenant, by key."""
+        ...
+
     async def put(self, entry: PayeeMemoryEntry) -> None:
         """Create or replace the entry for ``entry.payee_key``."""
         ...

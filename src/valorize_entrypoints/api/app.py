@@ -18,6 +18,7 @@ from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
+from valorize_entrypoints.api.controllers.archives import ArchiveController
 from valorize_entrypoints.api.controllers.budgets import BudgetController
 from valorize_entrypoints.api.controllers.exports import ExportController
 from valorize_entrypoints.api.controllers.identity import MemberController, SignupController, TokenController
@@ -104,6 +105,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             ImportController,
             ExportController,
             WebhookController,
+            ArchiveController,
             JobController,
             NotificationController,
             BroadcastingController,

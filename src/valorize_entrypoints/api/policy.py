@@ -123,6 +123,9 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/webhooks/{webhook_id}/rotate-secret": OWNER,
     "GET /api/webhooks/{webhook_id}/deliveries": OWNER,
     "POST /api/webhooks/deliveries/{delivery_id}/redeliver": OWNER,
+    # backup and restore of the whole tenant: owners
+    "GET /api/backup": OWNER,
+    "POST /api/restore": OWNER,
     # exports
     "GET /api/exports/transactions": VIEWER,
     "GET /api/exports/reports/{kind}": VIEWER,

@@ -92,6 +92,7 @@ from valorize_entrypoints.api.schemas.transactions import (
 )
 from valorize_entrypoints.api.schemas.webhooks import (
     DeliveryOut,
+    RestoreOut,
     WebhookIn,
     WebhookOut,
     WebhookPatch,
@@ -146,6 +147,7 @@ __all__ = [
     "ProblemOut",
     "ReportJobIn",
     "ReportOut",
+    "RestoreOut",
     "RoleName",
     "RuleIn",
     "RuleMatchOut",

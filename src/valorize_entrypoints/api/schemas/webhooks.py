@@ -1,4 +1,4 @@
-"""Outbound webhooks: endpoints and their delivery log."""
+"""Outbound webhooks (endpoints and their delivery log) and restore summaries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from msgspec import Meta, Struct
 
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
-__all__ = ["DeliveryOut", "WebhookIn", "WebhookOut", "WebhookPatch", "delivery", "webhook"]
+__all__ = ["DeliveryOut", "RestoreOut", "WebhookIn", "WebhookOut", "WebhookPatch", "delivery", "webhook"]
 
 EventTypes = Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(min_length=1, max_length=32)]
 
@@ -50,6 +50,11 @@ class DeliveryOut(Struct):
     response_body: str
     error: str
     created_at: datetime
+
+
+class RestoreOut(Struct):
+    version: int  # of the archive restored
+    counts: dict[str, int]  # records restored, by type
 
 
 def webhook(e: WebhookEndpoint) -> WebhookOut:

@@ -88,3 +88,12 @@ def test_signatures_verify_and_refuse_tampering_and_replays() -> None:
     assert not verify_signature(header, "whsec_new", body + b" ", 1_700_000_100)
     assert not verify_signature(header, "whsec_new", body, 1_700_000_000 + 301)
     assert not verify_signature("v1=" + sign("whsec_new", 1, body), "whsec_new", body, 1)
+
+
+def test_the_api_schema_names_every_webhook_event() -> None:
+    from typing import get_args
+
+    from valorize_core.model.webhooks import WEBHOOK_EVENTS
+    from valorize_entrypoints.api.schemas.webhooks import EventType
+
+    assert set(get_args(EventType)) == {*WEBHOOK_EVENTS, "*"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from msgspec import Meta, Struct
@@ -12,7 +12,12 @@ from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["DeliveryOut", "RestoreOut", "WebhookIn", "WebhookOut", "WebhookPatch", "delivery", "webhook"]
 
-EventTypes = Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(min_length=1, max_length=32)]
+EventType = Literal[
+    "*", "transaction.created", "transaction.updated", "transaction.deleted", "transaction.categorized",
+    "transactions.imported", "account.balance_changed", "budget.threshold_crossed", "import.completed",
+    "report.ready", "job.completed", "rule.suggested", "notification.created",
+]  # fmt: skip  # WEBHOOK_EVENTS, as the schema says it (tests/unit/test_webhook_guard.py keeps them equal)
+EventTypes = Annotated[list[EventType], Meta(min_length=1, max_length=32)]
 
 
 class WebhookIn(Struct, forbid_unknown_fields=True):

@@ -9,9 +9,11 @@ kept; the tenant id is the target's. People and tokens are not in an archive (th
 the installation): the target keeps its own. Person-labeled transactions become neighbour
 examples again, as they were.
 
-The target must hold no data: a restore over existing rows would mix two ledgers. The check
-takes the locks a write takes (the tenant's accounts and categories), so a write racing the
-restore either comes first (and the restore is refused) or waits for it.
+The target must hold no data: a restore over existing rows would mix two ledgers. It is
+checked before the restore writes and again just before it commits, when the tenant must hold
+exactly the archive's accounts, categories, rules, budgets and endpoints (a statement sees
+every commit before it): a write that committed meanwhile refuses the restore, and one that
+commits later is a write after the restore, on top of it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class RestoreTenant:
                 raise NotFound("tenant", command.tenant_id)
             await self._require_empty(uow)
             await self._write(uow, entities)
+            await self._require_only(uow, entities)
             await uow.commit()
         return RestoreSummary(version, counts)
 
@@ -152,6 +155,20 @@ class RestoreTenant:
                 await uow.budgets.list(), await uow.webhooks.list_endpoints()]  # fmt: skip
         if any(held):
             raise Conflict("the tenant holds data: restore into an empty tenant")
+
+    @staticmethod
+    async def _require_only(uow: UnitOfWork, entities: dict[type, list[Any]]) -> None:
+        """Nothing but the archive's rows: a write racing the restore committed first otherwise."""
+        held = {
+            Account: {a.id for a in await uow.accounts.list()},
+            Category: {c.id for c in await uow.categories.list()},
+            Rule: {r.id for r in await uow.rules.list()},
+            Budget: {b.id for b in await uow.budgets.list()},
+            WebhookEndpoint: {e.id for e in await uow.webhooks.list_endpoints()},
+        }
+        for kind, ids in held.items():
+            if ids != {e.id for e in entities.get(kind, [])}:
+                raise Conflict("the tenant was written to during the restore: restore into an empty tenant")
 
     async def _write(self, uow: UnitOfWork, entities: dict[type, list[Any]]) -> None:
         for category in _categories_parents_first(entities.get(Category, [])):

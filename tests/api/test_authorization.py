@@ -243,6 +243,7 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/rules/preview": lambda ids: {"json": _rule(ids)},
     "POST /api/rules/apply": lambda ids: {"json": {}},
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
+    "GET /api/exports/transactions/ofx": lambda ids: {"params": {"account_id": ids["account_id"]}},
     "GET /api/exports/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
@@ -265,6 +266,7 @@ FOREIGN_STATUS = {
     "POST /api/transfers": _UNKNOWN,
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,
+    "GET /api/exports/transactions/ofx": _UNKNOWN,
     "POST /broadcasting/auth": (403,),
 }
 

@@ -29,7 +29,7 @@ def test_an_ofx_export_imports_into_another_account(api: Api) -> None:
     source = api.account("Source", "BRL", "0.00")
     api.tx(source, "2026-11-03", "PADARIA", "-12.50")
     api.tx(source, "2026-11-04", "SALARIO", "1234.56")
-    exported = api.get("/api/exports/transactions", params={"format": "ofx", "account_id": source})
+    exported = api.get("/api/exports/transactions/ofx", params={"account_id": source})
     assert exported.status_code == 200, exported.text
     target = api.account("Target", "BRL", "0.00")
     files = {"file": ("export.ofx", exported.content, "application/x-ofx")}
@@ -57,13 +57,12 @@ def test_report_csv(api: Api) -> None:
 
 
 def test_bad_exports_are_problems(api: Api) -> None:
-    for params in ({"format": "ofx"}, {"format": "xls"}, {"amount_min": "lots"}):
-        response = api.get("/api/exports/transactions", params=params)
+    for path, params in (("/ofx", {}), ("", {"amount_min": "lots"}), ("", {"date_from": "2026-12-01",
+                         "date_to": "2026-11-01"})):  # fmt: skip
+        response = api.get(f"/api/exports/transactions{path}", params=params)
         assert response.status_code in (400, 422), (params, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
-    unknown = api.get(
-        "/api/exports/transactions", params={"format": "ofx", "account_id": "00000000-0000-7000-8000-000000000000"}
-    )
+    unknown = api.get("/api/exports/transactions/ofx", params={"account_id": "00000000-0000-7000-8000-000000000000"})
     assert unknown.status_code == 404
     assert api.get(
         "/api/exports/reports/cash_flow", params={"start": "2026-12-01", "end": "2026-11-01"}

@@ -128,6 +128,7 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     "POST /api/restore": OWNER,
     # exports
     "GET /api/exports/transactions": VIEWER,
+    "GET /api/exports/transactions/ofx": VIEWER,
     "GET /api/exports/reports/{kind}": VIEWER,
     "GET /api/jobs/{job_id}": VIEWER,
     "GET /api/notifications": VIEWER,

@@ -31,7 +31,8 @@ class ArchiveForm:
 class ArchiveController(Controller):
     tags = ("backup",)
 
-    @get("/api/backup", responses=ERRORS, summary="The whole tenant as a versioned JSON Lines archive")
+    @get("/api/backup", responses=ERRORS, media_type="application/x-ndjson",
+         summary="The whole tenant as a versioned JSON Lines archive")  # fmt: skip
     async def backup(self, vz: VZ, actor: Reader) -> Stream:
         chunks = await vz.backup_tenant(TenantBackup(actor.tenant_id))
         headers = {"Content-Disposition": 'attachment; filename="valorize-backup.jsonl"', "Cache-Control": "no-store"}

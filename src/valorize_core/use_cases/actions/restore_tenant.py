@@ -27,7 +27,6 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound, ValidationError
-from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rule_suggestions import RuleSuggestion
@@ -194,7 +193,3 @@ class RestoreTenant:
             await uow.notifications.add(note)
         for endpoint in entities.get(WebhookEndpoint, []):
             await uow.webhooks.add_endpoint(endpoint)
-        if transactions:  # the ledger as restored is the archive's
-            stored = await uow.transactions.all(TransactionFilter())
-            if len(stored) != len(transactions):
-                raise ValidationError.for_field("archive", "some transactions could not be restored")

@@ -33,6 +33,7 @@ from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeTok
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
 from valorize_core.use_cases.actions.post_schedules import PostSchedules
 from valorize_core.use_cases.actions.request_job import RequestJob
+from valorize_core.use_cases.actions.restore_tenant import RestoreTenant
 from valorize_core.use_cases.actions.set_budget import SetBudget
 from valorize_core.use_cases.actions.set_rates import ImportRates, SetRates
 from valorize_core.use_cases.actions.set_reporting_currency import SetReportingCurrency
@@ -42,8 +43,19 @@ from valorize_core.use_cases.actions.update_category import UpdateCategory
 from valorize_core.use_cases.actions.update_rule import UpdateRule
 from valorize_core.use_cases.actions.update_transaction import UpdateTransaction
 from valorize_core.use_cases.actions.watch_subscriptions import WatchSubscriptions
+from valorize_core.use_cases.actions.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    DeliverWebhook,
+    FanOutWebhooks,
+    Redeliver,
+    RotateWebhookSecret,
+    UpdateWebhook,
+)
 from valorize_core.use_cases.context import Ports
+from valorize_core.use_cases.queries.backup_tenant import BackupTenant
 from valorize_core.use_cases.queries.budget_status import GetBudgetStatus
+from valorize_core.use_cases.queries.export_transactions import ExportReport, ExportTransactions
 from valorize_core.use_cases.queries.forecast import GetForecast, ListBalanceAlerts
 from valorize_core.use_cases.queries.get_account import GetAccount
 from valorize_core.use_cases.queries.get_import import GetImport
@@ -66,6 +78,7 @@ from valorize_core.use_cases.queries.reports import RunReport
 from valorize_core.use_cases.queries.subscriptions import FindSubscriptions, ListTrackedSubscriptions
 from valorize_core.use_cases.queries.suggest_categories import SuggestCategories, SuggestCategoriesMany
 from valorize_core.use_cases.queries.tenant_settings import GetTenantSettings
+from valorize_core.use_cases.queries.webhooks import ListDeliveries, ListWebhooks
 
 __all__ = ["Valorize"]
 
@@ -152,6 +165,22 @@ class Valorize:
         self.confirm_subscription = ConfirmSubscription(ports)
         self.dismiss_subscription = DismissSubscription(ports)
         self.watch_subscriptions = WatchSubscriptions(ports)
+        # webhooks
+        self.create_webhook = CreateWebhook(ports)
+        self.update_webhook = UpdateWebhook(ports)
+        self.rotate_webhook_secret = RotateWebhookSecret(ports)
+        self.delete_webhook = DeleteWebhook(ports)
+        self.redeliver_webhook = Redeliver(ports)
+        self.fan_out_webhooks = FanOutWebhooks(ports)
+        self.deliver_webhook = DeliverWebhook(ports)
+        self.list_webhooks = ListWebhooks(ports)
+        self.list_webhook_deliveries = ListDeliveries(ports)
+        # backup and restore
+        self.backup_tenant = BackupTenant(ports)
+        self.restore_tenant = RestoreTenant(ports)
+        # exports
+        self.export_transactions = ExportTransactions(ports)
+        self.export_report = ExportReport(ports)
         # notifications
         self.list_notifications = ListNotifications(ports)
         self.mark_notification_read = MarkNotificationRead(ports)

@@ -346,6 +346,55 @@ def verify(tenant_ids: tuple[Any, ...], grace_minutes: int) -> None:
 
 
 @main.command()
+@click.option("--tenant", "tenant_id", type=click.UUID, required=True, help="The tenant to back up.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="Where to write the archive (- for standard output).")  # fmt: skip
+def backup(tenant_id: Any, output: str) -> None:
+    """Write a tenant as a versioned JSON Lines archive (docs/api.md, "Backup and restore")."""
+    from valorize_core.use_cases.queries.backup_tenant import TenantBackup
+
+    async def job(runtime: Runtime) -> int:
+        chunks = await runtime.app.backup_tenant(TenantBackup(tenant_id))
+        written = 0
+        with click.open_file(output, "wb") as out:
+            async for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+        return written
+
+    written = _run(_container(), job)
+    click.echo(f"backup: {written} bytes", err=True)
+
+
+@main.command()
+@click.argument("archive", type=click.File("rb"))
+@click.option("--tenant", "tenant_id", type=click.UUID, help="Restore into this (empty) tenant.")
+@click.option("--email", help="Or sign up a new tenant owned by this e-mail and restore into it.")
+@click.option("--name", default="Restored", show_default=True, help="The new tenant's name (with --email).")
+def restore(archive: Any, tenant_id: Any, email: str | None, name: str) -> None:
+    """Restore an archive of ``valorize backup`` into an empty tenant, all or nothing."""
+    from valorize_core.use_cases.actions.restore_tenant import TenantRestore
+
+    if (tenant_id is None) == (email is None):
+        raise click.UsageError("give --tenant or --email")
+    content = archive.read()
+
+    async def job(runtime: Runtime) -> tuple[Any, Any, str | None]:
+        target, secret = tenant_id, None
+        if email is not None:
+            signed = await runtime.app.signup(SignupRequest(name, email, email.split("@")[0]))
+            target, secret = signed.tenant.id, signed.token_secret
+        summary = await runtime.app.restore_tenant(TenantRestore(target, content))
+        return target, summary, secret
+
+    target, summary, secret = _run(_container(), job)
+    restored = ", ".join(f"{n} {kind}" for kind, n in summary.counts.items()) or "nothing"
+    click.echo(f"restored into tenant {target} (archive version {summary.version}): {restored}")
+    if secret is not None:
+        click.echo(f"owner token (shown once): {secret}")
+
+
+@main.command()
 @click.option("--email", default=DEMO_EMAIL, show_default=True, help="Owner of the tenant to fill.")
 @click.option("--months", type=int, default=12, show_default=True)
 def seed(email: str, months: int) -> None:

@@ -28,8 +28,15 @@ from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, Red
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
-from valorize_adapters.statements import OfxStatementParser
+from valorize_adapters.statements import (
+    CamtStatementParser,
+    Mt940StatementParser,
+    OfxStatementParser,
+    QifStatementParser,
+)
+from valorize_adapters.webhooks import DestinationGuard, HttpWebhookSender
 from valorize_core.app import Valorize
+from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
@@ -45,7 +52,7 @@ from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
-from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.settings import Settings, ipaddress_networks
 
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
@@ -196,7 +203,21 @@ def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
 
 
-def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:
+def _webhooks(settings: Settings) -> tuple[HttpWebhookSender, WebhookPolicy]:
+    """The webhook sender (its destination guard as the operator allows) and retry policy."""
+    guard = DestinationGuard(ipaddress_networks(settings.webhook_allowed_networks))
+    policy = WebhookPolicy(retry_delays=settings.webhook_delays(), timeout=settings.webhook_timeout)
+    return HttpWebhookSender(guard), policy
+
+
+def _wired(
+    ports: Ports,
+    reads: ReadCache | None,
+    relay: OutboxRelay,
+    bus: Any,
+    token_ttl: int = 0,
+    webhooks: tuple[HttpWebhookSender, WebhookPolicy] | None = None,
+) -> Valorize:
     """The application — built here once, for every role — over the backend's ``ports``, whose
     commits run the pipeline below, which reads OFX statements
     too, and publishes import progress on the bus.
@@ -218,11 +239,15 @@ def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, 
         after.append(reads.retire_after_commit)
     after.append(relay.after_commit)
     uow = ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
-    parsers = {**ports.parsers, "ofx": OfxStatementParser()}
+    parsers = {**ports.parsers, "ofx": OfxStatementParser(), "qif": QifStatementParser(),
+               "camt053": CamtStatementParser(), "mt940": Mt940StatementParser()}  # fmt: skip
     directory = ports.directory
     if token_ttl > 0:
         directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)
-    return Valorize(replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
+    wired = replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory)
+    if webhooks is not None:
+        wired = replace(wired, webhook_sender=webhooks[0], webhook_policy=webhooks[1])
+    return Valorize(wired)
 
 
 def _bus(settings: Settings) -> Any:
@@ -309,7 +334,7 @@ async def _runtime(
         relay = OutboxRelay(
             outbox, publisher, queue, ports.clock, mark_window=MARK_WINDOW, tasks_committed=ports is not backend.ports
         )
-        app = _wired(ports, reads, relay, publisher, settings.token_cache_ttl)
+        app = _wired(ports, reads, relay, publisher, settings.token_cache_ttl, _webhooks(settings))
         verifier = _verifier(settings)
         try:
             yield Runtime(

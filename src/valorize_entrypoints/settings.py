@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from limits import parse as parse_limit
@@ -18,6 +20,14 @@ def default_data_dir() -> Path:
     """Where embedded data lives: ``$XDG_DATA_HOME/valorize`` or ``~/.local/share/valorize``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "valorize"
+
+
+def ipaddress_networks(text: str) -> tuple[str, ...]:
+    """The comma-separated networks of ``text``, each checked."""
+    networks = tuple(n.strip() for n in text.split(",") if n.strip())
+    for network in networks:
+        ipaddress.ip_network(network)
+    return networks
 
 
 def _bool(value: str) -> bool:
@@ -94,6 +104,13 @@ class Settings:
             client address and window (``off`` disables it).
         schedule_tick: seconds between the scheduler job's asks for due schedule occurrences
             (worker and dev roles with the local or in-memory queue).
+        webhook_allowed_networks: comma-separated networks (``10.0.0.0/8,::1/128``) webhooks
+            may reach besides public addresses; empty (default): loopback, private, link-local
+            (metadata) and reserved addresses are refused (docs/security.md).
+        webhook_retry_delays: seconds before each retry of a failed webhook delivery,
+            comma-separated; a delivery is tried once more than there are delays, and the
+            endpoint is disabled when the last attempt fails.
+        webhook_timeout: seconds one webhook call may take.
     """
 
     backend: str = "postgres"
@@ -147,6 +164,17 @@ class Settings:
         except ValueError:
             return b""
 
+    webhook_allowed_networks: str = ""
+    webhook_retry_delays: str = "30,120,600,1800,3600,10800,21600,43200"
+    webhook_timeout: float = 10.0
+
+    def webhook_delays(self) -> tuple[timedelta, ...]:
+        """``webhook_retry_delays`` as durations (each 0 to 7 days)."""
+        delays = tuple(timedelta(seconds=int(p)) for p in self.webhook_retry_delays.split(",") if p.strip())
+        if any(not timedelta(0) <= d <= timedelta(days=7) for d in delays) or len(delays) > 20:
+            raise ValueError("webhook retry delays are at most 20, each 0 to 604800 seconds")
+        return delays
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from the environment; unknown ``VALORIZE_*`` names are an error."""
@@ -196,6 +224,11 @@ class Settings:
             raise ValueError("VALORIZE_REALTIME_PUBLIC_URL must be ws://host[:port] or wss://host[:port]")
         if settings.schedule_tick < 1:
             raise ValueError("VALORIZE_SCHEDULE_TICK must be at least 1 (second)")
+        try:
+            settings.webhook_delays()
+            ipaddress_networks(settings.webhook_allowed_networks)
+        except ValueError as exc:
+            raise ValueError(f"VALORIZE_WEBHOOK_*: {exc}") from None
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

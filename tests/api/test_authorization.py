@@ -183,6 +183,11 @@ def build_world(client: TestClient[Any]) -> World:
     ids["token_id"] = spare["details"]["id"]
     victim = owner.post("/api/members", {"email": f"{uuid.uuid4().hex}@example.com", "name": "Vi", "role": "member"})
     ids["user_id"] = victim.json()["member"]["user_id"]
+    hook = owner.post("/api/webhooks", {"url": "https://93.184.216.34/hook", "event_types": ["report.ready"]})
+    assert hook.status_code == 201, hook.text
+    ids["webhook_id"] = hook.json()["id"]
+    assert owner.patch(f"/api/webhooks/{ids['webhook_id']}", {"enabled": False}).status_code == 200  # sends nothing
+    ids["delivery_id"] = str(uuid.uuid4())  # none exists: the redelivery route answers 404 (below)
     ids["tenant_channel"] = f"private-tenant.{owner.tenant_id}"
     ids.update(kind="cash_flow", app_id="app", channel="private-tenant.x", name="evaluate_budgets", path="nothing")
     return world
@@ -202,6 +207,9 @@ def _rule(ids: dict[str, str]) -> dict[str, Any]:
 def _schedule(ids: dict[str, str]) -> dict[str, Any]:
     return {"account_id": ids["account_id"], "name": "Rent", "amount": "-900.00", "rule": "FREQ=MONTHLY",
             "starts_on": "2030-01-31"}  # fmt: skip
+
+
+_ARCHIVE = b'{"format":"valorize-archive","version":2,"tenant":{"name":"x"}}\n{"type":"end","counts":{}}\n'
 
 
 def _statement(ids: dict[str, str]) -> dict[str, Any]:
@@ -254,6 +262,8 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/rules/preview": lambda ids: {"json": _rule(ids)},
     "POST /api/rules/apply": lambda ids: {"json": {}},
     "GET /api/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
+    "GET /api/exports/transactions/ofx": lambda ids: {"params": {"account_id": ids["account_id"]}},
+    "GET /api/exports/reports/{kind}": lambda ids: {"params": {"start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/reports": lambda ids: {"json": {"kind": "net_worth", "start": "2026-11-01", "end": "2026-11-30"}},
     "POST /api/imports": _statement,
     "PATCH /api/settings": lambda ids: {"json": {"reporting_currency": "BRL"}},
@@ -265,6 +275,12 @@ BODIES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "POST /api/schedules": lambda ids: {"json": _schedule(ids)},
     "PATCH /api/schedules/{schedule_id}": lambda ids: {"json": {"active": False}},
     "PUT /api/forecast/alerts/{account_id}": lambda ids: {"json": {"threshold": "100.00", "days": 60}},
+    "POST /api/restore": lambda ids: {"files": {"archive": ("b.jsonl", _ARCHIVE, "application/x-ndjson")}},
+    "POST /api/webhooks": lambda ids: {"json": {"url": "https://93.184.216.34/other", "event_types": ["report.ready"]}},
+    "PATCH /api/webhooks/{webhook_id}": lambda ids: {"json": {"event_types": ["job.completed"]}},
+    "POST /api/imports/mapping-suggestion": lambda ids: {
+        "files": {"file": ("x.csv", b"date;text;amount\n2026-11-01;Bread;-1,00\n", "text/csv")}
+    },
     "POST /broadcasting/auth": lambda ids: {"data": {"socket_id": "1.2", "channel_name": ids["tenant_channel"]}},
     "POST /broadcasting/user-auth": lambda ids: {"data": {"socket_id": "1.2"}},
     "POST /tasks/{name}": lambda ids: {"json": {"tenant_id": "00000000-0000-0000-0000-000000000000", "payload": {}}},
@@ -282,6 +298,7 @@ FOREIGN_STATUS = {
     "POST /api/budgets": _UNKNOWN,
     "POST /api/imports": _UNKNOWN,
     "POST /api/schedules": _UNKNOWN,
+    "GET /api/exports/transactions/ofx": _UNKNOWN,
     "POST /broadcasting/auth": (403,),
 }
 
@@ -291,6 +308,8 @@ FIRST_ALLOWED_OTHERWISE = {
     "DELETE /api/accounts/{account_id}": 409,  # it has transactions
     "GET /schema/{path}": 404,  # no such document
     "GET /app/{path}": 404,  # no such file (the dashboard's files: tests/api/test_dashboard_routes.py)
+    "POST /api/webhooks/deliveries/{delivery_id}/redeliver": 404,  # no delivery: the endpoint is disabled
+    "POST /api/restore": 409,  # the tenant holds data
     "POST /api/rules/suggestions/{suggestion_id}/dismiss": 409,  # the accept route took it before
     "POST /api/subscriptions/{subscription_id}/confirm": 409,  # the other decision took it before
     "POST /api/subscriptions/{subscription_id}/dismiss": 409,
@@ -378,8 +397,9 @@ def test_the_authorization_matrix(worker_client: TestClient[Any]) -> None:
 def test_the_table_says_what_the_issue_says() -> None:
     """Independent of the matrix (which checks the app does what the table says): the table
     itself — public routes, reads for every token (the two reads sent as POST bodies among
-    them: a rule preview and suggestions for many transactions), writes for members, tokens and
-    members for owners."""
+    them: a rule preview and suggestions for many transactions), writes for members; tokens,
+    members, the tenant's settings, webhooks (they send the tenant's data out and hold signing
+    secrets) and backup and restore (the whole tenant) for owners."""
     public = {k for k, v in POLICY.items() if v is Access.PUBLIC}
     assert public == {
         "GET /health", "GET /ready", "GET /metrics", "GET /schema", "GET /schema/openapi.json", "GET /schema/swagger",
@@ -390,8 +410,9 @@ def test_the_table_says_what_the_issue_says() -> None:
         method, path = key.split(" ", 1)
         if not path.startswith("/api/") or key == "POST /api/signup":
             continue
-        if path.startswith(("/api/tokens", "/api/members")) or key == "PATCH /api/settings":
-            assert access is Access.OWNER, key  # who holds keys, who belongs, the tenant's own settings
+        owners = ("/api/tokens", "/api/members", "/api/webhooks", "/api/backup", "/api/restore")
+        if path.startswith(owners) or key == "PATCH /api/settings":
+            assert access is Access.OWNER, key
         elif method == "GET" or key in ("POST /api/rules/preview", "POST /api/transactions/suggestions"):
             assert access is Access.VIEWER, key
         else:

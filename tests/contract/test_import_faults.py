@@ -330,7 +330,9 @@ def test_migration_0013_frees_the_files_finished_imports_kept(database_url: str)
     failure there kept it: the migration frees those files (only those) and forbids them."""
     name = f"leaks_{uuid.uuid4().hex[:8]}"
     url = make_conninfo(database_url, dbname=name)
-    before = [m for m in available_migrations() if m.version < 13]
+    # Every migration but 0013: today's code writes columns later migrations add (0024's
+    # imports.balance_check), and 0013 is what this test applies on its own.
+    before = [m for m in available_migrations() if m.version != 13]
 
     async def go() -> dict[str, bool]:
         async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:

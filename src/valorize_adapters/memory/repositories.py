@@ -27,6 +27,7 @@ from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Split, Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "MemoryAccounts",
@@ -395,6 +396,9 @@ class MemoryImports(_Tenant):
     async def get(self, import_id: UUID) -> StatementImport | None:
         return self._data.imports.get(import_id)
 
+    async def list(self) -> list[StatementImport]:
+        return sorted(self._data.imports.values(), key=lambda i: (i.created_at, i.id))
+
     async def add(self, statement_import: StatementImport) -> None:
         self._own(statement_import.tenant_id)
         if statement_import.account_id not in self._data.accounts:
@@ -499,6 +503,55 @@ class MemoryNotifications(_Tenant):
 _FORGOTTEN = 1e-9  # a word count at or below this is gone (as in the PostgreSQL adapter)
 
 
+class MemoryWebhooks(_Tenant):
+    """Webhook endpoints and deliveries of one tenant."""
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self._own(endpoint.tenant_id)
+        if endpoint.id in self._data.webhook_endpoints:
+            raise Conflict(f"webhook endpoint {endpoint.id} exists")
+        self._data.webhook_endpoints[endpoint.id] = endpoint
+
+    async def get_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint | None:
+        return self._data.webhook_endpoints.get(endpoint_id)
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        return sorted(self._data.webhook_endpoints.values(), key=lambda e: (e.created_at, e.id))
+
+    async def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.id not in self._data.webhook_endpoints:
+            raise NotFound("webhook endpoint", endpoint.id)
+        self._data.webhook_endpoints[endpoint.id] = endpoint
+
+    async def delete_endpoint(self, endpoint_id: UUID) -> None:
+        if self._data.webhook_endpoints.pop(endpoint_id, None) is None:
+            raise NotFound("webhook endpoint", endpoint_id)
+        for key in [k for k, d in self._data.webhook_deliveries.items() if d.endpoint_id == endpoint_id]:
+            del self._data.webhook_deliveries[key]
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        self._own(delivery.tenant_id)
+        if delivery.endpoint_id not in self._data.webhook_endpoints:
+            raise NotFound("webhook endpoint", delivery.endpoint_id)
+        if delivery.id in self._data.webhook_deliveries:
+            return False
+        self._data.webhook_deliveries[delivery.id] = delivery
+        return True
+
+    async def get_delivery(self, delivery_id: UUID) -> WebhookDelivery | None:
+        return self._data.webhook_deliveries.get(delivery_id)
+
+    async def update_delivery(self, delivery: WebhookDelivery) -> None:
+        if delivery.id not in self._data.webhook_deliveries:
+            raise NotFound("webhook delivery", delivery.id)
+        self._data.webhook_deliveries[delivery.id] = delivery
+
+    async def list_deliveries(self, endpoint_id: UUID, limit: int) -> list[WebhookDelivery]:
+        found = [d for d in self._data.webhook_deliveries.values() if d.endpoint_id == endpoint_id]
+        found.sort(key=lambda d: (d.created_at, d.id), reverse=True)
+        return found[:limit]
+
+
 class MemoryPayees(_Tenant):
     """Payee memory of one tenant."""
 
@@ -508,6 +561,9 @@ class MemoryPayees(_Tenant):
     async def get_many(self, payee_keys: Collection[str]) -> dict[str, PayeeMemoryEntry]:
         found = self._data.payees
         return {key: found[key] for key in payee_keys if key in found}
+
+    async def all(self) -> list[PayeeMemoryEntry]:
+        return [self._data.payees[k] for k in sorted(self._data.payees)]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._data.payees[entry.payee_key] = entry

@@ -26,6 +26,7 @@ from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["MemoryStore", "TenantData"]
 
@@ -68,6 +69,8 @@ class TenantData:
     subscriptions: dict[UUID, TrackedSubscription] = field(default_factory=dict)
     balance_alerts: dict[UUID, BalanceAlert] = field(default_factory=dict)
     balance_announced: set[tuple[UUID, date, int]] = field(default_factory=set)
+    webhook_endpoints: dict[UUID, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
         """A copy whose maps can change without touching this one."""

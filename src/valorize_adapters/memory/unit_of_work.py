@@ -26,6 +26,7 @@ from valorize_adapters.memory.repositories import (
     MemorySchedules,
     MemorySubscriptions,
     MemoryTransactions,
+    MemoryWebhooks,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
@@ -62,6 +63,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self.rates = MemoryRates(data, self._store)
         self.rule_suggestions = MemoryRuleSuggestions(data, self.tenant_id)
         self.notifications = MemoryNotifications(data, self.tenant_id)
+        self.webhooks = MemoryWebhooks(data, self.tenant_id)
         self.payees = MemoryPayees(data, self.tenant_id)
         self.identity = MemoryIdentity(data, self.tenant_id, self._store)
         self.examples = MemoryExamples(data, self._store.dimensions, self._store.postings, self.tenant_id)

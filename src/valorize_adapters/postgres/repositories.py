@@ -30,6 +30,7 @@ from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
+from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.use_cases.cooperative import cooperatively
 
@@ -487,23 +488,27 @@ class PgImports(_Repo):
         r = await self._s.fetch_one("SELECT * FROM imports WHERE tenant_id = %s AND id = %s", (self._t, import_id))
         return rows.statement_import(r) if r else None
 
+    async def list(self) -> list[StatementImport]:
+        rs = await self._s.fetch("SELECT * FROM imports WHERE tenant_id = %s ORDER BY created_at, id", (self._t,))
+        return [rows.statement_import(r) for r in rs]
+
     def _params(self, i: StatementImport) -> tuple[Any, ...]:
         errors = Jsonb([{"line": e.line, "message": e.message} for e in i.errors])
         return (i.account_id, i.filename, i.status.value, i.total_rows, i.imported, i.duplicates, errors,
-                i.created_at, i.completed_at, i.updated)  # fmt: skip
+                i.created_at, i.completed_at, i.updated, rows.balance_check_json(i.balance_check))  # fmt: skip
 
     async def add(self, statement_import: StatementImport) -> None:
         await self._s.execute(
             "INSERT INTO imports (account_id, filename, status, total_rows, imported, duplicates, errors,"
-            " created_at, completed_at, updated, tenant_id, id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " created_at, completed_at, updated, balance_check, tenant_id, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (*self._params(statement_import), statement_import.tenant_id, statement_import.id),
         )
 
     async def update(self, statement_import: StatementImport) -> None:
         n = await self._s.execute(
             "UPDATE imports SET account_id = %s, filename = %s, status = %s, total_rows = %s, imported = %s,"
-            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s, updated = %s"
+            " duplicates = %s, errors = %s, created_at = %s, completed_at = %s, updated = %s, balance_check = %s"
             " WHERE tenant_id = %s AND id = %s",
             (*self._params(statement_import), self._t, statement_import.id),
         )
@@ -642,6 +647,98 @@ class PgNotifications(_Repo):
         return rows.notification(r)
 
 
+class PgWebhooks(_Repo):
+    _ENDPOINT = ("url", "event_types", "secret", "previous_secret", "previous_valid_until", "enabled",
+                 "disabled_reason", "created_at")  # fmt: skip
+    _DELIVERY = ("endpoint_id", "event_id", "event_type", "body", "status", "attempts", "next_attempt_at",
+                 "last_attempt_at", "response_status", "response_body", "error", "created_at",
+                 "redeliveries")  # fmt: skip
+
+    @staticmethod
+    def _endpoint_params(e: WebhookEndpoint) -> tuple[Any, ...]:
+        return (e.url, list(e.event_types), e.secret, e.previous_secret, e.previous_valid_until, e.enabled,
+                e.disabled_reason, e.created_at)  # fmt: skip
+
+    @staticmethod
+    def _delivery_params(d: WebhookDelivery) -> tuple[Any, ...]:
+        return (d.endpoint_id, d.event_id, d.event_type, d.body, d.status.value, d.attempts, d.next_attempt_at,
+                d.last_attempt_at, d.response_status, d.response_body, d.error, d.created_at,
+                d.redeliveries)  # fmt: skip
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.tenant_id != self._t:
+            raise NotFound("tenant", endpoint.tenant_id)
+        columns = ", ".join(self._ENDPOINT)
+        await self._s.execute(
+            f"INSERT INTO webhook_endpoints (tenant_id, id, {columns}) VALUES (%s, %s{', %s' * len(self._ENDPOINT)})",
+            (self._t, endpoint.id, *self._endpoint_params(endpoint)),
+        )
+
+    async def get_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM webhook_endpoints WHERE tenant_id = %s AND id = %s", (self._t, endpoint_id)
+        )
+        return rows.webhook_endpoint(r) if r else None
+
+    async def list_endpoints(self) -> list[WebhookEndpoint]:
+        rs = await self._s.fetch(
+            "SELECT * FROM webhook_endpoints WHERE tenant_id = %s ORDER BY created_at, id", (self._t,)
+        )
+        return [rows.webhook_endpoint(r) for r in rs]
+
+    async def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        sets = ", ".join(f"{c} = %s" for c in self._ENDPOINT)
+        n = await self._s.execute(
+            f"UPDATE webhook_endpoints SET {sets} WHERE tenant_id = %s AND id = %s",
+            (*self._endpoint_params(endpoint), self._t, endpoint.id),
+        )
+        if not n:
+            raise NotFound("webhook endpoint", endpoint.id)
+
+    async def delete_endpoint(self, endpoint_id: UUID) -> None:
+        n = await self._s.execute(
+            "DELETE FROM webhook_endpoints WHERE tenant_id = %s AND id = %s", (self._t, endpoint_id)
+        )
+        if not n:
+            raise NotFound("webhook endpoint", endpoint_id)
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        if delivery.tenant_id != self._t:
+            raise NotFound("tenant", delivery.tenant_id)
+        columns = ", ".join(self._DELIVERY)
+        return (
+            await self._s.execute(
+                f"INSERT INTO webhook_deliveries (tenant_id, id, {columns})"
+                f" VALUES (%s, %s{', %s' * len(self._DELIVERY)}) ON CONFLICT DO NOTHING",
+                (self._t, delivery.id, *self._delivery_params(delivery)),
+            )
+            == 1
+        )
+
+    async def get_delivery(self, delivery_id: UUID) -> WebhookDelivery | None:
+        r = await self._s.fetch_one(
+            "SELECT * FROM webhook_deliveries WHERE tenant_id = %s AND id = %s", (self._t, delivery_id)
+        )
+        return rows.webhook_delivery(r) if r else None
+
+    async def update_delivery(self, delivery: WebhookDelivery) -> None:
+        sets = ", ".join(f"{c} = %s" for c in self._DELIVERY)
+        n = await self._s.execute(
+            f"UPDATE webhook_deliveries SET {sets} WHERE tenant_id = %s AND id = %s",
+            (*self._delivery_params(delivery), self._t, delivery.id),
+        )
+        if not n:
+            raise NotFound("webhook delivery", delivery.id)
+
+    async def list_deliveries(self, endpoint_id: UUID, limit: int) -> list[WebhookDelivery]:
+        rs = await self._s.fetch(
+            "SELECT * FROM webhook_deliveries WHERE tenant_id = %s AND endpoint_id = %s"
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            (self._t, endpoint_id, limit),
+        )
+        return [rows.webhook_delivery(r) for r in rs]
+
+
 class PgPayees(_Repo):
     """An entry read in the unit is read once (the unit's cache, until the transaction ends);
     what the unit writes is what a later read of that key returns."""
@@ -670,6 +767,12 @@ class PgPayees(_Repo):
         found = {r["payee_key"]: rows.payee_entry(r) for r in rs}
         self._kept.update({key: found.get(key) for key in wanted})
         return found
+
+    async def all(self) -> list[PayeeMemoryEntry]:
+        rs = await self._s.fetch(
+            'SELECT * FROM payee_memory WHERE tenant_id = %s ORDER BY payee_key COLLATE "C"', (self._t,)
+        )
+        return [rows.payee_entry(r) for r in rs]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
         self._s.defer(  # nobody reads its result: it goes with the unit's next statement

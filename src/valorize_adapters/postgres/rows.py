@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -23,7 +24,7 @@ from valorize_core.model.rates import Rate
 from valorize_core.model.rule_suggestions import RuleSuggestion
 from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, condition_from_data
 from valorize_core.model.schedules import Schedule
-from valorize_core.model.statements.imports import RowError, StatementImport
+from valorize_core.model.statements.imports import BalanceCheck, RowError, StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import (
     Categorization,
@@ -33,6 +34,7 @@ from valorize_core.model.transactions import (
     TransactionSource,
     TransactionStatus,
 )
+from valorize_core.model.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from valorize_core.ports.patterns import PatternEngine
 
 Row = dict[str, Any]
@@ -137,8 +139,39 @@ def statement_import(r: Row) -> StatementImport:
         id=r["id"], tenant_id=r["tenant_id"], account_id=r["account_id"], filename=r["filename"],
         status=r["status"], created_at=r["created_at"], total_rows=r["total_rows"], imported=r["imported"],
         duplicates=r["duplicates"], errors=tuple(RowError(e["line"], e["message"]) for e in r["errors"]),
-        completed_at=r["completed_at"], updated=r["updated"],
+        completed_at=r["completed_at"], updated=r["updated"], balance_check=_balance_check(r.get("balance_check")),
     )  # fmt: skip
+
+
+def balance_check_json(check: BalanceCheck | None) -> Jsonb | None:
+    """An import's balance check as stored (``imports.balance_check``)."""
+    if check is None:
+        return None
+    statement, account = check.statement_balance, check.account_balance
+    return Jsonb({"as_of": check.as_of.isoformat(), "currency": statement.currency.code,
+                  "statement_minor": statement.minor, "account_minor": account.minor})  # fmt: skip
+
+
+def _balance_check(raw: Any) -> BalanceCheck | None:
+    if raw is None:
+        return None
+    return BalanceCheck(date.fromisoformat(raw["as_of"]), Money(raw["statement_minor"], raw["currency"]),
+                        Money(raw["account_minor"], raw["currency"]))  # fmt: skip
+
+
+def webhook_endpoint(r: Row) -> WebhookEndpoint:
+    return WebhookEndpoint(id=r["id"], tenant_id=r["tenant_id"], url=r["url"],
+                   event_types=tuple(r["event_types"]), secret=r["secret"], created_at=r["created_at"],
+                   enabled=r["enabled"], previous_secret=r["previous_secret"],
+                   previous_valid_until=r["previous_valid_until"], disabled_reason=r["disabled_reason"])  # fmt: skip
+
+
+def webhook_delivery(r: Row) -> WebhookDelivery:
+    return WebhookDelivery(id=r["id"], tenant_id=r["tenant_id"], endpoint_id=r["endpoint_id"],
+                   event_id=r["event_id"], event_type=r["event_type"], body=r["body"], created_at=r["created_at"],
+                   status=DeliveryStatus(r["status"]), attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
+                   last_attempt_at=r["last_attempt_at"], response_status=r["response_status"],
+                   response_body=r["response_body"], error=r["error"], redeliveries=r["redeliveries"])  # fmt: skip
 
 
 def job(r: Row) -> Job:

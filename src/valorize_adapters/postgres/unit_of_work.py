@@ -34,6 +34,7 @@ from valorize_adapters.postgres.repositories import (
     PgSchedules,
     PgSubscriptions,
     PgTransactions,
+    PgWebhooks,
 )
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
@@ -103,6 +104,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self.rates = PgRates(self.session)
         self.rule_suggestions = PgRuleSuggestions(self.session)
         self.notifications = PgNotifications(self.session)
+        self.webhooks = PgWebhooks(self.session)
         self.payees = PgPayees(self.session)
         self.identity = PgIdentity(self.session)
         self.examples = PgExamples(self.session, self._vectors)

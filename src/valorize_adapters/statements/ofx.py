@@ -11,7 +11,7 @@ from ofxtools.Parser import OFXTree
 from valorize_core.model.errors import DomainError, ValidationError
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.statements.imports import RowError
-from valorize_core.model.statements.rows import ParsedStatement, StatementRow
+from valorize_core.model.statements.rows import ParsedStatement, StatementBalance, StatementRow
 from valorize_core.model.text import clean_text
 
 __all__ = ["OfxStatementParser"]
@@ -47,7 +47,8 @@ def _refuse_super_linear(content: bytes) -> None:
 
 
 class OfxStatementParser:
-    """Rows from the statement's transactions; FITID is the bank id used for deduplication."""
+    """Rows from the statement's transactions; FITID is the bank id used for deduplication;
+    ``LEDGERBAL`` is the closing balance."""
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         unknown = set(options) - {"skip_invalid_rows", "mapping"}
@@ -78,4 +79,15 @@ class OfxStatementParser:
                 rows.append(StatementRow(line, tx.dtposted.date(), description, amount, name, str(tx.fitid) or None))
             except DomainError as exc:
                 errors.append(RowError(line, exc.message))
-        return ParsedStatement(tuple(rows), tuple(errors))
+        return ParsedStatement(tuple(rows), tuple(errors), _ledger_balance(statement, currency))
+
+
+def _ledger_balance(statement: Any, currency: Currency) -> StatementBalance | None:
+    """``LEDGERBAL``: the booked balance at ``DTASOF`` (None when the statement has none)."""
+    ledger = getattr(statement, "balance", None)
+    if ledger is None or ledger.balamt is None or ledger.dtasof is None:
+        return None
+    try:
+        return StatementBalance(Money.parse(format(ledger.balamt, "f"), currency), ledger.dtasof.date())
+    except DomainError:
+        return None

@@ -42,6 +42,8 @@ __all__ = [
     "TransactionDeleted",
     "TransactionUpdated",
     "TransactionsImported",
+    "WebhookDeliveryRequested",
+    "WebhookEndpointDisabled",
     "event_from_record",
 ]
 
@@ -283,6 +285,27 @@ class SubscriptionStopped(DomainEvent):
     expected_by: str
 
 
+class WebhookDeliveryRequested(DomainEvent):
+    """Attempt ``attempt`` of round ``round`` of a webhook delivery is due at ``not_before``
+    (ISO 8601; empty: now)."""
+
+    name: ClassVar[str] = "webhook.delivery_requested"
+    delivery_id: str
+    attempt: int
+    round: int = 0
+    not_before: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookEndpointDisabled(DomainEvent):
+    """A webhook endpoint was turned off after failing every attempt of a delivery."""
+
+    name: ClassVar[str] = "webhook.endpoint_disabled"
+    endpoint_id: str
+    url: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -304,6 +327,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         SubscriptionPriceRose,
         SubscriptionStopped,
         BalanceProjectedLow,
+        WebhookDeliveryRequested,
+        WebhookEndpointDisabled,
     )
 }
 

@@ -21,6 +21,7 @@ from valorize_core.model.errors import CurrencyMismatch, InvalidMoney
 
 __all__ = [
     "CURRENCY_EXPONENTS",
+    "CURRENCY_SYMBOLS",
     "MAX_MINOR",
     "WITHDRAWN_CURRENCIES",
     "Currency",
@@ -172,15 +173,17 @@ class Money:
 
         ``style="point"`` accepts ``-1234.56`` and ``1,234.56``; ``style="comma"`` accepts
         ``-1234,56`` and ``1.234,56``; both accept surrounding whitespace, a trailing minus
-        (``12.34-``) and accounting parentheses (``(12.34)``). Digits are ASCII only; a negative
+        (``12.34-``), accounting parentheses (``(12.34)``) and one symbol or the ISO code of the
+        currency before or after the number, the sign on either side of it (``R$ -1.050,00``,
+        ``-€12,30``, ``12,30 EUR``; ``CURRENCY_SYMBOLS``). Digits are ASCII only; a negative
         zero is zero. More decimals than the currency has is an error.
         """
         cur = currency(currency_code)
         if not isinstance(text, str):
             raise InvalidMoney.for_field("amount", f"must be a decimal string, got {type(text).__name__}")
-        normal = _normalize_decimal(text, style)
+        normal = _normalize_decimal(text, style, cur.code)
         if normal is None:
-            raise InvalidMoney.for_field("amount", f"{text[:50]!r} is not a decimal amount")
+            raise InvalidMoney.for_field("amount", f"{text[:50]!r} is not a decimal amount in {cur.code}")
         return cls._exact(normal, cur)
 
     @classmethod
@@ -302,9 +305,40 @@ class Money:
         return [Money(sign * s, self.currency) for s in shares]
 
 
-def _normalize_decimal(text: str, style: DecimalStyle) -> str | None:
-    """``text`` as ``[-+]digits[.digits]`` or None when it is not a decimal in ``style``."""
-    s = text.strip().replace(" ", "").replace("\u00a0", "")
+# The symbols statements print beside an amount, by currency; the ISO code is always accepted.
+# A symbol of another currency (``€`` on a BRL account) is refused, not ignored.
+CURRENCY_SYMBOLS: dict[str, tuple[str, ...]] = {
+    "BRL": ("R$",), "EUR": ("€",), "USD": ("US$", "$"), "GBP": ("£",), "JPY": ("¥", "￥"),
+    "CNY": ("¥", "￥"), "CAD": ("CA$", "C$", "$"), "AUD": ("A$", "AU$", "$"), "MXN": ("MX$", "$"),
+    "ARS": ("$",), "CLP": ("$",), "COP": ("$",), "UYU": ("$U", "$"), "CHF": ("Fr.", "CHF"),
+    "INR": ("₹",), "KRW": ("₩",), "PLN": ("zł",), "SEK": ("kr",), "NOK": ("kr",), "DKK": ("kr.", "kr"),
+    "RUB": ("₽",), "TRY": ("₺",), "ILS": ("₪",), "NGN": ("₦",), "PHP": ("₱",), "UAH": ("₴",),
+}  # fmt: skip
+
+
+def _strip_symbol(s: str, code: str | None) -> str:
+    """``s`` without one currency symbol (or ISO code) of ``code`` before or after the number,
+    keeping a sign written before the symbol (``-€12,30``, ``R$ -1.050,00``, ``12,30 EUR``)."""
+    if code is None:
+        return s
+    symbols = sorted((*CURRENCY_SYMBOLS.get(code, ()), code), key=len, reverse=True)
+    sign = ""
+    body = s
+    if body and body[0] in "+-":
+        sign, body = body[0], body[1:]
+    for symbol in symbols:
+        if body.startswith(symbol):
+            return sign + body[len(symbol) :]
+        if body.endswith(symbol):
+            return sign + body[: -len(symbol)]
+    return s
+
+
+def _normalize_decimal(text: str, style: DecimalStyle, code: str | None = None) -> str | None:
+    """``text`` as ``[-+]digits[.digits]`` or None when it is not a decimal in ``style``;
+    with ``code``, one of that currency's symbols may stand before or after the number."""
+    s = text.strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    s = _strip_symbol(s, code)
     if not s:
         return None
     sign = ""

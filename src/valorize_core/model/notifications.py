@@ -22,6 +22,7 @@ from valorize_core.model.events import (
     RuleSuggested,
     SubscriptionPriceRose,
     SubscriptionStopped,
+    WebhookEndpointDisabled,
 )
 from valorize_core.model.money import Money, currency
 
@@ -61,6 +62,9 @@ def notification_for(event: DomainEvent) -> tuple[str, str, str, dict[str, Any]]
         body = f"{spent} of {available} spent; {rest} this period."
         data = {"budget_id": event.budget_id, "category_id": event.category_id, "threshold": event.threshold}
         return ("budget", f"Budget {event.threshold}% used", body, data)
+    if isinstance(event, WebhookEndpointDisabled):
+        body = f"{event.url} failed every attempt of a delivery ({event.reason}); no more events are sent to it."
+        return ("webhook", "Webhook endpoint disabled", body[:2000], {"endpoint_id": event.endpoint_id})
     if isinstance(event, ImportCompleted):
         if event.status == "completed":
             title = "Statement imported"

@@ -17,6 +17,10 @@ class ImportRepository(Protocol):
         """The import, or ``None``."""
         ...
 
+    async def list(self) -> list[StatementImport]:
+        """Every import of the tenant, oldest first (ties by id)."""
+        ...
+
     async def add(self, statement_import: StatementImport) -> None:
         """Store a new import record."""
         ...

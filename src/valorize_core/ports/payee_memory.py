@@ -23,6 +23,10 @@ class PayeeMemoryRepository(Protocol):
         a later :meth:`get` of one of these keys (found or not) asks the storage nothing."""
         ...
 
+    async def all(self) -> list[PayeeMemoryEntry]:
+        """Every payee of the tenant, by key."""
+        ...
+
     async def put(self, entry: PayeeMemoryEntry) -> None:
         """Create or replace the entry for ``entry.payee_key``."""
         ...

@@ -26,6 +26,7 @@ from valorize_core.ports.schedules import ScheduleRepository
 from valorize_core.ports.subscriptions import SubscriptionRepository
 from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
+from valorize_core.ports.webhooks import WebhookRepository
 
 __all__ = ["NO_HOOKS", "CommitHook", "CommitHooks", "UnitOfWork", "UnitOfWorkFactory"]
 
@@ -108,6 +109,11 @@ class UnitOfWork(Protocol):
     @property
     def notifications(self) -> NotificationRepository:
         """The tenant's notifications."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookRepository:
+        """The tenant's webhook endpoints and deliveries."""
         ...
 
     @property

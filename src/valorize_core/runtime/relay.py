@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +26,10 @@ from valorize_core.model.events import (
     TransactionDeleted,
     TransactionsImported,
     TransactionUpdated,
+    WebhookDeliveryRequested,
 )
 from valorize_core.model.notifications import notification_for
+from valorize_core.model.webhooks import WEBHOOK_EVENTS
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.outbox import Outbox
@@ -63,6 +66,14 @@ def follow_up_tasks(event: DomainEvent) -> list[Task]:
         tasks.append(_task("evaluate_budgets", event, str(event.event_id), {"day": day}))
     if notification_for(event) is not None:
         tasks.append(_task("notify", event, str(event.event_id), {"event": event.to_record()}))
+    if event.name in WEBHOOK_EVENTS:
+        tasks.append(_task("fan_out_webhooks", event, str(event.event_id), {"event": event.to_record()}))
+    elif isinstance(event, WebhookDeliveryRequested):
+        key = f"{event.delivery_id}:{event.round}:{event.attempt}"
+        task = _task("deliver_webhook", event, key,
+                     {"delivery_id": event.delivery_id, "attempt": event.attempt, "round": event.round})  # fmt: skip
+        due = datetime.fromisoformat(event.not_before) if event.not_before else None
+        tasks.append(replace(task, not_before=due))
     return tasks
 
 

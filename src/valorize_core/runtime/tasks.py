@@ -32,6 +32,7 @@ from valorize_core.use_cases.actions.import_statement import ImportRun
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
 from valorize_core.use_cases.actions.watch_subscriptions import SubscriptionWatch
+from valorize_core.use_cases.actions.webhooks import DeliveryAttempt
 from valorize_core.use_cases.lookups import require
 
 __all__ = ["TASK_NAMES", "TaskOutcome", "TaskResult", "TaskRunner"]
@@ -139,6 +140,23 @@ async def _import_statement(vz: Valorize, task: Task) -> None:
     await vz.run_import(ImportRun(task.tenant_id, parse_id(task.payload.get("import_id"), "import_id")))
 
 
+async def _fan_out_webhooks(vz: Valorize, task: Task) -> None:
+    """Store one delivery of the event per endpoint subscribed to it (none: nothing to do)."""
+    event = event_from_record(task.payload.get("event") or {})
+    if event.tenant_id != task.tenant_id:
+        raise ValidationError.for_field("event", "belongs to another tenant")
+    await vz.fan_out_webhooks(event)
+
+
+async def _deliver_webhook(vz: Valorize, task: Task) -> None:
+    """One attempt of a webhook delivery (the next, if it fails, is a task of its own)."""
+    attempt, round_ = task.payload.get("attempt"), task.payload.get("round", 0)
+    if not isinstance(attempt, int) or not isinstance(round_, int) or attempt < 1 or round_ < 0:
+        raise ValidationError.for_field("attempt", "must be a positive attempt number and round")
+    delivery = parse_id(task.payload.get("delivery_id"), "delivery_id")
+    await vz.deliver_webhook(DeliveryAttempt(task.tenant_id, delivery, attempt, round_))
+
+
 HANDLERS: dict[str, Handler] = {
     "import_statement": _import_statement,
     "apply_rules": _apply_rules,
@@ -148,6 +166,8 @@ HANDLERS: dict[str, Handler] = {
     "generate_report": _generate_report,
     "notify": _notify,
     "categorize": _categorize,
+    "fan_out_webhooks": _fan_out_webhooks,
+    "deliver_webhook": _deliver_webhook,
 }
 TASK_NAMES = frozenset(HANDLERS)
 

@@ -12,6 +12,7 @@ from valorize_core.model.errors import ValidationError
 from valorize_core.model.events import DomainEvent
 from valorize_core.model.patterns import NO_PATTERN_ENGINE
 from valorize_core.model.statements.csv_parser import CsvStatementParser
+from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.clock import Clock
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.event_publisher import EventPublisher
@@ -21,6 +22,7 @@ from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.recurrence import RecurrenceEngine
 from valorize_core.ports.statement_parser import StatementParser
 from valorize_core.ports.unit_of_work import UnitOfWorkFactory
+from valorize_core.ports.webhooks import WebhookSender
 from valorize_core.use_cases.categorization import Categorizer
 from valorize_core.use_cases.correlation import current_correlation_id
 
@@ -52,7 +54,9 @@ class Ports:
     ``parsers`` maps statement formats to parsers (CSV is built in); ``publisher``, when given,
     receives news that is not state (import progress) directly, bypassing the outbox;
     ``patterns`` compiles the regular expressions of rules (without one they are refused);
-    ``recurrence`` evaluates the RRULEs of schedules (without one they are refused)."""
+    ``recurrence`` evaluates the RRULEs of schedules (without one they are refused);
+    ``webhook_sender`` makes outbound webhook calls (without one, endpoints cannot be added and
+    deliveries wait), as ``webhook_policy`` says."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -63,6 +67,8 @@ class Ports:
     publisher: EventPublisher | None = None
     patterns: PatternEngine = NO_PATTERN_ENGINE
     recurrence: RecurrenceEngine = NO_RECURRENCE
+    webhook_sender: WebhookSender | None = None
+    webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
     categorizer: Categorizer = field(init=False)
 
     def __post_init__(self) -> None:

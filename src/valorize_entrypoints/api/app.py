@@ -18,7 +18,9 @@ from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
 from valorize_entrypoints.api.body_limits import JsonBodyGuardMiddleware, StrictJsonBodyMiddleware
 from valorize_entrypoints.api.controllers.accounts import AccountController, CategoryController
+from valorize_entrypoints.api.controllers.archives import ArchiveController
 from valorize_entrypoints.api.controllers.budgets import BudgetController
+from valorize_entrypoints.api.controllers.exports import ExportController
 from valorize_entrypoints.api.controllers.identity import (
     MemberController,
     SessionController,
@@ -42,6 +44,7 @@ from valorize_entrypoints.api.controllers.schedules import (
     SubscriptionController,
 )
 from valorize_entrypoints.api.controllers.transactions import TransactionController, TransferController
+from valorize_entrypoints.api.controllers.webhooks import WebhookController
 from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
@@ -121,6 +124,9 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             RateController,
             SettingsController,
             ImportController,
+            ExportController,
+            WebhookController,
+            ArchiveController,
             JobController,
             NotificationController,
             ScheduleController,

@@ -140,6 +140,23 @@ POLICY: Mapping[str, Access] = MappingProxyType({
     # imports, jobs, notifications
     "POST /api/imports": MEMBER,
     "GET /api/imports/{import_id}": VIEWER,
+    "POST /api/imports/mapping-suggestion": MEMBER,
+    "GET /api/imports/presets": VIEWER,
+    # outbound webhooks: owners (they send the tenant's data out and hold signing secrets)
+    "GET /api/webhooks": OWNER,
+    "POST /api/webhooks": OWNER,
+    "PATCH /api/webhooks/{webhook_id}": OWNER,
+    "DELETE /api/webhooks/{webhook_id}": OWNER,
+    "POST /api/webhooks/{webhook_id}/rotate-secret": OWNER,
+    "GET /api/webhooks/{webhook_id}/deliveries": OWNER,
+    "POST /api/webhooks/deliveries/{delivery_id}/redeliver": OWNER,
+    # backup and restore of the whole tenant: owners
+    "GET /api/backup": OWNER,
+    "POST /api/restore": OWNER,
+    # exports
+    "GET /api/exports/transactions": VIEWER,
+    "GET /api/exports/transactions/ofx": VIEWER,
+    "GET /api/exports/reports/{kind}": VIEWER,
     "GET /api/jobs/{job_id}": VIEWER,
     "GET /api/notifications": VIEWER,
     "POST /api/notifications/{notification_id}/read": MEMBER,

@@ -8,7 +8,7 @@ from datetime import date
 from valorize_core.model.money import Money
 from valorize_core.model.statements.imports import RowError
 
-__all__ = ["ParsedStatement", "StatementRow"]
+__all__ = ["ParsedStatement", "StatementBalance", "StatementRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,18 @@ class StatementRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementBalance:
+    """The booked balance a statement says the account had at the end of ``as_of`` (OFX
+    ``LEDGERBAL``, CAMT ``CLBD``, MT940 ``:62F:``)."""
+
+    amount: Money
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedStatement:
-    """The good rows and the per-row errors of one file."""
+    """The good rows and the per-row errors of one file, and its closing balance if it gives one."""
 
     rows: tuple[StatementRow, ...]
     errors: tuple[RowError, ...]
+    closing_balance: StatementBalance | None = None

@@ -39,6 +39,7 @@ from valorize_core.testing.contracts.schedules import (
 from valorize_core.testing.contracts.transactions import TransactionRepositoryContract
 from valorize_core.testing.contracts.unit_of_work import CommitPipelineContract, UnitOfWorkContract
 from valorize_core.testing.contracts.vector_index import VectorIndexContract
+from valorize_core.testing.contracts.webhooks import WebhookRepositoryContract
 
 __all__ = [
     "AccountRepositoryContract",
@@ -64,6 +65,7 @@ __all__ = [
     "TransactionRepositoryContract",
     "UnitOfWorkContract",
     "VectorIndexContract",
+    "WebhookRepositoryContract",
 ]
 
 
@@ -86,5 +88,6 @@ class AllRepositoryContracts(
     RateRepositoryContract,
     IdentityContract,
     VectorIndexContract,
+    WebhookRepositoryContract,
 ):
     """Every storage contract at once."""

@@ -25,9 +25,9 @@ from valorize_core.model.errors import Conflict, Contention, NotFound, Validatio
 from valorize_core.model.events import ImportCompleted, ImportProgressed, ImportRequested, TransactionsImported
 from valorize_core.model.fingerprint import fingerprints_with_occurrence
 from valorize_core.model.listing import TransactionFilter
-from valorize_core.model.money import Currency
+from valorize_core.model.money import Currency, Money
 from valorize_core.model.payees import display_payee
-from valorize_core.model.statements.imports import ImportStatus, RowError, StatementImport
+from valorize_core.model.statements.imports import BalanceCheck, ImportStatus, RowError, StatementImport
 from valorize_core.model.statements.matching import FUZZY_WINDOW_DAYS, RowOutcome, match_rows
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.text import clean_text
@@ -369,6 +369,7 @@ class ImportStatement:
         await move_balance(uow, self._ports, account.id, delta + sum(t.amount.minor for t in fresh))
         done = replace(
             record,
+            balance_check=await _balance_check(uow, account.id, statement),
             status=ImportStatus.COMPLETED,
             imported=len(fresh),
             duplicates=duplicates,
@@ -414,6 +415,28 @@ class ImportStatement:
 def _categorized_text(row: StatementRow) -> str:
     """The text the categorizer reads for a new row (the draft's description, else its payee)."""
     return row.description or row.payee or display_payee(row.description)
+
+
+async def _balance_check(uow: UnitOfWork, account_id: UUID, statement: ParsedStatement) -> BalanceCheck | None:
+    """The statement's closing balance against the account's, both at the end of its day: the
+    balance after the import, less what is booked later and what is pending among the
+    transactions from the statement's first row on (the bank counts neither)."""
+    closing = statement.closing_balance
+    if closing is None:
+        return None
+    account = await require(uow.accounts.get, account_id, "account")
+    start = min((r.booked_on for r in statement.rows), default=closing.as_of)
+    later = await uow.transactions.all(TransactionFilter(account_ids=(account_id,), date_from=closing.as_of + _DAY))
+    window = await uow.transactions.all(
+        TransactionFilter(account_ids=(account_id,), date_from=min(start, closing.as_of), date_to=closing.as_of)
+    )
+    excluded = sum(t.amount.minor for t in later) + sum(
+        t.amount.minor for t in window if t.status is TransactionStatus.PENDING
+    )
+    return BalanceCheck(closing.as_of, closing.amount, account.balance - Money(excluded, account.currency))
+
+
+_DAY = timedelta(days=1)
 
 
 def _announce(uow: UnitOfWork, ports: Ports, record: StatementImport) -> None:

@@ -52,7 +52,14 @@ from valorize_entrypoints.api.schemas.identity import (
     member,
     token,
 )
-from valorize_entrypoints.api.schemas.imports import ImportOut, statement_import
+from valorize_entrypoints.api.schemas.imports import (
+    ImportOut,
+    MappingSuggestionOut,
+    PresetOut,
+    mapping_suggestion,
+    preset,
+    statement_import,
+)
 from valorize_entrypoints.api.schemas.jobs import JobOut, NotificationOut, job, notification
 from valorize_entrypoints.api.schemas.rates import (
     RateIn,
@@ -99,6 +106,15 @@ from valorize_entrypoints.api.schemas.transactions import (
     transaction,
     transfer,
 )
+from valorize_entrypoints.api.schemas.webhooks import (
+    DeliveryOut,
+    RestoreOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+    delivery,
+    webhook,
+)
 
 __all__ = [
     "AMOUNT_PATTERN",
@@ -128,12 +144,14 @@ __all__ = [
     "CorrectionsIn",
     "CurrencyCode",
     "Day",
+    "DeliveryOut",
     "Email",
     "ExternalId",
     "FieldErrorOut",
     "ImportOut",
     "JobOut",
     "JsonObject",
+    "MappingSuggestionOut",
     "MeOut",
     "MemberIn",
     "MemberInvited",
@@ -144,6 +162,7 @@ __all__ = [
     "NotificationOut",
     "Payee",
     "PositiveAmount",
+    "PresetOut",
     "ProblemOut",
     "RateIn",
     "RateOut",
@@ -152,6 +171,7 @@ __all__ = [
     "ReportJobIn",
     "ReportKind",
     "ReportOut",
+    "RestoreOut",
     "RoleName",
     "RuleIn",
     "RuleMatchOut",
@@ -180,15 +200,21 @@ __all__ = [
     "TransactionPatch",
     "TransferIn",
     "TransferOut",
+    "WebhookIn",
+    "WebhookOut",
+    "WebhookPatch",
     "account",
     "budget",
     "budget_status",
     "category",
+    "delivery",
     "encode",
     "job",
+    "mapping_suggestion",
     "member",
     "money",
     "notification",
+    "preset",
     "rate",
     "rates_imported",
     "report",
@@ -200,4 +226,5 @@ __all__ = [
     "token",
     "transaction",
     "transfer",
+    "webhook",
 ]

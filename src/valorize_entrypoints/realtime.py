@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_entrypoints.container import realtime_resources
-from valorize_entrypoints.logs import configure_logging
+from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
 
@@ -28,7 +28,7 @@ async def serve_realtime(
     settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[int], None] | None = None
 ) -> None:
     """Serve until ``stop`` is set or SIGINT/SIGTERM arrives; ``ready`` gets the bound port."""
-    configure_logging(json_lines=settings.log_json)
+    configure_logging_from(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

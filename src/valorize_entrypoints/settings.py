@@ -41,6 +41,10 @@ class Settings:
         db_role: role to SET after connecting (row-level security needs a non-superuser).
         run_migrations: migrate on start (``valorize migrate`` does it explicitly).
         log_json: one JSON log line per request (else human-readable).
+        log_level: the level of Valorize's loggers (``debug``, ``info``, ``warning``, ...);
+            third-party loggers stay at WARNING unless it is ``debug`` (see logs.py).
+        gcp_project: the Google Cloud project the log lines' trace ids belong to (default: the
+            one in ``cloud_tasks_queue``); empty outside Google Cloud.
         embedding_dimensions: size of the hashing embedder's vectors.
         embedder: ``hashing`` (default: offline, deterministic) or
             ``sentence-transformers:<model>`` (the ``embeddings`` extra; downloads the model).
@@ -98,6 +102,8 @@ class Settings:
     db_role: str = "valorize_app"
     run_migrations: bool = True
     log_json: bool = True
+    log_level: str = "info"
+    gcp_project: str = ""
     embedding_dimensions: int = 256
     embedder: str = "hashing"
     redis_url: str = ""
@@ -170,6 +176,8 @@ class Settings:
                     parse_limit(value)
                 except ValueError:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
+        if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("VALORIZE_LOG_LEVEL must be debug, info, warning, error or critical")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

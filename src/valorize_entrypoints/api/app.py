@@ -30,12 +30,13 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
-from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.observability import RequestLogMiddleware
 from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, ConstrainedSwaggerRenderPlugin
 from valorize_entrypoints.api.policy import declare_access, enforce_access
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
+from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -82,9 +83,10 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     """
     container = container or Container()
     settings = container.settings()
-    configure_logging(json_lines=settings.log_json)
+    configure_logging_from(settings)
 
     app = Litestar(
+        logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)
         route_handlers=[
             health,
             ready,

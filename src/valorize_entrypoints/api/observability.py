@@ -1,4 +1,4 @@
-"""Request ids, Prometheus metrics and one JSON log line per request, in one middleware.
+"""Request ids, Prometheus metrics and one structured log line per request, in one middleware.
 
 One wrapper around the app instead of three (request id, metrics, log) keeps the fixed cost of
 a request low: a cached read costs well under a millisecond, and each extra ASGI layer with its
@@ -16,9 +16,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.api.errors import status_of
-from valorize_entrypoints.logs import SAFE_REQUEST_ID, configure_logging
+from valorize_entrypoints.logs import SAFE_REQUEST_ID, incoming_trace_id, trace_id_of
 
-__all__ = ["HttpMetrics", "RequestLogMiddleware", "configure_logging"]
+__all__ = ["HttpMetrics", "RequestLogMiddleware", "request_id_of"]
 
 log = logging.getLogger("valorize.access")
 _APP = "valorize"
@@ -67,6 +67,19 @@ class HttpMetrics:
 METRICS = HttpMetrics()  # one per process: Prometheus' registry is process-wide
 
 
+def request_id_of(headers: dict[bytes, bytes]) -> str:
+    """The caller's ``X-Request-ID`` when it is safe to log; else the trace id the caller sent
+    (``traceparent``, ``X-Cloud-Trace-Context``), so the request's lines join the caller's trace;
+    else a new one (32 hex digits: a trace id too, see :func:`~valorize_entrypoints.logs.trace_id_of`)."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    if SAFE_REQUEST_ID.match(given):
+        return given
+    traced = incoming_trace_id(
+        headers.get(b"traceparent", b"").decode("latin-1"), headers.get(b"x-cloud-trace-context", b"").decode("latin-1")
+    )
+    return traced or uuid.uuid4().hex
+
+
 class RequestLogMiddleware:
     """Accepts or makes an ``X-Request-ID``, returns it, counts and times the request in
     :data:`METRICS` (except ``/metrics`` itself) and logs it when it ends."""
@@ -79,8 +92,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_of(dict(scope["headers"]))
         scope.setdefault("state", {})["request_id"] = request_id
         method, route = scope["method"], scope.get("path_template", "unmatched")
         measured = route != "/metrics"
@@ -113,6 +125,7 @@ class RequestLogMiddleware:
                 extra={
                     "fields": {
                         "request_id": request_id,
+                        "trace_id": trace_id_of(request_id),
                         "method": method,
                         "path": scope.get("path"),
                         "route": route,

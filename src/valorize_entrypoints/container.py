@@ -14,7 +14,7 @@ from typing import Any
 from dependency_injector import containers, providers
 from prometheus_client import Counter, Gauge
 
-from valorize_adapters.cloudtasks import CloudTasksQueue, GoogleIdTokenVerifier, cloud_tasks_client
+from valorize_adapters.cloudtasks import GoogleIdTokenVerifier
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
@@ -244,6 +244,8 @@ async def _task_queue(settings: Settings, secret: str, local: TaskQueue) -> Asyn
     if settings.task_queue != "cloudtasks":
         yield local
         return
+    from valorize_adapters.cloudtasks.queue import CloudTasksQueue, cloud_tasks_client  # only when used
+
     client = cloud_tasks_client(settings.cloud_tasks_emulator or None)
     account = settings.cloud_tasks_service_account or None
     try:

@@ -1,4 +1,4 @@
-"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``verify``, ``seed``, ``token create``."""
+"""The ``valorize`` command: ``dev``, ``api``, ``doctor``, ``migrate``, ``verify``, ``seed``, ``token create``."""
 
 from __future__ import annotations
 
@@ -264,6 +264,19 @@ def tasks_purge() -> None:
         return await _local_queue(runtime).purge_dead()
 
     click.echo(f"purged {_run(_container(), job)}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the configuration and every dependency (PostgreSQL and its extensions, Redis, the
+    task queue, the realtime secret): one line each; exits 1 if any check fails."""
+    from valorize_entrypoints.doctor import Level, diagnose
+
+    found = asyncio.run(diagnose())
+    for finding in found:
+        click.echo(finding.line())
+    if any(f.level is Level.FAIL for f in found):
+        sys.exit(1)
 
 
 @main.command()

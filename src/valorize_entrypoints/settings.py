@@ -146,16 +146,20 @@ class Settings:
             if key not in fields:
                 raise ValueError(f"unknown setting {name}")
             kind = fields[key].type
-            if kind == "int":
-                values[key] = int(raw)
-            elif kind == "float":
-                values[key] = float(raw)
-            elif kind == "bool":
-                values[key] = _bool(raw)
-            elif kind == "Path":
-                values[key] = Path(raw).expanduser()
-            else:
-                values[key] = raw
+            try:
+                if kind == "int":
+                    values[key] = int(raw)
+                elif kind == "float":
+                    values[key] = float(raw)
+                elif kind == "bool":
+                    values[key] = _bool(raw)
+                elif kind == "Path":
+                    values[key] = Path(raw).expanduser()
+                else:
+                    values[key] = raw
+            except ValueError:
+                what = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(str(kind), "valid")
+                raise ValueError(f"{name} must be {what}, not {raw!r}") from None
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.backend not in ("postgres", "memory"):
             raise ValueError("VALORIZE_BACKEND must be postgres or memory")

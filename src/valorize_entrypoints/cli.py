@@ -280,6 +280,28 @@ def doctor() -> None:
 
 
 @main.command()
+def prune() -> None:
+    """Run one retention round now: delete published events, processed-task ids, expired
+    idempotency keys, finished jobs and dead letters past their VALORIZE_RETAIN_* horizons."""
+    from valorize_adapters.postgres.backend import PostgresBackend
+    from valorize_adapters.postgres.retention import PgRetention
+    from valorize_entrypoints.retention import prune_once
+
+    container = _container()
+
+    async def job(runtime: Runtime) -> dict[str, int] | None:
+        if not isinstance(runtime.backend, PostgresBackend):
+            raise click.ClickException("retention is for the postgres backend (memory keeps nothing)")
+        return await prune_once(PgRetention(runtime.backend.pool), container.settings())
+
+    deleted = _run(container, job)
+    if deleted is None:
+        click.echo("another process is pruning now; nothing done")
+        return
+    click.echo("pruned " + ", ".join(f"{table}={count}" for table, count in deleted.items()))
+
+
+@main.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run from several processes at once)."""
     from valorize_adapters.postgres import EmbeddedPostgres

@@ -12,7 +12,10 @@ production roles run across processes, with the same guarantees:
 - the **version feed** keeps the near cache of a process that serves cached reads current
   (api, dev; with Redis);
 - the **backplane heartbeat** keeps a realtime server's presence members alive for the other
-  instances (realtime, dev; with Redis).
+  instances (realtime, dev; with Redis);
+- **retention** prunes published outbox rows, old processed-task ids, expired idempotency keys,
+  finished jobs and old dead letters (worker, dev; on PostgreSQL; one process at a time, see
+  ``retention.py``).
 
 Every granian worker process of a role runs the role's jobs: each is safe run many times.
 """
@@ -32,10 +35,13 @@ import redis.exceptions
 
 from valorize_adapters.memory.dispatcher import InMemoryDispatcher
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
+from valorize_adapters.postgres.backend import PostgresBackend
+from valorize_adapters.postgres.retention import PgRetention
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_entrypoints.delivery import HttpDelivery, InProcessDelivery
+from valorize_entrypoints.retention import pruning
 
 if TYPE_CHECKING:
     from valorize_entrypoints.container import Realtime, Runtime
@@ -66,15 +72,17 @@ class JobKind(enum.StrEnum):
     DISPATCHER = "dispatcher"
     VERSION_FEED = "version feed"
     HEARTBEAT = "backplane heartbeat"
+    RETENTION = "retention"
 
 
 _S, _D, _V, _H = JobKind.SWEEPER, JobKind.DISPATCHER, JobKind.VERSION_FEED, JobKind.HEARTBEAT
+_R = JobKind.RETENTION
 
 ROLE_JOBS: Mapping[Role, frozenset[JobKind]] = {
     Role.API: frozenset({_S, _V}),
-    Role.WORKER: frozenset({_S, _D}),
+    Role.WORKER: frozenset({_S, _D, _R}),
     Role.REALTIME: frozenset({_H}),
-    Role.DEV: frozenset({_S, _D, _V, _H}),
+    Role.DEV: frozenset({_S, _D, _V, _H, _R}),
     Role.DISPATCH: frozenset({_D}),
     Role.COMMAND: frozenset(),
 }
@@ -105,6 +113,14 @@ def jobs_for(
         jobs.append(Job(_V, _until_stopped(RedisVersionFeed(settings.redis_url, runtime.near).run)))
     if realtime is not None and _H in wanted and isinstance(realtime.backplane, RedisBackplane):
         jobs.append(Job(_H, _heartbeat(realtime.backplane)))
+    # Memory runs keep nothing past the process: no retention there.
+    if (
+        runtime is not None
+        and _R in wanted
+        and settings.retention_interval > 0
+        and isinstance(runtime.backend, PostgresBackend)
+    ):
+        jobs.append(Job(_R, pruning(PgRetention(runtime.backend.pool), settings)))
     return jobs
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from limits import parse as parse_limit
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["MIN_TASK_ID_HOURS", "Settings", "default_data_dir"]
+
+# Twice Cloud Tasks' redelivery window (max_retry_duration, 24 h in deploy/terraform).
+MIN_TASK_ID_HOURS = 48
 
 
 def default_data_dir() -> Path:
@@ -89,6 +92,14 @@ class Settings:
             when ``redis_url`` is set (shared by every process), else per process.
         rate_limit_failed_auth: requests with a bearer token that does not authenticate, per
             client address and window (``off`` disables it).
+        retention_interval: seconds between two pruning rounds of the worker role (0: never;
+            ``valorize prune`` runs one round now). See docs/reliability.md, Retention.
+        retain_events_hours: hours a published outbox row is kept.
+        retain_task_ids_hours: hours a processed task's id is kept, to answer a redelivery as a
+            duplicate; at least 48, twice Cloud Tasks' redelivery window (``max_retry_duration``
+            24 h in deploy/terraform).
+        retain_jobs_hours: hours a finished job (and its result) stays readable.
+        retain_dead_letters_hours: hours a dead letter is kept for ``valorize tasks retry``.
     """
 
     backend: str = "postgres"
@@ -132,6 +143,11 @@ class Settings:
     max_json_depth: int = 32
     rate_limit_per_token: str = "6000/minute"
     rate_limit_failed_auth: str = "30/minute"
+    retention_interval: int = 3600
+    retain_events_hours: int = 24
+    retain_task_ids_hours: int = 168
+    retain_jobs_hours: int = 168
+    retain_dead_letters_hours: int = 720
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,6 +198,14 @@ class Settings:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
         if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("VALORIZE_LOG_LEVEL must be debug, info, warning, error or critical")
+        if settings.retain_task_ids_hours < MIN_TASK_ID_HOURS:
+            raise ValueError(
+                f"VALORIZE_RETAIN_TASK_IDS_HOURS must be at least {MIN_TASK_ID_HOURS}: a task id must be kept"
+                " longer than any redelivery of the task (Cloud Tasks retries for up to 24 hours)"
+            )
+        if min(settings.retention_interval, settings.retain_events_hours, settings.retain_jobs_hours,
+               settings.retain_dead_letters_hours) < 0:  # fmt: skip
+            raise ValueError("VALORIZE_RETENTION_INTERVAL and VALORIZE_RETAIN_*_HOURS cannot be negative")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

@@ -43,6 +43,7 @@ from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
+from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
@@ -178,7 +179,9 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
         CACHE_EVENTS.labels(kind).inc()
 
     if not settings.redis_url:
-        yield ReadCache(InMemoryCache(), ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count)
+        local = InMemoryCache()
+        PROCESS_CACHES.track("read_cache", local.cache_size)
+        yield ReadCache(local, ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count)
         return
     client = redis_client(settings.redis_url)
     cache = RedisCache(client)
@@ -221,6 +224,7 @@ def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, 
     directory = ports.directory
     if token_ttl > 0:
         directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)
+        PROCESS_CACHES.track("tokens", directory.cache_size)
     return Valorize(replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory))
 
 

@@ -28,7 +28,7 @@ def test_metrics_show_each_cache_and_its_bound(client: TestClient[Any]) -> None:
     assert entries["payee_key"] >= 1
     assert entries["tokens"] >= 1  # the owner's token, looked up by this request
     assert capacity["payee_key"] == payee_key.cache_info().maxsize
-    assert all(0 < capacity[name] for name in capacity)
+    assert all(capacity[name] > 0 for name in capacity)
     assert all(entries[name] <= capacity[name] for name in entries)
 
 

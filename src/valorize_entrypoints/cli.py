@@ -190,6 +190,9 @@ def _serve(factory: str, settings: Settings, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from valorize_entrypoints.metrics import prepare_workers
+
+    prepare_workers(workers)  # several processes: /metrics aggregates them (metrics.py)
     Granian(
         factory,
         address=settings.host,

@@ -43,6 +43,7 @@ from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
+from valorize_entrypoints.metrics import LOCAL
 from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
@@ -157,7 +158,9 @@ class _NearCacheGauges:
             ("valorize_near_cache_resets", "Times the near cache started over (reconnections, new epochs)",
              lambda n: n.resets),
         ):  # fmt: skip
-            Gauge(name, doc).set_function(self._reading(read))
+            gauge = Gauge(name, doc)
+            gauge.set_function(self._reading(read))
+            LOCAL.append(gauge)  # read in the answering process (see metrics.py)
 
     def _reading(self, read: Callable[[NearCache], float]) -> Callable[[], float]:
         return lambda: float(read(self.near)) if self.near is not None else 0.0

@@ -8,6 +8,7 @@ imports nothing outside the standard library until it knows they are there.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 __all__ = ["REQUIRED", "main", "missing"]
@@ -33,6 +34,9 @@ def main() -> None:
             "Without it, valorize is a library: see 'Use it as a library' in the README.\n"
         )
         sys.exit(1)
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:  # multiprocess metrics (metrics.py): prometheus_client writes there from its import on
+        os.makedirs(folder, exist_ok=True)
     from valorize_entrypoints.cli import main as cli
 
     cli()

@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from valorize_adapters.embedders.hashing import feature_cache_size
 from valorize_adapters.postgres.rows import category_id_cache_size
 from valorize_core.model.payees import payee_key
+from valorize_entrypoints.metrics import LOCAL
 
 __all__ = ["PROCESS_CACHES", "ProcessCaches"]
 
@@ -63,3 +64,4 @@ class ProcessCaches(Collector):
 
 PROCESS_CACHES = ProcessCaches()
 REGISTRY.register(PROCESS_CACHES)
+LOCAL.append(PROCESS_CACHES)

@@ -20,7 +20,8 @@ __all__ = ["horizons_of", "prune_once", "pruning"]
 log = logging.getLogger("valorize.jobs")
 
 DELETED = Counter("valorize_retention_deleted", "Rows pruned by the retention job", ("table",))
-LAST_RUN = Gauge("valorize_retention_last_run_timestamp_seconds", "When this process last finished a pruning round")
+LAST_RUN = Gauge("valorize_retention_last_run_timestamp_seconds", "When a pruning round last finished",
+                 multiprocess_mode="max")  # fmt: skip
 
 
 def horizons_of(settings: Settings) -> Horizons:

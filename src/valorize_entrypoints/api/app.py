@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from litestar import Litestar, get
+from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsPlugin
-from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
@@ -37,6 +37,7 @@ from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.logs import configure_logging_from
+from valorize_entrypoints.metrics import registry as metrics_registry
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -63,9 +64,16 @@ async def ready(runtime: NamedDependency[Runtime]) -> dict[str, str]:
     return {"status": "ready"}
 
 
-class MetricsController(PrometheusController):
+class MetricsController(Controller):
+    """Prometheus' text format; every worker's samples with ``--workers`` > 1 (metrics.py)."""
+
     path = "/metrics"
     include_in_schema = False
+
+    @get()
+    async def scrape(self) -> Response[bytes]:
+        body = generate_latest(metrics_registry())
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def _runtime(state: State) -> Runtime:

@@ -37,7 +37,7 @@ class HttpMetrics:
         self.errors = Counter(f"{prefix}_requests_error", "HTTP requests answered with a 5xx", labels)
         self.duration = Histogram(f"{prefix}_request_duration_seconds", "HTTP request duration", labels)
         self.in_progress = Gauge(f"{prefix}_requests_in_progress", "HTTP requests being served",
-                                 ("method", "path", "app_name"))  # fmt: skip
+                                 ("method", "path", "app_name"), multiprocess_mode="livesum")  # fmt: skip
         self._done: dict[tuple[str, str, int], tuple[Counter, Histogram, Counter | None]] = {}
         self._running: dict[tuple[str, str], Gauge] = {}
 

@@ -131,7 +131,9 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         # The dev role's jobs (sweeper, dispatcher, version feed, heartbeat) run in the app's
         # lifespan, as under ``valorize api`` and ``valorize worker`` (see roles.py).
         assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
-        live = RealtimeServer(runtime.realtime.app, runtime.realtime.backplane)
+        from valorize_entrypoints.realtime_metrics import REALTIME, scrape
+
+        live = REALTIME.track(RealtimeServer(runtime.realtime.app, runtime.realtime.backplane, metrics=scrape))
         async with live.running(settings.host, settings.realtime_port) as live_port:
             click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")
             await uvicorn.Server(config).serve()

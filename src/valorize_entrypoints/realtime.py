@@ -16,6 +16,7 @@ from collections.abc import Callable
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_entrypoints.container import realtime_resources
 from valorize_entrypoints.logs import configure_logging_from
+from valorize_entrypoints.realtime_metrics import REALTIME, scrape
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
 
@@ -38,7 +39,7 @@ async def serve_realtime(
         realtime_resources(settings) as realtime,
         running(jobs_for(Role.REALTIME, settings, realtime=realtime)),  # the backplane heartbeat
     ):
-        server = RealtimeServer(realtime.app, realtime.backplane)
+        server = REALTIME.track(RealtimeServer(realtime.app, realtime.backplane, metrics=scrape))
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})
             if ready is not None:

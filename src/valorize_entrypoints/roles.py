@@ -15,7 +15,9 @@ production roles run across processes, with the same guarantees:
   instances (realtime, dev; with Redis);
 - **retention** prunes published outbox rows, old processed-task ids, expired idempotency keys,
   finished jobs and old dead letters (worker, dev; on PostgreSQL; one process at a time, see
-  ``retention.py``).
+  ``retention.py``);
+- the **backlog sampler** sets the queue-depth, dead-letter and outbox-lag gauges of
+  ``/metrics`` (worker, dev; on PostgreSQL; ``backlog.py``).
 
 Every granian worker process of a role runs the role's jobs: each is safe run many times.
 """
@@ -36,10 +38,12 @@ import redis.exceptions
 from valorize_adapters.memory.dispatcher import InMemoryDispatcher
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.postgres.backend import PostgresBackend
+from valorize_adapters.postgres.backlog import PgBacklog
 from valorize_adapters.postgres.retention import PgRetention
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_adapters.redis.cache import RedisVersionFeed
+from valorize_entrypoints.backlog import sampling
 from valorize_entrypoints.delivery import HttpDelivery, InProcessDelivery
 from valorize_entrypoints.retention import pruning
 
@@ -73,16 +77,17 @@ class JobKind(enum.StrEnum):
     VERSION_FEED = "version feed"
     HEARTBEAT = "backplane heartbeat"
     RETENTION = "retention"
+    BACKLOG = "backlog sampler"
 
 
 _S, _D, _V, _H = JobKind.SWEEPER, JobKind.DISPATCHER, JobKind.VERSION_FEED, JobKind.HEARTBEAT
-_R = JobKind.RETENTION
+_R, _B = JobKind.RETENTION, JobKind.BACKLOG
 
 ROLE_JOBS: Mapping[Role, frozenset[JobKind]] = {
     Role.API: frozenset({_S, _V}),
-    Role.WORKER: frozenset({_S, _D, _R}),
+    Role.WORKER: frozenset({_S, _D, _R, _B}),
     Role.REALTIME: frozenset({_H}),
-    Role.DEV: frozenset({_S, _D, _V, _H, _R}),
+    Role.DEV: frozenset({_S, _D, _V, _H, _R, _B}),
     Role.DISPATCH: frozenset({_D}),
     Role.COMMAND: frozenset(),
 }
@@ -121,6 +126,9 @@ def jobs_for(
         and isinstance(runtime.backend, PostgresBackend)
     ):
         jobs.append(Job(_R, pruning(PgRetention(runtime.backend.pool), settings)))
+    if runtime is not None and _B in wanted and isinstance(runtime.backend, PostgresBackend):
+        local = isinstance(runtime.task_queue, PgTaskQueue)  # Cloud Tasks: Cloud Monitoring has its depth
+        jobs.append(Job(_B, sampling(PgBacklog(runtime.backend.pool, local_queue=local))))
     return jobs
 
 

@@ -48,6 +48,7 @@ from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.tracing import TracedPublisher
 
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
@@ -198,7 +199,7 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
 
 def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     """Committed events go to the event bus (other services) and to the browsers."""
-    return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
+    return FanOutPublisher(bus, TracedPublisher(RealtimeBroadcaster(realtime.backplane), "realtime publish"))
 
 
 def _wired(ports: Ports, reads: ReadCache | None, relay: OutboxRelay, bus: Any, token_ttl: int = 0) -> Valorize:

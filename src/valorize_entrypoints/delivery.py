@@ -13,6 +13,7 @@ import aiohttp
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.use_cases.correlation import correlated
+from valorize_entrypoints.tracing import SpanKind, span
 
 __all__ = ["SECRET_HEADER", "DeadLetters", "HttpDelivery", "InProcessDelivery", "task_fields"]
 
@@ -49,7 +50,11 @@ class HttpDelivery:
     async def __call__(self, task: Task, attempt: int) -> bool:
         if self._session is None:  # made on the loop that uses it
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(
+        with span(f"deliver {task.name}", task.correlation_id, kind=SpanKind.CLIENT, task_id=str(task.id)):
+            return await self._post(task, attempt, self._session)
+
+    async def _post(self, task: Task, attempt: int, session: aiohttp.ClientSession) -> bool:
+        async with session.post(
             f"{self._url}/tasks/{task.name}",
             data=json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}),
             headers={
@@ -83,7 +88,10 @@ class InProcessDelivery:
 
     async def __call__(self, task: Task, attempt: int) -> bool:
         started = time.perf_counter()
-        with correlated(task.correlation_id):
+        with (
+            correlated(task.correlation_id),
+            span(f"task {task.name}", task.correlation_id, task_id=str(task.id), attempt=attempt),
+        ):
             result = await self._runner.run(task)
             if result.outcome is TaskOutcome.REJECTED:
                 await self._dead_letters.dead_letter(task, attempt, result.detail)

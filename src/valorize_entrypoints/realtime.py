@@ -19,6 +19,7 @@ from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.realtime_metrics import REALTIME, scrape
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.tracing import configure_tracing
 
 __all__ = ["serve_realtime"]
 
@@ -30,6 +31,7 @@ async def serve_realtime(
 ) -> None:
     """Serve until ``stop`` is set or SIGINT/SIGTERM arrives; ``ready`` gets the bound port."""
     configure_logging_from(settings)
+    configure_tracing(settings.tracing, service="valorize-realtime")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -46,6 +46,9 @@ class Settings:
         log_json: one JSON log line per request (else human-readable).
         log_level: the level of Valorize's loggers (``debug``, ``info``, ``warning``, ...);
             third-party loggers stay at WARNING unless it is ``debug`` (see logs.py).
+        tracing: OpenTelemetry spans: ``off`` (default), ``console``, ``otlp`` (to
+            ``OTEL_EXPORTER_OTLP_ENDPOINT``; the ``tracing`` extra) or ``memory`` (tests); see
+            tracing.py.
         gcp_project: the Google Cloud project the log lines' trace ids belong to (default: the
             one in ``cloud_tasks_queue``); empty outside Google Cloud.
         embedding_dimensions: size of the hashing embedder's vectors.
@@ -115,6 +118,7 @@ class Settings:
     log_json: bool = True
     log_level: str = "info"
     gcp_project: str = ""
+    tracing: str = "off"
     embedding_dimensions: int = 256
     embedder: str = "hashing"
     redis_url: str = ""
@@ -196,6 +200,8 @@ class Settings:
                     parse_limit(value)
                 except ValueError:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
+        if settings.tracing not in ("off", "console", "otlp", "memory"):
+            raise ValueError("VALORIZE_TRACING must be off, console, otlp or memory")
         if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("VALORIZE_LOG_LEVEL must be debug, info, warning, error or critical")
         if settings.retain_task_ids_hours < MIN_TASK_ID_HOURS:

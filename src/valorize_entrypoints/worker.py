@@ -32,6 +32,7 @@ from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.container import Runtime
 from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery, task_fields
 from valorize_entrypoints.logs import SAFE_REQUEST_ID
+from valorize_entrypoints.tracing import SpanKind, span
 
 __all__ = ["SECRET_HEADER", "HttpDelivery", "TaskController", "create_worker_app", "worker_app"]
 
@@ -87,7 +88,10 @@ class TaskController(Controller):
         def took() -> float:
             return round((time.perf_counter() - started) * 1000, 2)
 
-        with correlated(correlation_id):
+        with (
+            correlated(correlation_id),
+            span(f"task {name}", correlation_id, kind=SpanKind.SERVER, task_id=str(task.id), attempt=attempt),
+        ):
             try:
                 result = await runtime.runner.run(task)
             except Exception:
@@ -128,9 +132,11 @@ def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
     from valorize_entrypoints.container import Role, serving
     from valorize_entrypoints.logs import configure_logging_from
+    from valorize_entrypoints.tracing import configure_tracing
 
     container.role.override(Role.WORKER)  # its jobs: the sweeper, and the local queue's dispatcher
     configure_logging_from(container.settings())
+    configure_tracing(container.settings().tracing, service="valorize-worker")
     return Litestar(
         logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)
         route_handlers=[TaskController, health],

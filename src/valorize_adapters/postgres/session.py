@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from valorize_adapters.postgres.errors import domain_error
+from valorize_adapters.postgres.tracing import statement_span
 
 __all__ = ["Session"]
 
@@ -77,6 +78,7 @@ class Session:
     ) -> list[Row]:
         """All rows of a query, as dicts."""
         await self.begin()
+        span = statement_span(query)
         try:
             async with self.conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(query, params)
@@ -86,6 +88,9 @@ class Session:
                 return await cur.fetchall() if result is not None and result.nfields else []
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
+        finally:
+            if span is not None:
+                span.end()
 
     async def fetch_in_turn(
         self, first: LiteralString, first_params: Sequence[Any], then: LiteralString, then_params: Sequence[Any]
@@ -114,12 +119,16 @@ class Session:
     async def execute(self, query: LiteralString | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run a statement; return the number of rows it touched."""
         await self.begin()
+        span = statement_span(query)
         try:
             async with self.conn.cursor() as cur:
                 await cur.execute(query, params)
                 return cur.rowcount
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
+        finally:
+            if span is not None:
+                span.end()
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement for many parameter rows in one pipelined round trip.

@@ -38,6 +38,7 @@ from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.metrics import registry as metrics_registry
+from valorize_entrypoints.tracing import configure_tracing
 from valorize_entrypoints.worker import TaskController
 
 __all__ = ["create_app"]
@@ -92,6 +93,7 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     container = container or Container()
     settings = container.settings()
     configure_logging_from(settings)
+    configure_tracing(settings.tracing, service="valorize-api")
 
     app = Litestar(
         logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)

@@ -17,6 +17,8 @@ from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.api.errors import status_of
 from valorize_entrypoints.logs import SAFE_REQUEST_ID, incoming_trace_id, trace_id_of
+from valorize_entrypoints.tracing import NO_SPAN, SpanKind, span
+from valorize_entrypoints.tracing import enabled as tracing_enabled
 
 __all__ = ["HttpMetrics", "RequestLogMiddleware", "request_id_of"]
 
@@ -109,8 +111,12 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            with correlated(request_id):  # events recorded by this request carry its id
+            traced_request = (span(f"{method} {route}", request_id, kind=SpanKind.SERVER, **{"http.route": route})
+                              if tracing_enabled() else NO_SPAN)  # fmt: skip
+            with correlated(request_id), traced_request as traced:  # events recorded by this request carry its id
                 await self.app(scope, receive, send_with_id)
+                if traced is not None:
+                    traced.set_attribute("http.response.status_code", status)
         except Exception as exc:  # answered by the exception handlers outside this middleware
             status = status_of(exc)
             raise

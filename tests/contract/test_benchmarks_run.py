@@ -111,3 +111,19 @@ def test_write_path_benchmark_quick_mode(tmp_path: Path) -> None:
     for measure in ("http", "use_case", "commit"):
         assert numbers[f"{measure}_cpu_ms_per_write"] > 0
     assert "| bare unit of work: record, commit, leave |" in stdout
+
+
+@pytest.mark.slow
+def test_soak_quick_mode(tmp_path: Path) -> None:
+    output = tmp_path / "soak.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "soak.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    assert numbers["counts"]["ok"] > 0
+    assert all(numbers["counts"][f"http_{code}"] == 0 for code in (500, 503))
+    assert set(numbers["imports"]) == {202}
+    assert len(numbers["samples"]) >= 3
+    assert "| api RSS (MB) |" in result.stdout

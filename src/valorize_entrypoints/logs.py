@@ -167,6 +167,11 @@ def configure_logging(json_lines: bool = True, level: int | str = logging.INFO, 
     valorize.handlers[:] = [h for h in valorize.handlers if h.get_name() != "valorize"]
     valorize.setLevel(level)
     valorize.propagate = True
+    # A library's logging.config.dictConfig (disable_existing_loggers defaults to True) silences
+    # every logger that existed before it; Valorize's own are made live again here.
+    for name, existing in list(logging.root.manager.loggerDict.items()):
+        if (name == "valorize" or name.startswith("valorize.")) and isinstance(existing, logging.Logger):
+            existing.disabled = False
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
 

@@ -122,3 +122,20 @@ def test_third_party_chatter_is_quiet_unless_debug_is_asked(capsys: pytest.Captu
     finally:
         configure_logging(json_lines=True)
     assert messages == ["worth knowing", "asked for"]
+
+
+def test_a_library_that_disables_existing_loggers_does_not_silence_ours(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dictConfig`` disables existing loggers by default (import-linter's does): configuring
+    Valorize's logging makes them live again."""
+    import logging.config
+
+    logging.getLogger("valorize.access")
+    logging.config.dictConfig({"version": 1})  # disable_existing_loggers: True
+    assert logging.getLogger("valorize.access").disabled
+    try:
+        configure_logging(json_lines=True)
+        logging.getLogger("valorize.access").info("request", extra={"fields": {"status": 200}})
+        lines = _lines(capsys.readouterr().err)
+    finally:
+        configure_logging(json_lines=True)
+    assert [(line["message"], line["status"]) for line in lines] == [("request", 200)]

@@ -6,7 +6,9 @@ WORKDIR /src
 RUN pip install --no-cache-dir --upgrade pip
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[api]'
+# No .git here: the version is --build-arg VERSION=X.Y.Z (the release tag), else 0.1.0.
+ARG VERSION=""
+RUN SETUPTOOLS_SCM_PRETEND_VERSION="${VERSION}" pip wheel --no-cache-dir --wheel-dir /wheels '.[api,tracing]'
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 valorize \
     && useradd --system --uid 10001 --gid valorize --no-create-home --shell /usr/sbin/nologin valorize
 COPY --from=builder /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels 'valorize[api]' && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels 'valorize[api,tracing]' && rm -rf /wheels
 USER 10001:10001
 EXPOSE 8080
 # /health answers on every role (API, worker and realtime all serve it on $PORT).

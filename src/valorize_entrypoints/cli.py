@@ -1,5 +1,5 @@
-"""The ``valorize`` command: ``dev``, ``api``, ``migrate``, ``verify``, ``seed``, ``token create``,
-``import-rates``."""
+"""The ``valorize`` command: ``dev``, ``api``, ``doctor``, ``migrate``, ``verify``, ``seed``, ``token create``,
+``import-rates``, ``backup``, ``restore``."""
 
 from __future__ import annotations
 
@@ -133,7 +133,9 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         # The dev role's jobs (sweeper, dispatcher, version feed, heartbeat) run in the app's
         # lifespan, as under ``valorize api`` and ``valorize worker`` (see roles.py).
         assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
-        live = RealtimeServer(runtime.realtime.app, runtime.realtime.backplane)
+        from valorize_entrypoints.realtime_metrics import REALTIME, scrape
+
+        live = REALTIME.track(RealtimeServer(runtime.realtime.app, runtime.realtime.backplane, metrics=scrape))
         async with live.running(settings.host, settings.realtime_port) as live_port:
             click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")
             await uvicorn.Server(config).serve()
@@ -192,6 +194,9 @@ def _serve(factory: str, settings: Settings, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from valorize_entrypoints.metrics import prepare_workers
+
+    prepare_workers(workers)  # several processes: /metrics aggregates them (metrics.py)
     Granian(
         factory,
         address=settings.host,
@@ -295,6 +300,41 @@ def import_rates(location: str, tenant_id: Any) -> None:
     click.echo(f"stored {result.stored} rate(s) from {result.first} to {result.last} as {scope}")
     if source.skipped:
         click.echo(f"skipped codes that are not ISO 4217 currencies: {', '.join(source.skipped)}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the configuration and every dependency (PostgreSQL and its extensions, Redis, the
+    task queue, the realtime secret): one line each; exits 1 if any check fails."""
+    from valorize_entrypoints.doctor import Level, diagnose
+
+    found = asyncio.run(diagnose())
+    for finding in found:
+        click.echo(finding.line())
+    if any(f.level is Level.FAIL for f in found):
+        sys.exit(1)
+
+
+@main.command()
+def prune() -> None:
+    """Run one retention round now: delete published events, processed-task ids, expired
+    idempotency keys, finished jobs and dead letters past their VALORIZE_RETAIN_* horizons."""
+    from valorize_adapters.postgres.backend import PostgresBackend
+    from valorize_adapters.postgres.retention import PgRetention
+    from valorize_entrypoints.retention import prune_once
+
+    container = _container()
+
+    async def job(runtime: Runtime) -> dict[str, int] | None:
+        if not isinstance(runtime.backend, PostgresBackend):
+            raise click.ClickException("retention is for the postgres backend (memory keeps nothing)")
+        return await prune_once(PgRetention(runtime.backend.pool), container.settings())
+
+    deleted = _run(container, job)
+    if deleted is None:
+        click.echo("another process is pruning now; nothing done")
+        return
+    click.echo("pruned " + ", ".join(f"{table}={count}" for table, count in deleted.items()))
 
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Any
 from dependency_injector import containers, providers
 from prometheus_client import Counter, Gauge
 
-from valorize_adapters.cloudtasks import CloudTasksQueue, GoogleIdTokenVerifier, cloud_tasks_client
+from valorize_adapters.cloudtasks import GoogleIdTokenVerifier
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
@@ -50,9 +50,12 @@ from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.delivery import SECRET_HEADER
+from valorize_entrypoints.metrics import LOCAL
+from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
 from valorize_entrypoints.settings import Settings, ipaddress_networks
+from valorize_entrypoints.tracing import TracedPublisher
 
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
@@ -164,7 +167,9 @@ class _NearCacheGauges:
             ("valorize_near_cache_resets", "Times the near cache started over (reconnections, new epochs)",
              lambda n: n.resets),
         ):  # fmt: skip
-            Gauge(name, doc).set_function(self._reading(read))
+            gauge = Gauge(name, doc)
+            gauge.set_function(self._reading(read))
+            LOCAL.append(gauge)  # read in the answering process (see metrics.py)
 
     def _reading(self, read: Callable[[NearCache], float]) -> Callable[[], float]:
         return lambda: float(read(self.near)) if self.near is not None else 0.0
@@ -186,7 +191,9 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
         CACHE_EVENTS.labels(kind).inc()
 
     if not settings.redis_url:
-        yield ReadCache(InMemoryCache(), ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count)
+        local = InMemoryCache()
+        PROCESS_CACHES.track("read_cache", local.cache_size)
+        yield ReadCache(local, ttl=settings.cache_ttl, hold=settings.cache_hold, on_event=count)
         return
     client = redis_client(settings.redis_url)
     cache = RedisCache(client)
@@ -200,7 +207,7 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
 
 def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
     """Committed events go to the event bus (other services) and to the browsers."""
-    return FanOutPublisher(bus, RealtimeBroadcaster(realtime.backplane))
+    return FanOutPublisher(bus, TracedPublisher(RealtimeBroadcaster(realtime.backplane), "realtime publish"))
 
 
 def _webhooks(settings: Settings) -> tuple[HttpWebhookSender, WebhookPolicy]:
@@ -244,6 +251,7 @@ def _wired(
     directory = ports.directory
     if token_ttl > 0:
         directory = CachingDirectory(directory, ports.clock, ttl=token_ttl)
+        PROCESS_CACHES.track("tokens", directory.cache_size)
     wired = replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory)
     if webhooks is not None:
         wired = replace(wired, webhook_sender=webhooks[0], webhook_policy=webhooks[1])
@@ -270,6 +278,8 @@ async def _task_queue(settings: Settings, secret: str, local: TaskQueue) -> Asyn
     if settings.task_queue != "cloudtasks":
         yield local
         return
+    from valorize_adapters.cloudtasks.queue import CloudTasksQueue, cloud_tasks_client  # only when used
+
     client = cloud_tasks_client(settings.cloud_tasks_emulator or None)
     account = settings.cloud_tasks_service_account or None
     try:

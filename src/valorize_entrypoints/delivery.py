@@ -4,17 +4,28 @@ this very process (``valorize dev --memory``, where nothing else could receive i
 from __future__ import annotations
 
 import json
-from typing import Protocol
+import logging
+import time
+from typing import Any, Protocol
 
 import aiohttp
 
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.use_cases.correlation import correlated
+from valorize_entrypoints.tracing import SpanKind, span
 
-__all__ = ["SECRET_HEADER", "DeadLetters", "HttpDelivery", "InProcessDelivery"]
+__all__ = ["SECRET_HEADER", "DeadLetters", "HttpDelivery", "InProcessDelivery", "task_fields"]
+
+log = logging.getLogger("valorize.worker")
 
 SECRET_HEADER = "x-valorize-worker-secret"  # the local dispatcher's (and the emulator's) proof of trust
+
+
+def task_fields(task: Task, attempt: int) -> dict[str, Any]:
+    """What the log line of a task run says about the task (the worker route adds the HTTP side)."""
+    return {"request_id": task.correlation_id, "task_id": str(task.id), "task": task.name,
+            "tenant_id": str(task.tenant_id), "attempt": attempt}  # fmt: skip
 
 
 class DeadLetters(Protocol):
@@ -39,7 +50,11 @@ class HttpDelivery:
     async def __call__(self, task: Task, attempt: int) -> bool:
         if self._session is None:  # made on the loop that uses it
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(
+        with span(f"deliver {task.name}", task.correlation_id, kind=SpanKind.CLIENT, task_id=str(task.id)):
+            return await self._post(task, attempt, self._session)
+
+    async def _post(self, task: Task, attempt: int, session: aiohttp.ClientSession) -> bool:
+        async with session.post(
             f"{self._url}/tasks/{task.name}",
             data=json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}),
             headers={
@@ -72,10 +87,18 @@ class InProcessDelivery:
         self._dead_letters = dead_letters
 
     async def __call__(self, task: Task, attempt: int) -> bool:
-        with correlated(task.correlation_id):
+        started = time.perf_counter()
+        with (
+            correlated(task.correlation_id),
+            span(f"task {task.name}", task.correlation_id, task_id=str(task.id), attempt=attempt),
+        ):
             result = await self._runner.run(task)
-        if result.outcome is TaskOutcome.REJECTED:
-            await self._dead_letters.dead_letter(task, attempt, result.detail)
+            if result.outcome is TaskOutcome.REJECTED:
+                await self._dead_letters.dead_letter(task, attempt, result.detail)
+            fields = task_fields(task, attempt)
+            fields.update(outcome=result.outcome.value, detail=result.detail,
+                          duration_ms=round((time.perf_counter() - started) * 1000, 2))  # fmt: skip
+            log.info("task", extra={"fields": fields})
         return True
 
     async def close(self) -> None:

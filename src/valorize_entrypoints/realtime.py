@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_entrypoints.container import realtime_resources
-from valorize_entrypoints.logs import configure_logging
+from valorize_entrypoints.logs import configure_logging_from
+from valorize_entrypoints.realtime_metrics import REALTIME, scrape
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.tracing import configure_tracing
 
 __all__ = ["serve_realtime"]
 
@@ -28,7 +30,8 @@ async def serve_realtime(
     settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[int], None] | None = None
 ) -> None:
     """Serve until ``stop`` is set or SIGINT/SIGTERM arrives; ``ready`` gets the bound port."""
-    configure_logging(json_lines=settings.log_json)
+    configure_logging_from(settings)
+    configure_tracing(settings.tracing, service="valorize-realtime")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -38,7 +41,7 @@ async def serve_realtime(
         realtime_resources(settings) as realtime,
         running(jobs_for(Role.REALTIME, settings, realtime=realtime)),  # the backplane heartbeat
     ):
-        server = RealtimeServer(realtime.app, realtime.backplane)
+        server = REALTIME.track(RealtimeServer(realtime.app, realtime.backplane, metrics=scrape))
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})
             if ready is not None:

@@ -16,6 +16,11 @@ production roles run across processes, with the same guarantees:
 - the **scheduler** asks, every ``schedule_tick`` seconds, for the posting of due schedule
   occurrences (worker, dev; not with Cloud Tasks, where Cloud Scheduler calls the worker's
   ``POST /schedules/tick``). Ticks of one slot are one task, posting is once per date.
+- **retention** prunes published outbox rows, old processed-task ids, expired idempotency keys,
+  finished jobs and old dead letters (worker, dev; on PostgreSQL; one process at a time, see
+  ``retention.py``);
+- the **backlog sampler** sets the queue-depth, dead-letter and outbox-lag gauges of
+  ``/metrics`` (worker, dev; on PostgreSQL; ``backlog.py``).
 
 Every granian worker process of a role runs the role's jobs: each is safe run many times.
 """
@@ -35,11 +40,16 @@ import redis.exceptions
 
 from valorize_adapters.memory.dispatcher import InMemoryDispatcher
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
+from valorize_adapters.postgres.backend import PostgresBackend
+from valorize_adapters.postgres.backlog import PgBacklog
+from valorize_adapters.postgres.retention import PgRetention
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_adapters.redis.cache import RedisVersionFeed
 from valorize_core.runtime.scheduling import run_ticks
+from valorize_entrypoints.backlog import sampling
 from valorize_entrypoints.delivery import HttpDelivery, InProcessDelivery
+from valorize_entrypoints.retention import pruning
 
 if TYPE_CHECKING:
     from valorize_entrypoints.container import Realtime, Runtime
@@ -71,16 +81,18 @@ class JobKind(enum.StrEnum):
     VERSION_FEED = "version feed"
     HEARTBEAT = "backplane heartbeat"
     SCHEDULER = "scheduler"
+    RETENTION = "retention"
+    BACKLOG = "backlog sampler"
 
 
 _S, _D, _V, _H = JobKind.SWEEPER, JobKind.DISPATCHER, JobKind.VERSION_FEED, JobKind.HEARTBEAT
-_T = JobKind.SCHEDULER
+_T, _R, _B = JobKind.SCHEDULER, JobKind.RETENTION, JobKind.BACKLOG
 
 ROLE_JOBS: Mapping[Role, frozenset[JobKind]] = {
     Role.API: frozenset({_S, _V}),
-    Role.WORKER: frozenset({_S, _D, _T}),
+    Role.WORKER: frozenset({_S, _D, _T, _R, _B}),
     Role.REALTIME: frozenset({_H}),
-    Role.DEV: frozenset({_S, _D, _V, _H, _T}),
+    Role.DEV: frozenset({_S, _D, _V, _H, _T, _R, _B}),
     Role.DISPATCH: frozenset({_D}),
     Role.COMMAND: frozenset(),
 }
@@ -114,6 +126,17 @@ def jobs_for(
     if runtime is not None and _T in wanted and settings.task_queue != "cloudtasks":
         directory, queue, clock = runtime.backend.schedules, runtime.task_queue, runtime.app.ports.clock
         jobs.append(Job(_T, lambda stop: run_ticks(directory, queue, clock, stop, settings.schedule_tick)))
+    # Memory runs keep nothing past the process: no retention there.
+    if (
+        runtime is not None
+        and _R in wanted
+        and settings.retention_interval > 0
+        and isinstance(runtime.backend, PostgresBackend)
+    ):
+        jobs.append(Job(_R, pruning(PgRetention(runtime.backend.pool), settings)))
+    if runtime is not None and _B in wanted and isinstance(runtime.backend, PostgresBackend):
+        local = isinstance(runtime.task_queue, PgTaskQueue)  # Cloud Tasks: Cloud Monitoring has its depth
+        jobs.append(Job(_B, sampling(PgBacklog(runtime.backend.pool, local_queue=local))))
     return jobs
 
 

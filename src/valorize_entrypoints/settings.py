@@ -13,7 +13,10 @@ from pathlib import Path
 
 from limits import parse as parse_limit
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["MIN_TASK_ID_HOURS", "Settings", "default_data_dir"]
+
+# Twice Cloud Tasks' redelivery window (max_retry_duration, 24 h in deploy/terraform).
+MIN_TASK_ID_HOURS = 48
 
 
 def default_data_dir() -> Path:
@@ -53,6 +56,13 @@ class Settings:
         db_role: role to SET after connecting (row-level security needs a non-superuser).
         run_migrations: migrate on start (``valorize migrate`` does it explicitly).
         log_json: one JSON log line per request (else human-readable).
+        log_level: the level of Valorize's loggers (``debug``, ``info``, ``warning``, ...);
+            third-party loggers stay at WARNING unless it is ``debug`` (see logs.py).
+        tracing: OpenTelemetry spans: ``off`` (default), ``console``, ``otlp`` (to
+            ``OTEL_EXPORTER_OTLP_ENDPOINT``; the ``tracing`` extra) or ``memory`` (tests); see
+            tracing.py.
+        gcp_project: the Google Cloud project the log lines' trace ids belong to (default: the
+            one in ``cloud_tasks_queue``); empty outside Google Cloud.
         embedding_dimensions: size of the hashing embedder's vectors.
         embedder: ``hashing`` (default: offline, deterministic) or
             ``sentence-transformers:<model>`` (the ``embeddings`` extra; downloads the model).
@@ -111,6 +121,14 @@ class Settings:
             comma-separated; a delivery is tried once more than there are delays, and the
             endpoint is disabled when the last attempt fails.
         webhook_timeout: seconds one webhook call may take.
+        retention_interval: seconds between two pruning rounds of the worker role (0: never;
+            ``valorize prune`` runs one round now). See docs/reliability.md, Retention.
+        retain_events_hours: hours a published outbox row is kept.
+        retain_task_ids_hours: hours a processed task's id is kept, to answer a redelivery as a
+            duplicate; at least 48, twice Cloud Tasks' redelivery window (``max_retry_duration``
+            24 h in deploy/terraform).
+        retain_jobs_hours: hours a finished job (and its result) stays readable.
+        retain_dead_letters_hours: hours a dead letter is kept for ``valorize tasks retry``.
     """
 
     backend: str = "postgres"
@@ -124,6 +142,9 @@ class Settings:
     db_role: str = "valorize_app"
     run_migrations: bool = True
     log_json: bool = True
+    log_level: str = "info"
+    gcp_project: str = ""
+    tracing: str = "off"
     embedding_dimensions: int = 256
     embedder: str = "hashing"
     redis_url: str = ""
@@ -175,6 +196,12 @@ class Settings:
             raise ValueError("webhook retry delays are at most 20, each 0 to 604800 seconds")
         return delays
 
+    retention_interval: int = 3600
+    retain_events_hours: int = 24
+    retain_task_ids_hours: int = 168
+    retain_jobs_hours: int = 168
+    retain_dead_letters_hours: int = 720
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from the environment; unknown ``VALORIZE_*`` names are an error."""
@@ -188,16 +215,20 @@ class Settings:
             if key not in fields:
                 raise ValueError(f"unknown setting {name}")
             kind = fields[key].type
-            if kind == "int":
-                values[key] = int(raw)
-            elif kind == "float":
-                values[key] = float(raw)
-            elif kind == "bool":
-                values[key] = _bool(raw)
-            elif kind == "Path":
-                values[key] = Path(raw).expanduser()
-            else:
-                values[key] = raw
+            try:
+                if kind == "int":
+                    values[key] = int(raw)
+                elif kind == "float":
+                    values[key] = float(raw)
+                elif kind == "bool":
+                    values[key] = _bool(raw)
+                elif kind == "Path":
+                    values[key] = Path(raw).expanduser()
+                else:
+                    values[key] = raw
+            except ValueError:
+                what = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(str(kind), "valid")
+                raise ValueError(f"{name} must be {what}, not {raw!r}") from None
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.backend not in ("postgres", "memory"):
             raise ValueError("VALORIZE_BACKEND must be postgres or memory")
@@ -229,6 +260,18 @@ class Settings:
             ipaddress_networks(settings.webhook_allowed_networks)
         except ValueError as exc:
             raise ValueError(f"VALORIZE_WEBHOOK_*: {exc}") from None
+        if settings.tracing not in ("off", "console", "otlp", "memory"):
+            raise ValueError("VALORIZE_TRACING must be off, console, otlp or memory")
+        if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("VALORIZE_LOG_LEVEL must be debug, info, warning, error or critical")
+        if settings.retain_task_ids_hours < MIN_TASK_ID_HOURS:
+            raise ValueError(
+                f"VALORIZE_RETAIN_TASK_IDS_HOURS must be at least {MIN_TASK_ID_HOURS}: a task id must be kept"
+                " longer than any redelivery of the task (Cloud Tasks retries for up to 24 hours)"
+            )
+        if min(settings.retention_interval, settings.retain_events_hours, settings.retain_jobs_hours,
+               settings.retain_dead_letters_hours) < 0:  # fmt: skip
+            raise ValueError("VALORIZE_RETENTION_INTERVAL and VALORIZE_RETAIN_*_HOURS cannot be negative")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

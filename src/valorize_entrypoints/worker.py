@@ -31,8 +31,9 @@ from valorize_core.runtime.scheduling import tick
 from valorize_core.runtime.tasks import TaskOutcome
 from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.container import Runtime
-from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery
+from valorize_entrypoints.delivery import SECRET_HEADER, HttpDelivery, task_fields
 from valorize_entrypoints.logs import SAFE_REQUEST_ID
+from valorize_entrypoints.tracing import SpanKind, span
 
 __all__ = [
     "SECRET_HEADER",
@@ -88,24 +89,32 @@ class TaskController(Controller):
         except (ValueError, KeyError, TypeError) as exc:
             # Malformed deliveries cannot get better by retrying: acknowledge and say why.
             return _answer(200, {"outcome": "rejected", "detail": f"malformed task: {exc}"})
-        fields: dict[str, Any] = {"request_id": correlation_id, "task_id": str(task.id), "task": name,
-                  "tenant_id": str(task.tenant_id), "attempt": attempt}  # fmt: skip
+        fields = task_fields(task, attempt)
+        fields.update(method="POST", route="/tasks/{name}")
         started = time.perf_counter()
-        with correlated(correlation_id):
+
+        def took() -> float:
+            return round((time.perf_counter() - started) * 1000, 2)
+
+        with (
+            correlated(correlation_id),
+            span(f"task {name}", correlation_id, kind=SpanKind.SERVER, task_id=str(task.id), attempt=attempt),
+        ):
             try:
                 result = await runtime.runner.run(task)
             except Exception:
-                log.exception("task failed; asking for a retry", extra={"fields": {**fields, "outcome": "retry"}})
+                fields.update(outcome="retry", status=503, duration_ms=took())
+                log.exception("task failed; asking for a retry", extra={"fields": fields})
                 # Cloud Tasks and the local dispatcher retry a 503 (a database outage included).
                 return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
             if result.outcome is TaskOutcome.REJECTED:
                 try:
                     await runtime.dead_letters.dead_letter(task, attempt, result.detail)
                 except Exception:  # not recorded (the database is down): the rejection must come again
+                    fields.update(outcome="retry", status=503, duration_ms=took())
                     log.exception("dead letter not recorded; asking for a retry", extra={"fields": fields})
                     return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
-        fields.update(outcome=result.outcome.value, detail=result.detail,
-                      duration_ms=round((time.perf_counter() - started) * 1000, 2))  # fmt: skip
+        fields.update(outcome=result.outcome.value, detail=result.detail, status=200, duration_ms=took())
         log.info("task", extra={"fields": fields})
         return _answer(200, {"outcome": result.outcome.value, "detail": result.detail})
 
@@ -151,11 +160,14 @@ async def health() -> dict[str, str]:
 def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
     from valorize_entrypoints.container import Role, serving
-    from valorize_entrypoints.logs import configure_logging
+    from valorize_entrypoints.logs import configure_logging_from
+    from valorize_entrypoints.tracing import configure_tracing
 
     container.role.override(Role.WORKER)  # its jobs: the sweeper, and the local queue's dispatcher
-    configure_logging(json_lines=container.settings().log_json)
+    configure_logging_from(container.settings())
+    configure_tracing(container.settings().tracing, service="valorize-worker")
     return Litestar(
+        logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)
         route_handlers=[TaskController, ScheduleTickController, health],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         lifespan=[serving(container)],

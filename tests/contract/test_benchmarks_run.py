@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -13,6 +14,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _without_bench(*modules: str) -> bool:
+    return any(importlib.util.find_spec(m) is None for m in modules)
+
+
+BENCH_EXTRA = "the bench extra is not installed (.ci/run installs it: pip install -e '.[dev,bench]')"
 
 
 def _run_quick(script: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
@@ -74,6 +82,7 @@ def test_realtime_benchmark_quick_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(_without_bench("beancount", "smart_importer"), reason=BENCH_EXTRA)
 def test_categorization_benchmark_quick_mode(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "perf" / "categorization" / "bench_categorization.py"), "--quick", "--output",
@@ -91,6 +100,7 @@ def test_categorization_benchmark_quick_mode(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+@pytest.mark.skipif(_without_bench("matplotlib"), reason=BENCH_EXTRA)
 def test_experiments_quick_mode(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "perf" / "experiments.py"), "--quick", "--output", str(tmp_path)],
@@ -132,3 +142,19 @@ def test_subscription_benchmark_quick_mode(tmp_path: Path) -> None:
     assert numbers["precision"] > 0.9
     assert numbers["recall"] > 0.9
     assert "| precision |" in stdout
+
+
+@pytest.mark.slow
+def test_soak_quick_mode(tmp_path: Path) -> None:
+    output = tmp_path / "soak.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "perf" / "soak.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(output.read_text())
+    assert numbers["counts"]["ok"] > 0
+    assert all(numbers["counts"][f"http_{code}"] == 0 for code in (500, 503))
+    assert set(numbers["imports"]) == {202}
+    assert len(numbers["samples"]) >= 3
+    assert "| api RSS (MB) |" in result.stdout

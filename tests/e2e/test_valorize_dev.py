@@ -58,21 +58,23 @@ def test_valorize_dev_serves_the_readme_walkthrough(tmp_path: Path) -> None:
         readme = (ROOT / "README.md").read_text()
         block = re.search(r"## Try the API\n.*?```bash\n(.*?)```", readme, re.S)
         assert block
-        walk = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.group(1)],
-            capture_output=True, text=True, timeout=60, env={**env, "VALORIZE": base}, check=False,
-        )  # fmt: skip
-        assert walk.returncode == 0, walk.stderr
-        lines = walk.stdout.strip().splitlines()
-        assert "-180.45" in lines[0]
-        assert "-50.00" in lines[0]
-        assert lines[1] == "{'amount': '1269.55', 'currency': 'BRL'}"
-        # The walkthrough's POST carries an Idempotency-Key: running it again must not add a row.
-        again = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.group(1).replace("ana@example.com", "ana2@example.com")],
-            capture_output=True, text=True, timeout=60, env={**env, "VALORIZE": base}, check=False,
-        )  # fmt: skip
-        assert again.returncode == 0, again.stderr
+        # As written, twice in a row (a new tenant each run), then twice in the demo tenant with
+        # the token valorize dev printed (its categories are found by name the second time).
+        tokens = [{}, {}, {"VALORIZE_TOKEN": demo.group(1)}, {"VALORIZE_TOKEN": demo.group(1)}]
+        for extra in tokens:
+            walk = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", block.group(1)],
+                capture_output=True, text=True, timeout=60, env={**env, "VALORIZE": base, **extra}, check=False,
+            )  # fmt: skip
+            assert walk.returncode == 0, walk.stderr
+            assert walk.stderr == ""
+            lines = walk.stdout.strip().splitlines()
+            assert "-180.45" in lines[0]
+            assert "-50.00" in lines[0]
+            assert lines[1] == "{'amount': '1269.55', 'currency': 'BRL'}"
+        demo_auth = {"Authorization": f"Bearer {demo.group(1)}"}
+        names = [c["name"] for c in httpx.get(f"{base}/api/categories", headers=demo_auth).json()]
+        assert names.count("Food") == 1  # reused by the second run, not added again
     finally:
         proc.send_signal(signal.SIGINT)
         try:

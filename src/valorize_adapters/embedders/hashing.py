@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from valorize_core.model.payee_words import words as payee_words
 
-__all__ = ["HashingEmbedder"]
+__all__ = ["HashingEmbedder", "feature_cache_size"]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -23,6 +23,12 @@ def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
     """Where a feature lands and with which sign (cached: descriptions repeat their n-grams)."""
     digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest[:4], "little") % dimensions, 1.0 if digest[4] & 1 else -1.0
+
+
+def feature_cache_size() -> tuple[int, int]:
+    """Entries in this process's feature cache, and its bound (``/metrics``)."""
+    info = _bucket.cache_info()
+    return info.currsize, info.maxsize or 0
 
 
 class HashingEmbedder:

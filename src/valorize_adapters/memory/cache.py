@@ -41,6 +41,10 @@ class InMemoryCache:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
+    def cache_size(self) -> tuple[int, int]:
+        """Entries kept, and the bound."""
+        return len(self._entries), self._max
+
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 

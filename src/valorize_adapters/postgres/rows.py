@@ -53,6 +53,12 @@ _MONEY = restorer(Money)
 _category_id = lru_cache(maxsize=4096)(UUID)
 
 
+def category_id_cache_size() -> tuple[int, int]:
+    """Entries in this process's category-id cache, and its bound (``/metrics``)."""
+    info = _category_id.cache_info()
+    return info.currsize, info.maxsize or 0
+
+
 def account(r: Row) -> Account:
     cur = r["currency"]
     return Account(

@@ -25,7 +25,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from valorize_adapters.postgres import tracing as sql_tracing
 from valorize_adapters.postgres.errors import domain_error
+from valorize_adapters.postgres.tracing import statement_span
 
 __all__ = ["Session"]
 
@@ -102,6 +104,8 @@ class Session:
         self._deferred = []
         batch += statements
         mine = len(batch) - len(statements)  # where the caller's statements start
+        # A span per statement when the process traces (off: one attribute read per round trip).
+        spans = [statement_span(q) for q, _, _ in batch] if sql_tracing.tracer is not None else []
         try:
             if len(batch) == 1:
                 return [await self._one(*batch[0])]
@@ -120,6 +124,10 @@ class Session:
             ]
         except psycopg.Error as exc:
             raise (domain_error(exc) or exc) from exc
+        finally:
+            for span in spans:
+                if span is not None:
+                    span.end()
 
     async def _one(self, query: Query, params: Params, want: _Want) -> Any:
         async with self.conn.cursor(row_factory=dict_row) as cur:

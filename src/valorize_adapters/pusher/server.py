@@ -143,8 +143,11 @@ class RealtimeServer:
         max_buffer_bytes: int = 1_000_000,
         clock: Callable[[], float] = time.monotonic,
         tick: float = 5.0,
+        metrics: Callable[[], tuple[bytes, str]] | None = None,
     ) -> None:
+        """``metrics``, when given, answers ``GET /metrics`` with its body and content type."""
         self.app = app
+        self._metrics = metrics
         self.backplane = backplane
         self.stats = ServerStats()
         self._queue_size = queue_size
@@ -188,6 +191,9 @@ class RealtimeServer:
             status = HTTPStatus.OK if health["status"] == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
             body = json.dumps(health, separators=(",", ":")).encode()
             return Response(status, status.phrase, Headers([("Content-Type", "application/json")]), body)
+        if path == "/metrics" and self._metrics is not None:
+            body, content_type = self._metrics()
+            return Response(HTTPStatus.OK, "OK", Headers([("Content-Type", content_type)]), body)
         if not path.startswith("/app/") and "websocket" not in request.headers.get("Upgrade", "").lower():
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found: connect to /app/{key}\n")
         return None  # a WebSocket on another path is accepted, then closed with 4005 (as Pusher does)

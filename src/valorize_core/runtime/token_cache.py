@@ -47,6 +47,10 @@ class CachingDirectory:
             self._tokens.popitem(last=False)
         return found
 
+    def cache_size(self) -> tuple[int, int]:
+        """Tokens kept, and the bound."""
+        return len(self._tokens), self._size
+
     def forget(self, token_id: UUID) -> None:
         """Drop a token at once (this process revoked it)."""
         for key in [k for k, (_, t) in self._tokens.items() if t.id == token_id]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from litestar import Litestar, get
+from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsPlugin
-from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from valorize_core.app import Valorize
 from valorize_entrypoints.api.auth import provide_actor, provide_writer
@@ -49,13 +49,16 @@ from valorize_entrypoints.api.errors import internal_error, problem_details
 from valorize_entrypoints.api.fast_reads import CachedReadMiddleware
 from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
-from valorize_entrypoints.api.observability import RequestLogMiddleware, configure_logging
+from valorize_entrypoints.api.observability import RequestLogMiddleware
 from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, local_swagger
 from valorize_entrypoints.api.policy import declare_access, enforce_access
 from valorize_entrypoints.api.query_params import refuse_unknown_query
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
+from valorize_entrypoints.logs import configure_logging_from
+from valorize_entrypoints.metrics import registry as metrics_registry
+from valorize_entrypoints.tracing import configure_tracing
 from valorize_entrypoints.web.routes import web_routes
 from valorize_entrypoints.worker import ScheduleTickController, TaskController
 
@@ -83,9 +86,16 @@ async def ready(runtime: NamedDependency[Runtime]) -> dict[str, str]:
     return {"status": "ready"}
 
 
-class MetricsController(PrometheusController):
+class MetricsController(Controller):
+    """Prometheus' text format; every worker's samples with ``--workers`` > 1 (metrics.py)."""
+
     path = "/metrics"
     include_in_schema = False
+
+    @get()
+    async def scrape(self) -> Response[bytes]:
+        body = generate_latest(metrics_registry())
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def _runtime(state: State) -> Runtime:
@@ -103,9 +113,11 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
     """
     container = container or Container()
     settings = container.settings()
-    configure_logging(json_lines=settings.log_json)
+    configure_logging_from(settings)
+    configure_tracing(settings.tracing, service="valorize-api")
 
     app = Litestar(
+        logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)
         route_handlers=[
             health,
             ready,

@@ -1,4 +1,4 @@
-"""Request ids, Prometheus metrics and one JSON log line per request, in one middleware.
+"""Request ids, Prometheus metrics and one structured log line per request, in one middleware.
 
 One wrapper around the app instead of three (request id, metrics, log) keeps the fixed cost of
 a request low: a cached read costs well under a millisecond, and each extra ASGI layer with its
@@ -16,9 +16,11 @@ from prometheus_client import Counter, Gauge, Histogram
 from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.api.errors import status_of
-from valorize_entrypoints.logs import SAFE_REQUEST_ID, configure_logging
+from valorize_entrypoints.logs import SAFE_REQUEST_ID, incoming_trace_id, trace_id_of
+from valorize_entrypoints.tracing import NO_SPAN, SpanKind, span
+from valorize_entrypoints.tracing import enabled as tracing_enabled
 
-__all__ = ["HttpMetrics", "RequestLogMiddleware", "configure_logging"]
+__all__ = ["HttpMetrics", "RequestLogMiddleware", "request_id_of"]
 
 log = logging.getLogger("valorize.access")
 _APP = "valorize"
@@ -37,7 +39,7 @@ class HttpMetrics:
         self.errors = Counter(f"{prefix}_requests_error", "HTTP requests answered with a 5xx", labels)
         self.duration = Histogram(f"{prefix}_request_duration_seconds", "HTTP request duration", labels)
         self.in_progress = Gauge(f"{prefix}_requests_in_progress", "HTTP requests being served",
-                                 ("method", "path", "app_name"))  # fmt: skip
+                                 ("method", "path", "app_name"), multiprocess_mode="livesum")  # fmt: skip
         self._done: dict[tuple[str, str, int], tuple[Counter, Histogram, Counter | None]] = {}
         self._running: dict[tuple[str, str], Gauge] = {}
 
@@ -67,6 +69,19 @@ class HttpMetrics:
 METRICS = HttpMetrics()  # one per process: Prometheus' registry is process-wide
 
 
+def request_id_of(headers: dict[bytes, bytes]) -> str:
+    """The caller's ``X-Request-ID`` when it is safe to log; else the trace id the caller sent
+    (``traceparent``, ``X-Cloud-Trace-Context``), so the request's lines join the caller's trace;
+    else a new one (32 hex digits: a trace id too, see :func:`~valorize_entrypoints.logs.trace_id_of`)."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    if SAFE_REQUEST_ID.match(given):
+        return given
+    traced = incoming_trace_id(
+        headers.get(b"traceparent", b"").decode("latin-1"), headers.get(b"x-cloud-trace-context", b"").decode("latin-1")
+    )
+    return traced or uuid.uuid4().hex
+
+
 class RequestLogMiddleware:
     """Accepts or makes an ``X-Request-ID``, returns it, counts and times the request in
     :data:`METRICS` (except ``/metrics`` itself) and logs it when it ends."""
@@ -79,8 +94,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_of(dict(scope["headers"]))
         scope.setdefault("state", {})["request_id"] = request_id
         method, route = scope["method"], scope.get("path_template", "unmatched")
         measured = route != "/metrics"
@@ -97,8 +111,12 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            with correlated(request_id):  # events recorded by this request carry its id
+            traced_request = (span(f"{method} {route}", request_id, kind=SpanKind.SERVER, **{"http.route": route})
+                              if tracing_enabled() else NO_SPAN)  # fmt: skip
+            with correlated(request_id), traced_request as traced:  # events recorded by this request carry its id
                 await self.app(scope, receive, send_with_id)
+                if traced is not None:
+                    traced.set_attribute("http.response.status_code", status)
         except Exception as exc:  # answered by the exception handlers outside this middleware
             status = status_of(exc)
             raise
@@ -113,6 +131,7 @@ class RequestLogMiddleware:
                 extra={
                     "fields": {
                         "request_id": request_id,
+                        "trace_id": trace_id_of(request_id),
                         "method": method,
                         "path": scope.get("path"),
                         "route": route,

@@ -1,0 +1,232 @@
+"""Soak: the production roles under the mixed load with periodic imports; memory and tables over time.
+
+    python perf/soak.py            # ten minutes at ~300 req/s offered, a 2,000-row import every 20 s
+    python perf/soak.py --quick    # one minute at ~100 req/s, a 200-row import every 10 s
+
+Embedded PostgreSQL 16; ``valorize api`` and ``valorize worker`` started as operators start them
+(the worker runs the local dispatcher, the retention job and the backlog sampler). The load is
+the mixed experiment's shape — 65 % transaction pages, 20 % ``POST /api/transactions``, 15 %
+``GET /api/accounts`` — paced at ``--rate`` over ``--tenants`` tenants, plus CSV imports. Every
+``--every`` seconds it samples each role's resident memory (the process and its children) and
+the rows and bytes of ``outbox``, ``processed_tasks`` and ``transactions``.
+
+Retention runs every ``--retention`` seconds with the published-events horizon at 0 (so the
+soak shows the outbox levelling off within minutes rather than after the 24 h default);
+processed-task ids keep their 48 h minimum and grow, by design, for that long.
+
+Output: ``perf/results/soak[-quick].json`` (every sample) and a table: each role's memory at the
+end of warm-up (the first third) and at the end, and its growth per minute after warm-up; each
+table's rows then and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_core.testing.net import free_port
+
+SECRET = "soak-worker-secret"
+LAUNCH = "from valorize_entrypoints.launcher import main; main()"
+MAPPING = {"date_column": "date", "description_column": "description", "amount_column": "amount",
+           "date_format": "%Y-%m-%d", "decimal_style": "point", "delimiter": ","}  # fmt: skip
+PAYEES = ["PADARIA REAL", "SUPERMERCADO ZAFFARI", "UBER TRIP", "FARMACIA PANVEL", "POSTO IPIRANGA", "NETFLIX"]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a server's workers), in MB."""
+    pids = [str(pid), *subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    total = 0
+    for each in pids:
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return total / 1024
+
+
+def tables(url: str) -> dict[str, dict[str, int]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = {}
+        for table in ("outbox", "processed_tasks", "transactions"):
+            rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[arg-type]
+            size = conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
+            found[table] = {"rows": int(rows[0]) if rows else 0, "bytes": int(size[0]) if size else 0}
+        return found
+
+
+def start(role: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, role, "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"valorize {role} did not start")
+        time.sleep(0.3)
+
+
+async def tenant(client: httpx.AsyncClient) -> dict[str, str]:
+    body = {"tenant_name": "Soak", "email": f"{uuid.uuid4().hex}@example.com", "name": "Soak"}
+    token = (await client.post("/api/signup", json=body)).raise_for_status().json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "100000.00"}
+    account_id = (await client.post("/api/accounts", json=account, headers=auth)).raise_for_status().json()["id"]
+    return {"token": token, "account": account_id}
+
+
+def _day() -> str:
+    return f"2026-{random.randint(1, 11):02d}-{random.randint(1, 28):02d}"
+
+
+async def one_request(client: httpx.AsyncClient, who: dict[str, str], counts: dict[str, int]) -> None:
+    auth = {"Authorization": f"Bearer {who['token']}"}
+    roll = random.random()
+    try:
+        if roll < 0.65:
+            response = await client.get("/api/transactions?limit=50", headers=auth)
+        elif roll < 0.85:
+            body = {"account_id": who["account"], "booked_on": _day(), "amount": "-12.34",
+                    "description": f"{random.choice(PAYEES)} {random.randint(1, 10**9)}"}  # fmt: skip
+            response = await client.post("/api/transactions", json=body, headers=auth)
+        else:
+            response = await client.get("/api/accounts", headers=auth)
+        counts["ok" if response.status_code < 400 else f"http_{response.status_code}"] += 1
+    except httpx.HTTPError:
+        counts["transport_error"] += 1
+
+
+async def import_rows(client: httpx.AsyncClient, who: dict[str, str], rows: int) -> int:
+    lines = ["date,description,amount"] + [
+        f"{_day()},{random.choice(PAYEES)} {uuid.uuid4().hex[:8]},-{random.randint(100, 99999) / 100:.2f}"
+        for _ in range(rows)
+    ]
+    form = {"account_id": who["account"], "mapping": json.dumps(MAPPING)}
+    files = {"file": ("soak.csv", "\n".join(lines).encode(), "text/csv")}
+    response = await client.post("/api/imports", data=form, files=files,
+                                 headers={"Authorization": f"Bearer {who['token']}"})  # fmt: skip
+    return response.status_code
+
+
+async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: str) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        people = [await tenant(client) for _ in range(args.tenants)]
+        counts: dict[str, int] = {"ok": 0, "transport_error": 0}
+        counts = {**counts, **{f"http_{c}": 0 for c in (400, 404, 409, 422, 429, 500, 503)}}
+        samples: list[dict[str, Any]] = []
+        imports: list[int] = []
+        started = time.monotonic()
+        next_sample = next_import = started
+        pending: set[asyncio.Task[None]] = set()
+        sent = 0
+        while (now := time.monotonic()) < started + args.seconds:
+            due = int((now - started) * args.rate) - sent
+            for _ in range(max(0, due)):
+                if len(pending) < 256:  # the client's own bound: beyond it the server is behind
+                    task = asyncio.create_task(one_request(client, random.choice(people), counts))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                sent += 1
+            if now >= next_import:
+                imports.append(await import_rows(client, random.choice(people), args.import_rows))
+                next_import += args.import_every
+            if now >= next_sample:
+                rows = await asyncio.to_thread(tables, url)
+                sample = {"t": round(now - started, 1), "answered": sum(counts.values()),
+                          **{f"rss_mb_{r}": round(rss_mb(p), 1) for r, p in roles.items()},
+                          **{f"{t}_{k}": v for t, kv in rows.items() for k, v in kv.items()}}  # fmt: skip
+                samples.append(sample)
+                print(json.dumps(sample), file=sys.stderr)
+                next_sample += args.every
+            await asyncio.sleep(0.005)
+        await asyncio.gather(*pending, return_exceptions=True)
+        return {"counts": counts, "offered": sent, "samples": samples, "imports": imports}
+
+
+def summary(result: dict[str, Any], roles: list[str]) -> str:
+    samples = result["samples"]
+    warm = samples[len(samples) // 3]
+    last = samples[-1]
+    minutes = max((last["t"] - warm["t"]) / 60, 1e-9)
+    lines = ["| what | after warm-up | end | growth after warm-up |", "|---|---|---|---|"]
+    for role in roles:
+        a, b = warm[f"rss_mb_{role}"], last[f"rss_mb_{role}"]
+        lines.append(f"| {role} RSS (MB) | {a:.1f} | {b:.1f} | {(b - a) / minutes:+.2f} MB/min |")
+    for table in ("outbox", "processed_tasks", "transactions"):
+        a, b = warm[f"{table}_rows"], last[f"{table}_rows"]
+        lines.append(f"| {table} rows | {a:,} | {b:,} | {(b - a) / minutes:+,.0f} rows/min |")
+    seconds = last["t"] or 1
+    lines.append(f"\nanswered {last['answered']:,} of {result['offered']:,} offered requests"
+                 f" ({last['answered'] / seconds:.0f}/s); {json.dumps(result['counts'])};"
+                 f" imports (status) {result['imports']}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=600)
+    parser.add_argument("--rate", type=float, default=300.0, help="requests offered per second")
+    parser.add_argument("--tenants", type=int, default=20)
+    parser.add_argument("--import-every", type=float, default=20.0)
+    parser.add_argument("--import-rows", type=int, default=2000)
+    parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
+    parser.add_argument("--retention", type=int, default=60, help="seconds between pruning rounds")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rate, args.tenants, args.import_every, args.import_rows = 60, 100.0, 5, 10.0, 200
+        args.every, args.retention = 5.0, 10
+    out = args.output or Path(__file__).parent / "results" / ("soak-quick.json" if args.quick else "soak.json")
+    pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-soak-"), delete_on_stop=True)
+    url = pg.start()
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        asyncio.run(migrate(url))
+        api_port, worker_port = free_port(), free_port()
+        env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false",
+               "VALORIZE_WORKER_URL": f"http://127.0.0.1:{worker_port}", "VALORIZE_WORKER_SECRET": SECRET,
+               "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
+               "VALORIZE_RETAIN_EVENTS_HOURS": "0", "VALORIZE_RETENTION_INTERVAL": str(args.retention),
+               "PYTHONWARNINGS": "ignore"}  # fmt: skip
+        procs["worker"] = start("worker", worker_port, env)
+        procs["api"] = start("api", api_port, env)
+        result = asyncio.run(load(f"http://127.0.0.1:{api_port}", args, {r: p.pid for r, p in procs.items()}, url))
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pg.stop()
+    result["settings"] = {k: v for k, v in vars(args).items() if k != "output"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(summary(result, list(procs)))
+
+
+if __name__ == "__main__":
+    main()

@@ -132,7 +132,7 @@ def test_write_costs_benchmark_quick_mode(tmp_path: Path) -> None:
         assert numbers[side]["write"]["transactions"] > 0
         assert numbers[side]["miss"]["api_cpu_ms"] > 0
         assert numbers[side]["hit"]["api_cpu_ms"] > 0
-    assert "| API CPU (ms) |" in stdout
+    assert "API CPU (ms) |" in stdout
 
 
 @pytest.mark.slow

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from valorize_adapters.postgres import PostgresBackend
+from valorize_core import SignupRequest
 from valorize_core.model.identity import hash_token
 from valorize_core.model.listing import TransactionFilter
-from valorize_entrypoints.cli import DEMO_EMAIL, main
+from valorize_entrypoints.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +25,24 @@ def test_migrate_seed_and_token_create(database_url: str, monkeypatch: pytest.Mo
     assert migrated.exit_code == 0, migrated.output
     assert migrated.output.startswith("applied ")
 
-    seeded = runner.invoke(main, ["seed", "--months", "2"])
+    # A user of the test's own (the session's database is shared: the demo tenant may have data)
+    email = f"{uuid.uuid4().hex}@example.com"
+
+    async def signup() -> None:
+        backend = await PostgresBackend.open(database_url, run_migrations=False)
+        try:
+            await backend.app.signup(SignupRequest("Seeded", email, "S"))
+        finally:
+            await backend.close()
+
+    asyncio.run(signup())
+    seeded = runner.invoke(main, ["seed", "--months", "2", "--email", email])
     assert seeded.exit_code == 0, seeded.output
     assert "created" in seeded.output
-    again = runner.invoke(main, ["seed", "--months", "2"])
+    again = runner.invoke(main, ["seed", "--months", "2", "--email", email])
     assert "nothing added" in again.output  # never mixes demo rows into existing books
 
-    created = runner.invoke(main, ["token", "create", "--email", DEMO_EMAIL, "--role", "viewer"])
+    created = runner.invoke(main, ["token", "create", "--email", email, "--role", "viewer"])
     assert created.exit_code == 0, created.output
     secret = created.output.strip().splitlines()[-1]
 

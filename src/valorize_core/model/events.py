@@ -285,6 +285,7 @@ class SubscriptionStopped(DomainEvent):
     expected_by: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookDeliveryRequested(DomainEvent):
     """Attempt ``attempt`` of round ``round`` of a webhook delivery is due at ``not_before``
     (ISO 8601; empty: now)."""

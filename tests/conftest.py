@@ -38,6 +38,32 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture
+def own_database_url(database_url: str) -> Iterator[str]:
+    """A migrated database of the test's own on the session's server, dropped afterwards: for
+    tests of what spans every tenant (the task queue and its dispatchers, the backlog, the
+    outbox) — the session's database holds whatever other tests left there."""
+    import asyncio
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    from valorize_adapters.postgres import migrate
+
+    name = f"vz_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    asyncio.run(migrate(url))
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A Redis shared by the session: ``VALORIZE_TEST_REDIS_URL``, or a server started here."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +15,14 @@ from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
+
+
+@pytest.fixture
+def pg_backend(own_database_url: str) -> Iterator[PostgresBackend]:
+    """The dispatcher claims every tenant's due tasks: a database of the test's own."""
+    backend = run(PostgresBackend.open(own_database_url, min_size=1, max_size=4))
+    yield backend
+    run(backend.close())
 
 
 async def _take_left(queue: PgTaskQueue, tenant: uuid.UUID) -> list[dict[str, object]]:

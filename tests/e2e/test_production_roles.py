@@ -74,17 +74,17 @@ async def _load(base: str, headers: dict[str, str], account: str, stop: asyncio.
     return imports, created
 
 
-def _unpublished(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
+def _unpublished(own_database_url: str) -> int:
+    with psycopg.connect(own_database_url) as conn:
         conn.execute("SELECT set_config('valorize.scope', 'relay', false)")
         row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
         assert row is not None
         return int(row[0])
 
 
-def _tasks(database_url: str) -> list[Any]:
+def _tasks(own_database_url: str) -> list[Any]:
     """Queued and dead tasks (what the assertion shows when something is left)."""
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(own_database_url) as conn:
         conn.execute("SELECT set_config('valorize.scope', 'dispatcher', false)")
         queued = conn.execute("SELECT name, attempts, not_before, last_error FROM task_queue").fetchall()
         dead = conn.execute("SELECT name, attempts, reason FROM dead_letters").fetchall()
@@ -92,11 +92,11 @@ def _tasks(database_url: str) -> list[Any]:
 
 
 def test_api_and_worker_publish_everything_committed_while_redis_was_down(
-    database_url: str, redis_server: Any, tmp_path: Path
+    own_database_url: str, redis_server: Any, tmp_path: Path
 ) -> None:
     api_port, worker_port = free_port(), free_port()
     env = {
-        **os.environ, "VALORIZE_DATABASE_URL": database_url, "VALORIZE_REDIS_URL": redis_server.url,
+        **os.environ, "VALORIZE_DATABASE_URL": own_database_url, "VALORIZE_REDIS_URL": redis_server.url,
         "VALORIZE_RUN_MIGRATIONS": "false", "VALORIZE_WORKER_SECRET": SECRET, "VALORIZE_TASK_QUEUE": "local",
         "VALORIZE_WORKER_URL": f"http://127.0.0.1:{worker_port}", "VALORIZE_PUSHER_SECRET": "pusher-s3cret",
         "VALORIZE_LOG_JSON": "false", "PYTHONWARNINGS": "ignore",
@@ -123,7 +123,7 @@ def test_api_and_worker_publish_everything_committed_while_redis_was_down(
             await asyncio.sleep(2)
             redis_server.stop()  # mid-load: commits go on, their publishing fails
             await asyncio.sleep(2.5)
-            stranded.append(await asyncio.to_thread(_unpublished, database_url))  # younger than the grace
+            stranded.append(await asyncio.to_thread(_unpublished, own_database_url))  # younger than the grace
             await asyncio.sleep(0.5)
             await asyncio.to_thread(redis_server.start)
             await asyncio.sleep(1)
@@ -137,12 +137,12 @@ def test_api_and_worker_publish_everything_committed_while_redis_was_down(
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:
             statuses = [httpx.get(f"{base}/api/imports/{i}", headers=headers).json()["status"] for i in imports]
-            left = _unpublished(database_url)
+            left = _unpublished(own_database_url)
             if left == 0 and set(statuses) == {"completed"}:
                 break
             assert time.monotonic() < deadline, (
                 f"after {SETTLE_SECONDS} s: {left} events unpublished, imports {Counter(statuses)},"
-                f" tasks {_tasks(database_url)}"
+                f" tasks {_tasks(own_database_url)}"
             )
             time.sleep(1)
         # Each import's rows and each created transaction count once in the balance (minor units):

@@ -21,12 +21,12 @@ pytestmark = pytest.mark.slow
 TASKS = 5000
 
 
-def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> None:
+def test_sigkill_during_a_drain_loses_and_doubles_nothing(own_database_url: str) -> None:
     port = free_port()
-    worker = start_worker_process(port, database_url, "s3cret")
+    worker = start_worker_process(port, own_database_url, "s3cret")
 
     async def go() -> tuple[int, int, int]:
-        backend = await PostgresBackend.open(database_url, run_migrations=False)
+        backend = await PostgresBackend.open(own_database_url, run_migrations=False)
         try:
             tenant = (await backend.app.signup(SignupRequest("K", f"{uuid.uuid4().hex}@example.com", "K"))).tenant.id
             queue = PgTaskQueue(backend.pool)
@@ -47,7 +47,7 @@ def test_sigkill_during_a_drain_loses_and_doubles_nothing(database_url: str) -> 
             worker.wait(10)
             killed_at = (await reports())[0]
             await asyncio.sleep(0.5)
-            worker = start_worker_process(port, database_url, "s3cret")
+            worker = start_worker_process(port, own_database_url, "s3cret")
             deadline = time.monotonic() + 240
             while await queue.pending():
                 assert time.monotonic() < deadline, "the queue did not drain after the restart"

@@ -25,8 +25,8 @@ def _doctor(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, 
     return result.exit_code, lines
 
 
-def test_a_healthy_deployment_is_all_ok(database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"VALORIZE_DATABASE_URL": database_url, "VALORIZE_REDIS_URL": redis_url,
+def test_a_healthy_deployment_is_all_ok(own_database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"VALORIZE_DATABASE_URL": own_database_url, "VALORIZE_REDIS_URL": redis_url,
            "VALORIZE_WORKER_URL": "http://worker:8080", "VALORIZE_WORKER_SECRET": "s" * 20,
            "VALORIZE_PUSHER_SECRET": "p" * 32}  # fmt: skip
     code, lines = _doctor(env, monkeypatch)
@@ -40,8 +40,8 @@ def test_a_healthy_deployment_is_all_ok(database_url: str, redis_url: str, monke
     assert "dead letter(s)" in lines["task"]
 
 
-def test_each_broken_dependency_is_one_failing_line(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"VALORIZE_DATABASE_URL": database_url, "VALORIZE_REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}
+def test_each_broken_dependency_is_one_failing_line(own_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"VALORIZE_DATABASE_URL": own_database_url, "VALORIZE_REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}
     code, lines = _doctor(env, monkeypatch)
     assert code == 1
     assert lines["redis"].startswith("fail")

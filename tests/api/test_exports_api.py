@@ -25,6 +25,24 @@ def test_transactions_csv_with_the_lists_filters(api: Api) -> None:
     ]
 
 
+def test_the_exports_take_the_lists_tag_filters(api: Api) -> None:
+    account = api.account()
+    api.tx(account, "2026-11-03", "HOTEL", "-300.00", tags=["trip", "work"])
+    api.tx(account, "2026-11-04", "MUSEU", "-20.00", tags=["trip"])
+    api.tx(account, "2026-11-05", "PADARIA", "-5.00")
+    for params, expected in (
+        ({"tag": ["trip"]}, {"HOTEL", "MUSEU"}),
+        ({"tag": ["trip", "work"], "tag_match": "all"}, {"HOTEL"}),
+    ):
+        listed = api.get("/api/transactions", params=params).json()["items"]
+        csv_export = api.get("/api/exports/transactions", params=params)
+        ofx_export = api.get("/api/exports/transactions/ofx", params={**params, "account_id": account})
+        assert csv_export.status_code == ofx_export.status_code == 200, (csv_export.text, ofx_export.text)
+        assert {t["description"] for t in listed} == expected
+        assert {r["description"] for r in csv.DictReader(io.StringIO(csv_export.text))} == expected
+        assert ofx_export.text.count("<STMTTRN>") == len(expected)
+
+
 def test_an_ofx_export_imports_into_another_account(api: Api) -> None:
     source = api.account("Source", "BRL", "0.00")
     api.tx(source, "2026-11-03", "PADARIA", "-12.50")

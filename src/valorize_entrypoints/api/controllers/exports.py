@@ -10,6 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
+from valorize_core.model.listing import MAX_FILTER_TAGS
 from valorize_core.use_cases.queries.export_transactions import TransactionExport
 from valorize_core.use_cases.queries.list_transactions import TransactionQuery
 from valorize_core.use_cases.queries.reports import ReportQuery
@@ -47,10 +48,17 @@ class ExportController(Controller):
         amount_max: Annotated[str | None, QueryParameter(max_length=40)] = None,
         uncategorized: FromQuery[bool] = False,
         import_id: FromQuery[UUID | None] = None,
+        tag: Annotated[
+            list[str] | None,
+            QueryParameter(max_items=MAX_FILTER_TAGS, description="repeatable: ?tag=trip&tag=work"),
+        ] = None,
+        tag_match: Annotated[
+            Literal["any", "all"], QueryParameter(description="carries any of the tags, or all of them")
+        ] = "any",
     ) -> Stream:
         query = TransactionQuery(
             actor.tenant_id, account_id, category_id, date_from, date_to, q, amount_min, amount_max, uncategorized,
-            import_id,
+            import_id, tags=tuple(tag or ()), tag_match=tag_match,
         )  # fmt: skip
         return await _export(vz, query, "csv")
 
@@ -69,10 +77,17 @@ class ExportController(Controller):
         amount_max: Annotated[str | None, QueryParameter(max_length=40)] = None,
         uncategorized: FromQuery[bool] = False,
         import_id: FromQuery[UUID | None] = None,
+        tag: Annotated[
+            list[str] | None,
+            QueryParameter(max_items=MAX_FILTER_TAGS, description="repeatable: ?tag=trip&tag=work"),
+        ] = None,
+        tag_match: Annotated[
+            Literal["any", "all"], QueryParameter(description="carries any of the tags, or all of them")
+        ] = "any",
     ) -> Stream:
         query = TransactionQuery(
             actor.tenant_id, account_id, category_id, date_from, date_to, q, amount_min, amount_max, uncategorized,
-            import_id,
+            import_id, tags=tuple(tag or ()), tag_match=tag_match,
         )  # fmt: skip
         return await _export(vz, query, "ofx")
 

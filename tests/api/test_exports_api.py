@@ -88,3 +88,17 @@ def test_bad_exports_are_problems(api: Api) -> None:
         400,
         422,
     )
+
+
+def test_the_list_and_the_exports_document_the_same_filters(api: Api) -> None:
+    """One declaration of the filters serves the list and both exports, so they cannot drift apart
+    (the exports once missed the list's tag filters)."""
+    paths = api.get("/schema/openapi.json").json()["paths"]
+
+    def query_names(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"].get("parameters", []) if p["in"] == "query"}
+
+    listed = query_names("/api/transactions") - {"cursor", "limit"}
+    assert {"account_id", "category_id", "q", "tag", "tag_match", "uncategorized"} <= listed
+    assert query_names("/api/exports/transactions") == listed
+    assert query_names("/api/exports/transactions/ofx") == listed

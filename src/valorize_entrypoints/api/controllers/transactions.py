@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+import dataclasses
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.params import JSONBody as Body
 from msgspec import UNSET
 
-from valorize_core.model.listing import MAX_FILTER_TAGS, MAX_PAGE_SIZE
+from valorize_core.model.listing import MAX_PAGE_SIZE
 from valorize_core.use_cases.actions.correct_category import CategoryCorrection, CategoryCorrections
 from valorize_core.use_cases.actions.create_transaction import NewTransaction, SplitInput
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
@@ -19,12 +19,12 @@ from valorize_core.use_cases.actions.delete_transaction import TransactionDeleti
 from valorize_core.use_cases.actions.request_job import JobRequest
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
 from valorize_core.use_cases.queries.get_transaction import TransactionLookup
-from valorize_core.use_cases.queries.list_transactions import TransactionQuery
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery, SuggestionsQuery
 from valorize_entrypoints.api import schemas as s
 from valorize_entrypoints.api.caching import cached_read, cached_response
 from valorize_entrypoints.api.controllers.jobs import job_accepted
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
+from valorize_entrypoints.api.filters import FILTERS, Filters
 from valorize_entrypoints.api.responses import ERRORS
 
 
@@ -46,6 +46,7 @@ class TransactionController(Controller):
         responses=ERRORS,
         summary="Transactions, newest first, filtered, one page at a time (cursor)",
         opt=cached_read("transactions"),
+        dependencies=FILTERS,
     )
     async def list_transactions(
         self,
@@ -53,41 +54,11 @@ class TransactionController(Controller):
         vz: VZ,
         actor: Reader,
         runtime: RT,
-        account_id: FromQuery[UUID | None] = None,
-        category_id: Annotated[UUID | None, QueryParameter(description="includes subcategories")] = None,
-        date_from: FromQuery[date | None] = None,
-        date_to: FromQuery[date | None] = None,
-        q: Annotated[str | None, QueryParameter(max_length=200, description="words starting words")] = None,
-        amount_min: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        amount_max: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        uncategorized: FromQuery[bool] = False,
-        import_id: FromQuery[UUID | None] = None,
+        filters: Filters,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
-        tag: Annotated[
-            list[str] | None,
-            QueryParameter(max_items=MAX_FILTER_TAGS, description="repeatable: ?tag=trip&tag=work"),
-        ] = None,
-        tag_match: Annotated[
-            Literal["any", "all"], QueryParameter(description="carries any of the tags, or all of them")
-        ] = "any",
     ) -> Response[s.TransactionPageOut]:
-        query = TransactionQuery(
-            actor.tenant_id,
-            account_id,
-            category_id,
-            date_from,
-            date_to,
-            q,
-            amount_min,
-            amount_max,
-            uncategorized,
-            import_id,
-            cursor,
-            limit,
-            tuple(tag or ()),
-            tag_match,
-        )
+        query = dataclasses.replace(filters, cursor=cursor, limit=limit)
 
         async def compute() -> s.TransactionPageOut:
             page = await vz.list_transactions(query)

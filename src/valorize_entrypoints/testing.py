@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,11 @@ from valorize_core.ports.task_queue import Task
 from valorize_core.testing.net import free_port
 
 __all__ = [
+    "DevServer",
     "RoleProcess",
     "countable_effects",
     "countable_task",
+    "dev_serving",
     "realtime_serving",
     "serving",
     "start_worker_process",
@@ -86,6 +90,59 @@ def realtime_serving(settings: Any, *, startup_seconds: float = 30) -> Iterator[
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(20)
+
+
+@dataclass(frozen=True)
+class DevServer:
+    """A running ``valorize dev``: where it answers, the demo token it printed, and its output."""
+
+    base: str
+    realtime_port: int
+    token: str
+    log: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[str]
+
+    @property
+    def output(self) -> str:
+        """What it printed so far (stdout and stderr)."""
+        return self.log.read_text()
+
+
+@contextmanager
+def dev_serving(home: Path, *, memory: bool = False, startup_seconds: float = 90) -> Iterator[DevServer]:
+    """``valorize dev`` (``--memory`` when asked) as a person starts it, its data under ``home``,
+    until the block ends; yields once ``/ready`` answers 200. The block's end is a Ctrl-C
+    (SIGINT), as a person stops it; ``proc.returncode`` then tells whether it stopped cleanly."""
+    port, ws_port = free_port(), free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(home / "data"), "PYTHONWARNINGS": "ignore"}
+    command = [str(Path(sys.executable).with_name("valorize")), "dev", *(["--memory"] if memory else []),
+               "--port", str(port), "--realtime-port", str(ws_port)]  # fmt: skip
+    log_path = home / "dev.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"valorize dev did not start:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        demo = re.search(r"Demo token: (vz_\S+)", log_path.read_text())
+        if demo is None:
+            raise RuntimeError(f"valorize dev printed no demo token:\n{log_path.read_text()[-4000:]}")
+        yield DevServer(base, ws_port, demo.group(1), log_path, env, proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def start_worker_process(

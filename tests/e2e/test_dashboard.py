@@ -9,12 +9,8 @@ installs them); axe-core from npm (tests/e2e/realtime_js, ``npm ci``)."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import dev_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests/e2e/realtime_js/node_modules/axe-core/axe.min.js"
@@ -71,40 +67,13 @@ def _csv(rows: list[tuple[str, str, str]]) -> str:
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
-    tmp = tmp_path_factory.mktemp("dashboard")
-    port, ws_port = free_port(), free_port()
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "PYTHONWARNINGS": "ignore"}
-    log = (tmp / "dev.log").open("w+")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("valorize")), "dev", "--port", str(port), "--realtime-port", str(ws_port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, Path(log.name).read_text()
-            assert time.monotonic() < deadline, Path(log.name).read_text()
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        demo = re.search(r"Demo token: (vz_\S+)", Path(log.name).read_text())
-        assert demo
+    with dev_serving(tmp_path_factory.mktemp("dashboard")) as server:
         shots = tmp_path_factory.getbasetemp() / "dashboard-screenshots"
         shots.mkdir(exist_ok=True)
         print(f"\ndashboard screenshots: {shots}")
         global SHOTS_ON_FAILURE
         SHOTS_ON_FAILURE = shots
-        yield Dev(base, demo.group(1), shots)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        yield Dev(server.base, server.token, shots)
 
 
 @pytest.fixture(scope="module")

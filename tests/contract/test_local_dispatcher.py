@@ -12,7 +12,7 @@ import pytest
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.pool import open_pool
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
-from valorize_core.ports.task_queue import Task
+from valorize_core.ports.task_queue import RetryPolicy, Task
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
 
@@ -162,7 +162,8 @@ class TestLocalDispatcher(PortsContract):
             nonlocal healthy
             task = Task(uuid.uuid4(), "flaky", tenant, {})
             await queue.enqueue(task)
-            dispatcher = LocalDispatcher(pg_backend.pool, queue, deliver, max_attempts=3, backoff=0.05)
+            retry = RetryPolicy(max_attempts=3, backoff=0.05)
+            dispatcher = LocalDispatcher(pg_backend.pool, queue, deliver, retry=retry)
             for _ in range(60):
                 await dispatcher.run_once()
                 if any(d.task.id == task.id for d in await queue.dead_letters()):

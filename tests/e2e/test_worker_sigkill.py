@@ -12,6 +12,7 @@ import pytest
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
+from valorize_core.ports.task_queue import RetryPolicy
 from valorize_core.testing.loop import run
 from valorize_core.testing.net import free_port
 from valorize_entrypoints.testing import countable_effects, countable_task, start_worker_process
@@ -37,7 +38,9 @@ def test_sigkill_during_a_drain_loses_and_doubles_nothing(own_database_url: str)
                 return await countable_effects(backend.pool, tenant)
 
             delivery = HttpDelivery(f"http://127.0.0.1:{port}", "s3cret", timeout=10)
-            dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=8, backoff=0.1, max_backoff=1.0)
+            dispatcher = LocalDispatcher(
+                backend.pool, queue, delivery, concurrency=8, retry=RetryPolicy(backoff=0.1, max_backoff=1.0)
+            )
             stop = asyncio.Event()
             draining = asyncio.create_task(dispatcher.run(stop, idle=0.05))
             nonlocal worker

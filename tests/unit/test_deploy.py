@@ -174,14 +174,11 @@ def test_database_cache_and_queue_settings() -> None:
     assert redis["redis_configs"]["maxmemory-policy"] == "volatile-lru"
     queue = resources("tasks", "google_cloud_tasks_queue")["tasks"]
     retry = block(queue, "retry_config")
-    # the local dispatcher's policy (valorize_adapters.postgres.task_queue.LocalDispatcher)
-    import inspect
+    # the dispatchers' policy (valorize_core.ports.task_queue.RetryPolicy)
+    from valorize_core.ports.task_queue import RetryPolicy
 
-    from valorize_adapters.postgres.task_queue import LocalDispatcher
-
-    defaults = inspect.signature(LocalDispatcher.__init__).parameters
-    assert retry["max_attempts"] == defaults["max_attempts"].default
-    assert retry["max_backoff"] == f"{int(defaults['max_backoff'].default)}s"
+    assert retry["max_attempts"] == RetryPolicy().max_attempts
+    assert retry["max_backoff"] == f"{int(RetryPolicy().max_backoff)}s"
 
 
 def test_edge_monitoring_and_iam() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from valorize_adapters.memory import InMemoryTaskQueue
 from valorize_adapters.memory.dispatcher import InMemoryDispatcher
-from valorize_core.ports.task_queue import Task
+from valorize_core.ports.task_queue import RetryPolicy, Task
 
 
 def _task(name: str, not_before: datetime | None = None) -> Task:
@@ -36,9 +36,8 @@ def test_failures_are_retried_then_dead_lettered_and_later_tasks_wait_their_time
         for task in (_task("flaky"), _task("broken"), _task("later", datetime.now(UTC) + timedelta(seconds=0.3))):
             await queue.enqueue(task)
         stop = asyncio.Event()
-        running = asyncio.create_task(
-            InMemoryDispatcher(queue, deliver, max_attempts=4, backoff=0.01, max_backoff=0.02).run(stop, idle=0.01)
-        )
+        retry = RetryPolicy(max_attempts=4, backoff=0.01, max_backoff=0.02)
+        running = asyncio.create_task(InMemoryDispatcher(queue, deliver, retry=retry).run(stop, idle=0.01))
         while len(done) < 2 or not queue.dead:  # noqa: ASYNC110 - polling the queue
             await asyncio.sleep(0.01)
         stop.set()

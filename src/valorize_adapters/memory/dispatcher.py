@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
-from valorize_core.ports.task_queue import Task
+from valorize_core.ports.task_queue import RETRY, RetryPolicy, Task
 
 __all__ = ["InMemoryDispatcher"]
 
@@ -21,9 +21,8 @@ Deliver = Callable[[Task, int], Awaitable[bool]]  # True: done; False or raising
 class InMemoryDispatcher:
     """Takes tasks off an :class:`InMemoryTaskQueue` and delivers them until stopped.
 
-    Due tasks go out in order, ``concurrency`` at once. A failed delivery is retried after
-    ``backoff`` seconds, doubling up to ``max_backoff``; after ``max_attempts`` the task becomes
-    a dead letter with the reason. Tasks not yet due (``not_before``) wait here.
+    Due tasks go out in order, ``concurrency`` at once. A failed delivery is retried as ``retry``
+    says, then becomes a dead letter with the reason. Tasks not yet due (``not_before``) wait here.
     """
 
     def __init__(
@@ -32,16 +31,12 @@ class InMemoryDispatcher:
         deliver: Deliver,
         *,
         concurrency: int = 4,
-        max_attempts: int = 8,
-        backoff: float = 0.5,
-        max_backoff: float = 300.0,
+        retry: RetryPolicy = RETRY,
     ) -> None:
         self._queue = queue
         self._deliver = deliver
         self._concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._max_backoff = max_backoff
+        self._retry = retry
         self._waiting: list[tuple[float, int, Task, int]] = []  # (due, order, task, attempt) heap
         self._order = itertools.count()
 
@@ -55,10 +50,10 @@ class InMemoryDispatcher:
             done, error = False, f"{type(exc).__name__}: {exc}"
         if done:
             return
-        if attempt >= self._max_attempts:
+        if self._retry.gives_up(attempt):
             await self._queue.dead_letter(task, attempt, error)
         else:
-            self._wait(task, attempt + 1, time.time() + min(self._backoff * 2 ** (attempt - 1), self._max_backoff))
+            self._wait(task, attempt + 1, time.time() + self._retry.delay(attempt))
 
     async def run(self, stop: asyncio.Event, idle: float = 0.05) -> None:
         """Deliver until ``stop`` is set; deliveries in flight then finish."""

@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.postgres.session import Session
 from valorize_core.model.errors import Unavailable
-from valorize_core.ports.task_queue import Task
+from valorize_core.ports.task_queue import RETRY, RetryPolicy, Task
 
 __all__ = ["DeadLetter", "Delivered", "LocalDispatcher", "PgTaskQueue"]
 
@@ -113,8 +113,7 @@ class LocalDispatcher:
     Args:
         deliver: sends one task (with its attempt number); ``True`` when it is done.
         concurrency: deliveries in flight at once.
-        max_attempts: attempts before a task becomes a dead letter.
-        backoff: seconds before the second attempt, doubling each time up to ``max_backoff``.
+        retry: when a failed delivery is tried again, and when it becomes a dead letter.
         lease: seconds a claimed task stays invisible to other dispatchers. While this dispatcher
             holds a task (queued here, in flight, or delivered and not yet deleted) it renews the
             lease every third of it, so a slow delivery is never handed to a second dispatcher;
@@ -129,18 +128,14 @@ class LocalDispatcher:
         deliver: Deliver,
         *,
         concurrency: int = 8,
-        max_attempts: int = 8,
-        backoff: float = 0.5,
-        max_backoff: float = 300.0,
+        retry: RetryPolicy = RETRY,
         lease: float = 15.0,
     ) -> None:
         self._pool = pool
         self._queue = queue
         self._deliver = deliver
         self._concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._max_backoff = max_backoff
+        self._retry = retry
         self._lease = lease
         self._batch = concurrency * 4  # tasks claimed at once
         self._held: set[UUID] = set()  # claimed here and not yet settled or deleted: leases to renew
@@ -183,11 +178,11 @@ class LocalDispatcher:
     async def _settle(self, task: Task, attempt: int, done: bool, error: str) -> None:
         if done:
             return  # deleted with the rest of its batch (run_once)
-        if attempt >= self._max_attempts:
+        if self._retry.gives_up(attempt):
             await self._queue.dead_letter(task, attempt, error or "gave up after retries")
             await self._queue._scoped("DELETE FROM task_queue WHERE id = %s", (task.id,))
         else:
-            delay = min(self._backoff * 2 ** (attempt - 1), self._max_backoff)
+            delay = self._retry.delay(attempt)
             await self._queue._scoped(
                 "UPDATE task_queue SET not_before = %s, locked_until = NULL, last_error = %s WHERE id = %s",
                 (datetime.now(UTC) + timedelta(seconds=delay), error[:2000], task.id),

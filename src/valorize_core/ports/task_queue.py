@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-__all__ = ["Task", "TaskQueue"]
+__all__ = ["RETRY", "RetryPolicy", "Task", "TaskQueue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,30 @@ class Task:
     payload: dict[str, Any] = field(default_factory=dict)
     not_before: datetime | None = None
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a failed delivery is tried again: after ``backoff`` seconds, doubling each time up to
+    ``max_backoff``; attempt ``max_attempts`` is the last, then the task is a dead letter. The
+    dispatchers of every queue follow it, and Cloud Tasks' ``retry_config`` in deploy/terraform
+    says the same."""
+
+    max_attempts: int = 8
+    backoff: float = 0.5
+    max_backoff: float = 300.0
+
+    def gives_up(self, attempt: int) -> bool:
+        """Whether a failure of ``attempt`` (1 for the first) ends the task as a dead letter."""
+        return attempt >= self.max_attempts
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after a failure of ``attempt`` before the next one."""
+        return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
+
+
+RETRY = RetryPolicy()
+"""The default policy."""
 
 
 class TaskQueue(Protocol):

@@ -121,6 +121,16 @@ class Backplane(Protocol):
         """Subscriptions per occupied channel, over every live instance."""
         ...
 
+    async def occupy(self, channel: str) -> bool:
+        """This instance has subscribers of ``channel`` now; ``True`` when no live instance had
+        (the channel became occupied cluster-wide: the one ``channel_occupied`` webhook)."""
+        ...
+
+    async def vacate(self, channel: str) -> bool:
+        """This instance has no subscriber of ``channel`` left; ``True`` when no live instance has
+        one now (the channel became vacant cluster-wide: the one ``channel_vacated`` webhook)."""
+        ...
+
     def state(self) -> dict[str, Any]:
         """The consumer's health: ``healthy`` (it is polling), ``failures`` and ``reconnects``."""
         ...
@@ -143,6 +153,7 @@ class InMemoryBackplane:
         self._sequences: dict[str, int] = defaultdict(int)
         self._presence: dict[str, dict[str, Member]] = defaultdict(dict)
         self._counts: dict[str, int] = {}
+        self._occupied: set[str] = set()
         self._cached: dict[str, tuple[float, str, str]] = {}  # cache channel → (expires at, event, data)
         self.dropped = 0
 
@@ -209,6 +220,16 @@ class InMemoryBackplane:
     async def channels(self) -> dict[str, int]:
         return dict(self._counts)
 
+    async def occupy(self, channel: str) -> bool:
+        new = channel not in self._occupied
+        self._occupied.add(channel)
+        return new
+
+    async def vacate(self, channel: str) -> bool:
+        had = channel in self._occupied
+        self._occupied.discard(channel)
+        return had
+
     def state(self) -> dict[str, Any]:
         return {"healthy": True, "failures": 0, "reconnects": 0, "dropped": self.dropped}
 
@@ -233,6 +254,28 @@ return seq
 """
 
 
+# KEYS[1]: the channel's occupants (a hash: instance → 1); ARGV: this instance, the liveness
+# keys' prefix, 1 to occupy or 0 to vacate. Occupants whose liveness key expired (a dead
+# instance) are dropped first. Returns 1 when the channel went from no live occupant to this
+# one (occupy) or from this one to none (vacate): the decision is atomic, so of two instances
+# occupying a channel at once exactly one sees 1.
+_OCCUPY = """
+for _, other in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if other ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. other) == 0 then
+    redis.call('HDEL', KEYS[1], other)
+  end
+end
+local changed = 0
+if ARGV[3] == '1' then
+  if redis.call('HSET', KEYS[1], ARGV[1], 1) == 1 and redis.call('HLEN', KEYS[1]) == 1 then changed = 1 end
+  redis.call('EXPIRE', KEYS[1], 86400)
+elseif redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then
+  changed = 1
+end
+return changed
+"""
+
+
 def _body(channel: str, event: str, data: str, exclude: str | None = None, user_id: str | None = None) -> str:
     """A message as the script publishes it (wrapped with its sequence number)."""
     return json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
@@ -253,6 +296,7 @@ class RedisBackplane:
         self._ttl = ttl
         self.instance = uuid.uuid4().hex
         self._script = client.register_script(_PUBLISH)
+        self._occupants = client.register_script(_OCCUPY)
         self._pubsub: Any = None
         self._listening: set[str] = set()
         self._closed = False
@@ -482,6 +526,18 @@ class RedisBackplane:
             for channel, n in (await self._r.hgetall(key)).items():
                 totals[channel.decode() if isinstance(channel, bytes) else channel] += int(n)
         return dict(totals)
+
+    async def occupy(self, channel: str) -> bool:
+        return await self._occupancy_change(channel, occupy=True)
+
+    async def vacate(self, channel: str) -> bool:
+        return await self._occupancy_change(channel, occupy=False)
+
+    async def _occupancy_change(self, channel: str, *, occupy: bool) -> bool:
+        async with _redis_answers():
+            changed = await self._occupants(keys=[f"{self._p}:occupants:{channel}"],
+                                            args=[self.instance, f"{self._p}:alive:", 1 if occupy else 0])  # fmt: skip
+        return bool(changed)
 
     async def close(self) -> None:
         self._closed = True

@@ -54,6 +54,7 @@ from valorize_adapters.pusher.protocol import (
     frame,
     is_cache_channel,
 )
+from valorize_adapters.pusher.webhooks import PusherWebhooks
 
 __all__ = ["TERMINATE", "RealtimeServer", "ServerStats"]
 
@@ -144,9 +145,12 @@ class RealtimeServer:
         clock: Callable[[], float] = time.monotonic,
         tick: float = 5.0,
         metrics: Callable[[], tuple[bytes, str]] | None = None,
+        webhooks: PusherWebhooks | None = None,
     ) -> None:
-        """``metrics``, when given, answers ``GET /metrics`` with its body and content type."""
+        """``metrics``, when given, answers ``GET /metrics`` with its body and content type;
+        ``webhooks``, when given, is told what happens on the channels (Pusher webhooks)."""
         self.app = app
+        self.webhooks = webhooks
         self._metrics = metrics
         self.backplane = backplane
         self.stats = ServerStats()
@@ -247,6 +251,10 @@ class RealtimeServer:
                     self.stats.errors[UNAVAILABLE] += 1
                     self._send(client, error(UNAVAILABLE, "Client event not sent: the backplane is unavailable;"
                                                           " send it again shortly").text)  # fmt: skip
+                else:
+                    if self.webhooks is not None:
+                        self.webhooks.client_event(action.channel, action.event, action.data,
+                                                   client.session.socket_id, action.user_id)  # fmt: skip
 
     def _send(self, client: _Client, text: str) -> None:
         if client.overflowed:
@@ -279,11 +287,14 @@ class RealtimeServer:
         local.add(client)
         if len(local) == 1:
             await self.backplane.listen(channel)
+            await self._occupied(channel)
         self._occupancy_dirty.set()
         cached = None
         if is_cache_channel(channel):
             with contextlib.suppress(BackplaneUnavailable):  # Redis away: a miss, the client refetches
                 cached = await self.backplane.last_message(channel)
+            if cached is None and self.webhooks is not None:
+                self.webhooks.cache_miss(channel)
         await self._apply(client, session.joined(channel, members, cached))
 
     async def _join_presence(self, client: _Client, member: Member, channel: str) -> dict[str, Any] | None:
@@ -300,6 +311,8 @@ class RealtimeServer:
             await self.backplane.publish(
                 channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
             )
+            if self.webhooks is not None:
+                self.webhooks.member_added(channel, member.user_id)
         return members
 
     async def _sign_in(self, client: _Client, signin: SignIn) -> None:
@@ -351,6 +364,7 @@ class RealtimeServer:
             if not local:
                 del self._subscribers[channel]
                 await self.backplane.unlisten(channel)
+                await self._vacated(channel)
             self._occupancy_dirty.set()
         if channel.startswith("presence-"):
             try:
@@ -361,6 +375,29 @@ class RealtimeServer:
             if member is not None and gone:
                 await self.backplane.publish(channel, "pusher_internal:member_removed",
                                              json.dumps({"user_id": member.user_id}))  # fmt: skip
+                if self.webhooks is not None:
+                    self.webhooks.member_removed(channel, member.user_id)
+
+    # -- channel occupancy, cluster-wide (for the webhooks) --------------------------------
+    async def _occupied(self, channel: str) -> None:
+        """This instance's first subscriber of ``channel``: ``channel_occupied`` if no instance had one."""
+        if self.webhooks is None or channel.startswith("#"):
+            return
+        try:
+            if await self.backplane.occupy(channel):
+                self.webhooks.channel_occupied(channel)
+        except BackplaneUnavailable:
+            log.warning("could not record a channel's occupancy", extra={"fields": {"channel": channel}})
+
+    async def _vacated(self, channel: str) -> None:
+        """This instance's last subscriber of ``channel`` left: ``channel_vacated`` if it was the last anywhere."""
+        if self.webhooks is None or channel.startswith("#"):
+            return
+        try:
+            if await self.backplane.vacate(channel):
+                self.webhooks.channel_vacated(channel)
+        except BackplaneUnavailable:
+            log.warning("could not record a channel's vacancy", extra={"fields": {"channel": channel}})
 
     # -- background jobs -------------------------------------------------------------------
     async def _pump(self) -> None:
@@ -386,6 +423,9 @@ class RealtimeServer:
         """After a resubscription (Redis may have lost its data): this instance's presence members
         of ``channel`` and its occupancy are written again, so member lists and counts are whole."""
         self._occupancy_dirty.set()
+        if self.webhooks is not None and self._subscribers.get(channel) and not channel.startswith("#"):
+            with contextlib.suppress(BackplaneUnavailable):  # recorded again, silently: it was announced
+                await self.backplane.occupy(channel)
         for client in list(self._subscribers.get(channel, ())):
             member = client.session.presence.get(channel)
             if member is None:

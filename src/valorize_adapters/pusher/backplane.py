@@ -276,6 +276,60 @@ return changed
 """
 
 
+# Presence, atomically (two sockets of one user joining at once on two instances must not both
+# count as the user's first). KEYS[1]: the channel's presence hash (socket → entry JSON with the
+# user ``u`` and instance ``i``); ARGV[1]: the liveness keys' prefix, ARGV[2]: the socket, then
+# for a join ARGV[3]: its entry, ARGV[4]: its user. Entries of dead instances are dropped first.
+_LIVE_ENTRIES = """
+local alive = {}
+local live = {}
+local raw = redis.call('HGETALL', KEYS[1])
+for n = 1, #raw, 2 do
+  local entry = cjson.decode(raw[n + 1])
+  local instance = tostring(entry['i'])
+  if alive[instance] == nil then alive[instance] = redis.call('EXISTS', ARGV[1] .. instance) == 1 end
+  if alive[instance] then
+    live[#live + 1] = {raw[n], raw[n + 1], tostring(entry['u'])}
+  else
+    redis.call('HDEL', KEYS[1], raw[n])
+  end
+end
+"""
+# Returns 1 when the user had no other live socket, then every live entry (the new one too).
+_JOIN = (
+    _LIVE_ENTRIES
+    + """
+local new = 1
+local entries = {}
+for _, e in ipairs(live) do
+  if e[1] ~= ARGV[2] then
+    if e[3] == ARGV[4] then new = 0 end
+    entries[#entries + 1] = e[2]
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+entries[#entries + 1] = ARGV[3]
+return {new, entries}
+"""
+)
+# Returns the socket's entry (false when it had none) and 1 when its user has no live socket left.
+_LEAVE = (
+    """
+local mine = redis.call('HGET', KEYS[1], ARGV[2])
+if not mine then return {false, 0} end
+redis.call('HDEL', KEYS[1], ARGV[2])
+"""
+    + _LIVE_ENTRIES
+    + """
+local user = tostring(cjson.decode(mine)['u'])
+for _, e in ipairs(live) do
+  if e[3] == user then return {mine, 0} end
+end
+return {mine, 1}
+"""
+)
+
+
 def _body(channel: str, event: str, data: str, exclude: str | None = None, user_id: str | None = None) -> str:
     """A message as the script publishes it (wrapped with its sequence number)."""
     return json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
@@ -297,6 +351,8 @@ class RedisBackplane:
         self.instance = uuid.uuid4().hex
         self._script = client.register_script(_PUBLISH)
         self._occupants = client.register_script(_OCCUPY)
+        self._join = client.register_script(_JOIN)
+        self._leave = client.register_script(_LEAVE)
         self._pubsub: Any = None
         self._listening: set[str] = set()
         self._closed = False
@@ -476,25 +532,23 @@ class RedisBackplane:
         return {s: Member(e["u"], e["info"]) for s, e in entries.items() if e["i"] in alive}
 
     async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
-        key = f"{self._p}:presence:{channel}"
+        """One script: whether the user is new is decided atomically, across instances."""
+        entry = json.dumps({"u": member.user_id, "info": member.user_info, "i": self.instance}, separators=(",", ":"))
         async with _redis_answers():
-            others = await self._live_entries(channel)
-            new = all(m.user_id != member.user_id for m in others.values())
-            entry = {"u": member.user_id, "info": member.user_info, "i": self.instance}
-            await self._r.hset(key, socket_id, json.dumps(entry, separators=(",", ":")))
-        return _members([*others.values(), member]), new
+            new, entries = await self._join(keys=[f"{self._p}:presence:{channel}"],
+                                            args=[f"{self._p}:alive:", socket_id, entry, member.user_id])  # fmt: skip
+        decoded = [json.loads(e) for e in entries]
+        return _members([Member(e["u"], e["info"]) for e in decoded]), bool(new)
 
     async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
-        key = f"{self._p}:presence:{channel}"
+        """One script: whether the user's last socket left is decided atomically, across instances."""
         async with _redis_answers():
-            raw = await self._r.hget(key, socket_id)
-            if raw is None:
-                return None, False
-            await self._r.hdel(key, socket_id)
-            entry = json.loads(raw)
-            member = Member(entry["u"], entry["info"])
-            others = await self._live_entries(channel)
-        return member, all(m.user_id != member.user_id for m in others.values())
+            raw, gone = await self._leave(keys=[f"{self._p}:presence:{channel}"],
+                                          args=[f"{self._p}:alive:", socket_id])  # fmt: skip
+        if not raw:
+            return None, False
+        entry = json.loads(raw)
+        return Member(entry["u"], entry["info"]), bool(gone)
 
     async def members(self, channel: str) -> dict[str, Any]:
         async with _redis_answers():

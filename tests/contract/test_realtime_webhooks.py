@@ -335,3 +335,49 @@ def test_a_users_first_and_last_socket_are_decided_once_among_many_instances_at_
     assert joined.count(True) == 1  # member_added (and its webhook) once
     assert left.count(True) == 1  # member_removed once
     assert list(members) == ["ana"]
+
+
+def test_a_realtime_process_of_its_own_enqueues_to_postgres_and_the_worker_sends_under_no_tenant(
+    own_database_url: str, receiver: Receiver
+) -> None:
+    """``valorize realtime`` has no runtime: it enqueues to the local queue's table over a pool of
+    its own; a worker's dispatcher sends the batch (retrying a failure) and records the task once."""
+    from valorize_adapters.postgres import PostgresBackend
+    from valorize_adapters.postgres.session import Session
+    from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
+    from valorize_core.use_cases.actions.operator_webhooks import OPERATOR_TENANT
+    from valorize_entrypoints.container import realtime_resources
+    from valorize_entrypoints.settings import Settings
+
+    settings = Settings(backend="postgres", database_url=own_database_url, pusher_key=APP.key,
+                        pusher_secret=APP.secret, pusher_webhook_urls=receiver.url)  # fmt: skip
+
+    async def go() -> list[dict[str, Any]]:
+        async with realtime_resources(settings) as realtime:
+            assert realtime.webhooks is not None
+            realtime.webhooks.channel_occupied("orders")
+        # the worker
+        backend = await PostgresBackend.open(own_database_url, run_migrations=False, min_size=1, max_size=4)
+        try:
+            sender = HttpWebhookSender(DestinationGuard(["127.0.0.0/8"]))
+            app = Valorize(replace(backend.ports, webhook_sender=sender))
+            queue = PgTaskQueue(backend.pool)
+            dispatcher = LocalDispatcher(backend.pool, queue, InProcessDelivery(TaskRunner(app), queue), backoff=0.05)
+            receiver.failures = 1
+            assert await dispatcher.run_once() == 1
+            assert await queue.pending() == 1  # the receiver failed: retried later
+            await asyncio.sleep(0.2)
+            assert await dispatcher.run_once() == 1
+            assert await queue.pending() == 0
+            async with backend.pool.connection() as conn:
+                s = Session(conn, OPERATOR_TENANT)
+                rows = await s.fetch("SELECT name FROM processed_tasks")
+                await s.commit()
+            return rows
+        finally:
+            await backend.close()
+
+    rows = run(go(), timeout=60)
+    assert rows == [{"name": "deliver_operator_webhook"}]
+    occupied = [{"name": "channel_occupied", "channel": "orders"}]
+    assert [b["events"] for b in receiver.verified()] == [occupied] * 2

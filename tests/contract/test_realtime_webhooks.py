@@ -142,8 +142,8 @@ def test_every_event_kind_reaches_the_receiver_signed_as_pusher_signs() -> None:
             assert receiver.events()[1:] == [
                 {"name": "client_event", "channel": "private-orders", "event": "client-typing",
                  "data": '{"who": "a"}', "socket_id": a.socket_id},
-                {"name": "member_added", "channel": "presence-room", "user_id": "ana"},
                 {"name": "channel_occupied", "channel": "presence-room"},
+                {"name": "member_added", "channel": "presence-room", "user_id": "ana"},
                 {"name": "member_added", "channel": "presence-room", "user_id": "bo"},
                 {"name": "client_event", "channel": "presence-room", "event": "client-wave",
                  "data": '{"to": "ana"}', "socket_id": b.socket_id, "user_id": "bo"},
@@ -159,8 +159,8 @@ def test_every_event_kind_reaches_the_receiver_signed_as_pusher_signs() -> None:
             assert receiver.events()[8:] == [
                 {"name": "member_removed", "channel": "presence-room", "user_id": "ana"},
                 {"name": "channel_vacated", "channel": "cache-rates"},
-                {"name": "channel_vacated", "channel": "presence-room"},
                 {"name": "member_removed", "channel": "presence-room", "user_id": "bo"},
+                {"name": "channel_vacated", "channel": "presence-room"},
                 {"name": "channel_vacated", "channel": "private-orders"},
             ]
             await hooks.close()
@@ -223,6 +223,38 @@ def test_a_full_batch_goes_at_once_and_the_rest_after_the_window(receiver: Recei
             await hooks.close()  # shutting down sends what is pending
             await until(lambda: len(receiver.calls) == 2)
             assert receiver.events()[4] == {"name": "channel_occupied", "channel": "c4"}
+
+    run(go(), timeout=60)
+
+
+class _SlowToVacate(InMemoryBackplane):
+    """Recording a departure takes a while (a slow Redis): a subscriber arrives meanwhile."""
+
+    async def vacate(self, channel: str) -> bool:
+        await asyncio.sleep(0.3)
+        return await super().vacate(channel)
+
+
+def test_a_subscriber_arriving_while_the_last_departure_is_recorded_leaves_the_channel_occupied(
+    receiver: Receiver,
+) -> None:
+    async def go() -> None:
+        async with delivering() as d, AsyncExitStack() as stack:
+            hooks = d.webhooks(receiver.url, window=0.1)
+            url = await stack.enter_async_context(instance(_SlowToVacate(), webhooks=hooks))
+            x = await stack.enter_async_context(client(url))
+            y = await stack.enter_async_context(client(url))
+            await x.subscribe("orders")
+            await x.send("pusher:unsubscribe", {"channel": "orders"})
+            await asyncio.sleep(0.1)  # x's departure is being recorded
+            await y.subscribe("orders")
+            await until(lambda: len(receiver.events()) >= 3)
+            await asyncio.sleep(0.5)
+            # the last word is y's channel_occupied: the channel is occupied (y is there)
+            assert names(receiver.events()) == ["channel_occupied", "channel_vacated", "channel_occupied"]
+            await y.send("pusher:unsubscribe", {"channel": "orders"})
+            await until(lambda: len(receiver.events()) == 4)
+            assert names(receiver.events())[3] == "channel_vacated"
 
     run(go(), timeout=60)
 

@@ -54,7 +54,7 @@ from valorize_adapters.pusher.protocol import (
     frame,
     is_cache_channel,
 )
-from valorize_adapters.pusher.webhooks import PusherWebhooks
+from valorize_adapters.pusher.webhooks import ChannelOccupancy, PusherWebhooks
 
 __all__ = ["TERMINATE", "RealtimeServer", "ServerStats"]
 
@@ -151,6 +151,7 @@ class RealtimeServer:
         ``webhooks``, when given, is told what happens on the channels (Pusher webhooks)."""
         self.app = app
         self.webhooks = webhooks
+        self._occupancy = None if webhooks is None else ChannelOccupancy(backplane, webhooks, self._occupied_here)
         self._metrics = metrics
         self.backplane = backplane
         self.stats = ServerStats()
@@ -272,22 +273,26 @@ class RealtimeServer:
 
     async def _join(self, client: _Client, join: Join) -> None:
         channel, session = join.channel, client.session
-        members = None
+        members, new = None, False
         if join.member is not None:
             try:
-                members = await self._join_presence(client, join.member, channel)
+                joined = await self._join_presence(client, join.member, channel)
             except BackplaneUnavailable:
                 down = {"type": "Unavailable", "error": "presence is unavailable; subscribe again shortly",
                         "status": 503}  # fmt: skip
                 self._refuse(client, channel, down)
                 return
-            if members is None:
+            if joined is None:
                 return
+            members, new = joined
         local = self._subscribers[channel]
         local.add(client)
         if len(local) == 1:
             await self.backplane.listen(channel)
-            await self._occupied(channel)
+        if self._occupancy is not None and self.webhooks is not None:
+            await self._occupancy.sync(channel)  # channel_occupied, then the member that occupied it
+            if join.member is not None and new:
+                self.webhooks.member_added(channel, join.member.user_id)
         self._occupancy_dirty.set()
         cached = None
         if is_cache_channel(channel):
@@ -297,8 +302,9 @@ class RealtimeServer:
                 self.webhooks.cache_miss(channel)
         await self._apply(client, session.joined(channel, members, cached))
 
-    async def _join_presence(self, client: _Client, member: Member, channel: str) -> dict[str, Any] | None:
-        """Add the member (announcing a new user); ``None`` when the channel is full (refused)."""
+    async def _join_presence(self, client: _Client, member: Member, channel: str) -> tuple[dict[str, Any], bool] | None:
+        """Add the member (announcing a new user); the members and whether the user is new, or
+        ``None`` when the channel is full (refused)."""
         session = client.session
         current = await self.backplane.members(channel)
         if member.user_id not in current and len(current) >= self.app.max_presence_members:
@@ -311,9 +317,7 @@ class RealtimeServer:
             await self.backplane.publish(
                 channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
             )
-            if self.webhooks is not None:
-                self.webhooks.member_added(channel, member.user_id)
-        return members
+        return members, new
 
     async def _sign_in(self, client: _Client, signin: SignIn) -> None:
         """Count the user online (announcing it to its watchers if it was not) and make the
@@ -364,40 +368,26 @@ class RealtimeServer:
             if not local:
                 del self._subscribers[channel]
                 await self.backplane.unlisten(channel)
-                await self._vacated(channel)
             self._occupancy_dirty.set()
         if channel.startswith("presence-"):
-            try:
-                member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
-            except BackplaneUnavailable:
-                log.warning("could not remove a presence member", extra={"fields": {"channel": channel}})
-                return
-            if member is not None and gone:
-                await self.backplane.publish(channel, "pusher_internal:member_removed",
-                                             json.dumps({"user_id": member.user_id}))  # fmt: skip
-                if self.webhooks is not None:
-                    self.webhooks.member_removed(channel, member.user_id)
+            await self._leave_presence(client, channel)
+        if self._occupancy is not None:
+            await self._occupancy.sync(channel)  # after the member: channel_vacated comes last
 
-    # -- channel occupancy, cluster-wide (for the webhooks) --------------------------------
-    async def _occupied(self, channel: str) -> None:
-        """This instance's first subscriber of ``channel``: ``channel_occupied`` if no instance had one."""
-        if self.webhooks is None or channel.startswith("#"):
-            return
+    async def _leave_presence(self, client: _Client, channel: str) -> None:
         try:
-            if await self.backplane.occupy(channel):
-                self.webhooks.channel_occupied(channel)
+            member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
         except BackplaneUnavailable:
-            log.warning("could not record a channel's occupancy", extra={"fields": {"channel": channel}})
+            log.warning("could not remove a presence member", extra={"fields": {"channel": channel}})
+            return
+        if member is not None and gone:
+            await self.backplane.publish(channel, "pusher_internal:member_removed",
+                                         json.dumps({"user_id": member.user_id}))  # fmt: skip
+            if self.webhooks is not None:
+                self.webhooks.member_removed(channel, member.user_id)
 
-    async def _vacated(self, channel: str) -> None:
-        """This instance's last subscriber of ``channel`` left: ``channel_vacated`` if it was the last anywhere."""
-        if self.webhooks is None or channel.startswith("#"):
-            return
-        try:
-            if await self.backplane.vacate(channel):
-                self.webhooks.channel_vacated(channel)
-        except BackplaneUnavailable:
-            log.warning("could not record a channel's vacancy", extra={"fields": {"channel": channel}})
+    def _occupied_here(self, channel: str) -> bool:
+        return bool(self._subscribers.get(channel))
 
     # -- background jobs -------------------------------------------------------------------
     async def _pump(self) -> None:
@@ -423,9 +413,8 @@ class RealtimeServer:
         """After a resubscription (Redis may have lost its data): this instance's presence members
         of ``channel`` and its occupancy are written again, so member lists and counts are whole."""
         self._occupancy_dirty.set()
-        if self.webhooks is not None and self._subscribers.get(channel) and not channel.startswith("#"):
-            with contextlib.suppress(BackplaneUnavailable):  # recorded again, silently: it was announced
-                await self.backplane.occupy(channel)
+        if self._occupancy is not None:
+            await self._occupancy.sync(channel, again=True)  # recorded again, silently: it was announced
         for client in list(self._subscribers.get(channel, ())):
             member = client.session.presence.get(channel)
             if member is None:

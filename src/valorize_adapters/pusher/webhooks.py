@@ -34,10 +34,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable
 from valorize_core.ports.task_queue import Task
 from valorize_core.use_cases.actions.operator_webhooks import OPERATOR_TENANT
 
-__all__ = ["WEBHOOK_KINDS", "PusherWebhooks", "parse_kinds", "signature"]
+__all__ = ["WEBHOOK_KINDS", "ChannelOccupancy", "PusherWebhooks", "parse_kinds", "signature"]
 
 log = logging.getLogger("valorize.realtime")
 
@@ -165,3 +166,50 @@ class PusherWebhooks:
         if self._flushing:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*self._flushing)
+
+
+class ChannelOccupancy:
+    """This instance's share of the cluster-wide occupancy of channels, for the webhooks.
+
+    :meth:`sync` brings the backplane in line with whether this instance has subscribers of a
+    channel *now* (``occupied_here``), one change at a time per channel: a subscriber arriving
+    while the last one's departure is being recorded waits for it, then records the channel
+    occupied again — never a ``channel_vacated`` left standing while someone is subscribed.
+    """
+
+    def __init__(self, backplane: Backplane, webhooks: PusherWebhooks, occupied_here: Callable[[str], bool]) -> None:
+        self._backplane, self._webhooks, self._occupied_here = backplane, webhooks, occupied_here
+        self._recorded: set[str] = set()  # channels this instance is recorded as occupying
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # channel → (lock, holders and waiters)
+
+    async def sync(self, channel: str, *, again: bool = False) -> None:
+        """Record the change, if any, reporting it when it was the cluster's; ``again`` records the
+        channel anew without a report (the backplane may have lost it: Redis restarted)."""
+        if not _public(channel):
+            return
+        lock, users = self._locks.get(channel) or (asyncio.Lock(), 0)
+        self._locks[channel] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._change(channel, again=again)
+        finally:
+            lock, users = self._locks[channel]
+            if users == 1:
+                del self._locks[channel]
+            else:
+                self._locks[channel] = (lock, users - 1)
+
+    async def _change(self, channel: str, *, again: bool) -> None:
+        here = self._occupied_here(channel)
+        try:
+            if here and (again or channel not in self._recorded):
+                first = await self._backplane.occupy(channel)
+                self._recorded.add(channel)
+                if first and not again:
+                    self._webhooks.channel_occupied(channel)
+            elif not here and channel in self._recorded:
+                self._recorded.discard(channel)
+                if await self._backplane.vacate(channel):
+                    self._webhooks.channel_vacated(channel)
+        except BackplaneUnavailable:
+            log.warning("could not record a channel's occupancy", extra={"fields": {"channel": channel}})

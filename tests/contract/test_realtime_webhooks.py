@@ -6,6 +6,7 @@ and verified there with the official ``pusher`` SDK's ``validate_webhook``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -413,3 +414,28 @@ def test_a_realtime_process_of_its_own_enqueues_to_postgres_and_the_worker_sends
     assert rows == [{"name": "deliver_operator_webhook"}]
     occupied = [{"name": "channel_occupied", "channel": "orders"}]
     assert [b["events"] for b in receiver.verified()] == [occupied] * 2
+
+
+def test_after_redis_lost_the_occupancy_an_instance_records_it_again_and_still_reports_the_vacancy(
+    redis_backplanes: Callable[[], Awaitable[RedisBackplane]],
+) -> None:
+    from valorize_adapters.pusher.webhooks import ChannelOccupancy
+
+    async def go() -> list[str]:
+        backplane = await redis_backplanes()
+        queue = InMemoryTaskQueue()
+        hooks = PusherWebhooks(APP.key, APP.secret, ["http://127.0.0.1:9/x"], queue.enqueue)
+        here = {"orders"}
+        occupancy = ChannelOccupancy(backplane, hooks, lambda c: c in here)
+        try:
+            await occupancy.sync("orders")
+            await backplane._r.delete(f"{backplane._p}:occupants:orders")  # Redis lost its data
+            await occupancy.sync("orders", again=True)  # the resync after the backplane resubscribed
+            here.clear()
+            await occupancy.sync("orders")
+            await hooks.flush()
+            return [e["name"] for task in queue.pending() for e in json.loads(task.payload["body"])["events"]]
+        finally:
+            await backplane.close()
+
+    assert run(go(), timeout=30) == ["channel_occupied", "channel_vacated"]  # no second channel_occupied

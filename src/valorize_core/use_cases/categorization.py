@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
+from valorize_core.model.amount_words import AmountEvidence, amount_evidence, amount_words, nearby_amount_words
+from valorize_core.model.money import Money
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.payee_words import (
     ALL,
@@ -119,16 +121,22 @@ class _Candidate:
     neighbours: float = 0.0
     neighbours_why: str = ""
     examples: list[tuple[float, str]] = field(default_factory=list)
+    recurring: float = 0.0
+    recurring_why: str = ""
     share: float = 1.0
     prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
         """Agreeing sources reinforce each other, half as much as independent ones would (both
         stand on the same observations); the category's share of the line's
-        distinctive words scales it (a payee seen under two categories is not sure of either);
-        a line without a distinctive word (``payee`` below 1) is capped."""
+        distinctive words (at about this amount, when the payee's amounts are known) scales it
+        (a payee seen under two categories is not sure of either); the evidence of the line's
+        words is capped when it has no distinctive word (``payee`` below 1) — a recurring
+        amount is not: it names the category without the payee."""
         high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
-        return max((high + (1 - high) * low / 2) * self.share**2 * payee, self.prior * _PRIOR_SCALE)
+        text = (high + (1 - high) * low / 2) * payee
+        top, other = max(text, self.recurring), min(text, self.recurring)
+        return max((top + (1 - top) * other / 2) * self.share**2, self.prior * _PRIOR_SCALE)
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
@@ -138,7 +146,15 @@ class _Candidate:
             "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
         )
         prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
-        return "; ".join(r for r in (self.memory_why, self.neighbours_why, words_why, prior_why) if r)
+        reasons = (self.memory_why, self.neighbours_why, self.recurring_why, words_why, prior_why)
+        return "; ".join(r for r in reasons if r)
+
+
+def _ranked(candidates: dict[UUID, _Candidate], shares: dict[UUID, float], gate: float) -> list[_Candidate]:
+    """The candidates best first, each scaled by its share of the line's distinctive words."""
+    for c in candidates.values():
+        c.share = shares.get(c.category_id, 0.0) if shares else 1.0
+    return sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,14 +253,26 @@ class Categorizer:
         if line:
             await self._word_counts(uow, (ALL, *line))
 
+    async def read_ahead_many(self, uow: UnitOfWork, rows: Iterable[tuple[str, Money]]) -> None:
+        """Read what categorizing many rows (their text and amount) will ask of the word
+        statistics, in two reads whatever their number: their words, then the amount evidence of
+        their payee keys; :meth:`decide` then finds them in the unit."""
+        lines = [(words(text), amount) for text, amount in rows]
+        if not lines:
+            return
+        counts = WordStats(await self._word_counts(uow, (ALL, *{w for line, _ in lines for w in line})))
+        wanted = {w for line, amount in lines for w in nearby_amount_words(learned_key(line, counts), amount)}
+        await self._word_counts(uow, sorted(wanted))
+
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
         line = words(self.label_text(tx))
         counts = await self._word_counts(uow, (ALL, *line)) if line else {}
         neighbours: list[Neighbour] = []
+        key = learned_key(line, WordStats(counts)) if line else ""
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near
-            vector = self._embedder.embed([learned_key(line, WordStats(counts))])[0]
+            vector = self._embedder.embed([key])[0]
             neighbours = [
                 n for n in await uow.examples.nearest(vector, max(_RECALL, self._k))
                 if known is None or n.category_id in known
@@ -279,15 +307,21 @@ class Categorizer:
         labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
         for category_id, w in labeled.items():  # the weakest evidence: how common the category is
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
-        for c in candidates.values():
-            c.share = shares.get(c.category_id, 0.0) if shares else 1.0
-        ranked = sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
+        ranked = _ranked(candidates, shares, gate)
+        if labeled and (len(shares) > 1 or not ranked or ranked[0].confidence(gate) < float(self._threshold)):
+            # the words alone do not decide (a payee under several categories, or nothing sure
+            # enough): ask what the amount says — only then, so a clear payee costs no read
+            amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
+            evidence = amount_evidence(key, tx.amount, amounts)
+            self._amounts(evidence, key, tx.amount, candidates, known)
+            ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
         suggestions = tuple(
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
         )
         chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
-        matched = any(c.memory or c.neighbours for c in candidates.values())
-        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else ())
+        matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
+        recurring = any(c.recurring for c in candidates.values())
+        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else (), recurring)
         return Decision(suggestions, chosen, why)
 
     async def _memory(
@@ -321,15 +355,44 @@ class Categorizer:
         matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
         c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
 
-    def _abstention(self, line: Sequence[str], stats: WordStats, payee: float, found: Sequence[Suggestion]) -> str:
+    @staticmethod
+    def _amounts(
+        evidence: AmountEvidence,
+        key: str,
+        amount: Money,
+        candidates: dict[UUID, _Candidate],
+        known: set[UUID] | None,
+    ) -> None:
+        """The amount's evidence: the payee's categories at about this amount (which refine the
+        payee memory) and the categories of rows of exactly this amount (a recurring bill)."""
+        for category_id in evidence.payee:
+            confidence, agreeing, total = evidence.payee_confidence(category_id)
+            if (known is not None and category_id not in known) or not agreeing:
+                continue
+            c = candidates.setdefault(category_id, _Candidate(category_id))
+            if confidence > c.memory:
+                c.memory = confidence
+                c.memory_why = f"you categorized {key!r} at about {amount} this way {agreeing:g} of {total:g} times"
+        for category_id in evidence.recurring:
+            confidence, agreeing, total = evidence.recurring_confidence(category_id)
+            if (known is not None and category_id not in known) or not confidence:
+                continue
+            c = candidates.setdefault(category_id, _Candidate(category_id))
+            c.recurring = confidence
+            c.recurring_why = f"{agreeing:g} of {total:g} of your labeled rows of exactly {amount} are in this category"
+
+    def _abstention(
+        self, line: Sequence[str], stats: WordStats, payee: float, found: Sequence[Suggestion], recurring: bool
+    ) -> str:
+        close = "; ".join(f"{s.confidence} for {s.category_id}: {s.explanation}" for s in found[:3])
+        amount = f"; nor did the amount reach the threshold {self._threshold}: {close}" if recurring else ""
         if not line:
-            return "no words to recognize a payee by (only numbers or symbols)"
+            return f"no words to recognize a payee by (only numbers or symbols){amount}"
         if payee < KEY_WEIGHT:
             spread = ", ".join(f"{w!r} (under {stats.spread(w)} categories)" for w in line[:5])
-            return f"no distinctive word names a payee: {spread}"
+            return f"no distinctive word names a payee: {spread}{amount}"
         if not found:
             return "nothing learned yet resembles it (no rule, payee memory or similar labeled row)"
-        close = "; ".join(f"{s.confidence} for {s.category_id}: {s.explanation}" for s in found[:3])
         return f"no candidate reached the threshold {self._threshold}: {close}"
 
     async def learn(
@@ -346,6 +409,9 @@ class Categorizer:
         key = learned_key(line, WordStats(await self._word_counts(uow, (ALL, *line))))
         if not key:
             return None
+        learned = amount_words(key, tx.amount)
+        await uow.payees.learn_words(learned, category_id, weight)
+        self._add_counts(uow, learned, category_id, weight)
         entry = await uow.payees.get(key) or PayeeMemoryEntry(key, (), at)
         entry = entry.learn(category_id, at)
         await uow.payees.put(entry)
@@ -356,8 +422,10 @@ class Categorizer:
         moved it to another category); the payee memory keeps its recent history."""
         line = words(self.label_text(tx))
         if line:
-            await uow.payees.learn_words((ALL, *line), category_id, -weight)
-            self._add_counts(uow, (ALL, *line), category_id, -weight)
+            key = learned_key(line, WordStats(await self._word_counts(uow, (ALL, *line))))
+            learned = (ALL, *line, *amount_words(key, tx.amount))
+            await uow.payees.learn_words(learned, category_id, -weight)
+            self._add_counts(uow, learned, category_id, -weight)
 
     async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
         """The word statistics, read once per unit of work (an import asks for the same words

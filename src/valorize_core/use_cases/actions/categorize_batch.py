@@ -59,6 +59,9 @@ class CategorizeBatch:
                 if not tx.is_transfer and len(tx.splits) == 1
             ]
             await read_ahead(uow, self._ports.embedder, (tx.description or tx.payee for tx in waiting))
+            await self._ports.categorizer.read_ahead_many(
+                uow, ((tx.description or tx.payee, tx.amount) for tx in waiting)
+            )
             for tx in waiting:
                 examined += 1
                 new = (await self._ports.categorizer.categorize(tx, rules, uow, known=known)).transaction

@@ -316,8 +316,9 @@ class ImportStatement:
         await self._lock_matched(uow, [d.existing for d in decisions if d.existing is not None])
         rules = await uow.rules.list()
         categories = {c.id for c in await uow.categories.list()}
-        new_rows = (row for row, d in zip(rows, decisions, strict=True) if d.outcome is RowOutcome.NEW)
+        new_rows = [row for row, d in zip(rows, decisions, strict=True) if d.outcome is RowOutcome.NEW]
         await read_ahead(uow, self._ports.embedder, (_categorized_text(row) for row in new_rows))
+        await self._ports.categorizer.read_ahead_many(uow, ((_categorized_text(row), row.amount) for row in new_rows))
         now = self._ports.clock.now()
         fresh: list[Transaction] = []
         duplicates = updated = 0

@@ -77,6 +77,9 @@ class SuggestCategoriesMany:
             rules = await uow.rules.list()
             texts = (found[i].description or found[i].payee for i in ids)
             await read_ahead(uow, self._ports.embedder, texts, every_neighbourhood=True)
+            await self._ports.categorizer.read_ahead_many(
+                uow, ((found[i].description or found[i].payee, found[i].amount) for i in ids)
+            )
             return [(found[i], await _suggestions(self._ports, uow, found[i], rules, known, query.limit)) for i in ids]
 
 

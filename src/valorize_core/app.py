@@ -31,6 +31,7 @@ from valorize_core.use_cases.actions.import_statement import ImportStatement, Re
 from valorize_core.use_cases.actions.manage_members import ChangeMemberRole, InviteMember, RemoveMember
 from valorize_core.use_cases.actions.manage_tokens import CreateToken, RevokeToken
 from valorize_core.use_cases.actions.mark_notification_read import MarkNotificationRead
+from valorize_core.use_cases.actions.operator_webhooks import SendOperatorWebhook
 from valorize_core.use_cases.actions.post_schedules import PostSchedules
 from valorize_core.use_cases.actions.request_job import RequestJob
 from valorize_core.use_cases.actions.restore_tenant import RestoreTenant
@@ -173,6 +174,7 @@ class Valorize:
         self.redeliver_webhook = Redeliver(ports)
         self.fan_out_webhooks = FanOutWebhooks(ports)
         self.deliver_webhook = DeliverWebhook(ports)
+        self.send_operator_webhook = SendOperatorWebhook(ports)
         self.list_webhooks = ListWebhooks(ports)
         self.list_webhook_deliveries = ListDeliveries(ports)
         # backup and restore

@@ -135,7 +135,10 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
         from valorize_entrypoints.realtime_metrics import REALTIME, scrape
 
-        live = REALTIME.track(RealtimeServer(runtime.realtime.app, runtime.realtime.backplane, metrics=scrape))
+        live = REALTIME.track(
+            RealtimeServer(runtime.realtime.app, runtime.realtime.backplane, metrics=scrape,
+                           webhooks=runtime.realtime.webhooks)
+        )  # fmt: skip
         async with live.running(settings.host, settings.realtime_port) as live_port:
             click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")
             await uvicorn.Server(config).serve()

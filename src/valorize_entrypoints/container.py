@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,10 +25,12 @@ from valorize_adapters.patterns.re2 import Re2Engine
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_adapters.postgres.outbox import PgOutbox
+from valorize_adapters.postgres.pool import open_pool
 from valorize_adapters.postgres.task_queue import PgTaskQueue
 from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, RedisBackplane
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.pusher.protocol import AppConfig
+from valorize_adapters.pusher.webhooks import PusherWebhooks
 from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_adapters.statements import (
     CamtStatementParser,
@@ -57,15 +61,19 @@ from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, runni
 from valorize_entrypoints.settings import Settings, ipaddress_networks
 from valorize_entrypoints.tracing import TracedPublisher
 
+log = logging.getLogger("valorize.realtime")
+
 __all__ = ["SECRET_HEADER", "Container", "Realtime", "Role", "Runtime", "realtime_resources", "serving", "shutdown"]
 
 
 class Realtime:
-    """The realtime app (Pusher credentials and limits) and the backplane its instances share."""
+    """The realtime app (Pusher credentials and limits), the backplane its instances share, and
+    the Pusher webhooks the operator configured (``None``: none)."""
 
-    def __init__(self, app: AppConfig, backplane: Backplane) -> None:
+    def __init__(self, app: AppConfig, backplane: Backplane, webhooks: PusherWebhooks | None = None) -> None:
         self.app = app
         self.backplane = backplane
+        self.webhooks = webhooks
 
 
 def _realtime_app(settings: Settings) -> AppConfig:
@@ -81,18 +89,49 @@ def _realtime_app(settings: Settings) -> AppConfig:
 
 
 @asynccontextmanager
-async def realtime_resources(settings: Settings) -> AsyncIterator[Realtime]:
-    """Redis pub/sub between instances when configured, else in-process (one process)."""
-    if not settings.redis_url:
-        backplane = InMemoryBackplane()
-        yield Realtime(_realtime_app(settings), backplane)
-        await backplane.close()
+async def realtime_resources(settings: Settings, queue: TaskQueue | None = None) -> AsyncIterator[Realtime]:
+    """Redis pub/sub between instances when configured, else in-process (one process).
+
+    With ``VALORIZE_PUSHER_WEBHOOK_URLS``, the realtime server's webhooks go to ``queue`` (the
+    process's task queue); a realtime process of its own (no ``queue``) enqueues to the
+    installation's queue (:func:`_webhook_queue`)."""
+    app = _realtime_app(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if not settings.redis_url:
+            backplane: Backplane = InMemoryBackplane()
+            stack.push_async_callback(backplane.close)
+        else:
+            backplane = RedisBackplane.from_url(settings.redis_url)
+            stack.push_async_callback(backplane.close)
+        webhooks = None
+        urls, kinds = settings.pusher_webhooks()
+        if urls:
+            queue = queue or await stack.enter_async_context(_webhook_queue(settings))
+        if urls and queue is not None:
+            webhooks = PusherWebhooks(app.key, app.secret, urls, queue.enqueue, kinds=kinds,
+                                      window=settings.pusher_webhook_window)  # fmt: skip
+            stack.push_async_callback(webhooks.close)  # what is pending goes before the queue closes
+        yield Realtime(app, backplane, webhooks)
+
+
+@asynccontextmanager
+async def _webhook_queue(settings: Settings) -> AsyncIterator[TaskQueue | None]:
+    """The task queue a realtime process of its own enqueues webhooks to: Cloud Tasks, or the
+    local queue's table over a small pool of its own; ``None`` (logged) without a shared one."""
+    if settings.task_queue == "cloudtasks":
+        async with _task_queue(settings, _secret(settings), InMemoryTaskQueue()) as queue:
+            yield queue
         return
-    redis_backplane = RedisBackplane.from_url(settings.redis_url)
+    if settings.backend != "postgres" or not settings.database_url:
+        log.warning("Pusher webhooks need a shared task queue (VALORIZE_DATABASE_URL or Cloud Tasks): none sent")
+        yield None
+        return
+    pool = await open_pool(settings.database_url, min_size=1, max_size=2, role=settings.db_role or None,
+                           wait=settings.db_pool_timeout)  # fmt: skip
     try:
-        yield Realtime(_realtime_app(settings), redis_backplane)
+        yield PgTaskQueue(pool)
     finally:
-        await redis_backplane.close()
+        await pool.close()
 
 
 class Runtime:
@@ -332,7 +371,7 @@ async def _runtime(
     async with (
         _read_cache(settings, near_cache=JobKind.VERSION_FEED in ROLE_JOBS[role]) as reads,
         _task_queue(settings, secret, local) as queue,
-        realtime_resources(settings) as realtime,
+        realtime_resources(settings, queue) as realtime,
         rate_limits(settings.rate_limit_per_token, settings.rate_limit_failed_auth, settings.redis_url) as limits,
     ):
         bus = _bus(settings)

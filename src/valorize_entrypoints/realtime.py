@@ -41,7 +41,9 @@ async def serve_realtime(
         realtime_resources(settings) as realtime,
         running(jobs_for(Role.REALTIME, settings, realtime=realtime)),  # the backplane heartbeat
     ):
-        server = REALTIME.track(RealtimeServer(realtime.app, realtime.backplane, metrics=scrape))
+        server = REALTIME.track(
+            RealtimeServer(realtime.app, realtime.backplane, metrics=scrape, webhooks=realtime.webhooks)
+        )
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})
             if ready is not None:

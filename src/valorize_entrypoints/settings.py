@@ -13,6 +13,10 @@ from pathlib import Path
 
 from limits import parse as parse_limit
 
+from valorize_adapters.pusher.webhooks import parse_kinds
+from valorize_core.model.errors import ValidationError
+from valorize_core.model.webhooks import check_url
+
 __all__ = ["MIN_TASK_ID_HOURS", "Settings", "default_data_dir"]
 
 # Twice Cloud Tasks' redelivery window (max_retry_duration, 24 h in deploy/terraform).
@@ -105,6 +109,12 @@ class Settings:
         realtime_client_events: let clients send ``client-`` events on private/presence channels.
         realtime_activity_timeout: seconds of silence before the server pings a client.
         realtime_max_message_bytes: the largest frame a client may send.
+        pusher_webhook_urls: comma-separated URLs the realtime server's Pusher webhooks are
+            POSTed to (by the worker, through the task queue); empty: no webhooks.
+        pusher_webhook_events: comma-separated kinds sent (``channel_occupied``,
+            ``channel_vacated``, ``member_added``, ``member_removed``, ``client_event``,
+            ``cache_miss``); empty or ``*``: all.
+        pusher_webhook_window: seconds of events batched into one call.
         max_json_bytes: the largest JSON request body (413 beyond it).
         max_json_depth: how deep a JSON request body may nest arrays and objects (400 beyond).
         rate_limit_per_token: requests one API token may make per window, in the ``limits``
@@ -171,6 +181,9 @@ class Settings:
     realtime_client_events: bool = False
     realtime_activity_timeout: int = 120
     realtime_max_message_bytes: int = 10_000
+    pusher_webhook_urls: str = ""
+    pusher_webhook_events: str = ""
+    pusher_webhook_window: float = 1.0
     max_json_bytes: int = 1 << 20
     max_json_depth: int = 32
     rate_limit_per_token: str = "6000/minute"
@@ -188,6 +201,18 @@ class Settings:
     webhook_allowed_networks: str = ""
     webhook_retry_delays: str = "30,120,600,1800,3600,10800,21600,43200"
     webhook_timeout: float = 10.0
+
+    def pusher_webhooks(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The Pusher webhook URLs (each an absolute http(s) URL) and the kinds sent."""
+        urls = tuple(u.strip() for u in self.pusher_webhook_urls.split(",") if u.strip())
+        for url in urls:
+            try:
+                check_url(url)
+            except ValidationError as exc:
+                raise ValueError(f"{url[:100]}: {exc.message}") from None
+        if not 0 < self.pusher_webhook_window <= 60:
+            raise ValueError("the window is more than 0 and at most 60 seconds")
+        return urls, parse_kinds(self.pusher_webhook_events)
 
     def webhook_delays(self) -> tuple[timedelta, ...]:
         """``webhook_retry_delays`` as durations (each 0 to 7 days)."""
@@ -253,6 +278,10 @@ class Settings:
                     raise ValueError(f"VALORIZE_{name.upper()} must be like 6000/minute, or off") from None
         if settings.realtime_public_url and not re.fullmatch(r"wss?://[^/\s?#]+/?", settings.realtime_public_url):
             raise ValueError("VALORIZE_REALTIME_PUBLIC_URL must be ws://host[:port] or wss://host[:port]")
+        try:
+            settings.pusher_webhooks()
+        except ValueError as exc:
+            raise ValueError(f"VALORIZE_PUSHER_WEBHOOK_*: {exc}") from None
         if settings.schedule_tick < 1:
             raise ValueError("VALORIZE_SCHEDULE_TICK must be at least 1 (second)")
         try:

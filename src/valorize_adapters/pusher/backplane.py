@@ -121,6 +121,16 @@ class Backplane(Protocol):
         """Subscriptions per occupied channel, over every live instance."""
         ...
 
+    async def occupy(self, channel: str) -> bool:
+        """This instance has subscribers of ``channel`` now; ``True`` when no live instance had
+        (the channel became occupied cluster-wide: the one ``channel_occupied`` webhook)."""
+        ...
+
+    async def vacate(self, channel: str) -> bool:
+        """This instance has no subscriber of ``channel`` left; ``True`` when no live instance has
+        one now (the channel became vacant cluster-wide: the one ``channel_vacated`` webhook)."""
+        ...
+
     def state(self) -> dict[str, Any]:
         """The consumer's health: ``healthy`` (it is polling), ``failures`` and ``reconnects``."""
         ...
@@ -143,6 +153,7 @@ class InMemoryBackplane:
         self._sequences: dict[str, int] = defaultdict(int)
         self._presence: dict[str, dict[str, Member]] = defaultdict(dict)
         self._counts: dict[str, int] = {}
+        self._occupied: set[str] = set()
         self._cached: dict[str, tuple[float, str, str]] = {}  # cache channel → (expires at, event, data)
         self.dropped = 0
 
@@ -209,6 +220,16 @@ class InMemoryBackplane:
     async def channels(self) -> dict[str, int]:
         return dict(self._counts)
 
+    async def occupy(self, channel: str) -> bool:
+        new = channel not in self._occupied
+        self._occupied.add(channel)
+        return new
+
+    async def vacate(self, channel: str) -> bool:
+        had = channel in self._occupied
+        self._occupied.discard(channel)
+        return had
+
     def state(self) -> dict[str, Any]:
         return {"healthy": True, "failures": 0, "reconnects": 0, "dropped": self.dropped}
 
@@ -233,6 +254,83 @@ return seq
 """
 
 
+# KEYS[1]: the channel's occupants (a hash: instance → 1); ARGV: this instance, the liveness
+# keys' prefix, 1 to occupy or 0 to vacate. Occupants whose liveness key expired (a dead
+# instance) are dropped first. Returns 1 when the channel went from no live occupant to this
+# one (occupy) or from this one to none (vacate): the decision is atomic, so of two instances
+# occupying a channel at once exactly one sees 1.
+_OCCUPY = """
+for _, other in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if other ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. other) == 0 then
+    redis.call('HDEL', KEYS[1], other)
+  end
+end
+local changed = 0
+if ARGV[3] == '1' then
+  if redis.call('HSET', KEYS[1], ARGV[1], 1) == 1 and redis.call('HLEN', KEYS[1]) == 1 then changed = 1 end
+  redis.call('EXPIRE', KEYS[1], 86400)
+elseif redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then
+  changed = 1
+end
+return changed
+"""
+
+
+# Presence, atomically (two sockets of one user joining at once on two instances must not both
+# count as the user's first). Like the occupancy script, it reads the instances' liveness keys,
+# which it is not given as KEYS: one Redis (or a primary with replicas), not a Redis Cluster. KEYS[1]: the channel's presence hash (socket → entry JSON with the
+# user ``u`` and instance ``i``); ARGV[1]: the liveness keys' prefix, ARGV[2]: the socket, then
+# for a join ARGV[3]: its entry, ARGV[4]: its user. Entries of dead instances are dropped first.
+_LIVE_ENTRIES = """
+local alive = {}
+local live = {}
+local raw = redis.call('HGETALL', KEYS[1])
+for n = 1, #raw, 2 do
+  local entry = cjson.decode(raw[n + 1])
+  local instance = tostring(entry['i'])
+  if alive[instance] == nil then alive[instance] = redis.call('EXISTS', ARGV[1] .. instance) == 1 end
+  if alive[instance] then
+    live[#live + 1] = {raw[n], raw[n + 1], tostring(entry['u'])}
+  else
+    redis.call('HDEL', KEYS[1], raw[n])
+  end
+end
+"""
+# Returns 1 when the user had no other live socket, then every live entry (the new one too).
+_JOIN = (
+    _LIVE_ENTRIES
+    + """
+local new = 1
+local entries = {}
+for _, e in ipairs(live) do
+  if e[1] ~= ARGV[2] then
+    if e[3] == ARGV[4] then new = 0 end
+    entries[#entries + 1] = e[2]
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+entries[#entries + 1] = ARGV[3]
+return {new, entries}
+"""
+)
+# Returns the socket's entry (false when it had none) and 1 when its user has no live socket left.
+_LEAVE = (
+    """
+local mine = redis.call('HGET', KEYS[1], ARGV[2])
+if not mine then return {false, 0} end
+redis.call('HDEL', KEYS[1], ARGV[2])
+"""
+    + _LIVE_ENTRIES
+    + """
+local user = tostring(cjson.decode(mine)['u'])
+for _, e in ipairs(live) do
+  if e[3] == user then return {mine, 0} end
+end
+return {mine, 1}
+"""
+)
+
+
 def _body(channel: str, event: str, data: str, exclude: str | None = None, user_id: str | None = None) -> str:
     """A message as the script publishes it (wrapped with its sequence number)."""
     return json.dumps({"c": channel, "e": event, "d": data, "x": exclude, "u": user_id}, separators=(",", ":"))
@@ -253,6 +351,9 @@ class RedisBackplane:
         self._ttl = ttl
         self.instance = uuid.uuid4().hex
         self._script = client.register_script(_PUBLISH)
+        self._occupants = client.register_script(_OCCUPY)
+        self._join = client.register_script(_JOIN)
+        self._leave = client.register_script(_LEAVE)
         self._pubsub: Any = None
         self._listening: set[str] = set()
         self._closed = False
@@ -432,25 +533,23 @@ class RedisBackplane:
         return {s: Member(e["u"], e["info"]) for s, e in entries.items() if e["i"] in alive}
 
     async def join_presence(self, channel: str, socket_id: str, member: Member) -> tuple[dict[str, Any], bool]:
-        key = f"{self._p}:presence:{channel}"
+        """One script: whether the user is new is decided atomically, across instances."""
+        entry = json.dumps({"u": member.user_id, "info": member.user_info, "i": self.instance}, separators=(",", ":"))
         async with _redis_answers():
-            others = await self._live_entries(channel)
-            new = all(m.user_id != member.user_id for m in others.values())
-            entry = {"u": member.user_id, "info": member.user_info, "i": self.instance}
-            await self._r.hset(key, socket_id, json.dumps(entry, separators=(",", ":")))
-        return _members([*others.values(), member]), new
+            new, entries = await self._join(keys=[f"{self._p}:presence:{channel}"],
+                                            args=[f"{self._p}:alive:", socket_id, entry, member.user_id])  # fmt: skip
+        decoded = [json.loads(e) for e in entries]
+        return _members([Member(e["u"], e["info"]) for e in decoded]), bool(new)
 
     async def leave_presence(self, channel: str, socket_id: str) -> tuple[Member | None, bool]:
-        key = f"{self._p}:presence:{channel}"
+        """One script: whether the user's last socket left is decided atomically, across instances."""
         async with _redis_answers():
-            raw = await self._r.hget(key, socket_id)
-            if raw is None:
-                return None, False
-            await self._r.hdel(key, socket_id)
-            entry = json.loads(raw)
-            member = Member(entry["u"], entry["info"])
-            others = await self._live_entries(channel)
-        return member, all(m.user_id != member.user_id for m in others.values())
+            raw, gone = await self._leave(keys=[f"{self._p}:presence:{channel}"],
+                                          args=[f"{self._p}:alive:", socket_id])  # fmt: skip
+        if not raw:
+            return None, False
+        entry = json.loads(raw)
+        return Member(entry["u"], entry["info"]), bool(gone)
 
     async def members(self, channel: str) -> dict[str, Any]:
         async with _redis_answers():
@@ -482,6 +581,18 @@ class RedisBackplane:
             for channel, n in (await self._r.hgetall(key)).items():
                 totals[channel.decode() if isinstance(channel, bytes) else channel] += int(n)
         return dict(totals)
+
+    async def occupy(self, channel: str) -> bool:
+        return await self._occupancy_change(channel, occupy=True)
+
+    async def vacate(self, channel: str) -> bool:
+        return await self._occupancy_change(channel, occupy=False)
+
+    async def _occupancy_change(self, channel: str, *, occupy: bool) -> bool:
+        async with _redis_answers():
+            changed = await self._occupants(keys=[f"{self._p}:occupants:{channel}"],
+                                            args=[self.instance, f"{self._p}:alive:", 1 if occupy else 0])  # fmt: skip
+        return bool(changed)
 
     async def close(self) -> None:
         self._closed = True

@@ -54,6 +54,7 @@ from valorize_adapters.pusher.protocol import (
     frame,
     is_cache_channel,
 )
+from valorize_adapters.pusher.webhooks import ChannelOccupancy, PusherWebhooks
 
 __all__ = ["TERMINATE", "RealtimeServer", "ServerStats"]
 
@@ -144,9 +145,13 @@ class RealtimeServer:
         clock: Callable[[], float] = time.monotonic,
         tick: float = 5.0,
         metrics: Callable[[], tuple[bytes, str]] | None = None,
+        webhooks: PusherWebhooks | None = None,
     ) -> None:
-        """``metrics``, when given, answers ``GET /metrics`` with its body and content type."""
+        """``metrics``, when given, answers ``GET /metrics`` with its body and content type;
+        ``webhooks``, when given, is told what happens on the channels (Pusher webhooks)."""
         self.app = app
+        self.webhooks = webhooks
+        self._occupancy = None if webhooks is None else ChannelOccupancy(backplane, webhooks, self._occupied_here)
         self._metrics = metrics
         self.backplane = backplane
         self.stats = ServerStats()
@@ -247,6 +252,10 @@ class RealtimeServer:
                     self.stats.errors[UNAVAILABLE] += 1
                     self._send(client, error(UNAVAILABLE, "Client event not sent: the backplane is unavailable;"
                                                           " send it again shortly").text)  # fmt: skip
+                else:
+                    if self.webhooks is not None:
+                        self.webhooks.client_event(action.channel, action.event, action.data,
+                                                   client.session.socket_id, action.user_id)  # fmt: skip
 
     def _send(self, client: _Client, text: str) -> None:
         if client.overflowed:
@@ -264,30 +273,38 @@ class RealtimeServer:
 
     async def _join(self, client: _Client, join: Join) -> None:
         channel, session = join.channel, client.session
-        members = None
+        members, new = None, False
         if join.member is not None:
             try:
-                members = await self._join_presence(client, join.member, channel)
+                joined = await self._join_presence(client, join.member, channel)
             except BackplaneUnavailable:
                 down = {"type": "Unavailable", "error": "presence is unavailable; subscribe again shortly",
                         "status": 503}  # fmt: skip
                 self._refuse(client, channel, down)
                 return
-            if members is None:
+            if joined is None:
                 return
+            members, new = joined
         local = self._subscribers[channel]
         local.add(client)
         if len(local) == 1:
             await self.backplane.listen(channel)
+        if self._occupancy is not None and self.webhooks is not None:
+            await self._occupancy.sync(channel)  # channel_occupied, then the member that occupied it
+            if join.member is not None and new:
+                self.webhooks.member_added(channel, join.member.user_id)
         self._occupancy_dirty.set()
         cached = None
         if is_cache_channel(channel):
             with contextlib.suppress(BackplaneUnavailable):  # Redis away: a miss, the client refetches
                 cached = await self.backplane.last_message(channel)
+            if cached is None and self.webhooks is not None:
+                self.webhooks.cache_miss(channel)
         await self._apply(client, session.joined(channel, members, cached))
 
-    async def _join_presence(self, client: _Client, member: Member, channel: str) -> dict[str, Any] | None:
-        """Add the member (announcing a new user); ``None`` when the channel is full (refused)."""
+    async def _join_presence(self, client: _Client, member: Member, channel: str) -> tuple[dict[str, Any], bool] | None:
+        """Add the member (announcing a new user); the members and whether the user is new, or
+        ``None`` when the channel is full (refused)."""
         session = client.session
         current = await self.backplane.members(channel)
         if member.user_id not in current and len(current) >= self.app.max_presence_members:
@@ -300,7 +317,7 @@ class RealtimeServer:
             await self.backplane.publish(
                 channel, "pusher_internal:member_added", json.dumps(info), exclude=session.socket_id
             )
-        return members
+        return members, new
 
     async def _sign_in(self, client: _Client, signin: SignIn) -> None:
         """Count the user online (announcing it to its watchers if it was not) and make the
@@ -353,14 +370,24 @@ class RealtimeServer:
                 await self.backplane.unlisten(channel)
             self._occupancy_dirty.set()
         if channel.startswith("presence-"):
-            try:
-                member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
-            except BackplaneUnavailable:
-                log.warning("could not remove a presence member", extra={"fields": {"channel": channel}})
-                return
-            if member is not None and gone:
-                await self.backplane.publish(channel, "pusher_internal:member_removed",
-                                             json.dumps({"user_id": member.user_id}))  # fmt: skip
+            await self._leave_presence(client, channel)
+        if self._occupancy is not None:
+            await self._occupancy.sync(channel)  # after the member: channel_vacated comes last
+
+    async def _leave_presence(self, client: _Client, channel: str) -> None:
+        try:
+            member, gone = await self.backplane.leave_presence(channel, client.session.socket_id)
+        except BackplaneUnavailable:
+            log.warning("could not remove a presence member", extra={"fields": {"channel": channel}})
+            return
+        if member is not None and gone:
+            await self.backplane.publish(channel, "pusher_internal:member_removed",
+                                         json.dumps({"user_id": member.user_id}))  # fmt: skip
+            if self.webhooks is not None:
+                self.webhooks.member_removed(channel, member.user_id)
+
+    def _occupied_here(self, channel: str) -> bool:
+        return bool(self._subscribers.get(channel))
 
     # -- background jobs -------------------------------------------------------------------
     async def _pump(self) -> None:
@@ -386,6 +413,8 @@ class RealtimeServer:
         """After a resubscription (Redis may have lost its data): this instance's presence members
         of ``channel`` and its occupancy are written again, so member lists and counts are whole."""
         self._occupancy_dirty.set()
+        if self._occupancy is not None:
+            await self._occupancy.sync(channel, again=True)  # recorded again, silently: it was announced
         for client in list(self._subscribers.get(channel, ())):
             member = client.session.presence.get(channel)
             if member is None:

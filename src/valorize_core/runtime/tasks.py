@@ -29,6 +29,7 @@ from valorize_core.use_cases.actions.categorize_batch import BatchCategorization
 from valorize_core.use_cases.actions.check_balances import BalanceCheck
 from valorize_core.use_cases.actions.evaluate_budgets import BudgetEvaluation
 from valorize_core.use_cases.actions.import_statement import ImportRun
+from valorize_core.use_cases.actions.operator_webhooks import OPERATOR_TENANT, OperatorWebhookCall
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.request_job import categorize_params, param_date, report_params, rule_apply_params
 from valorize_core.use_cases.actions.watch_subscriptions import SubscriptionWatch
@@ -157,6 +158,17 @@ async def _deliver_webhook(vz: Valorize, task: Task) -> None:
     await vz.deliver_webhook(DeliveryAttempt(task.tenant_id, delivery, attempt, round_))
 
 
+async def _deliver_operator_webhook(vz: Valorize, task: Task) -> None:
+    """One attempt of an operator's webhook call (the realtime server's Pusher webhooks); a
+    failed call raises, and the queue retries it."""
+    if task.tenant_id != OPERATOR_TENANT:
+        raise ValidationError.for_field("tenant_id", "an operator's webhook belongs to no tenant")
+    url, body = task.payload.get("url"), task.payload.get("body")
+    if not isinstance(url, str) or not isinstance(body, str):
+        raise ValidationError.for_field("url", "an operator's webhook needs a url and a body")
+    await vz.send_operator_webhook(OperatorWebhookCall(url, body, task.payload.get("headers") or {}))
+
+
 HANDLERS: dict[str, Handler] = {
     "import_statement": _import_statement,
     "apply_rules": _apply_rules,
@@ -168,6 +180,7 @@ HANDLERS: dict[str, Handler] = {
     "categorize": _categorize,
     "fan_out_webhooks": _fan_out_webhooks,
     "deliver_webhook": _deliver_webhook,
+    "deliver_operator_webhook": _deliver_operator_webhook,
 }
 TASK_NAMES = frozenset(HANDLERS)
 

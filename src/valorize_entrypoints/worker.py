@@ -26,6 +26,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from valorize_adapters.cloudtasks import InvalidCaller
+from valorize_core.model.errors import Transient
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.scheduling import tick
 from valorize_core.runtime.tasks import TaskOutcome
@@ -102,6 +103,10 @@ class TaskController(Controller):
         ):
             try:
                 result = await runtime.runner.run(task)
+            except Transient as exc:  # expected now and then (a store restarting, a receiver down)
+                fields.update(outcome="retry", status=503, duration_ms=took(), error=f"{type(exc).__name__}: {exc}")
+                log.warning("task failed; asking for a retry", extra={"fields": fields})
+                return _answer(503, {"outcome": "retry"}, {"Retry-After": "1"})
             except Exception:
                 fields.update(outcome="retry", status=503, duration_ms=took())
                 log.exception("task failed; asking for a retry", extra={"fields": fields})

@@ -17,6 +17,7 @@ from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
+from valorize_core.model.errors import Unavailable
 from valorize_core.model.events import BudgetThresholdCrossed
 from valorize_core.ports.task_queue import Task
 from valorize_core.testing.loop import run
@@ -134,3 +135,32 @@ def test_the_request_id_travels_into_the_task_its_log_and_its_events(worker_clie
     follow_ups = runtime.task_queue.pending()
     assert follow_ups
     assert {t.correlation_id for t in follow_ups} == {"req-import-42"}
+
+
+def test_a_transient_failure_is_one_warning_line_and_a_bug_a_traceback(
+    worker_client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store restarting or a webhook receiver that is down is expected now and then: the task is
+    retried (503) and logged as one warning with the reason; anything else keeps its traceback."""
+    runtime = worker_client.app.state.runtime
+    lines: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = lines.append  # type: ignore[method-assign]
+    logging.getLogger("valorize.worker").addHandler(handler)
+    job = {"tenant_id": str(uuid.uuid4()), "payload": {}}
+    try:
+        for failure in (Unavailable("the database does not answer"), RuntimeError("a bug")):
+
+            async def fail(task: Task, failure: Exception = failure) -> Any:
+                raise failure
+
+            monkeypatch.setattr(runtime.runner, "run", fail)
+            answer = deliver(worker_client, "evaluate_budgets", uuid.uuid4(), job)
+            assert (answer.status_code, answer.json()["outcome"]) == (503, "retry")
+    finally:
+        logging.getLogger("valorize.worker").removeHandler(handler)
+    transient, bug = [r for r in lines if r.getMessage() == "task failed; asking for a retry"]
+    assert (transient.levelno, transient.exc_info) == (logging.WARNING, None)
+    assert transient.fields["error"] == "Unavailable: the database does not answer"  # type: ignore[attr-defined]
+    assert bug.levelno == logging.ERROR
+    assert bug.exc_info is not None

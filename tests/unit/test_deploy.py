@@ -229,3 +229,16 @@ def test_every_role_the_image_runs_is_a_cli_command(role: str) -> None:
     from valorize_entrypoints.cli import main
 
     assert role in main.commands  # type: ignore[attr-defined]
+
+
+def test_every_service_that_enqueues_may_enqueue_as_the_tasks_identity() -> None:
+    """The API and the worker enqueue tasks, and the realtime service its Pusher webhooks: each
+    must be an enqueuer of the queue and able to act as the tasks account (Cloud Tasks checks both)."""
+    enqueuers = CALLS["tasks"]["enqueuers"]
+    acting = resources("iam", "google_service_account_iam_member")["act_as_tasks"]["for_each"]
+    for role in ("api", "worker", "realtime"):
+        assert f'${{module.iam.members["{role}"]}}' in enqueuers, (role, enqueuers)
+        assert role in acting, (role, acting)
+    run_locals = {k: v for block_ in module("run")["locals"] for k, v in block_.items()}
+    assert "VALORIZE_PUSHER_WEBHOOK_URLS" in run_locals["plain_env"]
+    assert CALLS["run"]["pusher_webhook_urls"] == "${var.pusher_webhook_urls}"

@@ -278,9 +278,10 @@ return changed
 
 # Presence, atomically (two sockets of one user joining at once on two instances must not both
 # count as the user's first). Like the occupancy script, it reads the instances' liveness keys,
-# which it is not given as KEYS: one Redis (or a primary with replicas), not a Redis Cluster. KEYS[1]: the channel's presence hash (socket → entry JSON with the
-# user ``u`` and instance ``i``); ARGV[1]: the liveness keys' prefix, ARGV[2]: the socket, then
-# for a join ARGV[3]: its entry, ARGV[4]: its user. Entries of dead instances are dropped first.
+# which it is not given as KEYS: one Redis (or a primary with replicas), not a Redis Cluster.
+# KEYS[1]: the channel's presence hash (socket → entry JSON with the user ``u`` and instance
+# ``i``); ARGV[1]: the liveness keys' prefix, ARGV[2]: the socket, then for a join ARGV[3]: its
+# entry, ARGV[4]: its user. Entries of dead instances are dropped first.
 _LIVE_ENTRIES = """
 local alive = {}
 local live = {}

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidMoney",
     "NotFound",
     "PermissionDenied",
+    "Transient",
     "Unavailable",
     "UnbalancedSplits",
     "ValidationError",
@@ -121,7 +122,12 @@ class PermissionDenied(DomainError):
     code = "permission_denied"
 
 
-class Unavailable(DomainError):
+class Transient(Exception):
+    """A failure that trying again later may cure (a store restarting, a receiver that is down):
+    the task queue retries it, and it is logged as one warning line, not a traceback."""
+
+
+class Unavailable(DomainError, Transient):
     """The store cannot be reached right now (down, restarting, every connection busy); nothing
     was committed that the caller was not told about. Retrying later may succeed."""
 

@@ -54,7 +54,8 @@ module "tasks" {
   project_id = var.project_id
   region     = var.region
   name       = var.name
-  enqueuers  = [module.iam.members["api"], module.iam.members["worker"]]
+  # the realtime service enqueues its Pusher webhooks (docs/realtime.md) when they are on
+  enqueuers  = [module.iam.members["api"], module.iam.members["worker"], module.iam.members["realtime"]]
 }
 
 module "run" {
@@ -69,6 +70,7 @@ module "run" {
   connector_id           = module.network.connector_id
   api_max_instances      = var.api_max_instances
   realtime_min_instances = var.realtime_min_instances
+  pusher_webhook_urls    = var.pusher_webhook_urls
 }
 
 module "edge" {

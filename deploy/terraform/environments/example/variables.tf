@@ -47,3 +47,9 @@ variable "realtime_min_instances" {
   description = "Warm realtime instances."
   default     = 1
 }
+
+variable "pusher_webhook_urls" {
+  type        = list(string)
+  description = "Where the realtime service sends Pusher webhooks (channel_occupied, member_added, ...); none: off."
+  default     = []
+}

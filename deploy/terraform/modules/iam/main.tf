@@ -9,10 +9,11 @@ resource "google_service_account" "service" {
   display_name = "Valorize ${each.key}"
 }
 
-# The API and the worker enqueue Cloud Tasks that carry an OIDC token of the tasks identity:
-# Cloud Tasks requires the enqueuer to be able to act as that service account.
+# The API, the worker and the realtime service (its Pusher webhooks) enqueue Cloud Tasks that
+# carry an OIDC token of the tasks identity: Cloud Tasks requires the enqueuer to be able to act
+# as that service account.
 resource "google_service_account_iam_member" "act_as_tasks" {
-  for_each           = toset(["api", "worker"])
+  for_each           = toset(["api", "worker", "realtime"])
   service_account_id = google_service_account.service["tasks"].name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.service[each.key].email}"

@@ -26,6 +26,7 @@ locals {
     VALORIZE_PUSHER_APP_ID               = var.pusher_app_id
     VALORIZE_PUSHER_KEY                  = var.pusher_key
     VALORIZE_DB_POOL_MAX                 = tostring(var.db_pool_max)
+    VALORIZE_PUSHER_WEBHOOK_URLS         = join(",", var.pusher_webhook_urls)
   }
 
   # Environment variable => the Secret Manager secret it is read from (names, not values).

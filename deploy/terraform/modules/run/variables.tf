@@ -91,3 +91,9 @@ variable "schedule_tick_cron" {
   description = "How often Cloud Scheduler asks the worker to post due schedule occurrences (cron, UTC)."
   default     = "*/5 * * * *"
 }
+
+variable "pusher_webhook_urls" {
+  type        = list(string)
+  description = "Where the realtime service sends Pusher webhooks, through the task queue; none: off."
+  default     = []
+}

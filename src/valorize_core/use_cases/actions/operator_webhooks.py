@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from valorize_core.model.errors import ValidationError
+from valorize_core.model.errors import Transient, ValidationError
 from valorize_core.model.webhooks import check_url
 from valorize_core.ports.webhooks import SendResult
 from valorize_core.use_cases.context import Ports
@@ -41,7 +41,7 @@ OPERATOR_HEADERS = frozenset({"x-pusher-key", "x-pusher-signature"})
 MAX_BODY_BYTES = 1_000_000
 
 
-class WebhookCallFailed(Exception):
+class WebhookCallFailed(Transient):
     """The receiver did not answer 2xx (or could not be reached): the task queue tries again."""
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 import uuid
 from datetime import date
 from typing import Any
@@ -36,16 +37,21 @@ class BrokenCache(InMemoryCache):
         self.broken = False
         self.calls = 0
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
+    async def lookup(self, tenant_id: uuid.UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
         self.calls += 1
         if self.broken:
             raise ConnectionError("redis is down")
-        return await super().lookup(tenant_id, key)
+        return await super().lookup(tenant_id, key, scopes)
 
     async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         if self.broken:
             raise ConnectionError("redis is down")
         return await super().bump_tenant_version(tenant_id, hold)
+
+    async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().bump_scopes(tenant_id, scopes, hold)
 
 
 def cache_hooks(reads: ReadCache) -> CommitHooks:

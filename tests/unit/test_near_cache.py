@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest

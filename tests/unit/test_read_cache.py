@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 

@@ -17,6 +17,9 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
     the transactions booked in a calendar month (reports of a short range).
 ``budgets``
     what the budget status shows besides transactions and categories.
+``*``
+    any write at all that declared scopes: a read that names no scopes depends on it, so it
+    is retired by every write, as before scopes existed.
 
 A write that changes transactions retires :func:`transaction_scopes` of every version of
 every transaction it touches (before and after an edit), which includes ``ledger`` and
@@ -35,6 +38,7 @@ from valorize_core.model.transactions import Transaction
 
 __all__ = [
     "ACCOUNTS",
+    "ANY",
     "BUDGETS",
     "LEDGER",
     "MAX_MONTH_SCOPES",
@@ -45,6 +49,7 @@ __all__ = [
     "transaction_scopes",
 ]
 
+ANY = "*"
 ACCOUNTS = "accounts"
 LEDGER = "ledger"
 BUDGETS = "budgets"

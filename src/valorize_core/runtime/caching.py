@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.read_scopes import ANY
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.runtime.near_cache import NearCache
@@ -169,13 +170,14 @@ class ReadCache:
         digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
         return f"read:{tenant_id}:{name}:{digest}"
 
-    async def find(self, tenant_id: UUID, name: str, params: str, scopes: Sequence[str] = ()) -> CachedRead:
+    async def find(self, tenant_id: UUID, name: str, params: str, scopes: Sequence[str] | None = None) -> CachedRead:
         """First half of a read: its cached bytes, or what :meth:`fill` needs to compute and
         store them (one round trip at most; none for a near-cache hit). ``scopes``: the read
         scopes (:mod:`valorize_core.model.read_scopes`) its answer depends on besides the
-        tenant's version — always the same ones for the same ``name`` and ``params``."""
+        tenant's version — always the same ones for the same ``name`` and ``params``; ``None``:
+        every write of the tenant retires it."""
         key = self.key(tenant_id, name, params)
-        scopes = tuple(scopes)
+        scopes = (ANY,) if scopes is None else tuple(scopes)
         near = self.near
         generation = 0
         if near is not None:
@@ -234,7 +236,7 @@ class ReadCache:
         name: str,
         params: str,
         compute: Callable[[], Awaitable[bytes]],
-        scopes: Sequence[str] = (),
+        scopes: Sequence[str] | None = None,
     ) -> bytes:
         """The cached bytes of a read, or ``compute()`` stored for the next reader."""
         return await self.fill(await self.find(tenant_id, name, params, scopes), compute)
@@ -322,8 +324,9 @@ class ReadCache:
             if scopes is None:
                 versions: tuple[int, ...] = (await self.cache.bump_tenant_version(tenant_id, hold),)
                 names: Sequence[str] = ("",)
-            else:
-                versions, names = await self.cache.bump_scopes(tenant_id, scopes, hold), scopes
+            else:  # ANY too: what depends on any write at all
+                names = [*scopes, ANY]
+                versions = await self.cache.bump_scopes(tenant_id, names, hold)
         except Exception:
             self._trip()
             self.stats.invalidation_failures += 1

@@ -21,10 +21,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from http_support import Api
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
-from http_support import Api
 from litestar.testing import TestClient
 
 from valorize_core.use_cases.actions import _shared

@@ -52,7 +52,7 @@ def clients(database_url: str, redis_url: str) -> Iterator[tuple[TestClient[Any]
                     db_pool_max=4,
                     cache=cache,
                     redis_url=redis_url if cache else "",
-                )  # fmt: skip
+                )
             )
             made.append(stack.enter_context(TestClient(create_app(container), raise_server_exceptions=False)))
         yield made[0], made[1]
@@ -214,7 +214,7 @@ def _no_ancestors(real: Callable[..., set[str]], transactions: list[Any]) -> set
         ("month:", False),
         ("ledger", False),
         ("accounts", False),
-    ],  # fmt: skip
+    ],
     ids=["account", "category", "category-ancestors", "month", "ledger", "balances"],
 )
 def test_the_machine_fails_when_transactions_miss_a_scope(

@@ -88,7 +88,7 @@ WRITES: dict[str, tuple[Callable[[Books], object], set[str]]] = {
                 "/api/transfers",
                 {"from_account_id": b.a, "to_account_id": b.b, "amount": "3.00", "booked_on": "2026-04-03"},
             )
-        ),  # fmt: skip
+        ),
         {"all", "A", "B", "uncategorized", "accounts", "april", "net_worth", "status"},
     ),
     "edit the category": (

@@ -341,3 +341,29 @@ def test_every_commit_holds_its_tenant_before_it_and_bumps_after_it() -> None:
     bumps.clear()
     run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))
     assert bumps == [7, 0]
+
+
+def test_a_write_holds_only_the_scopes_it_declares() -> None:
+    """A write about to commit holds the reads of its scopes (kept no longer than the hold if
+    its bump after the commit never comes); a read of other scopes keeps the full TTL."""
+    clock = Clock()
+    reads = ReadCache(InMemoryCache(clock=clock), ttl=600, hold=10, clock=clock, rng=lambda: 0.999)
+    computed: list[str] = []
+
+    async def read(scope: str) -> bytes:
+        async def compute() -> bytes:
+            computed.append(scope)
+            return scope.encode()
+
+        return await reads.get_or_compute(TENANT, "list", scope, compute, (scope,))
+
+    async def go() -> None:
+        await reads.hold_for_write(TENANT, ["account:a"])  # ...and the writer dies after its commit
+        await read("account:a")
+        await read("account:b")
+        clock.now += 11  # the hold is over, the TTL is not
+        await read("account:a")
+        await read("account:b")
+
+    run(go())
+    assert computed == ["account:a", "account:b", "account:a"]  # the held scope's read, once more

@@ -45,20 +45,20 @@ end
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter)
 return {epoch, counter}
 """
-# KEYS: the epoch, the tenant's hold, then one counter per scope. ARGV: the channel, the tenant,
-# the hold in milliseconds (0: none), then the scopes' names. One message per scope:
-# "tenant epoch counter scope".
+# KEYS: the epoch, then per scope its counter and its hold. ARGV: the channel, the tenant, the
+# hold in milliseconds (0: none), then the scopes' names. One message per scope:
+# "tenant epoch counter scope". A hold is only ever extended.
 _BUMP_SCOPES = """
 local epoch = redis.call('GET', KEYS[1]) or '0'
 local hold = tonumber(ARGV[3])
-if hold > 0 and redis.call('PTTL', KEYS[2]) < hold then
-  redis.call('SET', KEYS[2], '1', 'PX', hold)
-end
 local out = {epoch}
-for i = 3, #KEYS do
-  local counter = redis.call('INCR', KEYS[i])
-  redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter .. ' ' .. ARGV[i + 1])
-  out[i - 1] = counter
+for i = 1, (#KEYS - 1) / 2 do
+  local counter = redis.call('INCR', KEYS[2 * i])
+  if hold > 0 and redis.call('PTTL', KEYS[2 * i + 1]) < hold then
+    redis.call('SET', KEYS[2 * i + 1], '1', 'PX', hold)
+  end
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter .. ' ' .. ARGV[3 + i])
+  out[i + 1] = counter
 end
 return out
 """
@@ -110,24 +110,28 @@ class RedisCache:
 
     async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
         p = self._p
-        epoch, version, value, held, *counters = await self._call(
+        epoch, version, value, held, *rest = await self._call(
             self._r.mget(
                 f"{p}:epoch",
                 f"{p}:ver:{tenant_id}",
                 f"{p}:{key}",
                 f"{p}:hold:{tenant_id}",
                 *(f"{p}:ver:{tenant_id}:{scope}" for scope in scopes),
+                *(f"{p}:hold:{tenant_id}:{scope}" for scope in scopes),
             )
         )
-        versions = tuple(_version(epoch, counter) for counter in counters)
-        return Lookup(_version(epoch, version), _bytes(value), held is not None, versions)
+        versions = tuple(_version(epoch, counter) for counter in rest[: len(scopes)])
+        writing = held is not None or any(h is not None for h in rest[len(scopes) :])
+        return Lookup(_version(epoch, version), _bytes(value), writing, versions)
 
     async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         """One round trip, as :meth:`bump_tenant_version`: a script increments each scope's
-        counter, sets or extends the tenant's hold and publishes each scope's new version."""
+        counter, sets or extends its hold and publishes its new version."""
         recovering = self._lost_bump
         p = self._p
-        keys = [f"{p}:epoch", f"{p}:hold:{tenant_id}", *(f"{p}:ver:{tenant_id}:{scope}" for scope in scopes)]
+        keys = [f"{p}:epoch"]
+        for scope in scopes:
+            keys += [f"{p}:ver:{tenant_id}:{scope}", f"{p}:hold:{tenant_id}:{scope}"]
         hold_ms = max(1, math.ceil(hold * 1000)) if hold > 0 else 0
         epoch, *counters = await self._call(
             self._bump_scopes(keys=keys, args=[self.channel, str(tenant_id), hold_ms, *scopes]), bump=True

@@ -62,7 +62,9 @@ class Cache(Protocol):
     async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         """Invalidate the tenant's cached reads that depend on any of ``scopes`` (names of
         :mod:`valorize_core.model.read_scopes`); return their new versions, in order. The
-        tenant's own version does not move. ``hold`` as for :meth:`bump_tenant_version`.
+        tenant's own version does not move. ``hold`` as for :meth:`bump_tenant_version`, but
+        for these scopes only: a lookup reports a write under way when the tenant or one of
+        the scopes it names is held.
 
         Versions of scopes and of the tenant only grow, and every one of them moves when the
         cache must retire everything it holds (after an outage), like the tenant's.

@@ -65,7 +65,9 @@ class CacheContract(PortsContract):
         assert found.version == version  # the tenant's own version does not move
         assert self.run(cache.lookup(other, key, ("ledger",))).scopes == (self.run(cache.tenant_version(other)),)
         self.run(cache.bump_scopes(tenant, ("ledger",), 0.5))
-        assert self.run(cache.lookup(tenant, key)).writing is True  # a scope's bump holds the tenant too
+        assert self.run(cache.lookup(tenant, key, ("account:a", "ledger"))).writing is True  # the scope is held
+        assert self.run(cache.lookup(tenant, key, ("account:a",))).writing is False  # the others are not
+        assert self.run(cache.lookup(tenant, key)).writing is False
 
     def test_a_hold_is_reported_by_lookups_of_its_tenant_until_it_ends(self, cache: Cache) -> None:
         tenant, other, key = uuid.uuid4(), uuid.uuid4(), f"k:{uuid.uuid4()}"

@@ -5,8 +5,10 @@ one account / one category in turn, each read four pages deep by its cursor), 20
 ``POST /api/transactions``, 15 % ``GET /api/accounts`` — from CONNECTIONS connections with a
 tenant each, in a fixed interleaving, through the API in-process (memory backend, in-process
 read cache). After every write its follow-up tasks run, as the worker would run them. The hit
-ratio is counted by the API's read cache itself (hits over lookups), so it is the same on every
-run and on every machine: compare commits with it.
+ratio is counted by the API's read cache itself (hits over lookups). The cache's clock is
+simulated — every request takes 1/RATE seconds — so that what depends on time (a write's hold,
+TTLs) does not depend on how fast this machine runs: the count is the same on every run and
+every machine; compare commits with it.
 
     .venv/bin/python perf/hit_ratio.py [--requests 8000] [--connections 8]   # ~3 minutes
     .venv/bin/python perf/hit_ratio.py --quick                                # seconds
@@ -106,10 +108,23 @@ def drain(client: TestClient[Any]) -> None:
     client.blocking_portal.call(run)
 
 
-def measure(requests: int, connections: int, seeded: int) -> dict[str, Any]:
+class SimulatedClock:
+    """The read cache's clock: moves only when a request is made."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def measure(requests: int, connections: int, seeded: int, rate: float = 400.0) -> dict[str, Any]:
     container = Container()
     container.settings.override(Settings(backend="memory", log_json=True, log_level="WARNING"))
     with TestClient(create_app(container)) as client:
+        clock = SimulatedClock()
+        reads = client.app.state.runtime.reads
+        reads._clock = reads.cache._clock = clock  # both clocks of the in-process cache
         tenants = [Tenant(client, k, seeded) for k in range(connections)]
         for k, t in enumerate(tenants, start=1):
             t.visits = (k * 53) % 144  # as experiments.py: each tenant starts elsewhere in the cycle
@@ -125,6 +140,7 @@ def measure(requests: int, connections: int, seeded: int) -> dict[str, Any]:
             seen[1] += 1
 
         for n in range(1, requests + 1):
+            clock.now += 1 / rate
             t = tenants[n % len(tenants)]
             t.visits += 1
             i = t.visits
@@ -155,6 +171,7 @@ def measure(requests: int, connections: int, seeded: int) -> dict[str, Any]:
         "requests": requests,
         "connections": connections,
         "seeded_per_tenant": seeded,
+        "simulated_rate": rate,
         **counts,
         "hits": hits,
         "misses": misses,
@@ -168,12 +185,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=8000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seeded", type=int, default=240, help="transactions per tenant before the run")
+    parser.add_argument("--rate", type=float, default=400.0, help="simulated requests per second (all tenants)")
     parser.add_argument("--quick", action="store_true", help="2 connections, 600 requests (keeps the script working)")
     parser.add_argument("--output", type=Path, default=None, help="also write the result here (JSON)")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.connections, args.seeded = 600, 2, 24
-    result = measure(args.requests, args.connections, args.seeded)
+    result = measure(args.requests, args.connections, args.seeded, args.rate)
     print(json.dumps(result, indent=2))
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -54,15 +54,23 @@ class Books:
         }
 
     def hit(self, name: str) -> bool:
+        return self.revalidate(name)[0]
+
+    def revalidate(self, name: str, tag: str = '"none"') -> tuple[bool, int, str]:
+        """Read with ``If-None-Match: tag``: whether it was a hit, the status and the tag."""
         stats = self.client.app.state.runtime.reads.stats
         before = stats.hits + stats.near_hits
-        assert self.api.get(self.paths[name]).status_code == 200
-        return stats.hits + stats.near_hits > before
+        response = self.api.get(self.paths[name], headers={"If-None-Match": tag})
+        assert response.status_code in (200, 304), response.text
+        return stats.hits + stats.near_hits > before, response.status_code, response.headers["etag"]
 
-    def prime(self) -> None:
+    def prime(self) -> dict[str, str]:
+        """Cache every read; their tags."""
         for name in self.paths:
             self.hit(name)
-        assert all(self.hit(name) for name in self.paths)  # everything cached
+        tags = {name: self.revalidate(name) for name in self.paths}
+        assert all(hit for hit, _, _ in tags.values())  # everything cached
+        return {name: tag for name, (_, _, tag) in tags.items()}
 
 
 def ok(response: Any) -> Any:
@@ -135,10 +143,13 @@ WRITES: dict[str, tuple[Callable[[Books], object], set[str]]] = {
 def test_a_write_retires_what_it_can_change_and_nothing_else(client: TestClient[Any], kind: str) -> None:
     books = Books(client)
     write, retired = WRITES[kind]
-    books.prime()
+    tags = books.prime()
     write(books)
-    hits = {name: books.hit(name) for name in books.paths}
-    assert {name for name, hit in hits.items() if not hit} == retired
+    seen = {name: books.revalidate(name, tags[name]) for name in books.paths}
+    assert {name for name, (hit, _, _) in seen.items() if not hit} == retired
+    # what stayed cached is revalidated (304, same tag); what was retired is sent again
+    assert {name for name, (_, status, _) in seen.items() if status == 200} == retired
+    assert all((tag == tags[name]) == (name not in retired) for name, (_, _, tag) in seen.items())
 
 
 def test_background_effects_no_cached_read_shows_retire_nothing(client: TestClient[Any]) -> None:

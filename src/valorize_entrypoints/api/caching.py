@@ -85,6 +85,9 @@ def not_modified(if_none_match: str | None, tag: str) -> bool:
 
 
 BUDGET_STATUS_SCOPES = (LEDGER, BUDGETS)
+# Reports made of the transactions booked in their range alone (net worth adds up every
+# transaction before its end; a kind not named here depends on the whole ledger).
+RANGE_REPORTS = frozenset({"spend_by_category", "spend_by_tag", "income_vs_expense", "cash_flow"})
 
 
 def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
@@ -97,8 +100,9 @@ def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
     * ``transactions``: the account filtered on, the category (with its subcategories) and
       uncategorized splits filtered on — any one of them covers every row the list can show
       — else the ledger;
-    * ``report``: the months of its range (at most :data:`MAX_MONTH_SCOPES`), else the
-      ledger; net worth adds up every transaction up to its end: the ledger.
+    * ``report``: for the kinds in :data:`RANGE_REPORTS`, the months of its range (at most
+      :data:`MAX_MONTH_SCOPES`), else the ledger (net worth adds up every transaction up to
+      its end).
     """
     if name == "accounts":
         return (ACCOUNTS,)
@@ -114,7 +118,7 @@ def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
         if query.get("uncategorized", [""])[-1].lower() in ("true", "1"):
             scopes.append(category_scope(None))
         return tuple(scopes) or (LEDGER,)
-    if name == "report" and not path.rstrip("/").endswith("/net_worth"):
+    if name == "report" and path.rstrip("/").rpartition("/")[2] in RANGE_REPORTS:
         start, end = _one_date(query, "start"), _one_date(query, "end")
         if start is not None and end is not None:
             months = months_between(start, end)

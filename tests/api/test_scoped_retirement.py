@@ -3,8 +3,8 @@
 Writes retire only the read scopes they declare (docs/caching.md, "Scopes"). A Hypothesis state
 machine makes random writes of every kind that declares scopes — transactions with and without
 categories (a child category's parent list included), transfers, edits of account, category,
-day and amount, deletions, corrections — some of them concurrently, and a write that retires the
-whole tenant (a category rename); after every step each cached read (transaction lists by
+day and amount, deletions, corrections — some of them concurrently, budget changes, and a write
+that retires the whole tenant (a category rename); after every step each cached read (transaction lists by
 account, category and uncategorized, the unfiltered list, balances, reports of one month and of
 net worth, budget status) must equal the same read from an API without a cache on the same
 database. Its companion drops one kind of scope from what transactions declare and checks that
@@ -70,7 +70,7 @@ class ScopedReads(RuleBasedStateMachine):
         self.child = self.api.category("Bakery", parent=self.parent)
         self.other = self.api.category("Transport")
         budget = {"category_id": self.parent, "limit": "100.00", "currency": "BRL", "starts_on": "2026-01-01"}
-        assert self.api.post("/api/budgets", budget).status_code == 201
+        self.budget = self.ok(self.api.post("/api/budgets", budget), 201).json()["id"]
         self.ids: list[str] = []
         self.turn = 0
         lists = [f"account_id={self.a}", f"account_id={self.b}", f"category_id={self.parent}",
@@ -130,6 +130,11 @@ class ScopedReads(RuleBasedStateMachine):
             tx = data.draw(st.sampled_from(self.ids))
             self.ids.remove(tx)
             self.ok(self.api.delete(f"/api/transactions/{tx}"))
+
+    @rule(limit=st.sampled_from(["5.00", "100.00"]))
+    def budget(self, limit: str) -> None:  # retires the budget status alone
+        body = {"category_id": self.parent, "limit": limit, "currency": "BRL", "starts_on": "2026-01-01"}
+        self.ok(self.api.patch(f"/api/budgets/{self.budget}", body), 200)
 
     @rule(name=st.sampled_from(["Food", "Meals"]))
     def rename(self, name: str) -> None:  # declares nothing: retires the tenant

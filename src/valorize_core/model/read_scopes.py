@@ -16,15 +16,16 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
 ``month:{yyyy-mm}``
     the transactions booked in a calendar month (reports of a short range).
 ``budgets``
-    what the budget status shows besides transactions and categories.
+    what the budget status shows besides transactions and categories: the budgets (setting
+    or deleting one retires only the status).
 ``*``
     any write at all that declared scopes: a read that names no scopes depends on it, so it
     is retired by every write, as before scopes existed.
 
 A write that changes transactions retires :func:`transaction_scopes` of every version of
 every transaction it touches (before and after an edit), which includes ``ledger`` and
-``accounts``. Everything else a write can change — categories, rules, rates, budgets, settings,
-a restore — is the tenant's: those writes declare nothing and retire every read.
+``accounts``. Budgets retire ``budgets``. Everything else a write can change — categories, rules, rates,
+settings, a restore — is the tenant's: those writes declare nothing and retire every read.
 """
 
 from __future__ import annotations

@@ -367,3 +367,29 @@ def test_a_write_holds_only_the_scopes_it_declares() -> None:
 
     run(go())
     assert computed == ["account:a", "account:b", "account:a"]  # the held scope's read, once more
+
+
+def test_a_unit_that_committed_before_declaring_retires_its_tenant() -> None:
+    """Scopes declared after a first commit cannot narrow what that commit changed."""
+    backend = InMemoryBackend()
+    retired: list[frozenset[str] | None] = []
+
+    async def spy(uow: Any) -> None:
+        retired.append(uow.retired_scopes)
+
+    from dataclasses import replace
+
+    ports = replace(backend.ports, uow=backend.ports.uow.with_hooks(CommitHooks(before=(spy,), after=(spy,))))
+    tenant = run(Valorize(backend.ports).signup(SignupRequest("T", "d@example.com", "T"))).tenant.id
+
+    async def go() -> None:
+        async with ports.uow(tenant) as uow:
+            uow.retires("ledger")
+            await uow.commit()
+        async with ports.uow(tenant) as uow:
+            await uow.commit()  # nothing declared yet...
+            uow.retires("ledger")  # ...declared too late
+            await uow.commit()
+
+    run(go())
+    assert retired == [frozenset({"ledger"}), frozenset({"ledger"}), None, None, None]

@@ -66,6 +66,7 @@ class UnitOfWorkBase(ABC):
         self._committed: list[DomainEvent] = []
         self._did_commit = False
         self._scopes: set[str] | None = None
+        self._committed_undeclared = False
 
     # -- what an adapter supplies ------------------------------------------------------------
     @abstractmethod
@@ -90,6 +91,7 @@ class UnitOfWorkBase(ABC):
     # -- the port ----------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         self._staged, self._committed, self._did_commit, self._scopes = [], [], False, None
+        self._committed_undeclared = False
         await self._open()
         return self
 
@@ -119,12 +121,16 @@ class UnitOfWorkBase(ABC):
 
     @property
     def retired_scopes(self) -> frozenset[str] | None:
-        """The read scopes declared so far; ``None``: none declared, the whole tenant."""
-        return None if self._scopes is None else frozenset(self._scopes)
+        """The read scopes declared so far; ``None``: the whole tenant (none declared, or a
+        commit of this unit happened before anything was declared)."""
+        if self._scopes is None or self._committed_undeclared:
+            return None
+        return frozenset(self._scopes)
 
     async def commit(self) -> None:
         """Run the before-commit hooks, then write the changes and events at once."""
         unit = self._unit()
+        self._committed_undeclared = self._committed_undeclared or self._scopes is None
         for hook in (*_CONTEXT_HOOKS.get(), *self.hooks.before):
             await hook(unit)
         events, self._staged = self._staged, []

@@ -38,6 +38,7 @@ class NearCache:
     """
 
     def __init__(self, max_bytes: int = 64 << 20, max_tenants: int = 100_000) -> None:
+        # max_tenants bounds the versions known: one per tenant and one per scope of a tenant.
         if max_bytes <= 0 or max_tenants <= 0:
             raise ValueError("a near cache needs room")
         self._max_bytes = max_bytes

@@ -62,15 +62,23 @@ class ReaderAtCommit:
     async def tenant_version(self, tenant_id: uuid.UUID) -> int:
         return await self.inner.tenant_version(tenant_id)
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
-        return await self.inner.lookup(tenant_id, key)
+    async def lookup(self, tenant_id: uuid.UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
+        return await self.inner.lookup(tenant_id, key, scopes)
 
     async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         version = await self.inner.bump_tenant_version(tenant_id, hold)
+        await self._held(tenant_id, hold)
+        return version
+
+    async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        versions = await self.inner.bump_scopes(tenant_id, scopes, hold)
+        await self._held(tenant_id, hold)
+        return versions
+
+    async def _held(self, tenant_id: uuid.UUID, hold: float) -> None:
         if hold > 0 and self.reader is not None:
             self.reads_during_commits += 1
             await self.reader(tenant_id)
-        return version
 
 
 class Refetcher:

@@ -71,9 +71,9 @@ def test_a_write_in_one_process_retires_what_the_other_kept(redis_url: str) -> N
             seen = [await reader.reads.get_or_compute(tenant, "list", "a", value(b"v1"))]
             seen.append(await reader.reads.get_or_compute(tenant, "list", "a", value(b"unused")))
             near_hits = reader.reads.stats.near_hits
-            before = reader.near._versions[tenant]
+            before = reader.near._versions[(tenant, "")]
             await writer.reads.invalidate(tenant)
-            delay = await until(lambda: reader.near._versions[tenant] > before)
+            delay = await until(lambda: reader.near._versions[(tenant, "")] > before)
             seen.append(await reader.reads.get_or_compute(tenant, "list", "a", value(b"v2")))
             return seen, delay, near_hits
 
@@ -81,6 +81,29 @@ def test_a_write_in_one_process_retires_what_the_other_kept(redis_url: str) -> N
     assert seen == [b"v1", b"v1", b"v2"]
     assert near_hits == 1
     assert delay < 1.0
+
+
+def test_a_scope_retired_in_one_process_retires_only_what_depends_on_it_in_the_other(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[list[bytes], int]:
+        async with process(redis_url, prefix) as reader, process(redis_url, prefix) as writer:
+            reads = reader.reads
+            await reads.get_or_compute(tenant, "list", "a", value(b"a1"), ("account:a", "ledger"))
+            await reads.get_or_compute(tenant, "list", "b", value(b"b1"), ("account:b",))
+            before = reader.near._versions[(tenant, "account:a")]
+            await writer.reads.retire(tenant, ["account:a"])
+            await until(lambda: reader.near._versions[(tenant, "account:a")] > before)
+            near_hits = reads.stats.near_hits
+            seen = [
+                await reads.get_or_compute(tenant, "list", "a", value(b"a2"), ("account:a", "ledger")),
+                await reads.get_or_compute(tenant, "list", "b", value(b"b2"), ("account:b",)),
+            ]
+            return seen, reads.stats.near_hits - near_hits
+
+    seen, near_hits = run(go())
+    assert seen == [b"a2", b"b1"]  # the retired scope's page is computed again, the other served
+    assert near_hits == 1
 
 
 def test_a_killed_feed_turns_the_near_cache_off_until_it_is_subscribed_again(redis_url: str) -> None:
@@ -161,7 +184,7 @@ def test_a_version_counter_that_starts_over_empties_the_near_caches(redis_url: s
         async with process(redis_url, prefix) as reader, process(redis_url, prefix) as writer:
             for _ in range(3):
                 await writer.reads.invalidate(tenant)
-            await until(lambda: reader.near._versions.get(tenant, 0) >= 3)
+            await until(lambda: reader.near._versions.get((tenant, ""), 0) >= 3)
             await reader.reads.get_or_compute(tenant, "list", "a", value(b"at three"))
             resets = reader.near.resets
             admin = redis_client(redis_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -32,25 +33,34 @@ class SharedCache(InMemoryCache):
         self.lookups = 0
         self.feeds: list[NearCache] = []
         self.paused = False
-        self.held: list[tuple[uuid.UUID, int]] = []
+        self.held: list[tuple[uuid.UUID, int, str]] = []
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
+    async def lookup(self, tenant_id: uuid.UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
         self.lookups += 1
-        return await super().lookup(tenant_id, key)
+        return await super().lookup(tenant_id, key, scopes)
 
     async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         version = await super().bump_tenant_version(tenant_id, hold)
-        if self.paused:
-            self.held.append((tenant_id, version))
-        else:
-            for near in self.feeds:
-                near.fed(tenant_id, version)
+        self._publish(tenant_id, version, "")
         return version
 
-    def deliver(self) -> None:
-        for tenant_id, version in self.held:
+    async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        versions = await super().bump_scopes(tenant_id, scopes, hold)
+        for scope, version in zip(scopes, versions, strict=True):
+            self._publish(tenant_id, version, scope)
+        return versions
+
+    def _publish(self, tenant_id: uuid.UUID, version: int, scope: str) -> None:
+        if self.paused:
+            self.held.append((tenant_id, version, scope))
+        else:
             for near in self.feeds:
-                near.fed(tenant_id, version)
+                near.fed(tenant_id, version, scope)
+
+    def deliver(self) -> None:
+        for tenant_id, version, scope in self.held:
+            for near in self.feeds:
+                near.fed(tenant_id, version, scope)
         self.held.clear()
         self.paused = False
 
@@ -199,8 +209,8 @@ class SlowCache(SharedCache):
         super().__init__()
         self.release = asyncio.Event()
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
-        answer = await super().lookup(tenant_id, key)
+    async def lookup(self, tenant_id: uuid.UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
+        answer = await super().lookup(tenant_id, key, scopes)
         await self.release.wait()
         return answer
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -36,16 +37,21 @@ class BrokenCache(InMemoryCache):
         self.broken = False
         self.calls = 0
 
-    async def lookup(self, tenant_id: uuid.UUID, key: str) -> Lookup:
+    async def lookup(self, tenant_id: uuid.UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
         self.calls += 1
         if self.broken:
             raise ConnectionError("redis is down")
-        return await super().lookup(tenant_id, key)
+        return await super().lookup(tenant_id, key, scopes)
 
     async def bump_tenant_version(self, tenant_id: uuid.UUID, hold: float = 0.0) -> int:
         if self.broken:
             raise ConnectionError("redis is down")
         return await super().bump_tenant_version(tenant_id, hold)
+
+    async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        if self.broken:
+            raise ConnectionError("redis is down")
+        return await super().bump_scopes(tenant_id, scopes, hold)
 
 
 def cache_hooks(reads: ReadCache) -> CommitHooks:
@@ -335,3 +341,55 @@ def test_every_commit_holds_its_tenant_before_it_and_bumps_after_it() -> None:
     bumps.clear()
     run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))
     assert bumps == [7, 0]
+
+
+def test_a_write_holds_only_the_scopes_it_declares() -> None:
+    """A write about to commit holds the reads of its scopes (kept no longer than the hold if
+    its bump after the commit never comes); a read of other scopes keeps the full TTL."""
+    clock = Clock()
+    reads = ReadCache(InMemoryCache(clock=clock), ttl=600, hold=10, clock=clock, rng=lambda: 0.999)
+    computed: list[str] = []
+
+    async def read(scope: str) -> bytes:
+        async def compute() -> bytes:
+            computed.append(scope)
+            return scope.encode()
+
+        return await reads.get_or_compute(TENANT, "list", scope, compute, (scope,))
+
+    async def go() -> None:
+        await reads.hold_for_write(TENANT, ["account:a"])  # ...and the writer dies after its commit
+        await read("account:a")
+        await read("account:b")
+        clock.now += 11  # the hold is over, the TTL is not
+        await read("account:a")
+        await read("account:b")
+
+    run(go())
+    assert computed == ["account:a", "account:b", "account:a"]  # the held scope's read, once more
+
+
+def test_a_unit_that_committed_before_declaring_retires_its_tenant() -> None:
+    """Scopes declared after a first commit cannot narrow what that commit changed."""
+    backend = InMemoryBackend()
+    retired: list[frozenset[str] | None] = []
+
+    async def spy(uow: Any) -> None:
+        retired.append(uow.retired_scopes)
+
+    from dataclasses import replace
+
+    ports = replace(backend.ports, uow=backend.ports.uow.with_hooks(CommitHooks(before=(spy,), after=(spy,))))
+    tenant = run(Valorize(backend.ports).signup(SignupRequest("T", "d@example.com", "T"))).tenant.id
+
+    async def go() -> None:
+        async with ports.uow(tenant) as uow:
+            uow.retires("ledger")
+            await uow.commit()
+        async with ports.uow(tenant) as uow:
+            await uow.commit()  # nothing declared yet...
+            uow.retires("ledger")  # ...declared too late
+            await uow.commit()
+
+    run(go())
+    assert retired == [frozenset({"ledger"}), frozenset({"ledger"}), None, None, None]

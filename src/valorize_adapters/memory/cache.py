@@ -1,10 +1,10 @@
-"""An in-process cache with TTLs, a size cap and per-tenant versions."""
+"""An in-process cache with TTLs, a size cap, per-tenant and per-scope versions."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from valorize_core.ports.cache import Lookup
@@ -18,7 +18,8 @@ class InMemoryCache:
     def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._versions: dict[UUID, int] = {}
-        self._held_until: dict[UUID, float] = {}
+        self._scopes: dict[tuple[UUID, str], int] = {}
+        self._held_until: dict[tuple[UUID, str], float] = {}  # by tenant and scope ("": the tenant)
         self._max = max_entries
         self._clock = clock
 
@@ -51,16 +52,30 @@ class InMemoryCache:
     async def tenant_version(self, tenant_id: UUID) -> int:
         return self._versions.get(tenant_id, 0)
 
-    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
-        writing = self._held_until.get(tenant_id, 0.0) > self._clock()
-        return Lookup(self._versions.get(tenant_id, 0), await self.get(key), writing)
+    async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
+        now = self._clock()
+        writing = any(self._held_until.get((tenant_id, s), 0.0) > now for s in ("", *scopes))
+        versions = tuple(self._scopes.get((tenant_id, s), 0) for s in scopes)
+        return Lookup(self._versions.get(tenant_id, 0), await self.get(key), writing, versions)
 
     async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
         version = self._versions.get(tenant_id, 0) + 1
         self._versions[tenant_id] = version
+        self._hold((tenant_id, ""), hold)
+        return version
+
+    async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        out = []
+        for scope in scopes:
+            version = self._scopes.get((tenant_id, scope), 0) + 1
+            self._scopes[(tenant_id, scope)] = version
+            out.append(version)
+            self._hold((tenant_id, scope), hold)
+        return tuple(out)
+
+    def _hold(self, name: tuple[UUID, str], hold: float) -> None:
         now = self._clock()
         if hold > 0:
-            self._held_until[tenant_id] = max(self._held_until.get(tenant_id, 0.0), now + hold)
-        elif self._held_until.get(tenant_id, now) <= now:
-            self._held_until.pop(tenant_id, None)  # expired: keep the map as small as the holds
-        return version
+            self._held_until[name] = max(self._held_until.get(name, 0.0), now + hold)
+        elif self._held_until.get(name, now) <= now:
+            self._held_until.pop(name, None)  # expired: keep the map as small as the holds

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -45,6 +45,23 @@ end
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter)
 return {epoch, counter}
 """
+# KEYS: the epoch, then per scope its counter and its hold. ARGV: the channel, the tenant, the
+# hold in milliseconds (0: none), then the scopes' names. One message per scope:
+# "tenant epoch counter scope". A hold is only ever extended.
+_BUMP_SCOPES = """
+local epoch = redis.call('GET', KEYS[1]) or '0'
+local hold = tonumber(ARGV[3])
+local out = {epoch}
+for i = 1, (#KEYS - 1) / 2 do
+  local counter = redis.call('INCR', KEYS[2 * i])
+  if hold > 0 and redis.call('PTTL', KEYS[2 * i + 1]) < hold then
+    redis.call('SET', KEYS[2 * i + 1], '1', 'PX', hold)
+  end
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter .. ' ' .. ARGV[3 + i])
+  out[i + 1] = counter
+end
+return out
+"""
 # KEYS: the epoch. ARGV: the channel. Message: "* epoch".
 _BUMP_EPOCH = """
 local epoch = redis.call('INCR', KEYS[1])
@@ -54,7 +71,7 @@ return epoch
 
 
 class RedisCache:
-    """Bytes with TTLs under ``{prefix}:`` and per-tenant version counters."""
+    """Bytes with TTLs under ``{prefix}:``, per-tenant and per-scope version counters."""
 
     def __init__(self, client: redis.Redis, prefix: str = "vz") -> None:
         self._r = client
@@ -63,6 +80,7 @@ class RedisCache:
         self.channel = _channel(prefix)  # every bump is published here (RedisVersionFeed)
         self._bump = client.register_script(_BUMP)
         self._bump_epoch = client.register_script(_BUMP_EPOCH)
+        self._bump_scopes = client.register_script(_BUMP_SCOPES)
 
     async def _call(self, op: Awaitable[T], *, bump: bool = False) -> T:
         try:
@@ -90,13 +108,37 @@ class RedisCache:
         epoch, version = await self._call(self._r.mget(f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}"))
         return _version(epoch, version)
 
-    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
-        epoch, version, value, held = await self._call(
+    async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
+        p = self._p
+        epoch, version, value, held, *rest = await self._call(
             self._r.mget(
-                f"{self._p}:epoch", f"{self._p}:ver:{tenant_id}", f"{self._p}:{key}", f"{self._p}:hold:{tenant_id}"
+                f"{p}:epoch",
+                f"{p}:ver:{tenant_id}",
+                f"{p}:{key}",
+                f"{p}:hold:{tenant_id}",
+                *(f"{p}:ver:{tenant_id}:{scope}" for scope in scopes),
+                *(f"{p}:hold:{tenant_id}:{scope}" for scope in scopes),
             )
         )
-        return Lookup(_version(epoch, version), _bytes(value), held is not None)
+        versions = tuple(_version(epoch, counter) for counter in rest[: len(scopes)])
+        writing = held is not None or any(h is not None for h in rest[len(scopes) :])
+        return Lookup(_version(epoch, version), _bytes(value), writing, versions)
+
+    async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        """One round trip, as :meth:`bump_tenant_version`: a script increments each scope's
+        counter, sets or extends its hold and publishes its new version."""
+        recovering = self._lost_bump
+        p = self._p
+        keys = [f"{p}:epoch"]
+        for scope in scopes:
+            keys += [f"{p}:ver:{tenant_id}:{scope}", f"{p}:hold:{tenant_id}:{scope}"]
+        hold_ms = max(1, math.ceil(hold * 1000)) if hold > 0 else 0
+        epoch, *counters = await self._call(
+            self._bump_scopes(keys=keys, args=[self.channel, str(tenant_id), hold_ms, *scopes]), bump=True
+        )
+        if recovering:  # the epoch moved after the script: read the versions again
+            return (await self.lookup(tenant_id, "-", scopes)).scopes
+        return tuple(_version(epoch, counter) for counter in counters)
 
     async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
         """One round trip: a script increments the counter, reads the epoch, sets or extends
@@ -177,12 +219,12 @@ class RedisVersionFeed:
                 self._apply(message["data"])
 
     def _apply(self, data: bytes) -> None:
-        who, _, rest = data.decode().partition(" ")
+        who, *rest = data.decode().split(" ")
         if who == "*":
             self._near.forget()  # the epoch moved: every version changed
             return
-        epoch, _, counter = rest.partition(" ")
-        self._near.fed(UUID(who), _version(epoch, counter))
+        epoch, counter, *scope = rest
+        self._near.fed(UUID(who), _version(epoch, counter), *scope)
 
 
 def _channel(prefix: str) -> str:

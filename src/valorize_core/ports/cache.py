@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
@@ -15,6 +16,7 @@ class Lookup(NamedTuple):
     version: int
     value: bytes | None
     writing: bool = False
+    scopes: tuple[int, ...] = ()  # the versions of the scopes asked for, in their order
 
 
 class Cache(Protocol):
@@ -40,9 +42,10 @@ class Cache(Protocol):
         """The tenant's current cache version (stored with every cached read of the tenant)."""
         ...
 
-    async def lookup(self, tenant_id: UUID, key: str) -> Lookup:
-        """The tenant's current version, the value under ``key`` and whether a write of the
-        tenant holds it (see :meth:`bump_tenant_version`), read together.
+    async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
+        """The tenant's current version, the value under ``key``, whether a write of the
+        tenant holds it (see :meth:`bump_tenant_version`) and the current versions of the
+        tenant's ``scopes`` (see :meth:`bump_scopes`), read together.
 
         One round trip on a networked cache: a cache hit costs one request, not two.
         """
@@ -53,5 +56,17 @@ class Cache(Protocol):
 
         With ``hold`` > 0 (a write about to commit), lookups of the tenant report a write under
         way for the next ``hold`` seconds; a later bump never shortens a hold.
+        """
+        ...
+
+    async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+        """Invalidate the tenant's cached reads that depend on any of ``scopes`` (names of
+        :mod:`valorize_core.model.read_scopes`); return their new versions, in order. The
+        tenant's own version does not move. ``hold`` as for :meth:`bump_tenant_version`, but
+        for these scopes only: a lookup reports a write under way when the tenant or one of
+        the scopes it names is held.
+
+        Versions of scopes and of the tenant only grow, and every one of them moves when the
+        cache must retire everything it holds (after an outage), like the tenant's.
         """
         ...

@@ -149,6 +149,16 @@ class UnitOfWork(Protocol):
         """Add an event to the outbox of this transaction."""
         ...
 
+    def retires(self, *scopes: str) -> None:
+        """Declare the read scopes (:mod:`valorize_core.model.read_scopes`) this unit's writes
+        change, before committing; a unit that declares none retires its tenant's every read."""
+        ...
+
+    @property
+    def retired_scopes(self) -> frozenset[str] | None:
+        """The read scopes declared so far; ``None``: none declared (the whole tenant)."""
+        ...
+
     async def commit(self) -> None:
         """Make every change and recorded event durable at once."""
         ...

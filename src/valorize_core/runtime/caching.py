@@ -1,9 +1,14 @@
-"""Cache-aside for reads: per-tenant versioned values, single flight, XFetch, fail-open.
+"""Cache-aside for reads: values versioned by tenant and read scope, single flight, XFetch,
+fail-open.
 
-Every cached value carries the tenant's cache version it was computed at, so one bump after a
-committed write retires every cached read of that tenant in O(1): a value whose version is not
-the current one is a miss. The version and the value are read together (one round trip to
-Redis per hit). Values are the encoded response bytes, returned on a hit without decoding.
+Every cached value carries the versions it was computed at — the tenant's, and those of the
+read scopes its answer depends on (:mod:`valorize_core.model.read_scopes`: an account's
+transactions, a category's, a month's, the balances...) — so a bump after a committed write
+retires in O(1) exactly the reads that depend on what it declares it changed (a write that
+declares nothing bumps the tenant: every read of it): a value whose versions are not the
+current ones is a miss. The versions and the value are read together (one round trip to Redis
+per hit). Values are the encoded response bytes, returned on a hit without decoding; their
+entity tag comes from their key and versions (:func:`entity_tag`).
 
 A process may die between its commit and that bump. So a write also bumps just before it
 commits, holding the tenant for a few seconds (longer than a commit takes): a value computed
@@ -31,31 +36,54 @@ import math
 import random
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.read_scopes import ANY
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.runtime.near_cache import NearCache
 
-__all__ = ["CacheStats", "CachedRead", "ReadCache"]
+__all__ = ["CacheStats", "CachedRead", "ReadCache", "combined", "entity_tag"]
 
-# absolute expiry (unix seconds), compute time (seconds), the tenant's version it was computed at
+# absolute expiry (unix seconds), compute time (seconds), the versions it was computed at (combined)
 _HEADER = struct.Struct("!ddQ")
 
 
 @dataclass(frozen=True, slots=True)
 class CachedRead:
-    """What :meth:`ReadCache.find` found: the bytes to serve, or (``value`` is ``None``) the
-    tenant's version a computed value is stored at and for how long (``version`` is ``None``:
-    the cache is unusable, compute without storing)."""
+    """What :meth:`ReadCache.find` found: the bytes to serve and their entity tag, or
+    (``value`` is ``None``) the versions a computed value is stored at — the tenant's, then
+    each of ``scopes``' — and for how long (``versions`` is ``None``: the cache is unusable,
+    compute without storing)."""
 
     tenant_id: UUID
     key: str
     value: bytes | None
-    version: int | None = None
+    versions: tuple[int, ...] | None = None
     ttl: float = 0.0
+    scopes: tuple[str, ...] = ()
+    tag: str | None = None
+
+    @property
+    def version(self) -> int | None:
+        """The versions as the one number stored with the value."""
+        return None if self.versions is None else combined(self.versions)
+
+
+def combined(versions: Sequence[int]) -> int:
+    """The versions a read depends on as one number stored with its value: their sum. Each
+    only ever grows, so the sum grows whenever any of them does."""
+    return sum(versions) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+def entity_tag(key: str, raw: bytes) -> str:
+    """The strong entity tag of a stored value, from its key and header (the versions it was
+    computed at, its expiry and compute time): two computations never share one, and every
+    process serving the same stored value gives the same. No digest of the body is needed."""
+    digest = hashlib.blake2b(key.encode("utf-8") + raw[: _HEADER.size], digest_size=16).hexdigest()
+    return f'"{digest}"'
 
 
 @dataclass
@@ -82,7 +110,7 @@ class ReadCache:
 
     Args:
         cache: where values live (Redis, or in-process).
-        ttl: seconds a value may be served. Writes retire values through the tenant's version,
+        ttl: seconds a value may be served. Writes retire values through the versions,
             so this only bounds what a write that could not reach the cache leaves behind.
         hold: seconds a write holds its tenant before it commits (see :meth:`hold_for_write`):
             longer than any commit takes. Values computed while a write holds their tenant are
@@ -121,7 +149,7 @@ class ReadCache:
         self._rng = rng
         self._on_event = on_event
         self._open_until = 0.0
-        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+        self._inflight: dict[str, asyncio.Future[tuple[bytes, str | None]]] = {}
 
     def _note(self, kind: str) -> None:
         counter = {"hit": "hits", "near_hit": "near_hits", "miss": "misses", "early_refresh": "early_refreshes",
@@ -142,61 +170,76 @@ class ReadCache:
         digest = hashlib.blake2b(params.encode("utf-8"), digest_size=12).hexdigest()
         return f"read:{tenant_id}:{name}:{digest}"
 
-    async def find(self, tenant_id: UUID, name: str, params: str) -> CachedRead:
+    async def find(self, tenant_id: UUID, name: str, params: str, scopes: Sequence[str] | None = None) -> CachedRead:
         """First half of a read: its cached bytes, or what :meth:`fill` needs to compute and
-        store them (one round trip at most; none for a near-cache hit)."""
+        store them (one round trip at most; none for a near-cache hit). ``scopes``: the read
+        scopes (:mod:`valorize_core.model.read_scopes`) its answer depends on besides the
+        tenant's version — always the same ones for the same ``name`` and ``params``; ``None``:
+        every write of the tenant retires it."""
         key = self.key(tenant_id, name, params)
+        scopes = (ANY,) if scopes is None else tuple(scopes)
         near = self.near
         generation = 0
         if near is not None:
-            # Only entries of the tenant's current version come back; XFetch decides as below.
+            # Only entries of the current versions come back; XFetch decides as below.
             # The near cache needs no round trip, so it serves even while the breaker is open:
             # its feed, not this client, tells it when it may.
             generation = near.generation
-            kept = near.get(tenant_id, key)
+            kept = near.get(tenant_id, key, scopes)
             if kept is not None and self._fresh(kept):
                 self._note("near_hit")
-                return CachedRead(tenant_id, key, kept[_HEADER.size :])
+                return CachedRead(tenant_id, key, kept[_HEADER.size :], scopes=scopes, tag=entity_tag(key, kept))
         if not self._usable():
             self._note("bypass")
-            return CachedRead(tenant_id, key, None)
+            return CachedRead(tenant_id, key, None, scopes=scopes)
         try:
-            version, raw, writing = await self.cache.lookup(tenant_id, key)
+            tenant_version, raw, writing, scope_versions = await self.cache.lookup(tenant_id, key, scopes)
         except Exception:  # the cache is never the source of truth
             self._trip()
             self._note("bypass")
-            return CachedRead(tenant_id, key, None)
+            return CachedRead(tenant_id, key, None, scopes=scopes)
         if near is not None:
-            near.learned(tenant_id, version, generation)
-        # A value computed at another version is from before the tenant's last write: a miss.
-        if raw is not None and len(raw) >= _HEADER.size and _HEADER.unpack_from(raw)[2] == version:
+            near.learned(tenant_id, tenant_version, generation, scopes, scope_versions)
+        versions = (tenant_version, *scope_versions)
+        # A value computed at other versions is from before a write it depends on: a miss.
+        if raw is not None and len(raw) >= _HEADER.size and _HEADER.unpack_from(raw)[2] == combined(versions):
             if self._fresh(raw):
                 self._note("hit")
                 if near is not None:
-                    near.put(tenant_id, key, raw, version)
-                return CachedRead(tenant_id, key, raw[_HEADER.size :])
+                    near.put(tenant_id, key, raw, versions, scopes)
+                return CachedRead(tenant_id, key, raw[_HEADER.size :], scopes=scopes, tag=entity_tag(key, raw))
             self._note("early_refresh")
         else:
             self._note("miss")
         # While a write holds the tenant, what is computed may predate a commit whose bump is
         # still to come (or never comes, if its process dies): kept no longer than a hold.
         ttl = min(self._ttl, self._hold) if writing else self._ttl
-        return CachedRead(tenant_id, key, None, version, ttl)
+        return CachedRead(tenant_id, key, None, versions, ttl, scopes)
 
     async def fill(self, read: CachedRead, compute: Callable[[], Awaitable[bytes]]) -> bytes:
         """Second half of a read :meth:`find` did not find: ``compute()``, stored for the next
         reader (unless the cache was unusable)."""
+        return (await self.fill_tagged(read, compute))[0]
+
+    async def fill_tagged(self, read: CachedRead, compute: Callable[[], Awaitable[bytes]]) -> tuple[bytes, str | None]:
+        """:meth:`fill`, with the value's entity tag (``None`` when the cache was unusable:
+        nothing names the computation then)."""
         if read.value is not None:
-            return read.value
-        if read.version is None:
-            return await compute()
-        return await self._single_flight(read.tenant_id, read.key, read.version, read.ttl, compute)
+            return read.value, read.tag
+        if read.versions is None:
+            return await compute(), None
+        return await self._single_flight(read, read.versions, compute)
 
     async def get_or_compute(
-        self, tenant_id: UUID, name: str, params: str, compute: Callable[[], Awaitable[bytes]]
+        self,
+        tenant_id: UUID,
+        name: str,
+        params: str,
+        compute: Callable[[], Awaitable[bytes]],
+        scopes: Sequence[str] | None = None,
     ) -> bytes:
         """The cached bytes of a read, or ``compute()`` stored for the next reader."""
-        return await self.fill(await self.find(tenant_id, name, params), compute)
+        return await self.fill(await self.find(tenant_id, name, params, scopes), compute)
 
     def _fresh(self, raw: bytes) -> bool:
         """XFetch: serve unless a draw says to refresh (ever likelier towards expiry)."""
@@ -205,21 +248,24 @@ class ReadCache:
         return bool(self._clock() - delta * self._beta * math.log(draw) < expiry)
 
     async def _single_flight(
-        self, tenant_id: UUID, key: str, version: int, ttl: float, compute: Callable[[], Awaitable[bytes]]
-    ) -> bytes:
-        # Readers join a computation started at the same version only: one started before a
+        self, read: CachedRead, versions: tuple[int, ...], compute: Callable[[], Awaitable[bytes]]
+    ) -> tuple[bytes, str | None]:
+        # Readers join a computation started at the same versions only: one started before a
         # write may have read the data as it was before it.
-        flight = f"{key}@{version}"
+        version = combined(versions)
+        flight = f"{read.key}@{version}"
         running = self._inflight.get(flight)
         if running is not None:
             return await asyncio.shield(running)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[bytes, str | None]] = asyncio.get_running_loop().create_future()
         self._inflight[flight] = future
         try:
             started = self._clock()
             value = await compute()
             delta = max(self._clock() - started, 0.0)
-            future.set_result(value)
+            raw = _HEADER.pack(self._clock() + read.ttl, delta, version) + value
+            tagged = (value, entity_tag(read.key, raw))
+            future.set_result(tagged)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters re-raise it themselves
@@ -227,42 +273,60 @@ class ReadCache:
         finally:
             del self._inflight[flight]
         if len(value) <= self._max:
-            raw = _HEADER.pack(self._clock() + ttl, delta, version) + value
             if self.near is not None:
-                self.near.put(tenant_id, key, raw, version)
+                self.near.put(read.tenant_id, read.key, raw, versions, read.scopes)
             try:
-                await self.cache.set(key, raw, ttl)
+                await self.cache.set(read.key, raw, read.ttl)
             except Exception:
                 self._trip()
-        return value
+        return tagged
 
-    async def hold_for_write(self, tenant_id: UUID) -> None:
-        """Before a write commits: retire the tenant's cached reads and hold the tenant, so
-        what readers compute until the hold ends is kept no longer than a hold; never raises.
+    async def hold_for_write(self, tenant_id: UUID, scopes: Sequence[str] | None = None) -> None:
+        """Before a write commits: retire the tenant's cached reads (with ``scopes``, only
+        those that depend on one of them) and hold the tenant, so what readers compute until
+        the hold ends is kept no longer than a hold; never raises.
 
-        With :meth:`invalidate` after the commit this makes invalidation safe against a
-        process dying between its commit and that second bump: whatever was cached from the
-        data as it was before the commit expires with the hold, without waiting for the TTL.
+        With :meth:`invalidate` (or :meth:`retire`) after the commit this makes invalidation
+        safe against a process dying between its commit and that second bump: whatever was
+        cached from the data as it was before the commit expires with the hold, without
+        waiting for the TTL.
         """
-        await self._bump(tenant_id, self._hold)
+        await self._bump(tenant_id, scopes, self._hold)
 
     async def invalidate(self, tenant_id: UUID) -> None:
         """Retire the tenant's cached reads (after a committed write); never raises."""
-        await self._bump(tenant_id, 0.0)
+        await self._bump(tenant_id, None, 0.0)
+
+    async def retire(self, tenant_id: UUID, scopes: Sequence[str]) -> None:
+        """Retire the tenant's cached reads that depend on one of ``scopes``; never raises."""
+        await self._bump(tenant_id, scopes, 0.0)
 
     async def hold_before_commit(self, uow: UnitOfWork) -> None:
-        """The commit pipeline's before-commit hook: :meth:`hold_for_write` the unit's tenant."""
-        await self.hold_for_write(uow.tenant_id)
+        """The commit pipeline's before-commit hook: :meth:`hold_for_write` what the unit
+        declares it changes (:meth:`UnitOfWork.retires`; nothing declared: the tenant)."""
+        scopes = uow.retired_scopes
+        if scopes is None or scopes:
+            await self.hold_for_write(uow.tenant_id, None if scopes is None else sorted(scopes))
 
     async def retire_after_commit(self, uow: UnitOfWork) -> None:
-        """The commit pipeline's after-commit hook: :meth:`invalidate` the unit's tenant. It
-        runs before the relay's, so no event of the commit leaves before the reads it changes
-        are retired: a subscriber that refetches on an event never gets the page from before."""
-        await self.invalidate(uow.tenant_id)
+        """The commit pipeline's after-commit hook: retire what the unit declares it changed
+        (nothing declared: the whole tenant). It runs before the relay's, so no event of the
+        commit leaves before the reads it changes are retired: a subscriber that refetches on
+        an event never gets the page from before."""
+        scopes = uow.retired_scopes
+        if scopes is None:
+            await self.invalidate(uow.tenant_id)
+        elif scopes:
+            await self.retire(uow.tenant_id, sorted(scopes))
 
-    async def _bump(self, tenant_id: UUID, hold: float) -> None:
+    async def _bump(self, tenant_id: UUID, scopes: Sequence[str] | None, hold: float) -> None:
         try:
-            version = await self.cache.bump_tenant_version(tenant_id, hold)
+            if scopes is None:
+                versions: tuple[int, ...] = (await self.cache.bump_tenant_version(tenant_id, hold),)
+                names: Sequence[str] = ("",)
+            else:  # ANY too: what depends on any write at all
+                names = [*scopes, ANY]
+                versions = await self.cache.bump_scopes(tenant_id, names, hold)
         except Exception:
             self._trip()
             self.stats.invalidation_failures += 1
@@ -270,4 +334,5 @@ class ReadCache:
                 self.near.forget()  # this write's bump is lost: trust nothing kept here
             return
         if self.near is not None:
-            self.near.observed(tenant_id, version)  # this process reads its own writes at once
+            for name, version in zip(names, versions, strict=True):
+                self.near.observed(tenant_id, version, name)  # this process reads its own writes at once

@@ -11,6 +11,10 @@ learns versions from three places:
   with no reset since (the ``generation`` check), so no bump can fall between the answer and
   the feed.
 
+Versions are kept per tenant and per read scope of the tenant (``scope`` ``""``: the tenant's
+own); an entry belongs to the versions of the tenant and of the scopes it depends on, and is
+served only while every one of them is known and unchanged.
+
 While the feed is down, or silent for longer than its heartbeat allows, nothing is served from
 here; every (re)connection starts from nothing. A write in another process reaches this one
 when its bump arrives over the feed, so across processes a read can trail a write by the
@@ -20,27 +24,30 @@ feed's delivery time (docs/caching.md has the measurement).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from uuid import UUID
 
 __all__ = ["NearCache"]
 
 
 class NearCache:
-    """Entries by key, each with the tenant version it was computed at; LRU within ``max_bytes``.
+    """Entries by key, each with the versions it was computed at; LRU within ``max_bytes``.
 
     The feed adapter calls :meth:`connected`, :meth:`fed`, :meth:`forget` and
     :meth:`disconnected`; :class:`~valorize_core.runtime.caching.ReadCache` does the rest.
     """
 
     def __init__(self, max_bytes: int = 64 << 20, max_tenants: int = 100_000) -> None:
+        # max_tenants bounds the versions known: one per tenant and one per scope of a tenant.
         if max_bytes <= 0 or max_tenants <= 0:
             raise ValueError("a near cache needs room")
         self._max_bytes = max_bytes
         self._max_tenants = max_tenants
-        self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        # key -> (the scopes it depends on, its versions (tenant's first), the bytes)
+        self._entries: OrderedDict[str, tuple[tuple[str, ...], tuple[int, ...], bytes]] = OrderedDict()
         self._bytes = 0
-        self._versions: dict[UUID, int] = {}
-        self._fed: dict[UUID, int] = {}  # the last version the feed brought, per tenant
+        self._versions: dict[tuple[UUID, str], int] = {}
+        self._fed: dict[tuple[UUID, str], int] = {}  # the last version the feed brought, per scope
         self._live = False
         self.generation = 0
         self.resets = 0
@@ -77,56 +84,77 @@ class NearCache:
         self.generation += 1
         self.resets += 1
 
-    def observed(self, tenant_id: UUID, version: int) -> None:
-        """A bump of the tenant's version (versions only grow between resets)."""
-        known = self._versions.get(tenant_id)
+    def observed(self, tenant_id: UUID, version: int, scope: str = "") -> None:
+        """A bump of the tenant's version, or of one of its scopes' (versions only grow between
+        resets)."""
+        name = (tenant_id, scope)
+        known = self._versions.get(name)
         if known is None:
             if len(self._versions) >= self._max_tenants:
                 self.forget()
-            self._versions[tenant_id] = version
+            self._versions[name] = version
         elif version > known:
-            self._versions[tenant_id] = version
+            self._versions[name] = version
 
-    def fed(self, tenant_id: UUID, version: int) -> None:
+    def fed(self, tenant_id: UUID, version: int, scope: str = "") -> None:
         """A bump brought by the feed, which delivers each tenant's bumps in order.
 
         A version lower than the feed's last one for the tenant means its counter started over
         (the key was lost: evicted, flushed): versions seen before could come back and name
         other data, so everything kept here is dropped.
         """
-        last = self._fed.get(tenant_id)
+        name = (tenant_id, scope)
+        last = self._fed.get(name)
         if last is not None and version < last:
             self.forget()
-        # observed() first: it bounds the known tenants, and every tenant here is one of them.
-        self.observed(tenant_id, version)
-        self._fed[tenant_id] = version
+        # observed() first: it bounds the known versions, and every one here is one of them.
+        self.observed(tenant_id, version, scope)
+        self._fed[name] = version
 
-    def learned(self, tenant_id: UUID, version: int, generation: int) -> None:
-        """The shared cache's answer to a lookup that started at ``generation``."""
+    def learned(
+        self, tenant_id: UUID, version: int, generation: int, scopes: Sequence[str] = (), versions: Sequence[int] = ()
+    ) -> None:
+        """The shared cache's answer to a lookup that started at ``generation``: the tenant's
+        version and those of ``scopes``."""
         if self._live and generation == self.generation:
             self.observed(tenant_id, version)
+            for scope, scope_version in zip(scopes, versions, strict=True):
+                self.observed(tenant_id, scope_version, scope)
 
-    def get(self, tenant_id: UUID, key: str) -> bytes | None:
-        """The stored entry, if it belongs to the tenant's current version."""
+    def current(self, tenant_id: UUID, scopes: Sequence[str] = ()) -> tuple[int, ...] | None:
+        """The known versions of the tenant and of ``scopes`` (``None``: one is not known)."""
+        out = [self._versions.get((tenant_id, ""))]
+        out.extend(self._versions.get((tenant_id, scope)) for scope in scopes)
+        if any(v is None for v in out):
+            return None
+        return tuple(v for v in out if v is not None)
+
+    def get(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> bytes | None:
+        """The stored entry, if it belongs to the current versions of the tenant and of the
+        ``scopes`` it depends on."""
         if not self._live:
             return None
         found = self._entries.get(key)
-        if found is None:
+        if found is None or found[0] != tuple(scopes):
             return None
-        if found[0] != self._versions.get(tenant_id):
+        if found[1] != self.current(tenant_id, scopes):
             return None
         self._entries.move_to_end(key)
-        return found[1]
+        return found[2]
 
-    def put(self, tenant_id: UUID, key: str, raw: bytes, version: int) -> None:
-        """Keep an entry computed at ``version`` if that is the tenant's current version."""
-        if not self._live or self._versions.get(tenant_id) != version or len(raw) > self._max_bytes:
+    def put(
+        self, tenant_id: UUID, key: str, raw: bytes, version: int | tuple[int, ...], scopes: Sequence[str] = ()
+    ) -> None:
+        """Keep an entry computed at ``version`` (the tenant's, then each of ``scopes``') if
+        those are the current versions."""
+        versions = (version,) if isinstance(version, int) else version
+        if not self._live or self.current(tenant_id, scopes) != versions or len(raw) > self._max_bytes:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old[1])
-        self._entries[key] = (version, raw)
+            self._bytes -= len(old[2])
+        self._entries[key] = (tuple(scopes), versions, raw)
         self._bytes += len(raw)
         while self._bytes > self._max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
+            _, (_, _, dropped) = self._entries.popitem(last=False)
             self._bytes -= len(dropped)

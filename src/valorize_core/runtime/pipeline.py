@@ -6,6 +6,9 @@ own attributes, so no wrapper ever re-declares them. The base runs every unit th
 
 ``record(event)``
     stages an event for the outbox (``rollback()`` drops it with the changes).
+``retires(*scopes)``
+    declares which read scopes (:mod:`valorize_core.model.read_scopes`) the unit's writes
+    change; a unit that declares nothing retires every cached read of its tenant.
 ``commit()``, inside the transaction, in this order (an exception aborts the commit):
     1. the hooks of the running context (:func:`before_every_commit`): a background task's
        idempotency mark, so a redelivery is abandoned before anything else happens;
@@ -62,6 +65,8 @@ class UnitOfWorkBase(ABC):
         self._staged: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self._did_commit = False
+        self._scopes: set[str] | None = None
+        self._committed_undeclared = False
 
     # -- what an adapter supplies ------------------------------------------------------------
     @abstractmethod
@@ -85,7 +90,8 @@ class UnitOfWorkBase(ABC):
 
     # -- the port ----------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
-        self._staged, self._committed, self._did_commit = [], [], False
+        self._staged, self._committed, self._did_commit, self._scopes = [], [], False, None
+        self._committed_undeclared = False
         await self._open()
         return self
 
@@ -103,9 +109,28 @@ class UnitOfWorkBase(ABC):
         """Stage an event for the outbox."""
         self._staged.append(event)
 
+    def retires(self, *scopes: str) -> None:
+        """Declare read scopes this unit's writes change (none at all: call it with none).
+
+        Declare before :meth:`commit`: its hooks retire what is declared by then. A unit that
+        never calls this retires its tenant's every cached read (correct beats fast).
+        """
+        if self._scopes is None:
+            self._scopes = set()
+        self._scopes.update(scopes)
+
+    @property
+    def retired_scopes(self) -> frozenset[str] | None:
+        """The read scopes declared so far; ``None``: the whole tenant (none declared, or a
+        commit of this unit happened before anything was declared)."""
+        if self._scopes is None or self._committed_undeclared:
+            return None
+        return frozenset(self._scopes)
+
     async def commit(self) -> None:
         """Run the before-commit hooks, then write the changes and events at once."""
         unit = self._unit()
+        self._committed_undeclared = self._committed_undeclared or self._scopes is None
         for hook in (*_CONTEXT_HOOKS.get(), *self.hooks.before):
             await hook(unit)
         events, self._staged = self._staged, []

@@ -98,6 +98,7 @@ async def _index_example(vz: Valorize, task: Task) -> None:
         tx = await require(uow.transactions.get, tx_id, "transaction")
         if tx.categorization.source == "manual":
             await index_example(uow, vz.ports, tx)
+        uow.retires()  # the categorizer's examples: no cached read shows them
         await uow.commit()
 
 
@@ -131,6 +132,7 @@ async def _notify(vz: Valorize, task: Task) -> None:
     note = Notification(notification_id(event), task.tenant_id, kind, title, body, vz.ports.clock.now(), data)
     async with vz.ports.uow(task.tenant_id) as uow:
         if await uow.notifications.add(note):
+            uow.retires()  # no cached read shows notifications
             uow.record(vz.ports.event(NotificationCreated, task.tenant_id, notification_id=str(note.id),
                                       kind=kind, title=title, body=body))  # fmt: skip
             await uow.commit()
@@ -238,6 +240,7 @@ class TaskRunner:
             async with self._ports.uow(task.tenant_id) as uow:
                 if not await uow.processed.mark(task.id, task.name):
                     return TaskResult(TaskOutcome.DUPLICATE)
+                uow.retires()  # the mark only: no cached read changes
                 await uow.commit()
         return TaskResult(TaskOutcome.DONE)
 

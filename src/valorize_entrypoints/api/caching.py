@@ -10,20 +10,36 @@ Two kinds of route use the read cache:
 * any other route calls :func:`cached_json` with a key of its own making (e.g. one that
   depends on today's date).
 
-Every cached read carries a strong ``ETag`` (a digest of the bytes sent), and a request whose
-``If-None-Match`` names it gets ``304 Not Modified`` without the body: a client that revalidates
-a page it holds downloads it again only when it changed.
+Each read names the read scopes its answer depends on (:func:`read_scopes`), so a write
+retires only the reads that depend on what it changed (docs/caching.md).
+
+Every cached read carries a strong ``ETag`` (from its key and the versions it was computed at,
+:func:`valorize_core.runtime.caching.entity_tag`; a digest of the bytes when the cache is
+unusable), and a request whose ``If-None-Match`` names it gets ``304 Not Modified`` without the
+body: a client that revalidates a page it holds downloads it again only when it changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
 
+from valorize_core.model.read_scopes import (
+    ACCOUNTS,
+    BUDGETS,
+    LEDGER,
+    MAX_MONTH_SCOPES,
+    account_scope,
+    category_scope,
+    months_between,
+)
 from valorize_core.runtime.caching import CachedRead
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
@@ -36,6 +52,7 @@ __all__ = [
     "cached_response",
     "entity_tag",
     "not_modified",
+    "read_scopes",
     "request_key",
 ]
 
@@ -49,11 +66,8 @@ def cached_read(name: str) -> dict[str, Any]:
 
 
 def entity_tag(body: bytes) -> str:
-    """The strong entity tag of a cached read's bytes (equal bytes, equal tag, in every process).
-
-    From the bytes, not from the tenant's version: a value computed while a write holds its
-    tenant (docs/caching.md) may differ from one computed at the same version after it.
-    """
+    """The strong entity tag of bytes the cache could not name (it was unusable): a digest.
+    Equal bytes, equal tag, in every process."""
     # SHA-256 (hardware-accelerated here) costs half of BLAKE2b per cached page: ~17 µs for 30 KB.
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
@@ -70,6 +84,65 @@ def not_modified(if_none_match: str | None, tag: str) -> bool:
     return False
 
 
+BUDGET_STATUS_SCOPES = (LEDGER, BUDGETS)
+# Reports made of the transactions booked in their range alone (net worth adds up every
+# transaction before its end; a kind not named here depends on the whole ledger).
+RANGE_REPORTS = frozenset({"spend_by_category", "spend_by_tag", "income_vs_expense", "cash_flow"})
+
+
+def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
+    """The read scopes a marked route's answer depends on, from its name, path and raw query
+    string (before the route validates them: whatever cannot be read here depends on the
+    whole ledger, which every transaction write retires; a request the route refuses is
+    never cached anyway).
+
+    * ``accounts``: the balances;
+    * ``transactions``: the account filtered on, the category (with its subcategories) and
+      uncategorized splits filtered on — any one of them covers every row the list can show
+      — else the ledger;
+    * ``report``: for the kinds in :data:`RANGE_REPORTS`, the months of its range (at most
+      :data:`MAX_MONTH_SCOPES`), else the ledger (net worth adds up every transaction up to
+      its end).
+    """
+    if name == "accounts":
+        return (ACCOUNTS,)
+    query = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
+    if name == "transactions":
+        scopes: list[str] = []
+        account = _one_id(query, "account_id")
+        category = _one_id(query, "category_id")
+        if account is not None:
+            scopes.append(account_scope(account))
+        if category is not None:
+            scopes.append(category_scope(category))
+        if query.get("uncategorized", [""])[-1].lower() in ("true", "1"):
+            scopes.append(category_scope(None))
+        return tuple(scopes) or (LEDGER,)
+    if name == "report" and path.rstrip("/").rpartition("/")[2] in RANGE_REPORTS:
+        start, end = _one_date(query, "start"), _one_date(query, "end")
+        if start is not None and end is not None:
+            months = months_between(start, end)
+            if 0 < len(months) <= MAX_MONTH_SCOPES:
+                return tuple(months)
+    return (LEDGER,)
+
+
+def _one_id(query: dict[str, list[str]], name: str) -> UUID | None:
+    values = query.get(name, [])
+    try:
+        return UUID(values[0]) if len(values) == 1 else None
+    except ValueError:
+        return None
+
+
+def _one_date(query: dict[str, list[str]], name: str) -> date | None:
+    values = query.get(name, [])
+    try:
+        return date.fromisoformat(values[0]) if len(values) == 1 else None
+    except ValueError:
+        return None
+
+
 def request_key(path: str, query_string: bytes) -> str:
     """The cache key of a marked route's request: the routed path and the raw query string."""
     return f"{path}?{query_string.decode('latin-1')}"
@@ -83,7 +156,8 @@ async def cached_response(
     key = request_key(scope["path"], scope["query_string"])
     found = scope.get("state", {}).get(FOUND)
     name = request.route_handler.opt[CACHED_READ]
-    return await cached_json(runtime, actor, name, key, compute, found=found, request=request)
+    scopes = read_scopes(name, scope["path"], scope["query_string"])
+    return await cached_json(runtime, actor, name, key, compute, scopes=scopes, found=found, request=request)
 
 
 async def cached_json(
@@ -93,22 +167,26 @@ async def cached_json(
     key: str,
     compute: Callable[[], Awaitable[Any]],
     *,
+    scopes: Sequence[str],
     found: CachedRead | None = None,
     request: Request[Any, Any, Any] | None = None,
 ) -> Response[Any]:  # the body is the encoded DTO named by the route
-    """The response of a read named ``name`` with ``key``: from the cache, or computed, encoded
-    and cached, with its ``ETag``; ``304`` when ``request`` already holds those bytes.
-    ``found``: what looking it up already found (a miss), not to be asked again."""
+    """The response of a read named ``name`` with ``key``, depending on the read ``scopes``:
+    from the cache, or computed, encoded and cached, with its ``ETag``; ``304`` when
+    ``request`` already holds those bytes. ``found``: what looking it up already found (a
+    miss), not to be asked again."""
 
     async def encoded() -> bytes:
         return msgspec.json.encode(await compute())
 
     reads = runtime.reads
+    tag: str | None = None
     if reads is None:
         body = await encoded()
     else:
-        body = await reads.fill(found or await reads.find(actor.tenant_id, name, key), encoded)
-    tag = entity_tag(body)
+        read = found or await reads.find(actor.tenant_id, name, key, scopes)
+        body, tag = await reads.fill_tagged(read, encoded)
+    tag = tag or entity_tag(body)
     if request is not None and not_modified(request.headers.get("if-none-match"), tag):
         return Response(content=b"", status_code=304, headers={"etag": tag})
     return Response(content=body, media_type="application/json", headers={"etag": tag})

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
 from valorize_entrypoints.api.auth import request_actor
-from valorize_entrypoints.api.caching import CACHED_READ, FOUND, entity_tag, not_modified, request_key
+from valorize_entrypoints.api.caching import CACHED_READ, FOUND, entity_tag, not_modified, read_scopes, request_key
 from valorize_entrypoints.api.policy import permits
 
 __all__ = ["CachedReadMiddleware"]
@@ -43,15 +43,18 @@ class CachedReadMiddleware:
             await self.app(scope, receive, send)
             return
         actor = await request_actor(scope, runtime.app)  # the route does not authenticate again
-        if actor is None or handler is None or not permits(handler, actor):  # the route's guard: 401/403
+        if actor is None or handler is None or name is None or not permits(handler, actor):  # the guard: 401/403
             await self.app(scope, receive, send)
             return
-        found = await runtime.reads.find(actor.tenant_id, name, request_key(scope["path"], scope["query_string"]))
+        path, query = scope["path"], scope["query_string"]
+        found = await runtime.reads.find(
+            actor.tenant_id, name, request_key(path, query), read_scopes(name, path, query)
+        )
         if found.value is None:
             scope["state"][FOUND] = found  # the route computes it without looking it up again
             await self.app(scope, receive, send)
             return
-        tag = entity_tag(found.value)
+        tag = found.tag or entity_tag(found.value)
         if not_modified(header(scope, b"if-none-match"), tag):
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", tag.encode())]})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -46,22 +46,38 @@ class CacheContract(PortsContract):
 
     def test_lookup_reads_the_version_and_the_value_together(self, cache: Cache) -> None:
         tenant, key = uuid.uuid4(), f"k:{uuid.uuid4()}"
-        assert self.run(cache.lookup(tenant, key)) == (self.run(cache.tenant_version(tenant)), None, False)
+        assert self.run(cache.lookup(tenant, key)) == (self.run(cache.tenant_version(tenant)), None, False, ())
         self.run(cache.set(key, b"page", 60))
         version = self.run(cache.bump_tenant_version(tenant))
-        assert self.run(cache.lookup(tenant, key)) == (version, b"page", False)
+        assert self.run(cache.lookup(tenant, key)) == (version, b"page", False, ())
         other = uuid.uuid4()
-        assert self.run(cache.lookup(other, key)) == (self.run(cache.tenant_version(other)), b"page", False)
+        assert self.run(cache.lookup(other, key)) == (self.run(cache.tenant_version(other)), b"page", False, ())
+
+    def test_scope_versions_bump_alone_and_are_read_with_the_value(self, cache: Cache) -> None:
+        tenant, other, key = uuid.uuid4(), uuid.uuid4(), f"k:{uuid.uuid4()}"
+        version = self.run(cache.tenant_version(tenant))
+        start = self.run(cache.lookup(tenant, key, ("ledger", "account:a", "account:b"))).scopes
+        assert len(start) == 3
+        bumped = self.run(cache.bump_scopes(tenant, ("ledger", "account:a")))
+        assert bumped == (start[0] + 1, start[1] + 1)
+        found = self.run(cache.lookup(tenant, key, ("account:b", "ledger", "account:a")))
+        assert found.scopes == (start[2], start[0] + 1, start[1] + 1)  # in the order asked
+        assert found.version == version  # the tenant's own version does not move
+        assert self.run(cache.lookup(other, key, ("ledger",))).scopes == (self.run(cache.tenant_version(other)),)
+        self.run(cache.bump_scopes(tenant, ("ledger",), 0.5))
+        assert self.run(cache.lookup(tenant, key, ("account:a", "ledger"))).writing is True  # the scope is held
+        assert self.run(cache.lookup(tenant, key, ("account:a",))).writing is False  # the others are not
+        assert self.run(cache.lookup(tenant, key)).writing is False
 
     def test_a_hold_is_reported_by_lookups_of_its_tenant_until_it_ends(self, cache: Cache) -> None:
         tenant, other, key = uuid.uuid4(), uuid.uuid4(), f"k:{uuid.uuid4()}"
         before = self.run(cache.tenant_version(tenant))
         held = self.run(cache.bump_tenant_version(tenant, 0.5))
         assert held == before + 1  # a hold is a bump as well
-        assert self.run(cache.lookup(tenant, key)) == (held, None, True)
+        assert self.run(cache.lookup(tenant, key)) == (held, None, True, ())
         assert self.run(cache.lookup(other, key)).writing is False
         after = self.run(cache.bump_tenant_version(tenant))  # the bump after the commit...
-        assert self.run(cache.lookup(tenant, key)) == (after, None, True)  # ...does not end it
+        assert self.run(cache.lookup(tenant, key)) == (after, None, True, ())  # ...does not end it
         deadline = time.monotonic() + 5
         while self.run(cache.lookup(tenant, key)).writing:
             assert time.monotonic() < deadline, "the hold did not end"

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from valorize_core.model.accounts import Account
+from valorize_core.model.categories import CategoryTree
 from valorize_core.model.errors import Contention, ValidationError
 from valorize_core.model.events import (
     AccountBalanceChanged,
@@ -24,6 +25,7 @@ from valorize_core.model.events import (
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.payees import display_payee
+from valorize_core.model.read_scopes import transaction_scopes
 from valorize_core.model.rule_suggestions import SUGGEST_AFTER, RuleSuggestion, SuggestionStatus
 from valorize_core.model.rules import apply_rules
 from valorize_core.model.transactions import CategorizationSource, Transaction
@@ -111,6 +113,16 @@ async def move_balance(uow: UnitOfWork, ports: Ports, account_id: UUID, delta_mi
         )
     )
     return account
+
+
+async def retire_transactions(uow: UnitOfWork, *versions: Transaction) -> None:
+    """Declare the cached reads writing these transactions changes: every version written or
+    replaced (an edit's before and after, a deletion's last), and their balances
+    (:func:`valorize_core.model.read_scopes.transaction_scopes`). Call it before committing;
+    the category tree is read (from the unit's cache) only when a split has a category."""
+    categorized = any(split.category_id is not None for tx in versions for split in tx.splits)
+    tree = CategoryTree(await uow.categories.list()) if categorized else None
+    uow.retires(*transaction_scopes(versions, tree))
 
 
 def record_created(uow: UnitOfWork, ports: Ports, tx: Transaction) -> None:

@@ -18,6 +18,7 @@ from valorize_core.use_cases.actions._shared import (
     learn_choice,
     record_categorized,
     record_updated,
+    retire_transactions,
     retry_on_contention,
 )
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges, UpdateTransaction
@@ -106,5 +107,6 @@ class CorrectCategories:
             for old, new in changed:  # each learned as a single correction is
                 await learn_choice(uow, self._ports, old, new)
             await index_examples(uow, self._ports, [new for _, new in changed])
+            await retire_transactions(uow, *(tx for pair in changed for tx in pair))
             await uow.commit()
         return stored

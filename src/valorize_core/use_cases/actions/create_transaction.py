@@ -24,6 +24,7 @@ from valorize_core.use_cases.actions._shared import (
     move_balance,
     parse_amount,
     record_created,
+    retire_transactions,
     retry_on_contention,
 )
 from valorize_core.use_cases.context import Ports
@@ -138,5 +139,6 @@ class CreateTransaction:
             if manual and tx.category_id is not None:  # a person's choice teaches like a correction
                 await learn(uow, self._ports, tx, tx.category_id)
                 await index_example(uow, self._ports, tx)
+            await retire_transactions(uow, tx)
             await uow.commit()
         return tx

@@ -16,6 +16,7 @@ from valorize_core.use_cases.actions._shared import (
     move_balances,
     parse_amount,
     record_created,
+    retire_transactions,
     retry_on_contention,
 )
 from valorize_core.use_cases.context import Ports
@@ -89,6 +90,7 @@ class CreateTransfer:
             await move_balances(uow, self._ports, deltas)
             for leg in legs:
                 record_created(uow, self._ports, leg)
+            await retire_transactions(uow, *legs)
             await uow.commit()
         return transfer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.read_scopes import BUDGETS
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -30,4 +31,5 @@ class DeleteBudget:
         async with self._ports.uow(command.tenant_id) as uow:
             budget = await require(uow.budgets.get, command.budget_id, "budget")
             await uow.budgets.remove(budget.id)
+            uow.retires(BUDGETS)  # only the budget status shows budgets
             await uow.commit()

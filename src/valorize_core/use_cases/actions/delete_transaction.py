@@ -7,7 +7,7 @@ from uuid import UUID
 
 from valorize_core.model.errors import NotFound
 from valorize_core.model.events import TransactionDeleted
-from valorize_core.use_cases.actions._shared import move_balances, retry_on_contention
+from valorize_core.use_cases.actions._shared import move_balances, retire_transactions, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -58,5 +58,6 @@ class DeleteTransaction:
                     )
                 )
                 await uow.examples.remove(leg.id)
+            await retire_transactions(uow, *legs)
             await uow.commit()
         return [leg.id for leg in legs]

@@ -62,5 +62,6 @@ class EvaluateBudgets:
                                 currency=budget.limit.currency.code,
                             )
                         )
+            uow.retires()  # announcements only: the budget status does not show them
             await uow.commit()
         return announced

@@ -10,6 +10,7 @@ from valorize_core.model.budgets import DEFAULT_THRESHOLDS, Budget, BudgetPeriod
 from valorize_core.model.categories import CategoryKind
 from valorize_core.model.errors import Conflict, ValidationError
 from valorize_core.model.money import Money, active_currency
+from valorize_core.model.read_scopes import BUDGETS
 from valorize_core.use_cases.actions._shared import check_date
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -63,5 +64,6 @@ class SetBudget:
                 if other.id != budget.id and other.category_id == budget.category_id and other.period == budget.period:
                     raise Conflict(f"the category already has a {budget.period} budget")
             await (uow.budgets.update(budget) if existing else uow.budgets.add(budget))
+            uow.retires(BUDGETS)  # only the budget status shows budgets
             await uow.commit()
         return budget

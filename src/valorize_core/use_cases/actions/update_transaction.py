@@ -23,6 +23,7 @@ from valorize_core.use_cases.actions._shared import (
     parse_amount,
     record_categorized,
     record_updated,
+    retire_transactions,
     retry_on_contention,
 )
 from valorize_core.use_cases.actions.create_transaction import SplitInput, build_splits
@@ -145,5 +146,6 @@ class UpdateTransaction:
                 record_categorized(uow, self._ports, new)
             if chosen or ("description" in changes and new.categorization.source == "manual"):
                 await index_example(uow, self._ports, new)
+            await retire_transactions(uow, old, new)
             await uow.commit()
         return new

@@ -239,6 +239,7 @@ class FanOutWebhooks:
                 if await uow.webhooks.add_delivery(delivery):
                     uow.record(_requested(self._ports, event.tenant_id, delivery, None))
                     added += 1
+            uow.retires()  # deliveries only: no cached read shows them
             await uow.commit()
         return added
 

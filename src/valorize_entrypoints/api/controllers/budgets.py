@@ -15,7 +15,7 @@ from valorize_core.use_cases.actions.set_budget import BudgetInput
 from valorize_core.use_cases.queries.budget_status import BudgetStatusQuery
 from valorize_core.use_cases.queries.list_budgets import BudgetsQuery
 from valorize_entrypoints.api import schemas as s
-from valorize_entrypoints.api.caching import cached_json
+from valorize_entrypoints.api.caching import BUDGET_STATUS_SCOPES, cached_json
 from valorize_entrypoints.api.deps import RT, VZ, Reader, Writer
 from valorize_entrypoints.api.responses import ERRORS
 
@@ -52,7 +52,15 @@ class BudgetController(Controller):
             return [s.budget_status(x) for x in await vz.budget_status(query)]
 
         # Not keyed by the request: without ``day`` the answer depends on today's date.
-        return await cached_json(runtime, actor, "budget_status", query.day.isoformat(), compute, request=request)
+        return await cached_json(
+            runtime,
+            actor,
+            "budget_status",
+            query.day.isoformat(),
+            compute,
+            scopes=BUDGET_STATUS_SCOPES,
+            request=request,
+        )
 
     @get("/{budget_id:uuid}/status", responses=ERRORS, summary="One budget in the period containing a day")
     async def one_status(

@@ -22,7 +22,7 @@ import json
 import logging
 import secrets
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,10 +30,12 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import OPEN
 
 from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable, ChannelMessage
 from valorize_adapters.pusher.protocol import (
@@ -90,38 +92,52 @@ class ServerStats:
 
 
 class _Client:
-    """One connection: its session, its bounded outbox and the writer draining it. The writer
-    is a task only while frames are queued: an idle connection holds no task of its own."""
+    """One connection: its session, its bounded outbox and the writer draining it. The outbox
+    exists and the writer is a task only while frames are queued: an idle connection holds
+    neither (memory per idle connection, docs/realtime.md)."""
+
+    __slots__ = ("overflowed", "protocol", "queue", "queue_size", "session", "transport", "watching", "writer", "ws")
 
     def __init__(self, ws: ServerConnection, session: PusherSession, queue_size: int) -> None:
         self.ws = ws
+        self.protocol = ws.protocol  # the sans-I/O state (OPEN?) and the socket, for the fan-out
+        self.transport = ws.transport
         self.session = session
-        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self.queue_size = queue_size
+        self.queue: deque[str] | None = None  # frames waiting for the writer, oldest first
         self.overflowed = False
         self.writer: asyncio.Task[None] | None = None
-        self.watching: list[str] = []  # the #watchlist- channels this signed-in connection follows
+        self.watching: Sequence[str] = ()  # the #watchlist- channels this signed-in connection follows
 
     def offer(self, text: str) -> bool:
         """Queue a frame; ``False`` when the client is too far behind (then it is dropped)."""
         if self.overflowed:
             return False
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if self.queue is None:
+            self.queue = deque()
+        elif len(self.queue) >= self.queue_size:
             self.overflowed = True
             return False
+        self.queue.append(text)
         if self.writer is None:
             self.writer = asyncio.get_running_loop().create_task(self.write())
         return True
 
     async def write(self) -> None:
         try:
-            while not self.queue.empty():
-                await self.ws.send(self.queue.get_nowait())
+            await self.flush()
         except ConnectionClosed:
             pass  # the connection's handler cleans up
         finally:
             self.writer = None
+
+    async def flush(self) -> None:
+        """Send the queued frames in order; the outbox is gone once empty."""
+        queue = self.queue
+        while queue:
+            await self.ws.send(queue.popleft())
+        if self.queue is queue:
+            self.queue = None
 
     async def stop(self) -> None:
         """Stop the writer (the connection is gone)."""
@@ -171,6 +187,9 @@ class RealtimeServer:
             max_size=self.app.max_message_bytes * 4,  # larger frames are closed with 1009
             max_queue=64,
             compression=None,
+            # No websockets keepalive task per connection: Pusher's own ping / pong (the session's
+            # activity timeout, ``_watch``) finds dead peers, one timer for all connections.
+            ping_interval=None,
             close_timeout=2,  # shutting down must fit Cloud Run's 10 s grace after SIGTERM
         ) as server:
             jobs = [asyncio.create_task(job()) for job in (self._pump, self._watch, self._report)]
@@ -207,6 +226,10 @@ class RealtimeServer:
                 await ws.send(error(refused.code, refused.reason).text)
                 await ws.close(refused.code, refused.reason)
             return
+        # The handshake's headers are not needed once open: ~2 KiB per connection (docs/realtime.md).
+        for handshake in (ws.request, ws.response):
+            if handshake is not None:
+                handshake.headers.clear()
         socket_id = f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}"
         client = _Client(ws, PusherSession(self.app, socket_id, self._clock()), self._queue_size)
         self._clients.add(client)
@@ -258,8 +281,7 @@ class RealtimeServer:
 
     async def _drain_then_close(self, client: _Client, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed):
-            while not client.queue.empty():
-                await client.ws.send(client.queue.get_nowait())
+            await client.flush()
             await client.ws.close(code, reason)
 
     async def _join(self, client: _Client, join: Join) -> None:
@@ -419,30 +441,37 @@ class RealtimeServer:
             log.warning("messages lost on the backplane",
                         extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
             self._resync(message, clients)
-        text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
-        direct: list[_Client] = []
-        for client in list(clients):
-            if client.session.socket_id != message.exclude and message.channel in client.session.channels:
-                self.stats.delivered += 1
-                if client.queue.empty() and not client.overflowed:
-                    direct.append(client)  # nothing queued before it: straight to its socket
-                else:
-                    self._send(client, text)  # behind its queued frames, in order
-        if direct:
-            self._broadcast(direct, text)
+        self._broadcast(clients, message)
 
-    def _broadcast(self, clients: list[_Client], text: str) -> None:
-        """Write one frame to many sockets at once: encoded once, no task or await per client
-        (``websockets.broadcast``). A client whose socket buffer has grown past
-        ``max_buffer_bytes`` is not keeping up: it is disconnected (4100), as when its queue fills."""
-        broadcast([c.ws for c in clients], text)
+    def _broadcast(self, clients: set[_Client], message: ChannelMessage) -> None:
+        """Hand one message to every subscriber: its frame is built and serialized once (a server's
+        frames are unmasked, so the bytes are the same for every socket) and written straight to
+        each open socket's transport — no task, await or frame building per client. A client with
+        frames still queued gets it behind them, in order; a client whose socket buffer has grown
+        past ``max_buffer_bytes`` is not keeping up: it is disconnected (4100), as when its queue
+        fills. Nothing here awaits, so ``clients`` cannot change under the loop."""
+        text = frame(message.event, message.data, message.channel, message.user_id)
+        data = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+        channel, exclude, limit = message.channel, message.exclude, self._max_buffer_bytes
+        delivered = 0
+        slow: list[_Client] = []
         for client in clients:
-            transport = client.ws.transport
-            if transport is not None and transport.get_write_buffer_size() > self._max_buffer_bytes:
-                client.overflowed = True
-                self.stats.slow_disconnects += 1
-                log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
-                asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
+            session = client.session
+            if channel not in session.channels or session.socket_id == exclude:
+                continue  # still joining, or the sender of a client event
+            delivered += 1
+            if client.queue is not None or client.overflowed:
+                self._send(client, text)  # behind its queued frames, in order
+            elif client.protocol.state is OPEN:  # as websockets.broadcast: skip a closing socket
+                client.transport.write(data)
+                if client.ws.paused and client.transport.get_write_buffer_size() > limit:
+                    slow.append(client)
+        self.stats.delivered += delivered
+        for client in slow:
+            client.overflowed = True
+            self.stats.slow_disconnects += 1
+            log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
+            asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
 
     def health(self) -> dict[str, Any]:
         """``ok`` while the pump runs and the backplane's consumer polls; else ``unhealthy``."""

@@ -190,7 +190,8 @@ def main() -> None:
         print(f"| {r['server']} | {r['subscribers']:,} | {r['target_deliveries_per_second']:,} | {r['rate']} "
               f"| {r['expected']:,} | {r['received']:,} | {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms "
               f"| {r['p99_ms']:.1f} ms | {r['server_core_utilization']:.0%} "
-              f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} | {r['server_rss_per_idle_connection_kib']} KiB |")  # fmt: skip
+              f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} "
+              f"| {r['server_rss_per_idle_connection_kib']} KiB |")  # fmt: skip
 
 
 if __name__ == "__main__":

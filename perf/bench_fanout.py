@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from bench_realtime import rss_bytes
-from bench_servers import cpu_seconds
 from fanout_client import run_clients
 
 from valorize_adapters.pusher.backplane import RedisBackplane
@@ -70,6 +69,14 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of one process (``/proc``). On loopback the kernel's work for a
+    write — the sender's TCP stack and the receiver's — is charged to the writer's system time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else float("nan")
 
@@ -84,7 +91,7 @@ async def stage(
         pipe.send(("stage", total * n))
     for pipe in pipes:
         assert pipe.recv() == "ok"
-    cpu_before = cpu_seconds(pid)
+    user_before, system_before = cpu_split(pid)
     started = time.perf_counter()
     for n in range(total):  # constant rate: message n leaves at started + n / rate
         delay = started + n / rate - time.perf_counter()
@@ -102,7 +109,9 @@ async def stage(
                 waiting.remove(pipe)
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started  # publishing, and the last deliveries' arrival
-    server_cpu = cpu_seconds(pid) - cpu_before
+    user_after, system_after = cpu_split(pid)
+    server_user, server_system = user_after - user_before, system_after - system_before
+    server_cpu = server_user + server_system
     for pipe in waiting:
         pipe.send(("collect",))
         results.append(await loop.run_in_executor(None, pipe.recv))
@@ -112,7 +121,8 @@ async def stage(
         "subscribers": subscribers, "target_deliveries_per_second": target, "rate": rate, "published": total,
         "expected": total * subscribers, "received": received, "deliveries_per_second": received / elapsed,
         "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
-        "latency_samples": len(latencies), "server_cpu_seconds": server_cpu,
+        "latency_samples": len(latencies), "server_cpu_seconds": server_cpu, "server_user_seconds": server_user,
+        "server_system_seconds": server_system,
         "server_core_utilization": server_cpu / elapsed,
         "deliveries_per_server_cpu_second": received / server_cpu if server_cpu else None,
         "disconnected": sum(r[2] for r in results),
@@ -146,6 +156,7 @@ def run_subscribers(
             try:
                 done = []
                 for target in targets:
+                    print(f"{src or 'this checkout'}: {subscribers:,} subscribers, {target:,}/s", file=sys.stderr)
                     done.append(await stage(backplane, pipes, per_process, target, seconds, server.pid))
                     done[-1]["server_rss_per_idle_connection_kib"] = round(per_connection / 1024, 1)
                     done[-1]["server"] = src or "this checkout"
@@ -182,14 +193,16 @@ def main() -> None:
                 results += run_subscribers(redis.url, src, subscribers, targets, args.seconds, args.processes,
                                            args.sample)  # fmt: skip
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"load average before/after: {os.getloadavg()}")
+    print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
     print("| server | subscribers | target deliveries/s | msg/s | expected | received | deliveries/s | P50 | P99 "
-          "| server core busy | deliveries per server CPU-s | RSS per idle connection |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| server core busy | server CPU user / system | deliveries per server CPU-s "
+          "| RSS per idle connection |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['server']} | {r['subscribers']:,} | {r['target_deliveries_per_second']:,} | {r['rate']} "
               f"| {r['expected']:,} | {r['received']:,} | {r['deliveries_per_second']:,.0f} | {r['p50_ms']:.1f} ms "
               f"| {r['p99_ms']:.1f} ms | {r['server_core_utilization']:.0%} "
+              f"| {r['server_user_seconds']:.2f} / {r['server_system_seconds']:.2f} s "
               f"| {r['deliveries_per_server_cpu_second'] or 0:,.0f} "
               f"| {r['server_rss_per_idle_connection_kib']} KiB |")  # fmt: skip
 

@@ -70,6 +70,9 @@ ONLINE = "#online-"
 #: ``pusher:error`` code of a client event the backplane could not take (Redis away); the
 #: connection stays open (Pusher's 4300–4399: an error that does not close the connection).
 UNAVAILABLE = 4399
+#: At most this many messages are fanned out together (one write per socket); then the loop
+#: runs, so sockets drain and slow clients' writers catch up between batches.
+BATCH = 16
 
 
 def _watchlist_events(name: str, user_ids: list[str]) -> str:
@@ -84,6 +87,7 @@ class ServerStats:
     connections: int = 0
     messages_in: int = 0
     delivered: int = 0
+    writes: int = 0  # socket writes of the fan-out (a batch of messages is one write per socket)
     slow_disconnects: int = 0
     gaps: int = 0
     resyncs: int = 0
@@ -174,6 +178,8 @@ class RealtimeServer:
         self._clients: set[_Client] = set()
         self._occupancy_dirty = asyncio.Event()
         self._pump_task: asyncio.Task[None] | None = None
+        self._ready: list[ChannelMessage] = []  # read from the backplane, not yet fanned out
+        self._flushing: asyncio.Handle | None = None
 
     # -- serving ---------------------------------------------------------------------------
     @asynccontextmanager
@@ -396,9 +402,14 @@ class RealtimeServer:
                 async for message in self.backplane.messages():
                     backoff = 0.05
                     if message.resync:
+                        self._flush()  # what came before the resubscription goes first
                         await self._reannounce(message.channel)
-                    self._fan_out(message)
-                    await asyncio.sleep(0)  # let the writers drain between messages of a burst
+                    self._ready.append(message)
+                    if len(self._ready) >= BATCH:
+                        self._flush()
+                        await asyncio.sleep(0)  # let the sockets and writers drain between batches
+                    elif self._flushing is None:  # once nothing more is ready to read
+                        self._flushing = asyncio.get_running_loop().call_soon(self._flush)
                 return  # the backplane closed
             except Exception:
                 self.stats.pump_failures += 1
@@ -420,7 +431,35 @@ class RealtimeServer:
                 log.warning("could not re-announce a presence member", extra={"fields": {"channel": channel}})
                 return  # the next resubscription tries again
 
-    def _fan_out(self, message: ChannelMessage) -> None:
+    def _flush(self) -> None:
+        """Fan out the messages read since the last flush, in order. Consecutive plain messages of
+        one channel go to each socket as one write (their frames joined): under load, messages
+        read while the previous ones were being written leave together, one system call per
+        socket instead of one per message; an idle server writes each message as it comes."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        ready, self._ready = self._ready, []
+        run: list[ChannelMessage] = []
+        try:
+            for message in ready:
+                plain = message.exclude is None and not (message.resync or message.gap)
+                if run and (not plain or message.channel != run[0].channel):
+                    self._fan_out(run)
+                    run = []
+                if plain:
+                    run.append(message)
+                else:
+                    self._fan_out([message])
+            if run:
+                self._fan_out(run)
+        except Exception:
+            self.stats.pump_failures += 1
+            log.exception("the realtime fan-out failed")
+
+    def _fan_out(self, messages: list[ChannelMessage]) -> None:
+        """One message, or a run of plain messages of one channel."""
+        message = messages[0]
         clients = self._subscribers.get(message.channel)
         if not clients:
             return
@@ -428,9 +467,14 @@ class RealtimeServer:
             self._resync(message, clients)
             return
         if message.channel.startswith(WATCHLIST):  # a watched user came online or left
-            notice = _watchlist_events(message.event, [message.channel.removeprefix(WATCHLIST)])
-            for client in list(clients):
-                self._send(client, notice)
+            for each in messages:
+                notice = _watchlist_events(each.event, [each.channel.removeprefix(WATCHLIST)])
+                for client in list(clients):
+                    self._send(client, notice)
+            return
+        if message.channel.startswith(SERVER_TO_USER) and len(messages) > 1:
+            for each in messages:  # a terminate among them closes the connections: one at a time
+                self._fan_out([each])
             return
         if message.event == TERMINATE and message.channel.startswith(SERVER_TO_USER):
             why = "Unauthorized: the user's connections were terminated"
@@ -443,19 +487,20 @@ class RealtimeServer:
             log.warning("messages lost on the backplane",
                         extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
             self._resync(message, clients)
-        self._broadcast(clients, message)
+        self._broadcast(clients, messages)
 
-    def _broadcast(self, clients: set[_Client], message: ChannelMessage) -> None:
-        """Hand one message to every subscriber: its frame is built and serialized once (a server's
-        frames are unmasked, so the bytes are the same for every socket) and written straight to
-        each open socket's transport — no task, await or frame building per client. A client with
-        frames still queued gets it behind them, in order; a client whose socket buffer has grown
-        past ``max_buffer_bytes`` is not keeping up: it is disconnected (4100), as when its queue
-        fills. Nothing here awaits, so ``clients`` cannot change under the loop."""
-        text = frame(message.event, message.data, message.channel, message.user_id)
-        data = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
-        channel, exclude, limit = message.channel, message.exclude, self._max_buffer_bytes
-        delivered = 0
+    def _broadcast(self, clients: set[_Client], messages: list[ChannelMessage]) -> None:
+        """Hand messages of one channel to every subscriber: their frames are built and serialized
+        once (a server's frames are unmasked, so the bytes are the same for every socket) and
+        written straight to each open socket's transport in one write — no task, await or frame
+        building per client. A client with frames still queued gets them behind those, in order;
+        a client whose socket buffer has grown past ``max_buffer_bytes`` is not keeping up: it is
+        disconnected (4100), as when its queue fills. Nothing here awaits, so ``clients`` cannot
+        change under the loop."""
+        texts = [frame(m.event, m.data, m.channel, m.user_id) for m in messages]
+        data = b"".join(Frame(Opcode.TEXT, text.encode()).serialize(mask=False) for text in texts)
+        channel, exclude, limit = messages[0].channel, messages[0].exclude, self._max_buffer_bytes
+        delivered = writes = 0
         slow: list[_Client] = []
         for client in clients:
             session = client.session
@@ -463,12 +508,15 @@ class RealtimeServer:
                 continue  # still joining, or the sender of a client event
             delivered += 1
             if client.queue is not None or client.overflowed:
-                self._send(client, text)  # behind its queued frames, in order
+                for text in texts:
+                    self._send(client, text)  # behind its queued frames, in order
             elif client.protocol.state is OPEN:  # as websockets.broadcast: skip a closing socket
                 client.transport.write(data)
+                writes += 1
                 if client.ws.paused and client.transport.get_write_buffer_size() > limit:
                     slow.append(client)
-        self.stats.delivered += delivered
+        self.stats.delivered += delivered * len(messages)
+        self.stats.writes += writes
         for client in slow:
             client.overflowed = True
             self.stats.slow_disconnects += 1

@@ -1,4 +1,5 @@
-"""What an idle connection costs the realtime server, and that the fan-out writes each frame once."""
+"""What an idle connection costs the realtime server, and how the fan-out writes: each frame
+serialized once for all sockets, a burst of messages in few writes per socket."""
 
 from __future__ import annotations
 
@@ -100,5 +101,38 @@ def test_a_broadcast_reaches_every_subscriber_once_in_order() -> None:
             for ws in clients:
                 await ws.close()
         assert server.stats.delivered == 200 * 50
+
+    run(go())
+
+
+def test_a_burst_leaves_in_few_writes_per_socket_and_in_order() -> None:
+    """Messages that are ready together go to each socket as one write (up to ``BATCH``): 48
+    queued at once reach 20 subscribers in 48 / 16 = 3 writes each, not 48, all in order; a
+    client event (it excludes its sender) still goes on its own, after what came before it."""
+
+    async def go() -> None:
+        from websockets.asyncio.client import connect
+
+        backplane = InMemoryBackplane()
+        server = RealtimeServer(APP, backplane)
+        async with server.running("127.0.0.1", 0) as port:
+            clients = []
+            for _ in range(20):
+                ws = await connect(f"ws://127.0.0.1:{port}/app/key?protocol=7")
+                await ws.recv()
+                await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "busy"}}))
+                assert json.loads(await ws.recv())["event"] == "pusher_internal:subscription_succeeded"
+                clients.append(ws)
+            writes = server.stats.writes
+            for n in range(48):  # all queued before the pump runs again
+                await backplane.publish("busy", "tick", json.dumps({"n": n}))
+            await backplane.publish("busy", "client-x", json.dumps({"n": 48}), exclude="nobody")
+            for ws in clients:
+                got = [json.loads(json.loads(await asyncio.wait_for(ws.recv(), 5))["data"]) for _ in range(49)]
+                assert [g["n"] for g in got] == list(range(49))
+            assert server.stats.writes - writes == 20 * (3 + 1)
+            assert server.stats.delivered == 20 * 49
+            for ws in clients:
+                await ws.close()
 
     run(go())

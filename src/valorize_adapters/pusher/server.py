@@ -1,14 +1,15 @@
 """The realtime server: Pusher protocol sessions on the ``websockets`` library, over a backplane.
 
 Each connection runs a :class:`~valorize_adapters.pusher.protocol.PusherSession` (the protocol
-logic, sans I/O) and carries out the actions it returns. A channel message is encoded once and
-written straight to every subscriber's socket (``websockets.broadcast``: no task or await per
-client); other frames, and messages for a client that still has frames queued, go through a
-bounded per-connection queue drained by the connection's own writer. A slow client never delays
-the others: when its queue is full, or its socket buffer passes ``max_buffer_bytes``, it is
-disconnected (4100, reconnect later) instead of holding up the fan-out. The instance listens
-on the backplane only to channels that have local subscribers, and reports its subscription
-counts for ``GET /apps/{id}/channels``.
+logic, sans I/O) and carries out the actions it returns. Channel messages are serialized once
+and written straight to every subscriber's socket (no task, await or frame building per client);
+messages read from the backplane together leave together, one write per socket. Other frames,
+and messages for a client that still has frames queued, go through a bounded per-connection
+outbox drained by the connection's own writer (both exist only while frames are queued). A slow
+client never delays the others: when its outbox is full, or its socket buffer passes
+``max_buffer_bytes``, it is disconnected (4100, reconnect later) instead of holding up the
+fan-out. The instance listens on the backplane only to channels that have local subscribers,
+and reports its subscription counts for ``GET /apps/{id}/channels``.
 
 A gap in a channel's sequence numbers (the backplane lost messages) is counted, logged, and
 announced to that channel's local subscribers as ``valorize:resync`` so they can refetch.

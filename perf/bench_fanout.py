@@ -1,7 +1,7 @@
 """Fan-out to one busy channel: 1,000 / 5,000 / 10,000 subscribers of a single channel.
 
     python perf/bench_fanout.py [--subscribers 1000,5000,10000] [--deliveries 50000,100000]
-                                [--compare /path/to/other/src] [--output FILE]
+                                [--compare /path/to/other/src] [--quick] [--output FILE]
 
 A real ``redis-server``; one ``valorize realtime`` instance pinned to core 0; the subscribers in
 ``--processes`` child processes pinned to core 1, each a lean raw-socket client
@@ -182,8 +182,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4, help="client processes (all on core 1)")
     parser.add_argument("--sample", type=int, default=10, help="1 in N connections measures latency")
     parser.add_argument("--compare", default=None, help="another source tree's src/ to run first (before)")
-    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "fanout.json")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 200 subscribers, 1 s")
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
+    if args.quick:
+        args.subscribers, args.deliveries, args.seconds, args.processes, args.sample = "200", "2000", 1.0, 2, 2
+    output = args.output or Path(__file__).parent / "results" / ("fanout-quick.json" if args.quick else "fanout.json")
     results: list[dict[str, Any]] = []
     with RedisServer() as redis:  # not pinned: Redis takes whichever core is free
         os.sched_setaffinity(0, {1})
@@ -192,7 +196,7 @@ def main() -> None:
                 targets = [int(d) for d in args.deliveries.split(",")]
                 results += run_subscribers(redis.url, src, subscribers, targets, args.seconds, args.processes,
                                            args.sample)  # fmt: skip
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
     print("| server | subscribers | target deliveries/s | msg/s | expected | received | deliveries/s | P50 | P99 "
           "| server core busy | server CPU user / system | deliveries per server CPU-s "

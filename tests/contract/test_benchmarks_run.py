@@ -82,6 +82,12 @@ def test_realtime_benchmark_quick_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_fanout_benchmark_quick_mode(tmp_path: Path) -> None:
+    _, stages = _run_quick("bench_fanout", tmp_path)
+    assert all(s["received"] == s["expected"] > 0 and s["latency_samples"] > 0 for s in stages)
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(_without_bench("beancount", "smart_importer"), reason=BENCH_EXTRA)
 def test_categorization_benchmark_quick_mode(tmp_path: Path) -> None:
     result = subprocess.run(

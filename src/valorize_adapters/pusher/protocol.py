@@ -176,7 +176,7 @@ def error(code: int, message: str) -> Send:
     return Send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}), code)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
 

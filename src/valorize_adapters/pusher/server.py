@@ -1,14 +1,15 @@
 """The realtime server: Pusher protocol sessions on the ``websockets`` library, over a backplane.
 
 Each connection runs a :class:`~valorize_adapters.pusher.protocol.PusherSession` (the protocol
-logic, sans I/O) and carries out the actions it returns. A channel message is encoded once and
-written straight to every subscriber's socket (``websockets.broadcast``: no task or await per
-client); other frames, and messages for a client that still has frames queued, go through a
-bounded per-connection queue drained by the connection's own writer. A slow client never delays
-the others: when its queue is full, or its socket buffer passes ``max_buffer_bytes``, it is
-disconnected (4100, reconnect later) instead of holding up the fan-out. The instance listens
-on the backplane only to channels that have local subscribers, and reports its subscription
-counts for ``GET /apps/{id}/channels``.
+logic, sans I/O) and carries out the actions it returns. Channel messages are serialized once
+and written straight to every subscriber's socket (no task, await or frame building per client);
+messages read from the backplane together leave together, one write per socket. Other frames,
+and messages for a client that still has frames queued, go through a bounded per-connection
+outbox drained by the connection's own writer (both exist only while frames are queued). A slow
+client never delays the others: when its outbox is full, or its socket buffer passes
+``max_buffer_bytes``, it is disconnected (4100, reconnect later) instead of holding up the
+fan-out. The instance listens on the backplane only to channels that have local subscribers,
+and reports its subscription counts for ``GET /apps/{id}/channels``.
 
 A gap in a channel's sequence numbers (the backplane lost messages) is counted, logged, and
 announced to that channel's local subscribers as ``valorize:resync`` so they can refetch.
@@ -22,7 +23,7 @@ import json
 import logging
 import secrets
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,10 +31,12 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import OPEN
 
 from valorize_adapters.pusher.backplane import Backplane, BackplaneUnavailable, ChannelMessage
 from valorize_adapters.pusher.protocol import (
@@ -69,6 +72,9 @@ ONLINE = "#online-"
 #: ``pusher:error`` code of a client event the backplane could not take (Redis away); the
 #: connection stays open (Pusher's 4300–4399: an error that does not close the connection).
 UNAVAILABLE = 4399
+#: At most this many messages are fanned out together (one write per socket); then the loop
+#: runs, so sockets drain and slow clients' writers catch up between batches.
+BATCH = 16
 
 
 def _watchlist_events(name: str, user_ids: list[str]) -> str:
@@ -83,6 +89,7 @@ class ServerStats:
     connections: int = 0
     messages_in: int = 0
     delivered: int = 0
+    writes: int = 0  # socket writes of the fan-out (a batch of messages is one write per socket)
     slow_disconnects: int = 0
     gaps: int = 0
     resyncs: int = 0
@@ -91,38 +98,52 @@ class ServerStats:
 
 
 class _Client:
-    """One connection: its session, its bounded outbox and the writer draining it. The writer
-    is a task only while frames are queued: an idle connection holds no task of its own."""
+    """One connection: its session, its bounded outbox and the writer draining it. The outbox
+    exists and the writer is a task only while frames are queued: an idle connection holds
+    neither (memory per idle connection, docs/realtime.md)."""
+
+    __slots__ = ("overflowed", "protocol", "queue", "queue_size", "session", "transport", "watching", "writer", "ws")
 
     def __init__(self, ws: ServerConnection, session: PusherSession, queue_size: int) -> None:
         self.ws = ws
+        self.protocol = ws.protocol  # the sans-I/O state (OPEN?) and the socket, for the fan-out
+        self.transport = ws.transport
         self.session = session
-        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self.queue_size = queue_size
+        self.queue: deque[str] | None = None  # frames waiting for the writer, oldest first
         self.overflowed = False
         self.writer: asyncio.Task[None] | None = None
-        self.watching: list[str] = []  # the #watchlist- channels this signed-in connection follows
+        self.watching: Sequence[str] = ()  # the #watchlist- channels this signed-in connection follows
 
     def offer(self, text: str) -> bool:
         """Queue a frame; ``False`` when the client is too far behind (then it is dropped)."""
         if self.overflowed:
             return False
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if self.queue is None:
+            self.queue = deque()
+        elif len(self.queue) >= self.queue_size:
             self.overflowed = True
             return False
+        self.queue.append(text)
         if self.writer is None:
             self.writer = asyncio.get_running_loop().create_task(self.write())
         return True
 
     async def write(self) -> None:
         try:
-            while not self.queue.empty():
-                await self.ws.send(self.queue.get_nowait())
+            await self.flush()
         except ConnectionClosed:
             pass  # the connection's handler cleans up
         finally:
             self.writer = None
+
+    async def flush(self) -> None:
+        """Send the queued frames in order; the outbox is gone once empty."""
+        queue = self.queue
+        while queue:
+            await self.ws.send(queue.popleft())
+        if self.queue is queue:
+            self.queue = None
 
     async def stop(self) -> None:
         """Stop the writer (the connection is gone)."""
@@ -163,6 +184,8 @@ class RealtimeServer:
         self._clients: set[_Client] = set()
         self._occupancy_dirty = asyncio.Event()
         self._pump_task: asyncio.Task[None] | None = None
+        self._ready: list[ChannelMessage] = []  # read from the backplane, not yet fanned out
+        self._flushing: asyncio.Handle | None = None
 
     # -- serving ---------------------------------------------------------------------------
     @asynccontextmanager
@@ -176,6 +199,9 @@ class RealtimeServer:
             max_size=self.app.max_message_bytes * 4,  # larger frames are closed with 1009
             max_queue=64,
             compression=None,
+            # No websockets keepalive task per connection: Pusher's own ping / pong (the session's
+            # activity timeout, ``_watch``) finds dead peers, one timer for all connections.
+            ping_interval=None,
             close_timeout=2,  # shutting down must fit Cloud Run's 10 s grace after SIGTERM
         ) as server:
             jobs = [asyncio.create_task(job()) for job in (self._pump, self._watch, self._report)]
@@ -212,6 +238,11 @@ class RealtimeServer:
                 await ws.send(error(refused.code, refused.reason).text)
                 await ws.close(refused.code, refused.reason)
             return
+        # The handshake is not needed once open: ~2.5 KiB per connection (docs/realtime.md). The
+        # request stays (websockets tells frames from the handshake by it), without its headers.
+        if ws.request is not None:
+            ws.request.headers.clear()
+        ws.response = None
         socket_id = f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}"
         client = _Client(ws, PusherSession(self.app, socket_id, self._clock()), self._queue_size)
         self._clients.add(client)
@@ -221,6 +252,7 @@ class RealtimeServer:
             async for text in ws:
                 self.stats.messages_in += 1
                 await self._apply(client, client.session.receive(text, self._clock()))
+                del text  # not kept while the connection idles
         except ConnectionClosed:
             pass
         finally:
@@ -267,8 +299,7 @@ class RealtimeServer:
 
     async def _drain_then_close(self, client: _Client, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed):
-            while not client.queue.empty():
-                await client.ws.send(client.queue.get_nowait())
+            await client.flush()
             await client.ws.close(code, reason)
 
     async def _join(self, client: _Client, join: Join) -> None:
@@ -399,9 +430,14 @@ class RealtimeServer:
                 async for message in self.backplane.messages():
                     backoff = 0.05
                     if message.resync:
+                        self._flush()  # what came before the resubscription goes first
                         await self._reannounce(message.channel)
-                    self._fan_out(message)
-                    await asyncio.sleep(0)  # let the writers drain between messages of a burst
+                    self._ready.append(message)
+                    if len(self._ready) >= BATCH:
+                        self._flush()
+                        await asyncio.sleep(0)  # let the sockets and writers drain between batches
+                    elif self._flushing is None:  # once nothing more is ready to read
+                        self._flushing = asyncio.get_running_loop().call_soon(self._flush)
                 return  # the backplane closed
             except Exception:
                 self.stats.pump_failures += 1
@@ -425,7 +461,35 @@ class RealtimeServer:
                 log.warning("could not re-announce a presence member", extra={"fields": {"channel": channel}})
                 return  # the next resubscription tries again
 
-    def _fan_out(self, message: ChannelMessage) -> None:
+    def _flush(self) -> None:
+        """Fan out the messages read since the last flush, in order. Consecutive plain messages of
+        one channel go to each socket as one write (their frames joined): under load, messages
+        read while the previous ones were being written leave together, one system call per
+        socket instead of one per message; an idle server writes each message as it comes."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        ready, self._ready = self._ready, []
+        run: list[ChannelMessage] = []
+        try:
+            for message in ready:
+                plain = message.exclude is None and not (message.resync or message.gap)
+                if run and (not plain or message.channel != run[0].channel):
+                    self._fan_out(run)
+                    run = []
+                if plain:
+                    run.append(message)
+                else:
+                    self._fan_out([message])
+            if run:
+                self._fan_out(run)
+        except Exception:
+            self.stats.pump_failures += 1
+            log.exception("the realtime fan-out failed")
+
+    def _fan_out(self, messages: list[ChannelMessage]) -> None:
+        """One message, or a run of plain messages of one channel."""
+        message = messages[0]
         clients = self._subscribers.get(message.channel)
         if not clients:
             return
@@ -433,9 +497,14 @@ class RealtimeServer:
             self._resync(message, clients)
             return
         if message.channel.startswith(WATCHLIST):  # a watched user came online or left
-            notice = _watchlist_events(message.event, [message.channel.removeprefix(WATCHLIST)])
-            for client in list(clients):
-                self._send(client, notice)
+            for each in messages:
+                notice = _watchlist_events(each.event, [each.channel.removeprefix(WATCHLIST)])
+                for client in list(clients):
+                    self._send(client, notice)
+            return
+        if message.channel.startswith(SERVER_TO_USER) and len(messages) > 1:
+            for each in messages:  # a terminate among them closes the connections: one at a time
+                self._fan_out([each])
             return
         if message.event == TERMINATE and message.channel.startswith(SERVER_TO_USER):
             why = "Unauthorized: the user's connections were terminated"
@@ -448,30 +517,41 @@ class RealtimeServer:
             log.warning("messages lost on the backplane",
                         extra={"fields": {"channel": message.channel, "sequence": message.sequence}})  # fmt: skip
             self._resync(message, clients)
-        text = frame(message.event, message.data, message.channel, message.user_id)  # once for all
-        direct: list[_Client] = []
-        for client in list(clients):
-            if client.session.socket_id != message.exclude and message.channel in client.session.channels:
-                self.stats.delivered += 1
-                if client.queue.empty() and not client.overflowed:
-                    direct.append(client)  # nothing queued before it: straight to its socket
-                else:
-                    self._send(client, text)  # behind its queued frames, in order
-        if direct:
-            self._broadcast(direct, text)
+        self._broadcast(clients, messages)
 
-    def _broadcast(self, clients: list[_Client], text: str) -> None:
-        """Write one frame to many sockets at once: encoded once, no task or await per client
-        (``websockets.broadcast``). A client whose socket buffer has grown past
-        ``max_buffer_bytes`` is not keeping up: it is disconnected (4100), as when its queue fills."""
-        broadcast([c.ws for c in clients], text)
+    def _broadcast(self, clients: set[_Client], messages: list[ChannelMessage]) -> None:
+        """Hand messages of one channel to every subscriber: their frames are built and serialized
+        once (a server's frames are unmasked, so the bytes are the same for every socket) and
+        written straight to each open socket's transport in one write — no task, await or frame
+        building per client. A client with frames still queued gets them behind those, in order;
+        a client whose socket buffer has grown past ``max_buffer_bytes`` is not keeping up: it is
+        disconnected (4100), as when its queue fills. Nothing here awaits, so ``clients`` cannot
+        change under the loop."""
+        texts = [frame(m.event, m.data, m.channel, m.user_id) for m in messages]
+        data = b"".join(Frame(Opcode.TEXT, text.encode()).serialize(mask=False) for text in texts)
+        channel, exclude, limit = messages[0].channel, messages[0].exclude, self._max_buffer_bytes
+        delivered = writes = 0
+        slow: list[_Client] = []
         for client in clients:
-            transport = client.ws.transport
-            if transport is not None and transport.get_write_buffer_size() > self._max_buffer_bytes:
-                client.overflowed = True
-                self.stats.slow_disconnects += 1
-                log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
-                asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
+            session = client.session
+            if channel not in session.channels or session.socket_id == exclude:
+                continue  # still joining, or the sender of a client event
+            delivered += 1
+            if client.queue is not None or client.overflowed:
+                for text in texts:
+                    self._send(client, text)  # behind its queued frames, in order
+            elif client.protocol.state is OPEN:  # as websockets.broadcast: skip a closing socket
+                client.transport.write(data)
+                writes += 1
+                if client.ws.paused and client.transport.get_write_buffer_size() > limit:
+                    slow.append(client)
+        self.stats.delivered += delivered * len(messages)
+        self.stats.writes += writes
+        for client in slow:
+            client.overflowed = True
+            self.stats.slow_disconnects += 1
+            log.warning("disconnecting a slow client", extra={"fields": {"socket_id": client.session.socket_id}})
+            asyncio.get_running_loop().create_task(client.ws.close(4100, "Over capacity: the client fell behind"))
 
     def health(self) -> dict[str, Any]:
         """``ok`` while the pump runs and the backplane's consumer polls; else ``unhealthy``."""

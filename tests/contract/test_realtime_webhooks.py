@@ -26,6 +26,7 @@ from valorize_adapters.pusher.webhooks import WEBHOOK_KINDS, PusherWebhooks, par
 from valorize_adapters.webhooks import DestinationGuard, HttpWebhookSender
 from valorize_core.app import Valorize
 from valorize_core.model.webhooks import WebhookPolicy
+from valorize_core.ports.task_queue import RetryPolicy
 from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.testing.loop import run
 from valorize_entrypoints.delivery import InProcessDelivery
@@ -100,7 +101,7 @@ async def delivering() -> AsyncIterator[Delivery]:
     sender = HttpWebhookSender(DestinationGuard(["127.0.0.0/8"]))  # the operator allows the receiver
     app = Valorize(replace(backend.ports, webhook_sender=sender, webhook_policy=WebhookPolicy(timeout=5)))
     queue = InMemoryTaskQueue()
-    dispatcher = InMemoryDispatcher(queue, InProcessDelivery(TaskRunner(app), queue), backoff=0.05)
+    dispatcher = InMemoryDispatcher(queue, InProcessDelivery(TaskRunner(app), queue), retry=RetryPolicy(backoff=0.05))
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run(stop, idle=0.02))
     try:
@@ -395,7 +396,8 @@ def test_a_realtime_process_of_its_own_enqueues_to_postgres_and_the_worker_sends
             sender = HttpWebhookSender(DestinationGuard(["127.0.0.0/8"]))
             app = Valorize(replace(backend.ports, webhook_sender=sender))
             queue = PgTaskQueue(backend.pool)
-            dispatcher = LocalDispatcher(backend.pool, queue, InProcessDelivery(TaskRunner(app), queue), backoff=0.05)
+            delivery = InProcessDelivery(TaskRunner(app), queue)
+            dispatcher = LocalDispatcher(backend.pool, queue, delivery, retry=RetryPolicy(backoff=0.05))
             receiver.failures = 1
             assert await dispatcher.run_once() == 1
             assert await queue.pending() == 1  # the receiver failed: retried later

@@ -1,27 +1,36 @@
-"""The paper's three experiments on this machine: read-intensive, mixed, and the async drain.
+"""The paper's three experiments on this machine, and each path beside its bare-stack floor.
 
-    python perf/experiments.py            # the full run (~1,000,000 transactions; ~15 minutes)
-    python perf/experiments.py --quick    # the same, small (~2 minutes)
+    python perf/experiments.py [--workers 2]     # the full run (~1,000,000 transactions; ~20 minutes)
+    python perf/experiments.py --quick           # the same, small (about a minute)
 
 Embedded PostgreSQL 16 and a real redis-server. Many tenants, each with four accounts, twelve
 categories and its own bearer token, are seeded with ``--transactions`` in all. The API runs as
-in production (``valorize api``: granian, one worker) pinned to core 0; wrk — a C load generator
-that outruns the server — is pinned to core 1 and driven by Lua scripts:
+in production (``valorize api``: granian, ``--workers`` processes) pinned to core 0 (with two
+workers, cores 0 and 1); wrk — a C load generator that outruns the server — is pinned to core 1
+and driven by Lua scripts:
 
 * **read**: ``GET /api/transactions`` rotating tenants, alternating all accounts / one account /
   one category, following ``next_cursor`` to later pages;
-* **mixed**: 65 % those reads, 20 % ``POST /api/transactions``, 15 % ``GET /api/accounts``,
-  each virtual user (connection slot) with its own tenant and token.
+* **mixed**: 65 % those reads, 20 % ``POST /api/transactions``, 15 % ``GET /api/accounts``; wrk
+  runs one thread per connection and each connection is one virtual user with its own tenant and
+  token, as the paper's virtual users were.
 
 Each scenario runs ramped stages like the paper's (more connections each stage) and then
-constant-rate stages (wrk's per-connection ``delay``) that step the offered rate up until P95
-crosses the paper's SLO (300 ms), errors appear, or the server cannot keep up — the knee.
-The async experiment drains ``--tasks`` tasks (51,580) through the local dispatcher and a worker
-process on core 0, counting lost and duplicated effects (``bench_drain.py``).
+constant-rate stages (wrk's ``delay``) that step the offered rate up until P95 crosses the
+paper's SLO (300 ms), errors (any answer outside 2xx) appear, or the server cannot keep up — the
+knee. Then the **floors**: the cache hit, the list miss (read cache off) and the write, each
+measured with ``--connections`` virtual users on the API and on ``floor_apps.stack`` (Litestar,
+msgspec and psycopg running the same SQL, nothing else) under the same server and workers, in the
+same run. Every stage records CPU per request of the API (its processes, from /proc), of
+PostgreSQL (the postmaster and every process it started) and of Redis (``INFO cpu``), and the
+floor table divides the project's by the floor's. The async experiment drains ``--tasks`` tasks
+(51,580) through the local dispatcher and a worker process on core 0, counting lost and
+duplicated effects (``bench_drain.py``).
 
-Output: ``perf/results/experiments[-quick]/`` with one CSV per scenario (stage, connections,
-offered rate, req/s, P50/P95/P99, errors), ``experiments.json``, PNG plots like the paper's
-Figures 3–6, and a Markdown table side by side with the paper's Table 1, per vCPU.
+Output: ``perf/results/experiments-<workers>w[-quick]/`` with one CSV per scenario (stage,
+connections, offered rate, req/s, P50/P95/P99, errors, CPU per request), ``floors.csv``,
+``experiments.json`` (with the load average before and after), PNG plots like the paper's
+Figures 3–6, and Markdown tables: side by side with the paper's Table 1, and project ÷ floor.
 """
 
 from __future__ import annotations
@@ -554,7 +563,7 @@ def main() -> None:
     args = parser.parse_args()
     ramp, rates = [8, 16, 32, 64, 128], [250, 500, 1000, 2000, 3000, 5000, 8000]
     if args.quick:
-        args.transactions, args.tenants, args.tasks, args.seconds = 4_000, 16, 500, 2
+        args.transactions, args.tenants, args.tasks, args.seconds = 4_000, 16, 300, 1
         ramp, rates, args.connections = [8], [500], 8
     # One worker: the API on core 0 and wrk on core 1. Two workers take both cores (wrk stays on core 1).
     cores = "0" if args.workers == 1 else ",".join(str(c) for c in range(min(args.workers, os.cpu_count() or 1)))

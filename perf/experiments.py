@@ -495,6 +495,8 @@ def plot(results: dict[str, Any], out: Path) -> None:
         fig.savefig(out / f"{name}.png", dpi=110)
         plt.close(fig)
     drained = results["async"]
+    if drained is None:  # --tasks 0
+        return
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.bar(["paper (10 vCPU)", "Valorize (1 worker core)"], [PAPER["async"]["tasks_s"], drained["tasks_per_second"]],
            color=["#999999", "#4c72b0"])  # fmt: skip
@@ -522,6 +524,8 @@ def table(results: dict[str, Any]) -> str:
             f"{best['errors']} errors ({best['stage']}) | {best['req_s'] / per_vcpu:.0f}× |"
         )
     a, paper_a = results["async"], PAPER["async"]
+    if a is None:  # --tasks 0
+        return "\n".join(lines)
     per_vcpu = paper_a["tasks_s"] / paper_a["vcpus"]
     lines.append(
         f"| async drain | 51,580 tasks in 600 s ({paper_a['tasks_s']}/s), 0 lost | {per_vcpu:.1f} tasks/s "
@@ -554,7 +558,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--tenants", type=int, default=200)
-    parser.add_argument("--tasks", type=int, default=51_580)
+    parser.add_argument("--tasks", type=int, default=51_580, help="tasks of the async drain (0: no drain)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=1, help="granian workers of the API (and of the floor)")
     parser.add_argument("--connections", type=int, default=16, help="connections of the floor comparison")
@@ -612,15 +616,17 @@ def main() -> None:
             paths = {side: {name: paths[side][name] for name in order} for side in paths}
             results["paths"] = {**paths, "connections": args.connections,
                                 "ratios": floor_ratios(paths["project"], paths["floor"])}  # fmt: skip
-        print(f"async: draining {args.tasks:,} tasks", file=sys.stderr)
-        worker_port = free_port()
-        worker = start_worker_process(worker_port, url, "bench", cpu=0)
-        try:
-            os.sched_setaffinity(0, {1})
-            results["async"] = asyncio.run(drain(url, worker_port, args.tasks, 16))
-        finally:
-            worker.kill()
-            worker.wait(10)
+        results["async"] = None
+        if args.tasks:
+            print(f"async: draining {args.tasks:,} tasks", file=sys.stderr)
+            worker_port = free_port()
+            worker = start_worker_process(worker_port, url, "bench", cpu=0)
+            try:
+                os.sched_setaffinity(0, {1})
+                results["async"] = asyncio.run(drain(url, worker_port, args.tasks, 16))
+            finally:
+                worker.kill()
+                worker.wait(10)
     finally:
         pg.stop()
     results["load_average_after"] = os.getloadavg()

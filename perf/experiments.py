@@ -65,6 +65,7 @@ from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrat
 from valorize_adapters.redis.server import RedisServer
 from valorize_adapters.system import TimeOrderedIds
 from valorize_core.testing.net import free_port
+from valorize_entrypoints.metrics import MULTIPROC_ENV
 from valorize_entrypoints.testing import start_worker_process
 
 SLO_P95_MS = 300.0
@@ -405,14 +406,17 @@ def api_server(
     """``server`` (the project's granian, or the floor's) serving on a free port; its base URL.
     ``meters`` reads its processes' CPU while it runs."""
     port = free_port()
-    proc = start_server(server, port, env, workers, cores)
-    meters.api = proc.pid
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        meters.api = 0
-        proc.terminate()
-        proc.wait(20)
+    with tempfile.TemporaryDirectory(prefix="vz-metrics-") as metrics:
+        # several workers share their counters through prometheus_client's multiprocess mode, as
+        # `valorize api --workers N` sets it up (else /metrics answers from whichever worker it reaches)
+        proc = start_server(server, port, {**env, MULTIPROC_ENV: metrics} if workers > 1 else env, workers, cores)
+        meters.api = proc.pid
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            meters.api = 0
+            proc.terminate()
+            proc.wait(20)
 
 
 def path_costs(

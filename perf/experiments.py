@@ -1,7 +1,7 @@
 """The paper's three experiments on this machine, and each path beside its bare-stack floor.
 
     python perf/experiments.py [--workers 2]     # the full run (~1,000,000 transactions; ~20 minutes)
-    python perf/experiments.py --quick           # the same, small (about a minute)
+    python perf/experiments.py --quick           # the same, small (~30 s of CPU; 2 minutes on a busy machine)
 
 Embedded PostgreSQL 16 and a real redis-server. Many tenants, each with four accounts, twelve
 categories and its own bearer token, are seeded with ``--transactions`` in all. The API runs as

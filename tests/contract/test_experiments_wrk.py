@@ -4,6 +4,7 @@ that records every request: a tenant per virtual user in the mixed scenario, and
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
@@ -109,3 +110,22 @@ def test_answers_outside_2xx_are_errors(
     result = experiments.run_wrk(base, script, 2, 1)
     assert result["requests"] > 0
     assert result["errors"] == result["requests"]
+
+
+def test_cache_counts_cover_every_worker(experiments: Any, database_url: str, redis_url: str) -> None:
+    """With two API workers, ``/metrics`` (the stages' hit ratio) counts both workers' lookups."""
+    import httpx
+
+    env = {**os.environ, "VALORIZE_DATABASE_URL": database_url, "VALORIZE_REDIS_URL": redis_url,
+           "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore", **experiments.BENCH_RATE_LIMIT}  # fmt: skip
+    meters = experiments.Meters(os.getpid(), redis_url)
+    with experiments.api_server("granian", env, meters, 2, "0,1") as base:
+        signup = {"tenant_name": "Workers", "email": f"{uuid.uuid4().hex}@example.com", "name": "W"}
+        token = httpx.post(f"{base}/api/signup", json=signup).json()["token"]
+        before = experiments.cache_counts(base)
+        for _ in range(40):  # a new connection each: granian's workers share the listening socket
+            response = httpx.get(f"{base}/api/transactions?limit=50", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200
+        delta = experiments.cache_delta(before, experiments.cache_counts(base))
+    looked = sum(delta.get(event, 0) for event in ("hit", "near_hit", "miss", "early_refresh"))
+    assert looked == 40

@@ -55,14 +55,21 @@ async def seed(url: str, rows: int) -> str:
     return signup.token_secret
 
 
-def command(server: str, port: int) -> list[str]:
+# The bare stack for the experiments' floors (perf/floor_apps.py: same SQL, no auth, middleware or use cases).
+STACK_FLOOR = "floor stack"
+
+
+def command(server: str, port: int, workers: int = 1) -> list[str]:
     target = "valorize_entrypoints.api.app:create_app"
-    if server == "granian" or server in FLOORS:  # a floor: granian with an app from floor_apps.py
-        app = [FLOORS[server], "--working-dir", str(HERE)] if server in FLOORS else ["--factory", target]
+    if server == "granian" or server in FLOORS or server == STACK_FLOOR:  # a floor: an app from floor_apps.py
+        if server == STACK_FLOOR:
+            app = ["--factory", "floor_apps:stack", "--working-dir", str(HERE)]
+        else:
+            app = [FLOORS[server], "--working-dir", str(HERE)] if server in FLOORS else ["--factory", target]
         return [str(BIN / "granian"), "--interface", "asgi", *app, "--host", "127.0.0.1",
-                "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+                "--port", str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     return [str(BIN / "uvicorn"), "--factory", target, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]  # fmt: skip
+            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]  # fmt: skip
 
 
 def parse_wrk(text: str) -> dict[str, float]:
@@ -91,11 +98,15 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(server: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """The API under ``server`` on core 0, once ``/ready`` answers."""
+def start_server(
+    server: str, port: int, env: dict[str, str], workers: int = 1, cores: str = "0"
+) -> subprocess.Popen[bytes]:
+    """The API under ``server`` with ``workers`` processes on ``cores`` (a taskset list), once ``/ready``
+    answers."""
     proc = subprocess.Popen(
-        ["taskset", "-c", "0", *command(server, port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+        ["taskset", "-c", cores, *command(server, port, workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -120,6 +120,12 @@ def test_experiments_quick_mode(tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert all(stage["req_s"] > 0 for stage in numbers[name]["stages"])
     assert "| read |" in result.stdout
+    for side in ("project", "floor"):  # the floors, measured in the same run
+        assert set(numbers["paths"][side]) == {"hit", "miss", "write"}
+        assert all(path["requests"] > 0 and not path["errors"] for path in numbers["paths"][side].values())
+    assert numbers["paths"]["ratios"]["write"]["api"] > 0
+    assert (tmp_path / "floors.csv").exists()
+    assert "| write |" in result.stdout
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ module "database" {
   network_id                  = module.network.network_id
   private_services_connection = module.network.private_services_connection
   tier                        = var.database_tier
+  max_connections             = var.database_max_connections
 }
 
 module "cache" {
@@ -68,7 +69,11 @@ module "run" {
   secret_ids             = module.secrets.secret_ids
   queue_path             = module.tasks.queue_path
   connector_id           = module.network.connector_id
+  api_cpu                = var.api_cpu
+  api_concurrency        = var.api_concurrency
   api_max_instances      = var.api_max_instances
+  worker_max_instances   = var.worker_max_instances
+  db_pool_max            = var.db_pool_max
   realtime_min_instances = var.realtime_min_instances
   pusher_webhook_urls    = var.pusher_webhook_urls
 }

@@ -30,16 +30,49 @@ variable "alert_email" {
   description = "Where SLO burn-rate alerts are sent."
 }
 
+# The defaults carry the paper's 1,000 virtual users of its mixed load; ten-thousand-users.tfvars
+# carries ten times that. The arithmetic: docs/deploy.md, "Sizing".
+
 variable "database_tier" {
   type        = string
-  description = "Cloud SQL tier (paper: 2 vCPU, 16 GiB)."
-  default     = "db-custom-2-16384"
+  description = "Cloud SQL tier (the paper ran 2 vCPU, 16 GiB)."
+  default     = "db-custom-4-16384"
+}
+
+variable "database_max_connections" {
+  type        = number
+  description = "PostgreSQL max_connections: (api vCPUs + worker instances) x db_pool_max, plus headroom."
+  default     = 200
+}
+
+variable "api_cpu" {
+  type        = number
+  description = "vCPUs per API instance (one granian worker each)."
+  default     = 1
+}
+
+variable "api_concurrency" {
+  type        = number
+  description = "Requests in flight per API vCPU."
+  default     = 16
 }
 
 variable "api_max_instances" {
   type        = number
   description = "API instance ceiling (the paper's quota: 10 of 1 vCPU)."
   default     = 10
+}
+
+variable "worker_max_instances" {
+  type        = number
+  description = "Worker instance ceiling."
+  default     = 4
+}
+
+variable "db_pool_max" {
+  type        = number
+  description = "Database connections per process."
+  default     = 8
 }
 
 variable "realtime_min_instances" {

@@ -25,8 +25,8 @@ variable "private_services_connection" {
 
 variable "tier" {
   type        = string
-  description = "Machine tier; the paper's production size was 2 vCPU / 16 GiB."
-  default     = "db-custom-2-16384"
+  description = "Machine tier: 4 vCPU carry 1,000 of the paper's virtual users at ~30-45 % (docs/deploy.md, Sizing); the paper ran 2 vCPU / 16 GiB."
+  default     = "db-custom-4-16384"
 }
 
 variable "high_availability" {
@@ -37,6 +37,6 @@ variable "high_availability" {
 
 variable "max_connections" {
   type        = number
-  description = "PostgreSQL max_connections: (api + worker instances) x pool size, plus headroom."
-  default     = 400
+  description = "PostgreSQL max_connections: (api vCPUs + worker instances) x pool size, plus headroom (docs/deploy.md, Sizing)."
+  default     = 200
 }

@@ -38,18 +38,24 @@ locals {
   }
 
   services = {
+    # Sizes follow the scaling model in docs/deploy.md ("Sizing"): one granian process per vCPU,
+    # and no more requests in flight than a vCPU clears well within the SLO.
     api = {
-      args        = ["api"]
+      args        = ["api", "--workers", tostring(var.api_cpu)]
+      cpu         = tostring(var.api_cpu)
+      memory      = "${var.api_cpu}Gi"
       ingress     = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
       min         = var.api_min_instances
       max         = var.api_max_instances
-      concurrency = 80
+      concurrency = var.api_concurrency * var.api_cpu
       timeout     = "30s"
       affinity    = false
       secrets     = ["VALORIZE_DATABASE_URL", "VALORIZE_REDIS_URL", "VALORIZE_PUSHER_SECRET"]
     }
     worker = {
       args        = ["worker"]
+      cpu         = "1"
+      memory      = "1Gi"
       ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
       min         = 0
       max         = var.worker_max_instances
@@ -60,6 +66,8 @@ locals {
     }
     realtime = {
       args        = ["realtime"]
+      cpu         = "1"
+      memory      = "1Gi"
       ingress     = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
       min         = var.realtime_min_instances
       max         = var.realtime_max_instances
@@ -116,8 +124,8 @@ resource "google_cloud_run_v2_service" "service" {
 
       resources {
         limits = {
-          cpu    = "1"
-          memory = "1Gi"
+          cpu    = each.value.cpu
+          memory = each.value.memory
         }
         cpu_idle = each.key != "realtime"
       }

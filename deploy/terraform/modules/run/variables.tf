@@ -52,8 +52,20 @@ variable "pusher_key" {
 
 variable "db_pool_max" {
   type        = number
-  description = "Connections per instance."
-  default     = 10
+  description = "Connections per process (api: per granian worker); half the API's concurrency per vCPU (docs/deploy.md, Sizing)."
+  default     = 8
+}
+
+variable "api_cpu" {
+  type        = number
+  description = "vCPUs per API instance; it runs one granian worker per vCPU (docs/deploy.md, Sizing)."
+  default     = 1
+}
+
+variable "api_concurrency" {
+  type        = number
+  description = "Requests in flight per API vCPU: a full instance queues at most this x ~4 ms of mixed work (docs/deploy.md, Sizing)."
+  default     = 16
 }
 
 variable "api_min_instances" {
@@ -64,14 +76,14 @@ variable "api_min_instances" {
 
 variable "api_max_instances" {
   type        = number
-  description = "API ceiling; the paper's quota was 10."
+  description = "API ceiling: 1,000 of the paper's virtual users need ~7 vCPUs at 60 % (docs/deploy.md, Sizing); the paper's quota was 10."
   default     = 10
 }
 
 variable "worker_max_instances" {
   type        = number
-  description = "Worker ceiling."
-  default     = 10
+  description = "Worker ceiling: a write's follow-up task costs ~1.1 ms of worker CPU (docs/deploy.md, Sizing)."
+  default     = 4
 }
 
 variable "realtime_min_instances" {

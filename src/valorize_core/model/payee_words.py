@@ -244,7 +244,10 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     query, and the query's *known* distinctive words found in the example (a word never seen in
     any labeled row, such as a new bank prefix, neither helps nor hurts). The query's last word
     may be truncated; when it is a cut-off of an example's word, the example's words after that
-    one count half (the line was cut there).
+    one count half (the line was cut there). A word of the query counts as found only when the
+    example holds the same word, a typo of it or (the last word) a word it is a cut-off of; one
+    that merely shares some letters with a word of the example (``dropolem`` and ``dropo``) weighs
+    what that word weighs and is not found — it is listed in :attr:`Match.unaccounted`.
     """
     query, example = tuple(dict.fromkeys(query)), tuple(dict.fromkeys(example))
     if not query or not example:
@@ -266,8 +269,12 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
         else:
             continue  # never seen anywhere: neither helps nor hurts
         query_mass += weight
-        if weight >= KEY_WEIGHT and best < SAME_WORD:
-            unaccounted.append(q)
+        if best < SAME_WORD and not (i == last and partner.startswith(q) and len(q) >= 3):
+            # a word sharing only some letters with the example's is another word: it is not
+            # accounted for and covers nothing (``DROPOLEM RIGA`` is not ``RIGA DROPO``)
+            if weight >= KEY_WEIGHT:
+                unaccounted.append(q)
+            continue
         if best > 0:
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:

@@ -152,6 +152,7 @@ def test_one_observation_is_counted_once_not_again_by_its_own_neighbour_rows(wor
     # the memory's 1 of 1 (with one pseudo-observation against: 0.75); the labeled row the
     # neighbours find is that same observation and adds nothing
     assert (one.category_id, one.confidence) == (world.food, Decimal("0.750"))
+    assert "1 of them the memory's own" in one.explanation
     add(world, "PADARIA REAL", world.food)  # a second, independent observation
     (two,) = run(world.vz.suggest_categories(SuggestionQuery(world.tenant, add(world, "PADARIA REAL").id, 1)))
     assert two.confidence == Decimal("0.833")  # 2 of 2

@@ -307,7 +307,9 @@ class Categorizer:
             others = [s for s, _, own in c.examples if not own]
             c.independent = max(others) * sum(others) / (weight_near + _PRIOR) if others else 0.0
             shown = ", ".join(f"{t!r} ({s:.2f})" for s, t, _ in c.examples[:3])
-            c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
+            counted = len(c.examples) - len(others)
+            same = f" ({counted} of them the memory's own)" if counted else ""
+            c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows{same}: {shown}"
         labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
         for category_id, w in labeled.items():  # the weakest evidence: how common the category is
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())

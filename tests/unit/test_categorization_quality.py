@@ -142,3 +142,39 @@ def test_an_import_reads_the_word_statistics_once_per_new_word_not_per_row(
     )
     run(world.vz.import_statement(StatementUpload(world.tenant, world.checking, "s.csv", ParsedStatement(rows, ()))))
     assert 1 <= len(asked) <= 3  # 40 rows, the same words: read once, not twice per row
+
+
+def test_one_observation_is_counted_once_not_again_by_its_own_neighbour_rows(world: World) -> None:
+    for i, category in enumerate(many_categories(world, 4)):  # a tenant with a few other payees
+        add(world, f"LOJA NUMERO {'ABCD'[i]}", category)
+    add(world, "PADARIA REAL", world.food)
+    (one,) = run(world.vz.suggest_categories(SuggestionQuery(world.tenant, add(world, "PADARIA REAL").id, 1)))
+    # the memory's 1 of 1 (with one pseudo-observation against: 0.75); the labeled row the
+    # neighbours find is that same observation and adds nothing
+    assert (one.category_id, one.confidence) == (world.food, Decimal("0.750"))
+    assert "1 of them the memory's own" in one.explanation
+    add(world, "PADARIA REAL", world.food)  # a second, independent observation
+    (two,) = run(world.vz.suggest_categories(SuggestionQuery(world.tenant, add(world, "PADARIA REAL").id, 1)))
+    assert two.confidence == Decimal("0.833")  # 2 of 2
+
+
+def test_rows_of_another_key_that_agree_reinforce_the_memory(world: World) -> None:
+    for i, category in enumerate(many_categories(world, 4)):
+        add(world, f"LOJA NUMERO {'ABCD'[i]}", category)
+    add(world, "PADARIA REAL", world.food)
+    add(world, "PADARIA REAL CENTRO", world.food)  # another key, near: independent evidence
+    (best,) = run(world.vz.suggest_categories(SuggestionQuery(world.tenant, add(world, "PADARIA REAL").id, 1)))
+    assert best.category_id == world.food
+    assert Decimal("0.75") < best.confidence < Decimal("0.9")
+
+
+def test_a_new_payee_sharing_one_word_with_a_known_one_is_not_taken_for_it(world: World) -> None:
+    categories = many_categories(world, 5)
+    for i, payee in enumerate(["RIGA DROPO", "KAVA MELTON", "SORBA LUNIK", "TEPLO VARNA", "GROMA PESKI"]):
+        for prefix in ("POS PURCHASE", "DEBIT CARD", "ACH DEBIT"):
+            add(world, f"{prefix} {payee}", categories[i])
+    # a different payee whose name shares one word, and some letters of another, with RIGA DROPO
+    tx = add(world, "POS PURCHASE DROPOLEM RIGA")
+    assert tx.category_id is None, tx.categorization.explanation
+    # a typo of the known payee still finds it
+    assert add(world, "DEBIT CARD RIGA DROPP").category_id == categories[0]

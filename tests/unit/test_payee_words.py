@@ -111,3 +111,16 @@ def test_a_line_cut_at_any_point_matches_its_payee_or_names_no_payee(payee: int,
     best = max(scores, key=lambda p: scores[p])
     if scores[best] > 0:  # else too little of the payee is left to recognize: the categorizer abstains
         assert dict(PAYEES)[best] == category, (full[:cut], scores)
+
+
+def test_a_match_accounts_for_the_line_s_distinctive_words_not_just_one_shared() -> None:
+    stats = history(["POS PURCHASE", "DEBIT CARD", "ACH DEBIT"], ["CHICAGO", "BOSTON"])
+    typo = match(words("ACH DEBIT EDISON POWRE"), words("POS PURCHASE EDISON POWER"), stats)
+    cut = match(words("DEBIT CARD VERIZON WIRE"), words("POS PURCHASE VERIZON WIRELESS"), stats)
+    assert typo.accounted
+    assert cut.accounted
+    # "powerline" shares letters with "power" (trigrams), but is another word: another payee
+    other = match(words("POS PURCHASE EDISON POWERLINE"), words("POS PURCHASE EDISON POWER"), stats)
+    assert other.score > 0
+    assert not other.accounted
+    assert other.unaccounted == ("powerline",)

@@ -25,6 +25,7 @@ __all__ = [
     "ALL",
     "KEY_WEIGHT",
     "MAX_WORDS",
+    "SAME_WORD",
     "Match",
     "WordCounts",
     "WordStats",
@@ -46,6 +47,9 @@ KEY_WEIGHT = 0.3
 _MAX_WORD = 40
 _PRIOR = 0.5
 _CUT_OFF = 0.5
+SAME_WORD = 0.7
+"""Two words at least this alike are one word (a typo or a cut-off of it); below, a different word
+that shares some letters."""
 
 WordCounts = Mapping[UUID, float]
 """How much weight of labeled rows carried a word, by category."""
@@ -152,7 +156,7 @@ def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) ->
             s = word_similarity(word, other, truncated=i == len(line) - 1)
             if s > best:
                 best, partner = s, other
-        out.append(partner if best >= 0.7 else word)
+        out.append(partner if best >= SAME_WORD else word)
     return tuple(out)
 
 
@@ -214,10 +218,19 @@ def word_similarity(a: str, b: str, *, truncated: bool = False) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """How well a labeled line matches a new one: ``score`` in [0, 1] and the words that met."""
+    """How well a labeled line matches a new one: ``score`` in [0, 1], the words that met, and the
+    query's distinctive words the example does not account for (no word of it is the same word,
+    a typo or a cut-off of it)."""
 
     score: float
     pairs: tuple[tuple[str, str], ...]
+    unaccounted: tuple[str, ...] = ()
+
+    @property
+    def accounted(self) -> bool:
+        """Whether every distinctive word of the query is one of the example's: a line sharing one
+        word with a known payee (``DROPOLEM RIGA`` and ``RIGA DROPO``) is another payee."""
+        return self.score > 0 and not self.unaccounted
 
 
 def _mass(line_words: Iterable[str], stats: WordStats) -> float:
@@ -231,13 +244,17 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     query, and the query's *known* distinctive words found in the example (a word never seen in
     any labeled row, such as a new bank prefix, neither helps nor hurts). The query's last word
     may be truncated; when it is a cut-off of an example's word, the example's words after that
-    one count half (the line was cut there).
+    one count half (the line was cut there). A word of the query counts as found only when the
+    example holds the same word, a typo of it or (the last word) a word it is a cut-off of; one
+    that merely shares some letters with a word of the example (``dropolem`` and ``dropo``) weighs
+    what that word weighs and is not found — it is listed in :attr:`Match.unaccounted`.
     """
     query, example = tuple(dict.fromkeys(query)), tuple(dict.fromkeys(example))
     if not query or not example:
         return Match(0.0, ())
     found: dict[str, tuple[float, str]] = {}
     query_mass = covered_query = 0.0
+    unaccounted: list[str] = []
     last = len(query) - 1
     for i, q in enumerate(query):
         best, partner = 0.0, ""
@@ -252,6 +269,12 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
         else:
             continue  # never seen anywhere: neither helps nor hurts
         query_mass += weight
+        if best < SAME_WORD and not (i == last and partner.startswith(q) and len(q) >= 3):
+            # a word sharing only some letters with the example's is another word: it is not
+            # accounted for and covers nothing (``DROPOLEM RIGA`` is not ``RIGA DROPO``)
+            if weight >= KEY_WEIGHT:
+                unaccounted.append(q)
+            continue
         if best > 0:
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:
@@ -267,4 +290,4 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
         return Match(0.0, ())
     covered_example = sum(s * stats.weight(e) for e, (s, _) in found.items())
     score = min(1.0, covered_example / example_mass) * min(1.0, covered_query / query_mass)
-    return Match(score, tuple((q, e) for e, (_, q) in found.items()))
+    return Match(score, tuple((q, e) for e, (_, q) in found.items()), tuple(unaccounted))

@@ -119,22 +119,25 @@ class _Candidate:
     memory: float = 0.0
     memory_why: str = ""
     neighbours: float = 0.0
+    independent: float = 0.0
     neighbours_why: str = ""
-    examples: list[tuple[float, str]] = field(default_factory=list)
+    examples: list[tuple[float, str, bool]] = field(default_factory=list)
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
     prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
-        """Agreeing sources reinforce each other, half as much as independent ones would (both
-        stand on the same observations); the category's share of the line's
-        distinctive words (at about this amount, when the payee's amounts are known) scales it
+        """Evidence counts once: the payee memory and the neighbour vote are not added when they
+        stand on the same rows (the labeled rows of the memory's own key are the observations the
+        memory counted); only neighbours of *other* payee keys (``independent``) reinforce the
+        memory, half as much as an exact observation would (they match imperfectly). The category's
+        share of the line's distinctive words (at about this amount, when the payee's amounts are known) scales it
         (a payee seen under two categories is not sure of either); the evidence of the line's
         words is capped when it has no distinctive word (``payee`` below 1) — a recurring
         amount is not: it names the category without the payee."""
-        high, low = max(self.memory, self.neighbours), min(self.memory, self.neighbours)
-        text = (high + (1 - high) * low / 2) * payee
+        high = max(self.memory, self.neighbours)
+        text = (high + (1 - high) * self.independent / 2 if self.memory else high) * payee
         top, other = max(text, self.recurring), min(text, self.recurring)
         return max((top + (1 - top) * other / 2) * self.share**2, self.prior * _PRIOR_SCALE)
 
@@ -288,22 +291,25 @@ class Categorizer:
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
         shares = category_shares(resolved, stats)
         candidates: dict[UUID, _Candidate] = {}
-        scored = sorted(
-            ((match(line, example_words[n.item_id], stats).score, n) for n in neighbours),
-            key=lambda sn: -sn[0],
-        )
+        matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
+        scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
         best_match = scored[0][0] if scored else 0.0
         near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
         weight_near = sum(s for s, _ in near)
-        for s, n in near:
-            c = candidates.setdefault(n.category_id, _Candidate(n.category_id))
-            c.examples.append((s, n.text))
-        for c in candidates.values():
-            agree = sum(s for s, _ in c.examples)
-            c.neighbours = max(s for s, _ in c.examples) * agree / (weight_near + _PRIOR)
-            shown = ", ".join(f"{t!r} ({s:.2f})" for s, t in c.examples[:3])
-            c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows: {shown}"
-        await self._memory(uow, line, stats, scored, candidates, known)
+        tolerant = [(s, n) for s, n in scored if matches[n.item_id].accounted]
+        remembered = await self._memory(uow, line, stats, tolerant, candidates, known)
+        for s, n in near:  # a row of the memory's own key is one of the observations it counted
+            own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
+            candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
+        for c in (c for c in candidates.values() if c.examples):
+            agree = sum(s for s, _, _ in c.examples)
+            c.neighbours = max(s for s, _, _ in c.examples) * agree / (weight_near + _PRIOR)
+            others = [s for s, _, own in c.examples if not own]
+            c.independent = max(others) * sum(others) / (weight_near + _PRIOR) if others else 0.0
+            shown = ", ".join(f"{t!r} ({s:.2f})" for s, t, _ in c.examples[:3])
+            counted = len(c.examples) - len(others)
+            same = f" ({counted} of them the memory's own)" if counted else ""
+            c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows{same}: {shown}"
         labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
         for category_id, w in labeled.items():  # the weakest evidence: how common the category is
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
@@ -332,9 +338,10 @@ class Categorizer:
         scored: Sequence[tuple[float, Neighbour]],
         candidates: dict[UUID, _Candidate],
         known: set[UUID] | None,
-    ) -> None:
+    ) -> str | None:
         """The payee memory: the line's own learned key, or (tolerant of typos and truncation)
-        the key of the labeled row that matches it best."""
+        the key of the labeled row that matches it best among those accounting for every
+        distinctive word of the line (``scored``). Returns the key remembered, if any."""
         key = learned_key(line, stats)
         entry = await uow.payees.get(key) if key else None
         scale = 1.0
@@ -343,17 +350,18 @@ class Categorizer:
             if other and other != key:
                 entry, scale = await uow.payees.get(other), scored[0][0]
         if entry is None:
-            return
+            return None
         if known is not None:
             entry = entry.forget_unknown(known)
         picked = entry.suggestion()
         if picked is None:
-            return
+            return entry.payee_key
         category_id, agreeing, total = picked
         c = candidates.setdefault(category_id, _Candidate(category_id))
         c.memory = scale * (agreeing + _PRIOR) / (total + 2 * _PRIOR)
         matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
         c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
+        return entry.payee_key
 
     @staticmethod
     def _amounts(

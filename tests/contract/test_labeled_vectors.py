@@ -59,7 +59,7 @@ class TestDistinctVectors(PortsContract):
         ports = pg_backend.ports
         t = self.new_tenant(ports)
         category = self.new_id()
-        vectors = [_unit(i) for i in range(20, 40)]
+        vectors = [_unit(i) for i in range(20, 60)]
 
         async def add(order: list[list[float]]) -> None:
             async with ports.uow(t) as uow:
@@ -68,13 +68,19 @@ class TestDistinctVectors(PortsContract):
                 await asyncio.sleep(0.05)  # the other unit inserts its rows meanwhile
                 await uow.commit()
 
+        async def hold() -> None:
+            async with ports.uow(t) as uow:
+                await uow.examples.nearest(vectors[0], 1)
+                await asyncio.sleep(0.2)
+
         async def both() -> None:
+            await asyncio.gather(hold(), hold())  # two open connections: the units below start together
             await asyncio.gather(add(vectors), add(vectors[::-1]))
 
         run(both())
         rows = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_vectors", ()))
         examples = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_examples", ()))
-        assert (rows[0]["n"], examples[0]["n"]) == (20, 40)
+        assert (rows[0]["n"], examples[0]["n"]) == (40, 80)
 
 
 class TestExactSearchPlan(PortsContract):

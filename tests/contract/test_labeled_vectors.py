@@ -12,7 +12,7 @@ from pg_support import tenant_rows
 from pgvector import Vector
 
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
-from valorize_adapters.postgres.vector_index import _EXACT, _EXACT_ORDER
+from valorize_adapters.postgres.vector_index import _EXACT, _EXACT_MANY, _EXACT_ORDER
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
 
@@ -99,3 +99,18 @@ class TestExactSearchPlan(PortsContract):
         text = json.dumps(run(plan()))
         assert "CTE Scan" not in text
         assert "hnsw" not in text
+
+    def test_the_batch_search_parses_each_query_vector_once(self, pg_backend: PostgresBackend) -> None:
+        """Not once per row compared: the per-row expression takes the parsed vector."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        self.write(ports, t, lambda uow: uow.examples.upsert(self.new_id(), _unit(0), self.new_id(), "x"))
+
+        async def plan() -> Any:
+            async with ports.uow(t) as uow:
+                params = {"d": 256, "t": t, "k": 5, "qs": [Vector(_unit(i)).to_text() for i in range(3)]}
+                return await uow.session.fetch("EXPLAIN (VERBOSE, FORMAT JSON) " + _EXACT_MANY, params)  # type: ignore[attr-defined]
+
+        text = json.dumps(run(plan()))
+        assert "(labeled_examples.embedding <=> queries.v)" in text
+        assert "queries.v)::vector" not in text

@@ -216,12 +216,7 @@ class PgExamples:
     async def _exact_many(self, queries: Sequence[Vector], k: int) -> list[list[Neighbour]]:
         """:meth:`_exact` of many queries in one statement (each ranked as :meth:`_exact` ranks)."""
         rs = await self._s.fetch(
-            "SELECT queries.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
-            " FROM unnest(%(qs)s::text[]) WITH ORDINALITY AS queries(v, n)"
-            " CROSS JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> queries.v::vector AS distance"
-            " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s" + _EXACT_ORDER + ") m"
-            " ORDER BY queries.n, m.distance, m.item_id",
-            {"d": self.dimensions, "t": self._t, "k": k, "qs": [q.to_text() for q in queries]},
+            _EXACT_MANY, {"d": self.dimensions, "t": self._t, "k": k, "qs": [q.to_text() for q in queries]}
         )
         found: list[list[Neighbour]] = [[] for _ in queries]
         for r in rs:
@@ -242,6 +237,16 @@ _EXACT = (
     " embedding <=> %(q)s AS distance FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s) mine"
 )
 _EXACT_ORDER = " ORDER BY distance, item_id LIMIT %(k)s"
+# :data:`_EXACT` for many query vectors (``%(qs)s``, as text) in one statement. The array is cast
+# as a whole, so each query vector is parsed once: cast in the LATERAL (``queries.v::vector``), it
+# was parsed again for every row it was compared with (17x slower for 200 queries, EXPLAIN ANALYZE).
+_EXACT_MANY = (
+    "SELECT queries.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
+    " FROM unnest(%(qs)s::text[]::vector[]) WITH ORDINALITY AS queries(v, n)"
+    " CROSS JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> queries.v AS distance"
+    " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s" + _EXACT_ORDER + ") m"
+    " ORDER BY queries.n, m.distance, m.item_id"
+)
 _BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
 
 

@@ -12,6 +12,7 @@
 ALTER TABLE labeled_examples
     ADD COLUMN digest bytea GENERATED ALWAYS AS (sha256(vector_send(embedding))) STORED;
 CREATE INDEX labeled_examples_digest ON labeled_examples (tenant_id, dims, digest);
+DROP INDEX labeled_examples_tenant;  -- the digest index's prefix serves its scans
 
 CREATE TABLE labeled_vectors (
     tenant_id   uuid NOT NULL,

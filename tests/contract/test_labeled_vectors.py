@@ -11,7 +11,8 @@ from typing import Any
 from pg_support import tenant_rows
 from pgvector import Vector
 
-from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
+from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory, VectorSettings
 from valorize_adapters.postgres.vector_index import _EXACT, _EXACT_MANY, _EXACT_ORDER
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
@@ -81,6 +82,30 @@ class TestDistinctVectors(PortsContract):
         rows = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_vectors", ()))
         examples = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_examples", ()))
         assert (rows[0]["n"], examples[0]["n"]) == (40, 80)
+
+
+class TestOtherDimensions(PortsContract):
+    def test_a_backend_with_a_smaller_embedder_opens_and_searches_its_graph(self, database_url: str) -> None:
+        """Its HNSW index is created by the schema's owner, not by the pool's ``valorize_app``."""
+
+        backend = run(PostgresBackend.open(database_url, embedder=HashingEmbedder(64), max_size=2))
+        try:
+            t = self.new_tenant(backend.ports)
+            forced = PostgresUnitOfWorkFactory(backend.pool, VectorSettings(64, exact_limit=0))
+
+            async def go() -> list[str]:
+                async with forced(t) as uow:
+                    rows = [(self.new_id(), [1.0 if d == i else 0.0 for d in range(64)], self.new_id(), f"p{i}")
+                            for i in range(3)]  # fmt: skip
+                    await uow.examples.upsert_many(rows)
+                    await uow.commit()
+                async with forced(t) as uow:
+                    return [n.text for n in await uow.examples.nearest([1.0, 0.5] + [0.0] * 62, 2)]
+
+            found = run(go())
+        finally:
+            run(backend.close())
+        assert found == ["p0", "p1"]
 
 
 class TestExactSearchPlan(PortsContract):

@@ -22,7 +22,6 @@ from uuid import UUID
 
 import psycopg
 from pgvector import Vector
-from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.postgres.session import Session
 from valorize_core.model.errors import ValidationError
@@ -40,16 +39,19 @@ class VectorSettings:
     iterative_scan: bool | None = None  # detected on first use
 
 
-async def ensure_vector_index(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], dimensions: int) -> None:
-    """Create the HNSW expression index for a dimension if it is missing (256 ships with the schema)."""
+async def ensure_vector_index(conninfo: str, dimensions: int) -> None:
+    """Create the HNSW expression index for a dimension if it is missing (256 ships with the schema).
+
+    On a connection of its own, as the role ``conninfo`` logs in as (the schema's owner, as for
+    migrations): the pool's connections act as ``valorize_app``, which may not create indexes.
+    """
     name = f"labeled_vectors_hnsw_{dimensions}"
     statement = psycopg.sql.SQL(
         "CREATE INDEX IF NOT EXISTS {} ON labeled_vectors USING hnsw "
         "((embedding::vector({})) vector_cosine_ops) WHERE dims = {}"
     ).format(psycopg.sql.Identifier(name), psycopg.sql.Literal(dimensions), psycopg.sql.Literal(dimensions))
-    async with pool.connection() as conn:
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute(statement)
-        await conn.commit()
 
 
 class PgExamples:

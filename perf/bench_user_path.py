@@ -16,6 +16,11 @@ Everything goes through the public use cases, as the API calls them:
   imported rows, one query each; then ``suggest_categories_many``
   (``POST /api/transactions/suggestions``) for the same rows, 200 per query. Rows per second.
 
+Each measure is timed three ways in one run: wall clock, the CPU of this process (the use cases
+and the adapter) and, on PostgreSQL, the CPU of the server's processes (its backends) — on a
+shared machine the wall clock swings with the load, the CPU seconds much less; ``rows per CPU
+second`` counts both processes' CPU.
+
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a
 Markdown table and ``perf/results/user_path.json``.
@@ -26,10 +31,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,24 +108,74 @@ async def tenant(vz: Valorize) -> tuple[UUID, UUID, dict[str, UUID]]:
     return t, account, categories
 
 
-async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
+def _ticks(pid: int) -> int:
+    """CPU clock ticks of process ``pid`` and of its children it has waited for (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0
+    return sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+
+
+def _server_cpu(postmaster: int | None) -> float:
+    """CPU seconds of the PostgreSQL server: the postmaster and every process it started
+    (backends that exited are in the postmaster's children times)."""
+    if postmaster is None:
+        return 0.0
+    ticks = _ticks(postmaster)
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == postmaster:
+                ticks += _ticks(int(entry.name))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall clock, this process's CPU and the server's CPU of each measured phase."""
+
+    def __init__(self, postmaster: int | None) -> None:
+        self.postmaster = postmaster
+        self.phases: dict[str, dict[str, float]] = {}
+
+    @asynccontextmanager
+    async def phase(self, key: str, count: int) -> AsyncIterator[None]:
+        wall, app, db = time.perf_counter(), time.process_time(), _server_cpu(self.postmaster)
+        yield
+        wall = time.perf_counter() - wall
+        app = time.process_time() - app
+        db = _server_cpu(self.postmaster) - db
+        self.phases[key] = {
+            "per_s": count / wall,
+            "app_cpu_ms_per_row": 1000 * app / count,
+            "db_cpu_ms_per_row": 1000 * db / count,
+            "per_cpu_s": count / max(app + db, 1e-9),
+        }
+
+
+async def measure(vz: Valorize, args: argparse.Namespace, postmaster: int | None = None) -> dict[str, Any]:
+    meter = Meter(postmaster)
     rng = random.Random(23)
     t, account, categories = await tenant(vz)
     start = date(2026, 1, 1)
     learned = rows(rng, args.learn)
-    began = time.perf_counter()
-    for i, (text, category) in enumerate(learned):
-        await vz.create_transaction(
-            NewTransaction(
-                t,
-                account,
-                start + timedelta(days=i % 200),
-                text,
-                f"-{rng.randint(100, 9999) / 100:.2f}",
-                category_id=categories[category],
+    async with meter.phase("learn_create_per_s", len(learned)):
+        for i, (text, category) in enumerate(learned):
+            await vz.create_transaction(
+                NewTransaction(
+                    t,
+                    account,
+                    start + timedelta(days=i % 200),
+                    text,
+                    f"-{rng.randint(100, 9999) / 100:.2f}",
+                    category_id=categories[category],
+                )
             )
-        )
-    created = len(learned) / (time.perf_counter() - began)
     # Corrections: uncategorized rows (recorded first, not timed) get their category.
     wrong = rows(rng, args.corrections)
     pending = []
@@ -129,15 +187,13 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
         )
         pending.append((tx.id, categories[category]))
     half = len(pending) // 2
-    began = time.perf_counter()
-    for tx_id, category_id in pending[:half]:
-        await vz.correct_category(CategoryCorrection(t, tx_id, category_id))
-    corrected = half / (time.perf_counter() - began)
+    async with meter.phase("learn_correct_per_s", half):
+        for tx_id, category_id in pending[:half]:
+            await vz.correct_category(CategoryCorrection(t, tx_id, category_id))
     batched = pending[half:]
-    began = time.perf_counter()
-    for start_at in range(0, len(batched), 250):
-        await vz.correct_categories(CategoryCorrections(t, tuple(batched[start_at : start_at + 250])))
-    corrected_batch = len(batched) / (time.perf_counter() - began)
+    async with meter.phase("learn_correct_batch_per_s", len(batched)):
+        for start_at in range(0, len(batched), 250):
+            await vz.correct_categories(CategoryCorrections(t, tuple(batched[start_at : start_at + 250])))
     statement = [
         StatementRow(
             line=i + 2,
@@ -147,9 +203,9 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
         )
         for i, (text, _) in enumerate(rows(rng, args.rows))
     ]
-    began = time.perf_counter()
-    record = await vz.import_statement(StatementUpload(t, account, "bench.csv", ParsedStatement(tuple(statement), ())))
-    imported = args.rows / (time.perf_counter() - began)
+    async with meter.phase("import_rows_per_s", args.rows):
+        upload = StatementUpload(t, account, "bench.csv", ParsedStatement(tuple(statement), ()))
+        record = await vz.import_statement(upload)
     assert record.imported == args.rows, record
     ids: list[UUID] = []
     cursor = None
@@ -160,35 +216,36 @@ async def measure(vz: Valorize, args: argparse.Namespace) -> dict[str, float]:
         if not cursor:
             break
     ids = ids[: args.suggest]
-    began = time.perf_counter()
-    for tx_id in ids:
-        await vz.suggest_categories(SuggestionQuery(t, tx_id))
-    suggested = len(ids) / (time.perf_counter() - began)
-    began = time.perf_counter()
-    for start_at in range(0, len(ids), 200):
-        await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids[start_at : start_at + 200])))
-    suggested_batch = len(ids) / (time.perf_counter() - began)
-    return {
-        "learn_create_per_s": created,
-        "learn_correct_per_s": corrected,
-        "learn_correct_batch_per_s": corrected_batch,
-        "import_rows_per_s": imported,
-        "suggest_rows_per_s": suggested,
-        "suggest_batch_rows_per_s": suggested_batch,
-    }
+    async with meter.phase("suggest_rows_per_s", len(ids)):
+        for tx_id in ids:
+            await vz.suggest_categories(SuggestionQuery(t, tx_id))
+    async with meter.phase("suggest_batch_rows_per_s", len(ids)):
+        for start_at in range(0, len(ids), 200):
+            await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids[start_at : start_at + 200])))
+    return {key: values["per_s"] for key, values in meter.phases.items()} | {"cpu": meter.phases}
+
+
+def _postmaster(data_dir: str) -> int | None:
+    try:
+        with open(os.path.join(data_dir, "postmaster.pid")) as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        return None
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"learn": args.learn, "corrections": args.corrections, "rows": args.rows}
+    results: dict[str, Any] = {"learn": args.learn, "corrections": args.corrections, "rows": args.rows,
+                               "load_average": os.getloadavg()}  # fmt: skip
     if args.backend in ("memory", "both"):
         results["memory"] = await measure(InMemoryBackend().app, args)
     if args.backend in ("postgres", "both"):
-        server = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-bench-"), delete_on_stop=True)
+        data_dir = tempfile.mkdtemp(prefix="vz-bench-")
+        server = EmbeddedPostgres(data_dir, delete_on_stop=True)
         url = server.start()
         try:
             backend = await PostgresBackend.open(url, max_size=4)
             try:
-                results["postgres"] = await measure(backend.app, args)
+                results["postgres"] = await measure(backend.app, args, _postmaster(data_dir))
             finally:
                 await backend.close()
         finally:
@@ -197,12 +254,21 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
-    lines = ["| measure | memory | postgres |", "|---|---|---|"]
+    """Wall-clock rates, then (each backend) CPU milliseconds per row of this process and of the
+    database server, and rows per CPU second of both."""
+    head = "| measure | memory /s | postgres /s"
+    head += " | memory CPU ms/row | postgres CPU ms/row app + db | postgres rows/CPU s |"
+    lines = [head, "|---|---|---|---|---|---|"]
     keys = ("learn_create_per_s", "learn_correct_per_s", "learn_correct_batch_per_s", "import_rows_per_s",
             "suggest_rows_per_s", "suggest_batch_rows_per_s")  # fmt: skip
     for key in keys:
         cells = [f"{r[b][key]:,.0f}" if key in r.get(b, {}) else "—" for b in ("memory", "postgres")]
-        lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
+        mem = r.get("memory", {}).get("cpu", {}).get(key)
+        pg = r.get("postgres", {}).get("cpu", {}).get(key)
+        cells.append(f"{mem['app_cpu_ms_per_row']:.2f}" if mem else "—")
+        cells.append(f"{pg['app_cpu_ms_per_row']:.2f} + {pg['db_cpu_ms_per_row']:.2f}" if pg else "—")
+        cells.append(f"{pg['per_cpu_s']:,.0f}" if pg else "—")
+        lines.append(f"| {key} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

@@ -60,9 +60,9 @@ class PostgresBackend:
             await migrate(url)
         embedder = embedder or HashingEmbedder(dimensions)
         dimensions = embedder.dimensions
-        pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role, wait=pool_timeout)
         if dimensions != 256:
-            await ensure_vector_index(pool, dimensions)
+            await ensure_vector_index(url, dimensions)
+        pool = await open_pool(url, min_size=min_size, max_size=max_size, role=role, wait=pool_timeout)
         patterns = patterns or default_pattern_engine()
         ports = Ports(
             uow=PostgresUnitOfWorkFactory(pool, VectorSettings(dimensions), patterns),

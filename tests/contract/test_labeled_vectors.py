@@ -1,0 +1,141 @@
+"""The neighbour index on PostgreSQL: distinct vectors in the HNSW graph, the exact search's plan."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from pg_support import tenant_rows
+from pgvector import Vector
+
+from valorize_adapters.embedders.hashing import HashingEmbedder
+from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory, VectorSettings
+from valorize_adapters.postgres.vector_index import _EXACT, _EXACT_MANY, _EXACT_ORDER
+from valorize_core.testing.contracts import PortsContract
+from valorize_core.testing.loop import run
+
+
+def _unit(i: int) -> list[float]:
+    return [1.0 if d == i else 0.0 for d in range(256)]
+
+
+class TestDistinctVectors(PortsContract):
+    def test_a_vector_the_tenant_has_indexed_adds_no_graph_entry(self, pg_backend: PostgresBackend) -> None:
+        ports = pg_backend.ports
+        t, other = self.new_tenant(ports), self.new_tenant(ports)
+        category = self.new_id()
+        for round_ in range(2):  # the same three vectors, ten rows each, in two units
+            batch = [(self.new_id(), _unit(i % 3), category, f"payee {i}") for i in range(15)]
+            self.write(ports, t, lambda uow, batch=batch: uow.examples.upsert_many(batch))
+            self.write(ports, t, lambda uow, round_=round_: uow.examples.upsert(self.new_id(), _unit(9), category, "x"))
+        self.write(ports, other, lambda uow: uow.examples.upsert(self.new_id(), _unit(0), category, "theirs"))
+
+        def vectors(tenant: uuid.UUID) -> int:
+            rows = run(tenant_rows(pg_backend, tenant, "SELECT count(*) AS n FROM labeled_vectors", ()))
+            return int(rows[0]["n"])
+
+        assert (vectors(t), vectors(other)) == (4, 1)
+
+    def test_the_approximate_search_ranks_rows_as_the_exact_one(self, pg_backend: PostgresBackend) -> None:
+        """Rows sharing a vector come back one by one, in item order, as the exact search has them."""
+        ports = pg_backend.ports
+        forced = replace(pg_backend.ports.uow.vectors, exact_limit=0)  # type: ignore[attr-defined]
+        hnsw = replace(ports, uow=PostgresUnitOfWorkFactory(pg_backend.pool, forced))
+        t = self.new_tenant(ports)
+        category = self.new_id()
+        rows = [(self.new_id(), _unit(i % 2), category, f"payee {i}") for i in range(9)]
+        self.write(ports, t, lambda uow: uow.examples.upsert_many(rows))
+        query = [0.9 if d == 0 else (0.1 if d == 1 else 0.0) for d in range(256)]
+        exact = self.read(ports, t, lambda uow: uow.examples.nearest(query, 6))
+        approximate = self.read(hnsw, t, lambda uow: uow.examples.nearest(query, 6))
+        assert [n.item_id for n in approximate] == [n.item_id for n in exact]
+        assert [n.item_id for n in exact[:5]] == sorted(item for item, vector, _, _ in rows if vector[0] == 1.0)
+
+    def test_units_adding_the_same_new_vectors_in_opposite_orders_both_commit(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        category = self.new_id()
+        vectors = [_unit(i) for i in range(20, 60)]
+
+        async def add(order: list[list[float]]) -> None:
+            async with ports.uow(t) as uow:
+                await uow.examples.upsert_many([(self.new_id(), v, category, "same") for v in order])
+                await uow.session.begin()  # type: ignore[attr-defined]  # the inserts are on the server
+                await asyncio.sleep(0.05)  # the other unit inserts its rows meanwhile
+                await uow.commit()
+
+        async def hold() -> None:
+            async with ports.uow(t) as uow:
+                await uow.examples.nearest(vectors[0], 1)
+                await asyncio.sleep(0.2)
+
+        async def both() -> None:
+            await asyncio.gather(hold(), hold())  # two open connections: the units below start together
+            await asyncio.gather(add(vectors), add(vectors[::-1]))
+
+        run(both())
+        rows = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_vectors", ()))
+        examples = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_examples", ()))
+        assert (rows[0]["n"], examples[0]["n"]) == (40, 80)
+
+
+class TestOtherDimensions(PortsContract):
+    def test_a_backend_with_a_smaller_embedder_opens_and_searches_its_graph(self, database_url: str) -> None:
+        """Its HNSW index is created by the schema's owner, not by the pool's ``valorize_app``."""
+
+        backend = run(PostgresBackend.open(database_url, embedder=HashingEmbedder(64), max_size=2))
+        try:
+            t = self.new_tenant(backend.ports)
+            forced = PostgresUnitOfWorkFactory(backend.pool, VectorSettings(64, exact_limit=0))
+
+            async def go() -> list[str]:
+                async with forced(t) as uow:
+                    rows = [(self.new_id(), [1.0 if d == i else 0.0 for d in range(64)], self.new_id(), f"p{i}")
+                            for i in range(3)]  # fmt: skip
+                    await uow.examples.upsert_many(rows)
+                    await uow.commit()
+                async with forced(t) as uow:
+                    return [n.text for n in await uow.examples.nearest([1.0, 0.5] + [0.0] * 62, 2)]
+
+            found = run(go())
+        finally:
+            run(backend.close())
+        assert found == ["p0", "p1"]
+
+
+class TestExactSearchPlan(PortsContract):
+    def test_the_exact_search_ranks_rows_as_it_reads_them(self, pg_backend: PostgresBackend) -> None:
+        """No materialized copy of the tenant's rows (it cost ~15x for one query) and no HNSW
+        index (approximate) in the plan."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        self.write(ports, t, lambda uow: uow.examples.upsert(self.new_id(), _unit(0), self.new_id(), "x"))
+
+        async def plan() -> Any:
+            async with ports.uow(t) as uow:
+                params = {"d": 256, "t": t, "k": 5, "q": Vector(_unit(1))}
+                return await uow.session.fetch("EXPLAIN (FORMAT JSON) " + _EXACT + _EXACT_ORDER, params)  # type: ignore[attr-defined]
+
+        text = json.dumps(run(plan()))
+        assert "CTE Scan" not in text
+        assert "hnsw" not in text
+
+    def test_the_batch_search_parses_each_query_vector_once(self, pg_backend: PostgresBackend) -> None:
+        """Not once per row compared: the per-row expression takes the parsed vector."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        self.write(ports, t, lambda uow: uow.examples.upsert(self.new_id(), _unit(0), self.new_id(), "x"))
+
+        async def plan() -> Any:
+            async with ports.uow(t) as uow:
+                params = {"d": 256, "t": t, "k": 5, "qs": [Vector(_unit(i)).to_text() for i in range(3)]}
+                return await uow.session.fetch("EXPLAIN (VERBOSE, FORMAT JSON) " + _EXACT_MANY, params)  # type: ignore[attr-defined]
+
+        text = json.dumps(run(plan()))
+        assert "(labeled_examples.embedding <=> queries.v)" in text
+        assert "queries.v)::vector" not in text

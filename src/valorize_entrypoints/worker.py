@@ -98,7 +98,14 @@ class TaskController(Controller):
 
         with (
             correlated(correlation_id),
-            span(f"task {name}", correlation_id, kind=SpanKind.SERVER, task_id=str(task.id), attempt=attempt),
+            span(
+                f"task {name}",
+                correlation_id,
+                kind=SpanKind.SERVER,
+                carrier=request.headers,
+                task_id=str(task.id),
+                attempt=attempt,
+            ),
         ):
             try:
                 result = await runtime.runner.run(task)

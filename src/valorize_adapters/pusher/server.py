@@ -24,7 +24,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -144,10 +144,14 @@ class RealtimeServer:
         clock: Callable[[], float] = time.monotonic,
         tick: float = 5.0,
         metrics: Callable[[], tuple[bytes, str]] | None = None,
+        traced: Callable[[str, str, str], AbstractContextManager[object]] | None = None,
     ) -> None:
-        """``metrics``, when given, answers ``GET /metrics`` with its body and content type."""
+        """``metrics``, when given, answers ``GET /metrics`` with its body and content type;
+        ``traced``, when given, is entered around the fan-out of each backplane message (event,
+        channel, data): the entrypoints' trace span, which this adapter does not know."""
         self.app = app
         self._metrics = metrics
+        self._traced = traced
         self.backplane = backplane
         self.stats = ServerStats()
         self._queue_size = queue_size
@@ -373,7 +377,11 @@ class RealtimeServer:
                     backoff = 0.05
                     if message.resync:
                         await self._reannounce(message.channel)
-                    self._fan_out(message)
+                    if self._traced is None:
+                        self._fan_out(message)
+                    else:
+                        with self._traced(message.event, message.channel, message.data):
+                            self._fan_out(message)
                     await asyncio.sleep(0)  # let the writers drain between messages of a burst
                 return  # the backplane closed
             except Exception:

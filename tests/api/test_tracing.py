@@ -61,7 +61,8 @@ def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[
     under_request = [s for s in ours if s.parent is not None and s.parent.span_id == request.context.span_id]
     # The use case is the request's child, and the write's statements are the use case's.
     use_case = next(s for s in under_request if s.name == "use case create_transaction")
-    assert use_case.attributes is not None and use_case.context is not None
+    assert use_case.attributes is not None
+    assert use_case.context is not None
     assert use_case.attributes["valorize.command"] == "NewTransaction"
     assert use_case.attributes["valorize.tenant_id"] == api.tenant_id
     assert use_case.attributes["valorize.outcome"] == "ok"
@@ -69,7 +70,8 @@ def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[
     assert "SQL INSERT" in under_use_case, under_use_case
     assert "outbox relay" in under_use_case, under_use_case
     # The request span carries the write's anchor: work started elsewhere for it is its child.
-    assert request.parent is None and request.context.span_id == anchor_span_id(written.headers["x-request-id"])
+    assert request.parent is None
+    assert request.context.span_id == anchor_span_id(written.headers["x-request-id"])
     assert all(t.parent is not None and t.parent.span_id == request.context.span_id for t in tasks)
     task_ids = {t.context.span_id for t in tasks if t.context is not None}
     assert any(s.name.startswith("SQL ") and s.parent is not None and s.parent.span_id in task_ids for s in ours)

@@ -119,7 +119,8 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
         return str(s["resource"]["attributes"]["service.name"])
 
     request = one("POST /api/transactions")
-    assert request["parent_id"] is None and service(request) == "valorize-api"
+    assert request["parent_id"] is None
+    assert service(request) == "valorize-api"
     assert request["attributes"]["http.response.status_code"] == 201
     use_case = one("use case create_transaction")
     assert parent(use_case) is request
@@ -132,9 +133,11 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
 
     deliveries = [s for s in spans if s["name"].startswith("deliver ")]
     runs = [s for s in spans if s["name"].startswith("task ")]
-    assert deliveries and len(runs) == len(deliveries), sorted(s["name"] for s in spans)
+    assert deliveries, sorted(s["name"] for s in spans)
+    assert len(runs) == len(deliveries), sorted(s["name"] for s in spans)
     for delivery in deliveries:
-        assert service(delivery) == "valorize-worker" and parent(delivery) is request  # the dispatcher's
+        assert service(delivery) == "valorize-worker"
+        assert parent(delivery) is request
     for run in runs:
         delivered = parent(run)
         assert delivered["name"] == f"deliver {run['name'].removeprefix('task ')}"
@@ -143,5 +146,6 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
     assert any(s["name"].startswith("SQL ") and s["parent_id"] in run_ids for s in spans)  # the task's statements
 
     fan_out = one("realtime fan-out transaction.created")
-    assert service(fan_out) == "valorize-realtime" and parent(fan_out) is request
+    assert service(fan_out) == "valorize-realtime"
+    assert parent(fan_out) is request
     assert fan_out["attributes"]["channel"] == f"private-tenant.{tenant}"

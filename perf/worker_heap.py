@@ -100,8 +100,9 @@ def main() -> None:
     per_import = grown / imports / 1e3
     print(f"heap growth over {imports} imports after warm-up: {grown / 1e6:+.2f} MB ({per_import:+.0f} kB per import)")
     for stat in diff[: args.top]:
-        frames = [f"{f.filename.rsplit('/src/', 1)[-1]}:{f.lineno}" for f in stat.traceback if "/src/" in f.filename]
-        where = " < ".join(frames[:3]) or str(stat.traceback[0])
+        inner = stat.traceback[-1]  # the allocating line; then the innermost lines of ours that led there
+        ours = [f"{f.filename.rsplit('/src/', 1)[-1]}:{f.lineno}" for f in stat.traceback if "/src/" in f.filename]
+        where = " < ".join([f"{inner.filename.rsplit('/', 1)[-1]}:{inner.lineno}", *reversed(ours[-3:])])
         print(f"{stat.size_diff / 1e3:+10.0f} kB {stat.count_diff:+8d} blocks  {where}")
     print("caches (entries, bound) then → end:")
     for name, (held, bound) in caches_end.items():

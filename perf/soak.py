@@ -14,8 +14,9 @@ Retention runs every ``--retention`` seconds with the published-events horizon a
 soak shows the outbox levelling off within minutes rather than after the 24 h default);
 processed-task ids keep their 48 h minimum and grow, by design, for that long.
 
-Output: ``perf/results/soak[-quick].json`` (every sample) and a table: each role's memory at the
-end of warm-up (the first third) and at the end, and its growth per minute after warm-up; each
+Output: ``perf/results/soak[-quick].json`` (every sample, with the worker's per-process cache
+sizes from its ``/metrics``) and a table: each role's memory at the end of warm-up (the first
+third, or ``--warm-up`` seconds) and at the end, and its growth per minute after warm-up; each
 table's rows then and at the end.
 """
 
@@ -180,9 +181,9 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
         return {"counts": counts, "offered": sent, "samples": samples, "imports": imports}
 
 
-def summary(result: dict[str, Any], roles: list[str]) -> str:
+def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = None) -> str:
     samples = result["samples"]
-    warm = samples[len(samples) // 3]
+    warm = samples[len(samples) // 3] if warm_up is None else next(s for s in samples if s["t"] >= warm_up)
     last = samples[-1]
     minutes = max((last["t"] - warm["t"]) / 60, 1e-9)
     lines = ["| what | after warm-up | end | growth after warm-up |", "|---|---|---|---|"]
@@ -208,6 +209,8 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=2000)
     parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--retention", type=int, default=60, help="seconds between pruning rounds")
+    parser.add_argument("--warm-up", type=float, default=None,
+                        help="seconds of warm-up in the table (default: the first third)")  # fmt: skip
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -242,7 +245,7 @@ def main() -> None:
     result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics")}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
-    print(summary(result, list(procs)))
+    print(summary(result, list(procs), args.warm_up))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def main() -> None:
                 assert answer.status_code == 202, answer.text
                 client.blocking_portal.call(drain)
 
-            tracemalloc.start(12)
+            tracemalloc.start(8)
             warm = max(1, args.imports // 3)
             snapshots = []
             for n in range(args.imports):

@@ -6,9 +6,10 @@ One process: the API app with the worker's routes on PostgreSQL (a database of i
 embedded server), tasks delivered in this process by the local dispatcher exactly as the worker
 role runs them (``InProcessDelivery``: the same ``TaskRunner``). Each import is a CSV of
 ``--rows`` rows with descriptions no other row has (the soak's shape, the worst case for the
-per-process caches). After a third of the imports (warm-up) and at the end, a full collection
-and a snapshot; the table lists what grew most between the two, by the line that allocated it,
-and each per-process cache's entries (``valorize_process_cache_entries``).
+per-process caches; ``--prefill`` fills the payee caches to their bounds first, as ~70,000 rows
+would). Allocations are traced from the end of the first third of the imports (warm-up); then,
+and at the end, a full collection and a snapshot; the table lists what grew most between the
+two, by the line that allocated it, and each per-process cache's entries.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from litestar.testing import TestClient
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_adapters.postgres.task_queue import LocalDispatcher
+from valorize_core.model.payee_words import words
+from valorize_core.model.payees import payee_key
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.delivery import InProcessDelivery
@@ -53,6 +56,7 @@ def main() -> None:
     parser.add_argument("--imports", type=int, default=12)
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--prefill", action="store_true", help="fill the payee caches to their bounds first")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-heap-"), delete_on_stop=True)
@@ -82,11 +86,17 @@ def main() -> None:
                 assert answer.status_code == 202, answer.text
                 client.blocking_portal.call(drain)
 
-            tracemalloc.start(8)
+            if args.prefill:  # the caches' state after 70,000 other descriptions: full
+                for _ in range(70_000):
+                    described = f"{random.choice(PAYEES)} {uuid.uuid4().hex[:8]}"
+                    payee_key(described)
+                    words(described)
             warm = max(1, args.imports // 3)
             snapshots = []
             for n in range(args.imports):
                 one_import()
+                if n + 1 == warm:  # traced from here: what survives from then on is what grew
+                    tracemalloc.start(8)
                 if n + 1 in (warm, args.imports):
                     gc.collect()
                     snapshots.append((tracemalloc.take_snapshot(), PROCESS_CACHES.sizes()))

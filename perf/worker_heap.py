@@ -7,9 +7,10 @@ embedded server), tasks delivered in this process by the local dispatcher exactl
 role runs them (``InProcessDelivery``: the same ``TaskRunner``). Each import is a CSV of
 ``--rows`` rows with descriptions no other row has (the soak's shape, the worst case for the
 per-process caches; ``--prefill`` fills the payee caches to their bounds first, as ~70,000 rows
-would). Allocations are traced from the end of the first third of the imports (warm-up); then,
-and at the end, a full collection and a snapshot; the table lists what grew most between the
-two, by the line that allocated it, and each per-process cache's entries.
+would). After the first third of the imports (warm-up) and at the end, a full collection and a
+snapshot (allocations traced from the start, so what a cache evicts counts as freed); the table
+lists what grew most between the two, by the line that allocated it, and each per-process
+cache's entries.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def main() -> None:
                 assert answer.status_code == 202, answer.text
                 client.blocking_portal.call(drain)
 
+            tracemalloc.start(8)  # from the start: an entry evicted later must count as freed
             if args.prefill:  # the caches' state after 70,000 other descriptions: full
                 for _ in range(70_000):
                     described = f"{random.choice(PAYEES)} {uuid.uuid4().hex[:8]}"
@@ -95,8 +97,6 @@ def main() -> None:
             snapshots = []
             for n in range(args.imports):
                 one_import()
-                if n + 1 == warm:  # traced from here: what survives from then on is what grew
-                    tracemalloc.start(8)
                 if n + 1 in (warm, args.imports):
                     gc.collect()
                     snapshots.append((tracemalloc.take_snapshot(), PROCESS_CACHES.sizes()))

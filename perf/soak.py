@@ -14,8 +14,9 @@ Retention runs every ``--retention`` seconds with the published-events horizon a
 soak shows the outbox levelling off within minutes rather than after the 24 h default);
 processed-task ids keep their 48 h minimum and grow, by design, for that long.
 
-Output: ``perf/results/soak[-quick].json`` (every sample) and a table: each role's memory at the
-end of warm-up (the first third) and at the end, and its growth per minute after warm-up; each
+Output: ``perf/results/soak[-quick].json`` (every sample, with the worker's per-process cache
+sizes from its ``/metrics``) and a table: each role's memory at the end of warm-up (the first
+third, or ``--warm-up`` seconds) and at the end, and its growth per minute after warm-up; each
 table's rows then and at the end.
 """
 
@@ -86,6 +87,20 @@ def start(role: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         time.sleep(0.3)
 
 
+async def caches(client: httpx.AsyncClient, url: str) -> dict[str, int]:
+    """A role's per-process cache sizes from its ``/metrics`` (``valorize_process_cache_entries``)."""
+    try:
+        text = (await client.get(url, timeout=5)).text
+    except httpx.HTTPError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("valorize_process_cache_entries{"):
+            name = line.split('cache="', 1)[1].split('"', 1)[0]
+            found[name] = int(float(line.rsplit(" ", 1)[1]))
+    return found
+
+
 async def tenant(client: httpx.AsyncClient) -> dict[str, str]:
     body = {"tenant_name": "Soak", "email": f"{uuid.uuid4().hex}@example.com", "name": "Soak"}
     token = (await client.post("/api/signup", json=body)).raise_for_status().json()["token"]
@@ -153,9 +168,11 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
                 next_import += args.import_every
             if now >= next_sample:
                 rows = await asyncio.to_thread(tables, url)
+                held = await caches(client, args.worker_metrics)
                 sample = {"t": round(now - started, 1), "answered": sum(counts.values()),
                           **{f"rss_mb_{r}": round(rss_mb(p), 1) for r, p in roles.items()},
-                          **{f"{t}_{k}": v for t, kv in rows.items() for k, v in kv.items()}}  # fmt: skip
+                          **{f"{t}_{k}": v for t, kv in rows.items() for k, v in kv.items()},
+                          **{f"worker_cache_{name}": n for name, n in held.items()}}  # fmt: skip
                 samples.append(sample)
                 print(json.dumps(sample), file=sys.stderr)
                 next_sample += args.every
@@ -164,9 +181,9 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
         return {"counts": counts, "offered": sent, "samples": samples, "imports": imports}
 
 
-def summary(result: dict[str, Any], roles: list[str]) -> str:
+def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = None) -> str:
     samples = result["samples"]
-    warm = samples[len(samples) // 3]
+    warm = samples[len(samples) // 3] if warm_up is None else next(s for s in samples if s["t"] >= warm_up)
     last = samples[-1]
     minutes = max((last["t"] - warm["t"]) / 60, 1e-9)
     lines = ["| what | after warm-up | end | growth after warm-up |", "|---|---|---|---|"]
@@ -192,6 +209,8 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=2000)
     parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--retention", type=int, default=60, help="seconds between pruning rounds")
+    parser.add_argument("--warm-up", type=float, default=None,
+                        help="seconds of warm-up in the table (default: the first third)")  # fmt: skip
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -205,6 +224,7 @@ def main() -> None:
     try:
         asyncio.run(migrate(url))
         api_port, worker_port = free_port(), free_port()
+        args.worker_metrics = f"http://127.0.0.1:{worker_port}/metrics"
         env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_RUN_MIGRATIONS": "false",
                "VALORIZE_WORKER_URL": f"http://127.0.0.1:{worker_port}", "VALORIZE_WORKER_SECRET": SECRET,
                "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
@@ -222,10 +242,10 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
-    result["settings"] = {k: v for k, v in vars(args).items() if k != "output"}
+    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics")}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
-    print(summary(result, list(procs)))
+    print(summary(result, list(procs), args.warm_up))
 
 
 if __name__ == "__main__":

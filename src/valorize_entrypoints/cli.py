@@ -135,10 +135,11 @@ def dev(host: str | None, port: int | None, seed: bool, memory: bool, realtime_p
         # lifespan, as under ``valorize api`` and ``valorize worker`` (see roles.py).
         assert runtime.realtime is not None  # every runtime has one (in-process without Redis)
         from valorize_entrypoints.realtime_metrics import REALTIME, scrape
+        from valorize_entrypoints.tracing import enabled, fan_out_span
 
         live = REALTIME.track(
             RealtimeServer(runtime.realtime.app, runtime.realtime.backplane, metrics=scrape,
-                           webhooks=runtime.realtime.webhooks)
+                           webhooks=runtime.realtime.webhooks, traced=fan_out_span if enabled() else None)
         )  # fmt: skip
         async with live.running(settings.host, settings.realtime_port) as live_port:
             click.echo(f"Realtime (Pusher protocol): ws://{settings.host}:{live_port}/app/{runtime.realtime.app.key}")

@@ -59,7 +59,7 @@ from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role, jobs_for, running
 from valorize_entrypoints.settings import Settings, ipaddress_networks
-from valorize_entrypoints.tracing import TracedPublisher
+from valorize_entrypoints.tracing import TracedPublisher, traced_use_cases
 
 log = logging.getLogger("valorize.realtime")
 
@@ -294,7 +294,7 @@ def _wired(
     wired = replace(ports, uow=uow, parsers=parsers, publisher=bus, directory=directory)
     if webhooks is not None:
         wired = replace(wired, webhook_sender=webhooks[0], webhook_policy=webhooks[1])
-    return Valorize(wired)
+    return traced_use_cases(Valorize(wired))  # spans per use case when tracing is on
 
 
 def _bus(settings: Settings) -> Any:
@@ -381,7 +381,12 @@ async def _runtime(
             # The local queue is a table of the same database: tasks commit with their events.
             ports = replace(ports, uow=ports.uow.writing_tasks(follow_up_tasks))
         relay = OutboxRelay(
-            outbox, publisher, queue, ports.clock, mark_window=MARK_WINDOW, tasks_committed=ports is not backend.ports
+            outbox,
+            TracedPublisher(publisher, "outbox relay"),
+            queue,
+            ports.clock,
+            mark_window=MARK_WINDOW,
+            tasks_committed=ports is not backend.ports,
         )
         app = _wired(ports, reads, relay, publisher, settings.token_cache_ttl, _webhooks(settings))
         verifier = _verifier(settings)

@@ -13,7 +13,7 @@ import aiohttp
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.use_cases.correlation import correlated
-from valorize_entrypoints.tracing import SpanKind, span
+from valorize_entrypoints.tracing import SpanKind, inject_context, span
 
 __all__ = ["SECRET_HEADER", "DeadLetters", "HttpDelivery", "InProcessDelivery", "task_fields"]
 
@@ -57,15 +57,17 @@ class HttpDelivery:
         async with session.post(
             f"{self._url}/tasks/{task.name}",
             data=json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}),
-            headers={
-                "content-type": "application/json",
-                "x-cloudtasks-taskname": task.id.hex,
-                "x-cloudtasks-queuename": "local",
-                "x-cloudtasks-taskretrycount": str(attempt - 1),
-                "x-cloudtasks-taskexecutioncount": str(attempt - 1),
-                SECRET_HEADER: self._secret,
-                **({"x-request-id": task.correlation_id} if task.correlation_id else {}),
-            },
+            headers=inject_context(
+                {  # the worker's run is a child of this delivery
+                    "content-type": "application/json",
+                    "x-cloudtasks-taskname": task.id.hex,
+                    "x-cloudtasks-queuename": "local",
+                    "x-cloudtasks-taskretrycount": str(attempt - 1),
+                    "x-cloudtasks-taskexecutioncount": str(attempt - 1),
+                    SECRET_HEADER: self._secret,
+                    **({"x-request-id": task.correlation_id} if task.correlation_id else {}),
+                }
+            ),
         ) as response:
             await response.read()
             return 200 <= response.status < 300

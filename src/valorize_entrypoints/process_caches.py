@@ -9,6 +9,7 @@ own gauges (``valorize_near_cache_*``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
@@ -16,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from valorize_adapters.embedders.hashing import feature_cache_size
 from valorize_adapters.postgres.rows import category_id_cache_size
+from valorize_core.model.payee_words import word_similarity, words
 from valorize_core.model.payees import payee_key
 from valorize_entrypoints.metrics import LOCAL
 
@@ -24,9 +26,14 @@ __all__ = ["PROCESS_CACHES", "ProcessCaches"]
 Size = Callable[[], tuple[int, int]]
 
 
-def _payee_keys() -> tuple[int, int]:
-    info = payee_key.cache_info()
-    return info.currsize, info.maxsize or 0
+def _lru(cached: Any) -> Size:
+    """The size of a ``functools.lru_cache``."""
+
+    def size() -> tuple[int, int]:
+        info = cached.cache_info()
+        return info.currsize, info.maxsize or 0
+
+    return size
 
 
 class ProcessCaches(Collector):
@@ -35,7 +42,9 @@ class ProcessCaches(Collector):
 
     def __init__(self) -> None:
         self._sizes: dict[str, Size] = {
-            "payee_key": _payee_keys,
+            "payee_key": _lru(payee_key),
+            "payee_words": _lru(words),
+            "word_similarity": _lru(word_similarity),
             "embedding_features": feature_cache_size,
             "category_id": category_id_cache_size,
         }

@@ -19,7 +19,7 @@ from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.realtime_metrics import REALTIME, scrape
 from valorize_entrypoints.roles import Role, jobs_for, running
 from valorize_entrypoints.settings import Settings
-from valorize_entrypoints.tracing import configure_tracing
+from valorize_entrypoints.tracing import configure_tracing, enabled, fan_out_span
 
 __all__ = ["serve_realtime"]
 
@@ -41,8 +41,9 @@ async def serve_realtime(
         realtime_resources(settings) as realtime,
         running(jobs_for(Role.REALTIME, settings, realtime=realtime)),  # the backplane heartbeat
     ):
+        traced = fan_out_span if enabled() else None
         server = REALTIME.track(
-            RealtimeServer(realtime.app, realtime.backplane, metrics=scrape, webhooks=realtime.webhooks)
+            RealtimeServer(realtime.app, realtime.backplane, metrics=scrape, webhooks=realtime.webhooks, traced=traced)
         )
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})

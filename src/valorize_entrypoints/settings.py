@@ -289,8 +289,8 @@ class Settings:
             ipaddress_networks(settings.webhook_allowed_networks)
         except ValueError as exc:
             raise ValueError(f"VALORIZE_WEBHOOK_*: {exc}") from None
-        if settings.tracing not in ("off", "console", "otlp", "memory"):
-            raise ValueError("VALORIZE_TRACING must be off, console, otlp or memory")
+        if settings.tracing not in ("off", "console", "otlp", "memory") and not settings.tracing.startswith("file:/"):
+            raise ValueError("VALORIZE_TRACING must be off, console, otlp, memory or file:/absolute/path")
         if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("VALORIZE_LOG_LEVEL must be debug, info, warning, error or critical")
         if settings.retain_task_ids_hours < MIN_TASK_ID_HOURS:

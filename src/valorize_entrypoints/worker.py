@@ -99,7 +99,14 @@ class TaskController(Controller):
 
         with (
             correlated(correlation_id),
-            span(f"task {name}", correlation_id, kind=SpanKind.SERVER, task_id=str(task.id), attempt=attempt),
+            span(
+                f"task {name}",
+                correlation_id,
+                kind=SpanKind.SERVER,
+                carrier=request.headers,
+                task_id=str(task.id),
+                attempt=attempt,
+            ),
         ):
             try:
                 result = await runtime.runner.run(task)
@@ -162,6 +169,16 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@get("/metrics")
+async def metrics() -> Response[bytes]:
+    """Prometheus' text format, as the API's: the worker's caches, tasks and backlog gauges."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from valorize_entrypoints.metrics import registry
+
+    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
+
+
 def create_worker_app(container: Any) -> Litestar:
     """A Litestar app with only the worker route (``valorize worker``)."""
     from valorize_entrypoints.container import Role, serving
@@ -173,7 +190,7 @@ def create_worker_app(container: Any) -> Litestar:
     configure_tracing(container.settings().tracing, service="valorize-worker")
     return Litestar(
         logging_config=None,  # every record goes through logs.py's handler (configure_logging_from)
-        route_handlers=[TaskController, ScheduleTickController, health],
+        route_handlers=[TaskController, ScheduleTickController, health, metrics],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         lifespan=[serving(container)],
     )

@@ -9,7 +9,10 @@ from http_support import Api
 from litestar.testing import TestClient
 
 from valorize_core.model.payees import payee_key
+from valorize_entrypoints.container import Container
 from valorize_entrypoints.process_caches import PROCESS_CACHES
+from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.worker import create_worker_app
 
 
 def _gauges(text: str, name: str) -> dict[str, float]:
@@ -23,7 +26,8 @@ def test_metrics_show_each_cache_and_its_bound(client: TestClient[Any]) -> None:
     text = client.get("/metrics").text
     entries = _gauges(text, "valorize_process_cache_entries")
     capacity = _gauges(text, "valorize_process_cache_capacity")
-    assert {"payee_key", "embedding_features", "category_id", "tokens", "read_cache"} <= entries.keys()
+    assert {"payee_key", "payee_words", "word_similarity", "embedding_features", "category_id", "tokens",
+            "read_cache"} <= entries.keys()  # fmt: skip
     assert entries.keys() == capacity.keys()
     assert entries["payee_key"] >= 1
     assert entries["tokens"] >= 1  # the owner's token, looked up by this request
@@ -39,3 +43,16 @@ def test_the_payee_key_cache_levels_off_at_its_bound() -> None:
         payee_key(f"COMPRA {i}")
     held, capacity = PROCESS_CACHES.sizes()["payee_key"]
     assert (held, capacity) == (bound, bound)
+
+
+def test_the_worker_shows_its_caches_on_metrics(database_url: str) -> None:
+    """The worker role (where imports fill the categorizer's caches) answers ``/metrics`` too."""
+    container = Container()
+    container.settings.override(Settings(backend="postgres", database_url=database_url, db_pool_max=2,
+                                         worker_secret="s3cret"))  # fmt: skip
+    with TestClient(create_worker_app(container)) as worker:
+        answer = worker.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    entries = _gauges(answer.text, "valorize_process_cache_entries")
+    assert {"payee_key", "payee_words", "word_similarity", "embedding_features", "category_id"} <= entries.keys()

@@ -17,7 +17,7 @@ from valorize_entrypoints.container import Container
 from valorize_entrypoints.delivery import InProcessDelivery
 from valorize_entrypoints.logs import trace_id_of
 from valorize_entrypoints.settings import Settings
-from valorize_entrypoints.tracing import configure_tracing, finished_spans, span
+from valorize_entrypoints.tracing import anchor_span_id, configure_tracing, finished_spans, span
 
 
 @pytest.fixture
@@ -58,8 +58,21 @@ def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[
     tasks = [s for s in ours if s.name.startswith("task ")]
     assert tasks, names
     assert request.context is not None
-    under_request = [s.name for s in ours if s.parent is not None and s.parent.span_id == request.context.span_id]
-    assert "SQL INSERT" in under_request, under_request  # the write's statements are the request's children
+    under_request = [s for s in ours if s.parent is not None and s.parent.span_id == request.context.span_id]
+    # The use case is the request's child, and the write's statements are the use case's.
+    use_case = next(s for s in under_request if s.name == "use case create_transaction")
+    assert use_case.attributes is not None
+    assert use_case.context is not None
+    assert use_case.attributes["valorize.command"] == "NewTransaction"
+    assert use_case.attributes["valorize.tenant_id"] == api.tenant_id
+    assert use_case.attributes["valorize.outcome"] == "ok"
+    under_use_case = [s.name for s in ours if s.parent is not None and s.parent.span_id == use_case.context.span_id]
+    assert "SQL INSERT" in under_use_case, under_use_case
+    assert "outbox relay" in under_use_case, under_use_case
+    # The request span carries the write's anchor: work started elsewhere for it is its child.
+    assert request.parent is None
+    assert request.context.span_id == anchor_span_id(written.headers["x-request-id"])
+    assert all(t.parent is not None and t.parent.span_id == request.context.span_id for t in tasks)
     task_ids = {t.context.span_id for t in tasks if t.context is not None}
     assert any(s.name.startswith("SQL ") and s.parent is not None and s.parent.span_id in task_ids for s in ours)
     # Other requests of the test (the account, the sign-up) are traces of their own.

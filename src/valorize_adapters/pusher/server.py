@@ -25,7 +25,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -167,13 +167,17 @@ class RealtimeServer:
         tick: float = 5.0,
         metrics: Callable[[], tuple[bytes, str]] | None = None,
         webhooks: PusherWebhooks | None = None,
+        traced: Callable[[str, str, str], AbstractContextManager[object]] | None = None,
     ) -> None:
         """``metrics``, when given, answers ``GET /metrics`` with its body and content type;
-        ``webhooks``, when given, is told what happens on the channels (Pusher webhooks)."""
+        ``webhooks``, when given, is told what happens on the channels (Pusher webhooks);
+        ``traced``, when given, is entered around the fan-out of each backplane message (event,
+        channel, data): the entrypoints' trace span, which this adapter does not know."""
         self.app = app
         self.webhooks = webhooks
         self._occupancy = None if webhooks is None else ChannelOccupancy(backplane, webhooks, self._occupied_here)
         self._metrics = metrics
+        self._traced = traced
         self.backplane = backplane
         self.stats = ServerStats()
         self._queue_size = queue_size
@@ -475,17 +479,27 @@ class RealtimeServer:
             for message in ready:
                 plain = message.exclude is None and not (message.resync or message.gap)
                 if run and (not plain or message.channel != run[0].channel):
-                    self._fan_out(run)
+                    self._traced_fan_out(run)
                     run = []
                 if plain:
                     run.append(message)
                 else:
-                    self._fan_out([message])
+                    self._traced_fan_out([message])
             if run:
-                self._fan_out(run)
+                self._traced_fan_out(run)
         except Exception:
             self.stats.pump_failures += 1
             log.exception("the realtime fan-out failed")
+
+    def _traced_fan_out(self, messages: list[ChannelMessage]) -> None:
+        """:meth:`_fan_out` inside each message's trace span, when tracing is on."""
+        if self._traced is None:
+            self._fan_out(messages)
+            return
+        with contextlib.ExitStack() as spans:
+            for message in messages:
+                spans.enter_context(self._traced(message.event, message.channel, message.data))
+            self._fan_out(messages)
 
     def _fan_out(self, messages: list[ChannelMessage]) -> None:
         """One message, or a run of plain messages of one channel."""

@@ -17,7 +17,7 @@ from valorize_core.use_cases.correlation import correlated
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from valorize_entrypoints.api.errors import status_of
 from valorize_entrypoints.logs import SAFE_REQUEST_ID, incoming_trace_id, trace_id_of
-from valorize_entrypoints.tracing import NO_SPAN, SpanKind, span
+from valorize_entrypoints.tracing import NO_SPAN, SpanKind, root_span
 from valorize_entrypoints.tracing import enabled as tracing_enabled
 
 __all__ = ["HttpMetrics", "RequestLogMiddleware", "request_id_of"]
@@ -111,7 +111,7 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            traced_request = (span(f"{method} {route}", request_id, kind=SpanKind.SERVER, **{"http.route": route})
+            traced_request = (root_span(f"{method} {route}", request_id, kind=SpanKind.SERVER, **{"http.route": route})
                               if tracing_enabled() else NO_SPAN)  # fmt: skip
             with correlated(request_id), traced_request as traced:  # events recorded by this request carry its id
                 await self.app(scope, receive, send_with_id)

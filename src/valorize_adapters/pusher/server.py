@@ -492,14 +492,14 @@ class RealtimeServer:
             log.exception("the realtime fan-out failed")
 
     def _traced_fan_out(self, messages: list[ChannelMessage]) -> None:
-        """:meth:`_fan_out` inside each message's trace span, when tracing is on."""
+        """:meth:`_fan_out`; when tracing is on, each message on its own inside its own span (a
+        joined write would make the run's spans one another's children)."""
         if self._traced is None:
             self._fan_out(messages)
             return
-        with contextlib.ExitStack() as spans:
-            for message in messages:
-                spans.enter_context(self._traced(message.event, message.channel, message.data))
-            self._fan_out(messages)
+        for message in messages:
+            with self._traced(message.event, message.channel, message.data):
+                self._fan_out([message])
 
     def _fan_out(self, messages: list[ChannelMessage]) -> None:
         """One message, or a run of plain messages of one channel."""

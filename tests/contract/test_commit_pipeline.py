@@ -70,6 +70,9 @@ class ReaderAtCommit:
         await self._held(tenant_id, hold)
         return version
 
+    async def bump_epoch(self) -> None:
+        await self.inner.bump_epoch()
+
     async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         versions = await self.inner.bump_scopes(tenant_id, scopes, hold)
         await self._held(tenant_id, hold)

@@ -11,6 +11,8 @@ from valorize_core.ports.cache import Lookup
 
 __all__ = ["InMemoryCache"]
 
+_EPOCH_BITS = 40
+
 
 class InMemoryCache:
     """LRU bytes cache; entries expire after their TTL; at most ``max_entries`` are kept."""
@@ -20,6 +22,7 @@ class InMemoryCache:
         self._versions: dict[UUID, int] = {}
         self._scopes: dict[tuple[UUID, str], int] = {}
         self._held_until: dict[tuple[UUID, str], float] = {}  # by tenant and scope ("": the tenant)
+        self._epoch = 0  # part of every version, in the high bits: moving it retires everything
         self._max = max_entries
         self._clock = clock
 
@@ -49,27 +52,33 @@ class InMemoryCache:
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    def _versioned(self, counter: int) -> int:
+        return (self._epoch << _EPOCH_BITS) | counter
+
     async def tenant_version(self, tenant_id: UUID) -> int:
-        return self._versions.get(tenant_id, 0)
+        return self._versioned(self._versions.get(tenant_id, 0))
 
     async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
         now = self._clock()
         writing = any(self._held_until.get((tenant_id, s), 0.0) > now for s in ("", *scopes))
-        versions = tuple(self._scopes.get((tenant_id, s), 0) for s in scopes)
-        return Lookup(self._versions.get(tenant_id, 0), await self.get(key), writing, versions)
+        versions = tuple(self._versioned(self._scopes.get((tenant_id, s), 0)) for s in scopes)
+        return Lookup(self._versioned(self._versions.get(tenant_id, 0)), await self.get(key), writing, versions)
 
     async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
         version = self._versions.get(tenant_id, 0) + 1
         self._versions[tenant_id] = version
         self._hold((tenant_id, ""), hold)
-        return version
+        return self._versioned(version)
+
+    async def bump_epoch(self) -> None:
+        self._epoch += 1
 
     async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         out = []
         for scope in scopes:
             version = self._scopes.get((tenant_id, scope), 0) + 1
             self._scopes[(tenant_id, scope)] = version
-            out.append(version)
+            out.append(self._versioned(version))
             self._hold((tenant_id, scope), hold)
         return tuple(out)
 

@@ -140,6 +140,11 @@ class RedisCache:
             return (await self.lookup(tenant_id, "-", scopes)).scopes
         return tuple(_version(epoch, counter) for counter in counters)
 
+    async def bump_epoch(self) -> None:
+        """One round trip: the script moves the global epoch and publishes it (every near
+        cache forgets what it holds)."""
+        await self._call(self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel]), bump=True)
+
     async def bump_tenant_version(self, tenant_id: UUID, hold: float = 0.0) -> int:
         """One round trip: a script increments the counter, reads the epoch, sets or extends
         the hold (a key that expires by itself) and publishes the new version on the feed.

@@ -18,6 +18,9 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
 ``budgets``
     what the budget status shows besides transactions and categories: the budgets (setting
     or deleting one retires only the status).
+``shared``
+    data every tenant reads (the global exchange rates): a write declaring it retires every
+    cached read of every tenant at once (the cache's epoch), whatever else it declares.
 ``*``
     any write at all that declared scopes: a read that names no scopes depends on it, so it
     is retired by every write, as before scopes existed.
@@ -43,6 +46,7 @@ __all__ = [
     "BUDGETS",
     "LEDGER",
     "MAX_MONTH_SCOPES",
+    "SHARED",
     "account_scope",
     "category_scope",
     "month_scope",
@@ -54,6 +58,7 @@ ANY = "*"
 ACCOUNTS = "accounts"
 LEDGER = "ledger"
 BUDGETS = "budgets"
+SHARED = "shared"
 MAX_MONTH_SCOPES = 24  # a read over more months depends on the ledger instead
 
 

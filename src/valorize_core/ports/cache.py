@@ -59,6 +59,11 @@ class Cache(Protocol):
         """
         ...
 
+    async def bump_epoch(self) -> None:
+        """Invalidate every tenant's cached reads at once (a write of data every tenant reads):
+        every version of every tenant and scope moves."""
+        ...
+
     async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         """Invalidate the tenant's cached reads that depend on any of ``scopes`` (names of
         :mod:`valorize_core.model.read_scopes`); return their new versions, in order. The

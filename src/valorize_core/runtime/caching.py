@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from valorize_core.model.read_scopes import ANY
+from valorize_core.model.read_scopes import ANY, SHARED
 from valorize_core.ports.cache import Cache
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.runtime.near_cache import NearCache
@@ -320,6 +320,9 @@ class ReadCache:
             await self.retire(uow.tenant_id, sorted(scopes))
 
     async def _bump(self, tenant_id: UUID, scopes: Sequence[str] | None, hold: float) -> None:
+        if scopes is not None and SHARED in scopes:
+            await self._bump_everything()  # every tenant's reads: its own are among them
+            return
         try:
             if scopes is None:
                 versions: tuple[int, ...] = (await self.cache.bump_tenant_version(tenant_id, hold),)
@@ -336,3 +339,13 @@ class ReadCache:
         if self.near is not None:
             for name, version in zip(names, versions, strict=True):
                 self.near.observed(tenant_id, version, name)  # this process reads its own writes at once
+
+    async def _bump_everything(self) -> None:
+        """Retire every tenant's cached reads (a write of data every tenant reads); never raises."""
+        try:
+            await self.cache.bump_epoch()
+        except Exception:
+            self._trip()
+            self.stats.invalidation_failures += 1
+        if self.near is not None:
+            self.near.forget()  # the epoch moved (or the bump was lost): trust nothing kept here

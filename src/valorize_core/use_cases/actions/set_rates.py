@@ -10,6 +10,7 @@ from uuid import UUID
 from valorize_core.model.errors import ValidationError
 from valorize_core.model.money import currency
 from valorize_core.model.rates import Rate, parse_rate
+from valorize_core.model.read_scopes import SHARED
 from valorize_core.ports.rates import RateSource
 from valorize_core.use_cases.actions._shared import check_date
 from valorize_core.use_cases.context import Ports
@@ -129,6 +130,8 @@ class ImportRates:
         rates = [r if r.shared == shared else replace(r, shared=shared) for r in offered]
         async with self._ports.uow(command.tenant_id or OPERATOR_UNIT) as uow:
             await uow.rates.put(rates)
+            if shared:  # every tenant converts with the global rates: retire every tenant's reads
+                uow.retires(SHARED)
             await uow.commit()
         days = [r.on for r in rates]
         return RatesImported(len(rates), min(days), max(days))

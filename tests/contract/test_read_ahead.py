@@ -135,7 +135,8 @@ def test_the_categorizer_finds_every_lookup_of_a_batch_read_ahead(
     """The read-ahead asks what the categorizer will ask (the learned payee keys, its own k), so
     a batch of many distinct payees reads the memory and searches the neighbours as often as a
     batch of one payee: before, it searched the raw texts, which the categorizer never asked
-    again, and every distinct key's search went out on its own."""
+    again, and every distinct key's search went out on its own. The one payee is one never
+    taught (``PIZZARIA NAPOLI``), so both batches borrow a neighbour's memory entry."""
     vz = pg_backend.app
 
     async def scene() -> list[tuple[int, int]]:

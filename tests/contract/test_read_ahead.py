@@ -111,3 +111,65 @@ def test_suggestions_for_many_rows_send_as_many_statements_as_for_few(
     # word statistics of a neighbour's words it had not met once more (1 or 2 reads, whatever
     # the batch's size).
     assert many <= few + 2, (few, many)
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The round trips that read the payee memory or search the labeled examples (each once)."""
+    sent: list[str] = []
+    method = Session._send
+
+    async def counted(self: Session, statements: Any) -> Any:
+        texts = " ".join(str(s[0]) for s in statements)
+        sent.extend(t for t in ("FROM payee_memory", "labeled_examples") if t in texts and "SELECT" in texts)
+        return await method(self, statements)
+
+    monkeypatch.setattr(Session, "_send", counted)
+    return sent
+
+
+@pytest.mark.parametrize("batch", ["import", "suggestions"])
+def test_the_categorizer_finds_every_lookup_of_a_batch_read_ahead(
+    pg_backend: PostgresBackend, lookups: list[str], batch: str
+) -> None:
+    """The read-ahead asks what the categorizer will ask (the learned payee keys, its own k), so
+    a batch of many distinct payees reads the memory and searches the neighbours as often as a
+    batch of one payee: before, it searched the raw texts, which the categorizer never asked
+    again, and every distinct key's search went out on its own. The one payee is one never
+    taught (``PIZZARIA NAPOLI``), so both batches borrow a neighbour's memory entry."""
+    vz = pg_backend.app
+
+    async def scene() -> list[tuple[int, int]]:
+        signup = await vz.signup(SignupRequest("Casa", f"rk-{batch}-{time.time_ns()}@example.com", "Ana"))
+        t = signup.tenant.id
+        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        for name, payees in TAUGHT.items():
+            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
+            for i, payee in enumerate(payees):
+                day = date(2026, 1, 1) + timedelta(days=i)
+                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        measured = []
+        for turn, (size, payees) in enumerate(((4, NEW[1:2]), (4, NEW[1:2]), (30, NEW))):  # the first detects pgvector
+            texts = [f"{payees[i % len(payees)]} {turn} {i}" for i in range(size)]
+            if batch == "import":
+                rows = tuple(
+                    StatementRow(i + 2, date(2026, 3, 1) + timedelta(days=i), text, Money(-(100 + 7 * i + turn), "BRL"))
+                    for i, text in enumerate(texts)
+                )
+                lookups.clear()
+                upload = StatementUpload(t, account, f"k{turn}.csv", ParsedStatement(rows, ()))
+                assert (await vz.import_statement(upload)).imported == size
+            else:
+                ids = tuple(
+                    [
+                        (await vz.create_transaction(NewTransaction(t, account, date(2026, 2, 1), text, "-1.00"))).id
+                        for text in texts
+                    ]
+                )
+                lookups.clear()
+                assert len(await vz.suggest_categories_many(SuggestionsQuery(t, ids))) == size
+            measured.append((lookups.count("FROM payee_memory"), lookups.count("labeled_examples")))
+        return measured
+
+    _, one_payee, six_payees = run(scene())
+    assert six_payees == one_payee, (one_payee, six_payees)

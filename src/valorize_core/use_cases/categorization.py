@@ -257,15 +257,38 @@ class Categorizer:
             await self._word_counts(uow, (ALL, *line))
 
     async def read_ahead_many(self, uow: UnitOfWork, rows: Iterable[tuple[str, Money]]) -> None:
-        """Read what categorizing many rows (their text and amount) will ask of the word
-        statistics, in two reads whatever their number: their words, then the amount evidence of
-        their payee keys; :meth:`decide` then finds them in the unit."""
-        lines = [(words(text), amount) for text, amount in rows]
+        """Read ahead what categorizing many rows (their text and amount) will ask, so that
+        :meth:`decide` finds it in the unit: the word statistics of every line (one read), then
+        the payee memory of their learned keys (one read) and the neighbours of those keys with
+        the categorizer's own ``k`` (one batched search), then the statistics of the neighbours'
+        words and of the keys' amount evidence (one read), and last the payee memory of the
+        neighbours a key without an entry may borrow (one read, only then) — whatever the number
+        of rows and of distinct keys. It is only a hint: a lookup it did not foresee is asked."""
+        lines = [(line, amount) for text, amount in rows if (line := words(text))]
         if not lines:
             return
-        counts = WordStats(await self._word_counts(uow, (ALL, *{w for line, _ in lines for w in line})))
-        wanted = {w for line, amount in lines for w in nearby_amount_words(learned_key(line, counts), amount)}
-        await self._word_counts(uow, sorted(wanted))
+        stats = WordStats(await self._word_counts(uow, (ALL, *{w for line, _ in lines for w in line})))
+        keyed = [(learned_key(line, stats), amount) for line, amount in lines]
+        keys = sorted({key for key, _ in keyed})
+        remembered = await uow.payees.get_many(keys)
+        wanted = {w for key, amount in keyed for w in nearby_amount_words(key, amount)}
+        if self._embedder is None:
+            await self._word_counts(uow, sorted(wanted))
+            return
+        found = dict(
+            zip(keys, await uow.examples.nearest_many(self._embedder.embed(keys), max(_RECALL, self._k)), strict=True)
+        )
+        wanted.update(w for neighbours in found.values() for n in neighbours for w in words(n.text))
+        stats = WordStats(await self._word_counts(uow, (ALL, *sorted(wanted))))
+        borrowed = {  # the tolerant memory: a key without an entry borrows its best neighbour's
+            other
+            for key, neighbours in found.items()
+            if key not in remembered
+            for n in neighbours
+            if (other := learned_key(words(n.text), stats)) and other not in found
+        }
+        if borrowed:
+            await uow.payees.get_many(sorted(borrowed))
 
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""

@@ -10,7 +10,6 @@ from valorize_core.model.transactions import Transaction
 from valorize_core.use_cases.actions._shared import finish_job, record_categorized, record_updated, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
-from valorize_core.use_cases.read_ahead import read_ahead
 
 __all__ = ["BatchCategorization", "CategorizeBatch"]
 
@@ -58,7 +57,6 @@ class CategorizeBatch:
                 for tx in await uow.transactions.all(TransactionFilter(account_ids=accounts, uncategorized=True))
                 if not tx.is_transfer and len(tx.splits) == 1
             ]
-            await read_ahead(uow, self._ports.embedder, (tx.description or tx.payee for tx in waiting))
             await self._ports.categorizer.read_ahead_many(
                 uow, ((tx.description or tx.payee, tx.amount) for tx in waiting)
             )

@@ -43,7 +43,6 @@ from valorize_core.use_cases.actions._scheduled_rows import ScheduledMatch, Sche
 from valorize_core.use_cases.actions._shared import move_balance, record_updated, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
-from valorize_core.use_cases.read_ahead import read_ahead
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -317,7 +316,6 @@ class ImportStatement:
         rules = await uow.rules.list()
         categories = {c.id for c in await uow.categories.list()}
         new_rows = [row for row, d in zip(rows, decisions, strict=True) if d.outcome is RowOutcome.NEW]
-        await read_ahead(uow, self._ports.embedder, (_categorized_text(row) for row in new_rows))
         await self._ports.categorizer.read_ahead_many(uow, ((_categorized_text(row), row.amount) for row in new_rows))
         now = self._ports.clock.now()
         fresh: list[Transaction] = []

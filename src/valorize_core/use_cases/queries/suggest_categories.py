@@ -16,7 +16,6 @@ from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.categorization import Suggestion
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
-from valorize_core.use_cases.read_ahead import read_ahead
 
 __all__ = ["MAX_SUGGESTED", "SuggestCategories", "SuggestCategoriesMany", "SuggestionQuery", "SuggestionsQuery"]
 
@@ -75,8 +74,6 @@ class SuggestCategoriesMany:
                     raise NotFound("transaction", tx_id)
             known = {c.id for c in await uow.categories.list()}
             rules = await uow.rules.list()
-            texts = (found[i].description or found[i].payee for i in ids)
-            await read_ahead(uow, self._ports.embedder, texts, every_neighbourhood=True)
             await self._ports.categorizer.read_ahead_many(
                 uow, ((found[i].description or found[i].payee, found[i].amount) for i in ids)
             )

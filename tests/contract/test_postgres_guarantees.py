@@ -341,3 +341,34 @@ class TestWordStatistics(PortsContract):
         run(all_at_once())  # the words are written in one order: no deadlock between opposite lines
         counts = self.read(ports, t, lambda uow: uow.payees.word_counts(["padaria", "real", "sao", "paulo"]))
         assert counts == {w: {food.id: 12.0} for w in ("padaria", "real", "sao", "paulo")}
+
+    def test_concurrent_units_unlearning_the_same_words_stay_exact(self, pg_backend: PostgresBackend) -> None:
+        """Corrections taking back the same words at once: every count ends exact, those reaching
+        zero are forgotten, and none goes through zero (the check constraint refused the second
+        of two units that had both read 1.0 before either committed)."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        food = self.category(t, "Food")
+        self.add_all(ports, t, food)
+        words = ["padaria", "real", "sao", "paulo"]
+
+        async def teach() -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(words, food.id, 4.0)
+                await uow.payees.learn_words(["padaria"], food.id, 2.0)
+                await uow.commit()
+
+        async def take_back(line: list[str]) -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(line, food.id, -1.0)
+                await uow.payees.word_counts(line)  # the deferred statements go now, under the locks
+                await asyncio.sleep(0.01)  # hold the row locks while the others arrive
+                await uow.commit()
+
+        async def all_at_once() -> None:
+            await teach()
+            await asyncio.gather(*(take_back(line) for line in [words, words[::-1]] * 2))
+
+        run(all_at_once())
+        counts = self.read(ports, t, lambda uow: uow.payees.word_counts(words))
+        assert counts == {"padaria": {food.id: 2.0}}

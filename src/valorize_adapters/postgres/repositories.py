@@ -819,14 +819,17 @@ class PgPayees(_Repo):
                 [(self._t, category_id, weight, distinct)],
             )
             return
-        self._s.defer(  # unlearning: forget the counts that reach zero, lower the others
-            "DELETE FROM payee_words WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)"
-            " AND weight + %s <= 1e-9",
-            [(self._t, category_id, distinct, weight)],
-        )
+        # Unlearning: forget the counts that reach zero, lower the others — from the counts as
+        # committed now, under their row locks (taken in word order, as learning takes them), so
+        # units taking back the same words at once each lower what the one before them left.
         self._s.defer(
-            "UPDATE payee_words SET weight = weight + %s WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s)",
-            [(weight, self._t, category_id, distinct)],
+            "WITH held AS (SELECT word, weight + %s AS left_over FROM payee_words"
+            " WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s) ORDER BY word FOR UPDATE),"
+            " gone AS (DELETE FROM payee_words p USING held h WHERE p.tenant_id = %s AND p.category_id = %s"
+            " AND p.word = h.word AND h.left_over <= 1e-9)"
+            " UPDATE payee_words p SET weight = h.left_over FROM held h WHERE p.tenant_id = %s"
+            " AND p.category_id = %s AND p.word = h.word AND h.left_over > 1e-9",
+            [(weight, self._t, category_id, distinct, self._t, category_id, self._t, category_id)],
         )
 
 

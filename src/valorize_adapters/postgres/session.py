@@ -66,10 +66,10 @@ def _reads_only(query: Query) -> bool:
 
 def _queue_only(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
     """``pipeline``'s step after each statement, replaced: the statement goes into libpq's
-    output buffer and nothing is sent. psycopg's own step sends each statement on its own
-    (a ``send`` system call per statement, which wakes the backend each time: a third of the
-    API's CPU per write on this machine, perf/README.md); the batch then goes in one ``send``
-    with its ``Sync`` (:func:`_queue_and_send`)."""
+    output buffer and nothing is sent. psycopg's own step sends each statement on its own (a
+    ``send`` system call per statement, which may wake the backend each time; py-spy put a third
+    of a write's API CPU in ``send``, perf/README.md); the batch then goes in one ``send`` with
+    its ``Sync`` (:func:`_queue_and_send`)."""
     queue = pipeline.command_queue
 
     def step() -> Generator[Any, Any, None]:

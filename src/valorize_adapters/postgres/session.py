@@ -118,6 +118,12 @@ class Session:
         self._deferred: list[_Statement] = []
         self._wrote = False  # something but a SELECT ran (or waits) in this transaction
         self._gathered: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] | None = None
+        # The task the session was opened in: its own reads are never concurrent with another
+        # (it waits for the reads it gathers), so only other tasks' reads wait to be gathered.
+        try:
+            self._owner: asyncio.Task[Any] | None = asyncio.current_task()
+        except RuntimeError:  # made outside a running loop: every read may be gathered
+            self._owner = None
 
     # -- sending -----------------------------------------------------------------------------
     async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
@@ -192,8 +198,9 @@ class Session:
     async def fetch(self, query: Query, params: Params = ()) -> list[Row]:
         """All rows of a query, as dicts.
 
-        A read waits one turn of the event loop: reads gathered with it (``asyncio.gather``)
-        join it, and all go in one round trip (with ``BEGIN`` when the transaction opens).
+        A read asked from another task than the session's (``asyncio.gather`` makes one per
+        read) waits one turn of the event loop: the reads gathered with it join it, and all go
+        in one round trip (with ``BEGIN`` when the transaction opens).
         """
         return (await self._ask([(query, params)]))[0]
 
@@ -212,13 +219,16 @@ class Session:
             future: asyncio.Future[list[list[Row]]] = asyncio.get_running_loop().create_future()
             self._gathered.append((statements, future))
             return await future
+        if asyncio.current_task() is self._owner:  # nothing can join: no turn of the loop to wait
+            results: list[list[Row]] = await self._send([(q, p, _Want.ROWS) for q, p in statements])
+            return results
         joined: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] = []
         self._gathered = joined
         try:
             await asyncio.sleep(0)
             self._gathered = None
             batch = [*statements, *(statement for asked, _ in joined for statement in asked)]
-            results: list[list[Row]] = await self._send([(q, p, _Want.ROWS) for q, p in batch])
+            results = await self._send([(q, p, _Want.ROWS) for q, p in batch])
         except BaseException as exc:  # the joined reads fail with it (cancelled: cancelled too)
             self._gathered = None
             for _, future in joined:

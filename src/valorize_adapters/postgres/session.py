@@ -7,8 +7,8 @@ Three things keep a unit of work's round trips down (docs/postgres.md, "Round tr
   first statement, in the same pipeline;
 * writes whose result nobody reads (:meth:`Session.defer`: inserts) wait and go with the next
   statement that must be answered, or with ``COMMIT``;
-* the reads a unit opens with may be gathered (``asyncio.gather``): the ones issued in the same
-  turn of the event loop go together, in one pipeline.
+* reads may be gathered (``asyncio.gather``): the ones issued in the same turn of the event
+  loop go together, in one pipeline, wherever the unit is.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString
 from uuid import UUID
@@ -64,11 +64,42 @@ def _reads_only(query: Query) -> bool:
     return isinstance(query, str) and query.lstrip()[:6].upper() == "SELECT"
 
 
+def _queue_only(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
+    """``pipeline``'s step after each statement, replaced: the statement goes into libpq's
+    output buffer and nothing is sent. psycopg's own step sends each statement on its own (a
+    ``send`` system call per statement, which may wake the backend each time; py-spy put a third
+    of a write's API CPU in ``send``, perf/README.md); the batch then goes in one ``send`` with
+    its ``Sync`` (:func:`_queue_and_send`)."""
+    queue = pipeline.command_queue
+
+    def step() -> Generator[Any, Any, None]:
+        while queue:
+            queue.popleft()()
+        return
+        yield  # a generator, as psycopg's step is
+
+    return step
+
+
+def _queue_and_send(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
+    """The step for the end of the batch (the ``Sync`` psycopg queues on leaving the pipeline,
+    or an error): queue what is left, then psycopg's own step, which sends the buffer (waiting
+    for the socket, reading results meanwhile) now that nothing is queued."""
+    own = type(pipeline)._communicate_gen
+    queue_only = _queue_only(pipeline)
+
+    def step() -> Generator[Any, Any, None]:
+        yield from queue_only()
+        yield from own(pipeline)
+
+    return step
+
+
 class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters.
 
-    One coroutine at a time uses a session, except that the reads it opens with may be gathered.
+    One coroutine at a time uses a session, except that reads may be gathered.
     """
 
     def __init__(
@@ -86,7 +117,13 @@ class Session:
         self._begun = False  # BEGIN sent (or on its way) in this transaction
         self._deferred: list[_Statement] = []
         self._wrote = False  # something but a SELECT ran (or waits) in this transaction
-        self._gathered: list[tuple[Query, Params, asyncio.Future[list[Row]]]] | None = None
+        self._gathered: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] | None = None
+        # The task the session was opened in: its own reads are never concurrent with another
+        # (it waits for the reads it gathers), so only other tasks' reads wait to be gathered.
+        try:
+            self._owner: asyncio.Task[Any] | None = asyncio.current_task()
+        except RuntimeError:  # made outside a running loop: every read may be gathered
+            self._owner = None
 
     # -- sending -----------------------------------------------------------------------------
     async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
@@ -110,15 +147,20 @@ class Session:
             if len(batch) == 1:
                 return [await self._one(*batch[0])]
             cursors = []
-            # No explicit sync: leaving the block sends the one Sync and reads every result.
-            async with self.conn.pipeline():
-                for query, params, want in batch:
-                    cur = self.conn.cursor(row_factory=dict_row)
-                    cursors.append(cur)
-                    if want is _Want.MANY:
-                        await cur.executemany(query, params)
-                    else:
-                        await cur.execute(query, params, prepare=_prepare(query))
+            async with self.conn.pipeline() as pipeline:
+                # The statements wait in libpq's buffer; leaving the block sends them with the
+                # one Sync, in one write, and reads every result.
+                pipeline._communicate_gen = _queue_only(pipeline)  # type: ignore[method-assign]
+                try:
+                    for query, params, want in batch:
+                        cur = self.conn.cursor(row_factory=dict_row)
+                        cursors.append(cur)
+                        if want is _Want.MANY:
+                            await cur.executemany(query, params)
+                        else:
+                            await cur.execute(query, params, prepare=_prepare(query))
+                finally:
+                    pipeline._communicate_gen = _queue_and_send(pipeline)  # type: ignore[method-assign]
             return [
                 await self._result(cur, want) for cur, (_, _, want) in zip(cursors[mine:], batch[mine:], strict=True)
             ]
@@ -156,35 +198,53 @@ class Session:
     async def fetch(self, query: Query, params: Params = ()) -> list[Row]:
         """All rows of a query, as dicts.
 
-        The first statement of a transaction waits one turn of the event loop: reads gathered
-        with it (``asyncio.gather``) join it, and all go in one round trip with ``BEGIN``.
+        A read asked from another task than the session's (``asyncio.gather`` makes one per
+        read) waits one turn of the event loop: the reads gathered with it join it, and all go
+        in one round trip (with ``BEGIN`` when the transaction opens).
         """
-        self._wrote = self._wrote or not _reads_only(query)
-        if self._gathered is not None:  # another read is collecting the opening batch: join it
-            future: asyncio.Future[list[Row]] = asyncio.get_running_loop().create_future()
-            self._gathered.append((query, params, future))
-            return await future
-        if self._begun:
-            return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
-        self._gathered = []
-        try:
-            await asyncio.sleep(0)
-        finally:
-            joined, self._gathered = self._gathered, None
-        try:
-            results = await self._send([(query, params, _Want.ROWS), *((q, p, _Want.ROWS) for q, p, _ in joined)])
-        except BaseException as exc:
-            for *_, future in joined:
-                future.set_exception(exc)
-            raise
-        for (*_, future), rows in zip(joined, results[1:], strict=True):
-            future.set_result(rows)
-        return results[0]  # type: ignore[no-any-return]
+        return (await self._ask([(query, params)]))[0]
 
     async def fetch_together(self, *statements: tuple[Query, Params]) -> list[list[Row]]:
-        """The rows of each statement, all sent in one pipelined round trip and run in turn."""
+        """The rows of each statement, all sent in one pipelined round trip and run in turn (with
+        the reads gathered with them, as :meth:`fetch`)."""
+        return await self._ask(list(statements))
+
+    async def _ask(self, statements: list[tuple[Query, Params]]) -> list[list[Row]]:
+        """The rows of ``statements``, sent together with every read issued in the same turn of
+        the event loop: the first to ask collects the others and sends them all at once, at the
+        opening of the unit as in its middle (a categorized write sends its payee memory read
+        with the neighbour search)."""
         self._wrote = self._wrote or not all(_reads_only(q) for q, _ in statements)
-        return await self._send([(q, p, _Want.ROWS) for q, p in statements])
+        if self._gathered is not None:  # another read is collecting a batch: join it
+            future: asyncio.Future[list[list[Row]]] = asyncio.get_running_loop().create_future()
+            self._gathered.append((statements, future))
+            return await future
+        if asyncio.current_task() is self._owner:  # nothing can join: no turn of the loop to wait
+            results: list[list[Row]] = await self._send([(q, p, _Want.ROWS) for q, p in statements])
+            return results
+        joined: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] = []
+        self._gathered = joined
+        try:
+            await asyncio.sleep(0)
+            self._gathered = None
+            batch = [*statements, *(statement for asked, _ in joined for statement in asked)]
+            results = await self._send([(q, p, _Want.ROWS) for q, p in batch])
+        except BaseException as exc:  # the joined reads fail with it (cancelled: cancelled too)
+            self._gathered = None
+            for _, future in joined:
+                if future.done():  # its reader was cancelled
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(exc)
+            raise
+        at = len(statements)
+        for asked, future in joined:
+            if not future.done():  # its reader was cancelled
+                future.set_result(results[at : at + len(asked)])
+            at += len(asked)
+        return results[: len(statements)]
 
     async def fetch_in_turn(
         self, first: LiteralString, first_params: Params, then: LiteralString, then_params: Params

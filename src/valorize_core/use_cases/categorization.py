@@ -39,6 +39,7 @@ from valorize_core.model.transactions import Categorization, CategorizationSourc
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
+from valorize_core.use_cases.lookups import together
 
 __all__ = [
     "CONFIRMATION_WEIGHT",
@@ -297,12 +298,11 @@ class Categorizer:
         neighbours: list[Neighbour] = []
         key = learned_key(line, WordStats(counts)) if line else ""
         if self._embedder is not None and line:
-            # search by the line's payee key: the bank's words would bring the bank's rows near
+            # search by the line's payee key: the bank's words would bring the bank's rows near;
+            # the key's payee memory (read by _memory below, then kept by the unit) asked with it
             vector = self._embedder.embed([key])[0]
-            neighbours = [
-                n for n in await uow.examples.nearest(vector, max(_RECALL, self._k))
-                if known is None or n.category_id in known
-            ]  # fmt: skip
+            found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
+            neighbours = [n for n in found if known is None or n.category_id in known]
         example_words = {n.item_id: words(n.text) for n in neighbours}
         vocabulary = {ALL}.union(line, *example_words.values())
         missing = sorted(vocabulary.difference(counts))

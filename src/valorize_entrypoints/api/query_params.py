@@ -58,7 +58,10 @@ async def refuse_unknown_query(connection: ASGIConnection[Any, Any, Any, Any], h
     """The app's guard: 422 when the query string names a parameter the route does not take."""
     if not connection.scope.get("query_string"):
         return
-    declared = declared_query(handler, frozenset(connection.scope.get("path_params", {})))
+    # Litestar hands each guard a copy of the handler, made for this request: the route's own
+    # handler (in the scope) is what the names are kept by, or they were worked out every time.
+    route_handler = connection.scope.get("route_handler", handler)
+    declared = declared_query(route_handler, frozenset(connection.scope.get("path_params", {})))
     if declared is None:
         return
     unknown = sorted({name for name in connection.query_params if name not in declared})

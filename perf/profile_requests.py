@@ -1,0 +1,132 @@
+"""``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
+client, no server), for profiling its CPU and counting it per request.
+
+    python perf/profile_requests.py write|miss [--requests 1000]
+    py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
+
+Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
+``miss``), 10 tenants of one account. After a warm-up, prints this process's CPU per request
+(``time.process_time``): every cycle of it is the API's own, as there is no client in the
+process. ``bench_write_costs.py`` measures the same requests beside their floors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
+
+TENANTS = 10
+
+
+async def call(app: Litestar, method: str, path: str, body: bytes = b"", headers: tuple[Any, ...] = (),
+               query: bytes = b"") -> tuple[int, bytes]:  # fmt: skip
+    """One request through the ASGI app: its status and body."""
+    sent = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())] if body else []
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
+             "headers": [(b"host", b"bench"), *headers, *sent], "client": ("127.0.0.1", 1),
+             "server": ("bench", 80), "state": {}}  # fmt: skip
+    given = False
+    status, out = 0, bytearray()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal given
+        if given:
+            await asyncio.Event().wait()  # the client never leaves
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            out.extend(message.get("body", b""))
+
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    return status, bytes(out)
+
+
+async def run(url: str, mode: str, requests: int) -> float:
+    container = Container()
+    container.settings.override(
+        Settings(
+            backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True, cache=mode != "miss"
+        )
+    )
+    app = create_app(container)
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},  # type: ignore[arg-type]
+                                       inbox.get, outbox.put))  # fmt: skip
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    tenants = []
+    for n in range(TENANTS):
+        signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
+        _, body = await call(app, "POST", "/api/signup", json.dumps(signup).encode())
+        headers = ((b"authorization", f"Bearer {json.loads(body)['token']}".encode()),)
+        account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "1000.00"}
+        _, body = await call(app, "POST", "/api/accounts", json.dumps(account).encode(), headers)
+        tenants.append((headers, json.loads(body)["id"]))
+
+    async def writes(count: int) -> None:
+        for n in range(count):
+            headers, account = tenants[n % TENANTS]
+            body = {"account_id": account, "booked_on": "2026-03-01", "description": f"Padaria {n % 50}",
+                    "amount": "-1.25"}  # fmt: skip
+            status, answer = await call(app, "POST", "/api/transactions", json.dumps(body).encode(), headers)
+            assert status == 201, answer
+
+    async def reads(count: int) -> None:
+        for n in range(count):
+            headers, account = tenants[n % TENANTS]
+            query = f"limit=50&account_id={account}".encode()
+            status, answer = await call(app, "GET", "/api/transactions", headers=headers, query=query)
+            assert status == 200, answer
+
+    await writes(200)
+    measured = writes if mode == "write" else reads
+    await measured(100)
+    started = time.process_time()
+    await measured(requests)
+    spent = time.process_time() - started
+    await inbox.put({"type": "lifespan.shutdown"})
+    await outbox.get()
+    await lifespan
+    return spent / requests * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("write", "miss"))
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    with tempfile.TemporaryDirectory() as data:
+        server = EmbeddedPostgres(Path(data), delete_on_stop=True)
+        url = server.start()
+        try:
+            asyncio.run(migrate(url))
+            per_request = asyncio.run(run(url, args.mode, args.requests))
+        finally:
+            server.stop()
+    print(f"{args.mode}: {per_request:.3f} ms of API CPU per request")
+
+
+if __name__ == "__main__":
+    main()

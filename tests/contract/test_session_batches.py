@@ -1,0 +1,69 @@
+"""A pipelined batch of the PostgreSQL session goes to the server at once: psycopg's pipeline
+would send each statement as it is queued (a ``send`` per statement, each waking the backend),
+so the session keeps them in libpq's buffer until the batch's ``Sync`` (docs/postgres.md,
+"Round trips"). Counted on psycopg's own pipeline step, which writes what is buffered: it must
+run once per batch whatever the batch's size (and this fails if psycopg's private names the
+session relies on ever change)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+import psycopg._pipeline_base as pipeline_base
+import pytest
+
+from valorize_adapters.postgres.session import Session
+from valorize_core.testing.loop import run
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    communicate = pipeline_base.pipeline_communicate
+
+    def counted(pgconn: Any, commands: Any) -> Any:
+        calls.append(len(commands))
+        return communicate(pgconn, commands)
+
+    monkeypatch.setattr(pipeline_base, "pipeline_communicate", counted)
+    return calls
+
+
+def test_a_batch_is_written_once_whatever_its_size(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> list[list[dict[str, Any]]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            session = Session(conn, uuid.uuid4())
+            calls.clear()
+            rows = await session.fetch_together(*((f"SELECT {n} AS n", ()) for n in range(12)))  # type: ignore[misc]
+            await session.commit()
+            return rows
+        finally:
+            await conn.close()
+
+    calls = _counting(monkeypatch)
+    rows = run(scenario())
+    assert [r[0]["n"] for r in rows] == list(range(12))
+    # BEGIN, the settings and 12 reads in one write (with the Sync); COMMIT alone, outside a pipeline.
+    assert len(calls) == 1, calls
+
+
+def test_an_error_in_a_batch_still_reaches_the_caller(database_url: str) -> None:
+    async def scenario() -> None:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            session = Session(conn, uuid.uuid4())
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 1 / 0 AS n", ()))
+            await session.rollback()
+            # the connection is usable again, for a batch and for a single statement
+            assert (await session.fetch_together(("SELECT 2 AS n", ()), ("SELECT 3 AS n", ()))) == [
+                [{"n": 2}],
+                [{"n": 3}],
+            ]
+            await session.commit()
+        finally:
+            await conn.close()
+
+    run(scenario())

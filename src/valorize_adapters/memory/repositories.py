@@ -123,7 +123,7 @@ class MemoryCategories(_Tenant):
     async def get(self, category_id: UUID) -> Category | None:
         return self._data.categories.get(category_id)
 
-    async def list(self, *, for_update: bool = False) -> list[Category]:
+    async def list(self, *, for_update: bool = False, for_share: bool = False) -> list[Category]:
         # Units of work of a tenant run one at a time here: holding is implicit.
         return _by_name(list(self._data.categories.values()))
 

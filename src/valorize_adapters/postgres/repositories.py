@@ -114,35 +114,54 @@ class PgAccounts(_Repo):
         return rows.account(r)
 
 
+# The first key of the two-key advisory lock on a tenant's category tree (the second is the
+# tenant's): shared by the transaction writes that declare from the tree, exclusive by its changes.
+_CATEGORY_TREE_LOCK = 0x4354
+_LOCK_TREE_SHARED: LiteralString = "SELECT pg_advisory_xact_lock_shared(%s, hashtext(%s)) AS held"
+_LOCK_TREE: LiteralString = "SELECT pg_advisory_xact_lock(%s, hashtext(%s)) AS held"
+_LIST_CATEGORIES: LiteralString = "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id"
+
+
 class PgCategories(_Repo):
     """The unit's list of categories is read once (the unit's cache): a write of this
-    repository forgets it, and a locking read always goes to the database."""
+    repository forgets it, and a locking read always goes to the database.
+
+    The tree is held, for the rest of the unit, by a transaction-level advisory lock on the
+    tenant's tree taken in the same round trip as the read that needs it: shared by
+    ``for_share`` (transaction writes declaring ancestors), exclusive by ``for_update`` (tree
+    changes), so a change and a write into the changed subtree commit one after the other."""
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self._listed: list[Category] | None = None
+        self._held = False  # the tree lock (shared or exclusive) is held until the unit ends
 
     async def get(self, category_id: UUID) -> Category | None:
         r = await self._s.fetch_one("SELECT * FROM categories WHERE tenant_id = %s AND id = %s", (self._t, category_id))
         return rows.category(r) if r else None
 
-    async def list(self, *, for_update: bool = False) -> list[Category]:
-        if self._listed is not None and not for_update:
+    async def list(self, *, for_update: bool = False, for_share: bool = False) -> list[Category]:
+        if self._listed is not None and not for_update and (self._held or not for_share):
             return list(self._listed)
+        key = (_CATEGORY_TREE_LOCK, str(self._t))
         if for_update:
-            # Locks in id order, the read after it sees what committed meanwhile. NO KEY UPDATE:
-            # it excludes other holders and a DELETE, never the FK checks of writes that merely
-            # reference a category (a split's), which take KEY SHARE. Both in one round trip.
-            rs = await self._s.fetch_in_turn(
-                "SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE",
-                (self._t,),
-                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id",
-                (self._t,),
+            # The tree lock first (every unit takes it before any row lock), then the rows in id
+            # order; the read after them sees what committed meanwhile. NO KEY UPDATE: it excludes
+            # other holders and a DELETE, never the FK checks of writes that merely reference a
+            # category (a split's), which take KEY SHARE. All in one round trip.
+            *_, rs = await self._s.fetch_together(
+                (_LOCK_TREE, key),
+                ("SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)),
+                (_LIST_CATEGORIES, (self._t,)),
             )
+            self._held = True
+        elif for_share and not self._held:
+            # In one round trip (with whatever reads are gathered with it): the read runs after
+            # the lock is granted, so it sees a change that held the tree before this unit.
+            _, rs = await self._s.fetch_together((_LOCK_TREE_SHARED, key), (_LIST_CATEGORIES, (self._t,)))
+            self._held = True
         else:
-            rs = await self._s.fetch(
-                "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,)
-            )
+            rs = await self._s.fetch(_LIST_CATEGORIES, (self._t,))
         self._listed = [rows.category(r) for r in rs]
         return list(self._listed)
 

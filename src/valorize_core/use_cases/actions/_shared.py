@@ -119,9 +119,11 @@ async def retire_transactions(uow: UnitOfWork, *versions: Transaction) -> None:
     """Declare the cached reads writing these transactions changes: every version written or
     replaced (an edit's before and after, a deletion's last), and their balances
     (:func:`valorize_core.model.read_scopes.transaction_scopes`). Call it before committing;
-    the category tree is read (from the unit's cache) only when a split has a category."""
+    the category tree is read only when a split has a category, held shared (``for_share``) so
+    that a category moved meanwhile is either in the tree read or waits for this commit: a unit
+    reads it that way first, before its row locks, and this read is then the unit's cache."""
     categorized = any(split.category_id is not None for tx in versions for split in tx.splits)
-    tree = CategoryTree(await uow.categories.list()) if categorized else None
+    tree = CategoryTree(await uow.categories.list(for_share=True)) if categorized else None
     uow.retires(*transaction_scopes(versions, tree))
 
 

@@ -86,6 +86,9 @@ class CorrectCategories:
                     raise NotFound("transaction", tx_id)
                 if locked[tx_id].is_transfer:
                     raise Conflict("a transfer leg takes no category")
+            # The tree its scopes are declared from (retire_transactions), held shared: the same
+            # round trip as the check's read, which then reads the unit's cache.
+            await uow.categories.list(for_share=True)
             await require_categories(uow, (category_id for _, category_id in pairs), "corrections")
             now = self._ports.clock.now()
             stored: list[Transaction] = []

@@ -94,10 +94,11 @@ class CreateTransaction:
         payee = command.payee if command.payee is not None else display_payee(command.description)
         async with self._ports.uow(command.tenant_id) as uow:
             # What the unit may read, asked at once (one round trip on PostgreSQL, where the unit
-            # keeps them: the checks and the categorizer below read them again for free).
+            # keeps them: the checks and the categorizer below read them again for free). The
+            # tree is held shared, before any row lock, for the scopes it declares at the end.
             found, _, _, _ = await together(
                 uow.accounts.get(command.account_id),
-                uow.categories.list(),
+                uow.categories.list(for_share=True),
                 uow.rules.list(),
                 self._ports.categorizer.read_ahead(uow, command.description or payee),
             )

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from valorize_core.model.errors import NotFound
 from valorize_core.model.events import TransactionDeleted
+from valorize_core.model.transactions import Transaction
 from valorize_core.use_cases.actions._shared import move_balances, retire_transactions, retry_on_contention
 from valorize_core.use_cases.context import Ports
-from valorize_core.use_cases.lookups import require
+from valorize_core.use_cases.lookups import require, together
 
 __all__ = ["DeleteTransaction", "TransactionDeletion"]
 
@@ -36,7 +37,13 @@ class DeleteTransaction:
         and the balances move by the amounts as they stand locked.
         """
         async with self._ports.uow(command.tenant_id) as uow:
-            tx = await require(uow.transactions.get, command.transaction_id, "transaction")
+            # The tree its scopes are declared from (retire_transactions), held shared before any
+            # row lock, in the round trip of the first read.
+            _, found = await together(
+                uow.categories.list(for_share=True),
+                require(uow.transactions.get, command.transaction_id, "transaction"),
+            )
+            tx: Transaction = found
             ids = (
                 [leg.id for leg in await uow.transactions.transfer_legs(tx.transfer_id)] if tx.transfer_id else [tx.id]
             )

@@ -110,6 +110,9 @@ class UpdateTransaction:
                 if len(old.splits) > 1:
                     raise ValidationError.for_field("splits", "give new splits when changing a split amount")
                 splits = (replace(old.splits[0], amount=amount),)
+            # The tree its scopes are declared from (retire_transactions), held shared: the same
+            # round trip as the check's read, which then reads the unit's cache.
+            await uow.categories.list(for_share=True)
             await require_categories(uow, (s.category_id for s in splits), "splits")
             new = replace(
                 old,

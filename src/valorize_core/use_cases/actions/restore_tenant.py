@@ -148,9 +148,12 @@ class RestoreTenant:
 
     @staticmethod
     async def _require_empty(uow: UnitOfWork) -> None:
+        # The category tree first: every unit takes it before its row locks (a transaction
+        # write holds it shared, then locks its account).
+        categories = await uow.categories.list(for_update=True)
         accounts = await uow.accounts.list()
         await uow.accounts.lock(sorted(a.id for a in accounts))
-        held = [accounts, await uow.categories.list(for_update=True), await uow.rules.list(),
+        held = [accounts, categories, await uow.rules.list(),
                 await uow.budgets.list(), await uow.webhooks.list_endpoints()]  # fmt: skip
         if any(held):
             raise Conflict("the tenant holds data: restore into an empty tenant")

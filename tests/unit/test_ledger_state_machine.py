@@ -117,8 +117,9 @@ class Books(RuleBasedStateMachine):
         arriving=st.none() | st.integers(1, 100_000) | st.sampled_from(["0.18", "5.4321", "1", "0.000001"]),
     )
     def transfer(self, source: UUID, target_account: UUID, amount: int, day: date, arriving: int | str | None) -> Any:
-        """Within one currency the same amount arrives; across two, ``arriving`` says what does:
-        an amount (``to_amount``) or a rate (``rate``); without it the transfer is refused."""
+        """Within one currency the same amount arrives (``to_amount``, if given, must be it; a
+        rate is refused); across two, ``arriving`` says what does: an amount (``to_amount``) or a
+        rate (``rate``); without it the transfer is refused."""
         to_amount = _fmt(arriving) if isinstance(arriving, int) else None
         rate = arriving if isinstance(arriving, str) else None
         command = NewTransfer(self.tenant, source, target_account, _fmt(amount), day, "Transfer", to_amount, rate)
@@ -128,8 +129,10 @@ class Books(RuleBasedStateMachine):
             arrives = convert_at(arrives, currency(self.currency[target_account]), Decimal(rate))
         elif exchange and to_amount is not None:
             arrives = Money(arriving, self.currency[target_account])  # type: ignore[arg-type]
+        # within one currency, what arrives may be left out or given as the same amount
+        same = arriving is None or arriving == amount
         valid = source != target_account and (
-            (not exchange and arriving is None) or (exchange and arriving is not None and arrives.minor > 0)
+            (not exchange and same) or (exchange and arriving is not None and arrives.minor > 0)
         )
         if not valid:
             self.must_fail_cleanly(self.vz.create_transfer(command))

@@ -8,7 +8,9 @@ Embedded PostgreSQL 16; ``valorize api`` and ``valorize worker`` started as oper
 the mixed experiment's shape — 65 % transaction pages, 20 % ``POST /api/transactions``, 15 %
 ``GET /api/accounts`` — paced at ``--rate`` over ``--tenants`` tenants, plus CSV imports. Every
 ``--every`` seconds it samples each role's resident memory (the process and its children) and
-the rows and bytes of ``outbox``, ``processed_tasks`` and ``transactions``.
+the rows and bytes of ``outbox``, ``processed_tasks`` and ``transactions``, and the worker's
+resident memory by kind of mapping (main malloc heap, other anonymous memory, files).
+``--worker-env NAME=VALUE`` compares allocator settings (``MALLOC_ARENA_MAX``, ``PYTHONMALLOC``).
 
 Retention runs every ``--retention`` seconds with the published-events horizon at 0 (so the
 soak shows the outbox levelling off within minutes rather than after the 24 h default);
@@ -59,6 +61,28 @@ def rss_mb(pid: int) -> float:
             continue
         total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
     return total / 1024
+
+
+def memory_kinds(pid: int) -> dict[str, float]:
+    """A process's (and its children's) resident memory by mapping, in MB (``/proc/PID/smaps``):
+    ``brk`` the main malloc arena (``[heap]``), ``anon`` every other anonymous mapping (glibc's
+    thread arenas, its mmap'd large blocks, Python's object arenas, stacks), ``file`` mapped files."""
+    pids = [str(pid), *subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    kb = {"brk": 0, "anon": 0, "file": 0}
+    for each in pids:
+        try:
+            text = Path(f"/proc/{each}/smaps").read_text()
+        except (FileNotFoundError, PermissionError):
+            continue
+        kind = "anon"
+        for line in text.splitlines():
+            head = line.split(maxsplit=6)
+            if not head[0].endswith(":"):  # a mapping's header: address perms offset dev inode [path]
+                path = head[5] if len(head) > 5 else ""
+                kind = "brk" if path == "[heap]" else "anon" if not path or path.startswith("[") else "file"
+            elif head[0] == "Rss:":
+                kb[kind] += int(head[1])
+    return {name: round(value / 1024, 1) for name, value in kb.items()}
 
 
 def tables(url: str) -> dict[str, dict[str, int]]:
@@ -171,6 +195,7 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
                 held = await caches(client, args.worker_metrics)
                 sample = {"t": round(now - started, 1), "answered": sum(counts.values()),
                           **{f"rss_mb_{r}": round(rss_mb(p), 1) for r, p in roles.items()},
+                          **{f"worker_{k}_mb": v for k, v in memory_kinds(roles["worker"]).items()},
                           **{f"{t}_{k}": v for t, kv in rows.items() for k, v in kv.items()},
                           **{f"worker_cache_{name}": n for name, n in held.items()}}  # fmt: skip
                 samples.append(sample)
@@ -211,6 +236,8 @@ def main() -> None:
     parser.add_argument("--retention", type=int, default=60, help="seconds between pruning rounds")
     parser.add_argument("--warm-up", type=float, default=None,
                         help="seconds of warm-up in the table (default: the first third)")  # fmt: skip
+    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the worker role only (e.g. MALLOC_ARENA_MAX=2)")  # fmt: skip
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -230,7 +257,7 @@ def main() -> None:
                "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
                "VALORIZE_RETAIN_EVENTS_HOURS": "0", "VALORIZE_RETENTION_INTERVAL": str(args.retention),
                "PYTHONWARNINGS": "ignore"}  # fmt: skip
-        procs["worker"] = start("worker", worker_port, env)
+        procs["worker"] = start("worker", worker_port, {**env, **dict(e.split("=", 1) for e in args.worker_env)})
         procs["api"] = start("api", api_port, env)
         result = asyncio.run(load(f"http://127.0.0.1:{api_port}", args, {r: p.pid for r, p in procs.items()}, url))
     finally:

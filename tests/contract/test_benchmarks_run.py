@@ -162,7 +162,8 @@ def test_subscription_benchmark_quick_mode(tmp_path: Path) -> None:
 def test_soak_quick_mode(tmp_path: Path) -> None:
     output = tmp_path / "soak.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "perf" / "soak.py"), "--quick", "--output", str(output)],
+        [sys.executable, str(ROOT / "perf" / "soak.py"), "--quick", "--output", str(output),
+         "--worker-env", "MALLOC_ARENA_MAX=2"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -171,4 +172,9 @@ def test_soak_quick_mode(tmp_path: Path) -> None:
     assert all(numbers["counts"][f"http_{code}"] == 0 for code in (500, 503))
     assert set(numbers["imports"]) == {202}
     assert len(numbers["samples"]) >= 3
+    kinds = [numbers["samples"][-1][f"worker_{kind}_mb"] for kind in ("brk", "anon", "file")]
+    assert all(size > 0 for size in kinds)
+    rss = numbers["samples"][-1]["rss_mb_worker"]
+    assert abs(sum(kinds) - rss) <= 0.1 * rss  # the same pages split by mapping (read a moment apart)
+    assert numbers["settings"]["worker_env"] == ["MALLOC_ARENA_MAX=2"]
     assert "| api RSS (MB) |" in result.stdout

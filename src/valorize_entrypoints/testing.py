@@ -41,7 +41,11 @@ __all__ = [
 def serving(app: Callable[..., Any], *, startup_seconds: float = 30) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL once it accepts requests."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    # The server keeps an idle connection longer than clients do (httpx: 5 s, uvicorn's default
+    # too): with equal timeouts a client could reuse a connection the server was closing (a
+    # ReadError on a request that was never read).
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", timeout_keep_alive=75)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_seconds

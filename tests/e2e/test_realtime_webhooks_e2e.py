@@ -7,10 +7,6 @@ through the task queue to the worker and reach a receiver, which checks each wit
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,12 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pusher
 import pytest
 from websockets.sync.client import connect
 
-from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import dev_serving
 
 pytestmark = pytest.mark.slow
 
@@ -73,63 +68,45 @@ def _wait(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
         time.sleep(0.1)
 
 
-def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(tmp_path: Path) -> None:
+def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     receiver = Receiver(failures=1)
-    port, ws_port = free_port(), free_port()
-    env = {
-        **os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore",
+    operator = {  # dev_serving passes on the environment
         "VALORIZE_PUSHER_SECRET": SECRET, "VALORIZE_PUSHER_KEY": KEY, "VALORIZE_REALTIME_CLIENT_EVENTS": "true",
         "VALORIZE_PUSHER_WEBHOOK_URLS": receiver.url, "VALORIZE_PUSHER_WEBHOOK_WINDOW": "0.3",
         "VALORIZE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",  # the receiver is on loopback
     }  # fmt: skip
-    env.pop("VALORIZE_REDIS_URL", None)
-    valorize = Path(sys.executable).with_name("valorize")
-    log = (tmp_path / "dev.log").open("w+")
-    proc = subprocess.Popen(
-        [str(valorize), "dev", "--memory", "--port", str(port), "--realtime-port", str(ws_port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
-    )  # fmt: skip
+    for name, value in operator.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("VALORIZE_REDIS_URL", raising=False)
     sdk = pusher.Pusher(app_id="100001", key=KEY, secret=SECRET)
     try:
+        with dev_serving(tmp_path, memory=True, startup_seconds=60) as dev:
+            with connect(f"ws://127.0.0.1:{dev.realtime_port}/app/{KEY}?protocol=7&client=e2e") as ws:
+                socket_id = json.loads(json.loads(ws.recv(timeout=5))["data"])["socket_id"]
+                channel, member = "presence-desk", {"user_id": "ana", "user_info": {"name": "Ana"}}
+                signed = sdk.authenticate(channel=channel, socket_id=socket_id, custom_data=member)
+                ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel, **signed}}))
+                assert json.loads(ws.recv(timeout=5))["event"] == "pusher_internal:subscription_succeeded"
+                ws.send(json.dumps({"event": "client-typing", "channel": channel, "data": {"on": True}}))
+                _wait(lambda: len(receiver.delivered(sdk)) >= 3, f"no webhooks: {receiver.calls}")
+            _wait(lambda: len(receiver.delivered(sdk)) >= 5, f"no vacated: {receiver.calls}")
 
-        def ready() -> bool:
-            assert proc.poll() is None, Path(log.name).read_text()
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait(ready, "dev did not start", 60)
-        with connect(f"ws://127.0.0.1:{ws_port}/app/{KEY}?protocol=7&client=e2e") as ws:
-            socket_id = json.loads(json.loads(ws.recv(timeout=5))["data"])["socket_id"]
-            channel, member = "presence-desk", {"user_id": "ana", "user_info": {"name": "Ana"}}
-            signed = sdk.authenticate(channel=channel, socket_id=socket_id, custom_data=member)
-            ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel, **signed}}))
-            assert json.loads(ws.recv(timeout=5))["event"] == "pusher_internal:subscription_succeeded"
-            ws.send(json.dumps({"event": "client-typing", "channel": channel, "data": {"on": True}}))
-            _wait(lambda: len(receiver.delivered(sdk)) >= 3, f"no webhooks: {receiver.calls}")
-        _wait(lambda: len(receiver.delivered(sdk)) >= 5, f"no vacated: {receiver.calls}")
-
-        assert receiver.calls[0][2] == 500
-        assert receiver.calls[1][1] == receiver.calls[0][1]  # the same batch again
-        events = receiver.delivered(sdk)
-        assert events[:3] == [
-            {"name": "channel_occupied", "channel": channel},
-            {"name": "member_added", "channel": channel, "user_id": "ana"},
-            {"name": "client_event", "channel": channel, "event": "client-typing", "data": '{"on": true}',
-             "socket_id": socket_id, "user_id": "ana"},
-        ]  # fmt: skip
-        assert events[3:] == [{"name": "member_removed", "channel": channel, "user_id": "ana"},
-                              {"name": "channel_vacated", "channel": channel}]  # fmt: skip
-        # a forged body is refused by the same validator
-        headers, body, _ = receiver.calls[-1]
-        assert sdk.validate_webhook(KEY, headers["x-pusher-signature"], body.replace("ana", "eve")) is None
+            assert receiver.calls[0][2] == 500
+            assert receiver.calls[1][1] == receiver.calls[0][1]  # the same batch again
+            events = receiver.delivered(sdk)
+            assert events[:3] == [
+                {"name": "channel_occupied", "channel": channel},
+                {"name": "member_added", "channel": channel, "user_id": "ana"},
+                {"name": "client_event", "channel": channel, "event": "client-typing", "data": '{"on": true}',
+                 "socket_id": socket_id, "user_id": "ana"},
+            ]  # fmt: skip
+            assert events[3:] == [{"name": "member_removed", "channel": channel, "user_id": "ana"},
+                                  {"name": "channel_vacated", "channel": channel}]  # fmt: skip
+            # a forged body is refused by the same validator
+            headers, body, _ = receiver.calls[-1]
+            assert sdk.validate_webhook(KEY, headers["x-pusher-signature"], body.replace("ana", "eve")) is None
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
         receiver.server.shutdown()
         receiver.server.server_close()

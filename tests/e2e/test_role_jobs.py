@@ -4,10 +4,6 @@ served, the backplane heartbeat wherever a realtime server runs with Redis."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +13,10 @@ from typing import Any
 import pytest
 import redis
 
-from valorize_core.testing.net import free_port
 from valorize_entrypoints.container import Container, serving
 from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.testing import dev_serving
 
 
 def _subscribers(url: str) -> int:
@@ -54,29 +50,18 @@ def test_only_roles_that_serve_cached_reads_keep_a_near_cache_and_its_feed(
 
 
 @pytest.mark.slow
-def test_dev_with_redis_keeps_its_realtime_presence_alive(redis_server: Any, tmp_path: Path) -> None:
+def test_dev_with_redis_keeps_its_realtime_presence_alive(
+    redis_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Other instances count a presence member only while its instance's heartbeat lives."""
-    port, ws_port = free_port(), free_port()
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore",
-           "VALORIZE_REDIS_URL": redis_server.url}  # fmt: skip
-    valorize = Path(sys.executable).with_name("valorize")
-    log = (tmp_path / "dev.log").open("w+")
-    proc = subprocess.Popen(
-        [str(valorize), "dev", "--memory", "--port", str(port), "--realtime-port", str(ws_port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
-    )  # fmt: skip
+    monkeypatch.setenv("VALORIZE_REDIS_URL", redis_server.url)  # dev_serving passes on the environment
     client = redis.Redis.from_url(redis_server.url)
     try:
-        deadline = time.monotonic() + 30
-        while not client.keys("vz:rt:alive:*"):
-            assert proc.poll() is None, Path(log.name).read_text()
-            assert time.monotonic() < deadline, "no heartbeat: " + Path(log.name).read_text()
-            time.sleep(0.2)
+        with dev_serving(tmp_path, memory=True) as dev:
+            deadline = time.monotonic() + 30
+            while not client.keys("vz:rt:alive:*"):
+                assert dev.proc.poll() is None, dev.output
+                assert time.monotonic() < deadline, "no heartbeat: " + dev.output
+                time.sleep(0.2)
     finally:
         client.close()
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -1,12 +1,15 @@
-"""Fixtures for the contract suites: a pool on the session's PostgreSQL (see tests/conftest.py)."""
+"""Fixtures for the contract suites: a pool on the session's PostgreSQL (see tests/conftest.py), and
+realtime backplanes on the session's Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_core.testing.loop import run
 
 
@@ -15,3 +18,17 @@ def pg_backend(database_url: str) -> Iterator[PostgresBackend]:
     backend = run(PostgresBackend.open(database_url, min_size=1, max_size=4))
     yield backend
     run(backend.close())
+
+
+@pytest.fixture
+def redis_backplanes(redis_url: str) -> Callable[[], Awaitable[RedisBackplane]]:
+    """Makes started Redis backplanes (a 3 s liveness) under a key prefix of the test's own: the
+    instances of one test share their channels, presence and occupancy, no other test's."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+
+    async def make() -> RedisBackplane:
+        backplane = RedisBackplane.from_url(redis_url, prefix=prefix, ttl=3)
+        await backplane.start()
+        return backplane
+
+    return make

@@ -156,18 +156,6 @@ def test_a_slow_client_is_dropped_and_never_delays_the_others() -> None:
     assert code == 4100
 
 
-@pytest.fixture
-def redis_backplanes(redis_url: str) -> Callable[[], Awaitable[RedisBackplane]]:
-    prefix = f"t{uuid.uuid4().hex[:8]}"
-
-    async def make() -> RedisBackplane:
-        backplane = RedisBackplane.from_url(redis_url, prefix=prefix, ttl=3)
-        await backplane.start()
-        return backplane
-
-    return make
-
-
 def test_two_instances_share_events_presence_and_occupancy_through_redis(
     redis_backplanes: Callable[[], Awaitable[RedisBackplane]],
 ) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -266,18 +265,6 @@ def test_kinds_are_checked() -> None:
     assert parse_kinds(" member_added , cache_miss") == {"member_added", "cache_miss"}
     with pytest.raises(ValueError, match="unknown Pusher webhook events: channel_created"):
         parse_kinds("channel_created")
-
-
-@pytest.fixture
-def redis_backplanes(redis_url: str) -> Callable[[], Awaitable[RedisBackplane]]:
-    prefix = f"t{uuid.uuid4().hex[:8]}"
-
-    async def make() -> RedisBackplane:
-        backplane = RedisBackplane.from_url(redis_url, prefix=prefix, ttl=3)
-        await backplane.start()
-        return backplane
-
-    return make
 
 
 def test_two_instances_report_a_channel_occupied_vacated_and_a_member_once(

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from http_support import Api
+from http_support import Api, app_client
 from litestar.testing import TestClient
 
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
 
@@ -21,9 +19,16 @@ def client(request: pytest.FixtureRequest) -> Iterator[TestClient[Any]]:
     else:
         url = request.getfixturevalue("database_url")
         settings = Settings(backend="postgres", database_url=url, db_pool_max=4)
-    container = Container()
-    container.settings.override(settings)
-    with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
+    with app_client(settings) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def cached(database_url: str, redis_url: str) -> Iterator[TestClient[Any]]:
+    """The API on the session's PostgreSQL with a real Redis: reads cached near (in the process)
+    and in Redis, retired by the writes and imports that change them."""
+    settings = Settings(backend="postgres", database_url=database_url, db_pool_max=4, redis_url=redis_url)
+    with app_client(settings) as test_client:
         yield test_client
 
 

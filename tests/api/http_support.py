@@ -1,8 +1,10 @@
-"""Helpers for HTTP tests: a signed-up tenant and calls as its owner."""
+"""Helpers for HTTP tests: the app behind a test client, a signed-up tenant and calls as its owner."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
@@ -10,6 +12,19 @@ from litestar.testing import TestClient
 from valorize_adapters.memory import InMemoryTaskQueue
 from valorize_adapters.postgres.task_queue import LocalDispatcher
 from valorize_core.ports.task_queue import Task
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
+from valorize_entrypoints.settings import Settings
+
+
+@contextmanager
+def app_client(settings: Settings) -> Iterator[TestClient[Any]]:
+    """The API app on ``settings`` behind Litestar's test client, its lifespan run (started at the
+    block's start, shut down at its end); a server error answers 500 as a client would see it."""
+    container = Container()
+    container.settings.override(settings)
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client
 
 
 class Api:

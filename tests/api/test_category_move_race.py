@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -24,18 +23,6 @@ from litestar.testing import TestClient
 from valorize_core.model.transactions import Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.actions import create_transaction
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
-from valorize_entrypoints.settings import Settings
-
-
-@pytest.fixture
-def cached(database_url: str, redis_url: str) -> Iterator[TestClient[Any]]:
-    container = Container()
-    settings = Settings(backend="postgres", database_url=database_url, db_pool_max=4, redis_url=redis_url)
-    container.settings.override(settings)
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        yield client
 
 
 def _waiting_for_a_lock(database_url: str) -> bool:

@@ -11,13 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from http_support import Api
+from http_support import Api, app_client
 from litestar.testing import TestClient
 
 from valorize_core.model.rates import Rate
 from valorize_core.use_cases.actions.set_rates import GivenRates, RateImport
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
 # Global rates stay in the session's database: each test uses a year no other test has rates for.
@@ -38,15 +36,6 @@ def global_rates(year: int) -> RateImport:
         for base, quote, value in (("EUR", "BRL", "6.25"), ("EUR", "USD", "1.25"))
     )
     return RateImport(None, GivenRates(rates, "ecb"))
-
-
-@pytest.fixture
-def cached(database_url: str, redis_url: str) -> Iterator[TestClient[Any]]:
-    container = Container()
-    settings = Settings(backend="postgres", database_url=database_url, db_pool_max=4, redis_url=redis_url)
-    container.settings.override(settings)
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        yield client
 
 
 def test_importing_global_rates_retires_every_tenants_converted_reports(cached: TestClient[Any]) -> None:
@@ -72,10 +61,8 @@ def test_importing_global_rates_retires_every_tenants_converted_reports(cached: 
 @pytest.fixture
 def other(database_url: str, redis_url: str) -> Iterator[TestClient[Any]]:
     """A second API process on the same database and Redis, with its own near cache."""
-    container = Container()
     settings = Settings(backend="postgres", database_url=database_url, db_pool_max=2, redis_url=redis_url)
-    container.settings.override(settings)
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+    with app_client(settings) as client:
         yield client
 
 

@@ -5,63 +5,24 @@ every attempt is disabled with a notification; redelivery, rotation and the SSRF
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
 
+from http_receiver import Receiver
 from valorize_core.model.webhooks import verify_signature
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
 
-class Receiver:
-    """A webhook receiver: answers ``failures`` calls with 503 first, then 200; dedupes on the
-    event id as a receiver should, and keeps every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.failures = 0
-        self.seen: set[str] = set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                if receiver.failures > 0:
-                    receiver.failures -= 1
-                    self.send_response(503)
-                    self.end_headers()
-                    self.wfile.write(b"down for maintenance")
-                    return
-                receiver.seen.add(json.loads(body)["id"])
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+    r = Receiver(failure_body=b"down for maintenance")
     yield r
     r.close()
 
@@ -94,11 +55,12 @@ def test_every_event_once_signed_and_a_receiver_that_was_down_gets_it(hooks_api:
     created = [api.tx(account, f"2026-11-0{d}", f"PADARIA {d}", "-1.00").json()["id"] for d in (1, 2, 3)]
     run_background_tasks(api.client)
     assert len(receiver.calls) == 3 + 2
-    assert len(receiver.seen) == 3  # every event, once each
-    bodies = [json.loads(body) for _, body in receiver.calls]
+    received = {json.loads(call.body)["id"] for call in receiver.calls if call.status == 200}
+    assert len(received) == 3  # every event, once each (deduped on its id, as a receiver should)
+    bodies = [json.loads(call.body) for call in receiver.calls]
     assert {b["type"] for b in bodies} == {"transaction.created"}
     assert sorted({b["data"]["transaction_id"] for b in bodies}) == sorted(created)
-    for headers, body in receiver.calls:
+    for headers, body, _ in receiver.calls:
         assert verify_signature(headers["valorize-signature"], hook["secret"], body, int(time.time()))
         assert not verify_signature(headers["valorize-signature"], "whsec_wrong", body, int(time.time()))
         assert headers["valorize-event-id"] == json.loads(body)["id"]
@@ -139,7 +101,7 @@ def test_sustained_failure_disables_the_endpoint_and_notifies(hooks_api: Api, re
     run_background_tasks(api.client)
     redelivered = {d["id"]: d for d in api.get(f"/api/webhooks/{hook['id']}/deliveries").json()}[failed[0]["id"]]
     assert (redelivered["status"], redelivered["redeliveries"]) == ("succeeded", 1)
-    assert json.loads(receiver.calls[-1][1])["id"] == redelivered["event_id"]
+    assert json.loads(receiver.calls[-1].body)["id"] == redelivered["event_id"]
 
 
 def test_a_rotated_secret_and_the_previous_one_both_verify(hooks_api: Api, receiver: Receiver) -> None:
@@ -150,7 +112,7 @@ def test_a_rotated_secret_and_the_previous_one_both_verify(hooks_api: Api, recei
     assert rotated["previous_secret_valid_until"] is not None
     api.tx(api.account(), "2026-11-01", "PADARIA", "-1.00")
     run_background_tasks(api.client)
-    (headers, body), now = receiver.calls[-1], int(time.time())
+    (headers, body, _), now = receiver.calls[-1], int(time.time())
     assert headers["valorize-signature"].count("v1=") == 2
     assert verify_signature(headers["valorize-signature"], rotated["secret"], body, now)
     assert verify_signature(headers["valorize-signature"], hook["secret"], body, now)

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pusher
 import pytest
 from test_realtime import APP, Client, client, instance
 
+from http_receiver import PusherReceiver
 from valorize_adapters.memory import InMemoryBackend, InMemoryTaskQueue
 from valorize_adapters.memory.dispatcher import InMemoryDispatcher
 from valorize_adapters.pusher.backplane import Backplane, InMemoryBackplane, RedisBackplane
@@ -33,52 +32,9 @@ from valorize_entrypoints.delivery import InProcessDelivery
 SDK = pusher.Pusher(app_id=APP.app_id, key=APP.key, secret=APP.secret)
 
 
-class Receiver:
-    """An HTTP receiver: answers ``failures`` calls with 503 first, then 200; keeps every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.failures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                failing = receiver.failures > 0
-                receiver.failures -= failing
-                self.send_response(503 if failing else 200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pusher"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def verified(self) -> list[dict[str, Any]]:
-        """Every call's body, each checked as a Pusher webhook by the official SDK."""
-        bodies = []
-        for headers, body in self.calls:
-            assert headers["content-type"] == "application/json"
-            checked = SDK.validate_webhook(headers["x-pusher-key"], headers["x-pusher-signature"], body.decode())
-            assert checked is not None, body
-            bodies.append(checked)
-        return bodies
-
-    def events(self) -> list[dict[str, Any]]:
-        """The events of the calls that succeeded, in order."""
-        return [e for body in self.verified() for e in body["events"]]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[PusherReceiver]:
+    r = PusherReceiver(SDK)
     yield r
     r.close()
 
@@ -121,7 +77,7 @@ def names(events: list[dict[str, Any]]) -> list[str]:
 
 
 def test_every_event_kind_reaches_the_receiver_signed_as_pusher_signs() -> None:
-    receiver = Receiver()
+    receiver = PusherReceiver(SDK)
 
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
@@ -172,7 +128,7 @@ def test_every_event_kind_reaches_the_receiver_signed_as_pusher_signs() -> None:
         receiver.close()
 
 
-def test_a_receiver_that_fails_gets_the_same_signed_batch_again_until_it_succeeds(receiver: Receiver) -> None:
+def test_a_receiver_that_fails_gets_the_same_signed_batch_again_until_it_succeeds(receiver: PusherReceiver) -> None:
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
             hooks = d.webhooks(receiver.url)
@@ -183,15 +139,15 @@ def test_a_receiver_that_fails_gets_the_same_signed_batch_again_until_it_succeed
             await until(lambda: len(receiver.calls) == 3)
             await asyncio.sleep(0.3)
             assert len(receiver.calls) == 3  # delivered: no more attempts
-            assert len({body for _, body in receiver.calls}) == 1  # the same body each time
+            assert len({call.body for call in receiver.calls}) == 1  # the same body each time
             occupied = [{"name": "channel_occupied", "channel": "orders"}]
-            assert [b["events"] for b in receiver.verified()] == [occupied] * 3
+            assert [b["events"] for b in receiver.webhooks()] == [occupied] * 3
             assert d.queue.dead == {}
 
     run(go(), timeout=60)
 
 
-def test_events_of_a_window_go_in_one_call_and_only_the_chosen_kinds(receiver: Receiver) -> None:
+def test_events_of_a_window_go_in_one_call_and_only_the_chosen_kinds(receiver: PusherReceiver) -> None:
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
             hooks = d.webhooks(receiver.url, kinds=parse_kinds("channel_occupied,channel_vacated"), window=0.5)
@@ -211,7 +167,7 @@ def test_events_of_a_window_go_in_one_call_and_only_the_chosen_kinds(receiver: R
     run(go(), timeout=60)
 
 
-def test_a_full_batch_goes_at_once_and_the_rest_after_the_window(receiver: Receiver) -> None:
+def test_a_full_batch_goes_at_once_and_the_rest_after_the_window(receiver: PusherReceiver) -> None:
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
             hooks = d.webhooks(receiver.url, window=30.0, max_events=4)
@@ -237,7 +193,7 @@ class _SlowToVacate(InMemoryBackplane):
 
 
 def test_a_subscriber_arriving_while_the_last_departure_is_recorded_leaves_the_channel_occupied(
-    receiver: Receiver,
+    receiver: PusherReceiver,
 ) -> None:
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
@@ -268,7 +224,7 @@ def test_kinds_are_checked() -> None:
 
 
 def test_two_instances_report_a_channel_occupied_vacated_and_a_member_once(
-    redis_backplanes: Callable[[], Awaitable[RedisBackplane]], receiver: Receiver
+    redis_backplanes: Callable[[], Awaitable[RedisBackplane]], receiver: PusherReceiver
 ) -> None:
     async def go() -> None:
         async with delivering() as d, AsyncExitStack() as stack:
@@ -359,7 +315,7 @@ def test_a_users_first_and_last_socket_are_decided_once_among_many_instances_at_
 
 
 def test_a_realtime_process_of_its_own_enqueues_to_postgres_and_the_worker_sends_under_no_tenant(
-    own_database_url: str, receiver: Receiver
+    own_database_url: str, receiver: PusherReceiver
 ) -> None:
     """``valorize realtime`` has no runtime: it enqueues to the local queue's table over a pool of
     its own; a worker's dispatcher sends the batch (retrying a failure) and records the task once."""
@@ -402,7 +358,7 @@ def test_a_realtime_process_of_its_own_enqueues_to_postgres_and_the_worker_sends
     rows = run(go(), timeout=60)
     assert rows == [{"name": "deliver_operator_webhook"}]
     occupied = [{"name": "channel_occupied", "channel": "orders"}]
-    assert [b["events"] for b in receiver.verified()] == [occupied] * 2
+    assert [b["events"] for b in receiver.webhooks()] == [occupied] * 2
 
 
 def test_after_redis_lost_the_occupancy_an_instance_records_it_again_and_still_reports_the_vacancy(

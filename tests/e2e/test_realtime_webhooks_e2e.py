@@ -7,58 +7,21 @@ through the task queue to the worker and reach a receiver, which checks each wit
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pusher
 import pytest
 from websockets.sync.client import connect
 
+from http_receiver import PusherReceiver
 from valorize_entrypoints.testing import dev_serving
 
 pytestmark = pytest.mark.slow
 
 SECRET = "e2e-webhook-secret"
 KEY = "valorize-key"
-
-
-class Receiver:
-    """Answers its first ``failures`` calls with 500, then 200; keeps every call."""
-
-    def __init__(self, failures: int) -> None:
-        self.calls: list[tuple[dict[str, str], str, int]] = []
-        receiver, self.failures = self, failures
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                status = 500 if receiver.failures > 0 else 200
-                receiver.failures -= 1
-                receiver.calls.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pusher/webhooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivered(self, sdk: pusher.Pusher) -> list[dict[str, Any]]:
-        """The events of the calls answered 200, each body validated by the SDK."""
-        events = []
-        for headers, body, status in list(self.calls):
-            checked = sdk.validate_webhook(headers["x-pusher-key"], headers["x-pusher-signature"], body)
-            assert checked is not None, (headers, body)
-            assert headers["content-type"] == "application/json"
-            if status == 200:
-                events.extend(checked["events"])
-        return events
 
 
 def _wait(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
@@ -71,7 +34,8 @@ def _wait(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
 def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    receiver = Receiver(failures=1)
+    sdk = pusher.Pusher(app_id="100001", key=KEY, secret=SECRET)
+    receiver = PusherReceiver(sdk, "/pusher/webhooks", failures=1, failure_status=500)
     operator = {  # dev_serving passes on the environment
         "VALORIZE_PUSHER_SECRET": SECRET, "VALORIZE_PUSHER_KEY": KEY, "VALORIZE_REALTIME_CLIENT_EVENTS": "true",
         "VALORIZE_PUSHER_WEBHOOK_URLS": receiver.url, "VALORIZE_PUSHER_WEBHOOK_WINDOW": "0.3",
@@ -80,7 +44,6 @@ def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(
     for name, value in operator.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("VALORIZE_REDIS_URL", raising=False)
-    sdk = pusher.Pusher(app_id="100001", key=KEY, secret=SECRET)
     try:
         with dev_serving(tmp_path, memory=True, startup_seconds=60) as dev:
             with connect(f"ws://127.0.0.1:{dev.realtime_port}/app/{KEY}?protocol=7&client=e2e") as ws:
@@ -90,12 +53,12 @@ def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(
                 ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel, **signed}}))
                 assert json.loads(ws.recv(timeout=5))["event"] == "pusher_internal:subscription_succeeded"
                 ws.send(json.dumps({"event": "client-typing", "channel": channel, "data": {"on": True}}))
-                _wait(lambda: len(receiver.delivered(sdk)) >= 3, f"no webhooks: {receiver.calls}")
-            _wait(lambda: len(receiver.delivered(sdk)) >= 5, f"no vacated: {receiver.calls}")
+                _wait(lambda: len(receiver.events()) >= 3, f"no webhooks: {receiver.calls}")
+            _wait(lambda: len(receiver.events()) >= 5, f"no vacated: {receiver.calls}")
 
-            assert receiver.calls[0][2] == 500
-            assert receiver.calls[1][1] == receiver.calls[0][1]  # the same batch again
-            events = receiver.delivered(sdk)
+            assert receiver.calls[0].status == 500
+            assert receiver.calls[1].body == receiver.calls[0].body  # the same batch again
+            events = receiver.events()
             assert events[:3] == [
                 {"name": "channel_occupied", "channel": channel},
                 {"name": "member_added", "channel": channel, "user_id": "ana"},
@@ -106,7 +69,7 @@ def test_dev_sends_signed_batched_pusher_webhooks_through_the_task_queue(
                                   {"name": "channel_vacated", "channel": channel}]  # fmt: skip
             # a forged body is refused by the same validator
             headers, body, _ = receiver.calls[-1]
-            assert sdk.validate_webhook(KEY, headers["x-pusher-signature"], body.replace("ana", "eve")) is None
+            forged = body.decode().replace("ana", "eve")
+            assert sdk.validate_webhook(KEY, headers["x-pusher-signature"], forged) is None
     finally:
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.close()

@@ -5,6 +5,7 @@ its rows (before, each new row cost a payee lookup and a neighbour search, two r
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery
+from valorize_core.app import Valorize
 from valorize_core.model.money import Money
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.transactions import CategorizationSource
@@ -22,6 +24,20 @@ from valorize_core.use_cases.queries.suggest_categories import SuggestionsQuery
 
 TAUGHT = {"Food": ["PADARIA REAL", "PIZZARIA BELLA", "RESTAURANTE SABOR"], "Transport": ["UBER TRIP", "POSTO SHELL"]}
 NEW = ["PADARIA REAL", "PIZZARIA NAPOLI", "UBER TRIP", "LIVRARIA CULTURA", "POSTO IPIRANGA", "RESTAURANTE SABOR"]
+
+
+async def taught_tenant(vz: Valorize, email: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A new tenant (signed up as ``email``) and its checking account, whose history taught the
+    categorizer the ``TAUGHT`` payees: one transaction each, in its category."""
+    signup = await vz.signup(SignupRequest("Casa", email, "Ana"))
+    t = signup.tenant.id
+    account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+    for name, payees in TAUGHT.items():
+        category = (await vz.create_category(NewCategory(t, name, "expense"))).id
+        for i, payee in enumerate(payees):
+            day = date(2026, 1, 1) + timedelta(days=i)
+            await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+    return t, account
 
 
 @pytest.fixture
@@ -44,14 +60,7 @@ def test_an_import_sends_as_many_statements_for_many_rows_as_for_few(
     vz = pg_backend.app
 
     async def scene() -> list[tuple[int, int]]:
-        signup = await vz.signup(SignupRequest("Casa", f"ra-{time.time_ns()}@example.com", "Ana"))
-        t = signup.tenant.id
-        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
-        for name, payees in TAUGHT.items():
-            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
-            for i, payee in enumerate(payees):
-                day = date(2026, 1, 1) + timedelta(days=i)
-                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        t, account = await taught_tenant(vz, f"ra-{time.time_ns()}@example.com")
         measured = []
         for size in (3, 12, 60):  # the first also detects the pgvector version, once per pool
             rows = tuple(
@@ -86,14 +95,7 @@ def test_suggestions_for_many_rows_send_as_many_statements_as_for_few(
     vz = pg_backend.app
 
     async def scene() -> list[int]:
-        signup = await vz.signup(SignupRequest("Casa", f"rs-{time.time_ns()}@example.com", "Ana"))
-        t = signup.tenant.id
-        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
-        for name, payees in TAUGHT.items():
-            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
-            for i, payee in enumerate(payees):
-                day = date(2026, 1, 1) + timedelta(days=i)
-                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        t, account = await taught_tenant(vz, f"rs-{time.time_ns()}@example.com")
         ids = [
             (await vz.create_transaction(NewTransaction(t, account, date(2026, 2, 1), f"{NEW[i % 6]} {i}", "-1.00"))).id
             for i in range(40)
@@ -140,14 +142,7 @@ def test_the_categorizer_finds_every_lookup_of_a_batch_read_ahead(
     vz = pg_backend.app
 
     async def scene() -> list[tuple[int, int]]:
-        signup = await vz.signup(SignupRequest("Casa", f"rk-{batch}-{time.time_ns()}@example.com", "Ana"))
-        t = signup.tenant.id
-        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
-        for name, payees in TAUGHT.items():
-            category = (await vz.create_category(NewCategory(t, name, "expense"))).id
-            for i, payee in enumerate(payees):
-                day = date(2026, 1, 1) + timedelta(days=i)
-                await vz.create_transaction(NewTransaction(t, account, day, payee, "-10.00", category_id=category))
+        t, account = await taught_tenant(vz, f"rk-{batch}-{time.time_ns()}@example.com")
         measured = []
         for turn, (size, payees) in enumerate(((4, NEW[1:2]), (4, NEW[1:2]), (30, NEW))):  # the first detects pgvector
             texts = [f"{payees[i % len(payees)]} {turn} {i}" for i in range(size)]

@@ -140,6 +140,16 @@ function read_request(t, v)
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. t.token, ["X-Request-ID"] = id})
 end
 
+-- POST /api/transactions: visit v's transaction, on one of the tenant's four accounts (the mixed
+-- scenario's writes and the write path beside its floor send the same).
+function write_request(t, v)
+  local body = string.format(
+    '{"account_id":"%%s","booked_on":"2026-11-%%02d","description":"PADARIA REAL %%d","amount":"-%%d.%%02d"}',
+    t.accounts[(v %% 4) + 1], (v %% 28) + 1, v, (v %% 90) + 1, v %% 100)
+  return wrk.format("POST", "/api/transactions", {["Authorization"] = "Bearer " .. t.token,
+    ["Content-Type"] = "application/json"}, body)
+end
+
 response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   local id = headers["x-request-id"] or headers["X-Request-ID"]
@@ -183,11 +193,7 @@ request = function()
     return read_request(t, i)
   end
   if roll < 85 then
-    local body = string.format(
-      '{"account_id":"%s","booked_on":"2026-11-%02d","description":"PADARIA REAL %d","amount":"-%d.%02d"}',
-      t.accounts[(i % 4) + 1], (i % 28) + 1, i, (i % 90) + 1, i % 100)
-    return wrk.format("POST", "/api/transactions", {["Authorization"] = "Bearer " .. t.token,
-      ["Content-Type"] = "application/json"}, body)
+    return write_request(t, i)
   end
   return wrk.format("GET", "/api/accounts", {["Authorization"] = "Bearer " .. t.token})
 end
@@ -206,12 +212,7 @@ end
 
 WRITE_LUA = r"""
 request = function()
-  local t, i = pick()
-  local body = string.format(
-    '{"account_id":"%s","booked_on":"2026-11-%02d","description":"PADARIA REAL %d","amount":"-%d.%02d"}',
-    t.accounts[(i % 4) + 1], (i % 28) + 1, i, (i % 90) + 1, i % 100)
-  return wrk.format("POST", "/api/transactions", {["Authorization"] = "Bearer " .. t.token,
-    ["Content-Type"] = "application/json"}, body)
+  return write_request(pick())
 end
 """
 

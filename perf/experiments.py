@@ -440,6 +440,21 @@ def path_costs(
     return results
 
 
+def side_costs(
+    side: str, server: str, env: dict[str, str], meters: Meters, workers: int, cores: str,
+    tenants: list[bench_postgres.Tenant], workdir: Path, connections: int, seconds: int,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Every path of :data:`PATHS` on ``server`` (the project's granian, or the floor's), in their
+    order: the cached ones on a server with ``env``, the miss on one with the read cache off."""
+    results: dict[str, dict[str, Any]] = {}
+    for cache in (True, False):
+        kinds = [name for name, _, cached in PATHS if cached is cache]
+        served = env if cache else {**env, "VALORIZE_CACHE": "false"}
+        with api_server(server, served, meters, workers, cores) as base:
+            results |= path_costs(side, base, meters, tenants, workdir, kinds, connections, seconds)
+    return {name: results[name] for name, _, _ in PATHS}
+
+
 def floor_ratios(project: dict[str, dict[str, Any]], floor: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Project ÷ floor of CPU per request, per path and per part (``None`` where the floor spent none)."""
     ratios: dict[str, dict[str, Any]] = {}
@@ -591,9 +606,7 @@ def main() -> None:
             env = {**os.environ, "VALORIZE_DATABASE_URL": url, "VALORIZE_REDIS_URL": redis.url,
                    "VALORIZE_RUN_MIGRATIONS": "false", "PYTHONWARNINGS": "ignore", **BENCH_RATE_LIMIT,
                    "VALORIZE_NEAR_CACHE_MB": os.environ.get("VALORIZE_NEAR_CACHE_MB", str(NEAR_CACHE_MB))}  # fmt: skip
-            uncached = {**env, "VALORIZE_CACHE": "false"}
-            workdir, paths = Path(scripts), {"project": {}, "floor": {}}
-            floor_args = (tenants, workdir)
+            workdir = Path(scripts)
             with api_server("granian", env, meters, args.workers, cores) as base:
                 for name, body in (("read", READ_LUA), ("mixed", MIXED_LUA)):
                     print(f"{name} scenario", file=sys.stderr)
@@ -601,24 +614,13 @@ def main() -> None:
                     stages = scenario(name, base, meters, tenants, body, workdir, ramp, rates, args.seconds,
                                       per_user=name == "mixed")  # fmt: skip
                     results[name] = {"stages": stages, "knee": knee(stages)}
-                print(f"paths beside their floors, {args.connections} connections", file=sys.stderr)
-                paths["project"] |= path_costs(
-                    "project", base, meters, *floor_args, ["hit", "write"], args.connections, args.seconds
-                )
-            with api_server("granian", uncached, meters, args.workers, cores) as base:
-                paths["project"] |= path_costs(
-                    "project", base, meters, *floor_args, ["miss"], args.connections, args.seconds
-                )
-            with api_server(STACK_FLOOR, env, meters, args.workers, cores) as base:
-                paths["floor"] |= path_costs(
-                    "floor", base, meters, *floor_args, ["hit", "write"], args.connections, args.seconds
-                )
-            with api_server(STACK_FLOOR, uncached, meters, args.workers, cores) as base:
-                paths["floor"] |= path_costs(
-                    "floor", base, meters, *floor_args, ["miss"], args.connections, args.seconds
-                )
-            order = [name for name, _, _ in PATHS]
-            paths = {side: {name: paths[side][name] for name in order} for side in paths}
+            print(f"paths beside their floors, {args.connections} connections", file=sys.stderr)
+            # each side on servers of its own, started alike (path_costs warms each path up first)
+            paths = {
+                side: side_costs(side, server, env, meters, args.workers, cores, tenants, workdir, args.connections,
+                                 args.seconds)
+                for side, server in (("project", "granian"), ("floor", STACK_FLOOR))
+            }  # fmt: skip
             results["paths"] = {**paths, "connections": args.connections,
                                 "ratios": floor_ratios(paths["project"], paths["floor"])}  # fmt: skip
         results["async"] = None

@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from backlog_support import tasks_left, unpublished_events
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
@@ -215,22 +216,6 @@ class Subscriber:
         ]  # fmt: skip
 
 
-def _unpublished(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        conn.execute("SELECT set_config('valorize.scope', 'relay', false)")
-        row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
-        assert row is not None
-        return int(row[0])
-
-
-def _queued(database_url: str) -> list[Any]:
-    with psycopg.connect(database_url) as conn:
-        conn.execute("SELECT set_config('valorize.scope', 'dispatcher', false)")
-        queued = conn.execute("SELECT name, attempts, locked_until, last_error FROM task_queue").fetchall()
-        dead = conn.execute("SELECT name, attempts, reason FROM dead_letters").fetchall()
-        return [*queued, *dead]
-
-
 def _descriptions(database_url: str, tenant: str) -> Counter[str]:
     with psycopg.connect(database_url) as conn:
         conn.execute("SELECT set_config('valorize.tenant_id', %s, false)", (tenant,))
@@ -357,7 +342,7 @@ async def _chaos(
                 assert time.monotonic() - since < 60, (
                     "no fresh write reached every subscriber within 60 s: "
                     + ", ".join(f"{s.name} got {len(s.received)}, notices {s.notices[-3:]}" for s in subscribers)
-                    + f"; {_unpublished(database_url)} events unpublished"
+                    + f"; {unpublished_events(database_url)} events unpublished"
                 )
 
         everything = [f"{base}/ready", f"{worker.url}/health", *(f"{rt.url}/health" for rt in realtimes)]
@@ -386,7 +371,7 @@ async def _chaos(
 
         big = await load.upload(http, accounts[WRITERS], next(numbers), BIG_IMPORT_ROWS)  # 3. the worker, mid-import
         assert big is not None
-        while not any(name == "import_statement" and attempts for name, attempts, *_ in _queued(database_url)):  # noqa: ASYNC110 - polling the database
+        while not any(name == "import_statement" and attempts for name, attempts, *_ in tasks_left(database_url)):  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
         worker.kill()
@@ -400,7 +385,7 @@ async def _chaos(
         await recovered("worker", booted)
         recovery["worker"]["process_start_s"] = round(booted - restarted, 2)
         while (await http.get(f"/api/imports/{big}")).json()["status"] != "completed":
-            assert time.monotonic() - killed < 60, _queued(database_url)
+            assert time.monotonic() - killed < 60, tasks_left(database_url)
             await asyncio.sleep(0.2)
         recovery["worker"]["killed_import_completed_after_kill_s"] = round(time.monotonic() - killed, 2)
         await asyncio.sleep(PAUSE)
@@ -420,11 +405,11 @@ async def _chaos(
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:
             statuses = Counter([(await http.get(f"/api/imports/{i}")).json()["status"] for i in load.imports])
-            left = await asyncio.to_thread(_unpublished, database_url)
+            left = await asyncio.to_thread(unpublished_events, database_url)
             if left == 0 and set(statuses) == {"completed"}:
                 break
             assert time.monotonic() < deadline, (
-                f"{left} events unpublished, imports {statuses}, {_queued(database_url)}"
+                f"{left} events unpublished, imports {statuses}, {tasks_left(database_url)}"
             )
             await asyncio.sleep(0.5)
         await asyncio.sleep(2)  # the last deliveries

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
+from backlog_support import tasks_left, unpublished_events
 
 from valorize_core.testing.net import free_port
 from valorize_entrypoints.testing import RoleProcess
@@ -74,23 +74,6 @@ async def _load(base: str, headers: dict[str, str], account: str, stop: asyncio.
     return imports, created
 
 
-def _unpublished(own_database_url: str) -> int:
-    with psycopg.connect(own_database_url) as conn:
-        conn.execute("SELECT set_config('valorize.scope', 'relay', false)")
-        row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
-        assert row is not None
-        return int(row[0])
-
-
-def _tasks(own_database_url: str) -> list[Any]:
-    """Queued and dead tasks (what the assertion shows when something is left)."""
-    with psycopg.connect(own_database_url) as conn:
-        conn.execute("SELECT set_config('valorize.scope', 'dispatcher', false)")
-        queued = conn.execute("SELECT name, attempts, not_before, last_error FROM task_queue").fetchall()
-        dead = conn.execute("SELECT name, attempts, reason FROM dead_letters").fetchall()
-        return [*queued, *dead]
-
-
 def test_api_and_worker_publish_everything_committed_while_redis_was_down(
     own_database_url: str, redis_server: Any, tmp_path: Path
 ) -> None:
@@ -123,7 +106,7 @@ def test_api_and_worker_publish_everything_committed_while_redis_was_down(
             await asyncio.sleep(2)
             redis_server.stop()  # mid-load: commits go on, their publishing fails
             await asyncio.sleep(2.5)
-            stranded.append(await asyncio.to_thread(_unpublished, own_database_url))  # younger than the grace
+            stranded.append(await asyncio.to_thread(unpublished_events, own_database_url))  # younger than the grace
             await asyncio.sleep(0.5)
             await asyncio.to_thread(redis_server.start)
             await asyncio.sleep(1)
@@ -137,12 +120,12 @@ def test_api_and_worker_publish_everything_committed_while_redis_was_down(
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:
             statuses = [httpx.get(f"{base}/api/imports/{i}", headers=headers).json()["status"] for i in imports]
-            left = _unpublished(own_database_url)
+            left = unpublished_events(own_database_url)
             if left == 0 and set(statuses) == {"completed"}:
                 break
             assert time.monotonic() < deadline, (
                 f"after {SETTLE_SECONDS} s: {left} events unpublished, imports {Counter(statuses)},"
-                f" tasks {_tasks(own_database_url)}"
+                f" tasks {tasks_left(own_database_url)}"
             )
             time.sleep(1)
         # Each import's rows and each created transaction count once in the balance (minor units):

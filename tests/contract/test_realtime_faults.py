@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from test_realtime import APP, client, instance
+from test_realtime import APP, Client, client, instance
 
 from valorize_adapters.pusher import backplane as backplane_module
 from valorize_adapters.pusher.backplane import ChannelMessage, InMemoryBackplane, RedisBackplane
@@ -44,13 +44,19 @@ async def _backplane(url: str) -> RedisBackplane:
     return backplane
 
 
+async def _connected(stack: AsyncExitStack, redis_url: str, app: AppConfig = APP) -> tuple[RedisBackplane, str, Client]:
+    """A Redis backplane, an instance of the server over it and a client connected to that
+    instance, each closed with ``stack``: ``(backplane, the instance's URL, client)``."""
+    backplane = await _backplane(redis_url)
+    stack.push_async_callback(backplane.close)
+    url = await stack.enter_async_context(instance(backplane, app))
+    return backplane, url, await stack.enter_async_context(client(url))
+
+
 def test_an_undecodable_message_is_counted_and_delivery_goes_on(redis_url: str) -> None:
     async def go() -> tuple[dict[str, Any], int, dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, url, a = await _connected(stack, redis_url)
             await a.subscribe(CHANNEL)
             raw = redis_client(redis_url)
             stack.push_async_callback(raw.aclose)
@@ -70,10 +76,7 @@ def test_an_undecodable_message_is_counted_and_delivery_goes_on(redis_url: str) 
 def test_a_failing_consumer_rebuilds_its_subscription_and_announces_a_resync(redis_url: str) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any], int]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, _, a = await _connected(stack, redis_url)
             await a.subscribe(CHANNEL)
             pubsub = backplane._pubsub
             original = pubsub.get_message
@@ -101,10 +104,7 @@ def test_a_failing_consumer_rebuilds_its_subscription_and_announces_a_resync(red
 def test_every_subscribed_channel_gets_a_resync_right_after_redis_comes_back(redis_server: RedisServer) -> None:
     async def go() -> set[str]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_server.url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, _, a = await _connected(stack, redis_server.url)
             await a.subscribe(CHANNEL)
             await a.subscribe("private-tenant.t2")
             redis_server.stop()
@@ -124,10 +124,7 @@ def test_health_is_503_when_the_backplane_consumer_stalls(redis_url: str, monkey
 
     async def go() -> tuple[int, dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, url, a = await _connected(stack, redis_url)
             await a.subscribe(CHANNEL)
             never = asyncio.Event()
 
@@ -200,10 +197,7 @@ def test_a_client_event_while_redis_is_down_is_refused_and_the_connection_stays(
 
     async def go() -> tuple[dict[str, Any], dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_server.url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane, app))
-            a = await stack.enter_async_context(client(url))
+            _, _, a = await _connected(stack, redis_server.url, app)
             await a.subscribe("private-room", app)
             redis_server.stop()
             await a.send("client-typing", {"on": True}, channel="private-room")
@@ -254,10 +248,7 @@ def test_a_subscription_while_redis_is_down_succeeds_and_is_resynced_when_it_is_
 ) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_server.url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, _, a = await _connected(stack, redis_server.url)
             await a.subscribe("private-tenant.t2")  # the instance has a pub/sub connection
             redis_server.stop()
             await asyncio.sleep(0.5)
@@ -279,10 +270,7 @@ def test_a_presence_subscription_while_redis_is_down_is_refused_by_name_and_the_
 ) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_server.url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            _, _, a = await _connected(stack, redis_server.url)
             redis_server.stop()
             channel = "presence-tenant.t1"
             channel_data = json.dumps({"user_id": "ana", "user_info": None})
@@ -303,10 +291,7 @@ def test_a_presence_subscription_while_redis_is_down_is_refused_by_name_and_the_
 def test_presence_and_occupancy_are_whole_again_after_redis_loses_its_data(redis_server: RedisServer) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, int]]:
         async with AsyncExitStack() as stack:
-            backplane = await _backplane(redis_server.url)
-            stack.push_async_callback(backplane.close)
-            url = await stack.enter_async_context(instance(backplane))
-            a = await stack.enter_async_context(client(url))
+            backplane, _, a = await _connected(stack, redis_server.url)
             await a.subscribe("presence-tenant.t1", member={"user_id": "ana", "user_info": {"name": "Ana"}})
             await a.subscribe(CHANNEL)
             redis_server.stop()  # a restarted Redis starts empty

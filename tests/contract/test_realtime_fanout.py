@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tracemalloc
+from typing import TYPE_CHECKING
 
 import uvloop
 
@@ -17,6 +18,9 @@ from valorize_adapters.pusher.backplane import InMemoryBackplane
 from valorize_adapters.pusher.protocol import AppConfig
 from valorize_adapters.pusher.server import RealtimeServer
 from valorize_core.testing.loop import run
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 APP = AppConfig("1", "key", "secret")
 CONNECTIONS = 300
@@ -89,22 +93,28 @@ def test_an_idle_connection_costs_the_server_under_10_kib() -> None:
     assert per_connection < 10 * 1024, f"{per_connection / 1024:.1f} KiB per idle connection"
 
 
+async def _subscribed(port: int, count: int, channel: str) -> list[ClientConnection]:
+    """``count`` WebSocket clients of the server on ``port``, each subscribed to ``channel``."""
+    from websockets.asyncio.client import connect
+
+    clients = []
+    for _ in range(count):
+        ws = await connect(f"ws://127.0.0.1:{port}/app/key?protocol=7")
+        await ws.recv()  # pusher:connection_established
+        await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}))
+        assert json.loads(await ws.recv())["event"] == "pusher_internal:subscription_succeeded"
+        clients.append(ws)
+    return clients
+
+
 def test_a_broadcast_reaches_every_subscriber_once_in_order() -> None:
     """The fan-out's shared frame bytes arrive intact: 200 subscribers × 50 messages, in order."""
 
     async def go() -> None:
-        from websockets.asyncio.client import connect
-
         backplane = InMemoryBackplane()
         server = RealtimeServer(APP, backplane)
         async with server.running("127.0.0.1", 0) as port:
-            clients = []
-            for _ in range(200):
-                ws = await connect(f"ws://127.0.0.1:{port}/app/key?protocol=7")
-                await ws.recv()
-                await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "busy"}}))
-                assert json.loads(await ws.recv())["event"] == "pusher_internal:subscription_succeeded"
-                clients.append(ws)
+            clients = await _subscribed(port, 200, "busy")
             for n in range(50):
                 await backplane.publish("busy", "tick", json.dumps({"n": n, "pad": "é" * n * 5}))
             for ws in clients:
@@ -124,18 +134,10 @@ def test_a_burst_leaves_in_few_writes_per_socket_and_in_order() -> None:
     client event (it excludes its sender) still goes on its own, after what came before it."""
 
     async def go() -> None:
-        from websockets.asyncio.client import connect
-
         backplane = InMemoryBackplane()
         server = RealtimeServer(APP, backplane)
         async with server.running("127.0.0.1", 0) as port:
-            clients = []
-            for _ in range(20):
-                ws = await connect(f"ws://127.0.0.1:{port}/app/key?protocol=7")
-                await ws.recv()
-                await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "busy"}}))
-                assert json.loads(await ws.recv())["event"] == "pusher_internal:subscription_succeeded"
-                clients.append(ws)
+            clients = await _subscribed(port, 20, "busy")
             writes = server.stats.writes
             for n in range(48):  # all queued before the pump runs again
                 await backplane.publish("busy", "tick", json.dumps({"n": n}))

@@ -9,6 +9,8 @@ import pytest
 from http_support import Api, app_client
 from litestar.testing import TestClient
 
+from valorize_entrypoints.api import create_app
+from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
 
@@ -35,3 +37,13 @@ def cached(database_url: str, redis_url: str) -> Iterator[TestClient[Any]]:
 @pytest.fixture
 def api(client: TestClient[Any]) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def worker_client() -> Iterator[TestClient[Any]]:
+    """The API with the worker's routes (``/tasks``, ``/schedules/tick``) on the memory backend,
+    trusting the worker secret ``s3cret``; a server error raises in the test."""
+    container = Container()
+    container.settings.override(Settings(backend="memory", worker_secret="s3cret"))
+    with TestClient(create_app(container, include_worker=True)) as client:
+        yield client

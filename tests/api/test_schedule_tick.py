@@ -3,26 +3,13 @@ enqueues the posting of due occurrences, which the worker then runs once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
 
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
-from valorize_entrypoints.settings import Settings
 from valorize_entrypoints.worker import SECRET_HEADER
-
-
-@pytest.fixture
-def worker_client() -> Iterator[TestClient[Any]]:
-    container = Container()
-    container.settings.override(Settings(backend="memory", worker_secret="s3cret"))
-    with TestClient(create_app(container, include_worker=True)) as client:
-        yield client
 
 
 def test_the_tick_enqueues_due_postings_for_trusted_callers_only(worker_client: TestClient[Any]) -> None:

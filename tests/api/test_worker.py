@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 from valorize_entrypoints.testing import serving
 from valorize_entrypoints.worker import SECRET_HEADER, HttpDelivery
-
-
-@pytest.fixture
-def worker_client() -> Iterator[TestClient[Any]]:
-    container = Container()
-    container.settings.override(Settings(backend="memory", worker_secret="s3cret"))
-    with TestClient(create_app(container, include_worker=True)) as client:
-        yield client
 
 
 def deliver(client: TestClient[Any], name: str, task_id: uuid.UUID, body: Any, secret: str = "s3cret") -> Any:

@@ -40,6 +40,7 @@ from typing import Any
 
 import msgspec
 import psycopg
+from bench_write_path import TENANTS, signed_up_tenants
 from litestar import Litestar, Request, Response, get, post
 from litestar.testing import TestClient
 from psycopg.rows import dict_row
@@ -50,8 +51,6 @@ from valorize_adapters.postgres.rows import TRANSACTION_COLUMNS
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
-
-TENANTS = 10
 
 
 class _Body(msgspec.Struct):
@@ -114,13 +113,7 @@ def project(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, 
     )
     result: dict[str, float] = {}
     with TestClient(create_app(container)) as client:
-        tenants = []
-        for n in range(TENANTS):
-            signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
-            signed = client.post("/api/signup", json=signup).json()
-            headers = {"Authorization": f"Bearer {signed['token']}"}
-            account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "1000.00"}
-            tenants.append((headers, client.post("/api/accounts", json=account, headers=headers).json()["id"]))
+        tenants = [(headers, account) for headers, _, account in signed_up_tenants(client)]
         _write_all(client, tenants, min(writes, 200))  # warm up
         with _costs(admin, writes, result):
             _write_all(client, tenants, writes)

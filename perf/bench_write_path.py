@@ -43,8 +43,9 @@ from valorize_entrypoints.settings import Settings
 TENANTS = 10
 
 
-def _tenants(client: TestClient[Any]) -> list[tuple[dict[str, str], str, str]]:
-    """Signed-up tenants: (auth headers, tenant id, account id)."""
+def signed_up_tenants(client: TestClient[Any]) -> list[tuple[dict[str, str], str, str]]:
+    """``TENANTS`` tenants signed up through the API, each with a checking account: (auth headers,
+    tenant id, account id)."""
     made = []
     for n in range(TENANTS):
         body = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
@@ -105,10 +106,10 @@ def measure(writes: int, rounds: int) -> dict[str, Any]:
     container = Container()
     container.settings.override(Settings(backend="memory", log_json=True))
     with TestClient(create_app(container)) as client:
-        _http_round(client, _tenants(client), min(writes, 200))  # warm up: imports, first compilations
-        http = [_http_round(client, _tenants(client), writes) for _ in range(rounds)]
-        use_case = [_use_case_round(client, _tenants(client), writes) for _ in range(rounds)]
-        commit = [_commit_round(client, _tenants(client), writes) for _ in range(rounds)]
+        _http_round(client, signed_up_tenants(client), min(writes, 200))  # warm up: imports, first compilations
+        http = [_http_round(client, signed_up_tenants(client), writes) for _ in range(rounds)]
+        use_case = [_use_case_round(client, signed_up_tenants(client), writes) for _ in range(rounds)]
+        commit = [_commit_round(client, signed_up_tenants(client), writes) for _ in range(rounds)]
     return {
         "writes_per_round": writes,
         "rounds": rounds,

@@ -107,16 +107,22 @@ def start_server(
         ["taskset", "-c", cores, *command(server, port, workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    return answering(proc, f"http://127.0.0.1:{port}/ready", server, 60)
+
+
+def answering(proc: subprocess.Popen[bytes], url: str, what: str, seconds: float) -> subprocess.Popen[bytes]:
+    """``proc`` once ``url`` answers 200; killed, and a ``RuntimeError`` naming ``what``, if it
+    exits first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return proc
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
-            raise RuntimeError(f"{server} did not start")
+            raise RuntimeError(f"{what} did not start")
         time.sleep(0.2)
 
 

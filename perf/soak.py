@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from bench_servers import answering
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_core.testing.net import free_port
@@ -98,17 +99,7 @@ def tables(url: str) -> dict[str, dict[str, int]]:
 def start(role: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-c", LAUNCH, role, "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"valorize {role} did not start")
-        time.sleep(0.3)
+    return answering(proc, f"http://127.0.0.1:{port}/health", f"valorize {role}", 90)
 
 
 async def caches(client: httpx.AsyncClient, url: str) -> dict[str, int]:

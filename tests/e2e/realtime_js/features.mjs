@@ -3,22 +3,10 @@
 // an encrypted channel (pusher-js decrypts with the shared_secret the API hands out), a
 // presence channel, the watchlist's online/offline events, and being terminated by the server. Prints one JSON line per step.
 //   node features.mjs <wsHost> <wsPort> <appKey> <apiBaseUrl> <bearerToken> <tenantId>
-import Pusher from "pusher-js";
+import { exitAfter, localPusher, say, tenant } from "./local_pusher.mjs";
 
-const [wsHost, wsPort, key, api, token, tenant] = process.argv.slice(2);
-const say = (step, extra = {}) => process.stdout.write(JSON.stringify({ step, ...extra }) + "\n");
-setTimeout(() => { say("timeout"); process.exit(2); }, 60000);
-
-const auth = { transport: "ajax", headers: { Authorization: `Bearer ${token}` } };
-const pusher = new Pusher(key, {
-  cluster: "local",
-  wsHost,
-  wsPort: Number(wsPort),
-  forceTLS: false,
-  enabledTransports: ["ws"],
-  channelAuthorization: { ...auth, endpoint: `${api}/broadcasting/auth` },
-  userAuthentication: { ...auth, endpoint: `${api}/broadcasting/user-auth` },
-});
+exitAfter(60000);
+const pusher = localPusher();
 
 pusher.connection.bind("message", (ev) => {
   if (ev.event === "pusher:signin_success") say("signed_in", { user: JSON.parse(ev.data.user_data) });

@@ -4,24 +4,10 @@
 // first transaction.created, then exits. Usage:
 //   node listen.mjs <wsHost> <wsPort> <appKey> <apiBaseUrl> <bearerToken> <tenantId>
 import Echo from "laravel-echo";
-import Pusher from "pusher-js";
+import { exitAfter, key, localPusher, say, tenant } from "./local_pusher.mjs";
 
-const [wsHost, wsPort, key, api, token, tenant] = process.argv.slice(2);
-const say = (step, extra = {}) => process.stdout.write(JSON.stringify({ step, ...extra }) + "\n");
-setTimeout(() => { say("timeout"); process.exit(2); }, 30000);
-
-const pusher = new Pusher(key, {
-  cluster: "local",
-  wsHost,
-  wsPort: Number(wsPort),
-  forceTLS: false,
-  enabledTransports: ["ws"],
-  channelAuthorization: {
-    endpoint: `${api}/broadcasting/auth`,
-    transport: "ajax",
-    headers: { Authorization: `Bearer ${token}` },
-  },
-});
+exitAfter(30000);
+const pusher = localPusher();
 pusher.connection.bind("error", (err) => say("connection_error", { error: String(err && err.error && err.error.data && err.error.data.message || err) }));
 
 const echo = new Echo({ broadcaster: "pusher", key, client: pusher });

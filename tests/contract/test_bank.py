@@ -35,7 +35,7 @@ from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Money
 from valorize_core.model.rules import Condition, ConditionGroup, SetCategory
 from valorize_core.model.statements import ParsedStatement, StatementRow
-from valorize_core.model.transactions import Split
+from valorize_core.model.transactions import Split, Transaction
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.apply_rules import RetroactiveApply
 from valorize_core.use_cases.actions.categorize_batch import BatchCategorization
@@ -162,6 +162,17 @@ def test_concurrent_use_cases_keep_balances_exact_on_both_adapters(app: Valorize
     assert len(txs) == 1 + 2 * 10  # the deleted transfer went with both legs
 
 
+async def _edit_amount_holding(app: Valorize, tx: Transaction, new: Money, holding: asyncio.Event) -> None:
+    """Edit ``tx``'s amount to ``new`` (and its account's balance) in a unit that stays open 0.3 s
+    after it holds the row: ``holding`` is set then, for the write that must run meanwhile."""
+    async with app.ports.uow(tx.tenant_id) as uow:
+        await uow.transactions.update(replace(tx, amount=new, splits=(Split(None, new),)))  # row held
+        await uow.accounts.apply_balance_delta(tx.account_id, new.minor - tx.amount.minor)
+        holding.set()
+        await asyncio.sleep(0.3)
+        await uow.commit()
+
+
 @pytest.mark.parametrize("job", ["apply_rules", "categorize_batch"])
 def test_a_retroactive_rule_never_writes_back_an_amount_edited_meanwhile(app: Valorize, job: str) -> None:
     """Rules applied (or a batch categorization run) while another unit changes a transaction's
@@ -177,15 +188,6 @@ def test_a_retroactive_rule_never_writes_back_an_amount_edited_meanwhile(app: Va
         await app.create_rule(NewRule(t, "bakery", rule, (SetCategory(food.id),)))
         holding = asyncio.Event()
 
-        async def edit() -> None:  # an amount edit whose unit stays open while the rules run
-            async with app.ports.uow(t) as uow:
-                new = Money(-9900, "BRL")
-                await uow.transactions.update(replace(tx, amount=new, splits=(Split(None, new),)))  # row held
-                await uow.accounts.apply_balance_delta(a.id, new.minor - tx.amount.minor)
-                holding.set()
-                await asyncio.sleep(0.3)
-                await uow.commit()
-
         async def rules() -> None:
             await holding.wait()
             if job == "apply_rules":
@@ -193,7 +195,7 @@ def test_a_retroactive_rule_never_writes_back_an_amount_edited_meanwhile(app: Va
             else:
                 await app.categorize_batch(BatchCategorization(t))
 
-        await asyncio.gather(edit(), rules())
+        await asyncio.gather(_edit_amount_holding(app, tx, Money(-9900, "BRL"), holding), rules())
         async with app.ports.uow(t) as uow:
             return await uow.accounts.list(), await uow.transactions.all(TransactionFilter()), food.id
 
@@ -221,20 +223,11 @@ def test_an_import_settling_a_row_edited_meanwhile_moves_the_balance_from_the_ed
             [pending] = await uow.transactions.all(TransactionFilter())
         holding = asyncio.Event()
 
-        async def edit() -> None:  # an amount edit whose unit stays open while the file imports
-            async with app.ports.uow(t) as uow:
-                new = Money(-7000, "BRL")
-                await uow.transactions.update(replace(pending, amount=new, splits=(Split(None, new),)))
-                await uow.accounts.apply_balance_delta(a.id, new.minor - pending.amount.minor)
-                holding.set()
-                await asyncio.sleep(0.3)
-                await uow.commit()
-
         async def settle() -> None:
             await holding.wait()
             await app.import_statement(upload(t, a.id, "-55.00", pending=False))
 
-        await asyncio.gather(edit(), settle())
+        await asyncio.gather(_edit_amount_holding(app, pending, Money(-7000, "BRL"), holding), settle())
         async with app.ports.uow(t) as uow:
             return await uow.accounts.list(), await uow.transactions.all(TransactionFilter())
 

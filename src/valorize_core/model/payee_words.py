@@ -145,7 +145,7 @@ def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) ->
     """``line`` with each never-seen word replaced by the known word of ``vocabulary`` it is a
     typo or (the last word) a cut-off of, when one is alike enough (0.7); so ``"purch"`` at the
     end of a line weighs what ``"purchase"`` weighs."""
-    known = [w for w in vocabulary if stats.known(w)]
+    known = sorted(w for w in vocabulary if stats.known(w))  # ties resolve alike in every process
     out = []
     for i, word in enumerate(line):
         if stats.known(word):

@@ -36,6 +36,7 @@ from valorize_core.model.payee_words import (
 )
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.model.transactions import Categorization, CategorizationSource, Transaction
+from valorize_core.model.unfamiliar_words import familiar_share, unfamiliar_words
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
@@ -312,6 +313,11 @@ class Categorizer:
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
+        # a never-seen word beside the payee's known words, in a familiar format, names another
+        # payee: the known words' evidence counts for their share of the line's distinctive mass
+        novel = unfamiliar_words(line, resolved, stats)
+        familiar = familiar_share(resolved, novel, stats)
+        gate *= familiar
         shares = category_shares(resolved, stats)
         candidates: dict[UUID, _Candidate] = {}
         matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
@@ -344,8 +350,14 @@ class Categorizer:
             evidence = amount_evidence(key, tx.amount, amounts)
             self._amounts(evidence, key, tx.amount, candidates, known)
             ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
+        caveat = (
+            f"; {', '.join(map(repr, novel))} never seen beside its known words: it may name another payee "
+            f"(their evidence × {familiar:.2f})"
+            if novel
+            else ""
+        )
         suggestions = tuple(
-            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
+            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
         )
         chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
         matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())

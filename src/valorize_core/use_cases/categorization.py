@@ -37,6 +37,7 @@ from valorize_core.model.payee_words import (
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.model.transactions import Categorization, CategorizationSource, Transaction
 from valorize_core.model.unfamiliar_words import familiar_share, unfamiliar_words
+from valorize_core.model.word_parts import word_parts
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
@@ -318,7 +319,8 @@ class Categorizer:
         novel = unfamiliar_words(line, resolved, stats)
         familiar = familiar_share(resolved, novel, stats)
         gate *= familiar
-        shares = category_shares(resolved, stats)
+        parts = word_parts(resolved, stats)  # a word printed run together: its parts' categories count too
+        shares = category_shares((*resolved, *parts), stats)
         candidates: dict[UUID, _Candidate] = {}
         matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
         scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
@@ -350,12 +352,11 @@ class Categorizer:
             evidence = amount_evidence(key, tx.amount, amounts)
             self._amounts(evidence, key, tx.amount, candidates, known)
             ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
-        caveat = (
+        caveat = "".join((
             f"; {', '.join(map(repr, novel))} never seen beside its known words: it may name another payee "
-            f"(their evidence × {familiar:.2f})"
-            if novel
-            else ""
-        )
+            f"(their evidence × {familiar:.2f})" if novel else "",
+            f"; counted with {', '.join(map(repr, parts))}, the words it prints run together" if parts else "",
+        ))  # fmt: skip
         suggestions = tuple(
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
         )

@@ -17,7 +17,8 @@ FOOD, HOME = UUID(int=1), UUID(int=2)
 STATS = WordStats({
     ALL: {FOOD: 10.0, HOME: 10.0, **{UUID(int=i): 10.0 for i in range(3, 12)}},
     "mega": {FOOD: 6.0, HOME: 4.0}, "market": {FOOD: 6.0, HOME: 4.0},
-    "megamarket": {HOME: 1.0}, "web": {UUID(int=i): 1.0 for i in range(1, 12)}, "uncle": {FOOD: 3.0}, "boons": {FOOD: 3.0},
+    "megamarket": {HOME: 1.0}, "uncle": {FOOD: 3.0}, "boons": {FOOD: 3.0},
+    "web": {UUID(int=i): 1.0 for i in range(1, 12)},
 })  # fmt: skip
 
 

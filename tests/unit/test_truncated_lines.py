@@ -24,4 +24,4 @@ def test_a_line_cut_after_a_payee_word_matches_like_one_cut_inside_the_next() ->
     assert match(words("ACH DEBIT KI"), EXAMPLE, STATS).score < after_word  # 'ki': too short to be read as kin
     # the same word *inside* the line is no cut: a line that goes on past it is another payee
     assert match(words("ACH DEBIT KIN ARVO"), EXAMPLE, STATS).score < after_word
-    assert match(words("ACH DEBIT KIN SOY"), EXAMPLE, STATS).score == 1.0
+    assert match(words("ACH DEBIT KIN SOY"), EXAMPLE, STATS).score > 0.95  # only the bank's "ref" is missing

@@ -24,6 +24,7 @@ from uuid import UUID
 from valorize_core.model.amount_words import AmountEvidence, amount_evidence, amount_words, nearby_amount_words
 from valorize_core.model.money import Money
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.payee_share import payee_share
 from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
@@ -128,6 +129,7 @@ class _Candidate:
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
+    payee_share: float = 0.0
     prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
@@ -328,7 +330,13 @@ class Categorizer:
         near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
         weight_near = sum(s for s, _ in near)
         tolerant = [(s, n) for s, n in scored if matches[n.item_id].accounted]
-        remembered = await self._memory(uow, line, stats, tolerant, candidates, known)
+        remembered = await self._memory(uow, line, resolved, stats, tolerant, candidates, known)
+        for c in candidates.values() if shares and not parts else ():
+            # the remembered payee's own words, when they are all the line's distinctive words, may
+            # be surer than the line's words are (another payee shares one); a word printed run
+            # together keeps its parts' mixture
+            if c.payee_share > shares.get(c.category_id, 0.0):
+                shares[c.category_id] = c.payee_share
         for s, n in near:  # a row of the memory's own key is one of the observations it counted
             own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
@@ -370,6 +378,7 @@ class Categorizer:
         self,
         uow: UnitOfWork,
         line: Sequence[str],
+        resolved: Sequence[str],
         stats: WordStats,
         scored: Sequence[tuple[float, Neighbour]],
         candidates: dict[UUID, _Candidate],
@@ -395,6 +404,7 @@ class Categorizer:
         category_id, agreeing, total = picked
         c = candidates.setdefault(category_id, _Candidate(category_id))
         c.memory = scale * (agreeing + _PRIOR) / (total + 2 * _PRIOR)
+        c.payee_share = payee_share(resolved, entry.payee_key, category_id, stats)
         matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
         c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
         return entry.payee_key

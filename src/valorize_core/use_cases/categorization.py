@@ -130,6 +130,7 @@ class _Candidate:
     recurring_why: str = ""
     share: float = 1.0
     payee_share: float = 0.0
+    own_words: bool = False
     prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
@@ -150,9 +151,8 @@ class _Candidate:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
 
     def reasons(self) -> str:
-        words_why = (
-            "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
-        )
+        whose = "the payee's own words" if self.own_words else "its distinctive words"
+        words_why = "" if self.share == 1.0 else f"{whose} were this category {self.share:.0%} of the time"
         prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
         reasons = (self.memory_why, self.neighbours_why, self.recurring_why, words_why, prior_why)
         return "; ".join(r for r in reasons if r)
@@ -336,7 +336,7 @@ class Categorizer:
             # be surer than the line's words are (another payee shares one); a word printed run
             # together keeps its parts' mixture
             if c.payee_share > shares.get(c.category_id, 0.0):
-                shares[c.category_id] = c.payee_share
+                shares[c.category_id], c.own_words = c.payee_share, True
         for s, n in near:  # a row of the memory's own key is one of the observations it counted
             own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))

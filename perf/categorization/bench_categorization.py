@@ -21,8 +21,10 @@ pools of formats, places and payee names never looked at while the categorizer w
   n-grams and the day of month), trained on the same rows with the bank text as narration.
 
 Reported: accuracy always answering; coverage and precision at the default threshold; both per
-row kind; a reliability table (confidence bucket → observed precision); the share of rows whose
-categorization carries an explanation; speeds of the use cases. Results: Markdown on stdout and
+row kind; a reliability table (confidence bucket → observed precision); precision of the automatic
+decisions by source (memory, neighbours); the share of rows whose payee (and every word of it) is
+absent from training, which no categorizer can know; the share of rows whose categorization
+carries an explanation; speeds of the use cases. Results: Markdown on stdout and
 perf/results/categorization[-held-out|-quick].json.
 """
 

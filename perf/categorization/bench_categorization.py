@@ -21,8 +21,10 @@ pools of formats, places and payee names never looked at while the categorizer w
   n-grams and the day of month), trained on the same rows with the bank text as narration.
 
 Reported: accuracy always answering; coverage and precision at the default threshold; both per
-row kind; a reliability table (confidence bucket → observed precision); the share of rows whose
-categorization carries an explanation; speeds of the use cases. Results: Markdown on stdout and
+row kind; a reliability table (confidence bucket → observed precision); precision of the automatic
+decisions by source (memory, neighbours); the share of rows whose payee (and every word of it) is
+absent from training, which no categorizer can know; the share of rows whose categorization
+carries an explanation; speeds of the use cases. Results: Markdown on stdout and
 perf/results/categorization[-held-out|-quick].json.
 """
 
@@ -47,6 +49,7 @@ from valorize_adapters.memory import InMemoryBackend
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Money
+from valorize_core.model.payee_words import words
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery
@@ -74,6 +77,7 @@ async def run_valorize(train: list[Row], test: list[Row]) -> list[dict[str, Any]
                                                    category_id=categories[r.category]))  # fmt: skip
     learn_seconds = time.perf_counter() - started
     seen = {r.payee for r in train}
+    known_words = {w for r in train for w in words(r.text)}
     statements: dict[tuple[str, int, int], list[tuple[int, Row]]] = defaultdict(list)
     for i, r in enumerate(test):
         statements[(r.bank_account, r.booked_on.year, r.booked_on.month)].append((i, r))
@@ -100,8 +104,10 @@ async def run_valorize(train: list[Row], test: list[Row]) -> list[dict[str, Any]
         first = suggestions[0] if suggestions else None
         answer = chosen or (first.category_id if first else None)
         confidence = float(tx.categorization.confidence) if chosen else float(first.confidence) if first else 0.0
+        source = tx.categorization.source.value if chosen else first.source.value if first else "none"
         out.append({
-            "kind": r.kind, "seen_payee": r.payee in seen, "truth": r.category,
+            "kind": r.kind, "seen_payee": r.payee in seen, "truth": r.category, "source": source,
+            "payee_word_seen": any(w in known_words for w in words(r.payee)),
             "chosen": by_id.get(chosen) if chosen else None,
             "answer": by_id.get(answer) if answer else None, "confidence": confidence,
             "explained": bool(tx.categorization.explanation), "explanation": tx.categorization.explanation,
@@ -174,6 +180,17 @@ def summarize(valorize: list[dict[str, Any]], smart: list[str | None]) -> dict[s
                 {"bucket": f"{low:.2f}–{min(high, 1):.2f}", "rows": len(inside), "precision": right / len(inside)}
             )
     out["reliability"] = table
+    by_source = []
+    for source in sorted({r["source"] for r in rows if r["chosen"]}):
+        inside = [r for r in rows if r["chosen"] and r["source"] == source]
+        right = sum(r["chosen"] == r["truth"] for r in inside)
+        by_source.append({"source": source, "rows": len(inside), "precision": right / len(inside)})
+    out["by_source"] = by_source
+    unseen = [r for r in rows if not r["seen_payee"]]
+    out["unknowable"] = {
+        "payee_unseen": len(unseen) / len(rows),
+        "payee_and_every_word_unseen": sum(not r["payee_word_seen"] for r in unseen) / len(rows),
+    }
     curve = []
     for threshold in (0.55, 0.6, 0.7, 0.8, 0.9):
         inside = [r for r in rows if r["answer"] and r["confidence"] >= threshold]
@@ -217,7 +234,7 @@ def main() -> None:
     output = args.output or Path(__file__).resolve().parents[1] / "results" / name
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    part = "held-out pools" if args.held_out else "tuning pools"
+    part = "held-out pools" if args.held_out else "development pools"
     print(f"{len(seeds)} ledgers × {args.years} years ({part}, seeds {args.seeds}); {len(valorize):,} test rows")
     print(
         "| rows | n | always answering: Valorize | smart_importer | at threshold 0.55: coverage | precision "
@@ -235,6 +252,14 @@ def main() -> None:
     print("|---|---|---|")
     for b in summary["reliability"]:
         print(f"| {b['bucket']} | {b['rows']} | {b['precision']:.1%} |")
+    print()
+    print("| source of the automatic decision | rows | precision |")
+    print("|---|---|---|")
+    for b in summary["by_source"]:
+        print(f"| {b['source']} | {b['rows']} | {b['precision']:.1%} |")
+    u = summary["unknowable"]
+    print(f"\nrows whose payee is absent from training: {u['payee_unseen']:.1%}; "
+          f"of all rows, payee and every word of it absent: {u['payee_and_every_word_unseen']:.1%}")  # fmt: skip
     print()
     print("| threshold | coverage | precision |")
     print("|---|---|---|")

@@ -145,7 +145,7 @@ def resolve(line: Sequence[str], stats: WordStats, vocabulary: Iterable[str]) ->
     """``line`` with each never-seen word replaced by the known word of ``vocabulary`` it is a
     typo or (the last word) a cut-off of, when one is alike enough (0.7); so ``"purch"`` at the
     end of a line weighs what ``"purchase"`` weighs."""
-    known = [w for w in vocabulary if stats.known(w)]
+    known = sorted(w for w in vocabulary if stats.known(w))  # ties resolve alike in every process
     out = []
     for i, word in enumerate(line):
         if stats.known(word):
@@ -279,10 +279,11 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:
                 found[partner] = (best, q)
-    # when the query's last word is a cut-off of the example's word, the query was truncated
-    # there: the example's words after it count half
+    # when the query's last word is the example's word or a cut-off of it, the query may have been
+    # truncated there (a line cut after a word of the payee is as cut as one cut inside the next):
+    # the example's words after it count half
     cut = max(
-        (example.index(e) for e, (_, q) in found.items() if q == query[last] and q != e and e.startswith(q)),
+        (example.index(e) for e, (_, q) in found.items() if q == query[last] and e.startswith(q)),
         default=len(example),
     )
     example_mass = sum(stats.weight(e) * (_CUT_OFF if i > cut else 1.0) for i, e in enumerate(example))

@@ -24,6 +24,7 @@ from uuid import UUID
 from valorize_core.model.amount_words import AmountEvidence, amount_evidence, amount_words, nearby_amount_words
 from valorize_core.model.money import Money
 from valorize_core.model.payee_memory import PayeeMemoryEntry
+from valorize_core.model.payee_share import payee_share
 from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
@@ -36,6 +37,8 @@ from valorize_core.model.payee_words import (
 )
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
 from valorize_core.model.transactions import Categorization, CategorizationSource, Transaction
+from valorize_core.model.unfamiliar_words import familiar_share, unfamiliar_words
+from valorize_core.model.word_parts import word_parts
 from valorize_core.ports.embedder import Embedder
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
@@ -126,6 +129,8 @@ class _Candidate:
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
+    payee_share: float = 0.0
+    own_words: bool = False
     prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
@@ -146,9 +151,8 @@ class _Candidate:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
 
     def reasons(self) -> str:
-        words_why = (
-            "" if self.share == 1.0 else f"its distinctive words were this category {self.share:.0%} of the time"
-        )
+        whose = "the payee's own words" if self.own_words else "its distinctive words"
+        words_why = "" if self.share == 1.0 else f"{whose} were this category {self.share:.0%} of the time"
         prior_why = f"{self.prior:.0%} of your labeled rows are in this category" if self.prior else ""
         reasons = (self.memory_why, self.neighbours_why, self.recurring_why, words_why, prior_why)
         return "; ".join(r for r in reasons if r)
@@ -312,7 +316,13 @@ class Categorizer:
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
-        shares = category_shares(resolved, stats)
+        # a never-seen word beside the payee's known words, in a familiar format, names another
+        # payee: the known words' evidence counts for their share of the line's distinctive mass
+        novel = unfamiliar_words(line, resolved, stats)
+        familiar = familiar_share(resolved, novel, stats)
+        gate *= familiar
+        parts = word_parts(resolved, stats)  # a word printed run together: its parts' categories count too
+        shares = category_shares((*resolved, *parts), stats)
         candidates: dict[UUID, _Candidate] = {}
         matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
         scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
@@ -320,7 +330,13 @@ class Categorizer:
         near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
         weight_near = sum(s for s, _ in near)
         tolerant = [(s, n) for s, n in scored if matches[n.item_id].accounted]
-        remembered = await self._memory(uow, line, stats, tolerant, candidates, known)
+        remembered = await self._memory(uow, line, resolved, stats, tolerant, candidates, known)
+        for c in candidates.values() if shares and not parts else ():
+            # the remembered payee's own words, when they are all the line's distinctive words, may
+            # be surer than the line's words are (another payee shares one); a word printed run
+            # together keeps its parts' mixture
+            if c.payee_share > shares.get(c.category_id, 0.0):
+                shares[c.category_id], c.own_words = c.payee_share, True
         for s, n in near:  # a row of the memory's own key is one of the observations it counted
             own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
@@ -344,8 +360,13 @@ class Categorizer:
             evidence = amount_evidence(key, tx.amount, amounts)
             self._amounts(evidence, key, tx.amount, candidates, known)
             ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
+        caveat = "".join((
+            f"; {', '.join(map(repr, novel))} never seen beside its known words: it may name another payee "
+            f"(their evidence × {familiar:.2f})" if novel else "",
+            f"; counted with {', '.join(map(repr, parts))}, the words it prints run together" if parts else "",
+        ))  # fmt: skip
         suggestions = tuple(
-            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
+            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
         )
         chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
         matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
@@ -357,6 +378,7 @@ class Categorizer:
         self,
         uow: UnitOfWork,
         line: Sequence[str],
+        resolved: Sequence[str],
         stats: WordStats,
         scored: Sequence[tuple[float, Neighbour]],
         candidates: dict[UUID, _Candidate],
@@ -382,6 +404,7 @@ class Categorizer:
         category_id, agreeing, total = picked
         c = candidates.setdefault(category_id, _Candidate(category_id))
         c.memory = scale * (agreeing + _PRIOR) / (total + 2 * _PRIOR)
+        c.payee_share = payee_share(resolved, entry.payee_key, category_id, stats)
         matched = "" if scale == 1.0 else f", matched at {scale:.2f}"
         c.memory_why = f"you categorized {entry.payee_key!r} this way {agreeing} of the last {total} times{matched}"
         return entry.payee_key

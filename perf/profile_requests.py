@@ -1,13 +1,18 @@
 """``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
 client, no server), for profiling its CPU and counting it per request.
 
-    python perf/profile_requests.py write|miss [--requests 1000]
+    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
 ``miss``), 10 tenants of one account. After a warm-up, prints this process's CPU per request
 (``time.process_time``): every cycle of it is the API's own, as there is no client in the
 process. ``bench_write_costs.py`` measures the same requests beside their floors.
+
+``--beside-floor`` (``miss`` only): the floor's page route (``bench_write_costs.py``'s: Litestar,
+msgspec, the project's page query in one psycopg pipeline) in the same process and event loop,
+reading the same tenants' pages, in alternating blocks of 50 requests — so both sides share
+whatever the machine does meanwhile, and project ÷ floor is measured within each block.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from litestar import Litestar
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
@@ -61,7 +67,18 @@ async def call(app: Litestar, method: str, path: str, body: bytes = b"", headers
     return status, bytes(out)
 
 
-async def run(url: str, mode: str, requests: int) -> float:
+async def _started(app: Litestar) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
+    """``app``'s lifespan, started: its inbox (put ``lifespan.shutdown`` to end it) and task."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},  # type: ignore[arg-type]
+                                       inbox.get, outbox.put))  # fmt: skip
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    return inbox, lifespan
+
+
+async def run(url: str, mode: str, requests: int, beside_floor: bool = False) -> float:
     container = Container()
     container.settings.override(
         Settings(
@@ -69,12 +86,7 @@ async def run(url: str, mode: str, requests: int) -> float:
         )
     )
     app = create_app(container)
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await inbox.put({"type": "lifespan.startup"})
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},  # type: ignore[arg-type]
-                                       inbox.get, outbox.put))  # fmt: skip
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    inbox, lifespan = await _started(app)
     tenants = []
     for n in range(TENANTS):
         signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
@@ -102,19 +114,58 @@ async def run(url: str, mode: str, requests: int) -> float:
     await writes(200)
     measured = writes if mode == "write" else reads
     await measured(100)
-    started = time.process_time()
-    await measured(requests)
-    spent = time.process_time() - started
+    if beside_floor:
+        per_request = await _beside_floor(app, url, tenants, requests)
+    else:
+        started = time.process_time()
+        await measured(requests)
+        per_request = (time.process_time() - started) / requests * 1000
     await inbox.put({"type": "lifespan.shutdown"})
-    await outbox.get()
     await lifespan
-    return spent / requests * 1000
+    return per_request
+
+
+async def _beside_floor(app: Litestar, url: str, tenants: list[tuple[Any, str]], requests: int) -> float:
+    """The miss and the floor's page in alternating blocks; prints both and returns the project's
+    API CPU per request (ms)."""
+    from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
+
+    floor, state = _floor_app(url)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        rows = await (await admin.execute("SELECT id, tenant_id FROM accounts")).fetchall()
+    state()["tenants"] = {row[0]: row[1] for row in rows}
+    inbox, lifespan = await _started(floor)
+    spent = {"project": 0.0, "floor": 0.0}
+
+    async def block(side: str, first: int) -> None:
+        target = app if side == "project" else floor
+        started = time.process_time()
+        for n in range(first, first + 50):
+            headers, account = tenants[n % TENANTS]
+            query = f"limit=50&account_id={account}".encode()
+            status, answer = await call(target, "GET", "/api/transactions", headers=headers, query=query)
+            assert status == 200, answer
+        spent[side] += time.process_time() - started
+
+    for first in range(0, 100, 50):  # the floor's warm-up (its statement prepared)
+        await block("floor", first)
+    spent["floor"] = 0.0
+    blocks = max(1, requests // 50)
+    for n in range(blocks):
+        for side in ("project", "floor") if n % 2 == 0 else ("floor", "project"):
+            await block(side, n * 50)
+    await inbox.put({"type": "lifespan.shutdown"})
+    await lifespan
+    mine, bare = (spent[side] / (blocks * 50) * 1000 for side in ("project", "floor"))
+    print(f"miss: {mine:.3f} ms, its floor: {bare:.3f} ms of API CPU per request: {mine / bare:.2f}×")
+    return mine
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--beside-floor", action="store_true", help="miss: the floor's page in the same run")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as data:
@@ -122,7 +173,7 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            per_request = asyncio.run(run(url, args.mode, args.requests))
+            per_request = asyncio.run(run(url, args.mode, args.requests, args.beside_floor and args.mode == "miss"))
         finally:
             server.stop()
     print(f"{args.mode}: {per_request:.3f} ms of API CPU per request")

@@ -208,3 +208,39 @@ def test_an_idempotent_write_adds_three_round_trips(pg_client: TestClient[Any], 
     assert complete.round_trips == 1
     (replayed,) = again.requests()  # the stored response: no unit of work
     assert replayed.sent("INSERT INTO transactions") == 0
+
+
+def test_a_list_miss_is_one_round_trip_with_no_transaction_of_its_own(
+    pg_client: TestClient[Any], tmp_path: Path
+) -> None:
+    """A query's read-only unit: the tenant's settings and the page in one pipeline, in the
+    implicit transaction its ``Sync`` ends — no ``BEGIN``, no ``COMMIT`` (it was 2 round trips)."""
+    api = Api(pg_client)
+    account = api.account()
+    assert api.tx(account, "2026-03-01", "PADARIA REAL", "-5.00").status_code == 201  # the token is cached now
+
+    with traced(pg_client, tmp_path) as wire:
+        page = api.get(f"/api/transactions?limit=50&account_id={account}")  # never read before: a miss
+
+    assert page.status_code == 200, page.text
+    assert [t["description"] for t in page.json()["items"]] == ["PADARIA REAL"]
+    (unit,) = wire.requests()
+    assert unit.sent("BEGIN") == 0
+    assert unit.sent("COMMIT") == 0
+    assert unit.sent("ROLLBACK") == 0
+    assert unit.sent("set_config('valorize.tenant_id'") == 1
+    assert unit.round_trips == 1, "\n".join(" | ".join(t) for t in _trips(unit))
+
+
+def test_a_token_lookup_is_one_round_trip(pg_client: TestClient[Any], tmp_path: Path) -> None:
+    """The directory's lookups are read-only sessions too: the token's row in one round trip."""
+    api = Api(pg_client)
+    with traced(pg_client, tmp_path) as wire:
+        refused = pg_client.get("/api/accounts", headers={"Authorization": "Bearer vz_no-such-token"})
+
+    assert refused.status_code == 401
+    (lookup,) = wire.requests()
+    assert lookup.sent("FROM api_tokens") == 1
+    assert lookup.sent("COMMIT") == lookup.sent("BEGIN") == 0
+    assert lookup.round_trips == 1, "\n".join(" | ".join(t) for t in _trips(lookup))
+    assert api.get("/api/accounts").status_code == 200

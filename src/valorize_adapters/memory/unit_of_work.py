@@ -45,8 +45,10 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     Events and commit hooks are :class:`UnitOfWorkBase`'s.
     """
 
-    def __init__(self, store: MemoryStore, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS) -> None:
-        super().__init__(tenant_id, hooks)
+    def __init__(
+        self, store: MemoryStore, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS, *, read_only: bool = False
+    ) -> None:
+        super().__init__(tenant_id, hooks, read_only=read_only)
         self._store = store
         self._data = TenantData()
         self._bind(self._data)
@@ -126,6 +128,10 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self, tenant_id: UUID) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store, tenant_id, self.hooks)
+
+    def reading(self, tenant_id: UUID) -> MemoryUnitOfWork:
+        """A unit that only reads (it refuses to commit)."""
+        return MemoryUnitOfWork(self.store, tenant_id, read_only=True)
 
     def with_hooks(self, hooks: CommitHooks) -> MemoryUnitOfWorkFactory:
         """The same store, with ``hooks`` around every commit."""

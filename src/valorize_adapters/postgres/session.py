@@ -1,14 +1,17 @@
 """A tenant-bound database session: one connection, one transaction at a time, as few round
 trips as the statements' results allow.
 
-Three things keep a unit of work's round trips down (docs/postgres.md, "Round trips"):
+Four things keep a unit of work's round trips down (docs/postgres.md, "Round trips"):
 
 * ``BEGIN`` and the tenant setting are not sent on their own: they go in front of the unit's
   first statement, in the same pipeline;
 * writes whose result nobody reads (:meth:`Session.defer`: inserts) wait and go with the next
   statement that must be answered, or with ``COMMIT``;
 * reads may be gathered (``asyncio.gather``): the ones issued in the same turn of the event
-  loop go together, in one pipeline, wherever the unit is.
+  loop go together, in one pipeline, wherever the unit is;
+* a read-only session (a query's unit) sends no ``BEGIN`` and no ``COMMIT``: each round trip
+  runs in the implicit transaction its pipeline's ``Sync`` ends, the tenant's settings (local to
+  that transaction, read-only too) first, so nothing outlives it on the pooled connection.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ Params = Sequence[Any] | dict[str, Any]
 
 _SCOPE = re.compile("[a-z_]*")
 _SETTINGS: LiteralString = "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true)"
+# A read-only session's settings, in front of every round trip: local to the implicit
+# transaction that round trip's Sync ends, which they make read-only (the server refuses writes).
+_READ_ONLY_SETTINGS: LiteralString = (
+    "SELECT set_config('valorize.tenant_id', %s, true), set_config('valorize.scope', %s, true),"
+    " set_config('transaction_read_only', 'on', true)"
+)
 _COMMIT: LiteralString = "COMMIT"
 
 
@@ -103,16 +112,36 @@ class Session:
     """
 
     def __init__(
-        self, conn: psycopg.AsyncConnection[Any], tenant_id: UUID | None, scope: str = "", *, snapshot: bool = False
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        tenant_id: UUID | None,
+        scope: str = "",
+        *,
+        snapshot: bool = False,
+        read_only: bool = False,
     ) -> None:
         """``snapshot``: a read-only transaction whose statements all see one snapshot
-        (``REPEATABLE READ``), for reads that must be consistent across statements (audits)."""
+        (``REPEATABLE READ``), for reads that must be consistent across statements (audits).
+
+        ``read_only``: no explicit transaction (no ``BEGIN``, no ``COMMIT``: a round trip less,
+        and the prepared statements kept): each round trip sends the tenant's settings
+        (``is_local``, and ``transaction_read_only``) in front of its reads, in one pipeline
+        whose ``Sync`` ends the implicit transaction they all run in. Writes are refused, here
+        and by the server. Only :meth:`planner_settings` opens a transaction (``BEGIN READ ONLY``)."""
         if not _SCOPE.fullmatch(scope):
             raise ValueError(f"a session scope is a lower-case word, not {scope!r}")
         self.conn = conn
         self.tenant_id = tenant_id
         tenant = "" if tenant_id is None else str(UUID(str(tenant_id)))
-        self._begin: LiteralString = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
+        self._begin: LiteralString = (
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            if snapshot
+            else "BEGIN READ ONLY"
+            if read_only
+            else "BEGIN"
+        )
+        self._read_only = read_only
+        self._implicit = read_only  # reads run without BEGIN, each round trip in its own transaction
         self._settings = (tenant, scope)
         self._begun = False  # BEGIN sent (or on its way) in this transaction
         self._deferred: list[_Statement] = []
@@ -135,8 +164,11 @@ class Session:
             if not self.conn.autocommit:
                 # Only a flag on the client: the connection is idle between transactions.
                 await self.conn.set_autocommit(True)
-            batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
-            self._begun = True
+            if self._implicit:  # never one statement alone: the settings share the reads' Sync
+                batch.append((_READ_ONLY_SETTINGS, self._settings, _Want.NOTHING))
+            else:
+                batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
+                self._begun = True
         batch += self._deferred
         self._deferred = []
         batch += statements
@@ -190,7 +222,9 @@ class Session:
 
     async def begin(self) -> None:
         """Have the transaction open on the server, with its settings and every deferred write
-        sent (a round trip only when something is waiting)."""
+        sent (a round trip only when something is waiting). A read-only session opens one
+        (``BEGIN READ ONLY``) from here on."""
+        self._implicit = False
         if not self._begun or self._deferred:
             await self._send([])
 
@@ -265,11 +299,13 @@ class Session:
 
     async def execute(self, query: Query, params: Params = ()) -> int:
         """Run a statement; return the number of rows it touched."""
+        self._refuse_in_read_only()
         self._wrote = True
         return (await self._send([(query, params, _Want.COUNT)]))[0]  # type: ignore[no-any-return]
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement for many parameter rows in one pipelined round trip."""
+        self._refuse_in_read_only()
         if rows:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
@@ -278,9 +314,14 @@ class Session:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the
         next statement or the commit, in the same round trip. Its error (a constraint) is
         raised there, and the unit of work rolls back as it would have at once."""
+        self._refuse_in_read_only()
         if rows:
             self._wrote = True
             self._deferred.append((query, rows[0], _Want.NOTHING) if len(rows) == 1 else (query, rows, _Want.MANY))
+
+    def _refuse_in_read_only(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only session does not write")
 
     @asynccontextmanager
     async def planner_settings(self) -> AsyncIterator[None]:
@@ -320,6 +361,9 @@ class Session:
         the connection's prepared statements and has them deallocated; one that wrote, or
         failed, rolls back."""
         status = self.conn.info.transaction_status
+        if not self._begun and not self._deferred and status == psycopg.pq.TransactionStatus.IDLE:
+            self._wrote = False  # nothing open (a read-only session's round trips each ended)
+            return
         if self._wrote or self._deferred or status != psycopg.pq.TransactionStatus.INTRANS:
             await self.rollback()
         else:

@@ -82,8 +82,12 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         patterns: PatternEngine | None = None,
         hooks: CommitHooks = NO_HOOKS,
         follow_ups: FollowUps | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(tenant_id, hooks)
+        """``read_only``: a query's unit, whose reads run in no explicit transaction (each round
+        trip in its own read-only one, with the tenant's settings: :class:`Session`)."""
+        super().__init__(tenant_id, hooks, read_only=read_only)
         self._pool = pool
         self._vectors = vectors
         self._patterns = patterns or StoredPatterns(default_pattern_engine())
@@ -93,7 +97,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
     async def _open(self) -> None:
         self._lease = self._pool.connection()
         conn = await self._lease.__aenter__()
-        self.session = Session(conn, self.tenant_id)
+        self.session = Session(conn, self.tenant_id, read_only=self.read_only)
         self.accounts = PgAccounts(self.session)
         self.categories = PgCategories(self.session)
         self.transactions = PgTransactions(self.session)
@@ -190,6 +194,11 @@ class PostgresUnitOfWorkFactory:
     def __call__(self, tenant_id: UUID) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns, self.hooks, self.follow_ups)
 
+    def reading(self, tenant_id: UUID) -> PostgresUnitOfWork:
+        """A query's unit: no ``BEGIN`` or ``COMMIT``, only reads (:class:`Session`'s
+        ``read_only``)."""
+        return PostgresUnitOfWork(self.pool, tenant_id, self.vectors, self.patterns, read_only=True)
+
     def writing_tasks(self, follow_ups: FollowUps) -> PostgresUnitOfWorkFactory:
         """The same factory, whose units write their events' follow-up tasks into the local
         task queue (``task_queue``, on the same database) in the commit that stores the events:
@@ -206,14 +215,15 @@ class PostgresUnitOfWorkFactory:
 
 
 class PostgresDirectory:
-    """Token and e-mail lookups across tenants, in the ``directory`` row-security scope."""
+    """Token and e-mail lookups across tenants, in the ``directory`` row-security scope (read-only
+    sessions: a lookup is one round trip)."""
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
     async def _one(self, query: Any, params: tuple[Any, ...]) -> dict[str, Any] | None:
         async with self._pool.connection() as conn:
-            session = Session(conn, None, scope="directory")
+            session = Session(conn, None, scope="directory", read_only=True)
             try:
                 return await session.fetch_one(query, params)
             finally:
@@ -236,7 +246,7 @@ class PostgresDirectory:
 
     async def memberships(self, user_id: UUID) -> list[Membership]:
         async with self._pool.connection() as conn:
-            session = Session(conn, None, scope="directory")
+            session = Session(conn, None, scope="directory", read_only=True)
             try:
                 found = await session.fetch(
                     "SELECT m.tenant_id, m.user_id, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id"
@@ -256,11 +266,11 @@ class PgScheduleDirectory:
 
     async def _tenants(self, query: LiteralString, params: tuple[Any, ...]) -> list[UUID]:
         async with self._pool.connection() as conn:
-            session = Session(conn, None, scope="directory")
+            session = Session(conn, None, scope="directory", read_only=True)
             try:
                 found = await session.fetch(query, params)
             finally:
-                await session.rollback()
+                await session.end()
         return [r["tenant_id"] for r in found]
 
     async def tenants_due(self, day: date) -> list[UUID]:

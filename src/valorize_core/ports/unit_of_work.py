@@ -28,17 +28,17 @@ from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.ports.vector_index import VectorIndex
 from valorize_core.ports.webhooks import WebhookRepository
 
-__all__ = ["NO_HOOKS", "CommitHook", "CommitHooks", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = ["NO_HOOKS", "CommitHook", "CommitHooks", "ReadOnlyUnit", "UnitOfWork", "UnitOfWorkFactory"]
 
 
-class UnitOfWork(Protocol):
-    """One tenant, one atomic transaction: rows, balances and outbox events, all or nothing.
+class ReadOnlyUnit(Protocol):
+    """One tenant's repositories, for reading only: what a query opens
+    (``async with uow_factory.reading(tenant_id) as uow: ...``).
 
-    Use it as ``async with uow_factory(tenant_id) as uow: ...; await uow.commit()``. Leaving
-    the block without ``commit()`` (or by an exception) rolls everything back, recorded events
-    included. Events recorded with :meth:`record` are written to the outbox in the same
-    transaction; after a commit :attr:`committed_events` holds them for immediate publishing.
-    Every commit runs the factory's :class:`CommitHooks` (see :mod:`valorize_core.runtime.pipeline`).
+    It cannot commit, record events or declare read scopes, and an adapter may refuse any write
+    a repository would send (PostgreSQL runs its reads in no explicit transaction, each round
+    trip in its own read-only one: docs/postgres.md, "Read-only units"). Each read sees what was
+    committed when it ran, as a unit of work's reads do (read committed).
     """
 
     @property
@@ -145,6 +145,17 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+
+class UnitOfWork(ReadOnlyUnit, Protocol):
+    """One tenant, one atomic transaction: rows, balances and outbox events, all or nothing.
+
+    Use it as ``async with uow_factory(tenant_id) as uow: ...; await uow.commit()``. Leaving
+    the block without ``commit()`` (or by an exception) rolls everything back, recorded events
+    included. Events recorded with :meth:`record` are written to the outbox in the same
+    transaction; after a commit :attr:`committed_events` holds them for immediate publishing.
+    Every commit runs the factory's :class:`CommitHooks` (see :mod:`valorize_core.runtime.pipeline`).
+    """
+
     def record(self, event: DomainEvent) -> None:
         """Add an event to the outbox of this transaction."""
         ...
@@ -198,6 +209,10 @@ class UnitOfWorkFactory(Protocol):
     """Opens a unit of work bound to a tenant."""
 
     def __call__(self, tenant_id: UUID) -> UnitOfWork: ...
+
+    def reading(self, tenant_id: UUID) -> ReadOnlyUnit:
+        """A read-only unit bound to a tenant: what queries open (it never commits)."""
+        ...
 
     def with_hooks(self, hooks: CommitHooks) -> UnitOfWorkFactory:
         """The same factory (same storage), whose units run ``hooks`` (instead of its own)."""

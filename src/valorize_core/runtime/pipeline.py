@@ -59,9 +59,12 @@ class UnitOfWorkBase(ABC):
     """Events, commit hooks and the order they run in; subclasses supply the storage and the
     repositories of the :class:`~valorize_core.ports.unit_of_work.UnitOfWork` port."""
 
-    def __init__(self, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS) -> None:
+    def __init__(self, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS, *, read_only: bool = False) -> None:
+        """``read_only``: a :class:`~valorize_core.ports.unit_of_work.ReadOnlyUnit` (a query's),
+        which refuses to commit."""
         self.tenant_id = tenant_id
         self.hooks = hooks
+        self.read_only = read_only
         self._staged: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self._did_commit = False
@@ -129,6 +132,8 @@ class UnitOfWorkBase(ABC):
 
     async def commit(self) -> None:
         """Run the before-commit hooks, then write the changes and events at once."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit cannot commit")
         unit = self._unit()
         self._committed_undeclared = self._committed_undeclared or self._scopes is None
         for hook in (*_CONTEXT_HOOKS.get(), *self.hooks.before):

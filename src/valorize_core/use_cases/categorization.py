@@ -40,7 +40,7 @@ from valorize_core.model.transactions import Categorization, CategorizationSourc
 from valorize_core.model.unfamiliar_words import familiar_share, unfamiliar_words
 from valorize_core.model.word_parts import word_parts
 from valorize_core.ports.embedder import Embedder
-from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.ports.unit_of_work import ReadOnlyUnit, UnitOfWork
 from valorize_core.ports.vector_index import Neighbour
 from valorize_core.use_cases.lookups import together
 
@@ -201,7 +201,7 @@ class Categorizer:
         self._embedder = embedder
         self._k = neighbours
         self._threshold = threshold
-        self._counts: weakref.WeakKeyDictionary[UnitOfWork, dict[str, dict[UUID, float] | None]] = (
+        self._counts: weakref.WeakKeyDictionary[ReadOnlyUnit, dict[str, dict[UUID, float] | None]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -242,7 +242,7 @@ class Categorizer:
     async def suggest(
         self,
         tx: Transaction,
-        uow: UnitOfWork,
+        uow: ReadOnlyUnit,
         *,
         limit: int = 3,
         include_weak: bool = True,
@@ -254,14 +254,14 @@ class Categorizer:
         found = [s for s in decision.suggestions if include_weak or s.confidence >= self._threshold]
         return found[:limit]
 
-    async def read_ahead(self, uow: UnitOfWork, text: str) -> None:
+    async def read_ahead(self, uow: ReadOnlyUnit, text: str) -> None:
         """Read the word statistics a line of ``text`` will ask for (so a caller can send the
         read with its own, in one round trip); :meth:`decide` then finds them in the unit."""
         line = words(text)
         if line:
             await self._word_counts(uow, (ALL, *line))
 
-    async def read_ahead_many(self, uow: UnitOfWork, rows: Iterable[tuple[str, Money]]) -> None:
+    async def read_ahead_many(self, uow: ReadOnlyUnit, rows: Iterable[tuple[str, Money]]) -> None:
         """Read ahead what categorizing many rows (their text and amount) will ask, so that
         :meth:`decide` finds it in the unit: the word statistics of every line (one read), then
         the payee memory of their learned keys (one read) and the neighbours of those keys with
@@ -295,7 +295,7 @@ class Categorizer:
         if borrowed:
             await uow.payees.get_many(sorted(borrowed))
 
-    async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
+    async def decide(self, tx: Transaction, uow: ReadOnlyUnit, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
         line = words(self.label_text(tx))
         counts = await self._word_counts(uow, (ALL, *line)) if line else {}
@@ -376,7 +376,7 @@ class Categorizer:
 
     async def _memory(
         self,
-        uow: UnitOfWork,
+        uow: ReadOnlyUnit,
         line: Sequence[str],
         resolved: Sequence[str],
         stats: WordStats,
@@ -481,7 +481,7 @@ class Categorizer:
             await uow.payees.learn_words(learned, category_id, -weight)
             self._add_counts(uow, learned, category_id, -weight)
 
-    async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
+    async def _word_counts(self, uow: ReadOnlyUnit, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
         """The word statistics, read once per unit of work (an import asks for the same words
         row after row; only :meth:`learn` and :meth:`unlearn` change them, and they forget)."""
         try:

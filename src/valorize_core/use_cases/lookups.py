@@ -16,7 +16,7 @@ from valorize_core.model.money import Currency
 from valorize_core.model.rates import MAX_RATE_AGE_DAYS, PIVOT, RateBook
 from valorize_core.model.rules import MAX_TENANT_PATTERNS, Rule
 from valorize_core.model.transactions import Transaction
-from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.ports.unit_of_work import ReadOnlyUnit, UnitOfWork
 
 __all__ = [
     "in_currency",
@@ -75,7 +75,7 @@ async def lock_account(uow: UnitOfWork, account_id: UUID) -> Account:
 
 
 async def require_categories(
-    uow: UnitOfWork, ids: Iterable[UUID | None], field: str = "category_id", *, hold: bool = False
+    uow: ReadOnlyUnit, ids: Iterable[UUID | None], field: str = "category_id", *, hold: bool = False
 ) -> None:
     """Raise unless every non-null id is one of the tenant's categories. ``hold`` keeps the
     categories from being deleted until the unit of work ends: for references stored without a
@@ -102,7 +102,7 @@ async def require_pattern_budget(uow: UnitOfWork, rule: Rule) -> None:
         )
 
 
-async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = False) -> None:
+async def require_rule_references(uow: ReadOnlyUnit, rule: Rule, *, hold: bool = False) -> None:
     """Raise unless every category the rule assigns and every account its conditions name are
     the tenant's: one check for creating, changing and previewing a rule. A rule about to be
     stored passes ``hold`` (see :func:`require_categories`)."""
@@ -115,7 +115,7 @@ async def require_rule_references(uow: UnitOfWork, rule: Rule, *, hold: bool = F
 
 
 async def in_currency(
-    uow: UnitOfWork, transactions: list[Transaction], target: Currency
+    uow: ReadOnlyUnit, transactions: list[Transaction], target: Currency
 ) -> tuple[list[Transaction], list[MissingRate]]:
     """``transactions`` in ``target``, each at the rate of its booked day (those in ``target``
     as they are; those without a rate left out and named), reading only the rates needed."""

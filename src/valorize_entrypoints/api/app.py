@@ -51,9 +51,9 @@ from valorize_entrypoints.api.idempotency import IdempotencyMiddleware
 from valorize_entrypoints.api.methods import AllowedMethodsMiddleware
 from valorize_entrypoints.api.observability import RequestLogMiddleware
 from valorize_entrypoints.api.openapi import ConstrainedJsonRenderPlugin, local_swagger
-from valorize_entrypoints.api.policy import declare_access, enforce_access
-from valorize_entrypoints.api.query_params import refuse_unknown_query
+from valorize_entrypoints.api.policy import declare_access
 from valorize_entrypoints.api.rate_limits import RateLimitMiddleware
+from valorize_entrypoints.api.route_checks import check_route, require_http_routes
 from valorize_entrypoints.api.schemas import ProblemOut
 from valorize_entrypoints.container import Container, Runtime, serving
 from valorize_entrypoints.logs import configure_logging_from
@@ -172,8 +172,9 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
             cast("Any", CachedReadMiddleware),  # cached reads from memory, before the route's parameters
             DefineMiddleware(cast("Any", IdempotencyMiddleware)),
         ],
-        # every route's least role, from the one table in api/policy.py; then no undeclared query parameter
-        guards=[enforce_access, refuse_unknown_query],
+        # every route's least role, from the one table in api/policy.py; then no undeclared query
+        # parameter (a hook, not guards: Litestar copies the handler for each guard; api/route_checks.py)
+        before_request=check_route,
         plugins=[ProblemDetailsPlugin(problem_details())],
         exception_handlers={Exception: internal_error},
         lifespan=[serving(container)],
@@ -188,4 +189,5 @@ def create_app(container: Container | None = None, *, include_worker: bool = Fal
         debug=False,
     )
     declare_access(app)
+    require_http_routes(app)
     return app

@@ -1,7 +1,8 @@
-"""Who may call what: one table, every route of the API, enforced by one guard.
+"""Who may call what: one table, every route of the API, enforced by one check.
 
 Each route (method and path template) names the least :class:`Access` it needs. The app's
-guard, :func:`enforce_access`, runs before a route parses anything: it answers 401 without a
+check, :func:`enforce_access` (run by ``api/route_checks.py`` before every route), runs before a
+route parses anything: it answers 401 without a
 valid token and 403 for a token whose role is below the route's. Routes that prove their
 caller another way — the worker's ``/tasks/*`` (Cloud Tasks' OIDC token or the dispatcher's
 secret) and the Pusher HTTP API (its request signature) — say so here, and a bearer token gives
@@ -222,7 +223,8 @@ def permits(handler: BaseRouteHandler, actor: Actor) -> bool:
 
 
 async def enforce_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app's guard: 401 without a valid token, 403 below the route's role."""
+    """The app's access check (``api/route_checks.py``): 401 without a valid token, 403 below the
+    route's role."""
     access: Access | None = handler.opt.get(ACCESS)
     if access is None:
         raise PermissionDenied("this route has no access policy")

@@ -2,7 +2,7 @@
 
 Litestar hands a route the query parameters it declares and drops the rest, so
 ``GET /api/transactions?tagg=x`` (a typo) or a filter the route does not have answered as if
-nothing had been asked: every transaction. :func:`refuse_unknown_query`, the app's second guard
+nothing had been asked: every transaction. :func:`refuse_unknown_query`, the app's second check
 (after :func:`~valorize_entrypoints.api.policy.enforce_access`, so 401/403 come first), answers
 422 ``validation_error`` naming each unknown parameter instead. The names a route takes are read
 once per handler from Litestar's own model of its signature and dependencies.
@@ -55,7 +55,8 @@ def _path_definition(name: str) -> PathParameterDefinition:
 
 
 async def refuse_unknown_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app's guard: 422 when the query string names a parameter the route does not take."""
+    """The app's query check (``api/route_checks.py``): 422 when the query string names a
+    parameter the route does not take."""
     if not connection.scope.get("query_string"):
         return
     # Litestar hands each guard a copy of the handler, made for this request: the route's own

@@ -40,6 +40,7 @@ class BackupTenant:
 
     async def __call__(self, query: TenantBackup) -> AsyncIterator[bytes]:
         """Read the tenant (``NotFound`` for an unknown one); returns the archive's chunks."""
+        # A unit of work, not a read-only unit: the account locks must hold until every read is done.
         async with self._ports.uow(query.tenant_id) as uow:
             tenant = await uow.identity.get_tenant()
             if tenant is None:

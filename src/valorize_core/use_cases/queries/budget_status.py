@@ -33,7 +33,7 @@ class GetBudgetStatus:
 
     async def __call__(self, query: BudgetStatusQuery) -> list[BudgetStatus]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             budgets = await uow.budgets.list()
             if query.budget_id is not None:
                 budgets = [b for b in budgets if b.id == query.budget_id]

@@ -62,7 +62,7 @@ class ExportTransactions:
         if command.format not in ("csv", "ofx"):
             raise ValidationError.for_field("format", "must be csv or ofx")
         query = replace(command.query, cursor=None, limit=MAX_PAGE_SIZE)
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             accounts = {a.id: a for a in await uow.accounts.list()}
             categories = {c.id: c.name for c in await uow.categories.list()}
             account = None
@@ -115,7 +115,7 @@ class ExportReport:
     async def __call__(self, query: ReportQuery) -> AsyncIterator[bytes]:
         """Compute the report (a bad query raises here); returns its CSV chunks."""
         report = await self._report(query)
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             categories: dict[UUID, str] = {c.id: c.name for c in await uow.categories.list()}
         rows = report_csv_rows(report.rows(), categories)
         return self._chunks(rows)

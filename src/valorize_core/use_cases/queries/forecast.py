@@ -78,7 +78,7 @@ class GetForecast:
         """Run the query."""
         days = check_days(query.days)
         today = self._ports.clock.now().date()
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             accounts = [a for a in await uow.accounts.list() if not a.archived]
             schedules = await uow.schedules.list()
             history = (
@@ -150,5 +150,5 @@ class ListBalanceAlerts:
 
     async def __call__(self, query: AlertsQuery) -> list[BalanceAlert]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.balance_alerts.list()

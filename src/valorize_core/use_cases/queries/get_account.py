@@ -28,5 +28,5 @@ class GetAccount:
 
     async def __call__(self, query: AccountLookup) -> Account:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await require(uow.accounts.get, query.account_id, "account")

@@ -28,5 +28,5 @@ class GetImport:
 
     async def __call__(self, query: ImportLookup) -> StatementImport:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await require(uow.imports.get, query.import_id, "import")

@@ -28,5 +28,5 @@ class GetJob:
 
     async def __call__(self, query: JobLookup) -> Job:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await require(uow.jobs.get, query.job_id, "job")

@@ -28,5 +28,5 @@ class GetTransaction:
 
     async def __call__(self, query: TransactionLookup) -> Transaction:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await require(uow.transactions.get, query.transaction_id, "transaction")

@@ -28,5 +28,5 @@ class GetUser:
 
     async def __call__(self, query: UserLookup) -> User:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await require(uow.identity.get_user, query.user_id, "user")

@@ -27,6 +27,6 @@ class ListAccounts:
 
     async def __call__(self, query: AccountsQuery) -> list[Account]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             accounts = await uow.accounts.list()
         return [a for a in accounts if query.include_archived or not a.archived]

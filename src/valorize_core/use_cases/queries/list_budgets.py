@@ -27,5 +27,5 @@ class ListBudgets:
 
     async def __call__(self, query: BudgetsQuery) -> list[Budget]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.budgets.list()

@@ -26,5 +26,5 @@ class ListCategories:
 
     async def __call__(self, query: CategoriesQuery) -> list[Category]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.categories.list()

@@ -26,5 +26,5 @@ class ListMembers:
 
     async def __call__(self, query: MembersQuery) -> list[Member]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.identity.list_members()

@@ -35,5 +35,5 @@ class ListNotifications:
         limit = query.limit
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_NOTIFICATIONS:
             raise ValidationError.for_field("limit", f"must be between 1 and {MAX_NOTIFICATIONS}")
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.notifications.list(limit, unread_only=query.unread_only)

@@ -39,5 +39,5 @@ class ListRates:
         if (query.end - query.start).days >= MAX_RATE_DAYS:
             raise ValidationError.for_field("date_to", f"list at most {MAX_RATE_DAYS} days at once")
         codes = {currency(c).code for c in query.currencies} or None
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.rates.between(query.start, query.end, codes)

@@ -27,5 +27,5 @@ class ListRuleSuggestions:
 
     async def __call__(self, query: RuleSuggestionsQuery) -> list[RuleSuggestion]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.rule_suggestions.list(query.status)

@@ -26,5 +26,5 @@ class ListRules:
 
     async def __call__(self, query: RulesQuery) -> list[Rule]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.rules.list()

@@ -60,7 +60,7 @@ class ListSchedules:
 
     async def __call__(self, query: SchedulesQuery) -> list[Schedule]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.schedules.list()
 
 
@@ -72,7 +72,7 @@ class GetSchedule:
 
     async def __call__(self, query: ScheduleQuery) -> ScheduleDetail:
         """Run the query (``NotFound`` if absent)."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             schedule = await require(uow.schedules.get, query.schedule_id, "schedule")
             handled = await uow.schedules.occurrences(schedule.id)
         upcoming: list[date] = []

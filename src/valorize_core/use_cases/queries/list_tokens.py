@@ -27,5 +27,5 @@ class ListTokens:
 
     async def __call__(self, query: TokensQuery) -> list[ApiToken]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.identity.list_tokens(query.user_id)

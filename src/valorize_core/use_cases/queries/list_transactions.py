@@ -67,7 +67,7 @@ class ListTransactions:
         after = decode_cursor(query.cursor) if query.cursor else None
         # An account that is not the tenant's simply matches nothing: no lookup needed first.
         account_ids: tuple[UUID, ...] = () if query.account_id is None else (query.account_id,)
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             category_ids: tuple[UUID, ...] = ()
             if query.category_id is not None:
                 tree = CategoryTree(await uow.categories.list())

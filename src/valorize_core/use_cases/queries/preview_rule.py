@@ -47,7 +47,7 @@ class PreviewRule:
             raise ValidationError.for_field("limit", "must be between 1 and 1000")
         if query.rule.tenant_id != query.tenant_id:
             raise ValidationError.for_field("rule", "belongs to another tenant")
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             await require_rule_references(uow, query.rule)
             txs = await uow.transactions.all(query.filter)
         previews: list[RulePreview] = []

@@ -183,7 +183,7 @@ class RunReport:
         """Run the query."""
         check_report_query(query)
         target = None if query.currency is None else currency(query.currency)
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             target = target or await uow.rates.reporting_currency()
             tree = CategoryTree(await uow.categories.list())
             accounts = await uow.accounts.list() if query.kind == "net_worth" else []

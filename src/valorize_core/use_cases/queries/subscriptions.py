@@ -8,7 +8,7 @@ from uuid import UUID
 
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.subscriptions import FoundSubscription, TrackedSubscription, find_subscriptions
-from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.ports.unit_of_work import ReadOnlyUnit
 from valorize_core.use_cases.context import Ports
 
 __all__ = ["HISTORY_DAYS", "FindSubscriptions", "FoundSubscriptionsQuery", "ListTrackedSubscriptions", "found_in"]
@@ -23,7 +23,7 @@ class FoundSubscriptionsQuery:
     tenant_id: UUID
 
 
-async def found_in(uow: UnitOfWork, ports: Ports) -> list[FoundSubscription]:
+async def found_in(uow: ReadOnlyUnit, ports: Ports) -> list[FoundSubscription]:
     """Every subscription the tenant's recent history shows, decided or not."""
     today = ports.clock.now().date()
     history = await uow.transactions.all(TransactionFilter(date_from=today - timedelta(days=HISTORY_DAYS),
@@ -40,7 +40,7 @@ class FindSubscriptions:
 
     async def __call__(self, query: FoundSubscriptionsQuery) -> list[FoundSubscription]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             found = await found_in(uow, self._ports)
             decided = {x.id for x in await uow.subscriptions.list()}
         return [f for f in found if f.id not in decided]
@@ -54,5 +54,5 @@ class ListTrackedSubscriptions:
 
     async def __call__(self, query: FoundSubscriptionsQuery) -> list[TrackedSubscription]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.subscriptions.list()

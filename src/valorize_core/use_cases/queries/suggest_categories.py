@@ -12,7 +12,7 @@ from uuid import UUID
 from valorize_core.model.errors import NotFound, ValidationError
 from valorize_core.model.rules import Rule, apply_rules
 from valorize_core.model.transactions import Transaction
-from valorize_core.ports.unit_of_work import UnitOfWork
+from valorize_core.ports.unit_of_work import ReadOnlyUnit
 from valorize_core.use_cases.categorization import Suggestion
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -39,7 +39,7 @@ class SuggestCategories:
 
     async def __call__(self, query: SuggestionQuery) -> list[Suggestion]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             tx = await require(uow.transactions.get, query.transaction_id, "transaction")
             known = {c.id for c in await uow.categories.list()}
             return await _suggestions(self._ports, uow, tx, await uow.rules.list(), known, query.limit)
@@ -67,7 +67,7 @@ class SuggestCategoriesMany:
             raise ValidationError.for_field("transaction_ids", f"give 1 to {MAX_SUGGESTED} transactions")
         if len(set(ids)) != len(ids):
             raise ValidationError.for_field("transaction_ids", "each transaction at most once")
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             found = {tx.id: tx for tx in await uow.transactions.get_many(ids)}
             for tx_id in ids:
                 if tx_id not in found:
@@ -81,7 +81,7 @@ class SuggestCategoriesMany:
 
 
 async def _suggestions(
-    ports: Ports, uow: UnitOfWork, tx: Transaction, rules: list[Rule], known: set[UUID], limit: int
+    ports: Ports, uow: ReadOnlyUnit, tx: Transaction, rules: list[Rule], known: set[UUID], limit: int
 ) -> list[Suggestion]:
     """The rule's category first (when a rule sets one), then memory and neighbours, one per
     category, at most ``limit`` (1 to 10)."""

@@ -31,5 +31,5 @@ class GetTenantSettings:
 
     async def __call__(self, query: SettingsQuery) -> TenantSettings:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return TenantSettings(await uow.rates.reporting_currency())

@@ -37,7 +37,7 @@ class ListWebhooks:
 
     async def __call__(self, query: WebhooksQuery) -> list[WebhookEndpoint]:
         """Run the query."""
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             return await uow.webhooks.list_endpoints()
 
 
@@ -51,6 +51,6 @@ class ListDeliveries:
         """Run the query (``NotFound`` for an unknown endpoint)."""
         if isinstance(query.limit, bool) or not isinstance(query.limit, int) or not 1 <= query.limit <= 200:
             raise ValidationError.for_field("limit", "must be between 1 and 200")
-        async with self._ports.uow(query.tenant_id) as uow:
+        async with self._ports.uow.reading(query.tenant_id) as uow:
             await require(uow.webhooks.get_endpoint, query.endpoint_id, "webhook")
             return await uow.webhooks.list_deliveries(query.endpoint_id, query.limit)

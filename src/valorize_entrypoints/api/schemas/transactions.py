@@ -110,13 +110,14 @@ class TransactionOut(Struct):
 
 
 def transaction(t: Transaction) -> TransactionOut:
+    """The response of a transaction. Positional, in the fields' order (a quarter cheaper than
+    by keyword, on every row of a page); ``test_transaction_out_fields`` holds the order."""
     c = t.categorization
     return TransactionOut(
-        id=t.id, account_id=t.account_id, booked_on=t.booked_on, description=t.description, payee=t.payee,
-        amount=money(t.amount), splits=[SplitOut(s.category_id, money(s.amount), s.memo) for s in t.splits],
-        tags=list(t.tags), status=t.status.value, source=t.source.value, external_id=t.external_id,
-        categorization=CategorizationOut(c.source.value, str(c.confidence), c.explanation, c.rule_id),
-        transfer_id=t.transfer_id, import_id=t.import_id, created_at=t.created_at, updated_at=t.updated_at,
+        t.id, t.account_id, t.booked_on, t.description, t.payee, money(t.amount),
+        [SplitOut(s.category_id, money(s.amount), s.memo) for s in t.splits], list(t.tags), t.status.value,
+        t.source.value, t.external_id, CategorizationOut(c.source.value, str(c.confidence), c.explanation, c.rule_id),
+        t.transfer_id, t.import_id, t.created_at, t.updated_at,
     )  # fmt: skip
 
 

@@ -223,12 +223,18 @@ class RoleProcess(ServerProcess):
         *,
         workers: int = 1,
         args: Sequence[str] = (),
-        **process: Any,
+        ready: Readiness = Readiness(),
+        startup_seconds: float = 60,
+        stop_signal: signal.Signals = signal.SIGTERM,
+        stop_seconds: float = 20,
     ) -> None:
         command = [str(Path(sys.executable).with_name("valorize")), role, "--host", "127.0.0.1", "--port", str(port)]
         if role in ("api", "worker"):
             command += ["--workers", str(workers)]
-        super().__init__(f"valorize {role}", [*command, *args], port, env, log, **process)
+        super().__init__(
+            f"valorize {role}", [*command, *args], port, env, log, ready=ready, startup_seconds=startup_seconds,
+            stop_signal=stop_signal, stop_seconds=stop_seconds,
+        )  # fmt: skip
         self.role, self.workers = role, workers
 
 
@@ -257,8 +263,9 @@ def dev_serving(home: Path, *, memory: bool = False, startup_seconds: float = 90
     ws_port = free_port()
     env = {**os.environ, "XDG_DATA_HOME": str(home / "data"), "PYTHONWARNINGS": "ignore"}
     args = [*(["--memory"] if memory else []), "--realtime-port", str(ws_port)]
+    log = home / "dev.log"
     dev = RoleProcess(
-        "dev", free_port(), env, home / "dev.log", args=args, ready=Readiness("/ready"),
+        "dev", free_port(), env, log, args=args, ready=Readiness("/ready"),
         startup_seconds=startup_seconds, stop_signal=signal.SIGINT, stop_seconds=30,
     )  # fmt: skip
     with dev:
@@ -266,7 +273,7 @@ def dev_serving(home: Path, *, memory: bool = False, startup_seconds: float = 90
         demo = re.search(r"Demo token: (vz_\S+)", dev.output)
         if demo is None:
             raise RuntimeError(f"valorize dev printed no demo token:\n{dev.output[-4000:]}")
-        yield DevServer(dev.url, ws_port, demo.group(1), home / "dev.log", env, dev.proc)
+        yield DevServer(dev.url, ws_port, demo.group(1), log, env, dev.proc)
 
 
 def start_worker_process(

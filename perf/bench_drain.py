@@ -73,7 +73,6 @@ def main() -> None:
             result = asyncio.run(drain(url, port, args.tasks, args.concurrency))
         finally:
             worker.kill()
-            worker.wait(10)
     finally:
         pg.stop()
     output = args.output or Path(__file__).parent / "results" / ("drain-quick.json" if args.quick else "drain.json")

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -31,6 +30,7 @@ import httpx
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend
 from valorize_core import NewAccount, NewTransaction, SignupRequest
 from valorize_core.testing.net import free_port
+from valorize_entrypoints.testing import answers
 
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
@@ -113,17 +113,10 @@ def start_server(
 def answering(proc: subprocess.Popen[bytes], url: str, what: str, seconds: float) -> subprocess.Popen[bytes]:
     """``proc`` once ``url`` answers 200; killed, and a ``RuntimeError`` naming ``what``, if it
     exits first or ``seconds`` pass."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError(f"{what} did not start")
-        time.sleep(0.2)
+    if not answers(proc, url, seconds):
+        proc.kill()
+        raise RuntimeError(f"{what} did not start")
+    return proc
 
 
 # A benchmark's one token sends thousands of requests a second: far above the API's default

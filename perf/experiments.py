@@ -633,7 +633,6 @@ def main() -> None:
                 results["async"] = asyncio.run(drain(url, worker_port, args.tasks, 16))
             finally:
                 worker.kill()
-                worker.wait(10)
     finally:
         pg.stop()
     results["load_average_after"] = os.getloadavg()

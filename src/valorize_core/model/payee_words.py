@@ -122,7 +122,9 @@ class WordStats:
         used = len(rows)
         if used <= 1:
             return 1.0
-        top = max(counts, key=lambda c: (counts[c], str(c)))  # ties alike in every adapter
+        high = max(counts.values())
+        tied = [c for c, n in counts.items() if n == high]
+        top = tied[0] if len(tied) == 1 else max(tied, key=str)  # ties alike in every adapter
         total = sum(counts.values())
         p = min(1.0, (counts[top] + _PRIOR) / (total + _PRIOR * len(counts)))
         base = rows.get(top, 0.0) / sum(rows.values())
@@ -262,6 +264,8 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
             s = word_similarity(q, e, truncated=i == last)
             if s > best:
                 best, partner = s, e
+                if s == 1.0:  # nothing is more alike: the first such word is the partner
+                    break
         if stats.known(q):
             weight = stats.weight(q)
         elif best > 0:

@@ -27,6 +27,7 @@ from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
+    Match,
     WordStats,
     category_shares,
     learned_key,
@@ -161,6 +162,65 @@ def _ranked(candidates: dict[UUID, _Candidate], shares: dict[UUID, float], gate:
     return sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
 
 
+@dataclass(slots=True)
+class _Scored:
+    """What a line's words, its neighbours and the payee memory make of it before its amount is
+    asked (the same for every row of a batch with this line and these neighbours)."""
+
+    candidates: dict[UUID, _Candidate]
+    shares: dict[UUID, float]
+    gate: float
+    payee: float
+    decision: Decision | None  # when the amount is not asked: the whole decision
+
+
+_ScoredKey = tuple[tuple[str, ...], tuple[Neighbour, ...], frozenset[UUID] | None]
+
+
+@dataclass(slots=True)
+class _UnitScores:
+    """What one unit of work read of the word statistics, and what was computed from them.
+
+    ``counts`` holds every word read (``None``: never seen); ``stats`` views the words seen and
+    keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
+    and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
+    neighbours) pair, so the rows of a batch that repeat a payee are scored once. Anything the
+    categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
+    (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
+    """
+
+    counts: dict[str, dict[UUID, float] | None] = field(default_factory=dict)
+    seen: dict[str, dict[UUID, float]] = field(default_factory=dict)
+    stats: WordStats = field(default_factory=lambda: WordStats({}))
+    matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
+    scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.stats = WordStats(self.seen)
+
+    def read(self, found: dict[str, dict[UUID, float]], asked: Iterable[str]) -> None:
+        """Words read from the repository (``found``, of ``asked``)."""
+        for w in asked:
+            c = found.get(w)
+            self.counts[w] = c
+            if c:
+                self.seen[w] = c
+        if ALL in found:  # weights weigh against the tenant's rows: weighed before them, again
+            self.stats = WordStats(self.seen)
+
+    def changed(self) -> None:
+        """The statistics or the payee memory changed: weigh and score afresh."""
+        self.stats = WordStats(self.seen)
+        self.matches.clear()
+        self.scored.clear()
+
+    def match(self, line: tuple[str, ...], example: tuple[str, ...]) -> Match:
+        found = self.matches.get((line, example))
+        if found is None:
+            found = self.matches[line, example] = match(line, example, self.stats)
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the learned stages make of a line: candidates best first (with calibrated
@@ -197,9 +257,7 @@ class Categorizer:
         self._embedder = embedder
         self._k = neighbours
         self._threshold = threshold
-        self._counts: weakref.WeakKeyDictionary[UnitOfWork, dict[str, dict[UUID, float] | None]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._units: weakref.WeakKeyDictionary[UnitOfWork, _UnitScores] = weakref.WeakKeyDictionary()
 
     @property
     def threshold(self) -> Decimal:
@@ -292,29 +350,62 @@ class Categorizer:
             await uow.payees.get_many(sorted(borrowed))
 
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
-        """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
+        """Weigh the payee memory and the re-scored neighbours of ``tx``'s line.
+
+        The scoring of a line with given neighbours is kept for the unit (:class:`_UnitScores`):
+        the rows of an import or of a page of suggestions that repeat a payee's line are scored
+        once; only what their amounts say is asked row by row."""
         line = words(self.label_text(tx))
-        counts = await self._word_counts(uow, (ALL, *line)) if line else {}
+        scores = self._unit(uow)
+        if line:
+            await self._read(uow, scores, (ALL, *line))
         neighbours: list[Neighbour] = []
-        key = learned_key(line, WordStats(counts)) if line else ""
+        key = learned_key(line, scores.stats) if line else ""
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near;
             # the key's payee memory (read by _memory below, then kept by the unit) asked with it
             vector = self._embedder.embed([key])[0]
             found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
             neighbours = [n for n in found if known is None or n.category_id in known]
+        memo = (line, tuple(neighbours), None if known is None else frozenset(known))
+        scored = scores.scored.get(memo)
+        if scored is None:
+            scored = await self._score(uow, scores, line, neighbours, known)
+            if scores is self._units.get(uow):  # not a unit without a cache
+                scores.scored[memo] = scored
+        if scored.decision is not None:
+            return scored.decision
+        # the words alone do not decide (a payee under several categories, or nothing sure
+        # enough): ask what the amount says — only then, so a clear payee costs no read
+        stats = scores.stats
+        candidates = {c: replace(candidate) for c, candidate in scored.candidates.items()}
+        amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
+        evidence = amount_evidence(key, tx.amount, amounts)
+        self._amounts(evidence, key, tx.amount, candidates, known)
+        ranked = _ranked(candidates, evidence.payee_shares(scored.shares), scored.gate)
+        return self._decision(line, stats, scored.payee, scored.gate, candidates, ranked)
+
+    async def _score(
+        self,
+        uow: UnitOfWork,
+        scores: _UnitScores,
+        line: tuple[str, ...],
+        neighbours: Sequence[Neighbour],
+        known: set[UUID] | None,
+    ) -> _Scored:
+        """The memory and the neighbours of ``line``, re-scored with the unit's word weights."""
         example_words = {n.item_id: words(n.text) for n in neighbours}
         vocabulary = {ALL}.union(line, *example_words.values())
-        missing = sorted(vocabulary.difference(counts))
+        missing = sorted(vocabulary.difference(scores.counts))
         if missing:
-            counts = {**counts, **await self._word_counts(uow, missing)}
-        stats = WordStats(counts)
+            await self._read(uow, scores, missing)
+        stats = scores.stats
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
         shares = category_shares(resolved, stats)
         candidates: dict[UUID, _Candidate] = {}
-        matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
+        matches = {n.item_id: scores.match(line, example_words[n.item_id]) for n in neighbours}
         scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
         best_match = scored[0][0] if scored else 0.0
         near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
@@ -338,12 +429,19 @@ class Categorizer:
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
         ranked = _ranked(candidates, shares, gate)
         if labeled and (len(shares) > 1 or not ranked or ranked[0].confidence(gate) < float(self._threshold)):
-            # the words alone do not decide (a payee under several categories, or nothing sure
-            # enough): ask what the amount says — only then, so a clear payee costs no read
-            amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
-            evidence = amount_evidence(key, tx.amount, amounts)
-            self._amounts(evidence, key, tx.amount, candidates, known)
-            ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
+            return _Scored(candidates, shares, gate, payee, None)
+        decision = self._decision(line, stats, payee, gate, candidates, ranked)
+        return _Scored(candidates, shares, gate, payee, decision)
+
+    def _decision(
+        self,
+        line: Sequence[str],
+        stats: WordStats,
+        payee: float,
+        gate: float,
+        candidates: dict[UUID, _Candidate],
+        ranked: Sequence[_Candidate],
+    ) -> Decision:
         suggestions = tuple(
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons()) for c in ranked
         )
@@ -458,29 +556,42 @@ class Categorizer:
             await uow.payees.learn_words(learned, category_id, -weight)
             self._add_counts(uow, learned, category_id, -weight)
 
+    def _unit(self, uow: UnitOfWork) -> _UnitScores:
+        """The unit's statistics and scores (a fresh, unkept one for a unit that cannot be
+        weakly referenced)."""
+        try:
+            found = self._units.get(uow)
+            if found is None:
+                found = self._units[uow] = _UnitScores()
+        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
+            return _UnitScores()
+        return found
+
+    @staticmethod
+    async def _read(uow: UnitOfWork, scores: _UnitScores, wanted: Iterable[str]) -> None:
+        need = [w for w in dict.fromkeys(wanted) if w not in scores.counts]
+        if need:
+            scores.read(await uow.payees.word_counts(need), need)
+
     async def _word_counts(self, uow: UnitOfWork, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
         """The word statistics, read once per unit of work (an import asks for the same words
         row after row; only :meth:`learn` and :meth:`unlearn` change them, and they forget)."""
-        try:
-            cache = self._counts.setdefault(uow, {})
-        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
-            return await uow.payees.word_counts(wanted)
-        need = [w for w in dict.fromkeys(wanted) if w not in cache]
-        if need:
-            found = await uow.payees.word_counts(need)
-            cache.update((w, found.get(w)) for w in need)
-        return {w: dict(c) for w in dict.fromkeys(wanted) if (c := cache[w])}
+        scores = self._unit(uow)
+        await self._read(uow, scores, wanted)
+        counts = scores.counts
+        return {w: c for w in dict.fromkeys(wanted) if (c := counts[w])}
 
     def _add_counts(self, uow: UnitOfWork, learned: Sequence[str], category_id: UUID, weight: float) -> None:
         """What :meth:`learn` or :meth:`unlearn` just wrote, applied to the unit's cache of the
         statistics as the repositories apply it (a count at zero or below is forgotten), so the
-        unit need not read them again."""
+        unit need not read them again; the weights and scores computed from them start afresh."""
         try:
-            cache = self._counts.get(uow)
+            scores = self._units.get(uow)
         except TypeError:  # never cached
             return
-        if cache is None:
+        if scores is None:
             return
+        cache = scores.counts
         for word in set(learned):
             if word not in cache:
                 continue  # never read in this unit: read when asked
@@ -489,10 +600,15 @@ class Categorizer:
             if counts[category_id] <= _FORGOTTEN:
                 del counts[category_id]
             cache[word] = counts or None
+            if counts:
+                scores.seen[word] = counts
+            else:
+                scores.seen.pop(word, None)
+        scores.changed()
 
     def _forget_counts(self, uow: UnitOfWork) -> None:
         with contextlib.suppress(TypeError):  # never cached
-            self._counts.pop(uow, None)
+            self._units.pop(uow, None)
 
     @staticmethod
     def label_text(tx: Transaction) -> str:

@@ -28,6 +28,7 @@ from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
     Match,
+    WordCounts,
     WordStats,
     category_shares,
     learned_key,
@@ -143,6 +144,13 @@ class _Candidate:
         top, other = max(text, self.recurring), min(text, self.recurring)
         return max((top + (1 - top) * other / 2) * self.share**2, self.prior * _PRIOR_SCALE)
 
+    def copy(self) -> _Candidate:
+        """A candidate to add the amount's evidence to (``examples`` is shared: it is not changed)."""
+        return _Candidate(
+            self.category_id, self.memory, self.memory_why, self.neighbours, self.independent, self.neighbours_why,
+            self.examples, self.recurring, self.recurring_why, self.share, self.prior,
+        )  # fmt: skip
+
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
 
@@ -194,6 +202,7 @@ class _UnitScores:
     stats: WordStats = field(default_factory=lambda: WordStats({}))
     matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
     scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
+    vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
 
     def __post_init__(self) -> None:
         self.stats = WordStats(self.seen)
@@ -237,6 +246,16 @@ class CategorizerOutcome:
 
     transaction: Transaction
     rules: RuleOutcome
+
+
+def _added(counts: WordCounts | None, category_id: UUID, weight: float) -> dict[UUID, float] | None:
+    """A word's counts after learning (``weight`` above 0) or unlearning, as the repositories
+    apply it: a count at zero or below is forgotten, and a word without counts is gone."""
+    out = dict(counts or {})
+    out[category_id] = out.get(category_id, 0.0) + weight
+    if out[category_id] <= _FORGOTTEN:
+        del out[category_id]
+    return out or None
 
 
 class Categorizer:
@@ -349,6 +368,34 @@ class Categorizer:
         if borrowed:
             await uow.payees.get_many(sorted(borrowed))
 
+    async def read_ahead_learning(
+        self, uow: UnitOfWork, lessons: Sequence[tuple[Transaction, UUID, float]]
+    ) -> list[str]:
+        """Read ahead what :meth:`learn` (a positive weight) and :meth:`unlearn` (a negative
+        one), told these lessons in this order in the unit, will ask: the word statistics of every
+        line (one read) and the payee memory of the keys learned (one read), whatever the number
+        of lessons. Returns the payee key each lesson's :meth:`learn` will use (``""`` for an
+        unlearn or a line without a payee): each lesson changes the statistics the next key is
+        found with, so they are replayed here on a copy."""
+        lines = [words(self.label_text(tx)) for tx, _, _ in lessons]
+        vocabulary = {w for line in lines for w in line}
+        if not vocabulary:
+            return ["" for _ in lessons]
+        scores = self._unit(uow)
+        await self._read(uow, scores, (ALL, *sorted(vocabulary)))
+        counts = {w: c for w in (ALL, *vocabulary) if (c := scores.counts.get(w))}
+        keys = []
+        for (_, category_id, weight), line in zip(lessons, lines, strict=True):
+            for word in {ALL, *line} if line else ():
+                if (changed := _added(counts.get(word), category_id, weight)) is None:
+                    counts.pop(word, None)
+                else:
+                    counts[word] = changed
+            keys.append(learned_key(line, WordStats(counts)) if line and weight > 0 else "")
+        if learned := sorted({key for key in keys if key}):
+            await uow.payees.get_many(learned)
+        return keys
+
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:
         """Weigh the payee memory and the re-scored neighbours of ``tx``'s line.
 
@@ -364,7 +411,9 @@ class Categorizer:
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near;
             # the key's payee memory (read by _memory below, then kept by the unit) asked with it
-            vector = self._embedder.embed([key])[0]
+            vector = scores.vectors.get(key)
+            if vector is None:
+                vector = scores.vectors[key] = self._embedder.embed([key])[0]
             found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
             neighbours = [n for n in found if known is None or n.category_id in known]
         memo = (line, tuple(neighbours), None if known is None else frozenset(known))
@@ -378,7 +427,7 @@ class Categorizer:
         # the words alone do not decide (a payee under several categories, or nothing sure
         # enough): ask what the amount says — only then, so a clear payee costs no read
         stats = scores.stats
-        candidates = {c: replace(candidate) for c, candidate in scored.candidates.items()}
+        candidates = {c: candidate.copy() for c, candidate in scored.candidates.items()}
         amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
         evidence = amount_evidence(key, tx.amount, amounts)
         self._amounts(evidence, key, tx.amount, candidates, known)
@@ -595,11 +644,7 @@ class Categorizer:
         for word in set(learned):
             if word not in cache:
                 continue  # never read in this unit: read when asked
-            counts = dict(cache[word] or {})
-            counts[category_id] = counts.get(category_id, 0.0) + weight
-            if counts[category_id] <= _FORGOTTEN:
-                del counts[category_id]
-            cache[word] = counts or None
+            counts = cache[word] = _added(cache[word], category_id, weight)
             if counts:
                 scores.seen[word] = counts
             else:

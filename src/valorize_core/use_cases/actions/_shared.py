@@ -188,23 +188,48 @@ async def unlearn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: U
     await ports.categorizer.unlearn(uow, tx, category_id)
 
 
-async def learn_choice(uow: UnitOfWork, ports: Ports, old: Transaction, new: Transaction) -> None:
-    """A person set ``new``'s category (a correction, or a confirmation of the automatic one):
-    learn it at once — a confirmation of what memory or the neighbours chose weighs
-    :data:`CONFIRMATION_WEIGHT`, a correction 1 — and, when the person moves a row away from a
-    category they had given it, take that old label back."""
+def _lessons(old: Transaction, new: Transaction) -> list[tuple[Transaction, UUID, float]]:
+    """What a person setting ``new``'s category teaches, in order: ``(transaction, category,
+    weight)``, a negative weight taking an earlier label back (see :func:`learn_choice`)."""
     if new.category_id is None:
-        return
+        return []
     previous = old.category_id
     automatic = old.categorization.source in (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
     kept = automatic and previous is not None and previous == new.category_id
+    lessons: list[tuple[Transaction, UUID, float]] = []
     if (
         old.categorization.source == CategorizationSource.MANUAL
         and previous is not None
         and previous != new.category_id
     ):
-        await unlearn(uow, ports, old, previous)  # moved: the old label no longer holds
-    await learn(uow, ports, new, new.category_id, weight=CONFIRMATION_WEIGHT if kept else 1.0)
+        lessons.append((old, previous, -1.0))  # moved: the old label no longer holds
+    lessons.append((new, new.category_id, CONFIRMATION_WEIGHT if kept else 1.0))
+    return lessons
+
+
+async def learn_choice(uow: UnitOfWork, ports: Ports, old: Transaction, new: Transaction) -> None:
+    """A person set ``new``'s category (a correction, or a confirmation of the automatic one):
+    learn it at once — a confirmation of what memory or the neighbours chose weighs
+    :data:`CONFIRMATION_WEIGHT`, a correction 1 — and, when the person moves a row away from a
+    category they had given it, take that old label back."""
+    for tx, category_id, weight in _lessons(old, new):
+        if weight < 0:
+            await unlearn(uow, ports, tx, category_id)
+        else:
+            await learn(uow, ports, tx, category_id, weight=weight)
+
+
+async def learn_choices(uow: UnitOfWork, ports: Ports, changed: Sequence[tuple[Transaction, Transaction]]) -> None:
+    """:func:`learn_choice` of each ``(old, new)`` pair, in order, with what they read asked
+    at once: the word statistics and payee memory the categorizer will use
+    (:meth:`~valorize_core.use_cases.categorization.Categorizer.read_ahead_learning`) and the rule
+    suggestions of those payees — a constant number of round trips for any number of rows; the
+    writes wait in the unit for its next statement or its commit."""
+    keys = await ports.categorizer.read_ahead_learning(uow, [lesson for pair in changed for lesson in _lessons(*pair)])
+    if learned := {key for key in keys if key}:
+        await uow.rule_suggestions.find_many(learned)
+    for old, new in changed:
+        await learn_choice(uow, ports, old, new)
 
 
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:

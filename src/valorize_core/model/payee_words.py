@@ -218,6 +218,20 @@ def word_similarity(a: str, b: str, *, truncated: bool = False) -> float:
     return dice if dice >= 0.5 else 0.0
 
 
+@lru_cache(maxsize=1 << 16)
+def _partner(word: str, line: tuple[str, ...], truncated: bool) -> tuple[float, str]:
+    """The word of ``line`` most like ``word`` (the first of equals) and how alike they are
+    (cached: a batch matches the same words against the same labeled lines row after row)."""
+    best, partner = 0.0, ""
+    for other in line:
+        s = word_similarity(word, other, truncated=truncated)
+        if s > best:
+            best, partner = s, other
+            if s == 1.0:  # nothing is more alike
+                break
+    return best, partner
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """How well a labeled line matches a new one: ``score`` in [0, 1], the words that met, and the
@@ -259,13 +273,7 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     unaccounted: list[str] = []
     last = len(query) - 1
     for i, q in enumerate(query):
-        best, partner = 0.0, ""
-        for e in example:
-            s = word_similarity(q, e, truncated=i == last)
-            if s > best:
-                best, partner = s, e
-                if s == 1.0:  # nothing is more alike: the first such word is the partner
-                    break
+        best, partner = _partner(q, example, i == last)
         if stats.known(q):
             weight = stats.weight(q)
         elif best > 0:

@@ -192,7 +192,8 @@ class _UnitScores:
     ``counts`` holds every word read (``None``: never seen); ``stats`` views the words seen and
     keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
     and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
-    neighbours) pair, so the rows of a batch that repeat a payee are scored once. Anything the
+    neighbours) pair, so the rows of a batch that repeat a payee are scored once; ``vectors``
+    the embedder's vector of each payee key searched. Anything the
     categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
     (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
     """
@@ -371,12 +372,12 @@ class Categorizer:
     async def read_ahead_learning(
         self, uow: UnitOfWork, lessons: Sequence[tuple[Transaction, UUID, float]]
     ) -> list[str]:
-        """Read ahead what :meth:`learn` (a positive weight) and :meth:`unlearn` (a negative
-        one), told these lessons in this order in the unit, will ask: the word statistics of every
-        line (one read) and the payee memory of the keys learned (one read), whatever the number
-        of lessons. Returns the payee key each lesson's :meth:`learn` will use (``""`` for an
-        unlearn or a line without a payee): each lesson changes the statistics the next key is
-        found with, so they are replayed here on a copy."""
+        """Read ahead the word statistics :meth:`learn` (a positive weight) and :meth:`unlearn`
+        (a negative one), told these lessons in this order in the unit, will ask (one read,
+        whatever the number of lessons), and return the payee key each lesson's :meth:`learn`
+        will use (``""`` for an unlearn or a line without a payee): each lesson changes the
+        statistics the next key is found with, so they are replayed here on a copy. The caller
+        reads the keys' payee memory ahead (``payees.get_many``), with its own reads."""
         lines = [words(self.label_text(tx)) for tx, _, _ in lessons]
         vocabulary = {w for line in lines for w in line}
         if not vocabulary:
@@ -392,8 +393,6 @@ class Categorizer:
                 else:
                     counts[word] = changed
             keys.append(learned_key(line, WordStats(counts)) if line and weight > 0 else "")
-        if learned := sorted({key for key in keys if key}):
-            await uow.payees.get_many(learned)
         return keys
 
     async def decide(self, tx: Transaction, uow: UnitOfWork, *, known: set[UUID] | None = None) -> Decision:

@@ -114,6 +114,11 @@ class WordStats:
             found = self._weights[word] = self._weight(word)
         return found
 
+    def reweigh(self, words: Iterable[str]) -> None:
+        """Weigh these words again when next asked (their counts in ``counts`` changed)."""
+        for word in words:
+            self._weights.pop(word, None)
+
     def _weight(self, word: str) -> float:
         counts = self.counts.get(word)
         if not counts:

@@ -217,6 +217,8 @@ class _UnitScores:
                 self.seen[w] = c
         if ALL in found:  # weights weigh against the tenant's rows: weighed before them, again
             self.stats = WordStats(self.seen)
+        else:  # a word weighed before it was read weighed as never seen
+            self.stats.reweigh(found)
 
     def changed(self) -> None:
         """The statistics or the payee memory changed: weigh and score afresh."""

@@ -420,9 +420,7 @@ class Categorizer:
         memo = (line, tuple(neighbours), None if known is None else frozenset(known))
         scored = scores.scored.get(memo)
         if scored is None:
-            scored = await self._score(uow, scores, line, neighbours, known)
-            if scores is self._units.get(uow):  # not a unit without a cache
-                scores.scored[memo] = scored
+            scored = scores.scored[memo] = await self._score(uow, scores, line, neighbours, known)
         if scored.decision is not None:
             return scored.decision
         # the words alone do not decide (a payee under several categories, or nothing sure

@@ -455,6 +455,10 @@ class MemoryRuleSuggestions(_Tenant):
         return next((s for s in self._data.rule_suggestions.values()
                      if s.payee_key == payee_key and s.category_id == category_id), None)  # fmt: skip
 
+    async def find_many(self, payee_keys: Collection[str]) -> list[RuleSuggestion]:
+        wanted = set(payee_keys)
+        return [s for s in self._data.rule_suggestions.values() if s.payee_key in wanted]
+
     async def add(self, suggestion: RuleSuggestion) -> None:
         self._own(suggestion.tenant_id)
         if suggestion.category_id not in self._data.categories:

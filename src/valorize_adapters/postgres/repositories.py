@@ -591,6 +591,22 @@ class PgJobs(_Repo):
 
 
 class PgRuleSuggestions(_Repo):
+    """The suggestions of the payees read by :meth:`find_many` are kept for the unit (with what
+    it adds or updates), so :meth:`find` of one of them is not a round trip."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._read_keys: set[str] = set()  # payee keys whose every suggestion is in _kept
+        self._kept: dict[tuple[str, UUID], RuleSuggestion] = {}
+
+    def forget(self) -> None:
+        self._read_keys = set()
+        self._kept = {}
+
+    def _keep(self, suggestion: RuleSuggestion) -> None:
+        if suggestion.payee_key in self._read_keys:
+            self._kept[suggestion.payee_key, suggestion.category_id] = suggestion
+
     async def get(self, suggestion_id: UUID, *, for_update: bool = False) -> RuleSuggestion | None:
         r = await self._s.fetch_one(
             "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND id = %s"
@@ -600,11 +616,25 @@ class PgRuleSuggestions(_Repo):
         return rows.rule_suggestion(r) if r else None
 
     async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
+        if payee_key in self._read_keys:
+            return self._kept.get((payee_key, category_id))
         r = await self._s.fetch_one(
             "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND payee_key = %s AND category_id = %s",
             (self._t, payee_key, category_id),
         )
         return rows.rule_suggestion(r) if r else None
+
+    async def find_many(self, payee_keys: Collection[str]) -> list[RuleSuggestion]:
+        wanted = sorted(set(payee_keys))
+        if not wanted:
+            return []
+        rs = await self._s.fetch(
+            "SELECT * FROM rule_suggestions WHERE tenant_id = %s AND payee_key = ANY(%s)", (self._t, wanted)
+        )
+        found = [rows.rule_suggestion(r) for r in rs]
+        self._read_keys.update(wanted)
+        self._kept.update(((s.payee_key, s.category_id), s) for s in found)
+        return found
 
     async def add(self, suggestion: RuleSuggestion) -> None:
         s = suggestion
@@ -616,6 +646,7 @@ class PgRuleSuggestions(_Repo):
         )  # fmt: skip
         if not n:
             raise Conflict("a suggestion for this payee and category exists")
+        self._keep(suggestion)
 
     async def update(self, suggestion: RuleSuggestion) -> None:
         s = suggestion
@@ -626,6 +657,7 @@ class PgRuleSuggestions(_Repo):
         )
         if not n:
             raise NotFound("rule suggestion", s.id)
+        self._keep(suggestion)
 
     async def list(self, status: SuggestionStatus | None = None) -> list[RuleSuggestion]:
         rs = await self._s.fetch(

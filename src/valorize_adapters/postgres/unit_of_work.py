@@ -170,6 +170,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         # What the repositories kept (batched reads) is true only inside the transaction.
         self.payees.forget()
         self.examples.forget()
+        self.rule_suggestions.forget()
 
 
 class PostgresUnitOfWorkFactory:

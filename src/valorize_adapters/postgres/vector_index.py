@@ -140,13 +140,14 @@ class PgExamples:
         return kept[1][:k] if kept is not None and kept[0] >= k else None
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
-        query = self._vector(vector)
+        if len(vector) != self.dimensions:
+            self._vector(vector)  # raises
         if k <= 0:
             return []
         known = self._known(vector, k)
         if known is not None:
-            return known
-        found = await self._search(query, k)
+            return known  # asked before in the unit: no conversion either (a batch asks row after row)
+        found = await self._search(self._vector(vector), k)
         self._kept[tuple(vector)] = (k, found)
         return found
 

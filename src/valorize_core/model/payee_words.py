@@ -114,6 +114,11 @@ class WordStats:
             found = self._weights[word] = self._weight(word)
         return found
 
+    def reweigh(self, words: Iterable[str]) -> None:
+        """Weigh these words again when next asked (their counts in ``counts`` changed)."""
+        for word in words:
+            self._weights.pop(word, None)
+
     def _weight(self, word: str) -> float:
         counts = self.counts.get(word)
         if not counts:
@@ -122,7 +127,9 @@ class WordStats:
         used = len(rows)
         if used <= 1:
             return 1.0
-        top = max(counts, key=lambda c: (counts[c], str(c)))  # ties alike in every adapter
+        high = max(counts.values())
+        tied = [c for c, n in counts.items() if n == high]
+        top = tied[0] if len(tied) == 1 else max(tied, key=str)  # ties alike in every adapter
         total = sum(counts.values())
         p = min(1.0, (counts[top] + _PRIOR) / (total + _PRIOR * len(counts)))
         base = rows.get(top, 0.0) / sum(rows.values())
@@ -216,6 +223,20 @@ def word_similarity(a: str, b: str, *, truncated: bool = False) -> float:
     return dice if dice >= 0.5 else 0.0
 
 
+@lru_cache(maxsize=1 << 16)
+def _partner(word: str, line: tuple[str, ...], truncated: bool) -> tuple[float, str]:
+    """The word of ``line`` most like ``word`` (the first of equals) and how alike they are
+    (cached: a batch matches the same words against the same labeled lines row after row)."""
+    best, partner = 0.0, ""
+    for other in line:
+        s = word_similarity(word, other, truncated=truncated)
+        if s > best:
+            best, partner = s, other
+            if s == 1.0:  # nothing is more alike
+                break
+    return best, partner
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """How well a labeled line matches a new one: ``score`` in [0, 1], the words that met, and the
@@ -257,11 +278,7 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     unaccounted: list[str] = []
     last = len(query) - 1
     for i, q in enumerate(query):
-        best, partner = 0.0, ""
-        for e in example:
-            s = word_similarity(q, e, truncated=i == last)
-            if s > best:
-                best, partner = s, e
+        best, partner = _partner(q, example, i == last)
         if stats.known(q):
             weight = stats.weight(q)
         elif best > 0:

@@ -21,7 +21,8 @@ _TAG = re.compile(r"[\w\-:./]+")
 def _check_str(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError.for_field(field, "must be text")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t" for ch in value):
+    # isprintable (in C) is false for every control character: only text it refuses is looked at
+    if not value.isprintable() and any(unicodedata.category(ch) == "Cc" and ch not in "\t" for ch in value):
         raise ValidationError.for_field(field, "must not contain control characters")
     return value
 

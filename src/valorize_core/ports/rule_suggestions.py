@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 from uuid import UUID
 
@@ -20,6 +21,11 @@ class RuleSuggestionRepository(Protocol):
 
     async def find(self, payee_key: str, category_id: UUID) -> RuleSuggestion | None:
         """The suggestion for this payee and category, whatever its status."""
+        ...
+
+    async def find_many(self, payee_keys: Collection[str]) -> list[RuleSuggestion]:
+        """The suggestions of these payees, whatever their category and status (in no order); a
+        later :meth:`find` of one of them may answer from this read."""
         ...
 
     async def add(self, suggestion: RuleSuggestion) -> None:

@@ -28,6 +28,8 @@ from valorize_core.model.payee_share import payee_share
 from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
+    Match,
+    WordCounts,
     WordStats,
     category_shares,
     learned_key,
@@ -129,9 +131,9 @@ class _Candidate:
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
+    prior: float = 0.0
     payee_share: float = 0.0
     own_words: bool = False
-    prior: float = 0.0
 
     def confidence(self, payee: float) -> float:
         """Evidence counts once: the payee memory and the neighbour vote are not added when they
@@ -146,6 +148,14 @@ class _Candidate:
         text = (high + (1 - high) * self.independent / 2 if self.memory else high) * payee
         top, other = max(text, self.recurring), min(text, self.recurring)
         return max((top + (1 - top) * other / 2) * self.share**2, self.prior * _PRIOR_SCALE)
+
+    def copy(self) -> _Candidate:
+        """A candidate to add the amount's evidence to (``examples`` is shared: it is not changed)."""
+        return _Candidate(
+            self.category_id, self.memory, self.memory_why, self.neighbours, self.independent, self.neighbours_why,
+            self.examples, self.recurring, self.recurring_why, self.share, self.prior, self.payee_share,
+            self.own_words,
+        )  # fmt: skip
 
     def source(self) -> CategorizationSource:
         return CategorizationSource.MEMORY if self.memory >= self.neighbours else CategorizationSource.NEIGHBOURS
@@ -163,6 +173,70 @@ def _ranked(candidates: dict[UUID, _Candidate], shares: dict[UUID, float], gate:
     for c in candidates.values():
         c.share = shares.get(c.category_id, 0.0) if shares else 1.0
     return sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
+
+
+@dataclass(slots=True)
+class _Scored:
+    """What a line's words, its neighbours and the payee memory make of it before its amount is
+    asked (the same for every row of a batch with this line and these neighbours)."""
+
+    candidates: dict[UUID, _Candidate]
+    shares: dict[UUID, float]
+    gate: float
+    payee: float
+    caveat: str  # what every reason adds: words never seen beside the payee's, words run together
+    decision: Decision | None  # when the amount is not asked: the whole decision
+
+
+_ScoredKey = tuple[tuple[str, ...], tuple[Neighbour, ...], frozenset[UUID] | None]
+
+
+@dataclass(slots=True)
+class _UnitScores:
+    """What one unit of work read of the word statistics, and what was computed from them.
+
+    ``counts`` holds every word read (``None``: never seen); ``stats`` views the words seen and
+    keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
+    and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
+    neighbours) pair, so the rows of a batch that repeat a payee are scored once; ``vectors``
+    the embedder's vector of each payee key searched. Anything the
+    categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
+    (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
+    """
+
+    counts: dict[str, dict[UUID, float] | None] = field(default_factory=dict)
+    seen: dict[str, dict[UUID, float]] = field(default_factory=dict)
+    stats: WordStats = field(default_factory=lambda: WordStats({}))
+    matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
+    scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
+    vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
+
+    def __post_init__(self) -> None:
+        self.stats = WordStats(self.seen)
+
+    def read(self, found: dict[str, dict[UUID, float]], asked: Iterable[str]) -> None:
+        """Words read from the repository (``found``, of ``asked``)."""
+        for w in asked:
+            c = found.get(w)
+            self.counts[w] = c
+            if c:
+                self.seen[w] = c
+        if ALL in found:  # weights weigh against the tenant's rows: weighed before them, again
+            self.stats = WordStats(self.seen)
+        else:  # a word weighed before it was read weighed as never seen
+            self.stats.reweigh(found)
+
+    def changed(self) -> None:
+        """The statistics or the payee memory changed: weigh and score afresh."""
+        self.stats = WordStats(self.seen)
+        self.matches.clear()
+        self.scored.clear()
+
+    def match(self, line: tuple[str, ...], example: tuple[str, ...]) -> Match:
+        found = self.matches.get((line, example))
+        if found is None:
+            found = self.matches[line, example] = match(line, example, self.stats)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +257,16 @@ class CategorizerOutcome:
     rules: RuleOutcome
 
 
+def _added(counts: WordCounts | None, category_id: UUID, weight: float) -> dict[UUID, float] | None:
+    """A word's counts after learning (``weight`` above 0) or unlearning, as the repositories
+    apply it: a count at zero or below is forgotten, and a word without counts is gone."""
+    out = dict(counts or {})
+    out[category_id] = out.get(category_id, 0.0) + weight
+    if out[category_id] <= _FORGOTTEN:
+        del out[category_id]
+    return out or None
+
+
 class Categorizer:
     """Runs the pipeline for one tenant's transaction.
 
@@ -201,9 +285,7 @@ class Categorizer:
         self._embedder = embedder
         self._k = neighbours
         self._threshold = threshold
-        self._counts: weakref.WeakKeyDictionary[ReadOnlyUnit, dict[str, dict[UUID, float] | None]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._units: weakref.WeakKeyDictionary[ReadOnlyUnit, _UnitScores] = weakref.WeakKeyDictionary()
 
     @property
     def threshold(self) -> Decimal:
@@ -295,24 +377,83 @@ class Categorizer:
         if borrowed:
             await uow.payees.get_many(sorted(borrowed))
 
+    async def read_ahead_learning(
+        self, uow: UnitOfWork, lessons: Sequence[tuple[Transaction, UUID, float]]
+    ) -> list[str]:
+        """Read ahead the word statistics :meth:`learn` (a positive weight) and :meth:`unlearn`
+        (a negative one), told these lessons in this order in the unit, will ask (one read,
+        whatever the number of lessons), and return the payee key each lesson's :meth:`learn`
+        will use (``""`` for an unlearn or a line without a payee): each lesson changes the
+        statistics the next key is found with, so they are replayed here on a copy. The caller
+        reads the keys' payee memory ahead (``payees.get_many``), with its own reads."""
+        lines = [words(self.label_text(tx)) for tx, _, _ in lessons]
+        vocabulary = {w for line in lines for w in line}
+        if not vocabulary:
+            return ["" for _ in lessons]
+        scores = self._unit(uow)
+        await self._read(uow, scores, (ALL, *sorted(vocabulary)))
+        counts = {w: c for w in (ALL, *vocabulary) if (c := scores.counts.get(w))}
+        keys = []
+        for (_, category_id, weight), line in zip(lessons, lines, strict=True):
+            for word in {ALL, *line} if line else ():
+                if (changed := _added(counts.get(word), category_id, weight)) is None:
+                    counts.pop(word, None)
+                else:
+                    counts[word] = changed
+            keys.append(learned_key(line, WordStats(counts)) if line and weight > 0 else "")
+        return keys
+
     async def decide(self, tx: Transaction, uow: ReadOnlyUnit, *, known: set[UUID] | None = None) -> Decision:
-        """Weigh the payee memory and the re-scored neighbours of ``tx``'s line."""
+        """Weigh the payee memory and the re-scored neighbours of ``tx``'s line.
+
+        The scoring of a line with given neighbours is kept for the unit (:class:`_UnitScores`):
+        the rows of an import or of a page of suggestions that repeat a payee's line are scored
+        once; only what their amounts say is asked row by row."""
         line = words(self.label_text(tx))
-        counts = await self._word_counts(uow, (ALL, *line)) if line else {}
+        scores = self._unit(uow)
+        if line:
+            await self._read(uow, scores, (ALL, *line))
         neighbours: list[Neighbour] = []
-        key = learned_key(line, WordStats(counts)) if line else ""
+        key = learned_key(line, scores.stats) if line else ""
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near;
             # the key's payee memory (read by _memory below, then kept by the unit) asked with it
-            vector = self._embedder.embed([key])[0]
+            vector = scores.vectors.get(key)
+            if vector is None:
+                vector = scores.vectors[key] = self._embedder.embed([key])[0]
             found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
             neighbours = [n for n in found if known is None or n.category_id in known]
+        memo = (line, tuple(neighbours), None if known is None else frozenset(known))
+        scored = scores.scored.get(memo)
+        if scored is None:
+            scored = scores.scored[memo] = await self._score(uow, scores, line, neighbours, known)
+        if scored.decision is not None:
+            return scored.decision
+        # the words alone do not decide (a payee under several categories, or nothing sure
+        # enough): ask what the amount says — only then, so a clear payee costs no read
+        stats = scores.stats
+        candidates = {c: candidate.copy() for c, candidate in scored.candidates.items()}
+        amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
+        evidence = amount_evidence(key, tx.amount, amounts)
+        self._amounts(evidence, key, tx.amount, candidates, known)
+        ranked = _ranked(candidates, evidence.payee_shares(scored.shares), scored.gate)
+        return self._decision(line, stats, scored.payee, scored.gate, candidates, ranked, scored.caveat)
+
+    async def _score(
+        self,
+        uow: ReadOnlyUnit,
+        scores: _UnitScores,
+        line: tuple[str, ...],
+        neighbours: Sequence[Neighbour],
+        known: set[UUID] | None,
+    ) -> _Scored:
+        """The memory and the neighbours of ``line``, re-scored with the unit's word weights."""
         example_words = {n.item_id: words(n.text) for n in neighbours}
         vocabulary = {ALL}.union(line, *example_words.values())
-        missing = sorted(vocabulary.difference(counts))
+        missing = sorted(vocabulary.difference(scores.counts))
         if missing:
-            counts = {**counts, **await self._word_counts(uow, missing)}
-        stats = WordStats(counts)
+            await self._read(uow, scores, missing)
+        stats = scores.stats
         resolved = resolve(line, stats, vocabulary)
         payee = max((stats.weight(w) for w in resolved), default=0.0)
         gate = min(1.0, payee / KEY_WEIGHT)  # a line of bank words and places names no payee
@@ -324,7 +465,7 @@ class Categorizer:
         parts = word_parts(resolved, stats)  # a word printed run together: its parts' categories count too
         shares = category_shares((*resolved, *parts), stats)
         candidates: dict[UUID, _Candidate] = {}
-        matches = {n.item_id: match(line, example_words[n.item_id], stats) for n in neighbours}
+        matches = {n.item_id: scores.match(line, example_words[n.item_id]) for n in neighbours}
         scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
         best_match = scored[0][0] if scored else 0.0
         near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
@@ -353,18 +494,26 @@ class Categorizer:
         for category_id, w in labeled.items():  # the weakest evidence: how common the category is
             candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
         ranked = _ranked(candidates, shares, gate)
-        if labeled and (len(shares) > 1 or not ranked or ranked[0].confidence(gate) < float(self._threshold)):
-            # the words alone do not decide (a payee under several categories, or nothing sure
-            # enough): ask what the amount says — only then, so a clear payee costs no read
-            amounts = await self._word_counts(uow, nearby_amount_words(key, tx.amount))
-            evidence = amount_evidence(key, tx.amount, amounts)
-            self._amounts(evidence, key, tx.amount, candidates, known)
-            ranked = _ranked(candidates, evidence.payee_shares(shares), gate)
         caveat = "".join((
             f"; {', '.join(map(repr, novel))} never seen beside its known words: it may name another payee "
             f"(their evidence × {familiar:.2f})" if novel else "",
             f"; counted with {', '.join(map(repr, parts))}, the words it prints run together" if parts else "",
         ))  # fmt: skip
+        if labeled and (len(shares) > 1 or not ranked or ranked[0].confidence(gate) < float(self._threshold)):
+            return _Scored(candidates, shares, gate, payee, caveat, None)
+        decision = self._decision(line, stats, payee, gate, candidates, ranked, caveat)
+        return _Scored(candidates, shares, gate, payee, caveat, decision)
+
+    def _decision(
+        self,
+        line: Sequence[str],
+        stats: WordStats,
+        payee: float,
+        gate: float,
+        candidates: dict[UUID, _Candidate],
+        ranked: Sequence[_Candidate],
+        caveat: str,
+    ) -> Decision:
         suggestions = tuple(
             Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
         )
@@ -481,41 +630,55 @@ class Categorizer:
             await uow.payees.learn_words(learned, category_id, -weight)
             self._add_counts(uow, learned, category_id, -weight)
 
+    def _unit(self, uow: ReadOnlyUnit) -> _UnitScores:
+        """The unit's statistics and scores (a fresh, unkept one for a unit that cannot be
+        weakly referenced)."""
+        try:
+            found = self._units.get(uow)
+            if found is None:
+                found = self._units[uow] = _UnitScores()
+        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
+            return _UnitScores()
+        return found
+
+    @staticmethod
+    async def _read(uow: ReadOnlyUnit, scores: _UnitScores, wanted: Iterable[str]) -> None:
+        need = [w for w in dict.fromkeys(wanted) if w not in scores.counts]
+        if need:
+            scores.read(await uow.payees.word_counts(need), need)
+
     async def _word_counts(self, uow: ReadOnlyUnit, wanted: Sequence[str]) -> dict[str, dict[UUID, float]]:
         """The word statistics, read once per unit of work (an import asks for the same words
         row after row; only :meth:`learn` and :meth:`unlearn` change them, and they forget)."""
-        try:
-            cache = self._counts.setdefault(uow, {})
-        except TypeError:  # a unit of work that cannot be weakly referenced: no cache
-            return await uow.payees.word_counts(wanted)
-        need = [w for w in dict.fromkeys(wanted) if w not in cache]
-        if need:
-            found = await uow.payees.word_counts(need)
-            cache.update((w, found.get(w)) for w in need)
-        return {w: dict(c) for w in dict.fromkeys(wanted) if (c := cache[w])}
+        scores = self._unit(uow)
+        await self._read(uow, scores, wanted)
+        counts = scores.counts
+        return {w: c for w in dict.fromkeys(wanted) if (c := counts[w])}
 
     def _add_counts(self, uow: UnitOfWork, learned: Sequence[str], category_id: UUID, weight: float) -> None:
         """What :meth:`learn` or :meth:`unlearn` just wrote, applied to the unit's cache of the
         statistics as the repositories apply it (a count at zero or below is forgotten), so the
-        unit need not read them again."""
+        unit need not read them again; the weights and scores computed from them start afresh."""
         try:
-            cache = self._counts.get(uow)
+            scores = self._units.get(uow)
         except TypeError:  # never cached
             return
-        if cache is None:
+        if scores is None:
             return
+        cache = scores.counts
         for word in set(learned):
             if word not in cache:
                 continue  # never read in this unit: read when asked
-            counts = dict(cache[word] or {})
-            counts[category_id] = counts.get(category_id, 0.0) + weight
-            if counts[category_id] <= _FORGOTTEN:
-                del counts[category_id]
-            cache[word] = counts or None
+            counts = cache[word] = _added(cache[word], category_id, weight)
+            if counts:
+                scores.seen[word] = counts
+            else:
+                scores.seen.pop(word, None)
+        scores.changed()
 
     def _forget_counts(self, uow: UnitOfWork) -> None:
         with contextlib.suppress(TypeError):  # never cached
-            self._counts.pop(uow, None)
+            self._units.pop(uow, None)
 
     @staticmethod
     def label_text(tx: Transaction) -> str:

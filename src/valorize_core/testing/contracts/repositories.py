@@ -425,3 +425,34 @@ class RuleSuggestionRepositoryContract(PortsContract):
         with pytest.raises(NotFound):
             self.write(ports, t, lambda uow: uow.rule_suggestions.update(replace(first, id=self.new_id())))
         assert self.read(ports, self.new_tenant(ports), lambda uow: uow.rule_suggestions.list()) == []
+
+    def test_find_many_reads_the_payees_suggestions_and_find_then_sees_the_units_writes(self, ports: Ports) -> None:
+        t = self.new_tenant(ports)
+        food, home = self.category(t, "Food"), self.category(t, "Home")
+        self.add_all(ports, t, food, home)
+        first = RuleSuggestion(self.new_id(), t, "padaria real", food.id, 3, 5, SuggestionStatus.PENDING, NOW)
+        other = RuleSuggestion(self.new_id(), t, "padaria real", home.id, 3, 5, SuggestionStatus.DISMISSED, NOW, NOW)
+        shell = RuleSuggestion(self.new_id(), t, "posto shell", home.id, 4, 5, SuggestionStatus.PENDING, NOW)
+        self.write(ports, t, lambda uow: uow.rule_suggestions.add(first))
+        self.write(ports, t, lambda uow: uow.rule_suggestions.add(other))
+        self.write(ports, t, lambda uow: uow.rule_suggestions.add(shell))
+        found = self.read(
+            ports, t, lambda uow: uow.rule_suggestions.find_many(["padaria real", "uber", "padaria real"])
+        )
+        assert sorted(s.id for s in found) == sorted([first.id, other.id])
+        assert (
+            self.read(ports, self.new_tenant(ports), lambda uow: uow.rule_suggestions.find_many(["posto shell"])) == []
+        )
+        uber = RuleSuggestion(self.new_id(), t, "uber", food.id, 3, 3, SuggestionStatus.PENDING, NOW)
+        dismissed = replace(first, status=SuggestionStatus.DISMISSED, decided_at=NOW)
+
+        async def in_one_unit(uow: UnitOfWork) -> list[RuleSuggestion | None]:
+            await uow.rule_suggestions.find_many(["padaria real", "uber"])
+            await uow.rule_suggestions.add(uber)
+            await uow.rule_suggestions.update(dismissed)
+            asked = (("uber", food.id), ("padaria real", food.id), ("uber", home.id), ("posto shell", home.id))
+            return [await uow.rule_suggestions.find(k, c) for k, c in asked]
+
+        assert self.write(ports, t, in_one_unit) == [uber, dismissed, None, shell]
+        with pytest.raises(Conflict):
+            self.write(ports, t, lambda uow: uow.rule_suggestions.add(replace(uber, id=self.new_id())))

@@ -32,7 +32,7 @@ from valorize_core.model.transactions import CategorizationSource, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.categorization import CONFIRMATION_WEIGHT
 from valorize_core.use_cases.context import Ports
-from valorize_core.use_cases.lookups import require
+from valorize_core.use_cases.lookups import require, together
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -178,14 +178,26 @@ async def learn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUI
     """Teach the payee memory and the word statistics that this payee belongs in ``category_id``
     (at once; ``weight`` below 1 for a confirmation of an automatic category), and propose a rule
     when a person's recent categories for the payee agree (a confirmation counts: it is theirs too)."""
-    entry = await ports.categorizer.learn(uow, tx, category_id, ports.clock.now(), weight=weight)
-    if entry is not None:
-        await _maybe_suggest_rule(uow, ports, entry, tx)
+    await _teach(uow, ports, [(tx, category_id, weight)])
 
 
-async def unlearn(uow: UnitOfWork, ports: Ports, tx: Transaction, category_id: UUID) -> None:
-    """Take back a person's earlier category of ``tx`` from the word statistics."""
-    await ports.categorizer.unlearn(uow, tx, category_id)
+def _lessons(old: Transaction, new: Transaction) -> list[tuple[Transaction, UUID, float]]:
+    """What a person setting ``new``'s category teaches, in order: ``(transaction, category,
+    weight)``, a negative weight taking an earlier label back (see :func:`learn_choice`)."""
+    if new.category_id is None:
+        return []
+    previous = old.category_id
+    automatic = old.categorization.source in (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
+    kept = automatic and previous is not None and previous == new.category_id
+    lessons: list[tuple[Transaction, UUID, float]] = []
+    if (
+        old.categorization.source == CategorizationSource.MANUAL
+        and previous is not None
+        and previous != new.category_id
+    ):
+        lessons.append((old, previous, -1.0))  # moved: the old label no longer holds
+    lessons.append((new, new.category_id, CONFIRMATION_WEIGHT if kept else 1.0))
+    return lessons
 
 
 async def learn_choice(uow: UnitOfWork, ports: Ports, old: Transaction, new: Transaction) -> None:
@@ -193,18 +205,32 @@ async def learn_choice(uow: UnitOfWork, ports: Ports, old: Transaction, new: Tra
     learn it at once — a confirmation of what memory or the neighbours chose weighs
     :data:`CONFIRMATION_WEIGHT`, a correction 1 — and, when the person moves a row away from a
     category they had given it, take that old label back."""
-    if new.category_id is None:
+    await _teach(uow, ports, _lessons(old, new))
+
+
+async def learn_choices(uow: UnitOfWork, ports: Ports, changed: Sequence[tuple[Transaction, Transaction]]) -> None:
+    """:func:`learn_choice` of each ``(old, new)`` pair, in order, in a constant number of round
+    trips whatever their number (:func:`_teach`)."""
+    await _teach(uow, ports, [lesson for pair in changed for lesson in _lessons(*pair)])
+
+
+async def _teach(uow: UnitOfWork, ports: Ports, lessons: Sequence[tuple[Transaction, UUID, float]]) -> None:
+    """Learn (a positive weight) or take back (a negative one) each lesson, in order, with what
+    they read asked at once: the word statistics the categorizer will use
+    (:meth:`~valorize_core.use_cases.categorization.Categorizer.read_ahead_learning`), then the
+    payee memory of the keys it will learn and those payees' rule suggestions, together (one round
+    trip on PostgreSQL). Each lesson is then learned as alone, its writes waiting for the commit."""
+    if not lessons:
         return
-    previous = old.category_id
-    automatic = old.categorization.source in (CategorizationSource.MEMORY, CategorizationSource.NEIGHBOURS)
-    kept = automatic and previous is not None and previous == new.category_id
-    if (
-        old.categorization.source == CategorizationSource.MANUAL
-        and previous is not None
-        and previous != new.category_id
-    ):
-        await unlearn(uow, ports, old, previous)  # moved: the old label no longer holds
-    await learn(uow, ports, new, new.category_id, weight=CONFIRMATION_WEIGHT if kept else 1.0)
+    if keys := sorted({key for key in await ports.categorizer.read_ahead_learning(uow, lessons) if key}):
+        await together(uow.payees.get_many(keys), uow.rule_suggestions.find_many(keys))
+    for tx, category_id, weight in lessons:
+        if weight < 0:
+            await ports.categorizer.unlearn(uow, tx, category_id)
+            continue
+        entry = await ports.categorizer.learn(uow, tx, category_id, ports.clock.now(), weight=weight)
+        if entry is not None:
+            await _maybe_suggest_rule(uow, ports, entry, tx)
 
 
 async def _maybe_suggest_rule(uow: UnitOfWork, ports: Ports, entry: PayeeMemoryEntry, tx: Transaction) -> None:

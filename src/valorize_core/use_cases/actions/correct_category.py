@@ -15,7 +15,7 @@ from valorize_core.model.errors import Conflict, NotFound, ValidationError
 from valorize_core.model.transactions import Categorization, Split, Transaction
 from valorize_core.use_cases.actions._shared import (
     index_examples,
-    learn_choice,
+    learn_choices,
     record_categorized,
     record_updated,
     retire_transactions,
@@ -107,8 +107,7 @@ class CorrectCategories:
                     changed.append((old, new))
                 stored.append(new if changes else old)
             await uow.transactions.update_many([new for _, new in changed])
-            for old, new in changed:  # each learned as a single correction is
-                await learn_choice(uow, self._ports, old, new)
+            await learn_choices(uow, self._ports, changed)  # each learned as a single correction is
             await index_examples(uow, self._ports, [new for _, new in changed])
             await retire_transactions(uow, *(tx for pair in changed for tx in pair))
             await uow.commit()

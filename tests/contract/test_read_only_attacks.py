@@ -433,3 +433,30 @@ def test_a_statement_prepared_in_an_aborted_round_trip_still_runs(database_url: 
     assert len(seen) == 9
     assert all(len(rows) == 1 for rows in seen)
     _clean(left)
+
+
+def test_a_read_after_a_client_side_failure_mid_batch_carries_the_tenant(database_url: str) -> None:
+    """A statement psycopg cannot send (a parameter it cannot adapt) fails while the batch is
+    being queued, after the settings and an earlier read: what was queued still goes (with its
+    ``Sync``) or not at all, the connection is usable, and the next read sees the tenant only."""
+
+    async def scenario() -> tuple[uuid.UUID, list[list[dict[str, Any]]], tuple[str, dict[str, Any]]]:
+        backend = await _open(database_url)
+        try:
+            a, _ = await _tenant(backend, "A"), await _tenant(backend, "B")
+            seen: list[list[dict[str, Any]]] = []
+            for _ in range(8):  # past the prepare threshold of the read queued before the failure
+                async with backend.ports.uow.reading(a) as uow:
+                    session = _session(uow)
+                    with pytest.raises(psycopg.ProgrammingError):
+                        await session.fetch_together(
+                            ("SELECT tenant_id FROM accounts", ()), ("SELECT %s AS x", (object(),))
+                        )
+                    seen.append(await session.fetch("SELECT tenant_id FROM accounts"))
+            return a, seen, await _left_behind(backend)
+        finally:
+            await backend.close()
+
+    tenant, seen, left = run(scenario())
+    assert all([r["tenant_id"] for r in rows] == [tenant] for rows in seen), seen
+    _clean(left)

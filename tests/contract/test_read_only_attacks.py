@@ -131,11 +131,6 @@ def test_gathered_reads_from_several_tasks_carry_the_tenant(database_url: str) -
     _clean(left)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect (on main too): a gathered read issued while another task's gathered round trip is on the wire"
-    " enters psycopg's pipeline concurrently: main raises AssertionError/OperationalError, a reading unit hangs",
-)
 def test_gathered_reads_in_two_waves_carry_the_tenant(database_url: str) -> None:
     """Reads gathered from several tasks where some are issued while the first batch is on the
     wire (a task that awaited something else first): every read answers, with the tenant's rows."""
@@ -300,10 +295,6 @@ def test_no_tenant_setting_shows_no_tenant_row_on_any_row_secured_table(database
     assert {t: n for t, n in counts.items() if n} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: planner_settings' SET LOCAL goes through Session.execute, which a read-only session refuses",
-)
 def test_a_reading_unit_searches_the_neighbours_of_a_large_tenant(database_url: str) -> None:
     """A tenant with more examples than the exact search takes (``exact_limit``; with pgvector
     0.8+ every tenant) is searched through the HNSW index with ``SET LOCAL`` settings inside
@@ -343,10 +334,6 @@ def test_a_reading_unit_searches_the_neighbours_of_a_large_tenant(database_url: 
     assert in_reading == in_unit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: planner_settings' SET LOCAL goes through Session.execute, which a read-only session refuses",
-)
 def test_category_suggestions_for_a_large_tenant(database_url: str) -> None:
     """The user's view of the neighbour search in a reading unit: ``GET
     /api/transactions/{id}/suggestions`` (:class:`SuggestCategories`) for a tenant past the exact
@@ -389,12 +376,6 @@ def test_category_suggestions_for_a_large_tenant(database_url: str) -> None:
     assert category in found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.errors.InvalidSqlStatementName,
-    reason="defect: psycopg (3.3.9) marks a statement prepared although its aborted segment skipped the Parse;"
-    " a unit of work's ROLLBACK made psycopg forget its prepared statements, a reading unit never rolls back",
-)
 @pytest.mark.parametrize("abort", ["error", "cancel"])
 def test_a_statement_prepared_in_an_aborted_round_trip_still_runs(database_url: str, abort: str) -> None:
     """A read reaching psycopg's prepare threshold in a round trip that an earlier statement

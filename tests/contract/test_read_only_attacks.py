@@ -131,16 +131,19 @@ def test_gathered_reads_from_several_tasks_carry_the_tenant(database_url: str) -
     _clean(left)
 
 
-def test_gathered_reads_in_two_waves_carry_the_tenant(database_url: str) -> None:
+@pytest.mark.parametrize("unit", ["reading", "unit of work"])
+def test_gathered_reads_in_two_waves_carry_the_tenant(database_url: str, unit: str) -> None:
     """Reads gathered from several tasks where some are issued while the first batch is on the
-    wire (a task that awaited something else first): every read answers, with the tenant's rows."""
+    wire (a task that awaited something else first): every read answers, with the tenant's rows
+    (the later wave waits for the first, in a reading unit as in a unit of work)."""
 
     async def scenario() -> tuple[uuid.UUID, list[list[dict[str, Any]]] | BaseException]:
         backend = await _open(database_url)
         try:
             a, _ = await _tenant(backend, "A", 2), await _tenant(backend, "B", 2)
             try:
-                async with backend.ports.uow.reading(a) as uow:
+                opened = backend.ports.uow.reading(a) if unit == "reading" else backend.ports.uow(a)
+                async with opened as uow:
                     session = _session(uow)
 
                     async def late() -> list[dict[str, Any]]:
@@ -149,7 +152,9 @@ def test_gathered_reads_in_two_waves_carry_the_tenant(database_url: str) -> None
                         rows: list[dict[str, Any]] = await session.fetch("SELECT tenant_id FROM accounts")
                         return rows
 
-                    reads = [session.fetch("SELECT tenant_id FROM accounts") for _ in range(4)]
+                    # The first wave is still on the wire (the server sleeps in it) when the late reads ask.
+                    slow = "SELECT tenant_id FROM accounts CROSS JOIN pg_sleep(0.2)"
+                    reads = [session.fetch(q) for q in [slow, *["SELECT tenant_id FROM accounts"] * 3]]
                     found: list[list[dict[str, Any]]] | BaseException = list(
                         await asyncio.wait_for(asyncio.gather(*reads, late(), late()), 5)
                     )

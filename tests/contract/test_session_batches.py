@@ -3,7 +3,8 @@ would send each statement as it is queued (a ``send`` per statement, each waking
 so the session keeps them in libpq's buffer until the batch's ``Sync`` (docs/postgres.md,
 "Round trips"). Counted on psycopg's own pipeline step, which writes what is buffered: it must
 run once per batch whatever the batch's size (and this fails if psycopg's private names the
-session relies on ever change)."""
+session relies on ever change: its pipeline's step, and its prepared-statement manager, which a
+failed round trip of a read-only session clears as psycopg does on a rollback)."""
 
 from __future__ import annotations
 

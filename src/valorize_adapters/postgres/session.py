@@ -83,7 +83,8 @@ async def _forget_prepared(conn: psycopg.AsyncConnection[Any]) -> None:
     (``DEALLOCATE ALL``; no round trip when none is prepared), as psycopg does after a
     ``ROLLBACK``. After a failed round trip psycopg may count a read as prepared whose ``Parse``
     the server skipped with the rest of the aborted pipeline: every later run of it would ask for
-    a statement that does not exist. Two psycopg 3.3 internals (tests/contract/test_session_batches.py)."""
+    a statement that does not exist. psycopg 3.3 internals: its prepared-statement manager's
+    ``clear`` and ``maintain_gen`` (guarded by tests/contract/test_session_batches.py)."""
     async with conn.lock:
         if conn._prepared.clear():
             await conn.wait(conn._prepared.maintain_gen(conn))

@@ -163,7 +163,7 @@ def test_nothing_is_written_through_a_read_only_unit(database_url: str) -> None:
 
 
 def test_a_read_only_unit_may_open_a_transaction_for_planner_settings(database_url: str) -> None:
-    """The neighbour search's ``SET LOCAL`` needs a savepoint: the read-only unit opens a
+    """The neighbour search's ``SET LOCAL`` needs a transaction: the read-only unit opens a
     ``BEGIN READ ONLY`` transaction for it and ends it without a ``ROLLBACK``."""
 
     async def scenario() -> tuple[list[Any], str]:
@@ -185,6 +185,58 @@ def test_a_read_only_unit_may_open_a_transaction_for_planner_settings(database_u
     (found, account), seqscan = run(scenario())
     assert found == account
     assert seqscan == "on"
+
+
+def test_planner_settings_let_a_read_only_unit_set_local_and_nothing_else(database_url: str) -> None:
+    """Inside ``planner_settings`` a read-only unit runs ``SET LOCAL`` (as the HNSW search does,
+    plain and composed) and still refuses a write before sending it; the block's transaction ends
+    with ``COMMIT`` (the connection's prepared statements kept, the settings gone) and the unit's
+    next read runs in its own implicit transaction again."""
+
+    async def scenario() -> dict[str, Any]:
+        backend = await PostgresBackend.open(database_url, run_migrations=False, min_size=1, max_size=1)
+        try:
+            tenant, account = await _tenant_with_account(backend, "Casa")
+            for _ in range(8):  # past psycopg's threshold: the accounts read is prepared
+                async with backend.ports.uow.reading(tenant) as uow:
+                    await uow.accounts.list()
+            async with backend.pool.connection() as conn:
+                before = await _prepared(conn)
+            async with backend.ports.uow.reading(tenant) as uow:
+                session = _session_of(uow)
+                async with session.planner_settings():
+                    await session.execute("SET LOCAL enable_seqscan = off")
+                    await session.execute(psycopg.sql.SQL("SET LOCAL work_mem = {}").format(psycopg.sql.Literal("5MB")))
+                    with pytest.raises(RuntimeError, match="read-only"):
+                        await session.execute("DELETE FROM accounts")
+                    with pytest.raises(RuntimeError, match="read-only"):
+                        await session.execute("SET enable_seqscan = off")  # a session-wide setting
+                    inside = await session.fetch(
+                        "SELECT current_setting('enable_seqscan') AS seqscan, current_setting('work_mem') AS mem,"
+                        " current_setting('transaction_read_only') AS ro, (SELECT count(*) FROM accounts) AS n"
+                    )
+                after_block = session.conn.info.transaction_status.name
+                listed = [a.id for a in await uow.accounts.list()]
+                after_read = session.conn.info.transaction_status.name
+            async with backend.pool.connection() as conn:
+                after = await _prepared(conn)
+                left = await (await conn.execute("SELECT current_setting('enable_seqscan')")).fetchone()
+            return {
+                "inside": inside[0],
+                "status": (after_block, after_read),
+                "listed": listed == [account],
+                "kept": set(after) >= set(before) and any("FROM accounts WHERE tenant_id" in x for x in before),
+                "left": left[0] if left else None,
+            }
+        finally:
+            await backend.close()
+
+    found = run(scenario())
+    assert found["inside"] == {"seqscan": "off", "mem": "5MB", "ro": "on", "n": 1}
+    assert found["status"] == ("IDLE", "IDLE")
+    assert found["listed"]
+    assert found["kept"]
+    assert found["left"] == "on"
 
 
 def test_a_memory_read_only_unit_refuses_to_commit() -> None:

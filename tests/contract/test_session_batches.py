@@ -3,7 +3,8 @@ would send each statement as it is queued (a ``send`` per statement, each waking
 so the session keeps them in libpq's buffer until the batch's ``Sync`` (docs/postgres.md,
 "Round trips"). Counted on psycopg's own pipeline step, which writes what is buffered: it must
 run once per batch whatever the batch's size (and this fails if psycopg's private names the
-session relies on ever change)."""
+session relies on ever change: its pipeline's step, and its prepared-statement manager, which a
+failed round trip of a read-only session clears as psycopg does on a rollback)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import psycopg
 import psycopg._pipeline_base as pipeline_base
 import pytest
 
+from valorize_adapters.postgres import session as session_module
 from valorize_adapters.postgres.session import Session
 from valorize_core.testing.loop import run
 
@@ -67,3 +69,30 @@ def test_an_error_in_a_batch_still_reaches_the_caller(database_url: str) -> None
             await conn.close()
 
     run(scenario())
+
+
+def test_forgetting_the_prepared_statements_forgets_them_on_both_sides(database_url: str) -> None:
+    """After a failed round trip of a read-only session (no ROLLBACK to make psycopg forget),
+    the session has psycopg forget the connection's prepared statements and the server
+    deallocate them, with psycopg's own rollback mechanism (two internals: the prepared-statement
+    manager's ``clear`` and ``maintain_gen``): none is left on the server, and a statement
+    psycopg had prepared runs again (prepared anew, not asked for by a name the server dropped)."""
+
+    async def scenario() -> tuple[int, int, list[tuple[int]]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            query = "SELECT %s::int AS n"
+            await conn.execute(query, (1,), prepare=True)
+            count = "SELECT count(*) FROM pg_prepared_statements"
+            before = (await (await conn.execute(count, prepare=False)).fetchall())[0][0]
+            await session_module._forget_prepared(conn)
+            after = (await (await conn.execute(count, prepare=False)).fetchall())[0][0]
+            again = await (await conn.execute(query, (2,), prepare=True)).fetchall()
+            return before, after, again
+        finally:
+            await conn.close()
+
+    before, after, again = run(scenario())
+    assert before == 1
+    assert after == 0
+    assert again == [(2,)]

@@ -17,6 +17,7 @@ Four things keep a unit of work's round trips down (docs/postgres.md, "Round tri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
@@ -67,6 +68,28 @@ def _prepare(query: Query) -> bool | None:
     return False if isinstance(query, str) and query.startswith(("BEGIN", "COMMIT")) else None
 
 
+def _sets_locally(query: Query) -> bool:
+    """Whether a statement is a ``SET LOCAL`` (a setting that ends with its transaction)."""
+    if isinstance(query, sql.Composed):  # its leading SQL, as written (a Literal value follows)
+        first = next(iter(query), None)
+        text = first.as_string() if isinstance(first, sql.SQL) else ""
+    else:
+        text = query
+    return text.lstrip()[:10].upper() == "SET LOCAL "
+
+
+async def _forget_prepared(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Have psycopg forget the connection's prepared statements and the server deallocate them
+    (``DEALLOCATE ALL``; no round trip when none is prepared), as psycopg does after a
+    ``ROLLBACK``. After a failed round trip psycopg may count a read as prepared whose ``Parse``
+    the server skipped with the rest of the aborted pipeline: every later run of it would ask for
+    a statement that does not exist. psycopg 3.3 internals: its prepared-statement manager's
+    ``clear`` and ``maintain_gen`` (guarded by tests/contract/test_session_batches.py)."""
+    async with conn.lock:
+        if conn._prepared.clear():
+            await conn.wait(conn._prepared.maintain_gen(conn))
+
+
 def _reads_only(query: Query) -> bool:
     """Whether a statement only reads (a ``SELECT``, locking or not): a unit that ran nothing
     else ends with ``COMMIT``, which keeps the connection's prepared statements."""
@@ -108,7 +131,9 @@ class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters.
 
-    One coroutine at a time uses a session, except that reads may be gathered.
+    One coroutine at a time uses a session, except that reads may be gathered; its round trips
+    take turns (a read gathered while another round trip is on the wire waits for it, with the
+    reads gathered with it).
     """
 
     def __init__(
@@ -142,6 +167,8 @@ class Session:
         )
         self._read_only = read_only
         self._implicit = read_only  # reads run without BEGIN, each round trip in its own transaction
+        self._planning = False  # in planner_settings: a read-only session may SET LOCAL
+        self._turn = asyncio.Lock()  # one round trip at a time (uncontended: no turn of the loop)
         self._settings = (tenant, scope)
         self._begun = False  # BEGIN sent (or on its way) in this transaction
         self._deferred: list[_Statement] = []
@@ -157,8 +184,23 @@ class Session:
     # -- sending -----------------------------------------------------------------------------
     async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
         """Send ``statements`` — after ``BEGIN`` and the settings when the transaction has not
-        begun, and after the deferred writes — in one round trip; the result each of
-        ``statements`` wants, in order."""
+        begun, and after the deferred writes — in one round trip, when the session's round trip
+        on the wire (if any) is over; the result each of ``statements`` wants, in order."""
+        async with self._turn:
+            return await self._send_in_turn(statements)
+
+    async def _send_in_turn(self, statements: Sequence[_Statement]) -> list[Any]:
+        """:meth:`_send`, the session's turn taken. A round trip of its own that fails leaves no
+        transaction to roll back, so the prepared statements are forgotten here instead."""
+        try:
+            return await self._round_trip(statements)
+        except BaseException:
+            if self._implicit and not self.conn.closed:
+                with contextlib.suppress(psycopg.Error):  # a broken connection: the pool's to check
+                    await _forget_prepared(self.conn)
+            raise
+
+    async def _round_trip(self, statements: Sequence[_Statement]) -> list[Any]:
         batch: list[_Statement] = []
         if not self._begun:
             if not self.conn.autocommit:
@@ -260,9 +302,12 @@ class Session:
         self._gathered = joined
         try:
             await asyncio.sleep(0)
-            self._gathered = None
-            batch = [*statements, *(statement for asked, _ in joined for statement in asked)]
-            results = await self._send([(q, p, _Want.ROWS) for q, p in batch])
+            # Another round trip on the wire (a wave gathered before): the reads asked while it
+            # runs join this one, which goes next. Free (the common case): no turn of the loop.
+            async with self._turn:
+                self._gathered = None
+                batch = [*statements, *(statement for asked, _ in joined for statement in asked)]
+                results = await self._send_in_turn([(q, p, _Want.ROWS) for q, p in batch])
         except BaseException as exc:  # the joined reads fail with it (cancelled: cancelled too)
             self._gathered = None
             for _, future in joined:
@@ -298,9 +343,11 @@ class Session:
         return rows[0] if rows else None
 
     async def execute(self, query: Query, params: Params = ()) -> int:
-        """Run a statement; return the number of rows it touched."""
-        self._refuse_in_read_only()
-        self._wrote = True
+        """Run a statement; return the number of rows it touched. A read-only session runs only
+        ``SET LOCAL`` inside :meth:`planner_settings`."""
+        if not (self._read_only and self._planning and _sets_locally(query)):
+            self._refuse_in_read_only()
+            self._wrote = True
         return (await self._send([(query, params, _Want.COUNT)]))[0]  # type: ignore[no-any-return]
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
@@ -325,14 +372,34 @@ class Session:
 
     @asynccontextmanager
     async def planner_settings(self) -> AsyncIterator[None]:
-        """A savepoint that is always rolled back, for reads that need ``SET LOCAL`` settings.
+        """A scope for reads that need ``SET LOCAL`` settings, which cannot leak into the unit's
+        other statements.
 
-        Settings made inside cannot leak into the unit's other statements; the tenant setting
-        stays in the outer transaction.
+        In a unit of work, a savepoint that is always rolled back (the tenant setting stays in
+        the outer transaction). In a read-only session between round trips, a transaction of the
+        block's own (``BEGIN READ ONLY`` and the settings, sent with its first statement) that
+        ends with it: ``COMMIT`` ends the settings and keeps the prepared statements; then each
+        round trip runs in its own implicit transaction again. Only ``SET LOCAL`` is let through
+        :meth:`execute` there; writes stay refused.
         """
+        if self._implicit:
+            self._implicit, self._planning = False, True
+            try:
+                yield
+            finally:
+                self._planning = False
+                try:
+                    await self.end()  # COMMIT; ROLLBACK after an error
+                finally:
+                    self._implicit = True
+            return
         await self.begin()
-        async with self.conn.transaction(force_rollback=True):
-            yield
+        self._planning = True
+        try:
+            async with self.conn.transaction(force_rollback=True):
+                yield
+        finally:
+            self._planning = False
 
     # -- the end of a transaction ------------------------------------------------------------
     async def commit(self) -> None:

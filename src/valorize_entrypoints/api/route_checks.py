@@ -31,13 +31,14 @@ async def check_route(request: Request[Any, Any, Any]) -> None:
 
 def require_http_routes(app: Litestar) -> None:
     """Refuse an app with a route :func:`check_route` would not run for — a websocket or a
-    mounted ASGI app, or a handler whose own ``before_request`` replaces the app's (Litestar runs
-    the nearest layer's only): it would be open to anyone."""
+    mounted ASGI app, a handler whose own ``before_request`` replaces the app's (Litestar runs
+    the nearest layer's only), or a handler with Litestar's response cache (``cache=``: a hit is
+    answered before ``before_request`` runs): it would be open to anyone."""
     unchecked = sorted(
         route.path
         for route in app.routes
         if not isinstance(route, HTTPRoute)
-        or any(handler.resolve_before_request() is not check_route for handler in route.route_handlers)
+        or any(handler.resolve_before_request() is not check_route or handler.cache for handler in route.route_handlers)
     )
     if unchecked:
         raise ValueError(f"routes check_route would not run for: {', '.join(unchecked)}")

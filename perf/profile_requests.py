@@ -7,7 +7,8 @@ client, no server), for profiling its CPU and counting it per request.
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
 ``miss``), 10 tenants of one account. After a warm-up, prints this process's CPU per request
 (``time.process_time``): every cycle of it is the API's own, as there is no client in the
-process. ``bench_write_costs.py`` measures the same requests beside their floors.
+process; and the database's, as ``bench_write_costs.py`` counts it (its client backends'
+``/proc/<pid>/stat``). ``bench_write_costs.py`` measures the same requests beside their floors.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from litestar import Litestar
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
@@ -61,7 +64,21 @@ async def call(app: Litestar, method: str, path: str, body: bytes = b"", headers
     return status, bytes(out)
 
 
-async def run(url: str, mode: str, requests: int) -> float:
+def database_cpu(url: str) -> float:
+    """CPU seconds of the database's client backends so far (this query's own excepted)."""
+    total = 0
+    with psycopg.connect(url, autocommit=True) as admin:
+        query = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        for (pid,) in admin.execute(query).fetchall():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def run(url: str, mode: str, requests: int) -> tuple[float, float]:
     container = Container()
     container.settings.override(
         Settings(
@@ -102,13 +119,16 @@ async def run(url: str, mode: str, requests: int) -> float:
     await writes(200)
     measured = writes if mode == "write" else reads
     await measured(100)
+    database = database_cpu(url)
     started = time.process_time()
     await measured(requests)
     spent = time.process_time() - started
+    await asyncio.sleep(0.3)  # the relay's last mark
+    database = database_cpu(url) - database
     await inbox.put({"type": "lifespan.shutdown"})
     await outbox.get()
     await lifespan
-    return spent / requests * 1000
+    return spent / requests * 1000, database / requests * 1000
 
 
 def main() -> None:
@@ -122,10 +142,10 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            per_request = asyncio.run(run(url, args.mode, args.requests))
+            api, database = asyncio.run(run(url, args.mode, args.requests))
         finally:
             server.stop()
-    print(f"{args.mode}: {per_request:.3f} ms of API CPU per request")
+    print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")
 
 
 if __name__ == "__main__":

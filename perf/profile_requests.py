@@ -7,7 +7,8 @@ client, no server), for profiling its CPU and counting it per request.
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
 ``miss``), 10 tenants of one account. After a warm-up, prints this process's CPU per request
 (``time.process_time``): every cycle of it is the API's own, as there is no client in the
-process. ``bench_write_costs.py`` measures the same requests beside their floors.
+process; and the database's, as ``bench_write_costs.py`` counts it (its client backends'
+``/proc/<pid>/stat``). ``bench_write_costs.py`` measures the same requests beside their floors.
 
 ``--beside-floor`` (``miss`` only): the floor's page route (``bench_write_costs.py``'s: Litestar,
 msgspec, the project's page query in one psycopg pipeline) in the same process and event loop,
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import tempfile
 import time
 import uuid
@@ -78,7 +80,21 @@ async def _started(app: Litestar) -> tuple[asyncio.Queue[dict[str, Any]], asynci
     return inbox, lifespan
 
 
-async def run(url: str, mode: str, requests: int, beside_floor: bool = False) -> float:
+def database_cpu(url: str) -> float:
+    """CPU seconds of the database's client backends so far (this query's own excepted)."""
+    total = 0
+    with psycopg.connect(url, autocommit=True) as admin:
+        query = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        for (pid,) in admin.execute(query).fetchall():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def run(url: str, mode: str, requests: int, beside_floor: bool = False) -> tuple[float, float]:
     container = Container()
     container.settings.override(
         Settings(
@@ -114,15 +130,18 @@ async def run(url: str, mode: str, requests: int, beside_floor: bool = False) ->
     await writes(200)
     measured = writes if mode == "write" else reads
     await measured(100)
+    database = database_cpu(url)
     if beside_floor:
-        per_request = await _beside_floor(app, url, tenants, requests)
+        spent = await _beside_floor(app, url, tenants, requests) * requests / 1000
     else:
         started = time.process_time()
         await measured(requests)
-        per_request = (time.process_time() - started) / requests * 1000
+        spent = time.process_time() - started
+    await asyncio.sleep(0.3)  # the relay's last mark
+    database = database_cpu(url) - database
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
-    return per_request
+    return spent / requests * 1000, database / requests * 1000
 
 
 async def _beside_floor(app: Litestar, url: str, tenants: list[tuple[Any, str]], requests: int) -> float:
@@ -173,10 +192,10 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            per_request = asyncio.run(run(url, args.mode, args.requests, args.beside_floor and args.mode == "miss"))
+            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor and args.mode == "miss"))
         finally:
             server.stop()
-    print(f"{args.mode}: {per_request:.3f} ms of API CPU per request")
+    print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")
 
 
 if __name__ == "__main__":

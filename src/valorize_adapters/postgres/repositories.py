@@ -105,13 +105,15 @@ class PgAccounts(_Repo):
             raise NotFound("account", account_id)
 
     async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
-        r = await self._s.fetch_one(
+        # With the unit's last transaction rows (their inserts carried in the same statement:
+        # the update reads neither table).
+        found = await self._s.fetch_carrying(
             "UPDATE accounts SET balance_minor = balance_minor + %s WHERE tenant_id = %s AND id = %s RETURNING *",
             (delta_minor, self._t, account_id),
         )
-        if r is None:
+        if not found:
             raise NotFound("account", account_id)
-        return rows.account(r)
+        return rows.account(found[0])
 
 
 # The first key of the two-key advisory lock on a tenant's category tree (the second is the
@@ -294,8 +296,9 @@ class PgTransactions(_Repo):
             if tx.tenant_id != self._t:
                 raise NotFound("tenant", tx.tenant_id)
         # Sent with the unit's next statement (or its commit): a constraint error surfaces there.
-        self._s.defer(_INSERT_TX, [rows.transaction_params(t) for t in transactions])
-        self._s.defer(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)])
+        # One transaction of one split: two single-row inserts the balance's update may carry.
+        self._s.defer(_INSERT_TX, [rows.transaction_params(t) for t in transactions], inline=True)
+        self._s.defer(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)], inline=True)
 
     async def update(self, transaction: Transaction) -> None:
         await self.update_many([transaction])

@@ -57,6 +57,7 @@ class _Want(enum.Enum):
     ROWS = 1
     COUNT = 2
     MANY = 3  # nothing, and the parameters are a sequence of rows (``executemany``)
+    INLINE = 4  # nothing, and the write may run inside the next statement (:meth:`Session.fetch_carrying`)
 
 
 _Statement = tuple[Query, Params, _Want]
@@ -357,14 +358,36 @@ class Session:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
 
-    def defer(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
+    def defer(self, query: LiteralString, rows: Sequence[Sequence[Any]], *, inline: bool = False) -> None:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the
         next statement or the commit, in the same round trip. Its error (a constraint) is
-        raised there, and the unit of work rolls back as it would have at once."""
+        raised there, and the unit of work rolls back as it would have at once.
+
+        ``inline``: a single row's plain ``INSERT`` (no ``RETURNING``) that may run as a
+        data-modifying ``WITH`` of the statement that carries it (:meth:`fetch_carrying`)."""
         self._refuse_in_read_only()
         if rows:
             self._wrote = True
-            self._deferred.append((query, rows[0], _Want.NOTHING) if len(rows) == 1 else (query, rows, _Want.MANY))
+            want = _Want.MANY if len(rows) > 1 else _Want.INLINE if inline else _Want.NOTHING
+            self._deferred.append((query, rows if want is _Want.MANY else rows[0], want))
+
+    async def fetch_carrying(self, query: LiteralString, params: Sequence[Any]) -> list[Row]:
+        """The rows of ``query``, run with the last deferred ``inline`` writes as data-modifying
+        ``WITH`` clauses of the same statement (a statement each fewer to bind, run and answer).
+
+        They run in ``query``'s snapshot, beside it: ``query`` must not read or write what they
+        write (their constraints are checked at the statement's end, as they would have been).
+        Only the writes queued last are carried, so every write still runs in the order queued.
+        """
+        carried: list[_Statement] = []
+        while self._deferred and self._deferred[-1][2] is _Want.INLINE and not query.lstrip().startswith("WITH"):
+            carried.insert(0, self._deferred.pop())
+        if carried:
+            clauses = ", ".join(f"w{n} AS ({q})" for n, (q, _, _) in enumerate(carried))
+            query = "WITH " + clauses + " " + query  # the queued statements are literal strings
+            params = [value for _, row, _ in carried for value in row] + list(params)
+        self._wrote = self._wrote or not _reads_only(query)
+        return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
 
     def _refuse_in_read_only(self) -> None:
         if self._read_only:

@@ -164,16 +164,14 @@ class PgExamples:
 
     async def _search(self, query: Vector, k: int) -> list[Neighbour]:
         if not await self._iterative_scans() and self._count is None:
-            # The tenant's size and, when it is small enough, the exact search: one round trip.
-            # Both count at most one row past the limit, and the search runs only below it.
-            counted, exact = await self._s.fetch_together(
-                ("SELECT count(*) AS n FROM " + _BOUNDED_COUNT, self._over()),
-                (_EXACT + " WHERE (SELECT count(*) FROM " + _BOUNDED_COUNT + ") <= %(limit)s" + _EXACT_ORDER,
-                 {**self._over(), "q": query, "k": k, "limit": self._settings.exact_limit}),
-            )  # fmt: skip
+            # The tenant's size and, when it is small enough, the exact search: one statement,
+            # which counts at most one row past the limit and searches only below it.
+            counted = await self._s.fetch(
+                _COUNTED_EXACT, {**self._over(), "q": query, "k": k, "limit": self._settings.exact_limit}
+            )
             self._count = int(counted[0]["n"]) if counted else 0
-            if self._count <= self._settings.exact_limit:
-                return _neighbours(exact)  # no settings to change: no savepoint either
+            if self._count <= self._settings.exact_limit:  # no settings to change: no savepoint either
+                return _neighbours([r for r in counted if r["item_id"] is not None])
         exact_search, _ = await self._exact_search()
         if exact_search:
             return await self._exact(query, k)
@@ -251,6 +249,18 @@ _EXACT_MANY = (
     " ORDER BY queries.n, m.distance, m.item_id"
 )
 _BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
+
+# The tenant's size (at most one row past the limit) and, below the limit, :data:`_EXACT`'s
+# ranking: a row per neighbour, each with the count, or one row of the count alone (a LEFT
+# JOIN). The search's condition names only the count, so it runs once, before the scan (a
+# one-time filter): past the limit nothing is scanned.
+_COUNTED_EXACT = (
+    "SELECT c.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
+    " FROM (SELECT count(*) AS n FROM " + _BOUNDED_COUNT + ") c"
+    " LEFT JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> %(q)s AS distance"
+    " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s AND c.n <= %(limit)s" + _EXACT_ORDER + ") m"
+    " ON true ORDER BY m.distance, m.item_id"
+)
 
 
 def _neighbours(rs: list[dict[str, Any]]) -> list[Neighbour]:

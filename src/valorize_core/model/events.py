@@ -48,6 +48,11 @@ __all__ = [
 ]
 
 
+# What every record carries outside its payload, and each event type's payload fields.
+_ENVELOPE = frozenset({"event_id", "tenant_id", "occurred_at", "correlation_id", "_record"})
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
     """Base of every event: who (tenant), when, and a unique id."""
@@ -58,24 +63,34 @@ class DomainEvent:
     tenant_id: UUID
     occurred_at: datetime
     correlation_id: str | None = None
+    # The record, made once: a commit's events are written to the outbox, published and put in
+    # task bodies, each asking for it (a write's events were turned into records ten times).
+    _record: dict[str, Any] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def payload(self) -> dict[str, Any]:
         """The event's own fields (beyond id, tenant, time and correlation) as JSON-safe values."""
-        skip = {"event_id", "tenant_id", "occurred_at", "correlation_id"}
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        names = _PAYLOAD_FIELDS.get(type(self))
+        if names is None:
+            names = tuple(f.name for f in dataclasses.fields(self) if f.name not in _ENVELOPE)
+            _PAYLOAD_FIELDS[type(self)] = names
+        return {name: getattr(self, name) for name in names}
 
     def to_record(self) -> dict[str, Any]:
-        """The event as a JSON-safe dict: the outbox row, task body and realtime message."""
-        record = {
-            "id": str(self.event_id),
-            "name": self.name,
-            "tenant_id": str(self.tenant_id),
-            "occurred_at": self.occurred_at.isoformat(),
-            "payload": self.payload(),
-        }
-        if self.correlation_id is not None:
-            record["correlation_id"] = self.correlation_id
-        return record
+        """The event as a JSON-safe dict: the outbox row, task body and realtime message (a
+        copy of the one made at the first call: the caller may change it)."""
+        record = self._record
+        if record is None:
+            record = {
+                "id": str(self.event_id),
+                "name": self.name,
+                "tenant_id": str(self.tenant_id),
+                "occurred_at": self.occurred_at.isoformat(),
+                "payload": self.payload(),
+            }
+            if self.correlation_id is not None:
+                record["correlation_id"] = self.correlation_id
+            object.__setattr__(self, "_record", record)  # frozen: a cache, not a field's value
+        return {**record, "payload": dict(record["payload"])}
 
     def to_json(self) -> str:
         """:meth:`to_record` as compact JSON text: what the event bus and realtime channels carry."""

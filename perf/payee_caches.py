@@ -159,7 +159,7 @@ def main() -> None:
                             results.setdefault((bound, kind), []).append({k: v / rows for k, v in found.items()})
     finally:
         pg.stop()
-    print("| bound | import | CPU per row (µs, median) | payee_key calls / hits per row | payee_words calls / hits per row |")
+    print("| bound | import | CPU per row (µs, median) | `payee_key` calls / hits per row | `payee_words` ditto |")
     print("|---:|---|---:|---|---|")
     for (bound, kind), runs in sorted(results.items()):
         cpu = statistics.median(r["cpu"] for r in runs) * 1e6

@@ -298,8 +298,8 @@ def _wired(
 
 
 def _bus(settings: Settings) -> Any:
-    """Redis pub/sub when configured, else the in-process bus."""
-    return RedisEventBus(redis_client(settings.redis_url)) if settings.redis_url else InMemoryEventBus()
+    """Redis pub/sub when configured, else the in-process bus (keeping no published event)."""
+    return RedisEventBus(redis_client(settings.redis_url)) if settings.redis_url else InMemoryEventBus(kept=0)
 
 
 def _secret(settings: Settings) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from http_support import Api
 from litestar.testing import TestClient
 
+from valorize_adapters.memory.events import InMemoryEventBus
 from valorize_core.model.payees import payee_key
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.process_caches import PROCESS_CACHES
@@ -56,3 +57,14 @@ def test_the_worker_shows_its_caches_on_metrics(database_url: str) -> None:
     assert answer.headers["content-type"].startswith("text/plain")
     entries = _gauges(answer.text, "valorize_process_cache_entries")
     assert {"payee_key", "payee_words", "word_similarity", "embedding_features", "category_id"} <= entries.keys()
+
+
+def test_the_in_process_event_bus_keeps_no_published_event(client: TestClient[Any]) -> None:
+    """A role without Redis publishes through the in-process bus: it keeps none of the events
+    (it kept every one, so each import left its events alive for the process's life)."""
+    api = Api(client)
+    account = api.account()
+    assert api.tx(account, "2026-03-02", "PADARIA REAL", "-9.00").status_code == 201
+    bus = client.app.state.runtime.bus
+    assert isinstance(bus, InMemoryEventBus)
+    assert len(bus.published) == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
@@ -19,13 +19,17 @@ class InMemoryEventBus:
     Each tenant's events get increasing sequence numbers. A subscriber's queue is bounded: one
     that does not keep up loses the oldest events (and sees a gap) rather than slowing the
     publisher — pub/sub is at-most-once by design.
+
+    ``published`` keeps the last ``kept`` events (``None``: all of them, for a test to read);
+    a long-running process keeps none (``kept=0``): kept events outlived each import by the
+    thousands, and their small objects pinned pymalloc's arenas (perf/README.md, soak).
     """
 
-    def __init__(self, queue_size: int = 1000) -> None:
+    def __init__(self, queue_size: int = 1000, kept: int | None = None) -> None:
         self._queue_size = queue_size
         self._sequences: dict[UUID, int] = defaultdict(int)
         self._subscribers: set[InMemorySubscriber] = set()
-        self.published: list[DomainEvent] = []
+        self.published: deque[DomainEvent] = deque(maxlen=kept)
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         for event in events:

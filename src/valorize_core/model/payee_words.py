@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from uuid import UUID
 
+from valorize_core.model.payees import LINES_CACHED
+
 __all__ = [
     "ALL",
     "KEY_WEIGHT",
@@ -60,7 +62,7 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=LINES_CACHED)
 def words(text: str) -> tuple[str, ...]:
     """The candidate payee words of a line: folded to lower-case ASCII-like letters, split at
     anything that is not a letter or digit; words with digits (card, reference and store numbers,

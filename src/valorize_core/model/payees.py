@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["display_payee", "payee_key"]
+__all__ = ["LINES_CACHED", "display_payee", "payee_key"]
 
 _PREFIXES = [
     "compra cartao debito", "compra cartao credito", "compra cartao", "compra no debito",
@@ -49,7 +49,16 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-@lru_cache(maxsize=1 << 16)
+LINES_CACHED = 1 << 12
+"""How many lines the per-process caches of :func:`payee_key` and of
+:func:`~valorize_core.model.payee_words.words` keep. An import asks each of its lines' key and
+words three times, all within the import, and seldom a line another import had: a bound of one
+import's lines keeps those hits (``perf/payee_caches.py``). A larger one kept nothing more but
+tens of thousands of small strings alive across imports, scattered among each import's
+short-lived objects, and the worker's memory crept up (``perf/README.md``, the soak)."""
+
+
+@lru_cache(maxsize=LINES_CACHED)
 def payee_key(description: str) -> str:
     """The normalized key of a description: lower-case ASCII words without bank noise (pure, so
     cached: an import asks for the same description's key several times). A key is its own key:

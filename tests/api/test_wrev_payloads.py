@@ -6,6 +6,7 @@ PostgreSQL cannot hold is refused as a problem with nothing written."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -152,3 +153,24 @@ def test_the_largest_amounts_are_exact_everywhere_and_a_balance_past_them_is_ref
     shown = api.get(f"/api/accounts/{account}")
     assert shown.status_code == 200, shown.text
     assert shown.json()["balance"]["amount"] == str(balance)
+
+
+def test_one_idempotency_key_sent_six_times_at_once_writes_once(pg_api: tuple[Api, str]) -> None:
+    api, url = pg_api
+    account = api.account()
+    body = {"account_id": account, "booked_on": "2026-03-02", "description": "ONCE ONLY", "amount": "-3.00"}
+    headers = {"Idempotency-Key": "wrev-once"}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: api.post("/api/transactions", body, headers=headers), range(6)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {201, 409}, [a.text for a in answers]
+    assert 201 in statuses
+    made = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert len(made) == 1, made  # the winner's response, replayed to the others that came late
+    rows = _rows(url, "SELECT id FROM transactions WHERE tenant_id = %s", (api.tenant_id,))
+    assert len(rows) == 1
+    assert api.get(f"/api/accounts/{account}").json()["balance"]["amount"] == "997.00"
+    replay = api.post("/api/transactions", body, headers=headers)
+    assert replay.status_code == 201
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.json()["id"] in made

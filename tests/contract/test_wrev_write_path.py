@@ -283,3 +283,44 @@ def test_a_transfer_with_an_archived_or_the_same_account_is_refused(wrev_db: str
     refused, rows = run(go())
     assert isinstance(refused, ValidationError), refused
     assert rows == []
+
+
+def test_the_counted_search_at_the_exact_limit_ranks_as_brute_force(wrev_db: str) -> None:
+    """The count and the exact search are one statement now: at the limit, one past it (the
+    HNSW path) and with nothing stored, the ranking is the brute-force one."""
+    import math
+    import random
+
+    from valorize_adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+    from valorize_adapters.postgres.vector_index import VectorSettings
+
+    rng = random.Random(7)
+
+    def vector() -> list[float]:
+        return [rng.uniform(-1, 1) for _ in range(256)]
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+
+    async def go() -> None:
+        async with _backend(wrev_db) as (backend, app):
+            t = await _tenant(app)
+            limited = PostgresUnitOfWorkFactory(backend.pool, VectorSettings(256, exact_limit=3))
+            query = vector()
+
+            async def nearest() -> list[uuid.UUID]:
+                async with limited(t) as uow:
+                    return [n.item_id for n in await uow.examples.nearest(query, 5)]
+
+            assert await nearest() == []
+            stored: list[tuple[uuid.UUID, list[float]]] = []
+            for size in (3, 4):
+                while len(stored) < size:
+                    stored.append((uuid.uuid4(), vector()))
+                    async with limited(t) as uow:
+                        await uow.examples.upsert_many([(stored[-1][0], stored[-1][1], uuid.uuid4(), "p")])
+                        await uow.commit()
+                ranked = [item for item, v in sorted(stored, key=lambda s: -cosine(query, s[1]))][:5]
+                assert await nearest() == ranked, size
+
+    run(go())

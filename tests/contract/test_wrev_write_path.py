@@ -20,6 +20,7 @@ from pg_support import tenant_rows
 from valorize_adapters.postgres import PostgresBackend
 from valorize_core.app import Valorize
 from valorize_core.model.errors import NotFound, ValidationError
+from valorize_core.model.events import TransactionDeleted
 from valorize_core.runtime.relay import follow_up_tasks
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.create_account import NewAccount
@@ -322,5 +323,39 @@ def test_the_counted_search_at_the_exact_limit_ranks_as_brute_force(wrev_db: str
                         await uow.commit()
                 ranked = [item for item, v in sorted(stored, key=lambda s: -cosine(query, s[1]))][:5]
                 assert await nearest() == ranked, size
+
+    run(go())
+
+
+def test_an_event_of_another_tenant_is_refused_with_the_whole_commit(wrev_db: str) -> None:
+    """Row-level security on the outbox and task statement (one JSON parameter per table): an
+    event recorded for another tenant fails the commit, and the unit's rows go with it."""
+
+    async def go() -> None:
+        async with _backend(wrev_db) as (backend, app):
+            t, other = await _tenant(app), await _tenant(app)
+            account = await app.create_account(NewAccount(t, "A", "checking", "BRL", "10.00"))
+            tx = await app.create_transaction(NewTransaction(t, account.id, DAY, "SEED", "-1.00"))
+            ghost = dataclasses.replace(tx, id=uuid.uuid4())
+            foreign = app.ports.event(
+                TransactionDeleted, other, transaction_id=str(ghost.id), account_id=str(account.id)
+            )
+
+            async def commit() -> None:
+                async with backend.ports.uow(t) as uow:
+                    await uow.transactions.add(ghost)
+                    await uow.accounts.apply_balance_delta(account.id, ghost.amount.minor)
+                    uow.record(foreign)
+                    await uow.commit()
+
+            with pytest.raises(NotFound, match="not visible to this tenant") as refused:
+                await commit()
+            assert isinstance(refused.value, NotFound), repr(refused.value)
+            assert await tenant_rows(backend, t, "SELECT id FROM transactions WHERE id = %s", (ghost.id,)) == []
+            for tenant in (t, other):
+                assert (
+                    await tenant_rows(backend, tenant, "SELECT id FROM outbox WHERE id = %s", (foreign.event_id,)) == []
+                )
+            _exact(await _balances(backend, t))
 
     run(go())

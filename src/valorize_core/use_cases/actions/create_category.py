@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.model.categories import Category, CategoryKind, CategoryTree, category_kind
+from valorize_core.model.read_scopes import CATEGORIES
 from valorize_core.use_cases.context import Ports
 
 __all__ = ["CreateCategory", "NewCategory"]
@@ -35,5 +36,6 @@ class CreateCategory:
         async with self._ports.uow(command.tenant_id) as uow:
             CategoryTree(await uow.categories.list(for_update=True)).check(category)
             await uow.categories.add(category)
+            uow.retires(CATEGORIES)  # a new category has no transactions: only the tree changed
             await uow.commit()
         return category

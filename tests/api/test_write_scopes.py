@@ -143,10 +143,12 @@ WRITES: dict[str, tuple[Callable[[Books], object], set[str]]] = {
         lambda b: ok(b.api.delete(f"/api/transactions/{b.t0}")),
         {"all", "A", "other", "accounts", "march", "net_worth", "status"},
     ),
-    # The tree: names and kinds are read by reports and the budget status; a move also
-    # changes which rows its old and new ancestors' lists hold.
-    "create a category": (lambda b: b.api.category("Pets"), TREE),
+    # The tree: names (report rows' paths), kinds and parents are read by reports and the
+    # budget status; a move also changes which rows its old and new ancestors' lists hold. A new
+    # category has no rows: nothing shows it yet.
+    "create a category": (lambda b: b.api.category("Pets"), set()),
     "rename a category": (lambda b: ok(b.api.patch(f"/api/categories/{b.other}", {"name": "Taxi"})), TREE),
+    "change a category's kind": (lambda b: ok(b.api.patch(f"/api/categories/{b.other}", {"kind": "income"})), TREE),
     "move a category": (
         lambda b: ok(b.api.patch(f"/api/categories/{b.child}", {"parent_id": b.other})),
         TREE | {"parent", "other"},

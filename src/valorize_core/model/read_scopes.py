@@ -19,9 +19,9 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
     what the budget status shows besides transactions and categories: the budgets (setting
     or deleting one retires only the status).
 ``categories``
-    the category tree as reports and the budget status read it: names, kinds, parents (a
-    list filtered by a category depends on its ``category:{id}`` scope instead, which a move
-    retires for the old and the new ancestors).
+    the category tree as reports and the budget status read it: names (a report row's path),
+    kinds, parents (a list filtered by a category depends on its ``category:{id}`` scope
+    instead, which a move retires for the old and the new ancestors).
 ``conversion``
     what converting between currencies reads: the tenant's exchange rates and its reporting
     currency (reports, the budget status).
@@ -34,10 +34,11 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
 
 A write that changes transactions retires :func:`transaction_scopes` of every version of
 every transaction it touches (before and after an edit), which includes ``ledger`` and
-``accounts``. Budgets retire ``budgets``; category writes ``categories`` (a move also
-:func:`moved_category_scopes`); account writes ``accounts``; the tenant's rates and reporting
-currency ``conversion``. Writes no cached read shows (rules, schedules, an import's record)
-declare nothing changed. What declares nothing at all — a restore — retires every read.
+``accounts``. Budgets retire ``budgets``; a category's rename, kind or move ``categories`` (a
+move also :func:`moved_category_scopes`; a new category, with no rows, nothing); account writes
+``accounts``; the tenant's rates and reporting currency ``conversion``. Writes no cached read
+shows (rules, schedules, an import's record) declare nothing changed. What declares nothing
+at all — a restore — retires every read.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.model.categories import Category, CategoryKind, CategoryTree, category_kind
-from valorize_core.model.read_scopes import CATEGORIES
 from valorize_core.use_cases.context import Ports
 
 __all__ = ["CreateCategory", "NewCategory"]
@@ -36,6 +35,8 @@ class CreateCategory:
         async with self._ports.uow(command.tenant_id) as uow:
             CategoryTree(await uow.categories.list(for_update=True)).check(category)
             await uow.categories.add(category)
-            uow.retires(CATEGORIES)  # a new category has no transactions: only the tree changed
+            # A new category has no transactions: no cached read shows it yet (reports name the
+            # categories of their rows only; a list filtered by its id was empty and stays so).
+            uow.retires()
             await uow.commit()
         return category

@@ -50,8 +50,9 @@ class UpdateCategory:
             before = CategoryTree(tree)
             before.check(changed)
             await uow.categories.update(replace(changed))
-            # A rename or a new kind changes only the tree; a move also the lists of the old and
-            # the new ancestors (held exclusively above: no transaction write declares meanwhile).
+            # A rename or a new kind changes only the tree (reports show category paths and
+            # count by kind); a move also the lists of the old and the new ancestors (the tree is
+            # held exclusively above: no transaction write declares from it meanwhile).
             moved = changed.parent_id != category.parent_id
             uow.retires(CATEGORIES, *(moved_category_scopes(before, category.id, changed.parent_id) if moved else ()))
             await uow.commit()

@@ -243,20 +243,22 @@ class ScopedReads(RuleBasedStateMachine):
     def rename_other(self, name: str) -> None:
         self.ok(self.api.patch(f"/api/categories/{self.other}", {"name": name}), 200)
 
-    @rule(cents=st.integers(1, 9_999))
-    def extra_category(self, cents: int) -> None:
-        """Create a category under ``other`` with a transaction in it, or delete it (its
-        transactions become uncategorized)."""
+    @rule(cents=st.integers(1, 9_999), keep=st.booleans())
+    def extra_category(self, cents: int, keep: bool) -> None:
+        """Create a category under ``other`` with a transaction in it, read everything, and
+        delete it (its transactions become uncategorized) now or, with ``keep``, in a later
+        step (other writes may use it meanwhile)."""
         if self.extra is None:
             self.extra = self.api.category("Extra", kind=self.other_kind, parent=self.other)
             self.turn += 1
-            created = self.api.tx(
-                self.a, "2026-03-28", f"FEIRA {self.turn}", f"-{cents / 100:.2f}", category_id=self.extra
-            )
+            amount = f"-{cents / 100:.2f}"
+            created = self.api.tx(self.a, "2026-03-28", f"FEIRA {self.turn}", amount, category_id=self.extra)
             self.ids.append(self.ok(created, 201).json()["id"])
-        else:
-            extra, self.extra = self.extra, None
-            self.ok(self.api.delete(f"/api/categories/{extra}"), 200, 204)
+            self.every_read_is_fresh()  # read (and cache) before the deletion
+            if keep:
+                return
+        extra, self.extra = self.extra, None
+        self.ok(self.api.delete(f"/api/categories/{extra}"), 200, 204)
 
     @rule(cents=st.integers(0, 99_999))
     def change_account(self, cents: int) -> None:
@@ -356,7 +358,7 @@ def run_machine(clients: tuple[TestClient[Any], TestClient[Any]], **config: Any)
 def test_no_read_is_stale_after_writes_that_retire_only_their_scopes(
     clients: tuple[TestClient[Any], TestClient[Any]],
 ) -> None:
-    run_machine(clients, max_examples=12, stateful_step_count=10)
+    run_machine(clients, max_examples=20, stateful_step_count=10)
 
 
 def finds_a_stale_read(clients: tuple[TestClient[Any], TestClient[Any]], max_examples: int) -> None:

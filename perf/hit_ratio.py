@@ -3,7 +3,9 @@
 The same requests as ``experiments.py``'s mixed scenario — 65 % transaction lists (all accounts /
 one account / one category in turn, each read four pages deep by its cursor), 20 %
 ``POST /api/transactions``, 15 % ``GET /api/accounts`` — from CONNECTIONS connections with a
-tenant each, in a fixed interleaving, through the API in-process (memory backend, in-process
+tenant each, in a fixed interleaving; with ``--other-writes`` (the default) one write in ten is
+instead a statement import (five rows into one account) and one in ten a rule edit, as a real
+mix has them, through the API in-process (memory backend, in-process
 read cache). After every write its follow-up tasks run, as the worker would run them. The hit
 ratio is counted by the API's read cache itself (hits over lookups). The cache's clock is
 simulated — every request takes 1/RATE seconds — so that what depends on time (a write's hold,
@@ -44,10 +46,12 @@ PAYEES = [
     "LOJA ROUPAS",
 ]
 PAGES_DEEP = 4
+MAPPING = {"date_column": "data", "description_column": "lançamento", "amount_column": "valor",
+           "date_format": "%d/%m/%Y", "decimal_style": "comma", "delimiter": ";"}  # fmt: skip
 
 
 class Tenant:
-    def __init__(self, client: TestClient[Any], k: int, seeded: int) -> None:
+    def __init__(self, client: TestClient[Any], k: int, seeded: int, other_writes: bool) -> None:
         self.client = client
         r = client.post("/api/signup", json={"tenant_name": f"T{k}", "email": f"t{k}@example.com", "name": "Ana"})
         self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
@@ -69,6 +73,31 @@ class Tenant:
             self.post("/api/transactions", body)
         self.visits = 0
         self.lists: dict[str, dict[str, Any]] = {}
+        self.rule = ""
+        if other_writes:  # what the writes' payee is categorized into anyway (the memory learned it)
+            conditions = {"match": "all", "conditions": [{"field": "description", "operator": "contains",
+                                                          "value": "PADARIA"}]}  # fmt: skip
+            rule = {"name": "Padaria", "conditions": conditions,
+                    "actions": [{"type": "set_category", "category_id": self.categories[0]}]}  # fmt: skip
+            self.rule = self.post("/api/rules", rule)["id"]
+
+    def import_statement(self, i: int) -> None:
+        """Five new rows (payees of the seeded categories) into one account, in November."""
+        rows = [f"{(i + r) % 28 + 1:02d}/11/2026;{PAYEES[(i + r) % 12]} IMP{i}.{r};-{(i + r) % 90 + 1},{r:02d}"
+                for r in range(5)]  # fmt: skip
+        csv = "data;lançamento;valor\n" + "\n".join(rows) + "\n"
+        form = {"account_id": self.accounts[i % 4], "mapping": json.dumps(MAPPING)}
+        files = {"file": ("extrato.csv", csv.encode(), "text/csv")}
+        r = self.client.post("/api/imports", data=form, files=files, headers=self.headers)
+        assert r.status_code == 202, r.text
+
+    def edit_rule(self, i: int) -> None:
+        """Rename the rule and widen or narrow its condition (no retroactive application)."""
+        conditions = {"match": "all", "conditions": [{"field": "description", "operator": "contains",
+                                                      "value": "PADARIA" if i % 2 else "PADARIA REAL"}]}  # fmt: skip
+        body = {"name": f"Padaria {i}", "conditions": conditions}
+        r = self.client.patch(f"/api/rules/{self.rule}", json=body, headers=self.headers)
+        assert r.status_code == 200, r.text
 
     def post(self, path: str, body: Any) -> Any:
         r = self.client.post(path, json=body, headers=self.headers)
@@ -118,20 +147,22 @@ class SimulatedClock:
         return self.now
 
 
-def measure(requests: int, connections: int, seeded: int, rate: float = 400.0) -> dict[str, Any]:
+def measure(
+    requests: int, connections: int, seeded: int, rate: float = 400.0, other_writes: bool = True
+) -> dict[str, Any]:
     container = Container()
     container.settings.override(Settings(backend="memory", log_json=True, log_level="WARNING"))
     with TestClient(create_app(container)) as client:
         clock = SimulatedClock()
         reads = client.app.state.runtime.reads
         reads._clock = reads.cache._clock = clock  # both clocks of the in-process cache
-        tenants = [Tenant(client, k, seeded) for k in range(connections)]
+        tenants = [Tenant(client, k, seeded, other_writes) for k in range(connections)]
         for k, t in enumerate(tenants, start=1):
             t.visits = (k * 53) % 144  # as experiments.py: each tenant starts elsewhere in the cycle
         drain(client)
         stats = client.app.state.runtime.reads.stats
         start = (stats.hits + stats.near_hits, stats.misses + stats.early_refreshes)
-        counts = {"list": 0, "write": 0, "accounts": 0}
+        counts = {"list": 0, "write": 0, "import": 0, "rule_edit": 0, "accounts": 0}
         by_read: dict[str, list[int]] = {}  # what was read: [hits, lookups]
 
         def looked(kind: str, before: int) -> None:
@@ -149,6 +180,14 @@ def measure(requests: int, connections: int, seeded: int, rate: float = 400.0) -
             if roll < 65:
                 looked(t.list_request(i), before)
                 counts["list"] += 1
+            elif roll < 85 and other_writes and i % 10 == 3:
+                t.import_statement(i)
+                counts["import"] += 1
+                drain(client)
+            elif roll < 85 and other_writes and i % 10 == 7:
+                t.edit_rule(i)
+                counts["rule_edit"] += 1
+                drain(client)
             elif roll < 85:
                 t.post(
                     "/api/transactions",
@@ -171,6 +210,7 @@ def measure(requests: int, connections: int, seeded: int, rate: float = 400.0) -
         "requests": requests,
         "connections": connections,
         "seeded_per_tenant": seeded,
+        "other_writes": other_writes,
         "simulated_rate": rate,
         **counts,
         "hits": hits,
@@ -188,10 +228,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=400.0, help="simulated requests per second (all tenants)")
     parser.add_argument("--quick", action="store_true", help="2 connections, 600 requests (keeps the script working)")
     parser.add_argument("--output", type=Path, default=None, help="also write the result here (JSON)")
+    parser.add_argument(
+        "--other-writes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one write in ten an import and one a rule edit (--no-other-writes: transactions only, as before)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.requests, args.connections, args.seeded = 600, 2, 24
-    result = measure(args.requests, args.connections, args.seeded, args.rate)
+    result = measure(args.requests, args.connections, args.seeded, args.rate, args.other_writes)
     print(json.dumps(result, indent=2))
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -333,13 +333,17 @@ def test_every_commit_holds_its_tenant_before_it_and_bumps_after_it() -> None:
             bumps.append(hold)
             return await cache.bump_tenant_version(tenant_id, hold)
 
+        async def bump_scopes(self, tenant_id: uuid.UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
+            bumps.append(hold)
+            return await cache.bump_scopes(tenant_id, scopes, hold)
+
     from dataclasses import replace
 
     reads = ReadCache(Recording(), hold=7)
     vz = Valorize(replace(backend.ports, uow=backend.ports.uow.with_hooks(cache_hooks(reads))))
     tenant = run(vz.signup(SignupRequest("T", "h@example.com", "T"))).tenant.id
     bumps.clear()
-    run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))
+    run(vz.create_account(NewAccount(tenant, "A", "cash", "BRL")))  # declares its scope (accounts)
     assert bumps == [7, 0]
 
 

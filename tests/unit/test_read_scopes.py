@@ -7,14 +7,18 @@ from uuid import UUID
 
 import pytest
 
-from valorize_core.model.categories import Category, CategoryTree
+from valorize_core.model.categories import Category, CategoryKind, CategoryTree
 from valorize_core.model.money import Money
-from valorize_core.model.read_scopes import months_between, transaction_scopes
+from valorize_core.model.read_scopes import months_between, moved_category_scopes, transaction_scopes
 from valorize_core.model.transactions import Split, Transaction
 from valorize_entrypoints.api.caching import read_scopes
 
 A = "0190a4d2-0000-7000-8000-00000000000a"
 C = "0190a4d2-0000-7000-8000-00000000000c"
+# every report reads the category tree (names, kinds) and converts; net worth and a report
+# over the whole ledger also read the accounts (opening balances, names)
+TREE_AND_CONVERSION = ("categories", "conversion")
+LEDGER_REPORT = ("ledger", "accounts", *TREE_AND_CONVERSION)
 
 
 @pytest.mark.parametrize(
@@ -34,14 +38,19 @@ C = "0190a4d2-0000-7000-8000-00000000000c"
             "report",
             "/api/reports/spend_by_category",
             "start=2026-03-05&end=2026-04-01",
-            ("month:2026-03", "month:2026-04"),
+            ("month:2026-03", "month:2026-04", *TREE_AND_CONVERSION),
         ),
-        ("report", "/api/reports/cash_flow", "start=2026-03-05&end=2026-03-06", ("month:2026-03",)),
-        ("report", "/api/reports/net_worth", "start=2026-03-05&end=2026-03-06", ("ledger",)),
-        ("report", "/api/reports/some_new_kind", "start=2026-03-05&end=2026-03-06", ("ledger",)),
-        ("report", "/api/reports/cash_flow", "start=2024-01-01&end=2026-03-06", ("ledger",)),  # > 24 months
-        ("report", "/api/reports/cash_flow", "start=2026-03-05", ("ledger",)),
-        ("report", "/api/reports/cash_flow", "start=2026-04-05&end=2026-03-06", ("ledger",)),
+        (
+            "report",
+            "/api/reports/cash_flow",
+            "start=2026-03-05&end=2026-03-06",
+            ("month:2026-03", *TREE_AND_CONVERSION),
+        ),
+        ("report", "/api/reports/net_worth", "start=2026-03-05&end=2026-03-06", LEDGER_REPORT),
+        ("report", "/api/reports/some_new_kind", "start=2026-03-05&end=2026-03-06", LEDGER_REPORT),
+        ("report", "/api/reports/cash_flow", "start=2024-01-01&end=2026-03-06", LEDGER_REPORT),  # > 24 months
+        ("report", "/api/reports/cash_flow", "start=2026-03-05", LEDGER_REPORT),
+        ("report", "/api/reports/cash_flow", "start=2026-04-05&end=2026-03-06", LEDGER_REPORT),
     ],
 )
 def test_a_read_depends_on_the_scopes_its_request_names(
@@ -61,7 +70,7 @@ def test_months_between_crosses_years() -> None:
 
 def test_a_transaction_retires_its_account_month_categories_and_their_ancestors() -> None:
     tenant = UUID(int=1)
-    root = Category(UUID(int=10), tenant, "Food", "expense")
+    root = Category(UUID(int=10), tenant, "Food", CategoryKind.EXPENSE)
     child = Category(UUID(int=11), tenant, "Bakery", "expense", parent_id=root.id)
     tree = CategoryTree([root, child])
     tx = Transaction(
@@ -87,3 +96,22 @@ def test_a_transaction_retires_its_account_month_categories_and_their_ancestors(
     }
     with pytest.raises(ValueError, match="tree"):
         transaction_scopes([tx], None)
+
+
+def test_a_moved_category_retires_its_old_and_new_ancestors_lists() -> None:
+    ids = [UUID(int=i) for i in range(1, 6)]
+    root, food, bakery, other, pets = ids
+    tenant = UUID(int=99)
+    tree = CategoryTree(
+        [
+            Category(root, tenant, "Root", CategoryKind.EXPENSE),
+            Category(food, tenant, "Food", CategoryKind.EXPENSE, root),
+            Category(bakery, tenant, "Bakery", CategoryKind.EXPENSE, food),
+            Category(other, tenant, "Other", CategoryKind.EXPENSE),
+            Category(pets, tenant, "Pets", CategoryKind.EXPENSE, other),
+        ]
+    )
+    # Bakery from Food (under Root) to Pets (under Other): its own list and its subtree are unchanged
+    assert moved_category_scopes(tree, bakery, pets) == {f"category:{c}" for c in (food, root, pets, other)}
+    assert moved_category_scopes(tree, bakery, None) == {f"category:{food}", f"category:{root}"}  # to the root
+    assert moved_category_scopes(tree, other, root) == {f"category:{root}"}

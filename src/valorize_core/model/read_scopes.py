@@ -18,6 +18,13 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
 ``budgets``
     what the budget status shows besides transactions and categories: the budgets (setting
     or deleting one retires only the status).
+``categories``
+    the category tree as reports and the budget status read it: names (a report row's path),
+    kinds, parents (a list filtered by a category depends on its ``category:{id}`` scope
+    instead, which a move retires for the old and the new ancestors).
+``conversion``
+    what converting between currencies reads: the tenant's exchange rates and its reporting
+    currency (reports, the budget status).
 ``shared``
     data every tenant reads (the global exchange rates): a write declaring it retires every
     cached read of every tenant at once (the cache's epoch), whatever else it declares.
@@ -27,8 +34,11 @@ declares (``UnitOfWork.retires``), or, declaring none, the whole tenant. A scope
 
 A write that changes transactions retires :func:`transaction_scopes` of every version of
 every transaction it touches (before and after an edit), which includes ``ledger`` and
-``accounts``. Budgets retire ``budgets``. Everything else a write can change — categories, rules, rates,
-settings, a restore — is the tenant's: those writes declare nothing and retire every read.
+``accounts``. Budgets retire ``budgets``; a category's rename, kind or move ``categories`` (a
+move also :func:`moved_category_scopes`; a new category, with no rows, nothing); account writes
+``accounts``; the tenant's rates and reporting currency ``conversion``. Writes no cached read
+shows (rules, schedules, an import's record) declare nothing changed. What declares nothing
+at all — a restore — retires every read.
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ __all__ = [
     "ACCOUNTS",
     "ANY",
     "BUDGETS",
+    "CATEGORIES",
+    "CONVERSION",
     "LEDGER",
     "MAX_MONTH_SCOPES",
     "SHARED",
@@ -51,6 +63,7 @@ __all__ = [
     "category_scope",
     "month_scope",
     "months_between",
+    "moved_category_scopes",
     "transaction_scopes",
 ]
 
@@ -59,6 +72,8 @@ ACCOUNTS = "accounts"
 LEDGER = "ledger"
 BUDGETS = "budgets"
 SHARED = "shared"
+CATEGORIES = "categories"
+CONVERSION = "conversion"
 MAX_MONTH_SCOPES = 24  # a read over more months depends on the ledger instead
 
 
@@ -103,4 +118,15 @@ def transaction_scopes(transactions: Iterable[Transaction], tree: CategoryTree |
                 if tree is None:
                     raise ValueError("a categorized transaction's scopes need the category tree")
                 scopes.update(category_scope(c.id) for c in tree.ancestors(split.category_id))
+    return scopes
+
+
+def moved_category_scopes(tree: CategoryTree, category_id: UUID, new_parent_id: UUID | None) -> set[str]:
+    """What moving a category under ``new_parent_id`` changes besides the tree itself: the lists
+    of its old ancestors (they no longer include its rows) and of its new ones (they now do),
+    from ``tree`` as it stood before the move. Its own list and its descendants' do not change."""
+    scopes = {category_scope(c.id) for c in tree.ancestors(category_id)}
+    if new_parent_id is not None:
+        scopes.add(category_scope(new_parent_id))
+        scopes.update(category_scope(c.id) for c in tree.ancestors(new_parent_id))
     return scopes

@@ -117,6 +117,7 @@ async def _generate_report(vz: Valorize, task: Task) -> None:
         result = {"kind": report.kind, "start": report.start.isoformat(), "end": report.end.isoformat(), "rows": rows}
         await finish_job(uow, vz.ports, job.id, f"{len(rows)} rows.", result)
         uow.record(vz.ports.event(ReportReady, task.tenant_id, report_id=str(job.id), kind=report.kind))
+        uow.retires()  # the job's result: no cached read shows jobs
         await uow.commit()
 
 
@@ -255,6 +256,7 @@ class TaskRunner:
             job_id = parse_id(task.payload["job_id"], "job_id")
             async with vz.ports.uow(task.tenant_id) as uow:
                 await finish_job(uow, vz.ports, job_id, reason, error=reason)
+                uow.retires()  # the job's failure: no cached read shows jobs
                 await uow.commit()
         except Unavailable:
             raise

@@ -34,6 +34,8 @@ from litestar import Request, Response
 from valorize_core.model.read_scopes import (
     ACCOUNTS,
     BUDGETS,
+    CATEGORIES,
+    CONVERSION,
     LEDGER,
     MAX_MONTH_SCOPES,
     account_scope,
@@ -84,7 +86,9 @@ def not_modified(if_none_match: str | None, tag: str) -> bool:
     return False
 
 
-BUDGET_STATUS_SCOPES = (LEDGER, BUDGETS)
+BUDGET_STATUS_SCOPES = (LEDGER, BUDGETS, CATEGORIES, CONVERSION)
+# What every report reads besides its transactions: the tree (names, kinds) and the conversion.
+REPORT_SCOPES = (CATEGORIES, CONVERSION)
 # Reports made of the transactions booked in their range alone (net worth adds up every
 # transaction before its end; a kind not named here depends on the whole ledger).
 RANGE_REPORTS = frozenset({"spend_by_category", "spend_by_tag", "income_vs_expense", "cash_flow"})
@@ -102,7 +106,8 @@ def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
       — else the ledger;
     * ``report``: for the kinds in :data:`RANGE_REPORTS`, the months of its range (at most
       :data:`MAX_MONTH_SCOPES`), else the ledger (net worth adds up every transaction up to
-      its end).
+      its end, and the accounts' opening balances); and every report the category tree and
+      the conversion (:data:`REPORT_SCOPES`).
     """
     if name == "accounts":
         return (ACCOUNTS,)
@@ -118,12 +123,14 @@ def read_scopes(name: str, path: str, query_string: bytes) -> tuple[str, ...]:
         if query.get("uncategorized", [""])[-1].lower() in ("true", "1"):
             scopes.append(category_scope(None))
         return tuple(scopes) or (LEDGER,)
-    if name == "report" and path.rstrip("/").rpartition("/")[2] in RANGE_REPORTS:
-        start, end = _one_date(query, "start"), _one_date(query, "end")
-        if start is not None and end is not None:
-            months = months_between(start, end)
-            if 0 < len(months) <= MAX_MONTH_SCOPES:
-                return tuple(months)
+    if name == "report":
+        if path.rstrip("/").rpartition("/")[2] in RANGE_REPORTS:
+            start, end = _one_date(query, "start"), _one_date(query, "end")
+            if start is not None and end is not None:
+                months = months_between(start, end)
+                if 0 < len(months) <= MAX_MONTH_SCOPES:
+                    return (*months, *REPORT_SCOPES)
+        return (LEDGER, ACCOUNTS, *REPORT_SCOPES)
     return (LEDGER,)
 
 

@@ -8,7 +8,13 @@ from uuid import UUID
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.rules import apply_rules
 from valorize_core.model.transactions import Transaction
-from valorize_core.use_cases.actions._shared import finish_job, record_categorized, record_updated, retry_on_contention
+from valorize_core.use_cases.actions._shared import (
+    finish_job,
+    record_categorized,
+    record_updated,
+    retire_transactions,
+    retry_on_contention,
+)
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.cooperative import cooperatively
 from valorize_core.use_cases.lookups import require
@@ -53,6 +59,9 @@ class ApplyRules:
     async def __call__(self, command: RetroactiveApply) -> ApplyResult:
         """Apply and return the counts."""
         async with self._ports.uow(command.tenant_id) as uow:
+            # The tree the changed rows' scopes are declared from (retire_transactions), held
+            # shared before any row lock, as every transaction write holds it.
+            await uow.categories.list(for_share=True)
             if command.rule_ids is None:
                 rules = await uow.rules.list()
             else:
@@ -66,6 +75,7 @@ class ApplyRules:
                 if not tx.is_transfer and (tx.categorization.source != "manual" or command.include_manual)
             ]
             examined, changed = len(candidates), 0
+            versions: list[Transaction] = []  # each changed row before and after
             changing = [
                 tx.id
                 async for tx in cooperatively(candidates)
@@ -83,11 +93,16 @@ class ApplyRules:
                 changed += 1
                 new = replace(new, updated_at=self._ports.clock.now())
                 await uow.transactions.update(new)
+                versions += (tx, new)
                 record_updated(uow, self._ports, new, fields)
                 if "splits" in fields:
                     record_categorized(uow, self._ports, new)
             if command.job_id is not None:
                 summary = f"{changed} of {examined} transactions changed."
                 await finish_job(uow, self._ports, command.job_id, summary, {"examined": examined, "changed": changed})
+            if versions:
+                await retire_transactions(uow, *versions)
+            else:
+                uow.retires()  # nothing changed (the job's record is no cached read)
             await uow.commit()
         return ApplyResult(examined, changed)

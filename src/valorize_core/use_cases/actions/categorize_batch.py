@@ -7,7 +7,13 @@ from uuid import UUID
 
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.transactions import Transaction
-from valorize_core.use_cases.actions._shared import finish_job, record_categorized, record_updated, retry_on_contention
+from valorize_core.use_cases.actions._shared import (
+    finish_job,
+    record_categorized,
+    record_updated,
+    retire_transactions,
+    retry_on_contention,
+)
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -48,10 +54,13 @@ class CategorizeBatch:
             if command.account_id is not None:
                 accounts = ((await require(uow.accounts.get, command.account_id, "account")).id,)
             rules = await uow.rules.list()
-            known = {c.id for c in await uow.categories.list()}
+            # The tree, held shared before any row lock: the changed rows' scopes are declared
+            # from it (retire_transactions), as every transaction write does.
+            known = {c.id for c in await uow.categories.list(for_share=True)}
             examined = categorized = 0
             outcomes: dict[UUID, Transaction] = {}  # scanned row -> what the categorizer made of it
             scanned: dict[UUID, Transaction] = {}
+            versions: list[Transaction] = []  # each changed row before and after
             waiting = [
                 tx
                 for tx in await uow.transactions.all(TransactionFilter(account_ids=accounts, uncategorized=True))
@@ -78,6 +87,7 @@ class CategorizeBatch:
                         continue
                 new = replace(new, updated_at=self._ports.clock.now())
                 await uow.transactions.update(new)
+                versions += (tx, new)
                 fields = tuple(f for f in ("payee", "splits", "tags") if getattr(new, f) != getattr(tx, f))
                 record_updated(uow, self._ports, new, fields or ("categorization",))
                 if new.category_id is not None:
@@ -87,5 +97,9 @@ class CategorizeBatch:
                 summary = f"{categorized} of {examined} uncategorized transactions categorized."
                 await finish_job(uow, self._ports, command.job_id, summary,
                                  {"examined": examined, "categorized": categorized})  # fmt: skip
+            if versions:
+                await retire_transactions(uow, *versions)
+            else:
+                uow.retires()  # nothing changed (the job's record is no cached read)
             await uow.commit()
         return BatchResult(examined, categorized)

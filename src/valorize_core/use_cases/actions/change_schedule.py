@@ -88,6 +88,7 @@ class ChangeSchedule:
                 )
             changed = replace(changed, updated_at=self._ports.clock.now())
             await uow.schedules.update(changed)
+            uow.retires()  # no cached read shows schedules; posting an occurrence is a transaction write
             await uow.commit()
         return changed
 
@@ -102,4 +103,5 @@ class DeleteSchedule:
         """Delete it (``NotFound`` if absent)."""
         async with self._ports.uow(command.tenant_id) as uow:
             await uow.schedules.remove(command.schedule_id)
+            uow.retires()  # no cached read shows schedules; posting an occurrence is a transaction write
             await uow.commit()

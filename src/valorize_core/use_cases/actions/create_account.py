@@ -9,6 +9,7 @@ from uuid import UUID
 from valorize_core.model.accounts import Account, AccountKind, account_kind
 from valorize_core.model.errors import Conflict
 from valorize_core.model.money import active_currency
+from valorize_core.model.read_scopes import ACCOUNTS
 from valorize_core.use_cases.actions._shared import check_date, parse_amount
 from valorize_core.use_cases.context import Ports
 
@@ -52,5 +53,6 @@ class CreateAccount:
             if any(a.name.casefold() == account.name.casefold() for a in await uow.accounts.list()):
                 raise Conflict(f"an account named {account.name!r} already exists")
             await uow.accounts.add(account)
+            uow.retires(ACCOUNTS)  # the account list (and net worth); no transaction changed
             await uow.commit()
         return account

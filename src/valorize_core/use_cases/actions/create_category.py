@@ -35,5 +35,8 @@ class CreateCategory:
         async with self._ports.uow(command.tenant_id) as uow:
             CategoryTree(await uow.categories.list(for_update=True)).check(category)
             await uow.categories.add(category)
+            # A new category has no transactions: no cached read shows it yet (reports name the
+            # categories of their rows only; a list filtered by its id was empty and stays so).
+            uow.retires()
             await uow.commit()
         return category

@@ -73,5 +73,6 @@ class CreateSchedule:
             )  # fmt: skip
             schedule = replace(schedule, next_due=next_due(self._ports.recurrence, schedule, None))
             await uow.schedules.add(schedule)
+            uow.retires()  # no cached read shows schedules; posting an occurrence is a transaction write
             await uow.commit()
         return schedule

@@ -58,6 +58,7 @@ class AcceptRuleSuggestion:
             await uow.rules.add(rule)
             accepted = replace(suggestion, status=SuggestionStatus.ACCEPTED, decided_at=now, rule_id=rule.id)
             await uow.rule_suggestions.update(accepted)
+            uow.retires()  # rules and suggestions: no cached read shows them
             await uow.commit()
         return accepted, rule
 
@@ -76,5 +77,6 @@ class DismissRuleSuggestion:
                 raise Conflict(f"the suggestion was already {suggestion.status.value}")
             dismissed = replace(suggestion, status=SuggestionStatus.DISMISSED, decided_at=self._ports.clock.now())
             await uow.rule_suggestions.update(dismissed)
+            uow.retires()  # rules and suggestions: no cached read shows them
             await uow.commit()
         return dismissed

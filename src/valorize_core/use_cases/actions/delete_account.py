@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.model.errors import Conflict
+from valorize_core.model.read_scopes import ACCOUNTS
 from valorize_core.use_cases.actions._shared import retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -36,4 +37,5 @@ class DeleteAccount:
             if count:
                 raise Conflict(f"the account has {count} transactions; archive it instead")
             await uow.accounts.remove(account.id)
+            uow.retires(ACCOUNTS)  # the account list (and net worth); no transaction changed
             await uow.commit()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from valorize_core.model.categories import CategoryTree
 from valorize_core.model.errors import Conflict
+from valorize_core.model.read_scopes import CATEGORIES, category_scope, transaction_scopes
 from valorize_core.use_cases.actions._shared import record_updated
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
@@ -40,9 +42,16 @@ class DeleteCategory:
             if users:
                 raise Conflict(f"rules assign the category: {', '.join(users[:5])}")
             touched = await uow.transactions.clear_category(category.id)
+            cleared = []
             for tx_id in touched:
                 tx = await require(uow.transactions.get, tx_id, "transaction")
                 record_updated(uow, self._ports, tx, ("splits",))
+                cleared.append(tx)
             await uow.categories.remove(category.id)
+            # The tree, and the cleared transactions before (in the category and its ancestors'
+            # lists) and after (uncategorized); the tree is held exclusively above.
+            held = CategoryTree(tree)
+            before = {category_scope(category.id), *(category_scope(c.id) for c in held.ancestors(category.id))}
+            uow.retires(CATEGORIES, *before, *(transaction_scopes(cleared, held) if cleared else ()))
             await uow.commit()
         return len(touched)

@@ -35,4 +35,5 @@ class DeleteRule:
             await uow.rules.remove(rule.id)
             for other in without(await uow.rules.list(), rule.id):
                 await uow.rules.update(other)
+            uow.retires()  # no cached read shows rules; the writes they categorize declare their own
             await uow.commit()

@@ -40,7 +40,12 @@ from valorize_core.model.transactions import (
 )
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.use_cases.actions._scheduled_rows import ScheduledMatch, ScheduledRows
-from valorize_core.use_cases.actions._shared import move_balance, record_updated, retry_on_contention
+from valorize_core.use_cases.actions._shared import (
+    move_balance,
+    record_updated,
+    retire_transactions,
+    retry_on_contention,
+)
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -175,6 +180,7 @@ class RequestImport:
             await require(uow.accounts.get, command.account_id, "account")
             await uow.imports.add(record)
             await uow.imports.save_source(record.id, command.format, command.content, options)
+            uow.retires()  # the import's record and file: no cached read shows them
             uow.record(
                 self._ports.event(
                     ImportRequested, command.tenant_id, import_id=str(record.id), account_id=str(record.account_id)
@@ -249,6 +255,7 @@ class RunImport:
             )
             await uow.imports.update(failed)
             _announce(uow, self._ports, failed)
+            uow.retires()  # no row stored: only the import's record changed
             await uow.commit()
         return failed
 
@@ -304,6 +311,7 @@ class ImportStatement:
             failed = replace(record, status=ImportStatus.FAILED, errors=errors, completed_at=self._ports.clock.now())
             await uow.imports.update(failed)
             _announce(uow, self._ports, failed)
+            uow.retires()  # no row stored: only the import's record changed
             return failed
         prints = fingerprints_with_occurrence(account.id, ((r.booked_on, r.amount, r.description) for r in rows))
         known_ids = await uow.transactions.existing_external_ids(
@@ -312,9 +320,11 @@ class ImportStatement:
         known_prints = await uow.transactions.existing_fingerprints(account.id, prints)
         candidates = await self._candidates(uow, account.id, rows)
         decisions = match_rows(rows, prints, known_ids=known_ids, known_prints=known_prints, candidates=candidates)
+        # The tree the rows' scopes are declared from (retire_transactions), held shared before
+        # any row lock, as every transaction write holds it.
+        categories = {c.id for c in await uow.categories.list(for_share=True)}
         await self._lock_matched(uow, [d.existing for d in decisions if d.existing is not None])
         rules = await uow.rules.list()
-        categories = {c.id for c in await uow.categories.list()}
         new_rows = [row for row, d in zip(rows, decisions, strict=True) if d.outcome is RowOutcome.NEW]
         await self._ports.categorizer.read_ahead_many(uow, ((_categorized_text(row), row.amount) for row in new_rows))
         now = self._ports.clock.now()
@@ -325,6 +335,7 @@ class ImportStatement:
         scheduled = await ScheduledRows.load(uow, self._ports, account.id, [r for r, d in zip(rows, decisions,
                                              strict=True) if d.outcome is RowOutcome.NEW])  # fmt: skip
         links: list[tuple[ScheduledMatch, UUID]] = []
+        versions: list[Transaction] = []  # every row written: a settled one before and after
         for done_rows, (row, fp, decision) in enumerate(zip(rows, prints, decisions, strict=True), start=1):
             await progress(done_rows)
             if decision.outcome is RowOutcome.DUPLICATE:
@@ -334,6 +345,7 @@ class ImportStatement:
             if expected is not None and expected.posted is not None:  # the schedule posted it: it is this row
                 changed, fields = _settled(expected.posted, row, RowOutcome.POSTS, now)
                 await uow.transactions.update(changed)
+                versions += (expected.posted, changed)
                 record_updated(uow, self._ports, changed, fields)
                 delta += changed.amount.minor - expected.posted.amount.minor
                 updated += 1
@@ -341,6 +353,7 @@ class ImportStatement:
             if decision.existing is not None:  # POSTS or RECONCILE: the stored one is updated
                 changed, fields = _settled(decision.existing, row, decision.outcome, now)
                 await uow.transactions.update(changed)
+                versions += (decision.existing, changed)
                 record_updated(uow, self._ports, changed, fields)
                 delta += changed.amount.minor - decision.existing.amount.minor
                 if decision.outcome is RowOutcome.POSTS:
@@ -366,6 +379,11 @@ class ImportStatement:
         for expected_match, tx_id in links:
             await scheduled.link(expected_match, tx_id)
         await move_balance(uow, self._ports, account.id, delta + sum(t.amount.minor for t in fresh))
+        versions += fresh
+        if versions:  # the account's, categories' (and ancestors'), months' lists, ledger, balances
+            await retire_transactions(uow, *versions)
+        else:
+            uow.retires()  # every row a duplicate: only the import's record changed
         done = replace(
             record,
             balance_check=await _balance_check(uow, account.id, statement),

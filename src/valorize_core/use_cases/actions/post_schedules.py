@@ -9,7 +9,12 @@ from uuid import UUID
 from valorize_core.model.schedules import OccurrenceHandling, Schedule, ScheduleOccurrence
 from valorize_core.model.transactions import Categorization, Split, Transaction, TransactionSource
 from valorize_core.ports.unit_of_work import UnitOfWork
-from valorize_core.use_cases.actions._shared import move_balance, record_created, retry_on_contention
+from valorize_core.use_cases.actions._shared import (
+    move_balance,
+    record_created,
+    retire_transactions,
+    retry_on_contention,
+)
 from valorize_core.use_cases.actions.create_schedule import next_due
 from valorize_core.use_cases.context import Ports
 
@@ -45,13 +50,20 @@ class PostSchedules:
         """Post what is due; return the transactions created."""
         posted: list[Transaction] = []
         async with self._ports.uow(command.tenant_id) as uow:
-            for candidate in await uow.schedules.due(command.day):
+            due = await uow.schedules.due(command.day)
+            if due:  # the tree the posted rows' scopes are declared from, held before any row lock
+                await uow.categories.list(for_share=True)
+            for candidate in due:
                 schedule = await uow.schedules.get(candidate.id, for_update=True)
                 if schedule is None or not schedule.active or schedule.next_due is None:
                     continue
                 if schedule.next_due > command.day:
                     continue  # a concurrent run posted it while this one waited
                 posted.extend(await self._post(uow, schedule, command.day))
+            if posted:  # a posted occurrence is a transaction write
+                await retire_transactions(uow, *posted)
+            else:
+                uow.retires()  # at most a schedule's next date or pause: no cached read shows them
             await uow.commit()
         return posted
 

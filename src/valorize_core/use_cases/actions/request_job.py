@@ -84,6 +84,7 @@ class RequestJob:
                       self._ports.clock.now(), params)  # fmt: skip
             await uow.jobs.add(job)
             uow.record(self._ports.event(JobRequested, request.tenant_id, job_id=str(job.id), kind=job.kind))
+            uow.retires()  # the job record only: what the job changes, its own unit declares
             await uow.commit()
         return job
 

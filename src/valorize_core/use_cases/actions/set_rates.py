@@ -10,7 +10,7 @@ from uuid import UUID
 from valorize_core.model.errors import ValidationError
 from valorize_core.model.money import currency
 from valorize_core.model.rates import Rate, parse_rate
-from valorize_core.model.read_scopes import SHARED
+from valorize_core.model.read_scopes import CONVERSION, SHARED
 from valorize_core.ports.rates import RateSource
 from valorize_core.use_cases.actions._shared import check_date
 from valorize_core.use_cases.context import Ports
@@ -74,6 +74,7 @@ class SetRates:
                 raise exc.prefixed(f"rates[{i}]") from None
         async with self._ports.uow(command.tenant_id) as uow:
             await uow.rates.put(rates)
+            uow.retires(CONVERSION)  # the tenant's own rates: only its conversions read them
             await uow.commit()
         return rates
 
@@ -130,8 +131,9 @@ class ImportRates:
         rates = [r if r.shared == shared else replace(r, shared=shared) for r in offered]
         async with self._ports.uow(command.tenant_id or OPERATOR_UNIT) as uow:
             await uow.rates.put(rates)
-            if shared:  # every tenant converts with the global rates: retire every tenant's reads
-                uow.retires(SHARED)
+            # Every tenant converts with the global rates: retire every tenant's reads; a
+            # tenant's own rates change only its conversions.
+            uow.retires(SHARED if shared else CONVERSION)
             await uow.commit()
         days = [r.on for r in rates]
         return RatesImported(len(rates), min(days), max(days))

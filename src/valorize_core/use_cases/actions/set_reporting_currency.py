@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from valorize_core.model.money import Currency, active_currency
+from valorize_core.model.read_scopes import CONVERSION
 from valorize_core.use_cases.context import Ports
 
 __all__ = ["ReportingCurrencyChange", "SetReportingCurrency"]
@@ -30,5 +31,6 @@ class SetReportingCurrency:
         code = None if command.currency is None else active_currency(command.currency)
         async with self._ports.uow(command.tenant_id) as uow:
             await uow.rates.set_reporting_currency(code)
+            uow.retires(CONVERSION)  # only reports and the budget status convert
             await uow.commit()
         return code

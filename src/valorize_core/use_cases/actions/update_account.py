@@ -8,6 +8,7 @@ from uuid import UUID
 from valorize_core.model.accounts import Account, AccountKind, account_kind
 from valorize_core.model.errors import Conflict, ValidationError
 from valorize_core.model.money import Money
+from valorize_core.model.read_scopes import ACCOUNTS
 from valorize_core.use_cases.actions._shared import move_balance, parse_amount, retry_on_contention
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import lock_account
@@ -60,5 +61,6 @@ class UpdateAccount:
                 )
             await uow.accounts.update(changed)
             moved = await move_balance(uow, self._ports, account.id, delta)
+            uow.retires(ACCOUNTS)  # name, kind, archived, opening balance and balance: the account reads
             await uow.commit()
         return moved or changed

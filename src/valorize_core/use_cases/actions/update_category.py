@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from valorize_core.model.categories import Category, CategoryKind, CategoryTree, category_kind
+from valorize_core.model.read_scopes import CATEGORIES, moved_category_scopes
 from valorize_core.use_cases.context import Ports
 from valorize_core.use_cases.lookups import require
 
@@ -46,7 +47,13 @@ class UpdateCategory:
                 category.kind if command.kind is None else category_kind(command.kind),
                 parent if not isinstance(parent, str) else category.parent_id,
             )
-            CategoryTree(tree).check(changed)
+            before = CategoryTree(tree)
+            before.check(changed)
             await uow.categories.update(replace(changed))
+            # A rename or a new kind changes only the tree (reports show category paths and
+            # count by kind); a move also the lists of the old and the new ancestors (the tree is
+            # held exclusively above: no transaction write declares from it meanwhile).
+            moved = changed.parent_id != category.parent_id
+            uow.retires(CATEGORIES, *(moved_category_scopes(before, category.id, changed.parent_id) if moved else ()))
             await uow.commit()
         return changed

@@ -55,5 +55,6 @@ class UpdateRule:
                 for other in shifted:
                     await uow.rules.update(other)
             await uow.rules.update(replace(changed))
+            uow.retires()  # no cached read shows rules; the writes they categorize declare their own
             await uow.commit()
         return changed

@@ -1,7 +1,7 @@
 """Adversarial read-after-write checks of scoped cache retirement (docs/caching.md, "Scopes").
 
-Each test warms every cached read of a tenant through an API with the read cache on Redis
-(and its near cache), makes one narrowed write through that API (or its worker), and then
+Each test warms every cached read of a tenant through an API with the read cache (on Redis with
+its near cache, and in the process), makes one narrowed write through that API (or its worker), and then
 compares every cached read — and every revalidation with the tag seen before the write — with
 the same read from an API without a cache on the same PostgreSQL database. The reads go
 beyond the state machine's (test_scoped_retirement.py): a three-level tree, split
@@ -31,9 +31,11 @@ from valorize_entrypoints.settings import Settings
 MARCH = "start=2026-03-01&end=2026-03-31"
 
 
-@pytest.fixture
-def pair(database_url: str, redis_url: str) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
-    """An API with the read cache on Redis (near cache on) and one without a cache: the truth."""
+@pytest.fixture(params=["redis", "in-process"])
+def pair(request: pytest.FixtureRequest, database_url: str) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
+    """An API with the read cache — on Redis (near cache on), or in the process — and one
+    without a cache: the truth."""
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
     with ExitStack() as stack:
         made = []
         for cache in (True, False):
@@ -109,10 +111,13 @@ class Books:
         self.tags: dict[str, tuple[str, Any]] = {}
 
     def warm(self) -> None:
-        """Read (and cache) everything, twice; keep each tag and body."""
+        """Read (and cache) everything, twice: the second read is a hit; keep each tag and body."""
+        stats = self.cached.app.state.runtime.reads.stats
         for path in self.reads:
             ok(self.api.get(path), 200)
+            before = stats.hits + stats.near_hits
             seen = ok(self.api.get(path), 200)
+            assert stats.hits + stats.near_hits == before + 1, path  # cached
             self.tags[path] = (seen.headers["etag"], seen.json())
 
     def stale(self) -> list[str]:

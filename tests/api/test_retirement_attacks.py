@@ -11,6 +11,7 @@ and oddly spelled query parameters.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -18,6 +19,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from http_support import Api, run_background_tasks
 from litestar.testing import TestClient
@@ -240,3 +242,35 @@ def test_tenant_rates_and_reporting_currency(books: Books) -> None:
     budget = {"category_id": books.transport, "limit": "10.00", "currency": "USD", "starts_on": "2026-01-01"}
     ok(books.api.post("/api/budgets", budget))
     books.write(lambda: ok(books.api.post("/api/rates", {"rates": [dict(r, rate="7.0") for r in rates]})))
+
+
+@pytest.mark.parametrize("rounds", [6])
+def test_narrowed_writes_racing_reads_in_flight(books: Books, rounds: int) -> None:
+    """Reads in flight while a rename, a move, a rate, an opening balance or a reporting currency
+    commits (each on the API's event loop, through HTTP): a read that started before may answer
+    from before, but once every request has returned, every cached read is fresh."""
+    api = books.api
+    rates = [{"base": "USD", "quote": "BRL", "on": "2026-03-01", "rate": "5.0"}]
+    writes: list[tuple[str, str, Any]] = [
+        ("PATCH", f"/api/categories/{books.bakery}", {"name": "Padaria"}),
+        ("PATCH", f"/api/categories/{books.bread}", {"parent_id": books.transport}),
+        ("POST", "/api/rates", {"rates": rates}),
+        ("PATCH", f"/api/accounts/{books.a}", {"opening_balance": "7.00", "name": "A2"}),
+        ("PATCH", "/api/settings", {"reporting_currency": "USD"}),
+        ("PATCH", f"/api/categories/{books.bread}", {"parent_id": books.bakery}),
+    ]
+
+    async def race(method: str, path: str, body: Any) -> None:
+        transport = httpx.ASGITransport(app=books.cached.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=api.headers) as http:
+            reads = [http.get(p) for p in books.reads]
+            write = http.request(method, path, json=body)
+            answers = await asyncio.gather(*reads[: len(reads) // 2], write, *reads[len(reads) // 2 :])
+        assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers if a.status_code >= 300]
+
+    for i in range(rounds):
+        books.warm()
+        rates[0]["rate"] = f"{5 + i}.0"  # a new rate each time
+        books.cached.blocking_portal.call(race, *writes[i % len(writes)])
+        run_background_tasks(books.cached)
+        assert books.stale() == [], writes[i % len(writes)]

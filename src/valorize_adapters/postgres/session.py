@@ -357,7 +357,7 @@ class Session:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
 
-    def defer(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:
+    def defer(self, query: LiteralString, rows: Sequence[Params]) -> None:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the
         next statement or the commit, in the same round trip. Its error (a constraint) is
         raised there, and the unit of work rolls back as it would have at once."""

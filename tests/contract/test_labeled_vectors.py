@@ -111,10 +111,17 @@ class TestGraphPastTheExactLimit(PortsContract):
         self.write(small, other, lambda uow: uow.examples.upsert_many(first[:3]))
         assert _flags(pg_backend, t) == [False] * 5  # at the limit: searched exactly, no graph insert
 
-        # The crossing write and its query in one unit: the search after it already takes the graph.
+        # The crossing write and a search after it in its unit: the search takes the graph, which
+        # has every row of the tenant already (the flags are in the crossing write's transaction).
         second = [(self.new_id(), v, category, f"payee {i}") for i, v in enumerate(vectors[5:8], 5)]
-        self.write(small, t, lambda uow: uow.examples.upsert_many(second))
+
+        async def cross(uow: Any) -> list[uuid.UUID]:
+            await uow.examples.upsert_many(second)
+            return [n.item_id for n in await uow.examples.nearest(vectors[0], 8)]
+
+        in_unit = self.write(small, t, cross)
         assert _flags(pg_backend, t) == [True] * 8
+        assert sorted(in_unit) == sorted(item for item, _, _, _ in first + second)
         assert _flags(pg_backend, other) == [False] * 3
         self.write(small, t, lambda uow: uow.examples.upsert(self.new_id(), vectors[8], category, "after"))
         assert _flags(pg_backend, t) == [True] * 9  # a crossed tenant's new vector goes in at once

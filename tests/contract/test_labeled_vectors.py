@@ -160,6 +160,21 @@ class TestGraphPastTheExactLimit(PortsContract):
         self.write(small, t, lambda uow: uow.examples.upsert(self.new_id(), _unit(7), category, "next"))
         assert _flags(pg_backend, t) == [True] * 7
 
+    def test_with_iterative_scans_a_tenant_outside_the_graph_is_searched_exactly(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        """pgvector 0.8+ (taken as detected here) no longer sends every tenant to the graph: a
+        small tenant, whose vectors are not in it, is ranked exactly."""
+        settings = replace(pg_backend.ports.uow.vectors, iterative_scan=True)  # type: ignore[attr-defined]
+        iterative = replace(pg_backend.ports, uow=PostgresUnitOfWorkFactory(pg_backend.pool, settings))
+        t = self.new_tenant(pg_backend.ports)
+        rows = [(self.new_id(), _unit(i), self.new_id(), f"payee {i}") for i in range(4)]
+        self.write(iterative, t, lambda uow: uow.examples.upsert_many(rows))
+        assert _flags(pg_backend, t) == [False] * 4
+        found = self.read(iterative, t, lambda uow: uow.examples.nearest(_unit(2), 2))
+        assert found[0].text == "payee 2"
+        assert len(found) == 2
+
     def test_the_approximate_search_reads_only_the_graphs_vectors(self, pg_backend: PostgresBackend) -> None:
         """Its statement carries the partial index's predicate (else the planner could not use it)."""
         small = self._limited(pg_backend, 1)

@@ -139,8 +139,8 @@ class PgExamples:
         pgvector without iterative scans and few examples), and how many examples it has
         (counted up to one past the limit)."""
         iterative = await self._iterative_scans()
-        if self._count is None:
-            self._sized(await self._s.fetch_one(_SIZE, self._over()))
+        if self._count is None:  # with iterative scans the size does not matter: not counted (0)
+            self._sized(await self._s.fetch_one(_OUTSIDE_ONLY if iterative else _SIZE, self._over()))
         assert self._count is not None
         return self._outside or (not iterative and self._count <= self._settings.exact_limit), self._count
 
@@ -272,6 +272,7 @@ _BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND di
 _OUTSIDE = "EXISTS (SELECT 1 FROM labeled_vectors WHERE tenant_id = %(t)s AND dims = %(d)s AND NOT indexed)"
 # The tenant's size (up to one past the limit) and whether any of its vectors is outside the graph.
 _SIZE = "SELECT (SELECT count(*) FROM " + _BOUNDED_COUNT + ") AS n, " + _OUTSIDE + " AS outside"
+_OUTSIDE_ONLY = "SELECT 0 AS n, " + _OUTSIDE + " AS outside"
 # A tenant past the limit with vectors outside the graph: they all enter it. Counted only when some
 # are outside (a crossed tenant's writes skip the count: CASE evaluates its sub-selects lazily).
 _CROSSING = (

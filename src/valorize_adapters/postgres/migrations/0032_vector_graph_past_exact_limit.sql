@@ -14,7 +14,8 @@ CREATE INDEX labeled_vectors_indexed ON labeled_vectors (tenant_id, dims, indexe
 -- like 0031, run as a superuser or a role with BYPASSRLS; vectors it cannot see stay outside and
 -- their tenant is searched exactly until its next learned row flags them).
 UPDATE labeled_vectors v SET indexed = true
-WHERE (SELECT count(*) FROM labeled_examples e WHERE e.tenant_id = v.tenant_id AND e.dims = v.dims) > 20000;
+FROM (SELECT tenant_id, dims FROM labeled_examples GROUP BY tenant_id, dims HAVING count(*) > 20000) large
+WHERE v.tenant_id = large.tenant_id AND v.dims = large.dims;
 
 -- The HNSW indexes become partial on `indexed` (the 256-dimension one ships here;
 -- ensure_vector_index creates the others on first use, as before).

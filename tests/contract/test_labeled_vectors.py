@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,7 @@ from pgvector import Vector
 
 from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory, VectorSettings
+from valorize_adapters.postgres.session import Session
 from valorize_adapters.postgres.vector_index import _EXACT, _EXACT_MANY, _EXACT_ORDER
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.loop import run
@@ -47,7 +49,7 @@ class TestDistinctVectors(PortsContract):
         t = self.new_tenant(ports)
         category = self.new_id()
         rows = [(self.new_id(), _unit(i % 2), category, f"payee {i}") for i in range(9)]
-        self.write(ports, t, lambda uow: uow.examples.upsert_many(rows))
+        self.write(hnsw, t, lambda uow: uow.examples.upsert_many(rows))  # past its limit: into the graph
         query = [0.9 if d == 0 else (0.1 if d == 1 else 0.0) for d in range(256)]
         exact = self.read(ports, t, lambda uow: uow.examples.nearest(query, 6))
         approximate = self.read(hnsw, t, lambda uow: uow.examples.nearest(query, 6))
@@ -82,6 +84,108 @@ class TestDistinctVectors(PortsContract):
         rows = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_vectors", ()))
         examples = run(tenant_rows(pg_backend, t, "SELECT count(*) AS n FROM labeled_examples", ()))
         assert (rows[0]["n"], examples[0]["n"]) == (40, 80)
+
+
+def _flags(backend: PostgresBackend, tenant: uuid.UUID) -> list[bool]:
+    rows = run(tenant_rows(backend, tenant, "SELECT indexed FROM labeled_vectors ORDER BY digest", ()))
+    return [bool(r["indexed"]) for r in rows]
+
+
+class TestGraphPastTheExactLimit(PortsContract):
+    """Only tenants past ``exact_limit`` have their vectors in the HNSW graph (migration 0032)."""
+
+    def _limited(self, backend: PostgresBackend, limit: int) -> Any:
+        settings = replace(backend.ports.uow.vectors, exact_limit=limit)  # type: ignore[attr-defined]
+        return replace(backend.ports, uow=PostgresUnitOfWorkFactory(backend.pool, settings))
+
+    def test_the_write_crossing_the_limit_puts_every_vector_in_the_graph(self, pg_backend: PostgresBackend) -> None:
+        """Then the index finds exactly the neighbours the exact search finds (k below the
+        tenant's size: a vector left out of the graph would not be made up for by the fallback)."""
+        small = self._limited(pg_backend, 5)
+        t, other = self.new_tenant(pg_backend.ports), self.new_tenant(pg_backend.ports)
+        category = self.new_id()
+        rng = random.Random(3)
+        vectors = [[rng.uniform(-1, 1) for _ in range(256)] for _ in range(12)]
+        first = [(self.new_id(), v, category, f"payee {i}") for i, v in enumerate(vectors[:5])]
+        self.write(small, t, lambda uow: uow.examples.upsert_many(first))
+        self.write(small, other, lambda uow: uow.examples.upsert_many(first[:3]))
+        assert _flags(pg_backend, t) == [False] * 5  # at the limit: searched exactly, no graph insert
+
+        # The crossing write and a search after it in its unit: the search takes the graph, which
+        # has every row of the tenant already (the flags are in the crossing write's transaction).
+        second = [(self.new_id(), v, category, f"payee {i}") for i, v in enumerate(vectors[5:8], 5)]
+
+        async def cross(uow: Any) -> list[uuid.UUID]:
+            await uow.examples.upsert_many(second)
+            return [n.item_id for n in await uow.examples.nearest(vectors[0], 8)]
+
+        in_unit = self.write(small, t, cross)
+        assert _flags(pg_backend, t) == [True] * 8
+        assert sorted(in_unit) == sorted(item for item, _, _, _ in first + second)
+        assert _flags(pg_backend, other) == [False] * 3
+        self.write(small, t, lambda uow: uow.examples.upsert(self.new_id(), vectors[8], category, "after"))
+        assert _flags(pg_backend, t) == [True] * 9  # a crossed tenant's new vector goes in at once
+
+        exact = self._limited(pg_backend, 1000)
+        for query in vectors[:9]:
+            near = [q + 0.3 * rng.uniform(-1, 1) for q in query]
+            by_index = self.read(small, t, lambda uow, near=near: uow.examples.nearest(near, 4))
+            by_rows = self.read(exact, t, lambda uow, near=near: uow.examples.nearest(near, 4))
+            assert [n.item_id for n in by_index] == [n.item_id for n in by_rows]
+            assert [round(n.similarity, 6) for n in by_index] == [round(n.similarity, 6) for n in by_rows]
+
+    def test_a_tenant_with_a_vector_outside_the_graph_is_searched_exactly(self, pg_backend: PostgresBackend) -> None:
+        """Two units crossing together can leave a vector out (each counts without the other's
+        rows): its tenant is searched exactly until its next write puts the vector in."""
+        small = self._limited(pg_backend, 2)
+        t = self.new_tenant(pg_backend.ports)
+        category = self.new_id()
+        rows = [(self.new_id(), _unit(i), category, f"payee {i}") for i in range(6)]
+        self.write(small, t, lambda uow: uow.examples.upsert_many(rows))
+        missing = Vector(_unit(0))
+
+        async def leave_out() -> None:  # as the race would: the nearest vector outside the graph
+            async with pg_backend.pool.connection() as conn:
+                session = Session(conn, t)
+                await session.execute(
+                    "UPDATE labeled_vectors SET indexed = false WHERE digest = sha256(vector_send(%s::vector))",
+                    (missing,),
+                )
+                await session.commit()
+
+        run(leave_out())
+        query = [0.9 if d == 0 else (0.1 if d < 6 else 0.0) for d in range(256)]
+        found = self.read(small, t, lambda uow: uow.examples.nearest(query, 3))
+        assert found[0].item_id == rows[0][0]
+        self.write(small, t, lambda uow: uow.examples.upsert(self.new_id(), _unit(7), category, "next"))
+        assert _flags(pg_backend, t) == [True] * 7
+
+    def test_with_iterative_scans_a_tenant_outside_the_graph_is_searched_exactly(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        """pgvector 0.8+ (taken as detected here) no longer sends every tenant to the graph: a
+        small tenant, whose vectors are not in it, is ranked exactly."""
+        settings = replace(pg_backend.ports.uow.vectors, iterative_scan=True)  # type: ignore[attr-defined]
+        iterative = replace(pg_backend.ports, uow=PostgresUnitOfWorkFactory(pg_backend.pool, settings))
+        t = self.new_tenant(pg_backend.ports)
+        rows = [(self.new_id(), _unit(i), self.new_id(), f"payee {i}") for i in range(4)]
+        self.write(iterative, t, lambda uow: uow.examples.upsert_many(rows))
+        assert _flags(pg_backend, t) == [False] * 4
+        found = self.read(iterative, t, lambda uow: uow.examples.nearest(_unit(2), 2))
+        assert found[0].text == "payee 2"
+        assert len(found) == 2
+
+    def test_the_approximate_search_reads_only_the_graphs_vectors(self, pg_backend: PostgresBackend) -> None:
+        """Its statement carries the partial index's predicate (else the planner could not use it)."""
+        small = self._limited(pg_backend, 1)
+        t = self.new_tenant(pg_backend.ports)
+        rows = [(self.new_id(), _unit(i), self.new_id(), f"payee {i}") for i in range(3)]
+        self.write(small, t, lambda uow: uow.examples.upsert_many(rows))
+        indexes = run(
+            tenant_rows(pg_backend, t, "SELECT indexdef FROM pg_indexes WHERE indexname = 'labeled_vectors_hnsw_256'")
+        )
+        assert indexes[0]["indexdef"].endswith("WHERE ((dims = 256) AND indexed)")
+        assert [n.text for n in self.read(small, t, lambda uow: uow.examples.nearest(_unit(1), 1))] == ["payee 1"]
 
 
 class TestOtherDimensions(PortsContract):

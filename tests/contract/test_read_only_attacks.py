@@ -352,6 +352,8 @@ def test_category_suggestions_for_a_large_tenant(database_url: str) -> None:
             texts = [f"Padaria Central {i}" for i in range(4)]
             embedder = backend.ports.embedder
             assert embedder is not None
+            vectors = backend.ports.uow.vectors  # type: ignore[attr-defined]
+            vectors.exact_limit = 1  # the tenant goes past it (its vectors into the graph): the HNSW search
             async with backend.ports.uow(tenant) as uow:
                 account = (await uow.accounts.list())[0].id
                 await uow.categories.add(Category(category, tenant, "Food", CategoryKind.EXPENSE))
@@ -362,9 +364,7 @@ def test_category_suggestions_for_a_large_tenant(database_url: str) -> None:
             tx = await CreateTransaction(backend.ports)(
                 NewTransaction(tenant, account, date(2026, 2, 1), "Padaria Central", "-12.00")
             )
-            vectors = backend.ports.uow.vectors  # type: ignore[attr-defined]
-            vectors.exact_limit = 1  # the tenant is past it: the HNSW search, with its SET LOCALs
-            try:
+            try:  # the HNSW search, with its SET LOCALs
                 found: list[Any] | BaseException = [
                     s.category_id for s in await SuggestCategories(backend.ports)(SuggestionQuery(tenant, tx.id))
                 ]

@@ -11,7 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from valorize_adapters.postgres import rows
-from valorize_adapters.postgres.session import Session
+from valorize_adapters.postgres.session import Params, Session
 from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
@@ -829,22 +829,26 @@ class PgPayees(_Repo):
         return [rows.payee_entry(r) for r in rs]
 
     async def put(self, entry: PayeeMemoryEntry) -> None:
-        self._s.defer(  # nobody reads its result: it goes with the unit's next statement
-            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
-            " updated_at = EXCLUDED.updated_at",
-            [(self._t, entry.payee_key, list(entry.recent), entry.updated_at)],
-        )
-        self._kept[entry.payee_key] = entry
+        await self.put_many([entry])
 
     async def put_many(self, entries: Collection[PayeeMemoryEntry]) -> None:
-        self._s.defer(
-            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,"
+        # Nobody reads the results: the entries a unit puts one after the other (a batch of
+        # corrections, row by row) go as one statement with its next statement or commit.
+        for entry in entries:
+            self._s.defer_merged("payee_memory", self._memory_upsert, entry)
+            self._kept[entry.payee_key] = entry
+
+    def _memory_upsert(self, entries: list[PayeeMemoryEntry]) -> tuple[LiteralString, Params]:
+        last = {e.payee_key: e for e in entries}  # each entry is the whole state: the last one holds
+        keys = sorted(last)
+        recents = ["{" + ",".join(str(c) for c in last[k].recent) + "}" for k in keys]
+        return (
+            "INSERT INTO payee_memory (tenant_id, payee_key, recent, updated_at)"
+            " SELECT %s, k, r::uuid[], u FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS e(k, r, u)"
+            ' ORDER BY k COLLATE "C" ON CONFLICT (tenant_id, payee_key) DO UPDATE SET recent = EXCLUDED.recent,'
             " updated_at = EXCLUDED.updated_at",
-            [(self._t, e.payee_key, list(e.recent), e.updated_at) for e in entries],
+            (self._t, keys, recents, [last[k].updated_at for k in keys]),
         )
-        self._kept.update((entry.payee_key, entry) for entry in entries)
 
     async def word_counts(self, words: Sequence[str]) -> dict[str, dict[UUID, float]]:
         out: dict[str, dict[UUID, float]] = {}
@@ -866,12 +870,8 @@ class PgPayees(_Repo):
             return
         distinct = sorted(set(words))
         if weight > 0:
-            self._s.defer(
-                "INSERT INTO payee_words (tenant_id, word, category_id, weight)"
-                " SELECT %s, w, %s, %s FROM unnest(%s::text[]) AS w ORDER BY w ON CONFLICT (tenant_id, word,"
-                " category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
-                [(self._t, category_id, weight, distinct)],
-            )
+            # The words a unit learns one line after the other go as one statement.
+            self._s.defer_merged("payee_words", self._words_upsert, (distinct, category_id, weight))
             return
         # Unlearning: forget the counts that reach zero, lower the others — from the counts as
         # committed now, under their row locks (taken in word order, as learning takes them), so
@@ -884,6 +884,22 @@ class PgPayees(_Repo):
             " UPDATE payee_words p SET weight = h.left_over FROM held h WHERE p.tenant_id = %s"
             " AND p.category_id = %s AND p.word = h.word AND h.left_over > 1e-9",
             [(weight, self._t, category_id, distinct, self._t, category_id, self._t, category_id)],
+        )
+
+    def _words_upsert(self, lessons: list[tuple[list[str], UUID, float]]) -> tuple[LiteralString, Params]:
+        """Learned lines' words as one upsert: each (word, category) once, with its weights
+        summed in the order learned, locked in (word, category) order as every learning and
+        unlearning statement takes them."""
+        summed: dict[tuple[str, UUID], float] = {}
+        for distinct, category_id, weight in lessons:
+            for word in distinct:
+                summed[word, category_id] = summed.get((word, category_id), 0.0) + weight
+        pairs = sorted(summed, key=lambda p: (p[0], str(p[1])))
+        return (
+            "INSERT INTO payee_words (tenant_id, word, category_id, weight)"
+            " SELECT %s, w, c, x FROM unnest(%s::text[], %s::uuid[], %s::float8[]) AS l(w, c, x) ORDER BY w, c"
+            " ON CONFLICT (tenant_id, word, category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
+            (self._t, [w for w, _ in pairs], [c for _, c in pairs], [summed[p] for p in pairs]),
         )
 
 

@@ -63,6 +63,21 @@ class _Want(enum.Enum):
 _Statement = tuple[Query, Params, _Want]
 
 
+class _Merged:
+    """Deferred writes of one kind merged into one statement (:meth:`Session.defer_merged`)."""
+
+    __slots__ = ("items", "kind", "render")
+
+    def __init__(self, kind: str, render: Callable[[list[Any]], tuple[LiteralString, Params]]) -> None:
+        self.kind = kind
+        self.render = render
+        self.items: list[Any] = []
+
+    def statement(self) -> _Statement:
+        query, params = self.render(self.items)
+        return query, params, _Want.NOTHING
+
+
 def _prepare(query: Query) -> bool | None:
     """``BEGIN …`` and ``COMMIT`` are never prepared (nothing to plan); the rest as psycopg
     decides (from their fifth run)."""
@@ -172,7 +187,7 @@ class Session:
         self._turn = asyncio.Lock()  # one round trip at a time (uncontended: no turn of the loop)
         self._settings = (tenant, scope)
         self._begun = False  # BEGIN sent (or on its way) in this transaction
-        self._deferred: list[_Statement] = []
+        self._deferred: list[_Statement | _Merged] = []
         self._wrote = False  # something but a SELECT ran (or waits) in this transaction
         self._gathered: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] | None = None
         # The task the session was opened in: its own reads are never concurrent with another
@@ -212,7 +227,7 @@ class Session:
             else:
                 batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
                 self._begun = True
-        batch += self._deferred
+        batch += [d.statement() if isinstance(d, _Merged) else d for d in self._deferred]
         self._deferred = []
         batch += statements
         mine = len(batch) - len(statements)  # where the caller's statements start
@@ -358,7 +373,7 @@ class Session:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
 
-    def defer(self, query: LiteralString, rows: Sequence[Sequence[Any]], *, inline: bool = False) -> None:
+    def defer(self, query: LiteralString, rows: Sequence[Params], *, inline: bool = False) -> None:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the
         next statement or the commit, in the same round trip. Its error (a constraint) is
         raised there, and the unit of work rolls back as it would have at once.
@@ -380,14 +395,38 @@ class Session:
         Only the writes queued last are carried, so every write still runs in the order queued.
         """
         carried: list[_Statement] = []
-        while self._deferred and self._deferred[-1][2] is _Want.INLINE and not query.lstrip().startswith("WITH"):
-            carried.insert(0, self._deferred.pop())
+        while (
+            self._deferred
+            and not isinstance(last := self._deferred[-1], _Merged)
+            and last[2] is _Want.INLINE
+            and not query.lstrip().startswith("WITH")
+        ):
+            carried.insert(0, last)
+            self._deferred.pop()
         if carried:
             clauses = ", ".join(f"w{n} AS ({q})" for n, (q, _, _) in enumerate(carried))
             query = "WITH " + clauses + " " + query  # the queued statements are literal strings
             params = [value for _, row, _ in carried for value in row] + list(params)
         self._wrote = self._wrote or not _reads_only(query)
         return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
+
+    def defer_merged(self, kind: str, render: Callable[[list[Any]], tuple[LiteralString, Params]], item: Any) -> None:
+        """Queue ``item`` for a deferred write merged with the other items of its ``kind`` into
+        one statement, ``render(items)``, sent as :meth:`defer`'s are. Writes of different kinds
+        must commute (other tables, no triggers between them): an item joins the last merged
+        write of its kind unless a plain deferred write was queued after it, which it never
+        passes (so their order holds)."""
+        self._refuse_in_read_only()
+        self._wrote = True
+        for queued in reversed(self._deferred):
+            if not isinstance(queued, _Merged):
+                break
+            if queued.kind == kind:
+                queued.items.append(item)
+                return
+        merged = _Merged(kind, render)
+        merged.items.append(item)
+        self._deferred.append(merged)
 
     def _refuse_in_read_only(self) -> None:
         if self._read_only:

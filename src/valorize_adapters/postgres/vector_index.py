@@ -11,6 +11,13 @@ This repository never does:
   thousands of rows is faster than any approximate search. A larger tenant uses the HNSW
   index with ``hnsw.ef_search`` raised in proportion to the tenant's share of all rows, and
   falls back to the exact search if that still returns fewer than k.
+
+Only the vectors of tenants past ``exact_limit`` are in the HNSW graph (``labeled_vectors.indexed``,
+migration 0032): the write that takes a tenant past it flags all its vectors, in its own
+transaction, and a crossed tenant's new vectors go in flagged. A smaller tenant's learned rows
+pay no graph insert. The graph is searched only when none of the tenant's vectors is outside it
+(two units crossing together can leave one out until the tenant's next write flags it): until
+then the tenant is searched exactly, whatever the pgvector version.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ async def ensure_vector_index(conninfo: str, dimensions: int) -> None:
     name = f"labeled_vectors_hnsw_{dimensions}"
     statement = psycopg.sql.SQL(
         "CREATE INDEX IF NOT EXISTS {} ON labeled_vectors USING hnsw "
-        "((embedding::vector({})) vector_cosine_ops) WHERE dims = {}"
+        "((embedding::vector({})) vector_cosine_ops) WHERE dims = {} AND indexed"
     ).format(psycopg.sql.Identifier(name), psycopg.sql.Literal(dimensions), psycopg.sql.Literal(dimensions))
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute(statement)
@@ -64,6 +71,7 @@ class PgExamples:
         # vector (with how many neighbours were asked), and the tenant's number of examples.
         self._kept: dict[tuple[float, ...], tuple[int, list[Neighbour]]] = {}
         self._count: int | None = None
+        self._outside = False  # whether some of the tenant's vectors are outside the graph (with _count)
 
     def forget(self) -> None:
         self._kept = {}
@@ -92,8 +100,10 @@ class PgExamples:
         if not rows:
             return
         # Nobody reads their results: they go with the unit's next statement or commit. The rows
-        # first, then the vectors the tenant has not indexed yet (only those enter the HNSW graph),
-        # in digest order so that two units adding the same new vectors wait, never deadlock.
+        # first, then the vectors the tenant does not have yet, in digest order so that two units
+        # adding the same new vectors wait, never deadlock: into the HNSW graph (``indexed``) if the
+        # tenant is past the exact search's limit already. Last, if this write takes it past the
+        # limit, all its vectors enter the graph (after the rows are in: they are counted).
         self._s.defer(
             "INSERT INTO labeled_examples (tenant_id, item_id, category_id, text, dims, embedding)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, item_id) DO UPDATE SET"
@@ -102,11 +112,14 @@ class PgExamples:
             rows,
         )
         self._s.defer(
-            "INSERT INTO labeled_vectors (tenant_id, dims, embedding) SELECT %s, %s, v.v::vector"
-            " FROM (SELECT DISTINCT v FROM unnest(%s::text[]) AS v) v ORDER BY sha256(vector_send(v.v::vector))"
-            " ON CONFLICT DO NOTHING",
-            [(self._t, self.dimensions, [row[-1].to_text() for row in rows])],
+            "INSERT INTO labeled_vectors (tenant_id, dims, embedding, indexed)"
+            " SELECT %(t)s, %(d)s, v.v::vector, crossed.yes"
+            " FROM (SELECT DISTINCT v FROM unnest(%(vs)s::text[]) AS v) v, (SELECT EXISTS (SELECT 1"
+            " FROM labeled_vectors WHERE tenant_id = %(t)s AND dims = %(d)s AND indexed) AS yes) crossed"
+            " ORDER BY sha256(vector_send(v.v::vector)) ON CONFLICT DO NOTHING",
+            [{"t": self._t, "d": self.dimensions, "vs": [row[-1].to_text() for row in rows]}],
         )
+        self._s.defer(_CROSSING, [{**self._over(), "limit": self._settings.exact_limit}])
         self.forget()
 
     async def remove(self, item_id: UUID) -> None:
@@ -122,15 +135,18 @@ class PgExamples:
         return self._settings.iterative_scan
 
     async def _exact_search(self) -> tuple[bool, int]:
-        """Whether this tenant is searched exactly (pgvector without iterative scans, few
-        examples), and how many examples it has (counted up to one past the limit; 0 when not
-        counted)."""
-        if await self._iterative_scans():
-            return False, 0
-        if self._count is None:
-            count = await self._s.fetch_one("SELECT count(*) AS n FROM " + _BOUNDED_COUNT, self._over())
-            self._count = int(count["n"]) if count else 0
-        return self._count <= self._settings.exact_limit, self._count
+        """Whether this tenant is searched exactly (some of its vectors outside the graph, or
+        pgvector without iterative scans and few examples), and how many examples it has
+        (counted up to one past the limit)."""
+        iterative = await self._iterative_scans()
+        if self._count is None:  # with iterative scans the size does not matter: not counted (0)
+            self._sized(await self._s.fetch_one(_OUTSIDE_ONLY if iterative else _SIZE, self._over()))
+        assert self._count is not None
+        return self._outside or (not iterative and self._count <= self._settings.exact_limit), self._count
+
+    def _sized(self, row: dict[str, Any] | None) -> None:
+        self._count = int(row["n"]) if row else 0
+        self._outside = bool(row["outside"]) if row else False
 
     def _over(self) -> dict[str, Any]:
         return {"t": self._t, "d": self.dimensions, "over": self._settings.exact_limit + 1}
@@ -164,12 +180,14 @@ class PgExamples:
 
     async def _search(self, query: Vector, k: int) -> list[Neighbour]:
         if not await self._iterative_scans() and self._count is None:
-            # The tenant's size and, when it is small enough, the exact search: one statement,
-            # which counts at most one row past the limit and searches only below it.
+            # The tenant's size, whether some of its vectors are outside the graph and, when it is
+            # small enough, the exact search: one statement, which counts at most one row past the
+            # limit and searches only below it.
             counted = await self._s.fetch(
                 _COUNTED_EXACT, {**self._over(), "q": query, "k": k, "limit": self._settings.exact_limit}
             )
-            self._count = int(counted[0]["n"]) if counted else 0
+            self._sized(counted[0] if counted else None)
+            assert self._count is not None
             if self._count <= self._settings.exact_limit:  # no settings to change: no savepoint either
                 return _neighbours([r for r in counted if r["item_id"] is not None])
         exact_search, _ = await self._exact_search()
@@ -203,11 +221,12 @@ class PgExamples:
         await self._s.execute("SET LOCAL enable_sort = off")
         # The approximate search runs over the tenant's distinct vectors; each brings the rows
         # labeled with it, ranked as the exact search ranks them. The expression and predicate
-        # must match the partial HNSW index literally.
+        # must match the partial HNSW index literally; every vector of the tenant is in it (else
+        # the exact search would have run).
         statement = psycopg.sql.SQL(
             "SELECT e.item_id, e.category_id, e.text, 1 - v.distance AS similarity FROM"
             " (SELECT digest, embedding::vector({d}) <=> %(q)s::vector({d}) AS distance FROM labeled_vectors"
-            " WHERE tenant_id = %(t)s AND dims = {d} ORDER BY embedding::vector({d}) <=> %(q)s::vector({d})"
+            " WHERE tenant_id = %(t)s AND dims = {d} AND indexed ORDER BY embedding::vector({d}) <=> %(q)s::vector({d})"
             " LIMIT %(k)s) v JOIN labeled_examples e ON e.tenant_id = %(t)s AND e.dims = {d} AND e.digest = v.digest"
             " ORDER BY v.distance, e.item_id LIMIT %(k)s"
         ).format(d=psycopg.sql.Literal(self.dimensions))
@@ -249,14 +268,28 @@ _EXACT_MANY = (
     " ORDER BY queries.n, m.distance, m.item_id"
 )
 _BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
+_OUTSIDE = "EXISTS (SELECT 1 FROM labeled_vectors WHERE tenant_id = %(t)s AND dims = %(d)s AND NOT indexed)"
+# The tenant's size (up to one past the limit) and whether any of its vectors is outside the graph.
+_SIZE = "SELECT (SELECT count(*) FROM " + _BOUNDED_COUNT + ") AS n, " + _OUTSIDE + " AS outside"
+_OUTSIDE_ONLY = "SELECT 0 AS n, " + _OUTSIDE + " AS outside"
+# A tenant past the limit with vectors outside the graph: they all enter it. Counted only when some
+# are outside (a crossed tenant's writes skip the count: CASE evaluates its sub-selects lazily).
+_CROSSING = (
+    "UPDATE labeled_vectors SET indexed = true WHERE tenant_id = %(t)s AND dims = %(d)s AND NOT indexed AND CASE WHEN "
+    + _OUTSIDE
+    + " THEN (SELECT count(*) FROM "
+    + _BOUNDED_COUNT
+    + ") > %(limit)s ELSE false END"
+)
 
-# The tenant's size (at most one row past the limit) and, below the limit, :data:`_EXACT`'s
+# The tenant's size (at most one row past the limit), whether any of its vectors is outside the
+# graph and, below the limit, :data:`_EXACT`'s
 # ranking: a row per neighbour, each with the count, or one row of the count alone (a LEFT
 # JOIN). The search's condition names only the count, so it runs once, before the scan (a
 # one-time filter): past the limit nothing is scanned.
 _COUNTED_EXACT = (
-    "SELECT c.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
-    " FROM (SELECT count(*) AS n FROM " + _BOUNDED_COUNT + ") c"
+    "SELECT c.n, c.outside, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
+    " FROM (SELECT count(*) AS n, " + _OUTSIDE + " AS outside FROM " + _BOUNDED_COUNT + ") c"
     " LEFT JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> %(q)s AS distance"
     " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s AND c.n <= %(limit)s" + _EXACT_ORDER + ") m"
     " ON true ORDER BY m.distance, m.item_id"

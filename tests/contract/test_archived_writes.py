@@ -31,6 +31,7 @@ from valorize_core.use_cases.actions.update_transaction import TransactionChange
 from valorize_core.use_cases.queries.get_account import AccountLookup
 
 DAY = date(2026, 11, 3)
+_WAITING = "SELECT count(*) AS n FROM pg_locks WHERE NOT granted"
 WRITES = ["create", "edit", "move in", "move out", "delete", "transfer in", "transfer out", "opening balance"]
 
 
@@ -143,7 +144,7 @@ def test_a_write_waiting_while_its_account_is_archived_is_refused(
                 write = asyncio.ensure_future(_write(app, s, kind)())
                 for _ in range(100):  # until the write waits for the row lock
                     await asyncio.sleep(0.05)
-                    waiting = await tenant_rows(backend, s.tenant, "SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+                    waiting = await tenant_rows(backend, s.tenant, _WAITING)
                     if waiting[0]["n"]:
                         break
                 assert not write.done()

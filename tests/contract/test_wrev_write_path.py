@@ -213,11 +213,6 @@ def test_opening_balance_changes_interleaved_with_writes_keep_the_balance_exact(
     run(go())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect (main too): create_transaction checks `archived` on an unlocked read; the balance update"
-    " that waits for the archiving unit then lands the row on the archived account",
-)
 def test_a_write_waiting_on_an_account_archived_meanwhile_is_refused(wrev_db: str) -> None:
     """The create reads the account unlocked (not archived), then its carried balance update
     waits for a unit that holds the row and archives it: once that commits, the write must not
@@ -250,21 +245,7 @@ def test_a_write_waiting_on_an_account_archived_meanwhile_is_refused(wrev_db: st
     run(go())
 
 
-_ARCHIVED_TRANSFER = pytest.mark.xfail(
-    strict=True,
-    reason="defect (main too, create_transfer unchanged): a transfer never checks `archived`, though a"
-    " transaction on an archived account is refused (422)",
-)
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param("archived source", marks=_ARCHIVED_TRANSFER),
-        pytest.param("archived target", marks=_ARCHIVED_TRANSFER),
-        "same account",
-    ],
-)
+@pytest.mark.parametrize("case", ["archived source", "archived target", "same account"])
 def test_a_transfer_with_an_archived_or_the_same_account_is_refused(wrev_db: str, case: str) -> None:
     async def go() -> tuple[BaseException | None, Any]:
         async with _backend(wrev_db) as (backend, app):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valorize_core.model.payees import display_payee, payee_key
+from valorize_core.model.payees import MAX_PAYEE, display_payee, payee_key
 
 WORDS = ["padaria", "real", "posto", "shell", "mercado", "zaffari", "farmacia", "cafe", "modagor", "kin", "soy",
          "goba", "uncle", "boons", "netflix", "uber", "ifood", "livraria", "cultura", "drogasil", "renner",
@@ -62,3 +62,23 @@ def test_normalization_is_idempotent_and_never_empties_words(text: str) -> None:
     assert key == key.casefold()
     if any(ch.isalpha() for ch in text):
         assert key
+
+
+@pytest.mark.parametrize(
+    ("description", "payee"),
+    [
+        ("padaria " * 62, ("Padaria " * 25).strip()),  # 495 characters: cut at the last whole word
+        ("a" * 300, "A" + "a" * (MAX_PAYEE - 1)),  # one long word: cut at a character
+        ("padaria " + "x" * 400, "Padaria X" + "x" * (MAX_PAYEE - 9)),  # a word boundary too early
+        ("\U0001f4b0" * 500, "\U0001f4b0" * MAX_PAYEE),
+    ],
+)
+def test_a_payee_derived_from_a_long_description_fits(description: str, payee: str) -> None:
+    assert display_payee(description) == payee
+    assert len(display_payee(description)) <= MAX_PAYEE
+
+
+@settings(max_examples=200)
+@given(st.text(min_size=150, max_size=500))
+def test_a_derived_payee_never_exceeds_its_limit(description: str) -> None:
+    assert len(display_payee(description)) <= MAX_PAYEE

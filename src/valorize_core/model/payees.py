@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["LINES_CACHED", "display_payee", "payee_key"]
+__all__ = ["LINES_CACHED", "MAX_PAYEE", "display_payee", "payee_key"]
 
 _PREFIXES = [
     "compra cartao debito", "compra cartao credito", "compra cartao", "compra no debito",
@@ -90,6 +90,16 @@ def _key_once(description: str) -> str:
     return text or " ".join(_fold(description).split())
 
 
+MAX_PAYEE = 200
+"""The longest payee a transaction holds (characters); a description may be longer (500)."""
+
+
 def display_payee(description: str) -> str:
-    """A readable payee name derived from a description: its key in title case."""
-    return payee_key(description).title()
+    """A readable payee name derived from a description: its key in title case, cut to
+    :data:`MAX_PAYEE` at the last word boundary (or, when that would drop more than half, at a
+    character), so a payee derived from any valid description is itself valid."""
+    name = payee_key(description).title()
+    if len(name) <= MAX_PAYEE:
+        return name
+    space = name.rfind(" ", 0, MAX_PAYEE + 1)
+    return name[:space] if space >= MAX_PAYEE // 2 else name[:MAX_PAYEE].rstrip()

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from valorize_core.model.errors import ValidationError
 from valorize_core.model.money import Money
-from valorize_core.model.payees import payee_key
+from valorize_core.model.payees import MAX_PAYEE, payee_key
 from valorize_core.model.text import clean_name, clean_text, parse_choice
 from valorize_core.model.transactions import Split, check_splits, normalize_tags
 
@@ -70,7 +70,7 @@ class Schedule:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_name(self.name, "name"))
-        object.__setattr__(self, "payee", clean_text(self.payee, "payee", 200))
+        object.__setattr__(self, "payee", clean_text(self.payee, "payee", MAX_PAYEE))
         if not self.payee:
             raise ValidationError.for_field("payee", "must not be empty")
         if not isinstance(self.amount, Money):

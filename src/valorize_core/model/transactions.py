@@ -16,6 +16,7 @@ from uuid import UUID
 
 from valorize_core.model.errors import UnbalancedSplits, ValidationError
 from valorize_core.model.money import Money
+from valorize_core.model.payees import MAX_PAYEE
 from valorize_core.model.text import clean_tag, clean_text, parse_choice
 
 __all__ = [
@@ -137,7 +138,7 @@ class Transaction:
         if not isinstance(self.booked_on, date) or isinstance(self.booked_on, datetime):
             raise ValidationError.for_field("booked_on", "must be a date")
         object.__setattr__(self, "description", clean_text(self.description, "description", 500))
-        object.__setattr__(self, "payee", clean_text(self.payee, "payee", 200))
+        object.__setattr__(self, "payee", clean_text(self.payee, "payee", MAX_PAYEE))
         if not isinstance(self.amount, Money):
             raise ValidationError.for_field("amount", "must be money")
         object.__setattr__(self, "status", parse_choice(TransactionStatus, self.status, "status"))

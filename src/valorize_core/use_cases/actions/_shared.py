@@ -99,10 +99,17 @@ async def move_balance(uow: UnitOfWork, ports: Ports, account_id: UUID, delta_mi
     The delta must come from rows read in this unit through ``lock`` (or written by it):
     never from a read that a concurrent unit could have made stale. Two or more accounts in
     one unit move through :func:`move_balances`.
+
+    An archived account's balance never moves: the account the update returns was read with
+    its row held (the update waits for a unit archiving it, then sees the archive), so a write
+    that checked ``archived`` on an earlier, unlocked read is refused here and its unit, with
+    everything it wrote, rolls back.
     """
     if delta_minor == 0:
         return None
     account = await uow.accounts.apply_balance_delta(account_id, delta_minor)
+    if account.archived:
+        raise ValidationError.for_field("account_id", "the account is archived")
     uow.record(
         ports.event(
             AccountBalanceChanged,

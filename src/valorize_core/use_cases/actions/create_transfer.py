@@ -57,6 +57,10 @@ class CreateTransfer:
         async with self._ports.uow(command.tenant_id) as uow:
             source = await require(uow.accounts.get, command.from_account_id, "account")
             target = await require(uow.accounts.get, command.to_account_id, "account")
+            # Read unlocked: an account archived meanwhile is refused when its balance moves.
+            for field, account in (("from_account_id", source), ("to_account_id", target)):
+                if account.archived:
+                    raise ValidationError.for_field(field, "the account is archived")
             amount = parse_amount(command.amount, source.currency)
             if amount.minor <= 0:
                 raise ValidationError.for_field("amount", "a transfer moves a positive amount")

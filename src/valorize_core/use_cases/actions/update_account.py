@@ -59,8 +59,12 @@ class UpdateAccount:
                 changed = replace(
                     changed, opening_balance=opening, balance=Money(account.balance.minor, account.currency)
                 )
-            await uow.accounts.update(changed)
+            # The balance moves before the attributes are stored: an archived account's opening
+            # balance is refused (move_balance), one archived by this change is not.
             moved = await move_balance(uow, self._ports, account.id, delta)
+            if moved is not None:
+                changed = replace(changed, balance=moved.balance)
+            await uow.accounts.update(changed)
             uow.retires(ACCOUNTS)  # name, kind, archived, opening balance and balance: the account reads
             await uow.commit()
-        return moved or changed
+        return changed

@@ -178,9 +178,10 @@ def test_a_write_is_one_transaction_of_at_most_four_round_trips(pg_client: TestC
     # setting, account, the tree's shared lock, categories, rules, the line's word statistics;
     # the neighbours (counted and searched in one statement) with the payee memory; the rows
     # with the balance; the outbox with the tasks, COMMIT. A person's category: no search; the
-    # payee memory, then the learned words (two), memory entry, example and its vector.
+    # payee memory with the payee's rule suggestions, then the learned words (one statement), the
+    # memory entry, the example, its vector, and whether the tenant's vectors now enter the graph.
     assert categorized.requests()[0].statements == 12, categorized.requests()[0].executed()
-    assert manual.requests()[0].statements == 16, manual.requests()[0].executed()
+    assert manual.requests()[0].statements == 17, "\n".join(s[:160] for s in manual.requests()[0].executed())
     # The categorizer's path: the opening reads; the neighbour search with the payee memory of
     # the learned key (which the word statistics of the first trip decide); the rows with the
     # balance; the outbox with the tasks and COMMIT.

@@ -363,10 +363,14 @@ def test_no_read_is_stale_after_writes_that_retire_only_their_scopes(
 
 def finds_a_stale_read(clients: tuple[TestClient[Any], TestClient[Any]], max_examples: int) -> None:
     """The machine must find a stale read (and nothing else). With concurrent writers a stale read
-    may not come back when Hypothesis runs the case again: a flaky one counts too."""
+    may not come back when Hypothesis runs the case again: a flaky one counts too. The examples are
+    drawn from a fixed seed (``derandomize``): whether a dropped scope is found must not depend on
+    the run's luck (a random draw missed a dropped move scope in 100 examples once)."""
     found: BaseException | None = None
     try:
-        run_machine(clients, max_examples=max_examples, stateful_step_count=10, phases=[Phase.generate])
+        run_machine(
+            clients, max_examples=max_examples, stateful_step_count=10, phases=[Phase.generate], derandomize=True
+        )
     except (StaleRead, FlakyFailure) as failure:
         found = failure
     if found is None:

@@ -96,9 +96,11 @@ def tables(url: str) -> dict[str, dict[str, int]]:
         return found
 
 
-def start(role: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(role: str, port: int, env: dict[str, str], logs: Path | None = None) -> subprocess.Popen[bytes]:
+    """A role's process; its output goes to ``logs/<role>.log`` when ``logs`` is given."""
+    out = open(logs / f"{role}.log", "wb") if logs else subprocess.DEVNULL  # noqa: SIM115 (the child holds it)
     proc = subprocess.Popen([sys.executable, "-c", LAUNCH, role, "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     return answering(proc, f"http://127.0.0.1:{port}/health", f"valorize {role}", 90)
 
 
@@ -229,6 +231,7 @@ def main() -> None:
                         help="seconds of warm-up in the table (default: the first third)")  # fmt: skip
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the worker role only (e.g. MALLOC_ARENA_MAX=2)")  # fmt: skip
+    parser.add_argument("--logs", type=Path, default=None, help="a directory for each role's output (<role>.log)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -238,6 +241,7 @@ def main() -> None:
     out = args.output or Path(__file__).parent / "results" / ("soak-quick.json" if args.quick else "soak.json")
     pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-soak-"), delete_on_stop=True)
     url = pg.start()
+    print(json.dumps({"database": url}), file=sys.stderr)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         asyncio.run(migrate(url))
@@ -248,8 +252,11 @@ def main() -> None:
                "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
                "VALORIZE_RETAIN_EVENTS_HOURS": "0", "VALORIZE_RETENTION_INTERVAL": str(args.retention),
                "PYTHONWARNINGS": "ignore"}  # fmt: skip
-        procs["worker"] = start("worker", worker_port, {**env, **dict(e.split("=", 1) for e in args.worker_env)})
-        procs["api"] = start("api", api_port, env)
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+        worker_env = {**env, **dict(e.split("=", 1) for e in args.worker_env)}
+        procs["worker"] = start("worker", worker_port, worker_env, args.logs)
+        procs["api"] = start("api", api_port, env, args.logs)
         result = asyncio.run(load(f"http://127.0.0.1:{api_port}", args, {r: p.pid for r, p in procs.items()}, url))
     finally:
         for proc in procs.values():
@@ -260,7 +267,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
-    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics")}
+    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics", "logs")}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(summary(result, list(procs), args.warm_up))

@@ -93,6 +93,15 @@ def tables(url: str) -> dict[str, dict[str, int]]:
             rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[arg-type]
             size = conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
             found[table] = {"rows": int(rows[0]) if rows else 0, "bytes": int(size[0]) if size else 0}
+        # The worker's progress, not only its tables: tasks queued (the local queue's depth, the
+        # oldest one's age) and the imports by state — accepted (202) is not stored.
+        queued = conn.execute("SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM task_queue").fetchone()
+        found["task_queue"] = {
+            "rows": int(queued[0]) if queued else 0,
+            "oldest_s": int(queued[1] or 0) if queued else 0,
+        }
+        states = conn.execute("SELECT status, count(*) FROM imports GROUP BY status").fetchall()
+        found["imports"] = {str(status): int(n) for status, n in states}
         return found
 
 
@@ -211,6 +220,10 @@ def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = No
     for table in ("outbox", "processed_tasks", "transactions"):
         a, b = warm[f"{table}_rows"], last[f"{table}_rows"]
         lines.append(f"| {table} rows | {a:,} | {b:,} | {(b - a) / minutes:+,.0f} rows/min |")
+    done = last.get("imports_completed", 0)
+    lines.append(f"| imports completed | {warm.get('imports_completed', 0):,} | {done:,} of {len(result['imports'])}"
+                 f" accepted | task queue at the end: {last.get('task_queue_rows', 0):,} tasks,"
+                 f" oldest {last.get('task_queue_oldest_s', 0)} s |")  # fmt: skip
     seconds = last["t"] or 1
     lines.append(f"\nanswered {last['answered']:,} of {result['offered']:,} offered requests"
                  f" ({last['answered'] / seconds:.0f}/s); {json.dumps(result['counts'])};"

@@ -93,12 +93,23 @@ def tables(url: str) -> dict[str, dict[str, int]]:
             rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[arg-type]
             size = conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
             found[table] = {"rows": int(rows[0]) if rows else 0, "bytes": int(size[0]) if size else 0}
+        # The worker's progress, not only its tables: tasks queued (the local queue's depth, the
+        # oldest one's age) and the imports by state — accepted (202) is not stored.
+        queued = conn.execute("SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM task_queue").fetchone()
+        found["task_queue"] = {
+            "rows": int(queued[0]) if queued else 0,
+            "oldest_s": int(queued[1] or 0) if queued else 0,
+        }
+        states = conn.execute("SELECT status, count(*) FROM imports GROUP BY status").fetchall()
+        found["imports"] = {str(status): int(n) for status, n in states}
         return found
 
 
-def start(role: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(role: str, port: int, env: dict[str, str], logs: Path | None = None) -> subprocess.Popen[bytes]:
+    """A role's process; its output goes to ``logs/<role>.log`` when ``logs`` is given."""
+    out = open(logs / f"{role}.log", "wb") if logs else subprocess.DEVNULL  # noqa: SIM115 (the child holds it)
     proc = subprocess.Popen([sys.executable, "-c", LAUNCH, role, "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     return answering(proc, f"http://127.0.0.1:{port}/health", f"valorize {role}", 90)
 
 
@@ -209,6 +220,10 @@ def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = No
     for table in ("outbox", "processed_tasks", "transactions"):
         a, b = warm[f"{table}_rows"], last[f"{table}_rows"]
         lines.append(f"| {table} rows | {a:,} | {b:,} | {(b - a) / minutes:+,.0f} rows/min |")
+    done = last.get("imports_completed", 0)
+    lines.append(f"| imports completed | {warm.get('imports_completed', 0):,} | {done:,} of {len(result['imports'])}"
+                 f" accepted | task queue at the end: {last.get('task_queue_rows', 0):,} tasks,"
+                 f" oldest {last.get('task_queue_oldest_s', 0)} s |")  # fmt: skip
     seconds = last["t"] or 1
     lines.append(f"\nanswered {last['answered']:,} of {result['offered']:,} offered requests"
                  f" ({last['answered'] / seconds:.0f}/s); {json.dumps(result['counts'])};"
@@ -229,6 +244,7 @@ def main() -> None:
                         help="seconds of warm-up in the table (default: the first third)")  # fmt: skip
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the worker role only (e.g. MALLOC_ARENA_MAX=2)")  # fmt: skip
+    parser.add_argument("--logs", type=Path, default=None, help="a directory for each role's output (<role>.log)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -238,6 +254,7 @@ def main() -> None:
     out = args.output or Path(__file__).parent / "results" / ("soak-quick.json" if args.quick else "soak.json")
     pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-soak-"), delete_on_stop=True)
     url = pg.start()
+    print(json.dumps({"database": url}), file=sys.stderr)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         asyncio.run(migrate(url))
@@ -248,8 +265,11 @@ def main() -> None:
                "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
                "VALORIZE_RETAIN_EVENTS_HOURS": "0", "VALORIZE_RETENTION_INTERVAL": str(args.retention),
                "PYTHONWARNINGS": "ignore"}  # fmt: skip
-        procs["worker"] = start("worker", worker_port, {**env, **dict(e.split("=", 1) for e in args.worker_env)})
-        procs["api"] = start("api", api_port, env)
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+        worker_env = {**env, **dict(e.split("=", 1) for e in args.worker_env)}
+        procs["worker"] = start("worker", worker_port, worker_env, args.logs)
+        procs["api"] = start("api", api_port, env, args.logs)
         result = asyncio.run(load(f"http://127.0.0.1:{api_port}", args, {r: p.pid for r, p in procs.items()}, url))
     finally:
         for proc in procs.values():
@@ -260,7 +280,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
-    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics")}
+    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics", "logs")}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(summary(result, list(procs), args.warm_up))

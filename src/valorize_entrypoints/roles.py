@@ -206,9 +206,20 @@ def _heartbeat(backplane: RedisBackplane, retry: float = 1.0) -> Callable[[async
 
 @asynccontextmanager
 async def running(jobs: Sequence[Job]) -> AsyncIterator[None]:
-    """Run ``jobs`` while the block runs; then ask them to stop, and cancel the stragglers."""
+    """Run ``jobs`` while the block runs; then ask them to stop, and cancel the stragglers.
+
+    A job that fails while the role runs is logged when it fails, not only at the stop: the
+    process stays up and healthy without it (a dispatcher that ended so left every task queued
+    with nothing said until the process stopped)."""
     stop = asyncio.Event()
+
+    def failed(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("a job failed", exc_info=error, extra={"fields": {"job": task.get_name()}})
+
     tasks = [asyncio.create_task(job.run(stop), name=job.kind.value) for job in jobs]
+    for task in tasks:
+        task.add_done_callback(failed)
     log.debug("jobs started", extra={"fields": {"jobs": [job.kind.value for job in jobs]}})
     try:
         yield
@@ -218,6 +229,4 @@ async def running(jobs: Sequence[Job]) -> AsyncIterator[None]:
             _, late = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
             for task in late:
                 task.cancel()
-            for task, outcome in zip(tasks, await asyncio.gather(*tasks, return_exceptions=True), strict=True):
-                if isinstance(outcome, Exception):
-                    log.error("a job failed", exc_info=outcome, extra={"fields": {"job": task.get_name()}})
+            await asyncio.gather(*tasks, return_exceptions=True)  # each failure was logged as it ended

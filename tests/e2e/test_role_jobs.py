@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from valorize_entrypoints.container import Container, serving
-from valorize_entrypoints.roles import ROLE_JOBS, JobKind, Role
+from valorize_entrypoints.roles import ROLE_JOBS, Job, JobKind, Role, running
 from valorize_entrypoints.settings import Settings
 from valorize_entrypoints.testing import dev_serving
 
@@ -65,3 +65,22 @@ def test_dev_with_redis_keeps_its_realtime_presence_alive(
                 time.sleep(0.2)
     finally:
         client.close()
+
+
+def test_a_job_that_fails_is_logged_when_it_fails_not_at_the_stop(caplog: pytest.LogCaptureFixture) -> None:
+    """A role's job that ends with an error leaves the process up and healthy: it is said at
+    once (a dispatcher that ended so left every task queued, and nothing was logged until the
+    process stopped)."""
+
+    async def breaks(stop: asyncio.Event) -> None:
+        raise RuntimeError("broken job")
+
+    async def go() -> list[str]:
+        async with running([Job(JobKind.DISPATCHER, breaks)]):
+            await asyncio.sleep(0.05)
+            return [r.getMessage() for r in caplog.records if r.name == "valorize.jobs"]
+
+    with caplog.at_level("ERROR", logger="valorize.jobs"):
+        while_running = asyncio.run(go())
+    assert while_running == ["a job failed"]
+    assert [r.getMessage() for r in caplog.records if r.name == "valorize.jobs"] == ["a job failed"]  # once

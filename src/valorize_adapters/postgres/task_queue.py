@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from valorize_core.model.errors import Unavailable
 from valorize_core.ports.task_queue import RETRY, RetryPolicy, Task
 
 __all__ = ["DeadLetter", "Delivered", "LocalDispatcher", "PgTaskQueue"]
+
+log = logging.getLogger("valorize.dispatcher")
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 Delivered = bool  # True: done (delete it); False: try again later
@@ -160,12 +163,16 @@ class LocalDispatcher:
             while True:
                 await asyncio.sleep(self._lease / 3)
                 if self._held:
-                    with contextlib.suppress(Unavailable, psycopg.OperationalError, OSError):
+                    try:
                         await self._queue._scoped(
                             "UPDATE task_queue SET locked_until = now() + %s"
                             " WHERE id = ANY(%s) AND locked_until IS NOT NULL",  # not one settled meanwhile
                             (timedelta(seconds=self._lease), list(self._held)),
                         )
+                    except (Unavailable, psycopg.OperationalError, OSError):
+                        pass  # the database is down: the next renewal tries again
+                    except Exception:  # a collision (Contention) or a bug: one renewal lost, not the renewer
+                        log.exception("lease renewal failed; trying again")
 
         renewer = asyncio.create_task(renew())
         try:
@@ -293,6 +300,14 @@ class LocalDispatcher:
                 handled = await self.drain(stop)
             except (Unavailable, psycopg.OperationalError, OSError):
                 handled = 0  # the database is down or restarting (the pool says so): try again shortly
+            except Exception:
+                # Anything else — a deadlock or serialization failure among the queue's statements
+                # (a ``Contention``), a bug — costs this round, never the dispatcher: it ended
+                # ``run`` while the process stayed healthy, and nothing was delivered again. The
+                # round's delivered tasks come back when their lease lapses (duplicates, answered
+                # as such); its unsent ones were released.
+                log.exception("a dispatch round failed; dispatching goes on")
+                handled = 0
             if not handled:
                 with contextlib.suppress(TimeoutError):  # idle: wait for work or a stop
                     await asyncio.wait_for(stop.wait(), idle)

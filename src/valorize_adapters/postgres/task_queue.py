@@ -294,10 +294,15 @@ class LocalDispatcher:
             )
 
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
-        """Deliver until ``stop`` is set, sleeping ``idle`` seconds when nothing is due."""
+        """Deliver until ``stop`` is set, sleeping ``idle`` seconds when nothing is due (and
+        longer after failed rounds in a row, up to 5 s: a persistent fault logs a line per wait,
+        not five a second)."""
+        failed = 0
         while not stop.is_set():
+            pause = idle
             try:
                 handled = await self.drain(stop)
+                failed = 0
             except (Unavailable, psycopg.OperationalError, OSError):
                 handled = 0  # the database is down or restarting (the pool says so): try again shortly
             except Exception:
@@ -307,7 +312,8 @@ class LocalDispatcher:
                 # round's delivered tasks come back when their lease lapses (duplicates, answered
                 # as such); its unsent ones were released.
                 log.exception("a dispatch round failed; dispatching goes on")
-                handled = 0
+                handled, failed = 0, failed + 1
+                pause = min(idle * 2**failed, 5.0)
             if not handled:
                 with contextlib.suppress(TimeoutError):  # idle: wait for work or a stop
-                    await asyncio.wait_for(stop.wait(), idle)
+                    await asyncio.wait_for(stop.wait(), pause)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from uuid import UUID
 
 from valorize_core.model.amount_words import AmountEvidence, amount_evidence, amount_words, nearby_amount_words
@@ -67,7 +68,10 @@ _TOLERANT = 0.6  # a neighbour matching this well lends its payee memory
 _PRIOR_SCALE = 0.3  # the tenant's mix of categories alone never reaches a threshold
 
 
+@lru_cache(maxsize=1 << 12)
 def _dec(value: float) -> Decimal:
+    """A confidence as shown: three places (cached: a page of suggestions shows the same
+    prior-only confidences for every line)."""
     return Decimal(repr(max(0.0, min(1.0, value)))).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 

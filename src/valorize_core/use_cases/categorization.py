@@ -243,14 +243,47 @@ class _UnitScores:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class Decision:
     """What the learned stages make of a line: candidates best first (with calibrated
-    confidences) and, when none reaches the threshold, why the row stays uncategorized."""
+    confidences) and, when none reaches the threshold, why the row stays uncategorized.
 
-    suggestions: tuple[Suggestion, ...]
-    chosen: Suggestion | None
-    explanation: str
+    A candidate's :class:`Suggestion` (its explanation) is built when first asked: a line has a
+    candidate for every category the tenant labeled, and a page of suggestions shows three.
+    Two decisions are equal when every suggestion, the choice and the explanation are.
+    """
+
+    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "chosen", "explanation")
+
+    def __init__(self, ranked: Sequence[_Candidate], gate: float, caveat: str, threshold: Decimal) -> None:
+        self._ranked = tuple(ranked)
+        self._gate = gate
+        self._caveat = caveat
+        self._built: list[Suggestion] = []
+        first = self.top(1)
+        self.chosen: Suggestion | None = first[0] if first and first[0].confidence >= threshold else None
+        self.explanation = ""
+
+    def top(self, n: int) -> tuple[Suggestion, ...]:
+        """The ``n`` best candidates (fewer when there are fewer)."""
+        built, gate = self._built, self._gate
+        for c in self._ranked[len(built) : n]:
+            built.append(Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + self._caveat))
+        return tuple(built[:n])
+
+    @property
+    def suggestions(self) -> tuple[Suggestion, ...]:
+        """Every candidate, best first."""
+        return self.top(len(self._ranked))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return (self.suggestions, self.chosen, self.explanation) == (other.suggestions, other.chosen, other.explanation)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Decision({self.suggestions!r}, {self.chosen!r}, {self.explanation!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,8 +370,9 @@ class Categorizer:
         """Candidate categories from memory and neighbours, best first, one per category (only
         those reaching the threshold unless ``include_weak``)."""
         decision = await self.decide(tx, uow, known=known)
-        found = [s for s in decision.suggestions if include_weak or s.confidence >= self._threshold]
-        return found[:limit]
+        if include_weak and limit >= 0:  # only the candidates shown are explained
+            return list(decision.top(limit))
+        return [s for s in decision.suggestions if s.confidence >= self._threshold][:limit]
 
     async def read_ahead(self, uow: ReadOnlyUnit, text: str) -> None:
         """Read the word statistics a line of ``text`` will ask for (so a caller can send the
@@ -518,14 +552,13 @@ class Categorizer:
         ranked: Sequence[_Candidate],
         caveat: str,
     ) -> Decision:
-        suggestions = tuple(
-            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
-        )
-        chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
-        matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
-        recurring = any(c.recurring for c in candidates.values())
-        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else (), recurring)
-        return Decision(suggestions, chosen, why)
+        decision = Decision(ranked, gate, caveat, self._threshold)
+        if decision.chosen is None:
+            matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
+            recurring = any(c.recurring for c in candidates.values())
+            closest = decision.top(3) if matched else ()
+            decision.explanation = self._abstention(line, stats, payee, closest, recurring)
+        return decision
 
     async def _memory(
         self,

@@ -486,8 +486,8 @@ class Categorizer:
         known: set[UUID] | None,
     ) -> _Scored:
         """The memory and the neighbours of ``line``, re-scored with the unit's word weights."""
-        example_words = {n.item_id: words(n.text) for n in neighbours}
-        vocabulary = {ALL}.union(line, *example_words.values())
+        example_words = [words(n.text) for n in neighbours]  # by position: no UUID hashed per neighbour
+        vocabulary = {ALL}.union(line, *example_words)
         missing = sorted(vocabulary.difference(scores.counts))
         if missing:
             await self._read(uow, scores, missing)
@@ -503,12 +503,17 @@ class Categorizer:
         parts = word_parts(resolved, stats)  # a word printed run together: its parts' categories count too
         shares = category_shares((*resolved, *parts), stats)
         candidates: dict[UUID, _Candidate] = {}
-        matches = {n.item_id: scores.match(line, example_words[n.item_id]) for n in neighbours}
-        scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
+        matched = sorted(
+            ((scores.match(line, w), n, w) for n, w in zip(neighbours, example_words, strict=True)),
+            key=lambda mnw: -mnw[0].score,
+        )
+        scored = [(m.score, n) for m, n, _ in matched]
         best_match = scored[0][0] if scored else 0.0
-        near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
+        near_words = [(m.score, n, w) for m, n, w in matched if m.score > 0 and m.score >= best_match * _NEAR_BEST]
+        near_words = near_words[: self._k]
+        near = [(s, n) for s, n, _ in near_words]
         weight_near = sum(s for s, _ in near)
-        tolerant = [(s, n) for s, n in scored if matches[n.item_id].accounted]
+        tolerant = [(m.score, n) for m, n, _ in matched if m.accounted]
         remembered = await self._memory(uow, line, resolved, stats, tolerant, candidates, known)
         for c in candidates.values() if shares and not parts else ():
             # the remembered payee's own words, when they are all the line's distinctive words, may
@@ -516,8 +521,8 @@ class Categorizer:
             # together keeps its parts' mixture
             if c.payee_share > shares.get(c.category_id, 0.0):
                 shares[c.category_id], c.own_words = c.payee_share, True
-        for s, n in near:  # a row of the memory's own key is one of the observations it counted
-            own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
+        for s, n, example in near_words:  # a row of the memory's own key is one of the observations it counted
+            own = remembered is not None and learned_key(example, stats) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
         for c in (c for c in candidates.values() if c.examples):
             agree = sum(s for s, _, _ in c.examples)

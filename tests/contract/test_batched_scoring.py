@@ -19,7 +19,7 @@ from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest
 from valorize_core.model.money import Money
 from valorize_core.model.transactions import Categorization, Split, Transaction
 from valorize_core.testing.loop import run
-from valorize_core.use_cases.categorization import Categorizer, Decision
+from valorize_core.use_cases.categorization import Categorizer, Decision, _Candidate
 
 PAYEES = {
     "Groceries": ["SUPERMERCADO ZAFFARI", "CARREFOUR", "PAO DE ACUCAR", "HORTIFRUTI"],
@@ -61,8 +61,14 @@ def vz(request: pytest.FixtureRequest) -> Iterator[Valorize]:
 def test_a_batch_decides_each_row_as_it_would_alone(vz: Valorize, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(7)
     categorizer: Categorizer = vz.ports.categorizer
-    scored = 0
-    score = Categorizer._score
+    scored = explained = 0
+    score, reasons = Categorizer._score, _Candidate.reasons
+    counting = False
+
+    def counted_reasons(self: _Candidate) -> str:
+        nonlocal explained
+        explained += counting
+        return reasons(self)
 
     async def counted(self: Categorizer, *args: Any, **kw: Any) -> Any:
         nonlocal scored
@@ -95,15 +101,19 @@ def test_a_batch_decides_each_row_as_it_would_alone(vz: Valorize, monkeypatch: p
         for tx in drafts:
             async with vz.ports.uow(t) as uow:
                 alone.append(await categorizer.decide(tx, uow, known=known))
-        nonlocal scored
-        scored = 0
+        nonlocal scored, counting
+        scored, counting = 0, True
         async with vz.ports.uow(t) as uow:
             await categorizer.read_ahead_many(uow, ((categorizer.label_text(tx), tx.amount) for tx in drafts))
             batched = [await categorizer.decide(tx, uow, known=known) for tx in drafts]
+        counting = False
         return alone, batched, scored
 
     monkeypatch.setattr(Categorizer, "_score", counted)
+    monkeypatch.setattr(_Candidate, "reasons", counted_reasons)
     alone, batched, scored_in_batch = run(scene())
+    # a decision explains its choice, or the three closest of an abstention, not every candidate
+    assert explained <= 3 * len(batched) < sum(len(d.suggestions) for d in batched)
     assert batched == alone
     assert any(d.chosen for d in alone)
     assert any(d.chosen is None for d in alone)  # abstentions too

@@ -256,6 +256,15 @@ class Match:
         return self.score > 0 and not self.unaccounted
 
 
+_NO_MATCH = Match(0.0, ())
+
+
+@lru_cache(maxsize=1 << 16)
+def _unique(line: tuple[str, ...]) -> tuple[str, ...]:
+    """``line`` without its repeated words, in order (cached: the same lines are matched row after row)."""
+    return tuple(dict.fromkeys(line))
+
+
 def _mass(line_words: Iterable[str], stats: WordStats) -> float:
     return sum(stats.weight(w) for w in line_words)
 
@@ -272,9 +281,10 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     that merely shares some letters with a word of the example (``dropolem`` and ``dropo``) weighs
     what that word weighs and is not found — it is listed in :attr:`Match.unaccounted`.
     """
-    query, example = tuple(dict.fromkeys(query)), tuple(dict.fromkeys(example))
+    query, example = _unique(tuple(query)), _unique(tuple(example))
     if not query or not example:
-        return Match(0.0, ())
+        return _NO_MATCH
+    weight_of = stats.weight
     found: dict[str, tuple[float, str]] = {}
     query_mass = covered_query = 0.0
     unaccounted: list[str] = []
@@ -282,9 +292,9 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     for i, q in enumerate(query):
         best, partner = _partner(q, example, i == last)
         if stats.known(q):
-            weight = stats.weight(q)
+            weight = weight_of(q)
         elif best > 0:
-            weight = stats.weight(partner)  # a typo or a cut-off of a known word
+            weight = weight_of(partner)  # a typo or a cut-off of a known word
         else:
             continue  # never seen anywhere: neither helps nor hurts
         query_mass += weight
@@ -298,16 +308,18 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:
                 found[partner] = (best, q)
+    if query_mass <= 0:
+        return _NO_MATCH
     # when the query's last word is the example's word or a cut-off of it, the query may have been
     # truncated there (a line cut after a word of the payee is as cut as one cut inside the next):
     # the example's words after it count half
-    cut = max(
-        (example.index(e) for e, (_, q) in found.items() if q == query[last] and e.startswith(q)),
-        default=len(example),
-    )
-    example_mass = sum(stats.weight(e) * (_CUT_OFF if i > cut else 1.0) for i, e in enumerate(example))
-    if example_mass <= 0 or query_mass <= 0:
-        return Match(0.0, ())
-    covered_example = sum(s * stats.weight(e) for e, (s, _) in found.items())
+    tail = query[last]
+    cut = max((example.index(e) for e, (_, q) in found.items() if q == tail and e.startswith(q)), default=len(example))
+    example_mass = sum(weight_of(e) * (_CUT_OFF if i > cut else 1.0) for i, e in enumerate(example))
+    if example_mass <= 0:
+        return _NO_MATCH
+    if not found:  # nothing of the example met: the same score, 0, without the sums below
+        return Match(0.0, (), tuple(unaccounted))
+    covered_example = sum(s * weight_of(e) for e, (s, _) in found.items())
     score = min(1.0, covered_example / example_mass) * min(1.0, covered_query / query_mass)
     return Match(score, tuple((q, e) for e, (_, q) in found.items()), tuple(unaccounted))

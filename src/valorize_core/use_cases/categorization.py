@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from uuid import UUID
 
 from valorize_core.model.amount_words import AmountEvidence, amount_evidence, amount_words, nearby_amount_words
@@ -67,7 +68,10 @@ _TOLERANT = 0.6  # a neighbour matching this well lends its payee memory
 _PRIOR_SCALE = 0.3  # the tenant's mix of categories alone never reaches a threshold
 
 
+@lru_cache(maxsize=1 << 12)
 def _dec(value: float) -> Decimal:
+    """A confidence as shown: three places (cached: a page of suggestions shows the same
+    prior-only confidences for every line)."""
     return Decimal(repr(max(0.0, min(1.0, value)))).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 
@@ -239,14 +243,47 @@ class _UnitScores:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class Decision:
     """What the learned stages make of a line: candidates best first (with calibrated
-    confidences) and, when none reaches the threshold, why the row stays uncategorized."""
+    confidences) and, when none reaches the threshold, why the row stays uncategorized.
 
-    suggestions: tuple[Suggestion, ...]
-    chosen: Suggestion | None
-    explanation: str
+    A candidate's :class:`Suggestion` (its explanation) is built when first asked: a line has a
+    candidate for every category the tenant labeled, and a page of suggestions shows three.
+    Two decisions are equal when every suggestion, the choice and the explanation are.
+    """
+
+    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "chosen", "explanation")
+
+    def __init__(self, ranked: Sequence[_Candidate], gate: float, caveat: str, threshold: Decimal) -> None:
+        self._ranked = tuple(ranked)
+        self._gate = gate
+        self._caveat = caveat
+        self._built: list[Suggestion] = []
+        first = self.top(1)
+        self.chosen: Suggestion | None = first[0] if first and first[0].confidence >= threshold else None
+        self.explanation = ""
+
+    def top(self, n: int) -> tuple[Suggestion, ...]:
+        """The ``n`` best candidates (fewer when there are fewer)."""
+        built, gate = self._built, self._gate
+        for c in self._ranked[len(built) : n]:
+            built.append(Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + self._caveat))
+        return tuple(built[:n])
+
+    @property
+    def suggestions(self) -> tuple[Suggestion, ...]:
+        """Every candidate, best first."""
+        return self.top(len(self._ranked))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return (self.suggestions, self.chosen, self.explanation) == (other.suggestions, other.chosen, other.explanation)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Decision({self.suggestions!r}, {self.chosen!r}, {self.explanation!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +370,9 @@ class Categorizer:
         """Candidate categories from memory and neighbours, best first, one per category (only
         those reaching the threshold unless ``include_weak``)."""
         decision = await self.decide(tx, uow, known=known)
-        found = [s for s in decision.suggestions if include_weak or s.confidence >= self._threshold]
-        return found[:limit]
+        if include_weak and limit >= 0:  # only the candidates shown are explained
+            return list(decision.top(limit))
+        return [s for s in decision.suggestions if s.confidence >= self._threshold][:limit]
 
     async def read_ahead(self, uow: ReadOnlyUnit, text: str) -> None:
         """Read the word statistics a line of ``text`` will ask for (so a caller can send the
@@ -448,8 +486,8 @@ class Categorizer:
         known: set[UUID] | None,
     ) -> _Scored:
         """The memory and the neighbours of ``line``, re-scored with the unit's word weights."""
-        example_words = {n.item_id: words(n.text) for n in neighbours}
-        vocabulary = {ALL}.union(line, *example_words.values())
+        example_words = [words(n.text) for n in neighbours]  # by position: no UUID hashed per neighbour
+        vocabulary = {ALL}.union(line, *example_words)
         missing = sorted(vocabulary.difference(scores.counts))
         if missing:
             await self._read(uow, scores, missing)
@@ -465,12 +503,17 @@ class Categorizer:
         parts = word_parts(resolved, stats)  # a word printed run together: its parts' categories count too
         shares = category_shares((*resolved, *parts), stats)
         candidates: dict[UUID, _Candidate] = {}
-        matches = {n.item_id: scores.match(line, example_words[n.item_id]) for n in neighbours}
-        scored = sorted(((matches[n.item_id].score, n) for n in neighbours), key=lambda sn: -sn[0])
+        matched = sorted(
+            ((scores.match(line, w), n, w) for n, w in zip(neighbours, example_words, strict=True)),
+            key=lambda mnw: -mnw[0].score,
+        )
+        scored = [(m.score, n) for m, n, _ in matched]
         best_match = scored[0][0] if scored else 0.0
-        near = [(s, n) for s, n in scored if s > 0 and s >= best_match * _NEAR_BEST][: self._k]
+        near_words = [(m.score, n, w) for m, n, w in matched if m.score > 0 and m.score >= best_match * _NEAR_BEST]
+        near_words = near_words[: self._k]
+        near = [(s, n) for s, n, _ in near_words]
         weight_near = sum(s for s, _ in near)
-        tolerant = [(s, n) for s, n in scored if matches[n.item_id].accounted]
+        tolerant = [(m.score, n) for m, n, _ in matched if m.accounted]
         remembered = await self._memory(uow, line, resolved, stats, tolerant, candidates, known)
         for c in candidates.values() if shares and not parts else ():
             # the remembered payee's own words, when they are all the line's distinctive words, may
@@ -478,8 +521,8 @@ class Categorizer:
             # together keeps its parts' mixture
             if c.payee_share > shares.get(c.category_id, 0.0):
                 shares[c.category_id], c.own_words = c.payee_share, True
-        for s, n in near:  # a row of the memory's own key is one of the observations it counted
-            own = remembered is not None and learned_key(example_words[n.item_id], stats) == remembered
+        for s, n, example in near_words:  # a row of the memory's own key is one of the observations it counted
+            own = remembered is not None and learned_key(example, stats) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
         for c in (c for c in candidates.values() if c.examples):
             agree = sum(s for s, _, _ in c.examples)
@@ -514,14 +557,13 @@ class Categorizer:
         ranked: Sequence[_Candidate],
         caveat: str,
     ) -> Decision:
-        suggestions = tuple(
-            Suggestion(c.category_id, c.source(), _dec(c.confidence(gate)), c.reasons() + caveat) for c in ranked
-        )
-        chosen = suggestions[0] if suggestions and suggestions[0].confidence >= self._threshold else None
-        matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
-        recurring = any(c.recurring for c in candidates.values())
-        why = "" if chosen else self._abstention(line, stats, payee, suggestions if matched else (), recurring)
-        return Decision(suggestions, chosen, why)
+        decision = Decision(ranked, gate, caveat, self._threshold)
+        if decision.chosen is None:
+            matched = any(c.memory or c.neighbours or c.recurring for c in candidates.values())
+            recurring = any(c.recurring for c in candidates.values())
+            closest = decision.top(3) if matched else ()
+            decision.explanation = self._abstention(line, stats, payee, closest, recurring)
+        return decision
 
     async def _memory(
         self,

@@ -266,9 +266,13 @@ class Parity(RuleBasedStateMachine):
         for _ in range(100):
             query = TransactionQuery(self.tenant, cursor=cursor, limit=limit, **filters)
             page = both(self, lambda app, query=query: app.list_transactions(query))
-            # The list route's read model: the same page, each row the view of its transaction.
-            views = both(self, lambda app, query=query: app.list_transactions.views(query))
-            assert views == TransactionViewPage([transaction_view(t) for t in page.items], page.next_cursor)
+            # The list route's read model, on each side: the same page, each row the view of that side's
+            # transaction. (Not compared across sides: a confidence spells its stored scale, 0.000 in
+            # PostgreSQL's numeric(4, 3), as the API always showed it; the entities above compare by value.)
+            for app in (self.memory, self.postgres):
+                mine = run(app.list_transactions(query))
+                views = run(app.list_transactions.views(query))
+                assert views == TransactionViewPage([transaction_view(t) for t in mine.items], mine.next_cursor)
             seen += len(page.items)
             if page.next_cursor is None:
                 return seen

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import msgspec
+import pytest
 
 from valorize_core.model.money import Money
+from valorize_core.model.transaction_view import transaction_view
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -18,7 +20,7 @@ from valorize_core.model.transactions import (
     TransactionSource,
     TransactionStatus,
 )
-from valorize_entrypoints.api.schemas.transactions import transaction
+from valorize_entrypoints.api.schemas.transactions import transaction, transaction_shown
 
 
 def test_transaction_out_fields() -> None:
@@ -43,3 +45,28 @@ def test_transaction_out_fields() -> None:
         "transfer_id": str(ids[5]), "import_id": str(ids[6]),
         "created_at": "2026-03-01T09:00:00Z", "updated_at": "2026-03-02T10:00:00Z",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ["BRL", "JPY", "KWD", "CLF"])
+@pytest.mark.parametrize("minor", [0, 5, -5, -1250, 123456789])
+def test_transaction_views(code: str, minor: int) -> None:
+    """A list page's rows (views, ``transaction_shown``) answer exactly what the transaction itself
+    does (``transaction``): every field, every amount's spelling in currencies of 0-4 decimals."""
+    ids = [uuid.uuid4() for _ in range(7)]
+    at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    for splits, categorization, tags in [
+        ((Split(None, Money(minor, code)),), Categorization(CategorizationSource.NONE, Decimal(0), ""), ()),
+        (
+            (Split(ids[3], Money(minor - 7, code), "pão"), Split(None, Money(7, code), "")),
+            Categorization(CategorizationSource.NEIGHBOURS, Decimal("0.830"), "similar to 3", None),
+            ("casa", "mercado"),
+        ),
+    ]:
+        tx = Transaction(
+            id=ids[0], tenant_id=ids[1], account_id=ids[2], booked_on=date(2026, 2, 28), description="x",
+            payee="", amount=Money(minor, code), splits=splits, created_at=at, updated_at=at,
+            status=TransactionStatus.RECONCILED, source=TransactionSource.MANUAL, tags=tags,
+            categorization=categorization, transfer_id=ids[5],
+        )  # fmt: skip
+        assert transaction_shown(transaction_view(tx)) == transaction(tx)
+        assert msgspec.json.encode(transaction_shown(transaction_view(tx))) == msgspec.json.encode(transaction(tx))

@@ -26,6 +26,7 @@ from valorize_core.model.rules import Rule
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
+from valorize_core.model.transaction_view import ViewPage, transaction_view
 from valorize_core.model.transactions import Split, Transaction
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -271,6 +272,10 @@ class MemoryTransactions(_Tenant):
         items = rows[:limit]
         more = len(rows) > limit
         return Page(items, sort_key(items[-1]) if more and items else None)
+
+    async def page_view(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> ViewPage:
+        page = await self.page(filter, after, limit)
+        return ViewPage([transaction_view(t) for t in page.items], page.next_key)
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         return sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key)

@@ -29,6 +29,7 @@ from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
+from valorize_core.model.transaction_view import ViewPage
 from valorize_core.model.transactions import Transaction
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 from valorize_core.ports.patterns import PatternEngine
@@ -333,18 +334,28 @@ class PgTransactions(_Repo):
         ):
             raise NotFound("transaction", transaction_id)
 
-    async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
+    async def _page_rows(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> list[rows.Row]:
+        """A page's rows and one more (there is a next page when it comes)."""
         where, params = _where(self._t, filter)
         if after is not None:
             where += " AND (t.booked_on, t.id) < (%s, %s)"
             params += [after[0], after[1]]
-        rs = await self._s.fetch(
+        return await self._s.fetch(
             _SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s",
             [*params, limit + 1],
         )
+
+    async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
+        rs = await self._page_rows(filter, after, limit)
         items = [rows.transaction(r) for r in rs[:limit]]
         more = len(rs) > limit
         return Page(items, (items[-1].booked_on, items[-1].id) if more and items else None)
+
+    async def page_view(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> ViewPage:
+        rs = await self._page_rows(filter, after, limit)
+        items = [rows.transaction_view(r) for r in rs[:limit]]
+        more = len(rs) > limit
+        return ViewPage(items, (items[-1].booked_on, items[-1].id) if more and items else None)
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         where, params = _where(self._t, filter)

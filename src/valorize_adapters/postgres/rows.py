@@ -17,7 +17,7 @@ from valorize_core.model.categories import Category
 from valorize_core.model.identity import ApiToken, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import transaction_tokens
-from valorize_core.model.money import Money, currency
+from valorize_core.model.money import Money, currency, decimal_string
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
@@ -26,6 +26,7 @@ from valorize_core.model.rules import ConditionGroup, Rule, action_from_data, co
 from valorize_core.model.schedules import Schedule
 from valorize_core.model.statements.imports import BalanceCheck, RowError, StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
+from valorize_core.model.transaction_view import TransactionView
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -103,6 +104,22 @@ def transaction(r: Row) -> Transaction:
         _MONEY(r["amount_minor"], cur), splits, r["created_at"], r["updated_at"], _STATUS[r["status"]],
         _SOURCE[r["source"]], tuple(r["tags"]), r["external_id"], r["fingerprint"], categorization,
         r["transfer_id"], r["import_id"],
+    )  # fmt: skip
+
+
+def transaction_view(r: Row) -> TransactionView:
+    """A stored transaction as the list shows it, straight from its row (no entities on the way);
+    the repository contract holds it equal to ``valorize_core.model.transaction_view`` of :func:`transaction`."""
+    exp = currency(r["currency"]).exponent
+    splits = tuple(
+        (None if c is None else _category_id(c), decimal_string(int(a), exp), m or "")
+        for c, a, m in (r["splits"] or [])
+    )
+    return TransactionView(
+        r["id"], r["account_id"], r["booked_on"], r["description"], r["payee"], decimal_string(r["amount_minor"], exp),
+        r["currency"], splits, tuple(r["tags"]), r["status"], r["source"], r["external_id"], r["cat_source"],
+        str(Decimal(r["cat_confidence"])), r["cat_explanation"], r["cat_rule_id"], r["transfer_id"], r["import_id"],
+        r["created_at"], r["updated_at"],
     )  # fmt: skip
 
 

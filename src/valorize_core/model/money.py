@@ -29,6 +29,7 @@ __all__ = [
     "Money",
     "active_currency",
     "currency",
+    "decimal_string",
 ]
 
 # ISO 4217 List One as published on 2026-01-01 (the `iso4217` package's table; a test holds this
@@ -89,6 +90,16 @@ class Currency:
 
     def __str__(self) -> str:
         return self.code
+
+
+def decimal_string(minor: int, exponent: int) -> str:
+    """An amount of minor units as a plain decimal string, e.g. ``"-12.34"`` (exponent 2)."""
+    sign = "-" if minor < 0 else ""
+    digits = str(abs(minor))
+    if exponent == 0:
+        return sign + digits
+    digits = digits.rjust(exponent + 1, "0")
+    return f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
 
 
 def currency(code: object) -> Currency:
@@ -203,13 +214,7 @@ class Money:
     # -- formatting -------------------------------------------------------------------------
     def to_decimal_string(self) -> str:
         """The amount as a plain decimal string, e.g. ``"-12.34"`` (no thousands separators)."""
-        exp = self.currency.exponent
-        sign = "-" if self.minor < 0 else ""
-        digits = str(abs(self.minor))
-        if exp == 0:
-            return sign + digits
-        digits = digits.rjust(exp + 1, "0")
-        return f"{sign}{digits[:-exp]}.{digits[-exp:]}"
+        return decimal_string(self.minor, self.currency.exponent)
 
     def to_decimal(self) -> Decimal:
         """The amount as an exact :class:`~decimal.Decimal`."""

@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.transaction_view import ViewPage
 from valorize_core.model.transactions import Transaction
 
 __all__ = ["TransactionRepository"]
@@ -56,6 +57,10 @@ class TransactionRepository(Protocol):
 
     async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
         """One page, newest first by (booked_on, id); ``after`` is the last row's key."""
+        ...
+
+    async def page_view(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> ViewPage:
+        """The same page as :meth:`page`, as the read model's views (``transaction_view`` of each)."""
         ...
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:

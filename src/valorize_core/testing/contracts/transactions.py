@@ -18,6 +18,7 @@ from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
 from valorize_core.model.money import Money
+from valorize_core.model.transaction_view import ViewPage, transaction_view
 from valorize_core.model.transactions import Categorization, CategorizationSource, Split, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import PortsContract
@@ -231,7 +232,13 @@ class TransactionRepositoryContract(PortsContract):
             async def next_page(uow: UnitOfWork, after: PageKey | None = after) -> Page:
                 return await uow.transactions.page(flt, after, limit)
 
+            async def next_view(uow: UnitOfWork, after: PageKey | None = after) -> ViewPage:
+                return await uow.transactions.page_view(flt, after, limit)
+
             page = self.read(ports, t, next_page)
+            # The read model's page is the same page, each row the view of its transaction.
+            view = self.read(ports, t, next_view)
+            assert view == ViewPage([transaction_view(x) for x in page.items], page.next_key)
             seen.extend(page.items)
             assert len(page.items) <= limit
             if page.next_key is None:

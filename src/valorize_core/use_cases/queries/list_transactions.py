@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 from uuid import UUID
 
 from valorize_core.model.categories import CategoryTree
@@ -12,16 +14,21 @@ from valorize_core.model.errors import ValidationError
 from valorize_core.model.listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    PageKey,
     TransactionFilter,
     decode_cursor,
     encode_cursor,
 )
 from valorize_core.model.money import Money
 from valorize_core.model.text import clean_tag
+from valorize_core.model.transaction_view import TransactionView
 from valorize_core.model.transactions import Transaction
+from valorize_core.ports.transactions import TransactionRepository
 from valorize_core.use_cases.context import Ports
 
-__all__ = ["ListTransactions", "TransactionPage", "TransactionQuery"]
+__all__ = ["ListTransactions", "TransactionPage", "TransactionQuery", "TransactionViewPage"]
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,14 @@ class TransactionPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionViewPage:
+    """A page of views and the cursor of the next one (``None`` on the last page)."""
+
+    items: list[TransactionView]
+    next_cursor: str | None
+
+
 class ListTransactions:
     """Keyset-paginated transaction list."""
 
@@ -62,6 +77,24 @@ class ListTransactions:
 
     async def __call__(self, query: TransactionQuery) -> TransactionPage:
         """Run the query."""
+        page = await self._read(query, lambda rows, flt, after: rows.page(flt, after, query.limit))
+        if page is None:
+            return TransactionPage([], None)
+        return TransactionPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
+
+    async def views(self, query: TransactionQuery) -> TransactionViewPage:
+        """The same page for showing it: the read model's views (``transaction_view``), no entities."""
+        page = await self._read(query, lambda rows, flt, after: rows.page_view(flt, after, query.limit))
+        if page is None:
+            return TransactionViewPage([], None)
+        return TransactionViewPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
+
+    async def _read(
+        self,
+        query: TransactionQuery,
+        read: Callable[[TransactionRepository, TransactionFilter, PageKey | None], Awaitable[P]],
+    ) -> P | None:
+        """The query's filter checked and built, and ``read`` of it; ``None`` when nothing can match."""
         if isinstance(query.limit, bool) or not isinstance(query.limit, int) or not 1 <= query.limit <= MAX_PAGE_SIZE:
             raise ValidationError.for_field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         after = decode_cursor(query.cursor) if query.cursor else None
@@ -72,7 +105,7 @@ class ListTransactions:
             if query.category_id is not None:
                 tree = CategoryTree(await uow.categories.list())
                 if query.category_id not in tree:
-                    return TransactionPage([], None)
+                    return None
                 category_ids = tuple(sorted(tree.descendants(query.category_id)))
             if query.tag_match not in ("any", "all"):
                 raise ValidationError.for_field("tag_match", "must be 'any' or 'all'")
@@ -91,8 +124,7 @@ class ListTransactions:
                 tags_all=tags if every else (),
                 **bounds,
             )
-            page = await uow.transactions.page(flt, after, query.limit)
-        return TransactionPage(page.items, encode_cursor(page.next_key) if page.next_key else None)
+            return await read(uow.transactions, flt, after)
 
 
 def _decimal(raw: str | None, name: str) -> Decimal | None:

@@ -61,8 +61,8 @@ class TransactionController(Controller):
         query = dataclasses.replace(filters, cursor=cursor, limit=limit)
 
         async def compute() -> s.TransactionPageOut:
-            page = await vz.list_transactions(query)
-            return s.TransactionPageOut([s.transaction(t) for t in page.items], page.next_cursor)
+            page = await vz.list_transactions.views(query)
+            return s.TransactionPageOut([s.transaction_shown(v) for v in page.items], page.next_cursor)
 
         return await cached_response(request, runtime, actor, compute)
 

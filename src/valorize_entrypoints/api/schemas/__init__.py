@@ -104,6 +104,7 @@ from valorize_entrypoints.api.schemas.transactions import (
     TransferOut,
     suggestion,
     transaction,
+    transaction_shown,
     transfer,
 )
 from valorize_entrypoints.api.schemas.webhooks import (
@@ -225,6 +226,7 @@ __all__ = [
     "suggestion",
     "token",
     "transaction",
+    "transaction_shown",
     "transfer",
     "webhook",
 ]

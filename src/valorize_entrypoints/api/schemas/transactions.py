@@ -8,6 +8,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from valorize_core.model.transaction_view import TransactionView
 from valorize_core.model.transactions import Transaction, Transfer
 from valorize_core.use_cases.categorization import Suggestion
 from valorize_entrypoints.api.schemas.common import Amount, Day, ExternalId, MoneyOut, Payee, RateText, Tag, Text, money
@@ -31,6 +32,7 @@ __all__ = [
     "TransferOut",
     "suggestion",
     "transaction",
+    "transaction_shown",
     "transfer",
 ]
 
@@ -118,6 +120,19 @@ def transaction(t: Transaction) -> TransactionOut:
         [SplitOut(s.category_id, money(s.amount), s.memo) for s in t.splits], list(t.tags), t.status.value,
         t.source.value, t.external_id, CategorizationOut(c.source.value, str(c.confidence), c.explanation, c.rule_id),
         t.transfer_id, t.import_id, t.created_at, t.updated_at,
+    )  # fmt: skip
+
+
+def transaction_shown(v: TransactionView) -> TransactionOut:
+    """The response of a transaction's view (a list page): the same struct :func:`transaction` makes
+    of the transaction, from values the adapter already spelled; ``test_transaction_views`` holds
+    the two equal."""
+    cur = v.currency
+    return TransactionOut(
+        v.id, v.account_id, v.booked_on, v.description, v.payee, MoneyOut(v.amount, cur),
+        [SplitOut(c, MoneyOut(a, cur), m) for c, a, m in v.splits], list(v.tags), v.status, v.source, v.external_id,
+        CategorizationOut(v.cat_source, v.cat_confidence, v.cat_explanation, v.cat_rule_id),
+        v.transfer_id, v.import_id, v.created_at, v.updated_at,
     )  # fmt: skip
 
 

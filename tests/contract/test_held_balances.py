@@ -32,8 +32,9 @@ def test_concurrent_writes_to_one_account_leave_exact_balances_and_events(databa
             t = (await app.signup(SignupRequest("Held", f"{uuid.uuid4().hex}@example.com", "H"))).tenant.id
             a = await app.create_account(NewAccount(t, "A", "checking", "BRL", "100.00"))
             b = await app.create_account(NewAccount(t, "B", "checking", "BRL", "0.00"))
-            # Creates (the account locked with the opening reads) and transfers (both accounts
-            # locked, in id order), all moving A by -1.00, racing on four connections.
+            # Creates (the account locked with the opening reads: its move computed from the held
+            # row) and transfers (each row locked by its update, its balance returned), all moving
+            # A by -1.00, racing on four connections.
             writes = [
                 app.create_transaction(NewTransaction(t, a.id, DAY, f"W{n}", "-1.00"))
                 if n % 2

@@ -1,7 +1,8 @@
 """An archived account's balance never moves: every balance-moving write (create, edit, move,
 delete, transfer, opening balance) is refused with a validation error and leaves nothing, on
 both adapters; and on PostgreSQL also when the account is archived while the write waits for
-its row (the check reads the account the balance update returns, under the row lock)."""
+its row (the check reads the account under the row lock: the locked row a create opens with,
+or the one the balance update returns)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ repeats the filter underneath, so a forgotten ``WHERE`` still cannot cross tenan
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, LiteralString
@@ -20,7 +21,7 @@ from valorize_core.model.forecast import BalanceAlert
 from valorize_core.model.identity import ApiToken, Member, Membership, Role, Tenant, User
 from valorize_core.model.jobs import Job
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
-from valorize_core.model.money import Currency, currency
+from valorize_core.model.money import Currency, Money, currency
 from valorize_core.model.notifications import Notification
 from valorize_core.model.payee_memory import PayeeMemoryEntry
 from valorize_core.model.rates import Rate
@@ -65,6 +66,18 @@ class _Repo:
 
 
 class PgAccounts(_Repo):
+    """The rows this unit locked (``lock``) are kept with the balances it moved since: a move of
+    a held row is known without asking (the row cannot change under the lock but by this unit),
+    so its update is queued with the commit (no round trip of its own, docs/postgres.md)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._held: dict[UUID, Account] = {}
+
+    def forget(self) -> None:
+        """The transaction ended: its locks, and what they held, are gone."""
+        self._held.clear()
+
     async def get(self, account_id: UUID) -> Account | None:
         r = await self._s.fetch_one("SELECT * FROM accounts WHERE tenant_id = %s AND id = %s", (self._t, account_id))
         return rows.account(r) if r else None
@@ -77,7 +90,9 @@ class PgAccounts(_Repo):
             "SELECT * FROM accounts WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
             (self._t, list(account_ids)),
         )
-        return [rows.account(r) for r in rs]
+        locked = [rows.account(r) for r in rs]
+        self._held.update((account.id, account) for account in locked)
+        return locked
 
     async def list(self) -> list[Account]:
         rs = await self._s.fetch("SELECT * FROM accounts WHERE tenant_id = %s ORDER BY lower(name), id", (self._t,))
@@ -93,6 +108,7 @@ class PgAccounts(_Repo):
         )  # fmt: skip
 
     async def update(self, account: Account) -> None:
+        self._held.pop(account.id, None)  # its next move asks for the row
         n = await self._s.execute(
             "UPDATE accounts SET name = %s, kind = %s, archived = %s, opening_minor = %s"
             " WHERE tenant_id = %s AND id = %s",
@@ -102,10 +118,22 @@ class PgAccounts(_Repo):
             raise NotFound("account", account.id)
 
     async def remove(self, account_id: UUID) -> None:
+        self._held.pop(account_id, None)
         if not await self._s.execute("DELETE FROM accounts WHERE tenant_id = %s AND id = %s", (self._t, account_id)):
             raise NotFound("account", account_id)
 
     async def apply_balance_delta(self, account_id: UUID, delta_minor: int) -> Account:
+        if (held := self._held.get(account_id)) is not None:
+            # Locked by this unit: its balance is the locked row's plus this unit's moves, and
+            # ``balance = balance + Δ`` makes the same sum at the commit (with the unit's last
+            # transaction rows, carried as below).
+            moved = dataclasses.replace(held, balance=Money(held.balance.minor + delta_minor, held.balance.currency))
+            self._s.defer_carrying(
+                "UPDATE accounts SET balance_minor = balance_minor + %s WHERE tenant_id = %s AND id = %s",
+                (delta_minor, self._t, account_id),
+            )
+            self._held[account_id] = moved
+            return moved
         # With the unit's last transaction rows (their inserts carried in the same statement:
         # the update reads neither table).
         found = await self._s.fetch_carrying(

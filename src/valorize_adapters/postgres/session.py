@@ -394,6 +394,22 @@ class Session:
         write (their constraints are checked at the statement's end, as they would have been).
         Only the writes queued last are carried, so every write still runs in the order queued.
         """
+        query, params = self._carrying(query, params)
+        self._wrote = self._wrote or not _reads_only(query)
+        return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
+
+    def defer_carrying(self, query: LiteralString, params: Sequence[Any]) -> None:
+        """Queue ``query`` (a write whose result nobody reads) as :meth:`defer` does, carrying
+        the last deferred ``inline`` writes as :meth:`fetch_carrying` does: one statement, sent
+        with the next statement or the commit."""
+        self._refuse_in_read_only()
+        query, params = self._carrying(query, params)
+        self._wrote = True
+        self._deferred.append((query, params, _Want.NOTHING))
+
+    def _carrying(self, query: LiteralString, params: Sequence[Any]) -> tuple[LiteralString, Sequence[Any]]:
+        """``query`` with the last deferred ``inline`` writes taken off the queue and put in
+        front of it as data-modifying ``WITH`` clauses (in the order queued), and its parameters."""
         carried: list[_Statement] = []
         while (
             self._deferred
@@ -403,12 +419,11 @@ class Session:
         ):
             carried.insert(0, last)
             self._deferred.pop()
-        if carried:
-            clauses = ", ".join(f"w{n} AS ({q})" for n, (q, _, _) in enumerate(carried))
-            query = "WITH " + clauses + " " + query  # the queued statements are literal strings
-            params = [value for _, row, _ in carried for value in row] + list(params)
-        self._wrote = self._wrote or not _reads_only(query)
-        return (await self._send([(query, params, _Want.ROWS)]))[0]  # type: ignore[no-any-return]
+        if not carried:
+            return query, params
+        clauses = ", ".join(f"w{n} AS ({q})" for n, (q, _, _) in enumerate(carried))
+        # The queued statements are literal strings.
+        return "WITH " + clauses + " " + query, [value for _, row, _ in carried for value in row] + list(params)
 
     def defer_merged(self, kind: str, render: Callable[[list[Any]], tuple[LiteralString, Params]], item: Any) -> None:
         """Queue ``item`` for a deferred write merged with the other items of its ``kind`` into

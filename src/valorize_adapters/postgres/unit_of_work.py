@@ -163,6 +163,7 @@ class PostgresUnitOfWork(UnitOfWorkBase):
 
     def _forget_reads(self) -> None:
         # What the repositories kept (batched reads) is true only inside the transaction.
+        self.accounts.forget()
         self.payees.forget()
         self.examples.forget()
         self.rule_suggestions.forget()

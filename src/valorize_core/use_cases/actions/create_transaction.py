@@ -95,16 +95,18 @@ class CreateTransaction:
         async with self._ports.uow(command.tenant_id) as uow:
             # What the unit may read, asked at once (one round trip on PostgreSQL, where the unit
             # keeps them: the checks and the categorizer below read them again for free). The
-            # tree is held shared, before any row lock, for the scopes it declares at the end.
-            found, _, _, _ = await together(
-                uow.accounts.get(command.account_id),
+            # tree is held shared, before any row lock, for the scopes it declares at the end;
+            # then the account's row is locked, so its archive is checked under the lock and its
+            # balance moves with no read of its own (on PostgreSQL, with the commit).
+            _, held, _, _ = await together(
                 uow.categories.list(for_share=True),
+                uow.accounts.lock([command.account_id]),
                 uow.rules.list(),
                 self._ports.categorizer.read_ahead(uow, command.description or payee),
             )
-            if found is None:
+            if not held:
                 raise NotFound("account", command.account_id)
-            account: Account = found
+            account: Account = held[0]
             if account.archived:
                 raise ValidationError.for_field("account_id", "the account is archived")
             amount = parse_amount(command.amount, account.currency)

@@ -41,7 +41,7 @@ def test_transaction_out_fields() -> None:
         "splits": [{"category_id": str(ids[3]), "amount": {"amount": "-10.00", "currency": "BRL"}, "memo": "pão"},
                    {"category_id": None, "amount": {"amount": "-2.50", "currency": "BRL"}, "memo": ""}],
         "tags": ["casa", "mercado"], "status": "pending", "source": "import", "external_id": "ext-1",
-        "categorization": {"source": "rule", "confidence": "0.75", "explanation": "rule R", "rule_id": str(ids[4])},
+        "categorization": {"source": "rule", "confidence": "0.750", "explanation": "rule R", "rule_id": str(ids[4])},
         "transfer_id": str(ids[5]), "import_id": str(ids[6]),
         "created_at": "2026-03-01T09:00:00Z", "updated_at": "2026-03-02T10:00:00Z",
     }  # fmt: skip

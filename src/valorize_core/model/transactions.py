@@ -61,6 +61,9 @@ class CategorizationSource(enum.StrEnum):
     NONE = "none"
 
 
+CONFIDENCE_PLACES = Decimal("0.001")  # a confidence's places (the column is numeric(4,3))
+
+
 @dataclass(frozen=True, slots=True)
 class Categorization:
     """Why a transaction has its category: source, confidence in [0, 1] and an explanation."""
@@ -74,6 +77,9 @@ class Categorization:
         object.__setattr__(self, "source", parse_choice(CategorizationSource, self.source, "source"))
         if not isinstance(self.confidence, Decimal) or not (0 <= self.confidence <= 1):
             raise ValidationError.for_field("confidence", "must be a decimal between 0 and 1")
+        # three places, as stored and shown by every adapter ("0.750", never "0.75" on one and
+        # "0.750" on another)
+        object.__setattr__(self, "confidence", self.confidence.quantize(CONFIDENCE_PLACES, rounding=ROUND_HALF_EVEN))
         object.__setattr__(self, "explanation", clean_text(self.explanation, "explanation"))
 
     @classmethod

@@ -16,7 +16,6 @@ same load.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import logging
@@ -29,20 +28,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from litestar.testing import TestClient
+from worker_heap import PAYEES, importing_worker
 
-from valorize_adapters.postgres import EmbeddedPostgres, migrate
-from valorize_adapters.postgres.task_queue import LocalDispatcher
 from valorize_core.model import payee_words, payees
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
-from valorize_entrypoints.delivery import InProcessDelivery
 from valorize_entrypoints.process_caches import PROCESS_CACHES
-from valorize_entrypoints.settings import Settings
-
-MAPPING = {"date_column": "date", "description_column": "description", "amount_column": "amount",
-           "date_format": "%Y-%m-%d", "decimal_style": "point", "delimiter": ","}  # fmt: skip
-PAYEES = ["PADARIA REAL", "SUPERMERCADO ZAFFARI", "UBER TRIP", "FARMACIA PANVEL", "POSTO IPIRANGA", "NETFLIX"]
 
 
 def new_line() -> str:
@@ -89,45 +78,20 @@ def main() -> None:
         from payee_caches import rebind
 
         rebind(args.bound)
-    pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-arenas-"), delete_on_stop=True)
-    url = pg.start()
     samples: list[dict[str, Any]] = []
-    try:
-        asyncio.run(migrate(url))
-        container = Container()
-        container.settings.override(Settings(backend="postgres", database_url=url, run_migrations=False,
-                                             worker_secret="arenas", retention_interval=0))  # fmt: skip
-        with TestClient(create_app(container, include_worker=True), timeout=600) as client:
-            body = {"tenant_name": "Arenas", "email": f"{uuid.uuid4().hex}@example.com", "name": "A"}
-            auth = {"Authorization": f"Bearer {client.post('/api/signup', json=body).json()['token']}"}
-            account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "100000.00"}
-            account_id = client.post("/api/accounts", json=account, headers=auth).json()["id"]
-            runtime: Any = client.app.state.runtime
-
-            async def drain() -> None:
-                delivery = InProcessDelivery(runtime.runner, runtime.dead_letters)
-                dispatcher = LocalDispatcher(runtime.backend.pool, runtime.task_queue, delivery)
-                while await dispatcher.run_once():
-                    pass
-
-            for _ in range(args.prefill):
-                line = new_line()
-                payees.payee_key(line)
-                payee_words.words(line)
-            for n in range(1, args.imports + 1):
-                form = {"account_id": account_id, "mapping": json.dumps(MAPPING)}
-                files = {"file": ("arenas.csv", csv(args.rows), "text/csv")}
-                answer = client.post("/api/imports", data=form, files=files, headers=auth)
-                assert answer.status_code == 202, answer.text
-                client.blocking_portal.call(drain)
-                gc.collect()
-                sample = {"import": n, "rss_mb": round(rss_mb(), 1), "arenas": arenas(),
+    with importing_worker("arenas") as one_import:
+        for _ in range(args.prefill):
+            line = new_line()
+            payees.payee_key(line)
+            payee_words.words(line)
+        for n in range(1, args.imports + 1):
+            one_import(csv(args.rows))
+            gc.collect()
+            sample = {"import": n, "rss_mb": round(rss_mb(), 1), "arenas": arenas(),
                           "blocks": sys.getallocatedblocks(),
                           **{f"cache_{k}": v[0] for k, v in PROCESS_CACHES.sizes().items()}}  # fmt: skip
-                samples.append(sample)
-                print(json.dumps(sample), flush=True)
-    finally:
-        pg.stop()
+            samples.append(sample)
+            print(json.dumps(sample), flush=True)
     if args.output:
         args.output.write_text(json.dumps({"settings": vars(args) | {"output": None}, "samples": samples}, indent=1))
     third = samples[len(samples) // 3]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -24,6 +25,7 @@ import random
 import tempfile
 import tracemalloc
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from litestar.testing import TestClient
@@ -52,23 +54,20 @@ def _csv(rows: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--imports", type=int, default=12)
-    parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--top", type=int, default=15)
-    parser.add_argument("--prefill", action="store_true", help="fill the payee caches to their bounds first")
-    args = parser.parse_args()
-    logging.disable(logging.WARNING)
-    pg = EmbeddedPostgres(tempfile.mkdtemp(prefix="vz-heap-"), delete_on_stop=True)
+@contextlib.contextmanager
+def importing_worker(name: str) -> Iterator[Callable[[bytes], None]]:
+    """Embedded PostgreSQL and the API app with the worker's routes in this process, one tenant
+    with an account: yields ``one_import(csv)``, which uploads a statement and runs its tasks
+    through the local dispatcher as the worker role does."""
+    pg = EmbeddedPostgres(tempfile.mkdtemp(prefix=f"vz-{name}-"), delete_on_stop=True)
     url = pg.start()
     try:
         asyncio.run(migrate(url))
         container = Container()
         container.settings.override(Settings(backend="postgres", database_url=url, run_migrations=False,
-                                             worker_secret="heap", retention_interval=0))  # fmt: skip
+                                             worker_secret=name, retention_interval=0))  # fmt: skip
         with TestClient(create_app(container, include_worker=True), timeout=600) as client:
-            body = {"tenant_name": "Heap", "email": f"{uuid.uuid4().hex}@example.com", "name": "H"}
+            body = {"tenant_name": name.title(), "email": f"{uuid.uuid4().hex}@example.com", "name": "W"}
             auth = {"Authorization": f"Bearer {client.post('/api/signup', json=body).json()['token']}"}
             account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "100000.00"}
             account_id = client.post("/api/accounts", json=account, headers=auth).json()["id"]
@@ -80,28 +79,40 @@ def main() -> None:
                 while await dispatcher.run_once():
                     pass
 
-            def one_import() -> None:
+            def one_import(statement: bytes) -> None:
                 form = {"account_id": account_id, "mapping": json.dumps(MAPPING)}
-                files = {"file": ("heap.csv", _csv(args.rows), "text/csv")}
+                files = {"file": (f"{name}.csv", statement, "text/csv")}
                 answer = client.post("/api/imports", data=form, files=files, headers=auth)
                 assert answer.status_code == 202, answer.text
                 client.blocking_portal.call(drain)
 
-            tracemalloc.start(8)  # from the start: an entry evicted later must count as freed
-            if args.prefill:  # the caches' state after 70,000 other descriptions: full
-                for _ in range(70_000):
-                    described = f"{random.choice(PAYEES)} {uuid.uuid4().hex[:8]}"
-                    payee_key(described)
-                    words(described)
-            warm = max(1, args.imports // 3)
-            snapshots = []
-            for n in range(args.imports):
-                one_import()
-                if n + 1 in (warm, args.imports):
-                    gc.collect()
-                    snapshots.append((tracemalloc.take_snapshot(), PROCESS_CACHES.sizes()))
+            yield one_import
     finally:
         pg.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--imports", type=int, default=12)
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--prefill", action="store_true", help="fill the payee caches to their bounds first")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    with importing_worker("heap") as one_import:
+        tracemalloc.start(8)  # from the start: an entry evicted later must count as freed
+        if args.prefill:  # the caches' state after 70,000 other descriptions: full
+            for _ in range(70_000):
+                described = f"{random.choice(PAYEES)} {uuid.uuid4().hex[:8]}"
+                payee_key(described)
+                words(described)
+        warm = max(1, args.imports // 3)
+        snapshots = []
+        for n in range(args.imports):
+            one_import(_csv(args.rows))
+            if n + 1 in (warm, args.imports):
+                gc.collect()
+                snapshots.append((tracemalloc.take_snapshot(), PROCESS_CACHES.sizes()))
     (first, caches_then), (last, caches_end) = snapshots
     filters = [tracemalloc.Filter(False, tracemalloc.__file__)]
     diff = last.filter_traces(filters).compare_to(first.filter_traces(filters), "traceback")

@@ -27,6 +27,24 @@ def app_client(settings: Settings) -> Iterator[TestClient[Any]]:
         yield client
 
 
+@contextmanager
+def cached_and_truth(database_url: str, redis_url: str) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
+    """Two APIs on one database: one with the read cache (on Redis with its near cache when
+    ``redis_url`` is given, else in the process) and one without any cache, the truth."""
+
+    def settings(cache: bool) -> Settings:
+        return Settings(
+            backend="postgres",
+            database_url=database_url,
+            db_pool_max=4,
+            cache=cache,
+            redis_url=redis_url if cache else "",
+        )
+
+    with app_client(settings(True)) as cached, app_client(settings(False)) as truth:
+        yield cached, truth
+
+
 class Api:
     """A signed-up tenant and helpers to call the API as its owner."""
 

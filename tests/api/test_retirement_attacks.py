@@ -14,21 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
-from http_support import Api, run_background_tasks
+from http_support import Api, cached_and_truth, run_background_tasks
 from litestar.testing import TestClient
 from test_imports import MAPPING
 
 from valorize_core.use_cases.actions.post_schedules import SchedulePosting
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
-from valorize_entrypoints.settings import Settings
 
 MARCH = "start=2026-03-01&end=2026-03-31"
 
@@ -38,21 +34,8 @@ def pair(request: pytest.FixtureRequest, database_url: str) -> Iterator[tuple[Te
     """An API with the read cache — on Redis (near cache on), or in the process — and one
     without a cache: the truth."""
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
-    with ExitStack() as stack:
-        made = []
-        for cache in (True, False):
-            container = Container()
-            container.settings.override(
-                Settings(
-                    backend="postgres",
-                    database_url=database_url,
-                    db_pool_max=4,
-                    cache=cache,
-                    redis_url=redis_url if cache else "",
-                )
-            )
-            made.append(stack.enter_context(TestClient(create_app(container), raise_server_exceptions=False)))
-        yield made[0], made[1]
+    with cached_and_truth(database_url, redis_url) as made:
+        yield made
 
 
 def ok(response: Any, *codes: int) -> Any:

@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
-from http_support import Api, run_background_tasks
+from http_support import Api, cached_and_truth, run_background_tasks
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
@@ -52,9 +51,6 @@ from valorize_core.use_cases.actions.post_schedules import SchedulePosting
 from valorize_core.use_cases.actions.update_account import AccountChanges
 from valorize_core.use_cases.actions.update_category import CategoryChanges
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
-from valorize_entrypoints.api import create_app
-from valorize_entrypoints.container import Container
-from valorize_entrypoints.settings import Settings
 
 DAYS = ["2026-03-10", "2026-03-28", "2026-04-10"]
 OTHER_WRITERS = ["move", "apply", "import", "post", "opening"]
@@ -73,21 +69,8 @@ def statement(rows: list[tuple[str, bool, int]], turn: int) -> bytes:
 def clients(database_url: str, redis_url: str) -> Iterator[tuple[TestClient[Any], TestClient[Any]]]:
     """An API with the read cache on Redis (and its near cache), and one without any cache,
     on the same database: the truth."""
-    with ExitStack() as stack:
-        made = []
-        for cache in (True, False):
-            container = Container()
-            container.settings.override(
-                Settings(
-                    backend="postgres",
-                    database_url=database_url,
-                    db_pool_max=4,
-                    cache=cache,
-                    redis_url=redis_url if cache else "",
-                )
-            )
-            made.append(stack.enter_context(TestClient(create_app(container), raise_server_exceptions=False)))
-        yield made[0], made[1]
+    with cached_and_truth(database_url, redis_url) as made:
+        yield made
 
 
 class StaleRead(AssertionError):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.postgres.session import Session
 from valorize_adapters.pusher.backplane import RedisBackplane
 from valorize_core.testing.loop import run
 
@@ -32,3 +34,18 @@ def redis_backplanes(redis_url: str) -> Callable[[], Awaitable[RedisBackplane]]:
         return backplane
 
     return make
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first 60 characters of every statement a PostgreSQL session fetches or executes, in order."""
+    sent: list[str] = []
+    for name in ("fetch", "execute", "execute_many"):
+        method = getattr(Session, name)
+
+        async def counted(self: Session, query: Any, *args: Any, _method: Any = method, **kw: Any) -> Any:
+            sent.append(str(query)[:60])
+            return await _method(self, query, *args, **kw)
+
+        monkeypatch.setattr(Session, name, counted)
+    return sent

@@ -29,20 +29,6 @@ BATCHES = {  # six payees each: every one reaches the rule threshold within its 
 }
 
 
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    for name in ("fetch", "execute", "execute_many"):
-        method = getattr(Session, name)
-
-        async def counted(self: Session, query: Any, *args: Any, _method: Any = method, **kw: Any) -> Any:
-            sent.append(str(query)[:60])
-            return await _method(self, query, *args, **kw)
-
-        monkeypatch.setattr(Session, name, counted)
-    return sent
-
-
 async def _uncategorized(vz: Valorize, t: UUID, account: UUID, texts: list[str], start: int) -> list[UUID]:
     out = []
     for i, text in enumerate(texts):

@@ -40,20 +40,6 @@ async def taught_tenant(vz: Valorize, email: str) -> tuple[uuid.UUID, uuid.UUID]
     return t, account
 
 
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    for name in ("fetch", "execute", "execute_many"):
-        method = getattr(Session, name)
-
-        async def counted(self: Session, query: Any, *args: Any, _method: Any = method, **kw: Any) -> Any:
-            sent.append(str(query)[:60])
-            return await _method(self, query, *args, **kw)
-
-        monkeypatch.setattr(Session, name, counted)
-    return sent
-
-
 def test_an_import_sends_as_many_statements_for_many_rows_as_for_few(
     pg_backend: PostgresBackend, statements: list[str]
 ) -> None:

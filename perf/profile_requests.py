@@ -10,10 +10,11 @@ Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read c
 process; and the database's, as ``bench_write_costs.py`` counts it (its client backends'
 ``/proc/<pid>/stat``). ``bench_write_costs.py`` measures the same requests beside their floors.
 
-``--beside-floor`` (``miss`` only): the floor's page route (``bench_write_costs.py``'s: Litestar,
-msgspec, the project's page query in one psycopg pipeline) in the same process and event loop,
-reading the same tenants' pages, in alternating blocks of 50 requests — so both sides share
-whatever the machine does meanwhile, and project ÷ floor is measured within each block.
+``--beside-floor``: the floor's route (``bench_write_costs.py``'s: Litestar, msgspec, and for
+``miss`` the project's page query, for ``write`` the row, its split, the balance and one outbox row,
+each in one psycopg pipeline on one connection) in the same process and event loop, on the same
+tenants' accounts, in alternating blocks of 50 requests — so both sides share whatever the machine
+does meanwhile, and project ÷ floor is measured within each block.
 """
 
 from __future__ import annotations
@@ -112,30 +113,14 @@ async def run(url: str, mode: str, requests: int, beside_floor: bool = False) ->
         _, body = await call(app, "POST", "/api/accounts", json.dumps(account).encode(), headers)
         tenants.append((headers, json.loads(body)["id"]))
 
-    async def writes(count: int) -> None:
-        for n in range(count):
-            headers, account = tenants[n % TENANTS]
-            body = {"account_id": account, "booked_on": "2026-03-01", "description": f"Padaria {n % 50}",
-                    "amount": "-1.25"}  # fmt: skip
-            status, answer = await call(app, "POST", "/api/transactions", json.dumps(body).encode(), headers)
-            assert status == 201, answer
-
-    async def reads(count: int) -> None:
-        for n in range(count):
-            headers, account = tenants[n % TENANTS]
-            query = f"limit=50&account_id={account}".encode()
-            status, answer = await call(app, "GET", "/api/transactions", headers=headers, query=query)
-            assert status == 200, answer
-
-    await writes(200)
-    measured = writes if mode == "write" else reads
-    await measured(100)
+    await requested(app, "write", tenants, 0, 200)
+    await requested(app, mode, tenants, 0, 100)
     database = database_cpu(url)
     if beside_floor:
-        spent = await _beside_floor(app, url, tenants, requests) * requests / 1000
+        spent = await _beside_floor(app, url, mode, tenants, requests) * requests / 1000
     else:
         started = time.process_time()
-        await measured(requests)
+        await requested(app, mode, tenants, 0, requests)
         spent = time.process_time() - started
     await asyncio.sleep(0.3)  # the relay's last mark
     database = database_cpu(url) - database
@@ -144,9 +129,25 @@ async def run(url: str, mode: str, requests: int, beside_floor: bool = False) ->
     return spent / requests * 1000, database / requests * 1000
 
 
-async def _beside_floor(app: Litestar, url: str, tenants: list[tuple[Any, str]], requests: int) -> float:
-    """The miss and the floor's page in alternating blocks; prints both and returns the project's
-    API CPU per request (ms)."""
+async def requested(app: Litestar, mode: str, tenants: list[tuple[Any, str]], first: int, count: int) -> None:
+    """``count`` writes (``Padaria 0`` to ``Padaria 49``, the categorizer running) or list misses
+    (a tenant's account's first page), the tenants in turn from request ``first`` on."""
+    for n in range(first, first + count):
+        headers, account = tenants[n % TENANTS]
+        if mode == "write":
+            body = {"account_id": account, "booked_on": "2026-03-01", "description": f"Padaria {n % 50}",
+                    "amount": "-1.25"}  # fmt: skip
+            status, answer = await call(app, "POST", "/api/transactions", json.dumps(body).encode(), headers)
+            assert status == 201, answer
+        else:
+            query = f"limit=50&account_id={account}".encode()
+            status, answer = await call(app, "GET", "/api/transactions", headers=headers, query=query)
+            assert status == 200, answer
+
+
+async def _beside_floor(app: Litestar, url: str, mode: str, tenants: list[tuple[Any, str]], requests: int) -> float:
+    """The project's requests and the floor's in alternating blocks; prints both and returns the
+    project's API CPU per request (ms)."""
     from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
 
     floor, state = _floor_app(url)
@@ -159,14 +160,10 @@ async def _beside_floor(app: Litestar, url: str, tenants: list[tuple[Any, str]],
     async def block(side: str, first: int) -> None:
         target = app if side == "project" else floor
         started = time.process_time()
-        for n in range(first, first + 50):
-            headers, account = tenants[n % TENANTS]
-            query = f"limit=50&account_id={account}".encode()
-            status, answer = await call(target, "GET", "/api/transactions", headers=headers, query=query)
-            assert status == 200, answer
+        await requested(target, mode, tenants, first, 50)
         spent[side] += time.process_time() - started
 
-    for first in range(0, 100, 50):  # the floor's warm-up (its statement prepared)
+    for first in range(0, 100, 50):  # the floor's warm-up (its statements prepared)
         await block("floor", first)
     spent["floor"] = 0.0
     blocks = max(1, requests // 50)
@@ -176,7 +173,7 @@ async def _beside_floor(app: Litestar, url: str, tenants: list[tuple[Any, str]],
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
     mine, bare = (spent[side] / (blocks * 50) * 1000 for side in ("project", "floor"))
-    print(f"miss: {mine:.3f} ms, its floor: {bare:.3f} ms of API CPU per request: {mine / bare:.2f}×")
+    print(f"{mode}: {mine:.3f} ms, its floor: {bare:.3f} ms of API CPU per request: {mine / bare:.2f}×")
     return mine
 
 
@@ -184,7 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--beside-floor", action="store_true", help="miss: the floor's page in the same run")
+    parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as data:
@@ -192,7 +189,7 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor and args.mode == "miss"))
+            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor))
         finally:
             server.stop()
     print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")

@@ -143,6 +143,28 @@ def _queue_and_send(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[A
     return step
 
 
+def _run_until_waiting(gen: Generator[Any, Any, None]) -> Any | None:
+    """Run a psycopg statement generator (``cursor._execute_gen``) until it finishes (``None``)
+    or asks to wait for the socket (what it waits for). In a batch whose step only queues
+    (:func:`_queue_only`) it finishes at once: the statement is in libpq's buffer. Driving it
+    here, rather than by ``cursor.execute``, spares each statement the connection's lock and
+    psycopg's waiting coroutine (perf/README.md, "writecpu")."""
+    try:
+        return next(gen)
+    except StopIteration:
+        return None
+
+
+def _resumed(waiting: Any, gen: Generator[Any, Any, None]) -> Generator[Any, Any, None]:
+    """``gen``, which asked to wait for ``waiting``, as a generator psycopg's ``wait`` can finish."""
+    while True:
+        ready = yield waiting
+        try:
+            waiting = gen.send(ready)
+        except StopIteration:
+            return
+
+
 class Session:
     """Runs statements for one tenant, setting ``valorize.tenant_id`` at the start of each
     transaction so row-level security sees the same tenant as the explicit filters.
@@ -236,19 +258,28 @@ class Session:
         try:
             if len(batch) == 1:
                 return [await self._one(*batch[0])]
-            cursors = []
+            cursors: list[psycopg.AsyncCursor[Any]] = []
+            # The statements whose result nobody reads (BEGIN, the settings, deferred writes,
+            # COMMIT: half a write's) share one cursor with no row factory: a cursor of their own
+            # and dict rows made their results ready for reading (perf/README.md, "writecpu").
+            unread: psycopg.AsyncCursor[Any] | None = None
             async with self.conn.pipeline() as pipeline:
                 # The statements wait in libpq's buffer; leaving the block sends them with the
                 # one Sync, in one write, and reads every result.
                 pipeline._communicate_gen = _queue_only(pipeline)  # type: ignore[method-assign]
                 try:
                     for query, params, want in batch:
-                        cur = self.conn.cursor(row_factory=dict_row)
+                        if want is _Want.NOTHING or want is _Want.INLINE:
+                            cur = unread = unread or self.conn.cursor()
+                        else:
+                            cur = self.conn.cursor(row_factory=dict_row)
                         cursors.append(cur)
                         if want is _Want.MANY:
                             await cur.executemany(query, params)
-                        else:
-                            await cur.execute(query, params, prepare=_prepare(query))
+                        else:  # queued at once: no lock or wait of its own (the session's turn is held)
+                            gen = cur._execute_gen(query, params, prepare=_prepare(query))
+                            if (waiting := _run_until_waiting(gen)) is not None:
+                                await self.conn.wait(_resumed(waiting, gen))
                 finally:
                     pipeline._communicate_gen = _queue_and_send(pipeline)  # type: ignore[method-assign]
             return [

@@ -96,3 +96,68 @@ def test_forgetting_the_prepared_statements_forgets_them_on_both_sides(database_
     assert before == 1
     assert after == 0
     assert again == [(2,)]
+
+
+def test_a_batch_queues_its_statements_itself_and_unread_ones_share_a_cursor(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipelined batch queues each statement by psycopg's statement generator, not through
+    ``cursor.execute`` (its connection lock and waiting coroutine per statement were a tenth of
+    a batch's Python calls), and the statements nobody reads the result of (``BEGIN``, the
+    settings, deferred writes) share one plain cursor; the reads keep a cursor each."""
+    executed: list[str] = []
+    made: list[Any] = []
+    execute = psycopg.AsyncCursor.execute
+    cursor = psycopg.AsyncConnection.cursor
+
+    async def counted_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        executed.append(str(query))
+        return await execute(self, query, *args, **kwargs)
+
+    def counted_cursor(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(kwargs.get("row_factory"))
+        return cursor(self, *args, **kwargs)
+
+    async def scenario() -> list[list[dict[str, Any]]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int)")
+            session = Session(conn, uuid.uuid4())
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(2,)])
+            monkeypatch.setattr(psycopg.AsyncCursor, "execute", counted_execute)
+            monkeypatch.setattr(psycopg.AsyncConnection, "cursor", counted_cursor)
+            rows = await session.fetch_together(("SELECT count(*) AS n FROM queued", ()), ("SELECT 7 AS n", ()))
+            monkeypatch.undo()
+            await session.commit()
+            return rows
+        finally:
+            await conn.close()
+
+    rows = run(scenario())
+    assert rows == [[{"n": 2}], [{"n": 7}]]  # the deferred writes ran first, in the same transaction
+    assert executed == []
+    # BEGIN, the settings and the two inserts on one cursor; each read on its own (dict rows).
+    assert len(made) == 3, made
+    assert made.count(None) == 1, made
+
+
+def test_a_statement_that_asks_to_wait_is_waited_for() -> None:
+    """The batch's fallback when psycopg's statement generator asks to wait (it does not when the
+    batch only queues): what it waits for goes to psycopg's waiting, and the answers back to it."""
+    got: list[Any] = []
+
+    def statement() -> Any:
+        got.append((yield "readable"))
+        got.append((yield "writable"))
+
+    gen = statement()
+    first = session_module._run_until_waiting(gen)
+    assert first == "readable"
+    resumed = session_module._resumed(first, gen)
+    assert next(resumed) == "readable"
+    assert resumed.send(1) == "writable"
+    with pytest.raises(StopIteration):
+        resumed.send(2)
+    assert got == [1, 2]
+    assert session_module._run_until_waiting(iter(())) is None  # type: ignore[arg-type]

@@ -253,7 +253,7 @@ class TestExactSearchPlan(PortsContract):
         rng = random.Random(5)
         categories = [self.new_id() for _ in range(3)]
         vectors = [_unit(i) for i in range(6)] + [[0.0] * 100 + [rng.random() for _ in range(156)] for _ in range(6)]
-        rows = [(self.new_id(), vectors[rng.randrange(len(vectors))], rng.choice(categories), f"p{i}") for i in range(90)]
+        rows = [(self.new_id(), rng.choice(vectors), rng.choice(categories), f"p{i}") for i in range(90)]
         rows += [(self.new_id(), vectors[0], categories[0], f"same {i}") for i in range(12)]
         self.write(ports, t, lambda uow: uow.examples.upsert_many(rows))
         self.write(ports, t, lambda uow: uow.examples.remove(rows[-1][0]))

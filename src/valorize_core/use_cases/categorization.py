@@ -30,12 +30,14 @@ from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
     Match,
+    Weighed,
     WordCounts,
     WordStats,
     category_shares,
     learned_key,
-    match,
+    match_weighed,
     resolve,
+    weighed,
     words,
 )
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
@@ -210,7 +212,8 @@ class _UnitScores:
     the embedder's vector of each payee key searched; ``known`` the last set of known categories
     asked with (and their ids' numbers, to filter neighbours without hashing UUIDs) and ``priors``
     each category's share of the labeled rows, by the statistics and known categories they were
-    computed from. Anything the
+    computed from; ``lines`` each line matched, weighed (:class:`Weighed`), and ``keys`` each
+    labeled line's learned key, until the statistics change or more are read. Anything the
     categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
     (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
     """
@@ -223,6 +226,8 @@ class _UnitScores:
     vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
     known: tuple[frozenset[UUID], frozenset[int]] | None = None
     priors: tuple[object, Set[UUID] | None, dict[UUID, float]] | None = None
+    lines: dict[tuple[str, ...], Weighed] = field(default_factory=dict)
+    keys: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def allowed(self, known: set[UUID] | None) -> tuple[frozenset[UUID], frozenset[int]] | None:
         """``known`` frozen (the same object while it does not change) and its ids' numbers."""
@@ -259,17 +264,34 @@ class _UnitScores:
             self.stats = WordStats(self.seen)
         else:  # a word weighed before it was read weighed as never seen
             self.stats.reweigh(found)
+        self.lines.clear()
+        self.keys.clear()
 
     def changed(self) -> None:
         """The statistics or the payee memory changed: weigh and score afresh."""
         self.stats = WordStats(self.seen)
         self.matches.clear()
         self.scored.clear()
+        self.lines.clear()
+        self.keys.clear()
 
     def match(self, line: tuple[str, ...], example: tuple[str, ...]) -> Match:
         found = self.matches.get((line, example))
         if found is None:
-            found = self.matches[line, example] = match(line, example, self.stats)
+            found = self.matches[line, example] = match_weighed(self.weighed(line), self.weighed(example))
+        return found
+
+    def weighed(self, line: tuple[str, ...]) -> Weighed:
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = weighed(line, self.stats)
+        return found
+
+    def key(self, line: tuple[str, ...]) -> str:
+        """The learned key of a labeled line (:func:`learned_key`)."""
+        found = self.keys.get(line)
+        if found is None:
+            found = self.keys[line] = learned_key(line, self.stats)
         return found
 
 
@@ -555,7 +577,7 @@ class Categorizer:
             if c.payee_share > shares.get(c.category_id, 0.0):
                 shares[c.category_id], c.own_words = c.payee_share, True
         for s, n, example in near_words:  # a row of the memory's own key is one of the observations it counted
-            own = remembered is not None and learned_key(example, stats) == remembered
+            own = remembered is not None and scores.key(example) == remembered
             candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
         for c in (c for c in candidates.values() if c.examples):
             agree = sum(s for s, _, _ in c.examples)

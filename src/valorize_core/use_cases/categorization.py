@@ -209,7 +209,9 @@ class _UnitScores:
     keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
     and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
     neighbours) pair, so the rows of a batch that repeat a payee are scored once; ``vectors``
-    the embedder's vector of each payee key searched; ``known`` the last set of known categories
+    the embedder's vector of each payee key searched (those :meth:`Categorizer.read_ahead_many`
+    embedded too: a row searches by the vector its read-ahead searched by) and ``ahead`` the keys
+    it read ahead; ``known`` the last set of known categories
     asked with (and their ids' numbers, to filter neighbours without hashing UUIDs) and ``priors``
     each category's share of the labeled rows, by the statistics and known categories they were
     computed from; ``lines`` each line matched, weighed (:class:`Weighed`), and ``keys`` each
@@ -227,6 +229,7 @@ class _UnitScores:
     known: tuple[frozenset[UUID], frozenset[int]] | None = None
     priors: tuple[object, Set[UUID] | None, dict[UUID, float]] | None = None
     lines: dict[tuple[str, ...], Weighed] = field(default_factory=dict)
+    ahead: set[str] = field(default_factory=set)  # payee keys whose memory and neighbours were read ahead
     keys: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def allowed(self, known: set[UUID] | None) -> tuple[frozenset[UUID], frozenset[int]] | None:
@@ -452,9 +455,11 @@ class Categorizer:
         if self._embedder is None:
             await self._word_counts(uow, sorted(wanted))
             return
-        found = dict(
-            zip(keys, await uow.examples.nearest_many(self._embedder.embed(keys), max(_RECALL, self._k)), strict=True)
-        )
+        vectors = self._embedder.embed(keys)
+        found = dict(zip(keys, await uow.examples.nearest_many(vectors, max(_RECALL, self._k)), strict=True))
+        scores = self._unit(uow)  # decide searches by the vectors searched here, and asks nothing else ahead
+        scores.vectors.update(zip(keys, vectors, strict=True))
+        scores.ahead.update(keys)
         wanted.update(w for neighbours in found.values() for n in neighbours for w in words(n.text))
         stats = WordStats(await self._word_counts(uow, (ALL, *sorted(wanted))))
         borrowed = {  # the tolerant memory: a key without an entry borrows its best neighbour's
@@ -512,7 +517,10 @@ class Categorizer:
             vector = scores.vectors.get(key)
             if vector is None:
                 vector = scores.vectors[key] = self._embedder.embed([key])[0]
-            found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
+            if key in scores.ahead:  # both read ahead, kept by the unit: no tasks to gather
+                found = await uow.examples.nearest(vector, max(_RECALL, self._k))
+            else:
+                found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
             neighbours = [n for n in found if allowed is None or n.category_id.int in allowed[1]]
         frozen = None if allowed is None else allowed[0]
         memo = (line, tuple(map(id, neighbours)), frozen)

@@ -133,7 +133,7 @@ class _Candidate:
     neighbours: float = 0.0
     independent: float = 0.0
     neighbours_why: str = ""
-    examples: list[tuple[float, str, bool]] = field(default_factory=list)
+    examples: tuple[tuple[float, str, bool], ...] = ()  # no list per candidate: most have none
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
@@ -586,7 +586,10 @@ class Categorizer:
                 shares[c.category_id], c.own_words = c.payee_share, True
         for s, n, example in near_words:  # a row of the memory's own key is one of the observations it counted
             own = remembered is not None and scores.key(example) == remembered
-            candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
+            candidate = candidates.get(n.category_id)
+            if candidate is None:
+                candidate = candidates[n.category_id] = _Candidate(n.category_id)
+            candidate.examples = (*candidate.examples, (s, n.text, own))
         for c in (c for c in candidates.values() if c.examples):
             agree = sum(s for s, _, _ in c.examples)
             c.neighbours = max(s for s, _, _ in c.examples) * agree / (weight_near + _PRIOR)

@@ -241,5 +241,25 @@ class TestExactSearchPlan(PortsContract):
                 return await uow.session.fetch("EXPLAIN (VERBOSE, FORMAT JSON) " + _EXACT_MANY, params)  # type: ignore[attr-defined]
 
         text = json.dumps(run(plan()))
-        assert "(labeled_examples.embedding <=> queries.v)" in text
+        assert "(vectors.embedding <=> queries.v)" in text
         assert "queries.v)::vector" not in text
+
+    def test_the_batch_search_answers_as_each_search_alone(self, pg_backend: PostgresBackend) -> None:
+        """The batch ranks the tenant's distinct vectors, then their rows: the same neighbours, in
+        the same order, as the search of one vector over the rows — with many rows per vector (more
+        than k), vectors at equal distances (sharing no feature with the query: all at 1) and a removed row."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        rng = random.Random(5)
+        categories = [self.new_id() for _ in range(3)]
+        vectors = [_unit(i) for i in range(6)] + [[0.0] * 100 + [rng.random() for _ in range(156)] for _ in range(6)]
+        rows = [(self.new_id(), rng.choice(vectors), rng.choice(categories), f"p{i}") for i in range(90)]
+        rows += [(self.new_id(), vectors[0], categories[0], f"same {i}") for i in range(12)]
+        self.write(ports, t, lambda uow: uow.examples.upsert_many(rows))
+        self.write(ports, t, lambda uow: uow.examples.remove(rows[-1][0]))
+        queries = [*vectors, _unit(7), _unit(255), [1.0 if d in (0, 1) else 0.0 for d in range(256)]]
+        for k in (1, 5, 24):
+            batch = self.read(ports, t, lambda uow, k=k: uow.examples.nearest_many(queries, k))
+            alone = [self.read(ports, t, lambda uow, q=q, k=k: uow.examples.nearest(q, k)) for q in queries]
+            assert batch == alone
+            assert all(len(found) == k for found in batch)

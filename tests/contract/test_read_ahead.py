@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
+from valorize_adapters.postgres.vector_index import PgExamples
 from valorize_core import NewAccount, NewCategory, NewTransaction, SignupRequest, TransactionQuery
 from valorize_core.app import Valorize
 from valorize_core.model.money import Money
@@ -154,3 +157,47 @@ def test_the_categorizer_finds_every_lookup_of_a_batch_read_ahead(
 
     _, one_payee, six_payees = run(scene())
     assert six_payees == one_payee, (one_payee, six_payees)
+
+
+class BatchedEmbedder(HashingEmbedder):
+    """The hashing embedder, as a model run in batches answers: a text's vector in a batch differs
+    from its vector alone in the last bits (padding changes the arithmetic's order)."""
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = super().embed(texts)
+        return vectors if len(texts) == 1 else [[v * (1 + 1e-12) for v in vector] for vector in vectors]
+
+
+def test_a_batch_searches_by_the_vectors_its_read_ahead_searched_by(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row searches by its payee key's vector from the read-ahead (embedded in one batch),
+    not by the key embedded again alone: with an embedder whose batches differ in the last bits,
+    every distinct key's search missed the answer read ahead and went out on its own."""
+    searched: list[int] = []
+    search = PgExamples._search
+
+    async def counted(self: PgExamples, query: Any, k: int) -> Any:
+        searched.append(k)
+        return await search(self, query, k)
+
+    monkeypatch.setattr(PgExamples, "_search", counted)
+
+    async def scene() -> int:
+        backend = await PostgresBackend.open(database_url, min_size=1, max_size=4, embedder=BatchedEmbedder())
+        try:
+            vz = backend.app
+            t, account = await taught_tenant(vz, f"rv-{time.time_ns()}@example.com")
+            ids = [
+                (
+                    await vz.create_transaction(NewTransaction(t, account, date(2026, 2, 1), f"{NEW[i % 6]} {i}", "-1"))
+                ).id
+                for i in range(30)
+            ]
+            searched.clear()
+            assert len(await vz.suggest_categories_many(SuggestionsQuery(t, tuple(ids)))) == 30
+            return len(searched)
+        finally:
+            await backend.close()
+
+    assert run(scene()) == 0  # every search answered by the read-ahead's one statement

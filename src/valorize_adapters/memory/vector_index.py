@@ -35,9 +35,12 @@ _REMEMBERED = 4096
 class _Index:
     """One state of a tenant's examples, searchable: examples numbered in id order (so a tie in
     similarity is broken by the number as it would be by the id), each dimension's postings as
-    parallel lists of numbers and values, and the results of recent searches."""
+    parallel lists of numbers and values, and the results of recent searches — the neighbours
+    themselves, so a search asked again (in any unit reading this state) answers the same objects,
+    as the PostgreSQL adapter does within a unit (the categorizer keeps its scoring by them)."""
 
     def __init__(self, examples: dict[UUID, tuple[tuple[tuple[int, float], ...], UUID, str]]) -> None:
+        self.examples = examples  # this state's (a write makes a new index)
         self.ids = sorted(examples)
         postings: dict[int, tuple[list[int], list[float]]] = {}
         for row, item_id in enumerate(self.ids):
@@ -46,10 +49,10 @@ class _Index:
                 rows.append(row)
                 values.append(v)
         self.postings = postings
-        self.results: OrderedDict[tuple[tuple[int, float], ...], list[tuple[int, float]]] = OrderedDict()
+        self.results: OrderedDict[tuple[tuple[int, float], ...], list[Neighbour]] = OrderedDict()
 
-    def search(self, query: tuple[tuple[int, float], ...], k: int) -> list[tuple[int, float]]:
-        """The ``k`` most similar examples' numbers and similarities, best first."""
+    def search(self, query: tuple[tuple[int, float], ...], k: int) -> list[Neighbour]:
+        """The ``k`` most similar examples, best first."""
         key = (*query, (-1, float(k)))
         found = self.results.get(key)
         if found is not None:
@@ -66,10 +69,15 @@ class _Index:
             rest = (row for row in range(len(self.ids)) if row not in scores)
             best.extend((row, 0.0) for row in itertools.islice(rest, k - len(best)))
             best.sort(key=lambda s: (-s[1], s[0]))
-        self.results[key] = best
+        found = []
+        for row, similarity in best:
+            item_id = self.ids[row]
+            _, category_id, text = self.examples[item_id]
+            found.append(Neighbour(item_id, category_id, text, similarity))
+        self.results[key] = found
         if len(self.results) > _REMEMBERED:
             self.results.popitem(last=False)
-        return best
+        return found
 
 
 class MemoryExamples:
@@ -120,11 +128,4 @@ class MemoryExamples:
         return [await self.nearest(vector, k) for vector in vectors]
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
-        index = self._index()
-        examples = self._data.examples
-        found = []
-        for row, similarity in index.search(self._sparse_unit(vector), max(0, k)):
-            item_id = index.ids[row]
-            _, category_id, text = examples[item_id]
-            found.append(Neighbour(item_id, category_id, text, similarity))
-        return found
+        return list(self._index().search(self._sparse_unit(vector), max(0, k)))

@@ -260,12 +260,24 @@ _EXACT_ORDER = " ORDER BY distance, item_id LIMIT %(k)s"
 # :data:`_EXACT` for many query vectors (``%(qs)s``, as text) in one statement. The array is cast
 # as a whole, so each query vector is parsed once: cast in the LATERAL (``queries.v::vector``), it
 # was parsed again for every row it was compared with (17x slower for 200 queries, EXPLAIN ANALYZE).
+# Each query ranks the tenant's *distinct* vectors (read once per statement, from its rows: a
+# person labels the same payee month after month, so there are fewer vectors than rows — 1,123 of
+# 2,500 in bench_user_path), then takes the rows of the nearest ones. ``WITH TIES`` keeps every
+# vector as near as the k-th (equal distances are common: vectors sharing no feature are all at
+# 1), and the rows are ranked by (distance, item) as :data:`_EXACT` ranks them, so the answer is
+# the same; the sort above the join is incremental, so only the nearest groups' rows are fetched
+# (200 queries over those 2,500 rows: 662 → 291 ms, EXPLAIN ANALYZE).
 _EXACT_MANY = (
-    "SELECT queries.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
+    "WITH vectors AS MATERIALIZED (SELECT DISTINCT ON (digest) digest, embedding FROM labeled_examples"
+    " WHERE tenant_id = %(t)s AND dims = %(d)s ORDER BY digest)"
+    " SELECT queries.n, m.item_id, m.category_id, m.text, 1 - m.distance AS similarity"
     " FROM unnest(%(qs)s::text[]::vector[]) WITH ORDINALITY AS queries(v, n)"
-    " CROSS JOIN LATERAL (SELECT item_id, category_id, text, embedding <=> queries.v AS distance"
-    " FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s" + _EXACT_ORDER + ") m"
-    " ORDER BY queries.n, m.distance, m.item_id"
+    " CROSS JOIN LATERAL (SELECT e.item_id, e.category_id, e.text, near.distance FROM"
+    " (SELECT digest, embedding <=> queries.v AS distance FROM vectors ORDER BY distance"
+    " FETCH FIRST %(k)s ROWS WITH TIES) near"
+    " JOIN labeled_examples e ON e.tenant_id = %(t)s AND e.dims = %(d)s AND e.digest = near.digest"
+    + _EXACT_ORDER
+    + ") m ORDER BY queries.n, m.distance, m.item_id"
 )
 _BOUNDED_COUNT = "(SELECT 1 FROM labeled_examples WHERE tenant_id = %(t)s AND dims = %(d)s LIMIT %(over)s) AS bounded"
 _OUTSIDE = "EXISTS (SELECT 1 FROM labeled_vectors WHERE tenant_id = %(t)s AND dims = %(d)s AND NOT indexed)"

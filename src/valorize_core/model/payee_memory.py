@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -31,7 +32,7 @@ class PayeeMemoryEntry:
         """The entry after one more correction to ``category_id``."""
         return PayeeMemoryEntry(self.payee_key, (*self.recent, category_id), at)
 
-    def forget_unknown(self, known: set[UUID]) -> PayeeMemoryEntry:
+    def forget_unknown(self, known: Set[UUID]) -> PayeeMemoryEntry:
         """The entry without categories that no longer exist."""
         return replace(self, recent=tuple(c for c in self.recent if c in known))
 

@@ -29,12 +29,15 @@ __all__ = [
     "MAX_WORDS",
     "SAME_WORD",
     "Match",
+    "Weighed",
     "WordCounts",
     "WordStats",
     "category_shares",
     "learned_key",
     "match",
+    "match_weighed",
     "resolve",
+    "weighed",
     "word_similarity",
     "words",
 ]
@@ -265,8 +268,24 @@ def _unique(line: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(line))
 
 
-def _mass(line_words: Iterable[str], stats: WordStats) -> float:
-    return sum(stats.weight(w) for w in line_words)
+@dataclass(frozen=True, slots=True)
+class Weighed:
+    """What :func:`match` reads of a line under some statistics: its distinct words in order, each
+    word's weight, the words a labeled row carried, and the sum of the weights. A batch matches
+    the same labeled lines row after row: weighed once (per unit of work), they are not weighed
+    again per pair."""
+
+    words: tuple[str, ...]
+    weights: Mapping[str, float]
+    known: frozenset[str]
+    mass: float
+
+
+def weighed(line: Sequence[str], stats: WordStats) -> Weighed:
+    """``line`` weighed with ``stats`` (see :class:`Weighed`)."""
+    unique = _unique(tuple(line))
+    weights = {w: stats.weight(w) for w in unique}
+    return Weighed(unique, weights, frozenset(w for w in unique if stats.known(w)), sum(weights.values()))
 
 
 def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Match:
@@ -281,45 +300,53 @@ def match(query: Sequence[str], example: Sequence[str], stats: WordStats) -> Mat
     that merely shares some letters with a word of the example (``dropolem`` and ``dropo``) weighs
     what that word weighs and is not found — it is listed in :attr:`Match.unaccounted`.
     """
-    query, example = _unique(tuple(query)), _unique(tuple(example))
+    return match_weighed(weighed(query, stats), weighed(example, stats))
+
+
+def match_weighed(q: Weighed, e: Weighed) -> Match:
+    """:func:`match` of two lines weighed with the same statistics (the same result)."""
+    query, example = q.words, e.words
     if not query or not example:
         return _NO_MATCH
-    weight_of = stats.weight
+    query_weights, example_weights, query_known = q.weights, e.weights, q.known
     found: dict[str, tuple[float, str]] = {}
     query_mass = covered_query = 0.0
     unaccounted: list[str] = []
     last = len(query) - 1
-    for i, q in enumerate(query):
-        best, partner = _partner(q, example, i == last)
-        if stats.known(q):
-            weight = weight_of(q)
+    for i, word in enumerate(query):
+        best, partner = _partner(word, example, i == last)
+        if word in query_known:
+            weight = query_weights[word]
         elif best > 0:
-            weight = weight_of(partner)  # a typo or a cut-off of a known word
+            weight = example_weights[partner]  # a typo or a cut-off of a known word
         else:
             continue  # never seen anywhere: neither helps nor hurts
         query_mass += weight
-        if best < SAME_WORD and not (i == last and partner.startswith(q) and len(q) >= 3):
+        if best < SAME_WORD and not (i == last and partner.startswith(word) and len(word) >= 3):
             # a word sharing only some letters with the example's is another word: it is not
             # accounted for and covers nothing (``DROPOLEM RIGA`` is not ``RIGA DROPO``)
             if weight >= KEY_WEIGHT:
-                unaccounted.append(q)
+                unaccounted.append(word)
             continue
         if best > 0:
             covered_query += best * weight
             if partner not in found or found[partner][0] < best:
-                found[partner] = (best, q)
+                found[partner] = (best, word)
     if query_mass <= 0:
         return _NO_MATCH
     # when the query's last word is the example's word or a cut-off of it, the query may have been
     # truncated there (a line cut after a word of the payee is as cut as one cut inside the next):
     # the example's words after it count half
     tail = query[last]
-    cut = max((example.index(e) for e, (_, q) in found.items() if q == tail and e.startswith(q)), default=len(example))
-    example_mass = sum(weight_of(e) * (_CUT_OFF if i > cut else 1.0) for i, e in enumerate(example))
+    cut = max((example.index(x) for x, (_, w) in found.items() if w == tail and x.startswith(w)), default=len(example))
+    if cut >= len(example) - 1:  # no word after the cut: every word counts whole
+        example_mass = e.mass
+    else:
+        example_mass = sum(example_weights[x] * (_CUT_OFF if i > cut else 1.0) for i, x in enumerate(example))
     if example_mass <= 0:
         return _NO_MATCH
     if not found:  # nothing of the example met: the same score, 0, without the sums below
         return Match(0.0, (), tuple(unaccounted))
-    covered_example = sum(s * weight_of(e) for e, (s, _) in found.items())
+    covered_example = sum(s * example_weights[x] for x, (s, _) in found.items())
     score = min(1.0, covered_example / example_mass) * min(1.0, covered_query / query_mass)
-    return Match(score, tuple((q, e) for e, (_, q) in found.items()), tuple(unaccounted))
+    return Match(score, tuple((w, x) for x, (_, w) in found.items()), tuple(unaccounted))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -30,12 +30,14 @@ from valorize_core.model.payee_words import (
     ALL,
     KEY_WEIGHT,
     Match,
+    Weighed,
     WordCounts,
     WordStats,
     category_shares,
     learned_key,
-    match,
+    match_weighed,
     resolve,
+    weighed,
     words,
 )
 from valorize_core.model.rules import Rule, RuleOutcome, apply_rules
@@ -131,7 +133,7 @@ class _Candidate:
     neighbours: float = 0.0
     independent: float = 0.0
     neighbours_why: str = ""
-    examples: list[tuple[float, str, bool]] = field(default_factory=list)
+    examples: tuple[tuple[float, str, bool], ...] = ()  # no list per candidate: most have none
     recurring: float = 0.0
     recurring_why: str = ""
     share: float = 1.0
@@ -176,7 +178,8 @@ def _ranked(candidates: dict[UUID, _Candidate], shares: dict[UUID, float], gate:
     """The candidates best first, each scaled by its share of the line's distinctive words."""
     for c in candidates.values():
         c.share = shares.get(c.category_id, 0.0) if shares else 1.0
-    return sorted(candidates.values(), key=lambda c: (-c.confidence(gate), str(c.category_id)))
+    # ties by the id's number: the order of its text (fixed-width lower-case hex), without formatting it
+    return sorted(candidates.values(), key=lambda c: (-c.confidence(gate), c.category_id.int))
 
 
 @dataclass(slots=True)
@@ -192,7 +195,10 @@ class _Scored:
     decision: Decision | None  # when the amount is not asked: the whole decision
 
 
-_ScoredKey = tuple[tuple[str, ...], tuple[Neighbour, ...], frozenset[UUID] | None]
+_ScoredKey = tuple[tuple[str, ...], tuple[int, ...], frozenset[UUID] | None]
+"""A line, its neighbours by identity (the entry keeps them alive: an id is not reused while it is
+kept) and the known categories. Hashing the neighbours themselves hashed two UUIDs each, a Python
+call apiece; an adapter returns the same objects for the same search in a unit (both keep them)."""
 
 
 @dataclass(slots=True)
@@ -203,7 +209,13 @@ class _UnitScores:
     keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
     and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
     neighbours) pair, so the rows of a batch that repeat a payee are scored once; ``vectors``
-    the embedder's vector of each payee key searched. Anything the
+    the embedder's vector of each payee key searched (those :meth:`Categorizer.read_ahead_many`
+    embedded too: a row searches by the vector its read-ahead searched by) and ``ahead`` the keys
+    it read ahead; ``known`` the last set of known categories
+    asked with (and their ids' numbers, to filter neighbours without hashing UUIDs) and ``priors``
+    each category's share of the labeled rows, by the statistics and known categories they were
+    computed from; ``lines`` each line matched, weighed (:class:`Weighed`), and ``keys`` each
+    labeled line's learned key, until the statistics change or more are read. Anything the
     categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
     (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
     """
@@ -212,8 +224,34 @@ class _UnitScores:
     seen: dict[str, dict[UUID, float]] = field(default_factory=dict)
     stats: WordStats = field(default_factory=lambda: WordStats({}))
     matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
-    scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
+    scored: dict[_ScoredKey, tuple[tuple[Neighbour, ...], _Scored]] = field(default_factory=dict)
     vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
+    known: tuple[frozenset[UUID], frozenset[int]] | None = None
+    priors: tuple[object, Set[UUID] | None, dict[UUID, float]] | None = None
+    lines: dict[tuple[str, ...], Weighed] = field(default_factory=dict)
+    ahead: set[str] = field(default_factory=set)  # payee keys whose memory and neighbours were read ahead
+    keys: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def allowed(self, known: set[UUID] | None) -> tuple[frozenset[UUID], frozenset[int]] | None:
+        """``known`` frozen (the same object while it does not change) and its ids' numbers."""
+        if known is None:
+            return None
+        kept = self.known
+        if kept is None or kept[0] != known:  # compared by the stored hashes: no UUID hashed again
+            kept = self.known = (frozenset(known), frozenset(c.int for c in known))
+        return kept
+
+    def prior(self, stats: WordStats, known: Set[UUID] | None) -> dict[UUID, float]:
+        """Each known category's share of the tenant's labeled rows (the statistics' ``ALL``)."""
+        rows = stats.counts.get(ALL) or {}
+        kept = self.priors
+        if kept is not None and kept[0] is rows and kept[1] is known:
+            return kept[2]
+        labeled = {c: w for c, w in rows.items() if known is None or c in known}
+        total = sum(labeled.values())
+        shares = {c: w / total for c, w in labeled.items()}
+        self.priors = (rows, known, shares)
+        return shares
 
     def __post_init__(self) -> None:
         self.stats = WordStats(self.seen)
@@ -229,17 +267,34 @@ class _UnitScores:
             self.stats = WordStats(self.seen)
         else:  # a word weighed before it was read weighed as never seen
             self.stats.reweigh(found)
+        self.lines.clear()
+        self.keys.clear()
 
     def changed(self) -> None:
         """The statistics or the payee memory changed: weigh and score afresh."""
         self.stats = WordStats(self.seen)
         self.matches.clear()
         self.scored.clear()
+        self.lines.clear()
+        self.keys.clear()
 
     def match(self, line: tuple[str, ...], example: tuple[str, ...]) -> Match:
         found = self.matches.get((line, example))
         if found is None:
-            found = self.matches[line, example] = match(line, example, self.stats)
+            found = self.matches[line, example] = match_weighed(self.weighed(line), self.weighed(example))
+        return found
+
+    def weighed(self, line: tuple[str, ...]) -> Weighed:
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = weighed(line, self.stats)
+        return found
+
+    def key(self, line: tuple[str, ...]) -> str:
+        """The learned key of a labeled line (:func:`learned_key`)."""
+        found = self.keys.get(line)
+        if found is None:
+            found = self.keys[line] = learned_key(line, self.stats)
         return found
 
 
@@ -400,9 +455,11 @@ class Categorizer:
         if self._embedder is None:
             await self._word_counts(uow, sorted(wanted))
             return
-        found = dict(
-            zip(keys, await uow.examples.nearest_many(self._embedder.embed(keys), max(_RECALL, self._k)), strict=True)
-        )
+        vectors = self._embedder.embed(keys)
+        found = dict(zip(keys, await uow.examples.nearest_many(vectors, max(_RECALL, self._k)), strict=True))
+        scores = self._unit(uow)  # decide searches by the vectors searched here, and asks nothing else ahead
+        scores.vectors.update(zip(keys, vectors, strict=True))
+        scores.ahead.update(keys)
         wanted.update(w for neighbours in found.values() for n in neighbours for w in words(n.text))
         stats = WordStats(await self._word_counts(uow, (ALL, *sorted(wanted))))
         borrowed = {  # the tolerant memory: a key without an entry borrows its best neighbour's
@@ -452,6 +509,7 @@ class Categorizer:
         if line:
             await self._read(uow, scores, (ALL, *line))
         neighbours: list[Neighbour] = []
+        allowed = scores.allowed(known)
         key = learned_key(line, scores.stats) if line else ""
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near;
@@ -459,12 +517,17 @@ class Categorizer:
             vector = scores.vectors.get(key)
             if vector is None:
                 vector = scores.vectors[key] = self._embedder.embed([key])[0]
-            found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
-            neighbours = [n for n in found if known is None or n.category_id in known]
-        memo = (line, tuple(neighbours), None if known is None else frozenset(known))
-        scored = scores.scored.get(memo)
-        if scored is None:
-            scored = scores.scored[memo] = await self._score(uow, scores, line, neighbours, known)
+            if key in scores.ahead:  # both read ahead, kept by the unit: no tasks to gather
+                found = await uow.examples.nearest(vector, max(_RECALL, self._k))
+            else:
+                found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
+            neighbours = [n for n in found if allowed is None or n.category_id.int in allowed[1]]
+        frozen = None if allowed is None else allowed[0]
+        memo = (line, tuple(map(id, neighbours)), frozen)
+        kept = scores.scored.get(memo)
+        if kept is None:
+            kept = scores.scored[memo] = (tuple(neighbours), await self._score(uow, scores, line, neighbours, frozen))
+        scored = kept[1]
         if scored.decision is not None:
             return scored.decision
         # the words alone do not decide (a payee under several categories, or nothing sure
@@ -483,7 +546,7 @@ class Categorizer:
         scores: _UnitScores,
         line: tuple[str, ...],
         neighbours: Sequence[Neighbour],
-        known: set[UUID] | None,
+        known: Set[UUID] | None,
     ) -> _Scored:
         """The memory and the neighbours of ``line``, re-scored with the unit's word weights."""
         example_words = [words(n.text) for n in neighbours]  # by position: no UUID hashed per neighbour
@@ -522,8 +585,11 @@ class Categorizer:
             if c.payee_share > shares.get(c.category_id, 0.0):
                 shares[c.category_id], c.own_words = c.payee_share, True
         for s, n, example in near_words:  # a row of the memory's own key is one of the observations it counted
-            own = remembered is not None and learned_key(example, stats) == remembered
-            candidates.setdefault(n.category_id, _Candidate(n.category_id)).examples.append((s, n.text, own))
+            own = remembered is not None and scores.key(example) == remembered
+            candidate = candidates.get(n.category_id)
+            if candidate is None:
+                candidate = candidates[n.category_id] = _Candidate(n.category_id)
+            candidate.examples = (*candidate.examples, (s, n.text, own))
         for c in (c for c in candidates.values() if c.examples):
             agree = sum(s for s, _, _ in c.examples)
             c.neighbours = max(s for s, _, _ in c.examples) * agree / (weight_near + _PRIOR)
@@ -533,9 +599,12 @@ class Categorizer:
             counted = len(c.examples) - len(others)
             same = f" ({counted} of them the memory's own)" if counted else ""
             c.neighbours_why = f"{len(c.examples)} of {len(near)} closest labeled rows{same}: {shown}"
-        labeled = {c: w for c, w in (stats.counts.get(ALL) or {}).items() if known is None or c in known}
-        for category_id, w in labeled.items():  # the weakest evidence: how common the category is
-            candidates.setdefault(category_id, _Candidate(category_id)).prior = w / sum(labeled.values())
+        labeled = scores.prior(stats, known)
+        for category_id, share in labeled.items():  # the weakest evidence: how common the category is
+            candidate = candidates.get(category_id)
+            if candidate is None:
+                candidate = candidates[category_id] = _Candidate(category_id)
+            candidate.prior = share
         ranked = _ranked(candidates, shares, gate)
         caveat = "".join((
             f"; {', '.join(map(repr, novel))} never seen beside its known words: it may name another payee "
@@ -573,7 +642,7 @@ class Categorizer:
         stats: WordStats,
         scored: Sequence[tuple[float, Neighbour]],
         candidates: dict[UUID, _Candidate],
-        known: set[UUID] | None,
+        known: Set[UUID] | None,
     ) -> str | None:
         """The payee memory: the line's own learned key, or (tolerant of typos and truncation)
         the key of the labeled row that matches it best among those accounting for every

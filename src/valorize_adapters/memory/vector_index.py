@@ -47,6 +47,15 @@ class _Index:
                 values.append(v)
         self.postings = postings
         self.results: OrderedDict[tuple[tuple[int, float], ...], list[tuple[int, float]]] = OrderedDict()
+        # the neighbours of recent queries as asked (the vector as given, and k): a statement's
+        # rows ask the same payee's vector again and again, and the answer is this state's
+        self.answers: OrderedDict[tuple[tuple[float, ...], int], list[Neighbour]] = OrderedDict()
+
+    def remember(self, key: tuple[tuple[float, ...], int], found: list[Neighbour]) -> None:
+        """Keep the neighbours a query found (the most recent :data:`_REMEMBERED`)."""
+        self.answers[key] = found
+        if len(self.answers) > _REMEMBERED:
+            self.answers.popitem(last=False)
 
     def search(self, query: tuple[tuple[int, float], ...], k: int) -> list[tuple[int, float]]:
         """The ``k`` most similar examples' numbers and similarities, best first."""
@@ -121,10 +130,15 @@ class MemoryExamples:
 
     async def nearest(self, vector: Sequence[float], k: int) -> list[Neighbour]:
         index = self._index()
+        key = (tuple(vector), k)
+        found = index.answers.get(key)
+        if found is not None:  # asked before in this state (only a valid vector's answer is kept)
+            return list(found)
         examples = self._data.examples
         found = []
         for row, similarity in index.search(self._sparse_unit(vector), max(0, k)):
             item_id = index.ids[row]
             _, category_id, text = examples[item_id]
             found.append(Neighbour(item_id, category_id, text, similarity))
-        return found
+        index.remember(key, found)
+        return list(found)

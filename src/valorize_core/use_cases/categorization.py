@@ -214,6 +214,7 @@ class _UnitScores:
     matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
     scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
     vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
+    ahead: set[str] = field(default_factory=set)  # payee keys whose memory and neighbours were read ahead
 
     def __post_init__(self) -> None:
         self.stats = WordStats(self.seen)
@@ -235,6 +236,7 @@ class _UnitScores:
         self.stats = WordStats(self.seen)
         self.matches.clear()
         self.scored.clear()
+        self.ahead.clear()
 
     def match(self, line: tuple[str, ...], example: tuple[str, ...]) -> Match:
         found = self.matches.get((line, example))
@@ -403,6 +405,7 @@ class Categorizer:
         found = dict(
             zip(keys, await uow.examples.nearest_many(self._embedder.embed(keys), max(_RECALL, self._k)), strict=True)
         )
+        self._unit(uow).ahead.update(keys)
         wanted.update(w for neighbours in found.values() for n in neighbours for w in words(n.text))
         stats = WordStats(await self._word_counts(uow, (ALL, *sorted(wanted))))
         borrowed = {  # the tolerant memory: a key without an entry borrows its best neighbour's
@@ -459,7 +462,10 @@ class Categorizer:
             vector = scores.vectors.get(key)
             if vector is None:
                 vector = scores.vectors[key] = self._embedder.embed([key])[0]
-            found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
+            if key in scores.ahead:  # read ahead: both answers are in the unit, no round trip to share
+                found = await uow.examples.nearest(vector, max(_RECALL, self._k))
+            else:
+                found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
             neighbours = [n for n in found if known is None or n.category_id in known]
         memo = (line, tuple(neighbours), None if known is None else frozenset(known))
         scored = scores.scored.get(memo)

@@ -192,7 +192,16 @@ class _Scored:
     decision: Decision | None  # when the amount is not asked: the whole decision
 
 
-_ScoredKey = tuple[tuple[str, ...], tuple[Neighbour, ...], frozenset[UUID] | None]
+@dataclass(slots=True)
+class _LineScored:
+    """A line's last scoring in the unit: the neighbours its search found, the categories known,
+    and what they made of it. Compared, not hashed, on the next row with the line: the adapters
+    answer a repeated search with the same neighbour objects, so the comparison is by identity
+    (a tuple of neighbours hashed per row hashed every neighbour's UUIDs, a Python call each)."""
+
+    found: tuple[Neighbour, ...]
+    known: frozenset[UUID] | None
+    scored: _Scored
 
 
 @dataclass(slots=True)
@@ -201,18 +210,19 @@ class _UnitScores:
 
     ``counts`` holds every word read (``None``: never seen); ``stats`` views the words seen and
     keeps each word's weight, so a word is weighed once per unit, not once per row; ``matches``
-    and ``scored`` remember the scoring of a (line, labeled line) pair and of a (line,
-    neighbours) pair, so the rows of a batch that repeat a payee are scored once; ``vectors``
+    remembers the scoring of a (line, labeled line) pair and ``scored`` each line's last scoring
+    with the neighbours found and the categories known (:class:`_LineScored`), so the rows of a
+    batch that repeat a payee are scored once; ``ahead`` the keys read ahead; ``vectors``
     the embedder's vector of each payee key searched. Anything the
     categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
-    (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
+    (:meth:`changed`); a neighbour written meanwhile changes the neighbours found, compared each row.
     """
 
     counts: dict[str, dict[UUID, float] | None] = field(default_factory=dict)
     seen: dict[str, dict[UUID, float]] = field(default_factory=dict)
     stats: WordStats = field(default_factory=lambda: WordStats({}))
     matches: dict[tuple[tuple[str, ...], tuple[str, ...]], Match] = field(default_factory=dict)
-    scored: dict[_ScoredKey, _Scored] = field(default_factory=dict)
+    scored: dict[tuple[str, ...], _LineScored] = field(default_factory=dict)
     vectors: dict[str, Sequence[float]] = field(default_factory=dict)  # the embedder's, by payee key
     ahead: set[str] = field(default_factory=set)  # payee keys whose memory and neighbours were read ahead
 
@@ -454,7 +464,7 @@ class Categorizer:
         scores = self._unit(uow)
         if line:
             await self._read(uow, scores, (ALL, *line))
-        neighbours: list[Neighbour] = []
+        found: Sequence[Neighbour] = ()
         key = learned_key(line, scores.stats) if line else ""
         if self._embedder is not None and line:
             # search by the line's payee key: the bank's words would bring the bank's rows near;
@@ -466,11 +476,14 @@ class Categorizer:
                 found = await uow.examples.nearest(vector, max(_RECALL, self._k))
             else:
                 found, _ = await together(uow.examples.nearest(vector, max(_RECALL, self._k)), uow.payees.get(key))
-            neighbours = [n for n in found if known is None or n.category_id in known]
-        memo = (line, tuple(neighbours), None if known is None else frozenset(known))
-        scored = scores.scored.get(memo)
-        if scored is None:
-            scored = scores.scored[memo] = await self._score(uow, scores, line, neighbours, known)
+        searched = tuple(found)
+        last = scores.scored.get(line)
+        if last is not None and last.found == searched and last.known == known:
+            scored = last.scored
+        else:
+            neighbours = [n for n in searched if known is None or n.category_id in known]
+            scored = await self._score(uow, scores, line, neighbours, known)
+            scores.scored[line] = _LineScored(searched, None if known is None else frozenset(known), scored)
         if scored.decision is not None:
             return scored.decision
         # the words alone do not decide (a payee under several categories, or nothing sure

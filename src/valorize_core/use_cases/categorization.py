@@ -264,7 +264,7 @@ class Decision:
     Two decisions are equal when every suggestion, the choice and the explanation are.
     """
 
-    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "chosen", "explanation")
+    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "_stored", "chosen", "explanation")
 
     def __init__(self, ranked: Sequence[_Candidate], gate: float, caveat: str, threshold: Decimal) -> None:
         self._ranked = tuple(ranked)
@@ -274,6 +274,20 @@ class Decision:
         first = self.top(1)
         self.chosen: Suggestion | None = first[0] if first and first[0].confidence >= threshold else None
         self.explanation = ""
+        self._stored: tuple[str, Categorization] | None = None
+
+    def categorization(self) -> Categorization:
+        """What a row this decision decides stores: the choice's provenance, or none with the
+        abstention's explanation — made once, shared by every row of a batch decided alike."""
+        stored = self._stored
+        if stored is None or stored[0] is not self.explanation:
+            made = (
+                self.chosen.as_categorization()
+                if self.chosen is not None
+                else Categorization.none(self.explanation[:1000])
+            )
+            stored = self._stored = (self.explanation, made)
+        return stored[1]
 
     def top(self, n: int) -> tuple[Suggestion, ...]:
         """The ``n`` best candidates (fewer when there are fewer)."""
@@ -364,11 +378,8 @@ class Categorizer:
         if outcome.category_rule is not None:
             return CategorizerOutcome(result, outcome)
         decision = await self.decide(result, uow, known=known)
-        if decision.chosen is None:
-            why = Categorization.none(decision.explanation[:1000])
-            return CategorizerOutcome(result.with_category(None, why), outcome)
-        best = decision.chosen
-        return CategorizerOutcome(result.with_category(best.category_id, best.as_categorization()), outcome)
+        chosen = None if decision.chosen is None else decision.chosen.category_id
+        return CategorizerOutcome(result.with_category(chosen, decision.categorization()), outcome)
 
     async def suggest(
         self,

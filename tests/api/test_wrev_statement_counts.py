@@ -72,8 +72,9 @@ def test_statement_counts_of_transfers_splits_rules_and_foreign_accounts(
 
     transfer = {"from_account_id": brl, "to_account_id": savings, "amount": "50.00", "booked_on": "2026-03-02"}
     _, unit = _one_unit(pg_writer, tmp_path, lambda: api.post("/api/transfers", transfer))
-    assert _carried(unit) == [], unit.executed()  # two legs: executemany, not carried
+    assert _carried(unit) == [], unit.executed()  # two legs: not carried
     assert unit.sent("UPDATE accounts SET balance_minor") == 2
+    assert unit.sent("INSERT INTO transactions") == 1  # both legs in one INSERT … SELECT FROM unnest
     counts["transfer"] = unit.statements
 
     fx = {"from_account_id": brl, "to_account_id": usd, "amount": "58.25", "to_amount": "10.00"}
@@ -85,8 +86,9 @@ def test_statement_counts_of_transfers_splits_rules_and_foreign_accounts(
     assert len(_carried(unit)) == 1, unit.executed()
     counts["foreign_account"] = unit.statements
 
-    # main (before the leaner write path): 13, 14, 13, 13, 16 — none grew.
-    assert counts == {"rule": 10, "splits": 13, "transfer": 12, "fx_transfer": 12, "foreign_account": 12}, counts
+    # main (before the leaner write path): 13, 14, 13, 13, 16 — none grew; the transfers' two legs
+    # (add_many) went from an INSERT each per table (12) to one per table (10).
+    assert counts == {"rule": 10, "splits": 13, "transfer": 10, "fx_transfer": 10, "foreign_account": 12}, counts
     assert api.get(f"/api/accounts/{brl}").json()["balance"]["amount"] == "873.75"  # 1000-1-7-10-50-58.25
     assert api.get(f"/api/accounts/{savings}").json()["balance"]["amount"] == "50.00"
     assert api.get(f"/api/accounts/{usd}").json()["balance"]["amount"] == "7.50"

@@ -9,7 +9,7 @@ from world import World, run
 
 from valorize_core import TransactionQuery
 from valorize_core.model.errors import ValidationError
-from valorize_core.model.fingerprint import fingerprints_with_occurrence
+from valorize_core.model.fingerprint import fingerprint, fingerprints_with_occurrence
 from valorize_core.model.money import Money
 from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.testing import money
@@ -92,6 +92,25 @@ def test_fingerprints_are_unique_within_a_file_and_stable(rows: list[tuple[date,
     prints = fingerprints_with_occurrence(account, rows)
     assert len(set(prints)) == len(prints)
     assert prints == fingerprints_with_occurrence(account, rows)
+
+
+def test_fingerprints_never_change() -> None:
+    """Stored rows are deduplicated against these values: a faster computation must give the
+    same digests (values computed by the code of 15c23c2)."""
+    import uuid
+
+    rows = [
+        (date(2026, 3, 1), Money(-1250, "BRL"), "COMPRA CARTAO 1234 PADARIA REAL SAO PAULO"),
+        (date(2026, 3, 1), Money(-1250, "BRL"), "PADARIA REAL"),
+        (date(2026, 3, 2), Money(99, "BRL"), "PIX RECEBIDO João"),
+    ]
+    last = "ebdd871a8351cfb14f22e06507e6d650d4305a57df9f9f9b598f85ee7fce4c7b"
+    assert fingerprints_with_occurrence(uuid.UUID(int=1), rows) == [
+        "ca52796cc39f1c8b239061410aadcefba5d8e861f1faacadbf063b440ce5159f",
+        "d303e24d2160c88e01b178a26b142d9f5aabdca95ec184a4b346b666d190016c",
+        last,
+    ]
+    assert fingerprint(uuid.UUID(int=1), *rows[2], 0) == last
 
 
 def upload(w: World, text: str = STATEMENT, **kw: object) -> StatementUpload:

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from valorize_core.model.errors import UnbalancedSplits, ValidationError
 from valorize_core.model.ledger import Ledger, postings_of
 from valorize_core.model.money import Money
-from valorize_core.model.transactions import Split, Transaction
+from valorize_core.model.transactions import Categorization, Split, Transaction
 from valorize_core.testing import balanced_transactions, money, split_amounts
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,3 +65,16 @@ def test_ledger_of_any_transactions_balances(txs: list[Transaction]) -> None:
     assert all(v == 0 for v in ledger.trial_balance().values())
     for entry in ledger.entries().values():
         assert sum(p.amount.minor for p in entry) == 0
+
+
+@given(balanced_transactions(), st.sampled_from([None, uuid.UUID(int=7)]))
+def test_with_category_equals_the_validated_replace(tx: Transaction, category_id: uuid.UUID | None) -> None:
+    """``with_category`` skips validating again; what it makes is what the validating
+    constructor makes of the same fields."""
+    why = Categorization.none("  a  reason ")
+    changed = tx.with_category(category_id, why)
+    memo = tx.splits[0].memo if len(tx.splits) == 1 else ""
+    assert changed == replace(tx, splits=(Split(category_id, tx.amount, memo),), categorization=why)
+    assert changed.category_id == category_id
+    with pytest.raises(ValidationError):
+        tx.with_category(category_id, "memory")  # type: ignore[arg-type]

@@ -229,6 +229,30 @@ _INSERT_SPLIT: LiteralString = (
     "INSERT INTO splits (tenant_id, transaction_id, position, category_id, amount_minor, memo)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
+# Many rows (an import): one statement per table whatever their number, the columns as arrays
+# (one parameter each, so the statement text and its plan stay the same); the search words and
+# tags (word characters, no space) travel space-joined.
+_INSERT_TX_MANY: LiteralString = (
+    "INSERT INTO transactions (search, tenant_id, id, account_id, booked_on, description, payee, amount_minor,"
+    " currency, exponent, status, source, tags, external_id, fingerprint, cat_source, cat_confidence, cat_explanation,"
+    " cat_rule_id, transfer_id, import_id, created_at, updated_at)"
+    " SELECT array_to_tsvector(string_to_array(r.search, ' ')), %s, r.id, r.account_id, r.booked_on, r.description,"
+    " r.payee, r.amount_minor, r.currency, r.exponent, r.status, r.source, string_to_array(r.tags, ' '),"
+    " r.external_id, r.fingerprint, r.cat_source, r.cat_confidence, r.cat_explanation, r.cat_rule_id,"
+    " r.transfer_id, r.import_id, r.created_at, r.updated_at"
+    " FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::date[], %s::text[], %s::text[], %s::int8[], %s::text[],"
+    " %s::int2[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],"
+    " %s::uuid[], %s::uuid[], %s::uuid[], %s::timestamptz[], %s::timestamptz[])"
+    " AS r(search, id, account_id, booked_on, description, payee, amount_minor, currency, exponent, status, source,"
+    " tags, external_id, fingerprint, cat_source, cat_confidence, cat_explanation, cat_rule_id, transfer_id,"
+    " import_id, created_at, updated_at)"
+)
+_INSERT_SPLIT_MANY: LiteralString = (
+    "INSERT INTO splits (tenant_id, transaction_id, position, category_id, amount_minor, memo)"
+    " SELECT %s, r.transaction_id, r.position, r.category_id, r.amount_minor, r.memo"
+    " FROM unnest(%s::uuid[], %s::int2[], %s::uuid[], %s::int8[], %s::text[])"
+    " AS r(transaction_id, position, category_id, amount_minor, memo)"
+)
 _SELECT_TX: LiteralString = "SELECT " + rows.TRANSACTION_COLUMNS + " FROM transactions t"
 _UPDATE_TX: LiteralString = (
     "UPDATE transactions SET search = array_to_tsvector(%s::text[]), account_id = %s, booked_on = %s,"
@@ -325,6 +349,10 @@ class PgTransactions(_Repo):
             if tx.tenant_id != self._t:
                 raise NotFound("tenant", tx.tenant_id)
         # Sent with the unit's next statement (or its commit): a constraint error surfaces there.
+        if len(transactions) > 1:  # an import: two statements, whatever the number of rows
+            self._s.defer(_INSERT_TX_MANY, [rows.transaction_columns(self._t, transactions)])
+            self._s.defer(_INSERT_SPLIT_MANY, [rows.split_columns(self._t, transactions)])
+            return
         # One transaction of one split: two single-row inserts the balance's update may carry.
         self._s.defer(_INSERT_TX, [rows.transaction_params(t) for t in transactions], inline=True)
         self._s.defer(_INSERT_SPLIT, [p for t in transactions for p in rows.split_params(t)], inline=True)

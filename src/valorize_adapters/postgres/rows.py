@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -132,6 +133,22 @@ def transaction_params(tx: Transaction) -> tuple[Any, ...]:
         tx.external_id, tx.fingerprint, c.source.value, c.confidence, c.explanation, c.rule_id, tx.transfer_id,
         tx.import_id, tx.created_at, tx.updated_at,
     )  # fmt: skip
+
+
+def transaction_columns(tenant_id: UUID, transactions: Sequence[Transaction]) -> list[Any]:
+    """The parameters of ``_INSERT_TX_MANY``: the tenant, then each column of
+    :func:`transaction_params` as one list (search words and tags space-joined: they are word
+    characters, never a space)."""
+    columns = list(zip(*(transaction_params(tx) for tx in transactions), strict=True))
+    search, tags = [" ".join(words) for words in columns[0]], [" ".join(t) for t in columns[12]]
+    return [tenant_id, search, *map(list, columns[2:12]), tags, *map(list, columns[13:])]
+
+
+def split_columns(tenant_id: UUID, transactions: Sequence[Transaction]) -> list[Any]:
+    """The parameters of ``_INSERT_SPLIT_MANY``: the tenant, then each column of the
+    transactions' :func:`split_params` as one list."""
+    params = [p for tx in transactions for p in split_params(tx)]
+    return [tenant_id, *(list(column) for column in list(zip(*params, strict=True))[1:])]
 
 
 def split_params(tx: Transaction) -> list[tuple[Any, ...]]:

@@ -48,6 +48,8 @@ def search_tokens(text: str) -> tuple[str, ...]:
     ``"Padaria São João #12"`` → ``("padaria", "sao", "joao", "12")``. Adapters index exactly
     these tokens, so every adapter searches alike.
     """
+    if text.isascii():  # nothing to decompose, no accent to drop (a bank's line, mostly): skip the per-character pass
+        return tuple(dict.fromkeys(_WORD.findall(text.casefold())))
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return tuple(dict.fromkeys(_WORD.findall(folded)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from uuid import UUID
@@ -179,9 +179,23 @@ class Transaction:
         return self.transfer_id is not None
 
     def with_category(self, category_id: UUID | None, categorization: Categorization) -> Transaction:
-        """The same transaction as a single split in ``category_id``."""
+        """The same transaction as a single split in ``category_id``.
+
+        Not validated again (an import makes one per row): every field but the two given was
+        checked when this one was made, the split is checked on its own and holds the whole
+        amount, and a :class:`Categorization` checks itself."""
+        if not isinstance(categorization, Categorization):
+            raise ValidationError.for_field("categorization", "must be a categorization")
         split = Split(category_id, self.amount, self.splits[0].memo if len(self.splits) == 1 else "")
-        return replace(self, splits=(split,), categorization=categorization)
+        changed = object.__new__(Transaction)
+        for name in _TRANSACTION_FIELDS:
+            object.__setattr__(changed, name, getattr(self, name))
+        object.__setattr__(changed, "splits", (split,))
+        object.__setattr__(changed, "categorization", categorization)
+        return changed
+
+
+_TRANSACTION_FIELDS = tuple(f.name for f in fields(Transaction))
 
 
 def check_splits(amount: Money, splits: tuple[Split, ...]) -> None:

@@ -217,7 +217,7 @@ class _UnitScores:
     computed from; ``lines`` each line matched, weighed (:class:`Weighed`), and ``keys`` each
     labeled line's learned key, until the statistics change or more are read. Anything the
     categorizer learns or unlearns in the unit (statistics, payee memory) starts them afresh
-    (:meth:`changed`); a neighbour written meanwhile changes the neighbours, part of the key.
+    (:meth:`changed`); a neighbour written meanwhile changes the neighbours found, compared each row.
     """
 
     counts: dict[str, dict[UUID, float] | None] = field(default_factory=dict)
@@ -307,7 +307,7 @@ class Decision:
     Two decisions are equal when every suggestion, the choice and the explanation are.
     """
 
-    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "chosen", "explanation")
+    __slots__ = ("_built", "_caveat", "_gate", "_ranked", "_stored", "chosen", "explanation")
 
     def __init__(self, ranked: Sequence[_Candidate], gate: float, caveat: str, threshold: Decimal) -> None:
         self._ranked = tuple(ranked)
@@ -317,6 +317,20 @@ class Decision:
         first = self.top(1)
         self.chosen: Suggestion | None = first[0] if first and first[0].confidence >= threshold else None
         self.explanation = ""
+        self._stored: tuple[str, Categorization] | None = None
+
+    def categorization(self) -> Categorization:
+        """What a row this decision decides stores: the choice's provenance, or none with the
+        abstention's explanation — made once, shared by every row of a batch decided alike."""
+        stored = self._stored
+        if stored is None or stored[0] is not self.explanation:
+            made = (
+                self.chosen.as_categorization()
+                if self.chosen is not None
+                else Categorization.none(self.explanation[:1000])
+            )
+            stored = self._stored = (self.explanation, made)
+        return stored[1]
 
     def top(self, n: int) -> tuple[Suggestion, ...]:
         """The ``n`` best candidates (fewer when there are fewer)."""
@@ -407,11 +421,8 @@ class Categorizer:
         if outcome.category_rule is not None:
             return CategorizerOutcome(result, outcome)
         decision = await self.decide(result, uow, known=known)
-        if decision.chosen is None:
-            why = Categorization.none(decision.explanation[:1000])
-            return CategorizerOutcome(result.with_category(None, why), outcome)
-        best = decision.chosen
-        return CategorizerOutcome(result.with_category(best.category_id, best.as_categorization()), outcome)
+        chosen = None if decision.chosen is None else decision.chosen.category_id
+        return CategorizerOutcome(result.with_category(chosen, decision.categorization()), outcome)
 
     async def suggest(
         self,

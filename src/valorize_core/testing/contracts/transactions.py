@@ -93,6 +93,32 @@ class TransactionRepositoryContract(PortsContract):
         with pytest.raises(NotFound):
             self.write(ports, t, lambda uow: uow.transactions.update_many([txs[2], replace(txs[1], id=self.new_id())]))
 
+    def test_many_added_at_once_keep_every_field_and_are_found_by_their_words(self, ports: Ports) -> None:
+        """``add_many`` of many rows (an import's path: one statement per table on PostgreSQL)
+        stores each field as ``add`` does, nulls, tags, several splits and their order included."""
+        t, acc, _, food, home = self._setup(ports)
+        rule = self.new_id()
+
+        def row(n: int) -> Transaction:
+            split = (food.id, home.id, None) if n % 3 == 0 else (home.id,) if n % 3 == 1 else (None,)
+            why = (Categorization(CategorizationSource.MEMORY, Decimal("0.731"), f"seen {n}") if n % 2
+                   else Categorization(CategorizationSource.RULE, Decimal(1), "rule", rule))  # fmt: skip
+            return self.transaction(
+                t, acc, -1000 - n, day=date(2026, 2, 1 + n % 20), categories=split, tags=("b", "a:1") if n % 2 else (),
+                external_id=f"FIT-{n}" if n % 4 == 0 else None, fingerprint=None if n % 5 == 0 else f"{n:064x}",
+                status="pending" if n % 2 else "posted", source="import", description=f"SÃO JOÃO Nº {n} 'x' \\",
+                payee="" if n % 7 == 0 else f"Padaria {n}", categorization=why,
+            )  # fmt: skip
+
+        txs = [row(n) for n in range(12)]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        stored = self.read(ports, t, lambda uow: uow.transactions.get_many([tx.id for tx in txs]))
+        assert stored == sorted(txs, key=lambda tx: tx.id)
+        for text, n in (("joao 7", 7), ("sao padaria 3", 3)):  # the description's words, and the payee's
+            flt = TransactionFilter(text=text)
+            found = self.read(ports, t, lambda uow, flt=flt: uow.transactions.all(flt))  # type: ignore[misc]
+            assert [tx.id for tx in found] == [txs[n].id]
+
     def test_lock_returns_the_rows_as_stored_in_id_order(self, ports: Ports) -> None:
         t, acc, _, food, home = self._setup(ports)
         txs = [self.transaction(t, acc, -100 * n, categories=(food.id, home.id)) for n in range(1, 4)]

@@ -369,7 +369,7 @@ class ImportStatement:
                 status=TransactionStatus.PENDING if row.pending else TransactionStatus.POSTED,
                 source=TransactionSource.IMPORT, external_id=row.external_id,
                 fingerprint=None if fp in known_prints else fp,
-                categorization=Categorization.none(), import_id=record.id,
+                categorization=_UNCATEGORIZED, import_id=record.id,
             )  # fmt: skip
             outcome = await self._ports.categorizer.categorize(draft, rules, uow, known=categories)
             fresh.append(outcome.transaction)
@@ -427,6 +427,9 @@ class ImportStatement:
         days = [r.booked_on for r in rows]
         flt = TransactionFilter(account_ids=(account_id,), date_from=min(days) - window, date_to=max(days) + window)
         return await uow.transactions.all(flt)
+
+
+_UNCATEGORIZED = Categorization.none()  # a draft's, until the categorizer decides (immutable: one for all)
 
 
 def _categorized_text(row: StatementRow) -> str:

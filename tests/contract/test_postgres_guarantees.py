@@ -111,6 +111,47 @@ class TestSplitsTrigger(PortsContract):
                 run(tamper(statement))
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == tx
 
+    def test_a_transaction_without_splits_or_with_a_split_off_by_one_is_refused(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        tx = self.transaction(t, acc, -1000, categories=(None, None))
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+
+        async def copy(splits: int, off_by: int) -> None:
+            async with ports.uow(t) as uow:
+                new_id = uuid.uuid4()
+                await uow.session.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO transactions (tenant_id, id, account_id, booked_on, description, payee,"
+                    " amount_minor, currency, exponent, status, source, cat_source, cat_confidence, cat_explanation,"
+                    " created_at, updated_at) SELECT tenant_id, %s, account_id, booked_on, description, payee,"
+                    " amount_minor, currency, exponent, status, source, cat_source, cat_confidence, cat_explanation,"
+                    " created_at, updated_at FROM transactions WHERE tenant_id = %s AND id = %s",
+                    (new_id, t, tx.id),
+                )
+                for position in range(splits):
+                    await uow.session.execute(  # type: ignore[attr-defined]
+                        "INSERT INTO splits (tenant_id, transaction_id, position, amount_minor)"
+                        " VALUES (%s, %s, %s, %s)",
+                        (t, new_id, position, -500 + (off_by if position == 0 else 0)),
+                    )
+                await uow.commit()
+
+        for splits, off_by in ((0, 0), (2, 1), (2, -1)):
+            with pytest.raises(UnbalancedSplits):
+                run(copy(splits, off_by))
+        run(copy(2, 0))  # the same rows, balanced
+
+        async def counted() -> int:
+            async with ports.uow(t) as uow:
+                rows = await uow.session.fetch("SELECT count(*) AS n FROM transactions")  # type: ignore[attr-defined]
+                return int(rows[0]["n"])
+
+        assert run(counted()) == 2
+
     def test_rewriting_splits_in_any_order_is_fine_within_a_unit(self, pg_backend: PostgresBackend) -> None:
         ports = pg_backend.ports
         t = self.new_tenant(ports)

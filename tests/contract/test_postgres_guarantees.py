@@ -164,6 +164,35 @@ class TestSplitsTrigger(PortsContract):
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
 
 
+class TestIndexesEveryWritePays:
+    """Every index on ``transactions`` costs each new row; the ones a query cannot use are gone."""
+
+    @pytest.mark.parametrize("clause", ["t.tags && %s::text[]", "t.tags @> %s::text[]"])
+    def test_the_application_cannot_use_a_gin_index_on_tags(self, database_url: str, clause: str) -> None:
+        # Why 0035 dropped transactions_tags: as the application's role (row-level security on),
+        # a tag filter never reads such an index, even when it is the only way left to it (a
+        # superuser's, without the tenant's own index to go through, does).
+        with psycopg.connect(database_url) as conn:
+            tenant = uuid.uuid4()
+            conn.execute("CREATE INDEX probe_tags ON transactions USING gin (tags)")
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            query = "EXPLAIN SELECT t.id FROM transactions t WHERE " + clause  # the policy adds the tenant
+            plan = "\n".join(row[0] for row in conn.execute(query, (["rare"],)).fetchall())
+            conn.rollback()
+        assert "probe_tags" not in plan, plan
+        assert "Filter: (t.tags" in plan or "Filter: (tags" in plan, plan
+
+    def test_no_gin_index_is_left_on_transactions(self, database_url: str) -> None:
+        with psycopg.connect(database_url) as conn:
+            found = conn.execute(
+                "SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'transactions'::regclass AND a.amname = 'gin'"
+            ).fetchall()
+        assert found == []
+
+
 class TestPoolRecovers(PortsContract):
     def test_dropped_connections_are_replaced(self, pg_backend: PostgresBackend, database_url: str) -> None:
         ports = pg_backend.ports

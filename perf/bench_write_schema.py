@@ -1,10 +1,14 @@
 """PostgreSQL's CPU and WAL per ``POST /api/transactions``, before and after a schema migration,
 beside the floor's write, in one run.
 
-    python perf/bench_write_schema.py [--since 35] [--writes 2000] [--quick] [--output FILE]
+    python perf/bench_write_schema.py [--since 35] [--candidate FILE.sql] [--writes 2000] [--quick] [--output FILE]
 
-One embedded server, two databases: *before* has the migrations older than ``--since``, *after*
-has them all. Four sides write in the same event loop, in alternating blocks of 50 requests (the
+One embedded server, a database per side: *before* has the migrations older than ``--since``,
+*after* has them all — and, with ``--candidate``, that SQL on top (a change tried before it
+becomes a migration: ``--since 9999 --candidate x.sql`` compares today's schema with today's
+plus x).
+
+Four sides write in the same event loop, in alternating blocks of 50 requests (the
 order turns every block), so they share whatever the machine does meanwhile: the project's write
 (``valorize api``'s wiring, driven through the ASGI app as ``profile_requests.py`` does; no
 category given, so the categorizer runs) and the floor's (``bench_write_costs.py``'s: the row, its
@@ -12,8 +16,9 @@ split, the balance, one outbox row in one pipeline) on each database. Per side:
 
 * **PostgreSQL CPU per write**: user + system CPU of that database's client backends
   (``/proc/<pid>/stat``; the pool's, the relay's, the floor's connection);
-* **WAL bytes per write**: ``pg_current_wal_lsn()`` before and after each block (blocks run one
-  at a time; each ends after its relay's last mark).
+* **WAL bytes per write**: ``pg_waldump`` over the measured range, each record counted for the
+  database its blocks belong to (commit records, ~40 bytes each, name none and are left out);
+  its record bytes apart from the full-page images, which depend on when a checkpoint fell.
 
 Background processes (WAL writer, checkpointer, autovacuum) are in neither number.
 """
@@ -25,6 +30,8 @@ import asyncio
 import json
 import logging
 import os
+import re
+import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -42,6 +49,8 @@ from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
 BLOCK = 50
+_SIZES = re.compile(r"len \(rec/tot\): *(\d+)/ *(\d+)")
+_REL = re.compile(r"rel \d+/(\d+)/\d+")
 Tenants = list[tuple[tuple[tuple[bytes, bytes], ...], str]]
 
 
@@ -61,9 +70,28 @@ def _backend_cpu(admin: psycopg.Connection[Any], database: str) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _wal(admin: psycopg.Connection[Any]) -> int:
-    (lsn,) = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").fetchone() or (0,)
-    return int(lsn)
+def _lsn(admin: psycopg.Connection[Any]) -> str:
+    (lsn,) = admin.execute("SELECT pg_current_wal_lsn()::text").fetchone() or ("0/0",)
+    return str(lsn)
+
+
+def _wal_by_database(admin: psycopg.Connection[Any], start: str, end: str) -> dict[int, tuple[int, int]]:
+    """(record bytes, full-page-image bytes) written between two LSNs, by database oid."""
+    import pgserver  # type: ignore[import-untyped]
+
+    (data,) = admin.execute("SHOW data_directory").fetchone() or ("",)
+    waldump = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_waldump"
+    dump = subprocess.run(
+        [str(waldump), "-p", f"{data}/pg_wal", "-s", start, "-e", end], capture_output=True, text=True, check=True
+    ).stdout
+    found: dict[int, tuple[int, int]] = {}
+    for line in dump.splitlines():
+        sizes, rel = _SIZES.search(line), _REL.search(line)
+        if sizes and rel:
+            record, total = int(sizes[1]), int(sizes[2])
+            kept = found.get(int(rel[1]), (0, 0))
+            found[int(rel[1])] = (kept[0] + record, kept[1] + total - record)
+    return found
 
 
 def _floor(url: str) -> tuple[Litestar, Tenants]:
@@ -93,39 +121,55 @@ async def _writes(app: Litestar, tenants: Tenants, first: int, count: int) -> No
 
 
 async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[str, dict[str, float]]:
-    """Alternating blocks of the four sides; CPU (ms) and WAL bytes per write of each."""
+    """Alternating blocks of the sides (``databases``: side → its database's URL, a side whose
+    name starts with "floor" runs the floor); CPU (ms) and WAL bytes per write of each."""
     sides: dict[str, tuple[Litestar, Tenants, str]] = {}
     lifespans: list[Any] = []
-    for schema, url in databases.items():
-        project = await _project_started(url, lifespans)
-        sides[f"project, {schema}"] = (*project, url)
-        floor_app, floor_tenants = _floor(url)
-        lifespans.append(await _started(floor_app))
-        sides[f"floor, {schema}"] = (floor_app, floor_tenants, url)
-    spent = {side: {"cpu": 0.0, "wal": 0} for side in sides}
+    for side, url in databases.items():
+        if side.startswith("floor"):
+            floor_app, floor_tenants = _floor(url)
+            lifespans.append(await _started(floor_app))
+            sides[side] = (floor_app, floor_tenants, url)
+        else:
+            sides[side] = (*await _project_started(url, lifespans), url)
+    spent = dict.fromkeys(sides, 0.0)
     names = list(sides)
     with psycopg.connect(server_url, autocommit=True) as admin:
         for side in names:  # warm-up: prepared statements, caches, the first pages of every index
             app, tenants, _ = sides[side]
             await _writes(app, tenants, 0, 200)
+        await asyncio.sleep(0.3)
+        start = _lsn(admin)
         blocks = max(1, writes // BLOCK)
         for n in range(blocks):
             for side in names[n % len(names) :] + names[: n % len(names)]:
                 app, tenants, url = sides[side]
-                database = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-                cpu, wal = _backend_cpu(admin, str(database)), _wal(admin)
+                database = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+                cpu = _backend_cpu(admin, database)
                 await _writes(app, tenants, n * BLOCK, BLOCK)
                 await asyncio.sleep(0.12)  # the relay's mark (one per 50 ms window)
-                spent[side]["cpu"] += _backend_cpu(admin, str(database)) - cpu
-                spent[side]["wal"] += _wal(admin) - wal
+                spent[side] += _backend_cpu(admin, database) - cpu
+        wal = _wal_by_database(admin, start, _lsn(admin))
+        oids = {
+            side: admin.execute(
+                "SELECT oid FROM pg_database WHERE datname = %s", (psycopg.conninfo.conninfo_to_dict(url)["dbname"],)
+            ).fetchone()
+            for side, (_, _, url) in sides.items()
+        }
     for inbox, lifespan in lifespans:
         await inbox.put({"type": "lifespan.shutdown"})
         await lifespan
     count = blocks * BLOCK
-    return {
-        side: {"pg_cpu_ms": spent[side]["cpu"] / count * 1000, "wal_bytes": spent[side]["wal"] / count}
-        for side in names
-    }
+    results = {}
+    for side in names:
+        oid = oids[side]
+        records, images = wal.get(int(oid[0]) if oid else 0, (0, 0))
+        results[side] = {
+            "pg_cpu_ms": spent[side] / count * 1000,
+            "wal_bytes": records / count,
+            "wal_fpi_bytes": images / count,
+        }
+    return results
 
 
 async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Tenants]:
@@ -149,6 +193,7 @@ async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Te
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--since", type=int, default=35, help="the first migration 'after' has and 'before' lacks")
+    parser.add_argument("--candidate", type=Path, help="SQL run on 'after' once it is migrated")
     parser.add_argument("--writes", type=int, default=2000, help="measured writes per side")
     parser.add_argument("--quick", action="store_true", help="100 writes per side")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "write_schema.json")
@@ -159,19 +204,27 @@ def main() -> None:
         server = EmbeddedPostgres(Path(data), delete_on_stop=True)
         url = server.start()
         try:
-            with psycopg.connect(url, autocommit=True) as admin:
-                admin.execute("CREATE DATABASE valorize_after TEMPLATE template0 ENCODING 'UTF8'")
-            after = psycopg.conninfo.make_conninfo(url, dbname="valorize_after")
             every = available_migrations()
-            asyncio.run(migrate(url, [m for m in every if m.version < args.since]))
-            asyncio.run(migrate(after, every))
-            results = asyncio.run(run(url, {"before": url, "after": after}, writes))
+            databases = {}
+            for side in ("project, before", "floor, before", "project, after", "floor, after"):
+                name = "bench_" + side.replace(", ", "_")
+                with psycopg.connect(url, autocommit=True) as admin:
+                    admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+                databases[side] = psycopg.conninfo.make_conninfo(url, dbname=name)
+                after = side.endswith("after")
+                asyncio.run(migrate(databases[side], every if after else [m for m in every if m.version < args.since]))
+                if after and args.candidate:
+                    with psycopg.connect(databases[side], autocommit=True) as admin:
+                        admin.execute(args.candidate.read_text().encode())
+            results = asyncio.run(run(url, databases, writes))
         finally:
             server.stop()
-    print(f"| per write ({writes} each, blocks of {BLOCK} alternating) | PostgreSQL CPU | WAL bytes |")
-    print("|---|---|---|")
+    print(f"| per write ({writes} each, blocks of {BLOCK}) | PostgreSQL CPU | WAL bytes | and page images |")
+    print("|---|---|---|---|")
     for side, numbers in results.items():
-        print(f"| {side} | {numbers['pg_cpu_ms']:.3f} ms | {numbers['wal_bytes']:.0f} |")
+        print(
+            f"| {side} | {numbers['pg_cpu_ms']:.3f} ms | {numbers['wal_bytes']:.0f} | {numbers['wal_fpi_bytes']:.0f} |"
+        )
     for schema in ("before", "after"):
         project, floor = results[f"project, {schema}"], results[f"floor, {schema}"]
         print(
@@ -179,7 +232,8 @@ def main() -> None:
             f" WAL {project['wal_bytes'] / floor['wal_bytes']:.2f}×"
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"since": args.since, "writes": writes, "results": results}, indent=2) + "\n")
+    report = {"since": args.since, "candidate": str(args.candidate or ""), "writes": writes, "results": results}
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

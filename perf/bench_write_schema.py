@@ -50,7 +50,8 @@ from valorize_entrypoints.settings import Settings
 
 BLOCK = 50
 _SIZES = re.compile(r"len \(rec/tot\): *(\d+)/ *(\d+)")
-_REL = re.compile(r"rel \d+/(\d+)/\d+")
+_REL = re.compile(r"rel \d+/(\d+)/(\d+)")
+_KIND = re.compile(r"rmgr: (\w+) .*desc: ([A-Z_+0-9]+)")
 Tenants = list[tuple[tuple[tuple[bytes, bytes], ...], str]]
 
 
@@ -75,8 +76,11 @@ def _lsn(admin: psycopg.Connection[Any]) -> str:
     return str(lsn)
 
 
-def _wal_by_database(admin: psycopg.Connection[Any], start: str, end: str) -> dict[int, tuple[int, int]]:
-    """(record bytes, full-page-image bytes) written between two LSNs, by database oid."""
+def _wal_by_database(
+    admin: psycopg.Connection[Any], start: str, end: str, urls: list[str]
+) -> dict[int, dict[str, int]]:
+    """WAL written between two LSNs, by database oid: record bytes (``records``), full-page-image
+    bytes (``images``) and record bytes by kind (``Heap/INSERT`` …) and relation."""
     import pgserver  # type: ignore[import-untyped]
 
     (data,) = admin.execute("SHOW data_directory").fetchone() or ("",)
@@ -84,13 +88,22 @@ def _wal_by_database(admin: psycopg.Connection[Any], start: str, end: str) -> di
     dump = subprocess.run(
         [str(waldump), "-p", f"{data}/pg_wal", "-s", start, "-e", end], capture_output=True, text=True, check=True
     ).stdout
-    found: dict[int, tuple[int, int]] = {}
+    names: dict[tuple[int, int], str] = {}
+    for url in urls:
+        with psycopg.connect(url) as conn:
+            query = "SELECT d.oid::int, c.relfilenode::int, c.relname FROM pg_class c, pg_database d"
+            query += " WHERE c.relfilenode <> 0 AND d.datname = current_database()"
+            names.update({(db, node): name for db, node, name in conn.execute(query).fetchall()})
+    found: dict[int, dict[str, int]] = {}
     for line in dump.splitlines():
-        sizes, rel = _SIZES.search(line), _REL.search(line)
-        if sizes and rel:
+        sizes, rel, kind = _SIZES.search(line), _REL.search(line), _KIND.search(line)
+        if sizes and rel and kind:
             record, total = int(sizes[1]), int(sizes[2])
-            kept = found.get(int(rel[1]), (0, 0))
-            found[int(rel[1])] = (kept[0] + record, kept[1] + total - record)
+            counts = found.setdefault(int(rel[1]), {"records": 0, "images": 0})
+            counts["records"] += record
+            counts["images"] += total - record
+            key = f"{kind[1]}/{kind[2]} {names.get((int(rel[1]), int(rel[2])), rel[2])}"
+            counts[key] = counts.get(key, 0) + record
     return found
 
 
@@ -120,7 +133,7 @@ async def _writes(app: Litestar, tenants: Tenants, first: int, count: int) -> No
         assert status == 201, answer
 
 
-async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[str, dict[str, float]]:
+async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[str, dict[str, Any]]:
     """Alternating blocks of the sides (``databases``: side → its database's URL, a side whose
     name starts with "floor" runs the floor); CPU (ms) and WAL bytes per write of each."""
     sides: dict[str, tuple[Litestar, Tenants, str]] = {}
@@ -149,7 +162,7 @@ async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[s
                 await _writes(app, tenants, n * BLOCK, BLOCK)
                 await asyncio.sleep(0.12)  # the relay's mark (one per 50 ms window)
                 spent[side] += _backend_cpu(admin, database) - cpu
-        wal = _wal_by_database(admin, start, _lsn(admin))
+        wal = _wal_by_database(admin, start, _lsn(admin), [url for _, _, url in sides.values()])
         oids = {
             side: admin.execute(
                 "SELECT oid FROM pg_database WHERE datname = %s", (psycopg.conninfo.conninfo_to_dict(url)["dbname"],)
@@ -163,11 +176,12 @@ async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[s
     results = {}
     for side in names:
         oid = oids[side]
-        records, images = wal.get(int(oid[0]) if oid else 0, (0, 0))
+        counts = wal.get(int(oid[0]) if oid else 0, {"records": 0, "images": 0})
         results[side] = {
             "pg_cpu_ms": spent[side] / count * 1000,
-            "wal_bytes": records / count,
-            "wal_fpi_bytes": images / count,
+            "wal_bytes": counts.pop("records") / count,
+            "wal_fpi_bytes": counts.pop("images") / count,
+            "wal_bytes_by_kind": {key: round(value / count, 1) for key, value in sorted(counts.items())},
         }
     return results
 
@@ -175,7 +189,14 @@ async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[s
 async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Tenants]:
     container = Container()
     container.settings.override(
-        Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True)
+        Settings(
+            backend="postgres",
+            database_url=url,
+            db_pool_min=2,
+            db_pool_max=2,
+            log_json=True,
+            run_migrations=False,  # "before" stays before
+        )
     )
     container_app = create_app(container)
     lifespans.append(await _started(container_app))

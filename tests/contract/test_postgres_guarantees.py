@@ -184,6 +184,32 @@ class TestIndexesEveryWritePays:
         assert "probe_tags" not in plan, plan
         assert "Filter: (t.tags" in plan or "Filter: (tags" in plan, plan
 
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "SELECT count(DISTINCT transaction_id) FROM splits WHERE tenant_id = $1 AND category_id = $2",
+            "SELECT 1 FROM transactions t WHERE t.tenant_id = $1 AND EXISTS (SELECT 1 FROM splits s"
+            " WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id AND s.category_id = ANY(ARRAY[$2]))",
+            "UPDATE splits SET category_id = NULL WHERE tenant_id = $1 AND category_id = $2",
+            "SELECT 1 FROM ONLY splits x WHERE $1 = tenant_id AND $2 = category_id FOR KEY SHARE OF x",
+        ],
+    )
+    def test_lookups_by_category_still_read_its_partial_index(self, database_url: str, query: str) -> None:
+        # splits_category leaves out uncategorized splits (0035); every lookup by category names one,
+        # also in the generic plan a prepared statement runs.
+        with psycopg.connect(database_url) as conn:
+            tenant = uuid.uuid4()
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            conn.execute("PREPARE probe (uuid, uuid) AS " + query)
+            explain = psycopg.sql.SQL("EXPLAIN EXECUTE probe({}, {})")
+            rows = conn.execute(explain.format(str(tenant), str(uuid.uuid4()))).fetchall()
+            conn.rollback()
+        plan = "\n".join(row[0] for row in rows)
+        assert "splits_category" in plan, plan
+
     def test_no_gin_index_is_left_on_transactions(self, database_url: str) -> None:
         with psycopg.connect(database_url) as conn:
             found = conn.execute(

@@ -150,6 +150,14 @@ def test_write_costs_benchmark_quick_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_write_schema_benchmark_quick_mode(tmp_path: Path) -> None:
+    stdout, numbers = _run_quick("bench_write_schema", tmp_path)
+    for side in ("project, before", "floor, before", "project, after", "floor, after"):
+        assert numbers["results"][side]["wal_bytes"] > 0
+    assert "project ÷ floor, PostgreSQL CPU" in stdout
+
+
+@pytest.mark.slow
 def test_subscription_benchmark_quick_mode(tmp_path: Path) -> None:
     stdout, numbers = _run_quick("bench_subscriptions", tmp_path)
     assert numbers["histories"] == 10

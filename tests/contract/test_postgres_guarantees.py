@@ -111,6 +111,47 @@ class TestSplitsTrigger(PortsContract):
                 run(tamper(statement))
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == tx
 
+    def test_a_transaction_without_splits_or_with_a_split_off_by_one_is_refused(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        acc = self.account(t)
+        self.write(ports, t, lambda uow: uow.accounts.add(acc))
+        tx = self.transaction(t, acc, -1000, categories=(None, None))
+        self.write(ports, t, lambda uow: uow.transactions.add(tx))
+
+        async def copy(splits: int, off_by: int) -> None:
+            async with ports.uow(t) as uow:
+                new_id = uuid.uuid4()
+                await uow.session.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO transactions (tenant_id, id, account_id, booked_on, description, payee,"
+                    " amount_minor, currency, exponent, status, source, cat_source, cat_confidence, cat_explanation,"
+                    " created_at, updated_at) SELECT tenant_id, %s, account_id, booked_on, description, payee,"
+                    " amount_minor, currency, exponent, status, source, cat_source, cat_confidence, cat_explanation,"
+                    " created_at, updated_at FROM transactions WHERE tenant_id = %s AND id = %s",
+                    (new_id, t, tx.id),
+                )
+                for position in range(splits):
+                    await uow.session.execute(  # type: ignore[attr-defined]
+                        "INSERT INTO splits (tenant_id, transaction_id, position, amount_minor)"
+                        " VALUES (%s, %s, %s, %s)",
+                        (t, new_id, position, -500 + (off_by if position == 0 else 0)),
+                    )
+                await uow.commit()
+
+        for splits, off_by in ((0, 0), (2, 1), (2, -1)):
+            with pytest.raises(UnbalancedSplits):
+                run(copy(splits, off_by))
+        run(copy(2, 0))  # the same rows, balanced
+
+        async def counted() -> int:
+            async with ports.uow(t) as uow:
+                rows = await uow.session.fetch("SELECT count(*) AS n FROM transactions")  # type: ignore[attr-defined]
+                return int(rows[0]["n"])
+
+        assert run(counted()) == 2
+
     def test_rewriting_splits_in_any_order_is_fine_within_a_unit(self, pg_backend: PostgresBackend) -> None:
         ports = pg_backend.ports
         t = self.new_tenant(ports)
@@ -121,6 +162,61 @@ class TestSplitsTrigger(PortsContract):
         changed = replace(tx, splits=(tx.splits[0], replace(tx.splits[1], memo="changed")))
         self.write(ports, t, lambda uow: uow.transactions.update(changed))
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
+
+
+class TestIndexesEveryWritePays:
+    """Every index on ``transactions`` costs each new row; the ones a query cannot use are gone."""
+
+    @pytest.mark.parametrize("clause", ["t.tags && %s::text[]", "t.tags @> %s::text[]"])
+    def test_the_application_cannot_use_a_gin_index_on_tags(self, database_url: str, clause: str) -> None:
+        # Why 0035 dropped transactions_tags: as the application's role (row-level security on),
+        # a tag filter never reads such an index, even when it is the only way left to it (a
+        # superuser's, without the tenant's own index to go through, does).
+        with psycopg.connect(database_url) as conn:
+            tenant = uuid.uuid4()
+            conn.execute("CREATE INDEX probe_tags ON transactions USING gin (tags)")
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            query = "EXPLAIN SELECT t.id FROM transactions t WHERE " + clause  # the policy adds the tenant
+            plan = "\n".join(row[0] for row in conn.execute(query, (["rare"],)).fetchall())
+            conn.rollback()
+        assert "probe_tags" not in plan, plan
+        assert "Filter: (t.tags" in plan or "Filter: (tags" in plan, plan
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "SELECT count(DISTINCT transaction_id) FROM splits WHERE tenant_id = $1 AND category_id = $2",
+            "SELECT 1 FROM transactions t WHERE t.tenant_id = $1 AND EXISTS (SELECT 1 FROM splits s"
+            " WHERE s.tenant_id = t.tenant_id AND s.transaction_id = t.id AND s.category_id = ANY(ARRAY[$2]))",
+            "UPDATE splits SET category_id = NULL WHERE tenant_id = $1 AND category_id = $2",
+            "SELECT 1 FROM ONLY splits x WHERE $1 = tenant_id AND $2 = category_id FOR KEY SHARE OF x",
+        ],
+    )
+    def test_lookups_by_category_still_read_its_partial_index(self, database_url: str, query: str) -> None:
+        # splits_category leaves out uncategorized splits (0035); every lookup by category names one,
+        # also in the generic plan a prepared statement runs.
+        with psycopg.connect(database_url) as conn:
+            tenant = uuid.uuid4()
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SET LOCAL enable_seqscan = off")
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            conn.execute("PREPARE probe (uuid, uuid) AS " + query)
+            explain = psycopg.sql.SQL("EXPLAIN EXECUTE probe({}, {})")
+            rows = conn.execute(explain.format(str(tenant), str(uuid.uuid4()))).fetchall()
+            conn.rollback()
+        plan = "\n".join(row[0] for row in rows)
+        assert "splits_category" in plan, plan
+
+    def test_no_gin_index_is_left_on_transactions(self, database_url: str) -> None:
+        with psycopg.connect(database_url) as conn:
+            found = conn.execute(
+                "SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'transactions'::regclass AND a.amname = 'gin'"
+            ).fetchall()
+        assert found == []
 
 
 class TestPoolRecovers(PortsContract):

@@ -197,6 +197,11 @@ class Session:
         except RuntimeError:  # made outside a running loop: every read may be gathered
             self._owner = None
 
+    @property
+    def wrote(self) -> bool:
+        """Whether the open transaction wrote (or has writes waiting): something but a ``SELECT``."""
+        return self._wrote
+
     # -- sending -----------------------------------------------------------------------------
     async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
         """Send ``statements`` — after ``BEGIN`` and the settings when the transaction has not

@@ -1,19 +1,31 @@
-"""Contract of the Idempotency-Key store: Stripe's semantics, expiry, abandoned claims."""
+"""Contract of the Idempotency-Key store: Stripe's semantics, expiry, abandoned claims, and
+keys marked applied by the commit of their request's write (shared with the units of work)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
-from valorize_core.ports.idempotency import Claimed, IdempotencyStore, InProgress, Mismatch, Replay
+from valorize_core.ports.idempotency import (
+    Applied,
+    Claimed,
+    IdempotencyStore,
+    InProgress,
+    Mismatch,
+    Replay,
+    applying_key,
+)
+from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.testing.contracts.base import NOW, PortsContract
 from valorize_core.use_cases.context import Ports
 
 __all__ = ["IdempotencyContract"]
 
 TTL, LOCK = timedelta(hours=24), timedelta(seconds=60)
+LOST = Replay(409, b'{"code":"already_applied"}')
 
 
 class IdempotencyContract(PortsContract):
@@ -21,6 +33,23 @@ class IdempotencyContract(PortsContract):
     def idempotency(self) -> IdempotencyStore:
         """The store under test."""
         raise NotImplementedError("override the idempotency fixture")
+
+    def holding(
+        self,
+        ports: Ports,
+        held: tuple[uuid.UUID, str],
+        tenant: uuid.UUID,
+        step: Callable[[UnitOfWork], Awaitable[None]],
+    ) -> None:
+        """Run ``step`` in a unit of ``tenant`` while a request holds the key ``held``; commit."""
+
+        async def go() -> None:
+            with applying_key(*held):
+                async with ports.uow(tenant) as uow:
+                    await step(uow)
+                    await uow.commit()
+
+        self.run(go())
 
     def test_first_claim_then_in_progress_then_replay(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         t, key = self.new_tenant(ports), uuid.uuid4().hex
@@ -46,3 +75,64 @@ class IdempotencyContract(PortsContract):
         assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
         assert self.run(idempotency.claim(t, key, "h", NOW + LOCK / 2, TTL, LOCK)) == InProgress()
         assert self.run(idempotency.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK)) == Claimed()
+
+    def test_a_committed_write_marks_its_key_applied(self, ports: Ports, idempotency: IdempotencyStore) -> None:
+        """The write committed, its answer was lost (the request failed after the commit): the
+        key is neither released nor retaken after its lock; a retry never runs the request again."""
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+
+        async def add(uow: UnitOfWork) -> None:
+            await uow.accounts.add(self.account(t))
+
+        self.holding(ports, (t, key), t, add)
+        # Still running (storing its answer, say): a retry waits as for any claim in progress.
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == InProgress()
+        assert self.run(idempotency.claim(t, key, "other", NOW, TTL, LOCK)) == Mismatch()
+        self.run(idempotency.release(t, key))  # the request failed after its commit: kept
+        assert self.run(idempotency.claim(t, key, "h", NOW + LOCK / 2, TTL, LOCK)) == InProgress()
+        # Its process died before storing an answer: past the lock, never retaken.
+        assert self.run(idempotency.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK)) == Applied()
+        assert self.run(idempotency.claim(t, key, "h", NOW + TTL + LOCK, TTL, LOCK)) == Claimed()  # expired
+
+    def test_an_applied_key_keeps_its_answer(self, ports: Ports, idempotency: IdempotencyStore) -> None:
+        t, kept, lost = self.new_tenant(ports), uuid.uuid4().hex, uuid.uuid4().hex
+
+        async def add(uow: UnitOfWork) -> None:
+            await uow.categories.add(self.category(t, uuid.uuid4().hex))
+
+        for key in (kept, lost):
+            self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
+            self.holding(ports, (t, key), t, add)
+        self.run(idempotency.complete(t, kept, 201, b'{"id":1}'))
+        self.run(idempotency.release(t, kept, LOST))  # a completed key keeps its own answer
+        assert self.run(idempotency.claim(t, kept, "h", NOW, TTL, LOCK)) == Replay(201, b'{"id":1}')
+        self.run(idempotency.release(t, lost, LOST))
+        assert self.run(idempotency.claim(t, lost, "h", NOW, TTL, LOCK)) == LOST
+
+    def test_only_a_write_of_the_keys_tenant_in_the_request_marks_it(
+        self, ports: Ports, idempotency: IdempotencyStore
+    ) -> None:
+        """A unit that rolled back, that only read, of another tenant, or that commits after the
+        request let go of the key marks nothing: the key is released and the retry runs."""
+        t, other, key = self.new_tenant(ports), self.new_tenant(ports), uuid.uuid4().hex
+        self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
+
+        async def rolled_back() -> None:
+            with applying_key(t, key):
+                async with ports.uow(t) as uow:
+                    await uow.accounts.add(self.account(t))
+                    await uow.rollback()
+
+        async def add(uow: UnitOfWork) -> None:
+            await uow.accounts.add(self.account(uow.tenant_id))
+
+        async def only_reads(uow: UnitOfWork) -> None:
+            await uow.accounts.list()
+
+        self.run(rolled_back())
+        self.holding(ports, (t, key), t, only_reads)
+        self.holding(ports, (t, key), other, add)
+        self.write(ports, t, add)  # no key held
+        self.run(idempotency.release(t, key, LOST))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()

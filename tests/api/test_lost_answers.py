@@ -37,8 +37,9 @@ class Cut:
     made ("after") or before it is sent ("before"); ``hold``: after the commit, wait for it to
     be set first."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
-        self.armed, self.when = True, when
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, when: str, *, any_commit: bool = False) -> None:
+        """``any_commit``: the next unit that commits at all (signup's records no event)."""
+        self.armed, self.when, self.any_commit = True, when, any_commit
         self.committed, self.hold = threading.Event(), threading.Event()
         self.hold.set()
         for unit in (PostgresUnitOfWork, MemoryUnitOfWork):
@@ -46,7 +47,7 @@ class Cut:
 
     def _wrap(self, write: Any) -> Any:
         async def cut_write(unit: UnitOfWorkBase, events: Sequence[DomainEvent]) -> None:
-            mine = self.armed and bool(events)
+            mine = self.armed and (self.any_commit or bool(events))
             if mine and self.when == "before":
                 self.armed = False
                 raise Unavailable("the connection was lost before COMMIT was sent")
@@ -155,3 +156,19 @@ def test_a_request_dead_after_its_commit_is_not_retaken_after_its_lock(
     retried = api.post(TX, _body(account), headers=key)
     assert (retried.status_code, retried.json()["code"]) == (409, "already_applied"), retried.text
     assert len(api.get(TX).json()["items"]) == 1
+
+
+def test_a_signup_whose_answer_is_lost_makes_no_second_account(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signup's key has no tenant to be marked in (its namespace is none): the retry runs, and
+    meets the e-mail taken (409), never a second tenant or token."""
+    email = f"{uuid.uuid4().hex}@example.com"
+    body = {"tenant_name": "Casa", "email": email, "name": "Ana"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    Cut(monkeypatch, "after", any_commit=True)
+    assert client.post("/api/signup", json=body, headers=key).status_code == 503
+    retried = client.post("/api/signup", json=body, headers=key)
+    assert retried.status_code == 409, retried.text
+    assert "already registered" in retried.json()["detail"]
+    assert client.post("/api/signup", json=body, headers=key).status_code == 409

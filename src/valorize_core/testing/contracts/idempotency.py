@@ -136,3 +136,17 @@ class IdempotencyContract(PortsContract):
         self.write(ports, t, add)  # no key held
         self.run(idempotency.release(t, key, LOST))
         assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+
+    def test_a_unit_that_only_took_a_lock_marks_nothing(self, ports: Ports, idempotency: IdempotencyStore) -> None:
+        """A lock is no write: a unit that held the rule order (as every rule action does first)
+        and changed nothing leaves the key in progress, so a request that failed after it is
+        released and its retry runs (as the memory units, which mark only a changed state)."""
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+        self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
+
+        async def only_locks(uow: UnitOfWork) -> None:
+            await uow.rules.hold_order()
+
+        self.holding(ports, (t, key), t, only_locks)
+        self.run(idempotency.release(t, key, LOST))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()

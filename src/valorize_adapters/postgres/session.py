@@ -368,7 +368,8 @@ class Session:
         ``SET LOCAL`` inside :meth:`planner_settings`."""
         if not (self._read_only and self._planning and _sets_locally(query)):
             self._refuse_in_read_only()
-            self._wrote = True
+            # A ``SELECT`` run for its effect (an advisory lock) writes nothing, as a locking read.
+            self._wrote = self._wrote or not _reads_only(query)
         return (await self._send([(query, params, _Want.COUNT)]))[0]  # type: ignore[no-any-return]
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:

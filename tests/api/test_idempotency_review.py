@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from http_support import Api
+from test_lost_answers import Cut
 
 TX = "/api/transactions"
 
@@ -28,3 +30,20 @@ def test_a_request_refused_before_its_write_keeps_no_key(api: Api) -> None:
     again = api.post(TX, _body(account), headers=key)
     assert (again.status_code, again.headers.get("idempotent-replayed")) == (201, "true")
     assert len(api.get(TX).json()["items"]) == 2
+
+
+def test_another_token_of_the_tenant_cannot_rerun_an_applied_key(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first request's answer is lost after its commit; the same key and body from another
+    token of the same tenant is another request (422), never a second write; the first token's
+    retry is told it was applied."""
+    account = api.account()
+    spare = api.post("/api/tokens", {"name": "spare", "role": "owner"}).json()
+    other = {"Authorization": f"Bearer {spare['token']}"}
+    key = uuid.uuid4().hex
+    Cut(monkeypatch, "after")
+    assert api.post(TX, _body(account), headers={"Idempotency-Key": key}).status_code == 503
+    reused = api.client.post(TX, json=_body(account), headers={**other, "Idempotency-Key": key})
+    assert reused.status_code == 422, reused.text
+    retried = api.post(TX, _body(account), headers={"Idempotency-Key": key})
+    assert (retried.status_code, retried.json()["code"]) == (409, "already_applied")
+    assert len(api.get(TX).json()["items"]) == 1

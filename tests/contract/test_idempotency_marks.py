@@ -9,6 +9,8 @@ import random
 import uuid
 from dataclasses import replace
 
+import pytest
+
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_core.model.categories import Category, CategoryKind
@@ -79,3 +81,31 @@ class TestAppliedMark(PortsContract):
             return await store.claim(t, first, "h", NOW, TTL, LOCK), await store.claim(t, second, "h", NOW, TTL, LOCK)
 
         assert self.run(scenario()) == (Claimed(), Claimed())
+
+    @pytest.mark.xfail(strict=True, reason="known limit: claims are not owned (docs/reliability.md)")
+    def test_a_request_outliving_its_lock_does_not_write_beside_the_retry_that_retook_its_key(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        """A request still running when its claim's lock lapses: the retry retakes the key and
+        writes; the first one's late commit then lands too (and its mark lands on the retry's
+        claim). Two writes for one key. Owned claims (the mark conditioned on the claim it was
+        made for, the late commit refused when it is gone) would keep one."""
+        ports = pg_backend.ports
+        store = PgIdempotencyStore(pg_backend.pool)
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+
+        async def write() -> None:
+            with applying_key(t, key):
+                async with ports.uow(t) as uow:
+                    await uow.accounts.add(self.account(t))
+                    await uow.commit()
+
+        async def scenario() -> int:
+            assert await store.claim(t, key, "h", NOW, TTL, LOCK) == Claimed()  # the first request
+            assert await store.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK) == Claimed()  # its retry
+            await write()  # the retry's write
+            await write()  # the first request's, late
+            async with ports.uow(t) as uow:
+                return len(await uow.accounts.list())
+
+        assert self.run(scenario()) == 1

@@ -94,10 +94,10 @@ class TestAppliedMark(PortsContract):
         store = PgIdempotencyStore(pg_backend.pool)
         t, key = self.new_tenant(ports), uuid.uuid4().hex
 
-        async def write() -> None:
+        async def write() -> None:  # the same request (a name of its own: no constraint refuses it)
             with applying_key(t, key):
                 async with ports.uow(t) as uow:
-                    await uow.accounts.add(self.account(t))
+                    await uow.accounts.add(self.account(t, uuid.uuid4().hex))
                     await uow.commit()
 
         async def scenario() -> int:

@@ -8,13 +8,14 @@ import asyncio
 import random
 import uuid
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
 from valorize_core.model.categories import Category, CategoryKind
-from valorize_core.ports.idempotency import Claimed, Replay, applying_key
+from valorize_core.ports.idempotency import Claimed, ClaimRetaken, InProgress, Replay, applying_key
 from valorize_core.testing.contracts import PortsContract
 from valorize_core.testing.contracts.base import NOW
 from valorize_core.testing.contracts.idempotency import LOCK, TTL
@@ -42,15 +43,15 @@ class TestAppliedMark(PortsContract):
                     [(uuid.uuid4(), v, category, f"line {i}") for i, v in enumerate(vectors)]
                 )
                 await uow.commit()
-            assert await store.claim(t, key, "h", NOW, TTL, LOCK) == Claimed()
-            with applying_key(t, key):
+            assert await store.claim(t, key, "h", NOW, TTL, LOCK) == Claimed(NOW)
+            with applying_key(t, key, NOW):
                 async with factory(t) as uow:
                     assert len(await uow.examples.nearest(vectors[0], 3)) == 3
                     await uow.commit()
-            await store.release(t, key, LOST)  # the request failed after its search
+            await store.release(t, key, NOW, LOST)  # the request failed after its search
             return await store.claim(t, key, "h", NOW, TTL, LOCK)
 
-        assert self.run(scenario()) == Claimed()
+        assert self.run(scenario()) == Claimed(NOW)
 
     def test_a_task_started_by_the_request_marks_nothing_once_it_ended(self, pg_backend: PostgresBackend) -> None:
         """A task created while the request held the key inherits it only while the request
@@ -69,43 +70,47 @@ class TestAppliedMark(PortsContract):
                     await uow.accounts.add(self.account(t))
                     await uow.commit()
 
-            assert await store.claim(t, first, "h", NOW, TTL, LOCK) == Claimed()
-            with applying_key(t, first):
+            assert await store.claim(t, first, "h", NOW, TTL, LOCK) == Claimed(NOW)
+            with applying_key(t, first, NOW):
                 task = asyncio.create_task(background())
-            await store.release(t, first, LOST)  # the first request failed before writing
-            assert await store.claim(t, second, "h", NOW, TTL, LOCK) == Claimed()
-            with applying_key(t, second):  # the next request runs while the task writes
+            await store.release(t, first, NOW, LOST)  # the first request failed before writing
+            assert await store.claim(t, second, "h", NOW, TTL, LOCK) == Claimed(NOW)
+            with applying_key(t, second, NOW):  # the next request runs while the task writes
                 go.set()
                 await task
-            await store.release(t, second, LOST)
+            await store.release(t, second, NOW, LOST)
             return await store.claim(t, first, "h", NOW, TTL, LOCK), await store.claim(t, second, "h", NOW, TTL, LOCK)
 
-        assert self.run(scenario()) == (Claimed(), Claimed())
+        assert self.run(scenario()) == (Claimed(NOW), Claimed(NOW))
 
-    @pytest.mark.xfail(strict=True, reason="known limit: claims are not owned (docs/reliability.md)")
     def test_a_request_outliving_its_lock_does_not_write_beside_the_retry_that_retook_its_key(
         self, pg_backend: PostgresBackend
     ) -> None:
         """A request still running when its claim's lock lapses: the retry retakes the key and
-        writes; the first one's late commit then lands too (and its mark lands on the retry's
-        claim). Two writes for one key. Owned claims (the mark conditioned on the claim it was
-        made for, the late commit refused when it is gone) would keep one."""
+        writes; the first one's late commit is refused (its mark names a claim that is gone:
+        409 ``idempotency_key_retaken``, rolled back) and marks nothing of the retry's claim.
+        One write for one key."""
         ports = pg_backend.ports
         store = PgIdempotencyStore(pg_backend.pool)
         t, key = self.new_tenant(ports), uuid.uuid4().hex
 
-        async def write() -> None:  # the same request (a name of its own: no constraint refuses it)
-            with applying_key(t, key):
+        async def write(claimed_at: datetime) -> None:  # the same request (a name of its own each time)
+            with applying_key(t, key, claimed_at):
                 async with ports.uow(t) as uow:
                     await uow.accounts.add(self.account(t, uuid.uuid4().hex))
                     await uow.commit()
 
-        async def scenario() -> int:
-            assert await store.claim(t, key, "h", NOW, TTL, LOCK) == Claimed()  # the first request
-            assert await store.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK) == Claimed()  # its retry
-            await write()  # the retry's write
-            await write()  # the first request's, late
+        async def scenario() -> tuple[int, object]:
+            assert await store.claim(t, key, "h", NOW, TTL, LOCK) == Claimed(NOW)  # the first request
+            retry = NOW + LOCK * 2
+            assert await store.claim(t, key, "h", retry, TTL, LOCK) == Claimed(retry)  # its retry
+            await write(retry)  # the retry's write
+            with pytest.raises(ClaimRetaken):
+                await write(NOW)  # the first request's, late
+            await store.release(t, key, NOW, LOST)  # the first request settles: nothing of the retry's
             async with ports.uow(t) as uow:
-                return len(await uow.accounts.list())
+                count = len(await uow.accounts.list())
+            return count, await store.claim(t, key, "h", retry, TTL, LOCK)
 
-        assert self.run(scenario()) == 1
+        # The retry's claim is still in progress (its lock holds): the late mark did not land on it.
+        assert self.run(scenario()) == (1, InProgress())

@@ -28,8 +28,8 @@ def test_a_claim_racing_the_marking_commit_never_retakes_the_key(pg_backend: Pos
     store = PgIdempotencyStore(pg_backend.pool)
 
     async def race() -> object:
-        assert await store.claim(tenant, key, "h", NOW, TTL, LOCK) == Claimed()
-        with applying_key(tenant, key):
+        assert await store.claim(tenant, key, "h", NOW, TTL, LOCK) == Claimed(NOW)
+        with applying_key(tenant, key, NOW):
             async with ports.uow(tenant) as uow:
                 assert isinstance(uow, PostgresUnitOfWork)
                 await uow.accounts.add(contract.account(tenant))

@@ -25,8 +25,8 @@ class InMemoryIdempotencyStore:
         in_progress = entry is not None and entry.status is None and not entry.applied
         stale = entry is not None and (entry.expires_at <= now or (in_progress and entry.locked_until <= now))
         if entry is None or stale:
-            self._entries[(tenant_id, key)] = IdempotencyEntry(request_hash, now + ttl, now + lock)
-            return Claimed()
+            self._entries[(tenant_id, key)] = IdempotencyEntry(request_hash, now, now + ttl, now + lock)
+            return Claimed(now)
         if entry.request_hash != request_hash:
             return Mismatch()
         if entry.status is not None:
@@ -35,14 +35,14 @@ class InMemoryIdempotencyStore:
             return Applied()
         return InProgress()
 
-    async def complete(self, tenant_id: UUID, key: str, status: int, body: bytes) -> None:
+    async def complete(self, tenant_id: UUID, key: str, claimed_at: datetime, status: int, body: bytes) -> None:
         entry = self._entries.get((tenant_id, key))
-        if entry is not None:
+        if entry is not None and entry.claimed_at == claimed_at:
             entry.status, entry.body = status, bytes(body)
 
-    async def release(self, tenant_id: UUID, key: str, applied: Replay | None = None) -> None:
+    async def release(self, tenant_id: UUID, key: str, claimed_at: datetime, applied: Replay | None = None) -> None:
         entry = self._entries.get((tenant_id, key))
-        if entry is None or entry.status is not None:
+        if entry is None or entry.claimed_at != claimed_at or entry.status is not None:
             return
         if not entry.applied:
             del self._entries[(tenant_id, key)]

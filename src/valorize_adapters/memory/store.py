@@ -27,6 +27,7 @@ from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
+from valorize_core.ports.idempotency import ClaimRetaken
 
 __all__ = ["IdempotencyEntry", "MemoryStore", "TenantData"]
 
@@ -84,9 +85,11 @@ class TenantData:
 @dataclass
 class IdempotencyEntry:
     """An Idempotency-Key: in progress (``applied`` false, no ``status``), applied (marked by a
-    unit's commit), or completed (its answer's ``status`` and ``body`` stored)."""
+    unit's commit), or completed (its answer's ``status`` and ``body`` stored). ``claimed_at``
+    names the claim (the request that holds the key)."""
 
     request_hash: str
+    claimed_at: datetime
     expires_at: datetime
     locked_until: datetime
     applied: bool = False
@@ -124,10 +127,14 @@ class MemoryStore:
             found = per_loop[tenant_id] = asyncio.Lock()
         return found
 
-    def mark_applied(self, tenant_id: UUID, key: str) -> None:
-        """A committed write of the request holding ``key``: the key is applied (if still held)."""
+    def mark_applied(self, tenant_id: UUID, key: str, claimed_at: datetime) -> None:
+        """A write of the request holding ``key`` by its claim taken at ``claimed_at``, about to
+        be swapped in: the claim is applied (if not completed). :class:`ClaimRetaken` when that
+        claim is gone (released, expired, retaken): the write must not land."""
         entry = self.idempotency_keys.get((tenant_id, key))
-        if entry is not None and entry.status is None:
+        if entry is None or entry.claimed_at != claimed_at:
+            raise ClaimRetaken("this key's request was retaken by a retry (it outlived its lock): its write is refused")
+        if entry.status is None:
             entry.applied = True
 
     def users_by_email(self) -> dict[str, User]:

@@ -82,18 +82,18 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Swap the staged snapshot in and append the events to the outbox. A unit that changed
-        something while its request holds an Idempotency-Key marks the key applied, as the
-        PostgreSQL unit does in its commit."""
+        something while its request holds an Idempotency-Key marks its claim applied, as the
+        PostgreSQL unit does in its commit (and fails, swapping nothing, when the claim is gone)."""
         self._check_global_uniqueness()
-        key = key_to_mark(self.tenant_id)
-        # Compared only under a key: the snapshot's maps against the committed ones.
-        mark = key is not None and bool(events or self._data != self._store.data(self.tenant_id))
+        held = key_to_mark(self.tenant_id)
+        # Compared only under a key: the snapshot's maps against the committed ones. Marked
+        # before the swap: a claim retaken meanwhile refuses the write (nothing swapped in).
+        if held is not None and (events or self._data != self._store.data(self.tenant_id)):
+            self._store.mark_applied(self.tenant_id, *held)
         self._store.shared_rates.update(self._data.shared_rates_staged)
         self._data.shared_rates_staged = {}
         self._store.tenants[self.tenant_id] = self._data
         self._store.outbox.extend(events)
-        if mark and key is not None:
-            self._store.mark_applied(self.tenant_id, key)
         self._bind(self._data.snapshot())
 
     async def _discard(self) -> None:

@@ -15,10 +15,10 @@ from valorize_core.ports.idempotency import Applied, Claimed, InProgress, Mismat
 __all__ = ["MARK_APPLIED", "PgIdempotencyStore"]
 
 # What a writing unit of work adds to its commit while its request holds a key (no round trip
-# of its own: it goes with COMMIT). Only a key still in progress: a completed one keeps its answer.
-MARK_APPLIED: LiteralString = (
-    "UPDATE idempotency_keys SET status = 'applied' WHERE tenant_id = %s AND key = %s AND status = 'in_progress'"
-)
+# of its own: it goes with COMMIT): (tenant, key, the claim's instant). Marks only that claim, if
+# still in progress (a completed one keeps its answer); raises VZ002 (ClaimRetaken: the unit
+# rolls back) when the claim is gone (migration 0033).
+MARK_APPLIED: LiteralString = "SELECT idempotency_mark_applied(%s, %s, %s)"
 
 
 class PgIdempotencyStore:
@@ -53,7 +53,7 @@ class PgIdempotencyStore:
                 )
             await s.commit()
         if inserted or row is None:
-            return Claimed()
+            return Claimed(now)
         if row["request_hash"] != request_hash:
             return Mismatch()
         if row["status"] == "in_progress":
@@ -62,27 +62,28 @@ class PgIdempotencyStore:
             return InProgress() if row["created_at"] + lock > now else Applied()
         return Replay(int(row["response_status"]), bytes(row["response_body"]))
 
-    async def complete(self, tenant_id: UUID, key: str, status: int, body: bytes) -> None:
+    async def complete(self, tenant_id: UUID, key: str, claimed_at: datetime, status: int, body: bytes) -> None:
         async with self._pool.connection() as conn:
             s = Session(conn, tenant_id)
-            s.defer(  # BEGIN, the update and COMMIT: one round trip
+            s.defer(  # BEGIN, the update and COMMIT: one round trip. Only its own claim.
                 "UPDATE idempotency_keys SET status = 'completed', response_status = %s, response_body = %s"
-                " WHERE tenant_id = %s AND key = %s",
-                [(status, body, tenant_id, key)],
+                " WHERE tenant_id = %s AND key = %s AND created_at = %s",
+                [(status, body, tenant_id, key, claimed_at)],
             )
             await s.commit()
 
-    async def release(self, tenant_id: UUID, key: str, applied: Replay | None = None) -> None:
+    async def release(self, tenant_id: UUID, key: str, claimed_at: datetime, applied: Replay | None = None) -> None:
         async with self._pool.connection() as conn:
             s = Session(conn, tenant_id)
-            s.defer(
-                "DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s AND status = 'in_progress'",
-                [(tenant_id, key)],
+            s.defer(  # only its own claim: a retry's that retook the key stays
+                "DELETE FROM idempotency_keys WHERE tenant_id = %s AND key = %s AND created_at = %s"
+                " AND status = 'in_progress'",
+                [(tenant_id, key, claimed_at)],
             )
             if applied is not None:  # its write committed: the key keeps ``applied`` as its answer
                 s.defer(
                     "UPDATE idempotency_keys SET status = 'completed', response_status = %s, response_body = %s"
-                    " WHERE tenant_id = %s AND key = %s AND status = 'applied'",
-                    [(applied.status, applied.body, tenant_id, key)],
+                    " WHERE tenant_id = %s AND key = %s AND created_at = %s AND status = 'applied'",
+                    [(applied.status, applied.body, tenant_id, key, claimed_at)],
                 )
             await s.commit()  # with the statements: one round trip

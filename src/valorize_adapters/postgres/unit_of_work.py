@@ -147,8 +147,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
     async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Write the outbox rows (and, with ``follow_ups``, the events' tasks) and commit: one
         round trip with whatever writes still wait (:meth:`Session.defer`). A unit that wrote
-        while its request holds an Idempotency-Key marks the key applied in the same commit
-        (:func:`key_to_mark`): whatever happens to the answer, a retry never writes again."""
+        while its request holds an Idempotency-Key marks its claim applied in the same commit
+        (:func:`key_to_mark`): whatever happens to the answer, a retry never writes again; and
+        when the claim was retaken by a retry, the commit fails (:class:`ClaimRetaken`)."""
         if events:
             # One statement for any number of events and their tasks, in recording order.
             records = _json_text([e.to_record() for e in events])
@@ -157,9 +158,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
                 self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, _json_text(tasks))])
             else:
                 self.session.defer(_INSERT_OUTBOX, [(records,)])
-        key = key_to_mark(self.tenant_id)
-        if key is not None and self.session.wrote:
-            self.session.defer(MARK_APPLIED, [(self.tenant_id, key)])
+        held = key_to_mark(self.tenant_id)
+        if held is not None and self.session.wrote:  # fails (rolled back) when the claim is gone
+            self.session.defer(MARK_APPLIED, [(self.tenant_id, *held)])
         await self.session.commit()
         self._forget_reads()
 

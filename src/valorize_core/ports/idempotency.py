@@ -5,6 +5,13 @@ write committed — marked by that very commit — and its answer is not stored 
 ``completed`` (the answer stored, replayed to a retry). A key's write is applied at most once,
 even when its answer is lost: an ``applied`` key is never released nor retaken before it
 expires.
+
+Claims are owned: a claim is identified by the instant it was taken (``Claimed.claimed_at``;
+a key is retaken only after that claim's lock lapsed or the key expired, so a later claim of the
+same key has a later instant). A request's write marks only its own claim — and fails with
+:class:`ClaimRetaken` when that claim is gone (retaken by a retry while the request outlived its
+lock), so it rolls back instead of landing beside the retry's; ``complete`` and ``release`` act
+only on their own claim.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
+from valorize_core.model.errors import Conflict
+
 __all__ = [
     "Applied",
+    "ClaimRetaken",
     "Claimed",
     "IdempotencyStore",
     "InProgress",
@@ -29,9 +39,20 @@ __all__ = [
 ]
 
 
+class ClaimRetaken(Conflict):
+    """The request's claim of its Idempotency-Key is gone: it outlived its lock and a retry
+    retook the key. Its write is refused (rolled back): the retry's is the one that counts."""
+
+    code = "idempotency_key_retaken"
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """The key is new (or expired): this request runs, then completes or releases it."""
+    """The key is new (or expired): this request runs, then completes or releases it. The
+    claim is the one taken at ``claimed_at``: the request's writes, ``complete`` and ``release``
+    name it."""
+
+    claimed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +97,16 @@ class IdempotencyStore(Protocol):
         that :class:`Applied`."""
         ...
 
-    async def complete(self, tenant_id: UUID, key: str, status: int, body: bytes) -> None:
-        """Store the response of a claimed (or applied) request."""
+    async def complete(self, tenant_id: UUID, key: str, claimed_at: datetime, status: int, body: bytes) -> None:
+        """Store the response of the request that claimed ``key`` at ``claimed_at`` (in progress
+        or applied); nothing when that claim is gone."""
         ...
 
-    async def release(self, tenant_id: UUID, key: str, applied: Replay | None = None) -> None:
-        """Forget a claim whose request failed without a response worth replaying, unless its
-        write was applied: then the key stays, with ``applied`` as its answer when given (what
-        a retry gets instead of running the request again)."""
+    async def release(self, tenant_id: UUID, key: str, claimed_at: datetime, applied: Replay | None = None) -> None:
+        """Forget the claim taken at ``claimed_at`` (nothing when it is gone) whose request failed
+        without a response worth replaying, unless its write was applied: then the key stays,
+        with ``applied`` as its answer when given (what a retry gets instead of running the
+        request again)."""
         ...
 
 
@@ -91,6 +114,7 @@ class IdempotencyStore(Protocol):
 class _HeldKey:
     tenant_id: UUID
     key: str
+    claimed_at: datetime
     live: bool = True
 
 
@@ -98,11 +122,12 @@ _HELD: ContextVar[_HeldKey | None] = ContextVar("valorize_idempotency_key", defa
 
 
 @contextmanager
-def applying_key(tenant_id: UUID, key: str) -> Iterator[None]:
-    """While the block runs (a request holding ``key``), every writing unit of work of
-    ``tenant_id`` that commits marks the key applied in its own commit. Tasks started in the
+def applying_key(tenant_id: UUID, key: str, claimed_at: datetime) -> Iterator[None]:
+    """While the block runs (a request holding ``key`` by its claim taken at ``claimed_at``),
+    every writing unit of work of ``tenant_id`` that commits marks that claim applied in its own
+    commit — or fails with :class:`ClaimRetaken`, rolled back, when the claim is gone. Tasks started in the
     block inherit the key for as long as the block lasts, not after it."""
-    held = _HeldKey(tenant_id, key)
+    held = _HeldKey(tenant_id, key, claimed_at)
     token = _HELD.set(held)
     try:
         yield
@@ -111,9 +136,10 @@ def applying_key(tenant_id: UUID, key: str) -> Iterator[None]:
         _HELD.reset(token)
 
 
-def key_to_mark(tenant_id: UUID) -> str | None:
-    """The Idempotency-Key a writing unit of ``tenant_id`` marks applied when it commits, if any."""
+def key_to_mark(tenant_id: UUID) -> tuple[str, datetime] | None:
+    """The Idempotency-Key, and the instant of the claim held, that a writing unit of
+    ``tenant_id`` marks applied when it commits, if any."""
     held = _HELD.get()
     if held is None or not held.live or held.tenant_id != tenant_id:
         return None
-    return held.key
+    return held.key, held.claimed_at

@@ -5,7 +5,9 @@
 * same key while the first is still running → 409;
 * keys live 24 hours; a claim abandoned by a crash can be retaken after a minute;
 * a key whose write committed is never run again (409 ``already_applied`` when its answer was
-  lost): the write's own commit marks it applied (:func:`applying_key`).
+  lost): the write's own commit marks it applied (:func:`applying_key`);
+* claims are owned: a request that outlived its lock, its key retaken by a retry, has its write
+  refused (409 ``idempotency_key_retaken``, rolled back) and settles nothing of the retry's claim.
 
 A request ends by settling its claim (kept or released). When the store cannot be reached then
 (the database went down under the request), settling is retried in the background until the
@@ -197,17 +199,17 @@ class IdempotencyMiddleware:
         try:
             # The request's writing units of the tenant mark the key applied as they commit.
             # Signup's (the namespace is no tenant) mark nothing: its retry meets the e-mail taken.
-            with applying_key(namespace, key_text):
+            with applying_key(namespace, key_text, claim.claimed_at):
                 await self.app(scope, replaying(body, receive), capture)
         except BaseException:
-            await _settle(lambda: store.release(namespace, key_text, _LOST_ANSWER))
+            await _settle(lambda: store.release(namespace, key_text, claim.claimed_at, _LOST_ANSWER))
             raise
         status = captured["status"]
         handler = scope.get("route_handler")
         body_kept: bytes = captured["body"]
         if status < 400 and handler is not None and handler.opt.get(HOLDS_SECRET):
-            await _settle(lambda: store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT))
+            await _settle(lambda: store.complete(namespace, key_text, claim.claimed_at, 409, _SECRET_NOT_KEPT))
         elif status < 400 or status in _KEEP:
-            await _settle(lambda: store.complete(namespace, key_text, status, body_kept))
+            await _settle(lambda: store.complete(namespace, key_text, claim.claimed_at, status, body_kept))
         else:
-            await _settle(lambda: store.release(namespace, key_text, _LOST_ANSWER))
+            await _settle(lambda: store.release(namespace, key_text, claim.claimed_at, _LOST_ANSWER))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from valorize_core.ports.idempotency import (
     Applied,
     Claimed,
+    ClaimRetaken,
     IdempotencyStore,
     InProgress,
     Mismatch,
@@ -37,11 +38,12 @@ class IdempotencyContract(PortsContract):
     def holding(
         self,
         ports: Ports,
-        held: tuple[uuid.UUID, str],
+        held: tuple[uuid.UUID, str, datetime],
         tenant: uuid.UUID,
         step: Callable[[UnitOfWork], Awaitable[None]],
     ) -> None:
-        """Run ``step`` in a unit of ``tenant`` while a request holds the key ``held``; commit."""
+        """Run ``step`` in a unit of ``tenant`` while a request holds the key ``held`` (tenant, key,
+        claim); commit."""
 
         async def go() -> None:
             with applying_key(*held):
@@ -53,47 +55,48 @@ class IdempotencyContract(PortsContract):
 
     def test_first_claim_then_in_progress_then_replay(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         t, key = self.new_tenant(ports), uuid.uuid4().hex
-        assert self.run(idempotency.claim(t, key, "h1", NOW, TTL, LOCK)) == Claimed()
+        assert self.run(idempotency.claim(t, key, "h1", NOW, TTL, LOCK)) == Claimed(NOW)
         assert self.run(idempotency.claim(t, key, "h1", NOW, TTL, LOCK)) == InProgress()
         assert self.run(idempotency.claim(t, key, "h2", NOW, TTL, LOCK)) == Mismatch()
-        self.run(idempotency.complete(t, key, 201, b'{"id":1}'))
+        self.run(idempotency.complete(t, key, NOW, 201, b'{"id":1}'))
         assert self.run(idempotency.claim(t, key, "h1", NOW, TTL, LOCK)) == Replay(201, b'{"id":1}')
         assert self.run(idempotency.claim(t, key, "h2", NOW, TTL, LOCK)) == Mismatch()
 
     def test_keys_are_per_tenant_and_expire(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         a, b, key = self.new_tenant(ports), self.new_tenant(ports), uuid.uuid4().hex
         self.run(idempotency.claim(a, key, "h", NOW, TTL, LOCK))
-        self.run(idempotency.complete(a, key, 201, b"a"))
-        assert self.run(idempotency.claim(b, key, "other", NOW, TTL, LOCK)) == Claimed()
+        self.run(idempotency.complete(a, key, NOW, 201, b"a"))
+        assert self.run(idempotency.claim(b, key, "other", NOW, TTL, LOCK)) == Claimed(NOW)
         later = NOW + TTL + timedelta(seconds=1)
-        assert self.run(idempotency.claim(a, key, "new", later, TTL, LOCK)) == Claimed()
+        assert self.run(idempotency.claim(a, key, "new", later, TTL, LOCK)) == Claimed(later)
 
     def test_released_and_abandoned_claims_can_be_retaken(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         t, key = self.new_tenant(ports), uuid.uuid4().hex
         self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
-        self.run(idempotency.release(t, key))
-        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+        self.run(idempotency.release(t, key, NOW))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
         assert self.run(idempotency.claim(t, key, "h", NOW + LOCK / 2, TTL, LOCK)) == InProgress()
-        assert self.run(idempotency.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK)) == Claimed()
+        assert self.run(idempotency.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK)) == Claimed(NOW + LOCK * 2)
 
     def test_a_committed_write_marks_its_key_applied(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         """The write committed, its answer was lost (the request failed after the commit): the
         key is neither released nor retaken after its lock; a retry never runs the request again."""
         t, key = self.new_tenant(ports), uuid.uuid4().hex
-        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
 
         async def add(uow: UnitOfWork) -> None:
             await uow.accounts.add(self.account(t))
 
-        self.holding(ports, (t, key), t, add)
+        self.holding(ports, (t, key, NOW), t, add)
         # Still running (storing its answer, say): a retry waits as for any claim in progress.
         assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == InProgress()
         assert self.run(idempotency.claim(t, key, "other", NOW, TTL, LOCK)) == Mismatch()
-        self.run(idempotency.release(t, key))  # the request failed after its commit: kept
+        self.run(idempotency.release(t, key, NOW))  # the request failed after its commit: kept
         assert self.run(idempotency.claim(t, key, "h", NOW + LOCK / 2, TTL, LOCK)) == InProgress()
         # Its process died before storing an answer: past the lock, never retaken.
         assert self.run(idempotency.claim(t, key, "h", NOW + LOCK * 2, TTL, LOCK)) == Applied()
-        assert self.run(idempotency.claim(t, key, "h", NOW + TTL + LOCK, TTL, LOCK)) == Claimed()  # expired
+        expired = NOW + TTL + LOCK
+        assert self.run(idempotency.claim(t, key, "h", expired, TTL, LOCK)) == Claimed(expired)
 
     def test_an_applied_key_keeps_its_answer(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         t, kept, lost = self.new_tenant(ports), uuid.uuid4().hex, uuid.uuid4().hex
@@ -103,11 +106,11 @@ class IdempotencyContract(PortsContract):
 
         for key in (kept, lost):
             self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
-            self.holding(ports, (t, key), t, add)
-        self.run(idempotency.complete(t, kept, 201, b'{"id":1}'))
-        self.run(idempotency.release(t, kept, LOST))  # a completed key keeps its own answer
+            self.holding(ports, (t, key, NOW), t, add)
+        self.run(idempotency.complete(t, kept, NOW, 201, b'{"id":1}'))
+        self.run(idempotency.release(t, kept, NOW, LOST))  # a completed key keeps its own answer
         assert self.run(idempotency.claim(t, kept, "h", NOW, TTL, LOCK)) == Replay(201, b'{"id":1}')
-        self.run(idempotency.release(t, lost, LOST))
+        self.run(idempotency.release(t, lost, NOW, LOST))
         assert self.run(idempotency.claim(t, lost, "h", NOW, TTL, LOCK)) == LOST
 
     def test_only_a_write_of_the_keys_tenant_in_the_request_marks_it(
@@ -119,7 +122,7 @@ class IdempotencyContract(PortsContract):
         self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
 
         async def rolled_back() -> None:
-            with applying_key(t, key):
+            with applying_key(t, key, NOW):
                 async with ports.uow(t) as uow:
                     await uow.accounts.add(self.account(t))
                     await uow.rollback()
@@ -131,11 +134,11 @@ class IdempotencyContract(PortsContract):
             await uow.accounts.list()
 
         self.run(rolled_back())
-        self.holding(ports, (t, key), t, only_reads)
-        self.holding(ports, (t, key), other, add)
+        self.holding(ports, (t, key, NOW), t, only_reads)
+        self.holding(ports, (t, key, NOW), other, add)
         self.write(ports, t, add)  # no key held
-        self.run(idempotency.release(t, key, LOST))
-        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+        self.run(idempotency.release(t, key, NOW, LOST))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
 
     def test_a_unit_that_only_took_a_lock_marks_nothing(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         """A lock is no write: a unit that held the rule order (as every rule action does first)
@@ -147,6 +150,34 @@ class IdempotencyContract(PortsContract):
         async def only_locks(uow: UnitOfWork) -> None:
             await uow.rules.hold_order()
 
-        self.holding(ports, (t, key), t, only_locks)
-        self.run(idempotency.release(t, key, LOST))
-        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed()
+        self.holding(ports, (t, key, NOW), t, only_locks)
+        self.run(idempotency.release(t, key, NOW, LOST))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
+
+    def test_a_claim_is_owned_by_its_request(self, ports: Ports, idempotency: IdempotencyStore) -> None:
+        """A request outlived its claim's lock and a retry retook the key: the late request's
+        write is refused (:class:`ClaimRetaken`, nothing written), its release and its answer
+        touch nothing of the retry's claim; the retry's write is the one, its answer the replay."""
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+        late, retry = NOW, NOW + LOCK * 2
+
+        async def add(uow: UnitOfWork) -> None:
+            await uow.accounts.add(self.account(t, uuid.uuid4().hex))  # a name of its own each time
+
+        async def accounts(uow: UnitOfWork) -> int:
+            return len(await uow.accounts.list())
+
+        assert self.run(idempotency.claim(t, key, "h", late, TTL, LOCK)) == Claimed(late)
+        assert self.run(idempotency.claim(t, key, "h", retry, TTL, LOCK)) == Claimed(retry)
+        with pytest.raises(ClaimRetaken):  # before the retry wrote
+            self.holding(ports, (t, key, late), t, add)
+        self.run(idempotency.release(t, key, late, LOST))
+        assert self.run(idempotency.claim(t, key, "h", retry, TTL, LOCK)) == InProgress()  # the retry's, kept
+        self.holding(ports, (t, key, retry), t, add)
+        with pytest.raises(ClaimRetaken):  # after the retry wrote
+            self.holding(ports, (t, key, late), t, add)
+        self.run(idempotency.complete(t, key, late, 500, b"late"))
+        self.run(idempotency.release(t, key, late, LOST))
+        assert self.write(ports, t, accounts) == 1
+        self.run(idempotency.release(t, key, retry, LOST))  # the retry failed after its write: applied
+        assert self.run(idempotency.claim(t, key, "h", retry, TTL, LOCK)) == LOST

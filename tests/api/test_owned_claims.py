@@ -75,6 +75,7 @@ def test_a_request_outliving_its_lock_does_not_write_beside_its_retry(
     assert late.status_code == 409, late.text
     assert late.headers["content-type"].startswith("application/problem+json")
     assert late.json()["code"] == "idempotency_key_retaken"
+    assert "nothing was written" in late.json()["detail"]
     again = api.post(TX, body, headers=key)  # the retry's answer, not the late request's
     assert (again.status_code, again.headers.get("idempotent-replayed")) == (201, "true"), again.text
     assert again.json() == answers["retry"].json()

@@ -133,7 +133,7 @@ class MemoryStore:
         claim is gone (released, expired, retaken): the write must not land."""
         entry = self.idempotency_keys.get((tenant_id, key))
         if entry is None or entry.claimed_at != claimed_at:
-            raise ClaimRetaken("this key's request was retaken by a retry (it outlived its lock): its write is refused")
+            raise ClaimRetaken()
         if entry.status is None:
             entry.applied = True
 

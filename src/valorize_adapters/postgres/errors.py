@@ -81,7 +81,7 @@ def domain_error(exc: psycopg.Error) -> DomainError | None:
             return NotFound(kind, text)
         return Conflict(f"still in use ({diag.table_name or constraint})")
     if diag.sqlstate == "VZ002":  # idempotency_mark_applied: the write's claim was retaken
-        return ClaimRetaken(diag.message_primary or "this key's request was retaken by a retry")
+        return ClaimRetaken()
     if diag.sqlstate == "VZ001":
         return UnbalancedSplits.for_field("splits", diag.message_primary or "splits do not sum to the amount")
     if isinstance(exc, (pg.CheckViolation, pg.NotNullViolation, pg.StringDataRightTruncation)):

@@ -45,6 +45,13 @@ class ClaimRetaken(Conflict):
 
     code = "idempotency_key_retaken"
 
+    def __init__(
+        self,
+        message: str = "this request outlived its Idempotency-Key's lock and a retry retook the key:"
+        " nothing was written (replay the key for the retry's answer)",
+    ) -> None:
+        super().__init__(message)
+
 
 @dataclass(frozen=True, slots=True)
 class Claimed:

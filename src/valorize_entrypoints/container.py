@@ -408,7 +408,7 @@ async def _memory(settings: Settings, role: Role) -> AsyncIterator[Runtime]:
     backend = InMemoryBackend(embedder=_embedder(settings), patterns=Re2Engine())
     async with _runtime(
         settings, role, backend, url=None, local=InMemoryTaskQueue(), outbox=MemoryOutbox(backend.store),
-        idempotency=InMemoryIdempotencyStore(),
+        idempotency=InMemoryIdempotencyStore(backend.store),
     ) as runtime:  # fmt: skip
         yield runtime
 

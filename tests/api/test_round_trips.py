@@ -228,6 +228,12 @@ def test_an_idempotent_write_adds_three_round_trips(pg_client: TestClient[Any], 
     assert claim.sent("INSERT INTO idempotency_keys") == 1
     assert claim.round_trips == 2  # BEGIN, the expired key's removal, the claim; COMMIT
     assert unit.sent("INSERT INTO transactions") == 1
+    # The write marks its key applied in its own commit: in COMMIT's round trip, none added (the
+    # same write without a key: test_a_write_is_three_round_trips_and_one_transaction).
+    assert unit.sent("idempotency_mark_applied") == 1  # its own claim's mark (MARK_APPLIED)
+    (last,) = [t for t in _trips(unit, width=200) if "COMMIT" in t]
+    assert any("idempotency_mark_applied" in s for s in last), last
+    assert unit.round_trips == 3, _trips(unit)
     assert complete.sent("UPDATE idempotency_keys") == 1
     assert complete.round_trips == 1
     (replayed,) = again.requests()  # the stored response: no unit of work

@@ -37,12 +37,16 @@ class TestMemoryCache(CacheContract):
 
 class TestMemoryIdempotency(IdempotencyContract):
     @pytest.fixture
-    def ports(self) -> Ports:
-        return InMemoryBackend().ports
+    def backend(self) -> InMemoryBackend:
+        return InMemoryBackend()
 
     @pytest.fixture
-    def idempotency(self) -> IdempotencyStore:
-        return InMemoryIdempotencyStore()
+    def ports(self, backend: InMemoryBackend) -> Ports:
+        return backend.ports
+
+    @pytest.fixture
+    def idempotency(self, backend: InMemoryBackend) -> IdempotencyStore:
+        return InMemoryIdempotencyStore(backend.store)  # the store its units mark keys in
 
 
 class TestMemoryEventBus(EventBusContract):

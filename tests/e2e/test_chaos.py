@@ -6,7 +6,8 @@ is stopped and started, the worker is SIGKILLed in the middle of an import and r
 realtime instance is SIGKILLed and restarted. Afterwards:
 
 - every request was answered with a 2xx or a 503 (a retry of a key whose request was cut by the
-  outage may meet 409 ``request in progress``), none later than its deadline;
+  outage may meet 409 ``request in progress``, or 409 ``already_applied`` when the cut request's
+  write had committed: acknowledged, its answer lost), none later than its deadline;
 - 0 committed writes lost, 0 duplicated effects (every acknowledged write is stored exactly once,
   every import exactly once), and ``valorize verify`` finds every balance right;
 - every committed event reached every subscriber, or the subscriber was told it may have missed
@@ -87,6 +88,8 @@ class Load:
     answers: list[Answer] = field(default_factory=list)
     committed: dict[str, tuple[str, float]] = field(default_factory=dict)  # description → (id, acknowledged at)
     attempted: set[str] = field(default_factory=set)  # descriptions sent, acknowledged or not
+    # Acknowledged by a 409 ``already_applied``: written (once), its answer lost after the commit.
+    applied: set[str] = field(default_factory=set)
     imports: dict[str, int] = field(default_factory=dict)  # import id → rows
     pings: dict[str, tuple[str, float]] = field(default_factory=dict)  # events the HTTP events API took
 
@@ -124,6 +127,9 @@ class Load:
                                                                             headers=headers))  # fmt: skip
             if r is not None and r.status_code == 201:
                 self.committed[description] = (r.json()["id"], time.monotonic())
+                return
+            if r is not None and r.status_code == 409 and self.answers[-1].code == "already_applied":
+                self.applied.add(description)
                 return
             if r is None or r.status_code not in (503, 409) or stop.is_set():
                 return  # its fate is read from the database at the end
@@ -418,13 +424,15 @@ async def _chaos(
 
         imports = [(await http.get(f"/api/imports/{i}")).json() for i in load.imports]
 
-    # Every answer a 2xx or a 503 (or the 409 of a retried key still held), none past its deadline.
+    # Every answer a 2xx or a 503 (or the 409 of a retried key still held, or applied with its
+    # answer lost), none past its deadline.
     unexpected = [a for a in load.answers if not (200 <= a.status < 300 or a.status == 503 or
-                                                  (a.status == 409 and a.code == "request_in_progress"))]  # fmt: skip
+                                                  (a.status == 409 and a.code in ("request_in_progress",
+                                                                                  "already_applied")))]  # fmt: skip
     late = [a for a in load.answers if a.seconds > DEADLINE]
     # 0 lost, 0 duplicated: each acknowledged write exactly once, nothing at all twice, each import once.
     stored = await asyncio.to_thread(_descriptions, database_url, tenant)
-    lost = [d for d in load.committed if stored[d] != 1]
+    lost = [d for d in [*load.committed, *load.applied] if stored[d] != 1]
     doubled = [d for d, n in stored.items() if n > 1]
     strays = [d for d in stored if d.startswith("CHAOS") and d not in load.attempted]
     wrong_imports = [i for i in imports if (i["imported"], i["duplicates"]) != (i["total_rows"], 0)]
@@ -443,6 +451,7 @@ async def _chaos(
         "answers": {str(k): v for k, v in sorted(statuses.items())},
         "slowest_answer_s": round(max(a.seconds for a in load.answers), 2),
         "acknowledged_writes": len(load.committed),
+        "applied_answers_lost": len(load.applied),
         "events_api_accepted": len(load.pings),
         "imports": len(imports),
         "recovery": recovery,

@@ -6,7 +6,7 @@ import asyncio
 import copy
 import weakref
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -27,8 +27,9 @@ from valorize_core.model.statements.imports import StatementImport
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transactions import Transaction
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
+from valorize_core.ports.idempotency import ClaimRetaken
 
-__all__ = ["MemoryStore", "TenantData"]
+__all__ = ["IdempotencyEntry", "MemoryStore", "TenantData"]
 
 
 @dataclass
@@ -81,8 +82,24 @@ class TenantData:
         return clone
 
 
+@dataclass
+class IdempotencyEntry:
+    """An Idempotency-Key: in progress (``applied`` false, no ``status``), applied (marked by a
+    unit's commit), or completed (its answer's ``status`` and ``body`` stored). ``claimed_at``
+    names the claim (the request that holds the key)."""
+
+    request_hash: str
+    claimed_at: datetime
+    expires_at: datetime
+    locked_until: datetime
+    applied: bool = False
+    status: int | None = None
+    body: bytes = b""
+
+
 class MemoryStore:
-    """All tenants, the outbox of committed events, and per-tenant write locks."""
+    """All tenants, the outbox of committed events, per-tenant write locks and the
+    Idempotency-Keys (which a unit's commit marks applied, as on PostgreSQL)."""
 
     def __init__(self, dimensions: int = 256) -> None:
         self.dimensions = dimensions
@@ -93,6 +110,7 @@ class MemoryStore:
         # Per tenant: the search index of its examples and the ``examples_version`` it is of
         # (owned by :mod:`valorize_adapters.memory.vector_index`).
         self.postings: dict[UUID, tuple[int, object]] = {}
+        self.idempotency_keys: dict[tuple[UUID, str], IdempotencyEntry] = {}
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[UUID, asyncio.Lock]] = (
             weakref.WeakKeyDictionary()
         )
@@ -108,6 +126,16 @@ class MemoryStore:
         if found is None:
             found = per_loop[tenant_id] = asyncio.Lock()
         return found
+
+    def mark_applied(self, tenant_id: UUID, key: str, claimed_at: datetime) -> None:
+        """A write of the request holding ``key`` by its claim taken at ``claimed_at``, about to
+        be swapped in: the claim is applied (if not completed). :class:`ClaimRetaken` when that
+        claim is gone (released, expired, retaken): the write must not land."""
+        entry = self.idempotency_keys.get((tenant_id, key))
+        if entry is None or entry.claimed_at != claimed_at:
+            raise ClaimRetaken()
+        if entry.status is None:
+            entry.applied = True
 
     def users_by_email(self) -> dict[str, User]:
         """Every committed user, by e-mail."""

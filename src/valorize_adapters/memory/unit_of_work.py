@@ -32,6 +32,7 @@ from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.model.events import DomainEvent
 from valorize_core.model.identity import ApiToken, Membership, User
+from valorize_core.ports.idempotency import key_to_mark
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
@@ -80,8 +81,15 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self._bind(self._store.data(self.tenant_id).snapshot())
 
     async def _write(self, events: Sequence[DomainEvent]) -> None:
-        """Swap the staged snapshot in and append the events to the outbox."""
+        """Swap the staged snapshot in and append the events to the outbox. A unit that changed
+        something while its request holds an Idempotency-Key marks its claim applied, as the
+        PostgreSQL unit does in its commit (and fails, swapping nothing, when the claim is gone)."""
         self._check_global_uniqueness()
+        held = key_to_mark(self.tenant_id)
+        # Compared only under a key: the snapshot's maps against the committed ones. Marked
+        # before the swap: a claim retaken meanwhile refuses the write (nothing swapped in).
+        if held is not None and (events or self._data != self._store.data(self.tenant_id)):
+            self._store.mark_applied(self.tenant_id, *held)
         self._store.shared_rates.update(self._data.shared_rates_staged)
         self._data.shared_rates_staged = {}
         self._store.tenants[self.tenant_id] = self._data

@@ -16,6 +16,7 @@ from valorize_core.model.errors import (
     UnbalancedSplits,
     ValidationError,
 )
+from valorize_core.ports.idempotency import ClaimRetaken
 
 __all__ = ["UNAVAILABLE", "domain_error", "unavailable"]
 
@@ -79,6 +80,8 @@ def domain_error(exc: psycopg.Error) -> DomainError | None:
             kind, text = _REFERENCED.get(constraint, ("row", f"refers to a missing row ({constraint})"))
             return NotFound(kind, text)
         return Conflict(f"still in use ({diag.table_name or constraint})")
+    if diag.sqlstate == "VZ002":  # idempotency_mark_applied: the write's claim was retaken
+        return ClaimRetaken()
     if diag.sqlstate == "VZ001":
         return UnbalancedSplits.for_field("splits", diag.message_primary or "splits do not sum to the amount")
     if isinstance(exc, (pg.CheckViolation, pg.NotNullViolation, pg.StringDataRightTruncation)):

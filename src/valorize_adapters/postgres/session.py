@@ -84,14 +84,18 @@ def _prepare(query: Query) -> bool | None:
     return False if isinstance(query, str) and query.startswith(("BEGIN", "COMMIT")) else None
 
 
+def _leading_text(query: Query) -> str:
+    """The statement's text up to its first value: a composed one's leading SQL, as written (a
+    Literal or an Identifier follows), without the spaces before it."""
+    if isinstance(query, sql.Composed):
+        first = next(iter(query), None)
+        return first.as_string().lstrip() if isinstance(first, sql.SQL) else ""
+    return query.lstrip() if isinstance(query, str) else ""
+
+
 def _sets_locally(query: Query) -> bool:
     """Whether a statement is a ``SET LOCAL`` (a setting that ends with its transaction)."""
-    if isinstance(query, sql.Composed):  # its leading SQL, as written (a Literal value follows)
-        first = next(iter(query), None)
-        text = first.as_string() if isinstance(first, sql.SQL) else ""
-    else:
-        text = query
-    return text.lstrip()[:10].upper() == "SET LOCAL "
+    return _leading_text(query)[:10].upper() == "SET LOCAL "
 
 
 async def _forget_prepared(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -109,7 +113,7 @@ async def _forget_prepared(conn: psycopg.AsyncConnection[Any]) -> None:
 def _reads_only(query: Query) -> bool:
     """Whether a statement only reads (a ``SELECT``, locking or not): a unit that ran nothing
     else ends with ``COMMIT``, which keeps the connection's prepared statements."""
-    return isinstance(query, str) and query.lstrip()[:6].upper() == "SELECT"
+    return _leading_text(query)[:6].upper() == "SELECT"
 
 
 def _queue_only(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
@@ -218,6 +222,11 @@ class Session:
             self._owner: asyncio.Task[Any] | None = asyncio.current_task()
         except RuntimeError:  # made outside a running loop: every read may be gathered
             self._owner = None
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the open transaction wrote (or has writes waiting): something but a ``SELECT``."""
+        return self._wrote
 
     # -- sending -----------------------------------------------------------------------------
     async def _send(self, statements: Sequence[_Statement]) -> list[Any]:
@@ -394,7 +403,9 @@ class Session:
         ``SET LOCAL`` inside :meth:`planner_settings`."""
         if not (self._read_only and self._planning and _sets_locally(query)):
             self._refuse_in_read_only()
-            self._wrote = True
+            # Neither a ``SELECT`` run for its effect (an advisory lock), as a locking read, nor a
+            # ``SET LOCAL`` (a planner setting, gone with the transaction) writes anything.
+            self._wrote = self._wrote or not (_reads_only(query) or _sets_locally(query))
         return (await self._send([(query, params, _Want.COUNT)]))[0]  # type: ignore[no-any-return]
 
     async def execute_many(self, query: LiteralString, rows: Sequence[Sequence[Any]]) -> None:

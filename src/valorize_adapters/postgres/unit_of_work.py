@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from valorize_adapters.patterns import default_pattern_engine
 from valorize_adapters.postgres import rows
+from valorize_adapters.postgres.idempotency import MARK_APPLIED
 from valorize_adapters.postgres.repositories import (
     PgAccounts,
     PgBalanceAlerts,
@@ -41,6 +42,7 @@ from valorize_adapters.postgres.vector_index import PgExamples, VectorSettings
 from valorize_core.model.events import DomainEvent
 from valorize_core.model.identity import ApiToken, Membership, Role, User
 from valorize_core.model.patterns import StoredPatterns
+from valorize_core.ports.idempotency import key_to_mark
 from valorize_core.ports.patterns import PatternEngine
 from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
@@ -144,7 +146,10 @@ class PostgresUnitOfWork(UnitOfWorkBase):
 
     async def _write(self, events: Sequence[DomainEvent]) -> None:
         """Write the outbox rows (and, with ``follow_ups``, the events' tasks) and commit: one
-        round trip with whatever writes still wait (:meth:`Session.defer`)."""
+        round trip with whatever writes still wait (:meth:`Session.defer`). A unit that wrote
+        while its request holds an Idempotency-Key marks its claim applied in the same commit
+        (:func:`key_to_mark`): whatever happens to the answer, a retry never writes again; and
+        when the claim was retaken by a retry, the commit fails (:class:`ClaimRetaken`)."""
         if events:
             # One statement for any number of events and their tasks, in recording order.
             records = _json_text([e.to_record() for e in events])
@@ -153,6 +158,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
                 self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, _json_text(tasks))])
             else:
                 self.session.defer(_INSERT_OUTBOX, [(records,)])
+        held = key_to_mark(self.tenant_id)
+        if held is not None and self.session.wrote:  # fails (rolled back) when the claim is gone
+            self.session.defer(MARK_APPLIED, [(self.tenant_id, *held)])
         await self.session.commit()
         self._forget_reads()
 

@@ -3,7 +3,11 @@
 * same key, same request → the first response again (``Idempotent-Replayed: true``);
 * same key, different request (method, path, query, body or calling token) → 422;
 * same key while the first is still running → 409;
-* keys live 24 hours; a claim abandoned by a crash can be retaken after a minute.
+* keys live 24 hours; a claim abandoned by a crash can be retaken after a minute;
+* a key whose write committed is never run again (409 ``already_applied`` when its answer was
+  lost): the write's own commit marks it applied (:func:`applying_key`);
+* claims are owned: a request that outlived its lock, its key retaken by a retry, has its write
+  refused (409 ``idempotency_key_retaken``, rolled back) and settles nothing of the retry's claim.
 
 A request ends by settling its claim (kept or released). When the store cannot be reached then
 (the database went down under the request), settling is retried in the background until the
@@ -11,7 +15,9 @@ store answers, for as long as the claim's lock lasts: a client retrying the requ
 outage gets it run (or replayed) as soon as the database is back, not a minute of 409s.
 
 Results of requests that executed (2xx, 403, 404, 409) are kept; a request refused before it
-ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried.
+ran (400, 401, 422) or that failed on our side (5xx) releases its key so it can be retried —
+unless its write was applied (the connection lost after the server committed, or anything failing
+after the commit): then the key keeps a 409 ``already_applied`` as its answer.
 An answer that holds a secret (a new token's, on routes marked :data:`HOLDS_SECRET`) is never
 kept: secrets are stored only as hashes. Its key still holds — no second token — and a replay
 is a 409 saying so.
@@ -29,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from valorize_core.ports.idempotency import InProgress, Mismatch, Replay
+from valorize_core.ports.idempotency import Applied, InProgress, Mismatch, Replay, applying_key
 from valorize_entrypoints.api.asgi import ASGIApp, Message, Receive, Scope, Send, read_body, replaying, send_response
 from valorize_entrypoints.api.auth import request_actor
 
@@ -49,6 +55,13 @@ _SECRET_NOT_KEPT = json.dumps({
     "detail": "a request with this key succeeded; its answer held a secret, which is kept nowhere to be replayed."
               " If it was lost, list the tokens, revoke that one and make another",
 }).encode()  # fmt: skip
+_ALREADY_APPLIED = json.dumps({
+    "status": 409, "title": "Already applied", "code": "already_applied",
+    "type": "https://valorize.dev/problems/already_applied",
+    "detail": "a request with this key was applied; its answer was lost. Read the resource to see the result",
+}).encode()  # fmt: skip
+# What a retry gets once a request whose write was applied failed before storing its answer.
+_LOST_ANSWER = Replay(409, _ALREADY_APPLIED)
 # Signup has no tenant yet: its keys live in a namespace of their own.
 SIGNUP_NAMESPACE = UUID(int=0)
 
@@ -160,6 +173,9 @@ class IdempotencyMiddleware:
                 send, 422, _problem(422, "Idempotency-Key reused", "this key was used with a different request")
             )
             return
+        if isinstance(claim, Applied):  # its process died after the commit: never run twice
+            await _respond(send, 409, _ALREADY_APPLIED)
+            return
         if isinstance(claim, InProgress):
             # Also what a retry meets when the first request was cut by an outage that kept its
             # claim from being released: the claim lapses after LOCK; Retry-After says when to look.
@@ -181,16 +197,19 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replaying(body, receive), capture)
+            # The request's writing units of the tenant mark the key applied as they commit.
+            # Signup's (the namespace is no tenant) mark nothing: its retry meets the e-mail taken.
+            with applying_key(namespace, key_text, claim.claimed_at):
+                await self.app(scope, replaying(body, receive), capture)
         except BaseException:
-            await _settle(lambda: store.release(namespace, key_text))
+            await _settle(lambda: store.release(namespace, key_text, claim.claimed_at, _LOST_ANSWER))
             raise
         status = captured["status"]
         handler = scope.get("route_handler")
         body_kept: bytes = captured["body"]
         if status < 400 and handler is not None and handler.opt.get(HOLDS_SECRET):
-            await _settle(lambda: store.complete(namespace, key_text, 409, _SECRET_NOT_KEPT))
+            await _settle(lambda: store.complete(namespace, key_text, claim.claimed_at, 409, _SECRET_NOT_KEPT))
         elif status < 400 or status in _KEEP:
-            await _settle(lambda: store.complete(namespace, key_text, status, body_kept))
+            await _settle(lambda: store.complete(namespace, key_text, claim.claimed_at, status, body_kept))
         else:
-            await _settle(lambda: store.release(namespace, key_text))
+            await _settle(lambda: store.release(namespace, key_text, claim.claimed_at, _LOST_ANSWER))

@@ -118,13 +118,18 @@ _VIEW_COLUMNS = (
 )  # fmt: skip
 
 
+_EXPONENTS: dict[str, int] = {}  # a stored currency code → its exponent (at most the ISO 4217 list)
+
+
 def _view(
     id: UUID, account_id: UUID, booked_on: date, description: str, payee: str, amount_minor: int, code: str,
     splits: list[list[Any]] | None, tags: list[str], status: str, source: str, external_id: str | None,
     cat_source: str, cat_confidence: Any, cat_explanation: str, cat_rule_id: UUID | None, transfer_id: UUID | None,
     import_id: UUID | None, created_at: Any, updated_at: Any,
 ) -> TransactionView:  # fmt: skip
-    exp = currency(code).exponent
+    exp = _EXPONENTS.get(code)
+    if exp is None:
+        exp = _EXPONENTS[code] = currency(code).exponent
     shown = tuple(
         (None if c is None else _category_id(c), decimal_string(int(a), exp), m or "") for c, a, m in splits or ()
     )

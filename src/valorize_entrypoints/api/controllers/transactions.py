@@ -51,6 +51,7 @@ class TransactionController(Controller):
     async def list_transactions(
         self,
         request: Request[Any, Any, Any],
+        vz: VZ,
         actor: Reader,
         runtime: RT,
         filters: Filters,
@@ -58,7 +59,6 @@ class TransactionController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> Response[s.TransactionPageOut]:
         query = dataclasses.replace(filters, cursor=cursor, limit=limit)
-        vz = runtime.app  # the application from the runtime it needs anyway: a dependency fewer to resolve
 
         async def compute() -> s.TransactionPageOut:
             page = await vz.list_transactions.views(query)

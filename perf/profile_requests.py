@@ -1,7 +1,7 @@
 """``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
 client, no server), for profiling its CPU and counting it per request.
 
-    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor]
+    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor] [--logs]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
@@ -15,6 +15,9 @@ process; and the database's, as ``bench_write_costs.py`` counts it (its client b
 each in one psycopg pipeline on one connection) in the same process and event loop, on the same
 tenants' accounts, in alternating blocks of 50 requests — so both sides share whatever the machine
 does meanwhile, and project ÷ floor is measured within each block.
+
+``--logs``: the access lines are formatted and written (to ``/dev/null``), as ``valorize api``
+writes them; without it logging below WARNING is off, as in ``bench_write_costs.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -182,8 +186,12 @@ def main() -> None:
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
+    parser.add_argument("--logs", action="store_true", help="write the access lines (to /dev/null), as in production")
     args = parser.parse_args()
-    logging.disable(logging.INFO)
+    if args.logs:  # every request's access line formatted and written, as `valorize api` does
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
+    else:
+        logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory() as data:
         server = EmbeddedPostgres(Path(data), delete_on_stop=True)
         url = server.start()

@@ -123,6 +123,25 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+class _JsonLines(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter of JSON lines, with a short way for the common record: a plain
+    ``logging`` record with no exception or stack to render (every access line) is run through
+    the same pre-chain and encoded directly, without the record's copy and the renderer's four
+    steps that have nothing to do for it (perf/README.md: 20 → 8 µs a line). Any other record
+    goes the whole way. ``tests/api/test_structured_logs.py`` holds both ways to the same line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.stack_info or hasattr(record, "_logger"):
+            return super().format(record)
+        method = record.levelname.lower()
+        event: Any = {"event": record.getMessage(), "_record": record, "_from_structlog": False}
+        for step in self.foreign_pre_chain or ():
+            event = step(None, method, event)
+        del event["_record"], event["_from_structlog"]
+        event["message"] = event.pop("event")
+        return _json(event)
+
+
 def _formatter(json_lines: bool, project: str, colors: bool) -> logging.Formatter:
     chain: list[structlog.types.Processor] = [
         _record_fields,
@@ -145,6 +164,8 @@ def _formatter(json_lines: bool, project: str, colors: bool) -> logging.Formatte
                 colors=colors, sort_keys=False, exception_formatter=structlog.dev.plain_traceback
             ),  # no local variables (secrets) in tracebacks
         ]
+    if json_lines:
+        return _JsonLines(foreign_pre_chain=chain, processors=renderer)
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=chain, processors=renderer)
 
 

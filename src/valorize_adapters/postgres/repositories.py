@@ -390,27 +390,29 @@ class PgTransactions(_Repo):
         ):
             raise NotFound("transaction", transaction_id)
 
-    async def _page_rows(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> list[rows.Row]:
-        """A page's rows and one more (there is a next page when it comes)."""
-        where, params = _where(self._t, filter)
+    @staticmethod
+    def _page_query(tenant_id: UUID, filter: TransactionFilter, after: PageKey | None, limit: int) -> tuple[
+        str, list[Any]]:  # fmt: skip
+        """A page's query: its rows and one more (there is a next page when it comes)."""
+        where, params = _where(tenant_id, filter)
         if after is not None:
             where += " AND (t.booked_on, t.id) < (%s, %s)"
             params += [after[0], after[1]]
-        return await self._s.fetch(
-            _SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s",
-            [*params, limit + 1],
-        )
+        query = _SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on DESC, t.id DESC LIMIT %s"
+        return query, [*params, limit + 1]
 
     async def page(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> Page:
-        rs = await self._page_rows(filter, after, limit)
+        rs = await self._s.fetch(*self._page_query(self._t, filter, after, limit))
         items = [rows.transaction(r) for r in rs[:limit]]
         more = len(rs) > limit
         return Page(items, (items[-1].booked_on, items[-1].id) if more and items else None)
 
     async def page_view(self, filter: TransactionFilter, after: PageKey | None, limit: int) -> ViewPage:
-        rs = await self._page_rows(filter, after, limit)
-        items = [rows.transaction_view(r) for r in rs[:limit]]
-        more = len(rs) > limit
+        # Each row made a view by the cursor itself (rows.transaction_views): no dict per row.
+        query, params = self._page_query(self._t, filter, after, limit)
+        items = await self._s.fetch_made(query, params, rows.transaction_views)
+        more = len(items) > limit
+        del items[limit:]
         return ViewPage(items, (items[-1].booked_on, items[-1].id) if more and items else None)
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:

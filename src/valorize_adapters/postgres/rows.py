@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import RowMaker, no_result
 from psycopg.types.json import Jsonb
 
 from valorize_adapters.postgres.restore import restorer
@@ -108,20 +110,51 @@ def transaction(r: Row) -> Transaction:
     )  # fmt: skip
 
 
-def transaction_view(r: Row) -> TransactionView:
-    """A stored transaction as the list shows it, straight from its row (no entities on the way);
-    the repository contract holds it equal to ``valorize_core.model.transaction_view`` of :func:`transaction`."""
-    exp = currency(r["currency"]).exponent
-    splits = tuple(
-        (None if c is None else _category_id(c), decimal_string(int(a), exp), m or "")
-        for c, a, m in (r["splits"] or [])
+# A view's stored values, in :class:`TransactionView`'s order (``amount_minor`` for its amount).
+_VIEW_COLUMNS = (
+    "id", "account_id", "booked_on", "description", "payee", "amount_minor", "currency", "splits", "tags", "status",
+    "source", "external_id", "cat_source", "cat_confidence", "cat_explanation", "cat_rule_id", "transfer_id",
+    "import_id", "created_at", "updated_at",
+)  # fmt: skip
+
+
+_EXPONENTS: dict[str, int] = {}  # a stored currency code → its exponent (at most the ISO 4217 list)
+
+
+def _view(
+    id: UUID, account_id: UUID, booked_on: date, description: str, payee: str, amount_minor: int, code: str,
+    splits: list[list[Any]] | None, tags: list[str], status: str, source: str, external_id: str | None,
+    cat_source: str, cat_confidence: Any, cat_explanation: str, cat_rule_id: UUID | None, transfer_id: UUID | None,
+    import_id: UUID | None, created_at: Any, updated_at: Any,
+) -> TransactionView:  # fmt: skip
+    exp = _EXPONENTS.get(code)
+    if exp is None:
+        exp = _EXPONENTS[code] = currency(code).exponent
+    shown = tuple(
+        (None if c is None else _category_id(c), decimal_string(int(a), exp), m or "") for c, a, m in splits or ()
     )
     return TransactionView(
-        r["id"], r["account_id"], r["booked_on"], r["description"], r["payee"], decimal_string(r["amount_minor"], exp),
-        r["currency"], splits, tuple(r["tags"]), r["status"], r["source"], r["external_id"], r["cat_source"],
-        str(Decimal(r["cat_confidence"])), r["cat_explanation"], r["cat_rule_id"], r["transfer_id"], r["import_id"],
-        r["created_at"], r["updated_at"],
+        id, account_id, booked_on, description, payee, decimal_string(amount_minor, exp), code, shown,
+        tuple(tags), status, source, external_id, cat_source, str(Decimal(cat_confidence)), cat_explanation,
+        cat_rule_id, transfer_id, import_id, created_at, updated_at,
     )  # fmt: skip
+
+
+def transaction_views(cursor: Any) -> RowMaker[TransactionView]:
+    """A psycopg row factory making each row of a ``TRANSACTION_COLUMNS`` query a transaction as
+    the list shows it, straight from its values (no entities, and no dict per row, on the way):
+    the columns are found by name once per result. The repository contract holds each view equal
+    to ``valorize_core.model.transaction_view`` of :func:`transaction`."""
+    result = cursor.pgresult
+    names = [(result.fname(i) or b"").decode() for i in range(result.nfields)] if result is not None else []
+    if not names:
+        return no_result
+    values_of = itemgetter(*[names.index(name) for name in _VIEW_COLUMNS])
+
+    def make(values: Sequence[Any]) -> TransactionView:
+        return _view(*values_of(values))
+
+    return make
 
 
 def transaction_params(tx: Transaction) -> tuple[Any, ...]:

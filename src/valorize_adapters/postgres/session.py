@@ -22,12 +22,12 @@ import enum
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 
 from valorize_adapters.postgres import tracing as sql_tracing
 from valorize_adapters.postgres.errors import domain_error
@@ -36,6 +36,7 @@ from valorize_adapters.postgres.tracing import statement_span
 __all__ = ["Session"]
 
 Row = dict[str, Any]
+T = TypeVar("T")
 Query = LiteralString | sql.Composed
 Params = Sequence[Any] | dict[str, Any]
 
@@ -60,7 +61,17 @@ class _Want(enum.Enum):
     INLINE = 4  # nothing, and the write may run inside the next statement (:meth:`Session.fetch_carrying`)
 
 
-_Statement = tuple[Query, Params, _Want]
+class _Made:
+    """What a statement's caller needs back: its rows, each made by a psycopg row factory
+    (:meth:`Session.fetch_made`) instead of a dict."""
+
+    __slots__ = ("factory",)
+
+    def __init__(self, factory: RowFactory[Any]) -> None:
+        self.factory = factory
+
+
+_Statement = tuple[Query, Params, "_Want | _Made"]
 
 
 class _Merged:
@@ -281,7 +292,7 @@ class Session:
                         if want is _Want.NOTHING or want is _Want.INLINE:
                             cur = unread = unread or self.conn.cursor()
                         else:
-                            cur = self.conn.cursor(row_factory=dict_row)
+                            cur = self.conn.cursor(row_factory=want.factory if isinstance(want, _Made) else dict_row)
                         cursors.append(cur)
                         if want is _Want.MANY:
                             await cur.executemany(query, params)
@@ -301,8 +312,8 @@ class Session:
                 if span is not None:
                     span.end()
 
-    async def _one(self, query: Query, params: Params, want: _Want) -> Any:
-        async with self.conn.cursor(row_factory=dict_row) as cur:
+    async def _one(self, query: Query, params: Params, want: _Want | _Made) -> Any:
+        async with self.conn.cursor(row_factory=want.factory if isinstance(want, _Made) else dict_row) as cur:
             if want is _Want.MANY:
                 await cur.executemany(query, params)
             else:
@@ -310,8 +321,8 @@ class Session:
             return await self._result(cur, want)
 
     @staticmethod
-    async def _result(cur: psycopg.AsyncCursor[Row], want: _Want) -> Any:
-        if want is _Want.ROWS:
+    async def _result(cur: psycopg.AsyncCursor[Any], want: _Want | _Made) -> Any:
+        if want is _Want.ROWS or isinstance(want, _Made):
             # Whether it returned rows, from the result itself: ``cur.description`` would
             # build a Column object per column first (a tenth of a list page's CPU).
             result = cur.pgresult
@@ -335,6 +346,13 @@ class Session:
         in one round trip (with ``BEGIN`` when the transaction opens).
         """
         return (await self._ask([(query, params)]))[0]
+
+    async def fetch_made(self, query: Query, params: Params, row_factory: RowFactory[T]) -> list[T]:
+        """All rows of a read, each made by ``row_factory`` (a psycopg row factory: no dict per
+        row on the way). Sent at once in a round trip of its own (with ``BEGIN``, the settings
+        and the deferred writes when they wait), never gathered with other tasks' reads."""
+        self._wrote = self._wrote or not _reads_only(query)
+        return (await self._send([(query, params, _Made(row_factory))]))[0]  # type: ignore[no-any-return]
 
     async def fetch_together(self, *statements: tuple[Query, Params]) -> list[list[Row]]:
         """The rows of each statement, all sent in one pipelined round trip and run in turn (with

@@ -12,6 +12,15 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header's value (the first, if repeated), or ``None``; ``name`` in lower case,
+    as ASGI servers give header names."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
 async def send_response(
     send: Send, status: int, body: bytes, media_type: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:

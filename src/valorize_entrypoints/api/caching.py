@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 from uuid import UUID
 
@@ -43,6 +43,7 @@ from valorize_core.model.read_scopes import (
     months_between,
 )
 from valorize_core.runtime.caching import CachedRead
+from valorize_entrypoints.api.asgi import Scope, header
 from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Runtime
 
@@ -158,13 +159,17 @@ def request_key(path: str, query_string: bytes) -> str:
 async def cached_response(
     request: Request[Any, Any, Any], runtime: Runtime, actor: Actor, compute: Callable[[], Awaitable[Any]]
 ) -> Response[Any]:
-    """The response of a marked route: from the cache, or computed, encoded and cached."""
+    """The response of a marked route: from the cache, or computed, encoded and cached. Its read
+    scopes are worked out only when the read is still to be looked up: a miss the cached-read
+    layer already looked up (``FOUND``) does not look again, and without a cache nothing does."""
     scope = request.scope
-    key = request_key(scope["path"], scope["query_string"])
+    path, query = scope["path"], scope["query_string"]
     found = scope.get("state", {}).get(FOUND)
     name = request.route_handler.opt[CACHED_READ]
-    scopes = read_scopes(name, scope["path"], scope["query_string"])
-    return await cached_json(runtime, actor, name, key, compute, scopes=scopes, found=found, request=request)
+    scopes = read_scopes(name, path, query) if found is None and runtime.reads is not None else ()
+    return await cached_json(
+        runtime, actor, name, request_key(path, query), compute, scopes=scopes, found=found, request=request
+    )
 
 
 async def cached_json(
@@ -194,6 +199,7 @@ async def cached_json(
         read = found or await reads.find(actor.tenant_id, name, key, scopes)
         body, tag = await reads.fill_tagged(read, encoded)
     tag = tag or entity_tag(body)
-    if request is not None and not_modified(request.headers.get("if-none-match"), tag):
+    # The header read from the scope: ``request.headers`` would build Litestar's header map first.
+    if request is not None and not_modified(header(cast("Scope", request.scope), b"if-none-match"), tag):
         return Response(content=b"", status_code=304, headers={"etag": tag})
     return Response(content=body, media_type="application/json", headers={"etag": tag})

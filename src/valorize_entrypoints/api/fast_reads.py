@@ -21,7 +21,7 @@ Nothing is served here that the route would not serve:
 
 from __future__ import annotations
 
-from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, send_response
+from valorize_entrypoints.api.asgi import ASGIApp, Receive, Scope, Send, header, send_response
 from valorize_entrypoints.api.auth import request_actor
 from valorize_entrypoints.api.caching import CACHED_READ, FOUND, entity_tag, not_modified, read_scopes, request_key
 from valorize_entrypoints.api.policy import permits
@@ -60,11 +60,3 @@ class CachedReadMiddleware:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         await send_response(send, 200, found.value, b"application/json", [(b"etag", tag.encode())])
-
-
-def header(scope: Scope, name: bytes) -> str | None:
-    """A request header's value (the first, if repeated), or ``None``."""
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None

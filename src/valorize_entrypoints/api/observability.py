@@ -8,8 +8,8 @@ own ``send`` wrapper and label lookups was a visible share of it (perf/README.md
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -73,13 +73,16 @@ def request_id_of(headers: dict[bytes, bytes]) -> str:
     """The caller's ``X-Request-ID`` when it is safe to log; else the trace id the caller sent
     (``traceparent``, ``X-Cloud-Trace-Context``), so the request's lines join the caller's trace;
     else a new one (32 hex digits: a trace id too, see :func:`~valorize_entrypoints.logs.trace_id_of`)."""
-    given = headers.get(b"x-request-id", b"").decode("latin-1")
-    if SAFE_REQUEST_ID.match(given):
-        return given
-    traced = incoming_trace_id(
-        headers.get(b"traceparent", b"").decode("latin-1"), headers.get(b"x-cloud-trace-context", b"").decode("latin-1")
-    )
-    return traced or uuid.uuid4().hex
+    given = headers.get(b"x-request-id")
+    if given is not None and SAFE_REQUEST_ID.match(text := given.decode("latin-1")):
+        return text
+    parent, cloud = headers.get(b"traceparent"), headers.get(b"x-cloud-trace-context")
+    if parent is not None or cloud is not None:
+        traced = incoming_trace_id((parent or b"").decode("latin-1"), (cloud or b"").decode("latin-1"))
+        if traced:
+            return traced
+    # 128 random bits in hex, as uuid4().hex without building a UUID (a quarter of the time).
+    return os.urandom(16).hex()
 
 
 class RequestLogMiddleware:

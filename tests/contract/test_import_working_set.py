@@ -62,6 +62,6 @@ def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
 
     read, outcome = run(scene())
     assert (outcome.imported, outcome.duplicates) == (57, 3)
-    # The three rows it matched (their amounts' other stored rows of those days, if any), not the
+    # The three rows it matched, read and then locked (6), not the
     # 1,500 of the year: before, it decoded every one of them.
     assert read <= 10, read

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,13 +13,16 @@ from world import World, make_world, run
 from valorize_adapters.memory import InMemoryEventBus
 from valorize_core import NewTransaction, Valorize
 from valorize_core.model.events import ImportProgressed
+from valorize_core.model.fingerprint import fingerprints_with_occurrence
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Money
 from valorize_core.model.statements import ParsedStatement, StatementRow
-from valorize_core.model.transactions import Transaction, TransactionStatus
+from valorize_core.model.statements.matching import MatchScope, match_rows
+from valorize_core.model.transactions import Split, Transaction, TransactionStatus
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 
 DAY = date(2026, 11, 2)
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 
 
 def row(n: int, amount: str, *, days: int = 0, bank_id: str | None = None, pending: bool = False,
@@ -147,3 +151,49 @@ def test_matching_properties(first: list[Any], second: list[Any]) -> None:
     assert len(stored(w)) == len(txs)
     wanted = {r.external_id for r in rows(first) + rows(second) if r.external_id}
     assert wanted == set(ids)  # every bank id landed on exactly one transaction
+
+
+stored_strategy = st.lists(
+    st.tuples(st.integers(-12, 18), st.sampled_from(["-1.00", "-2.00", "3.00", "-4.00"]), bank_ids, st.booleans(),
+              st.booleans()),
+    max_size=12,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=rows_strategy, held=stored_strategy)
+def test_the_match_scope_holds_every_candidate_a_row_can_match(spec: list[Any], held: list[Any]) -> None:
+    """The import reads only the stored transactions its rows' scope admits; the decisions are
+    those it made reading every transaction of the account around the file's dates."""
+    account = uuid4()
+    rows = [row(n, amount, days=days, bank_id=bank_id, pending=pending, text=f"LOJA {n % 3}")
+            for n, (days, amount, bank_id, pending) in enumerate(spec, start=1)]  # fmt: skip
+    prints = fingerprints_with_occurrence(account, ((r.booked_on, r.amount, r.description) for r in rows))
+    stored_ids: set[str] = set()
+    stored_prints: set[str] = set()
+    window: list[Transaction] = []
+    for n, (days, amount, bank_id, pending, printed) in enumerate(held):
+        if bank_id in stored_ids:
+            bank_id = None
+        stored_ids.add(bank_id or "")
+        mark = prints[n % len(prints)] if printed and prints[n % len(prints)] not in stored_prints else f"other-{n}"
+        stored_prints.add(mark)
+        money = Money.parse(amount, "BRL")
+        window.append(Transaction(
+            id=uuid4(), tenant_id=account, account_id=account, booked_on=DAY + timedelta(days=days),
+            description="LOJA", payee="Loja", amount=money, splits=(Split(None, money),), created_at=NOW,
+            updated_at=NOW, external_id=bank_id, fingerprint=mark,
+            status=TransactionStatus.PENDING if pending else TransactionStatus.POSTED,
+        ))  # fmt: skip
+    scope = MatchScope.of(rows, prints)
+    assert scope is not None
+    within = [tx for tx in window if scope.date_from <= tx.booked_on <= scope.date_to]
+    known = {
+        "known_ids": {tx.external_id for tx in window if tx.external_id},
+        "known_prints": {tx.fingerprint for tx in window if tx.fingerprint},
+    }
+    admitted = [tx for tx in within if scope.admits(tx)]
+    assert match_rows(rows, prints, candidates=admitted, **known) == match_rows(
+        rows, prints, candidates=within, **known
+    )
+    assert MatchScope.of([], []) is None

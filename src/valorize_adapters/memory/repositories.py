@@ -25,6 +25,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
+from valorize_core.model.statements.matching import MatchScope
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transaction_view import ViewPage, transaction_view
 from valorize_core.model.transactions import Split, Transaction
@@ -279,6 +280,10 @@ class MemoryTransactions(_Tenant):
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         return sorted((t for t in self._data.transactions.values() if filter.matches(t)), key=sort_key)
+
+    async def match_candidates(self, account_id: UUID, scope: MatchScope) -> list[Transaction]:
+        held = self._data.transactions.values()
+        return sorted((t for t in held if t.account_id == account_id and scope.admits(t)), key=sort_key)
 
     async def count_for_account(self, account_id: UUID) -> int:
         return sum(1 for t in self._data.transactions.values() if t.account_id == account_id)

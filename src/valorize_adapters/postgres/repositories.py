@@ -29,6 +29,7 @@ from valorize_core.model.rule_suggestions import RuleSuggestion, SuggestionStatu
 from valorize_core.model.rules import Rule, action_to_data, condition_to_data
 from valorize_core.model.schedules import Schedule, ScheduleOccurrence
 from valorize_core.model.statements.imports import StatementImport
+from valorize_core.model.statements.matching import MatchScope
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transaction_view import ViewPage
 from valorize_core.model.transactions import Transaction
@@ -419,6 +420,19 @@ class PgTransactions(_Repo):
         where, params = _where(self._t, filter)
         rs = await self._s.fetch(_SELECT_TX + " WHERE " + where + " ORDER BY t.booked_on, t.id", params)
         # 100,000 rows take seconds to decode: hand the event loop back while doing it.
+        return [rows.transaction(r) async for r in cooperatively(rs)]
+
+    async def match_candidates(self, account_id: UUID, scope: MatchScope) -> list[Transaction]:
+        # IN (SELECT unnest(...)): a hashed lookup per row whatever the plan, where "= ANY(%s)"
+        # with a generic plan (a prepared statement) compares each row with every element.
+        rs = await self._s.fetch(
+            _SELECT_TX + " WHERE t.tenant_id = %s AND t.account_id = %s AND t.booked_on BETWEEN %s AND %s"
+            " AND (t.amount_minor IN (SELECT unnest(%s::bigint[]))"
+            " OR t.external_id IN (SELECT unnest(%s::text[])) OR t.fingerprint IN (SELECT unnest(%s::text[])))"
+            " ORDER BY t.booked_on, t.id",
+            (self._t, account_id, scope.date_from, scope.date_to, sorted(scope.amounts),
+             sorted(scope.external_ids), sorted(scope.fingerprints)),
+        )  # fmt: skip
         return [rows.transaction(r) async for r in cooperatively(rs)]
 
     async def count_for_account(self, account_id: UUID) -> int:

@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from valorize_core.model.listing import Page, PageKey, TransactionFilter
+from valorize_core.model.statements.matching import MatchScope
 from valorize_core.model.transaction_view import ViewPage
 from valorize_core.model.transactions import Transaction
 
@@ -65,6 +66,11 @@ class TransactionRepository(Protocol):
 
     async def all(self, filter: TransactionFilter) -> list[Transaction]:
         """Every matching transaction (for reports, budgets and retroactive rules)."""
+        ...
+
+    async def match_candidates(self, account_id: UUID, scope: MatchScope) -> list[Transaction]:
+        """The account's transactions ``scope`` admits, by (booked_on, id): what an imported
+        statement's rows can match, read without the rest of the months they cover."""
         ...
 
     async def count_for_account(self, account_id: UUID) -> int:

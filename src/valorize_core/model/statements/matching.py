@@ -17,6 +17,8 @@ so the next import matches it by id. Only stored transactions are candidates: tw
 file are never merged by the fuzzy pass (two coffees on one day are two coffees).
 
 Everything here is pure: the import action gives the candidates and applies the decisions.
+Which stored transactions can be candidates at all is :class:`MatchScope`: the import reads
+those, not every transaction of the months its file covers.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from uuid import UUID
 
 from valorize_core.model.money import Money
 from valorize_core.model.statements.rows import StatementRow
 from valorize_core.model.transactions import Transaction, TransactionStatus
 
-__all__ = ["FUZZY_WINDOW_DAYS", "RowDecision", "RowOutcome", "match_rows"]
+__all__ = ["FUZZY_WINDOW_DAYS", "MatchScope", "RowDecision", "RowOutcome", "match_rows"]
 
 FUZZY_WINDOW_DAYS = 3
 
@@ -50,6 +53,48 @@ class RowDecision:
 
     outcome: RowOutcome
     existing: Transaction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchScope:
+    """The stored transactions a statement's rows can match: booked from ``date_from`` to
+    ``date_to`` (the rows' dates widened by the fuzzy window) and carrying one of the rows' bank
+    ids or fingerprints, or one of their amounts (minor units: the rows are in the account's
+    currency). Every transaction :func:`match_rows` can pick for a row is in it, so the rows'
+    decisions are the same as with every transaction of those months, which is what an import
+    read before: a year's statement into a large account loaded the account's whole year.
+    """
+
+    date_from: date
+    date_to: date
+    external_ids: frozenset[str]
+    fingerprints: frozenset[str]
+    amounts: frozenset[int]
+
+    @classmethod
+    def of(
+        cls, rows: Sequence[StatementRow], fingerprints: Sequence[str], window_days: int = FUZZY_WINDOW_DAYS
+    ) -> MatchScope | None:
+        """The scope of ``rows`` (``None`` for no rows: nothing to match)."""
+        if not rows:
+            return None
+        window = timedelta(days=window_days)
+        days = [r.booked_on for r in rows]
+        return cls(
+            date_from=min(days) - window,
+            date_to=max(days) + window,
+            external_ids=frozenset(r.external_id for r in rows if r.external_id),
+            fingerprints=frozenset(fingerprints),
+            amounts=frozenset(r.amount.minor for r in rows),
+        )
+
+    def admits(self, tx: Transaction) -> bool:
+        """Whether the stored ``tx`` is in the scope (the account is the caller's to check)."""
+        return self.date_from <= tx.booked_on <= self.date_to and (
+            tx.amount.minor in self.amounts
+            or (tx.external_id is not None and tx.external_id in self.external_ids)
+            or (tx.fingerprint is not None and tx.fingerprint in self.fingerprints)
+        )
 
 
 def _compatible(row: StatementRow, tx: Transaction) -> bool:
@@ -72,8 +117,9 @@ def match_rows(
     """One decision per row, in order.
 
     ``known_ids``/``known_prints`` are the account's stored bank ids and fingerprints among the
-    rows'; ``candidates`` are the account's stored transactions dated within the window of the
-    file's rows (the fuzzy pass and pending updates look only at these).
+    rows'; ``candidates`` are the account's stored transactions in the rows' :class:`MatchScope`
+    (or any superset of them within its dates: the fuzzy pass and pending updates look only at
+    these).
     """
     by_id = {tx.external_id: tx for tx in candidates if tx.external_id}
     by_print = {tx.fingerprint: tx for tx in candidates if tx.fingerprint}

@@ -18,6 +18,7 @@ from valorize_core.model.categories import Category
 from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.listing import Page, PageKey, TransactionFilter, sort_key
 from valorize_core.model.money import Money
+from valorize_core.model.statements.matching import MatchScope
 from valorize_core.model.transaction_view import ViewPage, transaction_view
 from valorize_core.model.transactions import Categorization, CategorizationSource, Split, Transaction
 from valorize_core.ports.unit_of_work import UnitOfWork
@@ -186,6 +187,36 @@ class TransactionRepositoryContract(PortsContract):
         assert self.read(ports, t, lambda uow: uow.transactions.existing_external_ids(acc.id, ["A", "B"])) == {"A"}
         assert self.read(ports, t, lambda uow: uow.transactions.existing_fingerprints(acc.id, ["1", "2"])) == {"1"}
         assert self.read(ports, t, lambda uow: uow.transactions.existing_fingerprints(acc.id, [])) == set()
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(data=st.data())
+    def test_match_candidates_are_the_accounts_transactions_the_scope_admits(
+        self, ports: Ports, data: st.DataObject
+    ) -> None:
+        t, acc, other, _, _ = self._setup(ports)
+        day = st.integers(0, 40).map(lambda d: date(2026, 1, 1) + timedelta(days=d))
+        marks = st.sampled_from([None, "A", "B", "C"])
+        amounts = st.sampled_from([-500, -1000, 250, 7])
+        rows = data.draw(st.lists(st.tuples(st.sampled_from([acc, other]), amounts, day, marks, marks), max_size=20))
+        txs = [
+            self.transaction(t, a, m, d, external_id=f"{x}{i}" if x else None, fingerprint=f"{y}{i}" if y else None)
+            for i, (a, m, d, x, y) in enumerate(rows)
+        ]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        known = sorted({x.external_id for x in txs if x.external_id} | {x.fingerprint for x in txs if x.fingerprint})
+        low, high = sorted(data.draw(st.tuples(day, day)))
+        scope = MatchScope(
+            low, high,
+            external_ids=frozenset(data.draw(st.lists(st.sampled_from(known))) if known else ()),
+            fingerprints=frozenset(data.draw(st.lists(st.sampled_from(known))) if known else ()),
+            amounts=frozenset(data.draw(st.lists(st.sampled_from([-500, 250, 3])))),
+        )  # fmt: skip
+        expected = sorted((x for x in txs if x.account_id == acc.id and scope.admits(x)), key=sort_key)
+        assert self.read(ports, t, lambda uow: uow.transactions.match_candidates(acc.id, scope)) == expected
 
     def test_add_many_is_all_or_nothing(self, ports: Ports) -> None:
         t, acc, _, _, _ = self._setup(ports)

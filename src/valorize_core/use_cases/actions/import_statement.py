@@ -28,7 +28,7 @@ from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.payees import display_payee
 from valorize_core.model.statements.imports import BalanceCheck, ImportStatus, RowError, StatementImport
-from valorize_core.model.statements.matching import FUZZY_WINDOW_DAYS, RowOutcome, match_rows
+from valorize_core.model.statements.matching import MatchScope, RowOutcome, match_rows
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.text import clean_text
 from valorize_core.model.transactions import (
@@ -318,7 +318,8 @@ class ImportStatement:
             account.id, [r.external_id for r in rows if r.external_id]
         )
         known_prints = await uow.transactions.existing_fingerprints(account.id, prints)
-        candidates = await self._candidates(uow, account.id, rows)
+        scope = MatchScope.of(rows, prints)
+        candidates = await uow.transactions.match_candidates(account.id, scope) if scope is not None else []
         decisions = match_rows(rows, prints, known_ids=known_ids, known_prints=known_prints, candidates=candidates)
         # The tree the rows' scopes are declared from (retire_transactions), held shared before
         # any row lock, as every transaction write holds it.
@@ -417,16 +418,6 @@ class ImportStatement:
         locked = {tx.id: tx for tx in await uow.transactions.lock([tx.id for tx in matched])}
         if any(locked.get(tx.id) != tx for tx in matched):
             raise Contention("a matched transaction changed during the import")
-
-    @staticmethod
-    async def _candidates(uow: UnitOfWork, account_id: UUID, rows: Sequence[StatementRow]) -> list[Transaction]:
-        """Stored transactions of the account near the file's dates (fuzzy and pending matches)."""
-        if not rows:
-            return []
-        window = timedelta(days=FUZZY_WINDOW_DAYS)
-        days = [r.booked_on for r in rows]
-        flt = TransactionFilter(account_ids=(account_id,), date_from=min(days) - window, date_to=max(days) + window)
-        return await uow.transactions.all(flt)
 
 
 _UNCATEGORIZED = Categorization.none()  # a draft's, until the categorizer decides (immutable: one for all)

@@ -291,8 +291,11 @@ class Session:
                     for query, params, want in batch:
                         if want is _Want.NOTHING or want is _Want.INLINE:
                             cur = unread = unread or self.conn.cursor()
+                        elif isinstance(want, _Made):
+                            made: Any = want.factory  # a psycopg row factory, for either cursor
+                            cur = self.conn.cursor(row_factory=made)
                         else:
-                            cur = self.conn.cursor(row_factory=want.factory if isinstance(want, _Made) else dict_row)
+                            cur = self.conn.cursor(row_factory=dict_row)
                         cursors.append(cur)
                         if want is _Want.MANY:
                             await cur.executemany(query, params)

@@ -15,7 +15,7 @@ import pytest
 from valorize_adapters.postgres import PostgresBackend, rows
 from valorize_core import NewAccount, SignupRequest
 from valorize_core.model.money import Money
-from valorize_core.model.statements.rows import ParsedStatement, StatementRow
+from valorize_core.model.statements.rows import ParsedStatement, StatementBalance, StatementRow
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 
@@ -64,4 +64,47 @@ def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
     assert (outcome.imported, outcome.duplicates) == (57, 3)
     # The three rows it matched, read and then locked (6), not the
     # 1,500 of the year: before, it decoded every one of them.
+    assert read <= 10, read
+
+
+def test_a_closing_balance_is_checked_without_reading_the_accounts_history(
+    pg_backend: PostgresBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check subtracts what the bank's balance leaves out (rows booked after its day, pending
+    ones within the statement): summed by the store, where it decoded every such transaction."""
+    vz = pg_backend.app
+    decoded: list[Any] = []
+    decode = rows.transaction
+
+    def counted(r: Any) -> Any:
+        decoded.append(r["id"])
+        return decode(r)
+
+    async def scene() -> tuple[int, Any]:
+        signup = await vz.signup(SignupRequest("Casa", f"wsb-{time.time_ns()}@example.com", "Ana"))
+        t = signup.tenant.id
+        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        # 1,500 stored transactions, 1,000 of them booked after the statement's day and a
+        # pending one within it: what the check leaves out of the account's balance.
+        year = statement(1500, range(1000, 2500))
+        pending = StatementRow(1, date(2026, 1, 3), "RESERVA HOTEL", Money(-7_00, "BRL"), pending=True)
+        history = ParsedStatement((*year.rows, pending), ())
+        assert (await vz.import_statement(StatementUpload(t, account, "year.csv", history))).imported == 1501
+        after_day = sum(r.amount.minor for r in year.rows if r.booked_on > date(2026, 4, 30))
+        new = statement(20, range(90_000, 90_020), spread=119).rows
+        # The bank's balance at the end of 30 April: the opening, what was booked through it
+        # (the pending reservation left out) and the file's own rows.
+        through = 100_00 + sum(r.amount.minor for r in year.rows if r.booked_on <= date(2026, 4, 30))
+        closing = StatementBalance(Money(through + sum(r.amount.minor for r in new), "BRL"), date(2026, 4, 30))
+        monkeypatch.setattr(rows, "transaction", counted)
+        outcome = await vz.import_statement(StatementUpload(t, account, "april.ofx", ParsedStatement(new, (), closing)))
+        assert after_day < 0
+        return len(decoded), outcome
+
+    read, outcome = run(scene())
+    assert outcome.imported == 20
+    check = outcome.balance_check
+    assert check is not None
+    assert check.account_balance == check.statement_balance, check
+    # Before, it decoded every transaction from 1 January on (the 1,500 and the pending one).
     assert read <= 10, read

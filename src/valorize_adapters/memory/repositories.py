@@ -28,7 +28,7 @@ from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.statements.matching import MatchScope
 from valorize_core.model.subscriptions import TrackedSubscription
 from valorize_core.model.transaction_view import ViewPage, transaction_view
-from valorize_core.model.transactions import Split, Transaction
+from valorize_core.model.transactions import Split, Transaction, TransactionStatus
 from valorize_core.model.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -284,6 +284,16 @@ class MemoryTransactions(_Tenant):
     async def match_candidates(self, account_id: UUID, scope: MatchScope) -> list[Transaction]:
         held = self._data.transactions.values()
         return sorted((t for t in held if t.account_id == account_id and scope.admits(t)), key=sort_key)
+
+    async def sum_outside_balance(self, account_id: UUID, as_of: date, pending_from: date) -> int:
+        return sum(
+            t.amount.minor
+            for t in self._data.transactions.values()
+            if t.account_id == account_id
+            and (
+                t.booked_on > as_of or (t.status is TransactionStatus.PENDING and pending_from <= t.booked_on <= as_of)
+            )
+        )
 
     async def count_for_account(self, account_id: UUID) -> int:
         return sum(1 for t in self._data.transactions.values() if t.account_id == account_id)

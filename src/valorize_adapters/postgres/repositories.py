@@ -435,6 +435,15 @@ class PgTransactions(_Repo):
         )  # fmt: skip
         return [rows.transaction(r) async for r in cooperatively(rs)]
 
+    async def sum_outside_balance(self, account_id: UUID, as_of: date, pending_from: date) -> int:
+        # sum() of bigint is numeric: exact, whatever the count of rows.
+        r = await self._s.fetch_one(
+            "SELECT coalesce(sum(amount_minor), 0) AS n FROM transactions WHERE tenant_id = %s AND account_id = %s"
+            " AND (booked_on > %s OR (status = 'pending' AND booked_on BETWEEN %s AND %s))",
+            (self._t, account_id, as_of, pending_from, as_of),
+        )
+        return int(r["n"]) if r else 0
+
     async def count_for_account(self, account_id: UUID) -> int:
         r = await self._s.fetch_one(
             "SELECT count(*) AS n FROM transactions WHERE tenant_id = %s AND account_id = %s", (self._t, account_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Protocol
 from uuid import UUID
 
@@ -71,6 +72,13 @@ class TransactionRepository(Protocol):
     async def match_candidates(self, account_id: UUID, scope: MatchScope) -> list[Transaction]:
         """The account's transactions ``scope`` admits, by (booked_on, id): what an imported
         statement's rows can match, read without the rest of the months they cover."""
+        ...
+
+    async def sum_outside_balance(self, account_id: UUID, as_of: date, pending_from: date) -> int:
+        """In minor units, what the account's balance holds that a bank's balance at the end of
+        ``as_of`` leaves out: every transaction booked after ``as_of`` (any status), and the
+        pending ones booked from ``pending_from`` through ``as_of`` (a statement's closing-balance
+        check), summed by the store without reading the rows."""
         ...
 
     async def count_for_account(self, account_id: UUID) -> int:

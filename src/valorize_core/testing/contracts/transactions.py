@@ -218,6 +218,39 @@ class TransactionRepositoryContract(PortsContract):
         expected = sorted((x for x in txs if x.account_id == acc.id and scope.admits(x)), key=sort_key)
         assert self.read(ports, t, lambda uow: uow.transactions.match_candidates(acc.id, scope)) == expected
 
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
+    @given(data=st.data())
+    def test_sum_outside_balance_is_what_the_rows_after_and_the_pending_within_add_up_to(
+        self, ports: Ports, data: st.DataObject
+    ) -> None:
+        t, acc, _, _, _ = self._setup(ports)
+        yen = self.account(t, "Yen", "JPY")  # another account, another currency: never counted
+        self.write(ports, t, lambda uow: uow.accounts.add(yen))
+        day = st.integers(0, 40).map(lambda d: date(2026, 1, 1) + timedelta(days=d))
+        status = st.sampled_from(["pending", "posted", "reconciled"])
+        amounts = st.sampled_from([-500, -1000, 250, 7, -(2**40)])
+        rows = data.draw(st.lists(st.tuples(st.sampled_from([acc, yen]), amounts, day, status), max_size=20))
+        txs = [self.transaction(t, a, m, d, status=s) for a, m, d, s in rows]
+        self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
+        pending_from, as_of = sorted(data.draw(st.tuples(day, day)))
+        # What the closing-balance check added up when it read the rows: every one after the
+        # day, and the pending ones from the statement's first day through it.
+        later = TransactionFilter(account_ids=(acc.id,), date_from=as_of + timedelta(days=1))
+        window = TransactionFilter(account_ids=(acc.id,), date_from=pending_from, date_to=as_of)
+        read_then_added = sum(x.amount.minor for x in self.read(ports, t, lambda uow: uow.transactions.all(later)))
+        read_then_added += sum(
+            x.amount.minor
+            for x in self.read(ports, t, lambda uow: uow.transactions.all(window))
+            if x.status.value == "pending"
+        )
+        summed = self.read(ports, t, lambda uow: uow.transactions.sum_outside_balance(acc.id, as_of, pending_from))
+        assert summed == read_then_added
+        assert type(summed) is int
+
     def test_add_many_is_all_or_nothing(self, ports: Ports) -> None:
         t, acc, _, _, _ = self._setup(ports)
         good = self.transaction(t, acc, external_id="ok")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,6 @@ from valorize_core.model.accounts import Account
 from valorize_core.model.errors import Conflict, Contention, NotFound, ValidationError
 from valorize_core.model.events import ImportCompleted, ImportProgressed, ImportRequested, TransactionsImported
 from valorize_core.model.fingerprint import fingerprints_with_occurrence
-from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Currency, Money
 from valorize_core.model.payees import display_payee
 from valorize_core.model.statements.imports import BalanceCheck, ImportStatus, RowError, StatementImport
@@ -437,17 +436,9 @@ async def _balance_check(uow: UnitOfWork, account_id: UUID, statement: ParsedSta
         return None
     account = await require(uow.accounts.get, account_id, "account")
     start = min((r.booked_on for r in statement.rows), default=closing.as_of)
-    later = await uow.transactions.all(TransactionFilter(account_ids=(account_id,), date_from=closing.as_of + _DAY))
-    window = await uow.transactions.all(
-        TransactionFilter(account_ids=(account_id,), date_from=min(start, closing.as_of), date_to=closing.as_of)
-    )
-    excluded = sum(t.amount.minor for t in later) + sum(
-        t.amount.minor for t in window if t.status is TransactionStatus.PENDING
-    )
+    # Summed by the store: the account's history is never read (its size is not the file's).
+    excluded = await uow.transactions.sum_outside_balance(account_id, closing.as_of, min(start, closing.as_of))
     return BalanceCheck(closing.as_of, closing.amount, account.balance - Money(excluded, account.currency))
-
-
-_DAY = timedelta(days=1)
 
 
 def _announce(uow: UnitOfWork, ports: Ports, record: StatementImport) -> None:

@@ -234,9 +234,13 @@ class TransactionRepositoryContract(PortsContract):
         status = st.sampled_from(["pending", "posted", "reconciled"])
         amounts = st.sampled_from([-500, -1000, 250, 7, -(2**40)])
         rows = data.draw(st.lists(st.tuples(st.sampled_from([acc, yen]), amounts, day, status), max_size=20))
+        pending_from, as_of = sorted(data.draw(st.tuples(day, day)))
+        # And one of each status on each edge of both bounds, amounts that tell them apart.
+        edges = (pending_from - timedelta(days=1), pending_from, as_of, as_of + timedelta(days=1))
+        rows += [(acc, 3**i, d, s) for i, (d, s) in enumerate(
+            (d, s) for d in edges for s in ("pending", "posted", "reconciled"))]  # fmt: skip
         txs = [self.transaction(t, a, m, d, status=s) for a, m, d, s in rows]
         self.write(ports, t, lambda uow: uow.transactions.add_many(txs))
-        pending_from, as_of = sorted(data.draw(st.tuples(day, day)))
         # What the closing-balance check added up when it read the rows: every one after the
         # day, and the pending ones from the statement's first day through it.
         later = TransactionFilter(account_ids=(acc.id,), date_from=as_of + timedelta(days=1))

@@ -52,6 +52,8 @@ from valorize_core.use_cases.actions.correct_category import CategoryCorrection,
 from valorize_core.use_cases.actions.create_transaction import SplitInput
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery, SuggestionsQuery
+from valorize_entrypoints.collector import PASSES, count_passes, tune_collector
+from valorize_entrypoints.settings import Settings
 
 CATEGORIES: dict[str, list[str]] = {
     "Groceries": ["SUPERMERCADO ZAFFARI", "CARREFOUR", "PAO DE ACUCAR", "ATACADAO", "HORTIFRUTI", "WHOLE FOODS"],
@@ -145,6 +147,7 @@ class Meter:
 
     @asynccontextmanager
     async def phase(self, key: str, count: int) -> AsyncIterator[None]:
+        passes, paused = PASSES.counts[:], PASSES.seconds[:]
         wall, app, db = time.perf_counter(), time.process_time(), _server_cpu(self.postmaster)
         yield
         wall = time.perf_counter() - wall
@@ -155,6 +158,9 @@ class Meter:
             "app_cpu_ms_per_row": 1000 * app / count,
             "db_cpu_ms_per_row": 1000 * db / count,
             "per_cpu_s": count / max(app + db, 1e-9),
+            "gc_passes": sum(PASSES.counts) - sum(passes),
+            "gc_full_passes": PASSES.counts[2] - passes[2],
+            "gc_ms_per_row": 1000 * (sum(PASSES.seconds) - sum(paused)) / count,
         }
 
 
@@ -236,14 +242,19 @@ def _postmaster(data_dir: str) -> int | None:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"learn": args.learn, "corrections": args.corrections, "rows": args.rows,
                                "load_average": os.getloadavg()}  # fmt: skip
+    results["gc_threshold"] = args.gc_threshold
+    count_passes()
     if args.backend in ("memory", "both"):
-        results["memory"] = await measure(InMemoryBackend().app, args)
+        memory = InMemoryBackend()
+        tune_collector(args.gc_threshold)  # as a role does once its startup is built
+        results["memory"] = await measure(memory.app, args)
     if args.backend in ("postgres", "both"):
         data_dir = tempfile.mkdtemp(prefix="vz-bench-")
         server = EmbeddedPostgres(data_dir, delete_on_stop=True)
         url = server.start()
         try:
             backend = await PostgresBackend.open(url, max_size=4)
+            tune_collector(args.gc_threshold)
             try:
                 results["postgres"] = await measure(backend.app, args, _postmaster(data_dir))
             finally:
@@ -277,12 +288,24 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backend", choices=("memory", "postgres", "both"), default="both")
     parser.add_argument("--output", type=Path, default=None, help="default: results/user_path.json (not with --quick)")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=Settings().gc_threshold,
+        help="the collector's generation-0 threshold, as VALORIZE_GC_THRESHOLD (0: Python's, 700)",
+    )
     parsed = parser.parse_args()
     parsed.learn, parsed.corrections, parsed.rows, parsed.suggest = (
         (60, 20, 200, 50) if parsed.quick else (2000, 500, 5000, 2000)
     )
     result = asyncio.run(main(parsed))
     print(table(result))
+    print(f"collector (threshold {parsed.gc_threshold or 700}): passes (full) and ms per row of each phase")
+    for where in ("memory", "postgres"):
+        for key, phase in result.get(where, {}).get("cpu", {}).items():
+            print(
+                f"  {where} {key}: {phase['gc_passes']} ({phase['gc_full_passes']}), {phase['gc_ms_per_row']:.3f} ms/row"
+            )
     output = parsed.output or (None if parsed.quick else Path(__file__).parent / "results" / "user_path.json")
     if output is not None:
         output.write_text(json.dumps(result, indent=2) + "\n")

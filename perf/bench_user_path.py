@@ -303,9 +303,8 @@ if __name__ == "__main__":
     print(f"collector (threshold {parsed.gc_threshold or 700}): passes (full) and ms per row of each phase")
     for where in ("memory", "postgres"):
         for key, phase in result.get(where, {}).get("cpu", {}).items():
-            print(
-                f"  {where} {key}: {phase['gc_passes']} ({phase['gc_full_passes']}), {phase['gc_ms_per_row']:.3f} ms/row"
-            )
+            passes, full, ms = phase["gc_passes"], phase["gc_full_passes"], phase["gc_ms_per_row"]
+            print(f"  {where} {key}: {passes} ({full}), {ms:.3f} ms/row")
     output = parsed.output or (None if parsed.quick else Path(__file__).parent / "results" / "user_path.json")
     if output is not None:
         output.write_text(json.dumps(result, indent=2) + "\n")

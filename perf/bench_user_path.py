@@ -147,7 +147,7 @@ class Meter:
 
     @asynccontextmanager
     async def phase(self, key: str, count: int) -> AsyncIterator[None]:
-        passes, paused = PASSES.counts[:], PASSES.seconds[:]
+        passes, paused, cpu = PASSES.counts[:], PASSES.seconds[:], PASSES.cpu_seconds
         wall, app, db = time.perf_counter(), time.process_time(), _server_cpu(self.postmaster)
         yield
         wall = time.perf_counter() - wall
@@ -161,6 +161,7 @@ class Meter:
             "gc_passes": sum(PASSES.counts) - sum(passes),
             "gc_full_passes": PASSES.counts[2] - passes[2],
             "gc_ms_per_row": 1000 * (sum(PASSES.seconds) - sum(paused)) / count,
+            "gc_cpu_ms_per_row": 1000 * (PASSES.cpu_seconds - cpu) / count,
         }
 
 
@@ -300,11 +301,13 @@ if __name__ == "__main__":
     )
     result = asyncio.run(main(parsed))
     print(table(result))
-    print(f"collector (threshold {parsed.gc_threshold or 700}): passes (full) and ms per row of each phase")
+    print(f"collector (threshold {parsed.gc_threshold or 700}): passes (full), wall and CPU ms per row of each phase")
     for where in ("memory", "postgres"):
         for key, phase in result.get(where, {}).get("cpu", {}).items():
-            passes, full, ms = phase["gc_passes"], phase["gc_full_passes"], phase["gc_ms_per_row"]
-            print(f"  {where} {key}: {passes} ({full}), {ms:.3f} ms/row")
+            passes, full, ms, cpu = (
+                phase[k] for k in ("gc_passes", "gc_full_passes", "gc_ms_per_row", "gc_cpu_ms_per_row")
+            )
+            print(f"  {where} {key}: {passes} ({full}), {ms:.3f} ms/row, CPU {cpu:.3f} ms/row")
     output = parsed.output or (None if parsed.quick else Path(__file__).parent / "results" / "user_path.json")
     if output is not None:
         output.write_text(json.dumps(result, indent=2) + "\n")

@@ -229,7 +229,7 @@ class Settings:
     retain_task_ids_hours: int = 168
     retain_jobs_hours: int = 168
     retain_dead_letters_hours: int = 720
-    gc_threshold: int = 50_000
+    gc_threshold: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -46,7 +46,7 @@ def test_zero_leaves_pythons_collector_as_it_is() -> None:
 
 
 def test_the_setting_defaults_to_the_measured_threshold_and_rejects_negatives() -> None:
-    assert Settings.from_env({}).gc_threshold == 50_000
+    assert Settings.from_env({}).gc_threshold == 10_000
     assert Settings.from_env({"VALORIZE_GC_THRESHOLD": "0"}).gc_threshold == 0
     with pytest.raises(ValueError, match="VALORIZE_GC_THRESHOLD"):
         Settings.from_env({"VALORIZE_GC_THRESHOLD": "-1"})

@@ -1,6 +1,6 @@
 """Categorization speed on the user's path, in memory and on PostgreSQL.
 
-    python perf/bench_user_path.py [--quick] [--backend memory|postgres|both] [--output FILE]
+    python perf/bench_user_path.py [--quick] [--backend memory|postgres|both] [--output FILE] [--gc-threshold N]
 
 Everything goes through the public use cases, as the API calls them:
 
@@ -16,10 +16,12 @@ Everything goes through the public use cases, as the API calls them:
   imported rows, one query each; then ``suggest_categories_many``
   (``POST /api/transactions/suggestions``) for the same rows, 200 per query. Rows per second.
 
-Each measure is timed three ways in one run: wall clock, the CPU of this process (the use cases
-and the adapter) and, on PostgreSQL, the CPU of the server's processes (its backends) — on a
-shared machine the wall clock swings with the load, the CPU seconds much less; ``rows per CPU
-second`` counts both processes' CPU.
+The garbage collector is tuned as the roles tune it once the backend is open (``collector.py``;
+``--gc-threshold``, default ``VALORIZE_GC_THRESHOLD``'s; 0: Python's own), and each phase also
+reports its passes and their time. Each measure is timed three ways in one run: wall clock, the
+CPU of this process (the use cases and the adapter) and, on PostgreSQL, the CPU of the server's
+processes (its backends) — on a shared machine the wall clock swings with the load, the CPU
+seconds much less; ``rows per CPU second`` counts both processes' CPU.
 
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a

@@ -1,6 +1,6 @@
 """Categorization speed on the user's path, in memory and on PostgreSQL.
 
-    python perf/bench_user_path.py [--quick] [--backend memory|postgres|both] [--output FILE]
+    python perf/bench_user_path.py [--quick] [--backend memory|postgres|both] [--output FILE] [--gc-threshold N]
 
 Everything goes through the public use cases, as the API calls them:
 
@@ -16,10 +16,12 @@ Everything goes through the public use cases, as the API calls them:
   imported rows, one query each; then ``suggest_categories_many``
   (``POST /api/transactions/suggestions``) for the same rows, 200 per query. Rows per second.
 
-Each measure is timed three ways in one run: wall clock, the CPU of this process (the use cases
-and the adapter) and, on PostgreSQL, the CPU of the server's processes (its backends) — on a
-shared machine the wall clock swings with the load, the CPU seconds much less; ``rows per CPU
-second`` counts both processes' CPU.
+The garbage collector is tuned as the roles tune it once the backend is open (``collector.py``;
+``--gc-threshold``, default ``VALORIZE_GC_THRESHOLD``'s; 0: Python's own), and each phase also
+reports its passes and their time. Each measure is timed three ways in one run: wall clock, the
+CPU of this process (the use cases and the adapter) and, on PostgreSQL, the CPU of the server's
+processes (its backends) — on a shared machine the wall clock swings with the load, the CPU
+seconds much less; ``rows per CPU second`` counts both processes' CPU.
 
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a
@@ -52,6 +54,8 @@ from valorize_core.use_cases.actions.correct_category import CategoryCorrection,
 from valorize_core.use_cases.actions.create_transaction import SplitInput
 from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.queries.suggest_categories import SuggestionQuery, SuggestionsQuery
+from valorize_entrypoints.collector import PASSES, count_passes, tune_collector
+from valorize_entrypoints.settings import Settings
 
 CATEGORIES: dict[str, list[str]] = {
     "Groceries": ["SUPERMERCADO ZAFFARI", "CARREFOUR", "PAO DE ACUCAR", "ATACADAO", "HORTIFRUTI", "WHOLE FOODS"],
@@ -145,6 +149,7 @@ class Meter:
 
     @asynccontextmanager
     async def phase(self, key: str, count: int) -> AsyncIterator[None]:
+        passes, paused, cpu = PASSES.counts[:], PASSES.seconds[:], PASSES.cpu_seconds
         wall, app, db = time.perf_counter(), time.process_time(), _server_cpu(self.postmaster)
         yield
         wall = time.perf_counter() - wall
@@ -155,6 +160,10 @@ class Meter:
             "app_cpu_ms_per_row": 1000 * app / count,
             "db_cpu_ms_per_row": 1000 * db / count,
             "per_cpu_s": count / max(app + db, 1e-9),
+            "gc_passes": sum(PASSES.counts) - sum(passes),
+            "gc_full_passes": PASSES.counts[2] - passes[2],
+            "gc_ms_per_row": 1000 * (sum(PASSES.seconds) - sum(paused)) / count,
+            "gc_cpu_ms_per_row": 1000 * (PASSES.cpu_seconds - cpu) / count,
         }
 
 
@@ -236,14 +245,19 @@ def _postmaster(data_dir: str) -> int | None:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"learn": args.learn, "corrections": args.corrections, "rows": args.rows,
                                "load_average": os.getloadavg()}  # fmt: skip
+    results["gc_threshold"] = args.gc_threshold
+    count_passes()
     if args.backend in ("memory", "both"):
-        results["memory"] = await measure(InMemoryBackend().app, args)
+        memory = InMemoryBackend()
+        tune_collector(args.gc_threshold)  # as a role does once its startup is built
+        results["memory"] = await measure(memory.app, args)
     if args.backend in ("postgres", "both"):
         data_dir = tempfile.mkdtemp(prefix="vz-bench-")
         server = EmbeddedPostgres(data_dir, delete_on_stop=True)
         url = server.start()
         try:
             backend = await PostgresBackend.open(url, max_size=4)
+            tune_collector(args.gc_threshold)
             try:
                 results["postgres"] = await measure(backend.app, args, _postmaster(data_dir))
             finally:
@@ -277,12 +291,25 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backend", choices=("memory", "postgres", "both"), default="both")
     parser.add_argument("--output", type=Path, default=None, help="default: results/user_path.json (not with --quick)")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=Settings().gc_threshold,
+        help="the collector's generation-0 threshold, as VALORIZE_GC_THRESHOLD (0: Python's, 700)",
+    )
     parsed = parser.parse_args()
     parsed.learn, parsed.corrections, parsed.rows, parsed.suggest = (
         (60, 20, 200, 50) if parsed.quick else (2000, 500, 5000, 2000)
     )
     result = asyncio.run(main(parsed))
     print(table(result))
+    print(f"collector (threshold {parsed.gc_threshold or 700}): passes (full), wall and CPU ms per row of each phase")
+    for where in ("memory", "postgres"):
+        for key, phase in result.get(where, {}).get("cpu", {}).items():
+            passes, full, ms, cpu = (
+                phase[k] for k in ("gc_passes", "gc_full_passes", "gc_ms_per_row", "gc_cpu_ms_per_row")
+            )
+            print(f"  {where} {key}: {passes} ({full}), {ms:.3f} ms/row, CPU {cpu:.3f} ms/row")
     output = parsed.output or (None if parsed.quick else Path(__file__).parent / "results" / "user_path.json")
     if output is not None:
         output.write_text(json.dumps(result, indent=2) + "\n")

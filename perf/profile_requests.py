@@ -39,6 +39,7 @@ from litestar import Litestar
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_entrypoints.api import create_app
+from valorize_entrypoints.collector import PASSES
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
@@ -99,11 +100,19 @@ def database_cpu(url: str) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def run(url: str, mode: str, requests: int, beside_floor: bool = False) -> tuple[float, float]:
+async def run(
+    url: str, mode: str, requests: int, beside_floor: bool = False, gc_threshold: int = Settings().gc_threshold
+) -> tuple[float, float]:
     container = Container()
     container.settings.override(
         Settings(
-            backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True, cache=mode != "miss"
+            backend="postgres",
+            database_url=url,
+            db_pool_min=2,
+            db_pool_max=2,
+            log_json=True,
+            cache=mode != "miss",
+            gc_threshold=gc_threshold,
         )
     )
     app = create_app(container)
@@ -120,12 +129,16 @@ async def run(url: str, mode: str, requests: int, beside_floor: bool = False) ->
     await requested(app, "write", tenants, 0, 200)
     await requested(app, mode, tenants, 0, 100)
     database = database_cpu(url)
+    passes, paused = sum(PASSES.counts), sum(PASSES.seconds)
     if beside_floor:
         spent = await _beside_floor(app, url, mode, tenants, requests) * requests / 1000
     else:
         started = time.process_time()
         await requested(app, mode, tenants, 0, requests)
         spent = time.process_time() - started
+    passes, paused = sum(PASSES.counts) - passes, sum(PASSES.seconds) - paused
+    print(f"collector (threshold {gc_threshold or 700}): {passes / requests:.3f} passes and"
+          f" {paused / requests * 1000:.3f} ms per request{' (with the floor)' if beside_floor else ''}")  # fmt: skip
     await asyncio.sleep(0.3)  # the relay's last mark
     database = database_cpu(url) - database
     await inbox.put({"type": "lifespan.shutdown"})
@@ -187,6 +200,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
     parser.add_argument("--logs", action="store_true", help="write the access lines (to /dev/null), as in production")
+    parser.add_argument("--gc-threshold", type=int, default=Settings().gc_threshold,
+                        help="VALORIZE_GC_THRESHOLD of the app (0: Python's collector as it is)")  # fmt: skip
     args = parser.parse_args()
     if args.logs:  # every request's access line formatted and written, as `valorize api` does
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
@@ -197,7 +212,7 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor))
+            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold))
         finally:
             server.stop()
     print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")

@@ -55,17 +55,20 @@ def _csv(rows: int) -> bytes:
 
 
 @contextlib.contextmanager
-def importing_worker(name: str) -> Iterator[Callable[[bytes], None]]:
+def importing_worker(name: str, gc_threshold: int | None = None) -> Iterator[Callable[[bytes], None]]:
     """Embedded PostgreSQL and the API app with the worker's routes in this process, one tenant
     with an account: yields ``one_import(csv)``, which uploads a statement and runs its tasks
-    through the local dispatcher as the worker role does."""
+    through the local dispatcher as the worker role does (``gc_threshold``: the setting's, unless
+    given)."""
     pg = EmbeddedPostgres(tempfile.mkdtemp(prefix=f"vz-{name}-"), delete_on_stop=True)
     url = pg.start()
     try:
         asyncio.run(migrate(url))
         container = Container()
         container.settings.override(Settings(backend="postgres", database_url=url, run_migrations=False,
-                                             worker_secret=name, retention_interval=0))  # fmt: skip
+                                             worker_secret=name, retention_interval=0,
+                                             gc_threshold=Settings().gc_threshold if gc_threshold is None
+                                             else gc_threshold))  # fmt: skip
         with TestClient(create_app(container, include_worker=True), timeout=600) as client:
             body = {"tenant_name": name.title(), "email": f"{uuid.uuid4().hex}@example.com", "name": "W"}
             auth = {"Authorization": f"Bearer {client.post('/api/signup', json=body).json()['token']}"}
@@ -86,6 +89,7 @@ def importing_worker(name: str) -> Iterator[Callable[[bytes], None]]:
                 assert answer.status_code == 202, answer.text
                 client.blocking_portal.call(drain)
 
+            one_import.client, one_import.auth, one_import.account = client, auth, account_id  # type: ignore[attr-defined]
             yield one_import
     finally:
         pg.stop()

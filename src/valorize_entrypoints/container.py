@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -53,6 +52,7 @@ from valorize_core.runtime.relay import OutboxRelay, follow_up_tasks
 from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
+from valorize_entrypoints.collector import tune_collector
 from valorize_entrypoints.delivery import SECRET_HEADER
 from valorize_entrypoints.metrics import LOCAL
 from valorize_entrypoints.process_caches import PROCESS_CACHES
@@ -456,18 +456,6 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def settle_heap() -> None:
-    """Move everything built at startup out of the garbage collector's way (``gc.freeze``).
-
-    A serving process holds hundreds of thousands of long-lived objects (modules, the app, its
-    schema, the clients). Each full collection walked all of them: a pause of 50-100 ms every
-    few seconds under load, which was the API's P99 (measured in ``perf/``). Frozen objects are
-    never collected, which is what they are; everything made afterwards is collected as usual.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 async def shutdown(container: Container) -> None:
     """Release the container's resources (the pool, the embedded server)."""
     pending = container.shutdown_resources()
@@ -477,13 +465,13 @@ async def shutdown(container: Container) -> None:
 
 def serving(container: Container) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """The lifespan of an app serving ``container`` (the API, the worker, dev): the runtime on
-    ``app.state.runtime``, the startup heap frozen once it is built, the role's jobs running
+    ``app.state.runtime``, the collector tuned once startup is built (:mod:`.collector`), the role's jobs running
     (:func:`~valorize_entrypoints.roles.jobs_for`), resources released at the end."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         runtime = app.state.runtime = await container.runtime()
-        settle_heap()
+        tune_collector(container.settings().gc_threshold)
         try:
             async with running(jobs_for(container.role(), container.settings(), runtime=runtime)):
                 yield

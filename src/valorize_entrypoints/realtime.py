@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 
 from valorize_adapters.pusher.server import RealtimeServer
+from valorize_entrypoints.collector import tune_collector
 from valorize_entrypoints.container import realtime_resources
 from valorize_entrypoints.logs import configure_logging_from
 from valorize_entrypoints.realtime_metrics import REALTIME, scrape
@@ -46,6 +47,7 @@ async def serve_realtime(
             RealtimeServer(realtime.app, realtime.backplane, metrics=scrape, webhooks=realtime.webhooks, traced=traced)
         )
         async with server.running(settings.realtime_host, settings.realtime_port) as port:
+            tune_collector(settings.gc_threshold)  # what startup built is never walked again
             log.info("realtime server listening", extra={"fields": {"host": settings.realtime_host, "port": port}})
             if ready is not None:
                 ready(port)

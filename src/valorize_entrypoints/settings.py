@@ -139,6 +139,9 @@ class Settings:
             24 h in deploy/terraform).
         retain_jobs_hours: hours a finished job (and its result) stays readable.
         retain_dead_letters_hours: hours a dead letter is kept for ``valorize tasks retry``.
+        gc_threshold: the garbage collector's generation-0 threshold in a serving role, set
+            with everything startup built frozen (``collector.py``); 0 leaves Python's
+            collector as it is (700, nothing frozen).
     """
 
     backend: str = "postgres"
@@ -226,6 +229,7 @@ class Settings:
     retain_task_ids_hours: int = 168
     retain_jobs_hours: int = 168
     retain_dead_letters_hours: int = 720
+    gc_threshold: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -301,6 +305,8 @@ class Settings:
         if min(settings.retention_interval, settings.retain_events_hours, settings.retain_jobs_hours,
                settings.retain_dead_letters_hours) < 0:  # fmt: skip
             raise ValueError("VALORIZE_RETENTION_INTERVAL and VALORIZE_RETAIN_*_HOURS cannot be negative")
+        if settings.gc_threshold < 0:
+            raise ValueError("VALORIZE_GC_THRESHOLD must be 0 (Python's collector as it is) or more")
         if settings.task_queue not in ("local", "cloudtasks"):
             raise ValueError("VALORIZE_TASK_QUEUE must be local or cloudtasks")
         if settings.task_queue == "cloudtasks" and not (settings.cloud_tasks_queue and settings.worker_url):

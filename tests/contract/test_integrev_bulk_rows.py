@@ -1,0 +1,258 @@
+"""An import's rows written as columns (``add_many``: one ``INSERT … SELECT FROM unnest`` per
+table) read back exactly as the rows they were, on PostgreSQL and memory: odd text, tags, money
+at its bounds, foreign currencies, dates, NULLs; a batch that fails writes nothing."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from valorize_adapters.memory import ManualClock
+from valorize_adapters.memory.store import MemoryStore
+from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
+from valorize_adapters.postgres import PostgresBackend
+from valorize_adapters.recurrence.rrule import DateutilRecurrence
+from valorize_core import NewAccount, SignupRequest, Valorize
+from valorize_core.model.listing import TransactionFilter
+from valorize_core.model.money import MAX_MINOR, Money
+from valorize_core.model.transactions import (
+    Categorization,
+    CategorizationSource,
+    Split,
+    Transaction,
+    TransactionSource,
+    TransactionStatus,
+)
+from valorize_core.testing.ids import SeededIds
+from valorize_core.testing.loop import run
+from valorize_core.use_cases.context import Ports
+
+NOW = datetime(2026, 11, 3, 12, 0, 0, 123456, tzinfo=UTC)
+ODD_TEXTS = [
+    "",
+    "plain",
+    "a,b",
+    '"quoted" {braces} \\back\\slash',
+    "NULL",
+    "null",
+    "{}",
+    "{NULL}",
+    "tab\there",
+    "ção É ß ﬁ İstanbul",
+    "emoji 😀 𝔘 \u200b zero-width",
+    "right\u202eleft",
+    "x" * 500,
+]
+ODD_TAGS = [
+    (),
+    ("null",),
+    ("nan", "_", "0"),
+    ("y.z", "a:b/c", "..", "--"),
+    ("ção", "ß", "ǆ", "١٢"),
+    ("-", ".", ":", "/"),
+    ("t" * 50,),
+]
+
+
+def _memory() -> Valorize:
+    store = MemoryStore()
+    return Valorize(
+        Ports(
+            MemoryUnitOfWorkFactory(store),
+            ManualClock(),
+            SeededIds(uuid.uuid4().int >> 64, int(time.time() * 1000)),
+            MemoryDirectory(store),
+            recurrence=DateutilRecurrence(),
+        )
+    )
+
+
+def _odd_rows(tenant: uuid.UUID, accounts: dict[str, uuid.UUID]) -> list[Transaction]:
+    made: list[Transaction] = []
+    amounts = [MAX_MINOR, -MAX_MINOR, 0, 1, -1, 2**31, -(2**31) - 1]
+    days = [date(1, 1, 1), date(9999, 12, 31), date(2024, 2, 29), date(1970, 1, 1)]
+    currencies = ["BRL", "JPY", "BHD", "USD"]
+    n = max(len(ODD_TEXTS), len(amounts), len(ODD_TAGS)) * 2
+    for i in range(n):
+        code = currencies[i % len(currencies)]
+        text = ODD_TEXTS[i % len(ODD_TEXTS)]
+        amount = Money(amounts[i % len(amounts)], code)
+        made.append(
+            Transaction(
+                id=uuid.uuid4(),
+                tenant_id=tenant,
+                account_id=accounts[code],
+                booked_on=days[i % len(days)],
+                description=text,
+                payee=ODD_TEXTS[(i + 3) % len(ODD_TEXTS)][:200],
+                amount=amount,
+                splits=(Split(None, amount, ODD_TEXTS[(i + 5) % len(ODD_TEXTS)]),),
+                created_at=NOW,
+                updated_at=NOW,
+                status=TransactionStatus.PENDING if i % 3 == 0 else TransactionStatus.POSTED,
+                source=TransactionSource.IMPORT,
+                tags=ODD_TAGS[i % len(ODD_TAGS)],
+                external_id=None if i % 2 else f'ext,{i}"{{NULL}}',
+                fingerprint=None if i % 4 == 1 else ("" if i == 2 else f"fp {i} ção {uuid.uuid4()}"),
+                categorization=Categorization(
+                    CategorizationSource.NONE if i % 2 else CategorizationSource.NEIGHBOURS,
+                    Decimal("0.0005") if i % 2 else Decimal("0.9995"),
+                    ODD_TEXTS[(i + 7) % len(ODD_TEXTS)],
+                ),
+            )
+        )
+    return made
+
+
+async def _setup(vz: Valorize) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+    t = (await vz.signup(SignupRequest("Bulk", f"bulk-{time.time_ns()}@example.com", "B"))).tenant.id
+    accounts = {}
+    for code in ("BRL", "JPY", "BHD", "USD"):
+        accounts[code] = (await vz.create_account(NewAccount(t, code, "checking", code, "0"))).id
+    return t, accounts
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def app(request: pytest.FixtureRequest) -> Valorize:
+    if request.param == "memory":
+        return _memory()
+    backend: PostgresBackend = request.getfixturevalue("pg_backend")
+    return backend.app
+
+
+def test_every_column_round_trips_through_the_batched_insert(app: Valorize) -> None:
+    async def scene() -> tuple[list[Transaction], list[Transaction], list[Transaction], list[Transaction]]:
+        t, accounts = await _setup(app)
+        many = _odd_rows(t, accounts)
+        one_by_one = [
+            Transaction(
+                **{
+                    **_fields(tx),
+                    "id": uuid.uuid4(),
+                    "fingerprint": _other(tx.fingerprint),
+                    "external_id": _other(tx.external_id),
+                }
+            )
+            for tx in many
+        ]
+        uow = app.ports.uow(t)
+        async with uow:
+            await uow.transactions.add_many(many)
+            await uow.commit()
+        for tx in one_by_one:  # the single-row path, for comparison
+            async with app.ports.uow(t) as uow:
+                await uow.transactions.add_many([tx])
+                await uow.commit()
+        async with app.ports.uow(t) as uow:
+            got_many = await uow.transactions.get_many([tx.id for tx in many])
+            got_one = await uow.transactions.get_many([tx.id for tx in one_by_one])
+        return many, got_many, one_by_one, got_one
+
+    many, got_many, one_by_one, got_one = run(scene())
+    by_id = {tx.id: tx for tx in got_many}
+    assert len(by_id) == len(many)
+    for tx in many:
+        assert by_id[tx.id] == tx, tx
+    by_id_one = {tx.id: tx for tx in got_one}
+    for tx in one_by_one:
+        assert by_id_one[tx.id] == tx
+
+
+def test_batched_rows_are_found_by_tag_and_by_word_like_single_rows(app: Valorize) -> None:
+    async def scene() -> dict[str, tuple[int, int]]:
+        t, accounts = await _setup(app)
+        many = _odd_rows(t, accounts)
+        singles = [
+            Transaction(
+                **{
+                    **_fields(tx),
+                    "id": uuid.uuid4(),
+                    "fingerprint": _other(tx.fingerprint),
+                    "external_id": _other(tx.external_id),
+                }
+            )
+            for tx in many
+        ]
+        async with app.ports.uow(t) as uow:
+            await uow.transactions.add_many(many)
+            await uow.commit()
+        for tx in singles:
+            async with app.ports.uow(t) as uow:
+                await uow.transactions.add_many([tx])
+                await uow.commit()
+        found: dict[str, tuple[int, int]] = {}
+        ids_many, ids_one = {tx.id for tx in many}, {tx.id for tx in singles}
+        filters: dict[str, TransactionFilter] = {
+            f"tag {tag}": TransactionFilter(tags_any=(tag,)) for tags in ODD_TAGS for tag in tags
+        }
+        for word in ("plain", "quoted", "braces", "null", "cao", "istanbul", "zero", "emoji", "xxx"):
+            filters[f"word {word}"] = TransactionFilter(text=word)
+        async with app.ports.uow(t) as uow:
+            for name, f in filters.items():
+                page = await uow.transactions.page(f, None, 500)
+                ids = {tx.id for tx in page.items}
+                found[name] = (len(ids & ids_many), len(ids & ids_one))
+        return found
+
+    found = run(scene())
+    assert {k: v[0] for k, v in found.items()} == {k: v[1] for k, v in found.items()}
+    assert all(v[0] > 0 for k, v in found.items() if k.startswith("tag")), found
+
+
+def test_a_batch_that_fails_at_commit_writes_none_of_its_rows(app: Valorize) -> None:
+    async def scene() -> tuple[type[BaseException] | None, int]:
+        t, accounts = await _setup(app)
+        rows = _odd_rows(t, accounts)
+        rows[-1] = Transaction(**{**_fields(rows[-1]), "id": rows[0].id})  # a repeated id: the last row fails
+        error: type[BaseException] | None = None
+        try:
+            async with app.ports.uow(t) as uow:
+                await uow.transactions.add_many(rows)
+                await uow.commit()
+        except Exception as exc:
+            error = type(exc)
+        async with app.ports.uow(t) as uow:
+            page = await uow.transactions.page(TransactionFilter(), None, 500)
+        return error, len(page.items)
+
+    error, stored = run(scene())
+    assert error is not None
+    assert stored == 0
+
+
+def test_a_batch_with_another_tenants_account_is_refused_whole(app: Valorize) -> None:
+    async def scene() -> tuple[type[BaseException] | None, int, int]:
+        t, accounts = await _setup(app)
+        other, other_accounts = await _setup(app)
+        rows = _odd_rows(t, accounts)
+        rows[3] = Transaction(**{**_fields(rows[3]), "account_id": other_accounts["USD"], "amount": Money(5, "USD"),
+                                 "splits": (Split(None, Money(5, "USD")),)})  # fmt: skip
+        error: type[BaseException] | None = None
+        try:
+            async with app.ports.uow(t) as uow:
+                await uow.transactions.add_many(rows)
+                await uow.commit()
+        except Exception as exc:
+            error = type(exc)
+        counts = []
+        for tenant in (t, other):
+            async with app.ports.uow(tenant) as uow:
+                counts.append(len((await uow.transactions.page(TransactionFilter(), None, 500)).items))
+        return error, counts[0], counts[1]
+
+    error, mine, theirs = run(scene())
+    assert error is not None
+    assert (mine, theirs) == (0, 0)
+
+
+def _other(fingerprint: str | None) -> str | None:
+    return None if fingerprint is None else f"{fingerprint} again"
+
+
+def _fields(tx: Transaction) -> dict[str, Any]:
+    return {name: getattr(tx, name) for name in Transaction.__dataclass_fields__}

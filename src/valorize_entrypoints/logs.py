@@ -128,7 +128,8 @@ class _JsonLines(structlog.stdlib.ProcessorFormatter):
     ``logging`` record with no exception or stack to render (every access line) is run through
     the same pre-chain and encoded directly, without the record's copy and the renderer's four
     steps that have nothing to do for it (perf/README.md: 20 → 8 µs a line). Any other record
-    (one whose fields carry an ``exc_info`` key too) goes the whole way. ``tests/api/test_structured_logs.py`` holds both ways to the same line."""
+    (one whose fields carry an ``exc_info`` key too) goes the whole way.
+    ``tests/api/test_structured_logs.py`` holds both ways to the same line."""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.stack_info or hasattr(record, "_logger"):

@@ -30,7 +30,7 @@ class TestSplitsCheckAttacks(PortsContract):
         self.write(ports, t, lambda uow: uow.transactions.add(b))
         return t, a, b
 
-    def _unit(self, pg_backend: PostgresBackend, t: uuid.UUID, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    def _unit(self, pg_backend: PostgresBackend, t: uuid.UUID, statements: Sequence[tuple[str, Any]]) -> None:
         async def go() -> None:
             async with pg_backend.ports.uow(t) as uow:
                 for query, params in statements:
@@ -40,7 +40,11 @@ class TestSplitsCheckAttacks(PortsContract):
         run(go())
 
     def _stored(self, pg_backend: PostgresBackend, t: uuid.UUID, *txs: Transaction) -> list[Transaction | None]:
-        return [self.read(pg_backend.ports, t, lambda uow, i=tx.id: uow.transactions.get(i)) for tx in txs]
+        async def stored() -> list[Transaction | None]:
+            async with pg_backend.ports.uow(t) as uow:
+                return [await uow.transactions.get(tx.id) for tx in txs]
+
+        return run(stored())
 
     @pytest.mark.parametrize(
         "statements",

@@ -31,7 +31,7 @@ def formatter() -> Iterator[logging.Formatter]:
 
 def _record(message: Any, *args: Any, **extra: Any) -> logging.LogRecord:
     return logging.getLogger("valorize.odd").makeRecord(
-        "valorize.odd", logging.WARNING, __file__, 1, message, args or None, None, extra=extra
+        "valorize.odd", logging.WARNING, __file__, 1, message, args, None, extra=extra
     )
 
 

@@ -42,7 +42,7 @@ def transactions(draw: st.DrawFn) -> Transaction:
         description=draw(st.sampled_from(["LOJA", "  Padaria  São João ", ""])), payee="",
         amount=Money(sum(parts), code), splits=splits, created_at=NOW, updated_at=NOW,
         status=draw(st.sampled_from(list(TransactionStatus))), source=draw(st.sampled_from(list(TransactionSource))),
-        tags=draw(st.lists(st.sampled_from(["b", "a", "x:y"]), max_size=3)),
+        tags=tuple(draw(st.lists(st.sampled_from(["b", "a", "x:y"]), max_size=3))),
         external_id=draw(st.sampled_from([None, "FIT-1"])), fingerprint=draw(st.sampled_from([None, "fp"])),
         transfer_id=draw(st.sampled_from([None, uuid.UUID(int=5)])),
     )  # fmt: skip

@@ -20,6 +20,7 @@ from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.model.listing import TransactionFilter, transaction_tokens
 from valorize_core.model.money import MAX_MINOR, Money
+from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -72,7 +73,9 @@ def _memory() -> Valorize:
     )
 
 
-def _odd_rows(tenant: uuid.UUID, accounts: dict[str, uuid.UUID]) -> list[Transaction]:
+def _odd_rows(
+    tenant: uuid.UUID, accounts: dict[str, uuid.UUID], import_id: uuid.UUID | None = None
+) -> list[Transaction]:
     made: list[Transaction] = []
     amounts = [MAX_MINOR, -MAX_MINOR, 0, 1, -1, 2**31, -(2**31) - 1]
     days = [date(1, 1, 1), date(9999, 12, 31), date(2024, 2, 29), date(1970, 1, 1)]
@@ -100,10 +103,13 @@ def _odd_rows(tenant: uuid.UUID, accounts: dict[str, uuid.UUID]) -> list[Transac
                 external_id=None if i % 2 else f'ext,{i}"{{NULL}}',
                 fingerprint=None if i % 4 == 1 else ("" if i == 2 else f"fp {i} ção {uuid.uuid4()}"),
                 categorization=Categorization(
-                    CategorizationSource.NONE if i % 2 else CategorizationSource.NEIGHBOURS,
+                    [CategorizationSource.NONE, CategorizationSource.NEIGHBOURS, CategorizationSource.RULE][i % 3],
                     Decimal("0.0005") if i % 2 else Decimal("0.9995"),
                     ODD_TEXTS[(i + 7) % len(ODD_TEXTS)],
+                    uuid.uuid4() if i % 3 == 2 else None,
                 ),
+                transfer_id=uuid.uuid4() if i % 4 == 3 else None,
+                import_id=import_id if i % 5 else None,
             )
         )
     return made
@@ -128,7 +134,11 @@ def app(request: pytest.FixtureRequest) -> Valorize:
 def test_every_column_round_trips_through_the_batched_insert(app: Valorize) -> None:
     async def scene() -> tuple[list[Transaction], list[Transaction], list[Transaction], list[Transaction]]:
         t, accounts = await _setup(app)
-        many = _odd_rows(t, accounts)
+        record = StatementImport(uuid.uuid4(), t, accounts["BRL"], "odd.csv", ImportStatus.RUNNING, NOW)
+        async with app.ports.uow(t) as uow:
+            await uow.imports.add(record)
+            await uow.commit()
+        many = _odd_rows(t, accounts, record.id)
         one_by_one = [
             Transaction(
                 **{

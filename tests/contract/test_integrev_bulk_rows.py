@@ -18,6 +18,7 @@ from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfW
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import NewAccount, SignupRequest, Valorize
+from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.listing import TransactionFilter, transaction_tokens
 from valorize_core.model.money import MAX_MINOR, Money
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
@@ -245,7 +246,7 @@ def test_a_batch_that_fails_at_commit_writes_none_of_its_rows(app: Valorize) -> 
         return error, len(page.items)
 
     error, stored = run(scene())
-    assert error is not None
+    assert error is Conflict  # a domain error on both adapters, never the driver's
     assert stored == 0
 
 
@@ -270,7 +271,7 @@ def test_a_batch_with_another_tenants_account_is_refused_whole(app: Valorize) ->
         return error, counts[0], counts[1]
 
     error, mine, theirs = run(scene())
-    assert error is not None
+    assert error is NotFound  # the account is not this tenant's, on both adapters
     assert (mine, theirs) == (0, 0)
 
 

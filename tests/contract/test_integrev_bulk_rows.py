@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.listing import TransactionFilter, transaction_tokens
 from valorize_core.model.money import MAX_MINOR, Money
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
+from valorize_core.model.statements.rows import ParsedStatement, StatementRow
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -32,6 +33,7 @@ from valorize_core.model.transactions import (
 )
 from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
+from valorize_core.use_cases.actions.import_statement import StatementUpload
 from valorize_core.use_cases.context import Ports
 
 NOW = datetime(2026, 11, 3, 12, 0, 0, 123456, tzinfo=UTC)
@@ -281,3 +283,36 @@ def _other(fingerprint: str | None) -> str | None:
 
 def _fields(tx: Transaction) -> dict[str, Any]:
     return {name: getattr(tx, name) for name in Transaction.__dataclass_fields__}
+
+
+def test_an_odd_statement_imported_twice_is_all_duplicates_the_second_time(app: Valorize) -> None:
+    """The import's own path (drafts, with_category, fingerprints, the batched insert): its rows
+    stored as read, and the same file again matches every row (fingerprints and bank ids as
+    stored), on both adapters."""
+
+    async def scene() -> tuple[Any, Any, list[Transaction]]:
+        t, accounts = await _setup(app)
+        lines = tuple(
+            StatementRow(
+                i + 2,
+                date(2026, 1, 1) + timedelta(days=i % 40),
+                text or "-",
+                Money((-1) ** i * (i * 997 + 1), "BRL"),
+                payee=ODD_TEXTS[(i + 4) % len(ODD_TEXTS)][:120],
+                external_id=f'FIT,{i}"{{x}}' if i % 3 == 0 else None,
+            )
+            for i, text in enumerate(ODD_TEXTS * 3)
+        )
+        statement = ParsedStatement(lines, ())
+        first = await app.import_statement(StatementUpload(t, accounts["BRL"], "odd.csv", statement))
+        again = await app.import_statement(StatementUpload(t, accounts["BRL"], "odd.csv", statement))
+        async with app.ports.uow(t) as uow:
+            stored = (await uow.transactions.page(TransactionFilter(), None, 500)).items
+        return first, again, list(stored)
+
+    first, again, stored = run(scene())
+    n = len(ODD_TEXTS) * 3
+    assert (first.imported, first.duplicates) == (n, 0)
+    assert (again.imported, again.duplicates) == (0, n)
+    assert len(stored) == n
+    assert len({tx.fingerprint for tx in stored if tx.fingerprint}) == sum(1 for tx in stored if tx.fingerprint)

@@ -88,3 +88,18 @@ def test_a_csv_bank_id_with_inner_spaces_imported_twice_is_duplicates(app: Valor
         return again.imported, again.duplicates
 
     assert run(scene()) == (0, 1)
+
+
+def test_two_rows_of_one_file_whose_ids_differ_only_in_spacing_are_one_transaction(app: Valorize) -> None:
+    rows = (
+        StatementRow(2, date(2026, 3, 2), "LOJA", Money(-100, "BRL"), external_id="A 1"),
+        StatementRow(3, date(2026, 3, 2), "LOJA", Money(-100, "BRL"), external_id="A \t 1"),
+    )
+
+    async def scene() -> tuple[int, int]:
+        t = (await app.signup(SignupRequest("One", f"one-{time.time_ns()}@example.com", "O"))).tenant.id
+        account = (await app.create_account(NewAccount(t, "Main", "checking", "BRL", "0"))).id
+        done = await app.import_statement(StatementUpload(t, account, "a.ofx", ParsedStatement(rows, ())))
+        return done.imported, done.duplicates
+
+    assert run(scene()) == (1, 1)

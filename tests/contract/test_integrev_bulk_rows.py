@@ -23,6 +23,7 @@ from valorize_core.model.listing import TransactionFilter, transaction_tokens
 from valorize_core.model.money import MAX_MINOR, Money
 from valorize_core.model.statements.imports import ImportStatus, StatementImport
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
+from valorize_core.model.transaction_view import transaction_view
 from valorize_core.model.transactions import (
     Categorization,
     CategorizationSource,
@@ -316,3 +317,24 @@ def test_an_odd_statement_imported_twice_is_all_duplicates_the_second_time(app: 
     assert (again.imported, again.duplicates) == (0, n)
     assert len(stored) == n
     assert len({tx.fingerprint for tx in stored if tx.fingerprint}) == sum(1 for tx in stored if tx.fingerprint)
+
+
+def test_the_list_views_of_odd_rows_are_the_views_of_the_rows(app: Valorize) -> None:
+    """miss4's views made by PostgreSQL's cursor (no Transaction decoded) show each odd row as
+    the domain's own view of it shows it, on both adapters."""
+
+    async def scene() -> tuple[list[Transaction], list[Any]]:
+        t, accounts = await _setup(app)
+        many = _odd_rows(t, accounts)
+        async with app.ports.uow(t) as uow:
+            await uow.transactions.add_many(many)
+            await uow.commit()
+        async with app.ports.uow(t) as uow:
+            page = await uow.transactions.page_view(TransactionFilter(), None, 500)
+        return many, list(page.items)
+
+    many, views = run(scene())
+    expected = {tx.id: transaction_view(tx) for tx in many}
+    assert len(views) == len(many)
+    for view in views:
+        assert view == expected[view.id], view.id

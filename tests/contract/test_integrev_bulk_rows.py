@@ -253,13 +253,16 @@ def test_a_batch_that_fails_at_commit_writes_none_of_its_rows(app: Valorize) -> 
     assert stored == 0
 
 
-def test_a_batch_with_another_tenants_account_is_refused_whole(app: Valorize) -> None:
+@pytest.mark.parametrize("size", [1, 2, 26])  # the single-row path and the batched one
+def test_a_batch_with_another_tenants_account_is_refused_whole(app: Valorize, size: int) -> None:
     async def scene() -> tuple[type[BaseException] | None, int, int]:
         t, accounts = await _setup(app)
         other, other_accounts = await _setup(app)
-        rows = _odd_rows(t, accounts)
-        rows[3] = Transaction(**{**_fields(rows[3]), "account_id": other_accounts["USD"], "amount": Money(5, "USD"),
-                                 "splits": (Split(None, Money(5, "USD")),)})  # fmt: skip
+        rows = _odd_rows(t, accounts)[:size]
+        theirs = Money(5, "USD")  # the last row, in another tenant's account
+        rows[-1] = Transaction(**{**_fields(rows[-1]), "account_id": other_accounts["USD"], "amount": theirs,
+                                  "splits": (Split(None, theirs),)})  # fmt: skip
+        assert len(rows) == size
         error: type[BaseException] | None = None
         try:
             async with app.ports.uow(t) as uow:

@@ -128,7 +128,8 @@ class _JsonLines(structlog.stdlib.ProcessorFormatter):
     ``logging`` record with no exception or stack to render (every access line) is run through
     the same pre-chain and encoded directly, without the record's copy and the renderer's four
     steps that have nothing to do for it (perf/README.md: 20 → 8 µs a line). Any other record
-    goes the whole way. ``tests/api/test_structured_logs.py`` holds both ways to the same line."""
+    (one whose fields carry an ``exc_info`` key too) goes the whole way.
+    ``tests/api/test_structured_logs.py`` holds both ways to the same line."""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.stack_info or hasattr(record, "_logger"):
@@ -137,6 +138,8 @@ class _JsonLines(structlog.stdlib.ProcessorFormatter):
         event: Any = {"event": record.getMessage(), "_record": record, "_from_structlog": False}
         for step in self.foreign_pre_chain or ():
             event = step(None, method, event)
+        if "exc_info" in event:  # a field of that name: the renderer's format_exc_info takes it
+            return super().format(record)
         del event["_record"], event["_from_structlog"]
         event["message"] = event.pop("event")
         return _json(event)

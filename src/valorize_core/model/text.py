@@ -9,7 +9,16 @@ from typing import TypeVar
 
 from valorize_core.model.errors import ValidationError
 
-__all__ = ["MAX_NAME", "MAX_TEXT", "check_text", "clean_name", "clean_tag", "clean_text", "parse_choice"]
+__all__ = [
+    "MAX_NAME",
+    "MAX_TEXT",
+    "check_text",
+    "clean_external_id",
+    "clean_name",
+    "clean_tag",
+    "clean_text",
+    "parse_choice",
+]
 
 E = TypeVar("E", bound=enum.StrEnum)
 
@@ -48,6 +57,13 @@ def clean_text(value: object, field: str, max_length: int = MAX_TEXT) -> str:
     if len(text) > max_length:
         raise ValidationError.for_field(field, f"must be at most {max_length} characters")
     return text
+
+
+def clean_external_id(value: object) -> str | None:
+    """A bank's id for a transaction as it is stored and compared: trimmed, inner runs of
+    whitespace as one space, at most 255 characters; ``None`` when blank. A statement's row and
+    the transaction it becomes spell it alike, so an import finds the ids it stored."""
+    return clean_text(value, "external_id", 255) or None
 
 
 def clean_tag(value: object, field: str = "tags") -> str:

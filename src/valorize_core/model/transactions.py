@@ -17,7 +17,7 @@ from uuid import UUID
 from valorize_core.model.errors import UnbalancedSplits, ValidationError
 from valorize_core.model.money import Money
 from valorize_core.model.payees import MAX_PAYEE
-from valorize_core.model.text import clean_tag, clean_text, parse_choice
+from valorize_core.model.text import clean_external_id, clean_tag, clean_text, parse_choice
 
 __all__ = [
     "MAX_SPLITS",
@@ -151,8 +151,7 @@ class Transaction:
         object.__setattr__(self, "source", parse_choice(TransactionSource, self.source, "source"))
         object.__setattr__(self, "tags", normalize_tags(self.tags))
         if self.external_id is not None:
-            ext = clean_text(self.external_id, "external_id", 255)
-            object.__setattr__(self, "external_id", ext or None)
+            object.__setattr__(self, "external_id", clean_external_id(self.external_id))
         splits = tuple(self.splits)
         object.__setattr__(self, "splits", splits)
         check_splits(self.amount, splits)

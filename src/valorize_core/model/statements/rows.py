@@ -7,6 +7,7 @@ from datetime import date
 
 from valorize_core.model.money import Money
 from valorize_core.model.statements.imports import RowError
+from valorize_core.model.text import clean_external_id
 
 __all__ = ["ParsedStatement", "StatementBalance", "StatementRow"]
 
@@ -22,6 +23,11 @@ class StatementRow:
     payee: str = ""
     external_id: str | None = None
     pending: bool = False
+
+    def __post_init__(self) -> None:
+        # spelled as the transaction stores it: the import looks it up and compares it so
+        if self.external_id is not None:
+            object.__setattr__(self, "external_id", clean_external_id(self.external_id))
 
 
 @dataclass(frozen=True, slots=True)

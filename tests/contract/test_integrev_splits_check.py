@@ -68,9 +68,7 @@ class TestSplitsCheckAttacks(PortsContract):
             pytest.param(["UPDATE splits SET transaction_id = %(b)s, position = 1 WHERE tenant_id = %(t)s"
                           " AND transaction_id = %(a)s AND position = 1",
                           "UPDATE splits SET amount_minor = -500 WHERE tenant_id = %(t)s AND transaction_id = %(b)s"
-                          " AND position = 0"], id="a-split-moved-to-another-transaction",
-                         marks=pytest.mark.xfail(strict=True, reason="the check reads NEW.transaction_id only: the"
-                                                 " transaction a split leaves is not checked (0001, kept by 0035)")),
+                          " AND position = 0"], id="a-split-moved-to-another-transaction"),
         ],
     )  # fmt: skip
     def test_every_unbalanced_commit_is_refused(self, pg_backend: PostgresBackend, statements: list[str]) -> None:

@@ -19,7 +19,9 @@ Everything goes through the public use cases, as the API calls them:
 Each measure is timed three ways in one run: wall clock, the CPU of this process (the use cases
 and the adapter) and, on PostgreSQL, the CPU of the server's processes (its backends) — on a
 shared machine the wall clock swings with the load, the CPU seconds much less; ``rows per CPU
-second`` counts both processes' CPU.
+second`` counts both processes' CPU. The server's CPU is split into its client backends (the
+statements the phase ran) and its background processes (autovacuum and analyze workers, the
+checkpointer, the writers: work the phase did not ask for, often owed to an earlier phase).
 
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a

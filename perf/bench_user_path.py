@@ -21,7 +21,10 @@ The garbage collector is tuned as the roles tune it once the backend is open (``
 reports its passes and their time. Each measure is timed three ways in one run: wall clock, the
 CPU of this process (the use cases and the adapter) and, on PostgreSQL, the CPU of the server's
 processes (its backends) — on a shared machine the wall clock swings with the load, the CPU
-seconds much less; ``rows per CPU second`` counts both processes' CPU.
+seconds much less; ``rows per CPU second`` counts both processes' CPU. The server's CPU is split
+into its client backends (the statements the phase ran) and its background processes (autovacuum
+and analyze workers, the checkpointer, the writers: work the phase did not ask for, often owed to
+an earlier phase).
 
 The data: payees across 16 categories, printed the ways banks print them (prefixes, card and
 reference numbers, cities), so memory, neighbours and abstentions all occur. Results: a
@@ -122,26 +125,45 @@ def _ticks(pid: int) -> int:
     return sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
 
 
-def _server_cpu(postmaster: int | None) -> float:
-    """CPU seconds of the PostgreSQL server: the postmaster and every process it started
-    (backends that exited are in the postmaster's children times)."""
-    if postmaster is None:
-        return 0.0
-    ticks = _ticks(postmaster)
+BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical replication",
+              "archiver", "startup", "walsender", "walreceiver", "parallel worker")  # fmt: skip
+
+
+def _children(postmaster: int) -> dict[int, tuple[bool, int]]:
+    """Each live process the postmaster started: whether it serves a client (``postgres: user db
+    ...`` in its command line, not a background process such as an autovacuum worker), and its ticks."""
+    out = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 with open(f"/proc/{entry.name}/stat") as f:
                     ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                if ppid != postmaster:
+                    continue
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
             except (OSError, ValueError, IndexError):
                 continue
-            if ppid == postmaster:
-                ticks += _ticks(int(entry.name))
-    return ticks / os.sysconf("SC_CLK_TCK")
+            client = not any(title.startswith(f"postgres: {kind}") for kind in BACKGROUND)
+            out[int(entry.name)] = (client, _ticks(int(entry.name)))
+    return out
+
+
+def _server_cpu(postmaster: int | None) -> tuple[float, dict[int, int]]:
+    """CPU seconds of the PostgreSQL server — the postmaster and every process it started
+    (processes that exited, autovacuum workers mostly, are in the postmaster's children times) —
+    and the ticks of each live client backend."""
+    if postmaster is None:
+        return 0.0, {}
+    children = _children(postmaster)
+    ticks = _ticks(postmaster) + sum(t for _, t in children.values())
+    return ticks / os.sysconf("SC_CLK_TCK"), {pid: t for pid, (client, t) in children.items() if client}
 
 
 class Meter:
-    """Wall clock, this process's CPU and the server's CPU of each measured phase."""
+    """Wall clock, this process's CPU and the server's CPU of each measured phase, the latter split
+    into the client backends (the statements the phase ran) and the rest (autovacuum and analyze
+    workers, checkpointer, writers: work the phase did not ask for, often owed to an earlier one)."""
 
     def __init__(self, postmaster: int | None) -> None:
         self.postmaster = postmaster
@@ -150,15 +172,21 @@ class Meter:
     @asynccontextmanager
     async def phase(self, key: str, count: int) -> AsyncIterator[None]:
         passes, paused, cpu = PASSES.counts[:], PASSES.seconds[:], PASSES.cpu_seconds
-        wall, app, db = time.perf_counter(), time.process_time(), _server_cpu(self.postmaster)
+        wall, app = time.perf_counter(), time.process_time()
+        db, clients = _server_cpu(self.postmaster)
         yield
         wall = time.perf_counter() - wall
         app = time.process_time() - app
-        db = _server_cpu(self.postmaster) - db
+        db_end, clients_end = _server_cpu(self.postmaster)
+        db = db_end - db
+        # A client backend that exited during the phase counts as background (the pool keeps them).
+        client = sum(t - clients.get(pid, 0) for pid, t in clients_end.items()) / os.sysconf("SC_CLK_TCK")
         self.phases[key] = {
             "per_s": count / wall,
             "app_cpu_ms_per_row": 1000 * app / count,
             "db_cpu_ms_per_row": 1000 * db / count,
+            "db_client_cpu_ms_per_row": 1000 * client / count,
+            "db_background_cpu_ms_per_row": 1000 * max(db - client, 0.0) / count,  # ticks read a moment apart
             "per_cpu_s": count / max(app + db, 1e-9),
             "gc_passes": sum(PASSES.counts) - sum(passes),
             "gc_full_passes": PASSES.counts[2] - passes[2],
@@ -269,10 +297,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(r: dict[str, Any]) -> str:
     """Wall-clock rates, then (each backend) CPU milliseconds per row of this process and of the
-    database server, and rows per CPU second of both."""
+    database server (split: client backends / background processes), and rows per CPU second of both."""
     head = "| measure | memory /s | postgres /s"
-    head += " | memory CPU ms/row | postgres CPU ms/row app + db | postgres rows/CPU s |"
-    lines = [head, "|---|---|---|---|---|---|"]
+    head += " | memory CPU ms/row | postgres CPU ms/row app + db | db: clients / background | postgres rows/CPU s |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
     keys = ("learn_create_per_s", "learn_correct_per_s", "learn_correct_batch_per_s", "import_rows_per_s",
             "suggest_rows_per_s", "suggest_batch_rows_per_s")  # fmt: skip
     for key in keys:
@@ -281,6 +309,8 @@ def table(r: dict[str, Any]) -> str:
         pg = r.get("postgres", {}).get("cpu", {}).get(key)
         cells.append(f"{mem['app_cpu_ms_per_row']:.2f}" if mem else "—")
         cells.append(f"{pg['app_cpu_ms_per_row']:.2f} + {pg['db_cpu_ms_per_row']:.2f}" if pg else "—")
+        split = f"{pg['db_client_cpu_ms_per_row']:.2f} / {pg['db_background_cpu_ms_per_row']:.2f}" if pg else "—"
+        cells.append(split)
         cells.append(f"{pg['per_cpu_s']:,.0f}" if pg else "—")
         lines.append(f"| {key} | {' | '.join(cells)} |")
     return "\n".join(lines)

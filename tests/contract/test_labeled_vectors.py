@@ -9,6 +9,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import psycopg
 from pg_support import tenant_rows
 from pgvector import Vector
 
@@ -243,6 +244,29 @@ class TestExactSearchPlan(PortsContract):
         text = json.dumps(run(plan()))
         assert "(vectors.embedding <=> queries.v)" in text
         assert "queries.v)::vector" not in text
+
+    def test_the_batch_search_reads_rows_by_digest_without_statistics(
+        self, pg_backend: PostgresBackend, database_url: str
+    ) -> None:
+        """Before labeled_examples' first ANALYZE (a tenant's first lessons, then an import or a
+        page of suggestions at once) the rows of each near vector are still found through the
+        digest in the index, not by reading all the tenant's rows and filtering them."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        rows = [(self.new_id(), _unit(i % 40), self.new_id(), f"p{i}") for i in range(400)]
+        self.write(ports, t, lambda uow: uow.examples.upsert_many(rows))
+        params = {"d": 256, "t": t, "k": 24, "qs": [Vector(_unit(i)).to_text() for i in range(50)]}
+        with psycopg.connect(database_url) as conn:
+            # As on a table never analyzed: no column statistics, an unknown row count.
+            conn.execute("DELETE FROM pg_statistic WHERE starelid = 'labeled_examples'::regclass")
+            conn.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = 'labeled_examples'::regclass")
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(t),))
+            sql = psycopg.ClientCursor(conn).mogrify(_EXACT_MANY, params)
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql))  # type: ignore[operator]
+            conn.rollback()
+        assert "Join Filter" not in plan, plan
+        assert "digest = vectors.digest" in plan or "digest = near.digest" in plan, plan
 
     def test_the_batch_search_answers_as_each_search_alone(self, pg_backend: PostgresBackend) -> None:
         """The batch ranks the tenant's distinct vectors, then their rows: the same neighbours, in

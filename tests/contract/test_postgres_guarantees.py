@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -468,3 +469,59 @@ class TestWordStatistics(PortsContract):
         run(all_at_once())
         counts = self.read(ports, t, lambda uow: uow.payees.word_counts(words))
         assert counts == {"padaria": {food.id: 2.0}}
+
+
+class TestWordLookupsWithoutStatistics(PortsContract):
+    def test_a_word_lookup_never_filters_by_the_list(self, pg_backend: PostgresBackend, database_url: str) -> None:
+        """Before payee_words' first ANALYZE (a tenant's first lessons, then suggestions at once)
+        the generic plan of ``word = ANY(list)`` was a filter comparing every word of the tenant
+        with the whole list: words x list, 56 ms for one batch of suggestions. The statement
+        ``word_counts`` sends must join the list, whatever the statistics say."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        food, fuel = self.category(t, "Food"), self.category(t, "Fuel")
+        self.add_all(ports, t, food, fuel)
+        learned = [f"w{i}" for i in range(3000)]
+
+        async def teach() -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(learned, food.id, 1.0)
+                await uow.payees.learn_words(learned[::3], fuel.id, 1.0)
+                await uow.commit()
+
+        run(teach())
+        sent: list[str] = []
+
+        async def capture() -> None:
+            async with ports.uow.reading(t) as uow:
+                session = uow.session  # type: ignore[attr-defined]
+                fetch = session.fetch
+
+                async def recording(query: str, params: object = None) -> object:
+                    sent.append(query)
+                    return await fetch(query, params)
+
+                session.fetch = recording
+                try:
+                    await uow.payees.word_counts(["padaria", "real"])
+                finally:
+                    del session.fetch
+
+        run(capture())
+        [query] = [q for q in sent if "payee_words" in q]
+        numbered = iter(range(1, 10))
+        prepared = re.sub("%s", lambda _: f"${next(numbered)}", query)
+        with psycopg.connect(database_url) as conn:
+            # As on a table never analyzed: no column statistics, an unknown row count.
+            conn.execute("DELETE FROM pg_statistic WHERE starelid = 'payee_words'::regclass")
+            conn.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = 'payee_words'::regclass")
+            conn.execute("SET LOCAL ROLE valorize_app")
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(t),))
+            conn.execute("PREPARE probe AS " + prepared)  # type: ignore[operator]
+            words = psycopg.sql.Literal(learned[::2])
+            args = (words, psycopg.sql.Literal(str(t))) if query.index("tenant_id") > query.index("%s") else None
+            args = args or (psycopg.sql.Literal(str(t)), words)
+            plan = "\n".join(r[0] for r in conn.execute(psycopg.sql.SQL("EXPLAIN EXECUTE probe({}, {})").format(*args)))
+            conn.rollback()
+        assert not [line for line in plan.splitlines() if "Filter" in line and "ANY" in line], plan

@@ -3,15 +3,20 @@ realtime backplanes on the session's Redis."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
+from valorize_adapters.memory import ManualClock
+from valorize_adapters.memory.backend import InMemoryBackend
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.session import Session
 from valorize_adapters.pusher.backplane import RedisBackplane
+from valorize_core.app import Valorize
+from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
 
 
@@ -20,6 +25,16 @@ def pg_backend(database_url: str) -> Iterator[PostgresBackend]:
     backend = run(PostgresBackend.open(database_url, min_size=1, max_size=4))
     yield backend
     run(backend.close())
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def app(request: pytest.FixtureRequest) -> Valorize:
+    """The application on each adapter in turn: a fresh memory store (a manual clock, seeded ids),
+    then the session's PostgreSQL (tests make their own tenants)."""
+    if request.param == "memory":
+        return InMemoryBackend(ManualClock(), SeededIds(uuid.uuid4().int >> 64, int(time.time() * 1000))).app
+    backend: PostgresBackend = request.getfixturevalue("pg_backend")
+    return backend.app
 
 
 @pytest.fixture

@@ -6,44 +6,17 @@ whole import refused as a conflict) instead of duplicates. On PostgreSQL and mem
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import date
 
-import pytest
-
-from valorize_adapters.memory import ManualClock
-from valorize_adapters.memory.store import MemoryStore
-from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
-from valorize_adapters.postgres import PostgresBackend
-from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.model.listing import TransactionFilter
 from valorize_core.model.money import Money
 from valorize_core.model.statements import CsvMapping, parse_csv
 from valorize_core.model.statements.rows import ParsedStatement, StatementRow
-from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.import_statement import StatementUpload
-from valorize_core.use_cases.context import Ports
 
 SPELLED = [" FIT  9 ", "AB\t12", "X 1  2", "  ", "plain-3"]
-
-
-@pytest.fixture(params=["memory", "postgres"])
-def app(request: pytest.FixtureRequest) -> Valorize:
-    if request.param == "memory":
-        store = MemoryStore()
-        return Valorize(
-            Ports(
-                MemoryUnitOfWorkFactory(store),
-                ManualClock(),
-                SeededIds(uuid.uuid4().int >> 64, int(time.time() * 1000)),
-                MemoryDirectory(store),
-                recurrence=DateutilRecurrence(),
-            )
-        )
-    backend: PostgresBackend = request.getfixturevalue("pg_backend")
-    return backend.app
 
 
 def _statement(day: date, amount: int) -> ParsedStatement:

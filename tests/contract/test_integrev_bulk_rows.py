@@ -12,11 +12,6 @@ from typing import Any
 
 import pytest
 
-from valorize_adapters.memory import ManualClock
-from valorize_adapters.memory.store import MemoryStore
-from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
-from valorize_adapters.postgres import PostgresBackend
-from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.model.errors import Conflict, NotFound
 from valorize_core.model.listing import TransactionFilter, transaction_tokens
@@ -32,10 +27,8 @@ from valorize_core.model.transactions import (
     TransactionSource,
     TransactionStatus,
 )
-from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.import_statement import StatementUpload
-from valorize_core.use_cases.context import Ports
 
 NOW = datetime(2026, 11, 3, 12, 0, 0, 123456, tzinfo=UTC)
 ODD_TEXTS = [
@@ -62,19 +55,6 @@ ODD_TAGS = [
     ("-", ".", ":", "/"),
     ("t" * 50,),
 ]
-
-
-def _memory() -> Valorize:
-    store = MemoryStore()
-    return Valorize(
-        Ports(
-            MemoryUnitOfWorkFactory(store),
-            ManualClock(),
-            SeededIds(uuid.uuid4().int >> 64, int(time.time() * 1000)),
-            MemoryDirectory(store),
-            recurrence=DateutilRecurrence(),
-        )
-    )
 
 
 def _odd_rows(
@@ -127,14 +107,6 @@ async def _setup(vz: Valorize) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
     return t, accounts
 
 
-@pytest.fixture(params=["memory", "postgres"])
-def app(request: pytest.FixtureRequest) -> Valorize:
-    if request.param == "memory":
-        return _memory()
-    backend: PostgresBackend = request.getfixturevalue("pg_backend")
-    return backend.app
-
-
 def test_every_column_round_trips_through_the_batched_insert(app: Valorize) -> None:
     async def scene() -> tuple[list[Transaction], list[Transaction], list[Transaction], list[Transaction]]:
         t, accounts = await _setup(app)
@@ -143,25 +115,7 @@ def test_every_column_round_trips_through_the_batched_insert(app: Valorize) -> N
             await uow.imports.add(record)
             await uow.commit()
         many = _odd_rows(t, accounts, record.id)
-        one_by_one = [
-            Transaction(
-                **{
-                    **_fields(tx),
-                    "id": uuid.uuid4(),
-                    "fingerprint": _other(tx.fingerprint),
-                    "external_id": _other(tx.external_id),
-                }
-            )
-            for tx in many
-        ]
-        uow = app.ports.uow(t)
-        async with uow:
-            await uow.transactions.add_many(many)
-            await uow.commit()
-        for tx in one_by_one:  # the single-row path, for comparison
-            async with app.ports.uow(t) as uow:
-                await uow.transactions.add_many([tx])
-                await uow.commit()
+        one_by_one = await _write_batch_and_singles(app, t, many)
         async with app.ports.uow(t) as uow:
             got_many = await uow.transactions.get_many([tx.id for tx in many])
             got_one = await uow.transactions.get_many([tx.id for tx in one_by_one])
@@ -184,24 +138,7 @@ def test_batched_rows_are_found_by_tag_and_by_word_like_single_rows(app: Valoriz
     async def scene() -> dict[str, tuple[set[uuid.UUID], set[uuid.UUID]]]:
         t, accounts = await _setup(app)
         many = _odd_rows(t, accounts)
-        singles = [
-            Transaction(
-                **{
-                    **_fields(tx),
-                    "id": uuid.uuid4(),
-                    "fingerprint": _other(tx.fingerprint),
-                    "external_id": _other(tx.external_id),
-                }
-            )
-            for tx in many
-        ]
-        async with app.ports.uow(t) as uow:
-            await uow.transactions.add_many(many)
-            await uow.commit()
-        for tx in singles:
-            async with app.ports.uow(t) as uow:
-                await uow.transactions.add_many([tx])
-                await uow.commit()
+        singles = await _write_batch_and_singles(app, t, many)
         every = [*many, *singles]
         cases: dict[str, tuple[TransactionFilter, set[uuid.UUID]]] = {}
         for tags in ODD_TAGS:
@@ -251,6 +188,30 @@ def test_a_batch_that_fails_at_commit_writes_none_of_its_rows(app: Valorize) -> 
     error, stored = run(scene())
     assert error is Conflict  # a domain error on both adapters, never the driver's
     assert stored == 0
+
+
+async def _write_batch_and_singles(app: Valorize, tenant: uuid.UUID, many: list[Transaction]) -> list[Transaction]:
+    """Writes ``many`` as one batch, then a copy of each (a new id, other fingerprint and bank id)
+    one row per commit (the single-row path, for comparison); returns the copies."""
+    singles = [
+        Transaction(
+            **{
+                **_fields(tx),
+                "id": uuid.uuid4(),
+                "fingerprint": _other(tx.fingerprint),
+                "external_id": _other(tx.external_id),
+            }
+        )
+        for tx in many
+    ]
+    async with app.ports.uow(tenant) as uow:
+        await uow.transactions.add_many(many)
+        await uow.commit()
+    for tx in singles:
+        async with app.ports.uow(tenant) as uow:
+            await uow.transactions.add_many([tx])
+            await uow.commit()
+    return singles
 
 
 @pytest.mark.parametrize("size", [1, 2, 26])  # the single-row path and the batched one

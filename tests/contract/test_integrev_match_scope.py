@@ -9,13 +9,6 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from valorize_adapters.memory import ManualClock
-from valorize_adapters.memory.store import MemoryStore
-from valorize_adapters.memory.unit_of_work import MemoryDirectory, MemoryUnitOfWorkFactory
-from valorize_adapters.postgres import PostgresBackend
-from valorize_adapters.recurrence.rrule import DateutilRecurrence
 from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.model.fingerprint import fingerprints_with_occurrence
 from valorize_core.model.listing import TransactionFilter
@@ -23,29 +16,10 @@ from valorize_core.model.money import Money
 from valorize_core.model.statements.matching import FUZZY_WINDOW_DAYS, MatchScope, RowDecision, match_rows
 from valorize_core.model.statements.rows import StatementRow
 from valorize_core.model.transactions import Split, Transaction, TransactionStatus
-from valorize_core.testing.ids import SeededIds
 from valorize_core.testing.loop import run
-from valorize_core.use_cases.context import Ports
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 FIRST, LAST = date(2026, 3, 10), date(2026, 3, 20)  # the file's first and last rows
-
-
-@pytest.fixture(params=["memory", "postgres"])
-def app(request: pytest.FixtureRequest) -> Valorize:
-    if request.param == "memory":
-        store = MemoryStore()
-        return Valorize(
-            Ports(
-                MemoryUnitOfWorkFactory(store),
-                ManualClock(),
-                SeededIds(uuid.uuid4().int >> 64, int(time.time() * 1000)),
-                MemoryDirectory(store),
-                recurrence=DateutilRecurrence(),
-            )
-        )
-    backend: PostgresBackend = request.getfixturevalue("pg_backend")
-    return backend.app
 
 
 def _tx(tenant: uuid.UUID, account: uuid.UUID, day: date, minor: int, **kw: object) -> Transaction:

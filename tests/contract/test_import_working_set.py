@@ -7,13 +7,14 @@ year loaded that whole year, so a worker's memory per import grew with the accou
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from valorize_adapters.postgres import PostgresBackend, rows
-from valorize_core import NewAccount, SignupRequest
+from valorize_core import NewAccount, SignupRequest, Valorize
 from valorize_core.model.money import Money
 from valorize_core.model.statements.rows import ParsedStatement, StatementBalance, StatementRow
 from valorize_core.testing.loop import run
@@ -31,10 +32,14 @@ def statement(size: int, amounts: range, spread: int = 330) -> ParsedStatement:
     return ParsedStatement(lines, ())
 
 
-def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
-    pg_backend: PostgresBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    vz = pg_backend.app
+async def _checking_account(vz: Valorize, prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A new tenant and its checking account (100.00 opening)."""
+    t = (await vz.signup(SignupRequest("Casa", f"{prefix}-{time.time_ns()}@example.com", "Ana"))).tenant.id
+    return t, (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+
+
+def _count_decoded(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """From now on, the id of every transaction PostgreSQL's rows are decoded into, in order."""
     decoded: list[Any] = []
     decode = rows.transaction
 
@@ -42,10 +47,17 @@ def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
         decoded.append(r["id"])
         return decode(r)
 
+    monkeypatch.setattr(rows, "transaction", counted)
+    return decoded
+
+
+def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
+    pg_backend: PostgresBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vz = pg_backend.app
+
     async def scene() -> tuple[int, Any]:
-        signup = await vz.signup(SignupRequest("Casa", f"ws-{time.time_ns()}@example.com", "Ana"))
-        t = signup.tenant.id
-        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        t, account = await _checking_account(vz, "ws")
         # A year of the account: 1,500 transactions, amounts 10.00-24.99.
         year = await vz.import_statement(StatementUpload(t, account, "year.csv", statement(1500, range(1000, 2500))))
         assert year.imported == 1500
@@ -56,7 +68,7 @@ def test_an_import_reads_what_its_rows_can_match_not_the_months_they_cover(
         new = statement(57, range(90_000, 90_057)).rows
         upload = ParsedStatement((*new, *(StatementRow(58 + i, r.booked_on, f"{r.description} *", r.amount)
                                           for i, r in enumerate(known))), ())  # fmt: skip
-        monkeypatch.setattr(rows, "transaction", counted)
+        decoded = _count_decoded(monkeypatch)
         outcome = await vz.import_statement(StatementUpload(t, account, "next.csv", upload))
         return len(decoded), outcome
 
@@ -73,17 +85,9 @@ def test_a_closing_balance_is_checked_without_reading_the_accounts_history(
     """The check subtracts what the bank's balance leaves out (rows booked after its day, pending
     ones within the statement): summed by the store, where it decoded every such transaction."""
     vz = pg_backend.app
-    decoded: list[Any] = []
-    decode = rows.transaction
-
-    def counted(r: Any) -> Any:
-        decoded.append(r["id"])
-        return decode(r)
 
     async def scene() -> tuple[int, Any]:
-        signup = await vz.signup(SignupRequest("Casa", f"wsb-{time.time_ns()}@example.com", "Ana"))
-        t = signup.tenant.id
-        account = (await vz.create_account(NewAccount(t, "Checking", "checking", "BRL", "100.00"))).id
+        t, account = await _checking_account(vz, "wsb")
         # 1,500 stored transactions, 1,000 of them booked after the statement's day and a
         # pending one within it: what the check leaves out of the account's balance.
         year = statement(1500, range(1000, 2500))
@@ -96,7 +100,7 @@ def test_a_closing_balance_is_checked_without_reading_the_accounts_history(
         # (the pending reservation left out) and the file's own rows.
         through = 100_00 + sum(r.amount.minor for r in year.rows if r.booked_on <= date(2026, 4, 30))
         closing = StatementBalance(Money(through + sum(r.amount.minor for r in new), "BRL"), date(2026, 4, 30))
-        monkeypatch.setattr(rows, "transaction", counted)
+        decoded = _count_decoded(monkeypatch)
         outcome = await vz.import_statement(StatementUpload(t, account, "april.ofx", ParsedStatement(new, (), closing)))
         assert after_day < 0
         return len(decoded), outcome

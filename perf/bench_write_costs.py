@@ -207,9 +207,9 @@ def _floor_app(url: str) -> tuple[Litestar, Callable[[], Any]]:
     return Litestar([create, page], on_startup=[start], on_shutdown=[stop]), lambda: state
 
 
-def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, dict[str, float]]:
-    """The bare stack: Litestar, msgspec, one psycopg pipeline per write, and per page read
-    (the project's own page query, its rows encoded by msgspec as they come)."""
+def floor_tenants(admin: psycopg.Connection[Any]) -> dict[uuid.UUID, uuid.UUID]:
+    """``TENANTS`` tenants, each with a checking account, inserted as the floor needs them (no
+    API, no user): account id -> tenant id."""
     tenants = {}
     for _ in range(TENANTS):
         tenant, account = uuid.uuid4(), uuid.uuid4()
@@ -221,6 +221,13 @@ def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, di
             (tenant, account),
         )
         tenants[account] = tenant
+    return tenants
+
+
+def floor(url: str, admin: psycopg.Connection[Any], writes: int) -> dict[str, dict[str, float]]:
+    """The bare stack: Litestar, msgspec, one psycopg pipeline per write, and per page read
+    (the project's own page query, its rows encoded by msgspec as they come)."""
+    tenants = floor_tenants(admin)
     app, state = _floor_app(url)
     state()["tenants"] = tenants
     accounts = [({}, str(a)) for a in tenants]

@@ -33,14 +33,13 @@ import os
 import re
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from bench_write_costs import _floor_app
+from bench_write_costs import _floor_app, floor_tenants
 from litestar import Litestar
-from profile_requests import TENANTS, _started, call
+from profile_requests import TENANTS, _started, call, signed_up
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_adapters.postgres.migrate import available_migrations
@@ -109,18 +108,8 @@ def _wal_by_database(
 
 def _floor(url: str) -> tuple[Litestar, Tenants]:
     app, state = _floor_app(url)
-    accounts = {}
     with psycopg.connect(url, autocommit=True) as admin:
-        for _ in range(TENANTS):
-            tenant, account = uuid.uuid4(), uuid.uuid4()
-            admin.execute("INSERT INTO tenants (id, name, created_at) VALUES (%s, 'floor', now())", (tenant,))
-            admin.execute(
-                "INSERT INTO accounts (tenant_id, id, name, kind, currency, exponent, opening_minor, balance_minor,"
-                " opened_on, archived, created_at) VALUES (%s, %s, 'Checking', 'checking', 'BRL', 2, 0, 0,"
-                " '2026-01-01', false, now())",
-                (tenant, account),
-            )
-            accounts[account] = tenant
+        accounts = floor_tenants(admin)
     state()["tenants"] = accounts
     return app, [((), str(account)) for account in accounts]
 
@@ -200,15 +189,7 @@ async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Te
     )
     container_app = create_app(container)
     lifespans.append(await _started(container_app))
-    tenants: Tenants = []
-    for n in range(TENANTS):
-        signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
-        _, body = await call(container_app, "POST", "/api/signup", json.dumps(signup).encode())
-        headers = ((b"authorization", f"Bearer {json.loads(body)['token']}".encode()),)
-        account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "1000.00"}
-        _, body = await call(container_app, "POST", "/api/accounts", json.dumps(account).encode(), headers)
-        tenants.append((headers, json.loads(body)["id"]))
-    return container_app, tenants
+    return container_app, await signed_up(container_app)
 
 
 def main() -> None:

@@ -117,14 +117,7 @@ async def run(
     )
     app = create_app(container)
     inbox, lifespan = await _started(app)
-    tenants = []
-    for n in range(TENANTS):
-        signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
-        _, body = await call(app, "POST", "/api/signup", json.dumps(signup).encode())
-        headers = ((b"authorization", f"Bearer {json.loads(body)['token']}".encode()),)
-        account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "1000.00"}
-        _, body = await call(app, "POST", "/api/accounts", json.dumps(account).encode(), headers)
-        tenants.append((headers, json.loads(body)["id"]))
+    tenants = await signed_up(app)
 
     await requested(app, "write", tenants, 0, 200)
     await requested(app, mode, tenants, 0, 100)
@@ -144,6 +137,20 @@ async def run(
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
     return spent / requests * 1000, database / requests * 1000
+
+
+async def signed_up(app: Litestar) -> list[tuple[Any, str]]:
+    """``TENANTS`` tenants signed up through the API, each with a checking account: (auth headers,
+    account id)."""
+    tenants = []
+    for n in range(TENANTS):
+        signup = {"tenant_name": f"Bench {n}", "email": f"{uuid.uuid4().hex}@example.com", "name": "B"}
+        _, body = await call(app, "POST", "/api/signup", json.dumps(signup).encode())
+        headers = ((b"authorization", f"Bearer {json.loads(body)['token']}".encode()),)
+        account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "1000.00"}
+        _, body = await call(app, "POST", "/api/accounts", json.dumps(account).encode(), headers)
+        tenants.append((headers, json.loads(body)["id"]))
+    return tenants
 
 
 async def requested(app: Litestar, mode: str, tenants: list[tuple[Any, str]], first: int, count: int) -> None:

@@ -169,18 +169,23 @@ def test_batched_rows_are_found_by_tag_and_by_word_like_single_rows(app: Valoriz
     assert all(expected for name, (_, expected) in found.items() if not name.startswith("word ext")), found.keys()
 
 
+async def _refusal(app: Valorize, tenant: uuid.UUID, rows: list[Transaction]) -> type[BaseException] | None:
+    """The type of the error writing ``rows`` as one batch raised, or None if it was stored."""
+    try:
+        async with app.ports.uow(tenant) as uow:
+            await uow.transactions.add_many(rows)
+            await uow.commit()
+    except Exception as exc:
+        return type(exc)
+    return None
+
+
 def test_a_batch_that_fails_at_commit_writes_none_of_its_rows(app: Valorize) -> None:
     async def scene() -> tuple[type[BaseException] | None, int]:
         t, accounts = await _setup(app)
         rows = _odd_rows(t, accounts)
         rows[-1] = Transaction(**{**_fields(rows[-1]), "id": rows[0].id})  # a repeated id: the last row fails
-        error: type[BaseException] | None = None
-        try:
-            async with app.ports.uow(t) as uow:
-                await uow.transactions.add_many(rows)
-                await uow.commit()
-        except Exception as exc:
-            error = type(exc)
+        error = await _refusal(app, t, rows)
         async with app.ports.uow(t) as uow:
             page = await uow.transactions.page(TransactionFilter(), None, 500)
         return error, len(page.items)
@@ -224,13 +229,7 @@ def test_a_batch_with_another_tenants_account_is_refused_whole(app: Valorize, si
         rows[-1] = Transaction(**{**_fields(rows[-1]), "account_id": other_accounts["USD"], "amount": theirs,
                                   "splits": (Split(None, theirs),)})  # fmt: skip
         assert len(rows) == size
-        error: type[BaseException] | None = None
-        try:
-            async with app.ports.uow(t) as uow:
-                await uow.transactions.add_many(rows)
-                await uow.commit()
-        except Exception as exc:
-            error = type(exc)
+        error = await _refusal(app, t, rows)
         counts = []
         for tenant in (t, other):
             async with app.ports.uow(tenant) as uow:

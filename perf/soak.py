@@ -12,6 +12,13 @@ the rows and bytes of ``outbox``, ``processed_tasks`` and ``transactions``, and 
 resident memory by kind of mapping (main malloc heap, other anonymous memory, files).
 ``--worker-env NAME=VALUE`` compares allocator settings (``MALLOC_ARENA_MAX``, ``PYTHONMALLOC``).
 
+``--realtime`` adds the third role: a ``redis-server`` (a free port, a temp dir), the api and the
+worker publishing to it (``VALORIZE_REDIS_URL``, which also moves the read cache there),
+``valorize realtime`` started as operators start it, and ``--subscribers`` WebSocket clients per
+tenant (Pusher protocol, on ``private-tenant.{id}``, signed by ``/broadcasting/auth``) that count
+the events they receive; each sample adds the realtime role's memory and its ``/metrics``
+(connections, deliveries, slow-client disconnects, backplane gaps).
+
 Retention runs every ``--retention`` seconds with the published-events horizon at 0 (so the
 soak shows the outbox levelling off within minutes rather than after the 24 h default);
 processed-task ids keep their 48 h minimum and grow, by design, for that long.
@@ -39,12 +46,16 @@ from typing import Any
 
 import httpx
 import psycopg
+import websockets
 from bench_servers import answering
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_adapters.redis.server import RedisServer
 from valorize_core.testing.net import free_port
 
 SECRET = "soak-worker-secret"
+PUSHER_SECRET = "soak-pusher-secret"
+PUSHER_KEY = "valorize-key"
 LAUNCH = "from valorize_entrypoints.launcher import main; main()"
 MAPPING = {"date_column": "date", "description_column": "description", "amount_column": "amount",
            "date_format": "%Y-%m-%d", "decimal_style": "point", "delimiter": ","}  # fmt: skip
@@ -127,13 +138,57 @@ async def caches(client: httpx.AsyncClient, url: str) -> dict[str, int]:
     return found
 
 
+async def realtime_metrics(client: httpx.AsyncClient, url: str) -> dict[str, int]:
+    """The realtime role's counters and gauges from its ``/metrics`` (``valorize_realtime_*``)."""
+    try:
+        text = (await client.get(url, timeout=5)).text
+    except httpx.HTTPError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("valorize_realtime_") and "{" not in line:
+            name, value = line.rsplit(" ", 1)
+            if not name.endswith("_created"):
+                found[name.removeprefix("valorize_realtime_").removesuffix("_total")] = int(float(value))
+    return found
+
+
+async def subscriber(ws_url: str, client: httpx.AsyncClient, who: dict[str, str], events: dict[str, int]) -> None:
+    """One Pusher-protocol client on the tenant's private channel until cancelled; counts every
+    event by name, answers the server's pings, and connects again if the connection drops."""
+    channel = f"private-tenant.{who['tenant']}"
+    while True:
+        try:
+            async with websockets.connect(f"{ws_url}/app/{PUSHER_KEY}?protocol=7&client=soak", open_timeout=10) as ws:
+                socket_id = json.loads(json.loads(await asyncio.wait_for(ws.recv(), 10))["data"])["socket_id"]
+                auth = await client.post("/broadcasting/auth", data={"socket_id": socket_id, "channel_name": channel},
+                                         headers={"Authorization": f"Bearer {who['token']}"})  # fmt: skip
+                auth.raise_for_status()
+                subscribe = {"channel": channel, "auth": auth.json()["auth"]}
+                await ws.send(json.dumps({"event": "pusher:subscribe", "data": subscribe}))
+                async for frame in ws:
+                    name = json.loads(frame)["event"]
+                    if name == "pusher:ping":
+                        await ws.send(json.dumps({"event": "pusher:pong", "data": {}}))
+                    elif not name.startswith(("pusher:", "pusher_internal:")):
+                        events[name] = events.get(name, 0) + 1
+                    elif name == "pusher_internal:subscription_succeeded":
+                        events["subscribed"] = events.get("subscribed", 0) + 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # counted, then connect again: the soak goes on
+            events["disconnects"] = events.get("disconnects", 0) + 1
+        await asyncio.sleep(1)
+
+
 async def tenant(client: httpx.AsyncClient) -> dict[str, str]:
     body = {"tenant_name": "Soak", "email": f"{uuid.uuid4().hex}@example.com", "name": "Soak"}
-    token = (await client.post("/api/signup", json=body)).raise_for_status().json()["token"]
+    signed = (await client.post("/api/signup", json=body)).raise_for_status().json()
+    token = signed["token"]
     auth = {"Authorization": f"Bearer {token}"}
     account = {"name": "Checking", "kind": "checking", "currency": "BRL", "opening_balance": "100000.00"}
     account_id = (await client.post("/api/accounts", json=account, headers=auth)).raise_for_status().json()["id"]
-    return {"token": token, "account": account_id}
+    return {"token": token, "account": account_id, "tenant": signed["tenant_id"]}
 
 
 def _day() -> str:
@@ -181,6 +236,9 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
         next_sample = next_import = started
         pending: set[asyncio.Task[None]] = set()
         sent = 0
+        events: dict[str, int] = {}
+        listening = [asyncio.create_task(subscriber(args.realtime_ws, client, who, events))
+                     for who in people for _ in range(args.subscribers)] if args.realtime_ws else []  # fmt: skip
         while (now := time.monotonic()) < started + args.seconds:
             due = int((now - started) * args.rate) - sent
             for _ in range(max(0, due)):
@@ -195,17 +253,25 @@ async def load(base: str, args: argparse.Namespace, roles: dict[str, int], url: 
             if now >= next_sample:
                 rows = await asyncio.to_thread(tables, url)
                 held = await caches(client, args.worker_metrics)
+                live = await realtime_metrics(client, args.realtime_metrics) if args.realtime_ws else {}
                 sample = {"t": round(now - started, 1), "answered": sum(counts.values()),
                           **{f"rss_mb_{r}": round(rss_mb(p), 1) for r, p in roles.items()},
                           **{f"worker_{k}_mb": v for k, v in memory_kinds(roles["worker"]).items()},
                           **{f"{t}_{k}": v for t, kv in rows.items() for k, v in kv.items()},
-                          **{f"worker_cache_{name}": n for name, n in held.items()}}  # fmt: skip
+                          **{f"worker_cache_{name}": n for name, n in held.items()},
+                          **{f"realtime_{name}": n for name, n in live.items()},
+                          **{f"received_{name}": n for name, n in events.items()}}  # fmt: skip
                 samples.append(sample)
                 print(json.dumps(sample), file=sys.stderr)
                 next_sample += args.every
             await asyncio.sleep(0.005)
         await asyncio.gather(*pending, return_exceptions=True)
-        return {"counts": counts, "offered": sent, "samples": samples, "imports": imports}
+        if listening:
+            await asyncio.sleep(5)  # the last writes' events reach the subscribers
+        for task in listening:
+            task.cancel()
+        await asyncio.gather(*listening, return_exceptions=True)
+        return {"counts": counts, "offered": sent, "samples": samples, "imports": imports, "events": events}
 
 
 def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = None) -> str:
@@ -224,6 +290,11 @@ def summary(result: dict[str, Any], roles: list[str], warm_up: float | None = No
     lines.append(f"| imports completed | {warm.get('imports_completed', 0):,} | {done:,} of {len(result['imports'])}"
                  f" accepted | task queue at the end: {last.get('task_queue_rows', 0):,} tasks,"
                  f" oldest {last.get('task_queue_oldest_s', 0)} s |")  # fmt: skip
+    if "realtime_deliveries" in last:
+        lines.append(f"| realtime deliveries | {warm['realtime_deliveries']:,} | {last['realtime_deliveries']:,} |"
+                     f" {last.get('realtime_connections', 0)} connections open, {last.get('realtime_gaps', 0)} gaps,"
+                     f" {last.get('realtime_slow_disconnects', 0)} slow-client disconnects |")  # fmt: skip
+        lines.append(f"\nevents received by the subscribers: {json.dumps(result.get('events', {}))}")
     seconds = last["t"] or 1
     lines.append(f"\nanswered {last['answered']:,} of {result['offered']:,} offered requests"
                  f" ({last['answered'] / seconds:.0f}/s); {json.dumps(result['counts'])};"
@@ -245,6 +316,9 @@ def main() -> None:
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the worker role only (e.g. MALLOC_ARENA_MAX=2)")  # fmt: skip
     parser.add_argument("--logs", type=Path, default=None, help="a directory for each role's output (<role>.log)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="add redis-server and valorize realtime with WebSocket subscribers")  # fmt: skip
+    parser.add_argument("--subscribers", type=int, default=2, help="WebSocket subscribers per tenant (--realtime)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -256,6 +330,7 @@ def main() -> None:
     url = pg.start()
     print(json.dumps({"database": url}), file=sys.stderr)
     procs: dict[str, subprocess.Popen[bytes]] = {}
+    redis = RedisServer().start() if args.realtime else None
     try:
         asyncio.run(migrate(url))
         api_port, worker_port = free_port(), free_port()
@@ -265,11 +340,20 @@ def main() -> None:
                "VALORIZE_RATE_LIMIT_PER_TOKEN": "1000000000/minute", "VALORIZE_LOG_LEVEL": "warning",
                "VALORIZE_RETAIN_EVENTS_HOURS": "0", "VALORIZE_RETENTION_INTERVAL": str(args.retention),
                "PYTHONWARNINGS": "ignore"}  # fmt: skip
+        args.realtime_ws = args.realtime_metrics = ""
+        if redis is not None:
+            env = {**env, "VALORIZE_REDIS_URL": redis.url, "VALORIZE_PUSHER_SECRET": PUSHER_SECRET,
+                   "VALORIZE_PUSHER_KEY": PUSHER_KEY}  # fmt: skip
         if args.logs:
             args.logs.mkdir(parents=True, exist_ok=True)
         worker_env = {**env, **dict(e.split("=", 1) for e in args.worker_env)}
         procs["worker"] = start("worker", worker_port, worker_env, args.logs)
         procs["api"] = start("api", api_port, env, args.logs)
+        if redis is not None:
+            realtime_port = free_port()
+            procs["realtime"] = start("realtime", realtime_port, env, args.logs)
+            args.realtime_ws = f"ws://127.0.0.1:{realtime_port}"
+            args.realtime_metrics = f"http://127.0.0.1:{realtime_port}/metrics"
         result = asyncio.run(load(f"http://127.0.0.1:{api_port}", args, {r: p.pid for r, p in procs.items()}, url))
     finally:
         for proc in procs.values():
@@ -280,7 +364,10 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         pg.stop()
-    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("output", "worker_metrics", "logs")}
+        if redis is not None:
+            redis.stop()
+    hidden = ("output", "worker_metrics", "logs", "realtime_ws", "realtime_metrics")
+    result["settings"] = {k: v for k, v in vars(args).items() if k not in hidden}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(summary(result, list(procs), args.warm_up))

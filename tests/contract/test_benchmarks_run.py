@@ -171,7 +171,7 @@ def test_soak_quick_mode(tmp_path: Path) -> None:
     output = tmp_path / "soak.json"
     result = subprocess.run(
         [sys.executable, str(ROOT / "perf" / "soak.py"), "--quick", "--output", str(output),
-         "--worker-env", "MALLOC_ARENA_MAX=2"],
+         "--worker-env", "MALLOC_ARENA_MAX=2", "--realtime", "--subscribers", "1"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -186,3 +186,11 @@ def test_soak_quick_mode(tmp_path: Path) -> None:
     assert abs(sum(kinds) - rss) <= 0.1 * rss  # the same pages split by mapping (read a moment apart)
     assert numbers["settings"]["worker_env"] == ["MALLOC_ARENA_MAX=2"]
     assert "| api RSS (MB) |" in result.stdout
+    # The third role: valorize realtime on redis-server, its memory and /metrics, and the events
+    # its WebSocket subscribers (one per tenant, five tenants) counted.
+    last = numbers["samples"][-1]
+    assert last["rss_mb_realtime"] > 0
+    assert last["realtime_connections"] == 5
+    assert last["realtime_deliveries"] > 0 and last["realtime_gaps"] == 0
+    assert numbers["events"]["subscribed"] == 5 and numbers["events"]["transaction.created"] > 0
+    assert "| realtime RSS (MB) |" in result.stdout

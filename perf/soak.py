@@ -124,14 +124,18 @@ def start(role: str, port: int, env: dict[str, str], logs: Path | None = None) -
     return answering(proc, f"http://127.0.0.1:{port}/health", f"valorize {role}", 90)
 
 
+async def metric_lines(client: httpx.AsyncClient, url: str) -> list[str]:
+    """The lines of a role's ``/metrics``; none when it does not answer (a sample goes on)."""
+    try:
+        return (await client.get(url, timeout=5)).text.splitlines()
+    except httpx.HTTPError:
+        return []
+
+
 async def caches(client: httpx.AsyncClient, url: str) -> dict[str, int]:
     """A role's per-process cache sizes from its ``/metrics`` (``valorize_process_cache_entries``)."""
-    try:
-        text = (await client.get(url, timeout=5)).text
-    except httpx.HTTPError:
-        return {}
     found = {}
-    for line in text.splitlines():
+    for line in await metric_lines(client, url):
         if line.startswith("valorize_process_cache_entries{"):
             name = line.split('cache="', 1)[1].split('"', 1)[0]
             found[name] = int(float(line.rsplit(" ", 1)[1]))
@@ -140,12 +144,8 @@ async def caches(client: httpx.AsyncClient, url: str) -> dict[str, int]:
 
 async def realtime_metrics(client: httpx.AsyncClient, url: str) -> dict[str, int]:
     """The realtime role's counters and gauges from its ``/metrics`` (``valorize_realtime_*``)."""
-    try:
-        text = (await client.get(url, timeout=5)).text
-    except httpx.HTTPError:
-        return {}
     found = {}
-    for line in text.splitlines():
+    for line in await metric_lines(client, url):
         if line.startswith("valorize_realtime_") and "{" not in line:
             name, value = line.rsplit(" ", 1)
             if not name.endswith("_created"):

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import psycopg
 import pytest
@@ -165,6 +166,17 @@ class TestSplitsTrigger(PortsContract):
         assert self.read(ports, t, lambda uow: uow.transactions.get(tx.id)) == changed
 
 
+def _as_app(conn: psycopg.Connection[Any], tenant: uuid.UUID, **settings: str) -> None:
+    """For the rest of ``conn``'s transaction: the application's role (row-level security on),
+    ``tenant``'s setting, and the planner ``settings`` given (``SET LOCAL name = value``)."""
+    conn.execute("SET LOCAL ROLE valorize_app")
+    for name, value in settings.items():
+        conn.execute(
+            psycopg.sql.SQL("SET LOCAL {} = {}").format(psycopg.sql.Identifier(name), psycopg.sql.Literal(value))
+        )
+    conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+
+
 class TestIndexesEveryWritePays:
     """Every index on ``transactions`` costs each new row; the ones a query cannot use are gone."""
 
@@ -176,9 +188,7 @@ class TestIndexesEveryWritePays:
         with psycopg.connect(database_url) as conn:
             tenant = uuid.uuid4()
             conn.execute("CREATE INDEX probe_tags ON transactions USING gin (tags)")
-            conn.execute("SET LOCAL ROLE valorize_app")
-            conn.execute("SET LOCAL enable_seqscan = off")
-            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            _as_app(conn, tenant, enable_seqscan="off")
             query = "EXPLAIN SELECT t.id FROM transactions t WHERE " + clause  # the policy adds the tenant
             plan = "\n".join(row[0] for row in conn.execute(query, (["rare"],)).fetchall())
             conn.rollback()
@@ -200,10 +210,7 @@ class TestIndexesEveryWritePays:
         # also in the generic plan a prepared statement runs.
         with psycopg.connect(database_url) as conn:
             tenant = uuid.uuid4()
-            conn.execute("SET LOCAL ROLE valorize_app")
-            conn.execute("SET LOCAL enable_seqscan = off")
-            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
+            _as_app(conn, tenant, enable_seqscan="off", plan_cache_mode="force_generic_plan")
             conn.execute("PREPARE probe (uuid, uuid) AS " + query)
             explain = psycopg.sql.SQL("EXPLAIN EXECUTE probe({}, {})")
             rows = conn.execute(explain.format(str(tenant), str(uuid.uuid4()))).fetchall()
@@ -515,9 +522,7 @@ class TestWordLookupsWithoutStatistics(PortsContract):
             # As on a table never analyzed: no column statistics, an unknown row count.
             conn.execute("DELETE FROM pg_statistic WHERE starelid = 'payee_words'::regclass")
             conn.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = 'payee_words'::regclass")
-            conn.execute("SET LOCAL ROLE valorize_app")
-            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(t),))
+            _as_app(conn, t, plan_cache_mode="force_generic_plan")
             conn.execute("PREPARE probe AS " + prepared)  # type: ignore[operator]
             words = psycopg.sql.Literal(learned[::2])
             args = (words, psycopg.sql.Literal(str(t))) if query.index("tenant_id") > query.index("%s") else None

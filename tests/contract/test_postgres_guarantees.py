@@ -477,6 +477,36 @@ class TestWordStatistics(PortsContract):
         counts = self.read(ports, t, lambda uow: uow.payees.word_counts(words))
         assert counts == {"padaria": {food.id: 2.0}}
 
+    def test_units_taking_back_and_teaching_overlapping_words_at_once_never_deadlock(
+        self, pg_backend: PostgresBackend
+    ) -> None:
+        """Units taking back, and teaching, overlapping sets of words given in any order, all at
+        once: each locks its rows in word order (the unlearning through its per-word probes, the
+        learning through its sorted upsert), so none waits for another in a cycle, and every
+        count ends exact."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        food = self.category(t, "Food")
+        self.add_all(ports, t, food)
+        words = [f"w{i}" for i in range(300)]
+        rng = random.Random(11)
+        shuffled = [rng.sample(words, len(words)) for _ in range(6)]
+
+        async def teach(line: list[str], weight: float) -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(line, food.id, weight)
+                await uow.payees.word_counts(line[:1])  # the deferred statement goes now, under the locks
+                await asyncio.sleep(0.02)  # hold the row locks while the others arrive
+                await uow.commit()
+
+        async def all_at_once() -> None:
+            await teach(words, 4.0)
+            await asyncio.gather(*(teach(line, -1.0 if i % 2 else 1.0) for i, line in enumerate(shuffled)))
+
+        run(all_at_once())  # a deadlock would raise here
+        counts = self.read(ports, t, lambda uow: uow.payees.word_counts(words))
+        assert counts == {w: {food.id: 4.0} for w in words}
+
 
 class TestWordLookupsWithoutStatistics(PortsContract):
     def test_a_word_lookup_never_filters_by_the_list(self, pg_backend: PostgresBackend, database_url: str) -> None:
@@ -530,3 +560,83 @@ class TestWordLookupsWithoutStatistics(PortsContract):
             plan = "\n".join(r[0] for r in conn.execute(psycopg.sql.SQL("EXPLAIN EXECUTE probe({}, {})").format(*args)))
             conn.rollback()
         assert not [line for line in plan.splitlines() if "Filter" in line and "ANY" in line], plan
+
+
+def _rows_read(node: dict[str, Any], table: str) -> tuple[float, set[str]]:
+    """The rows ``node``'s scans of ``table`` read — kept and filtered out, over all their loops
+    — and the kinds of those scans (an ``EXPLAIN (ANALYZE, FORMAT JSON)`` plan)."""
+    read, kinds = 0.0, set()
+    if node.get("Relation Name") == table and "Scan" in node["Node Type"]:
+        removed = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
+        kept = node["Actual Rows"] + removed
+        read, kinds = kept * node["Actual Loops"], {node["Node Type"]}
+    for child in node.get("Plans", []):
+        more, other = _rows_read(child, table)
+        read, kinds = read + more, kinds | other
+    return read, kinds
+
+
+class TestUnlearningReadsItsWordsOnly(PortsContract):
+    @pytest.mark.parametrize("statistics", ["never analyzed", "analyzed"])
+    @pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
+    def test_taking_words_back_probes_each_words_row(
+        self, pg_backend: PostgresBackend, database_url: str, statistics: str, plan_cache_mode: str
+    ) -> None:
+        """A correction takes its line's words back (``learn_words`` with a negative weight): the
+        statement reads each word's row (its lock, then its update or delete) and nothing else,
+        before the table's first ANALYZE and after, in a custom plan and in the generic plan of a
+        prepared statement. ``word = ANY(list)`` filtered the category's every row by the list
+        (never analyzed), or read the whole table into a hash join (analyzed, a batch's words)."""
+        ports = pg_backend.ports
+        t = self.new_tenant(ports)
+        food, fuel = self.category(t, "Food"), self.category(t, "Fuel")
+        self.add_all(ports, t, food, fuel)
+        learned = [f"w{i}" for i in range(3000)]
+        taken_back = learned[::5]  # half of them reach zero and are forgotten, half are lowered
+
+        async def teach() -> None:
+            async with ports.uow(t) as uow:
+                await uow.payees.learn_words(learned, food.id, 1.0)
+                await uow.payees.learn_words(learned[::2], food.id, 1.0)
+                await uow.payees.learn_words(learned[::3], fuel.id, 1.0)
+                await uow.commit()
+
+        run(teach())
+        sent: list[tuple[str, Any]] = []
+
+        async def capture() -> None:
+            async with ports.uow(t) as uow:
+                session = uow.session  # type: ignore[attr-defined]
+                defer = session.defer
+
+                def recording(query: str, rows: list[Any], **options: bool) -> None:
+                    sent.extend((query, row) for row in rows)
+                    defer(query, rows, **options)
+
+                session.defer = recording
+                try:
+                    await uow.payees.learn_words(taken_back, food.id, -1.0)
+                finally:
+                    del session.defer
+                await uow.rollback()
+
+        run(capture())
+        [(query, params)] = [(q, p) for q, p in sent if "payee_words" in q]
+        numbered = iter(range(1, 20))
+        prepared = re.sub("%s", lambda _: f"${next(numbered)}", query)
+        literals = [psycopg.sql.Literal(str(p) if isinstance(p, uuid.UUID) else p) for p in params]
+        with psycopg.connect(database_url) as conn:
+            if statistics == "analyzed":
+                conn.execute("ANALYZE payee_words")
+            else:  # as on a table never analyzed: no column statistics, an unknown row count
+                conn.execute("DELETE FROM pg_statistic WHERE starelid = 'payee_words'::regclass")
+                conn.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = 'payee_words'::regclass")
+            _as_app(conn, t, plan_cache_mode=plan_cache_mode)
+            conn.execute("PREPARE probe AS " + prepared)  # type: ignore[operator]
+            explain = psycopg.sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE probe({})")
+            row = conn.execute(explain.format(psycopg.sql.SQL(", ").join(literals))).fetchone()
+            conn.rollback()
+        assert row is not None
+        read, kinds = _rows_read(row[0][0]["Plan"], "payee_words")
+        assert kinds == {"Index Scan"}, row[0]
+        assert read == 2 * len(taken_back), row[0]  # each word's row: locked, then merged

@@ -974,15 +974,7 @@ class PgPayees(_Repo):
         # Unlearning: forget the counts that reach zero, lower the others — from the counts as
         # committed now, under their row locks (taken in word order, as learning takes them), so
         # units taking back the same words at once each lower what the one before them left.
-        self._s.defer(
-            "WITH held AS (SELECT word, weight + %s AS left_over FROM payee_words"
-            " WHERE tenant_id = %s AND category_id = %s AND word = ANY(%s) ORDER BY word FOR UPDATE),"
-            " gone AS (DELETE FROM payee_words p USING held h WHERE p.tenant_id = %s AND p.category_id = %s"
-            " AND p.word = h.word AND h.left_over <= 1e-9)"
-            " UPDATE payee_words p SET weight = h.left_over FROM held h WHERE p.tenant_id = %s"
-            " AND p.category_id = %s AND p.word = h.word AND h.left_over > 1e-9",
-            [(weight, self._t, category_id, distinct, self._t, category_id, self._t, category_id)],
-        )
+        self._s.defer(_UNLEARN_WORDS, [(weight, distinct, self._t, category_id)])
 
     def _words_upsert(self, lessons: list[tuple[list[str], UUID, float]]) -> tuple[LiteralString, Params]:
         """Learned lines' words as one upsert: each (word, category) once, with its weights
@@ -999,6 +991,25 @@ class PgPayees(_Repo):
             " ON CONFLICT (tenant_id, word, category_id) DO UPDATE SET weight = payee_words.weight + EXCLUDED.weight",
             (self._t, [w for w, _ in pairs], [c for _, c in pairs], [summed[p] for p in pairs]),
         )
+
+
+# Unlearning ``$2``'s words under ``$4`` by ``$1`` (negative), ``$3`` the tenant. Every row is
+# read by a probe of the primary key, whatever the statistics (perf/README.md, "unlearn"):
+# ``held`` locks each word's row from a LATERAL subquery over the sorted list (the words' lock
+# order: two units taking back the same words cannot deadlock), and the MERGE finds each held
+# row again by its whole key taken from ``held`` — no constant narrows the target but the
+# tenant, so no plan scans the category's rows and filters them by the list. ``word = ANY(list)``
+# did, before the table's first ANALYZE (the tenant's rows under the category, list x rows, in
+# the generic plan of a prepared statement), and read the whole table with a hash join after it.
+_UNLEARN_WORDS: LiteralString = (
+    "WITH held AS MATERIALIZED (SELECT p.tenant_id, p.word, p.category_id, p.weight + %s::float8 AS left_over"
+    " FROM unnest(%s::text[]) AS w(word) CROSS JOIN LATERAL (SELECT tenant_id, word, category_id, weight"
+    " FROM payee_words WHERE tenant_id = %s AND category_id = %s AND word = w.word FOR UPDATE) p)"
+    " MERGE INTO payee_words p USING held h"
+    " ON p.tenant_id = h.tenant_id AND p.word = h.word AND p.category_id = h.category_id"
+    " WHEN MATCHED AND h.left_over <= 1e-9 THEN DELETE"
+    " WHEN MATCHED THEN UPDATE SET weight = h.left_over"
+)
 
 
 class PgProcessedTasks(_Repo):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from valorize_adapters.memory.writes import MarkingDict, MarkingSet, WriteMark
 from valorize_core.model.accounts import Account
 from valorize_core.model.budgets import Budget
 from valorize_core.model.categories import Category
@@ -74,12 +74,33 @@ class TenantData:
     webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
 
     def snapshot(self) -> TenantData:
-        """A copy whose maps can change without touching this one."""
-        clone = copy.copy(self)
+        """A copy whose maps can change without touching this one, and that notes whether it was
+        written (:attr:`wrote`): any call changing one of its maps, any field set."""
+        mark = WriteMark()
+        state: dict[str, Any] = {}
         for name, value in vars(self).items():
-            if isinstance(value, (dict, set)):
-                setattr(clone, name, copy.copy(value))
+            if isinstance(value, dict):
+                value = MarkingDict(value, mark)
+            elif isinstance(value, set):
+                value = MarkingSet(value, mark)
+            state[name] = value
+        state["_mark"] = mark
+        clone = object.__new__(TenantData)
+        clone.__dict__.update(state)
         return clone
+
+    @property
+    def wrote(self) -> bool:
+        """Whether this snapshot was written since it was taken: O(1), whatever its size (a
+        write of a unit of work, which marks its request's Idempotency-Key applied)."""
+        mark: WriteMark | None = self.__dict__.get("_mark")
+        return mark is not None and mark.wrote
+
+    def __setattr__(self, name: str, value: object) -> None:
+        mark: WriteMark | None = self.__dict__.get("_mark")
+        if mark is not None:  # a snapshot's field set (a map replaced, the tenant, a setting)
+            mark.wrote = True
+        object.__setattr__(self, name, value)
 
 
 @dataclass

@@ -86,9 +86,10 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         PostgreSQL unit does in its commit (and fails, swapping nothing, when the claim is gone)."""
         self._check_global_uniqueness()
         held = key_to_mark(self.tenant_id)
-        # Compared only under a key: the snapshot's maps against the committed ones. Marked
-        # before the swap: a claim retaken meanwhile refuses the write (nothing swapped in).
-        if held is not None and (events or self._data != self._store.data(self.tenant_id)):
+        # The snapshot noted its writes (TenantData.wrote: O(1), not a comparison of every map
+        # with the committed ones). Marked before the swap: a claim retaken meanwhile refuses
+        # the write (nothing swapped in).
+        if held is not None and (events or self._data.wrote):
             self._store.mark_applied(self.tenant_id, *held)
         self._store.shared_rates.update(self._data.shared_rates_staged)
         self._data.shared_rates_staged = {}

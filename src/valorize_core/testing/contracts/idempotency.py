@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from valorize_core.model.listing import TransactionFilter
 from valorize_core.ports.idempotency import (
     Applied,
     Claimed,
@@ -139,6 +140,69 @@ class IdempotencyContract(PortsContract):
         self.write(ports, t, add)  # no key held
         self.run(idempotency.release(t, key, NOW, LOST))
         assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
+
+    def test_a_unit_that_only_read_marks_nothing_whatever_it_read(
+        self, ports: Ports, idempotency: IdempotencyStore
+    ) -> None:
+        """Reads of every kind (lists, pages, lookups, word counts, a neighbour search, locks
+        taken for a check) in a unit under the key: nothing written, nothing marked, the retry
+        runs. (The memory unit knows it wrote from its maps' own marks: no read may mark one.)"""
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+        acc, food = self.account(t), self.category(t)
+        self.add_all(ports, t, acc, food)
+        tx = self.transaction(t, acc, categories=(food.id,))
+
+        async def teach(uow: UnitOfWork) -> None:
+            await uow.transactions.add(tx)
+            await uow.payees.learn_words(["padaria", "real"], food.id, 1.0)
+            await uow.examples.upsert(tx.id, [1.0] + [0.0] * (uow.examples.dimensions - 1), food.id, "padaria")
+
+        self.write(ports, t, teach)
+        self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
+
+        async def reads(uow: UnitOfWork) -> None:
+            await uow.accounts.list()
+            await uow.accounts.lock([acc.id])
+            await uow.categories.list(for_update=True)
+            await uow.transactions.get(tx.id)
+            await uow.transactions.lock([tx.id])
+            await uow.transactions.page(TransactionFilter(), None, 10)
+            await uow.transactions.all(TransactionFilter(text="padaria"))
+            await uow.transactions.count_for_account(acc.id)
+            await uow.payees.word_counts(["padaria", "real", "nunca"])
+            await uow.payees.get_many(["padaria real"])
+            await uow.examples.nearest([1.0] + [0.0] * (uow.examples.dimensions - 1), 3)
+            await uow.rules.list()
+            await uow.budgets.list()
+            await uow.imports.list()
+            await uow.identity.get_tenant()
+            await uow.identity.list_members()
+
+        self.holding(ports, (t, key, NOW), t, reads)
+        self.run(idempotency.release(t, key, NOW, LOST))
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == Claimed(NOW)
+
+    def test_a_write_without_events_marks_its_key_even_when_it_left_the_data_as_it_was(
+        self, ports: Ports, idempotency: IdempotencyStore
+    ) -> None:
+        """A unit that wrote, recorded no event, and whose writes took each other back (words
+        learned then unlearned, an account saved as it was) wrote all the same, as every
+        statement it ran on PostgreSQL: it marks the key. (The memory unit decided by comparing
+        its whole data with the committed data, O(tenant), and marked nothing.)"""
+        t, key = self.new_tenant(ports), uuid.uuid4().hex
+        acc, food = self.account(t), self.category(t)
+        self.add_all(ports, t, acc, food)
+        self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK))
+
+        async def taken_back(uow: UnitOfWork) -> None:
+            await uow.payees.learn_words(["padaria"], food.id, 1.0)
+            await uow.payees.learn_words(["padaria"], food.id, -1.0)
+            await uow.accounts.update(acc)
+
+        self.holding(ports, (t, key, NOW), t, taken_back)
+        self.run(idempotency.release(t, key, NOW, LOST))  # the request failed after its commit
+        assert self.run(idempotency.claim(t, key, "h", NOW, TTL, LOCK)) == LOST  # applied: never run again
+        assert self.read(ports, t, lambda uow: uow.payees.word_counts(["padaria"])) == {}
 
     def test_a_unit_that_only_took_a_lock_marks_nothing(self, ports: Ports, idempotency: IdempotencyStore) -> None:
         """A lock is no write: a unit that held the rule order (as every rule action does first)

@@ -995,12 +995,13 @@ class PgPayees(_Repo):
 
 # Unlearning ``$2``'s words under ``$4`` by ``$1`` (negative), ``$3`` the tenant. Every row is
 # read by a probe of the primary key, whatever the statistics (perf/README.md, "unlearn"):
-# ``held`` locks each word's row from a LATERAL subquery over the sorted list (the words' lock
-# order: two units taking back the same words cannot deadlock), and the MERGE finds each held
-# row again by its whole key taken from ``held`` — no constant narrows the target but the
-# tenant, so no plan scans the category's rows and filters them by the list. ``word = ANY(list)``
-# did, before the table's first ANALYZE (the tenant's rows under the category, list x rows, in
-# the generic plan of a prepared statement), and read the whole table with a hash join after it.
+# ``held`` locks each word's row from a LATERAL subquery over the sorted list — materialized,
+# so its rows are locked in that order whatever the MERGE's join (two units taking back the
+# same words cannot deadlock) — and the MERGE finds each held row again by its whole key taken
+# from ``held``: no constant narrows the target but the tenant, so no plan scans the category's
+# rows. ``word = ANY(list)`` did before the table's first ANALYZE (a filter over the category's
+# rows, list x rows, in the generic plan of a prepared statement), and a DELETE and an UPDATE
+# joined back by category and word hash-joined a scan of the whole table after it.
 _UNLEARN_WORDS: LiteralString = (
     "WITH held AS MATERIALIZED (SELECT p.tenant_id, p.word, p.category_id, p.weight + %s::float8 AS left_over"
     " FROM unnest(%s::text[]) AS w(word) CROSS JOIN LATERAL (SELECT tenant_id, word, category_id, weight"

@@ -67,7 +67,7 @@ def _values(t: Tenant) -> dict[str, list[str]]:
         "import_id": [str(uuid.uuid4()), "nope"],
         "date_from": days,
         "date_to": days,
-        "q": ["padaria", "pad", "a" * 200, "a" * 201, "%00", "p%C3%A3o", "+", ""],
+        "q": ["padaria", "pad", "a" * 200, "a" * 201, "%00", "%FF", "p%C3%A3o", "+", ""],
         "amount_min": ["-3", "-3.5", "1e2", "abc", "1" * 40, "1" * 41, ""],
         "amount_max": ["-2", "0.00001", ""],
         "uncategorized": truth,

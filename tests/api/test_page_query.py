@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
-from valorize_entrypoints.api.filters import page_query
+from valorize_entrypoints.api.filters import PageQuery, page_query
+from valorize_entrypoints.api.query_params import declared_query
 from valorize_entrypoints.api.route_checks import ANSWER
 from valorize_entrypoints.settings import Settings
 
@@ -81,11 +82,19 @@ def _values(t: Tenant) -> dict[str, list[str]]:
 def _check(t: Tenant, query: str) -> None:
     fast, slow = t.both(query)
     assert fast == slow, query
-    read = page_query(uuid.UUID(t.api.tenant_id), parse_qsl(query, separator="&"))
+    pairs = parse_qsl(query, keep_blank_values=True, separator="&")  # as Litestar's query_params
+    read = page_query(uuid.UUID(t.api.tenant_id), pairs)
     if read is None:  # the conversion declines only what Litestar refuses
         assert slow[0] == 422, (query, slow)
     if slow[0] == 200:  # and takes whatever it serves
         assert read is not None, query
+
+
+def test_the_conversion_reads_the_names_the_route_declares(tenant: Tenant) -> None:
+    """A filter added to the route (``transaction_filters``) and not to ``PageQuery`` fails here
+    (and, at run time, makes the conversion decline every query that names it)."""
+    assert set(PageQuery.__struct_fields__) == declared_query(tenant.handler, frozenset())
+    assert _values(tenant).keys() == set(PageQuery.__struct_fields__)  # and every one is tried below
 
 
 def test_each_value_of_each_parameter(tenant: Tenant) -> None:

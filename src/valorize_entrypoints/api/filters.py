@@ -5,6 +5,9 @@ twin) select transactions the same way. :func:`transaction_filters` is a Litesta
 query parameters appear in each route's OpenAPI and in the names the unknown-parameter guard
 (:mod:`~valorize_entrypoints.api.query_params`) accepts; a route adds only what is its own (the
 list's ``cursor`` and ``limit``).
+
+The list, a hot read, does not have Litestar read them: :func:`page_query` converts its whole
+query string into :class:`PageQuery` at once (``route_checks.ANSWER``, docs/api.md).
 """
 
 from __future__ import annotations
@@ -58,10 +61,12 @@ FILTERS = {"filters": Provide(transaction_filters, sync_to_thread=False)}
 Filters: TypeAlias = NamedDependency[TransactionQuery]
 
 
-class PageQuery(msgspec.Struct, frozen=True):
+class PageQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The list route's query string as one msgspec conversion: the filters and ``cursor`` and
     ``limit``, with the types and constraints :func:`transaction_filters` and the route declare
-    to Litestar (``tests/api/test_page_query.py`` holds both readings equal)."""
+    to Litestar (``tests/api/test_page_query.py`` holds both readings equal, and these names the
+    route's). A name the route declares and this does not is not dropped: the conversion fails
+    and Litestar reads the query."""
 
     account_id: UUID | None = None
     category_id: UUID | None = None
@@ -78,16 +83,17 @@ class PageQuery(msgspec.Struct, frozen=True):
     limit: Annotated[int, Meta(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
 
 
-SEQUENCES = frozenset({"tag"})  # the parameters that repeat; of any other, the last value counts (as in Litestar)
+_SEQUENCES = frozenset({"tag"})  # the parameters that repeat; of any other, the last value counts (as in Litestar)
 
 
 def page_query(tenant_id: UUID, pairs: Iterable[tuple[str, str]]) -> TransactionQuery | None:
-    """The list route's query of ``tenant_id`` from its query string's (name, value) pairs, as
-    Litestar would read them (blank values absent, the last of a repeated scalar), or ``None``
-    when they do not convert: Litestar then reads them itself and answers with its own error."""
+    """The list route's query of ``tenant_id`` from its query string's (name, value) pairs as
+    Litestar parses them (``request.query_params``: a blank value is an empty string), the last
+    value of a repeated scalar counting, as in Litestar; or ``None`` when they do not convert:
+    Litestar then reads them itself and answers with its own error."""
     given: dict[str, Any] = {}
     for name, value in pairs:
-        if name in SEQUENCES:
+        if name in _SEQUENCES:
             given.setdefault(name, []).append(value)
         else:
             given[name] = value

@@ -1,7 +1,7 @@
 """``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
 client, no server), for profiling its CPU and counting it per request.
 
-    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor] [--logs]
+    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor [--litestar-reading]] [--logs]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
@@ -18,6 +18,10 @@ does meanwhile, and project ÷ floor is measured within each block.
 
 ``--logs``: the access lines are formatted and written (to ``/dev/null``), as ``valorize api``
 writes them; without it logging below WARNING is off, as in ``bench_write_costs.py``.
+
+``--litestar-reading`` (``miss --beside-floor``): a third side in the same blocks, the project with
+the list route's ``ANSWER`` taken off (``api/route_checks.py``): Litestar reads the query string
+and resolves the route's dependencies, as before the route was answered by the check.
 """
 
 from __future__ import annotations
@@ -101,7 +105,12 @@ def database_cpu(url: str) -> float:
 
 
 async def run(
-    url: str, mode: str, requests: int, beside_floor: bool = False, gc_threshold: int = Settings().gc_threshold
+    url: str,
+    mode: str,
+    requests: int,
+    beside_floor: bool = False,
+    gc_threshold: int = Settings().gc_threshold,
+    litestar_reading: bool = False,
 ) -> tuple[float, float]:
     container = Container()
     container.settings.override(
@@ -124,7 +133,7 @@ async def run(
     database = database_cpu(url)
     passes, paused = sum(PASSES.counts), sum(PASSES.seconds)
     if beside_floor:
-        spent = await _beside_floor(app, url, mode, tenants, requests) * requests / 1000
+        spent = await _beside_floor(app, url, mode, tenants, requests, litestar_reading) * requests / 1000
     else:
         started = time.process_time()
         await requested(app, mode, tenants, 0, requests)
@@ -169,22 +178,35 @@ async def requested(app: Litestar, mode: str, tenants: list[tuple[Any, str]], fi
             assert status == 200, answer
 
 
-async def _beside_floor(app: Litestar, url: str, mode: str, tenants: list[tuple[Any, str]], requests: int) -> float:
-    """The project's requests and the floor's in alternating blocks; prints both and returns the
-    project's API CPU per request (ms)."""
+async def _beside_floor(
+    app: Litestar, url: str, mode: str, tenants: list[tuple[Any, str]], requests: int, litestar_reading: bool = False
+) -> float:
+    """The project's requests and the floor's in alternating blocks (and, with ``litestar_reading``,
+    the project's list route without its ``ANSWER``); prints each side and returns the project's
+    API CPU per request (ms)."""
     from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
+
+    from valorize_entrypoints.api.route_checks import ANSWER
 
     floor, state = _floor_app(url)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
         rows = await (await admin.execute("SELECT id, tenant_id FROM accounts")).fetchall()
     state()["tenants"] = {row[0]: row[1] for row in rows}
     inbox, lifespan = await _started(floor)
-    spent = {"project": 0.0, "floor": 0.0}
+    route = next(r for r in app.routes if r.path == "/api/transactions")
+    listing = next(h for h in route.route_handlers if "GET" in h.http_methods)  # type: ignore[union-attr]
+    answer = listing.opt[ANSWER]
+    sides = ["project", "floor", *(["litestar"] if litestar_reading else [])]
+    spent = dict.fromkeys(sides, 0.0)
 
     async def block(side: str, first: int) -> None:
-        target = app if side == "project" else floor
+        if side == "litestar":
+            listing.opt.pop(ANSWER)
         started = time.process_time()
-        await requested(target, mode, tenants, first, 50)
+        try:
+            await requested(floor if side == "floor" else app, mode, tenants, first, 50)
+        finally:
+            listing.opt[ANSWER] = answer
         spent[side] += time.process_time() - started
 
     for first in range(0, 100, 50):  # the floor's warm-up (its statements prepared)
@@ -192,13 +214,16 @@ async def _beside_floor(app: Litestar, url: str, mode: str, tenants: list[tuple[
     spent["floor"] = 0.0
     blocks = max(1, requests // 50)
     for n in range(blocks):
-        for side in ("project", "floor") if n % 2 == 0 else ("floor", "project"):
+        for side in sides[n % len(sides) :] + sides[: n % len(sides)]:
             await block(side, n * 50)
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
-    mine, bare = (spent[side] / (blocks * 50) * 1000 for side in ("project", "floor"))
-    print(f"{mode}: {mine:.3f} ms, its floor: {bare:.3f} ms of API CPU per request: {mine / bare:.2f}×")
-    return mine
+    per = {side: spent[side] / (blocks * 50) * 1000 for side in sides}
+    print(f"{mode}: {per['project']:.3f} ms, its floor: {per['floor']:.3f} ms of API CPU per request: "
+          f"{per['project'] / per['floor']:.2f}×")  # fmt: skip
+    if litestar_reading:
+        print(f"{mode} read by Litestar: {per['litestar']:.3f} ms: {per['litestar'] / per['floor']:.2f}×")
+    return per["project"]
 
 
 def main() -> None:
@@ -207,6 +232,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
     parser.add_argument("--logs", action="store_true", help="write the access lines (to /dev/null), as in production")
+    parser.add_argument("--litestar-reading", action="store_true",
+                        help="with miss --beside-floor: also the list route read by Litestar (no ANSWER)")  # fmt: skip
     parser.add_argument("--gc-threshold", type=int, default=Settings().gc_threshold,
                         help="VALORIZE_GC_THRESHOLD of the app (0: Python's collector as it is)")  # fmt: skip
     args = parser.parse_args()
@@ -219,7 +246,9 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold))
+            api, database = asyncio.run(
+                run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold, args.litestar_reading)
+            )
         finally:
             server.stop()
     print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")

@@ -1,7 +1,8 @@
 """A list miss does only the product's work (issue 24 item 2): counts of what it must not do.
 
 Each of these counted work that a list miss did for nothing: its read scopes worked out where
-nobody looks them up, and a dict built for every row of the page only to be taken apart.
+nobody looks them up, a dict built for every row of the page only to be taken apart, and
+Litestar's reading of the route's parameters and dependencies one by one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from http_support import Api, app_client
+from litestar._kwargs import KwargsModel
 from litestar.testing import TestClient
 
 from valorize_adapters.postgres import session as pg_session
@@ -81,3 +83,29 @@ def test_a_page_makes_no_dict_of_its_rows(uncached: TestClient[Any], monkeypatch
     assert [item["booked_on"] for item in page["items"]] == ["2026-03-03", "2026-03-02"]
     assert page["next_cursor"]
     assert made == []
+
+
+def test_a_well_formed_list_query_is_read_in_one_conversion(
+    uncached: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list route is answered by the route check (``filters.page_query``): Litestar neither
+    reads its thirteen parameters nor resolves its four dependencies; a query the conversion does
+    not take (``limit=0``) goes to Litestar, which refuses it as it always did."""
+    api = Api(uncached)
+    account = api.account()
+    api.tx(account, "2026-03-01", "Padaria", "-12.50")
+    read: list[int] = []
+    original = KwargsModel.to_kwargs
+
+    async def counting(self: KwargsModel, connection: Any) -> dict[str, Any]:
+        read.append(1)
+        return await original(self, connection)
+
+    monkeypatch.setattr(KwargsModel, "to_kwargs", counting)
+    page = api.get(f"/api/transactions?account_id={account}&limit=10&tag_match=any")
+    assert [item["description"] for item in page.json()["items"]] == ["Padaria"]
+    assert read == []
+    refused = api.get(f"/api/transactions?account_id={account}&limit=0")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [{"field": "limit", "message": "Expected `int` >= 1"}]
+    assert read == [1]

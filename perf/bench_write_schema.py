@@ -39,21 +39,16 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from bench_write_costs import _floor_app, floor_tenants
 from litestar import Litestar
-from profile_requests import TENANTS, _started, call, signed_up
+from profile_requests import TENANTS, _started, call, every_follow_up, signed_up
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_adapters.postgres.migrate import available_migrations
-from valorize_core.model.events import DomainEvent
-from valorize_core.ports.task_queue import Task
-from valorize_core.runtime.relay import follow_ups
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -131,12 +126,6 @@ async def _writes(app: Litestar, tenants: Tenants, first: int, count: int) -> No
         body = {"account_id": account, "booked_on": "2026-03-01", "description": f"Padaria {n % 50}", "amount": "-1.25"}
         status, answer = await call(app, "POST", "/api/transactions", json.dumps(body).encode(), headers)
         assert status == 201, answer
-
-
-def every_follow_up(events: Sequence[DomainEvent]) -> list[Task]:
-    """The follow-ups as written before they were shared and conditional: each event's own,
-    none skipped."""
-    return [replace(task, precondition=None) for event in events for task in follow_ups([event])]
 
 
 async def run(

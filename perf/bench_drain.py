@@ -28,6 +28,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, migrate
 from valorize_adapters.postgres.task_queue import LocalDispatcher, PgTaskQueue
 from valorize_core import SignupRequest
@@ -71,10 +73,25 @@ def _cpu(pids: list[int]) -> dict[int, float]:
     return found
 
 
-async def _backends(backend: PostgresBackend) -> list[int]:
-    async with backend.pool.connection() as conn:
-        cur = await conn.execute("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'")
+async def _backends(url: str) -> list[int]:
+    """PostgreSQL's client backends (the worker's and the dispatcher's), seen as the superuser."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        query = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        cur = await conn.execute(query)
         return [r[0] for r in await cur.fetchall()]
+
+
+async def _processed(backend: PostgresBackend, tenant: uuid.UUID) -> int:
+    """How many distinct task ids the tenant's processed tasks hold."""
+    from valorize_adapters.postgres.session import Session
+
+    async with backend.pool.connection() as conn:
+        session = Session(conn, tenant)
+        try:
+            row = await session.fetch_one("SELECT count(DISTINCT task_id) AS n FROM processed_tasks", ())
+        finally:
+            await session.rollback()
+    return int(row["n"]) if row else 0
 
 
 async def drain(
@@ -90,17 +107,20 @@ async def drain(
         enqueue_seconds = time.perf_counter() - started
         delivery = HttpDelivery(f"http://127.0.0.1:{port}", "bench", timeout=30)
         dispatcher = LocalDispatcher(backend.pool, queue, delivery, concurrency=concurrency)
-        before_pg, before_worker, before_own = _cpu(await _backends(backend)), _cpu([worker_pid]), time.process_time()
+        before_pg, before_worker, before_own = _cpu(await _backends(url)), _cpu([worker_pid]), time.process_time()
         started = time.perf_counter()
         while await dispatcher.drain():  # pipelined: deliveries never wait for a batch
             pass
         drain_seconds = time.perf_counter() - started
         own = time.process_time() - before_own
-        after_pg, after_worker = _cpu(await _backends(backend)), _cpu([worker_pid])
+        after_pg, after_worker = _cpu(await _backends(url)), _cpu([worker_pid])
         pg = sum(v - before_pg.get(pid, 0.0) for pid, v in after_pg.items())
         worker = sum(v - before_worker.get(pid, 0.0) for pid, v in after_worker.items())
         await delivery.close()
-        events, distinct = (0, tasks) if idle else await countable_effects(backend.pool, tenant)
+        if idle:  # no effect to count but the record of each task: lost = tasks - processed ids
+            events = distinct = await _processed(backend, tenant)
+        else:
+            events, distinct = await countable_effects(backend.pool, tenant)
         return {
             "tasks": tasks, "concurrency": concurrency, "enqueue_seconds": enqueue_seconds,
             "drain_seconds": drain_seconds, "tasks_per_second": tasks / drain_seconds,

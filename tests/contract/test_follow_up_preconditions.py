@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -61,15 +61,15 @@ def side(request: pytest.FixtureRequest) -> Side:
     return Side(pg.ports, pg.ports.uow.writing_tasks(follow_ups), from_table)
 
 
-def _endpoint(tenant: uuid.UUID, event_types: tuple[str, ...], *, enabled: bool = True) -> WebhookEndpoint:
+def _endpoint(
+    tenant: uuid.UUID, event_types: tuple[str, ...], *, enabled: bool = True, at: datetime | None = None
+) -> WebhookEndpoint:
     return WebhookEndpoint(
-        uuid.uuid4(), tenant, "https://hooks.example.com/in", event_types, "whsec_x", _now(), enabled=enabled
+        uuid.uuid4(), tenant, "https://hooks.example.com/in", event_types, "whsec_x", at or _now(), enabled=enabled
     )
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
@@ -228,7 +228,8 @@ def test_every_write_committing_after_the_creation_gets_its_follow_up(
             await under_way.wait()  # eight writes committed, and more under way
             if created == "endpoint":
                 async with ports.uow(tenant) as uow:
-                    await uow.webhooks.add_endpoint(_endpoint(tenant, ("transaction.created",)))
+                    endpoint = _endpoint(tenant, ("transaction.created",), at=ports.clock.now())
+                    await uow.webhooks.add_endpoint(endpoint)
                     await uow.commit()
             else:
                 await vz.set_budget(BudgetInput(tenant, food, "100.00", "BRL"))

@@ -15,7 +15,7 @@ from valorize_core.model.follow_ups import Need
 from valorize_core.model.webhooks import WebhookEndpoint
 from valorize_core.ports.task_queue import Task
 from valorize_core.runtime.relay import FAN_OUT_SLICE, follow_up_tasks, follow_ups
-from valorize_core.runtime.tasks import TaskOutcome, TaskRunner, task_id_for
+from valorize_core.runtime.tasks import TaskOutcome, TaskRunner
 from valorize_core.testing.loop import run
 
 
@@ -47,7 +47,8 @@ def test_a_commits_events_share_one_evaluation_per_day_and_one_fan_out() -> None
         ("evaluate_budgets", "2026-03-02"),
         ("fan_out_webhooks", None),
     ]
-    assert tasks[0].id == task_id_for("evaluate_budgets", tenant, f"{events[0].event_id},{events[2].event_id}")
+    assert tasks[0].id == follow_ups([events[0], events[2]])[0].id  # from the events it serves, whoever else
+    assert tasks[0].id != follow_up_tasks(events[0])[0].id  # a regrouping (a sweep) gives another id
     assert tasks[1].id == follow_up_tasks(events[1])[0].id  # one event: the id it always had
     assert [e["id"] for e in tasks[2].payload["events"]] == [str(e.event_id) for e in [*events, balance]]
     assert tasks[2].precondition is not None

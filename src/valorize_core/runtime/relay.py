@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -56,9 +57,14 @@ def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> T
 
 
 def _key(events: Sequence[DomainEvent]) -> str:
-    """The cause of a task that serves several events: their ids (one event: its id alone, as
-    when every event had its own task)."""
-    return ",".join(str(e.event_id) for e in events)
+    """The cause of a task that serves several events: a digest of their ids, in order (one
+    event: its id alone, as when every event had its own task)."""
+    if len(events) == 1:
+        return str(events[0].event_id)
+    digest = hashlib.sha256()
+    for event in events:
+        digest.update(event.event_id.bytes)
+    return digest.hexdigest()
 
 
 def _budget_day(event: DomainEvent) -> str | None:

@@ -2,6 +2,7 @@
 beside the floor's write, in one run.
 
     python perf/bench_write_schema.py [--since 35] [--candidate FILE.sql] [--writes 2000] [--quick] [--output FILE]
+    python perf/bench_write_schema.py --since 9999 --every-follow-up    # the follow-ups' A/B, same schema
 
 One embedded server, a database per side: *before* has the migrations older than ``--since``,
 *after* has them all — and, with ``--candidate``, that SQL on top (a change tried before it
@@ -21,6 +22,11 @@ split, the balance, one outbox row in one pipeline) on each database. Per side:
   its record bytes apart from the full-page images, which depend on when a checkpoint fell.
 
 Background processes (WAL writer, checkpointer, autovacuum) are in neither number.
+
+``--every-follow-up``: *before*'s project writes its follow-up tasks as it did before they were
+shared and conditional — each event's own (``follow_ups`` of the event alone: an evaluation
+and a fan-out per event), every one written whatever the tenant has — so that, with
+``--since 9999``, the two project sides differ only in which task rows a write adds.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from typing import Any
 import psycopg
 from bench_write_costs import _floor_app, floor_tenants
 from litestar import Litestar
-from profile_requests import TENANTS, _started, call, signed_up
+from profile_requests import TENANTS, _started, call, every_follow_up, signed_up
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
 from valorize_adapters.postgres.migrate import available_migrations
@@ -122,7 +128,9 @@ async def _writes(app: Litestar, tenants: Tenants, first: int, count: int) -> No
         assert status == 201, answer
 
 
-async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[str, dict[str, Any]]:
+async def run(
+    server_url: str, databases: dict[str, str], writes: int, every: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
     """Alternating blocks of the sides (``databases``: side → its database's URL, a side whose
     name starts with "floor" runs the floor); CPU (ms) and WAL bytes per write of each."""
     sides: dict[str, tuple[Litestar, Tenants, str]] = {}
@@ -133,7 +141,7 @@ async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[s
             lifespans.append(await _started(floor_app))
             sides[side] = (floor_app, floor_tenants, url)
         else:
-            sides[side] = (*await _project_started(url, lifespans), url)
+            sides[side] = (*await _project_started(url, lifespans, side in every), url)
     spent = dict.fromkeys(sides, 0.0)
     names = list(sides)
     with psycopg.connect(server_url, autocommit=True) as admin:
@@ -175,7 +183,7 @@ async def run(server_url: str, databases: dict[str, str], writes: int) -> dict[s
     return results
 
 
-async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Tenants]:
+async def _project_started(url: str, lifespans: list[Any], every: bool = False) -> tuple[Litestar, Tenants]:
     container = Container()
     container.settings.override(
         Settings(
@@ -189,6 +197,8 @@ async def _project_started(url: str, lifespans: list[Any]) -> tuple[Litestar, Te
     )
     container_app = create_app(container)
     lifespans.append(await _started(container_app))
+    if every:  # the factory every unit of the app is opened from
+        container_app.state.runtime.app.ports.uow.follow_ups = every_follow_up
     return container_app, await signed_up(container_app)
 
 
@@ -198,6 +208,7 @@ def main() -> None:
     parser.add_argument("--candidate", type=Path, help="SQL run on 'after' once it is migrated")
     parser.add_argument("--writes", type=int, default=2000, help="measured writes per side")
     parser.add_argument("--quick", action="store_true", help="100 writes per side")
+    parser.add_argument("--every-follow-up", action="store_true", help="'before' writes every follow-up, one per event")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "write_schema.json")
     args = parser.parse_args()
     writes = 100 if args.quick else args.writes
@@ -218,7 +229,8 @@ def main() -> None:
                 if after and args.candidate:
                     with psycopg.connect(databases[side], autocommit=True) as admin:
                         admin.execute(args.candidate.read_text().encode())
-            results = asyncio.run(run(url, databases, writes))
+            legacy = frozenset({"project, before"} if args.every_follow_up else ())
+            results = asyncio.run(run(url, databases, writes, legacy))
         finally:
             server.stop()
     print(f"| per write ({writes} each, blocks of {BLOCK}) | PostgreSQL CPU | WAL bytes | and page images |")
@@ -234,7 +246,8 @@ def main() -> None:
             f" WAL {project['wal_bytes'] / floor['wal_bytes']:.2f}×"
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    report = {"since": args.since, "candidate": str(args.candidate or ""), "writes": writes, "results": results}
+    report = {"since": args.since, "candidate": str(args.candidate or ""), "writes": writes,
+              "every_follow_up_before": args.every_follow_up, "results": results}  # fmt: skip
     args.output.write_text(json.dumps(report, indent=2) + "\n")
 
 

@@ -2,6 +2,7 @@
 client, no server), for profiling its CPU and counting it per request.
 
     python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor [--litestar-reading]] [--logs]
+                                     [--every-follow-up]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
@@ -15,6 +16,10 @@ process; and the database's, as ``bench_write_costs.py`` counts it (its client b
 each in one psycopg pipeline on one connection) in the same process and event loop, on the same
 tenants' accounts, in alternating blocks of 50 requests — so both sides share whatever the machine
 does meanwhile, and project ÷ floor is measured within each block.
+
+``--every-follow-up``: the app writes its follow-up tasks as before they were shared and
+conditional (:func:`every_follow_up`): a run with and one without, each beside its floor, compare
+what the skipped task rows cost the API and PostgreSQL.
 
 ``--logs``: the access lines are formatted and written (to ``/dev/null``), as ``valorize api``
 writes them; without it logging below WARNING is off, as in ``bench_write_costs.py``.
@@ -35,6 +40,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +49,9 @@ import psycopg
 from litestar import Litestar
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_core.model.events import DomainEvent
+from valorize_core.ports.task_queue import Task
+from valorize_core.runtime.relay import follow_ups
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.collector import PASSES
 from valorize_entrypoints.container import Container
@@ -104,6 +114,12 @@ def database_cpu(url: str) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def every_follow_up(events: Sequence[DomainEvent]) -> list[Task]:
+    """The follow-ups as written before they were shared and conditional: each event's own
+    (an evaluation and a fan-out per event), none skipped."""
+    return [replace(task, precondition=None) for event in events for task in follow_ups([event])]
+
+
 async def run(
     url: str,
     mode: str,
@@ -111,6 +127,7 @@ async def run(
     beside_floor: bool = False,
     gc_threshold: int = Settings().gc_threshold,
     litestar_reading: bool = False,
+    every: bool = False,
 ) -> tuple[float, float]:
     container = Container()
     container.settings.override(
@@ -126,6 +143,8 @@ async def run(
     )
     app = create_app(container)
     inbox, lifespan = await _started(app)
+    if every:  # the factory every unit of the app is opened from
+        app.state.runtime.app.ports.uow.follow_ups = every_follow_up
     tenants = await signed_up(app)
 
     await requested(app, "write", tenants, 0, 200)
@@ -236,6 +255,7 @@ def main() -> None:
                         help="with miss --beside-floor: also the list route read by Litestar (no ANSWER)")  # fmt: skip
     parser.add_argument("--gc-threshold", type=int, default=Settings().gc_threshold,
                         help="VALORIZE_GC_THRESHOLD of the app (0: Python's collector as it is)")  # fmt: skip
+    parser.add_argument("--every-follow-up", action="store_true", help="every follow-up written, one per event")
     args = parser.parse_args()
     if args.logs:  # every request's access line formatted and written, as `valorize api` does
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
@@ -247,7 +267,15 @@ def main() -> None:
         try:
             asyncio.run(migrate(url))
             api, database = asyncio.run(
-                run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold, args.litestar_reading)
+                run(
+                    url,
+                    args.mode,
+                    args.requests,
+                    args.beside_floor,
+                    args.gc_threshold,
+                    args.litestar_reading,
+                    args.every_follow_up,
+                )
             )
         finally:
             server.stop()

@@ -20,6 +20,7 @@ from valorize_adapters.embedders.hashing import HashingEmbedder
 from valorize_adapters.memory import InMemoryBackend, InMemoryCache, InMemoryEventBus, InMemoryTaskQueue
 from valorize_adapters.memory.idempotency import InMemoryIdempotencyStore
 from valorize_adapters.memory.outbox import MemoryOutbox
+from valorize_adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from valorize_adapters.patterns.re2 import Re2Engine
 from valorize_adapters.postgres import EmbeddedPostgres, PostgresBackend, PostgresUnitOfWorkFactory
 from valorize_adapters.postgres.idempotency import PgIdempotencyStore
@@ -48,7 +49,7 @@ from valorize_core.ports.unit_of_work import CommitHook, CommitHooks
 from valorize_core.runtime.caching import ReadCache
 from valorize_core.runtime.near_cache import NearCache
 from valorize_core.runtime.publishing import FanOutPublisher
-from valorize_core.runtime.relay import OutboxRelay, follow_up_tasks
+from valorize_core.runtime.relay import OutboxRelay, follow_ups
 from valorize_core.runtime.tasks import TaskRunner
 from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
@@ -379,7 +380,9 @@ async def _runtime(
         ports = backend.ports
         if queue is local and isinstance(ports.uow, PostgresUnitOfWorkFactory):
             # The local queue is a table of the same database: tasks commit with their events.
-            ports = replace(ports, uow=ports.uow.writing_tasks(follow_up_tasks))
+            ports = replace(ports, uow=ports.uow.writing_tasks(follow_ups))
+        elif queue is local and isinstance(local, InMemoryTaskQueue) and isinstance(ports.uow, MemoryUnitOfWorkFactory):
+            ports = replace(ports, uow=ports.uow.writing_tasks(follow_ups, local))  # the same, in memory
         relay = OutboxRelay(
             outbox,
             TracedPublisher(publisher, "outbox relay"),

@@ -11,12 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
 from http_support import Api
 from litestar.testing import TestClient
 
+from valorize_adapters.postgres.session import Session
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
@@ -208,6 +210,31 @@ def test_a_write_is_one_transaction_of_three_round_trips(pg_client: TestClient[A
     assert manual.requests()[0].round_trips == 3
     body = api.get(f"/api/accounts/{account}").json()
     assert body["balance"]["amount"] == "979.00"
+    # The tasks statement went with each commit, and wrote nothing: the tenant has no budget and
+    # no webhook endpoint, so no follow-up could do something. With a budget (its own evaluation
+    # queued when set), a write adds one evaluation for its day, in the same statement.
+    assert _task_names(pg_client, api.tenant_id) == []
+    budget = {"category_id": groceries, "limit": "100.00", "currency": "BRL", "starts_on": "2026-03-01"}
+    assert api.post("/api/budgets", budget).status_code == 201
+    assert _task_names(pg_client, api.tenant_id) == ["evaluate_budgets"]
+    with traced(pg_client, tmp_path) as budgeted:
+        assert api.tx(account, "2026-03-04", "MERCADO", "-2.00", category_id=groceries).status_code == 201
+    assert budgeted.requests()[0].sent("INSERT INTO task_queue") == 1
+    assert _task_names(pg_client, api.tenant_id) == ["evaluate_budgets", "evaluate_budgets"]
+
+
+def _task_names(client: TestClient[Any], tenant: str) -> list[str]:
+    """The tenant's queued tasks, read with row security on."""
+
+    async def read() -> list[str]:
+        async with client.app.state.runtime.backend.pool.connection() as conn:
+            session = Session(conn, UUID(tenant))
+            try:
+                return [r["name"] for r in await session.fetch("SELECT name FROM task_queue ORDER BY name", ())]
+            finally:
+                await session.rollback()
+
+    return list(client.blocking_portal.call(read))
 
 
 def test_an_idempotent_write_adds_three_round_trips(pg_client: TestClient[Any], tmp_path: Path) -> None:

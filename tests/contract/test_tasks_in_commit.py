@@ -14,7 +14,8 @@ from valorize_adapters.memory import InMemoryTaskQueue
 from valorize_adapters.postgres import PostgresBackend
 from valorize_adapters.postgres.outbox import PgOutbox
 from valorize_core.model.events import DomainEvent, TransactionCreated
-from valorize_core.runtime.relay import OutboxRelay, follow_up_tasks
+from valorize_core.model.webhooks import WebhookEndpoint
+from valorize_core.runtime.relay import OutboxRelay, follow_ups
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.signup import Signup, SignupRequest
 
@@ -36,20 +37,24 @@ def _event(backend: PostgresBackend, tenant: uuid.UUID) -> Any:
 
 @pytest.mark.parametrize("commit", [True, False])
 def test_follow_up_tasks_commit_with_their_events_or_not_at_all(pg_backend: PostgresBackend, commit: bool) -> None:
-    factory = pg_backend.ports.uow.writing_tasks(follow_up_tasks)  # type: ignore[attr-defined]
+    factory = pg_backend.ports.uow.writing_tasks(follow_ups)  # type: ignore[attr-defined]
     email = f"{uuid.uuid4().hex}@example.com"
     tenant = run(Signup(pg_backend.ports)(SignupRequest("Casa", email, "Ana"))).tenant.id
     event = _event(pg_backend, tenant)
+    hook = WebhookEndpoint(
+        uuid.uuid4(), tenant, "https://h.example.com", ("*",), "whsec_x", pg_backend.ports.clock.now()
+    )
 
     async def unit() -> None:
         async with factory(tenant) as uow:
+            await uow.webhooks.add_endpoint(hook)  # someone to fan the event out to
             uow.record(event)
             if commit:
                 await uow.commit()
 
     run(unit())
-    expected = {t.id for t in follow_up_tasks(event)}
-    assert expected  # a created transaction asks for its budgets' evaluation
+    expected = {t.id for t in follow_ups([event]) if t.name == "fan_out_webhooks"}
+    assert expected  # a created transaction fans out to the tenant's endpoint
     tasks = run(tenant_rows(pg_backend, tenant, "SELECT id FROM task_queue WHERE tenant_id = %s", (tenant,)))
     outbox = run(tenant_rows(pg_backend, tenant, "SELECT id FROM outbox WHERE id = %s", (event.event_id,)))
     assert {r["id"] for r in tasks} == (expected if commit else set())

@@ -21,12 +21,14 @@ from valorize_adapters.postgres import PostgresBackend
 from valorize_core.app import Valorize
 from valorize_core.model.errors import NotFound, ValidationError
 from valorize_core.model.events import TransactionDeleted
-from valorize_core.runtime.relay import follow_up_tasks
+from valorize_core.runtime.relay import follow_up_tasks, follow_ups
 from valorize_core.testing.loop import run
 from valorize_core.use_cases.actions.create_account import NewAccount
+from valorize_core.use_cases.actions.create_category import NewCategory
 from valorize_core.use_cases.actions.create_transaction import NewTransaction
 from valorize_core.use_cases.actions.create_transfer import NewTransfer
 from valorize_core.use_cases.actions.delete_transaction import TransactionDeletion
+from valorize_core.use_cases.actions.set_budget import BudgetInput
 from valorize_core.use_cases.actions.signup import SignupRequest
 from valorize_core.use_cases.actions.update_account import AccountChanges
 from valorize_core.use_cases.actions.update_transaction import TransactionChanges
@@ -40,7 +42,7 @@ async def _backend(database_url: str) -> AsyncIterator[tuple[PostgresBackend, Va
     their events' follow-up tasks in the commit, as the API's local queue does."""
     backend = await PostgresBackend.open(database_url, run_migrations=False, max_size=6, pool_timeout=60.0)
     try:
-        ports = dataclasses.replace(backend.ports, uow=backend.ports.uow.writing_tasks(follow_up_tasks))  # type: ignore[attr-defined]
+        ports = dataclasses.replace(backend.ports, uow=backend.ports.uow.writing_tasks(follow_ups))  # type: ignore[attr-defined]
         yield backend, Valorize(ports)
     finally:
         await backend.close()
@@ -82,6 +84,8 @@ def test_twenty_concurrent_writes_to_one_account_keep_its_balance_and_every_even
     async def go() -> None:
         async with _backend(wrev_db) as (backend, app):
             t = await _tenant(app)
+            food = await app.create_category(NewCategory(t, "Food", "expense"))
+            await app.set_budget(BudgetInput(t, food.id, "500.00", "BRL"))  # the writes' evaluations can do something
             account = await app.create_account(NewAccount(t, "A", "checking", "BRL", "100.00"))
             made = await asyncio.gather(
                 *(
@@ -92,15 +96,21 @@ def test_twenty_concurrent_writes_to_one_account_keep_its_balance_and_every_even
             balances = await _balances(backend, t)
             _exact(balances)
             assert balances[account.id][0] == 10_000 - sum(n * 100 + n for n in range(1, 21))
-            # Every committed write's event in the outbox, and its follow-up task beside it.
+            # Every committed write's event in the outbox, and its budget evaluation beside it (the
+            # write's only transaction event: the evaluation's id is the one the event alone gives).
             outbox = await tenant_rows(
                 backend, t, "SELECT id, payload FROM outbox WHERE tenant_id = %s AND name = 'transaction.created'", (t,)
             )
             created = {r["payload"]["transaction_id"] for r in outbox}
             assert created == {str(tx.id) for tx in made}
             tasks = await tenant_rows(backend, t, "SELECT id FROM task_queue WHERE tenant_id = %s", (t,))
-            expected = {task.id for r in outbox for task in follow_up_tasks(_event_of(r["id"], t, r["payload"]))}
-            assert expected
+            expected = {
+                task.id
+                for r in outbox
+                for task in follow_up_tasks(_event_of(r["id"], t, r["payload"]))
+                if task.name == "evaluate_budgets"
+            }
+            assert len(expected) == 20
             assert expected <= {r["id"] for r in tasks}
 
     run(go())

@@ -52,7 +52,7 @@ def test_a_task_body_changed_by_its_handler_leaves_the_outbox_record_alone() -> 
     event = _created()
     outbox = event.to_record()
     tasks = follow_up_tasks(event)
-    bodies = [t.payload["event"] for t in tasks if "event" in t.payload]
+    bodies = [body for t in tasks for body in t.payload.get("events", [])]
     assert bodies
     for body in bodies:
         body["payload"]["amount_minor"] = 1

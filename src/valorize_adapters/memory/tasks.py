@@ -17,6 +17,10 @@ class InMemoryTaskQueue:
         self.dead: dict[UUID, tuple[Task, int, str]] = {}
 
     async def enqueue(self, task: Task) -> None:
+        self.put(task)
+
+    def put(self, task: Task) -> None:
+        """Enqueue without awaiting (a memory unit's commit puts its tasks so)."""
         self._tasks.setdefault(str(task.id), task)
 
     def pending(self) -> list[Task]:

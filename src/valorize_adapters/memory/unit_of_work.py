@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from types import TracebackType
@@ -29,14 +29,18 @@ from valorize_adapters.memory.repositories import (
     MemoryWebhooks,
 )
 from valorize_adapters.memory.store import MemoryStore, TenantData
+from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.model.events import DomainEvent
 from valorize_core.model.identity import ApiToken, Membership, User
 from valorize_core.ports.idempotency import key_to_mark
+from valorize_core.ports.task_queue import Task
 from valorize_core.ports.unit_of_work import NO_HOOKS, CommitHooks
 from valorize_core.runtime.pipeline import UnitOfWorkBase
 
 __all__ = ["MemoryDirectory", "MemoryScheduleDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
+
+FollowUps = Callable[[Sequence[DomainEvent]], Sequence[Task]]
 
 
 class MemoryUnitOfWork(UnitOfWorkBase):
@@ -47,10 +51,17 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     """
 
     def __init__(
-        self, store: MemoryStore, tenant_id: UUID, hooks: CommitHooks = NO_HOOKS, *, read_only: bool = False
+        self,
+        store: MemoryStore,
+        tenant_id: UUID,
+        hooks: CommitHooks = NO_HOOKS,
+        *,
+        read_only: bool = False,
+        tasks: tuple[FollowUps, InMemoryTaskQueue] | None = None,
     ) -> None:
         super().__init__(tenant_id, hooks, read_only=read_only)
         self._store = store
+        self._tasks = tasks
         self._data = TenantData()
         self._bind(self._data)
 
@@ -95,7 +106,17 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self._data.shared_rates_staged = {}
         self._store.tenants[self.tenant_id] = self._data
         self._store.outbox.extend(events)
+        if self._tasks is not None and events:
+            self._enqueue(*self._tasks, events)
         self._bind(self._data.snapshot())
+
+    def _enqueue(self, follow_ups: FollowUps, queue: InMemoryTaskQueue, events: Sequence[DomainEvent]) -> None:
+        """The events' follow-up tasks, in the commit (nothing awaited since the swap): only those
+        whose precondition holds of the data just committed, as the PostgreSQL unit decides."""
+        has_budget, endpoints = bool(self._data.budgets), self._data.webhook_endpoints.values()
+        for task in follow_ups(events):
+            if task.precondition is None or task.precondition.holds(has_budget, endpoints):
+                queue.put(task)
 
     async def _discard(self) -> None:
         """Drop every staged change."""
@@ -134,9 +155,18 @@ class MemoryUnitOfWorkFactory:
     def __init__(self, store: MemoryStore, hooks: CommitHooks = NO_HOOKS) -> None:
         self.store = store
         self.hooks = hooks
+        self.tasks: tuple[FollowUps, InMemoryTaskQueue] | None = None
 
     def __call__(self, tenant_id: UUID) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store, tenant_id, self.hooks)
+        return MemoryUnitOfWork(self.store, tenant_id, self.hooks, tasks=self.tasks)
+
+    def writing_tasks(self, follow_ups: FollowUps, queue: InMemoryTaskQueue) -> MemoryUnitOfWorkFactory:
+        """The same store, whose units put their events' follow-up tasks on ``queue`` in the
+        commit, as the PostgreSQL factory writes them into its task table: only the tasks whose
+        precondition holds."""
+        made = copy.copy(self)
+        made.tasks = (follow_ups, queue)
+        return made
 
     def reading(self, tenant_id: UUID) -> MemoryUnitOfWork:
         """A unit that only reads (it refuses to commit)."""

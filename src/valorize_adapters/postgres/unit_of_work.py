@@ -51,7 +51,7 @@ from valorize_core.runtime.pipeline import UnitOfWorkBase
 __all__ = ["PgScheduleDirectory", "PostgresDirectory", "PostgresUnitOfWork", "PostgresUnitOfWorkFactory"]
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
-FollowUps = Callable[[DomainEvent], Sequence[Task]]
+FollowUps = Callable[[Sequence[DomainEvent]], Sequence[Task]]
 
 # The unit's events, and the local queue's follow-up tasks, each as one JSON parameter (a list
 # of records): one statement per commit. As arrays (``unnest(%s::uuid[], …, %s::jsonb[])``)
@@ -66,13 +66,21 @@ _OUTBOX_ROWS: LiteralString = (
     " ORDER BY e.position"  # recording order is ``seq`` order
 )
 _INSERT_OUTBOX: LiteralString = _OUTBOX_ROWS
-# Both tables in one statement (a data-modifying WITH): different tables, no reads between them.
+# Both tables in one statement (a data-modifying WITH): different tables, no reads between them
+# but the tasks' preconditions (``model.follow_ups``), probed here on the tenant's rows as the
+# commit sees them (committed ones, and the unit's own): a task that would find nothing to do
+# is not written. Both probes are index scans on the tables' primary keys, under row security.
 _INSERT_OUTBOX_AND_TASKS: LiteralString = (
     "WITH events AS (" + _OUTBOX_ROWS + ")"
     " INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at, correlation_id)"
     " SELECT t.id, t.tenant_id, t.name, t.payload, coalesce(t.not_before, now()), now(), t.correlation_id"
     " FROM json_to_recordset(%s::json)"
-    " AS t(id uuid, tenant_id uuid, name text, payload jsonb, not_before timestamptz, correlation_id text)"
+    " AS t(id uuid, tenant_id uuid, name text, payload jsonb, not_before timestamptz, correlation_id text,"
+    " need text, subscriptions text[])"
+    " WHERE t.need IS NULL"
+    " OR (t.need = 'budget' AND EXISTS (SELECT FROM budgets b WHERE b.tenant_id = t.tenant_id))"
+    " OR (t.need = 'webhook_endpoint' AND EXISTS (SELECT FROM webhook_endpoints w"
+    " WHERE w.tenant_id = t.tenant_id AND w.enabled AND w.event_types && t.subscriptions))"
     " ON CONFLICT (id) DO NOTHING"
 )
 _json = msgspec.json.Encoder()
@@ -81,6 +89,16 @@ _json = msgspec.json.Encoder()
 def _json_text(value: Any) -> str:
     """``value`` as JSON text (UUIDs and datetimes as strings, dataclasses as objects)."""
     return _json.encode(value).decode()
+
+
+def _task_row(task: Task) -> dict[str, Any]:
+    """A follow-up task as :data:`_INSERT_OUTBOX_AND_TASKS` reads it, its precondition flat."""
+    pre = task.precondition
+    return {
+        "id": task.id, "tenant_id": task.tenant_id, "name": task.name, "payload": task.payload,
+        "not_before": task.not_before, "correlation_id": task.correlation_id,
+        "need": None if pre is None else pre.need, "subscriptions": None if pre is None else pre.subscriptions,
+    }  # fmt: skip
 
 
 class PostgresUnitOfWork(UnitOfWorkBase):
@@ -153,9 +171,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         if events:
             # One statement for any number of events and their tasks, in recording order.
             records = _json_text([e.to_record() for e in events])
-            tasks = [t for e in events for t in self._follow_ups(e)] if self._follow_ups else []
+            tasks = self._follow_ups(events) if self._follow_ups else ()
             if tasks:
-                self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, _json_text(tasks))])
+                self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, _json_text([_task_row(t) for t in tasks]))])
             else:
                 self.session.defer(_INSERT_OUTBOX, [(records,)])
         held = key_to_mark(self.tenant_id)
@@ -207,7 +225,8 @@ class PostgresUnitOfWorkFactory:
     def writing_tasks(self, follow_ups: FollowUps) -> PostgresUnitOfWorkFactory:
         """The same factory, whose units write their events' follow-up tasks into the local
         task queue (``task_queue``, on the same database) in the commit that stores the events:
-        durable exactly when the events are, with no transaction of their own."""
+        durable exactly when the events are, with no transaction of their own; a task whose
+        precondition does not hold there is not written."""
         made = copy.copy(self)
         made.follow_ups = follow_ups
         return made

@@ -25,6 +25,7 @@ __all__ = [
     "EVENT_TYPES",
     "AccountBalanceChanged",
     "BalanceProjectedLow",
+    "BudgetSet",
     "BudgetThresholdCrossed",
     "DomainEvent",
     "ImportCompleted",
@@ -161,6 +162,17 @@ class AccountBalanceChanged(DomainEvent):
     account_id: str
     balance_minor: int
     currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetSet(DomainEvent):
+    """A budget was created or changed; its follow-up evaluates the tenant's budgets for ``day``
+    (the day it was set), so a threshold already crossed is announced without waiting for a write."""
+
+    name: ClassVar[str] = "budget.set"
+    budget_id: str
+    category_id: str
+    day: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -331,6 +343,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         TransactionCategorized,
         TransactionsImported,
         AccountBalanceChanged,
+        BudgetSet,
         BudgetThresholdCrossed,
         ImportRequested,
         ImportProgressed,

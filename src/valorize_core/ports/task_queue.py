@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from valorize_core.model.follow_ups import Precondition
+
 __all__ = ["RETRY", "RetryPolicy", "Task", "TaskQueue"]
 
 
@@ -16,6 +18,10 @@ class Task:
 
     ``correlation_id`` is the request id of the HTTP call that caused it (it travels with the
     task into the worker's logs and the task's own events).
+
+    ``precondition``: what the task needs to find to have anything to do. A queue that can check
+    it when enqueuing (the local queue, in the commit) writes the task only when it holds; it is
+    not stored with the task.
     """
 
     id: UUID
@@ -24,6 +30,7 @@ class Task:
     payload: dict[str, Any] = field(default_factory=dict)
     not_before: datetime | None = None
     correlation_id: str | None = None
+    precondition: Precondition | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,18 @@ enqueued; the events are then marked published. If that fails — the process di
 commit and publish, or Redis is away — the events stay unpublished in the outbox, and
 :meth:`OutboxRelay.sweep` publishes them later. Nothing committed is lost; an event may be
 published twice, which consumers tolerate: they deduplicate by event id, and follow-up tasks
-have ids derived from the event id, so the queue drops the second enqueue.
+have ids derived from the ids of the events they serve, so the queue drops the second enqueue of
+the same events. A sweep may group a commit's events differently (part of a commit, or several
+commits of a tenant and request in one claim): the tasks then get other ids and run again, which
+their handlers tolerate — a fan-out stores each delivery once per endpoint and event, a budget
+evaluation announces each threshold once per budget and period.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from valorize_core.model.events import (
+    BudgetSet,
     DomainEvent,
     ImportRequested,
     JobRequested,
@@ -28,6 +34,7 @@ from valorize_core.model.events import (
     TransactionUpdated,
     WebhookDeliveryRequested,
 )
+from valorize_core.model.follow_ups import Precondition
 from valorize_core.model.notifications import notification_for
 from valorize_core.model.webhooks import WEBHOOK_EVENTS
 from valorize_core.ports.clock import Clock
@@ -36,11 +43,11 @@ from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import Task, TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.runtime.tasks import task_id_for
-from valorize_core.use_cases.cooperative import cooperatively
 
-__all__ = ["PUBLISH_SLICE", "OutboxRelay", "follow_up_tasks"]
+__all__ = ["FAN_OUT_SLICE", "PUBLISH_SLICE", "OutboxRelay", "follow_up_tasks", "follow_ups"]
 
 PUBLISH_SLICE = 500  # events per call to the publisher
+FAN_OUT_SLICE = 64  # events per fan_out_webhooks task (a task body stays well under 100 KB)
 
 
 def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> Task:
@@ -49,32 +56,88 @@ def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> T
     return Task(task_id, name, event.tenant_id, payload, correlation_id=event.correlation_id)
 
 
-def follow_up_tasks(event: DomainEvent) -> list[Task]:
-    """The background work an event asks for (deterministic ids: one task per event)."""
+def _key(events: Sequence[DomainEvent]) -> str:
+    """The cause of a task that serves several events: a digest of their ids, in order (one
+    event: its id alone, as when every event had its own task)."""
+    if len(events) == 1:
+        return str(events[0].event_id)
+    digest = hashlib.sha256()
+    for event in events:
+        digest.update(event.event_id.bytes)
+    return digest.hexdigest()
+
+
+def _budget_day(event: DomainEvent) -> str | None:
+    """The day whose budgets an event may change (``None``: it changes none)."""
+    if isinstance(event, TransactionCreated):
+        return event.booked_on
+    if isinstance(event, BudgetSet):
+        return event.day
+    if isinstance(event, (TransactionUpdated, TransactionDeleted, TransactionsImported)):
+        return event.occurred_at.date().isoformat()
+    return None
+
+
+def _own_tasks(event: DomainEvent) -> list[Task]:
+    """The follow-ups that are the event's alone (one per event)."""
     tasks: list[Task] = []
     if isinstance(event, ImportRequested):
         tasks.append(_task("import_statement", event, event.import_id, {"import_id": event.import_id}))
     elif isinstance(event, JobRequested):
         tasks.append(_task(event.kind, event, event.job_id, {"job_id": event.job_id}))
-    if isinstance(event, TransactionCreated):
-        day: str | None = event.booked_on
-    elif isinstance(event, (TransactionUpdated, TransactionDeleted, TransactionsImported)):
-        day = event.occurred_at.date().isoformat()
-    else:
-        day = None
-    if day is not None:
-        tasks.append(_task("evaluate_budgets", event, str(event.event_id), {"day": day}))
-    if notification_for(event) is not None:
-        tasks.append(_task("notify", event, str(event.event_id), {"event": event.to_record()}))
-    if event.name in WEBHOOK_EVENTS:
-        tasks.append(_task("fan_out_webhooks", event, str(event.event_id), {"event": event.to_record()}))
     elif isinstance(event, WebhookDeliveryRequested):
         key = f"{event.delivery_id}:{event.round}:{event.attempt}"
         task = _task("deliver_webhook", event, key,
                      {"delivery_id": event.delivery_id, "attempt": event.attempt, "round": event.round})  # fmt: skip
         due = datetime.fromisoformat(event.not_before) if event.not_before else None
         tasks.append(replace(task, not_before=due))
+    if notification_for(event) is not None:
+        tasks.append(_task("notify", event, str(event.event_id), {"event": event.to_record()}))
     return tasks
+
+
+def _shared_tasks(events: Sequence[DomainEvent]) -> list[Task]:
+    """The follow-ups one commit's events (of one tenant and request) share: one budget
+    evaluation per day, and their webhook events fanned out together (in order, at most
+    :data:`FAN_OUT_SLICE` a task), each written only where it can do something."""
+    days: dict[str, list[DomainEvent]] = {}
+    hooked: list[DomainEvent] = []
+    for event in events:
+        day = _budget_day(event)
+        if day is not None:
+            days.setdefault(day, []).append(event)
+        if event.name in WEBHOOK_EVENTS:
+            hooked.append(event)
+    tasks = [
+        replace(_task("evaluate_budgets", causes[0], _key(causes), {"day": day}), precondition=Precondition.budget())
+        for day, causes in days.items()
+    ]
+    for start in range(0, len(hooked), FAN_OUT_SLICE):
+        chunk = hooked[start : start + FAN_OUT_SLICE]
+        task = _task("fan_out_webhooks", chunk[0], _key(chunk), {"events": [e.to_record() for e in chunk]})
+        tasks.append(replace(task, precondition=Precondition.endpoint_for(e.name for e in chunk)))
+    return tasks
+
+
+def follow_ups(events: Sequence[DomainEvent]) -> list[Task]:
+    """The background work a commit's events ask for. Each event's own tasks (an import, a job,
+    a notification, a delivery attempt) come one per event; the events of one tenant and request
+    share one ``evaluate_budgets`` per day and one ``fan_out_webhooks``. Ids are deterministic,
+    from the events served: the same events give the same tasks, which the queue dedupes."""
+    tasks: list[Task] = []
+    groups: dict[tuple[UUID, str | None], list[DomainEvent]] = {}
+    for event in events:
+        tasks.extend(_own_tasks(event))
+        groups.setdefault((event.tenant_id, event.correlation_id), []).append(event)
+    for group in groups.values():
+        tasks.extend(_shared_tasks(group))
+    return tasks
+
+
+def follow_up_tasks(event: DomainEvent) -> list[Task]:
+    """The background work one event asks for on its own (:func:`follow_ups` of one commit
+    that recorded only it)."""
+    return follow_ups([event])
 
 
 class OutboxRelay:
@@ -138,8 +201,13 @@ class OutboxRelay:
             await self._publisher.publish(events[start : start + PUBLISH_SLICE])
         if self._tasks_committed:
             return
-        async for event in cooperatively(events):
-            for task in follow_up_tasks(event):
+        # A commit's events share their follow-ups (:func:`follow_ups`); a big unit's are made a
+        # slice at a time, handing the event loop back between slices. This queue cannot check
+        # preconditions: it gets every task, and a handler with nothing to do does nothing.
+        for start in range(0, len(events), PUBLISH_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for task in follow_ups(events[start : start + PUBLISH_SLICE]):
                 await self._queue.enqueue(task)
 
     async def _mark_later(self) -> None:

@@ -145,11 +145,19 @@ async def _import_statement(vz: Valorize, task: Task) -> None:
 
 
 async def _fan_out_webhooks(vz: Valorize, task: Task) -> None:
-    """Store one delivery of the event per endpoint subscribed to it (none: nothing to do)."""
-    event = event_from_record(task.payload.get("event") or {})
-    if event.tenant_id != task.tenant_id:
+    """Store one delivery of each event per endpoint subscribed to it (none: nothing to do).
+
+    The payload carries a commit's webhook events (``events``, in order); a task queued before
+    they were shared carries one (``event``), and still runs."""
+    records = task.payload.get("events")
+    if records is None:
+        records = [task.payload.get("event") or {}]
+    if not isinstance(records, list) or not records:
+        raise ValidationError.for_field("events", "must be a non-empty list of event records")
+    events = [event_from_record(r if isinstance(r, dict) else {}) for r in records]
+    if any(event.tenant_id != task.tenant_id for event in events):
         raise ValidationError.for_field("event", "belongs to another tenant")
-    await vz.fan_out_webhooks(event)
+    await vz.fan_out_webhooks(events)
 
 
 async def _deliver_webhook(vz: Valorize, task: Task) -> None:

@@ -9,6 +9,7 @@ from uuid import UUID
 from valorize_core.model.budgets import DEFAULT_THRESHOLDS, Budget, BudgetPeriod, Rollover
 from valorize_core.model.categories import CategoryKind
 from valorize_core.model.errors import Conflict, ValidationError
+from valorize_core.model.events import BudgetSet
 from valorize_core.model.money import Money, active_currency
 from valorize_core.model.read_scopes import BUDGETS
 from valorize_core.use_cases.actions._shared import check_date
@@ -34,7 +35,9 @@ class BudgetInput:
 
 
 class SetBudget:
-    """Creates or updates a budget; one budget per category and period length."""
+    """Creates or updates a budget; one budget per category and period length. Its event,
+    ``budget.set``, asks for the budgets' evaluation for today (a threshold already crossed is
+    announced at once)."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
@@ -65,5 +68,11 @@ class SetBudget:
                     raise Conflict(f"the category already has a {budget.period} budget")
             await (uow.budgets.update(budget) if existing else uow.budgets.add(budget))
             uow.retires(BUDGETS)  # only the budget status shows budgets
+            today = self._ports.clock.today().isoformat()
+            uow.record(
+                self._ports.event(
+                    BudgetSet, command.tenant_id, budget_id=str(budget.id), category_id=str(category.id), day=today
+                )
+            )
             await uow.commit()
         return budget

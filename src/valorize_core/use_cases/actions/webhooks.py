@@ -2,10 +2,11 @@
 
 The path of an event (docs/api.md, "Webhooks"):
 
-1. A committed event a webhook may carry becomes a ``fan_out_webhooks`` task (the relay,
-   one per event). :class:`FanOutWebhooks` stores one delivery per enabled endpoint subscribed
-   to it (the delivery id derives from endpoint and event: once each) and records
-   ``webhook.delivery_requested`` for attempt 1.
+1. The committed events a webhook may carry become a ``fan_out_webhooks`` task (the relay:
+   one per commit, written only when the tenant has an endpoint that wants one of them, where
+   the queue can check). :class:`FanOutWebhooks` stores one delivery of each event per enabled
+   endpoint subscribed to it (the delivery id derives from endpoint and event: once each) and
+   records ``webhook.delivery_requested`` for attempt 1.
 2. That event becomes a ``deliver_webhook`` task (its id derives from delivery, round and
    attempt; ``not_before`` delays it). :class:`DeliverWebhook` sends outside any unit of work,
    then records the attempt in one: success ends the delivery; a failure with attempts left
@@ -19,6 +20,7 @@ twice, a crash between the call and the record, sends the same event id, which r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -221,24 +223,33 @@ class Redeliver:
 
 
 class FanOutWebhooks:
-    """One delivery of ``event`` per enabled endpoint subscribed to it, and its first attempt."""
+    """One delivery of each event per enabled endpoint subscribed to it, and its first attempt."""
 
     def __init__(self, ports: Ports) -> None:
         self._ports = ports
 
-    async def __call__(self, event: DomainEvent) -> int:
-        """Store the deliveries (once per endpoint and event); returns how many are new."""
-        async with self._ports.uow(event.tenant_id) as uow:
-            endpoints = [e for e in await uow.webhooks.list_endpoints() if e.wants(event.name)]
-            if not endpoints:
+    async def __call__(self, events: Sequence[DomainEvent]) -> int:
+        """Store the deliveries of one tenant's ``events`` (once per endpoint and event), in one
+        unit; returns how many are new."""
+        if not events:
+            return 0
+        tenant_id = events[0].tenant_id
+        if any(event.tenant_id != tenant_id for event in events):
+            raise ValidationError.for_field("events", "must belong to one tenant")
+        async with self._ports.uow(tenant_id) as uow:
+            endpoints = [e for e in await uow.webhooks.list_endpoints() if e.enabled]
+            now, added = self._ports.clock.now(), 0
+            for event in events:
+                wanting = [e for e in endpoints if e.wants(event.name)]
+                body = delivery_body(event) if wanting else ""
+                for endpoint in wanting:
+                    delivery = WebhookDelivery(delivery_id(endpoint.id, event.event_id), tenant_id, endpoint.id,
+                                               event.event_id, event.name, body, now)  # fmt: skip
+                    if await uow.webhooks.add_delivery(delivery):
+                        uow.record(_requested(self._ports, tenant_id, delivery, None))
+                        added += 1
+            if not added:
                 return 0
-            body, now, added = delivery_body(event), self._ports.clock.now(), 0
-            for endpoint in endpoints:
-                delivery = WebhookDelivery(delivery_id(endpoint.id, event.event_id), event.tenant_id, endpoint.id,
-                                           event.event_id, event.name, body, now)  # fmt: skip
-                if await uow.webhooks.add_delivery(delivery):
-                    uow.record(_requested(self._ports, event.tenant_id, delivery, None))
-                    added += 1
             uow.retires()  # deliveries only: no cached read shows them
             await uow.commit()
         return added

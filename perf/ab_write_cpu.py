@@ -54,7 +54,7 @@ def load_module(revision: str, module: str) -> types.ModuleType:
     loaded = types.ModuleType(f"before_{module.replace('.', '_')}")
     loaded.__file__ = f"{revision}:{path}"
     sys.modules[loaded.__name__] = loaded  # dataclasses look their module up
-    exec(compile(source, loaded.__file__, "exec"), loaded.__dict__)  # noqa: S102 (the project's own source)
+    exec(compile(source, loaded.__file__, "exec"), loaded.__dict__)  # the project's own source
     return loaded
 
 
@@ -82,8 +82,8 @@ def _events(swap: Swap, revision: str, app: Any) -> None:
     old = load_module(revision, "valorize_core.model.events")
     swap.add(DomainEvent, "to_record", old.DomainEvent.__dict__["to_record"])
     swap.add(DomainEvent, "to_json", old.DomainEvent.__dict__["to_json"])
-    swap.add(PostgresUnitOfWork, "_write",
-             load_module(revision, "valorize_adapters.postgres.unit_of_work").PostgresUnitOfWork.__dict__["_write"])  # fmt: skip
+    unit = load_module(revision, "valorize_adapters.postgres.unit_of_work").PostgresUnitOfWork
+    swap.add(PostgresUnitOfWork, "_write", unit.__dict__["_write"])
 
 
 def _task_ids(swap: Swap, revision: str, app: Any) -> None:
@@ -115,9 +115,8 @@ def _memory_bus(swap: Swap, revision: str, app: Any) -> None:
 def _memory_cache(swap: Swap, revision: str, app: Any) -> None:
     """The in-process read cache's versions and holds (a whole cache of each class)."""
     read_cache = app.state.runtime.reads
-    assert read_cache is not None and isinstance(read_cache.cache, memory_cache.InMemoryCache), (
-        "the read cache is not the in-process one"
-    )
+    assert read_cache is not None, "the read cache is off"
+    assert isinstance(read_cache.cache, memory_cache.InMemoryCache), "the read cache is not the in-process one"
     swap.add(read_cache, "cache", load_module(revision, "valorize_adapters.memory.cache").InMemoryCache())
 
 
@@ -141,9 +140,8 @@ CUTS: dict[str, Callable[[Swap, str, Any], None]] = {
 
 
 async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int) -> None:
-    from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
-
     import psycopg
+    from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
 
     container = Container()
     container.settings.override(
@@ -181,8 +179,10 @@ async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int)
     per = {side: spent[side] / (blocks * BLOCK) * 1000 for side in sides}
     print(f"cuts: {', '.join(cuts)} (before = {revision}); {blocks * BLOCK} writes a side, {TENANTS} tenants")
     print(f"API CPU per write: before {per['before']:.3f} ms, after {per['after']:.3f} ms, floor {per['floor']:.3f} ms")
-    print(f"after ÷ before {per['after'] / per['before']:.3f};"
-          f" ÷ floor: before {per['before'] / per['floor']:.2f}×, after {per['after'] / per['floor']:.2f}×")  # fmt: skip
+    ratios = per["before"] / per["floor"], per["after"] / per["floor"]
+    print(
+        f"after ÷ before {per['after'] / per['before']:.3f}; ÷ floor: before {ratios[0]:.2f}×, after {ratios[1]:.2f}×"
+    )
 
     if calls:
         counted = {}

@@ -8,7 +8,8 @@ The functions a change touched are loaded as they stand at ``--before`` (``git s
 current ones; blocks of 50 writes then run in turn with the **before** functions swapped in, with
 the **after** ones, and on the floor's route, in a rotating order, so all three share whatever the
 machine does meanwhile. Prints the API CPU per write of each (``time.process_time``: no client is
-in the process), after ÷ before and each ÷ the floor; with ``--calls``, the Python function calls
+in the process), after ÷ before and each ÷ the floor, and the median of each round's own
+after ÷ before (a round is one block of each side, within a second); with ``--calls``, the Python function calls
 per write of each side (cProfile over that many writes; deterministic but for the relay's marks,
 one per 50 ms window).
 
@@ -24,6 +25,7 @@ import asyncio
 import cProfile
 import logging
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,17 +174,26 @@ async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int)
     for n in range(6):  # warm-up: both sides' caches, the floor's prepared statements
         await block(sides[n % 3], n * BLOCK)
     blocks = max(1, writes // BLOCK)
+    rounds: list[dict[str, float]] = []
     for n in range(blocks):
+        took = {}
         for k in range(3):
             side = sides[(n + k) % 3]
-            spent[side] += await block(side, (n * 3 + k) * BLOCK)
+            took[side] = await block(side, (n * 3 + k) * BLOCK)
+            spent[side] += took[side]
+        rounds.append(took)
     per = {side: spent[side] / (blocks * BLOCK) * 1000 for side in sides}
     print(f"cuts: {', '.join(cuts)} (before = {revision}); {blocks * BLOCK} writes a side, {TENANTS} tenants")
     print(f"API CPU per write: before {per['before']:.3f} ms, after {per['after']:.3f} ms, floor {per['floor']:.3f} ms")
     ratios = per["before"] / per["floor"], per["after"] / per["floor"]
-    print(
-        f"after ÷ before {per['after'] / per['before']:.3f}; ÷ floor: before {ratios[0]:.2f}×, after {ratios[1]:.2f}×"
-    )
+    change = per["after"] / per["before"]
+    print(f"after ÷ before {change:.3f}; ÷ floor: before {ratios[0]:.2f}×, after {ratios[1]:.2f}×")
+    # Each round's three blocks ran within a second of each other: the median of the rounds'
+    # own ratios is what a burst of load on the machine moves least.
+    paired = sorted(r["after"] / r["before"] for r in rounds)
+    quartiles = statistics.quantiles(paired, n=4) if len(paired) > 1 else [paired[0]] * 3
+    print(f"after ÷ before, median of {len(paired)} rounds: {quartiles[1]:.3f}"
+          f" (quartiles {quartiles[0]:.3f}–{quartiles[2]:.3f})")  # fmt: skip
 
     if calls:
         counted = {}

@@ -34,8 +34,8 @@ def uuid7(unix_ms: int, rand_a: int, rand_b: int) -> uuid.UUID:
 
 def url_id(name: str) -> uuid.UUID:
     """The name-based id of ``name``: ``uuid.uuid5(uuid.NAMESPACE_URL, name)``, the same
-    bits, in half its time (no keyword checks, one integer built once). Deterministic ids
-    (tasks, notifications) are made on every write."""
+    bits, in about half its time (no keyword checks, one integer built once): every write makes
+    its follow-up tasks' ids this way (:func:`~valorize_core.runtime.tasks.task_id_for`)."""
     digest = hashlib.sha1(_URL_NAMESPACE + name.encode("utf-8")).digest()
     return uuid.UUID(int=(int.from_bytes(digest[:16], "big") & _NOT_VERSION_OR_VARIANT) | _VERSION_5)
 

@@ -15,7 +15,9 @@ one per 50 ms window).
 
 ``--cut`` measures only the named cuts (the others stay as they are now on both sides); the cuts
 are the keys of :data:`CUTS`. The in-memory read cache keeps its versions in structures that
-differ between the revisions, so its cut swaps the whole cache instance (one of each class).
+differ between the revisions, so its cut swaps the whole cache instance (one of each class);
+the ``writer`` dependency is part of the app Litestar builds, so its cut is a second app on the
+same database (each with its own pool of 2) whose ``writer`` goes through ``actor`` as before.
 """
 
 from __future__ import annotations
@@ -35,11 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from litestar import Litestar
+from litestar.di import NamedDependency
 from profile_requests import TENANTS, _started, requested, signed_up
 
 from valorize_adapters.memory import cache as memory_cache
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_entrypoints.api import app as api_app
 from valorize_entrypoints.api import create_app
+from valorize_entrypoints.api.auth import Actor
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
 
@@ -131,6 +137,32 @@ def _categorizations(swap: Swap, revision: str, app: Any) -> None:
     swap.add(Categorization, "manual", classmethod(old.__dict__["manual"].__func__))
 
 
+async def _writer_through_actor(actor: NamedDependency[Actor]) -> Actor:
+    """``writer`` as it was (d0f2eab): a pass-through of the ``actor`` dependency."""
+    return actor
+
+
+def _app(url: str, *, writer_through_actor: bool = False) -> Litestar:
+    """The API on ``url`` with ``profile_requests.py``'s settings; with ``writer_through_actor``,
+    its ``writer`` dependency resolved as before (Litestar builds the graph when the app is made,
+    so that cut is a second app on the same database, not a swap)."""
+    container = Container()
+    container.settings.override(
+        Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True, cache=True)
+    )
+    if not writer_through_actor:
+        return create_app(container)
+    current = api_app.provide_writer
+    api_app.provide_writer = _writer_through_actor  # type: ignore[assignment]
+    try:
+        return create_app(container)
+    finally:
+        api_app.provide_writer = current
+
+
+#: Cuts measured with a second app (the rest swap functions in one app).
+APP_CUTS = frozenset({"writer", "second_app"})
+
 CUTS: dict[str, Callable[[Swap, str, Any], None]] = {
     "events": _events,
     "task_ids": _task_ids,
@@ -138,6 +170,8 @@ CUTS: dict[str, Callable[[Swap, str, Any], None]] = {
     "memory_bus": _memory_bus,
     "memory_cache": _memory_cache,
     "categorizations": _categorizations,
+    "writer": lambda swap, revision, app: None,  # a second app: see _app
+    "second_app": lambda swap, revision, app: None,  # the control of "writer": a second app, the same code
 }
 
 
@@ -145,16 +179,18 @@ async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int)
     import psycopg
     from bench_write_costs import _floor_app  # the floor of the same report (perf/README.md)
 
-    container = Container()
-    container.settings.override(
-        Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2, log_json=True, cache=True)
-    )
-    app = create_app(container)
+    app = _app(url)
     inbox, lifespan = await _started(app)
     tenants = await signed_up(app)
     swap = Swap()
     for cut in cuts:
-        CUTS[cut](swap, revision, app)
+        if cut not in APP_CUTS:
+            CUTS[cut](swap, revision, app)
+    apps = {"before": app, "after": app}
+    started = [(inbox, lifespan)]
+    if APP_CUTS & set(cuts):
+        apps["before"] = _app(url, writer_through_actor="writer" in cuts)
+        started.append(await _started(apps["before"]))
 
     floor, state = _floor_app(url)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
@@ -168,7 +204,7 @@ async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int)
     async def block(side: str, first: int) -> float:
         swap.side(side == "before")
         started = time.process_time()
-        await requested(floor if side == "floor" else app, "write", tenants, first, BLOCK)
+        await requested(floor if side == "floor" else apps[side], "write", tenants, first, BLOCK)
         return time.process_time() - started
 
     for n in range(6):  # warm-up: both sides' caches, the floor's prepared statements
@@ -201,14 +237,14 @@ async def run(url: str, revision: str, cuts: list[str], writes: int, calls: int)
             swap.side(side == "before")
             profile = cProfile.Profile()
             profile.enable()
-            await requested(app, "write", tenants, 0, calls)
+            await requested(apps[side], "write", tenants, 0, calls)
             profile.disable()
             counted[side] = pstats.Stats(profile).total_calls / calls  # type: ignore[attr-defined]
         print(f"Python calls per write: before {counted['before']:.0f}, after {counted['after']:.0f}"
               f" ({counted['after'] - counted['before']:+.0f})")  # fmt: skip
     swap.side(False)
     await asyncio.sleep(0.3)  # the relay's last mark
-    for box, task in ((inbox, lifespan), (floor_inbox, floor_lifespan)):
+    for box, task in (*started, (floor_inbox, floor_lifespan)):
         await box.put({"type": "lifespan.shutdown"})
         await task
 

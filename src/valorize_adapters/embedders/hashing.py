@@ -12,6 +12,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import mul
 
 from valorize_core.model.payee_words import words as payee_words
 
@@ -59,6 +60,9 @@ class HashingEmbedder:
             for feature, weight in self._features(text):
                 bucket, sign = _bucket(feature, self._dimensions)
                 vector[bucket] += sign * weight
-            norm = math.sqrt(sum(v * v for v in vector))
+            # The same sum, term by term in the same order, as ``sum(v * v for v in vector)``
+            # (bit for bit: the categorizer's measured precision rests on these vectors),
+            # without a generator's frame per element.
+            norm = math.sqrt(sum(map(mul, vector, vector)))
             out.append([v / norm for v in vector] if norm else vector)
         return out

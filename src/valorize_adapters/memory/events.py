@@ -32,13 +32,16 @@ class InMemoryEventBus:
         self.published: deque[DomainEvent] = deque(maxlen=kept)
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
+        subscribers = list(self._subscribers)
         for event in events:
             self.published.append(event)
-            self._sequences[event.tenant_id] += 1
-            sequence = self._sequences[event.tenant_id]
-            record = event.to_record()
-            for subscriber in list(self._subscribers):
-                subscriber._offer(event.tenant_id, sequence, record)
+            tenant = event.tenant_id
+            sequence = self._sequences[tenant] + 1
+            self._sequences[tenant] = sequence
+            if subscribers:  # the record only for someone to read it (an API process has nobody)
+                record = event.to_record()
+                for subscriber in subscribers:
+                    subscriber._offer(tenant, sequence, record)
 
     def subscriber(self) -> InMemorySubscriber:
         """A new subscriber on this bus."""

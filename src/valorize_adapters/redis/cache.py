@@ -109,15 +109,15 @@ class RedisCache:
         return _version(epoch, version)
 
     async def lookup(self, tenant_id: UUID, key: str, scopes: Sequence[str] = ()) -> Lookup:
-        p = self._p
+        p, tenant = self._p, str(tenant_id)
         epoch, version, value, held, *rest = await self._call(
             self._r.mget(
                 f"{p}:epoch",
-                f"{p}:ver:{tenant_id}",
+                f"{p}:ver:{tenant}",
                 f"{p}:{key}",
-                f"{p}:hold:{tenant_id}",
-                *(f"{p}:ver:{tenant_id}:{scope}" for scope in scopes),
-                *(f"{p}:hold:{tenant_id}:{scope}" for scope in scopes),
+                f"{p}:hold:{tenant}",
+                *(f"{p}:ver:{tenant}:{scope}" for scope in scopes),
+                *(f"{p}:hold:{tenant}:{scope}" for scope in scopes),
             )
         )
         versions = tuple(_version(epoch, counter) for counter in rest[: len(scopes)])
@@ -129,12 +129,13 @@ class RedisCache:
         counter, sets or extends its hold and publishes its new version."""
         recovering = self._lost_bump
         p = self._p
+        tenant = str(tenant_id)  # formatted once, not twice per scope
         keys = [f"{p}:epoch"]
         for scope in scopes:
-            keys += [f"{p}:ver:{tenant_id}:{scope}", f"{p}:hold:{tenant_id}:{scope}"]
+            keys += [f"{p}:ver:{tenant}:{scope}", f"{p}:hold:{tenant}:{scope}"]
         hold_ms = max(1, math.ceil(hold * 1000)) if hold > 0 else 0
         epoch, *counters = await self._call(
-            self._bump_scopes(keys=keys, args=[self.channel, str(tenant_id), hold_ms, *scopes]), bump=True
+            self._bump_scopes(keys=keys, args=[self.channel, tenant, hold_ms, *scopes]), bump=True
         )
         if recovering:  # the epoch moved after the script: read the versions again
             return (await self.lookup(tenant_id, "-", scopes)).scopes

@@ -50,8 +50,10 @@ __all__ = [
 
 
 # What every record carries outside its payload, and each event type's payload fields.
-_ENVELOPE = frozenset({"event_id", "tenant_id", "occurred_at", "correlation_id", "_record"})
+_ENVELOPE = frozenset({"event_id", "tenant_id", "occurred_at", "correlation_id", "_record", "_json"})
 _PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
+# What ``json.dumps(record, separators=(",", ":"))`` builds anew at every call, built once.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +69,9 @@ class DomainEvent:
     # The record, made once: a commit's events are written to the outbox, published and put in
     # task bodies, each asking for it (a write's events were turned into records ten times).
     _record: dict[str, Any] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    # Its JSON text, made once too: the outbox row, the event bus and the realtime channel carry
+    # the same text (each encoded it anew).
+    _json: str | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def payload(self) -> dict[str, Any]:
         """The event's own fields (beyond id, tenant, time and correlation) as JSON-safe values."""
@@ -79,6 +84,20 @@ class DomainEvent:
     def to_record(self) -> dict[str, Any]:
         """The event as a JSON-safe dict: the outbox row, task body and realtime message (a
         copy of the one made at the first call: the caller may change it)."""
+        record = self._made_record()
+        return {**record, "payload": dict(record["payload"])}
+
+    def to_json(self) -> str:
+        """:meth:`to_record` as compact JSON text: what the outbox, the event bus and realtime
+        channels carry (made at the first call; the event is immutable, and so is its text)."""
+        text = self._json
+        if text is None:
+            text = _COMPACT.encode(self._made_record())
+            object.__setattr__(self, "_json", text)  # frozen: a cache, not a field's value
+        return text
+
+    def _made_record(self) -> dict[str, Any]:
+        """The record, made at the first call and kept (never handed out: callers get copies)."""
         record = self._record
         if record is None:
             record = {
@@ -91,11 +110,7 @@ class DomainEvent:
             if self.correlation_id is not None:
                 record["correlation_id"] = self.correlation_id
             object.__setattr__(self, "_record", record)  # frozen: a cache, not a field's value
-        return {**record, "payload": dict(record["payload"])}
-
-    def to_json(self) -> str:
-        """:meth:`to_record` as compact JSON text: what the event bus and realtime channels carry."""
-        return json.dumps(self.to_record(), separators=(",", ":"))
+        return record
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

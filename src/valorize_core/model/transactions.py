@@ -62,6 +62,8 @@ class CategorizationSource(enum.StrEnum):
 
 
 CONFIDENCE_PLACES = Decimal("0.001")  # a confidence's places (the column is numeric(4,3))
+_SET_BY_USER = "set by the user"
+_NOTHING_MATCHED = "no rule, memory or neighbour matched"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +85,22 @@ class Categorization:
         object.__setattr__(self, "explanation", clean_text(self.explanation, "explanation"))
 
     @classmethod
-    def manual(cls, explanation: str = "set by the user") -> Categorization:
+    def manual(cls, explanation: str = _SET_BY_USER) -> Categorization:
         """A category chosen by a person: full confidence."""
+        if explanation == _SET_BY_USER and cls is Categorization:
+            return _MANUAL  # immutable: one for all (each write made and checked its own)
         return cls(CategorizationSource.MANUAL, Decimal(1), explanation)
 
     @classmethod
-    def none(cls, explanation: str = "no rule, memory or neighbour matched") -> Categorization:
+    def none(cls, explanation: str = _NOTHING_MATCHED) -> Categorization:
         """Nothing matched."""
+        if explanation == _NOTHING_MATCHED and cls is Categorization:
+            return _NONE
         return cls(CategorizationSource.NONE, Decimal(0), explanation)
+
+
+_MANUAL = Categorization(CategorizationSource.MANUAL, Decimal(1), _SET_BY_USER)
+_NONE = Categorization(CategorizationSource.NONE, Decimal(0), _NOTHING_MATCHED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from valorize_adapters.webhooks import DestinationGuard, HttpWebhookSender
 from valorize_core.app import Valorize
 from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.embedder import Embedder
+from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import TaskQueue
@@ -54,6 +55,7 @@ from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.collector import tune_collector
 from valorize_entrypoints.delivery import SECRET_HEADER
+from valorize_entrypoints.fanout import PipelinedFanOut
 from valorize_entrypoints.metrics import LOCAL
 from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
@@ -244,8 +246,11 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
         await client.aclose()
 
 
-def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
-    """Committed events go to the event bus (other services) and to the browsers."""
+def _publisher(bus: Any, realtime: Realtime) -> EventPublisher:
+    """Committed events go to the event bus (other services) and to the browsers: on Redis both
+    in one round trip (:class:`PipelinedFanOut`)."""
+    if isinstance(bus, RedisEventBus) and isinstance(realtime.backplane, RedisBackplane):
+        return PipelinedFanOut(bus, realtime.backplane)
     return FanOutPublisher(bus, TracedPublisher(RealtimeBroadcaster(realtime.backplane), "realtime publish"))
 
 

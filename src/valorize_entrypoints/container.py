@@ -55,7 +55,7 @@ from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.collector import tune_collector
 from valorize_entrypoints.delivery import SECRET_HEADER
-from valorize_entrypoints.fanout import PipelinedFanOut
+from valorize_entrypoints.fanout import PipelinedFanOut, RetireThenRelay
 from valorize_entrypoints.metrics import LOCAL
 from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
@@ -282,13 +282,19 @@ def _wired(
            before any event leaves: a subscriber that refetches on an event gets the new page;
         2. the relay publishes the events and enqueues their follow-up tasks
            (:meth:`OutboxRelay.after_commit`).
+    On Redis the two are one hook (:class:`RetireThenRelay`): the bump of 1 is sent first in the
+    round trip of 2's publish, so Redis still runs it before any event is published.
     """
     before: list[CommitHook] = []
     after: list[CommitHook] = []
     if reads is not None:
         before.append(reads.hold_before_commit)
-        after.append(reads.retire_after_commit)
-    after.append(relay.after_commit)
+    if reads is not None and isinstance(reads.cache, RedisCache) and isinstance(bus, PipelinedFanOut):
+        after.append(RetireThenRelay(reads, reads.cache, relay.after_commit))  # 1 and 2 in one round trip
+    else:
+        if reads is not None:
+            after.append(reads.retire_after_commit)
+        after.append(relay.after_commit)
     uow = ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
     parsers = {**ports.parsers, "ofx": OfxStatementParser(), "qif": QifStatementParser(),
                "camt053": CamtStatementParser(), "mt940": Mt940StatementParser()}  # fmt: skip

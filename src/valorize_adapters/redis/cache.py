@@ -24,7 +24,7 @@ from uuid import UUID
 
 import redis.asyncio as redis
 
-from valorize_adapters.redis.client import redis_client
+from valorize_adapters.redis.client import ScriptCall, redis_client
 from valorize_core.ports.cache import Lookup
 from valorize_core.runtime.near_cache import NearCache
 
@@ -143,6 +143,28 @@ class RedisCache:
         )
         if recovering:  # the epoch moved after the script: read the versions again
             return (await self.lookup(tenant_id, "-", scopes)).scopes
+        return tuple(_version(epoch, counter) for counter in counters)
+
+    def bump_scopes_call(self, tenant_id: UUID, scopes: Sequence[str]) -> ScriptCall | None:
+        """What :meth:`bump_scopes` sends (no hold), as a script call to send with others in one
+        round trip (:func:`~valorize_adapters.redis.client.run_scripts`); its result goes to
+        :meth:`scopes_bumped`. ``None`` while the epoch must move first (a bump was lost): then
+        :meth:`bump_scopes`."""
+        if self._lost_bump:
+            return None
+        keys = [f"{self._p}:epoch"]
+        for scope in scopes:
+            keys += [f"{self._p}:ver:{tenant_id}:{scope}", f"{self._p}:hold:{tenant_id}:{scope}"]
+        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes])
+
+    def scopes_bumped(self, result: object) -> tuple[int, ...] | None:
+        """The versions a :meth:`bump_scopes_call` returned, or ``None`` when it failed (an
+        exception: the bump may or may not have happened, so the epoch moves at the next
+        success, as after a failed :meth:`bump_scopes`)."""
+        if not isinstance(result, list):
+            self._lost_bump = True
+            return None
+        epoch, *counters = result
         return tuple(_version(epoch, counter) for counter in counters)
 
     async def bump_epoch(self) -> None:

@@ -44,10 +44,12 @@ class ScriptCall:
     args: Sequence[Any]
 
 
-async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise_on_error: bool = True) -> list[Any]:
     """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``), in order: Redis runs them one
     after the other, so each sees what the ones before it did, and what they publish is
-    published in that order. Returns their results; raises the first error once every call ran.
+    published in that order. Returns their results; raises the first error once every call ran
+    (without ``raise_on_error``, a failed call's result is its exception; a connection that
+    fails raises either way).
 
     A script Redis does not know (it restarted or was flushed) is loaded, and the calls from the
     first that failed so on are sent again, in order.
@@ -58,6 +60,8 @@ async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall]) -> list[
         for script in {id(c.script): c.script for c in calls[missing[0] :]}.values():
             await client.script_load(script.script)
         results[missing[0] :] = await _pipelined(client, calls[missing[0] :])
+    if not raise_on_error:
+        return results
     for result in results:
         if isinstance(result, Exception):
             raise result

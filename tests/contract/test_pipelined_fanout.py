@@ -15,14 +15,16 @@ import redis.asyncio.connection as connection
 
 from valorize_adapters.pusher.backplane import ChannelMessage, InMemoryBackplane, RedisBackplane
 from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster, tenant_channel
-from valorize_adapters.redis import RedisEventBus, redis_client
+from valorize_adapters.redis import RedisCache, RedisEventBus, redis_client
 from valorize_core.model.events import DomainEvent, TransactionCreated, TransactionDeleted
 from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.event_subscriber import Delivery
+from valorize_core.runtime.caching import ReadCache
+from valorize_core.runtime.near_cache import NearCache
 from valorize_core.runtime.publishing import FanOutPublisher
 from valorize_core.testing.loop import run
 from valorize_entrypoints.container import Realtime, _publisher
-from valorize_entrypoints.fanout import PipelinedFanOut
+from valorize_entrypoints.fanout import PipelinedFanOut, RetireThenRelay
 
 
 def events(tenant: uuid.UUID, n: int) -> list[DomainEvent]:
@@ -185,3 +187,51 @@ def test_a_failed_publish_raises_so_the_outbox_keeps_the_events(redis_url: str) 
         return "published"
 
     assert run(go()) == "ConnectionError"
+
+
+@dataclass
+class Committed:
+    """What the after-commit hooks read of a committed unit."""
+
+    tenant_id: uuid.UUID
+    committed_events: list[DomainEvent]
+    retired_scopes: frozenset[str] | None
+
+
+def test_a_bump_lost_with_its_publish_is_handled_as_a_failed_bump(redis_url: str) -> None:
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> tuple[int, int, int, int, int, int]:
+        cache = RedisCache(redis_client(redis_url), prefix=prefix)
+        near = NearCache()
+        near.connected()
+        reads = ReadCache(cache, near=near)
+        dead = "redis://127.0.0.1:1"  # the publish's connection fails: no reply read
+        bus = RedisEventBus(redis_client(dead))
+        backplane = RedisBackplane(redis_client(dead), owns_client=True)
+        fan, failures = PipelinedFanOut(bus, backplane), []
+
+        async def relay(uow: Any) -> None:
+            try:
+                await fan.publish(uow.committed_events)
+            except Exception as exc:
+                failures.append(exc)
+
+        hook = RetireThenRelay(reads, cache, relay)
+        await hook(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # type: ignore[arg-type]
+        admin = redis_client(redis_url)
+        epoch = int(await admin.get(f"{prefix}:epoch") or 0)
+        await cache.bump_scopes(tenant, ["ledger"])  # the next bump moves the epoch too
+        after = int(await admin.get(f"{prefix}:epoch") or 0)
+        await hook(Committed(tenant, [], frozenset({"ledger"})))  # no events: the bump goes alone
+        ledger = int(await admin.get(f"{prefix}:ver:{tenant}:ledger") or 0)
+        await admin.aclose()
+        await backplane.close()
+        await bus.close()
+        await cache._r.aclose()
+        return len(failures), reads.stats.invalidation_failures, near.resets, epoch, after, ledger
+
+    failures, invalidation_failures, resets, epoch, after, ledger = run(go())
+    assert (failures, invalidation_failures, resets) == (1, 1, 2)  # counted, and the near cache emptied
+    assert after == epoch + 1
+    assert ledger == 2  # the bump after the lost one, then the one of the unit without events

@@ -5,11 +5,18 @@ one pipeline), the commands Redis ran (``INFO commandstats``, those inside scrip
 messages the process's version feed applied, and Python calls (cProfile).
 
     python perf/redis_costs.py write|miss [--requests 1000] [--rounds 3] [--profile]
+    python perf/redis_costs.py write --ab [--requests 3000]
 
 The container's wiring (``api`` role: the near cache and its version feed, the rate limits, the
 event bus, the realtime backplane), embedded PostgreSQL (pool of 2), a real ``redis-server``, 10
 tenants driven through the ASGI app (``profile_requests.py``). ``miss``: a tenant's account's list
 with a ``limit`` no earlier request used (1 to 200), so every request is a miss of both caches.
+
+``--ab``: three APIs in one process and event loop — the in-process cache, Redis wired as
+before 2026-12-05's cuts (``FanOutPublisher``, the cache's bump after the commit on its own,
+one feed message per scope) and Redis as now, each Redis API on its own ``redis-server`` —
+driven in alternating blocks of 50 writes, so all three share whatever the machine does
+meanwhile; prints each one's API CPU per write and the differences.
 """
 
 from __future__ import annotations
@@ -36,11 +43,31 @@ sys.path.insert(0, str(Path(__file__).parent))
 from profile_requests import TENANTS, _started, call, requested, signed_up
 
 from valorize_adapters.postgres import EmbeddedPostgres, migrate
+from valorize_adapters.pusher.broadcaster import RealtimeBroadcaster
 from valorize_adapters.redis import cache as redis_cache
 from valorize_adapters.redis.server import RedisServer
+from valorize_core.runtime.publishing import FanOutPublisher
+from valorize_entrypoints import container as wiring
 from valorize_entrypoints.api import create_app
 from valorize_entrypoints.container import Container
 from valorize_entrypoints.settings import Settings
+from valorize_entrypoints.tracing import TracedPublisher
+
+# The scopes' bump as it was before (one feed message per scope), for --ab's "before".
+PER_SCOPE_BUMP = """
+local epoch = redis.call('GET', KEYS[1]) or '0'
+local hold = tonumber(ARGV[3])
+local out = {epoch}
+for i = 1, (#KEYS - 1) / 2 do
+  local counter = redis.call('INCR', KEYS[2 * i])
+  if hold > 0 and redis.call('PTTL', KEYS[2 * i + 1]) < hold then
+    redis.call('SET', KEYS[2 * i + 1], '1', 'PX', hold)
+  end
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter .. ' ' .. ARGV[3 + i])
+  out[i + 1] = counter
+end
+return out
+"""
 
 
 @contextmanager
@@ -158,14 +185,69 @@ async def one(url: str, redis_url: str, mode: str, requests: int, counts: bool, 
     return spent
 
 
+async def started(url: str, redis_url: str, before: bool = False) -> tuple[Any, Any, Any, list[tuple[Any, str]]]:
+    """An API (its app, lifespan inbox and task) with its tenants signed up and 300 writes made;
+    ``before``: wired as before the cuts."""
+    container = Container()
+    container.settings.override(Settings(backend="postgres", database_url=url, db_pool_min=2, db_pool_max=2,
+                                         log_json=True, cache=True, redis_url=redis_url))  # fmt: skip
+    app = create_app(container)
+    publisher = wiring._publisher
+    if before:
+        wiring._publisher = lambda bus, realtime: FanOutPublisher(  # type: ignore[assignment]
+            bus, TracedPublisher(RealtimeBroadcaster(realtime.backplane), "realtime publish")
+        )
+    try:
+        inbox, lifespan = await _started(app)
+    finally:
+        wiring._publisher = publisher  # type: ignore[assignment]
+    if before:
+        cache = app.state.runtime.reads.cache
+        cache._bump_scopes = cache._r.register_script(PER_SCOPE_BUMP)
+    tenants = await signed_up(app)
+    await requested(app, "write", tenants, 0, 300)
+    return app, inbox, lifespan, tenants
+
+
+async def ab(url: str, before_url: str, after_url: str, requests: int, block: int = 50) -> None:
+    """The three APIs in alternating blocks of ``block`` writes."""
+    apps = {"memory": await started(url, ""), "redis before": await started(url, before_url, before=True),
+            "redis after": await started(url, after_url)}  # fmt: skip
+    cpu = dict.fromkeys(apps, 0.0)
+    for n in range(0, requests, block):
+        for name, (app, _, _, tenants) in apps.items():
+            started_at = time.process_time()
+            await requested(app, "write", tenants, n, block)
+            cpu[name] += time.process_time() - started_at
+    for _, inbox, lifespan, _ in apps.values():
+        await inbox.put({"type": "lifespan.shutdown"})
+        await lifespan
+    per = {name: spent / requests * 1000 for name, spent in cpu.items()}
+    print("  ".join(f"{name} {value:.3f}" for name, value in per.items()), "ms API CPU per write;",
+          f"redis before - memory {per['redis before'] - per['memory']:+.3f},",
+          f"redis after - memory {per['redis after'] - per['memory']:+.3f},",
+          f"after - before {per['redis after'] - per['redis before']:+.3f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="also count Python calls (cProfile)")
+    parser.add_argument("--ab", action="store_true", help="memory, Redis before and Redis now in one process")
     args = parser.parse_args()
     logging.disable(logging.INFO)
+    if args.ab:
+        with tempfile.TemporaryDirectory() as data, RedisServer() as before, RedisServer() as after:
+            postgres = EmbeddedPostgres(Path(data), delete_on_stop=True)
+            url = postgres.start()
+            try:
+                asyncio.run(migrate(url))
+                uvloop.run(ab(url, before.url, after.url, args.requests))
+            finally:
+                postgres.stop()
+        return
     with tempfile.TemporaryDirectory() as data, RedisServer() as server:
         postgres = EmbeddedPostgres(Path(data), delete_on_stop=True)
         url = postgres.start()

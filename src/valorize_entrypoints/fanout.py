@@ -13,7 +13,9 @@ before the reads it changes are retired. :class:`RetireThenRelay`, the after-com
 replaces the two, hands that bump to the publisher, which sends it first in the same pipeline:
 Redis runs a connection's commands in order, so the bump still happens before any of the events
 is published, and this process applies the new versions (``ReadCache.retired``) before the hook
-returns — before the write's response.
+returns — before the write's response. Meanwhile (``ReadCache.retiring``) its near cache serves
+nothing that depends on the scopes being bumped: a subscriber refetching on an event could reach
+this process before it has read the pipeline's reply.
 """
 
 from __future__ import annotations
@@ -101,12 +103,19 @@ class RetireThenRelay:
             await self._relay(uow)
             return
         bump = _Bump(call)
+        self._reads.retiring(uow.tenant_id, names)
         token = _RIDING.set(bump)
         try:
             await self._relay(uow)
         finally:
             _RIDING.reset(token)
-        if not bump.sent:  # nothing was published (the events are the sweeper's): bump now
-            await self._reads.retire_after_commit(uow)
-            return
-        self._reads.retired(uow.tenant_id, names, self._cache.scopes_bumped(bump.result))
+            if not bump.sent:  # nothing was published (the events are the sweeper's): bump alone
+                self._reads.retired(uow.tenant_id, names, await self._bump_alone(uow, names))
+            else:
+                self._reads.retired(uow.tenant_id, names, self._cache.scopes_bumped(bump.result))
+
+    async def _bump_alone(self, uow: UnitOfWork, names: list[str]) -> tuple[int, ...] | None:
+        try:
+            return await self._cache.bump_scopes(uow.tenant_id, names)
+        except Exception:
+            return None

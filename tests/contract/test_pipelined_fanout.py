@@ -235,3 +235,47 @@ def test_a_bump_lost_with_its_publish_is_handled_as_a_failed_bump(redis_url: str
     assert (failures, invalidation_failures, resets) == (1, 1, 2)  # counted, and the near cache emptied
     assert after == epoch + 1
     assert ledger == 2  # the bump after the lost one, then the one of the unit without events
+
+
+def test_while_its_bump_rides_with_the_events_the_near_cache_serves_nothing_that_depends_on_it(
+    redis_url: str,
+) -> None:
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> tuple[list[bytes | None], list[bytes | None], list[bytes | None]]:
+        client = redis_client(redis_url)
+        cache = RedisCache(client, prefix=prefix)
+        near = NearCache()
+        near.connected()
+        reads = ReadCache(cache, near=near, rng=lambda: 0.999)
+
+        async def page(data: bytes) -> bytes:
+            return data
+
+        for key, scopes in (("ledger", ("ledger",)), ("budgets", ("budgets",))):
+            await reads.get_or_compute(tenant, key, "", lambda k=key: page(k.encode()), scopes)  # type: ignore[misc]
+
+        def kept() -> list[bytes | None]:
+            return [near.get(tenant, reads.key(tenant, k, ""), (k,)) for k in ("ledger", "budgets")]
+
+        before = kept()
+        bus = RedisEventBus(redis_client(redis_url), prefix=prefix)
+        backplane = RedisBackplane(redis_client(redis_url), prefix=prefix, owns_client=True)
+        fan, during = PipelinedFanOut(bus, backplane), []
+
+        async def relay(uow: Any) -> None:
+            during.extend(kept())  # as a subscriber's refetch arriving before the reply is read
+            await fan.publish(uow.committed_events)
+
+        await RetireThenRelay(reads, cache, relay)(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # type: ignore[arg-type]
+        after = kept()
+        await backplane.close()
+        await bus.close()
+        await client.aclose()
+        return before, during, after
+
+    before, during, after = run(go())
+    header = 24
+    assert [v and v[header:] for v in before] == [b"ledger", b"budgets"]
+    assert [v and v[header:] for v in during] == [None, b"budgets"]  # the page the write retires is not served
+    assert [v and v[header:] for v in after] == [None, b"budgets"]  # and is retired once the reply is read

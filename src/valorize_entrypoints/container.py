@@ -42,6 +42,7 @@ from valorize_adapters.webhooks import DestinationGuard, HttpWebhookSender
 from valorize_core.app import Valorize
 from valorize_core.model.webhooks import WebhookPolicy
 from valorize_core.ports.embedder import Embedder
+from valorize_core.ports.event_publisher import EventPublisher
 from valorize_core.ports.idempotency import IdempotencyStore
 from valorize_core.ports.outbox import Outbox
 from valorize_core.ports.task_queue import TaskQueue
@@ -55,6 +56,7 @@ from valorize_core.runtime.token_cache import CachingDirectory
 from valorize_core.use_cases.context import Ports
 from valorize_entrypoints.collector import tune_collector
 from valorize_entrypoints.delivery import SECRET_HEADER
+from valorize_entrypoints.fanout import PipelinedFanOut, RetireThenRelay
 from valorize_entrypoints.metrics import LOCAL
 from valorize_entrypoints.process_caches import PROCESS_CACHES
 from valorize_entrypoints.rate_limits import RateLimits, rate_limits
@@ -245,8 +247,11 @@ async def _read_cache(settings: Settings, *, near_cache: bool) -> AsyncIterator[
         await client.aclose()
 
 
-def _publisher(bus: Any, realtime: Realtime) -> FanOutPublisher:
-    """Committed events go to the event bus (other services) and to the browsers."""
+def _publisher(bus: Any, realtime: Realtime) -> EventPublisher:
+    """Committed events go to the event bus (other services) and to the browsers: on Redis both
+    in one round trip (:class:`PipelinedFanOut`)."""
+    if isinstance(bus, RedisEventBus) and isinstance(realtime.backplane, RedisBackplane):
+        return PipelinedFanOut(bus, realtime.backplane)
     return FanOutPublisher(bus, TracedPublisher(RealtimeBroadcaster(realtime.backplane), "realtime publish"))
 
 
@@ -278,13 +283,19 @@ def _wired(
            before any event leaves: a subscriber that refetches on an event gets the new page;
         2. the relay publishes the events and enqueues their follow-up tasks
            (:meth:`OutboxRelay.after_commit`).
+    On Redis the two are one hook (:class:`RetireThenRelay`): the bump of 1 is sent first in the
+    round trip of 2's publish, so Redis still runs it before any event is published.
     """
     before: list[CommitHook] = []
     after: list[CommitHook] = []
     if reads is not None:
         before.append(reads.hold_before_commit)
-        after.append(reads.retire_after_commit)
-    after.append(relay.after_commit)
+    if reads is not None and isinstance(reads.cache, RedisCache) and isinstance(bus, PipelinedFanOut):
+        after.append(RetireThenRelay(reads, reads.cache, relay.after_commit))  # 1 and 2 in one round trip
+    else:
+        if reads is not None:
+            after.append(reads.retire_after_commit)
+        after.append(relay.after_commit)
     uow = ports.uow.with_hooks(CommitHooks(before=tuple(before), after=tuple(after)))
     parsers = {**ports.parsers, "ofx": OfxStatementParser(), "qif": QifStatementParser(),
                "camt053": CamtStatementParser(), "mt940": Mt940StatementParser()}  # fmt: skip

@@ -211,3 +211,51 @@ def test_a_message_the_feed_cannot_read_makes_it_start_over_not_stop(redis_url: 
             return reader.near.live, reader.feed.connections
 
     assert run(go()) == (True, 2)
+
+
+def test_a_bump_of_many_scopes_is_one_message_that_the_other_process_applies_whole(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+    scopes = ["account:a", "ledger", "month:2026-03"]
+
+    async def go() -> tuple[list[bytes], dict[str, int], tuple[int, ...]]:
+        async with process(redis_url, prefix) as reader, process(redis_url, prefix) as writer:
+            listener = redis_client(redis_url)
+            pubsub = listener.pubsub()
+            await pubsub.subscribe(f"{prefix}:versions")
+            assert (await pubsub.get_message(timeout=1.0) or {}).get("type") in ("subscribe", b"subscribe")
+            versions = await writer.cache.bump_scopes(tenant, [*scopes, "*"], hold=1.0)
+            await until(lambda: all((tenant, s) in reader.near._versions for s in [*scopes, "*"]))
+            messages = []
+            while (message := await pubsub.get_message(timeout=0.2)) is not None:
+                messages.append(message["data"])
+            await pubsub.aclose()
+            await listener.aclose()
+            known = {s: reader.near._versions[(tenant, s)] for s in [*scopes, "*"]}
+            return messages, known, versions
+
+    messages, known, versions = run(go())
+    assert len(messages) == 1  # one per bump, not one per scope
+    assert messages[0] == f"{tenant} 0 1 account:a 1 ledger 1 month:2026-03 1 *".encode()
+    assert list(known.values()) == list(versions) == [1, 1, 1, 1]
+
+
+def test_the_feed_still_reads_the_messages_of_processes_that_publish_one_per_scope(redis_url: str) -> None:
+    tenant, prefix = uuid.uuid4(), f"near-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[int, int, int]:
+        async with process(redis_url, prefix) as reader:
+            admin = redis_client(redis_url)
+            await admin.publish(f"{prefix}:versions", f"{tenant} 2 7 account:a".encode())  # an older process's
+            await admin.publish(f"{prefix}:versions", f"{tenant} 2 5".encode())  # a tenant's version
+            await admin.aclose()
+            await until(lambda: (tenant, "") in reader.near._versions)
+            return (
+                reader.near._versions[(tenant, "account:a")],
+                reader.near._versions[(tenant, "")],
+                reader.feed.connections,
+            )
+
+    scope, version, connections = run(go())
+    assert scope == (2 << 40) | 7
+    assert version == (2 << 40) | 5
+    assert connections == 1  # read, not a reason to start over

@@ -338,3 +338,23 @@ def test_the_two_process_property_fails_without_the_feed() -> None:
     machine.write(100, "A")
     with pytest.raises(AssertionError):
         machine.read(2)
+
+
+def test_scopes_being_bumped_here_are_unknown_until_every_bump_of_them_ended() -> None:
+    tenant = uuid.uuid4()
+    near = NearCache()
+    near.connected()
+    near.observed(tenant, 1)
+    near.observed(tenant, 5, "ledger")
+    near.observed(tenant, 7, "budgets")
+    near.put(tenant, "k", b"page", (1, 5), ("ledger",))
+    near.bumping(tenant, ["ledger"])
+    near.bumping(tenant, ["ledger"])  # two writes of this process at once
+    during = [near.current(tenant, ("ledger",)), near.get(tenant, "k", ("ledger",)), near.current(tenant, ("budgets",))]
+    near.bumped(tenant, ["ledger"])
+    one_left = near.current(tenant, ("ledger",))
+    near.bumped(tenant, ["ledger"])
+    assert during == [None, None, (1, 7)]
+    assert one_left is None
+    assert near.current(tenant, ("ledger",)) == (1, 5)
+    assert near.get(tenant, "k", ("ledger",)) == b"page"

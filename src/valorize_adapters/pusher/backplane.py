@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import redis.asyncio as redis
 
 from valorize_adapters.pusher.protocol import CACHE_TTL_SECONDS, Member, is_cache_channel
+from valorize_adapters.redis.client import ScriptCall
 
 __all__ = ["Backplane", "BackplaneUnavailable", "ChannelMessage", "InMemoryBackplane", "RedisBackplane"]
 
@@ -386,10 +387,19 @@ class RedisBackplane:
 
     async def _send(self, channel: str, bodies: list[str]) -> None:
         """The script numbers and publishes the bodies in order, in one round trip."""
-        ttl = CACHE_TTL_SECONDS if is_cache_channel(channel) else 0
+        call = self._send_call(channel, bodies)
         async with _redis_answers():
-            await self._script(keys=[f"{self._p}:seq:{channel}", self._ch(channel), f"{self._p}:cache:{channel}"],
-                               args=[ttl, *bodies])  # fmt: skip
+            await self._script(keys=call.keys, args=call.args)
+
+    def publish_call(self, channel: str, messages: Sequence[tuple[str, str]]) -> ScriptCall:
+        """What :meth:`publish_many` sends, as a script call to send with others in one round trip
+        (:func:`~valorize_adapters.redis.client.run_scripts`, on a client of the same Redis)."""
+        return self._send_call(channel, [_body(channel, event, data) for event, data in messages])
+
+    def _send_call(self, channel: str, bodies: list[str]) -> ScriptCall:
+        ttl = CACHE_TTL_SECONDS if is_cache_channel(channel) else 0
+        keys = [f"{self._p}:seq:{channel}", self._ch(channel), f"{self._p}:cache:{channel}"]
+        return ScriptCall(self._script, keys, [ttl, *bodies])
 
     async def last_message(self, channel: str) -> tuple[str, str] | None:
         async with _redis_answers():

@@ -24,7 +24,7 @@ from uuid import UUID
 
 import redis.asyncio as redis
 
-from valorize_adapters.redis.client import redis_client
+from valorize_adapters.redis.client import ScriptCall, redis_client
 from valorize_core.ports.cache import Lookup
 from valorize_core.runtime.near_cache import NearCache
 
@@ -46,20 +46,24 @@ redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter)
 return {epoch, counter}
 """
 # KEYS: the epoch, then per scope its counter and its hold. ARGV: the channel, the tenant, the
-# hold in milliseconds (0: none), then the scopes' names. One message per scope:
-# "tenant epoch counter scope". A hold is only ever extended.
+# hold in milliseconds (0: none), then the scopes' names. One message for the bump:
+# "tenant epoch counter scope counter scope ..." (a single scope's is the message processes
+# before it published per scope). A hold is only ever extended.
 _BUMP_SCOPES = """
 local epoch = redis.call('GET', KEYS[1]) or '0'
 local hold = tonumber(ARGV[3])
 local out = {epoch}
+local message = {ARGV[2], epoch}
 for i = 1, (#KEYS - 1) / 2 do
   local counter = redis.call('INCR', KEYS[2 * i])
   if hold > 0 and redis.call('PTTL', KEYS[2 * i + 1]) < hold then
     redis.call('SET', KEYS[2 * i + 1], '1', 'PX', hold)
   end
-  redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. epoch .. ' ' .. counter .. ' ' .. ARGV[3 + i])
   out[i + 1] = counter
+  message[2 * i + 1] = counter
+  message[2 * i + 2] = ARGV[3 + i]
 end
+redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
 return out
 """
 # KEYS: the epoch. ARGV: the channel. Message: "* epoch".
@@ -126,7 +130,8 @@ class RedisCache:
 
     async def bump_scopes(self, tenant_id: UUID, scopes: Sequence[str], hold: float = 0.0) -> tuple[int, ...]:
         """One round trip, as :meth:`bump_tenant_version`: a script increments each scope's
-        counter, sets or extends its hold and publishes its new version."""
+        counter, sets or extends its hold and publishes the new versions, every scope's in one
+        message."""
         recovering = self._lost_bump
         p = self._p
         tenant = str(tenant_id)  # formatted once, not twice per scope
@@ -139,6 +144,28 @@ class RedisCache:
         )
         if recovering:  # the epoch moved after the script: read the versions again
             return (await self.lookup(tenant_id, "-", scopes)).scopes
+        return tuple(_version(epoch, counter) for counter in counters)
+
+    def bump_scopes_call(self, tenant_id: UUID, scopes: Sequence[str]) -> ScriptCall | None:
+        """What :meth:`bump_scopes` sends (no hold), as a script call to send with others in one
+        round trip (:func:`~valorize_adapters.redis.client.run_scripts`); its result goes to
+        :meth:`scopes_bumped`. ``None`` while the epoch must move first (a bump was lost): then
+        :meth:`bump_scopes`."""
+        if self._lost_bump:
+            return None
+        keys = [f"{self._p}:epoch"]
+        for scope in scopes:
+            keys += [f"{self._p}:ver:{tenant_id}:{scope}", f"{self._p}:hold:{tenant_id}:{scope}"]
+        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes])
+
+    def scopes_bumped(self, result: object) -> tuple[int, ...] | None:
+        """The versions a :meth:`bump_scopes_call` returned, or ``None`` when it failed (an
+        exception: the bump may or may not have happened, so the epoch moves at the next
+        success, as after a failed :meth:`bump_scopes`)."""
+        if not isinstance(result, list):
+            self._lost_bump = True
+            return None
+        epoch, *counters = result
         return tuple(_version(epoch, counter) for counter in counters)
 
     async def bump_epoch(self) -> None:
@@ -225,12 +252,21 @@ class RedisVersionFeed:
                 self._apply(message["data"])
 
     def _apply(self, data: bytes) -> None:
-        who, *rest = data.decode().split(" ")
-        if who == "*":
+        """One bump: ``tenant epoch counter`` (the tenant's version), ``tenant epoch counter scope
+        [counter scope ...]`` (a bump of scopes, all in one message), or ``* epoch``."""
+        who, *rest = data.split(b" ")
+        if who == b"*":
             self._near.forget()  # the epoch moved: every version changed
             return
-        epoch, counter, *scope = rest
-        self._near.fed(UUID(who), _version(epoch, counter), *scope)
+        epoch, *pairs = rest
+        tenant = UUID(who.decode())
+        if len(pairs) == 1:
+            self._near.fed(tenant, _version(epoch, pairs[0]))
+            return
+        if not pairs or len(pairs) % 2:
+            raise ValueError(f"not a version message: {data[:200]!r}")
+        for at in range(0, len(pairs), 2):
+            self._near.fed(tenant, _version(epoch, pairs[at]), pairs[at + 1].decode())
 
 
 def _channel(prefix: str) -> str:

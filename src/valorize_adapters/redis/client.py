@@ -1,12 +1,19 @@
-"""A Redis client tuned for a cache: short timeouts, so a sick Redis costs little."""
+"""A Redis client tuned for a cache: short timeouts, so a sick Redis costs little; and script
+calls of several adapters sent in one round trip (:func:`run_scripts`)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
-__all__ = ["redis_client"]
+__all__ = ["ScriptCall", "redis_client", "run_scripts"]
 
 
 def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 50, retries: int = 1) -> redis.Redis:
@@ -26,3 +33,43 @@ def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 50, 
         max_connections=max_connections,
         decode_responses=False,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """One call of a registered Lua script, to be sent with others (:func:`run_scripts`)."""
+
+    script: AsyncScript
+    keys: Sequence[str]
+    args: Sequence[Any]
+
+
+async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise_on_error: bool = True) -> list[Any]:
+    """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``), in order: Redis runs them one
+    after the other, so each sees what the ones before it did, and what they publish is
+    published in that order. Returns their results; raises the first error once every call ran
+    (without ``raise_on_error``, a failed call's result is its exception; a connection that
+    fails raises either way).
+
+    A script Redis does not know (it restarted or was flushed) is loaded, and the calls from the
+    first that failed so on are sent again, in order.
+    """
+    results = await _pipelined(client, calls)
+    missing = [n for n, result in enumerate(results) if isinstance(result, NoScriptError)]
+    if missing:
+        for script in {id(c.script): c.script for c in calls[missing[0] :]}.values():
+            await client.script_load(script.script)
+        results[missing[0] :] = await _pipelined(client, calls[missing[0] :])
+    if not raise_on_error:
+        return results
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+async def _pipelined(client: redis.Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+    async with client.pipeline(transaction=False) as pipe:
+        for call in calls:
+            pipe.execute_command("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)
+        return list(await pipe.execute(raise_on_error=False))

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import redis.asyncio as redis
 
+from valorize_adapters.redis.client import ScriptCall
 from valorize_core.model.events import DomainEvent
 from valorize_core.ports.event_subscriber import Delivery
 
@@ -44,11 +45,21 @@ class RedisEventBus:
         """The tenant's channel (hash-tagged, so the script's keys share a cluster slot)."""
         return f"{self._p}:events:{{{tenant_id}}}"
 
+    @property
+    def client(self) -> redis.Redis:
+        """The client it publishes with."""
+        return self._r
+
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """One script call per run of the same tenant's events (a commit's events are one run)."""
         for tenant, run in groupby(events, key=lambda e: e.tenant_id):
-            keys = [f"{self._p}:seq:{{{tenant}}}", self.channel(tenant)]
-            await self._script(keys=keys, args=[e.to_json() for e in run])
+            call = self.publish_call(tenant, [e.to_json() for e in run])
+            await self._script(keys=call.keys, args=call.args)
+
+    def publish_call(self, tenant_id: UUID, records: Sequence[str]) -> ScriptCall:
+        """The script call that publishes a tenant's events (their JSON records), in order, to
+        send with others (:func:`~valorize_adapters.redis.client.run_scripts`)."""
+        return ScriptCall(self._script, [f"{self._p}:seq:{{{tenant_id}}}", self.channel(tenant_id)], records)
 
     def subscriber(self) -> RedisSubscriber:
         """A subscriber with its own connection."""

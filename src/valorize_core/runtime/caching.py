@@ -319,6 +319,37 @@ class ReadCache:
         elif scopes:
             await self.retire(uow.tenant_id, sorted(scopes))
 
+    def retirement(self, uow: UnitOfWork) -> list[str] | None:
+        """The scopes :meth:`retire_after_commit` would bump for the unit (``ANY`` included),
+        for a caller that sends that bump itself, in one round trip with the unit's events: it
+        calls :meth:`retiring` before sending and hands the outcome to :meth:`retired`. ``None``
+        when it must be left to :meth:`retire_after_commit` (nothing declared: the tenant's
+        version; the epoch; nothing)."""
+        scopes = uow.retired_scopes
+        if not scopes or SHARED in scopes:
+            return None
+        return [*sorted(scopes), ANY]
+
+    def retiring(self, tenant_id: UUID, names: Sequence[str]) -> None:
+        """A bump of ``names`` is about to be sent with the events that announce it: until
+        :meth:`retired`, the near cache serves nothing that depends on them (an event's
+        subscriber may ask this process before the bump's reply is read here)."""
+        if self.near is not None:
+            self.near.bumping(tenant_id, names)
+
+    def retired(
+        self, tenant_id: UUID, names: Sequence[str], versions: Sequence[int] | None, *, riding: bool = True
+    ) -> None:
+        """The outcome of a bump of ``names`` (after :meth:`retiring`, unless not ``riding``): the
+        new versions, or ``None`` when it failed (or may have)."""
+        if versions is None:
+            self._bump_failed()
+        elif self.near is not None:
+            for name, version in zip(names, versions, strict=True):
+                self.near.observed(tenant_id, version, name)  # this process reads its own writes at once
+        if riding and self.near is not None:
+            self.near.bumped(tenant_id, names)
+
     async def _bump(self, tenant_id: UUID, scopes: Sequence[str] | None, hold: float) -> None:
         if scopes is not None and SHARED in scopes:
             await self._bump_everything()  # every tenant's reads: its own are among them
@@ -331,14 +362,15 @@ class ReadCache:
                 names = [*scopes, ANY]
                 versions = await self.cache.bump_scopes(tenant_id, names, hold)
         except Exception:
-            self._trip()
-            self.stats.invalidation_failures += 1
-            if self.near is not None:
-                self.near.forget()  # this write's bump is lost: trust nothing kept here
+            self._bump_failed()
             return
+        self.retired(tenant_id, names, versions, riding=False)
+
+    def _bump_failed(self) -> None:
+        self._trip()
+        self.stats.invalidation_failures += 1
         if self.near is not None:
-            for name, version in zip(names, versions, strict=True):
-                self.near.observed(tenant_id, version, name)  # this process reads its own writes at once
+            self.near.forget()  # this write's bump is lost: trust nothing kept here
 
     async def _bump_everything(self) -> None:
         """Retire every tenant's cached reads (a write of data every tenant reads); never raises."""

@@ -48,6 +48,7 @@ class NearCache:
         self._bytes = 0
         self._versions: dict[tuple[UUID, str], int] = {}
         self._fed: dict[tuple[UUID, str], int] = {}  # the last version the feed brought, per scope
+        self._pending: dict[tuple[UUID, str], int] = {}  # scopes this process's bumps in flight move
         self._live = False
         self.generation = 0
         self.resets = 0
@@ -121,8 +122,26 @@ class NearCache:
             for scope, scope_version in zip(scopes, versions, strict=True):
                 self.observed(tenant_id, scope_version, scope)
 
+    def bumping(self, tenant_id: UUID, scopes: Sequence[str]) -> None:
+        """This process is bumping ``scopes`` and will learn their versions only after the bump
+        may have been seen elsewhere (it rides with the write's events): until :meth:`bumped`,
+        their versions count as unknown here, so nothing depending on them is served or kept
+        (it is asked of the shared cache, which has the bump by the time anyone saw an event)."""
+        for scope in scopes:
+            self._pending[(tenant_id, scope)] = self._pending.get((tenant_id, scope), 0) + 1
+
+    def bumped(self, tenant_id: UUID, scopes: Sequence[str]) -> None:
+        """The end of a :meth:`bumping` (its versions :meth:`observed`, or the bump failed)."""
+        for scope in scopes:
+            left = self._pending.pop((tenant_id, scope), 1) - 1
+            if left > 0:
+                self._pending[(tenant_id, scope)] = left
+
     def current(self, tenant_id: UUID, scopes: Sequence[str] = ()) -> tuple[int, ...] | None:
-        """The known versions of the tenant and of ``scopes`` (``None``: one is not known)."""
+        """The known versions of the tenant and of ``scopes`` (``None``: one is not known, or
+        being bumped here)."""
+        if self._pending and any((tenant_id, scope) in self._pending for scope in scopes):
+            return None
         out = [self._versions.get((tenant_id, ""))]
         out.extend(self._versions.get((tenant_id, scope)) for scope in scopes)
         if any(v is None for v in out):

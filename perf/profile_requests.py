@@ -1,7 +1,7 @@
 """``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
 client, no server), for profiling its CPU and counting it per request.
 
-    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor] [--logs]
+    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor | --ab REV] [--calls] [--logs]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
@@ -16,6 +16,14 @@ each in one psycopg pipeline on one connection) in the same process and event lo
 tenants' accounts, in alternating blocks of 50 requests — so both sides share whatever the machine
 does meanwhile, and project ÷ floor is measured within each block.
 
+``--ab REV``: the PostgreSQL session as it is (``src/valorize_adapters/postgres/session.py``) and
+as it was at git revision ``REV`` (loaded beside it from ``git show``), in alternating blocks of
+50 requests in the same process: the app's sessions are made from one class or the other, so
+a change to the session is measured against its predecessor with the machine's load shared.
+
+``--calls``: Python function calls per request (cProfile over the measured requests: deterministic
+where timings are not), with the psycopg and session functions that make the most.
+
 ``--logs``: the access lines are formatted and written (to ``/dev/null``), as ``valorize api``
 writes them; without it logging below WARNING is off, as in ``bench_write_costs.py``.
 """
@@ -24,12 +32,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
 import os
+import pstats
+import subprocess
 import sys
 import tempfile
 import time
+import types
 import uuid
 from pathlib import Path
 from typing import Any
@@ -101,7 +113,13 @@ def database_cpu(url: str) -> float:
 
 
 async def run(
-    url: str, mode: str, requests: int, beside_floor: bool = False, gc_threshold: int = Settings().gc_threshold
+    url: str,
+    mode: str,
+    requests: int,
+    beside_floor: bool = False,
+    gc_threshold: int = Settings().gc_threshold,
+    ab: str | None = None,
+    calls: bool = False,
 ) -> tuple[float, float]:
     container = Container()
     container.settings.override(
@@ -125,6 +143,16 @@ async def run(
     passes, paused = sum(PASSES.counts), sum(PASSES.seconds)
     if beside_floor:
         spent = await _beside_floor(app, url, mode, tenants, requests) * requests / 1000
+    elif ab is not None:
+        spent = await _beside_revision(app, ab, mode, tenants, requests) * requests / 1000
+    elif calls:
+        profile = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profile.enable()
+        await requested(app, mode, tenants, 0, requests)
+        profile.disable()
+        spent = time.process_time() - started
+        _print_calls(profile, requests)
     else:
         started = time.process_time()
         await requested(app, mode, tenants, 0, requests)
@@ -201,11 +229,75 @@ async def _beside_floor(app: Litestar, url: str, mode: str, tenants: list[tuple[
     return mine
 
 
+def _session_class(revision: str) -> type[Any]:
+    """``Session`` as ``session.py`` was at git ``revision``, loaded as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:src/valorize_adapters/postgres/session.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+    ).stdout
+    module = types.ModuleType(f"session_at_{revision}")
+    module.__file__ = f"session@{revision}.py"
+    sys.modules[module.__name__] = module  # its dataclasses and annotations resolve through it
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # the project's own file, at a revision
+    return module.Session  # type: ignore[no-any-return]
+
+
+async def _beside_revision(
+    app: Litestar, revision: str, mode: str, tenants: list[tuple[Any, str]], requests: int
+) -> float:
+    """The requests with the session as it is and as it was at ``revision``, in alternating blocks;
+    prints both and returns the current one's API CPU per request (ms)."""
+    from valorize_adapters.postgres import unit_of_work
+
+    sides = {"now": unit_of_work.Session, revision: _session_class(revision)}
+    spent = dict.fromkeys(sides, 0.0)
+
+    async def block(side: str, first: int) -> None:
+        unit_of_work.Session = sides[side]  # type: ignore[misc]
+        started = time.process_time()
+        await requested(app, mode, tenants, first, 50)
+        spent[side] += time.process_time() - started
+
+    try:
+        await block(revision, 0)  # the old class's statements prepared too
+        await block(revision, 50)
+        spent[revision] = 0.0
+        blocks = max(1, requests // 50)
+        for n in range(blocks):
+            for side in ("now", revision) if n % 2 == 0 else (revision, "now"):
+                await block(side, n * 50)
+    finally:
+        unit_of_work.Session = sides["now"]  # type: ignore[misc]
+    now, then = (spent[side] / (blocks * 50) * 1000 for side in ("now", revision))
+    print(f"{mode}: {now:.3f} ms now, {then:.3f} ms at {revision} of API CPU per request: {now / then:.3f}×")
+    return now
+
+
+def _print_calls(profile: cProfile.Profile, requests: int) -> None:
+    """Python calls per request, in all and under psycopg and the session."""
+    stats = pstats.Stats(profile)
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(row[1] for row in table.values())
+    by_package: dict[str, int] = {}
+    for (filename, _, _), row in table.items():
+        package = "psycopg" if "/psycopg/" in filename else "session" if filename.endswith("session.py") else ""
+        if package:
+            by_package[package] = by_package.get(package, 0) + row[1]
+    print(f"{total / requests:.0f} Python calls per request (psycopg {by_package.get('psycopg', 0) / requests:.0f},"
+          f" the session {by_package.get('session', 0) / requests:.0f})")  # fmt: skip
+    stats.sort_stats("tottime").print_stats(r"psycopg|session\.py", 25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
+    parser.add_argument("--ab", metavar="REV", help="the session as it is against git REV's, alternating")
+    parser.add_argument("--calls", action="store_true", help="Python calls per request (cProfile)")
     parser.add_argument("--logs", action="store_true", help="write the access lines (to /dev/null), as in production")
     parser.add_argument("--gc-threshold", type=int, default=Settings().gc_threshold,
                         help="VALORIZE_GC_THRESHOLD of the app (0: Python's collector as it is)")  # fmt: skip
@@ -219,7 +311,9 @@ def main() -> None:
         url = server.start()
         try:
             asyncio.run(migrate(url))
-            api, database = asyncio.run(run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold))
+            api, database = asyncio.run(
+                run(url, args.mode, args.requests, args.beside_floor, args.gc_threshold, args.ab, args.calls)
+            )
         finally:
             server.stop()
     print(f"{args.mode}: {api:.3f} ms of API CPU per request, {database:.3f} ms of PostgreSQL CPU")

@@ -8,6 +8,7 @@ failed round trip of a read-only session clears as psycopg does on a rollback)."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from valorize_adapters.postgres import session as session_module
 from valorize_adapters.postgres.session import Session
+from valorize_core.model.errors import Conflict
 from valorize_core.testing.loop import run
 
 
@@ -137,9 +139,94 @@ def test_a_batch_queues_its_statements_itself_and_unread_ones_share_a_cursor(
     rows = run(scenario())
     assert rows == [[{"n": 2}], [{"n": 7}]]  # the deferred writes ran first, in the same transaction
     assert executed == []
-    # BEGIN, the settings and the two inserts on one cursor; each read on its own (dict rows).
-    assert len(made) == 3, made
-    assert made.count(None) == 1, made
+    # BEGIN, the settings and the two inserts on the session's one cursor for unread results
+    # (made once, not per batch); each read on its own (dict rows).
+    assert made == [psycopg.rows.dict_row, psycopg.rows.dict_row], made
+
+
+def test_results_nobody_reads_are_checked_but_not_kept(database_url: str) -> None:
+    """The unread statements' cursor keeps no result (no loaders, no row maker set up for it:
+    psycopg's ``_set_results``, overridden), yet their errors are raised as every other's."""
+
+    async def scenario() -> tuple[Any, Any]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int PRIMARY KEY)")
+            session = Session(conn, uuid.uuid4())
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            assert await session.fetch("SELECT count(*) AS n FROM queued") == [{"n": 1}]
+            unread = session._unread
+            assert unread is not None
+            kept = (unread.pgresult, unread._results)
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            with pytest.raises(Conflict, match="queued_pkey"):  # the unique violation, as the domain's
+                await session.fetch("SELECT 1 AS n")
+            await session.rollback()
+            return kept
+        finally:
+            await conn.close()
+
+    assert run(scenario()) == (None, [])
+
+
+def test_a_round_trip_takes_the_connections_lock_once(database_url: str) -> None:
+    """psycopg's ``connection.pipeline()`` block took the connection's lock four times per round
+    trip (and ran its waiting coroutine on entering); the session drives the pipeline itself,
+    under the lock taken once, with one pipeline per session."""
+    taken: list[int] = []
+
+    class CountingLock(asyncio.Lock):
+        async def acquire(self) -> bool:
+            taken.append(1)
+            return await super().acquire()
+
+    async def scenario() -> tuple[list[list[dict[str, Any]]], list[Any]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            conn.lock = CountingLock()
+            session = Session(conn, uuid.uuid4())
+            first = await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ()))
+            batches = [getattr(session, "_batch", None)]
+            second = await session.fetch_together(("SELECT 3 AS n", ()), ("SELECT 4 AS n", ()))
+            batches.append(getattr(session, "_batch", None))
+            assert conn._pipeline is None
+            assert conn.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+            taken.append(0)  # the two round trips' count ends here; COMMIT's follows
+            await session.commit()
+            return [*first, *second], batches
+        finally:
+            await conn.close()
+
+    rows, batches = run(scenario())
+    assert rows == [[{"n": 1}], [{"n": 2}], [{"n": 3}], [{"n": 4}]]
+    assert taken.index(0) == 2, taken  # BEGIN, settings, two reads · two reads
+    assert batches[0] is batches[1] is not None  # one pipeline, made once, reused
+
+
+def test_an_error_while_queuing_still_ends_the_pipeline(database_url: str) -> None:
+    """A parameter psycopg cannot adapt fails while the batch is queued: what was queued before
+    it is still sent and answered, as psycopg's own pipeline block does, the error reaches the
+    caller, and the connection leaves pipeline mode, usable (executemany rows included)."""
+
+    async def scenario() -> tuple[list[dict[str, Any]], Any]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int)")
+            session = Session(conn, uuid.uuid4())
+            with pytest.raises(psycopg.ProgrammingError):
+                await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT %s AS n", (object(),)))
+            status = conn.pgconn.pipeline_status
+            await session.rollback()
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,), (2,)])  # executemany
+            rows = await session.fetch("SELECT sum(n) AS n FROM queued")
+            await session.commit()
+            return rows, status
+        finally:
+            await conn.close()
+
+    rows, status = run(scenario())
+    assert status == psycopg.pq.PipelineStatus.OFF
+    assert rows == [{"n": 3}]
 
 
 def test_a_statement_that_asks_to_wait_is_waited_for() -> None:

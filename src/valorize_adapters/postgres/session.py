@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +35,8 @@ from valorize_adapters.postgres.errors import domain_error
 from valorize_adapters.postgres.tracing import statement_span
 
 __all__ = ["Session"]
+
+_logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -127,35 +130,39 @@ def _reads_only(query: Query) -> bool:
     return _leading_text(query)[:6].upper() == "SELECT"
 
 
-def _queue_only(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
-    """``pipeline``'s step after each statement, replaced: the statement goes into libpq's
-    output buffer and nothing is sent. psycopg's own step sends each statement on its own (a
-    ``send`` system call per statement, which may wake the backend each time; py-spy put a third
-    of a write's API CPU in ``send``, perf/README.md); the batch then goes in one ``send`` with
-    its ``Sync`` (:func:`_queue_and_send`)."""
-    queue = pipeline.command_queue
+class _Batch(psycopg.AsyncPipeline):
+    """psycopg's pipeline, driven by the session itself for one round trip at a time (one per
+    session, reused): psycopg's ``connection.pipeline()`` took the connection's lock four times,
+    made a pipeline and ran its waiting coroutine on entering, per round trip (perf/README.md,
+    "roundtrip").
 
-    def step() -> Generator[Any, Any, None]:
+    Its step after each statement only queues: the statement goes into libpq's output buffer
+    and nothing is sent. psycopg's own step sends each statement on its own (a ``send`` system
+    call per statement, which may wake the backend each time; py-spy put a third of a write's
+    API CPU in ``send``, perf/README.md); the batch goes in one ``send`` with its ``Sync``,
+    when :meth:`sending` is set: what is left is queued, then psycopg's own step sends the
+    buffer (waiting for the socket, reading results meanwhile). psycopg 3.3 internals: the
+    pipeline's ``_communicate_gen``, ``command_queue``, ``level``, ``_exit_gen`` and ``_exit``
+    (guarded by tests/contract/test_session_batches.py)."""
+
+    sending = False
+
+    def _communicate_gen(self) -> Generator[Any, Any, None]:
+        queue = self.command_queue
         while queue:
             queue.popleft()()
-        return
-        yield  # a generator, as psycopg's step is
-
-    return step
+        if self.sending:
+            yield from super()._communicate_gen()
 
 
-def _queue_and_send(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
-    """The step for the end of the batch (the ``Sync`` psycopg queues on leaving the pipeline,
-    or an error): queue what is left, then psycopg's own step, which sends the buffer (waiting
-    for the socket, reading results meanwhile) now that nothing is queued."""
-    own = type(pipeline)._communicate_gen
-    queue_only = _queue_only(pipeline)
+class _Unread(psycopg.AsyncCursor[Any]):
+    """The cursor of a batch's statements whose result nobody reads (``BEGIN``, the settings,
+    deferred writes, ``COMMIT``), shared by them: their results are checked for errors, as every
+    result is, but not kept, so no loaders and no row maker are set up for them. psycopg 3.3
+    internals: the cursor's ``_set_results`` (guarded by tests/contract/test_session_batches.py)."""
 
-    def step() -> Generator[Any, Any, None]:
-        yield from queue_only()
-        yield from own(pipeline)
-
-    return step
+    def _set_results(self, results: list[Any]) -> None:
+        pass
 
 
 def _run_until_waiting(gen: Generator[Any, Any, None]) -> Any | None:
@@ -227,6 +234,8 @@ class Session:
         self._deferred: list[_Statement | _Merged] = []
         self._wrote = False  # something but a SELECT ran (or waits) in this transaction
         self._gathered: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] | None = None
+        self._batch: _Batch | None = None  # its pipeline, made on its first batch
+        self._unread: _Unread | None = None  # its cursor for the results nobody reads
         # The task the session was opened in: its own reads are never concurrent with another
         # (it waits for the reads it gathers), so only other tasks' reads wait to be gathered.
         try:
@@ -278,33 +287,7 @@ class Session:
         try:
             if len(batch) == 1:
                 return [await self._one(*batch[0])]
-            cursors: list[psycopg.AsyncCursor[Any]] = []
-            # The statements whose result nobody reads (BEGIN, the settings, deferred writes,
-            # COMMIT: half a write's) share one cursor with no row factory: a cursor of their own
-            # and dict rows made their results ready for reading (perf/README.md, "writecpu").
-            unread: psycopg.AsyncCursor[Any] | None = None
-            async with self.conn.pipeline() as pipeline:
-                # The statements wait in libpq's buffer; leaving the block sends them with the
-                # one Sync, in one write, and reads every result.
-                pipeline._communicate_gen = _queue_only(pipeline)  # type: ignore[method-assign]
-                try:
-                    for query, params, want in batch:
-                        if want is _Want.NOTHING or want is _Want.INLINE:
-                            cur = unread = unread or self.conn.cursor()
-                        elif isinstance(want, _Made):
-                            made: Any = want.factory  # a psycopg row factory, for either cursor
-                            cur = self.conn.cursor(row_factory=made)
-                        else:
-                            cur = self.conn.cursor(row_factory=dict_row)
-                        cursors.append(cur)
-                        if want is _Want.MANY:
-                            await cur.executemany(query, params)
-                        else:  # queued at once: no lock or wait of its own (the session's turn is held)
-                            gen = cur._execute_gen(query, params, prepare=_prepare(query))
-                            if (waiting := _run_until_waiting(gen)) is not None:
-                                await self.conn.wait(_resumed(waiting, gen))
-                finally:
-                    pipeline._communicate_gen = _queue_and_send(pipeline)  # type: ignore[method-assign]
+            cursors = await self._pipelined(batch)
             return [
                 await self._result(cur, want) for cur, (_, _, want) in zip(cursors[mine:], batch[mine:], strict=True)
             ]
@@ -314,6 +297,59 @@ class Session:
             for span in spans:
                 if span is not None:
                     span.end()
+
+    async def _pipelined(self, batch: list[_Statement]) -> list[psycopg.AsyncCursor[Any]]:
+        """Run ``batch`` in one pipeline: each statement queued in libpq's buffer, then all sent
+        with one ``Sync`` in one write, and every result read; the cursor holding each result.
+
+        What psycopg's ``connection.pipeline()`` block does, with its lock taken once: an error
+        while queuing still sends and ends what was queued (the error raised, the second one
+        logged), and the connection leaves pipeline mode whatever happens."""
+        conn = self.conn
+        cursors: list[psycopg.AsyncCursor[Any]] = []
+        async with conn.lock:
+            conn._check_connection_ok()
+            pipeline = self._batch = self._batch or _Batch(conn)
+            # The statements nobody reads share one cursor with no row factory: a cursor of their
+            # own and dict rows made their results ready for reading (perf/README.md, "writecpu").
+            unread = self._unread = self._unread or _Unread(conn)
+            conn.pgconn.enter_pipeline_mode()
+            conn._pipeline = pipeline
+            pipeline.level, pipeline.sending = 1, False
+            error: BaseException | None = None
+            try:
+                for query, params, want in batch:
+                    if want is _Want.NOTHING or want is _Want.INLINE or want is _Want.MANY:
+                        cur: psycopg.AsyncCursor[Any] = unread
+                    else:
+                        made: Any = want.factory if isinstance(want, _Made) else dict_row
+                        cur = conn.cursor(row_factory=made)
+                    cursors.append(cur)
+                    # Queued at once: no lock or wait of its own (the connection's lock is held).
+                    gen = (
+                        cur._executemany_gen_pipeline(query, params, returning=False)
+                        if want is _Want.MANY
+                        else cur._execute_gen(query, params, prepare=_prepare(query))
+                    )
+                    if (waiting := _run_until_waiting(gen)) is not None:
+                        await conn.wait(_resumed(waiting, gen))
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                pipeline.sending = True
+                try:
+                    await conn.wait(pipeline._exit_gen())  # the Sync, sent with the batch; every result read
+                except Exception as second:
+                    if error is None:
+                        raise
+                    _logger.warning("error ignored ending %r: %s", pipeline, second)
+                finally:
+                    conn._pipeline = None
+                    if pipeline.command_queue or pipeline.result_queue:  # a broken round trip's leftovers
+                        self._batch = None
+                    pipeline._exit(error)  # out of pipeline mode
+        return cursors
 
     async def _one(self, query: Query, params: Params, want: _Want | _Made) -> Any:
         async with self.conn.cursor(row_factory=want.factory if isinstance(want, _Made) else dict_row) as cur:

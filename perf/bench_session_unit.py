@@ -8,7 +8,7 @@ account, categories, rules, word statistics) in the first round trip; two gather
 neighbour search and the payee memory) in the second; two deferred inserts and ``COMMIT`` in the
 third — 12 statements in 3 round trips, as ``POST /api/transactions`` sends (tests/api/test_round_trips.py).
 
-Prints the Python function calls per unit (cProfile over 200 units: deterministic) and the CPU per
+Prints the Python function calls per unit (cProfile, the median of five blocks of 100 units) and the CPU per
 unit (``time.process_time``, the median of ``--blocks`` blocks of ``--units``). ``--ab REV``: the
 same for ``Session`` as ``session.py`` was at git revision ``REV`` (``profile_requests.py``'s
 loader), the blocks alternating with the current one's, so both share the machine's load.
@@ -73,13 +73,19 @@ async def measure(url: str, units: int, blocks: int, revision: str | None) -> No
 
     for cls in classes.values():
         await run(cls, 100)  # statements prepared (psycopg prepares from their fifth run)
-    for side, cls in classes.items():
-        profile = cProfile.Profile(time.process_time)
-        profile.enable()
-        await run(cls, 200)
-        profile.disable()
-        calls = sum(row[1] for row in pstats.Stats(profile).stats.values()) / 200  # type: ignore[attr-defined]
-        print(f"{side}: {calls:.0f} Python calls per unit")
+    # Python calls: a unit's count moves a little with the server's speed (psycopg's wait polls
+    # once more when an answer is not there yet), so the median of alternating profiled blocks.
+    counted: dict[str, list[float]] = {side: [] for side in classes}
+    for n in range(5):
+        for side in list(classes) if n % 2 == 0 else list(reversed(classes)):
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            await run(classes[side], 100)
+            profile.disable()
+            counted[side].append(sum(row[1] for row in pstats.Stats(profile).stats.values()) / 100)  # type: ignore[attr-defined]
+    for side, counts in counted.items():
+        spread = f"{min(counts):.0f}–{max(counts):.0f}"
+        print(f"{side}: {statistics.median(counts):.0f} Python calls per unit (median; {spread})")
     spent: dict[str, list[float]] = {side: [] for side in classes}
     for n in range(blocks):
         order = list(classes) if n % 2 == 0 else list(reversed(classes))

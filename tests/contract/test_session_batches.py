@@ -248,3 +248,38 @@ def test_a_statement_that_asks_to_wait_is_waited_for() -> None:
         resumed.send(2)
     assert got == [1, 2]
     assert session_module._run_until_waiting(iter(())) is None  # type: ignore[arg-type]
+
+
+def test_begin_and_commit_go_as_psycopgs_own_commands(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``BEGIN`` and ``COMMIT`` (no parameters, never prepared, nobody reads their result) are
+    queued as psycopg queues its own (``connection._exec_command``: the same message, no cursor
+    work); the other statements go through a cursor. Their errors still reach the caller: a
+    deferred constraint fails the ``COMMIT``."""
+    through_cursor: list[str] = []
+    execute_gen = psycopg.AsyncCursor._execute_gen
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        through_cursor.append(str(query).split()[0])
+        return execute_gen(self, query, *args, **kwargs)
+
+    async def scenario() -> None:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+            monkeypatch.setattr(psycopg.AsyncCursor, "_execute_gen", counted)
+            session = Session(conn, uuid.uuid4())
+            assert await session.fetch("SELECT 1 AS n") == [{"n": 1}]
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            await session.commit()
+            await session.begin()
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            with pytest.raises(Conflict):  # the deferred unique check, at COMMIT
+                await session.commit()
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        finally:
+            await conn.close()
+
+    run(scenario())
+    # Two transactions: the settings, the read, the insert (with COMMIT); the settings; the
+    # insert (with COMMIT).
+    assert through_cursor == ["SELECT", "SELECT", "INSERT", "SELECT", "INSERT"], through_cursor

@@ -326,11 +326,14 @@ class Session:
                         cur = conn.cursor(row_factory=made)
                     cursors.append(cur)
                     # Queued at once: no lock or wait of its own (the connection's lock is held).
-                    gen = (
-                        cur._executemany_gen_pipeline(query, params, returning=False)
-                        if want is _Want.MANY
-                        else cur._execute_gen(query, params, prepare=_prepare(query))
-                    )
+                    if want is _Want.NOTHING and not params and _prepare(query) is False:
+                        # BEGIN and COMMIT as psycopg sends its own: the same message, no cursor
+                        # work (no query to convert, no parameters, no prepared-statement count).
+                        gen: Generator[Any, Any, Any] = conn._exec_command(query)
+                    elif want is _Want.MANY:
+                        gen = cur._executemany_gen_pipeline(query, params, returning=False)
+                    else:
+                        gen = cur._execute_gen(query, params, prepare=_prepare(query))
                     if (waiting := _run_until_waiting(gen)) is not None:
                         await conn.wait(_resumed(waiting, gen))
             except BaseException as exc:

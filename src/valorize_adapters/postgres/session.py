@@ -62,6 +62,7 @@ class _Want(enum.Enum):
     COUNT = 2
     MANY = 3  # nothing, and the parameters are a sequence of rows (``executemany``)
     INLINE = 4  # nothing, and the write may run inside the next statement (:meth:`Session.fetch_carrying`)
+    LOCK = 5  # nothing: an advisory lock's call, which may join the settings' statement (:meth:`Session.hold`)
 
 
 class _Made:
@@ -269,6 +270,7 @@ class Session:
 
     async def _round_trip(self, statements: Sequence[_Statement]) -> list[Any]:
         batch: list[_Statement] = []
+        deferred, self._deferred = self._deferred, []
         if not self._begun:
             if not self.conn.autocommit:
                 # Only a flag on the client: the connection is idle between transactions.
@@ -276,10 +278,22 @@ class Session:
             if self._implicit:  # never one statement alone: the settings share the reads' Sync
                 batch.append((_READ_ONLY_SETTINGS, self._settings, _Want.NOTHING))
             else:
-                batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
+                # The locks held first (nothing queued before them) are taken by the settings'
+                # statement, in the order held: no statement of their own, no lock before them.
+                settings, params = _SETTINGS, self._settings
+                while deferred and not isinstance(lock := deferred[0], _Merged) and lock[2] is _Want.LOCK:
+                    settings, params = settings + ", " + lock[0], (*params, *lock[1])  # type: ignore[operator]
+                    del deferred[0]
+                batch += [(self._begin, (), _Want.NOTHING), (settings, params, _Want.NOTHING)]
                 self._begun = True
-        batch += [d.statement() if isinstance(d, _Merged) else d for d in self._deferred]
-        self._deferred = []
+        batch += [
+            d.statement()
+            if isinstance(d, _Merged)
+            else ("SELECT " + d[0], d[1], _Want.NOTHING)  # type: ignore[operator]
+            if d[2] is _Want.LOCK
+            else d
+            for d in deferred
+        ]
         batch += statements
         mine = len(batch) - len(statements)  # where the caller's statements start
         # A span per statement when the process traces (off: one attribute read per round trip).
@@ -474,6 +488,14 @@ class Session:
         if rows:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
+
+    def hold(self, call: LiteralString, params: Sequence[Any]) -> None:
+        """Take a transaction-level advisory lock, ``call`` (``pg_advisory_xact_lock…(…)``), in
+        front of the next statement sent, in the same round trip: queued as :meth:`defer`'s
+        writes are, in order with them. When it opens the transaction (nothing queued before
+        it), the statement that sets the tenant's settings calls it too: a statement fewer, and
+        no lock taken before it either way. The statements sent after it run once it is granted."""
+        self._deferred.append((call, tuple(params), _Want.LOCK))
 
     def defer(self, query: LiteralString, rows: Sequence[Params], *, inline: bool = False) -> None:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the

@@ -9,7 +9,9 @@ failed round trip of a read-only session clears as psycopg does on a rollback)."
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -283,3 +285,49 @@ def test_begin_and_commit_go_as_psycopgs_own_commands(database_url: str, monkeyp
     # Two transactions: the settings, the read, the insert (with COMMIT); the settings; the
     # insert (with COMMIT).
     assert through_cursor == ["SELECT", "SELECT", "INSERT", "SELECT", "INSERT"], through_cursor
+
+
+def test_a_lock_held_at_the_opening_is_taken_by_the_settings_statement(database_url: str, tmp_path: Path) -> None:
+    """``Session.hold`` at the opening of a transaction: the settings' statement takes the lock
+    (a statement fewer); later in the transaction: a statement of its own, in front of the next
+    one, after the writes queued before it. Either way the lock is held when the next statement
+    runs, until the transaction ends."""
+    held = "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    trace = tmp_path / "wire.trace"
+
+    async def scenario() -> list[Any]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int)")
+            conn.pgconn.trace(fd)
+            conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+            session = Session(conn, uuid.uuid4())
+            session.hold("pg_advisory_xact_lock_shared(%s, hashtext(%s))", (1, "a"))
+            first = await session.fetch(held)
+            session.defer("INSERT INTO queued (n) VALUES (%s)", [(1,)])
+            session.hold("pg_advisory_xact_lock(%s, hashtext(%s))", (2, "b"))
+            second = await session.fetch(held)
+            await session.commit()
+            conn.pgconn.untrace()
+            after = await (await conn.execute(held)).fetchall()
+            return [first, second, after]
+        finally:
+            os.close(fd)
+            await conn.close()
+
+    first, second, after = run(scenario())
+    assert first == [{"n": 1}]
+    assert second == [{"n": 2}]
+    assert after == [(0,)]
+    parsed = [line.split('"')[3] for line in trace.read_text().splitlines() if "\tParse\t" in line]
+    executed = [
+        line
+        for line in trace.read_text().splitlines()
+        if line.split("\t")[::2][:2] in (["F", "Execute"], ["F", "Query"])
+    ]
+    # BEGIN, the settings with the lock, the read; the insert, the lock, the read; COMMIT (alone).
+    assert len(executed) == 7, parsed
+    assert any("set_config" in text and "pg_advisory_xact_lock_shared" in text for text in parsed), parsed
+    insert, lock = (next(n for n, text in enumerate(parsed) if text.startswith(s)) for s in ("INSERT", "SELECT pg_adv"))
+    assert insert < lock, parsed

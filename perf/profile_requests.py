@@ -16,10 +16,11 @@ each in one psycopg pipeline on one connection) in the same process and event lo
 tenants' accounts, in alternating blocks of 50 requests — so both sides share whatever the machine
 does meanwhile, and project ÷ floor is measured within each block.
 
-``--ab REV``: the PostgreSQL session as it is (``src/valorize_adapters/postgres/session.py``) and
-as it was at git revision ``REV`` (loaded beside it from ``git show``), in alternating blocks of
-50 requests in the same process: the app's sessions are made from one class or the other, so
-a change to the session is measured against its predecessor with the machine's load shared.
+``--ab REV``: the PostgreSQL session and repositories as they are
+(``src/valorize_adapters/postgres/{session,repositories}.py``) and as they were at git revision
+``REV`` (loaded beside them from ``git show``), in alternating blocks of 50 requests in the same
+process: the units of work are made with one or the other, so a change to them is measured
+against its predecessor with the machine's load shared.
 
 ``--calls``: Python function calls per request (cProfile over the measured requests: deterministic
 where timings are not), with the psycopg and session functions that make the most.
@@ -37,6 +38,7 @@ import json
 import logging
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -229,50 +231,84 @@ async def _beside_floor(app: Litestar, url: str, mode: str, tenants: list[tuple[
     return mine
 
 
-def _session_class(revision: str) -> type[Any]:
-    """``Session`` as ``session.py`` was at git ``revision``, loaded as a module of its own."""
+_MEASURED = ("session", "repositories")  # the modules --ab loads at a revision
+
+
+def _module_at(revision: str, name: str) -> types.ModuleType:
+    """``valorize_adapters/postgres/<name>.py`` as it was at git ``revision``, loaded as a module
+    of its own (it imports the rest of the project as it is)."""
     source = subprocess.run(
-        ["git", "show", f"{revision}:src/valorize_adapters/postgres/session.py"],
+        ["git", "show", f"{revision}:src/valorize_adapters/postgres/{name}.py"],
         check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parent,
     ).stdout
-    module = types.ModuleType(f"session_at_{revision}")
-    module.__file__ = f"session@{revision}.py"
+    module = types.ModuleType(f"{name}_at_{revision}")
+    module.__file__ = f"{name}@{revision}.py"
     sys.modules[module.__name__] = module  # its dataclasses and annotations resolve through it
     exec(compile(source, module.__file__, "exec"), module.__dict__)  # the project's own file, at a revision
-    return module.Session  # type: ignore[no-any-return]
+    return module
+
+
+def _session_class(revision: str) -> type[Any]:
+    """``Session`` as ``session.py`` was at git ``revision``."""
+    return _module_at(revision, "session").Session  # type: ignore[no-any-return]
+
+
+def _units_at(revision: str) -> dict[str, Any]:
+    """What the units of work use from the session and the repositories modules, as they were at
+    ``revision``: ``unit_of_work``'s names for them, each mapped to the old module's."""
+    from valorize_adapters.postgres import repositories, session, unit_of_work
+
+    now = {"session": session, "repositories": repositories}
+    old = {name: _module_at(revision, name) for name in _MEASURED}
+    swapped = {}
+    for name, value in vars(unit_of_work).items():
+        for module in _MEASURED:
+            if getattr(now[module], name, None) is value and isinstance(value, type):
+                swapped[name] = getattr(old[module], name)
+    return swapped
 
 
 async def _beside_revision(
     app: Litestar, revision: str, mode: str, tenants: list[tuple[Any, str]], requests: int
 ) -> float:
-    """The requests with the session as it is and as it was at ``revision``, in alternating blocks;
-    prints both and returns the current one's API CPU per request (ms)."""
+    """The requests with the session and the repositories as they are and as they were at
+    ``revision``, in alternating blocks; prints both and returns the current one's API CPU per
+    request (ms)."""
     from valorize_adapters.postgres import unit_of_work
 
-    sides = {"now": unit_of_work.Session, revision: _session_class(revision)}
+    then = _units_at(revision)
+    sides = {"now": {name: getattr(unit_of_work, name) for name in then}, revision: then}
     spent = dict.fromkeys(sides, 0.0)
+    pairs: list[float] = []  # now ÷ then, per pair of adjacent blocks (the load moves slower)
 
     async def block(side: str, first: int) -> None:
-        unit_of_work.Session = sides[side]  # type: ignore[misc]
+        for name, value in sides[side].items():
+            setattr(unit_of_work, name, value)
         started = time.process_time()
         await requested(app, mode, tenants, first, 50)
-        spent[side] += time.process_time() - started
+        took = time.process_time() - started
+        spent[side] += took
+        pairs.append(took)
 
     try:
-        await block(revision, 0)  # the old class's statements prepared too
+        await block(revision, 0)  # the old statements prepared too
         await block(revision, 50)
         spent[revision] = 0.0
+        pairs.clear()
         blocks = max(1, requests // 50)
         for n in range(blocks):
             for side in ("now", revision) if n % 2 == 0 else (revision, "now"):
                 await block(side, n * 50)
     finally:
-        unit_of_work.Session = sides["now"]  # type: ignore[misc]
-    now, then = (spent[side] / (blocks * 50) * 1000 for side in ("now", revision))
-    print(f"{mode}: {now:.3f} ms now, {then:.3f} ms at {revision} of API CPU per request: {now / then:.3f}×")
+        for name, value in sides["now"].items():
+            setattr(unit_of_work, name, value)
+    now, old = (spent[side] / (blocks * 50) * 1000 for side in ("now", revision))
+    ratios = [(a / b if n % 2 == 0 else b / a) for n, (a, b) in enumerate(zip(pairs[::2], pairs[1::2], strict=True))]
+    print(f"{mode}: {now:.3f} ms now, {old:.3f} ms at {revision} of API CPU per request: {now / old:.3f}×"
+          f" (per pair of blocks: median {statistics.median(ratios):.3f}, {len(ratios)} pairs)")  # fmt: skip
     return now
 
 

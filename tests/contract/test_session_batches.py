@@ -331,3 +331,59 @@ def test_a_lock_held_at_the_opening_is_taken_by_the_settings_statement(database_
     assert any("set_config" in text and "pg_advisory_xact_lock_shared" in text for text in parsed), parsed
     insert, lock = (next(n for n, text in enumerate(parsed) if text.startswith(s)) for s in ("INSERT", "SELECT pg_adv"))
     assert insert < lock, parsed
+
+
+def test_a_batch_ends_with_its_sync_and_no_flush(database_url: str, tmp_path: Path) -> None:
+    """The batch's ``Sync`` has the server send every answer: psycopg's own end of a pipeline
+    also sent a ``Flush`` after it when the answers were not in yet (a message and a ``send``
+    more per round trip), which the session's end does not. The answers all arrive, an error's
+    too, and the connection stays usable."""
+    trace = tmp_path / "wire.trace"
+
+    async def scenario() -> list[Any]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            conn.pgconn.trace(fd)
+            conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+            session = Session(conn, uuid.uuid4())
+            # The first answer comes late: the batch's end waits for the answers, not before.
+            slow = await session.fetch_together(("SELECT pg_sleep(0.05)::text AS n", ()), ("SELECT 2 AS n", ()))
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await session.fetch_together(("SELECT pg_sleep(0.05)::text AS n", ()), ("SELECT 1 / 0 AS n", ()))
+            await session.rollback()
+            again = await session.fetch_together(("SELECT 3 AS n", ()), ("SELECT 4 AS n", ()))
+            await session.commit()
+            conn.pgconn.untrace()
+            return [slow, again]
+        finally:
+            os.close(fd)
+            await conn.close()
+
+    slow, again = run(scenario())
+    assert slow == [[{"n": ""}], [{"n": 2}]]
+    assert again == [[{"n": 3}], [{"n": 4}]]
+    sent = [line.split("\t")[2] for line in trace.read_text().splitlines() if line.startswith("F\t")]
+    assert sent.count("Sync") == 3, sent
+    assert "Flush" not in sent, sent
+
+
+def test_a_batch_larger_than_the_socket_takes_at_once_is_sent_whole(database_url: str) -> None:
+    """A batch of several megabytes (a bulk of deferred rows) does not fit the socket's buffer
+    in one write: what is left in libpq's buffer after the batch's last step is sent before
+    the answers are awaited (without it, client and server would wait for each other)."""
+
+    async def scenario() -> list[dict[str, Any]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            await conn.execute("CREATE TEMP TABLE queued (n int, payload text)")
+            session = Session(conn, uuid.uuid4())
+            for n in range(40):  # one deferred statement each, 100 kB apiece
+                session.defer("INSERT INTO queued (n, payload) VALUES (%s, %s)", [(n, "x" * 100_000)])
+            rows = await session.fetch("SELECT count(*) AS n, sum(length(payload)) AS size FROM queued")
+            await session.commit()
+            return rows
+        finally:
+            await conn.close()
+
+    assert run(scenario(), timeout=60) == [{"n": 40, "size": 4_000_000}]

@@ -27,7 +27,7 @@ from typing import Any, LiteralString, TypeVar
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
+from psycopg import generators, sql
 from psycopg.rows import RowFactory, dict_row
 
 from valorize_adapters.postgres import tracing as sql_tracing
@@ -143,8 +143,8 @@ class _Batch(psycopg.AsyncPipeline):
     API CPU in ``send``, perf/README.md); the batch goes in one ``send`` with its ``Sync``,
     when :meth:`sending` is set: what is left is queued, then psycopg's own step sends the
     buffer (waiting for the socket, reading results meanwhile). psycopg 3.3 internals: the
-    pipeline's ``_communicate_gen``, ``command_queue``, ``level``, ``_exit_gen`` and ``_exit``
-    (guarded by tests/contract/test_session_batches.py)."""
+    pipeline's ``_communicate_gen``, ``command_queue``, ``level``, ``_enqueue_sync``,
+    ``_fetch_gen`` and ``_exit`` (guarded by tests/contract/test_session_batches.py)."""
 
     sending = False
 
@@ -154,6 +154,21 @@ class _Batch(psycopg.AsyncPipeline):
             queue.popleft()()
         if self.sending:
             yield from super()._communicate_gen()
+
+    def end_gen(self) -> Generator[Any, Any, None]:
+        """The batch's end: its ``Sync``, sent with the statements, then every result read (the
+        rest after an error too, so the pipeline can be left). psycopg's own end
+        (``_exit_gen``) also sends a ``Flush`` after the ``Sync`` when the answers are not in
+        yet — a message and a ``send`` more per round trip, for nothing: the ``Sync`` has the
+        server send everything."""
+        self._enqueue_sync()
+        try:
+            yield from self._communicate_gen()
+        finally:
+            # What the step's last write left in libpq's buffer (a batch larger than the
+            # socket takes at once), sent: psycopg's end sends it with its Flush.
+            yield from generators.send(self.pgconn)
+            yield from self._fetch_gen(flush=False)
 
 
 class _Unread(psycopg.AsyncCursor[Any]):
@@ -316,9 +331,10 @@ class Session:
         """Run ``batch`` in one pipeline: each statement queued in libpq's buffer, then all sent
         with one ``Sync`` in one write, and every result read; the cursor holding each result.
 
-        What psycopg's ``connection.pipeline()`` block does, with its lock taken once: an error
-        while queuing still sends and ends what was queued (the error raised, the second one
-        logged), and the connection leaves pipeline mode whatever happens."""
+        What psycopg's ``connection.pipeline()`` block does, with its lock taken once and no
+        ``Flush`` after the ``Sync`` (:meth:`_Batch.end_gen`): an error while queuing still sends
+        and ends what was queued (the error raised, the second one logged), and the connection
+        leaves pipeline mode whatever happens."""
         conn = self.conn
         cursors: list[psycopg.AsyncCursor[Any]] = []
         async with conn.lock:
@@ -356,7 +372,7 @@ class Session:
             finally:
                 pipeline.sending = True
                 try:
-                    await conn.wait(pipeline._exit_gen())  # the Sync, sent with the batch; every result read
+                    await conn.wait(pipeline.end_gen())  # the Sync, sent with the batch; every result read
                 except Exception as second:
                     if error is None:
                         raise

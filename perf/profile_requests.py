@@ -19,8 +19,8 @@ does meanwhile, and project ÷ floor is measured within each block.
 ``--ab REV``: the PostgreSQL session and repositories as they are
 (``src/valorize_adapters/postgres/{session,repositories}.py``) and as they were at git revision
 ``REV`` (loaded beside them from ``git show``), in alternating blocks of 50 requests in the same
-process: the units of work are made with one or the other, so a change to them is measured
-against its predecessor with the machine's load shared.
+process: the adapter's units of work, relay and task queue use one or the other, so a change to
+them is measured against its predecessor with the machine's load shared.
 
 ``--calls``: Python function calls per request (cProfile over the measured requests: deterministic
 where timings are not), with the psycopg and session functions that make the most.
@@ -256,18 +256,21 @@ def _session_class(revision: str) -> type[Any]:
     return _module_at(revision, "session").Session  # type: ignore[no-any-return]
 
 
-def _units_at(revision: str) -> dict[str, Any]:
-    """What the units of work use from the session and the repositories modules, as they were at
-    ``revision``: ``unit_of_work``'s names for them, each mapped to the old module's."""
-    from valorize_adapters.postgres import repositories, session, unit_of_work
+def _units_at(revision: str) -> dict[tuple[types.ModuleType, str], Any]:
+    """What the adapter's modules use from the session and the repositories modules (the units
+    of work, the relay's and the task queue's sessions, …), as it was at ``revision``: each
+    module's name for it, mapped to the old module's class."""
+    from valorize_adapters.postgres import repositories, session
 
     now = {"session": session, "repositories": repositories}
     old = {name: _module_at(revision, name) for name in _MEASURED}
     swapped = {}
-    for name, value in vars(unit_of_work).items():
-        for module in _MEASURED:
-            if getattr(now[module], name, None) is value and isinstance(value, type):
-                swapped[name] = getattr(old[module], name)
+    users = [m for n, m in sys.modules.items() if n.startswith("valorize_adapters.postgres.") and m not in now.values()]
+    for user in users:
+        for name, value in vars(user).items():
+            for module in _MEASURED:
+                if isinstance(value, type) and value.__module__ == now[module].__name__:
+                    swapped[(user, name)] = getattr(old[module], name)
     return swapped
 
 
@@ -277,16 +280,14 @@ async def _beside_revision(
     """The requests with the session and the repositories as they are and as they were at
     ``revision``, in alternating blocks; prints both and returns the current one's API CPU per
     request (ms)."""
-    from valorize_adapters.postgres import unit_of_work
-
     then = _units_at(revision)
-    sides = {"now": {name: getattr(unit_of_work, name) for name in then}, revision: then}
+    sides = {"now": {(module, name): getattr(module, name) for module, name in then}, revision: then}
     spent = dict.fromkeys(sides, 0.0)
     pairs: list[float] = []  # now ÷ then, per pair of adjacent blocks (the load moves slower)
 
     async def block(side: str, first: int) -> None:
-        for name, value in sides[side].items():
-            setattr(unit_of_work, name, value)
+        for (module, name), value in sides[side].items():
+            setattr(module, name, value)
         started = time.process_time()
         await requested(app, mode, tenants, first, 50)
         took = time.process_time() - started
@@ -303,8 +304,8 @@ async def _beside_revision(
             for side in ("now", revision) if n % 2 == 0 else (revision, "now"):
                 await block(side, n * 50)
     finally:
-        for name, value in sides["now"].items():
-            setattr(unit_of_work, name, value)
+        for (module, name), value in sides["now"].items():
+            setattr(module, name, value)
     now, old = (spent[side] / (blocks * 50) * 1000 for side in ("now", revision))
     ratios = [(a / b if n % 2 == 0 else b / a) for n, (a, b) in enumerate(zip(pairs[::2], pairs[1::2], strict=True))]
     print(f"{mode}: {now:.3f} ms now, {old:.3f} ms at {revision} of API CPU per request: {now / old:.3f}×"

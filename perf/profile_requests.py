@@ -1,8 +1,8 @@
 """``valorize api``'s write or list miss, driven in-process through the ASGI app itself (no HTTP
 client, no server), for profiling its CPU and counting it per request.
 
-    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor [--litestar-reading]] [--logs]
-                                     [--every-follow-up]
+    python perf/profile_requests.py write|miss [--requests 1000] [--beside-floor [--litestar-reading] | --ab REV]
+                                     [--calls] [--logs] [--every-follow-up]
     py-spy record -r 400 -f raw -o write.raw -- python perf/profile_requests.py write --requests 3000
 
 Embedded PostgreSQL, the container's wiring (``log_json``, pool of 2; the read cache off for
@@ -21,6 +21,15 @@ does meanwhile, and project ÷ floor is measured within each block.
 conditional (:func:`every_follow_up`): a run with and one without, each beside its floor, compare
 what the skipped task rows cost the API and PostgreSQL.
 
+``--ab REV``: the PostgreSQL session and repositories as they are
+(``src/valorize_adapters/postgres/{session,repositories}.py``) and as they were at git revision
+``REV`` (loaded beside them from ``git show``), in alternating blocks of 50 requests in the same
+process: the adapter's units of work, relay and task queue use one or the other, so a change to
+them is measured against its predecessor with the machine's load shared.
+
+``--calls``: Python function calls per request (cProfile over the measured requests: deterministic
+where timings are not), with the psycopg and session functions that make the most.
+
 ``--logs``: the access lines are formatted and written (to ``/dev/null``), as ``valorize api``
 writes them; without it logging below WARNING is off, as in ``bench_write_costs.py``.
 
@@ -33,12 +42,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
 import os
+import pstats
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import types
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -128,6 +142,8 @@ async def run(
     gc_threshold: int = Settings().gc_threshold,
     litestar_reading: bool = False,
     every: bool = False,
+    ab: str | None = None,
+    calls: bool = False,
 ) -> tuple[float, float]:
     container = Container()
     container.settings.override(
@@ -153,6 +169,16 @@ async def run(
     passes, paused = sum(PASSES.counts), sum(PASSES.seconds)
     if beside_floor:
         spent = await _beside_floor(app, url, mode, tenants, requests, litestar_reading) * requests / 1000
+    elif ab is not None:
+        spent = await _beside_revision(app, ab, mode, tenants, requests) * requests / 1000
+    elif calls:
+        profile = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profile.enable()
+        await requested(app, mode, tenants, 0, requests)
+        profile.disable()
+        spent = time.process_time() - started
+        _print_calls(profile, requests)
     else:
         started = time.process_time()
         await requested(app, mode, tenants, 0, requests)
@@ -245,11 +271,110 @@ async def _beside_floor(
     return per["project"]
 
 
+_MEASURED = ("session", "repositories")  # the modules --ab loads at a revision
+
+
+def _module_at(revision: str, name: str) -> types.ModuleType:
+    """``valorize_adapters/postgres/<name>.py`` as it was at git ``revision``, loaded as a module
+    of its own (it imports the rest of the project as it is)."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:src/valorize_adapters/postgres/{name}.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+    ).stdout
+    module = types.ModuleType(f"{name}_at_{revision}")
+    module.__file__ = f"{name}@{revision}.py"
+    sys.modules[module.__name__] = module  # its dataclasses and annotations resolve through it
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # the project's own file, at a revision
+    return module
+
+
+def _session_class(revision: str) -> type[Any]:
+    """``Session`` as ``session.py`` was at git ``revision``."""
+    return _module_at(revision, "session").Session  # type: ignore[no-any-return]
+
+
+def _units_at(revision: str) -> dict[tuple[types.ModuleType, str], Any]:
+    """What the adapter's modules use from the session and the repositories modules (the units
+    of work, the relay's and the task queue's sessions, …), as it was at ``revision``: each
+    module's name for it, mapped to the old module's class."""
+    from valorize_adapters.postgres import repositories, session
+
+    now = {"session": session, "repositories": repositories}
+    old = {name: _module_at(revision, name) for name in _MEASURED}
+    swapped = {}
+    users = [m for n, m in sys.modules.items() if n.startswith("valorize_adapters.postgres.") and m not in now.values()]
+    for user in users:
+        for name, value in vars(user).items():
+            for module in _MEASURED:
+                if isinstance(value, type) and value.__module__ == now[module].__name__:
+                    swapped[(user, name)] = getattr(old[module], name)
+    return swapped
+
+
+async def _beside_revision(
+    app: Litestar, revision: str, mode: str, tenants: list[tuple[Any, str]], requests: int
+) -> float:
+    """The requests with the session and the repositories as they are and as they were at
+    ``revision``, in alternating blocks; prints both and returns the current one's API CPU per
+    request (ms)."""
+    then = _units_at(revision)
+    sides = {"now": {(module, name): getattr(module, name) for module, name in then}, revision: then}
+    spent = dict.fromkeys(sides, 0.0)
+    pairs: list[float] = []  # now ÷ then, per pair of adjacent blocks (the load moves slower)
+
+    async def block(side: str, first: int) -> None:
+        for (module, name), value in sides[side].items():
+            setattr(module, name, value)
+        started = time.process_time()
+        await requested(app, mode, tenants, first, 50)
+        took = time.process_time() - started
+        spent[side] += took
+        pairs.append(took)
+
+    try:
+        await block(revision, 0)  # the old statements prepared too
+        await block(revision, 50)
+        spent[revision] = 0.0
+        pairs.clear()
+        blocks = max(1, requests // 50)
+        for n in range(blocks):
+            for side in ("now", revision) if n % 2 == 0 else (revision, "now"):
+                await block(side, n * 50)
+    finally:
+        for (module, name), value in sides["now"].items():
+            setattr(module, name, value)
+    now, old = (spent[side] / (blocks * 50) * 1000 for side in ("now", revision))
+    ratios = [(a / b if n % 2 == 0 else b / a) for n, (a, b) in enumerate(zip(pairs[::2], pairs[1::2], strict=True))]
+    print(f"{mode}: {now:.3f} ms now, {old:.3f} ms at {revision} of API CPU per request: {now / old:.3f}×"
+          f" (per pair of blocks: median {statistics.median(ratios):.3f}, {len(ratios)} pairs)")  # fmt: skip
+    return now
+
+
+def _print_calls(profile: cProfile.Profile, requests: int) -> None:
+    """Python calls per request, in all and under psycopg and the session."""
+    stats = pstats.Stats(profile)
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(row[1] for row in table.values())
+    by_package: dict[str, int] = {}
+    for (filename, _, _), row in table.items():
+        package = "psycopg" if "/psycopg/" in filename else "session" if filename.endswith("session.py") else ""
+        if package:
+            by_package[package] = by_package.get(package, 0) + row[1]
+    print(f"{total / requests:.0f} Python calls per request (psycopg {by_package.get('psycopg', 0) / requests:.0f},"
+          f" the session {by_package.get('session', 0) / requests:.0f})")  # fmt: skip
+    stats.sort_stats("tottime").print_stats(r"psycopg|session\.py", 25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("write", "miss"))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--beside-floor", action="store_true", help="the floor's route in the same run")
+    parser.add_argument("--ab", metavar="REV", help="the session as it is against git REV's, alternating")
+    parser.add_argument("--calls", action="store_true", help="Python calls per request (cProfile)")
     parser.add_argument("--logs", action="store_true", help="write the access lines (to /dev/null), as in production")
     parser.add_argument("--litestar-reading", action="store_true",
                         help="with miss --beside-floor: also the list route read by Litestar (no ANSWER)")  # fmt: skip
@@ -275,6 +400,8 @@ def main() -> None:
                     args.gc_threshold,
                     args.litestar_reading,
                     args.every_follow_up,
+                    args.ab,
+                    args.calls,
                 )
             )
         finally:

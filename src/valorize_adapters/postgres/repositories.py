@@ -149,8 +149,8 @@ class PgAccounts(_Repo):
 # The first key of the two-key advisory lock on a tenant's category tree (the second is the
 # tenant's): shared by the transaction writes that declare from the tree, exclusive by its changes.
 _CATEGORY_TREE_LOCK = 0x4354
-_LOCK_TREE_SHARED: LiteralString = "SELECT pg_advisory_xact_lock_shared(%s, hashtext(%s)) AS held"
-_LOCK_TREE: LiteralString = "SELECT pg_advisory_xact_lock(%s, hashtext(%s)) AS held"
+_LOCK_TREE_SHARED: LiteralString = "pg_advisory_xact_lock_shared(%s, hashtext(%s))"
+_LOCK_TREE: LiteralString = "pg_advisory_xact_lock(%s, hashtext(%s))"
 _LIST_CATEGORIES: LiteralString = "SELECT * FROM categories WHERE tenant_id = %s ORDER BY lower(name), id"
 
 
@@ -181,16 +181,18 @@ class PgCategories(_Repo):
             # order; the read after them sees what committed meanwhile. NO KEY UPDATE: it excludes
             # other holders and a DELETE, never the FK checks of writes that merely reference a
             # category (a split's), which take KEY SHARE. All in one round trip.
-            *_, rs = await self._s.fetch_together(
-                (_LOCK_TREE, key),
+            self._s.hold(_LOCK_TREE, key)
+            _, rs = await self._s.fetch_together(
                 ("SELECT id FROM categories WHERE tenant_id = %s ORDER BY id FOR NO KEY UPDATE", (self._t,)),
                 (_LIST_CATEGORIES, (self._t,)),
             )
             self._held = True
         elif for_share and not self._held:
-            # In one round trip (with whatever reads are gathered with it): the read runs after
-            # the lock is granted, so it sees a change that held the tree before this unit.
-            _, rs = await self._s.fetch_together((_LOCK_TREE_SHARED, key), (_LIST_CATEGORIES, (self._t,)))
+            # In one round trip (with whatever reads are gathered with it; in the settings'
+            # statement when it opens the unit): the read runs after the lock is granted, so it
+            # sees a change that held the tree before this unit.
+            self._s.hold(_LOCK_TREE_SHARED, key)
+            rs = await self._s.fetch(_LIST_CATEGORIES, (self._t,))
             self._held = True
         else:
             rs = await self._s.fetch(_LIST_CATEGORIES, (self._t,))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from typing import Any, LiteralString, TypeVar
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
+from psycopg import generators, sql
 from psycopg.rows import RowFactory, dict_row
 
 from valorize_adapters.postgres import tracing as sql_tracing
@@ -34,6 +35,8 @@ from valorize_adapters.postgres.errors import domain_error
 from valorize_adapters.postgres.tracing import statement_span
 
 __all__ = ["Session"]
+
+_logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -59,6 +62,7 @@ class _Want(enum.Enum):
     COUNT = 2
     MANY = 3  # nothing, and the parameters are a sequence of rows (``executemany``)
     INLINE = 4  # nothing, and the write may run inside the next statement (:meth:`Session.fetch_carrying`)
+    LOCK = 5  # nothing: an advisory lock's call, which may join the settings' statement (:meth:`Session.hold`)
 
 
 class _Made:
@@ -127,35 +131,54 @@ def _reads_only(query: Query) -> bool:
     return _leading_text(query)[:6].upper() == "SELECT"
 
 
-def _queue_only(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
-    """``pipeline``'s step after each statement, replaced: the statement goes into libpq's
-    output buffer and nothing is sent. psycopg's own step sends each statement on its own (a
-    ``send`` system call per statement, which may wake the backend each time; py-spy put a third
-    of a write's API CPU in ``send``, perf/README.md); the batch then goes in one ``send`` with
-    its ``Sync`` (:func:`_queue_and_send`)."""
-    queue = pipeline.command_queue
+class _Batch(psycopg.AsyncPipeline):
+    """psycopg's pipeline, driven by the session itself for one round trip at a time (one per
+    session, reused): psycopg's ``connection.pipeline()`` took the connection's lock four times,
+    made a pipeline and ran its waiting coroutine on entering, per round trip (perf/README.md,
+    "roundtrip").
 
-    def step() -> Generator[Any, Any, None]:
+    Its step after each statement only queues: the statement goes into libpq's output buffer
+    and nothing is sent. psycopg's own step sends each statement on its own (a ``send`` system
+    call per statement, which may wake the backend each time; py-spy put a third of a write's
+    API CPU in ``send``, perf/README.md); the batch goes in one ``send`` with its ``Sync``,
+    when :meth:`sending` is set: what is left is queued, then psycopg's own step sends the
+    buffer (waiting for the socket, reading results meanwhile). psycopg 3.3 internals: the
+    pipeline's ``_communicate_gen``, ``command_queue``, ``level``, ``_enqueue_sync``,
+    ``_fetch_gen`` and ``_exit`` (guarded by tests/contract/test_session_batches.py)."""
+
+    sending = False
+
+    def _communicate_gen(self) -> Generator[Any, Any, None]:
+        queue = self.command_queue
         while queue:
             queue.popleft()()
-        return
-        yield  # a generator, as psycopg's step is
+        if self.sending:
+            yield from super()._communicate_gen()
 
-    return step
+    def end_gen(self) -> Generator[Any, Any, None]:
+        """The batch's end: its ``Sync``, sent with the statements, then every result read (the
+        rest after an error too, so the pipeline can be left). psycopg's own end
+        (``_exit_gen``) also sends a ``Flush`` after the ``Sync`` when the answers are not in
+        yet — a message and a ``send`` more per round trip, for nothing: the ``Sync`` has the
+        server send everything."""
+        self._enqueue_sync()
+        try:
+            yield from self._communicate_gen()
+        finally:
+            # What the step's last write left in libpq's buffer (a batch larger than the
+            # socket takes at once), sent: psycopg's end sends it with its Flush.
+            yield from generators.send(self.pgconn)
+            yield from self._fetch_gen(flush=False)
 
 
-def _queue_and_send(pipeline: psycopg.AsyncPipeline) -> Callable[[], Generator[Any, Any, None]]:
-    """The step for the end of the batch (the ``Sync`` psycopg queues on leaving the pipeline,
-    or an error): queue what is left, then psycopg's own step, which sends the buffer (waiting
-    for the socket, reading results meanwhile) now that nothing is queued."""
-    own = type(pipeline)._communicate_gen
-    queue_only = _queue_only(pipeline)
+class _Unread(psycopg.AsyncCursor[Any]):
+    """The cursor of a batch's statements whose result nobody reads (``BEGIN``, the settings,
+    deferred writes, ``COMMIT``), shared by them: their results are checked for errors, as every
+    result is, but not kept, so no loaders and no row maker are set up for them. psycopg 3.3
+    internals: the cursor's ``_set_results`` (guarded by tests/contract/test_session_batches.py)."""
 
-    def step() -> Generator[Any, Any, None]:
-        yield from queue_only()
-        yield from own(pipeline)
-
-    return step
+    def _set_results(self, results: list[Any]) -> None:
+        pass
 
 
 def _run_until_waiting(gen: Generator[Any, Any, None]) -> Any | None:
@@ -227,6 +250,8 @@ class Session:
         self._deferred: list[_Statement | _Merged] = []
         self._wrote = False  # something but a SELECT ran (or waits) in this transaction
         self._gathered: list[tuple[list[tuple[Query, Params]], asyncio.Future[list[list[Row]]]]] | None = None
+        self._batch: _Batch | None = None  # its pipeline, made on its first batch
+        self._unread: _Unread | None = None  # its cursor for the results nobody reads
         # The task the session was opened in: its own reads are never concurrent with another
         # (it waits for the reads it gathers), so only other tasks' reads wait to be gathered.
         try:
@@ -260,6 +285,7 @@ class Session:
 
     async def _round_trip(self, statements: Sequence[_Statement]) -> list[Any]:
         batch: list[_Statement] = []
+        deferred, self._deferred = self._deferred, []
         if not self._begun:
             if not self.conn.autocommit:
                 # Only a flag on the client: the connection is idle between transactions.
@@ -267,10 +293,22 @@ class Session:
             if self._implicit:  # never one statement alone: the settings share the reads' Sync
                 batch.append((_READ_ONLY_SETTINGS, self._settings, _Want.NOTHING))
             else:
-                batch += [(self._begin, (), _Want.NOTHING), (_SETTINGS, self._settings, _Want.NOTHING)]
+                # The locks held first (nothing queued before them) are taken by the settings'
+                # statement, in the order held: no statement of their own, no lock before them.
+                settings, params = _SETTINGS, self._settings
+                while deferred and not isinstance(lock := deferred[0], _Merged) and lock[2] is _Want.LOCK:
+                    settings, params = settings + ", " + lock[0], (*params, *lock[1])  # type: ignore[operator]
+                    del deferred[0]
+                batch += [(self._begin, (), _Want.NOTHING), (settings, params, _Want.NOTHING)]
                 self._begun = True
-        batch += [d.statement() if isinstance(d, _Merged) else d for d in self._deferred]
-        self._deferred = []
+        batch += [
+            d.statement()
+            if isinstance(d, _Merged)
+            else ("SELECT " + d[0], d[1], _Want.NOTHING)  # type: ignore[operator]
+            if d[2] is _Want.LOCK
+            else d
+            for d in deferred
+        ]
         batch += statements
         mine = len(batch) - len(statements)  # where the caller's statements start
         # A span per statement when the process traces (off: one attribute read per round trip).
@@ -278,33 +316,7 @@ class Session:
         try:
             if len(batch) == 1:
                 return [await self._one(*batch[0])]
-            cursors: list[psycopg.AsyncCursor[Any]] = []
-            # The statements whose result nobody reads (BEGIN, the settings, deferred writes,
-            # COMMIT: half a write's) share one cursor with no row factory: a cursor of their own
-            # and dict rows made their results ready for reading (perf/README.md, "writecpu").
-            unread: psycopg.AsyncCursor[Any] | None = None
-            async with self.conn.pipeline() as pipeline:
-                # The statements wait in libpq's buffer; leaving the block sends them with the
-                # one Sync, in one write, and reads every result.
-                pipeline._communicate_gen = _queue_only(pipeline)  # type: ignore[method-assign]
-                try:
-                    for query, params, want in batch:
-                        if want is _Want.NOTHING or want is _Want.INLINE:
-                            cur = unread = unread or self.conn.cursor()
-                        elif isinstance(want, _Made):
-                            made: Any = want.factory  # a psycopg row factory, for either cursor
-                            cur = self.conn.cursor(row_factory=made)
-                        else:
-                            cur = self.conn.cursor(row_factory=dict_row)
-                        cursors.append(cur)
-                        if want is _Want.MANY:
-                            await cur.executemany(query, params)
-                        else:  # queued at once: no lock or wait of its own (the session's turn is held)
-                            gen = cur._execute_gen(query, params, prepare=_prepare(query))
-                            if (waiting := _run_until_waiting(gen)) is not None:
-                                await self.conn.wait(_resumed(waiting, gen))
-                finally:
-                    pipeline._communicate_gen = _queue_and_send(pipeline)  # type: ignore[method-assign]
+            cursors = await self._pipelined(batch)
             return [
                 await self._result(cur, want) for cur, (_, _, want) in zip(cursors[mine:], batch[mine:], strict=True)
             ]
@@ -314,6 +326,63 @@ class Session:
             for span in spans:
                 if span is not None:
                     span.end()
+
+    async def _pipelined(self, batch: list[_Statement]) -> list[psycopg.AsyncCursor[Any]]:
+        """Run ``batch`` in one pipeline: each statement queued in libpq's buffer, then all sent
+        with one ``Sync`` in one write, and every result read; the cursor holding each result.
+
+        What psycopg's ``connection.pipeline()`` block does, with its lock taken once and no
+        ``Flush`` after the ``Sync`` (:meth:`_Batch.end_gen`): an error while queuing still sends
+        and ends what was queued (the error raised, the second one logged), and the connection
+        leaves pipeline mode whatever happens."""
+        conn = self.conn
+        cursors: list[psycopg.AsyncCursor[Any]] = []
+        async with conn.lock:
+            conn._check_connection_ok()
+            pipeline = self._batch = self._batch or _Batch(conn)
+            # The statements nobody reads share one cursor with no row factory: a cursor of their
+            # own and dict rows made their results ready for reading (perf/README.md, "writecpu").
+            unread = self._unread = self._unread or _Unread(conn)
+            conn.pgconn.enter_pipeline_mode()
+            conn._pipeline = pipeline
+            pipeline.level, pipeline.sending = 1, False
+            error: BaseException | None = None
+            try:
+                for query, params, want in batch:
+                    if want is _Want.NOTHING or want is _Want.INLINE or want is _Want.MANY:
+                        cur: psycopg.AsyncCursor[Any] = unread
+                    else:
+                        made: Any = want.factory if isinstance(want, _Made) else dict_row
+                        cur = conn.cursor(row_factory=made)
+                    cursors.append(cur)
+                    # Queued at once: no lock or wait of its own (the connection's lock is held).
+                    if want is _Want.NOTHING and not params and _prepare(query) is False:
+                        # BEGIN and COMMIT as psycopg sends its own: the same message, no cursor
+                        # work (no query to convert, no parameters, no prepared-statement count).
+                        gen: Generator[Any, Any, Any] = conn._exec_command(query)
+                    elif want is _Want.MANY:
+                        gen = cur._executemany_gen_pipeline(query, params, returning=False)
+                    else:
+                        gen = cur._execute_gen(query, params, prepare=_prepare(query))
+                    if (waiting := _run_until_waiting(gen)) is not None:
+                        await conn.wait(_resumed(waiting, gen))
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                pipeline.sending = True
+                try:
+                    await conn.wait(pipeline.end_gen())  # the Sync, sent with the batch; every result read
+                except Exception as second:
+                    if error is None:
+                        raise
+                    _logger.warning("error ignored ending %r: %s", pipeline, second)
+                finally:
+                    conn._pipeline = None
+                    if pipeline.command_queue or pipeline.result_queue:  # a broken round trip's leftovers
+                        self._batch = None
+                    pipeline._exit(error)  # out of pipeline mode
+        return cursors
 
     async def _one(self, query: Query, params: Params, want: _Want | _Made) -> Any:
         async with self.conn.cursor(row_factory=want.factory if isinstance(want, _Made) else dict_row) as cur:
@@ -435,6 +504,14 @@ class Session:
         if rows:
             self._wrote = True
             await self._send([(query, rows, _Want.MANY)])
+
+    def hold(self, call: LiteralString, params: Sequence[Any]) -> None:
+        """Take a transaction-level advisory lock, ``call`` (``pg_advisory_xact_lock…(…)``), in
+        front of the next statement sent, in the same round trip: queued as :meth:`defer`'s
+        writes are, in order with them. When it opens the transaction (nothing queued before
+        it), the statement that sets the tenant's settings calls it too: a statement fewer, and
+        no lock taken before it either way. The statements sent after it run once it is granted."""
+        self._deferred.append((call, tuple(params), _Want.LOCK))
 
     def defer(self, query: LiteralString, rows: Sequence[Params], *, inline: bool = False) -> None:
         """Queue a write whose result nobody reads, for each parameter row: it goes with the

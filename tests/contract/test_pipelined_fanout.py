@@ -279,3 +279,47 @@ def test_while_its_bump_rides_with_the_events_the_near_cache_serves_nothing_that
     assert [v and v[header:] for v in before] == [b"ledger", b"budgets"]
     assert [v and v[header:] for v in during] == [None, b"budgets"]  # the page the write retires is not served
     assert [v and v[header:] for v in after] == [None, b"budgets"]  # and is retired once the reply is read
+
+
+def test_a_riding_bump_runs_before_the_events_even_when_only_its_script_was_lost(redis_url: str) -> None:
+    """Redis lost its scripts (a restart, ``SCRIPT FLUSH``) and another process has published
+    events since, loading the event scripts again but not the bump's: the pipeline's bump is
+    refused as unknown while the events after it run. They must not reach a subscriber before
+    the bump (it would refetch the page from before the write)."""
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> list[str]:
+        client = redis_client(redis_url)
+        cache = RedisCache(client, prefix=prefix)
+        reads = ReadCache(cache, near=NearCache())
+        bus = RedisEventBus(redis_client(redis_url), prefix=prefix)
+        backplane = RedisBackplane(redis_client(redis_url), prefix=prefix, owns_client=True)
+        fan = PipelinedFanOut(bus, backplane)
+        admin = redis_client(redis_url, timeout=5.0)
+        await admin.script_flush()  # as after a restart
+        for script in (bus._script, backplane._script):  # another process published since
+            await admin.script_load(script.script)
+        listener = admin.pubsub()
+        await listener.subscribe(cache.channel, bus.channel(tenant))  # one connection: Redis's order
+        await asyncio.sleep(0.1)
+
+        async def relay(uow: Any) -> None:
+            await fan.publish(uow.committed_events)
+
+        await RetireThenRelay(reads, cache, relay)(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # type: ignore[arg-type]
+        seen: list[str] = []
+        deadline = asyncio.get_running_loop().time() + 2
+        while asyncio.get_running_loop().time() < deadline:
+            message = await listener.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if message is not None:
+                seen.append("bump" if message["channel"] == cache.channel.encode() else "event")
+        await listener.aclose()
+        await admin.aclose()
+        await backplane.close()
+        await bus.close()
+        await client.aclose()
+        return seen
+
+    seen = run(go())
+    assert seen[0] == "bump", seen
+    assert seen.count("bump") == 1

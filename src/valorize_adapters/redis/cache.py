@@ -156,7 +156,8 @@ class RedisCache:
         keys = [f"{self._p}:epoch"]
         for scope in scopes:
             keys += [f"{self._p}:ver:{tenant_id}:{scope}", f"{self._p}:hold:{tenant_id}:{scope}"]
-        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes])
+        # By its text: the events sent after it must not run before it (ScriptCall.by_body).
+        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes], by_body=True)
 
     def scopes_bumped(self, result: object) -> tuple[int, ...] | None:
         """The versions a :meth:`bump_scopes_call` returned, or ``None`` when it failed (an

@@ -94,8 +94,12 @@ class RedisCache:
                 self._lost_bump = True  # it may or may not have happened: assume it did not
             raise
         if self._lost_bump:
-            self._lost_bump = False
-            await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
+            self._lost_bump = False  # one move for concurrent successes...
+            try:
+                await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
+            except Exception:
+                self._lost_bump = True  # ...but a move that failed is still owed
+                raise
         return result
 
     async def get(self, key: str) -> bytes | None:

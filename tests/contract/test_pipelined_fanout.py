@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -323,3 +324,52 @@ def test_a_riding_bump_runs_before_the_events_even_when_only_its_script_was_lost
     seen = run(go())
     assert seen[0] == "bump", seen
     assert seen.count("bump") == 1
+
+
+def test_a_ride_cancelled_while_redis_is_slow_leaves_the_near_cache_serving_again(redis_url: str) -> None:
+    """The write's task is cancelled while the pipeline waits for Redis (a client gone, a
+    shutdown): the bump may or may not have happened, so it counts as lost (the near cache
+    empties, the epoch moves at the next success), and the scopes are no longer "being bumped":
+    the near cache serves them again once it knows their versions."""
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> tuple[bool, int, bytes | None, bytes | None]:
+        client = redis_client(redis_url, timeout=5.0)
+        cache = RedisCache(client, prefix=prefix)
+        near = NearCache()
+        near.connected()
+        reads = ReadCache(cache, near=near, rng=lambda: 0.999, breaker_seconds=0)
+        bus = RedisEventBus(client, prefix=prefix)
+        backplane = RedisBackplane(redis_client(redis_url, timeout=5.0), prefix=prefix, owns_client=True)
+        fan = PipelinedFanOut(bus, backplane)
+        admin = redis_client(redis_url, timeout=5.0)
+
+        async def page(data: bytes) -> bytes:
+            return data
+
+        async def relay(uow: Any) -> None:
+            await fan.publish(uow.committed_events)
+
+        hook = RetireThenRelay(reads, cache, relay)
+        await hook(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # warm: scripts loaded
+        await admin.execute_command("CLIENT", "PAUSE", "300", "WRITE")  # the next write waits
+        ride = asyncio.ensure_future(hook(Committed(tenant, events(tenant, 1), frozenset({"ledger"}))))
+        await asyncio.sleep(0.1)
+        ride.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ride
+        lost = cache._lost_bump
+        await asyncio.sleep(0.3)  # Redis answers again
+        key = reads.key(tenant, "ledger", "")
+        computed = await reads.get_or_compute(tenant, "ledger", "", lambda: page(b"after"), ("ledger",))
+        served = near.get(tenant, key, ("ledger",))
+        await admin.aclose()
+        await backplane.close()
+        await client.aclose()
+        return lost, reads.stats.invalidation_failures, computed, served
+
+    lost, failures, computed, served = run(go())
+    assert (lost, failures) == (True, 1)
+    assert computed == b"after"
+    assert served is not None  # not stuck "being bumped"
+    assert served[24:] == b"after"

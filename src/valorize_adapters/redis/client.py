@@ -50,7 +50,8 @@ class ScriptCall:
 
 
 async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise_on_error: bool = True) -> list[Any]:
-    """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``), in order: Redis runs them one
+    """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``, ``EVAL`` for a call
+    ``by_body``), in order: Redis runs them one
     after the other, so each sees what the ones before it did, and what they publish is
     published in that order. Returns their results; raises the first error once every call ran
     (without ``raise_on_error``, a failed call's result is its exception; a connection that

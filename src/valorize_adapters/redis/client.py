@@ -51,11 +51,10 @@ class ScriptCall:
 
 async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise_on_error: bool = True) -> list[Any]:
     """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``, ``EVAL`` for a call
-    ``by_body``), in order: Redis runs them one
-    after the other, so each sees what the ones before it did, and what they publish is
-    published in that order. Returns their results; raises the first error once every call ran
-    (without ``raise_on_error``, a failed call's result is its exception; a connection that
-    fails raises either way).
+    ``by_body``), in order: Redis runs them one after the other, so each sees what the ones
+    before it did, and what they publish is published in that order. Returns their results;
+    raises the first error once every call ran (without ``raise_on_error``, a failed call's
+    result is its exception; a connection that fails raises either way).
 
     A script Redis does not know (it restarted or was flushed) is loaded, and the calls from the
     first that failed so on are sent again, in order.

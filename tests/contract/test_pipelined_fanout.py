@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -223,7 +224,7 @@ def test_a_bump_lost_with_its_publish_is_handled_as_a_failed_bump(redis_url: str
         epoch = int(await admin.get(f"{prefix}:epoch") or 0)
         await cache.bump_scopes(tenant, ["ledger"])  # the next bump moves the epoch too
         after = int(await admin.get(f"{prefix}:epoch") or 0)
-        await hook(Committed(tenant, [], frozenset({"ledger"})))  # no events: the bump goes alone
+        await hook(Committed(tenant, [], frozenset({"ledger"})))  # type: ignore[arg-type]  # no events: the bump goes alone
         ledger = int(await admin.get(f"{prefix}:ver:{tenant}:ledger") or 0)
         await admin.aclose()
         await backplane.close()
@@ -279,3 +280,96 @@ def test_while_its_bump_rides_with_the_events_the_near_cache_serves_nothing_that
     assert [v and v[header:] for v in before] == [b"ledger", b"budgets"]
     assert [v and v[header:] for v in during] == [None, b"budgets"]  # the page the write retires is not served
     assert [v and v[header:] for v in after] == [None, b"budgets"]  # and is retired once the reply is read
+
+
+def test_a_riding_bump_runs_before_the_events_even_when_only_its_script_was_lost(redis_url: str) -> None:
+    """Redis lost its scripts (a restart, ``SCRIPT FLUSH``) and another process has published
+    events since, loading the event scripts again but not the bump's: the pipeline's bump is
+    refused as unknown while the events after it run. They must not reach a subscriber before
+    the bump (it would refetch the page from before the write)."""
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> list[str]:
+        client = redis_client(redis_url)
+        cache = RedisCache(client, prefix=prefix)
+        reads = ReadCache(cache, near=NearCache())
+        bus = RedisEventBus(redis_client(redis_url), prefix=prefix)
+        backplane = RedisBackplane(redis_client(redis_url), prefix=prefix, owns_client=True)
+        fan = PipelinedFanOut(bus, backplane)
+        admin = redis_client(redis_url, timeout=5.0)
+        await admin.script_flush()  # as after a restart
+        for script in (bus._script, backplane._script):  # another process published since
+            await admin.script_load(script.script)
+        listener = admin.pubsub()
+        await listener.subscribe(cache.channel, bus.channel(tenant))  # one connection: Redis's order
+        await asyncio.sleep(0.1)
+
+        async def relay(uow: Any) -> None:
+            await fan.publish(uow.committed_events)
+
+        await RetireThenRelay(reads, cache, relay)(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # type: ignore[arg-type]
+        seen: list[str] = []
+        deadline = asyncio.get_running_loop().time() + 2
+        while asyncio.get_running_loop().time() < deadline:
+            message = await listener.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if message is not None:
+                seen.append("bump" if message["channel"] == cache.channel.encode() else "event")
+        await listener.aclose()
+        await admin.aclose()
+        await backplane.close()
+        await bus.close()
+        await client.aclose()
+        return seen
+
+    seen = run(go())
+    assert seen[0] == "bump", seen
+    assert seen.count("bump") == 1
+
+
+def test_a_ride_cancelled_while_redis_is_slow_leaves_the_near_cache_serving_again(redis_url: str) -> None:
+    """The write's task is cancelled while the pipeline waits for Redis (a client gone, a
+    shutdown): the bump may or may not have happened, so it counts as lost (the near cache
+    empties, the epoch moves at the next success), and the scopes are no longer "being bumped":
+    the near cache serves them again once it knows their versions."""
+    prefix, tenant = f"fan-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+
+    async def go() -> tuple[bool, int, bytes | None, bytes | None]:
+        client = redis_client(redis_url, timeout=5.0)
+        cache = RedisCache(client, prefix=prefix)
+        near = NearCache()
+        near.connected()
+        reads = ReadCache(cache, near=near, rng=lambda: 0.999, breaker_seconds=0)
+        bus = RedisEventBus(client, prefix=prefix)
+        backplane = RedisBackplane(redis_client(redis_url, timeout=5.0), prefix=prefix, owns_client=True)
+        fan = PipelinedFanOut(bus, backplane)
+        admin = redis_client(redis_url, timeout=5.0)
+
+        async def page(data: bytes) -> bytes:
+            return data
+
+        async def relay(uow: Any) -> None:
+            await fan.publish(uow.committed_events)
+
+        hook = RetireThenRelay(reads, cache, relay)
+        await hook(Committed(tenant, events(tenant, 1), frozenset({"ledger"})))  # warm: scripts loaded
+        await admin.execute_command("CLIENT", "PAUSE", "300", "WRITE")  # the next write waits
+        ride = asyncio.ensure_future(hook(Committed(tenant, events(tenant, 1), frozenset({"ledger"}))))
+        await asyncio.sleep(0.1)
+        ride.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ride
+        lost = cache._lost_bump
+        await asyncio.sleep(0.3)  # Redis answers again
+        key = reads.key(tenant, "ledger", "")
+        computed = await reads.get_or_compute(tenant, "ledger", "", lambda: page(b"after"), ("ledger",))
+        served = near.get(tenant, key, ("ledger",))
+        await admin.aclose()
+        await backplane.close()
+        await client.aclose()
+        return lost, reads.stats.invalidation_failures, computed, served
+
+    lost, failures, computed, served = run(go())
+    assert (lost, failures) == (True, 1)
+    assert computed == b"after"
+    assert served is not None  # not stuck "being bumped"
+    assert served[24:] == b"after"

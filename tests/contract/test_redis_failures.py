@@ -90,6 +90,39 @@ def test_entries_cached_before_an_outage_are_retired(redis_server: RedisServer) 
     assert value == b"after"
 
 
+def test_a_lost_bump_still_moves_the_epoch_when_the_first_move_fails(redis_url: str) -> None:
+    """After a lost bump the next success moves the epoch. If that move fails too (Redis refuses
+    it, or goes away between the two commands), the bump is still owed: the success after it
+    moves the epoch, and what was cached before the write is never served again."""
+    tenant, prefix = uuid.uuid4(), f"lost-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> tuple[int, int, bytes, str]:
+        client, admin = redis_client(redis_url), redis_client(redis_url)
+        cache = RedisCache(client, prefix=prefix)
+        reads = ReadCache(cache, breaker_seconds=0)
+        await reads.get_or_compute(tenant, "r", "k", lambda: _value(b"before"))
+        before = await cache.tenant_version(tenant)
+        assert cache.scopes_bumped(redis.ConnectionError("no reply")) is None  # a write's bump, lost
+        await admin.set(f"{prefix}:epoch", "not a number")  # the epoch's move fails for real (INCR)
+        failed = ""
+        try:
+            await cache.set("probe", b"x", 10)  # a success: it moves the epoch, which fails
+        except redis.ResponseError as exc:
+            failed = type(exc).__name__
+        await admin.delete(f"{prefix}:epoch")  # as it was before
+        await cache.set("probe", b"x", 10)  # the next success
+        after = await cache.tenant_version(tenant)
+        value = await reads.get_or_compute(tenant, "r", "k", lambda: _value(b"after"))
+        await admin.aclose()
+        await client.aclose()
+        return before, after, value, failed
+
+    before, after, value, failed = run(go())
+    assert failed == "ResponseError"
+    assert after != before
+    assert value == b"after"
+
+
 def test_a_bump_that_ends_an_outage_returns_the_version_with_the_new_epoch(redis_server: RedisServer) -> None:
     tenant = uuid.uuid4()
 

@@ -109,3 +109,26 @@ def test_the_fan_out_runs_old_payloads_and_adds_a_regrouped_duplicate_once() -> 
     found = run(go())
     assert len(found) == 2
     assert {name for _, name in found} == {"transaction.created"}
+
+
+def test_a_fan_outs_body_stays_within_what_cloud_tasks_takes() -> None:
+    """A commit's webhook events share a task, whose body carries their records: with long
+    descriptions (1,000 characters; accented, each escaped as six bytes in JSON) a slice of
+    events by count alone made a body Cloud Tasks refuses — the relay then failed on every
+    sweep, publishing the events again each time and never fanning them out."""
+    from valorize_adapters.cloudtasks.queue import MAX_BODY, task_body
+
+    vz, tenant = Valorize(InMemoryBackend().ports), uuid.uuid4()
+    long = "Padaria São João " * 58  # 986 characters
+    events = [
+        vz.ports.event(
+            TransactionCreated, tenant, transaction_id=str(uuid.uuid4()), account_id=str(uuid.uuid4()),
+            amount_minor=-100, currency="BRL", booked_on="2026-03-01", category_id=None, description=long,
+        )
+        for _ in range(3 * FAN_OUT_SLICE)
+    ]  # fmt: skip
+    fan_outs = [t for t in follow_ups(events) if t.name == "fan_out_webhooks"]
+    assert max(len(task_body(t)) for t in fan_outs) <= MAX_BODY
+    carried = [record["id"] for t in fan_outs for record in t.payload["events"]]
+    assert carried == [str(e.event_id) for e in events]  # every event once, in order
+    assert all(len(t.payload["events"]) <= FAN_OUT_SLICE for t in fan_outs)

@@ -25,9 +25,14 @@ from google.protobuf import timestamp_pb2  # type: ignore[import-untyped]
 from valorize_core.model.errors import ValidationError
 from valorize_core.ports.task_queue import Task
 
-__all__ = ["MAX_BODY", "CloudTasksQueue", "cloud_tasks_client"]
+__all__ = ["MAX_BODY", "CloudTasksQueue", "cloud_tasks_client", "task_body"]
 
 MAX_BODY = 100_000
+
+
+def task_body(task: Task) -> bytes:
+    """The HTTP body a task is pushed to the worker with (at most :data:`MAX_BODY` bytes)."""
+    return json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}, separators=(",", ":")).encode()
 
 
 def cloud_tasks_client(emulator_host: str | None = None) -> tasks_v2.CloudTasksAsyncClient:
@@ -62,7 +67,7 @@ class CloudTasksQueue:
         self._headers = dict(headers or {})
 
     async def enqueue(self, task: Task) -> None:
-        body = json.dumps({"tenant_id": str(task.tenant_id), "payload": task.payload}, separators=(",", ":")).encode()
+        body = task_body(task)
         if len(body) > MAX_BODY:
             raise ValidationError.for_field("payload", f"task bodies are at most {MAX_BODY} bytes; pass a reference")
         http: dict[str, Any] = {

@@ -94,8 +94,12 @@ class RedisCache:
                 self._lost_bump = True  # it may or may not have happened: assume it did not
             raise
         if self._lost_bump:
-            self._lost_bump = False
-            await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
+            self._lost_bump = False  # one move for concurrent successes...
+            try:
+                await self._bump_epoch(keys=[f"{self._p}:epoch"], args=[self.channel])
+            except Exception:
+                self._lost_bump = True  # ...but a move that failed is still owed
+                raise
         return result
 
     async def get(self, key: str) -> bytes | None:
@@ -156,7 +160,8 @@ class RedisCache:
         keys = [f"{self._p}:epoch"]
         for scope in scopes:
             keys += [f"{self._p}:ver:{tenant_id}:{scope}", f"{self._p}:hold:{tenant_id}:{scope}"]
-        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes])
+        # By its text: the events sent after it must not run before it (ScriptCall.by_body).
+        return ScriptCall(self._bump_scopes, keys, [self.channel, str(tenant_id), 0, *scopes], by_body=True)
 
     def scopes_bumped(self, result: object) -> tuple[int, ...] | None:
         """The versions a :meth:`bump_scopes_call` returned, or ``None`` when it failed (an

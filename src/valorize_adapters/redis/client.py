@@ -37,19 +37,24 @@ def redis_client(url: str, *, timeout: float = 0.25, max_connections: int = 50, 
 
 @dataclass(frozen=True, slots=True)
 class ScriptCall:
-    """One call of a registered Lua script, to be sent with others (:func:`run_scripts`)."""
+    """One call of a registered Lua script, to be sent with others (:func:`run_scripts`).
+
+    ``by_body``: sent with the script's text (``EVAL``), so Redis cannot refuse it as unknown,
+    for a call the ones after it must follow: a script Redis lost alone (another process loaded
+    the others since a restart) would let them run first, before it is loaded and sent again."""
 
     script: AsyncScript
     keys: Sequence[str]
     args: Sequence[Any]
+    by_body: bool = False
 
 
 async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise_on_error: bool = True) -> list[Any]:
-    """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``), in order: Redis runs them one
-    after the other, so each sees what the ones before it did, and what they publish is
-    published in that order. Returns their results; raises the first error once every call ran
-    (without ``raise_on_error``, a failed call's result is its exception; a connection that
-    fails raises either way).
+    """Run ``calls`` in one round trip (a pipeline of ``EVALSHA``, ``EVAL`` for a call
+    ``by_body``), in order: Redis runs them one after the other, so each sees what the ones
+    before it did, and what they publish is published in that order. Returns their results;
+    raises the first error once every call ran (without ``raise_on_error``, a failed call's
+    result is its exception; a connection that fails raises either way).
 
     A script Redis does not know (it restarted or was flushed) is loaded, and the calls from the
     first that failed so on are sent again, in order.
@@ -71,5 +76,6 @@ async def run_scripts(client: redis.Redis, calls: Sequence[ScriptCall], *, raise
 async def _pipelined(client: redis.Redis, calls: Sequence[ScriptCall]) -> list[Any]:
     async with client.pipeline(transaction=False) as pipe:
         for call in calls:
-            pipe.execute_command("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)
+            command, script = ("EVAL", call.script.script) if call.by_body else ("EVALSHA", call.script.sha)
+            pipe.execute_command(command, script, len(call.keys), *call.keys, *call.args)
         return list(await pipe.execute(raise_on_error=False))

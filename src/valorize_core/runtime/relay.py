@@ -44,10 +44,15 @@ from valorize_core.ports.task_queue import Task, TaskQueue
 from valorize_core.ports.unit_of_work import UnitOfWork
 from valorize_core.runtime.tasks import task_id_for
 
-__all__ = ["FAN_OUT_SLICE", "PUBLISH_SLICE", "OutboxRelay", "follow_up_tasks", "follow_ups"]
+__all__ = ["FAN_OUT_BYTES", "FAN_OUT_SLICE", "PUBLISH_SLICE", "OutboxRelay", "follow_up_tasks", "follow_ups"]
 
 PUBLISH_SLICE = 500  # events per call to the publisher
-FAN_OUT_SLICE = 64  # events per fan_out_webhooks task (a task body stays well under 100 KB)
+FAN_OUT_SLICE = 64  # events per fan_out_webhooks task, at most
+# The JSON text of the records a fan_out_webhooks task carries, at most (one event more than
+# that still gets a task of its own): with its envelope a task body stays under Cloud Tasks'
+# 100 KB (``cloudtasks.MAX_BODY``). Count alone did not: 64 events with 1,000-character accented
+# descriptions (six bytes a character in JSON) made 125 KB, which the queue refused at every sweep.
+FAN_OUT_BYTES = 64_000
 
 
 def _task(name: str, event: DomainEvent, key: str, payload: dict[str, Any]) -> Task:
@@ -112,11 +117,26 @@ def _shared_tasks(events: Sequence[DomainEvent]) -> list[Task]:
         replace(_task("evaluate_budgets", causes[0], _key(causes), {"day": day}), precondition=Precondition.budget())
         for day, causes in days.items()
     ]
-    for start in range(0, len(hooked), FAN_OUT_SLICE):
-        chunk = hooked[start : start + FAN_OUT_SLICE]
+    for chunk in _fan_out_chunks(hooked):
         task = _task("fan_out_webhooks", chunk[0], _key(chunk), {"events": [e.to_record() for e in chunk]})
         tasks.append(replace(task, precondition=Precondition.endpoint_for(e.name for e in chunk)))
     return tasks
+
+
+def _fan_out_chunks(events: Sequence[DomainEvent]) -> list[Sequence[DomainEvent]]:
+    """The events in order, in runs of at most :data:`FAN_OUT_SLICE` events and
+    :data:`FAN_OUT_BYTES` of JSON text (each event's text is made once and kept)."""
+    chunks: list[Sequence[DomainEvent]] = []
+    start, size = 0, 0
+    for at, event in enumerate(events):
+        length = len(event.to_json())
+        if at > start and (at - start == FAN_OUT_SLICE or size + length > FAN_OUT_BYTES):
+            chunks.append(events[start:at])
+            start, size = at, 0
+        size += length
+    if start < len(events):
+        chunks.append(events[start:])
+    return chunks
 
 
 def follow_ups(events: Sequence[DomainEvent]) -> list[Task]:

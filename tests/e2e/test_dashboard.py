@@ -274,6 +274,7 @@ def test_dashboard_end_to_end_in_chromium(dev: Dev, browser: WebDriver, tmp_path
     type_into(find(d, "#f-min"), "")
     find(d, "#filters button[type=button]").click()
     wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "#transactions tbody tr")) == 50, what="all again")
+    row_of(d, "LOJA 279")  # the unfiltered first page is shown (the filtered one had 50 rows too)
     # keyset paging: "More" brings the next 50 (300 imported)
     find(d, "#more").click()
     wait(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "#transactions tbody tr")) == 100, what="the second page")

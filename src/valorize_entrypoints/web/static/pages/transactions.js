@@ -119,6 +119,9 @@ export default function Transactions() {
     const mine = ++seq.current;
     const f = current.current;
     setError(null);
+    // A first page on its way replaces the list: "More" waits for it (a cursor of the page shown
+    // now would append the next page of the old list, and its answer would drop the new one's).
+    if (!cursor) setPage((p) => ({ ...p, loading: true }));
     try {
       const data = await api("GET", `/api/transactions${query({ ...f, uncategorized: f.uncategorized ? "true" : "", limit: PAGE, cursor })}`);
       if (mine !== seq.current) return;
@@ -170,6 +173,6 @@ export default function Transactions() {
         <tbody>${page.items.map((t) => html`<${Row} key=${t.id} t=${t} onChanged=${replace} fresh=${fresh.has(t.id)} />`)}</tbody></table>
       ${page.loading && html`<p class="muted" aria-busy="true">Loading…</p>`}
       ${!page.loading && !page.items.length && html`<p class="muted">No transactions match.</p>`}
-      ${page.next && html`<button id="more" onClick=${() => load(page.next)}>More</button>`}
+      ${page.next && !page.loading && html`<button id="more" onClick=${() => load(page.next)}>More</button>`}
     </section>`;
 }

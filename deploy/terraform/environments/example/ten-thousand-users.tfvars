@@ -4,7 +4,7 @@
 api_cpu                  = 1
 api_concurrency          = 16
 api_max_instances        = 80
-worker_max_instances     = 10
+worker_max_instances     = 12
 db_pool_max              = 8
-database_tier            = "db-custom-24-98304"
+database_tier            = "db-custom-16-65536"
 database_max_connections = 800

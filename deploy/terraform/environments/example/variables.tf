@@ -36,7 +36,7 @@ variable "alert_email" {
 variable "database_tier" {
   type        = string
   description = "Cloud SQL tier (the paper ran 2 vCPU, 16 GiB)."
-  default     = "db-custom-4-16384"
+  default     = "db-custom-2-13312"
 }
 
 variable "database_max_connections" {
@@ -59,8 +59,8 @@ variable "api_concurrency" {
 
 variable "api_max_instances" {
   type        = number
-  description = "API instance ceiling (the paper's quota: 10 of 1 vCPU)."
-  default     = 10
+  description = "API instance ceiling (1,000 users need ~4 of 1 vCPU at 60 %; the paper's quota was 10)."
+  default     = 6
 }
 
 variable "worker_max_instances" {

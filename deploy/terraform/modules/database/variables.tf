@@ -25,8 +25,8 @@ variable "private_services_connection" {
 
 variable "tier" {
   type        = string
-  description = "Machine tier: 4 vCPU carry 1,000 of the paper's virtual users at ~30-45 % (docs/deploy.md, Sizing); the paper ran 2 vCPU / 16 GiB."
-  default     = "db-custom-4-16384"
+  description = "Machine tier: 2 vCPU carry 1,000 of the paper's virtual users at ~40 % (docs/deploy.md, Sizing); the paper ran 2 vCPU / 16 GiB."
+  default     = "db-custom-2-13312"
 }
 
 variable "high_availability" {

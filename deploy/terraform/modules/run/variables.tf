@@ -64,7 +64,7 @@ variable "api_cpu" {
 
 variable "api_concurrency" {
   type        = number
-  description = "Requests in flight per API vCPU: a full instance queues at most this x ~4 ms of mixed work (docs/deploy.md, Sizing)."
+  description = "Requests in flight per API vCPU: a full instance queues at most this x ~2 ms of mixed work (docs/deploy.md, Sizing)."
   default     = 16
 }
 
@@ -76,13 +76,13 @@ variable "api_min_instances" {
 
 variable "api_max_instances" {
   type        = number
-  description = "API ceiling: 1,000 of the paper's virtual users need ~7 vCPUs at 60 % (docs/deploy.md, Sizing); the paper's quota was 10."
-  default     = 10
+  description = "API ceiling: 1,000 of the paper's virtual users need ~4 vCPUs at 60 % (docs/deploy.md, Sizing); the paper's quota was 10."
+  default     = 6
 }
 
 variable "worker_max_instances" {
   type        = number
-  description = "Worker ceiling: a write's follow-up task costs ~1.1 ms of worker CPU (docs/deploy.md, Sizing)."
+  description = "Worker ceiling: a write enqueues 0-2 follow-up tasks, each ~1.4 ms of worker CPU (docs/deploy.md, Sizing)."
   default     = 4
 }
 

@@ -1,0 +1,223 @@
+"""Adversarial checks of the session's batch (review "rev6s"): a round trip cancelled while its
+batch is sent or its results read, server errors in the middle of a batch, a connection
+terminated between and during round trips, big batches on a small pool, and ``Session.hold``'s
+lock: the connection comes back usable (or is closed), nothing is half-written, no lock leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from valorize_adapters.postgres.session import Session
+from valorize_core.model.errors import Unavailable
+from valorize_core.testing.loop import run
+
+IDLE = psycopg.pq.TransactionStatus.IDLE
+_HELD = "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"
+
+
+async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
+    return await psycopg.AsyncConnection.connect(url, autocommit=True)
+
+
+async def _usable(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether the connection, idle and out of pipeline mode, runs a statement and a batch."""
+    if conn.closed:
+        return False
+    assert conn.info.transaction_status == IDLE, conn.info.transaction_status
+    assert conn.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+    session = Session(conn, uuid.uuid4())
+    rows = await asyncio.wait_for(session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ())), 10)
+    await session.commit()
+    return rows == [[{"n": 1}], [{"n": 2}]]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_round_trip_cancelled_while_its_results_are_read(database_url: str, read_only: bool) -> None:
+    async def scenario() -> tuple[bool, list[Any]]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4(), read_only=read_only)
+            if not read_only:
+                session.hold("pg_advisory_xact_lock(%s)", (4242,))
+            task = asyncio.ensure_future(
+                session.fetch_together(("SELECT 1 AS n", ()), ("SELECT pg_sleep(5)::text AS n", ()))
+            )
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+            if not conn.closed:
+                await asyncio.wait_for(session.end(), 10)
+            locks = await (await watcher.execute(_HELD)).fetchall()
+            return await _usable(conn), locks
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    usable, locks = run(scenario(), timeout=60)
+    assert usable
+    assert locks == [(0,)]
+
+
+def test_a_round_trip_cancelled_while_a_big_batch_is_sent(database_url: str) -> None:
+    async def scenario() -> tuple[bool, list[Any]]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_big (n int, payload text)")
+            await watcher.execute("TRUNCATE attack_big")
+            session = Session(conn, uuid.uuid4())
+            for n in range(60):
+                session.defer("INSERT INTO attack_big (n, payload) VALUES (%s, %s)", [(n, "x" * 200_000)])
+            task = asyncio.ensure_future(session.fetch("SELECT count(*) AS n FROM attack_big"))
+            await asyncio.sleep(0)  # the batch is being queued and sent
+            for _ in range(3):
+                await asyncio.sleep(0.001)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 20)
+            if not conn.closed:
+                await asyncio.wait_for(session.end(), 10)
+            rows = await (await watcher.execute("SELECT count(*) FROM attack_big")).fetchall()
+            return (await _usable(conn)) if not conn.closed else True, rows
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    usable, rows = run(scenario(), timeout=60)
+    assert usable
+    assert rows == [(0,)]
+
+
+def test_a_constraint_violation_in_the_middle_of_a_batch(database_url: str) -> None:
+    async def scenario() -> tuple[list[Any], bool]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_unique (n int PRIMARY KEY)")
+            await watcher.execute("TRUNCATE attack_unique")
+            session = Session(conn, uuid.uuid4())
+            for n in (1, 2, 2, 3, 4):
+                session.defer("INSERT INTO attack_unique (n) VALUES (%s)", [(n,)])
+            with pytest.raises(Exception):  # noqa: B017, PT011 - the domain's Conflict or psycopg's error
+                await session.fetch("SELECT count(*) AS n FROM attack_unique")
+            await session.end()
+            rows = await (await watcher.execute("SELECT count(*) FROM attack_unique")).fetchall()
+            # the same statements, prepared (run more than psycopg's threshold), then an abort again
+            for _ in range(6):
+                session.defer("INSERT INTO attack_unique (n) VALUES (%s)", [(10,)])
+                await session.fetch("SELECT count(*) AS n FROM attack_unique")
+                await session.rollback()
+            session.defer("INSERT INTO attack_unique (n) VALUES (%s)", [(1,)])
+            session.defer("INSERT INTO attack_unique (n) VALUES (%s)", [(1,)])
+            with pytest.raises(Exception):  # noqa: B017, PT011
+                await session.fetch("SELECT count(*) AS n FROM attack_unique")
+            await session.end()
+            return rows, await _usable(conn)
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    rows, usable = run(scenario(), timeout=60)
+    assert rows == [(0,)]
+    assert usable
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_statement_timeout_in_a_batch(database_url: str, read_only: bool) -> None:
+    async def scenario() -> bool:
+        conn = await _connect(database_url)
+        try:
+            await conn.execute("SET statement_timeout = '100ms'")
+            session = Session(conn, uuid.uuid4(), read_only=read_only)
+            for _ in range(7):  # prepared from the fifth run on
+                await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS m", ()))
+                await session.end()
+            with pytest.raises(Unavailable):  # the statement timeout, as the domain sees it
+                await session.fetch_together(
+                    ("SELECT 1 AS n", ()), ("SELECT pg_sleep(1)::text AS n", ()), ("SELECT 2 AS m", ())
+                )
+            await session.end()
+            for _ in range(3):
+                assert await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS m", ())) == [
+                    [{"n": 1}],
+                    [{"m": 2}],
+                ]
+                await session.end()
+            return await _usable(conn)
+        finally:
+            await conn.close()
+
+    assert run(scenario(), timeout=60)
+
+
+def test_a_connection_terminated_during_a_round_trip(database_url: str) -> None:
+    async def scenario() -> type[BaseException]:
+        conn, killer = await _connect(database_url), await _connect(database_url)
+        try:
+            pid = conn.info.backend_pid
+            session = Session(conn, uuid.uuid4())
+            task = asyncio.ensure_future(
+                session.fetch_together(("SELECT 1 AS n", ()), ("SELECT pg_sleep(5)::text AS n", ()))
+            )
+            await asyncio.sleep(0.3)
+            await killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            try:
+                await asyncio.wait_for(task, 10)
+            except BaseException as exc:
+                error = type(exc)
+            else:
+                raise AssertionError("the round trip did not fail")
+            with pytest.raises(psycopg.OperationalError):
+                await asyncio.wait_for(session.end(), 10)
+            return error
+        finally:
+            await conn.close()
+            await killer.close()
+
+    assert issubclass(run(scenario(), timeout=60), Unavailable)  # a dropped connection, as the domain sees it
+
+
+def test_many_units_with_big_batches_on_a_pool_of_two(database_url: str) -> None:
+    from psycopg_pool import AsyncConnectionPool
+
+    async def scenario() -> list[Any]:
+        pool = AsyncConnectionPool(database_url, min_size=2, max_size=2, open=False, kwargs={"autocommit": True})
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("CREATE TABLE IF NOT EXISTS attack_pool (unit int, n int, payload text)")
+                await conn.execute("TRUNCATE attack_pool")
+
+            async def unit(k: int) -> None:
+                async with pool.connection(timeout=30) as conn:
+                    session = Session(conn, uuid.uuid4())
+                    try:
+                        for n in range(2000):
+                            session.defer(
+                                "INSERT INTO attack_pool (unit, n, payload) VALUES (%s, %s, %s)",
+                                [(k, n, "y" * (n % 7) * 100)],
+                            )
+                        if k % 3 == 0:
+                            session.defer("INSERT INTO attack_pool (unit, n) VALUES (%s, 1 / 0)", [(k,)])
+                        await session.fetch("SELECT 1 AS n")
+                        session.defer(
+                            "INSERT INTO attack_pool (unit, n, payload) VALUES (%s, %s, %s)", [(k, -1, "z" * 1_000_000)]
+                        )
+                        await session.commit()
+                    except psycopg.errors.DivisionByZero:
+                        await session.rollback()
+
+            await asyncio.wait_for(asyncio.gather(*(unit(k) for k in range(12))), 120)
+            async with pool.connection() as conn:
+                return await (
+                    await conn.execute("SELECT unit, count(*) FROM attack_pool GROUP BY unit ORDER BY unit")
+                ).fetchall()
+        finally:
+            await pool.close()
+
+    rows = run(scenario(), timeout=180)
+    assert rows == [(k, 2001) for k in range(12) if k % 3 != 0]

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from valorize_adapters.postgres.session import Session
-from valorize_core.model.errors import Unavailable
+from valorize_core.model.errors import Conflict, Contention, Unavailable
 from valorize_core.testing.loop import run
 
 IDLE = psycopg.pq.TransactionStatus.IDLE
@@ -221,3 +221,179 @@ def test_many_units_with_big_batches_on_a_pool_of_two(database_url: str) -> None
 
     rows = run(scenario(), timeout=180)
     assert rows == [(k, 2001) for k in range(12) if k % 3 != 0]
+
+
+def test_an_error_early_in_a_batch_larger_than_the_socket_is_the_one_raised(database_url: str) -> None:
+    """A batch larger than the socket takes at once is sent in several writes, and the server's
+    answers are read meanwhile: the error of its 3rd statement is read while the rest is still
+    being sent. That error reaches the caller (a Conflict, a 409), not the "pipeline aborted" of
+    the statements the server then skipped (not the caller's fault: a 500)."""
+
+    async def scenario() -> tuple[BaseException, list[Any], bool]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_early (n int PRIMARY KEY, payload text)")
+            await watcher.execute("TRUNCATE attack_early")
+            session = Session(conn, uuid.uuid4())
+            for n in (1, 2, 2, *range(3, 60)):  # the 3rd insert collides; 200 kB apiece
+                session.defer("INSERT INTO attack_early (n, payload) VALUES (%s, %s)", [(n, "x" * 200_000)])
+            try:
+                await asyncio.wait_for(session.fetch("SELECT count(*) AS n FROM attack_early"), 30)
+            except Exception as exc:  # noqa: BLE001 - which one is the point
+                error: BaseException = exc
+            else:
+                raise AssertionError("the batch did not fail")
+            await session.end()
+            rows = await (await watcher.execute("SELECT count(*) FROM attack_early")).fetchall()
+            return error, rows, await _usable(conn)
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    error, rows, usable = run(scenario(), timeout=60)
+    assert isinstance(error, Conflict), repr(error)
+    assert rows == [(0,)]
+    assert usable
+
+
+def test_a_unit_cancelled_while_its_opening_waits_for_a_held_lock(database_url: str) -> None:
+    """``Session.hold`` at the opening: the settings' statement waits for the lock. The request
+    cancelled meanwhile (a client gone): the wait is cancelled on the server, the unit rolls
+    back, nothing of it is left holding or waiting, and its connection runs the next unit."""
+
+    async def scenario() -> tuple[list[Any], list[Any], bool]:
+        holder, waiter, watcher = [await _connect(database_url) for _ in range(3)]
+        try:
+            tenant = uuid.uuid4()
+            first = Session(holder, tenant)
+            first.hold("pg_advisory_xact_lock(%s, hashtext(%s))", (7, "tree"))
+            await first.begin()
+            second = Session(waiter, tenant)
+            second.hold("pg_advisory_xact_lock_shared(%s, hashtext(%s))", (7, "tree"))
+            second.defer("SELECT 1", [()])
+            task = asyncio.ensure_future(second.fetch("SELECT 2 AS n"))
+            for _ in range(100):
+                await asyncio.sleep(0.02)
+                waiting = await (await watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")).fetchall()
+                if waiting == [(1,)]:
+                    break
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+            if not waiter.closed:
+                await asyncio.wait_for(second.end(), 10)
+            await first.commit()
+            locks = await (await watcher.execute(_HELD)).fetchall()
+            ungranted = await (await watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")).fetchall()
+            return locks, ungranted, await _usable(waiter)
+        finally:
+            for conn in (holder, waiter, watcher):
+                await conn.close()
+
+    locks, ungranted, usable = run(scenario(), timeout=60)
+    assert locks == [(0,)]
+    assert ungranted == [(0,)]
+    assert usable
+
+
+def test_a_round_trip_cancelled_twice(database_url: str) -> None:
+    """Cancelled again while psycopg cancels the query on the server: the connection is closed
+    (its state unknown), never left in pipeline mode for the pool to hand out."""
+
+    async def scenario() -> tuple[bool, bool]:
+        conn = await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4())
+            await session.fetch("SELECT 1 AS n")
+            task = asyncio.ensure_future(
+                session.fetch_together(("SELECT 1 AS n", ()), ("SELECT pg_sleep(5)::text AS n", ()))
+            )
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+            if conn.closed:
+                return True, True
+            await asyncio.wait_for(session.end(), 10)
+            return False, await _usable(conn)
+        finally:
+            await conn.close()
+
+    _, usable = run(scenario(), timeout=60)
+    assert usable
+
+
+def test_a_deadlock_in_the_middle_of_batches(database_url: str) -> None:
+    """Two units locking two rows in opposite orders, each lock in the middle of a batch: the
+    server aborts one (a Contention, retried by the actions), which rolls back whole; both
+    connections run the next unit, with prepared statements still coherent."""
+
+    async def scenario() -> tuple[list[type[BaseException]], list[Any], bool, bool]:
+        a, b, watcher = [await _connect(database_url) for _ in range(3)]
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_dead (n int PRIMARY KEY, v int)")
+            await watcher.execute("TRUNCATE attack_dead")
+            await watcher.execute("INSERT INTO attack_dead VALUES (1, 0), (2, 0)")
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_dead_log (n int)")
+            await watcher.execute("TRUNCATE attack_dead_log")
+            lock: Any = "SELECT v AS v FROM attack_dead WHERE n = %s FOR UPDATE"
+            errors: list[type[BaseException]] = []
+
+            async def unit(conn: psycopg.AsyncConnection[Any], first: int, second: int) -> None:
+                session = Session(conn, uuid.uuid4())
+                try:
+                    for _ in range(6):  # the statements prepared (psycopg: from the fifth run)
+                        session.defer("INSERT INTO attack_dead_log (n) VALUES (%s)", [(first,)])
+                        await session.fetch_together((lock, (first,)), ("SELECT 1 AS one", ()))
+                        await session.rollback()
+                    session.defer("INSERT INTO attack_dead_log (n) VALUES (%s)", [(first,)])
+                    await session.fetch_together((lock, (first,)), ("SELECT pg_sleep(0.3)::text AS s", ()))
+                    session.defer("INSERT INTO attack_dead_log (n) VALUES (%s)", [(first,)])
+                    await session.fetch_together(("SELECT 1 AS one", ()), (lock, (second,)), ("SELECT 2 AS two", ()))
+                    session.defer("UPDATE attack_dead SET v = v + 1 WHERE n IN (1, 2)", [()])
+                    await session.commit()
+                except Exception as exc:  # noqa: BLE001 - which one is the point
+                    errors.append(type(exc))
+                    await session.end()
+
+            await asyncio.wait_for(asyncio.gather(unit(a, 1, 2), unit(b, 2, 1)), 30)
+            rows = await (
+                await watcher.execute("SELECT (SELECT sum(v) FROM attack_dead), count(*) FROM attack_dead_log")
+            ).fetchall()
+            return errors, rows, await _usable(a), await _usable(b)
+        finally:
+            for conn in (a, b, watcher):
+                await conn.close()
+
+    errors, rows, usable_a, usable_b = run(scenario(), timeout=60)
+    assert errors == [Contention]
+    assert rows == [(2, 2)]  # the survivor's two inserts and its update; nothing of the other
+    assert usable_a
+    assert usable_b
+
+
+def test_a_connection_terminated_between_round_trips(database_url: str) -> None:
+    async def scenario() -> tuple[type[BaseException], bool]:
+        conn, killer = await _connect(database_url), await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4())
+            await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ()))
+            await killer.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+            await asyncio.sleep(0.2)
+            session.defer("SELECT 1", [()])
+            try:
+                await asyncio.wait_for(session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ())), 10)
+            except Exception as exc:  # noqa: BLE001 - which one is the point
+                error: type[BaseException] = type(exc)
+            else:
+                raise AssertionError("the round trip did not fail")
+            return error, conn.closed
+        finally:
+            await conn.close()
+            await killer.close()
+
+    error, closed = run(scenario(), timeout=60)
+    assert issubclass(error, Unavailable)
+    assert closed  # the pool's check discards it

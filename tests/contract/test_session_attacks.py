@@ -239,7 +239,7 @@ def test_an_error_early_in_a_batch_larger_than_the_socket_is_the_one_raised(data
                 session.defer("INSERT INTO attack_early (n, payload) VALUES (%s, %s)", [(n, "x" * 200_000)])
             try:
                 await asyncio.wait_for(session.fetch("SELECT count(*) AS n FROM attack_early"), 30)
-            except Exception as exc:  # noqa: BLE001 - which one is the point
+            except Exception as exc:
                 error: BaseException = exc
             else:
                 raise AssertionError("the batch did not fail")
@@ -354,7 +354,7 @@ def test_a_deadlock_in_the_middle_of_batches(database_url: str) -> None:
                     await session.fetch_together(("SELECT 1 AS one", ()), (lock, (second,)), ("SELECT 2 AS two", ()))
                     session.defer("UPDATE attack_dead SET v = v + 1 WHERE n IN (1, 2)", [()])
                     await session.commit()
-                except Exception as exc:  # noqa: BLE001 - which one is the point
+                except Exception as exc:
                     errors.append(type(exc))
                     await session.end()
 
@@ -385,7 +385,7 @@ def test_a_connection_terminated_between_round_trips(database_url: str) -> None:
             session.defer("SELECT 1", [()])
             try:
                 await asyncio.wait_for(session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ())), 10)
-            except Exception as exc:  # noqa: BLE001 - which one is the point
+            except Exception as exc:
                 error: type[BaseException] = type(exc)
             else:
                 raise AssertionError("the round trip did not fail")
@@ -397,3 +397,96 @@ def test_a_connection_terminated_between_round_trips(database_url: str) -> None:
     error, closed = run(scenario(), timeout=60)
     assert issubclass(error, Unavailable)
     assert closed  # the pool's check discards it
+
+
+def test_planner_settings_in_a_read_only_session_failing_after_its_reads_are_prepared(database_url: str) -> None:
+    """A read-only session's reads prepared (run more than psycopg's threshold, each in its own
+    implicit transaction); a ``planner_settings`` block whose round trip fails: the setting ends
+    with the block, and every read runs again, implicit and in a block."""
+    read: Any = "SELECT count(*) AS n FROM generate_series(1, %s)"
+    setting: Any = "SHOW enable_seqscan"
+
+    async def scenario() -> list[Any]:
+        conn = await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4(), read_only=True)
+            for _ in range(7):
+                await session.fetch_together((read, (3,)), (setting, ()))
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                async with session.planner_settings():
+                    await session.execute("SET LOCAL enable_seqscan = off")
+                    await session.fetch_together((read, (3,)), ("SELECT 1 / 0 AS n", ()), (setting, ()))
+            seen = []
+            for _ in range(3):
+                seen.append(await session.fetch_together((read, (4,)), (setting, ())))
+                async with session.planner_settings():
+                    await session.execute("SET LOCAL enable_seqscan = off")
+                    seen.append(await session.fetch_together((read, (5,)), (setting, ())))
+            await session.end()
+            assert await _usable(conn)
+            return seen
+        finally:
+            await conn.close()
+
+    seen = run(scenario(), timeout=60)
+    assert seen == [[[{"n": 4}], [{"enable_seqscan": "on"}]], [[{"n": 5}], [{"enable_seqscan": "off"}]]] * 3
+
+
+def test_planner_settings_in_a_unit_failing_after_its_reads_are_prepared(database_url: str) -> None:
+    """The same in a unit of work (a savepoint always rolled back): the unit goes on after the
+    block's failure, its writes commit, its prepared reads run."""
+    read: Any = "SELECT count(*) AS n FROM generate_series(1, %s)"
+    setting: Any = "SHOW enable_seqscan"
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_planner (n int)")
+            await watcher.execute("TRUNCATE attack_planner")
+            session = Session(conn, uuid.uuid4())
+            for _ in range(7):
+                await session.fetch_together((read, (3,)), (setting, ()))
+            session.defer("INSERT INTO attack_planner (n) VALUES (%s)", [(1,)])
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                async with session.planner_settings():
+                    await session.execute("SET LOCAL enable_seqscan = off")
+                    await session.fetch_together((read, (3,)), ("SELECT 1 / 0 AS n", ()), (setting, ()))
+            seen = [await session.fetch_together((read, (4,)), (setting, ())) for _ in range(3)]
+            session.defer("INSERT INTO attack_planner (n) VALUES (%s)", [(2,)])
+            await session.commit()
+            rows = await (await watcher.execute("SELECT n FROM attack_planner ORDER BY n")).fetchall()
+            assert await _usable(conn)
+            return seen, rows
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    seen, rows = run(scenario(), timeout=60)
+    assert seen == [[[{"n": 4}], [{"enable_seqscan": "on"}]]] * 3
+    assert rows == [(1,), (2,)]
+
+
+def test_a_read_only_session_cancelled_after_its_reads_are_prepared(database_url: str) -> None:
+    read: Any = "SELECT count(*) AS n FROM generate_series(1, %s)"
+
+    async def scenario() -> list[Any]:
+        conn = await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4(), read_only=True)
+            for _ in range(4):
+                await session.fetch_together((read, (3,)), ("SELECT pg_sleep(%s)::text AS s", (0,)))
+            # the fifth run prepares both: cancelled while the second sleeps
+            task = asyncio.ensure_future(
+                session.fetch_together((read, (3,)), ("SELECT pg_sleep(%s)::text AS s", (5,)))
+            )
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+            return [
+                await session.fetch_together((read, (n,)), ("SELECT pg_sleep(%s)::text AS s", (0,))) for n in range(3)
+            ]
+        finally:
+            await conn.close()
+
+    assert run(scenario(), timeout=60) == [[[{"n": n}], [{"s": ""}]] for n in range(3)]

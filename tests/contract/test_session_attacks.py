@@ -476,9 +476,7 @@ def test_a_read_only_session_cancelled_after_its_reads_are_prepared(database_url
             for _ in range(4):
                 await session.fetch_together((read, (3,)), ("SELECT pg_sleep(%s)::text AS s", (0,)))
             # the fifth run prepares both: cancelled while the second sleeps
-            task = asyncio.ensure_future(
-                session.fetch_together((read, (3,)), ("SELECT pg_sleep(%s)::text AS s", (5,)))
-            )
+            task = asyncio.ensure_future(session.fetch_together((read, (3,)), ("SELECT pg_sleep(%s)::text AS s", (5,))))
             await asyncio.sleep(0.3)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -490,3 +488,37 @@ def test_a_read_only_session_cancelled_after_its_reads_are_prepared(database_url
             await conn.close()
 
     assert run(scenario(), timeout=60) == [[[{"n": n}], [{"s": ""}]] for n in range(3)]
+
+
+def test_a_commit_whose_batch_fails_while_queued_leaves_no_transaction_open(database_url: str) -> None:
+    """A value refused on the client (a NUL in a text) while the commit's batch is queued: what
+    was queued before it runs, then the batch ends, ``COMMIT`` never sent and no server error
+    (the transaction still open, not failed). The commit raises and the transaction is over,
+    rolled back: the next unit on the connection (several sessions share a leased connection:
+    the relay, the backlog, retention) must not commit the first one's writes with its own."""
+
+    async def scenario() -> tuple[psycopg.pq.TransactionStatus, list[Any]]:
+        conn, watcher = await _connect(database_url), await _connect(database_url)
+        try:
+            await watcher.execute("CREATE TABLE IF NOT EXISTS attack_nul (n int, label text)")
+            await watcher.execute("TRUNCATE attack_nul")
+            first = Session(conn, uuid.uuid4())
+            await first.fetch("SELECT 1 AS n")
+            first.defer("INSERT INTO attack_nul (n, label) VALUES (%s, %s)", [(1, "fine")])
+            first.defer("INSERT INTO attack_nul (n, label) VALUES (%s, %s)", [(2, "nul\x00here")])
+            with pytest.raises(psycopg.DataError):
+                await first.commit()
+            await first.end()
+            status = conn.info.transaction_status
+            second = Session(conn, uuid.uuid4())
+            second.defer("INSERT INTO attack_nul (n, label) VALUES (%s, %s)", [(3, "next unit")])
+            await second.commit()
+            rows = await (await watcher.execute("SELECT n FROM attack_nul ORDER BY n")).fetchall()
+            return status, rows
+        finally:
+            await conn.close()
+            await watcher.close()
+
+    status, rows = run(scenario(), timeout=60)
+    assert rows == [(3,)]  # nothing of the failed commit
+    assert status == IDLE

@@ -399,6 +399,12 @@ def test_a_connection_terminated_between_round_trips(database_url: str) -> None:
     assert closed  # the pool's check discards it
 
 
+async def _failing_planner_block(session: Session, read: Any, setting: Any) -> None:
+    async with session.planner_settings():
+        await session.execute("SET LOCAL enable_seqscan = off")
+        await session.fetch_together((read, (3,)), ("SELECT 1 / 0 AS n", ()), (setting, ()))
+
+
 def test_planner_settings_in_a_read_only_session_failing_after_its_reads_are_prepared(database_url: str) -> None:
     """A read-only session's reads prepared (run more than psycopg's threshold, each in its own
     implicit transaction); a ``planner_settings`` block whose round trip fails: the setting ends
@@ -413,9 +419,7 @@ def test_planner_settings_in_a_read_only_session_failing_after_its_reads_are_pre
             for _ in range(7):
                 await session.fetch_together((read, (3,)), (setting, ()))
             with pytest.raises(psycopg.errors.DivisionByZero):
-                async with session.planner_settings():
-                    await session.execute("SET LOCAL enable_seqscan = off")
-                    await session.fetch_together((read, (3,)), ("SELECT 1 / 0 AS n", ()), (setting, ()))
+                await _failing_planner_block(session, read, setting)
             seen = []
             for _ in range(3):
                 seen.append(await session.fetch_together((read, (4,)), (setting, ())))
@@ -448,9 +452,7 @@ def test_planner_settings_in_a_unit_failing_after_its_reads_are_prepared(databas
                 await session.fetch_together((read, (3,)), (setting, ()))
             session.defer("INSERT INTO attack_planner (n) VALUES (%s)", [(1,)])
             with pytest.raises(psycopg.errors.DivisionByZero):
-                async with session.planner_settings():
-                    await session.execute("SET LOCAL enable_seqscan = off")
-                    await session.fetch_together((read, (3,)), ("SELECT 1 / 0 AS n", ()), (setting, ()))
+                await _failing_planner_block(session, read, setting)
             seen = [await session.fetch_together((read, (4,)), (setting, ())) for _ in range(3)]
             session.defer("INSERT INTO attack_planner (n) VALUES (%s)", [(2,)])
             await session.commit()

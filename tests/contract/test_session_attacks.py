@@ -524,3 +524,83 @@ def test_a_commit_whose_batch_fails_while_queued_leaves_no_transaction_open(data
     status, rows = run(scenario(), timeout=60)
     assert rows == [(3,)]  # nothing of the failed commit
     assert status == IDLE
+
+
+def test_units_cancelled_at_random_points_on_a_pool_of_two(database_url: str) -> None:
+    """Twenty units on a pool of two, as a unit of work runs them (a pooled connection, the
+    session ended on the way out), each cancelled at its own moment — before, during or after
+    its round trips (clients gone). Then every connection the pool hands out is idle, out of
+    pipeline mode and usable, no advisory lock is held, and only whole units are written."""
+    from valorize_adapters.postgres.pool import open_pool
+
+    async def scenario() -> tuple[list[Any], list[Any], list[bool]]:
+        pool = await open_pool(database_url, min_size=2, max_size=2, role=None, wait=30)
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("CREATE TABLE IF NOT EXISTS attack_random (unit int, n int)")
+                await conn.execute("TRUNCATE attack_random")
+
+            async def unit(k: int) -> None:
+                async with pool.connection() as conn:
+                    session = Session(conn, uuid.uuid4(), read_only=k % 4 == 3)
+                    try:
+                        if k % 4 == 3:
+                            for _ in range(3):
+                                await session.fetch_together(
+                                    ("SELECT pg_sleep(0.01)::text AS s", ()), ("SELECT 1 AS n", ())
+                                )
+                            return
+                        session.hold("pg_advisory_xact_lock_shared(%s)", (99,))
+                        for n in range(50):
+                            session.defer("INSERT INTO attack_random (unit, n) VALUES (%s, %s)", [(k, n)])
+                        await session.fetch_together(("SELECT pg_sleep(0.02)::text AS s", ()), ("SELECT 1 AS n", ()))
+                        session.defer("INSERT INTO attack_random (unit, n) VALUES (%s, %s)", [(k, 50)])
+                        await session.fetch("SELECT pg_sleep(0.02)::text AS s")
+                        await session.commit()
+                    finally:
+                        if not conn.closed:
+                            await session.end()
+
+            tasks = [asyncio.ensure_future(unit(k)) for k in range(20)]
+            for k, task in enumerate(tasks):
+                await asyncio.sleep(0.007 * (k % 5))
+                if k % 2 == 0:
+                    task.cancel()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+            usable = []
+            for _ in range(4):
+                async with pool.connection() as conn:
+                    usable.append(await _usable(conn))
+            async with pool.connection() as conn:
+                counts = await (
+                    await conn.execute("SELECT DISTINCT count(*) FROM attack_random GROUP BY unit")
+                ).fetchall()
+                locks = await (await conn.execute(_HELD)).fetchall()
+            return counts, locks, usable
+        finally:
+            await pool.close()
+
+    counts, locks, usable = run(scenario(), timeout=120)
+    assert set(counts) <= {(51,)}  # whole units only
+    assert locks == [(0,)]
+    assert all(usable)
+
+
+def test_a_read_only_sessions_settings_end_with_each_round_trip(database_url: str) -> None:
+    async def scenario() -> list[Any]:
+        conn = await _connect(database_url)
+        try:
+            session = Session(conn, uuid.uuid4(), read_only=True)
+            await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 2 AS n", ()))
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await session.fetch_together(("SELECT 1 AS n", ()), ("SELECT 1 / 0 AS n", ()))
+            await session.end()
+            cur = await conn.execute(
+                "SELECT coalesce(current_setting('valorize.tenant_id', true), ''),"
+                " current_setting('transaction_read_only')"
+            )
+            return [await cur.fetchall(), conn.info.transaction_status]
+        finally:
+            await conn.close()
+
+    assert run(scenario(), timeout=60) == [[("", "off")], IDLE]

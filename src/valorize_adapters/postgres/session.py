@@ -52,6 +52,7 @@ _READ_ONLY_SETTINGS: LiteralString = (
     " set_config('transaction_read_only', 'on', true)"
 )
 _COMMIT: LiteralString = "COMMIT"
+_OPEN = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 
 
 class _Want(enum.Enum):
@@ -630,7 +631,10 @@ class Session:
         finally:
             self._begun = self._wrote = False
             self._deferred = []
-            if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            # Failed (INERROR), or ended before its COMMIT was sent (a value refused on the
+            # client while the batch was queued: what was queued before it ran): rolled back, so
+            # no later unit on the connection commits what this one wrote.
+            if self.conn.info.transaction_status in _OPEN:
                 await self.conn.rollback()
 
     async def rollback(self) -> None:

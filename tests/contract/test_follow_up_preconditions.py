@@ -272,3 +272,31 @@ def test_every_write_committing_after_the_creation_gets_its_follow_up(
     # Writes committed before the creation began had nothing to do (none of their tasks is written).
     for uow in finished[:8]:
         assert not {t.id for t in follow_ups(uow.committed_events) if t.name == name} & written
+
+
+def test_a_memory_commit_makes_no_shared_task_it_would_drop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory unit decides in its commit, on the event loop: it makes only the shared tasks
+    whose precondition holds. A retroactive apply's 100,000 events for a tenant with no endpoint
+    cut no fan-out chunks and build no payload (that held the loop ~2 s); with an endpoint they do."""
+    from valorize_core.runtime import relay
+
+    cut: list[int] = []
+    real = relay._fan_out_chunks
+
+    def counting(events: Sequence[DomainEvent]) -> list[Sequence[DomainEvent]]:
+        cut.append(len(events))
+        return real(events)
+
+    monkeypatch.setattr(relay, "_fan_out_chunks", counting)
+    backend, queue = InMemoryBackend(), InMemoryTaskQueue()
+    writing = backend.ports.uow.writing_tasks(follow_ups, queue)
+
+    async def go() -> list[str]:
+        tenant = await _tenant(backend.ports)
+        await _commit(writing, tenant, _events(backend.ports, tenant))
+        assert (cut, queue.pending()) == ([], [])
+        await _commit(writing, tenant, _events(backend.ports, tenant), _endpoint(tenant, ("*",)))
+        return [t.name for t in queue.pending()]
+
+    assert run(go()) == ["fan_out_webhooks"]
+    assert cut == [3]

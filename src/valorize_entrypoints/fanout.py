@@ -32,6 +32,7 @@ from valorize_adapters.redis.client import ScriptCall, run_scripts
 from valorize_core.model.events import DomainEvent
 from valorize_core.ports.unit_of_work import CommitHook, UnitOfWork
 from valorize_core.runtime.caching import ReadCache
+from valorize_entrypoints.tracing import span
 
 __all__ = ["PipelinedFanOut", "RetireThenRelay"]
 
@@ -67,6 +68,12 @@ class PipelinedFanOut:
             calls.append(self._backplane.publish_call(tenant_channel(tenant), named))
         if not calls:
             return
+        # The round trip is the realtime publish's span (as ``TracedPublisher`` gives the
+        # broadcaster without Redis), in the write's trace.
+        with span("realtime publish", events[0].correlation_id, events=len(events), event=events[0].name):
+            await self._send(calls)
+
+    async def _send(self, calls: list[ScriptCall]) -> None:
         bump = _RIDING.get()
         if bump is None or bump.sent:
             await run_scripts(self._bus.client, calls)

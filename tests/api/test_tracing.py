@@ -34,10 +34,6 @@ def traced(database_url: str) -> Iterator[TestClient[Any]]:
 
 def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[Any]) -> None:
     api = Api(traced)
-    account = api.account()
-    written = api.tx(account, "2026-03-02", "MERCADO", "-9.00")
-    assert written.status_code == 201
-    trace = int(trace_id_of(written.headers["x-request-id"]), 16)
     runtime = traced.app.state.runtime
 
     async def deliver_tasks() -> int:
@@ -48,6 +44,14 @@ def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[
             count += 1
         return count
 
+    account, food = api.account(), api.category("Food")
+    # A budget: a write's follow-up (its evaluation) has something to do, so the write causes a task.
+    assert api.post("/api/budgets", {"category_id": food, "limit": "100.00", "currency": "BRL"}).status_code == 201
+    traced.blocking_portal.call(deliver_tasks)  # the budget's own evaluation, in its own trace
+    today = runtime.backend.ports.clock.today().isoformat()  # a day the budget exists on
+    written = api.tx(account, today, "MERCADO", "-9.00", category_id=food)
+    assert written.status_code == 201
+    trace = int(trace_id_of(written.headers["x-request-id"]), 16)
     assert traced.blocking_portal.call(deliver_tasks) >= 1
     ours = [s for s in finished_spans() if s.context is not None and s.context.trace_id == trace]
     names = [s.name for s in ours]
@@ -73,8 +77,12 @@ def test_one_write_is_one_trace_from_the_request_to_the_task(traced: TestClient[
     assert request.parent is None
     assert request.context.span_id == anchor_span_id(written.headers["x-request-id"])
     assert all(t.parent is not None and t.parent.span_id == request.context.span_id for t in tasks)
+    # The task's statements descend from it (through the use case it runs: the budget evaluation).
     task_ids = {t.context.span_id for t in tasks if t.context is not None}
-    assert any(s.name.startswith("SQL ") and s.parent is not None and s.parent.span_id in task_ids for s in ours)
+    task_use_cases = [s for s in ours if s.parent is not None and s.parent.span_id in task_ids]
+    assert [s.name for s in task_use_cases] == ["use case evaluate_budgets"], names
+    under_task = task_ids | {s.context.span_id for s in task_use_cases if s.context is not None}
+    assert any(s.name.startswith("SQL ") and s.parent is not None and s.parent.span_id in under_task for s in ours)
     # Other requests of the test (the account, the sign-up) are traces of their own.
     assert all(s.context is not None and s.context.trace_id == trace for s in ours)
     assert len({s.context.trace_id for s in finished_spans() if s.context and s.name.startswith("POST ")}) >= 3

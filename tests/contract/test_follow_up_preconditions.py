@@ -165,26 +165,48 @@ def test_setting_a_budget_asks_for_todays_evaluation(side: Side) -> None:
     assert run(go()) == [("evaluate_budgets", {"day": side.ports.clock.today().isoformat()})]
 
 
+@pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
+@pytest.mark.parametrize("statistics", ["as they are", "analyzed"])
 @pytest.mark.parametrize("probe", ["budgets", "webhook_endpoints"])
-def test_each_probe_is_an_index_scan_as_the_application(database_url: str, probe: str) -> None:
+def test_each_probe_is_an_index_scan_as_the_application(
+    database_url: str, probe: str, statistics: str, plan_cache_mode: str
+) -> None:
     # The probes run in every write's commit: as the application's role (row security on), with
     # sequential scans priced out, each must still reach its table through the primary key's
-    # index on (tenant_id, id) or its unique one led by tenant_id — no index of its own is needed.
+    # index on (tenant_id, id) or its unique one led by tenant_id — no index of its own is needed —
+    # whatever the table's statistics, in a custom plan and in a prepared statement's generic one.
+    # The budget probe runs once (an InitPlan) and stops at the first budget: never a hashed
+    # SubPlan, which reads all the tenant's budgets first (and, analyzed, by whichever scan).
     tenant = uuid.uuid4()
     task = follow_ups(_events(InMemoryBackend().ports, tenant))
     record = [{"tenant_id": str(tenant), "id": str(uuid.uuid4()), "name": "x", "occurred_at": "2026-03-01T00:00:00Z",
                "payload": {}, "correlation_id": None}]  # fmt: skip
+    numbered = iter(range(1, 10))
+    prepared = re.sub("%s", lambda _: f"${next(numbered)}", _INSERT_OUTBOX_AND_TASKS)
+    args = [_json_text(record), _json_text([_task_row(t) for t in task]), str(tenant)][: prepared.count("$")]
     with psycopg.connect(database_url) as conn:
+        if statistics == "analyzed":
+            conn.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(probe)))
         conn.execute("SET LOCAL ROLE valorize_app")
         conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SELECT set_config('plan_cache_mode', %s, true)", (plan_cache_mode,))
         conn.execute("SELECT set_config('valorize.tenant_id', %s, true)", (str(tenant),))
-        rows = conn.execute(
-            "EXPLAIN " + _INSERT_OUTBOX_AND_TASKS, (_json_text(record), _json_text([_task_row(t) for t in task]))
-        ).fetchall()
+        conn.execute("PREPARE probe AS " + prepared)
+        explain = psycopg.sql.SQL("EXPLAIN EXECUTE probe({})").format(
+            psycopg.sql.SQL(", ").join(psycopg.sql.Literal(a) for a in args)
+        )
+        rows = conn.execute(explain).fetchall()
         conn.rollback()
     plan = "\n".join(r[0] for r in rows)
-    assert re.search(rf"Index (Only )?Scan on {probe}_\w+", plan), plan
+    lines = plan.splitlines()
+    scans = [n for n, line in enumerate(lines) if re.search(rf"Index (Only )?Scan (on|using) {probe}_\w+", line)]
+    assert scans, plan
     assert f"Seq Scan on {probe}" not in plan, plan
+    assert "hashed SubPlan" not in plan, plan
+    if probe == "budgets":  # the scan belongs to an InitPlan, not to a SubPlan run per row
+        (scan,) = scans
+        headed = [line.strip() for line in lines[:scan] if re.match(r"\s*(InitPlan|SubPlan|CTE) ", line)]
+        assert headed[-1].startswith("InitPlan"), plan
 
 
 @pytest.mark.parametrize("created", ["endpoint", "budget"])
@@ -250,3 +272,31 @@ def test_every_write_committing_after_the_creation_gets_its_follow_up(
     # Writes committed before the creation began had nothing to do (none of their tasks is written).
     for uow in finished[:8]:
         assert not {t.id for t in follow_ups(uow.committed_events) if t.name == name} & written
+
+
+def test_a_memory_commit_makes_no_shared_task_it_would_drop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory unit decides in its commit, on the event loop: it makes only the shared tasks
+    whose precondition holds. A retroactive apply's 100,000 events for a tenant with no endpoint
+    cut no fan-out chunks and build no payload (that held the loop ~2 s); with an endpoint they do."""
+    from valorize_core.runtime import relay
+
+    cut: list[int] = []
+    real = relay._fan_out_chunks
+
+    def counting(events: Sequence[DomainEvent]) -> list[Sequence[DomainEvent]]:
+        cut.append(len(events))
+        return real(events)
+
+    monkeypatch.setattr(relay, "_fan_out_chunks", counting)
+    backend, queue = InMemoryBackend(), InMemoryTaskQueue()
+    writing = backend.ports.uow.writing_tasks(follow_ups, queue)
+
+    async def go() -> list[str]:
+        tenant = await _tenant(backend.ports)
+        await _commit(writing, tenant, _events(backend.ports, tenant))
+        assert (cut, queue.pending()) == ([], [])
+        await _commit(writing, tenant, _events(backend.ports, tenant), _endpoint(tenant, ("*",)))
+        return [t.name for t in queue.pending()]
+
+    assert run(go()) == ["fan_out_webhooks"]
+    assert cut == [3]

@@ -12,6 +12,7 @@ import json
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,14 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
         opened = httpx.post(f"{api.url}/api/accounts", headers=headers, json={"name": "Conta", "kind": "checking",
                             "currency": "BRL", "opening_balance": "100.00"})  # fmt: skip
         assert opened.status_code == 201, opened.text
+        # A budget on the write's category: its follow-up (the evaluation) has something to do,
+        # so the write causes a task (follow-ups are written only when they can act).
+        food = httpx.post(f"{api.url}/api/categories", headers=headers, json={"name": "Food", "kind": "expense"})
+        assert food.status_code == 201, food.text
+        budget = httpx.post(f"{api.url}/api/budgets", headers=headers, json={"category_id": food.json()["id"],
+                            "limit": "100.00", "currency": "BRL"})  # fmt: skip
+        assert budget.status_code == 201, budget.text
+        today = datetime.now(UTC).date().isoformat()  # a day the budget exists on
         request_id = uuid.uuid4().hex  # a trace id itself (logs.trace_id_of)
 
         async def write_while_subscribed() -> str:
@@ -79,8 +88,8 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
             try:
                 async with httpx.AsyncClient(base_url=api.url, headers=headers) as http:
                     written = await http.post("/api/transactions", headers={"X-Request-ID": request_id}, json={
-                        "account_id": opened.json()["id"], "booked_on": "2026-11-03", "description": "PADARIA",
-                        "amount": "-4.50"})  # fmt: skip
+                        "account_id": opened.json()["id"], "booked_on": today, "description": "PADARIA",
+                        "amount": "-4.50", "category_id": food.json()["id"]})  # fmt: skip
                 assert written.status_code == 201, written.text
                 while True:  # the subscriber receives the write's event
                     message = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -142,8 +151,12 @@ def test_one_write_is_one_trace_across_api_worker_and_realtime_processes(
         delivered = parent(run)
         assert delivered["name"] == f"deliver {run['name'].removeprefix('task ')}"
         assert service(run) == "valorize-worker"
+    # The task's statements descend from its run, through the use case it runs (the evaluation).
     run_ids = {r["context"]["span_id"] for r in runs}
-    assert any(s["name"].startswith("SQL ") and s["parent_id"] in run_ids for s in spans)  # the task's statements
+    run_use_cases = [s for s in spans if s["parent_id"] in run_ids]
+    assert [s["name"] for s in run_use_cases] == ["use case evaluate_budgets"], sorted(s["name"] for s in spans)
+    under_runs = run_ids | {s["context"]["span_id"] for s in run_use_cases}
+    assert any(s["name"].startswith("SQL ") and s["parent_id"] in under_runs for s in spans)
 
     fan_out = one("realtime fan-out transaction.created")
     assert service(fan_out) == "valorize-realtime"

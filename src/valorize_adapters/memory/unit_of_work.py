@@ -32,6 +32,7 @@ from valorize_adapters.memory.store import MemoryStore, TenantData
 from valorize_adapters.memory.tasks import InMemoryTaskQueue
 from valorize_adapters.memory.vector_index import MemoryExamples
 from valorize_core.model.events import DomainEvent
+from valorize_core.model.follow_ups import Precondition
 from valorize_core.model.identity import ApiToken, Membership, User
 from valorize_core.ports.idempotency import key_to_mark
 from valorize_core.ports.task_queue import Task
@@ -40,7 +41,7 @@ from valorize_core.runtime.pipeline import UnitOfWorkBase
 
 __all__ = ["MemoryDirectory", "MemoryScheduleDirectory", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
-FollowUps = Callable[[Sequence[DomainEvent]], Sequence[Task]]
+FollowUps = Callable[[Sequence[DomainEvent], Callable[[Precondition], bool]], Sequence[Task]]
 
 
 class MemoryUnitOfWork(UnitOfWorkBase):
@@ -114,8 +115,12 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         """The events' follow-up tasks, in the commit (nothing awaited since the swap): only those
         whose precondition holds of the data just committed, as the PostgreSQL unit decides."""
         has_budget, endpoints = bool(self._data.budgets), self._data.webhook_endpoints.values()
-        for task in follow_ups(events):
-            if task.precondition is None or task.precondition.holds(has_budget, endpoints):
+
+        def holds(precondition: Precondition) -> bool:
+            return precondition.holds(has_budget, endpoints)
+
+        for task in follow_ups(events, holds):  # the shared tasks that cannot act are not even made
+            if task.precondition is None or holds(task.precondition):
                 queue.put(task)
 
     async def _discard(self) -> None:

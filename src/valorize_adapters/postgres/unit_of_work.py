@@ -70,6 +70,11 @@ _INSERT_OUTBOX: LiteralString = _OUTBOX_ROWS
 # but the tasks' preconditions (``model.follow_ups``), probed here on the tenant's rows as the
 # commit sees them (committed ones, and the unit's own): a task that would find nothing to do
 # is not written. Both probes are index scans on the tables' primary keys, under row security.
+# The budget probe names the unit's tenant (the last parameter: every task is the unit's), not
+# each row's: uncorrelated, it is an InitPlan run once, one index probe that stops at the first
+# budget. Correlated (``b.tenant_id = t.tenant_id``), the planner may turn the EXISTS into a
+# hashed SubPlan that reads every budget of the tenant first, by whichever scan its statistics
+# favour (docs/tasks.md).
 _INSERT_OUTBOX_AND_TASKS: LiteralString = (
     "WITH events AS (" + _OUTBOX_ROWS + ")"
     " INSERT INTO task_queue (id, tenant_id, name, payload, not_before, created_at, correlation_id)"
@@ -78,7 +83,7 @@ _INSERT_OUTBOX_AND_TASKS: LiteralString = (
     " AS t(id uuid, tenant_id uuid, name text, payload jsonb, not_before timestamptz, correlation_id text,"
     " need text, subscriptions text[])"
     " WHERE t.need IS NULL"
-    " OR (t.need = 'budget' AND EXISTS (SELECT FROM budgets b WHERE b.tenant_id = t.tenant_id))"
+    " OR (t.need = 'budget' AND EXISTS (SELECT FROM budgets b WHERE b.tenant_id = %s::uuid))"
     " OR (t.need = 'webhook_endpoint' AND EXISTS (SELECT FROM webhook_endpoints w"
     " WHERE w.tenant_id = t.tenant_id AND w.enabled AND w.event_types && t.subscriptions))"
     " ON CONFLICT (id) DO NOTHING"
@@ -174,7 +179,8 @@ class PostgresUnitOfWork(UnitOfWorkBase):
             records = "[" + ",".join([e.to_json() for e in events]) + "]"
             tasks = self._follow_ups(events) if self._follow_ups else ()
             if tasks:
-                self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, _json_text([_task_row(t) for t in tasks]))])
+                rows = _json_text([_task_row(t) for t in tasks])
+                self.session.defer(_INSERT_OUTBOX_AND_TASKS, [(records, rows, self.tenant_id)])
             else:
                 self.session.defer(_INSERT_OUTBOX, [(records,)])
         held = key_to_mark(self.tenant_id)

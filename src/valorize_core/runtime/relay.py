@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,10 +101,18 @@ def _own_tasks(event: DomainEvent) -> list[Task]:
     return tasks
 
 
-def _shared_tasks(events: Sequence[DomainEvent]) -> list[Task]:
+Wanted = Callable[[Precondition], bool]
+
+
+def _always(precondition: Precondition) -> bool:
+    return True
+
+
+def _shared_tasks(events: Sequence[DomainEvent], wanted: Wanted = _always) -> list[Task]:
     """The follow-ups one commit's events (of one tenant and request) share: one budget
     evaluation per day, and their webhook events fanned out together (in order, at most
-    :data:`FAN_OUT_SLICE` a task), each written only where it can do something."""
+    :data:`FAN_OUT_SLICE` a task), each written only where it can do something. A task whose
+    precondition is not ``wanted`` is not made (nor its payload)."""
     days: dict[str, list[DomainEvent]] = {}
     hooked: list[DomainEvent] = []
     for event in events:
@@ -113,13 +121,19 @@ def _shared_tasks(events: Sequence[DomainEvent]) -> list[Task]:
             days.setdefault(day, []).append(event)
         if event.name in WEBHOOK_EVENTS:
             hooked.append(event)
+    budget = Precondition.budget()
     tasks = [
-        replace(_task("evaluate_budgets", causes[0], _key(causes), {"day": day}), precondition=Precondition.budget())
+        replace(_task("evaluate_budgets", causes[0], _key(causes), {"day": day}), precondition=budget)
         for day, causes in days.items()
+        if wanted(budget)
     ]
+    if not hooked or not wanted(Precondition.endpoint_for(e.name for e in hooked)):
+        return tasks  # no endpoint wants any of them: no chunk would be written
     for chunk in _fan_out_chunks(hooked):
-        task = _task("fan_out_webhooks", chunk[0], _key(chunk), {"events": [e.to_record() for e in chunk]})
-        tasks.append(replace(task, precondition=Precondition.endpoint_for(e.name for e in chunk)))
+        precondition = Precondition.endpoint_for(e.name for e in chunk)
+        if wanted(precondition):
+            task = _task("fan_out_webhooks", chunk[0], _key(chunk), {"events": [e.to_record() for e in chunk]})
+            tasks.append(replace(task, precondition=precondition))
     return tasks
 
 
@@ -139,18 +153,22 @@ def _fan_out_chunks(events: Sequence[DomainEvent]) -> list[Sequence[DomainEvent]
     return chunks
 
 
-def follow_ups(events: Sequence[DomainEvent]) -> list[Task]:
+def follow_ups(events: Sequence[DomainEvent], wanted: Wanted = _always) -> list[Task]:
     """The background work a commit's events ask for. Each event's own tasks (an import, a job,
     a notification, a delivery attempt) come one per event; the events of one tenant and request
     share one ``evaluate_budgets`` per day and one ``fan_out_webhooks``. Ids are deterministic,
-    from the events served: the same events give the same tasks, which the queue dedupes."""
+    from the events served: the same events give the same tasks, which the queue dedupes.
+
+    ``wanted``: a queue that knows the tenant's data when it asks (the memory unit, in its
+    commit) skips the shared tasks whose precondition does not hold before making them: a
+    retroactive apply's 100,000 events then cost no fan-out payloads the commit would drop."""
     tasks: list[Task] = []
     groups: dict[tuple[UUID, str | None], list[DomainEvent]] = {}
     for event in events:
         tasks.extend(_own_tasks(event))
         groups.setdefault((event.tenant_id, event.correlation_id), []).append(event)
     for group in groups.values():
-        tasks.extend(_shared_tasks(group))
+        tasks.extend(_shared_tasks(group, wanted))
     return tasks
 
 

@@ -315,6 +315,15 @@ def test_deleting_a_category_uncategorizes_its_splits(world: World) -> None:
 # -- budgets ----------------------------------------------------------------------------------
 
 
+def test_a_day_before_a_budget_began_evaluates_to_nothing(world: World) -> None:
+    """A backdated write's evaluation (its day before the budget's start) announces nothing and
+    fails nothing: it used to ask for transactions from the start to an earlier day (refused)."""
+    run(world.vz.set_budget(BudgetInput(world.tenant, world.food, "100.00", "BRL", starts_on=date(2026, 3, 1))))
+    run(world.vz.create_transaction(new_tx(world, "-150.00", category_id=world.groceries)))
+    assert run(world.vz.evaluate_budgets(BudgetEvaluation(world.tenant, date(2026, 1, 15)))) == []
+    assert [t for _, t in run(world.vz.evaluate_budgets(BudgetEvaluation(world.tenant, D)))] == [80, 100]
+
+
 def test_thresholds_are_announced_once_per_period(world: World) -> None:
     run(world.vz.set_budget(BudgetInput(world.tenant, world.food, "100.00", "BRL", starts_on=date(2026, 3, 1))))
     run(world.vz.create_transaction(new_tx(world, "-85.00", category_id=world.groceries)))

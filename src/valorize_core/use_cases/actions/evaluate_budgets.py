@@ -39,6 +39,8 @@ class EvaluateBudgets:
                 return []
             tree = CategoryTree(await uow.categories.list())
             for budget in budgets:
+                if budget.starts_on > command.day:
+                    continue  # a day before the budget began (a backdated write): no period to check
                 ids = tree.descendants(budget.category_id)
                 txs = await uow.transactions.all(
                     TransactionFilter(category_ids=tuple(ids), date_from=budget.starts_on, date_to=command.day)

@@ -8,36 +8,20 @@ import asyncio
 import json
 import math
 import uuid
-from datetime import UTC, datetime
 
 import pytest
+from world import transaction_created
 
 from valorize_adapters.embedders.hashing import HashingEmbedder, _bucket
 from valorize_adapters.memory import InMemoryCache, InMemoryEventBus
-from valorize_core.model.events import AccountBalanceChanged, DomainEvent, TransactionCreated
+from valorize_core.model.events import AccountBalanceChanged, DomainEvent
 from valorize_core.model.ids import url_id
 from valorize_core.model.transactions import Categorization, CategorizationSource
 from valorize_core.runtime.tasks import task_id_for
 
 
-def _created(description: str = "PADARIA SÃO JOÃO") -> TransactionCreated:
-    return TransactionCreated(
-        event_id=uuid.uuid4(),
-        tenant_id=uuid.uuid4(),
-        occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
-        correlation_id="req-1",
-        transaction_id=str(uuid.uuid4()),
-        account_id=str(uuid.uuid4()),
-        amount_minor=-700,
-        currency="BRL",
-        booked_on="2026-03-01",
-        category_id=None,
-        description=description,
-    )
-
-
 def test_an_events_json_text_is_made_once_and_is_the_compact_json_of_its_record() -> None:
-    event = _created()
+    event = transaction_created("PADARIA SÃO JOÃO")
     text = event.to_json()
     assert event.to_json() is text  # kept: the outbox, the bus and the realtime channel share it
     assert text == json.dumps(event.to_record(), separators=(",", ":"))
@@ -45,7 +29,7 @@ def test_an_events_json_text_is_made_once_and_is_the_compact_json_of_its_record(
 
 
 def test_a_record_handed_out_and_changed_leaves_the_json_text_alone() -> None:
-    event = _created()
+    event = transaction_created("PADARIA SÃO JOÃO")
     record = event.to_record()
     record["payload"]["amount_minor"] = 1
     record["name"] = "changed"
@@ -99,7 +83,7 @@ def test_the_bus_makes_no_record_for_nobody(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(DomainEvent, "to_record", counting)
     bus = InMemoryEventBus(kept=0)
-    event = _created()
+    event = transaction_created("PADARIA SÃO JOÃO")
     balance = AccountBalanceChanged(event_id=uuid.uuid4(), tenant_id=event.tenant_id, occurred_at=event.occurred_at,
                                     account_id="a", balance_minor=1, currency="BRL")  # fmt: skip
 

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from world import transaction_created
 
 from valorize_core.model.events import EVENT_TYPES, TransactionCreated, TransactionUpdated
 from valorize_core.runtime.relay import follow_up_tasks
@@ -32,24 +33,8 @@ def test_no_event_carries_a_mutable_payload_value(name: str) -> None:
             assert not (isinstance(origin, type) and issubclass(origin, _MUTABLE)), (event_type.name, f.name, part)
 
 
-def _created() -> TransactionCreated:
-    return TransactionCreated(
-        event_id=uuid.uuid4(),
-        tenant_id=uuid.uuid4(),
-        occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
-        correlation_id="req-1",
-        transaction_id=str(uuid.uuid4()),
-        account_id=str(uuid.uuid4()),
-        amount_minor=-700,
-        currency="BRL",
-        booked_on="2026-03-01",
-        category_id=None,
-        description="PADARIA",
-    )
-
-
 def test_a_task_body_changed_by_its_handler_leaves_the_outbox_record_alone() -> None:
-    event = _created()
+    event = transaction_created()
     outbox = event.to_record()
     tasks = follow_up_tasks(event)
     bodies = [body for t in tasks for body in t.payload.get("events", [])]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -14,8 +16,26 @@ import pytest
 from valorize_adapters.memory import InMemoryBackend, ManualClock
 from valorize_core import NewAccount, NewCategory, SignupRequest, Valorize
 from valorize_core.model.errors import DomainError
+from valorize_core.model.events import TransactionCreated
 
 T = TypeVar("T")
+
+
+def transaction_created(description: str = "PADARIA") -> TransactionCreated:
+    """A ``transaction.created`` event of a new tenant, as a write records it."""
+    return TransactionCreated(
+        event_id=uuid.uuid4(),
+        tenant_id=uuid.uuid4(),
+        occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        correlation_id="req-1",
+        transaction_id=str(uuid.uuid4()),
+        account_id=str(uuid.uuid4()),
+        amount_minor=-700,
+        currency="BRL",
+        booked_on="2026-03-01",
+        category_id=None,
+        description=description,
+    )
 
 
 def run(coro: Awaitable[T]) -> T:

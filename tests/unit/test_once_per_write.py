@@ -15,7 +15,6 @@ from world import transaction_created
 from valorize_adapters.embedders.hashing import HashingEmbedder, _bucket
 from valorize_adapters.memory import InMemoryCache, InMemoryEventBus
 from valorize_core.model.events import AccountBalanceChanged, DomainEvent
-from valorize_core.model.ids import url_id
 from valorize_core.model.transactions import Categorization, CategorizationSource
 from valorize_core.runtime.tasks import task_id_for
 
@@ -35,14 +34,6 @@ def test_a_record_handed_out_and_changed_leaves_the_json_text_alone() -> None:
     record["name"] = "changed"
     assert json.loads(event.to_json())["payload"]["amount_minor"] == -700
     assert json.loads(event.to_json())["name"] == "transaction.created"
-
-
-@pytest.mark.parametrize("name", ["", "valorize:x", "valorize:tenant:notify:ção€", "a" * 1000])
-def test_url_id_is_uuid5_of_the_url_namespace(name: str) -> None:
-    made = url_id(name)
-    assert made == uuid.uuid5(uuid.NAMESPACE_URL, name)
-    assert made.version == 5
-    assert made.variant == uuid.RFC_4122
 
 
 def test_task_ids_are_what_they_were() -> None:

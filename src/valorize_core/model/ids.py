@@ -7,17 +7,12 @@ by one generator strictly increasing.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
 import uuid
 
-__all__ = ["TimeOrderedIds", "parse_id", "timestamp_ms", "url_id", "uuid7"]
-
-_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
-_NOT_VERSION_OR_VARIANT = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
-_VERSION_5 = (0x5 << 76) | (0b10 << 62)
+__all__ = ["TimeOrderedIds", "parse_id", "timestamp_ms", "uuid7"]
 
 
 def uuid7(unix_ms: int, rand_a: int, rand_b: int) -> uuid.UUID:
@@ -30,14 +25,6 @@ def uuid7(unix_ms: int, rand_a: int, rand_b: int) -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand_b & ((1 << 62) - 1)
     return uuid.UUID(int=value)
-
-
-def url_id(name: str) -> uuid.UUID:
-    """The name-based id of ``name``: ``uuid.uuid5(uuid.NAMESPACE_URL, name)``, the same
-    bits, in about half its time (no keyword checks, one integer built once): every write makes
-    its follow-up tasks' ids this way (:func:`~valorize_core.runtime.tasks.task_id_for`)."""
-    digest = hashlib.sha1(_URL_NAMESPACE + name.encode("utf-8")).digest()
-    return uuid.UUID(int=(int.from_bytes(digest[:16], "big") & _NOT_VERSION_OR_VARIANT) | _VERSION_5)
 
 
 def timestamp_ms(value: uuid.UUID) -> int:

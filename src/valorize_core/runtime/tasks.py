@@ -12,12 +12,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from valorize_core.app import Valorize
 from valorize_core.model.errors import DomainError, Unavailable, ValidationError
 from valorize_core.model.events import NotificationCreated, ReportReady, event_from_record
-from valorize_core.model.ids import parse_id, url_id
+from valorize_core.model.ids import parse_id
 from valorize_core.model.jobs import Job
 from valorize_core.model.notifications import Notification, notification_for, notification_id
 from valorize_core.ports.task_queue import Task
@@ -277,4 +277,4 @@ class TaskRunner:
 
 def task_id_for(name: str, tenant_id: UUID, key: str) -> UUID:
     """A deterministic task id: the same work asked twice is one task (queue deduplication)."""
-    return url_id(f"valorize:{tenant_id}:{name}:{key}")
+    return uuid5(NAMESPACE_URL, f"valorize:{tenant_id}:{name}:{key}")
